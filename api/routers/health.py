@@ -1,0 +1,27 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from gis_app.domain.errors import DatabaseUnavailable
+from gis_app.services.health import check_ready
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """Report that the process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(request: Request) -> JSONResponse:
+    """Report whether the database is reachable and migrated to head."""
+    try:
+        facts = check_ready(request.app.state.engine)
+    except DatabaseUnavailable as e:
+        return JSONResponse({"status": "unavailable", "detail": e.public_message}, status_code=503)
+    return JSONResponse({"status": "ok", **facts})

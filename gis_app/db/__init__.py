@@ -1,0 +1,1 @@
+"""Database: ORM models, migrations, provisioning, engine and queries."""

@@ -1,0 +1,511 @@
+"""ORM models (SQLAlchemy 2 typed style) for the inventory schema.
+
+Alembic owns the schema; these models describe it for queries. Columns derived by the database
+(areas, version, updated_at, distances, overlaps) are marked ``Computed`` or filled by triggers
+and are never written by the app.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Computed,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from gis_app.domain import vocab
+from gis_app.domain.vocab import Vocabulary
+
+SRID = 4490
+
+# Names the constraints so migrations are stable and errors are readable.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _in_vocab(column: str, v: Vocabulary) -> CheckConstraint:
+    keys = ", ".join(f"'{k}'" for k in v.keys)
+    return CheckConstraint(f"{column} IN ({keys})", name=f"{column}_vocab")
+
+
+# 1 亩 = 10000/15 m²; the literal keeps the generated expressions immutable.
+_AREA = "ST_Area(geom::geography)"
+
+
+class Jurisdiction(Base):
+    """The administrative area the inventory covers (e.g. 普陀区)."""
+
+    __tablename__ = "jurisdiction"
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    default_epsg: Mapped[int] = mapped_column(Integer, default=4550)
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True)
+    )
+
+
+class LandUseCode(Base):
+    """Reference table of land-use codes in the three classification systems."""
+
+    __tablename__ = "land_use_code"
+    system: Mapped[str] = mapped_column(Text, primary_key=True)
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    parent: Mapped[str | None] = mapped_column(Text)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    __table_args__ = (
+        CheckConstraint("system IN ('2023', 'gb50137', 'sandiao')", name="system_vocab"),
+    )
+
+
+class LandUseMapping(Base):
+    """Correspondence between the 2023 classification and GB 50137-2011."""
+
+    __tablename__ = "land_use_mapping"
+    code_2023: Mapped[str] = mapped_column(Text, primary_key=True)
+    code_gb50137: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class Site(Base):
+    """A land parcel, plant, building, island or shoreline offered (or to be offered)."""
+
+    __tablename__ = "site"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    block: Mapped[str | None] = mapped_column(Text)
+    township: Mapped[str | None] = mapped_column(Text)
+    platform: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    # geometry and derived areas
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True)
+    )
+    geom_quality: Mapped[str] = mapped_column(Text, server_default="digitized")
+    area_m2: Mapped[float] = mapped_column(Float, Computed(_AREA, persisted=True))
+    area_mu: Mapped[float] = mapped_column(
+        Float, Computed(f"{_AREA} * 15.0 / 10000.0", persisted=True)
+    )
+    area_ha: Mapped[float] = mapped_column(Float, Computed(f"{_AREA} / 10000.0", persisted=True))
+    declared_area_mu: Mapped[float | None] = mapped_column(Float)
+    # land use
+    planned_use: Mapped[str | None] = mapped_column(Text)
+    legacy_use: Mapped[str | None] = mapped_column(Text)
+    current_use: Mapped[str | None] = mapped_column(Text)
+    # planning indicators
+    far_min: Mapped[float | None] = mapped_column(Float)
+    far_max: Mapped[float | None] = mapped_column(Float)
+    coverage_min_pct: Mapped[float | None] = mapped_column(Float)
+    green_max_pct: Mapped[float | None] = mapped_column(Float)
+    height_limit_m: Mapped[float | None] = mapped_column(Float)
+    # land status
+    ownership: Mapped[str | None] = mapped_column(Text)
+    supply_stage: Mapped[str | None] = mapped_column(Text)
+    readiness: Mapped[str | None] = mapped_column(Text)
+    utilities: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    # process status
+    policy_status: Mapped[str | None] = mapped_column(Text)
+    policy_progress_pct: Mapped[int | None] = mapped_column(SmallInteger)
+    planning_status: Mapped[str | None] = mapped_column(Text)
+    in_ugb: Mapped[str | None] = mapped_column(Text)
+    quota_status: Mapped[str | None] = mapped_column(Text)
+    # supply terms
+    supply_mode: Mapped[str | None] = mapped_column(Text)
+    standard_land: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    invest_intensity_wan_per_mu: Mapped[float | None] = mapped_column(Float)
+    tax_wan_per_mu_yr: Mapped[float | None] = mapped_column(Float)
+    energy_tce_per_wan: Mapped[float | None] = mapped_column(Float)
+    lease_years: Mapped[int | None] = mapped_column(SmallInteger)
+    reserve_price_wan_per_mu: Mapped[float | None] = mapped_column(Float)
+    # marine
+    shoreline_m: Mapped[float | None] = mapped_column(Float)
+    berth_dwt: Mapped[int | None] = mapped_column(Integer)
+    water_depth_m: Mapped[float | None] = mapped_column(Float)
+    # availability and provenance
+    availability: Mapped[str] = mapped_column(Text, server_default="unavailable")
+    blocking_note: Mapped[str | None] = mapped_column(Text)
+    source_doc: Mapped[str | None] = mapped_column(Text)
+    verified_at: Mapped[dt.date | None] = mapped_column(Date)
+    verified_by: Mapped[str | None] = mapped_column(Text)
+    # investor-facing text
+    description_zh: Mapped[str | None] = mapped_column(Text)
+    description_en: Mapped[str | None] = mapped_column(Text)
+    photo_urls: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    # internal only: never shown to investors
+    owner_name: Mapped[str | None] = mapped_column(Text)
+    owner_contact: Mapped[str | None] = mapped_column(Text)
+    internal_note: Mapped[str | None] = mapped_column(Text)
+    negotiation_note: Mapped[str | None] = mapped_column(Text)
+    price_floor_wan_per_mu: Mapped[float | None] = mapped_column(Float)
+    # bookkeeping (trigger-maintained)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (
+        _in_vocab("kind", vocab.SITE_KIND),
+        _in_vocab("geom_quality", vocab.GEOM_QUALITY),
+        _in_vocab("ownership", vocab.OWNERSHIP),
+        _in_vocab("supply_stage", vocab.SUPPLY_STAGE),
+        _in_vocab("readiness", vocab.READINESS),
+        _in_vocab("policy_status", vocab.POLICY_STATUS),
+        _in_vocab("planning_status", vocab.PLANNING_STATUS),
+        _in_vocab("in_ugb", vocab.IN_UGB),
+        _in_vocab("quota_status", vocab.QUOTA_STATUS),
+        _in_vocab("supply_mode", vocab.SUPPLY_MODE),
+        _in_vocab("availability", vocab.AVAILABILITY),
+        CheckConstraint(
+            "utilities <@ ARRAY[" + ", ".join(f"'{k}'" for k in vocab.UTILITY.keys) + "]::text[]",
+            name="utilities_vocab",
+        ),
+        CheckConstraint("policy_progress_pct BETWEEN 0 AND 100", name="policy_progress_range"),
+        CheckConstraint(
+            "far_min IS NULL OR far_max IS NULL OR far_min <= far_max", name="far_range"
+        ),
+        CheckConstraint("NOT ST_IsEmpty(geom) AND ST_IsValid(geom)", name="geom_valid"),
+        Index("ix_site_availability_kind", "availability", "kind"),
+        Index("ix_site_block", "block"),
+        Index("ix_site_township", "township"),
+        Index(
+            "ix_site_planned_use", "planned_use", postgresql_ops={"planned_use": "text_pattern_ops"}
+        ),
+        Index(
+            "ix_site_legacy_use", "legacy_use", postgresql_ops={"legacy_use": "text_pattern_ops"}
+        ),
+        Index("ix_site_area_m2", "area_m2"),
+        Index("ix_site_verified_at", "verified_at"),
+    )
+
+
+class Building(Base):
+    """Floor space (standard plant, plant, office …) on a site."""
+
+    __tablename__ = "building"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    building_type: Mapped[str] = mapped_column(Text)
+    floors: Mapped[int | None] = mapped_column(SmallInteger)
+    gfa_m2: Mapped[float | None] = mapped_column(Float)
+    vacant_gfa_m2: Mapped[float | None] = mapped_column(Float)
+    min_split_m2: Mapped[float | None] = mapped_column(Float)
+    occupancy: Mapped[str | None] = mapped_column(Text)
+    offer: Mapped[str | None] = mapped_column(Text)
+    rent_yuan_m2_month: Mapped[float | None] = mapped_column(Float)
+    sale_yuan_m2: Mapped[float | None] = mapped_column(Float)
+    floor_height_m: Mapped[float | None] = mapped_column(Float)
+    floor_load_kg_m2: Mapped[float | None] = mapped_column(Float)
+    crane_t: Mapped[float | None] = mapped_column(Float)
+    crane_count: Mapped[int | None] = mapped_column(SmallInteger)
+    power_kva: Mapped[float | None] = mapped_column(Float)
+    fire_hazard_class: Mapped[str | None] = mapped_column(Text)
+    eia_coverage: Mapped[str | None] = mapped_column(Text)
+    has_title_cert: Mapped[bool | None] = mapped_column(Boolean)
+    built_year: Mapped[int | None] = mapped_column(SmallInteger)
+    # internal only
+    owner_contact: Mapped[str | None] = mapped_column(Text)
+    internal_note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (
+        _in_vocab("building_type", vocab.BUILDING_TYPE),
+        _in_vocab("occupancy", vocab.OCCUPANCY),
+        _in_vocab("offer", vocab.OFFER),
+        _in_vocab("fire_hazard_class", vocab.FIRE_HAZARD_CLASS),
+        CheckConstraint(
+            "vacant_gfa_m2 IS NULL OR gfa_m2 IS NULL OR vacant_gfa_m2 <= gfa_m2",
+            name="vacant_le_gfa",
+        ),
+        CheckConstraint("gfa_m2 IS NULL OR gfa_m2 >= 0", name="gfa_nonneg"),
+    )
+
+
+class ConstraintZone(Base):
+    """A planning control zone (生态保护红线, 永久基本农田, 城镇开发边界 …)."""
+
+    __tablename__ = "constraint_zone"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(Text, index=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    version_date: Mapped[dt.date | None] = mapped_column(Date)
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True)
+    )
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    __table_args__ = (
+        _in_vocab("kind", vocab.CONSTRAINT_KIND),
+        CheckConstraint("NOT ST_IsEmpty(geom) AND ST_IsValid(geom)", name="geom_valid"),
+    )
+
+
+class Infrastructure(Base):
+    """Ports, wharves, ferry terminals, interchanges … (points or lines)."""
+
+    __tablename__ = "infrastructure"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(Text, index=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    berth_dwt: Mapped[int | None] = mapped_column(Integer)
+    geom: Mapped[WKBElement] = mapped_column(Geometry("GEOMETRY", srid=SRID, spatial_index=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    __table_args__ = (
+        _in_vocab("kind", vocab.INFRA_KIND),
+        CheckConstraint(
+            "GeometryType(geom) IN ('POINT', 'MULTIPOINT', 'LINESTRING', 'MULTILINESTRING')",
+            name="geom_type",
+        ),
+    )
+
+
+class SiteDistance(Base):
+    """Distance from each site to the nearest infrastructure of each kind (trigger-maintained)."""
+
+    __tablename__ = "site_distance"
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("site.id", ondelete="CASCADE"), primary_key=True
+    )
+    infra_kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    infrastructure_id: Mapped[int] = mapped_column(
+        ForeignKey("infrastructure.id", ondelete="CASCADE"), index=True
+    )
+    distance_m: Mapped[float] = mapped_column(Float)
+    __table_args__ = (Index("ix_site_distance_kind_distance", "infra_kind", "distance_m"),)
+
+
+class SiteConstraintOverlap(Base):
+    """Area of each site inside each constraint zone (trigger-maintained)."""
+
+    __tablename__ = "site_constraint_overlap"
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("site.id", ondelete="CASCADE"), primary_key=True
+    )
+    zone_id: Mapped[int] = mapped_column(
+        ForeignKey("constraint_zone.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    zone_kind: Mapped[str] = mapped_column(Text)
+    overlap_m2: Mapped[float] = mapped_column(Float)
+    overlap_pct: Mapped[float] = mapped_column(Float)
+    __table_args__ = (Index("ix_site_constraint_overlap_kind", "zone_kind", "site_id"),)
+
+
+class Requirement(Base):
+    """An investor's demand for space, recorded by an officer."""
+
+    __tablename__ = "requirement"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    project_name: Mapped[str] = mapped_column(Text)
+    investor: Mapped[str | None] = mapped_column(Text)  # internal
+    contact: Mapped[str | None] = mapped_column(Text)  # internal
+    officer: Mapped[str | None] = mapped_column(Text)
+    industry: Mapped[str | None] = mapped_column(Text)  # GB/T 4754 code
+    project_type: Mapped[str | None] = mapped_column(Text)
+    need: Mapped[str] = mapped_column(Text)
+    tenure: Mapped[str] = mapped_column(Text, server_default="either")
+    land_use_codes: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    land_mu_min: Mapped[float | None] = mapped_column(Float)
+    land_mu_max: Mapped[float | None] = mapped_column(Float)
+    gfa_m2_min: Mapped[float | None] = mapped_column(Float)
+    gfa_m2_max: Mapped[float | None] = mapped_column(Float)
+    invest_total_wan: Mapped[float | None] = mapped_column(Float)
+    tax_commit_wan_per_mu_yr: Mapped[float | None] = mapped_column(Float)
+    power_kva: Mapped[float | None] = mapped_column(Float)
+    water_t_d: Mapped[float | None] = mapped_column(Float)
+    wastewater_t_d: Mapped[float | None] = mapped_column(Float)
+    eia_category: Mapped[str | None] = mapped_column(Text)
+    floor_load_min_kg_m2: Mapped[float | None] = mapped_column(Float)
+    height_min_m: Mapped[float | None] = mapped_column(Float)
+    crane_min_t: Mapped[float | None] = mapped_column(Float)
+    shoreline_min_m: Mapped[float | None] = mapped_column(Float)
+    berth_dwt_min: Mapped[int | None] = mapped_column(Integer)
+    water_depth_min_m: Mapped[float | None] = mapped_column(Float)
+    max_km_port: Mapped[float | None] = mapped_column(Float)
+    max_km_expressway: Mapped[float | None] = mapped_column(Float)
+    max_km_ferry: Mapped[float | None] = mapped_column(Float)
+    max_price_wan_per_mu: Mapped[float | None] = mapped_column(Float)
+    max_rent_yuan_m2_month: Mapped[float | None] = mapped_column(Float)
+    readiness_min: Mapped[str | None] = mapped_column(Text)
+    preferred_townships: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    preferred_blocks: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    start_by: Mapped[dt.date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)  # internal
+    confidential: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    status: Mapped[str] = mapped_column(Text, server_default="new")
+    status_changed_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    created_by: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    __table_args__ = (
+        _in_vocab("need", vocab.NEED),
+        _in_vocab("tenure", vocab.TENURE),
+        _in_vocab("status", vocab.REQUIREMENT_STATUS),
+        _in_vocab("readiness_min", vocab.READINESS),
+        Index("ix_requirement_status", "status"),
+    )
+
+
+class Recommendation(Base):
+    """A set of sites chosen for a requirement (or an ad-hoc request), with explanations."""
+
+    __tablename__ = "recommendation"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    requirement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("requirement.id", ondelete="SET NULL"), index=True
+    )
+    title_zh: Mapped[str] = mapped_column(Text)
+    title_en: Mapped[str | None] = mapped_column(Text)
+    intro_zh: Mapped[str | None] = mapped_column(Text)
+    intro_en: Mapped[str | None] = mapped_column(Text)
+    internal_note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class RecommendationSite(Base):
+    """One site in a recommendation, with the officer's note and the match explanation."""
+
+    __tablename__ = "recommendation_site"
+    recommendation_id: Mapped[int] = mapped_column(
+        ForeignKey("recommendation.id", ondelete="CASCADE"), primary_key=True
+    )
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("site.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    rank: Mapped[int] = mapped_column(SmallInteger)
+    note_zh: Mapped[str | None] = mapped_column(Text)
+    note_en: Mapped[str | None] = mapped_column(Text)
+    explanation: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class ShareLink(Base):
+    """A capability URL for one recipient; only the token's hash is stored."""
+
+    __tablename__ = "share_link"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(
+        ForeignKey("recommendation.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(Text, unique=True)
+    recipient_name: Mapped[str | None] = mapped_column(Text)
+    recipient_org: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(Text, server_default="zh")
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    view_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    first_viewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_viewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (_in_vocab("language", vocab.LANGUAGE),)
+
+
+class Feedback(Base):
+    """An investor's answer about one site of a share link."""
+
+    __tablename__ = "feedback"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    share_link_id: Mapped[int] = mapped_column(
+        ForeignKey("share_link.id", ondelete="CASCADE"), index=True
+    )
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    question: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    __table_args__ = (_in_vocab("kind", vocab.FEEDBACK_KIND),)
+
+
+class History(Base):
+    """Append-only change log written by database triggers (app, psql and QGIS edits alike)."""
+
+    __tablename__ = "history"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    table_name: Mapped[str] = mapped_column(Text)
+    row_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(Text)
+    #: {column: [old, new]} for updates; the full row for insert ([null, new]) and delete
+    changes: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    changed_by: Mapped[str] = mapped_column(Text)
+    app_user: Mapped[str | None] = mapped_column(Text)
+    db_user: Mapped[str] = mapped_column(Text)
+    application_name: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.clock_timestamp()
+    )
+    __table_args__ = (
+        Index("ix_history_table_row", "table_name", "row_id", "changed_at"),
+        CheckConstraint("action IN ('insert', 'update', 'delete')", name="action_vocab"),
+    )

@@ -1,0 +1,387 @@
+"""Provision PostgreSQL 15 + PostGIS: the project's private cluster, or a server given by URL.
+
+The private cluster lives in a git-ignored data folder of the project, listens on 127.0.0.1 on
+a port of its own and keeps its socket in the data folder, so it never collides with a system
+PostgreSQL. PostgreSQL refuses to run as root, so when we are root every server command runs as
+the ``postgres`` system user.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from gis_app.domain.errors import ProvisioningError
+from gis_app.settings import DatabaseSettings
+
+PG_MAJOR = 15
+DEBIAN_PACKAGES = ("postgresql", f"postgresql-{PG_MAJOR}-postgis-3")
+SUPERUSER = "gis_app"
+INSTALL_HINT = (
+    f"PostgreSQL {PG_MAJOR} with PostGIS 3 is required. On Debian/Ubuntu: "
+    f"sudo apt-get update && sudo apt-get install -y postgresql postgresql-{PG_MAJOR}-postgis-3. "
+    f"Elsewhere install PostgreSQL {PG_MAJOR} server binaries (initdb, pg_ctl, postgres) and "
+    "the PostGIS 3 extension for it, or set GIS_APP_DATABASE_URL to a server that has PostGIS."
+)
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def find_bindir() -> Path | None:
+    """Return the PostgreSQL 15 server bin folder, or ``None`` when it is not installed."""
+    candidates = [Path(f"/usr/lib/postgresql/{PG_MAJOR}/bin")]
+    initdb = shutil.which("initdb")
+    if initdb:
+        candidates.append(Path(initdb).resolve().parent)
+    for c in candidates:
+        if (c / "initdb").exists() and (c / "pg_ctl").exists():
+            return c
+    return None
+
+
+def _sharedir(bindir: Path) -> Path:
+    pg_config = bindir / "pg_config"
+    if pg_config.exists():
+        out = subprocess.run([str(pg_config), "--sharedir"], capture_output=True, text=True)
+        if out.returncode == 0 and out.stdout.strip():
+            return Path(out.stdout.strip())
+    return Path(f"/usr/share/postgresql/{PG_MAJOR}")
+
+
+def postgis_installed(bindir: Path) -> bool:
+    """True when the PostGIS extension files exist for the server in ``bindir``."""
+    return (_sharedir(bindir) / "extension" / "postgis.control").exists()
+
+
+def ensure_packages(*, install: bool = True, log=print) -> Path:
+    """Make sure the PostgreSQL 15 + PostGIS 3 binaries exist; install them with apt if allowed.
+
+    Returns the server bin folder. Raises :class:`ProvisioningError` with exact instructions
+    when they are missing and cannot be installed here (no apt, or not root and no sudo).
+    """
+    bindir = find_bindir()
+    if bindir is not None and postgis_installed(bindir):
+        return bindir
+    apt = shutil.which("apt-get")
+    if not install or apt is None:
+        raise ProvisioningError(INSTALL_HINT)
+    prefix: list[str] = []
+    if not _is_root():
+        sudo = shutil.which("sudo")
+        if sudo is None:
+            raise ProvisioningError(INSTALL_HINT)
+        prefix = [sudo, "-n"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    log(f"installing Debian packages: {' '.join(DEBIAN_PACKAGES)}")
+    cmd = [*prefix, apt, "install", "-y", "-q", *DEBIAN_PACKAGES]
+    if subprocess.run(cmd, env=env).returncode != 0:
+        subprocess.run([*prefix, apt, "update", "-q"], env=env, check=False)
+        if subprocess.run(cmd, env=env).returncode != 0:
+            raise ProvisioningError("apt-get install failed. " + INSTALL_HINT)
+    bindir = find_bindir()
+    if bindir is None or not postgis_installed(bindir):
+        raise ProvisioningError("packages installed but binaries not found. " + INSTALL_HINT)
+    return bindir
+
+
+@dataclass
+class ClusterStatus:
+    """What ``gis-app db status`` reports."""
+
+    mode: str  # "local" or "external"
+    running: bool
+    url: str
+    detail: str
+
+
+class LocalCluster:
+    """The project's private PostgreSQL cluster in a data folder."""
+
+    def __init__(self, data_dir: Path, port: int, database: str = "gis_app") -> None:
+        self.data_dir = Path(data_dir).resolve()
+        self.port = port
+        self.database = database
+        self.password_file = self.data_dir.with_name(self.data_dir.name + ".password")
+        self.log_file = self.data_dir / "server.log"
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _run(self, bindir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        cmd = [str(bindir / args[0]), *args[1:]]
+        if _is_root():
+            cmd = (
+                ["runuser", "-u", "postgres", "--", *cmd]
+                if shutil.which("runuser")
+                else ["su", "-s", "/bin/sh", "postgres", "-c", " ".join(cmd)]
+            )
+        res = subprocess.run(cmd, capture_output=True, text=True, cwd="/")
+        if check and res.returncode != 0:
+            raise ProvisioningError(
+                f"{args[0]} failed ({res.returncode}): {res.stderr.strip() or res.stdout.strip()}"
+            )
+        return res
+
+    @property
+    def initialized(self) -> bool:
+        """True when initdb has run in the data folder."""
+        return (self.data_dir / "PG_VERSION").exists() and self.password_file.exists()
+
+    def url(self) -> str:
+        """SQLAlchemy URL of the cluster's database (needs an initialized cluster)."""
+        if not self.password_file.exists():
+            raise ProvisioningError(f"no local cluster in {self.data_dir}; run `gis-app db up`")
+        pw = self.password_file.read_text().strip()
+        return f"postgresql+psycopg2://{SUPERUSER}:{pw}@127.0.0.1:{self.port}/{self.database}"
+
+    def _log_tail(self, lines: int = 5) -> str:
+        try:
+            return " | ".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no server log)"
+
+    def _pid(self) -> int | None:
+        pidfile = self.data_dir / "postmaster.pid"
+        try:
+            return int(pidfile.read_text().splitlines()[0])
+        except (FileNotFoundError, PermissionError, IndexError, ValueError):
+            return None
+
+    def running(self) -> bool:
+        """True when a postgres process owns this data folder's pid file."""
+        pid = self._pid()
+        if pid is None:
+            return False
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except FileNotFoundError:
+            return False
+        # a crashed server may leave a pid that now belongs to an unrelated process
+        return (
+            bool(cmdline)
+            and b"postgres" in cmdline[0]
+            and str(self.data_dir).encode() in b" ".join(cmdline)
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def _initdb(self, bindir: Path, log) -> None:
+        log(f"creating PostgreSQL cluster in {self.data_dir}")
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        if self.data_dir.exists() and any(self.data_dir.iterdir()):
+            raise ProvisioningError(
+                f"{self.data_dir} is not empty but holds no complete cluster; remove it and retry"
+            )
+        self.data_dir.mkdir(mode=0o700, exist_ok=True)
+        password = secrets.token_urlsafe(24)
+        pwtmp = self.data_dir.parent / f".pw-{secrets.token_hex(4)}"
+        pwtmp.write_text(password + "\n")
+        try:
+            if _is_root():
+                shutil.chown(self.data_dir, "postgres", "postgres")
+                shutil.chown(pwtmp, "postgres", "postgres")
+            self._run(
+                bindir,
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SUPERUSER,
+                "--pwfile",
+                str(pwtmp),
+                "--auth=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            )
+        finally:
+            pwtmp.unlink(missing_ok=True)
+        conf = self.data_dir / "postgresql.auto.conf"
+        extra = (
+            f"\nlisten_addresses = '127.0.0.1'\nport = {self.port}\n"
+            f"unix_socket_directories = '{self.data_dir}'\n"
+            "max_connections = 100\nshared_buffers = '256MB'\nwork_mem = '32MB'\n"
+            "maintenance_work_mem = '256MB'\n"
+        )
+        with conf.open("a") as fh:
+            fh.write(extra)
+        if _is_root():
+            shutil.chown(conf, "postgres", "postgres")
+        self.password_file.write_text(password + "\n")
+        self.password_file.chmod(0o600)
+
+    def up(self, *, log=print) -> bool:
+        """Create (first time) and start the cluster, then create the database with PostGIS.
+
+        Idempotent: returns False when the server was already running.
+        """
+        bindir = ensure_packages(log=log)
+        if not self.initialized and (self.data_dir / "PG_VERSION").exists():
+            raise ProvisioningError(
+                f"{self.data_dir} holds a cluster but {self.password_file} is missing"
+            )
+        if not self.initialized:
+            self._initdb(bindir, log)
+        started = False
+        if not self.running():
+            stale = self.data_dir / "postmaster.pid"
+            if stale.exists():
+                log(f"removing stale pid file {stale}")
+                stale.unlink()
+            log(f"starting PostgreSQL on 127.0.0.1:{self.port}")
+            res = self._run(
+                bindir,
+                "pg_ctl",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-w",
+                "-t",
+                "60",
+                "start",
+                check=False,
+            )
+            if res.returncode != 0:
+                raise ProvisioningError(
+                    f"PostgreSQL did not start on port {self.port} (is the port taken? set "
+                    f"GIS_APP_PG_PORT): {self._log_tail()}"
+                )
+            started = True
+        self._ensure_database()
+        return started
+
+    def _ensure_database(self) -> None:
+        admin = make_url(self.url()).set(database="postgres")
+        eng = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+        try:
+            with eng.connect() as c:
+                exists = c.execute(
+                    sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": self.database}
+                ).scalar()
+                if not exists:
+                    c.execute(sa.text(f'CREATE DATABASE "{self.database}"'))
+        finally:
+            eng.dispose()
+        ensure_postgis(self.url())
+
+    def down(self, *, log=print) -> bool:
+        """Stop the cluster; returns False when it was not running."""
+        if not self.running():
+            return False
+        bindir = find_bindir()
+        if bindir is None:
+            raise ProvisioningError(INSTALL_HINT)
+        log("stopping PostgreSQL")
+        self._run(bindir, "pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+        return True
+
+    def status(self) -> ClusterStatus:
+        """Report whether the cluster runs and how to reach it."""
+        if not self.initialized:
+            return ClusterStatus("local", False, "", f"no cluster yet in {self.data_dir}")
+        running = self.running()
+        detail = f"data {self.data_dir}, port {self.port}, " + (
+            f"pid {self._pid()}" if running else "stopped"
+        )
+        return ClusterStatus("local", running, self.url(), detail)
+
+
+def ensure_postgis(url: str) -> str:
+    """Check the server at ``url`` and create the PostGIS extension if missing.
+
+    Returns the PostGIS version. Raises :class:`ProvisioningError` naming the problem.
+    """
+    eng = sa.create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 10})
+    try:
+        with eng.connect() as c:
+            avail = c.execute(
+                sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")
+            ).scalar()
+            if not avail:
+                raise ProvisioningError(
+                    f"server {make_url(url).host}:{make_url(url).port} has no PostGIS extension "
+                    f"available. {INSTALL_HINT}"
+                )
+            try:
+                c.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
+            except sa.exc.ProgrammingError as e:
+                raise ProvisioningError(
+                    "PostGIS is available but not created in this database and the user may not "
+                    f"create it ({e.orig}). Ask the DBA to run: CREATE EXTENSION postgis;"
+                ) from e
+            return str(c.execute(sa.text("SELECT postgis_lib_version()")).scalar())
+    except sa.exc.OperationalError as e:
+        raise ProvisioningError(
+            f"cannot connect to {make_url(url).render_as_string(hide_password=True)}: "
+            f"{str(e.orig).strip()}"
+        ) from e
+    finally:
+        eng.dispose()
+
+
+def wait_for(url: str, timeout_s: float = 30.0) -> None:
+    """Wait until the server at ``url`` accepts connections."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            ensure_postgis(url)
+            return
+        except ProvisioningError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def local_cluster(settings: DatabaseSettings) -> LocalCluster:
+    """The private cluster described by ``settings``."""
+    return LocalCluster(settings.pg_data_dir, settings.pg_port, settings.pg_database)
+
+
+def database_url(settings: DatabaseSettings) -> str:
+    """The URL the app uses: the external one if set, else the private cluster's."""
+    if settings.database_url:
+        return settings.database_url
+    return local_cluster(settings).url()
+
+
+def db_up(settings: DatabaseSettings, *, log=print) -> ClusterStatus:
+    """``gis-app db up``: start the private cluster or check the external server."""
+    if settings.database_url:
+        version = ensure_postgis(settings.database_url)
+        safe = make_url(settings.database_url).render_as_string(hide_password=True)
+        return ClusterStatus(
+            "external", True, settings.database_url, f"external server {safe}, PostGIS {version}"
+        )
+    cluster = local_cluster(settings)
+    started = cluster.up(log=log)
+    st = cluster.status()
+    st.detail = ("started; " if started else "already running; ") + st.detail
+    return st
+
+
+def db_down(settings: DatabaseSettings, *, log=print) -> bool:
+    """``gis-app db down``: stop the private cluster (an external server is never stopped)."""
+    if settings.database_url:
+        raise ProvisioningError(
+            "GIS_APP_DATABASE_URL points to an external server, which gis-app does not manage"
+        )
+    return local_cluster(settings).down(log=log)
+
+
+def db_status(settings: DatabaseSettings) -> ClusterStatus:
+    """``gis-app db status``."""
+    if settings.database_url:
+        try:
+            version = ensure_postgis(settings.database_url)
+            return ClusterStatus("external", True, settings.database_url, f"PostGIS {version}")
+        except ProvisioningError as e:
+            return ClusterStatus("external", False, settings.database_url, str(e))
+    return local_cluster(settings).status()

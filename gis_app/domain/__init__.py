@@ -1,0 +1,1 @@
+"""Domain: vocabularies, land-use codes and errors (no I/O)."""

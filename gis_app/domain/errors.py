@@ -1,0 +1,52 @@
+"""Domain errors raised by the core; the API maps them to HTTP status codes in one table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class GisAppError(Exception):
+    """Base class of every error the core raises on purpose."""
+
+    #: message safe to show to a user; ``str(err)`` may hold more detail for the log.
+    public_message: str = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.public_message = message
+
+
+class NotFound(GisAppError):
+    """A requested record does not exist."""
+
+
+class InvalidInput(GisAppError):
+    """Input that cannot be accepted, with a message naming the record and the problem."""
+
+
+class UnknownVocabularyValue(InvalidInput):
+    """A value that is not a key of its controlled vocabulary."""
+
+    def __init__(self, vocabulary: str, value: object, allowed: Iterable[str]) -> None:
+        self.vocabulary = vocabulary
+        self.value = value
+        super().__init__(f"unknown {vocabulary} value {value!r}; allowed: {', '.join(allowed)}")
+
+
+class LoadError(InvalidInput):
+    """A data file that cannot be loaded; ``problems`` lists every bad record."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        head = "; ".join(problems[:20])
+        more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
+        super().__init__(f"{source}: {len(problems)} problem(s), nothing loaded: {head}{more}")
+
+
+class DatabaseUnavailable(GisAppError):
+    """The database cannot be reached or is not migrated."""
+
+
+class ProvisioningError(GisAppError):
+    """The local PostgreSQL/PostGIS cluster cannot be installed, created or started."""

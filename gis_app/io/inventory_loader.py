@@ -1,0 +1,314 @@
+"""Load an inventory folder (the sample data, or a district's delivery) into PostGIS.
+
+Every record of every layer is checked first — geometry present, valid, of the right type and
+inside the jurisdiction; vocabulary values known; codes unique; references resolvable. Any
+problem stops the load with a :class:`LoadError` that lists each problem naming the layer, the
+feature and the field. The load itself runs in one transaction, upserting by ``code`` so that
+loading the same folder twice leaves the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pyogrio
+import sqlalchemy as sa
+from shapely import wkb
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+from shapely.validation import explain_validity
+
+from gis_app.db.engine import set_app_user
+from gis_app.db.models import SRID
+from gis_app.domain.errors import LoadError
+from gis_app.io.fields import (
+    BUILDING_FIELDS,
+    INFRA_FIELDS,
+    JURISDICTION_FIELDS,
+    SITE_FIELDS,
+    ZONE_FIELDS,
+    Field,
+    FieldError,
+)
+
+# Tolerance for "inside the jurisdiction", in degrees (~1 m): outlines and parcels are often
+# digitised from different sources and share edges only approximately.
+_INSIDE_TOLERANCE_DEG = 1e-5
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of an inventory folder and the table it loads into."""
+
+    name: str
+    filename: str
+    table: str
+    fields: dict[str, Field]
+    geometry: str | None  # "polygon", "point_or_line" or None (no geometry)
+
+
+JURISDICTION = Layer(
+    "jurisdiction", "jurisdiction.geojson", "jurisdiction", JURISDICTION_FIELDS, "polygon"
+)
+INFRASTRUCTURE = Layer(
+    "infrastructure", "infrastructure.geojson", "infrastructure", INFRA_FIELDS, "point_or_line"
+)
+ZONES = Layer(
+    "constraint_zones", "constraint_zones.geojson", "constraint_zone", ZONE_FIELDS, "polygon"
+)
+SITES = Layer("sites", "sites.geojson", "site", SITE_FIELDS, "polygon")
+BUILDINGS = Layer("buildings", "buildings.json", "building", BUILDING_FIELDS, None)
+# Load order: what sites are checked against (jurisdiction) and derived from (infrastructure,
+# zones) comes first; buildings reference sites.
+LAYERS = (JURISDICTION, INFRASTRUCTURE, ZONES, SITES, BUILDINGS)
+
+
+@dataclass
+class Record:
+    """One feature as read from a file: its position, attributes and geometry."""
+
+    index: int
+    props: dict[str, Any]
+    geom: BaseGeometry | None = None
+
+    def label(self, layer: Layer) -> str:
+        """How problems name this record: layer, position and code."""
+        code = self.props.get("code")
+        return f"{layer.name} feature #{self.index + 1}" + (f" ({code})" if code else "")
+
+
+@dataclass
+class LoadReport:
+    """Rows inserted and updated per layer."""
+
+    inserted: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One line per layer."""
+        return "\n".join(
+            f"{name}: {self.inserted.get(name, 0)} inserted, {self.updated.get(name, 0)} updated"
+            for name in self.inserted
+        )
+
+
+def _read_features(layer: Layer, path: Path, problems: list[str]) -> list[Record]:
+    if layer.geometry is None:
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            problems.append(f"{layer.name}: cannot read {path.name}: {e}")
+            return []
+        if not isinstance(rows, list):
+            problems.append(f"{layer.name}: {path.name} must hold a JSON array of objects")
+            return []
+        return [Record(i, r if isinstance(r, dict) else {"_": r}) for i, r in enumerate(rows)]
+    try:
+        gdf = gpd.read_file(path, engine="pyogrio")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as e:
+        problems.append(f"{layer.name}: cannot read {path.name}: {e}")
+        return []
+    if gdf.crs is None:
+        problems.append(
+            f"{layer.name}: {path.name} declares no CRS (expected EPSG:{SRID} or "
+            "a CRS that can be transformed to it)"
+        )
+        return []
+    if gdf.crs.to_epsg() != SRID:
+        gdf = gdf.to_crs(epsg=SRID)
+    cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    records = []
+    for i, (props, geom) in enumerate(zip(gdf[cols].to_dict("records"), gdf.geometry, strict=True)):
+        records.append(Record(i, props, geom))
+    return records
+
+
+def _check_geometry(
+    layer: Layer, rec: Record, outline: BaseGeometry | None, problems: list[str]
+) -> bytes | None:
+    g = rec.geom
+    where = rec.label(layer)
+    if g is None:
+        problems.append(f"{where}: has no geometry")
+        return None
+    if g.is_empty:
+        problems.append(f"{where}: geometry is empty")
+        return None
+    if not g.is_valid:
+        problems.append(f"{where}: invalid geometry: {explain_validity(g)}")
+        return None
+    if layer.geometry == "polygon":
+        if isinstance(g, Polygon):
+            g = MultiPolygon([g])
+        if not isinstance(g, MultiPolygon):
+            problems.append(f"{where}: expected a Polygon or MultiPolygon, got {g.geom_type}")
+            return None
+    elif g.geom_type not in ("Point", "MultiPoint", "LineString", "MultiLineString"):
+        problems.append(f"{where}: expected a point or line, got {g.geom_type}")
+        return None
+    if outline is not None and layer is not JURISDICTION:
+        if layer is ZONES:
+            if not outline.intersects(g):
+                problems.append(f"{where}: lies entirely outside the jurisdiction")
+        elif not outline.covers(g):
+            x, y = g.representative_point().coords[0]
+            outside = g.difference(outline)
+            share = (
+                f", {100 * outside.area / g.area:.1f}% of its area outside" if g.area > 0 else ""
+            )
+            problems.append(
+                f"{where}: coordinates outside the jurisdiction (near {x:.5f}, {y:.5f}{share})"
+            )
+            return None
+    return wkb.dumps(g)
+
+
+def _check_attributes(layer: Layer, rec: Record, problems: list[str]) -> dict[str, Any]:
+    where = rec.label(layer)
+    out: dict[str, Any] = {}
+    unknown = sorted(set(rec.props) - set(layer.fields) - {"id", "fid"})
+    for name in unknown:
+        problems.append(f"{where}: unknown field {name!r}")
+    for name, spec in layer.fields.items():
+        try:
+            out[name] = spec.coerce(rec.props.get(name))
+        except FieldError as e:
+            problems.append(f"{where}: field {name}: {e}")
+    if (
+        layer is SITES
+        and out.get("far_min") is not None
+        and out.get("far_max") is not None
+        and out["far_min"] > out["far_max"]
+    ):
+        problems.append(f"{where}: far_min {out['far_min']} exceeds far_max {out['far_max']}")
+    if (
+        layer is BUILDINGS
+        and out.get("vacant_gfa_m2") is not None
+        and out.get("gfa_m2") is not None
+        and out["vacant_gfa_m2"] > out["gfa_m2"]
+    ):
+        problems.append(
+            f"{where}: vacant_gfa_m2 {out['vacant_gfa_m2']} exceeds gfa_m2 {out['gfa_m2']}"
+        )
+    return out
+
+
+def _db_outline(conn: sa.Connection) -> BaseGeometry | None:
+    row = conn.execute(sa.text("SELECT ST_AsBinary(ST_Union(geom)) FROM jurisdiction")).scalar()
+    return wkb.loads(bytes(row)) if row else None
+
+
+def validate_folder(folder: Path, conn: sa.Connection) -> dict[str, list[dict[str, Any]]]:
+    """Read and check every layer in ``folder``; raise :class:`LoadError` listing all problems.
+
+    Returns the clean rows per layer name (attributes plus ``_wkb`` for geometry layers).
+    """
+    folder = Path(folder)
+    problems: list[str] = []
+    raw: dict[str, list[Record]] = {}
+    for layer in LAYERS:
+        path = folder / layer.filename
+        if not path.exists():
+            if layer is SITES:
+                problems.append(f"sites: {path} not found")
+            continue
+        recs = _read_features(layer, path, problems)
+        if not recs and layer in (SITES, JURISDICTION) and path.exists():
+            problems.append(f"{layer.name}: {path.name} holds no features")
+        raw[layer.name] = recs
+
+    outline: BaseGeometry | None = None
+    if raw.get("jurisdiction"):
+        geoms = [r.geom for r in raw["jurisdiction"] if r.geom is not None and r.geom.is_valid]
+        outline = gpd.GeoSeries(geoms).union_all() if geoms else None
+    else:
+        outline = _db_outline(conn)
+        if outline is None:
+            problems.append("jurisdiction: no jurisdiction.geojson and none in the database")
+    if outline is not None:
+        outline = outline.buffer(_INSIDE_TOLERANCE_DEG)
+
+    clean: dict[str, list[dict[str, Any]]] = {}
+    for layer in LAYERS:
+        rows = []
+        seen: dict[str, int] = {}
+        for rec in raw.get(layer.name, []):
+            attrs = _check_attributes(layer, rec, problems)
+            code = attrs.get("code")
+            if code is not None:
+                if code in seen:
+                    problems.append(
+                        f"{rec.label(layer)}: duplicate code {code!r} "
+                        f"(also feature #{seen[code] + 1})"
+                    )
+                seen.setdefault(code, rec.index)
+            if layer.geometry is not None:
+                attrs["_wkb"] = _check_geometry(layer, rec, outline, problems)
+            rows.append(attrs)
+        clean[layer.name] = rows
+
+    site_codes = {r["code"] for r in clean.get("sites", [])}
+    missing = {
+        r["site_code"] for r in clean.get("buildings", []) if r.get("site_code")
+    } - site_codes
+    if missing:
+        known = set(
+            conn.execute(
+                sa.text("SELECT code FROM site WHERE code = ANY(:c)"), {"c": list(missing)}
+            ).scalars()
+        )
+        for i, r in enumerate(clean.get("buildings", [])):
+            if r.get("site_code") in missing - known:
+                problems.append(
+                    f"buildings feature #{i + 1} ({r.get('code')}): site_code "
+                    f"{r['site_code']!r} is not a known site"
+                )
+    if problems:
+        raise LoadError(str(folder), problems)
+    return clean
+
+
+def _upsert_sql(layer: Layer, columns: list[str]) -> sa.TextClause:
+    cols = [c for c in columns if c != "site_code"]
+    values = [f":{c}" for c in cols]
+    if layer.geometry is not None:
+        cols.append("geom")
+        g = f"ST_GeomFromWKB(:_wkb, {SRID})"
+        values.append(f"ST_Multi({g})" if layer.geometry == "polygon" else g)
+    if layer is BUILDINGS:
+        cols.append("site_id")
+        values.append("(SELECT id FROM site WHERE code = :site_code)")
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols if c != "code")
+    return sa.text(
+        f"INSERT INTO {layer.table} ({', '.join(cols)}) VALUES ({', '.join(values)}) "
+        f"ON CONFLICT (code) DO UPDATE SET {updates} RETURNING (xmax = 0) AS inserted"
+    )
+
+
+def load_folder(engine: sa.Engine, folder: Path, user: str = "loader") -> LoadReport:
+    """Validate and load ``folder`` in one transaction; nothing is written if anything fails."""
+    report = LoadReport()
+    with engine.begin() as conn:
+        set_app_user(conn, user, f"load {Path(folder).name}")
+        clean = validate_folder(folder, conn)
+        for layer in LAYERS:
+            rows = clean.get(layer.name)
+            if not rows:
+                continue
+            stmt = _upsert_sql(layer, list(layer.fields))
+            ins = upd = 0
+            for row in rows:
+                try:
+                    inserted = conn.execute(stmt, row).scalar_one()
+                except sa.exc.DBAPIError as e:
+                    msg = str(e.orig).strip().splitlines()[0]
+                    raise LoadError(str(folder), [f"{layer.name} {row.get('code')}: {msg}"]) from e
+                ins += bool(inserted)
+                upd += not inserted
+            report.inserted[layer.name] = ins
+            report.updated[layer.name] = upd
+    return report

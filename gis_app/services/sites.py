@@ -1,0 +1,69 @@
+"""Site read services: paging, counting and GeoJSON assembly (the SQL does the serialising)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from gis_app.db import site_queries
+from gis_app.db.site_queries import SiteFilter
+from gis_app.domain import vocab
+from gis_app.domain.errors import InvalidInput, NotFound
+
+
+@dataclass
+class SitePage:
+    """One page of sites as GeoJSON Feature strings plus the total match count."""
+
+    total: int
+    limit: int
+    offset: int
+    features: list[str]
+
+    def feature_collection(self) -> str:
+        """The page as an RFC 7946 FeatureCollection (a JSON string)."""
+        features = ",".join(self.features)
+        return (
+            f'{{"type":"FeatureCollection","numberMatched":{self.total},'
+            f'"numberReturned":{len(self.features)},"features":[{features}]}}'
+        )
+
+
+def list_sites(
+    conn: sa.Connection,
+    flt: SiteFilter,
+    *,
+    limit: int,
+    offset: int = 0,
+    sort: str = "code",
+    max_limit: int = 1000,
+) -> SitePage:
+    """Return one page of sites matching ``flt``, sorted by ``sort`` ('-' prefix: descending)."""
+    if limit < 1 or limit > max_limit:
+        raise InvalidInput(f"limit must be between 1 and {max_limit}, got {limit}")
+    if offset < 0:
+        raise InvalidInput(f"offset must not be negative, got {offset}")
+    for k in flt.kinds:
+        vocab.SITE_KIND.term(k)
+    for a in flt.availability:
+        vocab.AVAILABILITY.term(a)
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in site_queries.SORTABLE:
+        raise InvalidInput(
+            f"cannot sort by {key!r}; choose one of {', '.join(sorted(site_queries.SORTABLE))}"
+        )
+    total = site_queries.count_sites(conn, flt)
+    feats = site_queries.site_features(
+        conn, flt, limit=limit, offset=offset, sort=key, descending=descending
+    )
+    return SitePage(total, limit, offset, feats)
+
+
+def get_site(conn: sa.Connection, site_id: int) -> str:
+    """One site as a GeoJSON Feature string; :class:`NotFound` when there is none."""
+    feat = site_queries.site_feature(conn, site_id)
+    if feat is None:
+        raise NotFound(f"site {site_id} not found")
+    return feat

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# One command from a fresh machine to the whole test suite: install (with test tools), start
+# PostGIS, lint, then run every test against the real database. Fails when no test ran.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh --test
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/gis-app db up
+set +e
+.venv/bin/python -m pytest "$@"
+rc=$?
+set -e
+if [ $rc -eq 5 ]; then
+  echo "test.sh: pytest collected no tests — failing" >&2
+  exit 1
+fi
+exit $rc

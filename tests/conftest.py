@@ -1,0 +1,158 @@
+"""Test fixtures: a real PostGIS started by the project, a migrated template database, and
+per-test databases or rolled-back transactions.
+
+The cluster is the project's private one (``gis-app db up``) unless GIS_APP_DATABASE_URL points
+at an external server. Tests never use SQLite or mocks of the database.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from gis_app.db import migrate, provision
+from gis_app.db.engine import make_engine
+from gis_app.services.inventory import SAMPLE_DIR, load_sample
+from gis_app.settings import DatabaseSettings, Settings
+
+TEMPLATE_EMPTY = "gis_app_test_empty"
+TEMPLATE_SAMPLE = "gis_app_test_sample"
+
+
+def _admin_url(url: str) -> str:
+    return make_url(url).set(database="postgres").render_as_string(hide_password=False)
+
+
+def _with_db(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def _recreate(admin: sa.Engine, name: str, template: str | None = None) -> None:
+    with admin.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        tpl = f' TEMPLATE "{template}"' if template else ""
+        c.execute(sa.text(f'CREATE DATABASE "{name}"{tpl}'))
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    """URL of the PostGIS server the tests use (started by the project if local)."""
+    settings = DatabaseSettings()
+    st = provision.db_up(settings, log=lambda m: None)
+    assert st.running, st.detail
+    return st.url
+
+
+@pytest.fixture(scope="session")
+def admin_engine(server_url: str) -> Iterator[sa.Engine]:
+    """Autocommit engine on the maintenance database, for creating test databases."""
+    eng = sa.create_engine(_admin_url(server_url), isolation_level="AUTOCOMMIT")
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def templates(server_url: str, admin_engine: sa.Engine) -> dict[str, str]:
+    """Two template databases: migrated and empty; migrated with the sample loaded."""
+    _recreate(admin_engine, TEMPLATE_EMPTY)
+    empty_url = _with_db(server_url, TEMPLATE_EMPTY)
+    provision.ensure_postgis(empty_url)
+    migrate.upgrade(empty_url, "head")
+    _recreate(admin_engine, TEMPLATE_SAMPLE, TEMPLATE_EMPTY)
+    sample_url = _with_db(server_url, TEMPLATE_SAMPLE)
+    eng = make_engine(sample_url)
+    try:
+        load_sample(eng)
+    finally:
+        eng.dispose()
+    return {"empty": empty_url, "sample": sample_url}
+
+
+@pytest.fixture
+def make_db(server_url: str, admin_engine: sa.Engine, templates: dict[str, str]) -> Iterator:
+    """Factory of throw-away databases copied from a template ('empty' or 'sample')."""
+    created: list[str] = []
+
+    def _make(template: str = "sample") -> str:
+        name = f"gis_app_t_{uuid.uuid4().hex[:10]}"
+        tpl = TEMPLATE_SAMPLE if template == "sample" else TEMPLATE_EMPTY
+        if template == "none":
+            tpl = None
+        _recreate(admin_engine, name, tpl)
+        created.append(name)
+        return _with_db(server_url, name)
+
+    yield _make
+    with admin_engine.connect() as c:
+        for name in created:
+            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def sample_url(server_url: str, admin_engine: sa.Engine, templates: dict[str, str]) -> str:
+    """A database with the sample loaded, shared by read-only tests (writes roll back)."""
+    _recreate(admin_engine, "gis_app_test", TEMPLATE_SAMPLE)
+    return _with_db(server_url, "gis_app_test")
+
+
+@pytest.fixture(scope="session")
+def engine(sample_url: str) -> Iterator[sa.Engine]:
+    """Engine on the shared sample database."""
+    eng = make_engine(sample_url, application_name="gis_app tests")
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def conn(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection whose transaction is rolled back after the test."""
+    with engine.connect() as c:
+        tx = c.begin()
+        try:
+            yield c
+        finally:
+            tx.rollback()
+
+
+@pytest.fixture
+def settings(sample_url: str) -> Settings:
+    """App settings pointing at the shared sample database."""
+    return Settings(db=DatabaseSettings(database_url=sample_url))
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator:
+    """A TestClient with the app's lifespan running."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+@pytest.fixture
+def sample_dir() -> Path:
+    """The sample inventory folder."""
+    return SAMPLE_DIR
+
+
+@pytest.fixture
+def scratch_dir() -> Iterator[Path]:
+    """A folder the ``postgres`` system user can enter (pytest's tmp_path is private to root)."""
+    base = Path(__file__).resolve().parent.parent / "var" / "test-scratch"
+    base.mkdir(parents=True, exist_ok=True)
+    os.chmod(base.parent, 0o755)
+    os.chmod(base, 0o755)
+    d = base / uuid.uuid4().hex[:8]
+    d.mkdir(mode=0o755)
+    yield d
+    import shutil
+
+    shutil.rmtree(d, ignore_errors=True)

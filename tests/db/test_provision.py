@@ -1,0 +1,128 @@
+"""The private cluster: up is idempotent, down/up cycles, a stale pid file after a crash."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from gis_app.db import migrate, provision
+from gis_app.domain.errors import ProvisioningError
+from gis_app.settings import DatabaseSettings, Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _select_one(url: str) -> int:
+    eng = sa.create_engine(url)
+    try:
+        with eng.connect() as c:
+            return c.execute(sa.text("SELECT 1")).scalar_one()
+    finally:
+        eng.dispose()
+
+
+@pytest.mark.slow
+def test_up_twice_down_up_and_stale_pid(scratch_dir: Path) -> None:
+    settings = DatabaseSettings(
+        pg_data_dir=scratch_dir / "pg", pg_port=_free_port(), database_url=None
+    )
+    cluster = provision.local_cluster(settings)
+    try:
+        first = provision.db_up(settings, log=lambda m: None)
+        assert first.running and first.detail.startswith("started")
+        assert _select_one(first.url) == 1
+        second = provision.db_up(settings, log=lambda m: None)
+        assert second.detail.startswith("already running")
+        assert second.url == first.url
+
+        assert provision.db_down(settings, log=lambda m: None) is True
+        assert provision.db_status(settings).running is False
+        assert provision.db_down(settings, log=lambda m: None) is False
+
+        again = provision.db_up(settings, log=lambda m: None)
+        assert again.detail.startswith("started")
+        assert _select_one(again.url) == 1
+
+        # crash: kill the postmaster hard, then leave a pid file naming a live non-postgres pid
+        pid = int((cluster.data_dir / "postmaster.pid").read_text().splitlines()[0])
+        os.kill(pid, signal.SIGKILL)
+        for _ in range(100):
+            if not Path(f"/proc/{pid}").exists():
+                break
+            time.sleep(0.1)
+        pidfile = cluster.data_dir / "postmaster.pid"
+        lines = pidfile.read_text().splitlines()
+        lines[0] = str(os.getpid())  # a live process that is not postgres
+        pidfile.write_text("\n".join(lines) + "\n")
+        assert provision.db_status(settings).running is False
+        recovered = provision.db_up(settings, log=lambda m: None)
+        assert recovered.detail.startswith("started")
+        assert _select_one(recovered.url) == 1
+    finally:
+        cluster.down(log=lambda m: None)
+
+
+@pytest.mark.slow
+def test_readyz_fails_when_database_down(scratch_dir: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    db = DatabaseSettings(pg_data_dir=scratch_dir / "pg", pg_port=_free_port(), database_url=None)
+    cluster = provision.local_cluster(db)
+    try:
+        provision.db_up(db, log=lambda m: None)
+        migrate.upgrade(cluster.url())
+        with TestClient(create_app(Settings(db=db))) as client:
+            assert client.get("/readyz").status_code == 200
+            cluster.down(log=lambda m: None)
+            r = client.get("/readyz")
+            assert r.status_code == 503
+            assert r.json()["status"] == "unavailable"
+            assert client.get("/healthz").status_code == 200
+    finally:
+        cluster.down(log=lambda m: None)
+
+
+def test_readyz_reports_unmigrated_database(make_db) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    url = make_db("none")
+    provision.ensure_postgis(url)
+    with TestClient(create_app(Settings(db=DatabaseSettings(database_url=url)))) as client:
+        r = client.get("/readyz")
+    assert r.status_code == 503
+    assert "gis-app db migrate" in r.json()["detail"]
+
+
+def test_external_url_without_server_gives_clear_error() -> None:
+    url = f"postgresql+psycopg2://nobody:pw@127.0.0.1:{_free_port()}/nowhere"
+    with pytest.raises(ProvisioningError, match="cannot connect to"):
+        provision.db_up(DatabaseSettings(database_url=url))
+    with pytest.raises(ProvisioningError, match="external server"):
+        provision.db_down(DatabaseSettings(database_url=url))
+
+
+def test_external_url_with_postgis_is_used(server_url: str) -> None:
+    st = provision.db_up(DatabaseSettings(database_url=server_url))
+    assert st.mode == "external" and "PostGIS 3" in st.detail
+
+
+def test_missing_packages_message_names_what_to_install(monkeypatch) -> None:
+    monkeypatch.setattr(provision, "find_bindir", lambda: None)
+    monkeypatch.setattr(provision.shutil, "which", lambda name: None)
+    with pytest.raises(ProvisioningError) as e:
+        provision.ensure_packages()
+    assert "postgresql-15-postgis-3" in str(e.value)
