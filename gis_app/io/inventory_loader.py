@@ -96,6 +96,21 @@ class LoadReport:
         )
 
 
+GEO_SUFFIXES = (".geojson", ".gpkg", ".shp")
+
+
+def _layer_path(folder: Path, layer: Layer) -> Path:
+    """The layer's file: its GeoJSON name, or the same stem as GeoPackage or Shapefile."""
+    default = folder / layer.filename
+    if default.exists() or layer.geometry is None:
+        return default
+    stem = Path(layer.filename).stem
+    for suffix in GEO_SUFFIXES:
+        if (folder / f"{stem}{suffix}").exists():
+            return folder / f"{stem}{suffix}"
+    return default
+
+
 def _read_features(layer: Layer, path: Path, problems: list[str]) -> list[Record]:
     if layer.geometry is None:
         try:
@@ -211,7 +226,7 @@ def validate_folder(folder: Path, conn: sa.Connection) -> dict[str, list[dict[st
     problems: list[str] = []
     raw: dict[str, list[Record]] = {}
     for layer in LAYERS:
-        path = folder / layer.filename
+        path = _layer_path(folder, layer)
         if not path.exists():
             if layer is SITES:
                 problems.append(f"sites: {path} not found")

@@ -77,7 +77,8 @@ def test_app_user_is_recorded_in_history(conn: sa.Connection) -> None:
     conn.execute(sa.text("UPDATE site SET verified_by = 'planner.li' WHERE code = :c"), {"c": code})
     row = conn.execute(
         sa.text(
-            "SELECT changed_by, note FROM history WHERE table_name = 'site' ORDER BY id DESC LIMIT 1"
+            "SELECT changed_by, note FROM history WHERE table_name = 'site' "
+            "ORDER BY id DESC LIMIT 1"
         )
     ).one()
     assert row.changed_by == "planner.li" and row.note == "doc 2026-17"
@@ -90,10 +91,10 @@ def test_geometry_edit_recomputes_area_distance_and_overlap(conn: sa.Connection)
     # move the parcel onto the first ecological redline zone
     conn.execute(
         sa.text("""
-        UPDATE site SET geom = ST_Multi(ST_Translate(geom,
-            ST_X(ST_Centroid(z.geom)) - ST_X(ST_Centroid(geom)),
-            ST_Y(ST_Centroid(z.geom)) - ST_Y(ST_Centroid(geom))))
-          FROM (SELECT geom FROM constraint_zone WHERE kind = 'ecological_redline'
+        UPDATE site SET geom = ST_Multi(ST_Translate(site.geom,
+            ST_X(ST_PointOnSurface(z.zg)) - ST_X(ST_Centroid(site.geom)),
+            ST_Y(ST_PointOnSurface(z.zg)) - ST_Y(ST_Centroid(site.geom))))
+          FROM (SELECT geom AS zg FROM constraint_zone WHERE kind = 'ecological_redline'
                 ORDER BY code LIMIT 1) z
          WHERE site.id = :id"""),
         {"id": row.id},

@@ -6,11 +6,12 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+import shapely
 import sqlalchemy as sa
 from pyproj import Transformer
 from shapely import wkb
-from shapely.ops import transform
 
 from gis_app.db.engine import make_engine
 from gis_app.domain.errors import LoadError
@@ -88,11 +89,17 @@ def test_areas_agree_with_independent_gauss_krueger_computation(engine: sa.Engin
         ).all()
     assert rows
     for r in rows:
-        gk_area = transform(to_gk, wkb.loads(bytes(r.g))).area
+        gk_area = shapely.transform(wkb.loads(bytes(r.g)), lambda xy: _stack(to_gk(*xy.T))).area
         assert abs(r.area_m2 - gk_area) / gk_area < 0.001, r.code
         assert r.area_mu == pytest.approx(r.area_m2 / 666.67, rel=1e-4)
         assert r.area_mu == pytest.approx(r.area_m2 / M2_PER_MU, rel=1e-12)
         assert r.area_ha == pytest.approx(r.area_m2 / 10000, rel=1e-12)
+
+
+def _stack(xy: tuple) -> np.ndarray:
+    import numpy as np
+
+    return np.column_stack(xy)
 
 
 def _mutate(src: Path, dst: Path, layer: str, fn) -> None:
@@ -211,20 +218,38 @@ def test_building_referencing_unknown_site_is_refused(
     assert _counts(empty_engine)["site"] == 0
 
 
+def _sites_as(sample_dir: Path, dst: Path, fmt: str, crs) -> None:
+    import geopandas as gpd
+
+    shutil.copytree(sample_dir, dst, dirs_exist_ok=True)
+    (dst / "sites.geojson").unlink()
+    gdf = gpd.read_file(sample_dir / "sites.geojson")
+    gdf = gdf.to_crs(crs) if crs else gdf.set_crs(None, allow_override=True)
+    for col in ("utilities", "photo_urls"):  # list fields travel as comma-separated text
+        gdf[col] = gdf[col].map(lambda v: ",".join(v) if v is not None else None)
+    if fmt == "shp":  # shapefile field names are limited to 10 characters
+        gdf = gdf[["code", "name_zh", "kind", "availability", "geometry"]]
+    gdf.to_file(dst / f"sites.{fmt}")
+
+
 def test_file_without_crs_is_refused(
     empty_engine: sa.Engine, sample_dir: Path, scratch_dir: Path
 ) -> None:
-    _mutate(sample_dir, scratch_dir, "sites.geojson", _drop_crs)
-    # GeoJSON without a crs member is WGS84 by RFC 7946, so it loads (transformed to 4490);
-    # a format that truly lacks a CRS is refused, as a shapefile without .prj shows.
-    import geopandas as gpd
+    _sites_as(sample_dir, scratch_dir, "shp", None)
+    with pytest.raises(LoadError, match=r"sites\.shp declares no CRS"):
+        load_folder(empty_engine, scratch_dir)
+    assert _counts(empty_engine)["site"] == 0
 
-    gdf = gpd.read_file(sample_dir / "sites.geojson").set_crs(None, allow_override=True)
-    shp = scratch_dir / "shp"
-    shp.mkdir()
-    gdf.iloc[:2].to_file(shp / "sites.geojson", driver="GeoJSON")
-    (shp / "sites.geojson").write_text(
-        (shp / "sites.geojson").read_text(encoding="utf-8").replace('"crs"', '"_crs"'),
-        encoding="utf-8",
-    )
-    assert load_folder(empty_engine, scratch_dir).inserted["sites"] >= 60
+
+def test_projected_crs_is_transformed_to_storage_crs(
+    empty_engine: sa.Engine, engine: sa.Engine, sample_dir: Path, scratch_dir: Path
+) -> None:
+    _sites_as(sample_dir, scratch_dir, "gpkg", 4550)  # CGCS2000 3-degree Gauss-Krueger, 123E
+    report = load_folder(empty_engine, scratch_dir)
+    assert report.inserted["sites"] >= 60
+    sql = sa.text("SELECT code, area_m2 FROM site ORDER BY code")
+    with empty_engine.connect() as a, engine.connect() as b:
+        got, want = a.execute(sql).all(), b.execute(sql).all()
+    assert [r.code for r in got] == [r.code for r in want]
+    for g, w in zip(got, want, strict=True):
+        assert g.area_m2 == pytest.approx(w.area_m2, rel=1e-6)

@@ -1,0 +1,1 @@
+"""Folium map builders for gis_app (officers' map, investor pages, notebooks, exports)."""
