@@ -21,8 +21,11 @@ from gis_app.db.engine import make_engine
 from gis_app.services.inventory import SAMPLE_DIR, load_sample
 from gis_app.settings import DatabaseSettings, Settings
 
-TEMPLATE_EMPTY = "gis_app_test_empty"
-TEMPLATE_SAMPLE = "gis_app_test_sample"
+# Per-run names, so that two test runs on one server (two checkouts) do not clobber each other.
+_RUN = f"{os.getpid()}"
+TEMPLATE_EMPTY = f"gis_app_test_empty_{_RUN}"
+TEMPLATE_SAMPLE = f"gis_app_test_sample_{_RUN}"
+SHARED_SAMPLE = f"gis_app_test_{_RUN}"
 
 
 def _admin_url(url: str) -> str:
@@ -58,7 +61,7 @@ def admin_engine(server_url: str) -> Iterator[sa.Engine]:
 
 
 @pytest.fixture(scope="session")
-def templates(server_url: str, admin_engine: sa.Engine) -> dict[str, str]:
+def templates(server_url: str, admin_engine: sa.Engine) -> Iterator[dict[str, str]]:
     """Two template databases: migrated and empty; migrated with the sample loaded."""
     _recreate(admin_engine, TEMPLATE_EMPTY)
     empty_url = _with_db(server_url, TEMPLATE_EMPTY)
@@ -71,7 +74,10 @@ def templates(server_url: str, admin_engine: sa.Engine) -> dict[str, str]:
         load_sample(eng)
     finally:
         eng.dispose()
-    return {"empty": empty_url, "sample": sample_url}
+    yield {"empty": empty_url, "sample": sample_url}
+    with admin_engine.connect() as c:
+        for name in (SHARED_SAMPLE, TEMPLATE_SAMPLE, TEMPLATE_EMPTY):
+            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
@@ -97,8 +103,8 @@ def make_db(server_url: str, admin_engine: sa.Engine, templates: dict[str, str])
 @pytest.fixture(scope="session")
 def sample_url(server_url: str, admin_engine: sa.Engine, templates: dict[str, str]) -> str:
     """A database with the sample loaded, shared by read-only tests (writes roll back)."""
-    _recreate(admin_engine, "gis_app_test", TEMPLATE_SAMPLE)
-    return _with_db(server_url, "gis_app_test")
+    _recreate(admin_engine, SHARED_SAMPLE, TEMPLATE_SAMPLE)
+    return _with_db(server_url, SHARED_SAMPLE)
 
 
 @pytest.fixture(scope="session")
