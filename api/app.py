@@ -4,20 +4,30 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routers import health, sites
+from api.routers import auth, docs, health, sites
+from api.security import SecurityMiddleware
 from gis_app import __version__
 from gis_app.db.engine import make_engine
 from gis_app.db.provision import database_url
+from gis_app.services.accounts import load_secret_key
 from gis_app.settings import Settings
+
+API_STATIC = Path(__file__).resolve().parent / "static"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app; the engine is created at startup and disposed at shutdown."""
+    """Build the app; the engine is created at startup and disposed at shutdown.
+
+    Raises ConfigurationError in production mode without a proper secret key.
+    """
     settings = settings or Settings()
+    secret_key = load_secret_key(settings.security)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -31,9 +41,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="gis_app — 招商用地与厂房资源库 / Investment site inventory",
         version=__version__,
         lifespan=lifespan,
+        # docs are served by api.routers.docs, behind login and without CDN assets
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.settings = settings
+    app.state.secret_key = secret_key
     errors.install(app)
+    app.add_middleware(
+        SecurityMiddleware,
+        max_body_bytes=settings.security.max_body_bytes,
+        max_upload_bytes=settings.security.max_upload_bytes,
+    )
+    app.mount("/docs-assets", StaticFiles(directory=API_STATIC), name="docs-assets")
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(docs.router)
     app.include_router(sites.router)
     return app

@@ -44,6 +44,29 @@ class AppSettings(BaseSettings):
     public_base_url: str | None = None
 
 
+class SecuritySettings(BaseSettings):
+    """Accounts, sessions, tokens and request limits."""
+
+    model_config = SettingsConfigDict(env_prefix="GIS_APP_", env_file=".env", extra="ignore")
+
+    #: production mode: refuse to start with a missing or default secret key
+    production: bool = False
+    #: signs CSRF tokens; in development a random key is kept in var/secret_key
+    secret_key: str | None = None
+    secret_key_file: Path = PROJECT_ROOT / "var" / "secret_key"
+    #: password of the first admin created by set-up (random and printed once when unset)
+    admin_password: str | None = None
+    session_hours: float = 8.0
+    session_idle_minutes: float = 120.0
+    #: None: Secure cookie when the request came over HTTPS
+    cookie_secure: bool | None = None
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_client: int = 20
+    login_window_minutes: float = 15.0
+    max_body_bytes: int = 1_000_000
+    max_upload_bytes: int = 50_000_000
+
+
 class Settings(BaseSettings):
     """All settings, grouped by concern."""
 
@@ -51,3 +74,4 @@ class Settings(BaseSettings):
 
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     app: AppSettings = Field(default_factory=AppSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)

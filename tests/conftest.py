@@ -162,3 +162,55 @@ def scratch_dir() -> Iterator[Path]:
     import shutil
 
     shutil.rmtree(d, ignore_errors=True)
+
+
+_TOKENS: dict[tuple[str, str], str] = {}
+
+
+def api_token_for(url: str, role: str) -> str:
+    """An API token of a test user holding ``role`` in the database at ``url`` (cached)."""
+    key = (url, role)
+    if key not in _TOKENS:
+        from gis_app.services import accounts
+
+        eng = make_engine(url)
+        try:
+            with eng.begin() as c:
+                name = f"test-{role}"
+                exists = c.execute(
+                    sa.text("SELECT 1 FROM app_user WHERE username = :u"), {"u": name}
+                ).first()
+                if not exists:
+                    accounts.create_user(c, name, "test-password-1", [role])
+                _, token = accounts.create_token(c, name, "tests")
+        finally:
+            eng.dispose()
+        _TOKENS[key] = token
+    return _TOKENS[key]
+
+
+@pytest.fixture
+def client_as(sample_url: str) -> Iterator:
+    """Factory: ``client_as("officer", url=None)`` → a TestClient authenticated by API token.
+
+    Without ``url`` it uses the shared sample database; pass ``make_db()``'s URL for tests that
+    write through the API.
+    """
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    opened: list[TestClient] = []
+
+    def _make(role: str, url: str | None = None) -> TestClient:
+        db_url = url or sample_url
+        token = api_token_for(db_url, role)
+        app = create_app(Settings(db=DatabaseSettings(database_url=db_url)))
+        c = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+        c.__enter__()
+        opened.append(c)
+        return c
+
+    yield _make
+    for c in opened:
+        c.__exit__(None, None, None)

@@ -5,19 +5,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from api.auth import allow_anonymous
 from gis_app.domain.errors import DatabaseUnavailable
 from gis_app.services.health import check_ready
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", dependencies=[allow_anonymous()])
 def healthz() -> dict[str, str]:
     """Report that the process is up."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", dependencies=[allow_anonymous()])
 def readyz(request: Request) -> JSONResponse:
     """Report whether the database is reachable and migrated to head."""
     try:

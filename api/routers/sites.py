@@ -6,12 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from api.auth import allow
 from api.deps import ConnDep, SettingsDep
 from gis_app.db.site_queries import SiteFilter
 from gis_app.domain.errors import InvalidInput
 from gis_app.services import sites as site_service
 
 router = APIRouter(prefix="/api/sites", tags=["sites"])
+READ = allow("officer", "planner", "admin")
 GEOJSON = "application/geo+json"
 
 
@@ -27,7 +29,12 @@ def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
     return x0, y0, x1, y1
 
 
-@router.get("", response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
+@router.get(
+    "",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+    dependencies=[READ],
+)
 def list_sites(
     conn: ConnDep,
     settings: SettingsDep,
@@ -63,7 +70,12 @@ def list_sites(
     )
 
 
-@router.get("/{site_id}", response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
+@router.get(
+    "/{site_id}",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+    dependencies=[READ],
+)
 def get_site(site_id: int, conn: ConnDep) -> Response:
     """Return one site as a GeoJSON Feature (WGS84 lon/lat)."""
     return Response(site_service.get_site(conn, site_id), media_type=GEOJSON)

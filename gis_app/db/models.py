@@ -509,3 +509,80 @@ class History(Base):
         Index("ix_history_table_row", "table_name", "row_id", "changed_at"),
         CheckConstraint("action IN ('insert', 'update', 'delete')", name="action_vocab"),
     )
+
+
+class AppUser(Base):
+    """A person who logs in: officer, planner and/or admin."""
+
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    username: Mapped[str] = mapped_column(Text, unique=True)
+    display_name: Mapped[str | None] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(Text)
+    roles: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    password_changed_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    __table_args__ = (
+        CheckConstraint(
+            "roles <@ ARRAY[" + ", ".join(f"'{k}'" for k in vocab.ROLE.keys) + "]::text[]",
+            name="roles_vocab",
+        ),
+        CheckConstraint(
+            "username = lower(username) AND username ~ '^[a-z0-9._-]{2,64}$'",
+            name="username_format",
+        ),
+    )
+
+
+class ApiToken(Base):
+    """A bearer token for scripts; only its SHA-256 hash is stored."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    token_hash: Mapped[str] = mapped_column(Text, unique=True)
+    prefix: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A browser login session; the cookie holds a random token, the table its hash."""
+
+    __tablename__ = "web_session"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(Text, unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginAttempt(Base):
+    """Failed and successful logins, for per-account and per-client rate limits."""
+
+    __tablename__ = "login_attempt"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    username: Mapped[str] = mapped_column(Text)
+    client: Mapped[str] = mapped_column(Text)
+    success: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (
+        Index("ix_login_attempt_username_at", "username", "at"),
+        Index("ix_login_attempt_client_at", "client", "at"),
+    )

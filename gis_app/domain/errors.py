@@ -50,3 +50,31 @@ class DatabaseUnavailable(GisAppError):
 
 class ProvisioningError(GisAppError):
     """The local PostgreSQL/PostGIS cluster cannot be installed, created or started."""
+
+
+class NotAuthenticated(GisAppError):
+    """No valid session or token: the caller must log in."""
+
+
+class Forbidden(GisAppError):
+    """The caller is known but lacks the role for this action."""
+
+
+class CsrfFailed(Forbidden):
+    """A cookie-authenticated write without a valid CSRF token."""
+
+
+class RateLimited(GisAppError):
+    """Too many attempts; ``retry_after_s`` says when to try again."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class Conflict(GisAppError):
+    """The request conflicts with the current state (e.g. a duplicate username)."""
+
+
+class ConfigurationError(GisAppError):
+    """Settings that make it unsafe or impossible to start."""

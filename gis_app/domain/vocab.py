@@ -338,6 +338,15 @@ FEEDBACK_KIND = _v(
     ("question", "咨询", "Question"),
 )
 
+ROLE = _v(
+    "role",
+    "角色",
+    "Role",
+    ("officer", "招商专员", "Investment officer"),
+    ("planner", "规划员", "Planner"),
+    ("admin", "管理员", "Administrator"),
+)
+
 LANGUAGE = _v(
     "language",
     "语言",

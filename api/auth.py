@@ -1,0 +1,157 @@
+"""Who is calling and what they may do: sessions, API tokens, route policies, CSRF.
+
+Every route declares its policy with exactly one dependency::
+
+    @router.get("/api/things", dependencies=[allow("officer", "planner")])
+    @router.get("/healthz", dependencies=[allow_anonymous()])
+
+Admins pass every policy. A handler that needs the caller takes ``user: CurrentUser``.
+Browsers authenticate with the session cookie set by ``POST /login``; a cookie-authenticated
+write must carry the session's CSRF token (header ``X-CSRF-Token`` or form field
+``csrf_token``; pages get it from ``GET /api/me`` or their template). Scripts send
+``Authorization: Bearer <token>`` and need no CSRF token (nothing ambient to forge).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, params
+
+from gis_app.domain.errors import CsrfFailed, Forbidden, NotAuthenticated
+from gis_app.services import accounts
+from gis_app.services.accounts import Identity
+
+SESSION_COOKIE = "gis_app_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: anonymous, a logged-in user or a token holder."""
+
+    identity: Identity | None
+    session_token: str | None = None
+
+    @property
+    def authenticated(self) -> bool:
+        """True for a known, enabled user."""
+        return self.identity is not None
+
+    @property
+    def username(self) -> str:
+        """The user's name ("anonymous" when not logged in)."""
+        return self.identity.username if self.identity else "anonymous"
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """The user's roles (empty when anonymous)."""
+        return self.identity.roles if self.identity else frozenset()
+
+    @property
+    def via(self) -> str:
+        """ "session", "token" or "anonymous"."""
+        return self.identity.via if self.identity else "anonymous"
+
+    def has(self, *roles: str) -> bool:
+        """True when the caller holds any of ``roles`` (admins hold every role)."""
+        return self.identity is not None and self.identity.has(*roles)
+
+    def csrf_token(self, secret_key: str) -> str | None:
+        """The CSRF token for this session (None for tokens and anonymous callers)."""
+        if self.session_token is None:
+            return None
+        return accounts.csrf_token(secret_key, self.session_token)
+
+
+ANONYMOUS = Principal(None)
+
+
+def current_principal(request: Request) -> Principal:
+    """Resolve the caller once per request (bearer token first, then the session cookie)."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    principal = ANONYMOUS
+    auth = request.headers.get("authorization", "")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if auth or cookie:
+        engine = request.app.state.engine
+        settings = request.app.state.settings
+        with engine.begin() as conn:
+            if auth:
+                scheme, _, token = auth.partition(" ")
+                ident = (
+                    accounts.resolve_token(conn, token.strip())
+                    if scheme.lower() == "bearer" and token.strip()
+                    else None
+                )
+                if ident is None:
+                    # a wrong token is an error, not a silent fall-back to the cookie
+                    raise NotAuthenticated("invalid, expired or revoked API token")
+                principal = Principal(ident)
+            elif cookie:
+                ident = accounts.resolve_session(conn, cookie, settings.security)
+                if ident is not None:
+                    principal = Principal(ident, session_token=cookie)
+    request.state.principal = principal
+    return principal
+
+
+class Policy:
+    """A route's access rule: the roles allowed (None: anyone, including anonymous)."""
+
+    def __init__(self, roles: tuple[str, ...] | None) -> None:
+        self.roles = roles
+
+    def __repr__(self) -> str:
+        return "allow_anonymous()" if self.roles is None else f"allow{self.roles!r}"
+
+    async def __call__(self, request: Request) -> Principal:
+        """Check the caller against the rule (and CSRF for cookie-authenticated writes)."""
+        principal = current_principal(request)
+        if self.roles is None:
+            return principal
+        if not principal.authenticated:
+            raise NotAuthenticated("login required / 请先登录")
+        if not principal.has(*self.roles):
+            raise Forbidden(
+                f"user {principal.username!r} lacks the role for this action "
+                f"(needs one of: {', '.join(self.roles)})"
+            )
+        if principal.via == "session" and request.method not in SAFE_METHODS:
+            given = request.headers.get(CSRF_HEADER)
+            if given is None and request.headers.get("content-type", "").startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data")
+            ):
+                form = await request.form()
+                value = form.get(CSRF_FIELD)
+                given = value if isinstance(value, str) else None
+            key = request.app.state.secret_key
+            if not accounts.csrf_ok(key, principal.session_token or "", given):
+                raise CsrfFailed("missing or wrong CSRF token / 表单已过期，请刷新页面重试")
+        return principal
+
+
+def allow(*roles: str) -> params.Depends:
+    """Dependency: only callers holding one of ``roles`` (or admin) may use the route."""
+    if not roles:
+        raise ValueError("allow() needs at least one role; use allow_anonymous() for public")
+    return Depends(Policy(tuple(roles)))
+
+
+def allow_anonymous() -> params.Depends:
+    """Dependency: the route is public (health probes, login, investor links)."""
+    return Depends(Policy(None))
+
+
+def route_policy(dependant_calls: list) -> Policy | None:
+    """The Policy among a route's dependency callables (None when it declares none)."""
+    found = [c for c in dependant_calls if isinstance(c, Policy)]
+    return found[0] if len(found) == 1 else None
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]

@@ -1,0 +1,124 @@
+"""Response hardening and request limits, as plain ASGI middleware.
+
+- Pages (text/html) get a Content-Security-Policy that allows scripts, styles and fonts only
+  from the app itself; inline scripts (Folium writes its map set-up inline) are allowed by a
+  per-request nonce, which templates read as ``request.state.csp_nonce`` and Folium output
+  gets through :func:`add_csp_nonce`. Images may also come from configured basemap hosts.
+- Every response gets nosniff, a referrer policy and frame denial.
+- Request bodies above the configured size are refused with 413 before the app reads them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Iterable
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_SCRIPT_TAG = re.compile(r"<script(?![^>]*\snonce=)", re.IGNORECASE)
+
+
+def add_csp_nonce(html: str, nonce: str) -> str:
+    """Add ``nonce`` to every ``<script`` tag that lacks one (for Folium-rendered pages)."""
+    return _SCRIPT_TAG.sub(f'<script nonce="{nonce}"', html)
+
+
+def content_security_policy(nonce: str, image_hosts: Iterable[str] = ()) -> str:
+    """The CSP of pages: own origin only, plus basemap tile hosts for images."""
+    img = " ".join(["'self'", "data:", "blob:", *sorted(set(image_hosts))])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            # Leaflet and Folium set inline styles on map elements.
+            "style-src 'self' 'unsafe-inline'",
+            "font-src 'self' data:",
+            f"img-src {img}",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+class SecurityMiddleware:
+    """Set security headers, a CSP nonce per request, and enforce body size limits."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        max_upload_bytes: int,
+        image_hosts: Iterable[str] = (),
+    ) -> None:
+        self.app = app
+        self.max_body = max_body_bytes
+        self.max_upload = max_upload_bytes
+        self.image_hosts = tuple(image_hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI connection."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = secrets.token_urlsafe(16)
+        scope.setdefault("state", {})["csp_nonce"] = nonce
+        headers = dict(scope.get("headers") or [])
+        ctype = headers.get(b"content-type", b"").decode("latin-1")
+        limit = self.max_upload if ctype.startswith("multipart/form-data") else self.max_body
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(send, limit)
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    # an HTTPException passes through FastAPI's body parsing unchanged
+                    raise HTTPException(413, f"request body larger than {limit} bytes")
+            return message
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                hdrs = list(message.get("headers", []))
+                names = {k.lower() for k, _ in hdrs}
+                extra = [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                ]
+                if b"referrer-policy" not in names:
+                    extra.append((b"referrer-policy", b"same-origin"))
+                ctype_out = next((v for k, v in hdrs if k.lower() == b"content-type"), b"")
+                if ctype_out.startswith(b"text/html") and b"content-security-policy" not in names:
+                    csp = content_security_policy(nonce, self.image_hosts)
+                    extra.append((b"content-security-policy", csp.encode()))
+                message["headers"] = hdrs + extra
+            await send(message)
+
+        await self.app(scope, limited_receive, send_with_headers)
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = json.dumps({"detail": f"request body larger than {limit} bytes"}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

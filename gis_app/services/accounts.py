@@ -1,0 +1,396 @@
+"""Accounts: users and roles, password login with rate limits, web sessions, API tokens.
+
+Passwords are hashed with Argon2. Session and API tokens are random (256 bits) and stored only
+as SHA-256 hashes: they are high-entropy secrets, so a slow hash adds nothing, and the lookup
+stays an index probe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from gis_app.db.models import ApiToken, AppUser, LoginAttempt, WebSession
+from gis_app.domain import vocab
+from gis_app.domain.errors import (
+    ConfigurationError,
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
+)
+from gis_app.settings import SecuritySettings
+
+_hasher = PasswordHasher()
+MIN_PASSWORD_LENGTH = 10
+_USERNAME = re.compile(r"^[a-z0-9._-]{2,64}$")
+# a valid hash to verify against when the user does not exist, so timing does not tell
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+KNOWN_DEFAULT_KEYS = {"", "changeme", "secret", "change-me", "dev", "development"}
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is calling: a logged-in user (session) or a script (API token)."""
+
+    user_id: int
+    username: str
+    roles: frozenset[str]
+    via: str  # "session" or "token"
+
+    def has(self, *roles: str) -> bool:
+        """True when the user holds any of ``roles`` (admins hold every role)."""
+        return "admin" in self.roles or bool(self.roles & set(roles))
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 hex of a session or API token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_roles(roles: list[str]) -> list[str]:
+    for r in roles:
+        vocab.ROLE.term(r)
+    return sorted(set(roles))
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def _user(conn: sa.Connection, username: str) -> sa.Row:
+    row = conn.execute(sa.select(AppUser.__table__).where(AppUser.username == username)).first()
+    if row is None:
+        raise NotFound(f"user {username!r} not found")
+    return row
+
+
+# -- users ---------------------------------------------------------------------------------
+def create_user(
+    conn: sa.Connection,
+    username: str,
+    password: str,
+    roles: list[str],
+    display_name: str | None = None,
+) -> int:
+    """Create a user; raises :class:`Conflict` when the username is taken."""
+    username = username.strip().lower()
+    if not _USERNAME.match(username):
+        raise InvalidInput(f"username {username!r} must be 2–64 of a-z 0-9 . _ -")
+    _check_password(password)
+    roles = _check_roles(roles)
+    exists = conn.execute(sa.select(AppUser.id).where(AppUser.username == username)).first()
+    if exists:
+        raise Conflict(f"user {username!r} already exists")
+    return conn.execute(
+        sa.insert(AppUser)
+        .values(
+            username=username,
+            password_hash=_hasher.hash(password),
+            roles=roles,
+            display_name=display_name,
+        )
+        .returning(AppUser.id)
+    ).scalar_one()
+
+
+def list_users(conn: sa.Connection) -> list[dict]:
+    """All users (never their password hashes)."""
+    rows = conn.execute(
+        sa.select(
+            AppUser.id,
+            AppUser.username,
+            AppUser.display_name,
+            AppUser.roles,
+            AppUser.disabled,
+            AppUser.created_at,
+        ).order_by(AppUser.username)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def set_roles(conn: sa.Connection, username: str, roles: list[str]) -> None:
+    """Replace a user's roles."""
+    _user(conn, username)
+    conn.execute(
+        sa.update(AppUser).where(AppUser.username == username).values(roles=_check_roles(roles))
+    )
+
+
+def set_disabled(conn: sa.Connection, username: str, disabled: bool = True) -> None:
+    """Disable (or re-enable) a user; disabling ends their sessions at once."""
+    user = _user(conn, username)
+    conn.execute(sa.update(AppUser).where(AppUser.id == user.id).values(disabled=disabled))
+    if disabled:
+        conn.execute(
+            sa.update(WebSession)
+            .where(WebSession.user_id == user.id, WebSession.ended_at.is_(None))
+            .values(ended_at=_now())
+        )
+
+
+def reset_password(conn: sa.Connection, username: str, password: str | None = None) -> str:
+    """Set a new password (random when not given) and end the user's sessions; return it."""
+    user = _user(conn, username)
+    password = password or secrets.token_urlsafe(12)
+    _check_password(password)
+    conn.execute(
+        sa.update(AppUser)
+        .where(AppUser.id == user.id)
+        .values(password_hash=_hasher.hash(password), password_changed_at=_now())
+    )
+    conn.execute(
+        sa.update(WebSession)
+        .where(WebSession.user_id == user.id, WebSession.ended_at.is_(None))
+        .values(ended_at=_now())
+    )
+    return password
+
+
+def ensure_initial_admin(
+    conn: sa.Connection, password: str | None = None, username: str = "admin"
+) -> str | None:
+    """On a fresh install create an admin; return its password (None when users exist)."""
+    if conn.execute(sa.select(sa.func.count()).select_from(AppUser)).scalar_one():
+        return None
+    password = password or secrets.token_urlsafe(15)
+    create_user(conn, username, password, ["admin"], "Administrator")
+    return password
+
+
+# -- login ---------------------------------------------------------------------------------
+def _recent_failures(conn: sa.Connection, column, value: str, since: dt.datetime) -> int:
+    return conn.execute(
+        sa.select(sa.func.count())
+        .select_from(LoginAttempt)
+        .where(column == value, LoginAttempt.at >= since, LoginAttempt.success.is_(False))
+    ).scalar_one()
+
+
+def authenticate(
+    conn: sa.Connection, username: str, password: str, client: str, sec: SecuritySettings
+) -> Identity:
+    """Check a password login, rate-limited per account and per client.
+
+    Every attempt is recorded. Raises :class:`RateLimited` or :class:`NotAuthenticated` (with
+    one message for unknown users, wrong passwords and disabled users alike).
+    """
+    username = username.strip().lower()
+    window = dt.timedelta(minutes=sec.login_window_minutes)
+    since = _now() - window
+    if (
+        _recent_failures(conn, LoginAttempt.username, username, since)
+        >= sec.login_max_failures_per_account
+        or _recent_failures(conn, LoginAttempt.client, client, since)
+        >= sec.login_max_failures_per_client
+    ):
+        raise RateLimited(
+            "too many failed logins; try again later / 登录失败次数过多，请稍后再试",
+            int(window.total_seconds()),
+        )
+    row = conn.execute(sa.select(AppUser.__table__).where(AppUser.username == username)).first()
+    ok = False
+    try:
+        ok = _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    ok = ok and row is not None and not row.disabled
+    conn.execute(sa.insert(LoginAttempt).values(username=username, client=client, success=ok))
+    if not ok:
+        raise NotAuthenticated(
+            "wrong username or password, or the account is disabled / "
+            "用户名或密码错误，或账号已停用"
+        )
+    if _hasher.check_needs_rehash(row.password_hash):
+        conn.execute(
+            sa.update(AppUser)
+            .where(AppUser.id == row.id)
+            .values(password_hash=_hasher.hash(password))
+        )
+    return Identity(row.id, row.username, frozenset(row.roles), "session")
+
+
+def create_session(conn: sa.Connection, user_id: int, sec: SecuritySettings) -> str:
+    """Start a web session; return the cookie token (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    conn.execute(
+        sa.insert(WebSession).values(
+            user_id=user_id,
+            token_hash=hash_token(token),
+            expires_at=_now() + dt.timedelta(hours=sec.session_hours),
+        )
+    )
+    return token
+
+
+def resolve_session(conn: sa.Connection, token: str, sec: SecuritySettings) -> Identity | None:
+    """The identity behind a session cookie, or None when unknown, ended, expired or idle."""
+    now = _now()
+    row = conn.execute(
+        sa.select(
+            WebSession.id,
+            WebSession.last_seen_at,
+            AppUser.id.label("user_id"),
+            AppUser.username,
+            AppUser.roles,
+        )
+        .join(AppUser, AppUser.id == WebSession.user_id)
+        .where(
+            WebSession.token_hash == hash_token(token),
+            WebSession.ended_at.is_(None),
+            WebSession.expires_at > now,
+            AppUser.disabled.is_(False),
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.last_seen_at < now - dt.timedelta(minutes=sec.session_idle_minutes):
+        return None
+    if row.last_seen_at < now - dt.timedelta(minutes=1):  # limit writes on busy pages
+        conn.execute(sa.update(WebSession).where(WebSession.id == row.id).values(last_seen_at=now))
+    return Identity(row.user_id, row.username, frozenset(row.roles), "session")
+
+
+def end_session(conn: sa.Connection, token: str) -> None:
+    """Log out: end the session behind ``token``."""
+    conn.execute(
+        sa.update(WebSession)
+        .where(WebSession.token_hash == hash_token(token))
+        .values(ended_at=_now())
+    )
+
+
+# -- API tokens ----------------------------------------------------------------------------
+TOKEN_PREFIX = "gat_"
+
+
+def create_token(
+    conn: sa.Connection, username: str, name: str, expires_days: int | None = None
+) -> tuple[int, str]:
+    """Create an API token for ``username``; return (id, token). The token is shown once."""
+    user = _user(conn, username)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires = _now() + dt.timedelta(days=expires_days) if expires_days else None
+    tid = conn.execute(
+        sa.insert(ApiToken)
+        .values(
+            user_id=user.id,
+            name=name,
+            token_hash=hash_token(token),
+            prefix=token[:10],
+            expires_at=expires,
+        )
+        .returning(ApiToken.id)
+    ).scalar_one()
+    return tid, token
+
+
+def list_tokens(conn: sa.Connection, username: str | None = None) -> list[dict]:
+    """Tokens (prefix, not the secret) of one user, or of all users when None."""
+    q = (
+        sa.select(
+            ApiToken.id,
+            ApiToken.name,
+            ApiToken.prefix,
+            AppUser.username,
+            ApiToken.created_at,
+            ApiToken.expires_at,
+            ApiToken.last_used_at,
+            ApiToken.revoked_at,
+        )
+        .join(AppUser, AppUser.id == ApiToken.user_id)
+        .order_by(ApiToken.id)
+    )
+    if username is not None:
+        q = q.where(AppUser.username == username)
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def revoke_token(conn: sa.Connection, token_id: int, username: str | None = None) -> None:
+    """Revoke a token; with ``username`` only that user's own token."""
+    q = sa.update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+    if username is not None:
+        q = q.where(
+            ApiToken.user_id
+            == sa.select(AppUser.id).where(AppUser.username == username).scalar_subquery()
+        )
+    if conn.execute(q.values(revoked_at=_now())).rowcount == 0:
+        raise NotFound(f"token {token_id} not found or already revoked")
+
+
+def resolve_token(conn: sa.Connection, token: str) -> Identity | None:
+    """The identity behind an API token, or None when unknown, revoked, expired or disabled."""
+    now = _now()
+    row = conn.execute(
+        sa.select(
+            ApiToken.id,
+            ApiToken.last_used_at,
+            AppUser.id.label("user_id"),
+            AppUser.username,
+            AppUser.roles,
+        )
+        .join(AppUser, AppUser.id == ApiToken.user_id)
+        .where(
+            ApiToken.token_hash == hash_token(token),
+            ApiToken.revoked_at.is_(None),
+            sa.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+            AppUser.disabled.is_(False),
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.last_used_at is None or row.last_used_at < now - dt.timedelta(minutes=1):
+        conn.execute(sa.update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+    return Identity(row.user_id, row.username, frozenset(row.roles), "token")
+
+
+# -- secret key and CSRF -------------------------------------------------------------------
+def load_secret_key(sec: SecuritySettings) -> str:
+    """The secret key: from settings; in development a random one kept in a file.
+
+    In production mode a missing or well-known default key is a :class:`ConfigurationError`.
+    """
+    key = sec.secret_key
+    if sec.production:
+        if not key or key.strip().lower() in KNOWN_DEFAULT_KEYS or len(key) < 32:
+            raise ConfigurationError(
+                "production mode needs GIS_APP_SECRET_KEY: a random value of at least 32 "
+                "characters (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return key
+    if key:
+        return key
+    path = sec.secret_key_file
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key
+
+
+def csrf_token(secret_key: str, session_token: str) -> str:
+    """The CSRF token bound to a session (HMAC, so nothing is stored)."""
+    return hmac.new(
+        secret_key.encode(), b"csrf:" + session_token.encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def csrf_ok(secret_key: str, session_token: str, given: str | None) -> bool:
+    """True when ``given`` is the CSRF token of this session."""
+    return bool(given) and hmac.compare_digest(csrf_token(secret_key, session_token), given)
