@@ -14,10 +14,12 @@ write must carry the session's CSRF token (header ``X-CSRF-Token`` or form field
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request, params
+from fastapi import Depends, FastAPI, Request, params
+from fastapi.routing import APIRoute
 
 from gis_app.domain.errors import CsrfFailed, Forbidden, NotAuthenticated
 from gis_app.services import accounts
@@ -148,9 +150,22 @@ def allow_anonymous() -> params.Depends:
     return Depends(Policy(None))
 
 
-def route_policy(dependant_calls: list) -> Policy | None:
-    """The Policy among a route's dependency callables (None when it declares none)."""
-    found = [c for c in dependant_calls if isinstance(c, Policy)]
+def iter_api_routes(app: FastAPI) -> Iterator[APIRoute]:
+    """Every API route of ``app`` with its full path (through included routers)."""
+    try:  # FastAPI >= 0.160 wraps included routers; this flattens them
+        from fastapi.routing import _iter_included_route_candidates
+    except ImportError:  # pragma: no cover - older FastAPI lists routes flat
+        candidates = iter(app.routes)
+    else:
+        candidates = _iter_included_route_candidates(app.routes)
+    for route in candidates:
+        if isinstance(route, APIRoute):
+            yield route
+
+
+def route_policy(route: APIRoute) -> Policy | None:
+    """The one Policy a route declares (None when it declares none or several)."""
+    found = [d.call for d in route.dependant.dependencies if isinstance(d.call, Policy)]
     return found[0] if len(found) == 1 else None
 
 

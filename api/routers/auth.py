@@ -65,17 +65,29 @@ def login_form(request: Request, settings: SettingsDep, next: str = "/") -> HTML
     return _login_page(request, settings, next_=next)
 
 
+class LoginForm(StrictModel):
+    """The login form's fields."""
+
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+    csrf_token: str = Field(default="", max_length=128)
+    next: str = Field(default="/", max_length=2000)
+
+
 @router.post("/login", response_class=HTMLResponse, dependencies=[allow_anonymous()])
 def login(
     request: Request,
     settings: SettingsDep,
     conn: ConnDep,
-    username: Annotated[str, Form(max_length=64)],
-    password: Annotated[str, Form(max_length=256)],
-    csrf_token: Annotated[str, Form(max_length=128)] = "",
-    next: Annotated[str, Form(max_length=2000)] = "/",
+    form: Annotated[LoginForm, Form()],
 ) -> Response:
     """Check the password and start a session (cookie); redirect to ``next``."""
+    username, password, csrf_token, next = (
+        form.username,
+        form.password,
+        form.csrf_token,
+        form.next,
+    )
     expected = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not expected or not secrets.compare_digest(expected, csrf_token):
         return _login_page(

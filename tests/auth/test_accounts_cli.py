@@ -1,0 +1,69 @@
+"""`gis-app user …`, `gis-app token …` and the first admin created by `gis-app setup`."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from gis_app.cli import main
+
+
+@pytest.fixture
+def db_env(make_db, monkeypatch):
+    url = make_db("empty")
+    monkeypatch.setenv("GIS_APP_DATABASE_URL", url)
+    monkeypatch.delenv("GIS_APP_ADMIN_PASSWORD", raising=False)
+    eng = sa.create_engine(url)
+    yield eng
+    eng.dispose()
+
+
+def test_setup_creates_one_admin_with_random_password(db_env, capsys) -> None:
+    assert main(["setup", "--no-sample"]) == 0
+    out = capsys.readouterr().out
+    pw = re.search(r"password: (\S+)", out).group(1)
+    assert len(pw) >= 16
+    assert main(["setup", "--no-sample"]) == 0
+    assert "created user" not in capsys.readouterr().out
+    with db_env.connect() as c:
+        rows = c.execute(sa.text("SELECT username, roles, password_hash FROM app_user")).all()
+    assert [(r.username, r.roles) for r in rows] == [("admin", ["admin"])]
+    assert rows[0].password_hash.startswith("$argon2") and pw not in rows[0].password_hash
+
+
+def test_setup_takes_admin_password_from_setting(db_env, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("GIS_APP_ADMIN_PASSWORD", "from-the-setting-1")
+    assert main(["setup", "--no-sample"]) == 0
+    assert "from-the-setting-1" not in capsys.readouterr().out
+    from gis_app.services import accounts
+    from gis_app.settings import SecuritySettings
+
+    with db_env.begin() as c:
+        ident = accounts.authenticate(c, "admin", "from-the-setting-1", "t", SecuritySettings())
+    assert ident.roles == frozenset({"admin"})
+
+
+def test_user_and_token_commands(db_env, capsys) -> None:
+    assert (
+        main(["user", "create", "Wang.Li", "--roles", "officer", "--password", "long-password-9"])
+        == 0
+    )
+    assert main(["user", "set-role", "wang.li", "--roles", "officer,planner"]) == 0
+    assert main(["user", "list"]) == 0
+    assert re.search(r"wang\.li\s+officer,planner\s+active", capsys.readouterr().out)
+    assert main(["user", "create", "xu", "--roles", "chef", "--password", "long-password-9"]) == 2
+    assert "unknown role value 'chef'" in capsys.readouterr().err
+    assert main(["user", "create", "wang.li", "--password", "long-password-9"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert main(["user", "reset-password", "wang.li"]) == 0
+    assert "new password" in capsys.readouterr().out
+    assert main(["user", "disable", "wang.li"]) == 0
+    with db_env.connect() as c:
+        assert c.execute(sa.text("SELECT disabled FROM app_user")).scalar_one() is True
+    assert main(["token", "create", "wang.li", "--name", "etl"]) == 0
+    tid = re.search(r"token (\d+)", capsys.readouterr().out).group(1)
+    assert main(["token", "revoke", "--token-id", tid]) == 0
+    assert main(["token", "list"]) == 0
+    assert "revoked" in capsys.readouterr().out

@@ -1,0 +1,112 @@
+"""Authorization matrix from the app's route table.
+
+Every route must declare a policy in code (``allow(...)`` / ``allow_anonymous()``) AND appear in
+EXPECTED below with the roles that may call it. The test then calls every route with every
+method as anonymous, officer, planner, admin and an investor (an anonymous browser holding a
+recommendation link) and fails on any unexpected allow or deny. A new route without a declared
+policy, or missing from EXPECTED, fails the test.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.routing import APIRoute
+
+from api.app import create_app
+from api.auth import iter_api_routes, route_policy
+from gis_app.settings import DatabaseSettings, Settings
+
+ANON = "anonymous"
+READ = ("officer", "planner", "admin")
+OFFICE = ("officer", "admin")
+PLAN = ("planner", "admin")
+ADMIN = ("admin",)
+
+# (method, path) -> roles allowed, or ANON for public routes
+EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
+    ("GET", "/healthz"): ANON,
+    ("GET", "/readyz"): ANON,
+    ("GET", "/login"): ANON,
+    ("POST", "/login"): ANON,
+    ("POST", "/logout"): READ,
+    ("GET", "/api/me"): READ,
+    ("GET", "/openapi.json"): READ,
+    ("GET", "/docs"): READ,
+    ("GET", "/api/tokens"): READ,
+    ("POST", "/api/tokens"): READ,
+    ("DELETE", "/api/tokens/{token_id}"): READ,
+    ("GET", "/api/users"): ADMIN,
+    ("POST", "/api/users"): ADMIN,
+    ("PATCH", "/api/users/{username}"): ADMIN,
+    ("POST", "/api/users/{username}/reset-password"): ADMIN,
+    ("GET", "/api/sites"): READ,
+    ("GET", "/api/sites/{site_id}"): READ,
+}
+
+ROLES = ("officer", "planner", "admin")
+
+
+def _routes(app) -> list[tuple[str, str, APIRoute]]:
+    return [(m, r.path, r) for r in iter_api_routes(app) for m in sorted(r.methods - {"HEAD"})]
+
+
+def test_every_route_declares_exactly_one_policy_matching_expected(sample_url: str) -> None:
+    app = create_app(Settings(db=DatabaseSettings(database_url=sample_url)))
+    problems = []
+    for method, path, route in _routes(app):
+        pol = route_policy(route)
+        if pol is None:
+            problems.append(f"{method} {path}: no allow()/allow_anonymous() policy")
+            continue
+        want = EXPECTED.get((method, path))
+        if want is None:
+            problems.append(f"{method} {path}: not declared in EXPECTED of this test")
+            continue
+        got = ANON if pol.roles is None else tuple(sorted(pol.roles))
+        want_n = ANON if want == ANON else tuple(sorted(want))
+        # admins pass every policy, so ("officer", "admin") and ("officer",) are the same
+        if got != ANON:
+            got = tuple(sorted(set(got) | {"admin"}))
+        if want_n != ANON:
+            want_n = tuple(sorted(set(want_n) | {"admin"}))
+        if got != want_n:
+            problems.append(f"{method} {path}: policy {got} but EXPECTED {want_n}")
+    stale = set(EXPECTED) - {(m, p) for m, p, _ in _routes(app)}
+    problems += [f"{m} {p}: in EXPECTED but not a route" for m, p in sorted(stale)]
+    assert not problems, "\n".join(problems)
+
+
+def _fill(path: str) -> str:
+    return re.sub(
+        r"\{[^}]+\}",
+        lambda m: (
+            "x"
+            if "name" in m.group(0) or ("token" in m.group(0) and "token_id" not in m.group(0))
+            else "999999"
+        ),
+        path,
+    )
+
+
+@pytest.mark.parametrize("role", [ANON, "investor", *ROLES])
+def test_matrix_no_unexpected_allow_or_deny(role: str, client, client_as) -> None:
+    c = client if role in (ANON, "investor") else client_as(role)
+    unexpected = []
+    for method, path, _route in _routes(c.app):
+        want = EXPECTED.get((method, path))
+        if want is None:
+            continue  # reported by the declaration test
+        allowed = want == ANON or role in want or role == "admin"
+        url = _fill(path)
+        kw = {"json": {}} if method in ("POST", "PUT", "PATCH") and path != "/login" else {}
+        if path == "/login" and method == "POST":
+            kw = {"data": {}}
+        r = c.request(method, url, follow_redirects=False, **kw)
+        denied = r.status_code in (401, 403)
+        if allowed and denied:
+            unexpected.append(f"{role} denied {method} {path}: {r.status_code} {r.text[:120]}")
+        if not allowed and not denied:
+            unexpected.append(f"{role} ALLOWED {method} {path}: {r.status_code}")
+    assert not unexpected, "\n".join(unexpected)
