@@ -10,13 +10,27 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routers import auth, docs, health, sites
+from api.routers import (
+    alerts,
+    auth,
+    dashboard,
+    docs,
+    health,
+    match,
+    pages,
+    requirements,
+    sites,
+    stats,
+    tiles,
+)
 from api.security import SecurityMiddleware
 from gis_app import __version__
 from gis_app.db.engine import make_engine
 from gis_app.db.provision import database_url
 from gis_app.services.accounts import load_secret_key
 from gis_app.settings import Settings
+from maps import assets as map_assets
+from maps import basemaps
 
 API_STATIC = Path(__file__).resolve().parent / "static"
 
@@ -53,10 +67,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         SecurityMiddleware,
         max_body_bytes=settings.security.max_body_bytes,
         max_upload_bytes=settings.security.max_upload_bytes,
+        image_hosts=basemaps.tile_hosts(settings.map),
     )
     app.mount("/docs-assets", StaticFiles(directory=API_STATIC), name="docs-assets")
+    # map assets (Leaflet, plugins, fonts, icons): public, pinned versions, no CDN
+    app.mount(map_assets.STATIC_URL, StaticFiles(directory=map_assets.STATIC_DIR), name="static")
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(docs.router)
     app.include_router(sites.router)
+    app.include_router(requirements.router)
+    app.include_router(match.router)
+    app.include_router(alerts.router)
+    app.include_router(tiles.router)
+    app.include_router(pages.router)
+    app.include_router(stats.router)
+    app.include_router(dashboard.router)
     return app

@@ -25,6 +25,13 @@ STATUS: dict[type[e.GisAppError], int] = {
     e.RateLimited: 429,
     e.Conflict: 409,
     e.ConfigurationError: 500,
+    # planners' workflow (issue 6); EditConflict and its kin are Conflicts (409)
+    e.PreconditionRequired: 428,
+    e.PreconditionFailed: 412,
+    e.LockTimeout: 409,
+    e.PayloadTooLarge: 413,
+    # investor links (issue 5): unknown, expired and revoked tokens are all a plain 404
+    e.LinkUnavailable: 404,
 }
 
 

@@ -170,6 +170,241 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# --- search and matching (issue 3) -------------------------------------------------------------
+# Search flags mirror the query parameters of GET /api/sites: SiteFilter field → flag.
+_SEARCH_LISTS = {
+    "kinds": "kind",
+    "blocks": "block",
+    "townships": "township",
+    "platforms": "platform",
+    "land_use": "land-use",
+    "availability": "availability",
+    "supply_stage": "supply-stage",
+    "readiness": "readiness",
+    "policy_status": "policy-status",
+    "planning_status": "planning-status",
+    "quota_status": "quota-status",
+}
+_SEARCH_NUMBERS = (
+    "area_mu_min",
+    "area_mu_max",
+    "area_m2_min",
+    "area_m2_max",
+    "max_price_wan_per_mu",
+    "max_rent_yuan_m2_month",
+    "vacant_gfa_min_m2",
+    "floor_height_min_m",
+    "floor_load_min_kg_m2",
+    "crane_min_t",
+    "power_min_kva",
+    "shoreline_min_m",
+    "berth_dwt_min",
+    "water_depth_min_m",
+    "max_km_port",
+    "max_km_wharf",
+    "max_km_ferry",
+    "max_km_expressway",
+    "radius_km",
+)
+
+
+def _coords(text: str | None, n: int, name: str) -> tuple[float, ...] | None:
+    if not text:
+        return None
+    try:
+        parts = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        parts = ()
+    if len(parts) != n:
+        raise GisAppError(f"--{name} needs {n} comma-separated numbers, got {text!r}")
+    return parts
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    """Handle ``gis-app search``: the filters of GET /api/sites, printed as a table or JSON."""
+    import json
+
+    from gis_app.db.site_queries import SiteFilter
+    from gis_app.domain import landuse, vocab
+    from gis_app.matching.report import text_table
+    from gis_app.services import sites as site_service
+
+    kw: dict = {f: getattr(args, f) or [] for f in _SEARCH_LISTS}
+    kw |= {f: getattr(args, f) for f in _SEARCH_NUMBERS}
+    kw |= {
+        "bbox": _coords(args.bbox, 4, "bbox"),
+        "near": _coords(args.near, 2, "near"),
+        "q": args.q,
+        "verified_within_days": args.verified_within_days,
+    }
+    engine = _engine(settings, "gis-app search")
+    try:
+        with engine.connect() as conn:
+            page = site_service.list_site_records(
+                conn,
+                SiteFilter(**kw),
+                limit=args.limit,
+                offset=args.offset,
+                sort=args.sort,
+                max_limit=settings.app.max_page_size,
+            )
+    finally:
+        engine.dispose()
+    records = json.loads(page.records_json)
+    if args.json:
+        print(json.dumps({"total": page.total, "sites": records}, ensure_ascii=False, indent=2))
+        return 0
+    zh = args.lang == "zh"
+    rows = [
+        [
+            r["code"],
+            vocab.SITE_KIND.label(r["kind"], args.lang),
+            r["name_zh"] if zh else (r["name_en"] or r["name_zh"]),
+            r["township"] or "",
+            f"{r['area_mu']:.1f}",
+            f"{r['planned_use'] or ''} {landuse.label('2023', r['planned_use'], args.lang)}",
+            vocab.AVAILABILITY.label(r["availability"], args.lang),
+        ]
+        for r in records
+    ]
+    headers = (
+        ["编号", "类型", "名称", "街道/镇", "面积(亩)", "规划用途", "招商状态"]
+        if zh
+        else ["code", "kind", "name", "township", "area (mu)", "planned use", "availability"]
+    )
+    print(text_table(headers, rows))
+    print(f"{len(records)} / {page.total}")
+    return 0
+
+
+def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
+    """Handle ``gis-app match FILE.json``: ranked sites with their top reasons."""
+    import json
+
+    from gis_app.matching.report import match_report
+    from gis_app.matching.spec import parse_weights
+    from gis_app.services import matching as match_service
+
+    path = Path(args.file)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise GisAppError(f"{path}: cannot read a JSON requirement: {e}") from None
+    engine = _engine(settings, "gis-app match")
+    try:
+        with engine.connect() as conn:
+            result = match_service.match_spec(
+                conn,
+                data,
+                limit=args.limit,
+                near_miss_limit=args.near_miss_limit,
+                margin_pct=args.margin,
+                weights=parse_weights(args.weight or []),
+            )
+    finally:
+        engine.dispose()
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str))
+    else:
+        print(match_report(result, args.lang))
+    return 0
+
+
+def _add_search_and_match(sub: argparse._SubParsersAction) -> None:
+    se = sub.add_parser("search", help="search sites with the filters of GET /api/sites")
+    for field, flag in _SEARCH_LISTS.items():
+        se.add_argument(f"--{flag}", dest=field, action="append", help="repeatable")
+    for field in _SEARCH_NUMBERS:
+        se.add_argument(f"--{field.replace('_', '-')}", dest=field, type=float)
+    se.add_argument("--bbox", help="minlon,minlat,maxlon,maxlat")
+    se.add_argument("--near", help="lon,lat (with --radius-km)")
+    se.add_argument("--q", help="text in names or code")
+    se.add_argument("--verified-within-days", type=int)
+    se.add_argument("--sort", default="code", help="column, '-' prefix for descending")
+    se.add_argument("--limit", type=int, default=100)
+    se.add_argument("--offset", type=int, default=0)
+    se.add_argument("--lang", choices=["zh", "en"], default="zh")
+    se.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    se.set_defaults(func=cmd_search)
+
+    ma = sub.add_parser("match", help="match a requirement (JSON file) against the inventory")
+    ma.add_argument("file", help="requirement as JSON (the body of POST /api/match)")
+    ma.add_argument("--limit", type=int, default=20)
+    ma.add_argument("--near-miss-limit", type=int, default=10)
+    ma.add_argument("--margin", type=float, help="near-miss margin in %% (default: the file's)")
+    ma.add_argument("--weight", action="append", help="criterion:weight, repeatable")
+    ma.add_argument("--lang", choices=["zh", "en"], default="zh")
+    ma.add_argument("--json", action="store_true", help="print the full explained result")
+    ma.set_defaults(func=cmd_match)
+
+
+def cmd_render_map(args: argparse.Namespace, settings: Settings) -> int:
+    """Handle ``gis-app render-map [filters] -o FILE.html``: a standalone map of a selection."""
+    from gis_app.db.site_queries import SiteFilter
+    from gis_app.services import tiles as tile_service
+    from maps.export import export_html
+
+    kw: dict = {f: getattr(args, f) or [] for f in _SEARCH_LISTS}
+    kw |= {f: getattr(args, f) for f in _SEARCH_NUMBERS}
+    kw |= {
+        "bbox": _coords(args.bbox, 4, "bbox"),
+        "near": _coords(args.near, 2, "near"),
+        "q": args.q,
+        "verified_within_days": args.verified_within_days,
+    }
+    limit = args.max_sites or settings.map.export_max_sites
+    engine = _engine(settings, "gis-app render-map")
+    try:
+        with engine.connect() as conn:
+            sel = tile_service.export_selection(conn, SiteFilter(**kw), max_sites=limit)
+    finally:
+        engine.dispose()
+    shown = [
+        f"{k}={','.join(map(str, v)) if isinstance(v, list | tuple) else v}"
+        for k, v in kw.items()
+        if v not in (None, [], "")
+    ]
+    html = export_html(
+        sites=sel.sites,
+        jurisdiction=sel.jurisdiction,
+        constraint_zones=sel.constraint_zones,
+        infrastructure=sel.infrastructure,
+        bounds=sel.bounds,
+        title=args.title or ("招商资源地图" if args.lang == "zh" else "Investment site map"),
+        filter_text=" ".join(shown),
+        lang=args.lang,
+    )
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    _log(f"wrote {out} ({len(sel.sites['features'])} sites, {len(html.encode()) // 1024} KB)")
+    return 0
+
+
+def _add_render_map(sub: argparse._SubParsersAction) -> None:
+    rm = sub.add_parser(
+        "render-map",
+        help="write a standalone HTML map of the sites matching the filters of GET /api/sites",
+    )
+    for field, flag in _SEARCH_LISTS.items():
+        rm.add_argument(f"--{flag}", dest=field, action="append", help="repeatable")
+    for field in _SEARCH_NUMBERS:
+        rm.add_argument(f"--{field.replace('_', '-')}", dest=field, type=float)
+    rm.add_argument("--bbox", help="minlon,minlat,maxlon,maxlat")
+    rm.add_argument("--near", help="lon,lat (with --radius-km)")
+    rm.add_argument("--q", help="text in names or code")
+    rm.add_argument("--verified-within-days", type=int)
+    rm.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    rm.add_argument("--title", help="page title (default: 招商资源地图)")
+    rm.add_argument("--lang", choices=["zh", "en"], default="zh")
+    rm.add_argument(
+        "--max-sites",
+        type=int,
+        help="refuse larger selections (default: GIS_APP_MAP_EXPORT_MAX_SITES, 5000)",
+    )
+    rm.set_defaults(func=cmd_render_map)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``gis-app``."""
     p = argparse.ArgumentParser(prog="gis-app", description="招商用地与厂房资源库 / site inventory")
@@ -207,6 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
     tk.add_argument("--expires-days", type=int)
     tk.add_argument("--token-id")
     tk.set_defaults(func=cmd_token)
+
+    _add_search_and_match(sub)
+    _add_render_map(sub)
 
     sv = sub.add_parser("serve", help="run the web app")
     sv.add_argument("--host")

@@ -67,6 +67,72 @@ class SecuritySettings(BaseSettings):
     max_upload_bytes: int = 50_000_000
 
 
+class MapSettings(BaseSettings):
+    """The officers' web map and static exports: basemaps and limits."""
+
+    model_config = SettingsConfigDict(env_prefix="GIS_APP_MAP_", env_file=".env", extra="ignore")
+
+    #: basemap shown first: "none" (offline, from the database), "tianditu_vec", "tianditu_img",
+    #: "amap", "osm"; "none" makes no request to any other host
+    default_basemap: str = "none"
+    #: basemaps offered on the page (those needing a key are left out while it is unset)
+    basemaps: list[str] = Field(
+        default_factory=lambda: ["none", "tianditu_vec", "tianditu_img", "amap", "osm"]
+    )
+    #: Tianditu (天地图) browser key; without it the Tianditu basemaps are not offered
+    tianditu_key: str | None = None
+    #: override of a basemap's tile URL template, e.g. an intranet tile mirror:
+    #: GIS_APP_MAP_TILE_URLS='{"osm": "http://tiles.intranet/{z}/{x}/{y}.png"}'
+    tile_urls: dict[str, str] = Field(default_factory=dict)
+    #: a vector tile with more sites than this is drawn as clusters (counts per cell)
+    tile_max_features: int = Field(default=2000, ge=1)
+    #: from this zoom on, site outlines are drawn; below, one point per site
+    polygon_min_zoom: int = Field(default=13, ge=0, le=22)
+    #: rows of the results list per request
+    list_page_size: int = Field(default=200, ge=1, le=1000)
+    #: the static export refuses selections above this many sites
+    export_max_sites: int = Field(default=5000, ge=1)
+
+
+class EditSettings(BaseSettings):
+    """Planners' edits and file imports: geometry limits and upload limits (issue 6)."""
+
+    model_config = SettingsConfigDict(env_prefix="GIS_APP_EDIT_", env_file=".env", extra="ignore")
+
+    #: a site geometry with more vertices than this is refused (digitising noise, or a bomb)
+    max_vertices: int = Field(default=100_000, ge=4)
+    #: site area limits in m² (a parcel below 1 m² or above 200 km² is a unit or CRS mistake)
+    min_area_m2: float = Field(default=1.0, ge=0)
+    max_area_m2: float = Field(default=200_000_000.0, gt=0)
+    #: an unpacked upload (zip) may not exceed this many bytes, nor this compression ratio
+    max_unzipped_bytes: int = Field(default=1_000_000_000, ge=1)
+    max_zip_ratio: float = Field(default=200.0, gt=1)
+    #: features per import file
+    max_import_features: int = Field(default=1_000_000, ge=1)
+
+
+class LinkSettings(BaseSettings):
+    """Investor recommendation links under ``/r/`` (issue 5): expiry, rate limit, PDF font."""
+
+    model_config = SettingsConfigDict(env_prefix="GIS_APP_LINK_", env_file=".env", extra="ignore")
+
+    #: days a new link stays valid unless the officer says otherwise
+    default_expiry_days: int = Field(default=30, ge=1, le=365)
+    #: longest validity an officer may give (or extend) a link, in days from now
+    max_expiry_days: int = Field(default=365, ge=1, le=3650)
+    #: requests per client (IP address) to ``/r/`` within the window; then 429 with Retry-After
+    rate_limit_requests: int = Field(default=60, ge=1)
+    rate_limit_window_s: float = Field(default=60.0, gt=0)
+    #: clients the in-process limiter remembers at once (least recently seen are forgotten)
+    rate_limit_max_clients: int = Field(default=10_000, ge=1)
+    #: feedback entries one link may record per day (a bound against flooding)
+    feedback_max_per_day: int = Field(default=100, ge=1)
+    #: sites per recommendation
+    max_sites: int = Field(default=30, ge=1, le=200)
+    #: TrueType font with CJK glyphs for PDFs; unset → the first of the usual Debian paths
+    pdf_font_path: Path | None = None
+
+
 class Settings(BaseSettings):
     """All settings, grouped by concern."""
 
@@ -74,4 +140,8 @@ class Settings(BaseSettings):
 
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     app: AppSettings = Field(default_factory=AppSettings)
+    map: MapSettings = Field(default_factory=MapSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    edit: EditSettings = Field(default_factory=EditSettings)
+    links: LinkSettings = Field(default_factory=LinkSettings)
+

@@ -14,6 +14,8 @@ log() { printf 'bootstrap: %s\n' "$*" >&2; }
 need_pkgs=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 PKGS=(postgresql postgresql-15-postgis-3)
+# the browser tests (tests/e2e) drive Debian's Chromium through Playwright
+[ $WITH_TEST -eq 1 ] && PKGS+=(chromium)
 PY=""
 for cand in python3.11 python3.12 python3.13 python3; do
   if command -v "$cand" >/dev/null && "$cand" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then

@@ -172,6 +172,10 @@ class Site(Base):
     internal_note: Mapped[str | None] = mapped_column(Text)
     negotiation_note: Mapped[str | None] = mapped_column(Text)
     price_floor_wan_per_mu: Mapped[float | None] = mapped_column(Float)
+    # lineage (issue 6): a split or merge child lists its parents; the parents are retired
+    # (kept for history, availability 'unavailable', retired_at set) and never edited again.
+    parent_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), server_default="{}")
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # bookkeeping (trigger-maintained)
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(
@@ -213,6 +217,7 @@ class Site(Base):
         ),
         Index("ix_site_area_m2", "area_m2"),
         Index("ix_site_verified_at", "verified_at"),
+        Index("ix_site_parent_ids", "parent_ids", postgresql_using="gin"),
     )
 
 
@@ -401,13 +406,66 @@ class Requirement(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # matching (issue 3, migration 0004)
+    #: berth class (DWT) the port or wharf within ``max_km_port`` must have
+    port_berth_dwt_min: Mapped[int | None] = mapped_column(Integer)
+    #: building types that qualify for plant/building needs (empty: the need's usual types)
+    building_types: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    #: site availability states the officer accepts (usually only ``available``)
+    accept_availability: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), server_default="{available}"
+    )
+    #: the size range is widened by this share before it is a hard constraint
+    size_tolerance_pct: Mapped[float] = mapped_column(Float, server_default="0")
+    #: how far a site may miss one hard constraint to be listed as a near miss
+    near_miss_margin_pct: Mapped[float] = mapped_column(Float, server_default="10")
+    #: soft-score weights overriding the defaults, {criterion: weight}
+    weights: Mapped[dict[str, float]] = mapped_column(JSONB, server_default="{}")
+    #: ``land_use_codes`` expanded by the service (hierarchy and cross-classification)
+    land_use_2023_codes: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    land_use_gb_codes: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     __table_args__ = (
         _in_vocab("need", vocab.NEED),
         _in_vocab("tenure", vocab.TENURE),
         _in_vocab("status", vocab.REQUIREMENT_STATUS),
         _in_vocab("readiness_min", vocab.READINESS),
         Index("ix_requirement_status", "status"),
+        CheckConstraint("size_tolerance_pct BETWEEN 0 AND 50", name="size_tolerance_range"),
+        CheckConstraint("near_miss_margin_pct BETWEEN 0 AND 50", name="near_miss_margin_range"),
     )
+
+
+class RequirementMatch(Base):
+    """The open requirements each site satisfies now (kept by triggers; new pairs raise alerts)."""
+
+    __tablename__ = "requirement_match"
+    requirement_id: Mapped[int] = mapped_column(
+        ForeignKey("requirement.id", ondelete="CASCADE"), primary_key=True
+    )
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("site.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    since: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class Alert(Base):
+    """A site newly satisfies an open requirement: a note for the responsible officer."""
+
+    __tablename__ = "alert"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    requirement_id: Mapped[int] = mapped_column(
+        ForeignKey("requirement.id", ondelete="CASCADE"), index=True
+    )
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), index=True)
+    officer: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (Index("ix_alert_officer_created_at", "officer", "created_at"),)
 
 
 class Recommendation(Base):
@@ -466,6 +524,10 @@ class ShareLink(Base):
     view_count: Mapped[int] = mapped_column(Integer, server_default="0")
     first_viewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_viewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # issue 5 (migration 0007): who extended or revoked the link
+    extended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    extended_by: Mapped[str | None] = mapped_column(Text)
+    revoked_by: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (_in_vocab("language", vocab.LANGUAGE),)
 
 
@@ -484,7 +546,18 @@ class Feedback(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
-    __table_args__ = (_in_vocab("kind", vocab.FEEDBACK_KIND),)
+    # issue 5 (migration 0007): the language the investor answered in
+    language: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        _in_vocab("kind", vocab.FEEDBACK_KIND),
+        _in_vocab("language", vocab.LANGUAGE),
+        CheckConstraint(
+            "kind <> 'not_suitable' OR length(btrim(reason)) > 0", name="reason_required"
+        ),
+        CheckConstraint(
+            "kind <> 'question' OR length(btrim(question)) > 0", name="question_required"
+        ),
+    )
 
 
 class History(Base):
@@ -502,6 +575,8 @@ class History(Base):
     db_user: Mapped[str] = mapped_column(Text)
     application_name: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
+    #: document reference given with the change (e.g. 普自然资规〔2026〕17号), issue 6
+    doc_ref: Mapped[str | None] = mapped_column(Text)
     changed_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.clock_timestamp()
     )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+
+from gis_app.domain import landuse, vocab
+from gis_app.domain.errors import InvalidInput, UnknownVocabularyValue
 
 # Columns every officer-facing read returns (internal-only columns are not among them).
 SITE_PROPERTY_COLUMNS: tuple[str, ...] = (
@@ -63,7 +67,27 @@ SITE_PROPERTY_COLUMNS: tuple[str, ...] = (
     "updated_at",
 )
 
-SORTABLE = {"code", "name_zh", "area_m2", "verified_at", "updated_at", "id"}
+SORTABLE = {
+    "code",
+    "name_zh",
+    "area_m2",
+    "area_mu",
+    "verified_at",
+    "updated_at",
+    "id",
+    "kind",
+    "block",
+    "township",
+    "availability",
+    "reserve_price_wan_per_mu",
+}
+
+#: kilometres a ``near`` search may reach (a province is a few hundred km across)
+MAX_RADIUS_KM = 500.0
+#: upper bound of every numeric filter; larger values are typing errors, not searches
+_MAX_NUMBER = 1e9
+_M_PER_DEG_LAT = 110_574.0  # shortest degree of latitude (at the equator)
+_M_PER_DEG_LON_EQ = 111_320.0
 
 _ROUNDED = {"area_m2": 1, "area_mu": 3, "area_ha": 4}
 _PROPS_SQL = (
@@ -77,10 +101,54 @@ _PROPS_SQL = (
     (SELECT count(*) FROM building b WHERE b.site_id = s.id) AS building_count"""
 )
 
+# Vocabulary-checked list filters: field → (query parameter, vocabulary, column).
+_VOCAB_LISTS: dict[str, tuple[str, vocab.Vocabulary, str]] = {
+    "kinds": ("kind", vocab.SITE_KIND, "kind"),
+    "availability": ("availability", vocab.AVAILABILITY, "availability"),
+    "supply_stage": ("supply_stage", vocab.SUPPLY_STAGE, "supply_stage"),
+    "readiness": ("readiness", vocab.READINESS, "readiness"),
+    "policy_status": ("policy_status", vocab.POLICY_STATUS, "policy_status"),
+    "planning_status": ("planning_status", vocab.PLANNING_STATUS, "planning_status"),
+    "quota_status": ("quota_status", vocab.QUOTA_STATUS, "quota_status"),
+}
+# Free-text list filters (names of places): field → (query parameter, column).
+_TEXT_LISTS: dict[str, tuple[str, str]] = {
+    "blocks": ("block", "block"),
+    "townships": ("township", "township"),
+    "platforms": ("platform", "platform"),
+}
+# Site columns with a lower bound: field → column.
+_SITE_MIN: dict[str, str] = {
+    "shoreline_min_m": "shoreline_m",
+    "berth_dwt_min": "berth_dwt",
+    "water_depth_min_m": "water_depth_m",
+}
+# Building columns with a lower bound (a site matches when one building meets them all).
+_BUILDING_MIN: dict[str, str] = {
+    "vacant_gfa_min_m2": "vacant_gfa_m2",
+    "floor_height_min_m": "floor_height_m",
+    "floor_load_min_kg_m2": "floor_load_kg_m2",
+    "crane_min_t": "crane_t",
+    "power_min_kva": "power_kva",
+}
+# Distance limits: field → infrastructure kind (site_distance is kept by triggers).
+_DISTANCE_MAX: dict[str, str] = {
+    "max_km_port": "port",
+    "max_km_wharf": "wharf",
+    "max_km_ferry": "ferry_terminal",
+    "max_km_expressway": "expressway_interchange",
+}
+_RANGES = (("area_mu_min", "area_mu_max"), ("area_m2_min", "area_m2_max"))
+
 
 @dataclass
 class SiteFilter:
-    """Filters of the site list; all optional, combined with AND."""
+    """Filters of the site list; all optional, combined with AND.
+
+    Field names follow the query parameters of ``GET /api/sites`` (lists are plural where the
+    parameter is singular and repeatable: ``kinds`` ← ``kind``). Coordinates are WGS84/CGCS2000
+    lon/lat (the two differ by centimetres), areas in 亩 or m², distances in km.
+    """
 
     kinds: list[str] = field(default_factory=list)
     availability: list[str] = field(default_factory=list)
@@ -88,30 +156,208 @@ class SiteFilter:
     townships: list[str] = field(default_factory=list)
     bbox: tuple[float, float, float, float] | None = None  # lon/lat WGS84
     q: str | None = None
+    platforms: list[str] = field(default_factory=list)
+    #: land-use codes of the 2023 classification or GB 50137, each matching its descendants
+    #: and the corresponding classes of the other system
+    land_use: list[str] = field(default_factory=list)
+    area_mu_min: float | None = None
+    area_mu_max: float | None = None
+    area_m2_min: float | None = None
+    area_m2_max: float | None = None
+    supply_stage: list[str] = field(default_factory=list)
+    readiness: list[str] = field(default_factory=list)
+    policy_status: list[str] = field(default_factory=list)
+    planning_status: list[str] = field(default_factory=list)
+    quota_status: list[str] = field(default_factory=list)
+    max_price_wan_per_mu: float | None = None
+    max_rent_yuan_m2_month: float | None = None
+    vacant_gfa_min_m2: float | None = None
+    floor_height_min_m: float | None = None
+    floor_load_min_kg_m2: float | None = None
+    crane_min_t: float | None = None
+    power_min_kva: float | None = None
+    shoreline_min_m: float | None = None
+    berth_dwt_min: float | None = None
+    water_depth_min_m: float | None = None
+    max_km_port: float | None = None
+    max_km_wharf: float | None = None
+    max_km_ferry: float | None = None
+    max_km_expressway: float | None = None
+    near: tuple[float, float] | None = None  # lon/lat
+    radius_km: float | None = None
+    verified_within_days: int | None = None
+
+    def validate(self) -> None:
+        """Check every value; raise an error naming the parameter and the bad value."""
+        for name, (param, voc, _col) in _VOCAB_LISTS.items():
+            for value in getattr(self, name):
+                if value not in voc:
+                    raise UnknownVocabularyValue(param, value, voc.keys)
+        for name, (param, _col) in _TEXT_LISTS.items():
+            for value in getattr(self, name):
+                _check_text(param, value)
+        if self.q is not None:
+            _check_text("q", self.q)
+        for code in self.land_use:
+            _check_text("land_use", code)
+            try:
+                landuse.expand_query(code)
+            except UnknownVocabularyValue as e:
+                raise UnknownVocabularyValue("land_use", code, e.allowed) from None
+        numbers = (
+            *("area_mu_min", "area_mu_max", "area_m2_min", "area_m2_max"),
+            *("max_price_wan_per_mu", "max_rent_yuan_m2_month", "radius_km"),
+            *_SITE_MIN,
+            *_BUILDING_MIN,
+            *_DISTANCE_MAX,
+        )
+        for name in numbers:
+            _check_number(name, getattr(self, name))
+        for lo, hi in _RANGES:
+            a, b = getattr(self, lo), getattr(self, hi)
+            if a is not None and b is not None and a > b:
+                raise InvalidInput(f"{lo} ({a}) is greater than {hi} ({b})")
+        if self.bbox is not None:
+            _check_bbox(self.bbox)
+        if (self.near is None) != (self.radius_km is None):
+            raise InvalidInput("near and radius_km go together: give both or neither")
+        if self.near is not None:
+            lon, lat = self.near
+            if not (_finite(lon) and _finite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+                raise InvalidInput(f"near must be 'lon,lat' in degrees, got {self.near!r}")
+            if self.radius_km is not None and not 0 < self.radius_km <= MAX_RADIUS_KM:
+                raise InvalidInput(
+                    f"radius_km must be above 0 and at most {MAX_RADIUS_KM:g}, got {self.radius_km}"
+                )
+        d = self.verified_within_days
+        if d is not None and not 0 <= d <= 36_500:
+            raise InvalidInput(f"verified_within_days must be between 0 and 36500, got {d}")
 
     def where(self) -> tuple[str, dict[str, Any]]:
         """SQL WHERE clause (on alias ``s``) and its parameters; index-friendly predicates."""
         clauses: list[str] = ["true"]
         params: dict[str, Any] = {}
-        if self.kinds:
-            clauses.append("s.kind = ANY(:kinds)")
-            params["kinds"] = self.kinds
-        if self.availability:
-            clauses.append("s.availability = ANY(:availability)")
-            params["availability"] = self.availability
-        if self.blocks:
-            clauses.append("s.block = ANY(:blocks)")
-            params["blocks"] = self.blocks
-        if self.townships:
-            clauses.append("s.township = ANY(:townships)")
-            params["townships"] = self.townships
+        for name, (_param, _voc, col) in _VOCAB_LISTS.items():
+            values = getattr(self, name)
+            if values:
+                clauses.append(f"s.{col} = ANY(:{name})")
+                params[name] = list(values)
+        for name, (_param, col) in _TEXT_LISTS.items():
+            values = getattr(self, name)
+            if values:
+                clauses.append(f"s.{col} = ANY(:{name})")
+                params[name] = list(values)
+        if self.land_use:
+            codes_2023: set[str] = set()
+            codes_gb: set[str] = set()
+            for code in self.land_use:
+                a, b = landuse.expand_query(code)
+                codes_2023 |= a
+                codes_gb |= b
+            clauses.append("(s.planned_use = ANY(:lu_2023) OR s.legacy_use = ANY(:lu_gb))")
+            params["lu_2023"] = sorted(codes_2023)
+            params["lu_gb"] = sorted(codes_gb)
+        # areas: both units compare against the indexed area_m2 column
+        for name, op, factor in (
+            ("area_mu_min", ">=", vocab.M2_PER_MU),
+            ("area_mu_max", "<=", vocab.M2_PER_MU),
+            ("area_m2_min", ">=", 1.0),
+            ("area_m2_max", "<=", 1.0),
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                clauses.append(f"s.area_m2 {op} :{name}")
+                params[name] = value * factor
+        if self.max_price_wan_per_mu is not None:
+            clauses.append("s.reserve_price_wan_per_mu <= :max_price_wan_per_mu")
+            params["max_price_wan_per_mu"] = self.max_price_wan_per_mu
+        for name, col in _SITE_MIN.items():
+            value = getattr(self, name)
+            if value is not None:
+                clauses.append(f"s.{col} >= :{name}")
+                params[name] = value
+        building: list[str] = []
+        for name, col in _BUILDING_MIN.items():
+            value = getattr(self, name)
+            if value is not None:
+                building.append(f"b.{col} >= :{name}")
+                params[name] = value
+        if self.max_rent_yuan_m2_month is not None:
+            building.append("b.rent_yuan_m2_month <= :max_rent_yuan_m2_month")
+            params["max_rent_yuan_m2_month"] = self.max_rent_yuan_m2_month
+        if building:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM building b WHERE b.site_id = s.id AND "
+                + " AND ".join(building)
+                + ")"
+            )
+        for name, kind in _DISTANCE_MAX.items():
+            value = getattr(self, name)
+            if value is not None:
+                clauses.append(
+                    "EXISTS (SELECT 1 FROM site_distance d WHERE d.site_id = s.id "
+                    f"AND d.infra_kind = '{kind}' AND d.distance_m <= :{name})"
+                )
+                params[name] = value * 1000.0
         if self.bbox:
             clauses.append("s.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4490)")
             params.update(dict(zip(("x0", "y0", "x1", "y1"), self.bbox, strict=True)))
+        if self.near is not None and self.radius_km is not None:
+            # The box lets the GiST index pick candidates; the geodesic distance decides.
+            lon, lat = self.near
+            metres = self.radius_km * 1000.0
+            dlat = metres / _M_PER_DEG_LAT
+            dlon = min(180.0, metres / (_M_PER_DEG_LON_EQ * max(math.cos(math.radians(lat)), 1e-6)))
+            clauses.append(
+                "s.geom && ST_MakeEnvelope(:nx0, :ny0, :nx1, :ny1, 4490) AND "
+                "ST_DWithin(s.geom::geography, "
+                "ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), 4490)::geography, :near_m)"
+            )
+            params |= {
+                "nx0": lon - dlon,
+                "ny0": max(-90.0, lat - dlat),
+                "nx1": lon + dlon,
+                "ny1": min(90.0, lat + dlat),
+                "near_lon": lon,
+                "near_lat": lat,
+                "near_m": metres,
+            }
         if self.q:
-            clauses.append("(s.name_zh ILIKE :q OR s.name_en ILIKE :q OR s.code ILIKE :q)")
-            params["q"] = f"%{self.q}%"
+            clauses.append(
+                "(s.name_zh ILIKE :q ESCAPE '\\' OR s.name_en ILIKE :q ESCAPE '\\' "
+                "OR s.code ILIKE :q ESCAPE '\\')"
+            )
+            params["q"] = "%" + _escape_like(self.q) + "%"
+        if self.verified_within_days is not None:
+            clauses.append("s.verified_at >= current_date - :verified_within_days")
+            params["verified_within_days"] = int(self.verified_within_days)
         return " AND ".join(clauses), params
+
+
+def _finite(x: float) -> bool:
+    return isinstance(x, int | float) and math.isfinite(x)
+
+
+def _check_number(name: str, value: float | None) -> None:
+    if value is None:
+        return
+    if not _finite(value) or value < 0 or value > _MAX_NUMBER:
+        raise InvalidInput(f"{name} must be a number between 0 and {_MAX_NUMBER:g}, got {value}")
+
+
+def _check_text(name: str, value: str) -> None:
+    if "\x00" in value or len(value) > 200:
+        raise InvalidInput(f"{name}: value {value[:40]!r} is not acceptable text")
+
+
+def _check_bbox(bbox: tuple[float, float, float, float]) -> None:
+    x0, y0, x1, y1 = bbox
+    if not (all(_finite(v) for v in bbox) and -180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+        raise InvalidInput(f"bbox {','.join(map(str, bbox))} is not a lon/lat box with min <= max")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def count_sites(conn: sa.Connection, flt: SiteFilter) -> int:
@@ -160,3 +406,33 @@ def site_feature(conn: sa.Connection, site_id: int) -> str | None:
                  'properties', to_jsonb(p) - 'geom')::text
           FROM (SELECT s.geom, {_PROPS_SQL} FROM site s WHERE s.id = :id) p"""
     return conn.execute(sa.text(sql), {"id": site_id}).scalar()
+
+
+def site_records(
+    conn: sa.Connection,
+    flt: SiteFilter,
+    *,
+    limit: int,
+    offset: int = 0,
+    sort: str = "code",
+    descending: bool = False,
+) -> str:
+    """One page of sites as a JSON array of plain records (no geometry; a point on each site)."""
+    if sort not in SORTABLE:
+        raise ValueError(f"cannot sort by {sort!r}")
+    where, params = flt.where()
+    direction = "DESC" if descending else "ASC"
+    sql = f"""
+        SELECT COALESCE(json_agg(
+                 (to_jsonb(p) - 'geom')
+                 || jsonb_build_object(
+                      'lon', round(ST_X(ST_Transform(ST_PointOnSurface(p.geom), 4326))::numeric, 7),
+                      'lat', round(ST_Y(ST_Transform(ST_PointOnSurface(p.geom), 4326))::numeric, 7))
+                 ORDER BY p.{sort} {direction} NULLS LAST, p.id), '[]')::text
+          FROM (SELECT s.geom, {_PROPS_SQL}
+                  FROM site s
+                 WHERE {where}
+                 ORDER BY s.{sort} {direction} NULLS LAST, s.id
+                 LIMIT :limit OFFSET :offset) p"""
+    params |= {"limit": limit, "offset": offset}
+    return str(conn.execute(sa.text(sql), params).scalar_one())

@@ -30,7 +30,10 @@ class UnknownVocabularyValue(InvalidInput):
     def __init__(self, vocabulary: str, value: object, allowed: Iterable[str]) -> None:
         self.vocabulary = vocabulary
         self.value = value
-        super().__init__(f"unknown {vocabulary} value {value!r}; allowed: {', '.join(allowed)}")
+        self.allowed = tuple(allowed)
+        super().__init__(
+            f"unknown {vocabulary} value {value!r}; allowed: {', '.join(self.allowed)}"
+        )
 
 
 class LoadError(InvalidInput):
@@ -78,3 +81,62 @@ class Conflict(GisAppError):
 
 class ConfigurationError(GisAppError):
     """Settings that make it unsafe or impossible to start."""
+
+
+# --- planners' workflow (issue 6) ------------------------------------------------------------
+
+
+class PreconditionRequired(GisAppError):
+    """A write that must name the version it was based on (``If-Match``) did not."""
+
+
+class PreconditionFailed(GisAppError):
+    """The record changed since the version the write was based on (another edit won)."""
+
+    def __init__(self, message: str, current_version: int | None = None) -> None:
+        self.current_version = current_version
+        super().__init__(message)
+
+
+class EditConflict(Conflict):
+    """A write that conflicts with the current state of the data (not with the input alone)."""
+
+
+class LockTimeout(EditConflict):
+    """A row is locked by another transaction (e.g. a QGIS edit session) for too long."""
+
+
+class AvailabilityBlocked(EditConflict):
+    """A site that overlaps 生态保护红线 or 永久基本农田 cannot be made available."""
+
+
+class RetiredSite(EditConflict):
+    """A split or merged (retired) site cannot be edited; its successors can."""
+
+
+class TransitionRefused(InvalidInput):
+    """A status change that makes no sense (e.g. progress going backwards without a reason)."""
+
+
+class ReasonRequired(TransitionRefused):
+    """A status change that is allowed only with a reason (a note)."""
+
+
+class GeometryRejected(InvalidInput):
+    """A geometry that fails the checks; ``problems`` names each one."""
+
+    def __init__(self, where: str, problems: list[str]) -> None:
+        self.where = where
+        self.problems = problems
+        super().__init__(f"{where}: " + "; ".join(problems))
+
+
+class PayloadTooLarge(InvalidInput):
+    """An upload (or its unpacked content) above the configured limit."""
+
+
+# --- investor recommendation links (issue 5) ---------------------------------------------------
+
+
+class LinkUnavailable(NotFound):
+    """A ``/r/`` token that is unknown, expired or revoked (deliberately indistinguishable)."""

@@ -182,33 +182,60 @@ def _check_geometry(
     return wkb.dumps(g)
 
 
+def check_values(
+    fields: dict[str, Field],
+    props: dict[str, Any],
+    where: str,
+    problems: list[str],
+    *,
+    only_given: bool = False,
+) -> dict[str, Any]:
+    """Coerce ``props`` with the layer's field specs; append problems naming record and field.
+
+    With ``only_given`` only the fields present in ``props`` are checked (an update of some
+    fields of an existing record); otherwise every field is, and required ones must be there.
+    Used by the folder loader and by file imports (:mod:`gis_app.io.import_export`).
+    """
+    out: dict[str, Any] = {}
+    for name, spec in fields.items():
+        if only_given and name not in props:
+            continue
+        try:
+            out[name] = spec.coerce(props.get(name))
+        except FieldError as e:
+            problems.append(f"{where}: field {name}: {e}")
+    return out
+
+
+def check_cross_fields(
+    fields: dict[str, Field], values: dict[str, Any], where: str, problems: list[str]
+) -> None:
+    """Checks between fields of one record (FAR range, vacant floor space within GFA)."""
+    if (
+        fields is SITE_FIELDS
+        and values.get("far_min") is not None
+        and values.get("far_max") is not None
+        and values["far_min"] > values["far_max"]
+    ):
+        problems.append(f"{where}: far_min {values['far_min']} exceeds far_max {values['far_max']}")
+    if (
+        fields is BUILDING_FIELDS
+        and values.get("vacant_gfa_m2") is not None
+        and values.get("gfa_m2") is not None
+        and values["vacant_gfa_m2"] > values["gfa_m2"]
+    ):
+        problems.append(
+            f"{where}: vacant_gfa_m2 {values['vacant_gfa_m2']} exceeds gfa_m2 {values['gfa_m2']}"
+        )
+
+
 def _check_attributes(layer: Layer, rec: Record, problems: list[str]) -> dict[str, Any]:
     where = rec.label(layer)
-    out: dict[str, Any] = {}
     unknown = sorted(set(rec.props) - set(layer.fields) - {"id", "fid"})
     for name in unknown:
         problems.append(f"{where}: unknown field {name!r}")
-    for name, spec in layer.fields.items():
-        try:
-            out[name] = spec.coerce(rec.props.get(name))
-        except FieldError as e:
-            problems.append(f"{where}: field {name}: {e}")
-    if (
-        layer is SITES
-        and out.get("far_min") is not None
-        and out.get("far_max") is not None
-        and out["far_min"] > out["far_max"]
-    ):
-        problems.append(f"{where}: far_min {out['far_min']} exceeds far_max {out['far_max']}")
-    if (
-        layer is BUILDINGS
-        and out.get("vacant_gfa_m2") is not None
-        and out.get("gfa_m2") is not None
-        and out["vacant_gfa_m2"] > out["gfa_m2"]
-    ):
-        problems.append(
-            f"{where}: vacant_gfa_m2 {out['vacant_gfa_m2']} exceeds gfa_m2 {out['gfa_m2']}"
-        )
+    out = check_values(layer.fields, rec.props, where, problems)
+    check_cross_fields(layer.fields, out, where, problems)
     return out
 
 

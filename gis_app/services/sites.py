@@ -8,8 +8,10 @@ import sqlalchemy as sa
 
 from gis_app.db import site_queries
 from gis_app.db.site_queries import SiteFilter
-from gis_app.domain import vocab
 from gis_app.domain.errors import InvalidInput, NotFound
+
+#: deepest page start accepted; beyond it a client should narrow its filters, not page on
+MAX_OFFSET = 10_000_000
 
 
 @dataclass
@@ -30,6 +32,34 @@ class SitePage:
         )
 
 
+@dataclass
+class SiteRecordPage:
+    """One page of sites as a JSON array of plain records plus the total match count."""
+
+    total: int
+    limit: int
+    offset: int
+    records_json: str
+
+
+def _check_page(
+    flt: SiteFilter, limit: int, offset: int, sort: str, max_limit: int
+) -> tuple[str, bool]:
+    if limit < 1 or limit > max_limit:
+        raise InvalidInput(f"limit must be between 1 and {max_limit}, got {limit}")
+    if offset < 0 or offset > MAX_OFFSET:
+        raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET}, got {offset}")
+    flt.validate()
+    descending = sort.startswith("-")
+    key = sort[1:] if descending else sort
+    if key not in site_queries.SORTABLE:
+        raise InvalidInput(
+            f"sort: cannot sort by {key!r}; choose one of "
+            f"{', '.join(sorted(site_queries.SORTABLE))} (prefix '-' for descending)"
+        )
+    return key, descending
+
+
 def list_sites(
     conn: sa.Connection,
     flt: SiteFilter,
@@ -40,25 +70,30 @@ def list_sites(
     max_limit: int = 1000,
 ) -> SitePage:
     """Return one page of sites matching ``flt``, sorted by ``sort`` ('-' prefix: descending)."""
-    if limit < 1 or limit > max_limit:
-        raise InvalidInput(f"limit must be between 1 and {max_limit}, got {limit}")
-    if offset < 0:
-        raise InvalidInput(f"offset must not be negative, got {offset}")
-    for k in flt.kinds:
-        vocab.SITE_KIND.term(k)
-    for a in flt.availability:
-        vocab.AVAILABILITY.term(a)
-    descending = sort.startswith("-")
-    key = sort.lstrip("-")
-    if key not in site_queries.SORTABLE:
-        raise InvalidInput(
-            f"cannot sort by {key!r}; choose one of {', '.join(sorted(site_queries.SORTABLE))}"
-        )
+    key, descending = _check_page(flt, limit, offset, sort, max_limit)
     total = site_queries.count_sites(conn, flt)
     feats = site_queries.site_features(
         conn, flt, limit=limit, offset=offset, sort=key, descending=descending
     )
     return SitePage(total, limit, offset, feats)
+
+
+def list_site_records(
+    conn: sa.Connection,
+    flt: SiteFilter,
+    *,
+    limit: int,
+    offset: int = 0,
+    sort: str = "code",
+    max_limit: int = 1000,
+) -> SiteRecordPage:
+    """Return one page of sites matching ``flt`` as plain JSON records (no geometry)."""
+    key, descending = _check_page(flt, limit, offset, sort, max_limit)
+    total = site_queries.count_sites(conn, flt)
+    records = site_queries.site_records(
+        conn, flt, limit=limit, offset=offset, sort=key, descending=descending
+    )
+    return SiteRecordPage(total, limit, offset, records)
 
 
 def get_site(conn: sa.Connection, site_id: int) -> str:

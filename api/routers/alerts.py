@@ -1,0 +1,46 @@
+"""Alerts for officers: a site newly meets one of their open requirements."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response
+
+from api.auth import CurrentUser, allow
+from api.deps import ConnDep
+from gis_app.services import alerts as alert_service
+
+router = APIRouter(prefix="/api/alerts", tags=["alerts"])
+
+
+@router.get("", dependencies=[allow("officer")])
+def list_alerts(
+    conn: ConnDep,
+    user: CurrentUser,
+    response: Response,
+    all: bool = False,
+    unseen: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """The caller's alerts, newest first; ``all=true`` lists every officer's (admins only)."""
+    total, items = alert_service.list_alerts(
+        conn,
+        user.username,
+        everyone=all,
+        admin="admin" in user.roles,
+        unseen_only=unseen,
+        limit=limit,
+        offset=offset,
+    )
+    response.headers["X-Total-Count"] = str(total)
+    return items
+
+
+@router.post("/{alert_id}/seen", status_code=204, dependencies=[allow("officer")])
+def mark_seen(
+    alert_id: Annotated[int, Path(ge=1, le=2**63 - 1)], conn: ConnDep, user: CurrentUser
+) -> Response:
+    """Mark one of the caller's alerts as seen."""
+    alert_service.mark_seen(conn, alert_id, user.username, admin="admin" in user.roles)
+    return Response(status_code=204)

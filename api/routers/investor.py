@@ -1,0 +1,310 @@
+"""Investor pages: the anonymous capability URL ``/r/{token}`` (page, JSON, PDF, feedback).
+
+Every response under ``/r/`` — pages, errors, 404s and 429s alike — carries
+``Referrer-Policy: no-referrer`` (the token must not leak to another site through the Referer
+header), ``X-Robots-Tag: noindex`` and ``Cache-Control: no-store``, and counts against a
+per-client rate limit before the token is even looked at. Unknown, expired and revoked tokens
+get the same 404 (same body, same headers). Only :mod:`gis_app.domain.public_schema` models are
+serialised. GET changes nothing but the link's view counter; feedback is a POST carrying the
+page's form token (a cross-site form cannot know it).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Coroutine
+from json import JSONDecodeError
+from typing import Annotated, Any, Literal
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from pydantic import Field, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.auth import allow_anonymous
+from api.deps import ConnDep, SettingsDep
+from api.errors import status_for
+from api.schemas import StrictModel
+from api.security import add_csp_nonce
+from api.templating import templates
+from gis_app.domain import public_schema as P
+from gis_app.domain import vocab
+from gis_app.domain.vocab import Term
+from gis_app.domain.errors import (
+    CsrfFailed,
+    GisAppError,
+    InvalidInput,
+    LinkUnavailable,
+    RateLimited,
+)
+from gis_app.io.pdf_export import recommendation_pdf
+from gis_app.services import investor_view
+from gis_app.services import share_links as link_service
+from gis_app.services.share_links import ClientRateLimiter, LinkContext
+from maps import basemaps
+from maps.investor_map import investor_map, render_parts
+
+#: headers of every response under /r/
+HYGIENE: dict[str, str] = {
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow, noarchive",
+    "Cache-Control": "no-store",
+}
+ROBOTS_TXT = "User-agent: *\nDisallow: /r/\nDisallow: /api/\n"
+FEEDBACK_KINDS: tuple[str, ...] = ("interested", "not_suitable", "visit_request")
+_limiter_lock = threading.Lock()
+
+
+def _limiter(request: Request) -> ClientRateLimiter:
+    state = request.app.state
+    with _limiter_lock:
+        limiter = getattr(state, "investor_rate_limiter", None)
+        if limiter is None:
+            limiter = ClientRateLimiter.from_settings(state.settings.links)
+            state.investor_rate_limiter = limiter
+    return limiter
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _wants_json(request: Request) -> bool:
+    return (
+        request.url.path.endswith(".json")
+        or request.query_params.get("format") == "json"
+        or request.headers.get("content-type", "").startswith("application/json")
+    )
+
+
+def _message_page(
+    request: Request, status: int, title: Term, text: str, lang: str | None = None
+) -> HTMLResponse:
+    body = templates.get_template("investor_message.html").render(
+        {"request": request, "title": title, "text": text, "lang": lang}
+    )
+    return HTMLResponse(body, status_code=status)
+
+
+def not_found_response(request: Request) -> Response:
+    """The one 404 of /r/: the same for unknown, expired and revoked tokens."""
+    if _wants_json(request):
+        return JSONResponse({"detail": "not found / 链接无效"}, status_code=404)
+    body = templates.get_template("not_found.html").render({"request": request, "ui": P.ui})
+    return HTMLResponse(body, status_code=404)
+
+
+def _error_response(request: Request, exc: GisAppError) -> Response:
+    status = status_for(exc)
+    headers = {}
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after_s)
+    if _wants_json(request) or request.method != "POST" and status != 429:
+        return JSONResponse({"detail": exc.public_message}, status_code=status, headers=headers)
+    title = P.ui("too_many_title") if status == 429 else P.ui("feedback")
+    text = P.ui("too_many_text").zh + " " + P.ui("too_many_text").en if status == 429 else ""
+    resp = _message_page(request, status, title, text or exc.public_message)
+    resp.headers.update(headers)
+    return resp
+
+
+class InvestorRoute(APIRoute):
+    """Route class of /r/: rate limit first, uniform 404, hygiene headers on every response."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """Wrap the route's handler."""
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                _limiter(request).hit(_client(request))
+                response = await original(request)
+            except LinkUnavailable:
+                response = not_found_response(request)
+            except GisAppError as exc:
+                response = _error_response(request, exc)
+            except StarletteHTTPException as exc:
+                response = JSONResponse(
+                    {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+                )
+            response.headers.update(HYGIENE)
+            return response
+
+        return handler
+
+
+router = APIRouter(tags=["investor"], include_in_schema=False, route_class=InvestorRoute)
+robots_router = APIRouter(include_in_schema=False)
+ANYONE = allow_anonymous()
+
+
+def _lang(link: LinkContext, requested: str | None) -> str:
+    return requested if requested in ("zh", "en") else link.language
+
+
+def _json(request: Request, link: LinkContext, view: P.PublicRecommendation) -> JSONResponse:
+    data = view.model_dump(mode="json")
+    data["feedback"] = {
+        "url": f"/r/{request.path_params['token']}/feedback",
+        "form_token": link_service.form_token(request.app.state.secret_key, link.token_hash),
+        "kinds": [P.label_of(vocab.FEEDBACK_KIND, k).model_dump() for k in vocab.FEEDBACK_KIND.keys],
+    }
+    return JSONResponse(data)
+
+
+def _load(conn: Any, token: str) -> tuple[LinkContext, P.PublicRecommendation]:
+    link = link_service.resolve(conn, token)
+    return link, investor_view.build_view(conn, link)
+
+
+@robots_router.get("/robots.txt", response_class=PlainTextResponse, dependencies=[ANYONE])
+def robots() -> PlainTextResponse:
+    """Tell crawlers to keep out of investor links (and the API)."""
+    return PlainTextResponse(ROBOTS_TXT)
+
+
+@router.get("/r/{token}.json", dependencies=[ANYONE])
+def link_json(token: str, request: Request, conn: ConnDep) -> JSONResponse:
+    """The recommendation as JSON (public fields only), for the investor's own systems."""
+    link, view = _load(conn, token)
+    link_service.record_view(conn, link)
+    return _json(request, link, view)
+
+
+@router.get("/r/{token}.pdf", dependencies=[ANYONE])
+def link_pdf(
+    token: str, conn: ConnDep, settings: SettingsDep, lang: str | None = None
+) -> Response:
+    """The whole recommendation as a PDF, in the link's language (``lang`` to switch)."""
+    link, view = _load(conn, token)
+    pdf = recommendation_pdf(view, _lang(link, lang), settings.links.pdf_font_path)
+    link_service.record_view(conn, link)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="recommendation.pdf"'},
+    )
+
+
+@router.get("/r/{token}", response_class=HTMLResponse, dependencies=[ANYONE])
+def link_page(
+    token: str,
+    request: Request,
+    conn: ConnDep,
+    settings: SettingsDep,
+    lang: str | None = None,
+    format: str | None = None,
+    sent: str | None = None,
+) -> Response:
+    """The investor's page: map, a sheet per site, PDF and JSON, answer forms."""
+    link, view = _load(conn, token)
+    if format == "json":
+        link_service.record_view(conn, link)
+        return _json(request, link, view)
+    language = _lang(link, lang)
+    other = "en" if language == "zh" else "zh"
+    context = investor_view.map_context(conn, link)
+    basemap = basemaps.choose(settings.map, None)
+    parts = render_parts(investor_map(view, context, basemap, language))
+    link_service.record_view(conn, link)
+    nonce = request.state.csp_nonce
+    body = templates.get_template("investor.html").render(
+        {
+            "request": request,
+            "view": view,
+            "lang": language,
+            "other": other,
+            "t": P.ui_strings(language),
+            "t_other": P.ui_strings(other),
+            "pick": P.pick,
+            "sheet_rows": P.sheet_rows,
+            "fmt": P.fmt_num,
+            "token": quote(token, safe=""),
+            "form_token": link_service.form_token(request.app.state.secret_key, link.token_hash),
+            "feedback_kinds": [vocab.FEEDBACK_KIND.term(k) for k in FEEDBACK_KINDS],
+            "sent": sent in vocab.FEEDBACK_KIND,
+            "map": parts,
+            "nonce": nonce,
+        }
+    )
+    return HTMLResponse(add_csp_nonce(body, nonce))
+
+
+class FeedbackIn(StrictModel):
+    """An investor's answer: a site (by code) and interested / not suitable / visit, or a
+    question (the site optional)."""
+
+    site: Annotated[str, Field(max_length=64)] | None = None
+    kind: Literal["interested", "not_suitable", "visit_request", "question"]
+    reason: Annotated[str, Field(max_length=link_service.MAX_TEXT)] | None = None
+    question: Annotated[str, Field(max_length=link_service.MAX_TEXT)] | None = None
+    form_token: Annotated[str, Field(max_length=128)] = ""
+    lang: Literal["zh", "en"] | None = None
+
+
+def _same_origin(request: Request) -> bool:
+    """False when the browser says the post comes from another site."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return False
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        host = request.headers.get("host", "")
+        return urlsplit(origin).netloc == host
+    return origin != "null"
+
+
+async def _feedback_body(request: Request) -> tuple[FeedbackIn, bool]:
+    ctype = request.headers.get("content-type", "")
+    try:
+        if ctype.startswith("application/json"):
+            data = await request.json()
+            is_form = False
+        elif ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            data = {k: v for k, v in form.items() if isinstance(v, str)}
+            is_form = True
+        else:
+            raise InvalidInput("send the answer as JSON or as a form")
+        if not isinstance(data, dict):
+            raise InvalidInput("the answer must be a JSON object")
+        return FeedbackIn.model_validate(data), is_form
+    except JSONDecodeError:
+        raise InvalidInput("the answer is not valid JSON") from None
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise InvalidInput(f"{where}: {first['msg']}") from None
+
+
+@router.post("/r/{token}/feedback", dependencies=[ANYONE])
+async def post_feedback(
+    token: str, request: Request, conn: ConnDep, settings: SettingsDep
+) -> Response:
+    """Record an answer about one site (or a question) and tell the investor it arrived."""
+    link = await run_in_threadpool(link_service.resolve, conn, token)
+    body, is_form = await _feedback_body(request)
+    if not _same_origin(request) or not link_service.form_token_ok(
+        request.app.state.secret_key, link.token_hash, body.form_token
+    ):
+        raise CsrfFailed("this form is not from the recommendation page; reload it and try again")
+    lang = body.lang or link.language
+    receipt = await run_in_threadpool(
+        lambda: link_service.record_feedback(
+            conn,
+            link,
+            site_code=body.site,
+            kind=body.kind,
+            reason=body.reason,
+            question=body.question,
+            language=lang,
+            settings=settings.links,
+        )
+    )
+    if is_form:
+        anchor = f"#site-{quote(body.site, safe='')}" if body.site else "#question"
+        target = f"/r/{quote(token, safe='')}?lang={lang}&sent={body.kind}{anchor}"
+        return RedirectResponse(target, status_code=303)
+    return JSONResponse(receipt.model_dump(mode="json"), status_code=201)

@@ -1,0 +1,208 @@
+"""HTML pages for officers, planners and admins: the site map and a site's sheet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from starlette.routing import Route
+
+from api.auth import CurrentUser, allow, allow_anonymous
+from api.deps import ConnDep, SettingsDep
+from api.security import add_csp_nonce
+from api.templating import templates
+from gis_app.domain import vocab
+from gis_app.domain.vocab import Term
+from gis_app.services import site_sheet as sheet_service
+from gis_app.services import tiles as tile_service
+from maps import assets, basemaps, i18n, officer_map, sheet_map
+from maps.style import AVAILABILITY_COLOURS
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+PAGE = allow("officer", "planner", "admin")
+
+ENDPOINTS = {
+    "sites": "/api/sites",
+    "site": "/api/sites/{id}",
+    "tiles": "/tiles/sites/{z}/{x}/{y}.pbf",
+    "layers": "/tiles/layers/{layer}.geojson",
+    "sheet": "/sites/{id}",
+}
+# Pages of other parts of the app the sheet links to, when the app has them.
+MATCH_ROUTE = ("/api/sites/{site_id}/matching-requirements", "GET")
+RECOMMEND_ROUTE = ("/api/recommendations", "POST")
+
+
+def _lang(value: str | None) -> str:
+    return "en" if value == "en" else "zh"
+
+
+def _has_route(request: Request, path: str, method: str) -> bool:
+    return any(
+        isinstance(r, Route) and r.path == path and method in (r.methods or set())
+        for r in request.app.router.routes
+    )
+
+
+def _layer_names(offered: list[basemaps.Basemap]) -> dict[str, dict[str, str]]:
+    terms = [b.name for b in offered] + [
+        i18n.UI[k] for k in ("sites_layer", "jurisdiction", "infrastructure", "other_zones")
+    ]
+    terms += [vocab.CONSTRAINT_KIND.term(k) for k in officer_map.ZONE_TOGGLES]
+    out: dict[str, dict[str, str]] = {}
+    for t in terms:
+        out[t.zh] = out[t.en] = {"zh": t.zh, "en": t.en}
+    return out
+
+
+def _html(request: Request, name: str, context: dict) -> HTMLResponse:
+    body = templates.get_template(name).render({"request": request, **context})
+    return HTMLResponse(add_csp_nonce(body, request.state.csp_nonce))
+
+
+@router.get("/favicon.ico", dependencies=[allow_anonymous()])
+def favicon() -> FileResponse:
+    """The app's icon (browsers ask for it on every page, the login page included)."""
+    return FileResponse(
+        assets.STATIC_DIR / "favicon.svg",
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+@router.get("/", response_class=HTMLResponse, dependencies=[PAGE])
+@router.get("/map", response_class=HTMLResponse, dependencies=[PAGE])
+def map_page(
+    request: Request,
+    conn: ConnDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    basemap: str | None = None,
+    lang: str | None = None,
+) -> HTMLResponse:
+    """Show the site map: filters, results list, sites by viewport, basemaps, layers."""
+    language = _lang(lang)
+    offered = basemaps.available(settings.map)
+    chosen = basemaps.choose(settings.map, basemap)
+    m = officer_map.site_map(
+        basemap=chosen,
+        offered=offered,
+        bounds=tile_service.map_extent(conn),
+        lang=language,
+        options={
+            "endpoints": ENDPOINTS,
+            "listPageSize": settings.map.list_page_size,
+            "layerNames": _layer_names(offered),
+        },
+    )
+    return _html(
+        request,
+        "map.html",
+        {
+            "map_parts": officer_map.render_parts(m),
+            "lang": language,
+            "ui": i18n.UI,
+            "vocab": vocab,
+            "colours": AVAILABILITY_COLOURS,
+            "choices": tile_service.filter_choices(conn),
+            "land_use_options": i18n.land_use_options(),
+            "user": user,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class _Action:
+    id: str
+    label: Term
+    url: str
+    enabled: bool
+    why: str = ""
+
+
+@router.get("/sites/{site_id}", response_class=HTMLResponse, dependencies=[PAGE])
+def site_page(
+    request: Request,
+    site_id: int,
+    conn: ConnDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    basemap: str | None = None,
+    lang: str | None = None,
+) -> HTMLResponse:
+    """Show everything about one site: map, attributes, buildings, overlaps, history."""
+    language = _lang(lang)
+    sheet = sheet_service.site_sheet(conn, site_id)
+    chosen = basemaps.choose(settings.map, basemap)
+    x0, y0, x1, y1 = sheet.bounds
+    pad = max(x1 - x0, y1 - y0, 0.01)
+    land = (
+        tile_service.reference_layer(
+            conn, "jurisdiction", zoom=14, bbox=(x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+        )
+        if chosen.offline
+        else None
+    )
+    feature = {
+        "type": "Feature",
+        "geometry": sheet.geometry,
+        "properties": {
+            "id": sheet.id,
+            "code": sheet.code,
+            "name_zh": sheet.name_zh,
+            "kind": sheet.record["kind"],
+            "availability": sheet.record["availability"],
+        },
+    }
+    m = sheet_map.sheet_map(
+        site=feature,
+        bounds=sheet.bounds,
+        overlaps=sheet.overlaps,
+        distances=sheet.distances,
+        basemap=chosen,
+        land=land,
+        lang=language,
+    )
+    ui = i18n.UI
+    match_ok = _has_route(request, *MATCH_ROUTE)
+    rec_ok = _has_route(request, *RECOMMEND_ROUTE)
+    actions = [
+        _Action(
+            "gis-start-match",
+            ui["start_match"],
+            MATCH_ROUTE[0].replace("{site_id}", str(site_id)),
+            match_ok,
+            "" if match_ok else "matching is not installed in this app",
+        ),
+        _Action(
+            "gis-add-recommendation",
+            ui["add_to_recommendation"],
+            f"/recommendations/new?{urlencode({'site_id': site_id})}",
+            rec_ok,
+            "" if rec_ok else "recommendations are not installed in this app",
+        ),
+    ]
+    other = "en" if language == "zh" else "zh"
+    query = {k: v for k, v in request.query_params.items() if k != "lang"}
+    return _html(
+        request,
+        "site_sheet.html",
+        {
+            "map_parts": officer_map.render_parts(m),
+            "sheet": sheet,
+            "site": sheet.record,
+            "lang": language,
+            "ui": ui,
+            "vocab": vocab,
+            "vocab_title": {n: Term(n, v.zh, v.en) for n, v in vocab.VOCABULARIES.items()},
+            "blocking": vocab.BLOCKING_CONSTRAINT_KINDS,
+            "colours": AVAILABILITY_COLOURS,
+            "actions": actions,
+            "back_url": "/?" + urlencode({"lang": language}),
+            "other_lang_url": f"/sites/{site_id}?" + urlencode({**query, "lang": other}),
+            "user": user,
+            "csrf_token": user.csrf_token(request.app.state.secret_key),
+        },
+    )

@@ -1,0 +1,101 @@
+"""Investor requirements: create, read, update, list, and match a saved one."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Response
+
+from api.auth import CurrentUser, Principal, allow
+from api.deps import ConnDep
+from gis_app.matching.spec import RequirementSpec, parse_weights
+from gis_app.services import matching as match_service
+from gis_app.services import requirements as req_service
+from gis_app.services.requirements import Viewer
+
+router = APIRouter(prefix="/api/requirements", tags=["requirements"])
+READ = allow("officer", "planner")
+WRITE = allow("officer")
+IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+def viewer_of(user: Principal) -> Viewer:
+    """The service-layer view of the caller (admins see confidential requirements)."""
+    return Viewer(user.username, admin="admin" in user.roles)
+
+
+@router.post("", status_code=201, dependencies=[WRITE])
+def create_requirement(body: RequirementSpec, conn: ConnDep, user: CurrentUser) -> dict[str, Any]:
+    """Record an investor requirement (``project_name`` and ``need`` are required)."""
+    return req_service.create_requirement(conn, body, user.username)
+
+
+@router.get("", dependencies=[READ])
+def list_requirements(
+    conn: ConnDep,
+    user: CurrentUser,
+    response: Response,
+    status: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies defaults
+    need: Annotated[list[str], Query()] = [],  # noqa: B006
+    officer: str | None = None,
+    q: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """List the requirements the caller may see, newest first (total in ``X-Total-Count``)."""
+    total, items = req_service.list_requirements(
+        conn,
+        viewer_of(user),
+        status=status,
+        need=need,
+        officer=officer,
+        q=q,
+        limit=limit,
+        offset=offset,
+    )
+    response.headers["X-Total-Count"] = str(total)
+    return items
+
+
+@router.get("/{requirement_id}", dependencies=[READ])
+def get_requirement(requirement_id: IdPath, conn: ConnDep, user: CurrentUser) -> dict[str, Any]:
+    """Return one requirement."""
+    return req_service.get_requirement(conn, requirement_id, viewer_of(user))
+
+
+@router.patch("/{requirement_id}", dependencies=[WRITE])
+def update_requirement(
+    requirement_id: IdPath,
+    patch: Annotated[dict[str, Any], Body()],
+    conn: ConnDep,
+    user: CurrentUser,
+) -> dict[str, Any]:
+    """Change some fields of a requirement; the result is checked as a whole."""
+    return req_service.update_requirement(conn, requirement_id, patch, viewer_of(user))
+
+
+@router.get("/{requirement_id}/matches", dependencies=[READ])
+def requirement_matches(
+    requirement_id: IdPath,
+    conn: ConnDep,
+    user: CurrentUser,
+    limit: int = 20,
+    near_miss_limit: int = 10,
+    margin_pct: float | None = None,
+    weight: Annotated[list[str], Query()] = [],  # noqa: B006
+) -> dict[str, Any]:
+    """Rank the sites for a saved requirement, explained, with near misses apart.
+
+    ``margin_pct`` overrides the requirement's near-miss margin; ``weight=price:30`` (repeatable)
+    overrides a soft-score weight for this request.
+    """
+    result = match_service.match_requirement(
+        conn,
+        requirement_id,
+        viewer_of(user),
+        limit=limit,
+        near_miss_limit=near_miss_limit,
+        margin_pct=margin_pct,
+        weights=parse_weights(weight),
+    )
+    return result.to_dict()

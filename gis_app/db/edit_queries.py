@@ -1,0 +1,681 @@
+"""SQL for planners' edits: row locks, updates, overlaps, lineage, history and past states.
+
+Repositories here never commit; the services in :mod:`gis_app.services.site_edits` and
+:mod:`gis_app.services.history` do. Database errors that the schema raises on purpose (lock
+timeouts, the blocking-overlap and retired-site triggers, unique and check constraints) are
+translated into domain errors by :func:`translate_db_errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from shapely import wkb
+from shapely.geometry.base import BaseGeometry
+
+from gis_app.db.engine import set_app_user
+from gis_app.db.models import SRID
+from gis_app.db.site_queries import SITE_PROPERTY_COLUMNS
+from gis_app.domain import errors
+from gis_app.domain.vocab import BLOCKING_CONSTRAINT_KINDS
+
+#: tables whose rows planners edit through the API (name → editable columns are checked by
+#: the service against the field specs of gis_app.io.fields)
+EDITABLE_TABLES = ("site", "building", "constraint_zone")
+
+# Columns the database derives or keeps; never written by an edit.
+SITE_READ_ONLY = frozenset(
+    {
+        "id",
+        "geom",
+        "area_m2",
+        "area_mu",
+        "area_ha",
+        "version",
+        "created_at",
+        "updated_at",
+        "parent_ids",
+        "retired_at",
+    }
+)
+
+
+def _first_line(e: sa.exc.DBAPIError) -> str:
+    orig = getattr(e, "orig", None)
+    diag = getattr(orig, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    return primary or str(orig or e).strip().splitlines()[0]
+
+
+@contextmanager
+def translate_db_errors(where: str) -> Iterator[None]:
+    """Turn the database's deliberate refusals into domain errors naming ``where``."""
+    try:
+        yield
+    except sa.exc.DBAPIError as e:
+        code = getattr(getattr(e, "orig", None), "pgcode", None)
+        msg = _first_line(e)
+        if code == "55P03":
+            raise errors.LockTimeout(
+                f"{where} is locked by another transaction (e.g. a QGIS edit session); "
+                "nothing was changed — try again once that edit is saved"
+            ) from e
+        if code == "57014":
+            raise errors.LockTimeout(
+                f"{where}: the database took too long (statement timeout); nothing was changed"
+            ) from e
+        if code == "40P01":
+            raise errors.EditConflict(f"{where}: concurrent edits deadlocked; try again") from e
+        if code == "GA001":
+            raise errors.AvailabilityBlocked(msg) from e
+        if code == "GA002":
+            raise errors.RetiredSite(msg) from e
+        if code == "23505":
+            detail = getattr(getattr(e.orig, "diag", None), "message_detail", None) or msg
+            raise errors.EditConflict(f"{where}: {detail}") from e
+        if code in ("23514", "23502", "22P02", "22003", "23503"):
+            raise errors.InvalidInput(f"{where}: {msg}") from e
+        raise
+
+
+def set_edit_context(
+    conn: sa.Connection, user: str | None, note: str | None = None, doc_ref: str | None = None
+) -> None:
+    """Tell the history trigger who edits, why, and on which document, for this transaction."""
+    set_app_user(conn, user, note)
+    conn.execute(sa.text("SELECT set_config('gis_app.doc_ref', :d, true)"), {"d": doc_ref or ""})
+
+
+def lock_row(conn: sa.Connection, table: str, row_id: int) -> dict[str, Any] | None:
+    """Lock one row ``FOR UPDATE`` (waiting at most the lock timeout) and return its columns.
+
+    Geometry comes back as ``geom_wkb`` (bytes); other columns as Python values.
+    """
+    if table not in EDITABLE_TABLES:
+        raise ValueError(table)
+    row = (
+        conn.execute(
+            sa.text(
+                f"SELECT t.*, ST_AsBinary(t.geom) AS geom_wkb FROM {table} t "
+                "WHERE t.id = :id FOR UPDATE OF t"
+            ),
+            {"id": row_id},
+        )
+        .mappings()
+        .one_or_none()
+    )
+    if row is None:
+        return None
+    out = dict(row)
+    out.pop("geom", None)
+    if out.get("geom_wkb") is not None:
+        out["geom_wkb"] = bytes(out["geom_wkb"])
+    return out
+
+
+def row_version(conn: sa.Connection, table: str, row_id: int) -> int | None:
+    """The current version of a row (its ETag), or ``None`` when there is no such row."""
+    if table not in EDITABLE_TABLES:
+        raise ValueError(table)
+    return conn.execute(
+        sa.text(f"SELECT version FROM {table} WHERE id = :id"), {"id": row_id}
+    ).scalar()
+
+
+def update_row(conn: sa.Connection, table: str, row_id: int, values: dict[str, Any]) -> int:
+    """Write ``values`` to one row; return its new version (bumped by the trigger)."""
+    if table not in EDITABLE_TABLES:
+        raise ValueError(table)
+    cols = list(values)
+    sets = ", ".join(f"{c} = :{c}" for c in cols)
+    return conn.execute(
+        sa.text(f"UPDATE {table} SET {sets} WHERE id = :_id RETURNING version"),
+        {**values, "_id": row_id},
+    ).scalar_one()
+
+
+def update_geom(conn: sa.Connection, table: str, row_id: int, geom: BaseGeometry) -> int:
+    """Replace a row's geometry (EPSG:4490 MultiPolygon); return the new version."""
+    if table not in ("site", "constraint_zone"):
+        raise ValueError(table)
+    return conn.execute(
+        sa.text(
+            f"UPDATE {table} SET geom = ST_Multi(ST_GeomFromWKB(:g, {SRID})) "
+            "WHERE id = :id RETURNING version"
+        ),
+        {"g": wkb.dumps(geom), "id": row_id},
+    ).scalar_one()
+
+
+def site_summary(conn: sa.Connection, site_id: int) -> dict[str, Any]:
+    """Code, name, version, areas, availability and lineage of one site."""
+    return dict(
+        conn.execute(
+            sa.text(
+                "SELECT id, code, name_zh, version, availability, "
+                "round(area_m2::numeric, 1)::float AS area_m2, "
+                "round(area_mu::numeric, 3)::float AS area_mu, parent_ids, "
+                "retired_at, updated_at FROM site WHERE id = :id"
+            ),
+            {"id": site_id},
+        )
+        .mappings()
+        .one()
+    )
+
+
+def site_head(conn: sa.Connection, site_id: int) -> dict[str, Any] | None:
+    """Id, code, name, version and lineage of a site, or ``None``."""
+    row = (
+        conn.execute(
+            sa.text(
+                "SELECT id, code, name_zh, version, parent_ids, retired_at FROM site WHERE id = :id"
+            ),
+            {"id": site_id},
+        )
+        .mappings()
+        .one_or_none()
+    )
+    return dict(row) if row else None
+
+
+def site_overlaps(conn: sa.Connection, site_id: int) -> list[dict[str, Any]]:
+    """Constraint zones the site overlaps (kept current by trigger), largest first."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT z.id AS zone_id, z.code AS zone_code, z.kind AS zone_kind, "
+            "z.name_zh AS zone_name, round(o.overlap_m2::numeric, 1)::float AS overlap_m2, "
+            "o.overlap_pct::float AS overlap_pct "
+            "FROM site_constraint_overlap o JOIN constraint_zone z ON z.id = o.zone_id "
+            "WHERE o.site_id = :id ORDER BY o.overlap_m2 DESC, z.code"
+        ),
+        {"id": site_id},
+    ).mappings()
+    return [{**r, "blocking": r["zone_kind"] in BLOCKING_CONSTRAINT_KINDS} for r in rows]
+
+
+def blocking_overlaps_of(conn: sa.Connection, geoms: Sequence[BaseGeometry]) -> list[str | None]:
+    """For each EPSG:4490 geometry, the largest overlap with a blocking zone as text, or None."""
+    if not geoms:
+        return []
+    rows = conn.execute(
+        sa.text(
+            "SELECT g.i, b.zone_kind, b.zone_code, b.zone_name, b.overlap_m2 "
+            "FROM unnest(CAST(:w AS bytea[])) WITH ORDINALITY AS g(w, i) "
+            f"CROSS JOIN LATERAL gis_app_blocking_overlap(ST_GeomFromWKB(g.w, {SRID})) b"
+        ),
+        {"w": [wkb.dumps(g) for g in geoms]},
+    ).all()
+    out: list[str | None] = [None] * len(geoms)
+    for r in rows:
+        out[r.i - 1] = (
+            f"overlaps {r.zone_kind} zone {r.zone_code} ({r.zone_name}) by {r.overlap_m2:.0f} m²"
+        )
+    return out
+
+
+def zone_overlaps(conn: sa.Connection, zone_id: int) -> list[dict[str, Any]]:
+    """Sites a constraint zone overlaps, largest overlap first."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT s.id AS site_id, s.code AS site_code, s.availability, "
+            "round(o.overlap_m2::numeric, 1)::float AS overlap_m2, "
+            "o.overlap_pct::float AS overlap_pct FROM site_constraint_overlap o "
+            "JOIN site s ON s.id = o.site_id WHERE o.zone_id = :z "
+            "ORDER BY o.overlap_m2 DESC, s.code"
+        ),
+        {"z": zone_id},
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def live_site_id(conn: sa.Connection, code: str) -> int | None:
+    """Id of the current (not retired) site with ``code``."""
+    return conn.execute(
+        sa.text("SELECT id FROM site WHERE code = :c AND retired_at IS NULL"), {"c": code}
+    ).scalar()
+
+
+def jurisdiction_outline(conn: sa.Connection) -> BaseGeometry | None:
+    """The union of the jurisdiction's polygons (EPSG:4490), or ``None`` when there is none."""
+    row = conn.execute(sa.text("SELECT ST_AsBinary(ST_Union(geom)) FROM jurisdiction")).scalar()
+    return wkb.loads(bytes(row)) if row else None
+
+
+# --- split and merge ---------------------------------------------------------------------------
+
+# Columns a child copies from its parent (everything a planner keyed in; not identity, geometry,
+# derived or bookkeeping columns, and not the declared area, which belonged to the parent).
+_NOT_COPIED = SITE_READ_ONLY | {"code", "name_zh", "name_en", "declared_area_mu"}
+
+
+def site_columns(conn: sa.Connection) -> list[str]:
+    """Columns of ``site`` in table order (generated ones included)."""
+    return list(
+        conn.execute(
+            sa.text(
+                "SELECT attname FROM pg_attribute WHERE attrelid = 'site'::regclass "
+                "AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+            )
+        ).scalars()
+    )
+
+
+def split_by_line(conn: sa.Connection, site_id: int, line: BaseGeometry) -> list[BaseGeometry]:
+    """Pieces of the site cut by ``line`` (EPSG:4490), largest first."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT ST_AsBinary(d.geom) FROM site s, "
+            f"LATERAL ST_Dump(ST_Split(s.geom, ST_GeomFromWKB(:l, {SRID}))) d "
+            "WHERE s.id = :id ORDER BY ST_Area(d.geom::geography) DESC"
+        ),
+        {"id": site_id, "l": wkb.dumps(line)},
+    ).scalars()
+    return [wkb.loads(bytes(r)) for r in rows]
+
+
+def insert_child(
+    conn: sa.Connection,
+    source_id: int,
+    parent_ids: list[int],
+    geom: BaseGeometry,
+    values: dict[str, Any],
+) -> int:
+    """Insert a site copying ``source_id``'s attributes, with ``values`` and ``geom``; its id."""
+    copied = [c for c in site_columns(conn) if c not in _NOT_COPIED and c not in values]
+    cols = [*copied, *values, "geom", "parent_ids"]
+    exprs = [
+        *(f"s.{c}" for c in copied),
+        *(f":v_{c}" for c in values),
+        f"ST_Multi(ST_GeomFromWKB(:g, {SRID}))",
+        "CAST(:parents AS bigint[])",
+    ]
+    params = {f"v_{k}": v for k, v in values.items()}
+    params |= {"g": wkb.dumps(geom), "parents": parent_ids, "src": source_id}
+    return conn.execute(
+        sa.text(
+            f"INSERT INTO site ({', '.join(cols)}) SELECT {', '.join(exprs)} "
+            "FROM site s WHERE s.id = :src RETURNING id"
+        ),
+        params,
+    ).scalar_one()
+
+
+def retire(conn: sa.Connection, site_ids: list[int]) -> None:
+    """Retire parents of a split or merge: 'unavailable', ``retired_at`` now."""
+    conn.execute(
+        sa.text(
+            "UPDATE site SET availability = 'unavailable', retired_at = clock_timestamp() "
+            "WHERE id = ANY(:ids)"
+        ),
+        {"ids": site_ids},
+    )
+
+
+def adjacency_groups(conn: sa.Connection, site_ids: list[int], tolerance_deg: float) -> int:
+    """How many separate groups the sites form (touching within ``tolerance_deg`` = one)."""
+    return conn.execute(
+        sa.text(
+            "SELECT count(DISTINCT c) FROM (SELECT ST_ClusterDBSCAN(geom, :eps, 1) "
+            "OVER () AS c FROM site WHERE id = ANY(:ids)) x"
+        ),
+        {"ids": site_ids, "eps": tolerance_deg},
+    ).scalar_one()
+
+
+def union_of(conn: sa.Connection, site_ids: list[int]) -> BaseGeometry:
+    """The union of the sites' geometries (EPSG:4490)."""
+    row = conn.execute(
+        sa.text("SELECT ST_AsBinary(ST_Multi(ST_Union(geom))) FROM site WHERE id = ANY(:ids)"),
+        {"ids": site_ids},
+    ).scalar_one()
+    return wkb.loads(bytes(row))
+
+
+def buildings_of(conn: sa.Connection, site_ids: list[int]) -> list[dict[str, Any]]:
+    """Buildings on the given sites (id, code, site_id)."""
+    return [
+        dict(r)
+        for r in conn.execute(
+            sa.text(
+                "SELECT id, code, site_id FROM building WHERE site_id = ANY(:ids) ORDER BY code"
+            ),
+            {"ids": site_ids},
+        ).mappings()
+    ]
+
+
+def move_buildings(conn: sa.Connection, building_ids: list[int], site_id: int) -> None:
+    """Put buildings on another site."""
+    if building_ids:
+        conn.execute(
+            sa.text("UPDATE building SET site_id = :s WHERE id = ANY(:ids)"),
+            {"s": site_id, "ids": building_ids},
+        )
+
+
+# --- history -----------------------------------------------------------------------------------
+
+
+def lineage_ancestors(conn: sa.Connection, site_id: int) -> list[dict[str, Any]]:
+    """Every ancestor of a site (parents, their parents …) with the child's creation time."""
+    rows = conn.execute(
+        sa.text("""
+        WITH RECURSIVE up(id, until) AS (
+            SELECT p, s.created_at FROM site s, unnest(s.parent_ids) p WHERE s.id = :id
+            UNION
+            SELECT p, s.created_at FROM up JOIN site s ON s.id = up.id, unnest(s.parent_ids) p
+        )
+        SELECT up.id, max(up.until) AS until, s.code FROM up JOIN site s ON s.id = up.id
+         GROUP BY up.id, s.code ORDER BY up.id"""),
+        {"id": site_id},
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def children_of(conn: sa.Connection, site_id: int) -> list[dict[str, Any]]:
+    """Sites made from this one by a split or merge."""
+    return [
+        dict(r)
+        for r in conn.execute(
+            sa.text(
+                "SELECT id, code, name_zh FROM site WHERE parent_ids @> ARRAY[CAST(:id AS bigint)] "
+                "ORDER BY code"
+            ),
+            {"id": site_id},
+        ).mappings()
+    ]
+
+
+def history_entries(
+    conn: sa.Connection,
+    scopes: Sequence[tuple[str, int, Any]],
+    *,
+    limit: int,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """History rows of several (table, row id, until) scopes, newest first.
+
+    ``until`` bounds an ancestor's entries to the time its child was made (``None``: all).
+    """
+    if not scopes:
+        return []
+    clauses, params = [], {"limit": limit, "offset": offset}
+    for i, (table, row_id, until) in enumerate(scopes):
+        c = f"(h.table_name = :t{i} AND h.row_id = :r{i}"
+        params[f"t{i}"], params[f"r{i}"] = table, row_id
+        if until is not None:
+            c += f" AND h.changed_at <= :u{i}"
+            params[f"u{i}"] = until
+        clauses.append(c + ")")
+    sql = f"""
+        SELECT h.id, h.table_name, h.row_id, h.action, h.changes, h.changed_by, h.app_user,
+               h.db_user, h.application_name, h.note, h.doc_ref, h.changed_at
+          FROM history h
+         WHERE {" OR ".join(clauses)}
+         ORDER BY h.changed_at DESC, h.id DESC
+         LIMIT :limit OFFSET :offset"""
+    return [dict(r) for r in conn.execute(sa.text(sql), params).mappings()]
+
+
+def row_state(conn: sa.Connection, table: str, row_id: int) -> dict[str, Any] | None:
+    """The row as JSON (``to_jsonb``: the representation the history trigger stores)."""
+    if table not in EDITABLE_TABLES:
+        raise ValueError(table)
+    return conn.execute(
+        sa.text(f"SELECT to_jsonb(t) FROM {table} t WHERE t.id = :id"), {"id": row_id}
+    ).scalar()
+
+
+def entries_after(
+    conn: sa.Connection, table: str, row_id: int, bound: str, when: Any
+) -> list[dict[str, Any]]:
+    """History entries of one row after a moment, newest first (to walk back from the present).
+
+    ``bound`` is ``"date"`` (after the end of that day, in the database's time zone) or
+    ``"timestamp"`` (strictly after that instant).
+    """
+    cond = (
+        "h.changed_at >= (CAST(:w AS date) + 1)::timestamptz"
+        if bound == "date"
+        else ("h.changed_at > CAST(:w AS timestamptz)")
+    )
+    return [
+        dict(r)
+        for r in conn.execute(
+            sa.text(
+                "SELECT h.id, h.action, h.changes, h.changed_at FROM history h "
+                f"WHERE h.table_name = :t AND h.row_id = :r AND {cond} "
+                "ORDER BY h.changed_at DESC, h.id DESC"
+            ),
+            {"t": table, "r": row_id, "w": when},
+        ).mappings()
+    ]
+
+
+def last_change_before(conn: sa.Connection, table: str, row_id: int, bound: str, when: Any) -> Any:
+    """When the row last changed at or before the moment (``None`` if never recorded)."""
+    cond = (
+        "h.changed_at < (CAST(:w AS date) + 1)::timestamptz"
+        if bound == "date"
+        else ("h.changed_at <= CAST(:w AS timestamptz)")
+    )
+    return conn.execute(
+        sa.text(
+            f"SELECT max(h.changed_at) FROM history h WHERE h.table_name = :t "
+            f"AND h.row_id = :r AND {cond}"
+        ),
+        {"t": table, "r": row_id, "w": when},
+    ).scalar()
+
+
+_ROUNDED = {"area_m2": 1, "area_mu": 3, "area_ha": 4}
+
+
+def feature_from_state(conn: sa.Connection, state: dict[str, Any]) -> str:
+    """A GeoJSON Feature (WGS84) of a site state given as ``to_jsonb(site)``."""
+    props = ", ".join(
+        f"round(r.{c}::numeric, {_ROUNDED[c]})::float AS {c}" if c in _ROUNDED else f"r.{c}"
+        for c in SITE_PROPERTY_COLUMNS
+    )
+    return conn.execute(
+        sa.text(f"""
+        SELECT json_build_object(
+                 'type', 'Feature', 'id', p.id,
+                 'geometry', ST_AsGeoJSON(ST_Transform(p.geom, 4326), 7)::json,
+                 'properties', to_jsonb(p) - 'geom')::text
+          FROM (SELECT r.geom, {props}, r.parent_ids, r.retired_at
+                  FROM jsonb_populate_record(NULL::site, CAST(:s AS jsonb)) r) p"""),
+        {"s": _json(state)},
+    ).scalar_one()
+
+
+def _json(v: Any) -> str:
+    import json
+
+    return json.dumps(v, ensure_ascii=False, default=str)
+
+
+# --- file imports: staging, comparison, atomic apply ------------------------------------------
+
+_STAGE = "import_stage"
+
+
+def _not_null_defaults(conn: sa.Connection, table: str) -> dict[str, str]:
+    """NOT NULL columns with a default: a blank cell keeps the current (or default) value."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT column_name, column_default FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = :t "
+            "AND is_nullable = 'NO' AND column_default IS NOT NULL"
+        ),
+        {"t": table},
+    ).all()
+    return {r.column_name: r.column_default for r in rows}
+
+
+def create_stage(conn: sa.Connection, table: str, cols: list[str]) -> None:
+    """A temporary table shaped like ``table``'s ``cols``, dropped when the transaction ends."""
+    if table not in ("site", "constraint_zone"):
+        raise ValueError(table)
+    select = ", ".join(["code", *cols, "geom"])
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {_STAGE}"))
+    conn.execute(
+        sa.text(
+            f"CREATE TEMP TABLE {_STAGE} ON COMMIT DROP AS SELECT {select} FROM {table} "
+            "WITH NO DATA"
+        )
+    )
+    conn.execute(
+        sa.text(
+            f"ALTER TABLE {_STAGE} ADD COLUMN rownum int PRIMARY KEY, "
+            f"ADD COLUMN point geometry(Point, {SRID}), ADD COLUMN apply_geom boolean "
+            "NOT NULL DEFAULT false"
+        )
+    )
+
+
+def fill_stage(
+    conn: sa.Connection,
+    cols: list[str],
+    rows: list[tuple[int, Any, BaseGeometry | None, list[Any]]],
+    *,
+    points: bool,
+    progress: Any = None,
+    page: int = 2000,
+) -> None:
+    """Insert (row number, code, geometry, values) tuples into the stage, a page at a time."""
+    from psycopg2.extras import execute_values
+
+    target = "point" if points else "geom"
+    names = ", ".join(["rownum", "code", *cols, target])
+    gexpr = f"ST_GeomFromWKB(%s, {SRID})" if points else f"ST_Multi(ST_GeomFromWKB(%s, {SRID}))"
+    template = "(" + ", ".join(["%s", "%s", *(["%s"] * len(cols)), gexpr]) + ")"
+    raw = conn.connection.dbapi_connection
+    with raw.cursor() as cur:
+        for start in range(0, len(rows), page):
+            chunk = rows[start : start + page]
+            data = [
+                (n, code, *vals, wkb.dumps(g) if g is not None else None)
+                for n, code, g, vals in chunk
+            ]
+            execute_values(
+                cur, f"INSERT INTO {_STAGE} ({names}) VALUES %s", data, template, page_size=page
+            )
+            if progress:
+                progress(start + len(chunk))
+
+
+def compare_stage(
+    conn: sa.Connection,
+    table: str,
+    cols: list[str],
+    status_cols: list[str],
+    tolerance_deg: float,
+) -> dict[int, dict[str, Any]]:
+    """Per staged row: the matching record (if any), its changed columns, geometry change."""
+    keep = _not_null_defaults(conn, table)
+    diffs = ", ".join(
+        f"CASE WHEN t.{c} IS DISTINCT FROM s.{c}"
+        + (f" AND t.{c} IS NOT NULL" if c in keep else "")
+        + f" THEN '{c}' END"
+        for c in cols
+    )
+    changed = f"array_remove(ARRAY[{diffs}]::text[], NULL)" if cols else "ARRAY[]::text[]"
+    extra = "".join(f", s.{c} AS {c}" for c in status_cols if c not in ("availability",))
+    retired = "s.retired_at IS NOT NULL" if table == "site" else "false"
+    avail = "s.availability" if table == "site" else "NULL::text"
+    sql = f"""
+        SELECT t.rownum, s.id, {retired} AS retired, {changed} AS changed,
+               CASE WHEN t.geom IS NULL OR s.id IS NULL THEN false
+                    ELSE NOT (ST_NPoints(t.geom) = ST_NPoints(s.geom)
+                              AND ST_HausdorffDistance(t.geom, s.geom) <= :tol) END
+                 AS geom_changed,
+               CASE WHEN t.point IS NOT NULL AND s.id IS NOT NULL
+                    THEN ST_Distance(t.point::geography, s.geom::geography) END
+                 AS point_distance_m,
+               {avail} AS availability{extra}
+          FROM {_STAGE} t LEFT JOIN {table} s ON s.code = t.code"""
+    return {
+        r["rownum"]: dict(r) for r in conn.execute(sa.text(sql), {"tol": tolerance_deg}).mappings()
+    }
+
+
+def stage_blocking(conn: sa.Connection, rownums: list[int]) -> dict[int, str]:
+    """Staged rows whose outline (new, or else the stored one) overlaps a blocking zone."""
+    rows = conn.execute(
+        sa.text(f"""
+        SELECT t.rownum, b.zone_kind, b.zone_code, b.zone_name, b.overlap_m2
+          FROM {_STAGE} t LEFT JOIN site s ON s.code = t.code
+         CROSS JOIN LATERAL gis_app_blocking_overlap(COALESCE(t.geom, s.geom)) b
+         WHERE t.rownum = ANY(:r)"""),
+        {"r": rownums},
+    ).all()
+    return {
+        r.rownum: (
+            f"overlaps {r.zone_kind} zone {r.zone_code} ({r.zone_name}) by {r.overlap_m2:.0f} m²"
+        )
+        for r in rows
+    }
+
+
+def apply_stage(
+    conn: sa.Connection,
+    table: str,
+    cols: list[str],
+    *,
+    insert_rows: list[int],
+    update_rows: list[int],
+    geom_rows: list[int],
+) -> None:
+    """Write staged rows: insert the new ones, update the changed ones (geometry if changed)."""
+    keep = _not_null_defaults(conn, table)
+    if geom_rows:
+        conn.execute(
+            sa.text(f"UPDATE {_STAGE} SET apply_geom = true WHERE rownum = ANY(:r)"),
+            {"r": geom_rows},
+        )
+    if update_rows:
+        sets = [f"{c} = COALESCE(t.{c}, s.{c})" if c in keep else f"{c} = t.{c}" for c in cols]
+        sets.append("geom = CASE WHEN t.apply_geom THEN t.geom ELSE s.geom END")
+        conn.execute(
+            sa.text(
+                f"UPDATE {table} s SET {', '.join(sets)} FROM {_STAGE} t "
+                "WHERE s.code = t.code AND t.rownum = ANY(:r)"
+            ),
+            {"r": update_rows},
+        )
+    if insert_rows:
+        values = [f"COALESCE(t.{c}, {keep[c]})" if c in keep else f"t.{c}" for c in cols]
+        conn.execute(
+            sa.text(
+                f"INSERT INTO {table} (code, {', '.join([*cols, 'geom'])}) "
+                f"SELECT t.code, {', '.join([*values, 't.geom'])} FROM {_STAGE} t "
+                "WHERE t.rownum = ANY(:r) ORDER BY t.rownum"
+            ),
+            {"r": insert_rows},
+        )
+
+
+def export_rows(
+    conn: sa.Connection, flt: Any, columns: list[str], max_rows: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Current (not retired) sites matching a SiteFilter: rows with ``geom_wkb``, and the total."""
+    where, params = flt.where()
+    total = conn.execute(
+        sa.text(f"SELECT count(*) FROM site s WHERE ({where}) AND s.retired_at IS NULL"), params
+    ).scalar_one()
+    if total > max_rows:
+        return [], total
+    cols = ", ".join(f"s.{c}" for c in columns)
+    rows = conn.execute(
+        sa.text(
+            f"SELECT {cols}, ST_AsBinary(s.geom) AS geom_wkb FROM site s "
+            f"WHERE ({where}) AND s.retired_at IS NULL ORDER BY s.code"
+        ),
+        params,
+    ).mappings()
+    return [dict(r) for r in rows], total

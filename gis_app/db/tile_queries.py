@@ -1,0 +1,280 @@
+"""Map reads served per viewport: site vector tiles (``ST_AsMVT``) and reference layers.
+
+Sites are never sent to the browser as a whole table. A tile holds the sites of one
+Web-Mercator tile, in one of three forms chosen in the database:
+
+- ``polygon``: site outlines clipped to the tile (zoom >= ``polygon_min_zoom``);
+- ``point``: one point per site (lower zooms, or outlines too small to see);
+- ``cluster``: when the tile holds more than ``max_features`` sites, one point per grid cell
+  (32 x 32 cells per tile) with the number of sites in it.
+
+Every feature carries ``own``: 1 when the site's (or cell's) centre lies in this tile, so that a
+client counting drawn sites counts each exactly once although outlines and point symbols near
+an edge are repeated in the neighbouring tile.
+
+GCJ-02 frame (Gaode/AMap basemap): each site is translated by the GCJ-02 offset at its centre
+before it is cut into the tile. Stored data is never shifted. The offset field changes by at
+most about 2.5 m per km, so within one site the translation differs from a per-vertex shift by
+well under a pixel at the zooms where outlines are drawn. The SQL formula is the one in
+``gis_app.domain.gcj02`` (tests compare the two).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from gis_app.db.site_queries import SiteFilter
+
+Frame = Literal["wgs84", "gcj02"]
+MVT_EXTENT = 4096
+MVT_BUFFER = 64
+CLUSTER_CELLS = 32
+# GCJ-02 offsets stay below ~0.008 degrees; candidates are taken from a box this much larger.
+_GCJ_MARGIN_DEG = 0.012
+
+
+@dataclass(frozen=True)
+class TileRequest:
+    """One tile of the sites layer: address, frame and how to draw it."""
+
+    z: int
+    x: int
+    y: int
+    frame: Frame = "wgs84"
+    polygon_min_zoom: int = 13
+    max_features: int = 2000
+
+
+def gcj02_offset_sql(lon: str, lat: str) -> tuple[str, str]:
+    """SQL expressions of the GCJ-02 offset (dlon, dlat in degrees) at ``lon``/``lat``.
+
+    Same formula as :func:`gis_app.domain.gcj02.wgs84_to_gcj02`; zero outside mainland China.
+    """
+    x = f"(({lon}) - 105.0)"
+    y = f"(({lat}) - 35.0)"
+    common = f"(20.0 * sin(6.0 * {x} * pi()) + 20.0 * sin(2.0 * {x} * pi())) * 2.0 / 3.0"
+    dlat = (
+        f"(-100.0 + 2.0 * {x} + 3.0 * {y} + 0.2 * {y} * {y} + 0.1 * {x} * {y}"
+        f" + 0.2 * sqrt(abs({x})) + {common}"
+        f" + (20.0 * sin({y} * pi()) + 40.0 * sin({y} / 3.0 * pi())) * 2.0 / 3.0"
+        f" + (160.0 * sin({y} / 12.0 * pi()) + 320.0 * sin({y} * pi() / 30.0)) * 2.0 / 3.0)"
+    )
+    dlon = (
+        f"(300.0 + {x} + 2.0 * {y} + 0.1 * {x} * {x} + 0.1 * {x} * {y}"
+        f" + 0.1 * sqrt(abs({x})) + {common}"
+        f" + (20.0 * sin({x} * pi()) + 40.0 * sin({x} / 3.0 * pi())) * 2.0 / 3.0"
+        f" + (150.0 * sin({x} / 12.0 * pi()) + 300.0 * sin({x} / 30.0 * pi())) * 2.0 / 3.0)"
+    )
+    radlat = f"(({lat}) * pi() / 180.0)"
+    magic = f"(1.0 - 0.00669342162296594323 * sin({radlat}) ^ 2)"
+    inside = f"(({lon}) BETWEEN 72.004 AND 137.8347 AND ({lat}) BETWEEN 0.8293 AND 55.8271)"
+    dlat_deg = (
+        f"CASE WHEN {inside} THEN ({dlat} * 180.0) / ((6378245.0 * (1.0 - 0.00669342162296594323))"
+        f" / ({magic} * sqrt({magic})) * pi()) ELSE 0.0 END"
+    )
+    dlon_deg = (
+        f"CASE WHEN {inside} THEN ({dlon} * 180.0) / (6378245.0 / sqrt({magic})"
+        f" * cos({radlat}) * pi()) ELSE 0.0 END"
+    )
+    return dlon_deg, dlat_deg
+
+
+def gcj02_offsets(
+    conn: sa.Connection, points: list[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    """GCJ-02 offsets computed by the database's formula (used by tests and diagnostics)."""
+    dlon, dlat = gcj02_offset_sql("p.lon", "p.lat")
+    rows = conn.execute(
+        sa.text(
+            f"SELECT {dlon}, {dlat} FROM unnest(CAST(:lons AS float8[]), CAST(:lats AS float8[]))"
+            " WITH ORDINALITY AS p(lon, lat, i) ORDER BY p.i"
+        ),
+        {"lons": [p[0] for p in points], "lats": [p[1] for p in points]},
+    ).all()
+    return [(float(a), float(b)) for a, b in rows]
+
+
+def _candidates_sql(where: str, frame: Frame, with_geom: bool) -> str:
+    """Sites of the tile with their centre (3857) and, if asked, display geometry (3857)."""
+    box = "e.g" if frame == "wgs84" else f"ST_Expand(e.g, {_GCJ_MARGIN_DEG})"
+    # the box centre is cheap (read from the geometry header) and good enough for a dot
+    centre = "ST_SetSRID(ST_Centroid(Box2D(s.geom)::geometry), 4490)"
+    if frame == "wgs84":
+        geom = "ST_Transform(s.geom, 3857)"
+        ctr = f"ST_Transform({centre}, 3857)"
+    else:
+        dlon, dlat = gcj02_offset_sql("ST_X(k.p)", "ST_Y(k.p)")
+        geom = f"ST_Transform(ST_Translate(s.geom, {dlon}, {dlat}), 3857)"
+        ctr = f"ST_Transform(ST_Translate(k.p, {dlon}, {dlat}), 3857)"
+    geom_col = f"{geom} AS g3857," if with_geom else ""
+    return f"""
+        SELECT s.id, s.code, s.name_zh, s.name_en, s.kind, s.availability,
+               round(s.area_mu::numeric, 1)::float AS area_mu, {geom_col}
+               {ctr} AS c3857
+          FROM e, site s
+          CROSS JOIN LATERAL (SELECT {centre} AS p) k
+         WHERE s.geom && {box} AND {where}"""
+
+
+def _own_sql(point: str) -> str:
+    # half-open on each axis, so a centre on a shared tile edge belongs to exactly one tile
+    return (
+        f"(ST_X({point}) >= ST_XMin(e.m) AND ST_X({point}) < ST_XMax(e.m)"
+        f" AND ST_Y({point}) > ST_YMin(e.m) AND ST_Y({point}) <= ST_YMax(e.m))::int"
+    )
+
+
+def site_tile(conn: sa.Connection, flt: SiteFilter, req: TileRequest) -> tuple[bytes, str]:
+    """The sites of one tile as a Mapbox Vector Tile (layer ``sites``) and the form used."""
+    where, params = flt.where()
+    params = {**params, "tz": req.z, "tx": req.x, "ty": req.y}
+    env = """
+        WITH e AS (
+            SELECT ST_TileEnvelope(:tz, :tx, :ty) AS m,
+                   ST_SetSRID(ST_Transform(ST_TileEnvelope(:tz, :tx, :ty), 4326)::box2d::geometry,
+                              4490) AS g)"""
+    box = "e.g" if req.frame == "wgs84" else f"ST_Expand(e.g, {_GCJ_MARGIN_DEG})"
+    count_sql = f"""{env}
+        SELECT count(*) FROM (
+            SELECT 1 FROM site s, e WHERE s.geom && {box} AND {where} LIMIT :cap) q"""
+    n = conn.execute(sa.text(count_sql), {**params, "cap": req.max_features + 1}).scalar_one()
+    if n == 0:
+        return b"", "empty"
+    if n > req.max_features:
+        form = "cluster"
+        cell = f"((ST_XMax(e.m) - ST_XMin(e.m)) / {CLUSTER_CELLS})"
+        sql = f"""{env},
+            c AS ({_candidates_sql(where, req.frame, with_geom=False)}),
+            g AS (
+                SELECT floor((ST_X(c.c3857) - ST_XMin(e.m)) / {cell}) AS gx,
+                       floor((ST_Y(c.c3857) - ST_YMin(e.m)) / {cell}) AS gy,
+                       count(*) AS n,
+                       min(c.id) AS id,
+                       mode() WITHIN GROUP (ORDER BY c.availability) AS availability,
+                       ST_SetSRID(ST_MakePoint(avg(ST_X(c.c3857)), avg(ST_Y(c.c3857))), 3857)
+                           AS p
+                  FROM c, e
+                 WHERE {_own_sql("c.c3857")} = 1
+                 GROUP BY 1, 2)
+            SELECT ST_AsMVT(t, 'sites', {MVT_EXTENT}, 'geom') FROM (
+                SELECT CASE WHEN g.n = 1 THEN g.id END AS id, g.n::int AS n,
+                       g.availability, 1 AS own, 'cluster' AS form,
+                       ST_AsMVTGeom(g.p, e.m, {MVT_EXTENT}, {MVT_BUFFER}, true) AS geom
+                  FROM g, e) t WHERE t.geom IS NOT NULL"""
+    else:
+        form = "polygon" if req.z >= req.polygon_min_zoom else "point"
+        centre_geom = f"ST_AsMVTGeom(c.c3857, e.m, {MVT_EXTENT}, {MVT_BUFFER}, false)"
+        if form == "polygon":
+            # an outline that collapses below a tile unit is still drawn, as its centre point
+            geom = (
+                f"COALESCE(ST_AsMVTGeom(c.g3857, e.m, {MVT_EXTENT},"
+                f" {MVT_BUFFER}, true), {centre_geom})"
+            )
+        else:
+            geom = centre_geom
+        sql = f"""{env},
+            c AS ({_candidates_sql(where, req.frame, with_geom=form == "polygon")})
+            SELECT ST_AsMVT(t, 'sites', {MVT_EXTENT}, 'geom') FROM (
+                SELECT c.id, c.code, c.name_zh, c.name_en, c.kind, c.availability, c.area_mu,
+                       1 AS n, {_own_sql("c.c3857")} AS own, '{form}' AS form, {geom} AS geom
+                  FROM c, e) t WHERE t.geom IS NOT NULL"""
+    data = conn.execute(sa.text(sql), params).scalar_one()
+    return bytes(data or b""), form
+
+
+# --- reference layers (small tables; by bbox, simplified for the zoom) ----------------------
+
+REFERENCE_LAYERS: dict[str, str] = {
+    "jurisdiction": """
+        SELECT j.id, j.code, j.name_zh, j.name_en, NULL::text AS kind, j.geom
+          FROM jurisdiction j""",
+    "constraint_zones": """
+        SELECT z.id, z.code, z.name_zh, z.name_en, z.kind, z.geom FROM constraint_zone z""",
+    "infrastructure": """
+        SELECT i.id, i.code, i.name_zh, i.name_en, i.kind, i.geom FROM infrastructure i""",
+}
+
+
+def tolerance_for_zoom(zoom: int) -> float:
+    """Simplification tolerance in degrees: about a quarter of a screen pixel at ``zoom``."""
+    return 360.0 / (256 * 2**zoom) / 4
+
+
+def reference_layer(
+    conn: sa.Connection,
+    layer: str,
+    *,
+    bbox: tuple[float, float, float, float] | None,
+    zoom: int,
+    kinds: list[str] | None = None,
+) -> str:
+    """A reference layer as a GeoJSON FeatureCollection string (WGS84), simplified for ``zoom``."""
+    base = REFERENCE_LAYERS[layer]
+    clauses = ["true"]
+    params: dict[str, Any] = {"tol": tolerance_for_zoom(zoom)}
+    if bbox is not None:
+        clauses.append("r.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4490)")
+        params.update(dict(zip(("x0", "y0", "x1", "y1"), bbox, strict=True)))
+    if kinds:
+        clauses.append("r.kind = ANY(:kinds)")
+        params["kinds"] = kinds
+    sql = f"""
+        SELECT json_build_object('type', 'FeatureCollection', 'features',
+                 COALESCE(json_agg(json_build_object(
+                     'type', 'Feature', 'id', r.id,
+                     'geometry', ST_AsGeoJSON(ST_Transform(
+                         CASE WHEN GeometryType(r.geom) IN ('POINT', 'MULTIPOINT') THEN r.geom
+                              ELSE ST_SimplifyPreserveTopology(r.geom, :tol) END, 4326), 6)::json,
+                     'properties', json_build_object('id', r.id, 'code', r.code,
+                         'name_zh', r.name_zh, 'name_en', r.name_en, 'kind', r.kind))
+                   ORDER BY r.id), '[]'::json))::text
+          FROM ({base}) r
+         WHERE {" AND ".join(clauses)}"""
+    return conn.execute(sa.text(sql), params).scalar_one()
+
+
+def jurisdiction_bounds(conn: sa.Connection) -> tuple[float, float, float, float] | None:
+    """The jurisdiction's extent (lon/lat), or the sites' when there is no jurisdiction."""
+    row = conn.execute(
+        sa.text(
+            """SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (
+                 SELECT COALESCE((SELECT ST_Extent(geom) FROM jurisdiction),
+                                 ST_EstimatedExtent('public', 'site', 'geom')) AS b) q"""
+        )
+    ).first()
+    if row is None or row[0] is None:
+        return None
+    return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
+
+def features_bounds(
+    conn: sa.Connection, site_ids: list[int]
+) -> tuple[float, float, float, float] | None:
+    """Extent (lon/lat) of the given sites."""
+    row = conn.execute(
+        sa.text(
+            """SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)
+                 FROM (SELECT ST_Extent(geom) AS b FROM site WHERE id = ANY(:ids)) q"""
+        ),
+        {"ids": site_ids},
+    ).first()
+    if row is None or row[0] is None:
+        return None
+    return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
+
+def distinct_values(conn: sa.Connection, column: str) -> list[str]:
+    """Distinct non-null values of an indexed site column (loose index scan, fast on big tables)."""
+    if column not in {"block", "township"}:
+        raise ValueError(f"no distinct-value lookup for column {column!r}")
+    sql = f"""
+        WITH RECURSIVE v AS (
+            (SELECT {column} AS x FROM site WHERE {column} IS NOT NULL ORDER BY {column} LIMIT 1)
+            UNION ALL
+            SELECT (SELECT {column} FROM site WHERE {column} > v.x ORDER BY {column} LIMIT 1)
+              FROM v WHERE v.x IS NOT NULL)
+        SELECT x FROM v WHERE x IS NOT NULL"""
+    return list(conn.execute(sa.text(sql)).scalars())

@@ -1,0 +1,777 @@
+"""What an investor may see: the explicit public schema of recommendation links (``/r/``).
+
+Everything under ``/r/`` (page, JSON, PDF, feedback answers) is built from the models below and
+nothing else. The database columns read for investors are listed here
+(:data:`PUBLIC_SITE_COLUMNS`, :data:`PUBLIC_BUILDING_COLUMNS`); a column that is not listed is
+never selected, so a new internal column stays internal without anyone having to remember it.
+The models forbid unknown fields, so a builder that tries to pass a row through fails loudly.
+
+Deliberately left out (internal): owner name and contact, internal and negotiation notes,
+the internal price floor, the blocking note, source document and who verified the record,
+lineage and bookkeeping columns; the requirement itself (investor, contact, notes, budget …);
+other links and their recipients; the availability of a site beyond "available" (洽谈中 or
+已签约 would tell of other investors), and the requirement's budget figures in explanations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from gis_app.domain import landuse, vocab
+from gis_app.domain.vocab import Term
+
+#: site columns read for investors (SQL selects exactly these, never ``s.*``)
+PUBLIC_SITE_COLUMNS: tuple[str, ...] = (
+    "code",
+    "name_zh",
+    "name_en",
+    "kind",
+    "block",
+    "township",
+    "platform",
+    "address",
+    "area_m2",
+    "area_mu",
+    "area_ha",
+    "planned_use",
+    "legacy_use",
+    "far_min",
+    "far_max",
+    "coverage_min_pct",
+    "green_max_pct",
+    "height_limit_m",
+    "ownership",
+    "supply_stage",
+    "readiness",
+    "utilities",
+    "policy_status",
+    "policy_progress_pct",
+    "planning_status",
+    "in_ugb",
+    "quota_status",
+    "supply_mode",
+    "standard_land",
+    "invest_intensity_wan_per_mu",
+    "tax_wan_per_mu_yr",
+    "energy_tce_per_wan",
+    "lease_years",
+    "reserve_price_wan_per_mu",
+    "shoreline_m",
+    "berth_dwt",
+    "water_depth_m",
+    "availability",
+    "verified_at",
+    "description_zh",
+    "description_en",
+    "photo_urls",
+)
+
+#: building columns read for investors
+PUBLIC_BUILDING_COLUMNS: tuple[str, ...] = (
+    "code",
+    "name_zh",
+    "name_en",
+    "building_type",
+    "floors",
+    "gfa_m2",
+    "vacant_gfa_m2",
+    "min_split_m2",
+    "occupancy",
+    "offer",
+    "rent_yuan_m2_month",
+    "sale_yuan_m2",
+    "floor_height_m",
+    "floor_load_kg_m2",
+    "crane_t",
+    "crane_count",
+    "power_kva",
+    "fire_hazard_class",
+    "eia_coverage",
+    "has_title_cert",
+    "built_year",
+)
+
+#: infrastructure kinds whose distance is shown (nearest of each, from ``site_distance``)
+PUBLIC_DISTANCE_KINDS: tuple[str, ...] = (
+    "port",
+    "wharf",
+    "ferry_terminal",
+    "expressway_interchange",
+    "airport",
+)
+
+#: infrastructure kinds drawn on the investor map for context
+MAP_INFRA_KINDS: tuple[str, ...] = ("port", "wharf", "ferry_terminal", "expressway_interchange")
+
+# --- UI strings (headings of the page and the PDF); vocabulary labels come from vocab ---------
+_UI: dict[str, tuple[str, str]] = {
+    "page_title": ("投资选址推荐", "Site recommendation"),
+    "prepared_by": ("招商部门为您精选", "Selected for you by the investment office"),
+    "valid_until": ("链接有效期至", "This link is valid until"),
+    "switch_lang": ("English", "中文"),
+    "download_pdf": ("下载PDF", "Download PDF"),
+    "print": ("打印", "Print"),
+    "json": ("数据(JSON)", "Data (JSON)"),
+    "map": ("位置图", "Map"),
+    "sites": ("推荐资源", "Recommended sites"),
+    "code": ("编号", "Code"),
+    "kind": ("类型", "Kind"),
+    "location": ("位置", "Location"),
+    "area": ("面积", "Area"),
+    "land_use": ("用地性质", "Land use"),
+    "legacy_use": ("用地性质(GB 50137)", "Land use (GB 50137)"),
+    "indicators": ("规划指标", "Planning indicators"),
+    "far": ("容积率", "Floor area ratio"),
+    "coverage": ("建筑密度(下限)", "Building coverage (min)"),
+    "green": ("绿地率(上限)", "Green ratio (max)"),
+    "height": ("建筑限高", "Height limit"),
+    "status": ("进展情况", "Status"),
+    "summary": ("概况", "In short"),
+    "price": ("价格/租金", "Price / rent"),
+    "reserve_price": ("出让起始价", "Land price (reserve)"),
+    "lease_years": ("出让年限", "Lease term"),
+    "standard_land": ("标准地指标", "Standard-land thresholds"),
+    "invest_intensity": ("投资强度", "Investment intensity"),
+    "tax_intensity": ("亩均税收", "Tax per mu per year"),
+    "energy": ("单位能耗", "Energy intensity"),
+    "marine": ("岸线与泊位", "Shoreline and berth"),
+    "shoreline": ("岸线长度", "Shoreline"),
+    "berth": ("泊位等级", "Berth class"),
+    "water_depth": ("前沿水深", "Water depth"),
+    "buildings": ("厂房/楼宇", "Buildings"),
+    "floors": ("层数", "Floors"),
+    "gfa": ("建筑面积", "Floor area"),
+    "vacant_gfa": ("可用面积", "Vacant floor area"),
+    "min_split": ("最小分割", "Smallest unit"),
+    "rent": ("租金", "Rent"),
+    "sale": ("售价", "Sale price"),
+    "floor_height": ("层高", "Clear height"),
+    "floor_load": ("楼面荷载", "Floor load"),
+    "crane": ("行车", "Crane"),
+    "power": ("配电", "Power"),
+    "eia": ("环评", "Environmental assessment"),
+    "title_cert": ("产权证", "Title certificate"),
+    "built_year": ("建成年份", "Built"),
+    "distances": ("交通区位", "Access"),
+    "utilities": ("配套设施", "Utilities"),
+    "photos": ("照片", "Photos"),
+    "note": ("招商专员说明", "Note from the officer"),
+    "why": ("匹配说明", "Why this site"),
+    "meets": ("符合", "Meets"),
+    "misses": ("不符合", "Misses"),
+    "unknown": ("未登记", "Not recorded"),
+    "required": ("要求", "required"),
+    "verified": ("信息核实日期", "Information checked on"),
+    "description": ("简介", "Description"),
+    "feedback": ("您的反馈", "Your answer"),
+    "feedback_kind": ("意向", "Your view"),
+    "reason": ("原因", "Reason"),
+    "question": ("问题或留言", "Question or message"),
+    "send": ("提交", "Send"),
+    "thanks": (
+        "已收到您的反馈，招商专员会尽快与您联系。",
+        "Thank you — the officer will get back to you soon.",
+    ),
+    "general_question": ("其他问题", "Any other question"),
+    "yes": ("有", "yes"),
+    "no": ("无", "no"),
+    "not_found_title": ("链接无效", "Link not available"),
+    "not_found_text": (
+        "该链接不存在、已过期或已被撤销。如需帮助，请联系为您发送链接的招商专员。",
+        "This link does not exist, has expired or was withdrawn. "
+        "Please contact the officer who sent it to you.",
+    ),
+    "too_many_title": ("请求过于频繁", "Too many requests"),
+    "too_many_text": ("请稍后再试。", "Please try again in a moment."),
+    "ready_to_build": ("净地、政策处理完成、控规已批，可开工建设", "Cleared, ready to build"),
+    "in_preparation": ("前期工作进行中", "Preparation in progress"),
+    "space_ready": ("可入驻", "Space available"),
+    "confirm_availability": ("请向招商专员确认", "Please confirm with the officer"),
+    "page": ("第{page}页", "page {page}"),
+}
+
+
+def ui(key: str) -> Term:
+    """A UI string (heading) of the investor page and PDF, Chinese and English."""
+    zh, en = _UI[key]
+    return Term(key, zh, en)
+
+
+def ui_strings(lang: str) -> dict[str, str]:
+    """Every UI string in ``lang`` (for templates)."""
+    return {k: (zh if lang == "zh" else en) for k, (zh, en) in _UI.items()}
+
+
+# --- the public models --------------------------------------------------------------------
+
+
+class PublicModel(BaseModel):
+    """Base of the investor-facing models: unknown fields are an error, instances immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Label(PublicModel):
+    """A vocabulary value with its labels."""
+
+    key: str
+    zh: str
+    en: str
+
+    def text(self, lang: str) -> str:
+        """The label in ``lang``."""
+        return self.zh if lang == "zh" else self.en
+
+
+class Area(PublicModel):
+    """An area in the three units officers and investors use."""
+
+    m2: float
+    mu: float
+    ha: float
+
+
+class LandUse(PublicModel):
+    """A land-use code with its classification and labels."""
+
+    system: str
+    code: str
+    zh: str
+    en: str
+
+
+class Indicators(PublicModel):
+    """Planning indicators (控规指标)."""
+
+    far_min: float | None = None
+    far_max: float | None = None
+    coverage_min_pct: float | None = None
+    green_max_pct: float | None = None
+    height_limit_m: float | None = None
+
+
+class StatusItem(PublicModel):
+    """One line of the status block: the field's labels and its value's labels."""
+
+    field: str
+    label: Label
+    value: Label
+    progress_pct: int | None = None
+
+
+class Distance(PublicModel):
+    """Distance to the nearest infrastructure of one kind."""
+
+    kind: Label
+    km: float
+    name_zh: str | None = None
+    name_en: str | None = None
+
+
+class PublicBuilding(PublicModel):
+    """Floor space on a site, public fields only."""
+
+    code: str
+    name_zh: str
+    name_en: str | None = None
+    building_type: Label
+    floors: int | None = None
+    gfa_m2: float | None = None
+    vacant_gfa_m2: float | None = None
+    min_split_m2: float | None = None
+    occupancy: Label | None = None
+    offer: Label | None = None
+    rent_yuan_m2_month: float | None = None
+    sale_yuan_m2: float | None = None
+    floor_height_m: float | None = None
+    floor_load_kg_m2: float | None = None
+    crane_t: float | None = None
+    crane_count: int | None = None
+    power_kva: float | None = None
+    fire_hazard_class: Label | None = None
+    eia_coverage: str | None = None
+    has_title_cert: bool | None = None
+    built_year: int | None = None
+
+
+Outcome = Literal["pass", "fail", "unknown"]
+
+
+class ExplanationItem(PublicModel):
+    """One criterion of the match explanation, in public terms."""
+
+    criterion: str
+    label: Label
+    hard: bool
+    outcome: Outcome
+    #: the site's value, formatted (public data only)
+    site_value: str | None = None
+    #: what the investor asked for, formatted (never budget figures)
+    required: str | None = None
+    #: soft criteria: share of the criterion's points reached, 0–1
+    score: float | None = None
+
+
+class Explanation(PublicModel):
+    """Why a site was recommended: the criteria it meets and misses."""
+
+    outcome: Literal["match", "near_miss", "chosen"]
+    outcome_label: Label
+    meets: list[ExplanationItem] = []
+    misses: list[ExplanationItem] = []
+    unknown: list[ExplanationItem] = []
+
+
+class PublicSite(PublicModel):
+    """One recommended site as an investor sees it."""
+
+    rank: int
+    code: str
+    name_zh: str
+    name_en: str | None = None
+    kind: Label
+    block: str | None = None
+    township: str | None = None
+    platform: str | None = None
+    address: str | None = None
+    area: Area
+    planned_use: LandUse | None = None
+    legacy_use: LandUse | None = None
+    indicators: Indicators
+    status: list[StatusItem]
+    summary: Label
+    availability: Label
+    utilities: list[Label] = []
+    supply_mode: Label | None = None
+    standard_land: bool = False
+    invest_intensity_wan_per_mu: float | None = None
+    tax_wan_per_mu_yr: float | None = None
+    energy_tce_per_wan: float | None = None
+    lease_years: int | None = None
+    reserve_price_wan_per_mu: float | None = None
+    shoreline_m: float | None = None
+    berth_dwt: int | None = None
+    water_depth_m: float | None = None
+    verified_at: dt.date | None = None
+    description_zh: str | None = None
+    description_en: str | None = None
+    #: photos served by the app itself (shown inline)
+    photos: list[str] = []
+    #: photos elsewhere (shown as links only, so the page requests nothing from other hosts)
+    photo_links: list[str] = []
+    buildings: list[PublicBuilding] = []
+    distances: list[Distance] = []
+    note_zh: str | None = None
+    note_en: str | None = None
+    explanation: Explanation | None = None
+    #: a point on the site (WGS84) and its outline as GeoJSON geometry (WGS84, RFC 7946)
+    lon: float
+    lat: float
+    geometry: dict[str, Any]
+
+
+class PublicRecommendation(PublicModel):
+    """The whole recommendation as one link shows it."""
+
+    title_zh: str
+    title_en: str | None = None
+    intro_zh: str | None = None
+    intro_en: str | None = None
+    language: Literal["zh", "en"]
+    expires_at: dt.datetime
+    sites: list[PublicSite]
+
+
+class MapFeature(PublicModel):
+    """A piece of infrastructure drawn on the investor map for context."""
+
+    kind: Label
+    name_zh: str
+    name_en: str | None = None
+    lon: float
+    lat: float
+
+
+class MapContext(PublicModel):
+    """What the investor map shows besides the sites: infrastructure and the land outline."""
+
+    infrastructure: list[MapFeature] = []
+    #: jurisdiction outline(s) as GeoJSON geometries (WGS84, simplified), for basemap "none"
+    outline: list[dict[str, Any]] = []
+
+
+class FeedbackReceipt(PublicModel):
+    """What a feedback POST answers: only what the investor sent, echoed back."""
+
+    received: bool
+    site: str | None
+    kind: Label
+    created_at: dt.datetime
+
+
+# --- helpers used by the builders ------------------------------------------------------------
+
+
+def label_of(v: vocab.Vocabulary, key: str | None) -> Label | None:
+    """The :class:`Label` of a vocabulary key (None for None)."""
+    if key is None:
+        return None
+    t = v.term(key)
+    return Label(key=t.key, zh=t.zh, en=t.en)
+
+
+def ui_label(key: str) -> Label:
+    """A UI string as a :class:`Label`."""
+    t = ui(key)
+    return Label(key=key, zh=t.zh, en=t.en)
+
+
+def land_use_of(system: str, code: str | None) -> LandUse | None:
+    """A land-use code with labels (None for None or an unknown code)."""
+    if code is None or not landuse.is_valid(system, code):
+        return None
+    entry = landuse.lookup(system, code)
+    return LandUse(system=system, code=code, zh=entry.zh, en=entry.en)
+
+
+def public_availability(key: str | None) -> Label:
+    """Availability as investors see it: "available", or "please confirm" for anything else.
+
+    洽谈中 (negotiating) or 已签约 (signed) would tell the investor about other investors.
+    """
+    if key == "available":
+        return label_of(vocab.AVAILABILITY, key)  # type: ignore[return-value]
+    return ui_label("confirm_availability")
+
+
+# --- the sheet of a site (page and PDF) ----------------------------------------------------
+
+
+def fmt_num(x: float | None, digits: int = 2) -> str:
+    """A number for display: thousands separators, no trailing zeros ("" for None)."""
+    if x is None:
+        return ""
+    text = f"{x:,.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def area_text(area: Area) -> str:
+    """An area as shown on the page and in the PDF: 亩, m² and ha."""
+    return f"{fmt_num(area.mu, 2)} 亩 / {fmt_num(area.m2, 0)} m² / {fmt_num(area.ha, 2)} ha"
+
+
+def _t(lang: str, key: str) -> str:
+    return ui(key).label(lang)
+
+
+def pick(lang: str, zh: str | None, en: str | None) -> str:
+    """The text in ``lang``, falling back to the other language."""
+    return (en or zh or "") if lang == "en" else (zh or en or "")
+
+
+def sheet_rows(site: PublicSite, lang: str) -> list[tuple[str, str]]:
+    """(heading, value) lines of one site's sheet, shared by the page and the PDF."""
+    return list(_sheet_rows(site, lang))
+
+
+def _sheet_rows(site: PublicSite, lang: str) -> Iterator[tuple[str, str]]:
+    yield _t(lang, "code"), site.code
+    yield _t(lang, "kind"), site.kind.text(lang)
+    place = " ".join(x for x in (site.township, site.block, site.platform) if x)
+    if site.address:
+        place = f"{place}（{site.address}）" if place else site.address
+    if place:
+        yield _t(lang, "location"), place
+    yield _t(lang, "area"), area_text(site.area)
+    if site.planned_use:
+        lu = site.planned_use
+        yield _t(lang, "land_use"), f"{lu.code} {pick(lang, lu.zh, lu.en)}"
+    if site.legacy_use:
+        lu = site.legacy_use
+        yield _t(lang, "legacy_use"), f"{lu.code} {pick(lang, lu.zh, lu.en)}"
+    ind = site.indicators
+    parts = []
+    if ind.far_min is not None or ind.far_max is not None:
+        parts.append(f"{_t(lang, 'far')} {fmt_num(ind.far_min)}–{fmt_num(ind.far_max)}")
+    if ind.coverage_min_pct is not None:
+        parts.append(f"{_t(lang, 'coverage')} ≥ {fmt_num(ind.coverage_min_pct)}%")
+    if ind.green_max_pct is not None:
+        parts.append(f"{_t(lang, 'green')} ≤ {fmt_num(ind.green_max_pct)}%")
+    if ind.height_limit_m is not None:
+        parts.append(f"{_t(lang, 'height')} {fmt_num(ind.height_limit_m)} m")
+    if parts:
+        yield _t(lang, "indicators"), "；".join(parts) if lang == "zh" else "; ".join(parts)
+    yield _t(lang, "summary"), f"{site.summary.text(lang)} · {site.availability.text(lang)}"
+    for item in site.status:
+        value = item.value.text(lang)
+        if item.progress_pct is not None:
+            value += f"（{item.progress_pct}%）" if lang == "zh" else f" ({item.progress_pct}%)"
+        yield item.label.text(lang), value
+    price = []
+    if site.reserve_price_wan_per_mu is not None:
+        reserve = fmt_num(site.reserve_price_wan_per_mu)
+        price.append(f"{_t(lang, 'reserve_price')} {reserve} 万元/亩")
+    if site.supply_mode:
+        price.append(site.supply_mode.text(lang))
+    if site.lease_years:
+        price.append(f"{_t(lang, 'lease_years')} {site.lease_years}")
+    for b in site.buildings:
+        if b.rent_yuan_m2_month is not None:
+            price.append(f"{b.code} {_t(lang, 'rent')} {fmt_num(b.rent_yuan_m2_month)} 元/m²/月")
+        if b.sale_yuan_m2 is not None:
+            price.append(f"{b.code} {_t(lang, 'sale')} {fmt_num(b.sale_yuan_m2, 0)} 元/m²")
+    if price:
+        yield _t(lang, "price"), "；".join(price)
+    if site.standard_land:
+        yield (
+            _t(lang, "standard_land"),
+            f"{_t(lang, 'invest_intensity')} {fmt_num(site.invest_intensity_wan_per_mu)} 万元/亩；"
+            f"{_t(lang, 'tax_intensity')} {fmt_num(site.tax_wan_per_mu_yr)} 万元/亩",
+        )
+    marine = []
+    if site.shoreline_m:
+        marine.append(f"{_t(lang, 'shoreline')} {fmt_num(site.shoreline_m, 0)} m")
+    if site.berth_dwt:
+        marine.append(f"{_t(lang, 'berth')} {fmt_num(site.berth_dwt, 0)} DWT")
+    if site.water_depth_m:
+        marine.append(f"{_t(lang, 'water_depth')} {fmt_num(site.water_depth_m, 1)} m")
+    if marine:
+        yield _t(lang, "marine"), "；".join(marine)
+    if site.distances:
+        yield (
+            _t(lang, "distances"),
+            "；".join(
+                f"{d.kind.text(lang)} {fmt_num(d.km, 1)} km ({pick(lang, d.name_zh, d.name_en)})"
+                for d in site.distances
+            ),
+        )
+    if site.utilities:
+        yield _t(lang, "utilities"), "、".join(u.text(lang) for u in site.utilities)
+    if site.verified_at:
+        yield _t(lang, "verified"), site.verified_at.isoformat()
+
+
+# --- match explanations ----------------------------------------------------------------------
+
+# How each criterion's values may be shown. ``unit`` formats numbers; ``site`` says whether the
+# site's value may be shown (from public columns only), ``required`` whether the investor's own
+# figure may be: never for budget-like figures (price and rent caps, investment, tax).
+_NUM = "num"
+
+
+def _fmt_num(x: float, digits: int = 1) -> str:
+    if float(x).is_integer():
+        return f"{int(x):,}"
+    return f"{x:,.{digits}f}"
+
+
+# criterion → (kind of value, unit, may show the site's value, may show the requirement)
+_EXPLAIN: dict[str, tuple[str, str, bool, bool]] = {
+    "kind": ("vocab:site_kind", "", True, True),
+    "land_use": ("land_use", "", True, False),
+    "availability": ("none", "", False, False),
+    "blocking_zones": ("none", "", False, False),
+    "land_area": (_NUM, "亩", True, True),
+    "readiness_min": ("vocab:readiness", "", True, True),
+    "shoreline": (_NUM, "m", True, True),
+    "berth": (_NUM, "DWT", True, True),
+    "water_depth": (_NUM, "m", True, True),
+    "port_distance": ("metres", "km", True, True),
+    "expressway_distance": ("metres", "km", True, True),
+    "ferry_distance": ("metres", "km", True, True),
+    "max_price": (_NUM, "万元/亩", True, False),
+    "building_type": ("vocab:building_type", "", True, False),
+    "vacancy": ("vocab:occupancy", "", True, False),
+    "floor_area": (_NUM, "m²", True, True),
+    "min_split": (_NUM, "m²", True, True),
+    "offer": ("vocab:offer", "", True, True),
+    "floor_height": (_NUM, "m", True, True),
+    "floor_load": (_NUM, "kg/m²", True, True),
+    "crane": (_NUM, "t", True, True),
+    "power": (_NUM, "kVA", True, True),
+    "max_rent": (_NUM, "元/m²/月", True, False),
+    "size_fit": ("none", "", False, False),
+    "price": ("none", "", False, False),
+    "readiness": ("vocab:readiness", "", True, False),
+    "policy": ("vocab:policy_status", "", True, False),
+    "quota": ("vocab:quota_status", "", True, False),
+    "planning": ("vocab:planning_status", "", True, False),
+    "port_access": ("metres", "km", True, False),
+    "expressway_access": ("metres", "km", True, False),
+    "ferry_access": ("metres", "km", True, False),
+    "location": ("location", "", True, False),
+    "far_fit": ("none", "", False, False),
+    "height_limit": (_NUM, "m", True, False),
+    "standard_land": ("none", "", False, False),
+    "utilities": ("utilities", "", True, False),
+    "freshness": ("none", "", False, False),
+}
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _format_value(kind: str, unit: str, value: Any) -> str | None:
+    """Format one explanation value; anything of an unexpected shape is dropped."""
+    if value is None or kind == "none":
+        return None
+    if kind == _NUM:
+        n = _number(value)
+        return None if n is None else f"{_fmt_num(n)} {unit}".strip()
+    if kind == "metres":
+        n = _number(value)
+        return None if n is None else f"{n / 1000.0:,.1f} km"
+    if kind.startswith("vocab:"):
+        voc = vocab.VOCABULARIES[kind.split(":", 1)[1]]
+        keys = value if isinstance(value, list) else [value]
+        known = [k for k in keys[:10] if isinstance(k, str) and k in voc]
+        return "、".join(voc.bilingual(k) for k in known) or None
+    if kind == "land_use" and isinstance(value, Mapping):
+        code = value.get("planned_use")
+        lu = land_use_of("2023", code) if isinstance(code, str) else None
+        return f"{lu.code} {lu.zh} / {lu.en}" if lu else None
+    if kind == "location" and isinstance(value, Mapping):
+        parts = [value.get("township"), value.get("block")]
+        text = " ".join(p for p in parts if isinstance(p, str) and p)
+        return text or None
+    if kind == "utilities" and isinstance(value, Mapping):
+        has = value.get("has")
+        if isinstance(has, list):
+            return "、".join(
+                vocab.UTILITY.bilingual(u) for u in has if isinstance(u, str) and u in vocab.UTILITY
+            )
+    return None
+
+
+def _format_required(criterion: str, unit: str, kind: str, req: Any) -> str | None:
+    """Format the requirement side of a criterion (numbers, ranges and vocabulary keys only)."""
+    if req is None:
+        return None
+    if isinstance(req, Mapping):
+        lo, hi = _number(req.get("min")), _number(req.get("max"))
+        if kind == "metres" or criterion.endswith("_distance"):
+            n = _number(req.get("max_km"))
+            return None if n is None else f"≤ {_fmt_num(n)} km"
+        if lo is not None and hi is not None:
+            return f"{_fmt_num(lo)}–{_fmt_num(hi)} {unit}".strip()
+        if lo is not None:
+            return f"≥ {_fmt_num(lo)} {unit}".strip()
+        if hi is not None:
+            return f"≤ {_fmt_num(hi)} {unit}".strip()
+        return None
+    if kind.startswith("vocab:"):
+        return _format_value(kind, unit, req)
+    n = _number(req)
+    if n is None:
+        return None
+    if kind == "metres" or criterion.endswith("_distance"):
+        return f"≤ {_fmt_num(n)} km"
+    sign = "≤" if criterion in ("min_split",) else "≥"
+    return f"{sign} {_fmt_num(n)} {unit}".strip()
+
+
+def public_explanation_item(raw: Mapping[str, Any]) -> ExplanationItem | None:
+    """One criterion of a matching result in public terms (None when it cannot be shown).
+
+    ``raw`` holds ``criterion``, ``hard``, ``outcome`` ("pass"/"fail"/"unknown" or a boolean
+    ``passed``), optionally ``site_value``, ``required`` and ``score`` (0–1). Free text from the
+    matcher is never copied: every shown value is re-formatted here from numbers and
+    vocabulary keys, and budget-like requirement figures are dropped.
+    """
+    key = raw.get("criterion")
+    if not isinstance(key, str) or key not in vocab.MATCH_CRITERION or key not in _EXPLAIN:
+        return None
+    kind, unit, show_site, show_req = _EXPLAIN[key]
+    if kind == "none":
+        # internal scoring (price rank, budget thresholds, record age) or always-true checks
+        return None
+    outcome = raw.get("outcome")
+    if outcome not in ("pass", "fail", "unknown"):
+        passed = raw.get("passed")
+        outcome = "unknown" if passed is None else ("pass" if passed else "fail")
+    score = _number(raw.get("score"))
+    term = vocab.MATCH_CRITERION.term(key)
+    return ExplanationItem(
+        criterion=key,
+        label=Label(key=key, zh=term.zh, en=term.en),
+        hard=bool(raw.get("hard")),
+        outcome=outcome,
+        site_value=_format_value(kind, unit, raw.get("site_value")) if show_site else None,
+        required=_format_required(key, unit, kind, raw.get("required")) if show_req else None,
+        score=None if score is None else round(max(0.0, min(1.0, score)), 3),
+    )
+
+
+def public_explanation(stored: Mapping[str, Any] | None) -> Explanation | None:
+    """The public explanation from what ``recommendation_site.explanation`` stores.
+
+    The stored value is already in public form (see the recommendations service); it is
+    re-validated item by item here so that a hand-edited row cannot widen what is shown.
+    """
+    if not stored:
+        return None
+    outcome = stored.get("outcome")
+    if outcome not in ("match", "near_miss", "chosen"):
+        outcome = "chosen"
+    items = [public_explanation_item(i) for i in stored.get("criteria", []) or []]
+    shown = [i for i in items if i is not None]
+    outcome_label = (
+        label_of(vocab.MATCH_OUTCOME, outcome)
+        if outcome in vocab.MATCH_OUTCOME
+        else Label(key="chosen", zh="招商专员推荐", en="Chosen by the officer")
+    )
+    return Explanation(
+        outcome=outcome,
+        outcome_label=outcome_label,  # type: ignore[arg-type]
+        meets=[i for i in shown if i.outcome == "pass"],
+        misses=[i for i in shown if i.outcome == "fail"],
+        unknown=[i for i in shown if i.outcome == "unknown"],
+    )
+
+
+def stored_explanation_item(raw: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The part of one matching criterion that is kept with the recommendation (public shape).
+
+    Keeps the criterion key, hard flag, outcome and score, and the site/requirement values
+    only when :data:`_EXPLAIN` allows showing them and they are plain numbers, vocabulary keys
+    or the small structures the formatters read.
+    """
+    item = public_explanation_item(raw)
+    if item is None:
+        return None
+    _kind, _unit, show_site, show_req = _EXPLAIN[item.criterion]
+    out: dict[str, Any] = {
+        "criterion": item.criterion,
+        "hard": item.hard,
+        "outcome": item.outcome,
+    }
+    if item.score is not None:
+        out["score"] = item.score
+    if show_site and item.site_value is not None:
+        out["site_value"] = _plain(raw.get("site_value"))
+    if show_req and item.required is not None:
+        out["required"] = _plain(raw.get("required"))
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """Numbers, short vocabulary-like strings and small dicts/lists of them; nothing else."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return value if len(value) <= 40 else None
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in list(value.items())[:10]}
+    if isinstance(value, list):
+        return [_plain(v) for v in value[:20]]
+    return None

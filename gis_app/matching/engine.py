@@ -1,0 +1,88 @@
+"""Run a match: one SQL statement filters (indexes first) and scores in PostGIS; Python only
+explains the rows it returns."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from gis_app.domain.errors import InvalidInput
+from gis_app.matching import criteria as C
+from gis_app.matching import sql as match_sql
+from gis_app.matching.explain import SiteMatch, explain_row
+from gis_app.matching.spec import RequirementSpec
+
+#: most results a match may list (matches; near misses have their own cap)
+MAX_LIMIT = 200
+MAX_NEAR_MISS_LIMIT = 100
+MAX_MARGIN_PCT = 50.0
+
+
+@dataclass
+class MatchResult:
+    """Ranked matches and near misses of one requirement, each explained."""
+
+    need: str
+    margin_pct: float
+    weights: dict[str, float]
+    total_matches: int
+    total_near_misses: int
+    matches: list[SiteMatch] = field(default_factory=list)
+    near_misses: list[SiteMatch] = field(default_factory=list)
+    requirement_id: int | None = None
+    project_name: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+def run_match(
+    conn: sa.Connection,
+    spec: RequirementSpec,
+    *,
+    limit: int = 20,
+    near_miss_limit: int = 10,
+    margin_pct: float | None = None,
+    weights: dict[str, float] | None = None,
+    requirement_id: int | None = None,
+) -> MatchResult:
+    """Match ``spec`` against the inventory; ``margin_pct`` and ``weights`` override the spec's.
+
+    Ties in score are broken by site code (then building code), so a result is reproducible.
+    """
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+    if not 0 <= near_miss_limit <= MAX_NEAR_MISS_LIMIT:
+        raise InvalidInput(
+            f"near_miss_limit must be between 0 and {MAX_NEAR_MISS_LIMIT}, got {near_miss_limit}"
+        )
+    margin = spec.near_miss_margin_pct if margin_pct is None else margin_pct
+    if not 0 <= margin <= MAX_MARGIN_PCT:
+        raise InvalidInput(f"margin_pct must be between 0 and {MAX_MARGIN_PCT:g}, got {margin}")
+    for key, w in (weights or {}).items():
+        if key not in C.DEFAULT_WEIGHTS or not 0 <= w <= 1000:
+            raise InvalidInput(f"weight {key!r}={w} is not a known criterion with 0 <= weight")
+    effective = spec.effective_weights(weights)
+    row_sql, params = match_sql.constant_row(spec)
+    query = match_sql.match_sql(row_sql, space=spec.need in C.SPACE_NEEDS)
+    params |= {"margin": margin / 100.0, "limit": limit, "nm_limit": near_miss_limit}
+    params |= {f"w_{k}": float(v) for k, v in effective.items()}
+    rows = conn.execute(sa.text(query), params).mappings().all()
+    result = MatchResult(
+        need=spec.need,
+        margin_pct=margin,
+        weights=effective,
+        total_matches=0,
+        total_near_misses=0,
+        requirement_id=requirement_id,
+        project_name=spec.project_name,
+    )
+    for row in rows:
+        result.total_matches = int(row["n_matches"])
+        result.total_near_misses = int(row["n_near_misses"])
+        m = explain_row(row, spec, effective)
+        (result.near_misses if m.near_miss else result.matches).append(m)
+    return result

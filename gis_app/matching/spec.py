@@ -1,0 +1,205 @@
+"""An investor requirement as the officer states it: fields, units, checks.
+
+The same model is the body of ``POST /api/requirements`` and ``POST /api/match`` and the
+content of ``gis-app match FILE.json``. Unknown fields, unknown vocabulary values and land-use
+codes, inverted ranges and out-of-range numbers are refused with the field named.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from gis_app.domain import landuse, vocab
+from gis_app.domain.errors import InvalidInput, UnknownVocabularyValue
+from gis_app.matching.criteria import DEFAULT_WEIGHTS
+
+_BIG = 1e9
+Amount = Annotated[float, Field(ge=0, le=_BIG, allow_inf_nan=False)]
+Km = Annotated[float, Field(ge=0, le=5000, allow_inf_nan=False)]
+Dwt = Annotated[int, Field(ge=0, le=1_000_000)]
+Pct = Annotated[float, Field(ge=0, le=50, allow_inf_nan=False)]
+Weight = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
+ShortText = Annotated[str, Field(max_length=200)]
+LongText = Annotated[str, Field(max_length=5000)]
+NameList = Annotated[list[ShortText], Field(max_length=50)]
+
+_VOCAB_FIELDS: dict[str, vocab.Vocabulary] = {
+    "need": vocab.NEED,
+    "tenure": vocab.TENURE,
+    "status": vocab.REQUIREMENT_STATUS,
+    "readiness_min": vocab.READINESS,
+}
+_VOCAB_LIST_FIELDS: dict[str, vocab.Vocabulary] = {
+    "building_types": vocab.BUILDING_TYPE,
+    "accept_availability": vocab.AVAILABILITY,
+}
+
+
+class RequirementSpec(BaseModel):
+    """What an investor needs (areas in 亩 or m², distances in km, prices in 万元/亩 or 元/m²)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    project_name: ShortText | None = None
+    investor: ShortText | None = None  # internal
+    contact: ShortText | None = None  # internal
+    officer: ShortText | None = None
+    industry: Annotated[str, Field(max_length=20)] | None = None  # GB/T 4754 code
+    project_type: ShortText | None = None
+    need: str
+    tenure: str = "either"
+    #: 2023 or GB 50137 codes; each matches its descendants and the other system's classes
+    land_use_codes: Annotated[list[Annotated[str, Field(max_length=10)]], Field(max_length=20)] = []
+    land_mu_min: Amount | None = None
+    land_mu_max: Amount | None = None
+    gfa_m2_min: Amount | None = None
+    gfa_m2_max: Amount | None = None
+    invest_total_wan: Amount | None = None
+    tax_commit_wan_per_mu_yr: Amount | None = None
+    power_kva: Amount | None = None
+    water_t_d: Amount | None = None
+    wastewater_t_d: Amount | None = None
+    eia_category: ShortText | None = None
+    floor_load_min_kg_m2: Amount | None = None
+    height_min_m: Amount | None = None
+    crane_min_t: Amount | None = None
+    shoreline_min_m: Amount | None = None
+    berth_dwt_min: Dwt | None = None
+    water_depth_min_m: Amount | None = None
+    max_km_port: Km | None = None
+    #: the port or wharf within ``max_km_port`` must take ships of this size
+    port_berth_dwt_min: Dwt | None = None
+    max_km_expressway: Km | None = None
+    max_km_ferry: Km | None = None
+    max_price_wan_per_mu: Amount | None = None
+    max_rent_yuan_m2_month: Amount | None = None
+    readiness_min: str | None = None
+    building_types: Annotated[list[str], Field(max_length=10)] = []
+    accept_availability: Annotated[list[str], Field(min_length=1, max_length=5)] = ["available"]
+    preferred_townships: NameList = []
+    preferred_blocks: NameList = []
+    size_tolerance_pct: Pct = 0.0
+    near_miss_margin_pct: Pct = 10.0
+    weights: Annotated[dict[str, Weight], Field(max_length=len(DEFAULT_WEIGHTS))] = {}
+    start_by: dt.date | None = None
+    notes: LongText | None = None  # internal
+    confidential: bool = False
+    status: str = "new"
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        texts = value if isinstance(value, list) else [value]
+        for t in texts:
+            if isinstance(t, str) and "\x00" in t:
+                raise ValueError("text must not contain NUL characters")
+        return value
+
+    @field_validator(*_VOCAB_FIELDS, mode="after")
+    @classmethod
+    def _in_vocab(cls, value: str | None, info: Any) -> str | None:
+        if value is not None and value not in _VOCAB_FIELDS[info.field_name]:
+            raise ValueError(
+                f"unknown {info.field_name} value {value!r}; allowed: "
+                + ", ".join(_VOCAB_FIELDS[info.field_name].keys)
+            )
+        return value
+
+    @field_validator(*_VOCAB_LIST_FIELDS, mode="after")
+    @classmethod
+    def _all_in_vocab(cls, values: list[str], info: Any) -> list[str]:
+        voc = _VOCAB_LIST_FIELDS[info.field_name]
+        for v in values:
+            if v not in voc:
+                raise ValueError(
+                    f"unknown {info.field_name} value {v!r}; allowed: {', '.join(voc.keys)}"
+                )
+        return list(dict.fromkeys(values))
+
+    @field_validator("land_use_codes", mode="after")
+    @classmethod
+    def _land_use(cls, codes: list[str]) -> list[str]:
+        out = []
+        for code in codes:
+            try:
+                landuse.expand_query(code)
+            except UnknownVocabularyValue as e:
+                raise ValueError(
+                    f"unknown land-use code {code!r} (2023 classification or GB 50137); "
+                    f"allowed include: {', '.join(e.allowed[:30])}"
+                ) from None
+            out.append(code.strip().upper())
+        return list(dict.fromkeys(out))
+
+    @field_validator("weights", mode="after")
+    @classmethod
+    def _weights(cls, weights: dict[str, float]) -> dict[str, float]:
+        for key in weights:
+            if key not in DEFAULT_WEIGHTS:
+                raise ValueError(f"unknown weight {key!r}; allowed: {', '.join(DEFAULT_WEIGHTS)}")
+        return weights
+
+    @model_validator(mode="after")
+    def _ranges(self) -> RequirementSpec:
+        for lo, hi in (("land_mu_min", "land_mu_max"), ("gfa_m2_min", "gfa_m2_max")):
+            a, b = getattr(self, lo), getattr(self, hi)
+            if a is not None and b is not None and a > b:
+                raise ValueError(f"{lo} ({a:g}) is greater than {hi} ({b:g})")
+        return self
+
+    def land_use_sets(self) -> tuple[list[str], list[str]]:
+        """The 2023 and GB 50137 codes a site may carry to meet ``land_use_codes``."""
+        c2023: set[str] = set()
+        cgb: set[str] = set()
+        for code in self.land_use_codes:
+            a, b = landuse.expand_query(code)
+            c2023 |= a
+            cgb |= b
+        return sorted(c2023), sorted(cgb)
+
+    def effective_weights(self, override: dict[str, float] | None = None) -> dict[str, float]:
+        """Default weights, then this requirement's, then a per-request ``override``."""
+        return DEFAULT_WEIGHTS | self.weights | (override or {})
+
+
+FIELDS: tuple[str, ...] = tuple(RequirementSpec.model_fields)
+
+
+def parse_spec(data: Any, what: str = "requirement") -> RequirementSpec:
+    """Validate ``data`` as a requirement; raise :class:`InvalidInput` naming each bad field."""
+    try:
+        return RequirementSpec.model_validate(data)
+    except ValidationError as e:
+        raise InvalidInput(f"{what}: {validation_message(e)}") from None
+
+
+def validation_message(err: ValidationError) -> str:
+    """One line naming every bad field and what is wrong with it."""
+    parts = []
+    for item in err.errors():
+        loc = ".".join(str(p) for p in item["loc"])
+        msg = str(item["msg"]).removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(parts)
+
+
+def parse_weights(items: list[str]) -> dict[str, float]:
+    """Parse ``key:weight`` strings (query parameters) into a weight override."""
+    out: dict[str, float] = {}
+    for item in items:
+        key, sep, value = item.partition(":")
+        key = key.strip()
+        try:
+            w = float(value)
+        except ValueError:
+            w = float("nan")
+        if not sep or key not in DEFAULT_WEIGHTS or not 0 <= w <= 1000:
+            raise InvalidInput(
+                f"weight {item[:60]!r} must be 'criterion:number' (0–1000) with a criterion "
+                f"among {', '.join(DEFAULT_WEIGHTS)}"
+            )
+        out[key] = w
+    return out

@@ -1,0 +1,417 @@
+"""SQL built from the criteria: the shared hard predicate, the match query and the database
+functions and triggers that keep reverse matches current and raise alerts.
+
+One predicate, two uses. The matcher puts the requirement in as a one-row subquery of
+constants, so the planner folds every condition the requirement does not state and the rest
+become index-friendly comparisons (``s.kind = ANY(...)``, ``s.area_m2 >= ...``); it joins the
+buildings so that it can say which building fits. The database functions evaluate the same text
+(``margin`` 0, buildings through ``EXISTS``) against the ``requirement`` table, for QGIS and psql
+edits as much as for the app. A change to the criteria ships as a migration calling
+:func:`install_ddl` again; a test checks that the database holds the current text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from gis_app.domain import vocab
+from gis_app.matching import criteria as C
+from gis_app.matching.spec import RequirementSpec
+
+#: requirement columns the criteria read, with their SQL types (the constant row's columns)
+REQ_COLUMNS: dict[str, str] = {
+    "need": "text",
+    "tenure": "text",
+    "land_use_2023_codes": "text[]",
+    "land_use_gb_codes": "text[]",
+    "land_mu_min": "float8",
+    "land_mu_max": "float8",
+    "gfa_m2_min": "float8",
+    "gfa_m2_max": "float8",
+    "size_tolerance_pct": "float8",
+    "invest_total_wan": "float8",
+    "tax_commit_wan_per_mu_yr": "float8",
+    "power_kva": "float8",
+    "water_t_d": "float8",
+    "wastewater_t_d": "float8",
+    "floor_load_min_kg_m2": "float8",
+    "height_min_m": "float8",
+    "crane_min_t": "float8",
+    "shoreline_min_m": "float8",
+    "berth_dwt_min": "integer",
+    "water_depth_min_m": "float8",
+    "max_km_port": "float8",
+    "port_berth_dwt_min": "integer",
+    "max_km_expressway": "float8",
+    "max_km_ferry": "float8",
+    "max_price_wan_per_mu": "float8",
+    "max_rent_yuan_m2_month": "float8",
+    "readiness_min": "text",
+    "building_types": "text[]",
+    "accept_availability": "text[]",
+    "preferred_townships": "text[]",
+    "preferred_blocks": "text[]",
+}
+
+_used = {
+    m
+    for c in C.ALL
+    for part in (c.applies, c.test, c.shortfall or "", c.score, c.value)
+    for m in re.findall(r"\br\.(\w+)", part)
+}
+if not _used <= set(REQ_COLUMNS):  # every r.column a criterion reads must be in the row
+    raise RuntimeError(f"criteria read requirement columns {_used - set(REQ_COLUMNS)}")
+
+OPEN_STATUSES = C.sql_list(vocab.OPEN_REQUIREMENT_STATUSES)
+
+
+def _term(c: C.Criterion, margin: str) -> str:
+    return f"(NOT COALESCE(({c.applies}), false) OR ({c.test.replace('{m}', margin)}))"
+
+
+def hard_predicate(margin: str = "0", buildings: str = "exists") -> str:
+    """The hard constraints as one SQL condition on ``s`` and ``r`` (``{margin}`` relaxes them).
+
+    ``buildings="exists"`` puts the building-level constraints in an ``EXISTS`` over the site's
+    buildings; ``"join"`` expects a joined building ``b`` instead.
+    """
+    site = [_term(c, margin) for c in C.HARD if c.level == "site"]
+    bld = [_term(c, margin) for c in C.HARD if c.level == "building"]
+    need_space = f"r.need IN {C.sql_list(C.SPACE_NEEDS)}"
+    if buildings == "exists":
+        bpart = (
+            f"(NOT ({need_space}) OR EXISTS (SELECT 1 FROM building b WHERE b.site_id = s.id"
+            "\n      AND " + "\n      AND ".join(bld) + "))"
+        )
+    elif buildings == "join":
+        bpart = "\n  AND ".join(bld)
+    else:
+        raise ValueError(buildings)
+    return "\n  AND ".join([*site, bpart])
+
+
+def constant_row(spec: RequirementSpec) -> tuple[str, dict[str, Any]]:
+    """The requirement as a one-row subquery of bound constants (alias it ``r``)."""
+    c2023, cgb = spec.land_use_sets()
+    values = spec.model_dump()
+    values |= {"land_use_2023_codes": c2023, "land_use_gb_codes": cgb}
+    params = {f"r_{name}": values[name] for name in REQ_COLUMNS}
+    cols = ", ".join(f"CAST(:r_{name} AS {typ}) AS {name}" for name, typ in REQ_COLUMNS.items())
+    return f"(SELECT {cols})", params
+
+
+def _flags(c: C.Criterion) -> str:
+    test = f"COALESCE(({c.test.replace('{m}', '0')}), false)"
+    short = f"to_jsonb({c.shortfall.replace('{m}', '0')})" if c.shortfall else "'null'::jsonb"
+    return f"jsonb_build_array(COALESCE(({c.applies}), false), {test}, {short}, {c.value})"
+
+
+_PRICE = (
+    f"(CASE WHEN r.need IN {C.sql_list(C.SPACE_NEEDS)}"
+    " THEN (CASE WHEN r.tenure = 'buy' THEN b.sale_yuan_m2 ELSE b.rent_yuan_m2_month END)"
+    f" WHEN r.need IN {C.sql_list(C.LAND_NEEDS)} THEN s.reserve_price_wan_per_mu END)"
+)
+
+
+def match_sql(row_sql: str, *, space: bool) -> str:
+    """The match query: relaxed hard filter, scores, best building per site, top N of each list.
+
+    Binds: ``:margin`` (share, e.g. 0.1), ``:limit``, ``:nm_limit`` and ``:w_<criterion>``.
+    Returns one row per listed site with ``n_fail`` 0 (match) or 1 (near miss).
+    """
+    join = "JOIN building b ON b.site_id = s.id" if space else "LEFT JOIN building b ON false"
+    n_fail = " + ".join(
+        f"(CASE WHEN ({c.applies}) AND NOT COALESCE(({c.test.replace('{m}', '0')}), false)"
+        " THEN 1 ELSE 0 END)"
+        for c in C.HARD
+    )
+    soft = [c for c in C.SOFT if c.key != "price"]
+    points = " + ".join(
+        f"(CASE WHEN ({c.applies}) THEN :w_{c.key} * COALESCE(({c.score}), 0) ELSE 0 END)"
+        for c in soft
+    )
+    weight = " + ".join(f"(CASE WHEN ({c.applies}) THEN :w_{c.key} ELSE 0 END)" for c in soft)
+    price_applies = C.BY_KEY["price"].applies
+    hard_json = " || ".join(f"jsonb_build_object('{c.key}', {_flags(c)})" for c in C.HARD)
+    soft_json = " || ".join(
+        f"jsonb_build_object('{c.key}', jsonb_build_array(COALESCE(({c.applies}), false),"
+        f" COALESCE(({c.score}), 0)::float8, {c.value}))"
+        for c in soft
+    )
+    return f"""
+WITH cand AS (
+  SELECT s.id AS site_id, s.code AS site_code, b.id AS building_id, b.code AS building_code,
+         {n_fail} AS n_fail,
+         {_PRICE}::float8 AS price,
+         ({price_applies}) AS price_applies,
+         ({points})::float8 AS soft_points,
+         ({weight})::float8 AS soft_weight
+    FROM {row_sql} r, site s
+    {join}
+   WHERE {hard_predicate(":margin", "join")}
+),
+ref AS (
+  SELECT COALESCE(min(price) FILTER (WHERE n_fail = 0), min(price)) AS cheapest
+    FROM cand WHERE price > 0
+),
+scored AS (
+  SELECT c.*, ref.cheapest,
+         CASE WHEN NOT c.price_applies THEN NULL
+              WHEN c.price IS NULL THEN 0.5
+              ELSE least(1.0, ref.cheapest / NULLIF(c.price, 0)) END AS price_score
+    FROM cand c CROSS JOIN ref
+),
+totals AS (
+  SELECT x.*,
+         CASE WHEN x.w_total > 0 THEN round((100.0 * x.pts / x.w_total)::numeric, 1)
+              ELSE 0 END::float8 AS score
+    FROM (SELECT scored.*,
+                 soft_points + CASE WHEN price_applies
+                                    THEN :w_price * COALESCE(price_score, 0) ELSE 0 END AS pts,
+                 soft_weight + CASE WHEN price_applies THEN :w_price ELSE 0 END AS w_total
+            FROM scored WHERE n_fail <= 1) x
+),
+best AS (
+  SELECT DISTINCT ON (site_id) *
+    FROM totals
+   ORDER BY site_id, n_fail, score DESC, building_code
+),
+ranked AS (
+  SELECT best.*,
+         row_number() OVER (PARTITION BY n_fail ORDER BY score DESC, site_code, building_code)
+           AS rank,
+         count(*) FILTER (WHERE n_fail = 0) OVER () AS n_matches,
+         count(*) FILTER (WHERE n_fail = 1) OVER () AS n_near_misses
+    FROM best
+)
+SELECT k.site_id, k.site_code, s.name_zh, s.name_en, s.kind, s.township, s.block,
+       k.building_id, k.building_code, b.name_zh AS building_name_zh,
+       b.name_en AS building_name_en, b.building_type,
+       k.n_fail, k.rank, k.n_matches, k.n_near_misses, k.score, k.price, k.price_score, k.cheapest,
+       round({C.D_PORT}) AS port_m, np.port,
+       {hard_json} AS hard,
+       {soft_json} AS soft
+  FROM ranked k
+  JOIN site s ON s.id = k.site_id
+  LEFT JOIN building b ON b.id = k.building_id
+ CROSS JOIN {row_sql} r
+  LEFT JOIN LATERAL (
+        SELECT jsonb_build_object('code', i.code, 'kind', i.kind, 'name_zh', i.name_zh,
+                                  'name_en', i.name_en, 'berth_dwt', i.berth_dwt) AS port
+          FROM infrastructure i
+         WHERE i.kind IN {C.sql_list(C.PORT_KINDS)}
+           AND (r.port_berth_dwt_min IS NULL OR i.berth_dwt >= r.port_berth_dwt_min)
+         ORDER BY ST_Distance(s.geom::geography, i.geom::geography), i.code
+         LIMIT 1) np ON true
+ WHERE k.rank <= CASE WHEN k.n_fail = 0 THEN :limit ELSE :nm_limit END
+ ORDER BY k.n_fail, k.rank"""
+
+
+# --- database functions and triggers (migration 0004) ------------------------------------------
+
+
+def _meets_function() -> str:
+    return f"""
+CREATE FUNCTION gis_app_site_meets_requirement(p_site_id bigint, p_requirement_id bigint)
+RETURNS boolean LANGUAGE sql STABLE AS $fn$
+SELECT COALESCE((
+  SELECT {hard_predicate("0", "exists")}
+    FROM site s, requirement r
+   WHERE s.id = p_site_id AND r.id = p_requirement_id), false)
+$fn$;
+COMMENT ON FUNCTION gis_app_site_meets_requirement(bigint, bigint) IS
+  'True when the site meets every hard constraint of the requirement (gis_app.matching)';
+"""
+
+
+def _site_ids_function() -> str:
+    cols = ", ".join(f"%L::{typ} AS {name}" for name, typ in REQ_COLUMNS.items())
+    args = ", ".join(f"req.{name}" for name in REQ_COLUMNS)
+    query = f"SELECT s.id FROM (SELECT {cols}) r, site s WHERE " + hard_predicate(
+        "0", "exists"
+    ).replace("%", "%%")
+    return f"""
+CREATE FUNCTION gis_app_requirement_site_ids(p_requirement_id bigint)
+RETURNS SETOF bigint LANGUAGE plpgsql STABLE AS $fn$
+DECLARE
+    req requirement;
+BEGIN
+    SELECT * INTO req FROM requirement WHERE id = p_requirement_id;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    -- the requirement goes in as constants so that the planner can use the site indexes
+    RETURN QUERY EXECUTE format($q${query}$q$, {args});
+END $fn$;
+"""
+
+
+_SYNC_FUNCTIONS = f"""
+CREATE FUNCTION gis_app_alert_reason(p_site_id bigint, p_requirement_id bigint, p_change text)
+RETURNS text LANGUAGE sql STABLE AS $fn$
+SELECT format('地块 %s 现已满足需求「%s」(#%s) 的全部硬性条件 / Site %s now meets every hard '
+              'constraint of requirement "%s" (#%s)%s',
+              s.code, r.project_name, r.id, s.code, r.project_name, r.id,
+              COALESCE(' — ' || p_change, ''))
+  FROM site s, requirement r WHERE s.id = p_site_id AND r.id = p_requirement_id
+$fn$;
+
+-- Bring requirement_match up to date for one requirement; new pairs raise alerts if asked.
+CREATE FUNCTION gis_app_sync_requirement_matches(
+    p_requirement_id bigint, p_alert boolean, p_change text) RETURNS void
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM requirement
+                    WHERE id = p_requirement_id AND status IN {OPEN_STATUSES}) THEN
+        DELETE FROM requirement_match WHERE requirement_id = p_requirement_id;
+        RETURN;
+    END IF;
+    WITH now_ok AS (
+        SELECT gis_app_requirement_site_ids(p_requirement_id) AS site_id
+    ), gone AS (
+        DELETE FROM requirement_match m
+         WHERE m.requirement_id = p_requirement_id
+           AND m.site_id NOT IN (SELECT site_id FROM now_ok)
+    ), added AS (
+        INSERT INTO requirement_match (requirement_id, site_id)
+        SELECT p_requirement_id, site_id FROM now_ok
+        ON CONFLICT DO NOTHING
+        RETURNING site_id
+    )
+    INSERT INTO alert (requirement_id, site_id, officer, reason)
+    SELECT p_requirement_id, a.site_id, COALESCE(r.officer, r.created_by),
+           gis_app_alert_reason(a.site_id, p_requirement_id, p_change)
+      FROM added a JOIN requirement r ON r.id = p_requirement_id
+     WHERE p_alert;
+END $fn$;
+
+-- Bring requirement_match up to date for one site; requirements it newly meets raise alerts.
+CREATE FUNCTION gis_app_sync_site_matches(p_site_id bigint, p_change text) RETURNS void
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    WITH now_ok AS (
+        SELECT r.id FROM requirement r
+         WHERE r.status IN {OPEN_STATUSES}
+           AND gis_app_site_meets_requirement(p_site_id, r.id)
+    ), gone AS (
+        DELETE FROM requirement_match m
+         WHERE m.site_id = p_site_id AND m.requirement_id NOT IN (SELECT id FROM now_ok)
+    ), added AS (
+        INSERT INTO requirement_match (requirement_id, site_id)
+        SELECT id, p_site_id FROM now_ok
+        ON CONFLICT DO NOTHING
+        RETURNING requirement_id
+    )
+    INSERT INTO alert (requirement_id, site_id, officer, reason)
+    SELECT a.requirement_id, p_site_id, COALESCE(r.officer, r.created_by),
+           gis_app_alert_reason(p_site_id, a.requirement_id, p_change)
+      FROM added a JOIN requirement r ON r.id = a.requirement_id;
+END $fn$;
+
+CREATE FUNCTION gis_app_changed_fields(o jsonb, n jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $fn$
+SELECT string_agg(k, ', ' ORDER BY k)
+  FROM jsonb_object_keys(n) k
+ WHERE k <> ALL (ARRAY['version', 'updated_at']) AND (o -> k) IS DISTINCT FROM (n -> k)
+$fn$;
+
+CREATE FUNCTION gis_app_site_match_trg() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+    fields text;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM gis_app_sync_site_matches(NEW.id, '新增地块 / new site');
+        RETURN NULL;
+    END IF;
+    fields := gis_app_changed_fields(to_jsonb(OLD), to_jsonb(NEW));
+    IF fields IS NOT NULL THEN
+        PERFORM gis_app_sync_site_matches(NEW.id, '变更 / changed: ' || fields);
+    END IF;
+    RETURN NULL;
+END $fn$;
+
+CREATE FUNCTION gis_app_building_match_trg() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+    fields text;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        fields := gis_app_changed_fields(to_jsonb(OLD), to_jsonb(NEW));
+        IF fields IS NULL THEN
+            RETURN NULL;
+        END IF;
+        PERFORM gis_app_sync_site_matches(
+            NEW.site_id, format('建筑 / building %s 变更 / changed: %s', NEW.code, fields));
+        IF OLD.site_id <> NEW.site_id THEN
+            PERFORM gis_app_sync_site_matches(
+                OLD.site_id, format('建筑 / building %s 移出 / moved out', OLD.code));
+        END IF;
+    ELSIF TG_OP = 'INSERT' THEN
+        PERFORM gis_app_sync_site_matches(
+            NEW.site_id, format('新增建筑 / new building %s', NEW.code));
+    ELSE
+        PERFORM gis_app_sync_site_matches(
+            OLD.site_id, format('删除建筑 / building %s removed', OLD.code));
+    END IF;
+    RETURN NULL;
+END $fn$;
+
+CREATE FUNCTION gis_app_requirement_match_trg() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    -- a new or edited requirement takes the sites that meet it now, without alerts
+    PERFORM gis_app_sync_requirement_matches(NEW.id, false, NULL);
+    RETURN NULL;
+END $fn$;
+
+CREATE FUNCTION gis_app_context_match_trg() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+    rid bigint;
+BEGIN
+    FOR rid IN SELECT id FROM requirement WHERE status IN {OPEN_STATUSES} ORDER BY id LOOP
+        PERFORM gis_app_sync_requirement_matches(
+            rid, true, format('%s 变更 / %s changed', TG_TABLE_NAME, TG_TABLE_NAME));
+    END LOOP;
+    RETURN NULL;
+END $fn$;
+
+-- Names sort after site_distance and site_overlap, so derived tables are current when these run.
+CREATE TRIGGER site_requirement_match AFTER INSERT OR UPDATE ON site
+    FOR EACH ROW EXECUTE FUNCTION gis_app_site_match_trg();
+CREATE TRIGGER building_requirement_match AFTER INSERT OR UPDATE OR DELETE ON building
+    FOR EACH ROW EXECUTE FUNCTION gis_app_building_match_trg();
+CREATE TRIGGER requirement_requirement_match AFTER INSERT OR UPDATE ON requirement
+    FOR EACH ROW EXECUTE FUNCTION gis_app_requirement_match_trg();
+CREATE TRIGGER zone_requirement_match AFTER INSERT OR UPDATE OR DELETE ON constraint_zone
+    FOR EACH STATEMENT EXECUTE FUNCTION gis_app_context_match_trg();
+CREATE TRIGGER infrastructure_requirement_match AFTER INSERT OR UPDATE OR DELETE
+    ON infrastructure FOR EACH STATEMENT EXECUTE FUNCTION gis_app_context_match_trg();
+"""
+
+DROP_DDL = """
+DROP TRIGGER IF EXISTS infrastructure_requirement_match ON infrastructure;
+DROP TRIGGER IF EXISTS zone_requirement_match ON constraint_zone;
+DROP TRIGGER IF EXISTS requirement_requirement_match ON requirement;
+DROP TRIGGER IF EXISTS building_requirement_match ON building;
+DROP TRIGGER IF EXISTS site_requirement_match ON site;
+DROP FUNCTION IF EXISTS gis_app_context_match_trg();
+DROP FUNCTION IF EXISTS gis_app_requirement_match_trg();
+DROP FUNCTION IF EXISTS gis_app_building_match_trg();
+DROP FUNCTION IF EXISTS gis_app_site_match_trg();
+DROP FUNCTION IF EXISTS gis_app_changed_fields(jsonb, jsonb);
+DROP FUNCTION IF EXISTS gis_app_sync_site_matches(bigint, text);
+DROP FUNCTION IF EXISTS gis_app_sync_requirement_matches(bigint, boolean, text);
+DROP FUNCTION IF EXISTS gis_app_alert_reason(bigint, bigint, text);
+DROP FUNCTION IF EXISTS gis_app_requirement_site_ids(bigint);
+DROP FUNCTION IF EXISTS gis_app_site_meets_requirement(bigint, bigint);
+"""
+
+
+def install_ddl() -> str:
+    """SQL creating the match functions and triggers from the current criteria."""
+    return DROP_DDL + _meets_function() + _site_ids_function() + _SYNC_FUNCTIONS
+
+
+def predicate_function_body() -> str:
+    """The body ``gis_app_site_meets_requirement`` must have (to detect a stale database)."""
+    text = _meets_function()
+    return text.split("$fn$")[1]

@@ -1,0 +1,97 @@
+"""Matching services: an unsaved requirement, a saved one, and the reverse (site → requirements)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from gis_app.db.models import Requirement
+from gis_app.domain import vocab
+from gis_app.domain.errors import NotFound
+from gis_app.matching.engine import MatchResult, run_match
+from gis_app.matching.spec import RequirementSpec, parse_spec
+from gis_app.services.requirements import Viewer, get_requirement, spec_of, visible_to
+
+T = Requirement.__table__
+
+
+def match_spec(
+    conn: sa.Connection,
+    data: Any,
+    *,
+    limit: int = 20,
+    near_miss_limit: int = 10,
+    margin_pct: float | None = None,
+    weights: dict[str, float] | None = None,
+) -> MatchResult:
+    """Match a requirement that is not saved (a dict or a :class:`RequirementSpec`)."""
+    spec = data if isinstance(data, RequirementSpec) else parse_spec(data)
+    return run_match(
+        conn,
+        spec,
+        limit=limit,
+        near_miss_limit=near_miss_limit,
+        margin_pct=margin_pct,
+        weights=weights,
+    )
+
+
+def match_requirement(
+    conn: sa.Connection,
+    requirement_id: int,
+    viewer: Viewer,
+    *,
+    limit: int = 20,
+    near_miss_limit: int = 10,
+    margin_pct: float | None = None,
+    weights: dict[str, float] | None = None,
+) -> MatchResult:
+    """Match a saved requirement (its own margin and weights unless overridden)."""
+    record = get_requirement(conn, requirement_id, viewer)
+    return run_match(
+        conn,
+        spec_of(record),
+        limit=limit,
+        near_miss_limit=near_miss_limit,
+        margin_pct=margin_pct,
+        weights=weights,
+        requirement_id=requirement_id,
+    )
+
+
+def matching_requirements(
+    conn: sa.Connection, site_id: int, viewer: Viewer
+) -> list[dict[str, Any]]:
+    """Open requirements the site meets now, by the same predicate the alert triggers use."""
+    exists = conn.execute(sa.text("SELECT 1 FROM site WHERE id = :id"), {"id": site_id}).first()
+    if exists is None:
+        raise NotFound(f"site {site_id} not found")
+    rows = conn.execute(
+        sa.select(
+            T.c.id,
+            T.c.project_name,
+            T.c.need,
+            T.c.status,
+            T.c.officer,
+            T.c.industry,
+            T.c.confidential,
+            T.c.created_at,
+        )
+        .where(
+            T.c.status.in_(vocab.OPEN_REQUIREMENT_STATUSES),
+            visible_to(viewer),
+            sa.func.gis_app_site_meets_requirement(site_id, T.c.id),
+        )
+        .order_by(T.c.created_at.desc(), T.c.id.desc())
+    ).mappings()
+    out = []
+    for r in rows:
+        item = dict(r)
+        item["created_at"] = r["created_at"].isoformat()
+        item["need_label"] = {
+            "zh": vocab.NEED.label(r["need"]),
+            "en": vocab.NEED.label(r["need"], "en"),
+        }
+        out.append(item)
+    return out

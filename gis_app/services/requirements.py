@@ -1,0 +1,204 @@
+"""Investor requirements: create, read, update, list (one transaction per write).
+
+Confidential requirements are visible only to their officer, their creator and admins; to
+anyone else they do not exist (404), so that their existence does not leak either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from gis_app.db.engine import set_app_user
+from gis_app.db.models import Requirement
+from gis_app.domain import vocab
+from gis_app.domain.errors import InvalidInput, NotFound, UnknownVocabularyValue
+from gis_app.matching.spec import FIELDS, RequirementSpec, parse_spec
+
+T = Requirement.__table__
+#: columns a client may never set (managed by the server or the database)
+SERVER_FIELDS = frozenset(
+    {
+        "id",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "version",
+        "status_changed_at",
+        "land_use_2023_codes",
+        "land_use_gb_codes",
+    }
+)
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads: their user name and whether they are an admin (sees every requirement)."""
+
+    username: str
+    admin: bool = False
+
+
+def visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
+    """SQL condition: requirements ``viewer`` may see (confidential ones only their own)."""
+    if viewer.admin:
+        return sa.true()
+    return sa.or_(
+        T.c.confidential.is_(False),
+        T.c.officer == viewer.username,
+        T.c.created_by == viewer.username,
+    )
+
+
+def _record(row: sa.RowMapping) -> dict[str, Any]:
+    out = dict(row)
+    for key, value in out.items():
+        if isinstance(value, dt.date | dt.datetime):
+            out[key] = value.isoformat()
+    out["need_label"] = {
+        "zh": vocab.NEED.label(out["need"]),
+        "en": vocab.NEED.label(out["need"], "en"),
+    }
+    out["status_label"] = {
+        "zh": vocab.REQUIREMENT_STATUS.label(out["status"]),
+        "en": vocab.REQUIREMENT_STATUS.label(out["status"], "en"),
+    }
+    return out
+
+
+def _values(spec: RequirementSpec) -> dict[str, Any]:
+    values = spec.model_dump()
+    c2023, cgb = spec.land_use_sets()
+    values |= {"land_use_2023_codes": c2023, "land_use_gb_codes": cgb}
+    return values
+
+
+def spec_of(record: dict[str, Any]) -> RequirementSpec:
+    """The matching spec of a stored requirement."""
+    return RequirementSpec.model_validate({k: record[k] for k in FIELDS if k in record})
+
+
+def create_requirement(conn: sa.Connection, data: Any, user: str) -> dict[str, Any]:
+    """Validate and store a new requirement (its officer defaults to ``user``); commit."""
+    if isinstance(data, dict):
+        _refuse_server_fields(data)
+    spec = data if isinstance(data, RequirementSpec) else parse_spec(data)
+    if not spec.project_name:
+        raise InvalidInput("requirement: project_name is required")
+    values = _values(spec)
+    values["officer"] = values.get("officer") or user
+    values["created_by"] = user
+    set_app_user(conn, user, "create requirement")
+    new_id = conn.execute(sa.insert(T).values(**values).returning(T.c.id)).scalar_one()
+    conn.commit()
+    return get_requirement(conn, new_id, Viewer(user, admin=True))
+
+
+def get_requirement(conn: sa.Connection, requirement_id: int, viewer: Viewer) -> dict[str, Any]:
+    """One requirement; :class:`NotFound` if it does not exist or is hidden from ``viewer``."""
+    row = (
+        conn.execute(sa.select(T).where(T.c.id == requirement_id, visible_to(viewer)))
+        .mappings()
+        .one_or_none()
+    )
+    if row is None:
+        raise NotFound(f"requirement {requirement_id} not found")
+    return _record(row)
+
+
+def update_requirement(
+    conn: sa.Connection, requirement_id: int, patch: dict[str, Any], viewer: Viewer
+) -> dict[str, Any]:
+    """Apply a partial update (fields as in the create body), checked as a whole; commit."""
+    if not isinstance(patch, dict):
+        raise InvalidInput("requirement update must be a JSON object of fields")
+    _refuse_server_fields(patch)
+    unknown = sorted(set(patch) - set(FIELDS))
+    if unknown:
+        raise InvalidInput(f"requirement: unknown field(s) {', '.join(unknown)}")
+    current = get_requirement(conn, requirement_id, viewer)
+    merged = {k: current[k] for k in FIELDS} | patch
+    spec = parse_spec(merged, f"requirement {requirement_id}")
+    if not spec.project_name:
+        raise InvalidInput(f"requirement {requirement_id}: project_name must not be empty")
+    values = _values(spec)
+    changed = {k: v for k, v in values.items() if _differs(current.get(k), v)}
+    if not changed:
+        return current
+    if "status" in changed:
+        changed["status_changed_at"] = sa.func.now()
+    set_app_user(conn, viewer.username, f"update requirement {requirement_id}")
+    conn.execute(sa.update(T).where(T.c.id == requirement_id).values(**changed))
+    conn.commit()
+    return get_requirement(conn, requirement_id, viewer)
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if isinstance(new, dt.date) and isinstance(old, str):
+        return old != new.isoformat()
+    return old != new
+
+
+def _refuse_server_fields(data: dict[str, Any]) -> None:
+    managed = sorted(set(data) & SERVER_FIELDS)
+    if managed:
+        raise InvalidInput(f"requirement: {', '.join(managed)} cannot be set by a client")
+
+
+def list_requirements(
+    conn: sa.Connection,
+    viewer: Viewer,
+    *,
+    status: list[str] | None = None,
+    need: list[str] | None = None,
+    officer: str | None = None,
+    q: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[int, list[dict[str, Any]]]:
+    """The requirements ``viewer`` may see, newest first, and how many there are."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
+    if not 0 <= offset <= 10_000_000:
+        raise InvalidInput(f"offset must be between 0 and 10000000, got {offset}")
+    conds: list[sa.ColumnElement[bool]] = [visible_to(viewer)]
+    for name, values, voc in (
+        ("status", status, vocab.REQUIREMENT_STATUS),
+        ("need", need, vocab.NEED),
+    ):
+        for v in values or []:
+            if v not in voc:
+                raise UnknownVocabularyValue(name, v, voc.keys)
+        if values:
+            conds.append(T.c[name].in_(values))
+    if officer:
+        conds.append(T.c.officer == officer)
+    if q:
+        if "\x00" in q:
+            raise InvalidInput("q must not contain NUL characters")
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conds.append(
+            sa.or_(
+                T.c.project_name.ilike(like, escape="\\"),
+                T.c.industry.ilike(like, escape="\\"),
+                T.c.project_type.ilike(like, escape="\\"),
+            )
+        )
+    where = sa.and_(*conds)
+    total = conn.execute(sa.select(sa.func.count()).select_from(T).where(where)).scalar_one()
+    rows = (
+        conn.execute(
+            sa.select(T)
+            .where(where)
+            .order_by(T.c.created_at.desc(), T.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        .mappings()
+        .all()
+    )
+    return int(total), [_record(r) for r in rows]

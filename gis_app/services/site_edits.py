@@ -1,0 +1,685 @@
+"""Planners' edits: status and attributes, geometry, split and merge, buildings and zones.
+
+Every edit is one unit of work: the row is locked ``FOR UPDATE`` (waiting at most the
+database's lock timeout, so a long QGIS edit session makes the API fail fast with a clear
+message instead of hanging), its version is compared with the one the caller read (optimistic
+concurrency: the ETag), the change is checked, written and committed with the acting user, a
+note and a document reference recorded by the history trigger. On any error nothing is written.
+
+Lineage: a split or merge makes new sites whose ``parent_ids`` name their parents; the parents
+are *retired* — kept with their history, availability 'unavailable', ``retired_at`` set — and
+the database refuses further edits of them (QGIS included). Buildings follow: on a merge they
+move to the new site; on a split the caller says which child each building goes to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+from shapely import wkb
+from shapely.geometry import LineString, MultiLineString, MultiPolygon
+from shapely.geometry.base import BaseGeometry
+
+from gis_app.db import edit_queries as q
+from gis_app.domain import transitions
+from gis_app.domain.errors import (
+    AvailabilityBlocked,
+    GeometryRejected,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    ReasonRequired,
+    RetiredSite,
+)
+from gis_app.io import geometry_checks as gc
+from gis_app.io.fields import BUILDING_FIELDS, SITE_FIELDS, ZONE_FIELDS, Field, FieldError
+
+# Same tolerance as the loader: outlines and parcels share edges only approximately (~1 m).
+INSIDE_TOLERANCE_DEG = 1e-5
+# Sites closer than this are adjacent for a merge (digitised shared edges rarely coincide).
+ADJACENCY_TOLERANCE_M = 1.0
+# A split's parts may leave or overlap this much of the parent (m², or this share of its area).
+SPLIT_TOLERANCE_M2 = 1.0
+SPLIT_TOLERANCE_SHARE = 1e-4
+
+_LABELS = {"site": "site", "building": "building", "constraint_zone": "constraint zone"}
+
+
+@dataclass
+class EditResult:
+    """What an edit did: the row's new version, the changes, overlaps, notes and lineage."""
+
+    table: str
+    id: int
+    code: str
+    version: int
+    changed: bool
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    overlaps: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    repair: dict[str, Any] | None = None
+    area_m2: float | None = None
+    area_before_m2: float | None = None
+    children: list[dict[str, Any]] = field(default_factory=list)
+    retired: list[dict[str, Any]] = field(default_factory=list)
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return json.loads(json.dumps(asdict(self), default=_jsonable, ensure_ascii=False))
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, dt.date | dt.datetime):
+        return v.isoformat()
+    return str(v)
+
+
+def etag(version: int) -> str:
+    """The ETag of a row version (a strong validator)."""
+    return f'"{version}"'
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """The version named by an ``If-Match`` header (``"7"``, ``W/"7"`` or ``7``); None if absent.
+
+    ``*`` is refused: it would let a write overwrite whatever another planner saved meanwhile.
+    """
+    if value is None or not value.strip():
+        return None
+    v = value.strip()
+    if v == "*":
+        raise PreconditionRequired(
+            "If-Match: * is not accepted; send the ETag of the version you read"
+        )
+    if "," in v:
+        raise InvalidInput("If-Match must carry a single ETag (the version you read)")
+    v = v.removeprefix("W/").strip('"')
+    if not v.isdigit():
+        raise InvalidInput(f'If-Match {value!r} is not an ETag of this API (e.g. "7")')
+    return int(v)
+
+
+def current_version(conn: sa.Connection, table: str, row_id: int) -> int:
+    """The row's version (its ETag); :class:`NotFound` when there is none."""
+    v = q.row_version(conn, table, row_id)
+    if v is None:
+        raise NotFound(f"{_LABELS[table]} {row_id} not found")
+    return v
+
+
+# --- shared steps ---------------------------------------------------------------------------
+
+
+def _where(table: str, row: Mapping[str, Any]) -> str:
+    return f"{_LABELS[table]} {row.get('code') or row['id']}"
+
+
+def _lock(
+    conn: sa.Connection, table: str, row_id: int, expected_version: int | None
+) -> dict[str, Any]:
+    """Lock the row, then check that it exists, is the version the caller read, and is live."""
+    if expected_version is None:
+        raise PreconditionRequired(
+            f"{_LABELS[table]} {row_id}: send If-Match with the ETag of the version you read "
+            "(GET it first), so that an edit made meanwhile is not overwritten"
+        )
+    with q.translate_db_errors(f"{_LABELS[table]} {row_id}"):
+        row = q.lock_row(conn, table, row_id)
+    if row is None:
+        raise NotFound(f"{_LABELS[table]} {row_id} not found")
+    if row["version"] != expected_version:
+        raise PreconditionFailed(
+            f"{_where(table, row)} changed since you read it (you have version "
+            f"{expected_version}, it is now {row['version']}; it may have been edited in QGIS): "
+            "reload it and apply your change again",
+            current_version=row["version"],
+        )
+    if table == "site" and row.get("retired_at") is not None:
+        raise RetiredSite(
+            f"{_where(table, row)} was retired on {row['retired_at']:%Y-%m-%d} (split or "
+            "merged); edit its successors"
+        )
+    return row
+
+
+def _coerce(
+    where: str,
+    specs: Mapping[str, Field],
+    values: Mapping[str, Any],
+    allowed: set[str] | frozenset[str],
+    read_only: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """Coerce requested values with the layer's field specs; name every bad field."""
+    problems, out = [], {}
+    for name, value in values.items():
+        if name in read_only:
+            problems.append(f"{name} is read-only (derived or kept by the database)")
+        elif name not in specs or name not in allowed:
+            problems.append(f"{name} cannot be edited here")
+        else:
+            try:
+                out[name] = specs[name].coerce(value)
+            except FieldError as e:
+                problems.append(f"{name}: {e}")
+    if problems:
+        raise InvalidInput(f"{where}: " + "; ".join(problems))
+    return out
+
+
+def _outline(conn: sa.Connection) -> BaseGeometry | None:
+    return gc.prepared_outline(q.jurisdiction_outline(conn), INSIDE_TOLERANCE_DEG)
+
+
+def _run(conn: sa.Connection, work: Any, dry_run: bool = False) -> Any:
+    """Run ``work()`` in the connection's transaction; commit (or roll back a dry run)."""
+    try:
+        result = work()
+    except BaseException:
+        conn.rollback()
+        raise
+    if dry_run:
+        conn.rollback()
+    else:
+        conn.commit()
+    return result
+
+
+def _change_dicts(changes: list[transitions.Change]) -> list[dict[str, Any]]:
+    return [
+        {"field": c.field, "old": c.old, "new": c.new, "needed_reason": c.needs_reason}
+        for c in changes
+    ]
+
+
+# --- attributes and status --------------------------------------------------------------------
+
+
+def update_site(
+    conn: sa.Connection,
+    site_id: int,
+    values: Mapping[str, Any],
+    *,
+    expected_version: int | None,
+    user: str,
+    note: str | None = None,
+    doc_ref: str | None = None,
+    status_only: bool = False,
+    today: dt.date | None = None,
+) -> EditResult:
+    """Change a site's attributes (or only its status fields) and commit.
+
+    Raises :class:`PreconditionRequired` without ``expected_version``,
+    :class:`PreconditionFailed` when the site changed since, :class:`ReasonRequired` /
+    :class:`TransitionRefused` for status changes that need a reason or make no sense,
+    :class:`AvailabilityBlocked` when an overlap with 生态保护红线/永久基本农田 forbids
+    'available', :class:`LockTimeout` when another transaction holds the row.
+    """
+    allowed = set(transitions.STATUS_FIELDS) if status_only else set(SITE_FIELDS)
+
+    def work() -> EditResult:
+        q.set_edit_context(conn, user, note, doc_ref)
+        row = _lock(conn, "site", site_id, expected_version)
+        where = _where("site", row)
+        requested = _coerce(where, SITE_FIELDS, values, allowed, q.SITE_READ_ONLY)
+        if (
+            "verified_at" in requested
+            and "verified_by" not in requested
+            and requested["verified_at"] != row.get("verified_at")
+        ):
+            requested["verified_by"] = user
+        changes = transitions.check_changes(where, row, requested, note, today)
+        result = EditResult("site", site_id, row["code"], row["version"], bool(changes))
+        if changes:
+            with q.translate_db_errors(where):
+                result.version = q.update_row(
+                    conn, "site", site_id, {c.field: c.new for c in changes}
+                )
+            result.code = requested.get("code", row["code"])
+        result.changes = _change_dicts(changes)
+        result.overlaps = q.site_overlaps(conn, site_id)
+        return result
+
+    return _run(conn, work)
+
+
+# --- geometry -----------------------------------------------------------------------------------
+
+
+def replace_site_geometry(
+    conn: sa.Connection,
+    site_id: int,
+    geometry: Any,
+    *,
+    expected_version: int | None,
+    user: str,
+    crs: str | gc.DeclaredCrs = "EPSG:4326",
+    repair: bool = False,
+    limits: gc.GeometryLimits | None = None,
+    note: str | None = None,
+    doc_ref: str | None = None,
+    dry_run: bool = False,
+) -> EditResult:
+    """Replace a site's geometry (GeoJSON in ``crs``) after checking it; repair only if asked.
+
+    The response lists the constraint zones the new outline overlaps (computed by the database
+    on save). A dry run checks and computes everything, then rolls back.
+    """
+    limits = limits or gc.GeometryLimits()
+    declared = gc.parse_crs(crs)
+    raw = gc.geometry_from_geojson(geometry, f"site {site_id}", limits.max_vertices)
+
+    def work() -> EditResult:
+        q.set_edit_context(conn, user, note, doc_ref)
+        row = _lock(conn, "site", site_id, expected_version)
+        where = _where("site", row)
+        checked = gc.check_geometry(
+            raw,
+            declared,
+            where=where,
+            outline=_outline(conn),
+            limits=limits,
+            repair_invalid=repair,
+        )
+        before = q.site_summary(conn, site_id)
+        with q.translate_db_errors(where):
+            version = q.update_geom(conn, "site", site_id, checked.geom)
+        after = q.site_summary(conn, site_id)
+        return EditResult(
+            "site",
+            site_id,
+            row["code"],
+            version,
+            version != row["version"],
+            changes=[{"field": "geom", "old": None, "new": None, "needed_reason": None}]
+            if version != row["version"]
+            else [],
+            overlaps=q.site_overlaps(conn, site_id),
+            notes=[*checked.notes, f"CRS {declared.describe()} → EPSG:4490"],
+            repair=checked.repair.as_dict() if checked.repair else None,
+            area_m2=after["area_m2"],
+            area_before_m2=before["area_m2"],
+            dry_run=dry_run,
+        )
+
+    return _run(conn, work, dry_run)
+
+
+# --- split and merge ----------------------------------------------------------------------------
+
+
+def _line_from_geojson(obj: Any, where: str) -> BaseGeometry:
+    if isinstance(obj, dict) and obj.get("type") == "Feature":
+        obj = obj.get("geometry")
+    if not isinstance(obj, dict) or obj.get("type") not in ("LineString", "MultiLineString"):
+        raise GeometryRejected(where, ["the cutting line must be a GeoJSON LineString"])
+    try:
+        g = shapely.geometry.shape(obj)
+    except (ValueError, TypeError, AttributeError, shapely.errors.GEOSException) as e:
+        raise GeometryRejected(where, [f"unreadable line: {e}"]) from None
+    if g.is_empty or not isinstance(g, LineString | MultiLineString):
+        raise GeometryRejected(where, ["the cutting line is empty"])
+    if not all(map(_finite, shapely.get_coordinates(g).ravel())):
+        raise GeometryRejected(where, ["the cutting line has a NaN or infinite coordinate"])
+    return shapely.force_2d(g)
+
+
+def _finite(v: float) -> bool:
+    return v == v and v not in (float("inf"), float("-inf"))
+
+
+def _child_values(
+    where: str, parent: Mapping[str, Any], specs: list[dict[str, Any]], n: int
+) -> list[dict[str, Any]]:
+    if specs and len(specs) != n:
+        raise InvalidInput(f"{where}: {n} parts but {len(specs)} child descriptions")
+    out = []
+    for i in range(n):
+        given = dict(specs[i]) if specs else {}
+        given.setdefault("code", f"{parent['code']}-{i + 1}")
+        given.setdefault("name_zh", f"{parent['name_zh']}-{i + 1}")
+        if parent.get("name_en") and "name_en" not in given:
+            given["name_en"] = f"{parent['name_en']} - {i + 1}"
+        out.append(
+            _coerce(
+                f"{where} child {i + 1}", SITE_FIELDS, given, set(SITE_FIELDS), q.SITE_READ_ONLY
+            )
+        )
+    codes = [v["code"] for v in out]
+    if len(set(codes)) != len(codes):
+        raise InvalidInput(f"{where}: child codes repeat: {', '.join(codes)}")
+    return out
+
+
+def _check_children_availability(
+    conn: sa.Connection,
+    where: str,
+    parent: Mapping[str, Any],
+    values: list[dict[str, Any]],
+    geoms: list[BaseGeometry],
+) -> None:
+    """A child that would be 'available' must not overlap a blocking zone (as the trigger)."""
+    blocked = q.blocking_overlaps_of(conn, geoms)
+    for v, b in zip(values, blocked, strict=True):
+        if b and v.get("availability", parent["availability"]) == "available":
+            raise AvailabilityBlocked(
+                f"{where}: child {v['code']} cannot be available: it {b}; give it another "
+                "availability"
+            )
+
+
+def split_site(
+    conn: sa.Connection,
+    site_id: int,
+    *,
+    expected_version: int | None,
+    user: str,
+    line: Any = None,
+    parts: list[Any] | None = None,
+    crs: str | gc.DeclaredCrs = "EPSG:4326",
+    children: list[dict[str, Any]] | None = None,
+    buildings: Mapping[str, int | str] | None = None,
+    limits: gc.GeometryLimits | None = None,
+    note: str | None = None,
+    doc_ref: str | None = None,
+) -> EditResult:
+    """Split a site by a cutting line or into given polygons; children keep the lineage.
+
+    The parts must cover the parent without overlapping each other (within 1 m² or 0.01 %);
+    given polygons are clipped to the parent. ``children`` optionally gives each child's
+    code, names and attributes (default: the parent's, code ``PARENT-1`` …). When the parent has
+    buildings, ``buildings`` maps each building code to its child (1-based index or code).
+    """
+    limits = limits or gc.GeometryLimits()
+    declared = gc.parse_crs(crs)
+    if (line is None) == (parts is None):
+        raise InvalidInput(f"site {site_id}: give either a cutting line or the parts, not both")
+
+    def work() -> EditResult:
+        row = _lock(conn, "site", site_id, expected_version)
+        where = _where("site", row)
+        parent_geom = wkb.loads(row["geom_wkb"])
+        if line is not None:
+            cut = _line_from_geojson(line, where)
+            cut = gc.to_storage(np.asarray([cut], dtype=object), declared)[0]
+            pieces = q.split_by_line(conn, site_id, cut)
+            if len(pieces) < 2:
+                raise InvalidInput(
+                    f"{where}: the line does not cut the site into pieces (it must cross the "
+                    "outline from edge to edge)"
+                )
+        else:
+            if not parts or len(parts) < 2:
+                raise InvalidInput(f"{where}: a split needs at least two parts")
+            raws = [
+                gc.geometry_from_geojson(p, f"{where} part {i + 1}", limits.max_vertices)
+                for i, p in enumerate(parts)
+            ]
+            checked = gc.check_geometries(raws, declared, outline=_outline(conn), limits=limits)
+            problems = [f"part {i + 1}: {p}" for i, c in enumerate(checked) for p in c.problems]
+            if problems:
+                raise GeometryRejected(where, problems)
+            pieces = _fit_parts(where, parent_geom, [c.geom for c in checked])
+        values = _child_values(where, row, children or [], len(pieces))
+        _check_children_availability(conn, where, row, values, pieces)
+        codes = [v["code"] for v in values]
+        own = q.buildings_of(conn, [site_id])
+        target = _building_targets(where, own, buildings or {}, codes)
+        q.set_edit_context(
+            conn, user, f"split of {row['code']} into {', '.join(codes)}" + _tail(note), doc_ref
+        )
+        result = EditResult("site", site_id, row["code"], row["version"], True, dry_run=False)
+        with q.translate_db_errors(where):
+            ids = [
+                q.insert_child(conn, site_id, [site_id], g, v)
+                for g, v in zip(pieces, values, strict=True)
+            ]
+            for child_index, b_ids in target.items():
+                q.move_buildings(conn, b_ids, ids[child_index])
+            q.retire(conn, [site_id])
+        result.children = [q.site_summary(conn, i) for i in ids]
+        for c in result.children:
+            c["overlaps"] = q.site_overlaps(conn, c["id"])
+        result.retired = [q.site_summary(conn, site_id)]
+        result.version = result.retired[0]["version"]
+        result.area_before_m2 = result.retired[0]["area_m2"]
+        result.area_m2 = round(sum(c["area_m2"] for c in result.children), 1)
+        return result
+
+    return _run(conn, work)
+
+
+def _tail(note: str | None) -> str:
+    return f": {note.strip()}" if note and note.strip() else ""
+
+
+def _fit_parts(where: str, parent: BaseGeometry, parts: list[BaseGeometry]) -> list[BaseGeometry]:
+    """Check that parts tile the parent; return them clipped to it."""
+    parent_area = gc.geodesic_area_m2(parent)
+    tol = max(SPLIT_TOLERANCE_M2, SPLIT_TOLERANCE_SHARE * parent_area)
+    problems = []
+    for i, p in enumerate(parts):
+        outside = gc.geodesic_area_m2(p.difference(parent))
+        if outside > tol:
+            problems.append(f"part {i + 1} reaches {outside:.1f} m² outside the site")
+    for i in range(len(parts)):
+        for j in range(i + 1, len(parts)):
+            both = gc.geodesic_area_m2(parts[i].intersection(parts[j]))
+            if both > tol:
+                problems.append(f"parts {i + 1} and {j + 1} overlap by {both:.1f} m²")
+    gap = gc.geodesic_area_m2(parent.difference(shapely.union_all(parts)))
+    if gap > tol:
+        problems.append(f"the parts leave {gap:.1f} m² of the site uncovered")
+    if problems:
+        raise GeometryRejected(where, problems)
+    out = []
+    for p in parts:
+        clipped = shapely.make_valid(p.intersection(parent))
+        polys = [g for g in shapely.get_parts(clipped) if g.geom_type == "Polygon"]
+        out.append(MultiPolygon(polys))
+    return out
+
+
+def _building_targets(
+    where: str,
+    own: list[dict[str, Any]],
+    mapping: Mapping[str, int | str],
+    codes: list[str],
+) -> dict[int, list[int]]:
+    """Child index → building ids, from a mapping of building code to child index or code."""
+    unknown = sorted(set(mapping) - {b["code"] for b in own})
+    if unknown:
+        raise InvalidInput(f"{where}: buildings {', '.join(unknown)} are not on this site")
+    missing = [b["code"] for b in own if b["code"] not in mapping]
+    if missing:
+        raise InvalidInput(
+            f"{where} has buildings {', '.join(missing)}: say which child each goes to "
+            f"(buildings: {{code: child number 1–{len(codes)} or child code}})"
+        )
+    out: dict[int, list[int]] = {}
+    for b in own:
+        t = mapping[b["code"]]
+        if isinstance(t, str) and t in codes:
+            k = codes.index(t)
+        elif isinstance(t, int) and not isinstance(t, bool) and 1 <= t <= len(codes):
+            k = t - 1
+        else:
+            raise InvalidInput(f"{where}: building {b['code']} → {t!r} is not a child")
+        out.setdefault(k, []).append(b["id"])
+    return out
+
+
+def merge_sites(
+    conn: sa.Connection,
+    site_ids: list[int],
+    *,
+    expected_versions: Mapping[int, int],
+    user: str,
+    values: Mapping[str, Any] | None = None,
+    note: str | None = None,
+    doc_ref: str | None = None,
+) -> EditResult:
+    """Merge adjacent sites into one (non-adjacent ones only with a reason); parents retire.
+
+    The new site takes the first site's attributes unless ``values`` say otherwise, the union
+    of the geometries, every building of the parents, and ``parent_ids`` naming them all.
+    """
+    ids = list(dict.fromkeys(site_ids))
+    if len(ids) < 2:
+        raise InvalidInput("a merge needs at least two different sites")
+
+    def work() -> EditResult:
+        rows = {}
+        for i in sorted(ids):  # one lock order for every merge, so two merges cannot deadlock
+            rows[i] = _lock(conn, "site", i, expected_versions.get(i))
+        first = rows[ids[0]]
+        where = "merge of " + ", ".join(rows[i]["code"] for i in ids)
+        groups = q.adjacency_groups(conn, ids, ADJACENCY_TOLERANCE_M / 111_320.0)
+        if groups > 1 and not (note and note.strip()):
+            raise ReasonRequired(
+                f"{where}: the sites are not adjacent ({groups} separate groups more than "
+                f"{ADJACENCY_TOLERANCE_M:g} m apart); give a reason (note) to merge them anyway"
+            )
+        given = dict(values or {})
+        kinds = {rows[i]["kind"] for i in ids}
+        if len(kinds) > 1 and "kind" not in given:
+            raise InvalidInput(
+                f"{where}: the sites are of different kinds "
+                f"({', '.join(sorted(kinds))}); say which kind the result is"
+            )
+        given.setdefault("code", f"{first['code']}-M")
+        given.setdefault("name_zh", first["name_zh"])
+        if first.get("name_en"):
+            given.setdefault("name_en", first["name_en"])
+        child = _coerce(where, SITE_FIELDS, given, set(SITE_FIELDS), q.SITE_READ_ONLY)
+        geom = q.union_of(conn, ids)
+        _check_children_availability(conn, where, first, [child], [geom])
+        q.set_edit_context(conn, user, f"{where} into {child['code']}" + _tail(note), doc_ref)
+        with q.translate_db_errors(where):
+            new_id = q.insert_child(conn, ids[0], ids, geom, child)
+            q.move_buildings(conn, [b["id"] for b in q.buildings_of(conn, ids)], new_id)
+            q.retire(conn, ids)
+        summary = q.site_summary(conn, new_id)
+        result = EditResult("site", new_id, summary["code"], summary["version"], True)
+        result.children = [{**summary, "overlaps": q.site_overlaps(conn, new_id)}]
+        result.retired = [q.site_summary(conn, i) for i in ids]
+        result.area_before_m2 = round(sum(r["area_m2"] for r in result.retired), 1)
+        result.area_m2 = summary["area_m2"]
+        result.overlaps = result.children[0]["overlaps"]
+        if groups > 1:
+            result.notes.append(f"merged {groups} separate groups (reason given)")
+        return result
+
+    return _run(conn, work)
+
+
+# --- buildings and constraint zones -------------------------------------------------------------
+
+
+def update_building(
+    conn: sa.Connection,
+    building_id: int,
+    values: Mapping[str, Any],
+    *,
+    expected_version: int | None,
+    user: str,
+    note: str | None = None,
+    doc_ref: str | None = None,
+) -> EditResult:
+    """Change a building's attributes (``site_code`` moves it to another site) and commit."""
+    read_only = frozenset({"id", "site_id", "version", "created_at", "updated_at"})
+
+    def work() -> EditResult:
+        q.set_edit_context(conn, user, note, doc_ref)
+        row = _lock(conn, "building", building_id, expected_version)
+        where = _where("building", row)
+        requested = _coerce(where, BUILDING_FIELDS, values, set(BUILDING_FIELDS), read_only)
+        if "site_code" in requested:
+            site_id = q.live_site_id(conn, requested.pop("site_code"))
+            if site_id is None:
+                raise InvalidInput(f"{where}: site_code is not a current site")
+            requested["site_id"] = site_id
+        gfa = requested.get("gfa_m2", row.get("gfa_m2"))
+        vacant = requested.get("vacant_gfa_m2", row.get("vacant_gfa_m2"))
+        if gfa is not None and vacant is not None and vacant > gfa:
+            raise InvalidInput(f"{where}: vacant_gfa_m2 {vacant} exceeds gfa_m2 {gfa}")
+        changed = {k: v for k, v in requested.items() if row.get(k) != v}
+        result = EditResult("building", building_id, row["code"], row["version"], bool(changed))
+        if changed:
+            with q.translate_db_errors(where):
+                result.version = q.update_row(conn, "building", building_id, changed)
+        result.changes = [
+            {"field": k, "old": row.get(k), "new": v, "needed_reason": None}
+            for k, v in changed.items()
+        ]
+        return result
+
+    return _run(conn, work)
+
+
+def update_zone(
+    conn: sa.Connection,
+    zone_id: int,
+    values: Mapping[str, Any],
+    *,
+    expected_version: int | None,
+    user: str,
+    geometry: Any = None,
+    crs: str | gc.DeclaredCrs = "EPSG:4326",
+    repair: bool = False,
+    limits: gc.GeometryLimits | None = None,
+    note: str | None = None,
+    doc_ref: str | None = None,
+) -> EditResult:
+    """Change a constraint zone's attributes and/or geometry; overlaps are recomputed."""
+    limits = limits or gc.GeometryLimits()
+    zone_limits = gc.GeometryLimits(limits.max_vertices, limits.min_area_m2, float("inf"))
+    declared = gc.parse_crs(crs)
+    raw = (
+        gc.geometry_from_geojson(geometry, f"constraint zone {zone_id}", limits.max_vertices)
+        if geometry is not None
+        else None
+    )
+    read_only = frozenset({"id", "version", "created_at", "updated_at", "geom"})
+
+    def work() -> EditResult:
+        q.set_edit_context(conn, user, note, doc_ref)
+        row = _lock(conn, "constraint_zone", zone_id, expected_version)
+        where = _where("constraint_zone", row)
+        requested = _coerce(where, ZONE_FIELDS, values, set(ZONE_FIELDS), read_only)
+        changed = {k: v for k, v in requested.items() if row.get(k) != v}
+        result = EditResult("constraint_zone", zone_id, row["code"], row["version"], False)
+        with q.translate_db_errors(where):
+            if changed:
+                result.version = q.update_row(conn, "constraint_zone", zone_id, changed)
+            if raw is not None:
+                checked = gc.check_geometry(
+                    raw,
+                    declared,
+                    where=where,
+                    outline=_outline(conn),
+                    limits=zone_limits,
+                    repair_invalid=repair,
+                    must_cover=False,
+                )
+                result.version = q.update_geom(conn, "constraint_zone", zone_id, checked.geom)
+                result.notes = checked.notes
+                result.repair = checked.repair.as_dict() if checked.repair else None
+                changed["geom"] = None
+        result.changed = result.version != row["version"]
+        result.changes = [
+            {"field": k, "old": row.get(k) if k != "geom" else None, "new": v}
+            for k, v in changed.items()
+        ]
+        result.overlaps = q.zone_overlaps(conn, zone_id)
+        return result
+
+    return _run(conn, work)

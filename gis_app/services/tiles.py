@@ -1,0 +1,140 @@
+"""Map data per viewport: site vector tiles and reference layers (checked inputs, SQL in db)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from gis_app.db import site_queries, tile_queries
+from gis_app.db.site_queries import SiteFilter
+from gis_app.db.tile_queries import TileRequest
+from gis_app.domain import vocab
+from gis_app.domain.errors import InvalidInput, NotFound
+from gis_app.settings import MapSettings
+
+MAX_ZOOM = 22
+FRAMES = ("wgs84", "gcj02")
+
+
+@dataclass(frozen=True)
+class Tile:
+    """An encoded Mapbox Vector Tile and how its sites are drawn (polygon/point/cluster)."""
+
+    data: bytes
+    form: str
+
+
+def check_tile_address(z: int, x: int, y: int) -> None:
+    """Raise :class:`InvalidInput` unless z/x/y names a Web-Mercator tile."""
+    if not 0 <= z <= MAX_ZOOM:
+        raise InvalidInput(f"tile zoom must be between 0 and {MAX_ZOOM}, got {z}")
+    n = 2**z
+    if not (0 <= x < n and 0 <= y < n):
+        raise InvalidInput(f"tile {z}/{x}/{y} does not exist (x and y go from 0 to {n - 1})")
+
+
+def check_frame(frame: str) -> str:
+    """Return ``frame`` if it is a known display frame ("wgs84" or "gcj02")."""
+    if frame not in FRAMES:
+        raise InvalidInput(f"frame must be one of {', '.join(FRAMES)}, got {frame[:20]!r}")
+    return frame
+
+
+def site_tile(
+    conn: sa.Connection,
+    flt: SiteFilter,
+    z: int,
+    x: int,
+    y: int,
+    *,
+    frame: str = "wgs84",
+    settings: MapSettings | None = None,
+) -> Tile:
+    """The sites matching ``flt`` in tile z/x/y, as a vector tile (layer ``sites``)."""
+    check_tile_address(z, x, y)
+    s = settings or MapSettings()
+    req = TileRequest(
+        z,
+        x,
+        y,
+        frame=check_frame(frame),  # type: ignore[arg-type]
+        polygon_min_zoom=s.polygon_min_zoom,
+        max_features=s.tile_max_features,
+    )
+    data, form = tile_queries.site_tile(conn, flt, req)
+    return Tile(data, form)
+
+
+def reference_layer(
+    conn: sa.Connection,
+    layer: str,
+    *,
+    zoom: int,
+    bbox: tuple[float, float, float, float] | None = None,
+    kinds: list[str] | None = None,
+) -> str:
+    """A reference layer (jurisdiction, constraint_zones, infrastructure) as GeoJSON (WGS84)."""
+    if layer not in tile_queries.REFERENCE_LAYERS:
+        raise NotFound(
+            f"no map layer {layer!r}; layers: {', '.join(sorted(tile_queries.REFERENCE_LAYERS))}"
+        )
+    if not 0 <= zoom <= MAX_ZOOM:
+        raise InvalidInput(f"zoom must be between 0 and {MAX_ZOOM}, got {zoom}")
+    voc = {"constraint_zones": vocab.CONSTRAINT_KIND, "infrastructure": vocab.INFRA_KIND}.get(layer)
+    for k in kinds or []:
+        if voc is None:
+            raise InvalidInput(f"layer {layer!r} has no kinds to filter on")
+        voc.term(k)
+    if bbox is not None:
+        x0, y0, x1, y1 = bbox
+        if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+            raise InvalidInput(f"bbox {bbox!r} is not a lon/lat box with min <= max")
+    return tile_queries.reference_layer(conn, layer, bbox=bbox, zoom=zoom, kinds=kinds)
+
+
+def map_extent(conn: sa.Connection) -> tuple[float, float, float, float] | None:
+    """The extent a map opens on: the jurisdiction (or the sites), lon/lat."""
+    return tile_queries.jurisdiction_bounds(conn)
+
+
+def filter_choices(conn: sa.Connection) -> dict[str, list[str]]:
+    """Values offered by the filter panel for free-text columns (blocks, townships)."""
+    return {
+        "block": tile_queries.distinct_values(conn, "block"),
+        "township": tile_queries.distinct_values(conn, "township"),
+    }
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A small selection of sites with its context layers, for a standalone map."""
+
+    sites: dict
+    jurisdiction: dict
+    constraint_zones: dict
+    infrastructure: dict
+    bounds: tuple[float, float, float, float] | None
+
+
+def export_selection(conn: sa.Connection, flt: SiteFilter, *, max_sites: int) -> Selection:
+    """The sites matching ``flt`` (at most ``max_sites``, else refused) with context layers."""
+    import json
+
+    flt.validate()
+    total = site_queries.count_sites(conn, flt)
+    if total > max_sites:
+        raise InvalidInput(
+            f"the selection has {total} sites, more than the {max_sites} a standalone map may "
+            "embed; narrow the filters (e.g. --township, --kind, --bbox) or use the web map"
+        )
+    features = [json.loads(f) for f in site_queries.site_features(conn, flt, limit=max(total, 1))]
+    sites = {"type": "FeatureCollection", "features": features}
+    bounds = tile_queries.jurisdiction_bounds(conn)
+    if features:
+        bounds = tile_queries.features_bounds(conn, [f["id"] for f in features]) or bounds
+    layers = {
+        name: json.loads(tile_queries.reference_layer(conn, name, bbox=None, zoom=13))
+        for name in ("jurisdiction", "constraint_zones", "infrastructure")
+    }
+    return Selection(sites=sites, bounds=bounds, **layers)

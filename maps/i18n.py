@@ -1,0 +1,146 @@
+"""Words of the map pages (Chinese first, English second) and the label tables sent to them.
+
+Vocabulary and land-use labels come from ``gis_app.domain.vocab`` and ``landuse``; this module
+only holds the pages' own words (buttons, headings, field names) and packs everything the
+browser needs to label sites in either language.
+"""
+
+from __future__ import annotations
+
+from gis_app.domain import landuse, vocab
+from gis_app.domain.vocab import Term
+
+
+def _t(key: str, zh: str, en: str) -> Term:
+    return Term(key, zh, en)
+
+
+UI: dict[str, Term] = {
+    t.key: t
+    for t in (
+        _t("app_title", "招商资源地图", "Investment site map"),
+        _t("filters", "筛选", "Filters"),
+        _t("apply", "查询", "Search"),
+        _t("reset", "重置", "Reset"),
+        _t("any", "不限", "Any"),
+        _t("q", "名称/编号", "Name or code"),
+        _t("kind", "资源类型", "Kind"),
+        _t("block", "区块", "Block"),
+        _t("township", "街道/镇", "Township"),
+        _t("land_use", "规划用途", "Planned land use"),
+        _t("area_mu", "面积（亩）", "Area (mu)"),
+        _t("min", "最小", "min"),
+        _t("max", "最大", "max"),
+        _t("availability", "招商状态", "Availability"),
+        _t("readiness", "土地整理", "Readiness"),
+        _t("policy_status", "政策处理", "Policy handling"),
+        _t("max_price_wan_per_mu", "出让底价上限（万元/亩）", "Max. price (10k CNY/mu)"),
+        _t("building_specs", "厂房/楼宇条件", "Building specs"),
+        _t("vacant_gfa_min_m2", "空置面积 ≥（㎡）", "Vacant floor area ≥ (m²)"),
+        _t("floor_height_min_m", "层高 ≥（米）", "Floor height ≥ (m)"),
+        _t("floor_load_min_kg_m2", "楼面荷载 ≥（kg/㎡）", "Floor load ≥ (kg/m²)"),
+        _t("crane_min_t", "行车 ≥（吨）", "Crane ≥ (t)"),
+        _t("power_min_kva", "供电 ≥（kVA）", "Power ≥ (kVA)"),
+        _t("results", "结果", "Results"),
+        _t("in_view", "视野内", "in view"),
+        _t("on_map", "图上", "on map"),
+        _t("sites_unit", "处", "sites"),
+        _t("showing_first", "显示前", "showing the first"),
+        _t("loading", "加载中…", "Loading…"),
+        _t("no_results", "视野内没有符合条件的资源", "No matching site in view"),
+        _t("zoom_in_for_more", "放大查看更多", "zoom in to see more"),
+        _t("code", "编号", "Code"),
+        _t("name", "名称", "Name"),
+        _t("area", "面积", "Area"),
+        _t("mu", "亩", "mu"),
+        _t("m2", "㎡", "m²"),
+        _t("planned_use", "规划用途", "Planned use"),
+        _t("legacy_use", "用地分类（GB 50137）", "Land use (GB 50137)"),
+        _t("indicators", "规划指标", "Planning indicators"),
+        _t("far", "容积率", "FAR"),
+        _t("coverage_min_pct", "建筑密度 ≥", "Coverage ≥"),
+        _t("green_max_pct", "绿地率 ≤", "Green ratio ≤"),
+        _t("height_limit_m", "限高", "Height limit"),
+        _t("status", "状态", "Status"),
+        _t("supply_stage", "供应阶段", "Supply stage"),
+        _t("planning_status", "控规状态", "Regulatory plan"),
+        _t("quota_status", "用地指标", "Land-use quota"),
+        _t("price", "出让底价", "Reserve price"),
+        _t("wan_per_mu", "万元/亩", "10k CNY/mu"),
+        _t("rent", "租金", "Rent"),
+        _t("yuan_m2_month", "元/㎡·月", "CNY/m²/month"),
+        _t("verified_at", "核实日期", "Verified"),
+        _t("stale", "信息可能已过期", "may be out of date"),
+        _t("buildings", "楼栋/厂房", "Buildings"),
+        _t("open_sheet", "查看详情", "Open sheet"),
+        _t("start_match", "发起匹配", "Start a match"),
+        _t("add_to_recommendation", "加入推荐", "Add to recommendation"),
+        _t("cluster", "处资源，放大查看", "sites here, zoom in"),
+        _t("legend", "图例", "Legend"),
+        _t("kind_outline", "类型（轮廓）", "Kind (outline)"),
+        _t("sites_layer", "招商资源", "Sites"),
+        _t("jurisdiction", "行政区界", "Jurisdiction outline"),
+        _t("infrastructure", "基础设施", "Infrastructure"),
+        _t("other_zones", "其他管控区", "Other constraint zones"),
+        _t("language", "English", "中文"),
+        _t("basemap_reload", "切换坐标系，正在重新加载…", "Switching coordinate frame, reloading…"),
+        _t("frame_gcj02", "显示坐标已偏移至 GCJ-02（高德）", "Display shifted to GCJ-02 (Gaode)"),
+        _t("site_sheet", "资源详情", "Site sheet"),
+        _t("attributes", "基本信息", "Attributes"),
+        _t("distances", "交通区位（至最近设施）", "Distances (to the nearest)"),
+        _t("constraints", "管控区重叠", "Constraint-zone overlaps"),
+        _t("no_overlap", "未与管控区重叠", "No overlap with constraint zones"),
+        _t("history", "变更记录", "Status history"),
+        _t("no_history", "暂无记录", "No history yet"),
+        _t("changed_at", "时间", "When"),
+        _t("changed_by", "修改人", "By"),
+        _t("change", "变更", "Change"),
+        _t("back_to_map", "返回地图", "Back to map"),
+        _t("overlap_m2", "重叠面积（㎡）", "Overlap (m²)"),
+        _t("overlap_pct", "占地块比例", "Share of site"),
+        _t("blocking", "禁止开发", "blocks development"),
+        _t("distance_km", "距离（公里）", "Distance (km)"),
+        _t("description", "简介", "Description"),
+        _t("blocking_note", "制约说明", "Blocking note"),
+        _t("source_doc", "资料来源", "Source"),
+        _t("provenance", "数据来源", "Provenance"),
+        _t("internal", "内部信息（不对客商公开）", "Internal (never shown to investors)"),
+        _t("owner", "权属人/联系人", "Owner / contact"),
+        _t("notes", "备注", "Notes"),
+        _t("price_floor", "内部底价", "Internal price floor"),
+        _t("version", "版本", "Version"),
+        _t("exported", "导出于", "Exported"),
+        _t("export_filter", "筛选条件", "Filter"),
+    )
+}
+
+
+def ui_labels() -> dict[str, dict[str, str]]:
+    """The pages' words as ``{key: {"zh": …, "en": …}}``."""
+    return {k: {"zh": t.zh, "en": t.en} for k, t in UI.items()}
+
+
+def vocab_labels() -> dict[str, dict[str, dict[str, str]]]:
+    """Every vocabulary as ``{name: {key: {"zh": …, "en": …}}}`` plus its own title (key "")."""
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    for name, voc in vocab.VOCABULARIES.items():
+        entries = {t.key: {"zh": t.zh, "en": t.en} for t in voc}
+        entries[""] = {"zh": voc.zh, "en": voc.en}
+        out[name] = entries
+    return out
+
+
+def land_use_labels() -> dict[str, dict[str, dict[str, str]]]:
+    """Land-use labels of the 2023 classification and GB 50137 by code."""
+    return {
+        "2023": {c.code: {"zh": c.zh, "en": c.en} for c in landuse.CLASSIFICATION_2023.values()},
+        "gb50137": {c.code: {"zh": c.zh, "en": c.en} for c in landuse.GB50137.values()},
+    }
+
+
+def land_use_options() -> list[dict[str, object]]:
+    """Codes of the 2023 classification offered by the land-use filter (levels 1–3)."""
+    return [
+        {"code": c.code, "level": c.level, "zh": c.zh, "en": c.en}
+        for c in landuse.CLASSIFICATION_2023.values()
+    ]

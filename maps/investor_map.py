@@ -1,0 +1,174 @@
+"""The map of an investor recommendation page (Folium): the recommended sites, numbered, with
+ports, wharves, ferry terminals and expressway interchanges around them for context.
+
+Built only from the public view (:mod:`gis_app.domain.public_schema`). The few recommended
+sites are embedded in the page (a recommendation holds at most a few dozen). The basemap is the
+one the officers' map settings choose; "none" draws the jurisdiction outline as land and makes
+no request to any other host. On a GCJ-02 basemap (Gaode/AMap) the map uses the app's GCJ-02
+display frame (``maps/static/js/gcj02.js``) so overlays line up; stored data is never shifted.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import ClassVar
+
+import folium
+from branca.element import Element, MacroElement
+from folium.elements import JSCSSMixin
+from jinja2 import Template
+
+from gis_app.domain import public_schema as P
+from maps import assets
+from maps.basemaps import Basemap
+
+SITE_COLOUR = "#c0392b"
+INFRA_COLOURS: dict[str, str] = {
+    "port": "#1f4e79",
+    "wharf": "#2e75b6",
+    "ferry_terminal": "#00838f",
+    "expressway_interchange": "#7f6000",
+}
+LAND_FILL = "#f4f1e8"
+SEA_BACKGROUND = "#d6e6f2"
+
+
+class _Gcj02Frame(JSCSSMixin, MacroElement):
+    """Loads the GCJ-02 display frame (``L.CRS.GCJ02``) for Gaode/AMap basemaps."""
+
+    _template = Template("")
+    default_js: ClassVar[list[tuple[str, str]]] = [("gis_gcj02", assets.asset_url("gis_gcj02"))]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "Gcj02Frame"
+
+
+def _name(lang: str, zh: str | None, en: str | None) -> str:
+    return (en or zh or "") if lang == "en" else (zh or en or "")
+
+
+def _bounds(view: P.PublicRecommendation) -> list[list[float]] | None:
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(coords: object) -> None:
+        if isinstance(coords, list | tuple) and coords and isinstance(coords[0], int | float):
+            xs.append(float(coords[0]))
+            ys.append(float(coords[1]))
+        elif isinstance(coords, list | tuple):
+            for c in coords:
+                walk(c)
+
+    for site in view.sites:
+        walk(site.geometry.get("coordinates"))
+    if not xs:
+        return None
+    return [[min(ys), min(xs)], [max(ys), max(xs)]]
+
+
+def investor_map(
+    view: P.PublicRecommendation,
+    context: P.MapContext,
+    basemap: Basemap,
+    lang: str = "zh",
+    static_base: str = assets.STATIC_URL,
+) -> folium.Map:
+    """Build the map of a recommendation page in ``lang`` on ``basemap``."""
+    m = folium.Map(
+        location=[view.sites[0].lat, view.sites[0].lon] if view.sites else [30.0, 122.2],
+        zoom_start=12,
+        tiles=None,
+        crs="GCJ02" if basemap.frame == "gcj02" else "EPSG3857",
+        control_scale=True,
+        max_zoom=19,
+        width="100%",
+        height="100%",
+    )
+    if basemap.frame == "gcj02":
+        _Gcj02Frame().add_to(m)
+    if basemap.offline:
+        m.get_root().header.add_child(
+            Element(f"<style>.leaflet-container{{background:{SEA_BACKGROUND}}}</style>")
+        )
+        for geom in context.outline:
+            folium.GeoJson(
+                {"type": "Feature", "geometry": geom, "properties": {}},
+                style_function=lambda f: {
+                    "color": "#8c8c8c",
+                    "weight": 1,
+                    "fillColor": LAND_FILL,
+                    "fillOpacity": 1,
+                },
+                interactive=False,
+                control=False,
+            ).add_to(m)
+    else:
+        for src in basemap.layers:
+            folium.TileLayer(
+                tiles=src.url,
+                attr=basemap.attribution,
+                name=basemap.name.label(lang),
+                subdomains=src.subdomains or "abc",
+                max_zoom=src.max_zoom,
+                max_native_zoom=src.max_zoom,
+                control=False,
+            ).add_to(m)
+
+    for feat in context.infrastructure:
+        name = escape(_name(lang, feat.name_zh, feat.name_en))
+        folium.CircleMarker(
+            [feat.lat, feat.lon],
+            radius=5,
+            color="#ffffff",
+            weight=1.5,
+            fill=True,
+            fill_color=INFRA_COLOURS.get(feat.kind.key, "#555555"),
+            fill_opacity=1,
+            tooltip=f"{escape(feat.kind.text(lang))}：{name}",
+        ).add_to(m)
+
+    for site in view.sites:
+        name = escape(_name(lang, site.name_zh, site.name_en))
+        folium.GeoJson(
+            {"type": "Feature", "geometry": site.geometry, "properties": {"code": site.code}},
+            style_function=lambda f: {
+                "color": SITE_COLOUR,
+                "weight": 2,
+                "fillColor": SITE_COLOUR,
+                "fillOpacity": 0.25,
+            },
+            tooltip=f"{site.rank}. {name}",
+            control=False,
+        ).add_to(m)
+        folium.Marker(
+            [site.lat, site.lon],
+            icon=folium.DivIcon(
+                html=(
+                    f'<a class="rank-marker" href="#site-{escape(site.code)}" '
+                    f'aria-label="{name}">{site.rank}</a>'
+                ),
+                icon_size=(26, 26),
+                icon_anchor=(13, 13),
+                class_name="rank-marker-icon",
+            ),
+            tooltip=f"{site.rank}. {name}",
+        ).add_to(m)
+
+    bounds = _bounds(view)
+    if bounds:
+        m.fit_bounds(bounds, padding=(24, 24), max_zoom=16)
+    assets.localize(m, static_base)
+    return m
+
+
+def render_parts(m: folium.Map) -> dict[str, str]:
+    """The map's page parts: ``header`` (assets, styles), ``html`` (the map element) and
+    ``script`` (its set-up code, to be wrapped in a ``<script>`` with the page's nonce)."""
+    root = m.get_root()
+    root.render()
+    return {
+        "header": root.header.render(),
+        "html": root.html.render(),
+        "script": root.script.render(),
+    }

@@ -1,0 +1,289 @@
+/* The officers' dashboard: fetches /api/stats/* (JSON) and draws each figure with Chart.js.
+ * Every chart's CSV/XLSX links point at the same endpoint and parameters as its JSON, so the
+ * downloads hold exactly the numbers drawn. body[data-dashboard-state] is "loading", "ready"
+ * or "error" (browser tests wait on it). */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("gis-dashboard-config").textContent);
+  var lang = cfg.lang;
+  var charts = {};
+  var tables = {};
+  var pending = 0;
+  var failed = false;
+  var PALETTE = ["#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                 "#7f7f7f", "#bcbd22", "#17becf"];
+  var nf1 = new Intl.NumberFormat(lang === "zh" ? "zh-CN" : "en", { maximumFractionDigits: 1 });
+  var nf2 = new Intl.NumberFormat(lang === "zh" ? "zh-CN" : "en", { maximumFractionDigits: 2 });
+
+  function word(key) { return cfg.words[key][lang]; }
+  function label(row) { return row["label_" + lang]; }
+  function colText(col) { return (lang === "zh" ? col.zh : col.en) + (col.unit ? " (" + col.unit + ")" : ""); }
+  function column(table, key) {
+    for (var i = 0; i < table.columns.length; i++) if (table.columns[i].key === key) return table.columns[i];
+    return { key: key, zh: key, en: key, unit: "" };
+  }
+
+  function url(path, params, format) {
+    var q = new URLSearchParams();
+    Object.keys(params).forEach(function (k) {
+      var v = params[k];
+      if (Array.isArray(v)) v.forEach(function (x) { q.append(k, x); });
+      else if (v !== null && v !== undefined && v !== "") q.append(k, v);
+    });
+    if (format && format !== "json") q.set("format", format);
+    var s = q.toString();
+    return path + (s ? "?" + s : "");
+  }
+
+  function setState() {
+    document.body.setAttribute("data-dashboard-state", pending > 0 ? "loading" : failed ? "error" : "ready");
+    var status = document.getElementById("gis-status");
+    status.textContent = pending > 0 ? word("loading") : failed ? word("failed") : "";
+  }
+
+  // Fetch one figure and draw it; the page is "ready" only once every drawing is done.
+  function load(path, params, render) {
+    pending += 1;
+    setState();
+    return fetch(url(path, params), { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) {
+        if (!r.ok) throw new Error(path + ": HTTP " + r.status);
+        return r.json();
+      })
+      .then(render)
+      .catch(function (e) { failed = true; console.error(String(e)); })
+      .finally(function () { pending -= 1; setState(); });
+  }
+
+  function setDownloads(name, path, params) {
+    document.querySelectorAll('a[data-chart="' + name + '"]').forEach(function (a) {
+      a.href = url(path, params, a.getAttribute("data-format"));
+    });
+  }
+
+  function renderTable(name, table, keys) {
+    tables[name] = table;
+    var el = document.getElementById("table-" + name);
+    var cols = keys.map(function (k) { return column(table, k); });
+    var html = "<table><thead><tr>" + cols.map(function (c) {
+      return "<th>" + escapeHtml(colText(c)) + "</th>";
+    }).join("") + "</tr></thead><tbody>";
+    table.rows.forEach(function (r) {
+      html += "<tr>" + cols.map(function (c) {
+        var v = r[c.key];
+        if (v === null || v === undefined) v = "";
+        else if (typeof v === "number") v = c.kind === "int" ? String(v) : nf2.format(v);
+        return "<td>" + escapeHtml(String(v)) + "</td>";
+      }).join("") + "</tr>";
+    });
+    el.innerHTML = html + "</tbody></table>";
+  }
+
+  function escapeHtml(s) {
+    return s.replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function draw(name, config) {
+    if (charts[name]) charts[name].destroy();
+    config.options = Object.assign({ animation: false, responsive: true, maintainAspectRatio: false },
+                                   config.options || {});
+    charts[name] = new Chart(document.getElementById("chart-" + name), config);
+  }
+
+  function dataset(table, key, i, extra) {
+    return Object.assign({
+      label: colText(column(table, key)),
+      data: table.rows.map(function (r) { return r[key]; }),
+      backgroundColor: PALETTE[i % PALETTE.length],
+      gis_key: key
+    }, extra || {});
+  }
+
+  function axis(title, position, counts) {
+    return { position: position || "left", beginAtZero: true, title: { display: true, text: title },
+             grid: { drawOnChartArea: position !== "right" }, ticks: counts ? { precision: 0 } : {} };
+  }
+
+  function kpi(id, value, fmt) {
+    document.getElementById("kpi-" + id).textContent = value === null || value === undefined ? "–" : fmt.format(value);
+  }
+
+  // --- figures ------------------------------------------------------------------------------
+
+  function showAvailable() {
+    var params = { by: document.getElementById("ctl-available-by").value };
+    setDownloads("available", cfg.endpoints.available, params);
+    return load(cfg.endpoints.available, params, function (t) {
+      draw("available", {
+        type: "bar",
+        data: {
+          labels: t.rows.map(label),
+          datasets: [dataset(t, "available_mu", 1, { yAxisID: "y" }),
+                     dataset(t, "vacant_gfa_m2", 0, { yAxisID: "y1" })]
+        },
+        options: { scales: { y: axis(lang === "zh" ? "亩" : "mu"), y1: axis("m²", "right") } }
+      });
+      renderTable("available", t, ["label_" + lang, "sites", "available_sites", "available_mu",
+                                   "vacant_gfa_m2", "total_mu"]);
+      kpi("available_mu", t.totals.available_mu, nf1);
+      kpi("vacant_gfa_m2", t.totals.vacant_gfa_m2, nf1);
+      kpi("available_sites", t.totals.available_sites, nf1);
+    });
+  }
+
+  function showPipeline() {
+    var params = { by: document.getElementById("ctl-pipeline-by").value };
+    setDownloads("pipeline", cfg.endpoints.pipeline, params);
+    return load(cfg.endpoints.pipeline, params, function (t) {
+      draw("pipeline", {
+        type: "bar",
+        data: {
+          labels: t.rows.map(label),
+          datasets: [dataset(t, "area_mu", 0, { yAxisID: "y" }),
+                     dataset(t, "available_mu", 1, { yAxisID: "y" }),
+                     dataset(t, "sites", 7, { yAxisID: "y1", type: "line", borderColor: PALETTE[7] })]
+        },
+        options: { scales: { y: axis(lang === "zh" ? "亩" : "mu"),
+                             y1: axis(colText(column(t, "sites")), "right", true) } }
+      });
+      renderTable("pipeline", t, ["label_" + lang, "sites", "area_mu", "available_sites", "available_mu"]);
+    });
+  }
+
+  function showBlockers() {
+    var params = {};
+    setDownloads("blockers", cfg.endpoints.blockers, params);
+    return load(cfg.endpoints.blockers, params, function (t) {
+      var keys = cfg.blockers.map(function (b) { return b.key; });
+      draw("blockers", {
+        type: "bar",
+        data: {
+          labels: t.rows.map(label),
+          datasets: cfg.blockers.map(function (b, i) {
+            return dataset(t, b.key + "_mu", i + 2, { label: b[lang] });
+          })
+        },
+        options: { indexAxis: "y", scales: { x: axis(lang === "zh" ? "亩" : "mu") } }
+      });
+      renderTable("blockers", t, ["label_" + lang, "sites", "area_mu", "blocked_sites", "blocked_mu"]
+        .concat(keys.map(function (k) { return k + "_mu"; })));
+    });
+  }
+
+  function showReadiness() {
+    var params = { by: "block", soon_steps: document.getElementById("ctl-readiness-soon").value };
+    setDownloads("readiness", cfg.endpoints.readiness, params);
+    return load(cfg.endpoints.readiness, params, function (t) {
+      draw("readiness", {
+        type: "bar",
+        data: {
+          labels: t.rows.map(label),
+          datasets: [dataset(t, "soon_mu", 1), dataset(t, "candidate_mu", 7)]
+        },
+        options: { indexAxis: "y", scales: { x: axis(lang === "zh" ? "亩" : "mu") } }
+      });
+      renderTable("readiness", t, ["label_" + lang, "candidate_sites", "candidate_mu", "min_steps",
+        "soon_sites", "soon_mu", "waiting_policy", "waiting_planning", "waiting_quota",
+        "waiting_clearing", "zone_conflicts"]);
+    });
+  }
+
+  function showStale() {
+    var days = document.getElementById("ctl-stale-days").value;
+    var params = { by: "block", days: days };
+    setDownloads("stale", cfg.endpoints.stale, params);
+    var siteParams = { by: "site", days: days };
+    document.getElementById("stale-sites-csv").href = url(cfg.endpoints.stale, siteParams, "csv");
+    document.getElementById("stale-sites-xlsx").href = url(cfg.endpoints.stale, siteParams, "xlsx");
+    return load(cfg.endpoints.stale, params, function (t) {
+      draw("stale", {
+        type: "bar",
+        data: { labels: t.rows.map(label), datasets: [dataset(t, "stale_sites", 3)] },
+        options: { scales: { y: axis(colText(column(t, "stale_sites")), "left", true) } }
+      });
+      renderTable("stale", t, ["label_" + lang, "sites", "stale_sites", "stale_mu", "never_verified",
+                               "oldest_verified_at"]);
+      kpi("stale_sites", t.totals.stale_sites, nf1);
+    });
+  }
+
+  function listParam(id) {
+    return document.getElementById(id).value.split(/[,，;；]/).map(function (s) { return s.trim(); })
+      .filter(function (s) { return s; });
+  }
+
+  function showFunnel() {
+    var by = document.getElementById("ctl-funnel-by").value;
+    var params = { by: by, officer: listParam("ctl-funnel-officer"), block: listParam("ctl-funnel-block") };
+    setDownloads("funnel", cfg.endpoints.funnel, params);
+    setDownloads("funnel_time", cfg.endpoints.funnel, params);
+    return load(cfg.endpoints.funnel, params, function (t) {
+      var stages = [];
+      var groups = [];
+      t.rows.forEach(function (r) {
+        if (stages.indexOf(r.key) < 0) stages.push(r.key);
+        var g = by === "none" ? null : r.group;
+        if (groups.indexOf(g) < 0) groups.push(g);
+      });
+      var labels = stages.map(function (k) {
+        for (var i = 0; i < t.rows.length; i++) if (t.rows[i].key === k) return label(t.rows[i]);
+        return k;
+      });
+      function series(g, key) {
+        return stages.map(function (k) {
+          for (var i = 0; i < t.rows.length; i++) {
+            var r = t.rows[i];
+            if (r.key === k && (by === "none" || r.group === g)) return r[key];
+          }
+          return null;
+        });
+      }
+      function groupName(g) {
+        if (by === "none") return "";
+        for (var i = 0; i < t.rows.length; i++) if (t.rows[i].group === g) return t.rows[i]["group_" + lang];
+        return String(g);
+      }
+      var counts, times;
+      if (by === "none") {
+        counts = [dataset(t, "reached", 0), dataset(t, "current", 1)];
+        times = [dataset(t, "mean_days", 2), dataset(t, "median_days", 4), dataset(t, "in_stage_mean_days", 7)];
+      } else {
+        counts = groups.map(function (g, i) {
+          return { label: groupName(g) + " · " + colText(column(t, "reached")), data: series(g, "reached"),
+                   backgroundColor: PALETTE[i % PALETTE.length], gis_key: "reached", gis_group: g };
+        });
+        times = groups.map(function (g, i) {
+          return { label: groupName(g) + " · " + colText(column(t, "mean_days")), data: series(g, "mean_days"),
+                   backgroundColor: PALETTE[i % PALETTE.length], gis_key: "mean_days", gis_group: g };
+        });
+      }
+      draw("funnel", { type: "bar", data: { labels: labels, datasets: counts },
+                       options: { indexAxis: "y", scales: { x: axis(colText(column(t, "reached")), "bottom", true) } } });
+      draw("funnel_time", { type: "bar", data: { labels: labels, datasets: times },
+                            options: { scales: { y: axis(lang === "zh" ? "天" : "days") } } });
+      var keys = (by === "none" ? [] : ["group_" + lang]).concat(["label_" + lang, "current", "reached",
+        "conversion_pct", "dropped_from"]);
+      renderTable("funnel", t, keys);
+      renderTable("funnel_time", t, (by === "none" ? [] : ["group_" + lang]).concat(["label_" + lang,
+        "completed", "mean_days", "median_days", "max_days", "in_stage_mean_days"]));
+      if (by !== "block" && t.totals.requirements !== null) kpi("requirements", t.totals.requirements, nf1);
+    });
+  }
+
+  function guard(fn) { return function () { failed = false; fn(); }; }
+
+  document.getElementById("ctl-available-by").addEventListener("change", guard(showAvailable));
+  document.getElementById("ctl-pipeline-by").addEventListener("change", guard(showPipeline));
+  document.getElementById("ctl-readiness-soon").addEventListener("change", guard(showReadiness));
+  document.getElementById("ctl-stale-days").addEventListener("change", guard(showStale));
+  document.getElementById("ctl-funnel-apply").addEventListener("click", guard(showFunnel));
+  document.getElementById("ctl-funnel-by").addEventListener("change", guard(showFunnel));
+
+  window.gisDashboard = { charts: charts, tables: tables, reload: function () {
+    return Promise.allSettled([showAvailable(), showPipeline(), showBlockers(), showReadiness(),
+                               showStale(), showFunnel()]);
+  } };
+  window.gisDashboard.reload();
+})();
