@@ -16,8 +16,10 @@ from api.routers import (
     dashboard,
     docs,
     health,
+    investor,
     match,
     pages,
+    recommendations,
     requirements,
     sites,
     stats,
@@ -83,4 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(stats.router)
     app.include_router(dashboard.router)
+    # investor recommendation links (issue 5): officers' API, /r/ pages, robots.txt
+    app.include_router(recommendations.router)
+    app.include_router(investor.router)
+    app.include_router(investor.robots_router)
     return app

@@ -405,6 +405,140 @@ def _add_render_map(sub: argparse._SubParsersAction) -> None:
     rm.set_defaults(func=cmd_render_map)
 
 
+class _ProgressBar:
+    """Progress of a long import on stderr: phase lines, and a bar (or 10 % steps if piped)."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.phase: str | None = None
+        self.step = -1
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if phase != self.phase:
+            if self.tty and self.phase is not None:
+                print(file=sys.stderr)
+            _log(f"import: {phase}")
+            self.phase, self.step = phase, -1
+        if total <= 1:
+            return
+        pct = min(100, int(100 * done / total))
+        if self.tty:
+            bar = "#" * (pct // 4) + "-" * (25 - pct // 4)
+            print(f"\r  [{bar}] {pct:3d}% {done:,}/{total:,}", end="", file=sys.stderr, flush=True)
+        elif pct // 10 > self.step:
+            self.step = pct // 10
+            print(f"  {phase} {pct}% ({done:,}/{total:,})", file=sys.stderr, flush=True)
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Handle ``gis-app import FILE``: check everything, then load all or nothing."""
+    import getpass
+
+    from gis_app.io.import_export import ImportOptions, UploadLimits, run_import
+
+    mapping = {}
+    for item in args.map or []:
+        src, sep, dst = item.partition("=")
+        if not sep:
+            _log(f"error: --map {item!r} must be COLUMN=FIELD")
+            return 2
+        mapping[src] = dst
+    opts = ImportOptions(
+        layer=args.layer,
+        crs=args.crs,
+        mapping=mapping,
+        encoding=args.encoding,
+        area_unit=args.area_unit,
+        repair=args.repair,
+        dry_run=args.dry_run,
+        note=args.note,
+        doc_ref=args.doc_ref,
+    )
+    engine = _engine(settings, "gis-app import")
+    try:
+        report = run_import(
+            engine,
+            Path(args.file),
+            opts,
+            user=args.user or f"{getpass.getuser()} (cli)",
+            limits=UploadLimits.from_settings(settings.edit),
+            progress=_ProgressBar(),
+        )
+    finally:
+        engine.dispose()
+    if args.report:
+        from gis_app.io.import_export import report_json
+
+        Path(args.report).write_text(report_json(report, max_rows=10**9), encoding="utf-8")
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Handle ``gis-app export``: a filtered selection of sites to a file."""
+    from gis_app.db.site_queries import SiteFilter
+    from gis_app.io.import_export import export_sites
+
+    flt = SiteFilter(
+        kinds=args.kind or [],
+        availability=args.availability or [],
+        blocks=args.block or [],
+        townships=args.township or [],
+    )
+    flt.validate()
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    engine = _engine(settings, "gis-app export")
+    try:
+        with engine.connect() as conn:
+            path, notes = export_sites(conn, flt, args.format, out_dir)
+    finally:
+        engine.dispose()
+    for n in notes:
+        _log(n)
+    print(path)
+    return 0
+
+
+def _add_import_export(sub: argparse._SubParsersAction) -> None:
+    im = sub.add_parser(
+        "import",
+        help="import sites (or constraint zones) from GeoPackage, zipped Shapefile, GeoJSON, "
+        "CSV or XLSX: all rows or none",
+    )
+    im.add_argument("file")
+    im.add_argument("--layer", default="sites", choices=["sites", "constraint_zones"])
+    im.add_argument(
+        "--crs",
+        help="CRS of the coordinates when the file has none or to override: "
+        "EPSG:4490, EPSG:4326, EPSG:4550 (Gauss-Krüger 123°E) …, or gcj02",
+    )
+    im.add_argument("--map", action="append", metavar="COLUMN=FIELD", help="map a column")
+    im.add_argument("--encoding", help="text encoding when not declared (e.g. GBK)")
+    im.add_argument(
+        "--area-unit",
+        default="m2",
+        choices=["m2", "mu", "ha"],
+        help="unit of YDMJ/DKMJ (用地面积) columns",
+    )
+    im.add_argument("--repair", action="store_true", help="repair invalid polygons (make_valid)")
+    im.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
+    im.add_argument("--note", help="reason recorded in the history (needed for backward moves)")
+    im.add_argument("--doc-ref", help="document reference recorded in the history")
+    im.add_argument("--user", help="who is importing (recorded in the history)")
+    im.add_argument("--report", help="write the full per-row report (JSON) to this file")
+    im.set_defaults(func=cmd_import)
+
+    ex = sub.add_parser("export", help="export sites (filtered) with Chinese labels")
+    ex.add_argument("--format", default="gpkg", choices=["gpkg", "geojson", "shp", "csv", "xlsx"])
+    ex.add_argument("--out", default=".", help="folder to write into")
+    ex.add_argument("--kind", action="append")
+    ex.add_argument("--availability", action="append")
+    ex.add_argument("--block", action="append")
+    ex.add_argument("--township", action="append")
+    ex.set_defaults(func=cmd_export)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``gis-app``."""
     p = argparse.ArgumentParser(prog="gis-app", description="招商用地与厂房资源库 / site inventory")
@@ -445,6 +579,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_search_and_match(sub)
     _add_render_map(sub)
+    _add_import_export(sub)
 
     sv = sub.add_parser("serve", help="run the web app")
     sv.add_argument("--host")

@@ -97,6 +97,17 @@ def localize(root: Element, base: str = STATIC_URL) -> Element:
     return root
 
 
+def lean(m: Element) -> Element:
+    """Keep only Leaflet among a Folium map's page-wide defaults (no jQuery, Bootstrap, icons).
+
+    For pages whose elements need none of them: they would only add weight (and Bootstrap
+    restyles the page). Elements added later still bring what they declare.
+    """
+    m.default_js = [(n, u) for n, u in m.default_js if n == "leaflet"]
+    m.default_css = [(n, u) for n, u in m.default_css if n == "leaflet_css"]
+    return m
+
+
 def external_references(html: str) -> list[str]:
     """Tags of ``html`` that would load something from another host (should be none)."""
     return [m.group(0) for m in _EXTERNAL.finditer(html)]

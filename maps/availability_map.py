@@ -87,7 +87,8 @@ def block_availability_map(
         zoom_start=9,
         tiles=None,
         control_scale=True,
-        prefer_canvas=True,
+        # SVG: a few block shapes, each an element a test (or a screen reader) can find
+        prefer_canvas=False,
         height=f"{height_px}px",
     )
     box = _bounds(blocks) or (_bounds(outline) if outline else None)

@@ -59,6 +59,9 @@ class SiteMapApp(JSCSSMixin, MacroElement):
         super().__init__()
         self._name = "SiteMapApp"
         self.options = dict(options)
+        if self.options.get("mode") == "embedded":
+            # a standalone export draws GeoJSON; it needs no vector-tile plugin
+            self.default_js = [(n, u) for n, u in self.default_js if n != "vectorGrid"]
 
 
 class MeasureTool(JSCSSMixin, MacroElement):
@@ -184,6 +187,7 @@ def site_map(
         app_options["embedded"] = dict(embedded)
     app_options.update(options or {})
     SiteMapApp(app_options).add_to(m)
+    assets.lean(m)
     assets.localize(m, static_base)
     return m
 

@@ -139,5 +139,6 @@ def sheet_map(
     x0, y0, x1, y1 = bounds
     m.fit_bounds([[y0, x0], [y1, x1]], padding=(30, 30), max_zoom=17)
     MeasureTool(lang).add_to(m)
+    assets.lean(m)
     assets.localize(m, static_base)
     return m

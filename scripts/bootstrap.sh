@@ -14,6 +14,8 @@ log() { printf 'bootstrap: %s\n' "$*" >&2; }
 need_pkgs=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 PKGS=(postgresql postgresql-15-postgis-3)
+# a TrueType font with Chinese glyphs for the investor PDFs (gis_app/io/pdf_export.py)
+PKGS+=(fonts-wqy-zenhei)
 # the browser tests (tests/e2e) drive Debian's Chromium through Playwright
 [ $WITH_TEST -eq 1 ] && PKGS+=(chromium)
 PY=""

@@ -32,7 +32,6 @@ from api.security import add_csp_nonce
 from api.templating import templates
 from gis_app.domain import public_schema as P
 from gis_app.domain import vocab
-from gis_app.domain.vocab import Term
 from gis_app.domain.errors import (
     CsrfFailed,
     GisAppError,
@@ -40,6 +39,7 @@ from gis_app.domain.errors import (
     LinkUnavailable,
     RateLimited,
 )
+from gis_app.domain.vocab import Term
 from gis_app.io.pdf_export import recommendation_pdf
 from gis_app.services import investor_view
 from gis_app.services import share_links as link_service
@@ -102,7 +102,7 @@ def _error_response(request: Request, exc: GisAppError) -> Response:
     headers = {}
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after_s)
-    if _wants_json(request) or request.method != "POST" and status != 429:
+    if _wants_json(request) or (request.method != "POST" and status != 429):
         return JSONResponse({"detail": exc.public_message}, status_code=status, headers=headers)
     title = P.ui("too_many_title") if status == 429 else P.ui("feedback")
     text = P.ui("too_many_text").zh + " " + P.ui("too_many_text").en if status == 429 else ""
@@ -150,7 +150,9 @@ def _json(request: Request, link: LinkContext, view: P.PublicRecommendation) -> 
     data["feedback"] = {
         "url": f"/r/{request.path_params['token']}/feedback",
         "form_token": link_service.form_token(request.app.state.secret_key, link.token_hash),
-        "kinds": [P.label_of(vocab.FEEDBACK_KIND, k).model_dump() for k in vocab.FEEDBACK_KIND.keys],
+        "kinds": [
+            P.label_of(vocab.FEEDBACK_KIND, k).model_dump() for k in vocab.FEEDBACK_KIND.keys
+        ],
     }
     return JSONResponse(data)
 
@@ -175,9 +177,7 @@ def link_json(token: str, request: Request, conn: ConnDep) -> JSONResponse:
 
 
 @router.get("/r/{token}.pdf", dependencies=[ANYONE])
-def link_pdf(
-    token: str, conn: ConnDep, settings: SettingsDep, lang: str | None = None
-) -> Response:
+def link_pdf(token: str, conn: ConnDep, settings: SettingsDep, lang: str | None = None) -> Response:
     """The whole recommendation as a PDF, in the link's language (``lang`` to switch)."""
     link, view = _load(conn, token)
     pdf = recommendation_pdf(view, _lang(link, lang), settings.links.pdf_font_path)
@@ -222,6 +222,9 @@ def link_page(
             "pick": P.pick,
             "sheet_rows": P.sheet_rows,
             "fmt": P.fmt_num,
+            "unit": P.unit,
+            "area_text": P.area_text,
+            "colon": "：" if language == "zh" else ": ",
             "token": quote(token, safe=""),
             "form_token": link_service.form_token(request.app.state.secret_key, link.token_hash),
             "feedback_kinds": [vocab.FEEDBACK_KIND.term(k) for k in FEEDBACK_KINDS],

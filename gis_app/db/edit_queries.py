@@ -517,6 +517,11 @@ def _not_null_defaults(conn: sa.Connection, table: str) -> dict[str, str]:
     return {r.column_name: r.column_default for r in rows}
 
 
+def no_statement_timeout(conn: sa.Connection) -> None:
+    """Lift the statement timeout for this transaction (the lock timeout stays)."""
+    conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
+
+
 def create_stage(conn: sa.Connection, table: str, cols: list[str]) -> None:
     """A temporary table shaped like ``table``'s ``cols``, dropped when the transaction ends."""
     if table not in ("site", "constraint_zone"):

@@ -330,7 +330,9 @@ def jurisdiction_outline_geojson(conn: sa.Connection, tolerance_deg: float) -> d
 FUNNEL_GROUPS: dict[str, str] = {
     "none": "SELECT r.id AS req_id, NULL::text AS grp FROM req r",
     "officer": "SELECT r.id AS req_id, r.officer AS grp FROM req r",
-    "block": "SELECT b.req_id, b.block AS grp FROM req_block b",
+    # requirements with no block form a group of their own (NULL)
+    "block": "SELECT r.id AS req_id, b.block AS grp FROM req r "
+    "LEFT JOIN req_block b ON b.req_id = r.id",
 }
 
 

@@ -155,6 +155,7 @@ _UI: dict[str, tuple[str, str]] = {
     "crane": ("行车", "Crane"),
     "power": ("配电", "Power"),
     "eia": ("环评", "Environmental assessment"),
+    "fire_hazard": ("火灾危险性类别", "Fire hazard class"),
     "title_cert": ("产权证", "Title certificate"),
     "built_year": ("建成年份", "Built"),
     "distances": ("交通区位", "Access"),
@@ -170,7 +171,7 @@ _UI: dict[str, tuple[str, str]] = {
     "description": ("简介", "Description"),
     "feedback": ("您的反馈", "Your answer"),
     "feedback_kind": ("意向", "Your view"),
-    "reason": ("原因", "Reason"),
+    "reason": ("原因（选“不合适”时请填写）", "Reason (please give one if not suitable)"),
     "question": ("问题或留言", "Question or message"),
     "send": ("提交", "Send"),
     "thanks": (
@@ -460,9 +461,32 @@ def fmt_num(x: float | None, digits: int = 2) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def area_text(area: Area) -> str:
+#: units as written in each language
+_UNITS: dict[str, tuple[str, str]] = {
+    "mu": ("亩", "mu (亩)"),
+    "wan_per_mu": ("万元/亩", "10k CNY/mu"),
+    "wan_per_mu_yr": ("万元/亩·年", "10k CNY/mu/year"),
+    "rent": ("元/m²/月", "CNY/m²/month"),
+    "sale": ("元/m²", "CNY/m²"),
+    "years": ("年", "years"),
+}
+
+
+def unit(key: str, lang: str) -> str:
+    """A unit in ``lang`` (亩, 万元/亩 … or their English forms)."""
+    zh, en = _UNITS[key]
+    return zh if lang == "zh" else en
+
+
+def sep(lang: str) -> str:
+    """The list separator of ``lang``."""
+    return "；" if lang == "zh" else "; "
+
+
+def area_text(area: Area, lang: str = "zh") -> str:
     """An area as shown on the page and in the PDF: 亩, m² and ha."""
-    return f"{fmt_num(area.mu, 2)} 亩 / {fmt_num(area.m2, 0)} m² / {fmt_num(area.ha, 2)} ha"
+    mu = unit("mu", lang)
+    return f"{fmt_num(area.mu, 2)} {mu} / {fmt_num(area.m2, 0)} m² / {fmt_num(area.ha, 2)} ha"
 
 
 def _t(lang: str, key: str) -> str:
@@ -479,15 +503,20 @@ def sheet_rows(site: PublicSite, lang: str) -> list[tuple[str, str]]:
     return list(_sheet_rows(site, lang))
 
 
+def _paren(lang: str, text: str) -> str:
+    return f"（{text}）" if lang == "zh" else f" ({text})"
+
+
 def _sheet_rows(site: PublicSite, lang: str) -> Iterator[tuple[str, str]]:
+    s = sep(lang)
     yield _t(lang, "code"), site.code
     yield _t(lang, "kind"), site.kind.text(lang)
     place = " ".join(x for x in (site.township, site.block, site.platform) if x)
     if site.address:
-        place = f"{place}（{site.address}）" if place else site.address
+        place = f"{place}{_paren(lang, site.address)}" if place else site.address
     if place:
         yield _t(lang, "location"), place
-    yield _t(lang, "area"), area_text(site.area)
+    yield _t(lang, "area"), area_text(site.area, lang)
     if site.planned_use:
         lu = site.planned_use
         yield _t(lang, "land_use"), f"{lu.code} {pick(lang, lu.zh, lu.en)}"
@@ -505,33 +534,37 @@ def _sheet_rows(site: PublicSite, lang: str) -> Iterator[tuple[str, str]]:
     if ind.height_limit_m is not None:
         parts.append(f"{_t(lang, 'height')} {fmt_num(ind.height_limit_m)} m")
     if parts:
-        yield _t(lang, "indicators"), "；".join(parts) if lang == "zh" else "; ".join(parts)
+        yield _t(lang, "indicators"), s.join(parts)
     yield _t(lang, "summary"), f"{site.summary.text(lang)} · {site.availability.text(lang)}"
     for item in site.status:
         value = item.value.text(lang)
         if item.progress_pct is not None:
-            value += f"（{item.progress_pct}%）" if lang == "zh" else f" ({item.progress_pct}%)"
+            value += _paren(lang, f"{item.progress_pct}%")
         yield item.label.text(lang), value
     price = []
     if site.reserve_price_wan_per_mu is not None:
         reserve = fmt_num(site.reserve_price_wan_per_mu)
-        price.append(f"{_t(lang, 'reserve_price')} {reserve} 万元/亩")
+        price.append(f"{_t(lang, 'reserve_price')} {reserve} {unit('wan_per_mu', lang)}")
     if site.supply_mode:
         price.append(site.supply_mode.text(lang))
     if site.lease_years:
-        price.append(f"{_t(lang, 'lease_years')} {site.lease_years}")
+        price.append(f"{_t(lang, 'lease_years')} {site.lease_years} {unit('years', lang)}")
     for b in site.buildings:
         if b.rent_yuan_m2_month is not None:
-            price.append(f"{b.code} {_t(lang, 'rent')} {fmt_num(b.rent_yuan_m2_month)} 元/m²/月")
+            rent = fmt_num(b.rent_yuan_m2_month)
+            price.append(f"{b.code} {_t(lang, 'rent')} {rent} {unit('rent', lang)}")
         if b.sale_yuan_m2 is not None:
-            price.append(f"{b.code} {_t(lang, 'sale')} {fmt_num(b.sale_yuan_m2, 0)} 元/m²")
+            sale = fmt_num(b.sale_yuan_m2, 0)
+            price.append(f"{b.code} {_t(lang, 'sale')} {sale} {unit('sale', lang)}")
     if price:
-        yield _t(lang, "price"), "；".join(price)
+        yield _t(lang, "price"), s.join(price)
     if site.standard_land:
+        invest = fmt_num(site.invest_intensity_wan_per_mu)
+        tax = fmt_num(site.tax_wan_per_mu_yr)
         yield (
             _t(lang, "standard_land"),
-            f"{_t(lang, 'invest_intensity')} {fmt_num(site.invest_intensity_wan_per_mu)} 万元/亩；"
-            f"{_t(lang, 'tax_intensity')} {fmt_num(site.tax_wan_per_mu_yr)} 万元/亩",
+            f"{_t(lang, 'invest_intensity')} {invest} {unit('wan_per_mu', lang)}{s}"
+            f"{_t(lang, 'tax_intensity')} {tax} {unit('wan_per_mu_yr', lang)}",
         )
     marine = []
     if site.shoreline_m:
@@ -541,17 +574,21 @@ def _sheet_rows(site: PublicSite, lang: str) -> Iterator[tuple[str, str]]:
     if site.water_depth_m:
         marine.append(f"{_t(lang, 'water_depth')} {fmt_num(site.water_depth_m, 1)} m")
     if marine:
-        yield _t(lang, "marine"), "；".join(marine)
+        yield _t(lang, "marine"), s.join(marine)
     if site.distances:
         yield (
             _t(lang, "distances"),
-            "；".join(
-                f"{d.kind.text(lang)} {fmt_num(d.km, 1)} km ({pick(lang, d.name_zh, d.name_en)})"
+            s.join(
+                f"{d.kind.text(lang)} {fmt_num(d.km, 1)} km"
+                + _paren(lang, pick(lang, d.name_zh, d.name_en))
                 for d in site.distances
             ),
         )
     if site.utilities:
-        yield _t(lang, "utilities"), "、".join(u.text(lang) for u in site.utilities)
+        yield (
+            _t(lang, "utilities"),
+            ("、" if lang == "zh" else ", ").join(u.text(lang) for u in site.utilities),
+        )
     if site.verified_at:
         yield _t(lang, "verified"), site.verified_at.isoformat()
 

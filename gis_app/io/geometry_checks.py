@@ -115,6 +115,8 @@ def crs_of(crs: CRS | None) -> DeclaredCrs | None:
     """The :class:`DeclaredCrs` of a file's CRS (``None`` when the file declares none)."""
     if crs is None:
         return None
+    if len(crs.axis_info) == 3:  # a GeoJSON with heights reports EPSG:4979; heights are dropped
+        crs = crs.to_2d()
     epsg = crs.to_epsg(min_confidence=70)
     if epsg is None:
         raise InvalidInput(

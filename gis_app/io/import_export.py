@@ -739,7 +739,8 @@ def map_columns(
     return out, ignored, problems
 
 
-_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
+# Indicator cells read like "1.2-2.0", "≤2.0", "≥40%", "24米": unsigned numbers, any separator.
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
 def _numbers(value: Any) -> list[float]:
@@ -794,6 +795,14 @@ def _pseudo(target: str, value: Any, opts: ImportOptions) -> dict[str, Any]:
     return {"height_limit_m": nums[0]}  # _height
 
 
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
 def _row_values(
     layer: ImportLayer,
     raw: dict[str, Any],
@@ -813,6 +822,8 @@ def _row_values(
                 props.update(_pseudo(target, value, opts))
             except FieldError as e:
                 problems.append(f"{where}: column {col}: {e}")
+        elif layer.fields[target].required and _blank(value):
+            continue  # a blank required cell keeps the stored value (a new row must have it)
         else:
             props[target] = value
     values = check_values(layer.fields, props, where, problems, only_given=True)
@@ -1007,6 +1018,8 @@ def _apply(
     report, values, geoms, points = prep.report, prep.values, prep.geoms, prep.points
     n = len(values)
     q.set_edit_context(conn, user, opts.note or f"import {report.source}", opts.doc_ref)
+    # A large file legitimately runs longer than an API statement; locks still time out fast.
+    q.no_statement_timeout(conn)
     cols = [f for f in prep.fields if f in layer.fields]
     q.create_stage(conn, layer.table, cols)
     tick("staging", 0, n)

@@ -94,6 +94,10 @@ def _num(x: float | None, digits: int = 2) -> str:
     return P.fmt_num(x, digits)
 
 
+def _colon(lang: str) -> str:
+    return "：" if lang == "zh" else ": "
+
+
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
@@ -137,15 +141,18 @@ def _explanation(site: P.PublicSite, lang: str, st: dict[str, ParagraphStyle]) -
     ex = site.explanation
     if ex is None or not (ex.meets or ex.misses or ex.unknown):
         return []
-    out = [_p(f"{_t(lang, 'why')}：{ex.outcome_label.text(lang)}", st["key"])]
+    colon = _colon(lang)
+    out = [_p(f"{_t(lang, 'why')}{colon}{ex.outcome_label.text(lang)}", st["key"])]
     for heading, items in (("meets", ex.meets), ("misses", ex.misses), ("unknown", ex.unknown)):
         for item in items:
-            text = f"{'✓' if heading == 'meets' else '✗' if heading == 'misses' else '?'} "
+            # √ and × are in the common CJK fonts (✓ and ✗ often are not)
+            text = f"{'√' if heading == 'meets' else '×' if heading == 'misses' else '?'} "
             text += item.label.text(lang)
             if item.site_value:
-                text += f"：{item.site_value}"
+                text += f"{colon}{item.site_value}"
             if item.required:
-                text += f"（{_t(lang, 'required')} {item.required}）"
+                req = f"{_t(lang, 'required')} {item.required}"
+                text += f"（{req}）" if lang == "zh" else f" ({req})"
             out.append(_p(text, st["small"]))
     return out
 
@@ -218,7 +225,7 @@ def recommendation_pdf(
             story += [Spacer(1, 2 * mm), _p(description, st["base"])]
         note = _pick(lang, site.note_zh, site.note_en)
         if note:
-            story += [Spacer(1, 2 * mm), _p(f"{_t(lang, 'note')}：{note}", st["base"])]
+            story += [Spacer(1, 2 * mm), _p(f"{_t(lang, 'note')}{_colon(lang)}{note}", st["base"])]
         why = _explanation(site, lang, st)
         if why:
             story += [Spacer(1, 2 * mm), *why]

@@ -37,5 +37,3 @@ def live_app(make_db: Callable[..., str]) -> Iterator[LiveApp]:
     app = start_app(make_db("sample"))
     yield app
     app.stop()
-
-

@@ -83,7 +83,9 @@ class Watched:
     requests: list[str]
 
 
-def open_page(browser, app: LiveApp, path: str = "/", *, block_other_hosts: bool = False) -> Watched:
+def open_page(
+    browser, app: LiveApp, path: str = "/", *, block_other_hosts: bool = False
+) -> Watched:
     """Log in as the officer and open ``path``, recording console errors and every request."""
     context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     page = context.new_page()

@@ -128,7 +128,7 @@ def test_gauss_krueger_shapefile_in_gbk_without_cpg_lands_within_a_metre(
         {
             "DKBH": list(truth),
             "DKMC": [f"测试地块{i}" for i in range(len(truth))],
-            "YDXZ": ["M1"] * len(truth),
+            "YDXZ": ["M3"] * len(truth),
             "RJL": ["1.2-2.0"] * len(truth),
             "JZMD": ["≥40%"] * len(truth),
             "LDL": ["≤15%"] * len(truth),
@@ -149,7 +149,7 @@ def test_gauss_krueger_shapefile_in_gbk_without_cpg_lands_within_a_metre(
     assert dry.ok, dry.summary()
     assert "4550" in dry.crs and any("GBK" in n for n in dry.notes)
     assert all(r.status == "update" for r in dry.rows)
-    assert {"geom", "name_zh", "legacy_use", "far_min", "far_max"} <= set(dry.rows[0].changed)
+    assert {"geom", "name_zh", "far_min", "far_max"} <= set(dry.rows[0].changed)
     rep = ie.run_import(edit_engine, archive, ie.ImportOptions(), user="p")
     assert rep.committed
     with edit_engine.connect() as c:
@@ -160,7 +160,7 @@ def test_gauss_krueger_shapefile_in_gbk_without_cpg_lands_within_a_metre(
             ),
             {"c": parcels[0][0]},
         ).one()
-    assert tuple(row) == ("测试地块0", "M1", 1.2, 2.0, 40.0, 15.0, 24.0)
+    assert tuple(row) == ("测试地块0", "M3", 1.2, 2.0, 40.0, 15.0, 24.0)
     for code, g in truth.items():
         assert _max_dev_m(_stored(edit_engine, code), g) < 1.0
     again = ie.run_import(edit_engine, archive, ie.ImportOptions(), user="p")
@@ -218,7 +218,7 @@ def test_bad_rows_are_all_named_and_nothing_is_written(edit_engine, scratch_dir:
         _feature("NEW-1", ring, name_zh="新地块", kind="land"),  # no availability
         _feature(
             "NEW-2",
-            ring[:-1] + [[x + 0.0001, y]],
+            [*ring[:-1], [x + 0.0001, y]],
             name_zh="开口",
             kind="land",
             availability="reserved",

@@ -78,8 +78,9 @@
     var e = this.o.labels[key];
     return e ? e[this.lang] : key;
   };
+  // vocabulary label of key; the vocabulary's own title for key ""
   App.prototype.v = function (voc, key) {
-    if (key === null || key === undefined || key === "") { return ""; }
+    if (key === null || key === undefined) { return ""; }
     var vv = this.o.vocab[voc];
     var e = vv && vv[key];
     return e ? e[this.lang] : key;
@@ -106,6 +107,10 @@
     sites.style.zIndex = 450;
     var infra = this.map.createPane("gis-infra");
     infra.style.zIndex = 460;
+    // an SVG renderer lets clicks between the markers through to the sites below (a canvas
+    // renderer would cover the whole map); the markers themselves stay interactive
+    infra.style.pointerEvents = "none";
+    this.infraRenderer = L.svg({ pane: "gis-infra" });
   };
 
   App.prototype._setUpView = function (params) {
@@ -655,10 +660,10 @@
       g.infrastructure.addLayer(L.geoJSON(data.infrastructure, {
         pointToLayer: function (f, latlng) {
           return L.circleMarker(latlng, {
-            pane: "gis-infra", radius: 5, color: "#ffffff", weight: 1.5, fillColor: "#2b5c8a", fillOpacity: 1
+            pane: "gis-infra", renderer: self.infraRenderer, radius: 5, color: "#ffffff", weight: 1.5, fillColor: "#2b5c8a", fillOpacity: 1
           });
         },
-        style: { pane: "gis-infra", color: "#2b5c8a", weight: 2 },
+        style: { pane: "gis-infra", renderer: self.infraRenderer, color: "#2b5c8a", weight: 2 },
         onEachFeature: function (f, layer) {
           layer.bindTooltip(function () {
             return esc(self.lang === "en" && f.properties.name_en ? f.properties.name_en : f.properties.name_zh) +

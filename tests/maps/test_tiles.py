@@ -1,0 +1,199 @@
+"""Site vector tiles and reference layers, read back with GDAL's MVT driver."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pyogrio
+import pytest
+import sqlalchemy as sa
+
+from gis_app.db import tile_queries
+from gis_app.db.site_queries import SiteFilter
+from gis_app.db.tile_queries import TileRequest
+from gis_app.domain.errors import InvalidInput, NotFound
+from gis_app.domain.gcj02 import wgs84_to_gcj02
+from gis_app.services import tiles as tile_service
+
+
+def _tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def _read(tmp_path: Path, data: bytes, z: int, x: int, y: int):
+    folder = tmp_path / str(z) / str(x)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{y}.pbf"
+    path.write_bytes(data)
+    if not data:
+        return None
+    return pyogrio.read_dataframe(path, layer="sites")
+
+
+def _tiles_over(conn, z: int) -> list[tuple[int, int]]:
+    x0, y0, x1, y1 = tile_queries.jurisdiction_bounds(conn)
+    tx0, ty1 = _tile_xy(x0, y0, z)
+    tx1, ty0 = _tile_xy(x1, y1, z)
+    return [(x, y) for x in range(tx0, tx1 + 1) for y in range(ty0, ty1 + 1)]
+
+
+@pytest.mark.parametrize(("z", "form"), [(10, "point"), (14, "polygon")])
+def test_every_site_is_owned_by_exactly_one_tile(conn, tmp_path, z, form):
+    total = conn.execute(sa.text("SELECT count(*) FROM site")).scalar_one()
+    owned: list[int] = []
+    forms = set()
+    for x, y in _tiles_over(conn, z):
+        data, f = tile_queries.site_tile(conn, SiteFilter(), TileRequest(z, x, y))
+        df = _read(tmp_path, data, z, x, y)
+        if df is None:
+            continue
+        forms.add(f)
+        owned += df.loc[df["own"] == 1, "id"].astype(int).tolist()
+    assert forms == {form}
+    assert len(owned) == len(set(owned)) == total
+
+
+def test_tile_follows_the_search_filter(conn, tmp_path):
+    flt = SiteFilter(availability=["available"], kinds=["land"])
+    expected = conn.execute(
+        sa.text("SELECT count(*) FROM site WHERE availability = 'available' AND kind = 'land'")
+    ).scalar_one()
+    owned = []
+    for x, y in _tiles_over(conn, 11):
+        data, _ = tile_queries.site_tile(conn, flt, TileRequest(11, x, y))
+        df = _read(tmp_path, data, 11, x, y)
+        if df is not None:
+            assert set(df["availability"]) == {"available"} and set(df["kind"]) == {"land"}
+            owned += df.loc[df["own"] == 1, "id"].tolist()
+    assert len(owned) == expected > 0
+
+
+def test_crowded_tile_is_drawn_as_clusters_that_count_every_site(conn, tmp_path):
+    total = conn.execute(sa.text("SELECT count(*) FROM site")).scalar_one()
+    counted = 0
+    forms = set()
+    for x, y in _tiles_over(conn, 9):
+        data, form = tile_queries.site_tile(
+            conn, SiteFilter(), TileRequest(9, x, y, max_features=5)
+        )
+        df = _read(tmp_path, data, 9, x, y)
+        if df is None:
+            continue
+        forms.add(form)
+        if form == "cluster":  # more than 5 sites in the tile
+            assert (df["own"] == 1).all()
+            assert len(df) <= tile_queries.CLUSTER_CELLS**2
+            counted += int(df["n"].sum())
+        else:
+            counted += int((df["own"] == 1).sum())
+    assert "cluster" in forms
+    assert counted == total
+
+
+def test_gcj02_frame_translates_each_site_by_its_offset(conn, tmp_path):
+    code = "PT-KF-003"
+    sid, cx, cy = conn.execute(
+        sa.text(
+            "SELECT id, ST_X(c), ST_Y(c) FROM (SELECT id, ST_Centroid(Box2D(geom)::geometry) c "
+            "FROM site WHERE code = :c) q"
+        ),
+        {"c": code},
+    ).one()
+    z = 15
+    x, y = _tile_xy(cx, cy, z)
+
+    def centre(frame: str) -> tuple[float, float]:
+        pts = []
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                data, _ = tile_queries.site_tile(
+                    conn, SiteFilter(), TileRequest(z, x + dx, y + dy, frame=frame)
+                )
+                df = _read(tmp_path / frame, data, z, x + dx, y + dy)
+                if df is not None and (df["id"] == sid).any():
+                    pts.append(df.loc[df["id"] == sid].geometry.union_all())
+        from shapely import union_all
+
+        b = union_all(pts).bounds
+        return (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+
+    from pyproj import Transformer
+
+    to_merc = Transformer.from_crs(4326, 3857, always_xy=True)
+    gx, gy = wgs84_to_gcj02(cx, cy)
+    expect_gcj = to_merc.transform(float(gx), float(gy))
+    expect_wgs = to_merc.transform(cx, cy)
+    # tile pixels at z15 are ~4.8 m; MVT extent 4096 per tile gives ~0.3 m units
+    got_gcj, got_wgs = centre("gcj02"), centre("wgs84")
+    assert math.dist(got_gcj, expect_gcj) < 2.0
+    assert math.dist(got_wgs, expect_wgs) < 2.0
+    assert math.dist(expect_gcj, expect_wgs) > 300
+
+
+def test_sql_gcj02_formula_matches_the_domain_module(conn):
+    rng = np.random.default_rng(4)
+    lons = rng.uniform(73, 135, 200)
+    lats = rng.uniform(18, 53, 200)
+    pts = [(float(a), float(b)) for a, b in zip(lons, lats, strict=True)] + [(2.35, 48.85)]
+    sql = tile_queries.gcj02_offsets(conn, pts)
+    glon, glat = wgs84_to_gcj02([p[0] for p in pts], [p[1] for p in pts])
+    for (dlon, dlat), p, a, b in zip(sql, pts, glon, glat, strict=True):
+        assert abs(p[0] + dlon - a) < 1e-12 and abs(p[1] + dlat - b) < 1e-12
+    assert sql[-1] == (0.0, 0.0)  # outside China: no shift
+
+
+def test_empty_tile_is_empty(conn):
+    data, form = tile_queries.site_tile(conn, SiteFilter(), TileRequest(10, 0, 0))
+    assert data == b"" and form == "empty"
+
+
+def test_tile_address_and_frame_are_checked(conn):
+    with pytest.raises(InvalidInput, match="does not exist"):
+        tile_service.site_tile(conn, SiteFilter(), 3, 8, 0)
+    with pytest.raises(InvalidInput, match="zoom"):
+        tile_service.site_tile(conn, SiteFilter(), 23, 0, 0)
+    with pytest.raises(InvalidInput, match="frame"):
+        tile_service.site_tile(conn, SiteFilter(), 3, 0, 0, frame="bd09")
+
+
+def test_reference_layers_are_simplified_by_zoom_and_filtered(conn):
+    import json
+
+    coarse = json.loads(tile_service.reference_layer(conn, "jurisdiction", zoom=6))
+    fine = json.loads(tile_service.reference_layer(conn, "jurisdiction", zoom=16))
+    assert len(json.dumps(coarse)) < len(json.dumps(fine))
+    zones = json.loads(
+        tile_service.reference_layer(conn, "constraint_zones", zoom=12, kinds=["ugb"])
+    )
+    assert zones["features"] and {f["properties"]["kind"] for f in zones["features"]} == {"ugb"}
+    none = json.loads(
+        tile_service.reference_layer(conn, "infrastructure", zoom=12, bbox=(0, 0, 1, 1))
+    )
+    assert none["features"] == []
+    with pytest.raises(NotFound):
+        tile_service.reference_layer(conn, "sites", zoom=12)
+    with pytest.raises(InvalidInput):
+        tile_service.reference_layer(conn, "jurisdiction", zoom=12, kinds=["ugb"])
+
+
+def test_filter_choices_use_the_inventory(conn):
+    choices = tile_service.filter_choices(conn)
+    blocks = conn.execute(
+        sa.text("SELECT DISTINCT block FROM site WHERE block IS NOT NULL ORDER BY 1")
+    ).scalars()
+    assert choices["block"] == list(blocks)
+    assert "六横镇" in choices["township"]
+
+
+def test_export_selection_refuses_large_selections(conn):
+    with pytest.raises(InvalidInput, match="more than the 10"):
+        tile_service.export_selection(conn, SiteFilter(), max_sites=10)
+    sel = tile_service.export_selection(conn, SiteFilter(kinds=["island"]), max_sites=10)
+    assert sel.sites["features"]
+    assert all(f["properties"]["kind"] == "island" for f in sel.sites["features"])
+    assert sel.jurisdiction["features"] and sel.infrastructure["features"]
