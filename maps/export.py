@@ -26,14 +26,18 @@ _PAGE = Environment(autoescape=True).from_string(
   <h1>{{ title }}</h1>
   <span>{{ ui.exported.label(lang) }} {{ when }}</span>
   <span class="gis-spacer"></span>
-  <button type="button" id="gis-lang"><span data-zh="{{ ui.language.zh }}" data-en="{{ ui.language.en }}">{{ ui.language.label(lang) }}</span></button>
+  <button type="button" id="gis-lang"><span data-zh="{{ ui.language.zh }}"
+    data-en="{{ ui.language.en }}">{{ ui.language.label(lang) }}</span></button>
 </header>
 <div class="gis-main">
   <aside class="gis-panel">
     <div class="gis-counts">
-      {%- if filter_text %}<div>{{ ui.export_filter.label(lang) }}: {{ filter_text }}</div>{% endif %}
+      {%- if filter_text %}
+      <div>{{ ui.export_filter.label(lang) }}: {{ filter_text }}</div>
+      {%- endif %}
       <div id="gis-list-status" role="status"></div>
-      <div><span data-zh="{{ ui.on_map.zh }}" data-en="{{ ui.on_map.en }}">{{ ui.on_map.label(lang) }}</span>
+      <div><span data-zh="{{ ui.on_map.zh }}"
+        data-en="{{ ui.on_map.en }}">{{ ui.on_map.label(lang) }}</span>
         <strong id="gis-drawn-count" data-count="0">0</strong></div>
     </div>
     <section class="gis-results"><ul id="gis-list"></ul></section>

@@ -111,6 +111,12 @@ UI: dict[str, Term] = {
         _t("version", "版本", "Version"),
         _t("exported", "导出于", "Exported"),
         _t("export_filter", "筛选条件", "Filter"),
+        _t("matching_requirements", "本资源满足的在谈需求", "Open requirements it meets"),
+        _t("no_matching_requirements", "暂无满足条件的在谈需求", "No open requirement fits"),
+        _t("project", "项目", "Project"),
+        _t("need", "需求类型", "Need"),
+        _t("officer", "招商专员", "Officer"),
+        _t("recommendation_created", "已创建推荐", "Recommendation created"),
     )
 }
 

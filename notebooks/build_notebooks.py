@@ -69,7 +69,9 @@ OVERVIEW = [
         "pd.DataFrame(available.rows).set_index('label_zh')[\n"
         "    ['sites', 'available_sites', 'available_mu', 'vacant_gfa_m2']]"
     ),
-    new_code_cell("pd.DataFrame(stale.rows)[['code', 'name_zh', 'block', 'verified_at', 'days_since']]"),
+    new_code_cell(
+        "pd.DataFrame(stale.rows)[['code', 'name_zh', 'block', 'verified_at', 'days_since']]"
+    ),
     new_code_cell(
         "# sanity checks the test suite relies on\n"
         "assert len(sites) == by_block.sites.sum()\n"
@@ -180,7 +182,7 @@ READINESS = [
         "Sites not yet on offer (暂不可用 or 预留) and what each still waits for: policy "
         "handling (政策处理) to delivery, the regulatory plan (控规) to approval, the land "
         "quota (用地指标), clearing to 净地, and no overlap with 生态保护红线 or 永久基本农田. "
-        "\"Steps\" count the procedures still to go in each pipeline "
+        '"Steps" count the procedures still to go in each pipeline '
         "(`gis_app.services.stats.STEPS`); they order sites by how close they are, they are "
         "not durations. The figures are those of the dashboard (`GET /api/stats/readiness`, "
         "`/api/stats/blockers`)."
@@ -242,7 +244,7 @@ READINESS = [
         "shown = sites.merge(per_site[['id', 'steps_total', 'zone_conflict', 'waits_for']],\n"
         "                    on='id').to_crs(4326)\n"
         "shown = shown.rename_geometry('geometry')\n"
-        "outline = read_layer(engine, 'jurisdiction').to_crs(4326)\n"
+        "outline = read_layer(engine, 'jurisdiction').to_crs(4326).rename_geometry('geometry')\n"
         "shades = ['#1a9850', '#91cf60', '#d9ef8b', '#fee08b', '#fc8d59', '#d73027']\n"
         "x0, y0, x1, y1 = shown.total_bounds\n"
         "m = folium.Map(tiles=None, control_scale=True)\n"
@@ -281,8 +283,11 @@ READINESS = [
 def write(name: str, cells: list) -> Path:
     """Write one notebook with a python3 kernel spec."""
     nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     path = HERE / name
     nbformat.write(nb, path)
     return path

@@ -55,7 +55,9 @@ WORDS: dict[str, Term] = {
         Term("failed", "数据加载失败", "Could not load the figures"),
         Term("oldest_first", "最久未核实的记录", "Oldest checks first"),
         Term("none", "不分组", "No grouping"),
-        Term("soon_note", "近期可供：剩余环节不超过", "Within reach: at most this many steps to go"),
+        Term(
+            "soon_note", "近期可供：剩余环节不超过", "Within reach: at most this many steps to go"
+        ),
         Term("all_records", "全部记录", "All records"),
     )
 }

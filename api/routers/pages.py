@@ -30,9 +30,10 @@ ENDPOINTS = {
     "layers": "/tiles/layers/{layer}.geojson",
     "sheet": "/sites/{id}",
 }
-# Pages of other parts of the app the sheet links to, when the app has them.
+# Endpoints of other parts of the app the sheet's buttons call, when the app has them.
 MATCH_ROUTE = ("/api/sites/{site_id}/matching-requirements", "GET")
 RECOMMEND_ROUTE = ("/api/recommendations", "POST")
+RECOMMENDATION_URL = "/api/recommendations/{id}"
 
 
 def _lang(value: str | None) -> str:
@@ -117,7 +118,6 @@ def map_page(
 class _Action:
     id: str
     label: Term
-    url: str
     enabled: bool
     why: str = ""
 
@@ -172,18 +172,29 @@ def site_page(
         _Action(
             "gis-start-match",
             ui["start_match"],
-            MATCH_ROUTE[0].replace("{site_id}", str(site_id)),
             match_ok,
             "" if match_ok else "matching is not installed in this app",
         ),
         _Action(
             "gis-add-recommendation",
             ui["add_to_recommendation"],
-            f"/recommendations/new?{urlencode({'site_id': site_id})}",
             rec_ok,
             "" if rec_ok else "recommendations are not installed in this app",
         ),
     ]
+    csrf = user.csrf_token(request.app.state.secret_key)
+    sheet_config = {
+        "lang": language,
+        "siteId": sheet.id,
+        "matchUrl": MATCH_ROUTE[0].replace("{site_id}", str(site_id)),
+        "recommendUrl": RECOMMEND_ROUTE[0],
+        "recommendationUrl": RECOMMENDATION_URL,
+        "csrfToken": csrf,
+        "titleZh": f"推荐：{sheet.name_zh}",
+        "titleEn": f"Recommendation: {sheet.name('en')}",
+        "labels": i18n.ui_labels(),
+        "requirementStatus": i18n.vocab_labels()["requirement_status"],
+    }
     other = "en" if language == "zh" else "zh"
     query = {k: v for k, v in request.query_params.items() if k != "lang"}
     return _html(
@@ -203,6 +214,8 @@ def site_page(
             "back_url": "/?" + urlencode({"lang": language}),
             "other_lang_url": f"/sites/{site_id}?" + urlencode({**query, "lang": other}),
             "user": user,
-            "csrf_token": user.csrf_token(request.app.state.secret_key),
+            "csrf_token": csrf,
+            "sheet_config": sheet_config,
+            "sheet_js": assets.asset_url("gis_sheet"),
         },
     )

@@ -182,6 +182,54 @@ def site_head(conn: sa.Connection, site_id: int) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
+def site_status(conn: sa.Connection, site_id: int, fields: list[str]) -> dict[str, Any] | None:
+    """Identity, version and the given (status) columns of one site."""
+    cols = ", ".join(f"s.{c}" for c in fields)
+    row = (
+        conn.execute(
+            sa.text(
+                f"SELECT s.id, s.code, s.name_zh, s.version, s.retired_at, {cols} "
+                "FROM site s WHERE s.id = :id"
+            ),
+            {"id": site_id},
+        )
+        .mappings()
+        .one_or_none()
+    )
+    return dict(row) if row else None
+
+
+def building_row(conn: sa.Connection, building_id: int, cols: list[str]) -> dict[str, Any] | None:
+    """One building's given columns, its id, site code and version."""
+    sel = ", ".join(f"b.{c}" for c in cols)
+    row = (
+        conn.execute(
+            sa.text(
+                f"SELECT b.id, {sel}, s.code AS site_code, b.version, b.updated_at "
+                "FROM building b JOIN site s ON s.id = b.site_id WHERE b.id = :id"
+            ),
+            {"id": building_id},
+        )
+        .mappings()
+        .one_or_none()
+    )
+    return dict(row) if row else None
+
+
+def zone_feature(conn: sa.Connection, zone_id: int) -> tuple[str, int] | None:
+    """A constraint zone as a GeoJSON Feature (WGS84) and its version."""
+    row = conn.execute(
+        sa.text("""
+        SELECT json_build_object(
+                 'type', 'Feature', 'id', z.id,
+                 'geometry', ST_AsGeoJSON(ST_Transform(z.geom, 4326), 7)::json,
+                 'properties', to_jsonb(z) - 'geom')::text AS f, z.version
+          FROM constraint_zone z WHERE z.id = :id"""),
+        {"id": zone_id},
+    ).one_or_none()
+    return (row.f, row.version) if row else None
+
+
 def site_overlaps(conn: sa.Connection, site_id: int) -> list[dict[str, Any]]:
     """Constraint zones the site overlaps (kept current by trigger), largest first."""
     rows = conn.execute(

@@ -39,7 +39,6 @@ STATUS_FIELDS: tuple[str, ...] = (
     "availability",
     "blocking_note",
     "verified_at",
-    "verified_by",
     "source_doc",
 )
 

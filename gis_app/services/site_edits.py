@@ -28,7 +28,7 @@ from shapely.geometry import LineString, MultiLineString, MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from gis_app.db import edit_queries as q
-from gis_app.domain import transitions
+from gis_app.domain import transitions, vocab
 from gis_app.domain.errors import (
     AvailabilityBlocked,
     GeometryRejected,
@@ -51,6 +51,8 @@ SPLIT_TOLERANCE_M2 = 1.0
 SPLIT_TOLERANCE_SHARE = 1e-4
 
 _LABELS = {"site": "site", "building": "building", "constraint_zone": "constraint zone"}
+# Besides the columns the database keeps: who verified a site is the planner who records it.
+EDIT_READ_ONLY = q.SITE_READ_ONLY | {"verified_by"}
 
 
 @dataclass
@@ -106,6 +108,14 @@ def parse_if_match(value: str | None) -> int | None:
     if not v.isdigit():
         raise InvalidInput(f'If-Match {value!r} is not an ETag of this API (e.g. "7")')
     return int(v)
+
+
+def feature_version(feature: str) -> int | None:
+    """The version in a site's GeoJSON Feature (for its ETag)."""
+    try:
+        return int(json.loads(feature)["properties"]["version"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def current_version(conn: sa.Connection, table: str, row_id: int) -> int:
@@ -229,12 +239,8 @@ def update_site(
         q.set_edit_context(conn, user, note, doc_ref)
         row = _lock(conn, "site", site_id, expected_version)
         where = _where("site", row)
-        requested = _coerce(where, SITE_FIELDS, values, allowed, q.SITE_READ_ONLY)
-        if (
-            "verified_at" in requested
-            and "verified_by" not in requested
-            and requested["verified_at"] != row.get("verified_at")
-        ):
+        requested = _coerce(where, SITE_FIELDS, values, allowed, EDIT_READ_ONLY)
+        if "verified_at" in requested and requested["verified_at"] != row.get("verified_at"):
             requested["verified_by"] = user
         changes = transitions.check_changes(where, row, requested, note, today)
         result = EditResult("site", site_id, row["code"], row["version"], bool(changes))
@@ -348,11 +354,8 @@ def _child_values(
         given.setdefault("name_zh", f"{parent['name_zh']}-{i + 1}")
         if parent.get("name_en") and "name_en" not in given:
             given["name_en"] = f"{parent['name_en']} - {i + 1}"
-        out.append(
-            _coerce(
-                f"{where} child {i + 1}", SITE_FIELDS, given, set(SITE_FIELDS), q.SITE_READ_ONLY
-            )
-        )
+        at = f"{where} child {i + 1}"
+        out.append(_coerce(at, SITE_FIELDS, given, set(SITE_FIELDS), EDIT_READ_ONLY))
     codes = [v["code"] for v in out]
     if len(set(codes)) != len(codes):
         raise InvalidInput(f"{where}: child codes repeat: {', '.join(codes)}")
@@ -559,7 +562,7 @@ def merge_sites(
         given.setdefault("name_zh", first["name_zh"])
         if first.get("name_en"):
             given.setdefault("name_en", first["name_en"])
-        child = _coerce(where, SITE_FIELDS, given, set(SITE_FIELDS), q.SITE_READ_ONLY)
+        child = _coerce(where, SITE_FIELDS, given, set(SITE_FIELDS), EDIT_READ_ONLY)
         geom = q.union_of(conn, ids)
         _check_children_availability(conn, where, first, [child], [geom])
         q.set_edit_context(conn, user, f"{where} into {child['code']}" + _tail(note), doc_ref)
@@ -683,3 +686,62 @@ def update_zone(
         return result
 
     return _run(conn, work)
+
+
+# --- reads that go with the edits ------------------------------------------------------------
+
+_STATUS_VOCABS = {
+    "policy_status": vocab.POLICY_STATUS,
+    "planning_status": vocab.PLANNING_STATUS,
+    "in_ugb": vocab.IN_UGB,
+    "quota_status": vocab.QUOTA_STATUS,
+    "supply_stage": vocab.SUPPLY_STAGE,
+    "readiness": vocab.READINESS,
+    "availability": vocab.AVAILABILITY,
+}
+
+
+def status_form(conn: sa.Connection, site_id: int) -> dict[str, Any]:
+    """Current status values of a site, the choices with their labels, and its overlaps."""
+    row = q.site_status(conn, site_id, [*transitions.STATUS_FIELDS, "verified_by"])
+    if row is None:
+        raise NotFound(f"site {site_id} not found")
+    overlaps = q.site_overlaps(conn, site_id)
+    fields = []
+    for name in transitions.STATUS_FIELDS:
+        spec = SITE_FIELDS[name]
+        v = _STATUS_VOCABS.get(name)
+        entry: dict[str, Any] = {"name": name, "type": spec.type, "min": spec.min, "max": spec.max}
+        if v is not None:
+            entry["label_zh"], entry["label_en"] = v.zh, v.en
+            entry["choices"] = [{"key": t.key, "zh": t.zh, "en": t.en} for t in v]
+        fields.append(entry)
+    return json.loads(
+        json.dumps(
+            {
+                "site": row,
+                "fields": fields,
+                "overlaps": overlaps,
+                "availability_blocked": any(o["blocking"] for o in overlaps),
+            },
+            default=_jsonable,
+            ensure_ascii=False,
+        )
+    )
+
+
+def building(conn: sa.Connection, building_id: int) -> dict[str, Any]:
+    """One building's officer-facing fields, its site code and version."""
+    cols = [c for c in BUILDING_FIELDS if c not in ("owner_contact", "internal_note", "site_code")]
+    row = q.building_row(conn, building_id, cols)
+    if row is None:
+        raise NotFound(f"building {building_id} not found")
+    return json.loads(json.dumps(row, default=_jsonable, ensure_ascii=False))
+
+
+def zone_feature(conn: sa.Connection, zone_id: int) -> tuple[str, int]:
+    """One constraint zone as a GeoJSON Feature (WGS84) and its version."""
+    found = q.zone_feature(conn, zone_id)
+    if found is None:
+        raise NotFound(f"constraint zone {zone_id} not found")
+    return found

@@ -397,6 +397,7 @@ _STALE_BLOCK_COLUMNS = [
     _c("oldest_verified_at", "最早核实日期", "Oldest check", kind="date"),
 ]
 _SITE_COLUMNS = [
+    _c("id", "资源 ID", "Site id", kind="int"),
     _c("code", "编号", "Code", kind="text"),
     _c("name_zh", "名称", "Name", kind="text"),
     _c("kind", "资源类型", "Kind", kind="text"),

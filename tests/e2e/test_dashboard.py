@@ -15,7 +15,7 @@ from e2e_helpers import open_page
 from gis_app.db.engine import set_app_user
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "stats"))
-import stats_independent as ind  # noqa: E402
+import stats_independent as ind
 
 CHARTS = ("available", "pipeline", "blockers", "readiness", "stale", "funnel", "funnel_time")
 

@@ -236,8 +236,22 @@ def test_site_sheet_shows_history_and_constraint_overlaps(browser, live_app):
     assert "public_welfare_forest" in kinds
     assert "生态公益林" in page.inner_text("#gis-overlaps")
     page.wait_for_selector(".folium-map .leaflet-interactive")
-    assert page.locator("#gis-start-match").count() == 1
-    assert page.locator("#gis-add-recommendation").count() == 1
+    # the sheet's actions: the open requirements the site meets, and a new recommendation
+    page.click("#gis-start-match")
+    page.wait_for_function(
+        "() => { const t = document.getElementById('gis-action-result').innerText;"
+        " return t.includes('在谈需求') }"
+    )
+    page.click("#gis-add-recommendation")
+    page.wait_for_selector("#gis-action-result a")
+    assert "已创建推荐" in page.inner_text("#gis-action-result")
+    with eng.connect() as c:
+        assert (
+            c.execute(
+                sa.text("SELECT count(*) FROM recommendation_site WHERE site_id = :id"), {"id": sid}
+            ).scalar_one()
+            == 1
+        )
     assert w.errors == []
     assert _local(live_app, w.requests) == []
 

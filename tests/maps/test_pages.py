@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import folium
@@ -81,7 +82,10 @@ def test_page_html_stays_small_whatever_the_inventory(client_as, make_db):
     # the page does not grow with the inventory (sites come by tile)
     assert abs(len(big.content) - len(small.content)) < 2_000
     assert "SYN-1" not in big.text
-    tile = client_as("officer", url=url).get("/tiles/sites/10/859/422.pbf")
+    # the tile over the synthetic sites (lon 122.1–122.7, lat 29.70–29.73) at zoom 10
+    x = int((122.2 + 180) / 360 * 2**10)
+    y = int((1 - math.asinh(math.tan(math.radians(29.71))) / math.pi) / 2 * 2**10)
+    tile = client_as("officer", url=url).get(f"/tiles/sites/10/{x}/{y}.pbf")
     assert tile.status_code == 200 and tile.headers["x-tile-form"] == "cluster"
     assert len(tile.content) < 200_000
 

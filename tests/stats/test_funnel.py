@@ -77,14 +77,26 @@ def funnel_db(server_url, templates) -> Iterator[tuple[sa.Engine, dict[str, int]
         make_url(server_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
     )
     with admin.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(templates["sample"]).database}"'))
+        c.execute(
+            sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(templates["sample"]).database}"')
+        )
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     eng = make_engine(url)
     ids: dict[str, int] = {}
     # R1: the whole way to landed
     ids["R1"] = _create(eng, "R1 船舶配件", "officer_a", 0, ["六横"])
-    _move(eng, ids["R1"], "officer_a", [("recommended", 10), ("visiting", 15),
-                                        ("negotiating", 25), ("signed", 55), ("landed", 85)])
+    _move(
+        eng,
+        ids["R1"],
+        "officer_a",
+        [
+            ("recommended", 10),
+            ("visiting", 15),
+            ("negotiating", 25),
+            ("signed", 55),
+            ("landed", 85),
+        ],
+    )
     # R2: dropped after the recommendation
     ids["R2"] = _create(eng, "R2 冷链仓储", "officer_a", 0, ["东港"])
     _move(eng, ids["R2"], "officer_a", [("recommended", 4), ("dropped", 6)])
@@ -95,18 +107,27 @@ def funnel_db(server_url, templates) -> Iterator[tuple[sa.Engine, dict[str, int]
     ids["R4"] = _create(eng, "R4 海工装备", "officer_b", 90)
     with eng.begin() as c:
         rec = c.execute(
-            sa.text("INSERT INTO recommendation (requirement_id, title_zh) VALUES (:r, '推荐') "
-                    "RETURNING id"), {"r": ids["R4"]}
+            sa.text(
+                "INSERT INTO recommendation (requirement_id, title_zh) VALUES (:r, '推荐') "
+                "RETURNING id"
+            ),
+            {"r": ids["R4"]},
         ).scalar_one()
         c.execute(
-            sa.text("INSERT INTO recommendation_site (recommendation_id, site_id, rank) "
-                    "SELECT :rec, id, 1 FROM site WHERE block = '东港' ORDER BY code LIMIT 1"),
+            sa.text(
+                "INSERT INTO recommendation_site (recommendation_id, site_id, rank) "
+                "SELECT :rec, id, 1 FROM site WHERE block = '东港' ORDER BY code LIMIT 1"
+            ),
             {"rec": rec},
         )
     # R5: through matching, dropped while visiting; no block
     ids["R5"] = _create(eng, "R5 新材料", "officer_b", 20)
-    _move(eng, ids["R5"], "officer_b", [("matching", 21), ("recommended", 23), ("visiting", 33),
-                                        ("dropped", 40)])
+    _move(
+        eng,
+        ids["R5"],
+        "officer_b",
+        [("matching", 21), ("recommended", 23), ("visiting", 33), ("dropped", 40)],
+    )
     yield eng, ids
     eng.dispose()
     with admin.connect() as c:
@@ -121,10 +142,17 @@ def _by_status(table: stats.StatTable, group: object = "-") -> dict[str, dict]:
 def test_history_records_who_moved_it(funnel_db) -> None:
     eng, ids = funnel_db
     with eng.connect() as c:
-        who = c.execute(
-            sa.text("SELECT DISTINCT changed_by FROM history WHERE table_name = 'requirement' "
-                    "AND row_id = :r"), {"r": ids["R3"]}
-        ).scalars().all()
+        who = (
+            c.execute(
+                sa.text(
+                    "SELECT DISTINCT changed_by FROM history WHERE table_name = 'requirement' "
+                    "AND row_id = :r"
+                ),
+                {"r": ids["R3"]},
+            )
+            .scalars()
+            .all()
+        )
     assert who == ["officer_b"]
 
 
@@ -133,14 +161,38 @@ def test_counts_reached_and_dropped(funnel_db) -> None:
     with eng.connect() as c:
         t = stats.funnel(c, as_of=AS_OF)
     rows = _by_status(t)
-    assert list(rows) == ["new", "matching", "recommended", "visiting", "negotiating", "signed",
-                          "landed", "dropped"]
+    assert list(rows) == [
+        "new",
+        "matching",
+        "recommended",
+        "visiting",
+        "negotiating",
+        "signed",
+        "landed",
+        "dropped",
+    ]
     current = {k: r["current"] for k, r in rows.items()}
-    assert current == {"new": 1, "matching": 0, "recommended": 0, "visiting": 1,
-                       "negotiating": 0, "signed": 0, "landed": 1, "dropped": 2}
+    assert current == {
+        "new": 1,
+        "matching": 0,
+        "recommended": 0,
+        "visiting": 1,
+        "negotiating": 0,
+        "signed": 0,
+        "landed": 1,
+        "dropped": 2,
+    }
     reached = {k: r["reached"] for k, r in rows.items()}
-    assert reached == {"new": 5, "matching": 4, "recommended": 4, "visiting": 3,
-                       "negotiating": 1, "signed": 1, "landed": 1, "dropped": 2}
+    assert reached == {
+        "new": 5,
+        "matching": 4,
+        "recommended": 4,
+        "visiting": 3,
+        "negotiating": 1,
+        "signed": 1,
+        "landed": 1,
+        "dropped": 2,
+    }
     dropped_from = {k: r["dropped_from"] for k, r in rows.items() if r["dropped_from"]}
     assert dropped_from == {"recommended": 1, "visiting": 1}
     assert rows["visiting"]["conversion_pct"] == pytest.approx(75.0)
@@ -208,10 +260,16 @@ def test_requirement_without_history_uses_status_changed_at(funnel_db) -> None:
     eng, _ = funnel_db
     rid = _create(eng, "R6 导入", "officer_c", 30)
     with eng.begin() as c:
-        c.execute(sa.text("UPDATE requirement SET status = 'visiting', status_changed_at = :t "
-                          "WHERE id = :r"), {"t": _day(80), "r": rid})
-        c.execute(sa.text("DELETE FROM history WHERE table_name = 'requirement' AND row_id = :r"),
-                  {"r": rid})
+        c.execute(
+            sa.text(
+                "UPDATE requirement SET status = 'visiting', status_changed_at = :t WHERE id = :r"
+            ),
+            {"t": _day(80), "r": rid},
+        )
+        c.execute(
+            sa.text("DELETE FROM history WHERE table_name = 'requirement' AND row_id = :r"),
+            {"r": rid},
+        )
     with eng.connect() as c:
         rows = _by_status(stats.funnel(c, officers=["officer_c"], as_of=AS_OF))
     assert rows["visiting"]["current"] == 1

@@ -58,8 +58,10 @@ def test_csv_and_xlsx_hold_the_json_numbers(client_as, path, params) -> None:
     r = c.get(path, params={**params, "format": "csv"})
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/csv")
-    assert re.match(r'attachment; filename="stats-[a-z_-]+-\d{4}-\d\d-\d\d\.csv"',
-                    r.headers["content-disposition"])
+    assert re.match(
+        r'attachment; filename="stats-[a-z_-]+-\d{4}-\d\d-\d\d\.csv"',
+        r.headers["content-disposition"],
+    )
     assert r.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[0] == headings

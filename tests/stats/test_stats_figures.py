@@ -104,7 +104,9 @@ def test_blockers_by_block(officer, steps) -> None:
     # the sample's deliberate conflicts: PT-ZM-002 (available, on farmland) and the redline sites
     zone = {r["key"]: r["zone_sites"] for r in table["rows"]}
     assert zone["展茅"] >= 1
-    assert sum(zone.values()) == int(steps.loc[steps.availability != "signed", "zone_conflict"].sum())
+    assert sum(zone.values()) == int(
+        steps.loc[steps.availability != "signed", "zone_conflict"].sum()
+    )
 
 
 def test_readiness_by_block(officer, steps) -> None:
@@ -169,12 +171,16 @@ def test_retired_parcels_are_not_counted(make_db, client_as) -> None:
             )
         ).one()
         c.execute(
-            sa.text("UPDATE site SET availability = 'unavailable' WHERE code = :c"), {"c": site.code}
+            sa.text("UPDATE site SET availability = 'unavailable' WHERE code = :c"),
+            {"c": site.code},
         )
         c.execute(sa.text("UPDATE site SET retired_at = now() WHERE code = :c"), {"c": site.code})
     eng.dispose()
     before = {r["key"]: r for r in client_as("officer").get("/api/stats/available").json()["rows"]}
-    after = {r["key"]: r for r in client_as("officer", url=url).get("/api/stats/available").json()["rows"]}
+    after = {
+        r["key"]: r
+        for r in client_as("officer", url=url).get("/api/stats/available").json()["rows"]
+    }
     assert after[site.block]["sites"] == before[site.block]["sites"] - 1
     assert after[site.block]["available_mu"] == pytest.approx(
         before[site.block]["available_mu"] - site.area_mu, abs=0.02

@@ -83,6 +83,117 @@ BEGIN
 END $$;
 """
 
+# The derived-table refreshes of revision 0002 written as "site_ids IS NULL OR id = ANY(...)":
+# a generic plan cannot use an index for that, so every inserted site scanned the whole site
+# and site_distance tables — quadratic in a bulk import (100 000 parcels would take hours).
+# Same results, one branch per case, so each runs on its index. Triggers stay row-level (the
+# matching triggers of 0004 rely on running after these, in name order).
+FAST_REFRESH = r"""
+CREATE OR REPLACE FUNCTION gis_app_refresh_site_distance(site_ids bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF site_ids IS NULL THEN
+        DELETE FROM site_distance;
+    ELSE
+        DELETE FROM site_distance WHERE site_id = ANY (site_ids);
+    END IF;
+    INSERT INTO site_distance (site_id, infra_kind, infrastructure_id, distance_m)
+    SELECT s.id, k.kind, n.id, n.d
+      FROM site s
+     CROSS JOIN (SELECT DISTINCT kind FROM infrastructure) k
+     CROSS JOIN LATERAL (
+           SELECT c.id, c.d FROM (
+               SELECT i.id, ST_Distance(s.geom::geography, i.geom::geography) AS d
+                 FROM infrastructure i
+                WHERE i.kind = k.kind
+                ORDER BY i.geom <-> s.geom
+                LIMIT 8) c
+            ORDER BY c.d, c.id
+            LIMIT 1) n
+     WHERE s.id = ANY (COALESCE(site_ids, ARRAY(SELECT id FROM site)));
+END $$;
+
+CREATE OR REPLACE FUNCTION gis_app_refresh_overlap(site_ids bigint[], zone_ids bigint[])
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF site_ids IS NOT NULL THEN
+        DELETE FROM site_constraint_overlap
+         WHERE site_id = ANY (site_ids) AND (zone_ids IS NULL OR zone_id = ANY (zone_ids));
+        INSERT INTO site_constraint_overlap (site_id, zone_id, zone_kind, overlap_m2, overlap_pct)
+        SELECT x.site_id, x.zone_id, x.kind, x.m2,
+               round((100.0 * x.m2 / NULLIF(x.site_m2, 0))::numeric, 3)
+          FROM (SELECT s.id AS site_id, z.id AS zone_id, z.kind, s.area_m2 AS site_m2,
+                       ST_Area(ST_Intersection(s.geom, z.geom)::geography) AS m2
+                  FROM site s JOIN constraint_zone z ON ST_Intersects(s.geom, z.geom)
+                 WHERE s.id = ANY (site_ids) AND (zone_ids IS NULL OR z.id = ANY (zone_ids))) x
+         WHERE x.m2 > 0.01;
+    ELSIF zone_ids IS NOT NULL THEN
+        DELETE FROM site_constraint_overlap WHERE zone_id = ANY (zone_ids);
+        INSERT INTO site_constraint_overlap (site_id, zone_id, zone_kind, overlap_m2, overlap_pct)
+        SELECT x.site_id, x.zone_id, x.kind, x.m2,
+               round((100.0 * x.m2 / NULLIF(x.site_m2, 0))::numeric, 3)
+          FROM (SELECT s.id AS site_id, z.id AS zone_id, z.kind, s.area_m2 AS site_m2,
+                       ST_Area(ST_Intersection(s.geom, z.geom)::geography) AS m2
+                  FROM constraint_zone z JOIN site s ON ST_Intersects(s.geom, z.geom)
+                 WHERE z.id = ANY (zone_ids)) x
+         WHERE x.m2 > 0.01;
+    ELSE
+        DELETE FROM site_constraint_overlap;
+        INSERT INTO site_constraint_overlap (site_id, zone_id, zone_kind, overlap_m2, overlap_pct)
+        SELECT x.site_id, x.zone_id, x.kind, x.m2,
+               round((100.0 * x.m2 / NULLIF(x.site_m2, 0))::numeric, 3)
+          FROM (SELECT s.id AS site_id, z.id AS zone_id, z.kind, s.area_m2 AS site_m2,
+                       ST_Area(ST_Intersection(s.geom, z.geom)::geography) AS m2
+                  FROM site s JOIN constraint_zone z ON ST_Intersects(s.geom, z.geom)) x
+         WHERE x.m2 > 0.01;
+    END IF;
+END $$;
+"""
+
+# The functions as revision 0002 created them, restored on downgrade.
+SLOW_REFRESH = r"""
+CREATE OR REPLACE FUNCTION gis_app_refresh_site_distance(site_ids bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM site_distance WHERE site_ids IS NULL OR site_id = ANY (site_ids);
+    INSERT INTO site_distance (site_id, infra_kind, infrastructure_id, distance_m)
+    SELECT s.id, k.kind, n.id, n.d
+      FROM site s
+     CROSS JOIN (SELECT DISTINCT kind FROM infrastructure) k
+     CROSS JOIN LATERAL (
+           -- KNN on degrees picks candidates via the GiST index; the geodesic distance
+           -- then decides, since a degree of longitude is shorter than one of latitude.
+           SELECT c.id, c.d FROM (
+               SELECT i.id, ST_Distance(s.geom::geography, i.geom::geography) AS d
+                 FROM infrastructure i
+                WHERE i.kind = k.kind
+                ORDER BY i.geom <-> s.geom
+                LIMIT 8) c
+            ORDER BY c.d, c.id
+            LIMIT 1) n
+     WHERE site_ids IS NULL OR s.id = ANY (site_ids);
+END $$;
+
+CREATE OR REPLACE FUNCTION gis_app_refresh_overlap(site_ids bigint[], zone_ids bigint[])
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM site_constraint_overlap
+     WHERE (site_ids IS NULL OR site_id = ANY (site_ids))
+       AND (zone_ids IS NULL OR zone_id = ANY (zone_ids));
+    INSERT INTO site_constraint_overlap (site_id, zone_id, zone_kind, overlap_m2, overlap_pct)
+    SELECT x.site_id, x.zone_id, x.kind, x.m2, round((100.0 * x.m2 / NULLIF(x.site_m2, 0))::numeric, 3)
+      FROM (
+        SELECT s.id AS site_id, z.id AS zone_id, z.kind, s.area_m2 AS site_m2,
+               ST_Area(ST_Intersection(s.geom, z.geom)::geography) AS m2
+          FROM site s
+          JOIN constraint_zone z ON ST_Intersects(s.geom, z.geom)
+         WHERE (site_ids IS NULL OR s.id = ANY (site_ids))
+           AND (zone_ids IS NULL OR z.id = ANY (zone_ids))
+      ) x
+     WHERE x.m2 > 0.01;  -- shared edges are not overlaps
+END $$;
+"""
+
 TRIGGERS = rf"""
 -- The largest overlap of a geometry with a zone that blocks availability (NULL when none).
 CREATE FUNCTION gis_app_blocking_overlap(g geometry)
@@ -160,6 +271,7 @@ def upgrade() -> None:
     )
     op.add_column("history", sa.Column("doc_ref", sa.Text(), nullable=True))
     op.execute(HISTORY_WITH_DOC_REF)
+    op.execute(FAST_REFRESH)
     op.execute(TRIGGERS)
 
 
@@ -171,6 +283,7 @@ def downgrade() -> None:
         DROP FUNCTION IF EXISTS gis_app_check_blocking_overlap();
         DROP FUNCTION IF EXISTS gis_app_blocking_overlap(geometry);
     """)
+    op.execute(SLOW_REFRESH)
     op.execute(HISTORY_WITHOUT_DOC_REF)
     op.drop_column("history", "doc_ref")
     op.drop_index("ix_site_parent_ids", table_name="site", postgresql_using="gin")

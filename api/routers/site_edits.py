@@ -1,0 +1,443 @@
+"""Planners' edits over HTTP: status, attributes, geometry, split/merge, history, files.
+
+Every write names the version it was based on with ``If-Match: "<version>"`` (the ``ETag`` of
+``GET /api/sites/{id}``, of the status form data, of a building or of a zone): without it the
+answer is 428, and 412 when the record changed since — through the app, psql or QGIS, since
+the version is bumped by a database trigger. A write that waits behind another transaction's
+row lock (e.g. a QGIS edit session) fails after the lock timeout with 409 and a message.
+``note`` and ``doc_ref`` go into the history with the change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, File, Form, Header, Request, Response, UploadFile
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import create_model
+
+from api.auth import CurrentUser, allow
+from api.deps import ConnDep, SettingsDep
+from api.routers.sites import SiteFilterDep
+from api.schemas import StrictModel
+from gis_app.domain import transitions
+from gis_app.domain.errors import InvalidInput, PayloadTooLarge
+from gis_app.io import geometry_checks as gc
+from gis_app.io import import_export as ie
+from gis_app.io.fields import BUILDING_FIELDS, SITE_FIELDS, ZONE_FIELDS, Field
+from gis_app.services import history as history_service
+from gis_app.services import site_edits as edits
+
+router = APIRouter(tags=["planners"])
+READ = allow("officer", "planner", "admin")
+PLAN = allow("planner", "admin")
+GEOJSON = "application/geo+json"
+
+IfMatch = Annotated[str | None, Header(description='ETag of the version you read, e.g. "7"')]
+
+_PY: dict[str, Any] = {
+    "text": str,
+    "landuse": str,
+    "float": float,
+    "int": int,
+    "bool": bool,
+    "date": dt.date,
+    "text_list": list[str],
+}
+
+
+def _patch_model(name: str, fields: dict[str, Field], extra: dict[str, Any]) -> type[StrictModel]:
+    """A strict body with every editable field optional (absent = unchanged), plus ``extra``."""
+    spec: dict[str, Any] = {k: (_PY[f.type] | None, None) for k, f in fields.items()}
+    spec |= {"note": (str | None, None), "doc_ref": (str | None, None)} | extra
+    return create_model(name, __base__=StrictModel, **spec)  # type: ignore[call-overload]
+
+
+_SITE_EDITABLE = {k: f for k, f in SITE_FIELDS.items() if k not in edits.EDIT_READ_ONLY}
+SitePatch = _patch_model("SitePatch", _SITE_EDITABLE, {})
+StatusPatch = _patch_model(
+    "StatusPatch", {k: SITE_FIELDS[k] for k in transitions.STATUS_FIELDS}, {}
+)
+BuildingPatch = _patch_model("BuildingPatch", BUILDING_FIELDS, {})
+ZonePatch = _patch_model(
+    "ZonePatch",
+    ZONE_FIELDS,
+    {
+        "geometry": (dict[str, Any] | None, None),
+        "crs": (str, "EPSG:4326"),
+        "repair": (bool, False),
+    },
+)
+
+
+def _split(body: StrictModel) -> tuple[dict[str, Any], str | None, str | None]:
+    values = body.model_dump(exclude_unset=True)
+    note, doc_ref = values.pop("note", None), values.pop("doc_ref", None)
+    return values, note, doc_ref
+
+
+def _edited(result: edits.EditResult, status: int = 200) -> JSONResponse:
+    return JSONResponse(
+        result.as_dict(), status_code=status, headers={"ETag": edits.etag(result.version)}
+    )
+
+
+# --- sites: attributes, status, geometry ----------------------------------------------------
+
+
+@router.patch("/api/sites/{site_id}", dependencies=[PLAN])
+def patch_site(
+    site_id: int, body: SitePatch, conn: ConnDep, user: CurrentUser, if_match: IfMatch = None
+) -> JSONResponse:
+    """Change a site's attributes (If-Match required); the changes, overlaps and new ETag."""
+    values, note, doc_ref = _split(body)
+    result = edits.update_site(
+        conn,
+        site_id,
+        values,
+        expected_version=edits.parse_if_match(if_match),
+        user=user.username,
+        note=note,
+        doc_ref=doc_ref,
+    )
+    return _edited(result)
+
+
+@router.post("/api/sites/{site_id}/status", dependencies=[PLAN])
+def post_status(
+    site_id: int, body: StatusPatch, conn: ConnDep, user: CurrentUser, if_match: IfMatch = None
+) -> JSONResponse:
+    """Update status fields (政策处理, 控规, 指标, 供应, 整理, 招商状态 …) with a note/document."""
+    values, note, doc_ref = _split(body)
+    result = edits.update_site(
+        conn,
+        site_id,
+        values,
+        expected_version=edits.parse_if_match(if_match),
+        user=user.username,
+        note=note,
+        doc_ref=doc_ref,
+        status_only=True,
+    )
+    return _edited(result)
+
+
+@router.get("/api/sites/{site_id}/status-form", dependencies=[READ])
+def status_form(site_id: int, conn: ConnDep, user: CurrentUser) -> JSONResponse:
+    """Data of the status form: current values, choices with labels, overlaps, may-edit flag."""
+    data = edits.status_form(conn, site_id)
+    data["can_edit"] = user.has("planner")
+    return JSONResponse(data, headers={"ETag": edits.etag(data["site"]["version"])})
+
+
+class GeometryBody(StrictModel):
+    """A new outline for a site."""
+
+    geometry: dict[str, Any]
+    crs: str = "EPSG:4326"
+    repair: bool = False
+    dry_run: bool = False
+    note: str | None = None
+    doc_ref: str | None = None
+
+
+@router.put("/api/sites/{site_id}/geometry", dependencies=[PLAN])
+def put_geometry(
+    site_id: int,
+    body: GeometryBody,
+    conn: ConnDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Replace the outline (GeoJSON in ``crs``; ``gcj02`` allowed) after checks; repair on
+    request; the zones it overlaps come back (a dry run saves nothing)."""
+    result = edits.replace_site_geometry(
+        conn,
+        site_id,
+        body.geometry,
+        expected_version=edits.parse_if_match(if_match),
+        user=user.username,
+        crs=body.crs,
+        repair=body.repair,
+        limits=gc.GeometryLimits.from_settings(settings.edit),
+        note=body.note,
+        doc_ref=body.doc_ref,
+        dry_run=body.dry_run,
+    )
+    return _edited(result)
+
+
+class SplitBody(StrictModel):
+    """How to split: a cutting line or the parts, and optionally the children's attributes."""
+
+    line: dict[str, Any] | None = None
+    parts: list[dict[str, Any]] | None = None
+    crs: str = "EPSG:4326"
+    children: list[dict[str, Any]] | None = None
+    buildings: dict[str, int | str] | None = None
+    note: str | None = None
+    doc_ref: str | None = None
+
+
+@router.post("/api/sites/{site_id}/split", status_code=201, dependencies=[PLAN])
+def split_site(
+    site_id: int,
+    body: SplitBody,
+    conn: ConnDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Split a site; the children keep the lineage and the parent is retired."""
+    result = edits.split_site(
+        conn,
+        site_id,
+        expected_version=edits.parse_if_match(if_match),
+        user=user.username,
+        line=body.line,
+        parts=body.parts,
+        crs=body.crs,
+        children=body.children,
+        buildings=body.buildings,
+        limits=gc.GeometryLimits.from_settings(settings.edit),
+        note=body.note,
+        doc_ref=body.doc_ref,
+    )
+    return _edited(result, 201)
+
+
+class MergePart(StrictModel):
+    """One site to merge and the ETag of the version read."""
+
+    site_id: int
+    if_match: str
+
+
+class MergeBody(StrictModel):
+    """Sites to merge, the new site's attributes, and a reason if they are not adjacent."""
+
+    sites: list[MergePart]
+    values: dict[str, Any] | None = None
+    note: str | None = None
+    doc_ref: str | None = None
+
+
+@router.post("/api/sites/merge", status_code=201, dependencies=[PLAN])
+def merge_sites(body: MergeBody, conn: ConnDep, user: CurrentUser) -> JSONResponse:
+    """Merge adjacent sites (others need a note) into a new one; the parents are retired."""
+    versions = {p.site_id: edits.parse_if_match(p.if_match) for p in body.sites}
+    result = edits.merge_sites(
+        conn,
+        [p.site_id for p in body.sites],
+        expected_versions={k: v for k, v in versions.items() if v is not None},
+        user=user.username,
+        values=body.values,
+        note=body.note,
+        doc_ref=body.doc_ref,
+    )
+    return _edited(result, 201)
+
+
+# --- history ----------------------------------------------------------------------------------
+
+
+@router.get("/api/sites/{site_id}/history", dependencies=[READ])
+def site_history(
+    site_id: int,
+    conn: ConnDep,
+    settings: SettingsDep,
+    lineage: bool = True,
+    buildings: bool = True,
+    geometry: bool = False,
+    limit: int = 200,
+    offset: int = 0,
+) -> JSONResponse:
+    """Who changed what and when (newest first), with the parents' history up to a split or
+    merge and the buildings'; geometry values only with ``geometry=true``."""
+    if not 1 <= limit <= settings.app.max_page_size or offset < 0:
+        raise InvalidInput(f"limit must be 1–{settings.app.max_page_size} and offset >= 0")
+    data = history_service.site_history(
+        conn,
+        site_id,
+        lineage=lineage,
+        buildings=buildings,
+        with_geometry=geometry,
+        limit=limit,
+        offset=offset,
+    )
+    return JSONResponse(json.loads(json.dumps(data, default=str, ensure_ascii=False)))
+
+
+# --- buildings and constraint zones -------------------------------------------------------------
+
+
+@router.get("/api/buildings/{building_id}", dependencies=[READ])
+def get_building(building_id: int, conn: ConnDep) -> JSONResponse:
+    """One building (internal fields left out), with its ETag."""
+    data = edits.building(conn, building_id)
+    return JSONResponse(data, headers={"ETag": edits.etag(data["version"])})
+
+
+@router.patch("/api/buildings/{building_id}", dependencies=[PLAN])
+def patch_building(
+    building_id: int,
+    body: BuildingPatch,
+    conn: ConnDep,
+    user: CurrentUser,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Change a building (``site_code`` moves it); If-Match required."""
+    values, note, doc_ref = _split(body)
+    result = edits.update_building(
+        conn,
+        building_id,
+        values,
+        expected_version=edits.parse_if_match(if_match),
+        user=user.username,
+        note=note,
+        doc_ref=doc_ref,
+    )
+    return _edited(result)
+
+
+@router.get(
+    "/api/constraint-zones/{zone_id}",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+    dependencies=[READ],
+)
+def get_zone(zone_id: int, conn: ConnDep) -> Response:
+    """One constraint zone as a GeoJSON Feature (WGS84), with its ETag."""
+    body, version = edits.zone_feature(conn, zone_id)
+    return Response(body, media_type=GEOJSON, headers={"ETag": edits.etag(version)})
+
+
+@router.patch("/api/constraint-zones/{zone_id}", dependencies=[PLAN])
+def patch_zone(
+    zone_id: int,
+    body: ZonePatch,
+    conn: ConnDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    """Change a constraint zone and/or its outline; overlaps with sites are recomputed."""
+    values, note, doc_ref = _split(body)
+    geometry = values.pop("geometry", None)
+    crs = values.pop("crs", "EPSG:4326")
+    repair = values.pop("repair", False)
+    result = edits.update_zone(
+        conn,
+        zone_id,
+        values,
+        expected_version=edits.parse_if_match(if_match),
+        user=user.username,
+        geometry=geometry,
+        crs=crs,
+        repair=repair,
+        limits=gc.GeometryLimits.from_settings(settings.edit),
+        note=note,
+        doc_ref=doc_ref,
+    )
+    return _edited(result)
+
+
+# --- files --------------------------------------------------------------------------------------
+
+_CHUNK = 1 << 20
+
+
+@router.post("/api/imports", dependencies=[PLAN])
+def post_import(
+    request: Request,
+    settings: SettingsDep,
+    user: CurrentUser,
+    file: Annotated[UploadFile, File(description=".gpkg, .zip (Shapefile), .geojson, .csv, .xlsx")],
+    layer: Annotated[str, Form()] = "sites",
+    crs: Annotated[str | None, Form()] = None,
+    dry_run: Annotated[bool, Form()] = False,
+    mapping: Annotated[str | None, Form(description='JSON {"COLUMN": "field"}')] = None,
+    encoding: Annotated[str | None, Form()] = None,
+    area_unit: Annotated[str, Form()] = "m2",
+    repair: Annotated[bool, Form()] = False,
+    note: Annotated[str | None, Form()] = None,
+    doc_ref: Annotated[str | None, Form()] = None,
+) -> JSONResponse:
+    """Import a file: every row checked first; all rows written in one transaction or none.
+
+    200 with the per-row report when it was loaded (or checked, for a dry run); 422 with the
+    report naming every rejected row when nothing was loaded.
+    """
+    try:
+        parsed = json.loads(mapping) if mapping else {}
+    except json.JSONDecodeError:
+        raise InvalidInput("mapping must be a JSON object {column: field}") from None
+    if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
+        raise InvalidInput("mapping must be a JSON object {column: field}")
+    name = Path(file.filename or "upload").name
+    limit = settings.security.max_upload_bytes
+    with tempfile.TemporaryDirectory(prefix="gis_app_upload_") as tmp:
+        path = Path(tmp) / name
+        size = 0
+        with path.open("wb") as out:
+            while chunk := file.file.read(_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"{name}: larger than the upload limit of {limit} bytes")
+                out.write(chunk)
+        opts = ie.ImportOptions(
+            layer=layer,
+            crs=crs,
+            mapping=parsed,
+            encoding=encoding,
+            area_unit=area_unit,
+            repair=repair,
+            dry_run=dry_run,
+            note=note,
+            doc_ref=doc_ref,
+        )
+        report = ie.run_import(
+            request.app.state.engine,
+            path,
+            opts,
+            user=user.username,
+            limits=ie.UploadLimits.from_settings(settings.edit),
+        )
+    body = report.as_dict()
+    if not report.ok:
+        body["detail"] = f"{name}: nothing was loaded — " + "; ".join(
+            report.problems
+            or [
+                f"row {r.row} ({r.code or '-'}): {'; '.join(r.problems)}"
+                for r in report.rows
+                if r.problems
+            ][:20]
+        )
+    return JSONResponse(body, status_code=200 if report.ok else 422)
+
+
+@router.get("/api/exports/sites", dependencies=[READ])
+def export_sites(
+    conn: ConnDep, flt: SiteFilterDep, background: BackgroundTasks, format: str = "gpkg"
+) -> FileResponse:
+    """Export the filtered sites (GeoPackage, GeoJSON, zipped Shapefile, CSV or XLSX) with
+    Chinese labels beside coded values; importing the file back changes nothing."""
+    if format not in ie.EXPORT_FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(ie.EXPORT_FORMATS)}")
+    folder = Path(tempfile.mkdtemp(prefix="gis_app_export_"))
+    try:
+        path, notes = ie.export_sites(conn, flt, format, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    background.add_task(shutil.rmtree, folder, True)
+    headers = {"X-Export-Notes": json.dumps(notes, ensure_ascii=True)} if notes else {}
+    return FileResponse(
+        path, media_type=ie.EXPORT_FORMATS[format][1], filename=path.name, headers=headers
+    )
