@@ -8,7 +8,7 @@ with the sample's proportions) and their buildings, refreshes the derived tables
 then times the match of two typical requirements and writes the plans and timings to
 ``bench/results/match_plan_<N>.txt``. The database is dropped afterwards (``--keep`` keeps it).
 
-    .venv/bin/python bench/match_plan.py [--sites 100000] [--runs 30] [--keep]
+    .venv/bin/python bench/match_plan.py [--sites 100000] [--runs 30] [--keep | --reuse DB]
 """
 
 from __future__ import annotations
@@ -179,8 +179,10 @@ def _machine(conn: sa.Connection) -> str:
     postgis = conn.execute(sa.text("SELECT postgis_lib_version()")).scalar_one()
     shared = conn.execute(sa.text("SHOW shared_buffers")).scalar_one()
     work = conn.execute(sa.text("SHOW work_mem")).scalar_one()
+    load = os.getloadavg()[0]
     return (
-        f"{os.cpu_count()} vCPU ({cpu}), {mem}, {platform.system()} {platform.release()}; "
+        f"{os.cpu_count()} vCPU ({cpu}), {mem}, {platform.system()} {platform.release()}, "
+        f"load average {load:.1f} when measured; "
         f"PostgreSQL {pg}, PostGIS {postgis}, shared_buffers {shared}, work_mem {work}"
     )
 
@@ -242,6 +244,7 @@ def measure(url: str, runs: int) -> list[str]:
                 query = match_sql.match_sql(row_sql, space=spec.need in C.SPACE_NEEDS)
                 params |= {"margin": 0.1, "limit": 20, "nm_limit": 10}
                 params |= {f"w_{k}": v for k, v in spec.effective_weights().items()}
+                c.execute(sa.text("SET jit = off"))  # as run_match does
                 for _ in range(3):  # warm the cache
                     c.execute(sa.text(query), params).all()
                 sql_ms, full_ms = [], []
@@ -283,20 +286,28 @@ def main() -> None:
     p.add_argument("--sites", type=int, default=100_000)
     p.add_argument("--runs", type=int, default=30)
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    p.add_argument("--reuse", metavar="DB", help="measure a database kept by --keep")
     args = p.parse_args()
     status = provision.db_up(DatabaseSettings(), log=lambda m: None)
-    name = f"gis_app_bench_{os.getpid()}"
+    name = args.reuse or f"gis_app_bench_{os.getpid()}"
     admin = sa.create_engine(
         make_url(status.url).set(database="postgres"), isolation_level="AUTOCOMMIT"
     )
     url = make_url(status.url).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    if not args.reuse:
+        with admin.connect() as c:
+            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
-        build(url, args.sites, log=print)
+        if not args.reuse:
+            build(url, args.sites, log=print)
+        else:  # the functions follow the current criteria; the data stay
+            eng = make_engine(url)
+            with eng.begin() as c:
+                c.execute(sa.text(match_sql.install_ddl()))
+            eng.dispose()
         lines = measure(url, args.runs)
     finally:
-        if not args.keep:
+        if not (args.keep or args.reuse):
             with admin.connect() as c:
                 c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

@@ -144,4 +144,3 @@ class Settings(BaseSettings):
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     edit: EditSettings = Field(default_factory=EditSettings)
     links: LinkSettings = Field(default_factory=LinkSettings)
-

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
-from starlette.routing import Route
+from starlette.routing import NoMatchFound
 
 from api.auth import CurrentUser, allow, allow_anonymous
 from api.deps import ConnDep, SettingsDep
@@ -30,21 +30,22 @@ ENDPOINTS = {
     "layers": "/tiles/layers/{layer}.geojson",
     "sheet": "/sites/{id}",
 }
-# Endpoints of other parts of the app the sheet's buttons call, when the app has them.
-MATCH_ROUTE = ("/api/sites/{site_id}/matching-requirements", "GET")
-RECOMMEND_ROUTE = ("/api/recommendations", "POST")
-RECOMMENDATION_URL = "/api/recommendations/{id}"
+# Endpoints (by route name) of other parts of the app the sheet's buttons call, if installed:
+# GET open requirements a site meets; POST a new recommendation; GET one recommendation.
+MATCH_ROUTE = "matching_requirements"
+RECOMMEND_ROUTE = "create_recommendation"
+RECOMMENDATION_ROUTE = "get_recommendation"
 
 
 def _lang(value: str | None) -> str:
     return "en" if value == "en" else "zh"
 
 
-def _has_route(request: Request, path: str, method: str) -> bool:
-    return any(
-        isinstance(r, Route) and r.path == path and method in (r.methods or set())
-        for r in request.app.router.routes
-    )
+def _url_for(request: Request, name: str, **params: object) -> str | None:
+    try:
+        return str(request.app.url_path_for(name, **params))
+    except NoMatchFound:
+        return None
 
 
 def _layer_names(offered: list[basemaps.Basemap]) -> dict[str, dict[str, str]]:
@@ -166,8 +167,11 @@ def site_page(
         lang=language,
     )
     ui = i18n.UI
-    match_ok = _has_route(request, *MATCH_ROUTE)
-    rec_ok = _has_route(request, *RECOMMEND_ROUTE)
+    match_url = _url_for(request, MATCH_ROUTE, site_id=site_id)
+    recommend_url = _url_for(request, RECOMMEND_ROUTE)
+    recommendation_url = _url_for(request, RECOMMENDATION_ROUTE, recommendation_id=0)
+    match_ok = match_url is not None
+    rec_ok = recommend_url is not None and recommendation_url is not None
     actions = [
         _Action(
             "gis-start-match",
@@ -186,9 +190,9 @@ def site_page(
     sheet_config = {
         "lang": language,
         "siteId": sheet.id,
-        "matchUrl": MATCH_ROUTE[0].replace("{site_id}", str(site_id)),
-        "recommendUrl": RECOMMEND_ROUTE[0],
-        "recommendationUrl": RECOMMENDATION_URL,
+        "matchUrl": match_url,
+        "recommendUrl": recommend_url,
+        "recommendationUrl": (recommendation_url or "").removesuffix("/0") + "/{id}",
         "csrfToken": csrf,
         "titleZh": f"推荐：{sheet.name_zh}",
         "titleEn": f"Recommendation: {sheet.name('en')}",

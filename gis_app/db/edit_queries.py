@@ -683,34 +683,40 @@ def apply_stage(
     insert_rows: list[int],
     update_rows: list[int],
     geom_rows: list[int],
+    progress: Any = None,
+    chunk: int = 2000,
 ) -> None:
-    """Write staged rows: insert the new ones, update the changed ones (geometry if changed)."""
+    """Write staged rows: insert the new ones, update the changed ones (geometry if changed).
+
+    Rows go in chunks (statements) so that progress can be shown; all in the caller's one
+    transaction.
+    """
     keep = _not_null_defaults(conn, table)
     if geom_rows:
         conn.execute(
             sa.text(f"UPDATE {_STAGE} SET apply_geom = true WHERE rownum = ANY(:r)"),
             {"r": geom_rows},
         )
-    if update_rows:
-        sets = [f"{c} = COALESCE(t.{c}, s.{c})" if c in keep else f"{c} = t.{c}" for c in cols]
-        sets.append("geom = CASE WHEN t.apply_geom THEN t.geom ELSE s.geom END")
-        conn.execute(
-            sa.text(
-                f"UPDATE {table} s SET {', '.join(sets)} FROM {_STAGE} t "
-                "WHERE s.code = t.code AND t.rownum = ANY(:r)"
-            ),
-            {"r": update_rows},
-        )
-    if insert_rows:
-        values = [f"COALESCE(t.{c}, {keep[c]})" if c in keep else f"t.{c}" for c in cols]
-        conn.execute(
-            sa.text(
-                f"INSERT INTO {table} (code, {', '.join([*cols, 'geom'])}) "
-                f"SELECT t.code, {', '.join([*values, 't.geom'])} FROM {_STAGE} t "
-                "WHERE t.rownum = ANY(:r) ORDER BY t.rownum"
-            ),
-            {"r": insert_rows},
-        )
+    done = 0
+    sets = [f"{c} = COALESCE(t.{c}, s.{c})" if c in keep else f"{c} = t.{c}" for c in cols]
+    sets.append("geom = CASE WHEN t.apply_geom THEN t.geom ELSE s.geom END")
+    update = sa.text(
+        f"UPDATE {table} s SET {', '.join(sets)} FROM {_STAGE} t "
+        "WHERE s.code = t.code AND t.rownum = ANY(:r)"
+    )
+    values = [f"COALESCE(t.{c}, {keep[c]})" if c in keep else f"t.{c}" for c in cols]
+    insert = sa.text(
+        f"INSERT INTO {table} (code, {', '.join([*cols, 'geom'])}) "
+        f"SELECT t.code, {', '.join([*values, 't.geom'])} FROM {_STAGE} t "
+        "WHERE t.rownum = ANY(:r) ORDER BY t.rownum"
+    )
+    for stmt, rows in ((update, update_rows), (insert, insert_rows)):
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            conn.execute(stmt, {"r": part})
+            done += len(part)
+            if progress:
+                progress(done)
 
 
 def export_rows(

@@ -78,9 +78,8 @@ def available_by(
                    AS vacant_gfa_m2,
                COALESCE(sum(s.area_mu), 0) AS total_mu
           FROM site s
-          LEFT JOIN LATERAL (
-                SELECT sum(b.vacant_gfa_m2) AS vacant_gfa_m2
-                  FROM building b WHERE b.site_id = s.id) v ON true
+          LEFT JOIN (SELECT b.site_id, sum(b.vacant_gfa_m2) AS vacant_gfa_m2
+                       FROM building b GROUP BY b.site_id) v ON v.site_id = s.id
          WHERE {where}
          GROUP BY 1
     """
@@ -137,9 +136,12 @@ _STEP_COLUMNS = """
     COALESCE((CAST(:steps_planning AS jsonb) ->> s.planning_status)::int, 0) AS planning_steps,
     COALESCE((CAST(:steps_quota AS jsonb) ->> s.quota_status)::int, 0) AS quota_steps,
     COALESCE((CAST(:steps_clearing AS jsonb) ->> s.readiness)::int, 0) AS clearing_steps,
-    EXISTS (SELECT 1 FROM site_constraint_overlap o
-             WHERE o.site_id = s.id AND o.zone_kind = ANY(CAST(:blocking_kinds AS text[])))
-        AS zone_conflict
+    z.site_id IS NOT NULL AS zone_conflict
+"""
+# Sites overlapping a blocking zone, found once (a hash join, not a subquery per site).
+_ZONE_JOIN = """
+    LEFT JOIN (SELECT DISTINCT o.site_id FROM site_constraint_overlap o
+                WHERE o.zone_kind = ANY(CAST(:blocking_kinds AS text[]))) z ON z.site_id = s.id
 """
 
 
@@ -149,9 +151,9 @@ def blockers_by_block(
     """Per block: sites and 亩 held up by each blocker (a site may have several)."""
     where, params = scope.where()
     sql = f"""
-        WITH f AS (
+        WITH f AS MATERIALIZED (
             SELECT s.block, s.area_mu, {_STEP_COLUMNS}
-              FROM site s
+              FROM site s {_ZONE_JOIN}
              WHERE {where} AND s.availability <> ALL(CAST(:exclude AS text[]))
         ), g AS (
             SELECT f.*, (policy_steps > 0 OR planning_steps > 0 OR quota_steps > 0
@@ -190,7 +192,7 @@ def _readiness_sql(where: str) -> str:
                    s.planning_status, s.quota_status, s.readiness, s.supply_stage,
                    s.blocking_note, s.verified_at,
                    {_STEP_COLUMNS}
-              FROM site s
+              FROM site s {_ZONE_JOIN}
              WHERE {where} AND s.availability = ANY(CAST(:candidates AS text[]))
           ) x
     """
@@ -216,7 +218,7 @@ def readiness_by_block(
     """Per block: candidate sites, how few steps the nearest one needs, 亩 within reach."""
     where, params = scope.where()
     sql = f"""
-        WITH r AS ({_readiness_sql(where)})
+        WITH r AS MATERIALIZED ({_readiness_sql(where)})
         SELECT block AS key,
                count(*) AS candidate_sites,
                COALESCE(sum(area_mu), 0) AS candidate_mu,
@@ -341,7 +343,8 @@ class FunnelQuery:
     """Which requirements the funnel covers and how it is grouped."""
 
     statuses: Sequence[str]  # every status, in display order
-    pipeline: Sequence[str]  # statuses of the pipeline in order (dropped is not one)
+    stages: Sequence[str]  # funnel stages in order; "reached" is counted for these
+    stage_of: Mapping[str, str]  # status → the funnel stage it belongs to (dropped: none)
     dropped: str
     by: str = "none"
     officers: Sequence[str] = ()
@@ -361,7 +364,10 @@ def funnel(conn: sa.Connection, q: FunnelQuery) -> list[dict[str, Any]]:
     req_filter = ["true"]
     params: dict[str, Any] = {
         "statuses": list(q.statuses),
-        "pipeline": list(q.pipeline),
+        "stages": list(q.stages),
+        "stage_rank": json.dumps(
+            {status: list(q.stages).index(stage) + 1 for status, stage in q.stage_of.items()}
+        ),
         "dropped": q.dropped,
         "as_of": q.as_of,
     }
@@ -411,6 +417,9 @@ def funnel(conn: sa.Connection, q: FunnelQuery) -> list[dict[str, Any]]:
                AND h.row_id IN (SELECT id FROM req)
                AND h.action IN ('insert', 'update')
                AND h.changes -> 'status' IS NOT NULL
+        ), first_move AS (
+            SELECT DISTINCT ON (m.req_id) m.req_id, m.old_status, m.at
+              FROM moves m ORDER BY m.req_id, m.at, m.hid
         ), entries AS (
             SELECT m.req_id, m.new_status AS status, m.at AS entered,
                    lead(m.at) OVER w AS left_at
@@ -420,11 +429,8 @@ def funnel(conn: sa.Connection, q: FunnelQuery) -> list[dict[str, Any]]:
             -- created before the history knew it: the first stage starts at created_at
             SELECT r.id, COALESCE(f.old_status, r.status), r.created_at, f.at
               FROM req r
-              LEFT JOIN LATERAL (
-                    SELECT m.old_status, m.at FROM moves m WHERE m.req_id = r.id
-                     ORDER BY m.at, m.hid LIMIT 1) f ON true
-             WHERE NOT EXISTS (SELECT 1 FROM moves m
-                                WHERE m.req_id = r.id AND m.old_status IS NULL)
+              LEFT JOIN first_move f ON f.req_id = r.id
+             WHERE r.id NOT IN (SELECT m.req_id FROM moves m WHERE m.old_status IS NULL)
         ), iv AS (
             SELECT e.req_id, e.status, e.left_at IS NULL AS open,
                    EXTRACT(EPOCH FROM (
@@ -434,7 +440,7 @@ def funnel(conn: sa.Connection, q: FunnelQuery) -> list[dict[str, Any]]:
                               ELSE e.entered END)) / 86400.0 AS days
               FROM entries e JOIN req r ON r.id = e.req_id
         ), maxrank AS (
-            SELECT x.req_id, max(array_position(CAST(:pipeline AS text[]), x.status)) AS rnk
+            SELECT x.req_id, max((CAST(:stage_rank AS jsonb) ->> x.status)::int) AS rnk
               FROM (SELECT req_id, status FROM iv
                     UNION ALL SELECT id, status FROM req) x
              GROUP BY x.req_id
@@ -452,7 +458,7 @@ def funnel(conn: sa.Connection, q: FunnelQuery) -> list[dict[str, Any]]:
             SELECT s.grp, p.status, count(*) FILTER (WHERE mr.rnk >= p.ord) AS n
               FROM sel s
               JOIN maxrank mr ON mr.req_id = s.req_id
-             CROSS JOIN unnest(CAST(:pipeline AS text[])) WITH ORDINALITY p(status, ord)
+             CROSS JOIN unnest(CAST(:stages AS text[])) WITH ORDINALITY p(status, ord)
              GROUP BY 1, 2
             UNION ALL
             SELECT s.grp, :dropped, count(*)

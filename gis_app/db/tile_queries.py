@@ -101,33 +101,51 @@ def gcj02_offsets(
     return [(float(a), float(b)) for a, b in rows]
 
 
-def _candidates_sql(where: str, frame: Frame, with_geom: bool) -> str:
-    """Sites of the tile with their centre (3857) and, if asked, display geometry (3857)."""
+_R = 6378137.0  # Web Mercator sphere radius
+
+
+def _mercator_sql(lon: str, lat: str) -> tuple[str, str]:
+    """Web-Mercator x/y of lon/lat by formula (no geometry, no PROJ: cheap per row)."""
+    return (
+        f"({_R} * radians({lon}))",
+        f"({_R} * ln(tan(pi() / 4.0 + radians({lat}) / 2.0)))",
+    )
+
+
+def _candidates_sql(where: str, frame: Frame, *, full: bool) -> str:
+    """Sites of the tile with their centre (mx, my in 3857); ``full`` adds the drawn columns.
+
+    The centre is the bounding-box centre: cheap (read from the geometry header), good enough
+    for a dot, and the same for every form, so each site is owned by exactly one tile.
+    """
     box = "e.g" if frame == "wgs84" else f"ST_Expand(e.g, {_GCJ_MARGIN_DEG})"
-    # the box centre is cheap (read from the geometry header) and good enough for a dot
-    centre = "ST_SetSRID(ST_Centroid(Box2D(s.geom)::geometry), 4326)"
+    lon = "((ST_XMin(k.b) + ST_XMax(k.b)) / 2.0)"
+    lat = "((ST_YMin(k.b) + ST_YMax(k.b)) / 2.0)"
     if frame == "wgs84":
+        mx, my = _mercator_sql(lon, lat)
         geom = "ST_Transform(ST_SetSRID(s.geom, 4326), 3857)"
-        ctr = f"ST_Transform({centre}, 3857)"
     else:
-        dlon, dlat = gcj02_offset_sql("ST_X(k.p)", "ST_Y(k.p)")
+        dlon, dlat = gcj02_offset_sql(lon, lat)
+        mx, my = _mercator_sql(f"({lon} + {dlon})", f"({lat} + {dlat})")
         geom = f"ST_Transform(ST_Translate(ST_SetSRID(s.geom, 4326), {dlon}, {dlat}), 3857)"
-        ctr = f"ST_Transform(ST_Translate(k.p, {dlon}, {dlat}), 3857)"
-    geom_col = f"{geom} AS g3857," if with_geom else ""
+    cols = "s.id, s.availability"
+    if full:
+        cols += (
+            ", s.code, s.name_zh, s.name_en, s.kind,"
+            f" round(s.area_mu::numeric, 1)::float AS area_mu, {geom} AS g3857"
+        )
     return f"""
-        SELECT s.id, s.code, s.name_zh, s.name_en, s.kind, s.availability,
-               round(s.area_mu::numeric, 1)::float AS area_mu, {geom_col}
-               {ctr} AS c3857
+        SELECT {cols}, {mx} AS mx, {my} AS my
           FROM e, site s
-          CROSS JOIN LATERAL (SELECT {centre} AS p) k
+          CROSS JOIN LATERAL (SELECT Box2D(s.geom) AS b) k
          WHERE s.geom && {box} AND {where}"""
 
 
-def _own_sql(point: str) -> str:
+def _own_sql(x: str, y: str) -> str:
     # half-open on each axis, so a centre on a shared tile edge belongs to exactly one tile
     return (
-        f"(ST_X({point}) >= ST_XMin(e.m) AND ST_X({point}) < ST_XMax(e.m)"
-        f" AND ST_Y({point}) > ST_YMin(e.m) AND ST_Y({point}) <= ST_YMax(e.m))::int"
+        f"({x} >= ST_XMin(e.m) AND {x} < ST_XMax(e.m)"
+        f" AND {y} > ST_YMin(e.m) AND {y} <= ST_YMax(e.m))"
     )
 
 
@@ -147,30 +165,36 @@ def site_tile(conn: sa.Connection, flt: SiteFilter, req: TileRequest) -> tuple[b
     n = conn.execute(sa.text(count_sql), {**params, "cap": req.max_features + 1}).scalar_one()
     if n == 0:
         return b"", "empty"
+    point = "ST_SetSRID(ST_MakePoint(c.mx, c.my), 3857)"
     if n > req.max_features:
         form = "cluster"
         cell = f"((ST_XMax(e.m) - ST_XMin(e.m)) / {CLUSTER_CELLS})"
+        # a cluster is drawn as "available" when it holds any available site, else "other"
         sql = f"""{env},
-            c AS ({_candidates_sql(where, req.frame, with_geom=False)}),
+            c AS ({_candidates_sql(where, req.frame, full=False)}),
             g AS (
-                SELECT floor((ST_X(c.c3857) - ST_XMin(e.m)) / {cell}) AS gx,
-                       floor((ST_Y(c.c3857) - ST_YMin(e.m)) / {cell}) AS gy,
+                SELECT floor((c.mx - ST_XMin(e.m)) / {cell}) AS gx,
+                       floor((c.my - ST_YMin(e.m)) / {cell}) AS gy,
                        count(*) AS n,
+                       count(*) FILTER (WHERE c.availability = 'available') AS n_available,
                        min(c.id) AS id,
-                       mode() WITHIN GROUP (ORDER BY c.availability) AS availability,
-                       ST_SetSRID(ST_MakePoint(avg(ST_X(c.c3857)), avg(ST_Y(c.c3857))), 3857)
-                           AS p
+                       min(c.availability) AS availability,
+                       avg(c.mx) AS mx, avg(c.my) AS my
                   FROM c, e
-                 WHERE {_own_sql("c.c3857")} = 1
+                 WHERE {_own_sql("c.mx", "c.my")}
                  GROUP BY 1, 2)
             SELECT ST_AsMVT(t, 'sites', {MVT_EXTENT}, 'geom') FROM (
-                SELECT CASE WHEN g.n = 1 THEN g.id END AS id, g.n::int AS n,
-                       g.availability, 1 AS own, 'cluster' AS form,
-                       ST_AsMVTGeom(g.p, e.m, {MVT_EXTENT}, {MVT_BUFFER}, true) AS geom
-                  FROM g, e) t WHERE t.geom IS NOT NULL"""
+                SELECT CASE WHEN c.n = 1 THEN c.id END AS id, c.n::int AS n,
+                       c.n_available::int AS n_available,
+                       CASE WHEN c.n = 1 THEN c.availability
+                            WHEN c.n_available > 0 THEN 'available' ELSE 'other' END
+                           AS availability,
+                       1 AS own, 'cluster' AS form,
+                       ST_AsMVTGeom({point}, e.m, {MVT_EXTENT}, {MVT_BUFFER}, true) AS geom
+                  FROM g c, e) t WHERE t.geom IS NOT NULL"""
     else:
         form = "polygon" if req.z >= req.polygon_min_zoom else "point"
-        centre_geom = f"ST_AsMVTGeom(c.c3857, e.m, {MVT_EXTENT}, {MVT_BUFFER}, false)"
+        centre_geom = f"ST_AsMVTGeom({point}, e.m, {MVT_EXTENT}, {MVT_BUFFER}, false)"
         if form == "polygon":
             # an outline that collapses below a tile unit is still drawn, as its centre point
             geom = (
@@ -180,10 +204,11 @@ def site_tile(conn: sa.Connection, flt: SiteFilter, req: TileRequest) -> tuple[b
         else:
             geom = centre_geom
         sql = f"""{env},
-            c AS ({_candidates_sql(where, req.frame, with_geom=form == "polygon")})
+            c AS ({_candidates_sql(where, req.frame, full=True)})
             SELECT ST_AsMVT(t, 'sites', {MVT_EXTENT}, 'geom') FROM (
                 SELECT c.id, c.code, c.name_zh, c.name_en, c.kind, c.availability, c.area_mu,
-                       1 AS n, {_own_sql("c.c3857")} AS own, '{form}' AS form, {geom} AS geom
+                       1 AS n, {_own_sql("c.mx", "c.my")}::int AS own, '{form}' AS form,
+                       {geom} AS geom
                   FROM c, e) t WHERE t.geom IS NOT NULL"""
     data = conn.execute(sa.text(sql), params).scalar_one()
     return bytes(data or b""), form
@@ -252,6 +277,19 @@ def jurisdiction_bounds(conn: sa.Connection) -> tuple[float, float, float, float
     if row is None or row[0] is None:
         return None
     return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
+
+def data_version(conn: sa.Connection) -> int:
+    """Rows written so far to the tables site filters read (statistics; lag up to ~10 s)."""
+    return int(
+        conn.execute(
+            sa.text(
+                """SELECT COALESCE(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)
+                     FROM pg_stat_user_tables
+                    WHERE relname IN ('site', 'building', 'site_distance')"""
+            )
+        ).scalar_one()
+    )
 
 
 def features_bounds(

@@ -1120,6 +1120,7 @@ def _apply(
         insert_rows=[r for r in to_insert if r in ok],
         update_rows=[r for r in to_update if r in ok],
         geom_rows=[r for r in geom_rows if r in ok],
+        progress=lambda k: tick("writing", k, len(to_insert) + len(to_update)),
     )
 
 

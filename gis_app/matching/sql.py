@@ -101,6 +101,25 @@ def constant_row(spec: RequirementSpec) -> tuple[str, dict[str, Any]]:
     return f"(SELECT {cols})", params
 
 
+# Distances are computed once per candidate (a lateral subquery the planner may not flatten)
+# and only when a criterion reads them; the criteria's SQL refers to them by these names.
+_DISTANCES = (
+    ("d_port", C.D_PORT, ("port_distance", "port_access")),
+    ("d_expressway", C.D_EXPRESSWAY, ("expressway_distance", "expressway_access")),
+    ("d_ferry", C.D_FERRY, ("ferry_distance", "ferry_access")),
+)
+
+
+def _uses(keys: tuple[str, ...]) -> str:
+    return " OR ".join(f"COALESCE(({C.BY_KEY[k].applies}), false)" for k in keys)
+
+
+def _with_distances(sql: str, alias: str) -> str:
+    for name, expr, _keys in _DISTANCES:
+        sql = sql.replace(expr, f"{alias}.{name}")
+    return sql
+
+
 def _flags(c: C.Criterion) -> str:
     test = f"COALESCE(({c.test.replace('{m}', '0')}), false)"
     short = f"to_jsonb({c.shortfall.replace('{m}', '0')})" if c.shortfall else "'null'::jsonb"
@@ -122,8 +141,8 @@ def match_sql(row_sql: str, *, space: bool) -> str:
     """
     join = "JOIN building b ON b.site_id = s.id" if space else "LEFT JOIN building b ON false"
     n_fail = " + ".join(
-        f"(CASE WHEN ({c.applies}) AND NOT COALESCE(({c.test.replace('{m}', '0')}), false)"
-        " THEN 1 ELSE 0 END)"
+        f"(CASE WHEN COALESCE(({c.applies}), false)"
+        f" AND NOT COALESCE(({c.test.replace('{m}', '0')}), false) THEN 1 ELSE 0 END)"
         for c in C.HARD
     )
     soft = [c for c in C.SOFT if c.key != "price"]
@@ -139,17 +158,35 @@ def match_sql(row_sql: str, *, space: bool) -> str:
         f" COALESCE(({c.score}), 0)::float8, {c.value}))"
         for c in soft
     )
-    return f"""
-WITH cand AS (
+    distances = ",\n           ".join(
+        f"CASE WHEN {_uses(keys)} THEN {expr} END AS {name}" for name, expr, keys in _DISTANCES
+    )
+    cand = _with_distances(
+        f"""
   SELECT s.id AS site_id, s.code AS site_code, b.id AS building_id, b.code AS building_code,
+         dist.d_port, dist.d_expressway, dist.d_ferry,
          {n_fail} AS n_fail,
          {_PRICE}::float8 AS price,
          ({price_applies}) AS price_applies,
          ({points})::float8 AS soft_points,
          ({weight})::float8 AS soft_weight
     FROM {row_sql} r, site s
+   CROSS JOIN LATERAL (
+         SELECT {distances}
+         OFFSET 0) dist
     {join}
-   WHERE {hard_predicate(":margin", "join")}
+   WHERE {hard_predicate(":margin", "join")}""",
+        "dist",
+    ).replace(  # the lateral subquery itself keeps the full expressions
+        "SELECT " + _with_distances(distances, "dist"), "SELECT " + distances
+    )
+    explain = _with_distances(
+        f"""{hard_json} AS hard,
+       {soft_json} AS soft""",
+        "k",
+    )
+    return f"""
+WITH cand AS ({cand}
 ),
 ref AS (
   SELECT COALESCE(min(price) FILTER (WHERE n_fail = 0), min(price)) AS cheapest
@@ -189,9 +226,8 @@ SELECT k.site_id, k.site_code, s.name_zh, s.name_en, s.kind, s.township, s.block
        k.building_id, k.building_code, b.name_zh AS building_name_zh,
        b.name_en AS building_name_en, b.building_type,
        k.n_fail, k.rank, k.n_matches, k.n_near_misses, k.score, k.price, k.price_score, k.cheapest,
-       round({C.D_PORT}) AS port_m, np.port,
-       {hard_json} AS hard,
-       {soft_json} AS soft
+       round(k.d_port) AS port_m, np.port,
+       {explain}
   FROM ranked k
   JOIN site s ON s.id = k.site_id
   LEFT JOIN building b ON b.id = k.building_id
@@ -200,7 +236,8 @@ SELECT k.site_id, k.site_code, s.name_zh, s.name_en, s.kind, s.township, s.block
         SELECT jsonb_build_object('code', i.code, 'kind', i.kind, 'name_zh', i.name_zh,
                                   'name_en', i.name_en, 'berth_dwt', i.berth_dwt) AS port
           FROM infrastructure i
-         WHERE i.kind IN {C.sql_list(C.PORT_KINDS)}
+         WHERE ({_uses(("port_distance", "port_access"))})
+           AND i.kind IN {C.sql_list(C.PORT_KINDS)}
            AND (r.port_berth_dwt_min IS NULL OR i.berth_dwt >= r.port_berth_dwt_min)
          ORDER BY ST_Distance(s.geom::geography, i.geom::geography), i.code
          LIMIT 1) np ON true
@@ -316,10 +353,19 @@ SELECT string_agg(k, ', ' ORDER BY k)
  WHERE k <> ALL (ARRAY['version', 'updated_at']) AND (o -> k) IS DISTINCT FROM (n -> k)
 $fn$;
 
+CREATE FUNCTION gis_app_open_requirements() RETURNS boolean LANGUAGE sql STABLE AS $fn$
+SELECT EXISTS (SELECT 1 FROM requirement WHERE status IN {OPEN_STATUSES})
+$fn$;
+
 CREATE FUNCTION gis_app_site_match_trg() RETURNS trigger LANGUAGE plpgsql AS $fn$
 DECLARE
     fields text;
 BEGIN
+    -- bulk loads into an inventory without open requirements pay next to nothing
+    -- (closed requirements keep no matches, so there is nothing to bring up to date either)
+    IF NOT gis_app_open_requirements() THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'INSERT' THEN
         PERFORM gis_app_sync_site_matches(NEW.id, '新增地块 / new site');
         RETURN NULL;
@@ -335,6 +381,9 @@ CREATE FUNCTION gis_app_building_match_trg() RETURNS trigger LANGUAGE plpgsql AS
 DECLARE
     fields text;
 BEGIN
+    IF NOT gis_app_open_requirements() THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'UPDATE' THEN
         fields := gis_app_changed_fields(to_jsonb(OLD), to_jsonb(NEW));
         IF fields IS NULL THEN
@@ -398,6 +447,7 @@ DROP FUNCTION IF EXISTS gis_app_requirement_match_trg();
 DROP FUNCTION IF EXISTS gis_app_building_match_trg();
 DROP FUNCTION IF EXISTS gis_app_site_match_trg();
 DROP FUNCTION IF EXISTS gis_app_changed_fields(jsonb, jsonb);
+DROP FUNCTION IF EXISTS gis_app_open_requirements();
 DROP FUNCTION IF EXISTS gis_app_sync_site_matches(bigint, text);
 DROP FUNCTION IF EXISTS gis_app_sync_requirement_matches(bigint, boolean, text);
 DROP FUNCTION IF EXISTS gis_app_alert_reason(bigint, bigint, text);

@@ -21,9 +21,11 @@ Definitions (also in the README):
   补偿方案 → 签订协议 → 报批 → 批准 → 清表 → 交地 is 6 steps); a rough ordering of how soon a
   site could be supplied, not a duration.
 * **stale**: never verified, or ``verified_at`` more than N days before the reference date.
-* **funnel**: requirement statuses in order; *reached* counts requirements that were ever in
-  that stage or a later one (from the history), *dropped from* those that left it for
-  ``dropped``; times in days from the history table's status changes.
+* **funnel**: new → recommended → visiting → negotiating → signed → landed (+ dropped);
+  *reached* counts requirements that were ever in that stage or a later one (from the
+  history; 匹配中 ``matching`` is part of the new stage and has no count of its own),
+  *dropped from* those that left it for ``dropped``; times in days in each status from the
+  history table's status changes.
 """
 
 from __future__ import annotations
@@ -575,6 +577,20 @@ _FUNNEL_COLUMNS = [
     _c("in_stage_mean_days", "当前平均已停留", "Mean time so far (still in stage)", "days"),
 ]
 _DROPPED = "dropped"
+#: the funnel's stages in order ("reached" and conversion are counted for these)
+FUNNEL_STAGES: tuple[str, ...] = (
+    "new",
+    "recommended",
+    "visiting",
+    "negotiating",
+    "signed",
+    "landed",
+)
+#: requirement status → funnel stage: 匹配中 (matching) is still the new stage; dropped is none
+FUNNEL_STAGE_OF: dict[str, str] = {
+    **{s: s for s in FUNNEL_STAGES},
+    "matching": "new",
+}
 
 
 def funnel(
@@ -592,10 +608,10 @@ def funnel(
     """
     _check_choice("by", by, FUNNEL_BY)
     statuses = vocab.REQUIREMENT_STATUS.keys
-    pipeline_keys = tuple(k for k in statuses if k != _DROPPED)
     fq = q.FunnelQuery(
         statuses=statuses,
-        pipeline=pipeline_keys,
+        stages=FUNNEL_STAGES,
+        stage_of=FUNNEL_STAGE_OF,
         dropped=_DROPPED,
         by=by,
         officers=_check_names("officer", officers),
@@ -615,7 +631,9 @@ def funnel(
             row |= {"group": r["grp"], "group_zh": g.zh, "group_en": g.en}
         row |= {"key": r["status"], "label_zh": st.zh, "label_en": st.en}
         row |= {c.key: r.get(c.key) for c in _FUNNEL_COLUMNS if c.key != "conversion_pct"}
-        if r["status"] in pipeline_keys:
+        if r["status"] not in FUNNEL_STAGES and r["status"] != _DROPPED:
+            row["reached"] = None  # a working status inside a stage (匹配中 is still new)
+        if r["status"] in FUNNEL_STAGES:
             prev = previous.get(r["grp"])
             reached = int(r["reached"])
             row["conversion_pct"] = (

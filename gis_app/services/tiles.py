@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -23,6 +26,40 @@ class Tile:
 
     data: bytes
     form: str
+
+
+class _SlowTileCache:
+    """Tiles that took long to cut (crowded low-zoom clusters), until the data changes.
+
+    The key holds the database, the request and a data version: the number of rows written
+    to the tables a site filter reads, from PostgreSQL's statistics. Those counters lag a
+    write by up to ~10 s, so a cached tile may lag as long; fast tiles are never cached.
+    """
+
+    def __init__(self, max_entries: int = 512, min_seconds: float = 0.25) -> None:
+        self.max_entries = max_entries
+        self.min_seconds = min_seconds
+        self._items: OrderedDict[tuple, Tile] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Tile | None:
+        with self._lock:
+            tile = self._items.get(key)
+            if tile is not None:
+                self._items.move_to_end(key)
+            return tile
+
+    def put(self, key: tuple, tile: Tile, seconds: float) -> None:
+        if seconds < self.min_seconds:
+            return
+        with self._lock:
+            self._items[key] = tile
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+
+_TILE_CACHE = _SlowTileCache()
 
 
 def check_tile_address(z: int, x: int, y: int) -> None:
@@ -62,8 +99,22 @@ def site_tile(
         polygon_min_zoom=s.polygon_min_zoom,
         max_features=s.tile_max_features,
     )
+    where, params = flt.where()
+    key = (
+        conn.engine.url.render_as_string(hide_password=True),
+        tile_queries.data_version(conn),
+        req,
+        where,
+        tuple(sorted((k, repr(v)) for k, v in params.items())),
+    )
+    cached = _TILE_CACHE.get(key)
+    if cached is not None:
+        return cached
+    started = time.perf_counter()
     data, form = tile_queries.site_tile(conn, flt, req)
-    return Tile(data, form)
+    tile = Tile(data, form)
+    _TILE_CACHE.put(key, tile, time.perf_counter() - started)
+    return tile
 
 
 def reference_layer(

@@ -113,4 +113,10 @@ def test_phone_page_draws_every_site_with_no_other_host(
     assert errors == []
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/investor_{lang}.png", full_page=True)
+    # printable: the forms and buttons go, the sheets and the map stay
+    page.emulate_media(media="print")
+    assert not page.locator(".inv-feedback").first.is_visible()
+    assert not page.locator("#lang-switch").is_visible()
+    assert page.locator("#site-PT-ZM-002 .inv-facts").is_visible()
+    assert page.locator(".leaflet-container").is_visible()
     context.close()

@@ -185,7 +185,7 @@ def test_counts_reached_and_dropped(funnel_db) -> None:
     reached = {k: r["reached"] for k, r in rows.items()}
     assert reached == {
         "new": 5,
-        "matching": 4,
+        "matching": None,
         "recommended": 4,
         "visiting": 3,
         "negotiating": 1,
@@ -195,6 +195,8 @@ def test_counts_reached_and_dropped(funnel_db) -> None:
     }
     dropped_from = {k: r["dropped_from"] for k, r in rows.items() if r["dropped_from"]}
     assert dropped_from == {"recommended": 1, "visiting": 1}
+    assert rows["recommended"]["conversion_pct"] == pytest.approx(80.0)
+    assert rows["matching"]["conversion_pct"] is None
     assert rows["visiting"]["conversion_pct"] == pytest.approx(75.0)
     assert rows["negotiating"]["conversion_pct"] == pytest.approx(100 / 3, abs=0.05)
     assert t.totals == {"requirements": 5, "dropped": 2}

@@ -294,7 +294,7 @@
     var tip = L.tooltip({ direction: "top", offset: [0, -6] });
     this.sitesLayer.on("mouseover", function (e) {
       var p = e.layer.properties;
-      var text = p.n > 1 ? p.n + " " + self.t("cluster")
+      var text = p.n > 1 ? p.n + " " + self.t("cluster") + " (" + self.t("of_which_available") + " " + (p.n_available || 0) + ")"
         : esc(self.siteName(p)) + " · " + esc(p.code) + " · " + fmt(p.area_mu) + " " + self.t("mu");
       tip.setLatLng(e.latlng).setContent(text);
       self.map.openTooltip(tip);
@@ -695,6 +695,11 @@
     var self = this, html = "<strong>" + esc(this.v("availability", "")) + "</strong>";
     (this.o.availabilityOrder || Object.keys(this.o.colours)).forEach(function (k) {
       html += '<div><span class="gis-badge" style="background:' + esc(self.o.colours[k]) + '"></span>' + esc(self.v("availability", k)) + "</div>";
+    });
+    html += "<strong>" + esc(this.t("clusters")) + "</strong>";
+    [["available", "cluster_available"], ["other", "cluster_other"]].forEach(function (c) {
+      html += '<div><svg width="14" height="14" aria-hidden="true"><circle cx="7" cy="7" r="6" fill="' +
+        esc(self.o.colours[c[0]] || "#999999") + '" stroke="#fff" stroke-width="1.5"></circle></svg>' + esc(self.t(c[1])) + "</div>";
     });
     html += "<strong>" + esc(this.t("kind_outline")) + "</strong>";
     (this.o.kindOrder || Object.keys(this.o.kindDash)).forEach(function (k) {

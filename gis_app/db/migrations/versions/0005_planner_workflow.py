@@ -89,15 +89,10 @@ END $$;
 # Same results, one branch per case, so each runs on its index. Triggers stay row-level (the
 # matching triggers of 0004 rely on running after these, in name order).
 FAST_REFRESH = r"""
-CREATE OR REPLACE FUNCTION gis_app_refresh_site_distance(site_ids bigint[]) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF site_ids IS NULL THEN
-        DELETE FROM site_distance;
-    ELSE
-        DELETE FROM site_distance WHERE site_id = ANY (site_ids);
-    END IF;
-    INSERT INTO site_distance (site_id, infra_kind, infrastructure_id, distance_m)
+CREATE OR REPLACE FUNCTION gis_app_site_distance_rows(site_ids bigint[])
+RETURNS TABLE (site_id bigint, infra_kind text, infrastructure_id bigint, distance_m float8)
+LANGUAGE sql STABLE AS $$
+    -- KNN on degrees picks candidates via the GiST index; the geodesic distance then decides.
     SELECT s.id, k.kind, n.id, n.d
       FROM site s
      CROSS JOIN (SELECT DISTINCT kind FROM infrastructure) k
@@ -110,23 +105,41 @@ BEGIN
                 LIMIT 8) c
             ORDER BY c.d, c.id
             LIMIT 1) n
-     WHERE s.id = ANY (COALESCE(site_ids, ARRAY(SELECT id FROM site)));
+     WHERE site_ids IS NULL OR s.id = ANY (site_ids)
+$$;
+
+CREATE OR REPLACE FUNCTION gis_app_refresh_site_distance(site_ids bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF site_ids IS NULL THEN
+        DELETE FROM site_distance;
+        INSERT INTO site_distance (site_id, infra_kind, infrastructure_id, distance_m)
+        SELECT * FROM gis_app_site_distance_rows(NULL);
+    ELSE
+        -- EXECUTE plans each time with the ids known: a cached generic plan made while the
+        -- table was small keeps scanning it whole as a bulk insert makes it grow
+        EXECUTE 'DELETE FROM site_distance WHERE site_id = ANY ($1)' USING site_ids;
+        EXECUTE 'INSERT INTO site_distance (site_id, infra_kind, infrastructure_id, distance_m)
+                 SELECT * FROM gis_app_site_distance_rows($1)' USING site_ids;
+    END IF;
 END $$;
 
 CREATE OR REPLACE FUNCTION gis_app_refresh_overlap(site_ids bigint[], zone_ids bigint[])
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF site_ids IS NOT NULL THEN
-        DELETE FROM site_constraint_overlap
-         WHERE site_id = ANY (site_ids) AND (zone_ids IS NULL OR zone_id = ANY (zone_ids));
-        INSERT INTO site_constraint_overlap (site_id, zone_id, zone_kind, overlap_m2, overlap_pct)
+        EXECUTE 'DELETE FROM site_constraint_overlap
+                  WHERE site_id = ANY ($1) AND ($2 IS NULL OR zone_id = ANY ($2))'
+          USING site_ids, zone_ids;
+        EXECUTE 'INSERT INTO site_constraint_overlap
+                        (site_id, zone_id, zone_kind, overlap_m2, overlap_pct)
         SELECT x.site_id, x.zone_id, x.kind, x.m2,
                round((100.0 * x.m2 / NULLIF(x.site_m2, 0))::numeric, 3)
           FROM (SELECT s.id AS site_id, z.id AS zone_id, z.kind, s.area_m2 AS site_m2,
                        ST_Area(ST_Intersection(s.geom, z.geom)::geography) AS m2
                   FROM site s JOIN constraint_zone z ON ST_Intersects(s.geom, z.geom)
-                 WHERE s.id = ANY (site_ids) AND (zone_ids IS NULL OR z.id = ANY (zone_ids))) x
-         WHERE x.m2 > 0.01;
+                 WHERE s.id = ANY ($1) AND ($2 IS NULL OR z.id = ANY ($2))) x
+         WHERE x.m2 > 0.01' USING site_ids, zone_ids;
     ELSIF zone_ids IS NOT NULL THEN
         DELETE FROM site_constraint_overlap WHERE zone_id = ANY (zone_ids);
         INSERT INTO site_constraint_overlap (site_id, zone_id, zone_kind, overlap_m2, overlap_pct)
@@ -284,6 +297,7 @@ def downgrade() -> None:
         DROP FUNCTION IF EXISTS gis_app_blocking_overlap(geometry);
     """)
     op.execute(SLOW_REFRESH)
+    op.execute("DROP FUNCTION IF EXISTS gis_app_site_distance_rows(bigint[])")
     op.execute(HISTORY_WITHOUT_DOC_REF)
     op.drop_column("history", "doc_ref")
     op.drop_index("ix_site_parent_ids", table_name="site", postgresql_using="gin")
