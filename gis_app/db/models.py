@@ -217,6 +217,8 @@ class Site(Base):
         ),
         Index("ix_site_area_m2", "area_m2"),
         Index("ix_site_verified_at", "verified_at"),
+        # matching (0004): kind, availability and size narrow the candidates in one index scan
+        Index("ix_site_kind_availability_area_m2", "kind", "availability", "area_m2"),
         Index("ix_site_parent_ids", "parent_ids", postgresql_using="gin"),
     )
 
@@ -269,6 +271,8 @@ class Building(Base):
             name="vacant_le_gfa",
         ),
         CheckConstraint("gfa_m2 IS NULL OR gfa_m2 >= 0", name="gfa_nonneg"),
+        # matching (0004): plant and office space by type and vacant floor area
+        Index("ix_building_building_type_vacant_gfa_m2", "building_type", "vacant_gfa_m2"),
     )
 
 

@@ -607,8 +607,8 @@ def explain_row(
             points=pts,
             max_points=w,
         )
-        res.text_zh = f"{t.zh}：{site_texts[0]}（{req_texts[0]}）{_num(pts)}/{_num(w)} 分"
-        res.text_en = f"{t.en}: {site_texts[1]} ({req_texts[1]}) {_num(pts)}/{_num(w)} pts"
+        res.text_zh = f"{t.zh}：{site_texts[0]} · {req_texts[0]} · {_num(pts)}/{_num(w)} 分"
+        res.text_en = f"{t.en}: {site_texts[1]} · {req_texts[1]} · {_num(pts)}/{_num(w)} pts"
         m.criteria.append(res)
     m.reasons_zh, m.reasons_en = top_reasons(m)
     return m
@@ -622,7 +622,7 @@ def top_reasons(m: SiteMatch, n: int = 3) -> tuple[list[str], list[str]]:
         zh.append(m.change_zh)
         en.append(m.change_en)
     # the strongest points in favour: well-scored criteria carrying the most weight
-    soft = [c for c in m.criteria if not c.hard and c.max_points and (c.score or 0) >= 0.5]
+    soft = [c for c in m.criteria if not c.hard and c.max_points and (c.score or 0) >= 0.75]
     soft.sort(key=lambda c: (-(c.points or 0), c.key))
     for c in soft[: n - len(zh)]:
         zh.append(f"{c.label_zh}：{c.site_text_zh}")

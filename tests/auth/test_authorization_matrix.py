@@ -43,6 +43,14 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("POST", "/api/users/{username}/reset-password"): ADMIN,
     ("GET", "/api/sites"): READ,
     ("GET", "/api/sites/{site_id}"): READ,
+    # dashboard and statistics (issue 8)
+    ("GET", "/api/stats/available"): READ,
+    ("GET", "/api/stats/pipeline"): READ,
+    ("GET", "/api/stats/blockers"): READ,
+    ("GET", "/api/stats/readiness"): READ,
+    ("GET", "/api/stats/stale"): READ,
+    ("GET", "/api/stats/funnel"): READ,
+    ("GET", "/dashboard"): READ,
 }
 
 ROLES = ("officer", "planner", "admin")

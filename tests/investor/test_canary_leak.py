@@ -21,12 +21,13 @@ SITE_TEXT = (
     "verified_by",
 )
 BUILDING_TEXT = ("owner_contact", "internal_note")
-# numbers that only internal or confidential fields hold (searched as digits, with and without
-# thousands separators)
-PRICE_FLOOR = 987654.5
-INVEST_TOTAL = 876543.25
-TAX_COMMIT = 7654.75
-MAX_PRICE = 654321.5
+# numbers that only internal or confidential fields hold, searched as digits with and without
+# thousands separators; nine digits cannot occur by chance in coordinates (six decimals) or
+# in the page's hex tokens
+PRICE_FLOOR = 918273645.5
+INVEST_TOTAL = 736451928.25
+TAX_COMMIT = 564738291.75
+MAX_PRICE = 827364519.5
 
 
 def _canary(what: str) -> str:

@@ -125,6 +125,19 @@ def upgrade() -> None:
     op.create_index(op.f("ix_alert_site_id"), "alert", ["site_id"], unique=False)
     op.create_index("ix_alert_officer_created_at", "alert", ["officer", "created_at"], unique=False)
 
+    op.create_index(
+        "ix_site_kind_availability_area_m2",
+        "site",
+        ["kind", "availability", "area_m2"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_building_building_type_vacant_gfa_m2",
+        "building",
+        ["building_type", "vacant_gfa_m2"],
+        unique=False,
+    )
+
     op.execute(install_ddl())
 
     # Existing requirements: expand their land-use codes (the trigger then fills the matches).
@@ -155,6 +168,8 @@ def downgrade() -> None:
     from gis_app.matching.sql import DROP_DDL
 
     op.execute(DROP_DDL)
+    op.drop_index("ix_building_building_type_vacant_gfa_m2", table_name="building")
+    op.drop_index("ix_site_kind_availability_area_m2", table_name="site")
     op.drop_index("ix_alert_officer_created_at", table_name="alert")
     op.drop_index(op.f("ix_alert_site_id"), table_name="alert")
     op.drop_index(op.f("ix_alert_requirement_id"), table_name="alert")
