@@ -21,6 +21,7 @@ from api.routers import (
     pages,
     recommendations,
     requirements,
+    site_edits,
     sites,
     stats,
     tiles,
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(docs.router)
     app.include_router(sites.router)
+    app.include_router(site_edits.router)
     app.include_router(requirements.router)
     app.include_router(match.router)
     app.include_router(alerts.router)

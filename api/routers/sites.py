@@ -10,7 +10,9 @@ from api.auth import CurrentUser, allow
 from api.deps import ConnDep, SettingsDep
 from gis_app.db.site_queries import SiteFilter
 from gis_app.domain.errors import InvalidInput
+from gis_app.services import history as history_service
 from gis_app.services import matching as match_service
+from gis_app.services import site_edits
 from gis_app.services import sites as site_service
 from gis_app.services.requirements import Viewer
 
@@ -175,9 +177,18 @@ def list_sites(
     responses={200: {"content": {GEOJSON: {}}}},
     dependencies=[READ],
 )
-def get_site(site_id: int, conn: ConnDep) -> Response:
-    """Return one site as a GeoJSON Feature (WGS84 lon/lat)."""
-    return Response(site_service.get_site(conn, site_id), media_type=GEOJSON)
+def get_site(site_id: int, conn: ConnDep, as_of: str | None = None) -> Response:
+    """Return one site as a GeoJSON Feature (WGS84 lon/lat); ``ETag`` is its version (send it
+    as ``If-Match`` when editing). ``as_of=YYYY-MM-DD`` (end of that day) or an ISO date-time
+    returns the site as it was then, rebuilt from its history."""
+    # issue 6: past states and the ETag (gis_app.services.history / site_edits)
+    if as_of is not None:
+        past = history_service.site_feature_as_of(conn, site_id, history_service.parse_as_of(as_of))
+        return Response(past, media_type=GEOJSON)
+    body = site_service.get_site(conn, site_id)
+    version = site_edits.feature_version(body)
+    headers = {"ETag": site_edits.etag(version)} if version is not None else {}
+    return Response(body, media_type=GEOJSON, headers=headers)
 
 
 @router.get(

@@ -96,11 +96,11 @@ def lock_row(conn: sa.Connection, table: str, row_id: int) -> dict[str, Any] | N
     """
     if table not in EDITABLE_TABLES:
         raise ValueError(table)
+    geom = "ST_AsBinary(t.geom)" if table != "building" else "NULL::bytea"
     row = (
         conn.execute(
             sa.text(
-                f"SELECT t.*, ST_AsBinary(t.geom) AS geom_wkb FROM {table} t "
-                "WHERE t.id = :id FOR UPDATE OF t"
+                f"SELECT t.*, {geom} AS geom_wkb FROM {table} t WHERE t.id = :id FOR UPDATE OF t"
             ),
             {"id": row_id},
         )

@@ -137,7 +137,7 @@ _UI: dict[str, tuple[str, str]] = {
     "lease_years": ("出让年限", "Lease term"),
     "standard_land": ("标准地指标", "Standard-land thresholds"),
     "invest_intensity": ("投资强度", "Investment intensity"),
-    "tax_intensity": ("亩均税收", "Tax per mu per year"),
+    "tax_intensity": ("亩均税收", "Tax"),
     "energy": ("单位能耗", "Energy intensity"),
     "marine": ("岸线与泊位", "Shoreline and berth"),
     "shoreline": ("岸线长度", "Shoreline"),
@@ -300,6 +300,17 @@ class PublicBuilding(PublicModel):
     built_year: int | None = None
 
 
+class Text(PublicModel):
+    """A short text in both languages."""
+
+    zh: str
+    en: str
+
+    def text(self, lang: str) -> str:
+        """The text in ``lang``."""
+        return self.zh if lang == "zh" else self.en
+
+
 Outcome = Literal["pass", "fail", "unknown"]
 
 
@@ -311,9 +322,9 @@ class ExplanationItem(PublicModel):
     hard: bool
     outcome: Outcome
     #: the site's value, formatted (public data only)
-    site_value: str | None = None
+    site_value: Text | None = None
     #: what the investor asked for, formatted (never budget figures)
-    required: str | None = None
+    required: Text | None = None
     #: soft criteria: share of the criterion's points reached, 0–1
     score: float | None = None
 
@@ -634,13 +645,13 @@ _EXPLAIN: dict[str, tuple[str, str, bool, bool]] = {
     "max_rent": (_NUM, "元/m²/月", True, False),
     "size_fit": ("none", "", False, False),
     "price": ("none", "", False, False),
-    "readiness": ("vocab:readiness", "", True, False),
-    "policy": ("vocab:policy_status", "", True, False),
-    "quota": ("vocab:quota_status", "", True, False),
-    "planning": ("vocab:planning_status", "", True, False),
-    "port_access": ("metres", "km", True, False),
-    "expressway_access": ("metres", "km", True, False),
-    "ferry_access": ("metres", "km", True, False),
+    "readiness": ("none", "", False, False),
+    "policy": ("none", "", False, False),
+    "quota": ("none", "", False, False),
+    "planning": ("none", "", False, False),
+    "port_access": ("none", "", False, False),
+    "expressway_access": ("none", "", False, False),
+    "ferry_access": ("none", "", False, False),
     "location": ("location", "", True, False),
     "far_fit": ("none", "", False, False),
     "height_limit": (_NUM, "m", True, False),
@@ -656,63 +667,83 @@ def _number(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _format_value(kind: str, unit: str, value: Any) -> str | None:
-    """Format one explanation value; anything of an unexpected shape is dropped."""
+_UNIT_EN: dict[str, str] = {"亩": "mu", "万元/亩": "10k CNY/mu", "元/m²/月": "CNY/m²/month"}
+
+
+def _both(zh: str, en: str | None = None) -> Text:
+    return Text(zh=zh, en=zh if en is None else en)
+
+
+def _qty(prefix: str, n: float, unit: str) -> Text:
+    return _both(
+        f"{prefix}{_fmt_num(n)} {unit}".strip(),
+        f"{prefix}{_fmt_num(n)} {_UNIT_EN.get(unit, unit)}".strip(),
+    )
+
+
+def _format_value(kind: str, unit: str, value: Any) -> Text | None:
+    """Format one explanation value in both languages; unexpected shapes are dropped."""
     if value is None or kind == "none":
         return None
     if kind == _NUM:
         n = _number(value)
-        return None if n is None else f"{_fmt_num(n)} {unit}".strip()
+        return None if n is None else _qty("", n, unit)
     if kind == "metres":
         n = _number(value)
-        return None if n is None else f"{n / 1000.0:,.1f} km"
+        return None if n is None else _both(f"{n / 1000.0:,.1f} km")
     if kind.startswith("vocab:"):
         voc = vocab.VOCABULARIES[kind.split(":", 1)[1]]
         keys = value if isinstance(value, list) else [value]
         known = [k for k in keys[:10] if isinstance(k, str) and k in voc]
-        return "、".join(voc.bilingual(k) for k in known) or None
+        if not known:
+            return None
+        return _both(
+            "、".join(voc.label(k, "zh") for k in known),
+            ", ".join(voc.label(k, "en") for k in known),
+        )
     if kind == "land_use" and isinstance(value, Mapping):
         code = value.get("planned_use")
         lu = land_use_of("2023", code) if isinstance(code, str) else None
-        return f"{lu.code} {lu.zh} / {lu.en}" if lu else None
+        return _both(f"{lu.code} {lu.zh}", f"{lu.code} {lu.en}") if lu else None
     if kind == "location" and isinstance(value, Mapping):
         parts = [value.get("township"), value.get("block")]
         text = " ".join(p for p in parts if isinstance(p, str) and p)
-        return text or None
+        return _both(text) if text else None
     if kind == "utilities" and isinstance(value, Mapping):
         has = value.get("has")
         if isinstance(has, list):
-            return "、".join(
-                vocab.UTILITY.bilingual(u) for u in has if isinstance(u, str) and u in vocab.UTILITY
-            )
+            return _format_value("vocab:utility", "", has)
     return None
 
 
-def _format_required(criterion: str, unit: str, kind: str, req: Any) -> str | None:
+def _format_required(criterion: str, unit: str, kind: str, req: Any) -> Text | None:
     """Format the requirement side of a criterion (numbers, ranges and vocabulary keys only)."""
     if req is None:
         return None
+    distance = kind == "metres" or criterion.endswith("_distance")
     if isinstance(req, Mapping):
-        lo, hi = _number(req.get("min")), _number(req.get("max"))
-        if kind == "metres" or criterion.endswith("_distance"):
+        if distance:
             n = _number(req.get("max_km"))
-            return None if n is None else f"≤ {_fmt_num(n)} km"
+            return None if n is None else _both(f"≤ {_fmt_num(n)} km")
+        lo, hi = _number(req.get("min")), _number(req.get("max"))
         if lo is not None and hi is not None:
-            return f"{_fmt_num(lo)}–{_fmt_num(hi)} {unit}".strip()
+            return _both(
+                f"{_fmt_num(lo)}–{_fmt_num(hi)} {unit}".strip(),
+                f"{_fmt_num(lo)}–{_fmt_num(hi)} {_UNIT_EN.get(unit, unit)}".strip(),
+            )
         if lo is not None:
-            return f"≥ {_fmt_num(lo)} {unit}".strip()
+            return _qty("≥ ", lo, unit)
         if hi is not None:
-            return f"≤ {_fmt_num(hi)} {unit}".strip()
+            return _qty("≤ ", hi, unit)
         return None
     if kind.startswith("vocab:"):
         return _format_value(kind, unit, req)
     n = _number(req)
     if n is None:
         return None
-    if kind == "metres" or criterion.endswith("_distance"):
-        return f"≤ {_fmt_num(n)} km"
-    sign = "≤" if criterion in ("min_split",) else "≥"
-    return f"{sign} {_fmt_num(n)} {unit}".strip()
+    if distance:
+        return _both(f"≤ {_fmt_num(n)} km")
+    return _qty("≤ " if criterion == "min_split" else "≥ ", n, unit)
 
 
 def public_explanation_item(raw: Mapping[str, Any]) -> ExplanationItem | None:
@@ -728,7 +759,8 @@ def public_explanation_item(raw: Mapping[str, Any]) -> ExplanationItem | None:
         return None
     kind, unit, show_site, show_req = _EXPLAIN[key]
     if kind == "none":
-        # internal scoring (price rank, budget thresholds, record age) or always-true checks
+        # internal scoring (price rank, budget thresholds, record age), generic preferences
+        # that are not the investor's requirements, or always-true checks
         return None
     outcome = raw.get("outcome")
     if outcome not in ("pass", "fail", "unknown"):

@@ -288,6 +288,30 @@ def _crs_hint(g: BaseGeometry, crs: DeclaredCrs, outline: BaseGeometry | None) -
     return ""
 
 
+def areas_m2(geoms: np.ndarray) -> np.ndarray:
+    """Areas in m² of lon/lat (Multi)Polygons, vectorised through an equal-area projection.
+
+    EPSG:6933 (EASE-Grid 2.0) is equal-area on the ellipsoid, so this agrees with the geodesic
+    area to well under 0.1 % — plenty for limits and reports, and thousands of times faster
+    than one geodesic computation per polygon.
+    """
+    t = _to_equal_area()
+    proj = shapely.transform(geoms, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1])))
+    return shapely.area(proj)
+
+
+@lru_cache(maxsize=1)
+def _to_equal_area() -> Transformer:
+    return Transformer.from_crs(SRID, 6933, always_xy=True)
+
+
+def _per_geometry(values: np.ndarray, index: np.ndarray, n: int, fn: Any) -> np.ndarray:
+    """Reduce per-coordinate booleans to one per geometry (``fn`` is np.logical_or etc.)."""
+    out = np.zeros(n, dtype=bool)
+    fn.at(out, index, values)
+    return out
+
+
 def check_geometries(
     geoms: Sequence[BaseGeometry | None] | np.ndarray,
     crs: DeclaredCrs,
@@ -302,110 +326,157 @@ def check_geometries(
     ``outline`` is the jurisdiction in EPSG:4490, already buffered by the tolerance and
     prepared, or ``None`` to skip the inside check; ``must_cover=False`` only asks that the
     geometry touch it (constraint zones reach beyond the district). Results carry
-    MultiPolygons in EPSG:4490.
+    MultiPolygons in EPSG:4490. Every step runs on the whole array; messages are built only
+    for the geometries that fail.
     """
-    arr = np.asarray(list(geoms) if not isinstance(geoms, np.ndarray) else geoms, dtype=object)
-    out = [CheckedGeometry(None) for _ in range(len(arr))]
-    todo: list[int] = []
-    for i, g in enumerate(arr):
-        r = out[i]
-        if g is None:
-            r.problems.append("has no geometry")
-            continue
-        if g.is_empty:
-            r.problems.append("geometry is empty")
-            continue
-        n = int(shapely.get_num_coordinates(g))
-        if n > limits.max_vertices:
-            r.problems.append(f"has {n} vertices, more than the limit of {limits.max_vertices}")
-            continue
-        if not np.isfinite(shapely.get_coordinates(g, include_z=shapely.has_z(g))).all():
-            r.problems.append(
-                f"has a coordinate that is not a finite number (NaN or infinity): "
-                f"{_first_bad_coordinate(g)}"
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = list(geoms)
+    n = len(arr)
+    out = [CheckedGeometry(None) for _ in range(n)]
+    alive = np.ones(n, dtype=bool)
+
+    def fail(mask: np.ndarray, message: Any) -> None:
+        for i in np.flatnonzero(mask & alive):
+            out[i].problems.append(message(i) if callable(message) else message)
+        alive[mask] = False
+
+    missing = np.asarray([g is None for g in arr], dtype=bool)
+    fail(missing, "has no geometry")
+    fail(shapely.is_empty(arr) & ~missing, "geometry is empty")
+    ncoords = shapely.get_num_coordinates(arr)
+    fail(
+        ncoords > limits.max_vertices,
+        lambda i: f"has {ncoords[i]} vertices, more than the limit of {limits.max_vertices}",
+    )
+    has_z, has_m = shapely.has_z(arr), shapely.has_m(arr)
+    live = np.flatnonzero(alive)
+    xy, idx = shapely.get_coordinates(arr[live], return_index=True)  # heights are dropped
+    bad = _per_geometry(~np.isfinite(xy).all(axis=1), idx, len(live), np.logical_or)
+    mask = np.zeros(n, dtype=bool)
+    mask[live[bad]] = True
+    fail(
+        mask,
+        lambda i: (
+            "has a coordinate that is not a finite number (NaN or infinity): "
+            f"{_first_bad_coordinate(arr[i])}"
+        ),
+    )
+    for i in np.flatnonzero(alive & has_m):
+        out[i].notes.append("M values dropped (measures are not stored)")
+    for i in np.flatnonzero(alive & has_z):
+        out[i].notes.append("Z values dropped (heights are not stored)")
+    flat = alive & (has_z | has_m)
+    if flat.any():
+        arr[flat] = shapely.force_2d(arr[flat])
+    types = shapely.get_type_id(arr)
+    fail(
+        alive & (types != 3) & (types != 6),
+        lambda i: f"expected a Polygon or MultiPolygon, got {arr[i].geom_type}",
+    )
+    single = np.flatnonzero(alive & (types == 3))
+    if len(single):
+        arr[single] = shapely.multipolygons(arr[single], indices=np.arange(len(single)))
+    if crs.geographic:
+        live = np.flatnonzero(alive)
+        xy, idx = shapely.get_coordinates(arr[live], return_index=True)
+        off = (np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90)
+        bad = _per_geometry(off, idx, len(live), np.logical_or)
+        mask = np.zeros(n, dtype=bool)
+        mask[live[bad]] = True
+
+        def not_degrees(i: int) -> str:
+            x0, y0 = shapely.get_coordinates(arr[i])[0]
+            return (
+                f"coordinates such as ({x0:.1f}, {y0:.1f}) are not degrees although "
+                f"{crs.label} was declared{_crs_hint(arr[i], crs, outline)}"
             )
-            continue
-        if shapely.has_m(g):
-            r.notes.append("M values dropped (measures are not stored)")
-        if shapely.has_z(g):
-            r.notes.append("Z values dropped (heights are not stored)")
-        if shapely.has_z(g) or shapely.has_m(g):
-            g = shapely.force_2d(g)
-        if g.geom_type == "Polygon":
-            g = MultiPolygon([g])
-        elif g.geom_type != "MultiPolygon":
-            r.problems.append(f"expected a Polygon or MultiPolygon, got {g.geom_type}")
-            continue
-        if crs.geographic:
-            xy = shapely.get_coordinates(g)
-            if (np.abs(xy[:, 0]) > 180).any() or (np.abs(xy[:, 1]) > 90).any():
-                r.problems.append(
-                    f"coordinates such as ({xy[0][0]:.1f}, {xy[0][1]:.1f}) are not degrees "
-                    f"although {crs.label} was declared{_crs_hint(g, crs, outline)}"
-                )
-                continue
-        arr[i] = g
-        todo.append(i)
-    if not todo:
+
+        fail(mask, not_degrees)
+    live = np.flatnonzero(alive)
+    if not len(live):
         return out
-    idx = np.asarray(todo)
-    raw = arr[idx]
-    stored = to_storage(raw, crs)
-    valid = shapely.is_valid(stored)
-    for k, i in enumerate(idx):
-        r = out[i]
-        g = stored[k]
-        if not np.isfinite(shapely.get_coordinates(g)).all():
-            r.problems.append(
-                f"coordinates cannot be transformed from {crs.label}"
-                f"{_crs_hint(raw[k], crs, outline)}"
-            )
-            continue
-        if not valid[k]:
-            if not repair_invalid:
-                r.problems.append(
-                    f"invalid polygon: {shapely.is_valid_reason(g)} (send repair=true to fix it "
-                    "with make_valid, keeping the polygonal part)"
-                )
-                continue
-            fixed, report = repair(g)
-            r.repair = report
+    raw = arr.copy()
+    arr[live] = to_storage(arr[live], crs)
+    xy, idx = shapely.get_coordinates(arr[live], return_index=True)
+    bad = _per_geometry(~np.isfinite(xy).all(axis=1), idx, len(live), np.logical_or)
+    mask = np.zeros(n, dtype=bool)
+    mask[live[bad]] = True
+    fail(
+        mask,
+        lambda i: (
+            f"coordinates cannot be transformed from {crs.label}{_crs_hint(raw[i], crs, outline)}"
+        ),
+    )
+    invalid = alive & ~shapely.is_valid(arr)
+    if not repair_invalid:
+        fail(
+            invalid,
+            lambda i: (
+                f"invalid polygon: {shapely.is_valid_reason(arr[i])} (send repair=true to "
+                "fix it with make_valid, keeping the polygonal part)"
+            ),
+        )
+    else:
+        for i in np.flatnonzero(invalid):
+            fixed, report = repair(arr[i])
+            out[i].repair = report
             if fixed is None:
-                r.problems.append(f"invalid polygon: {report.reason}; nothing polygonal is left")
+                out[i].problems.append(
+                    f"invalid polygon: {report.reason}; nothing polygonal is left"
+                )
+                alive[i] = False
                 continue
-            r.notes.append(
+            out[i].notes.append(
                 f"repaired ({report.reason}): area {report.area_before_m2:.1f} → "
                 f"{report.area_after_m2:.1f} m², parts {report.parts_before} → "
                 f"{report.parts_after}"
                 + (f", dropped {', '.join(report.dropped)}" if report.dropped else "")
             )
-            g = fixed
-        area = geodesic_area_m2(g)
-        r.area_m2 = area
-        if area < limits.min_area_m2:
-            r.problems.append(f"area {area:.2f} m² is below the minimum {limits.min_area_m2} m²")
-            continue
-        if area > limits.max_area_m2:
-            r.problems.append(
-                f"area {area:,.0f} m² is above the maximum {limits.max_area_m2:,.0f} m²"
-                f"{_crs_hint(raw[k], crs, outline)}"
+            arr[i] = fixed
+    area = np.full(n, np.nan)
+    live = np.flatnonzero(alive)
+    if len(live):
+        area[live] = areas_m2(arr[live])
+    for i in live:
+        out[i].area_m2 = float(area[i])
+    fail(
+        alive & (area < limits.min_area_m2),
+        lambda i: f"area {area[i]:.2f} m² is below the minimum {limits.min_area_m2} m²",
+    )
+    fail(
+        alive & (area > limits.max_area_m2),
+        lambda i: (
+            f"area {area[i]:,.0f} m² is above the maximum {limits.max_area_m2:,.0f} m²"
+            f"{_crs_hint(raw[i], crs, outline)}"
+        ),
+    )
+    if outline is not None:
+        live = np.flatnonzero(alive)
+        mask = np.zeros(n, dtype=bool)
+        if must_cover:
+            mask[live] = ~shapely.covers(outline, arr[live])
+
+            def outside(i: int) -> str:
+                g = arr[i]
+                x, y = shapely.get_coordinates(g.representative_point())[0]
+                share = 100 * g.difference(outline).area / g.area if g.area > 0 else 100.0
+                hint = _crs_hint(raw[i], crs, outline) if share > 99 else ""
+                return (
+                    f"lies outside the jurisdiction (near {x:.5f}, {y:.5f}; {share:.1f}% of its "
+                    f"area outside){hint}"
+                )
+
+            fail(mask, outside)
+        else:
+            mask[live] = ~shapely.intersects(outline, arr[live])
+            fail(
+                mask,
+                lambda i: (
+                    f"lies entirely outside the jurisdiction{_crs_hint(raw[i], crs, outline)}"
+                ),
             )
-            continue
-        if outline is not None and not must_cover and not outline.intersects(g):
-            r.problems.append(
-                f"lies entirely outside the jurisdiction{_crs_hint(raw[k], crs, outline)}"
-            )
-            continue
-        if outline is not None and must_cover and not outline.covers(g):
-            x, y = shapely.get_coordinates(g.representative_point())[0]
-            outside = g.difference(outline)
-            share = 100 * outside.area / g.area if g.area > 0 else 100.0
-            r.problems.append(
-                f"lies outside the jurisdiction (near {x:.5f}, {y:.5f}; {share:.1f}% of its "
-                f"area outside){_crs_hint(raw[k], crs, outline) if share > 99 else ''}"
-            )
-            continue
-        r.geom = g
+    for i in np.flatnonzero(alive):
+        out[i].geom = arr[i]
     return out
 
 

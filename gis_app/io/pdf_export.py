@@ -149,9 +149,9 @@ def _explanation(site: P.PublicSite, lang: str, st: dict[str, ParagraphStyle]) -
             text = f"{'√' if heading == 'meets' else '×' if heading == 'misses' else '?'} "
             text += item.label.text(lang)
             if item.site_value:
-                text += f"{colon}{item.site_value}"
+                text += f"{colon}{item.site_value.text(lang)}"
             if item.required:
-                req = f"{_t(lang, 'required')} {item.required}"
+                req = f"{_t(lang, 'required')} {item.required.text(lang)}"
                 text += f"（{req}）" if lang == "zh" else f" ({req})"
             out.append(_p(text, st["small"]))
     return out

@@ -93,10 +93,11 @@ D_PORT = (
     "(CASE WHEN r.port_berth_dwt_min IS NULL"
     " THEN (SELECT min(d.distance_m) FROM site_distance d"
     f" WHERE d.site_id = s.id AND d.infra_kind IN {sql_list(PORT_KINDS)})"
-    # the site's geography is cast once, not once per port (a third of the cost)
-    " ELSE (SELECT min(ST_Distance(g.geog, i.geom::geography))"
-    " FROM (SELECT s.geom::geography AS geog) g, infrastructure i"
-    f" WHERE i.kind IN {sql_list(PORT_KINDS)} AND i.berth_dwt >= r.port_berth_dwt_min) END)"
+    # one distance to the collection of qualifying ports: the collection is built once per
+    # query and PostGIS caches its tree across calls (several times faster than one per port)
+    " ELSE ST_Distance(s.geom::geography, (SELECT ST_Collect(i.geom)::geography"
+    f" FROM infrastructure i WHERE i.kind IN {sql_list(PORT_KINDS)}"
+    " AND i.berth_dwt >= r.port_berth_dwt_min)) END)"
 )
 
 

@@ -156,6 +156,35 @@ def _distances(conn: sa.Connection, site_ids: list[int]) -> dict[int, list[P.Dis
     return out
 
 
+# explanation criteria whose site value is the distance to the nearest of these kinds
+_DISTANCE_CRITERIA: dict[str, tuple[str, ...]] = {
+    "port_distance": ("port", "wharf"),
+    "expressway_distance": ("expressway_interchange",),
+    "ferry_distance": ("ferry_terminal",),
+}
+
+
+def _with_distances(ex: P.Explanation | None, distances: list[P.Distance]) -> P.Explanation | None:
+    """Fill missing distance values of met criteria from the site's public distances."""
+    if ex is None:
+        return None
+
+    def fill(items: list[P.ExplanationItem]) -> list[P.ExplanationItem]:
+        out = []
+        for item in items:
+            kinds = _DISTANCE_CRITERIA.get(item.criterion)
+            km = [d.km for d in distances if kinds and d.kind.key in kinds]
+            if item.site_value is None and km:
+                value = P.Text(zh=f"{min(km):,.1f} km", en=f"{min(km):,.1f} km")
+                item = item.model_copy(update={"site_value": value})
+            out.append(item)
+        return out
+
+    # only where the criterion is met: for a port with a berth class the nearest port of any
+    # class may not be the one that counts, so a miss is left without a figure
+    return ex.model_copy(update={"meets": fill(ex.meets)})
+
+
 def _site(row: Any, buildings: list[P.PublicBuilding], distances: list[P.Distance]) -> P.PublicSite:
     photos, photo_links = _photos(row["photo_urls"])
     return P.PublicSite(
@@ -201,7 +230,7 @@ def _site(row: Any, buildings: list[P.PublicBuilding], distances: list[P.Distanc
         distances=distances,
         note_zh=row["note_zh"],
         note_en=row["note_en"],
-        explanation=P.public_explanation(row["explanation"]),
+        explanation=_with_distances(P.public_explanation(row["explanation"]), distances),
         lon=round(row["lon"], 6),
         lat=round(row["lat"], 6),
         geometry=row["geometry"],

@@ -49,6 +49,10 @@ class _SlowTileCache:
                 self._items.move_to_end(key)
             return tile
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
     def put(self, key: tuple, tile: Tile, seconds: float) -> None:
         if seconds < self.min_seconds:
             return

@@ -417,3 +417,47 @@ def test_rate_limited_responses_are_hygienic(env: Env, rec: Rec, suffix: str) ->
     r = anon.get(f"/r/{rec.token('zh')}{suffix}")
     assert r.status_code == 429 and r.headers["retry-after"]
     _hygienic(r)
+
+
+def test_page_and_pdf_explain_what_each_site_meets_and_misses(env: Env) -> None:
+    req = {
+        "project_name": "P",
+        "need": "land",
+        "land_mu_min": 40,
+        "land_mu_max": 60,
+        "max_km_port": 12,
+        "land_use_codes": ["1001"],
+        "accept_availability": ["available", "negotiating"],
+        "near_miss_margin_pct": 30,
+    }
+    rid = env.officer.post("/api/requirements", json=req).json()["id"]
+    r = env.officer.post(
+        "/api/recommendations",
+        json={"requirement_id": rid, "top": 4, "include_near_misses": True},
+    )
+    assert r.status_code == 201, r.text
+    outcomes = {s["code"]: s["explanation"]["outcome"] for s in r.json()["sites"]}
+    assert outcomes["PT-BL-001"] == "match" and outcomes["PT-BL-003"] == "near_miss"
+    link = env.officer.post(
+        f"/api/recommendations/{r.json()['id']}/links",
+        json={"recipient_name": "x", "language": "en"},
+    ).json()
+    anon = env.make_anon()
+    token = link["token"]
+    sites = {s["code"]: s for s in anon.get(f"/r/{token}.json").json()["sites"]}
+    match, near = sites["PT-BL-001"]["explanation"], sites["PT-BL-003"]["explanation"]
+    assert {"land_area", "port_distance", "land_use", "kind"} <= {
+        i["criterion"] for i in match["meets"]
+    }
+    assert match["misses"] == []
+    [missed] = near["misses"]
+    assert missed["criterion"] == "land_area"
+    assert missed["required"] == {"zh": "40–60 亩", "en": "40–60 mu"}
+    shown, unit = missed["site_value"]["en"].split()
+    assert unit == "mu" and abs(float(shown) - sites["PT-BL-003"]["area"]["mu"]) <= 0.051
+    port = next(i for i in match["meets"] if i["criterion"] == "port_distance")
+    assert port["required"]["en"] == "≤ 12 km" and port["site_value"]["en"].endswith(" km")
+    html = anon.get(f"/r/{token}").text
+    assert "Why this site" in html and "near miss" in html and "(required 40–60 mu)" in html
+    text = _pdf_text(anon.get(f"/r/{token}.pdf").content)
+    assert "× Land area" in text and "√ Land area" in text

@@ -166,9 +166,10 @@ def test_public_explanation_drops_budget_and_free_text() -> None:
     ex = P.public_explanation({"outcome": "match", "criteria": stored})
     assert [i.criterion for i in ex.meets] == ["land_area", "max_price"]
     assert [i.criterion for i in ex.misses] == ["floor_height", "location"]
-    assert ex.meets[0].site_value == "55.3 亩" and ex.meets[0].required == "20–120 亩"
-    assert ex.misses[0].required == "≥ 8 m" and ex.misses[0].site_value is None
-    assert ex.misses[1].site_value == "展茅街道"
+    assert ex.meets[0].site_value == P.Text(zh="55.3 亩", en="55.3 mu")
+    assert ex.meets[0].required == P.Text(zh="20–120 亩", en="20–120 mu")
+    assert ex.misses[0].required.en == "≥ 8 m" and ex.misses[0].site_value is None
+    assert ex.misses[1].site_value.zh == "展茅街道"
     text = ex.model_dump_json()
     assert "654321" not in text and "SECRET" not in text and "999" not in text
     assert "negotiating" not in text
