@@ -316,3 +316,17 @@ def test_a_huge_upload_is_refused_before_parsing(db, client_as) -> None:
         big = io.BytesIO(b"0" * 50_000)
         r = c.post("/api/imports", files={"file": ("big.csv", big, "text/csv")})
         assert r.status_code == 413
+
+
+def test_site_sheet_carries_the_status_form_and_its_script(db, client_as) -> None:
+    url, eng = db
+    planner = client_as("planner", url=url)
+    sid = _id(eng, "PT-KF-001")
+    page = planner.get(f"/sites/{sid}", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    html = page.text
+    assert f'id="gis-status-edit" data-site-id="{sid}"' in html
+    assert 'src="/static/js/site_edit_form.js"' in html
+    assert "<script>" not in html.split('id="gis-status-edit"', 1)[1].split("</section>", 1)[0]
+    js = planner.get("/static/js/site_edit_form.js")
+    assert js.status_code == 200 and "/status-form" in js.text and "If-Match" in js.text
