@@ -26,7 +26,7 @@ from api.routers import (
     stats,
     tiles,
 )
-from api.security import SecurityMiddleware
+from api.security import SecurityMiddleware, SelectiveGZipMiddleware
 from gis_app import __version__
 from gis_app.db.engine import make_engine
 from gis_app.db.provision import database_url
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_upload_bytes=settings.security.max_upload_bytes,
         image_hosts=basemaps.tile_hosts(settings.map),
     )
+    app.add_middleware(SelectiveGZipMiddleware)
     app.mount("/docs-assets", StaticFiles(directory=API_STATIC), name="docs-assets")
     # map assets (Leaflet, plugins, fonts, icons): public, pinned versions, no CDN
     app.mount(map_assets.STATIC_URL, StaticFiles(directory=map_assets.STATIC_DIR), name="static")

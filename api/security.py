@@ -122,3 +122,27 @@ async def _too_large(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class SelectiveGZipMiddleware:
+    """Gzip assets, tiles and API responses, but not HTML pages.
+
+    Pages carry CSRF tokens next to reflected input; compressing them would open them to
+    BREACH-style length attacks, and they are small anyway. Leaflet, tiles and GeoJSON are where
+    the bytes are.
+    """
+
+    PREFIXES = ("/static/", "/docs-assets/", "/tiles/", "/api/")
+
+    def __init__(self, app: ASGIApp, minimum_size: int = 1000) -> None:
+        from starlette.middleware.gzip import GZipMiddleware
+
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=minimum_size)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Route the request through gzip when its path is compressible."""
+        if scope["type"] == "http" and scope["path"].startswith(self.PREFIXES):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)

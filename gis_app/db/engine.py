@@ -23,6 +23,9 @@ def make_engine(
     return sa.create_engine(
         url,
         pool_pre_ping=True,
+        # a map page opens ~6 tile requests at once; new connections are slow to warm up
+        pool_size=10,
+        max_overflow=10,
         connect_args={
             "options": options,
             "application_name": application_name,

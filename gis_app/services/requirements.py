@@ -121,6 +121,12 @@ def update_requirement(
     if unknown:
         raise InvalidInput(f"requirement: unknown field(s) {', '.join(unknown)}")
     current = get_requirement(conn, requirement_id, viewer)
+    if "status" in patch and patch["status"] != current["status"]:
+        # the transition rules live in one place (recommendations.change_status)
+        raise InvalidInput(
+            f"requirement {requirement_id}: change the status with "
+            f"POST /api/requirements/{requirement_id}/status, which checks the transition"
+        )
     merged = {k: current[k] for k in FIELDS} | patch
     spec = parse_spec(merged, f"requirement {requirement_id}")
     if not spec.project_name:
@@ -129,8 +135,6 @@ def update_requirement(
     changed = {k: v for k, v in values.items() if _differs(current.get(k), v)}
     if not changed:
         return current
-    if "status" in changed:
-        changed["status_changed_at"] = sa.func.now()
     set_app_user(conn, viewer.username, f"update requirement {requirement_id}")
     conn.execute(sa.update(T).where(T.c.id == requirement_id).values(**changed))
     conn.commit()

@@ -41,12 +41,14 @@ def test_create_read_update_list(url, client_as) -> None:
     got = alice.get(f"/api/requirements/{req['id']}")
     assert got.status_code == 200 and got.json()["investor"] == "某海工集团"
 
-    r = alice.patch(
-        f"/api/requirements/{req['id']}", json={"status": "matching", "land_mu_max": 90}
-    )
+    r = alice.patch(f"/api/requirements/{req['id']}", json={"status": "signed", "land_mu_max": 90})
+    assert r.status_code == 422 and "/status" in r.json()["detail"]  # transitions are checked
+    r = alice.patch(f"/api/requirements/{req['id']}", json={"land_mu_max": 90})
     assert r.status_code == 200, r.text
-    assert r.json()["status"] == "matching" and r.json()["land_mu_max"] == 90
-    assert r.json()["version"] == 2 and r.json()["project_name"] == BASE["project_name"]
+    assert r.json()["land_mu_max"] == 90 and r.json()["version"] == 2
+    r = alice.post(f"/api/requirements/{req['id']}/status", json={"status": "matching"})
+    assert r.status_code == 200, r.text
+    assert alice.get(f"/api/requirements/{req['id']}").json()["status"] == "matching"
 
     listed = alice.get("/api/requirements", params={"status": "matching"})
     assert listed.status_code == 200 and [x["id"] for x in listed.json()] == [req["id"]]

@@ -95,9 +95,15 @@ def test_page_size_is_capped(client_as, settings) -> None:
 
 def test_security_headers_on_pages(client, client_as) -> None:
     r = client.get("/login")
-    csp = r.headers["content-security-policy"]
-    assert "script-src 'self' 'nonce-" in csp and "font-src 'self'" in csp
-    assert "http" not in csp.replace("'self'", "")  # no other origin for scripts/styles/fonts
+    csp = dict(d.strip().split(" ", 1) for d in r.headers["content-security-policy"].split(";"))
+    assert csp["script-src"].startswith("'self' 'nonce-") and csp["font-src"] == "'self' data:"
+    for directive in ("default-src", "script-src", "style-src", "font-src", "connect-src"):
+        assert "http" not in csp[directive], directive  # only the app's own origin
+    # images may also come from the configured basemap tile hosts, and only from those
+    from maps.basemaps import tile_hosts
+
+    allowed = {"'self'", "data:", "blob:", *tile_hosts(client.app.state.settings.map)}
+    assert set(csp["img-src"].split()) <= allowed
     assert r.headers["x-frame-options"] == "DENY"
     assert r.headers["x-content-type-options"] == "nosniff"
     docs = client_as("officer").get("/docs")
@@ -105,3 +111,11 @@ def test_security_headers_on_pages(client, client_as) -> None:
     nonce = docs.headers["content-security-policy"].split("'nonce-")[1].split("'")[0]
     assert f'<script nonce="{nonce}">' in docs.text
     assert "cdn" not in docs.text.lower() and "https://" not in docs.text
+
+
+def test_assets_and_api_are_gzipped_pages_are_not(client, client_as) -> None:
+    officer = client_as("officer")
+    r = officer.get("/api/sites", params={"limit": 50}, headers={"accept-encoding": "gzip"})
+    assert r.headers.get("content-encoding") == "gzip"
+    page = client.get("/login", headers={"accept-encoding": "gzip"})
+    assert "content-encoding" not in page.headers

@@ -336,3 +336,22 @@ def test_new_available_site_on_farmland_is_refused(edit_engine, scratch_dir: Pat
     )
     rep = ie.run_import(edit_engine, path, ie.ImportOptions(), user="p")
     assert not rep.committed and "basic_farmland" in rep.rows[0].problems[0]
+
+
+def test_cli_export_then_dry_run_import(edit_url, scratch_dir: Path, monkeypatch, capsys) -> None:
+    from gis_app.cli import main
+
+    monkeypatch.setenv("GIS_APP_DATABASE_URL", edit_url)
+    assert main(["export", "--format", "csv", "--out", str(scratch_dir), "--kind", "land"]) == 0
+    out = Path(capsys.readouterr().out.strip())
+    assert out.suffix == ".csv" and out.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert main(["import", str(out), "--dry-run", "--report", str(scratch_dir / "r.json")]) == 0
+    text = capsys.readouterr()
+    assert "dry run" in text.out and "0 rejected" in text.out
+    assert "import: checking" in text.err
+    report = json.loads((scratch_dir / "r.json").read_text("utf-8"))
+    assert report["counts"]["unchanged"] == len(report["rows"]) > 0
+    bad = scratch_dir / "bad.csv"
+    bad.write_text("code,availability\nPT-KF-001,sold\n", encoding="utf-8")
+    assert main(["import", str(bad), "--crs", "EPSG:4490"]) == 1
+    assert "unknown availability value 'sold'" in capsys.readouterr().out
