@@ -214,3 +214,24 @@ def client_as(sample_url: str) -> Iterator:
     yield _make
     for c in opened:
         c.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    """Debian's Chromium, headless, shared by every browser test (one Playwright per run).
+
+    A missing browser fails the tests, never skips them (`scripts/bootstrap.sh --test`
+    installs the Debian package ``chromium``; ``playwright install`` is not used).
+    """
+    import shutil
+
+    from e2e.e2e_helpers import CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
+
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail("chromium is not installed: run `bash scripts/bootstrap.sh --test`")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

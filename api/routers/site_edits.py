@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, File, Form, Header, Request, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Form, Header, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import create_model
 
@@ -353,27 +353,36 @@ def patch_zone(
 _CHUNK = 1 << 20
 
 
+class ImportForm(StrictModel):
+    """A file to import and how to read it (multipart form)."""
+
+    file: UploadFile
+    layer: str = "sites"
+    crs: str | None = None
+    dry_run: bool = False
+    mapping: str | None = None  # JSON {"COLUMN": "field"}
+    encoding: str | None = None
+    area_unit: str = "m2"
+    repair: bool = False
+    note: str | None = None
+    doc_ref: str | None = None
+    csrf_token: str | None = None  # read by the access policy for browser sessions
+
+
 @router.post("/api/imports", dependencies=[PLAN])
 def post_import(
     request: Request,
     settings: SettingsDep,
     user: CurrentUser,
-    file: Annotated[UploadFile, File(description=".gpkg, .zip (Shapefile), .geojson, .csv, .xlsx")],
-    layer: Annotated[str, Form()] = "sites",
-    crs: Annotated[str | None, Form()] = None,
-    dry_run: Annotated[bool, Form()] = False,
-    mapping: Annotated[str | None, Form(description='JSON {"COLUMN": "field"}')] = None,
-    encoding: Annotated[str | None, Form()] = None,
-    area_unit: Annotated[str, Form()] = "m2",
-    repair: Annotated[bool, Form()] = False,
-    note: Annotated[str | None, Form()] = None,
-    doc_ref: Annotated[str | None, Form()] = None,
+    form: Annotated[ImportForm, Form()],
 ) -> JSONResponse:
-    """Import a file: every row checked first; all rows written in one transaction or none.
+    """Import a file (.gpkg, .zip Shapefile, .geojson, .csv, .xlsx): every row is checked first;
+    all rows are written in one transaction or none.
 
     200 with the per-row report when it was loaded (or checked, for a dry run); 422 with the
     report naming every rejected row when nothing was loaded.
     """
+    file, mapping = form.file, form.mapping
     try:
         parsed = json.loads(mapping) if mapping else {}
     except json.JSONDecodeError:
@@ -392,15 +401,15 @@ def post_import(
                     raise PayloadTooLarge(f"{name}: larger than the upload limit of {limit} bytes")
                 out.write(chunk)
         opts = ie.ImportOptions(
-            layer=layer,
-            crs=crs,
+            layer=form.layer,
+            crs=form.crs,
             mapping=parsed,
-            encoding=encoding,
-            area_unit=area_unit,
-            repair=repair,
-            dry_run=dry_run,
-            note=note,
-            doc_ref=doc_ref,
+            encoding=form.encoding,
+            area_unit=form.area_unit,
+            repair=form.repair,
+            dry_run=form.dry_run,
+            note=form.note,
+            doc_ref=form.doc_ref,
         )
         report = ie.run_import(
             request.app.state.engine,

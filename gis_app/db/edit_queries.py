@@ -552,13 +552,12 @@ def _json(v: Any) -> str:
 _STAGE = "import_stage"
 
 
-def _not_null_defaults(conn: sa.Connection, table: str) -> dict[str, str]:
-    """NOT NULL columns with a default: a blank cell keeps the current (or default) value."""
+def _not_null_defaults(conn: sa.Connection, table: str) -> dict[str, str | None]:
+    """NOT NULL columns and their defaults: a blank cell keeps the current (or default) value."""
     rows = conn.execute(
         sa.text(
             "SELECT column_name, column_default FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = :t "
-            "AND is_nullable = 'NO' AND column_default IS NOT NULL"
+            "WHERE table_schema = current_schema() AND table_name = :t AND is_nullable = 'NO'"
         ),
         {"t": table},
     ).all()
@@ -704,7 +703,7 @@ def apply_stage(
         f"UPDATE {table} s SET {', '.join(sets)} FROM {_STAGE} t "
         "WHERE s.code = t.code AND t.rownum = ANY(:r)"
     )
-    values = [f"COALESCE(t.{c}, {keep[c]})" if c in keep else f"t.{c}" for c in cols]
+    values = [f"COALESCE(t.{c}, {keep[c]})" if keep.get(c) else f"t.{c}" for c in cols]
     insert = sa.text(
         f"INSERT INTO {table} (code, {', '.join([*cols, 'geom'])}) "
         f"SELECT t.code, {', '.join([*values, 't.geom'])} FROM {_STAGE} t "

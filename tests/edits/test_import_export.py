@@ -239,6 +239,24 @@ def test_bad_rows_are_all_named_and_nothing_is_written(edit_engine, scratch_dir:
             availability="reserved",
         ),
     ]
+    nan_ring = [list(p) for p in ring]
+    nan_ring[1] = [nan_ring[1][0], float("nan")]
+    inf_ring = [list(p) for p in ring]
+    inf_ring[2] = [float("inf"), inf_ring[2][1]]
+    features += [
+        _feature("NEW-5", nan_ring, name_zh="非数", kind="land", availability="reserved"),
+        _feature("NEW-6", inf_ring, name_zh="无穷", kind="land", availability="reserved"),
+        {
+            "type": "Feature",
+            "properties": {
+                "code": "NEW-7",
+                "name_zh": "空",
+                "kind": "land",
+                "availability": "reserved",
+            },
+            "geometry": {"type": "Polygon", "coordinates": []},
+        },
+    ]
     path = _write_geojson(scratch_dir / "bad.geojson", features)
     before = _fingerprint(edit_engine)
     rep = ie.run_import(edit_engine, path, ie.ImportOptions(), user="p")
@@ -252,6 +270,8 @@ def test_bad_rows_are_all_named_and_nothing_is_written(edit_engine, scratch_dir:
     assert "duplicate code 'DUP'" in by_row[6] and "duplicate code 'DUP'" in by_row[7]
     assert "LineString" in by_row[8]
     assert "swapped" in by_row[9]
+    assert "not a finite number" in by_row[10] and "not a finite number" in by_row[11]
+    assert "empty" in by_row[12]
     assert _fingerprint(edit_engine) == before
 
 
@@ -355,3 +375,44 @@ def test_cli_export_then_dry_run_import(edit_url, scratch_dir: Path, monkeypatch
     bad.write_text("code,availability\nPT-KF-001,sold\n", encoding="utf-8")
     assert main(["import", str(bad), "--crs", "EPSG:4490"]) == 1
     assert "unknown availability value 'sold'" in capsys.readouterr().out
+
+
+def test_constraint_zones_import_updates_and_adds_zones(edit_engine, scratch_dir: Path) -> None:
+    with edit_engine.connect() as c:
+        code, geo = c.execute(
+            sa.text(
+                "SELECT code, ST_AsGeoJSON(geom, 9) FROM constraint_zone "
+                "WHERE kind = 'basic_farmland' ORDER BY code LIMIT 1"
+            )
+        ).one()
+    geom = json.loads(geo)
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {"code": code, "source": "2026年度永久基本农田核实"},
+            "geometry": geom,
+        },
+        {
+            "type": "Feature",
+            "properties": {"code": "CZ-NEW-1", "kind": "heritage", "name_zh": "新增文保范围"},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [geom["coordinates"][0][0]],
+            },
+        },
+    ]
+    path = _write_geojson(scratch_dir / "zones.geojson", feats, crs="urn:ogc:def:crs:EPSG::4490")
+    rep = ie.run_import(
+        edit_engine, path, ie.ImportOptions(layer="constraint_zones"), user="planner"
+    )
+    assert rep.committed, rep.summary()
+    assert [r.status for r in rep.rows] == ["update", "insert"]
+    assert rep.rows[0].changed == ["source"]
+    with edit_engine.connect() as c:
+        n = c.execute(
+            sa.text(
+                "SELECT count(*) FROM site_constraint_overlap o JOIN constraint_zone z "
+                "ON z.id = o.zone_id WHERE z.code = 'CZ-NEW-1'"
+            )
+        ).scalar_one()
+    assert n >= 1  # overlaps of the new zone were computed by the database

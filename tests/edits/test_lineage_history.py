@@ -256,3 +256,22 @@ def test_as_of_before_a_site_existed(edit_engine, site_ids) -> None:
         hist.parse_as_of("yesterday")
     with pytest.raises(InvalidInput, match="time zone"):
         hist.parse_as_of("2026-01-01T10:00:00")
+
+
+def test_merge_moves_the_buildings_to_the_new_site(edit_engine, site_ids, version) -> None:
+    ids = [site_ids["PT-DG-003"], site_ids["PT-DG-004"]]
+    with edit_engine.connect() as c:
+        before = c.execute(
+            sa.text("SELECT count(*) FROM building WHERE site_id = ANY(:i)"), {"i": ids}
+        ).scalar_one()
+        r = se.merge_sites(
+            c,
+            ids,
+            expected_versions={i: version(edit_engine, i) for i in ids},
+            user="p",
+            note="同一业主整体招商",
+        )
+        moved = c.execute(
+            sa.text("SELECT count(*) FROM building WHERE site_id = :i"), {"i": r.id}
+        ).scalar_one()
+    assert before == moved > 0

@@ -4,7 +4,6 @@ draws the map with every recommended site and asks no other host for anything.""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import threading
 import time
@@ -49,20 +48,6 @@ def live(env: Env) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    """Debian's Chromium, headless (a missing browser fails the test, never skips it)."""
-    from playwright.sync_api import sync_playwright
-
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.fail("chromium is not installed: run `bash scripts/bootstrap.sh --test`")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
