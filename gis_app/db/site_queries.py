@@ -152,6 +152,8 @@ class SiteFilter:
 
     kinds: list[str] = field(default_factory=list)
     availability: list[str] = field(default_factory=list)
+    #: split/merged parents (retired) are history, not inventory; their sheet stays reachable
+    include_retired: bool = False
     blocks: list[str] = field(default_factory=list)
     townships: list[str] = field(default_factory=list)
     bbox: tuple[float, float, float, float] | None = None  # lon/lat WGS84
@@ -235,7 +237,7 @@ class SiteFilter:
 
     def where(self) -> tuple[str, dict[str, Any]]:
         """SQL WHERE clause (on alias ``s``) and its parameters; index-friendly predicates."""
-        clauses: list[str] = ["true"]
+        clauses: list[str] = ["true" if self.include_retired else "s.retired_at IS NULL"]
         params: dict[str, Any] = {}
         for name, (_param, _voc, col) in _VOCAB_LISTS.items():
             values = getattr(self, name)

@@ -72,6 +72,17 @@ def test_split_by_line_keeps_lineage_areas_and_retires_the_parent(
         assert child["declared_area_mu"] is None
     retired = _row(edit_engine, sid)
     assert retired["retired_at"] is not None and retired["availability"] == "unavailable"
+    # search, map and exports show the children, not the retired parent (unless asked)
+    import json
+
+    from gis_app.db.site_queries import SiteFilter, site_features
+
+    def codes(flt: SiteFilter) -> set[str]:
+        with edit_engine.connect() as c:
+            return {json.loads(f)["properties"]["code"] for f in site_features(c, flt, limit=10)}
+
+    assert codes(SiteFilter(q="PT-KF-001")) == {"PT-KF-001-1", "PT-KF-001-2"}
+    assert "PT-KF-001" in codes(SiteFilter(q="PT-KF-001", include_retired=True))
     # a retired parcel refuses edits, from the app and from QGIS
     with edit_engine.connect() as c, pytest.raises(RetiredSite, match="PT-KF-001"):
         se.update_site(
