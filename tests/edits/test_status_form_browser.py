@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -41,19 +40,6 @@ def served(make_db):
     server.should_exit = True
     thread.join(timeout=10)
     eng.dispose()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.fail("chromium is not installed")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=["--headless", "--no-sandbox"])
-        yield b
-        b.close()
 
 
 def _login(browser, base: str, user: str, path: str):
