@@ -1,0 +1,443 @@
+"""HTTP API latency on synthetic inventories: bbox search, match, site detail.
+
+For each inventory size (default 10k, 100k, 1M sites) the script copies a migrated template
+into a throw-away database, loads the sample (jurisdiction, infrastructure, constraint zones,
+73 sites), bulk-inserts the synthetic sites and buildings of ``bench/match_plan.py`` (one
+``INSERT … SELECT generate_series``-style statement each, with triggers off via
+``session_replication_role = replica``) spread over Zhejiang's extent instead of the
+jurisdiction, computes the derived tables once in SQL, ANALYZEs, creates an officer with an API
+token and serves the app with uvicorn (a subprocess on 127.0.0.1). It then times, through HTTP
+with a keep-alive client, ``--runs`` requests after 5 warm-ups of:
+
+* a bbox search sized so that about 500 sites fall in it (``GET /api/sites?bbox=…&limit=500``),
+* the match of two typical requirements (``POST /api/match``, bodies of ``match_plan.py``),
+* a site detail (``GET /api/sites/{id}``, a different random site each request).
+
+Results go to ``bench/results/api_bench.json`` and ``.md``; the databases are dropped.
+
+    .venv/bin/python bench/api_bench.py                      # 10k, 100k, 1M; 50 runs
+    .venv/bin/python bench/api_bench.py --sizes 10000 --runs 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import match_plan  # noqa: E402
+from gis_app.db import migrate, provision  # noqa: E402
+from gis_app.db.engine import make_engine  # noqa: E402
+from gis_app.services import accounts  # noqa: E402
+from gis_app.services.inventory import load_sample  # noqa: E402
+from gis_app.settings import DatabaseSettings  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+USER, PASSWORD = "bench-api-officer", "bench-password-1"
+# Zhejiang province's extent (CGCS2000 lon/lat): a province-sized area, ~105,000 km² of land
+PROVINCE = (118.0, 27.0, 123.0, 31.2)
+TARGET_BBOX_SITES = 500
+WARMUPS = 5
+# match_plan's two requirements, plus the land one without the port clause: the sample's
+# infrastructure lies in Putuo only, so over a province most sites fail the port distance
+_LAND_TITLE = next(iter(match_plan.REQUIREMENTS))
+_LAND_ANYWHERE = {
+    k: v
+    for k, v in match_plan.REQUIREMENTS[_LAND_TITLE].items()
+    if k not in ("max_km_port", "port_berth_dwt_min")
+} | {"project_name": "bench land anywhere"}
+REQUIREMENTS = {
+    "match_land": (_LAND_TITLE, match_plan.REQUIREMENTS[_LAND_TITLE]),
+    "match_plant": list(match_plan.REQUIREMENTS.items())[1],
+    "match_land_anywhere": (
+        "land: 50–80 亩 class-2 industrial, cleared, power 5,000 kVA (no port clause)",
+        _LAND_ANYWHERE,
+    ),
+}
+MATCH_KEYS = tuple(REQUIREMENTS)
+_JURISDICTION_CTE = "WITH j AS (SELECT geom, ST_Envelope(geom) AS box FROM jurisdiction LIMIT 1)"
+_PROVINCE_CTE = (
+    "WITH j AS (SELECT ST_MakeEnvelope({0}, {1}, {2}, {3}, 4490) AS geom, "
+    "ST_MakeEnvelope({0}, {1}, {2}, {3}, 4490) AS box)"
+).format(*PROVINCE)
+
+
+def synthetic_sites_sql() -> str:
+    """match_plan's synthetic-site INSERT, with the points spread over the province."""
+    sql = match_plan.SYNTH_SITES.format(
+        kinds=match_plan._kinds_values(),
+        uses=match_plan._uses_values(),
+        n_uses=len(match_plan._LAND_USES),
+    )
+    if _JURISDICTION_CTE not in sql:
+        raise RuntimeError("bench/match_plan.py SYNTH_SITES changed: update the province CTE")
+    return sql.replace(_JURISDICTION_CTE, _PROVINCE_CTE)
+
+
+def _admin(server_url: str) -> sa.Engine:
+    return sa.create_engine(
+        make_url(server_url).set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
+
+
+def _url(server_url: str, name: str) -> str:
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def make_template(server_url: str, name: str) -> None:
+    """A freshly migrated, empty database to copy from."""
+    admin = _admin(server_url)
+    with admin.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = _url(server_url, name)
+    provision.ensure_postgis(url)
+    migrate.upgrade(url, "head")
+
+
+def drop_database(server_url: str, name: str) -> None:
+    """Drop a bench database."""
+    admin = _admin(server_url)
+    with admin.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def build_database(server_url: str, template: str, name: str, n: int, log) -> tuple[str, str]:
+    """Copy the template, load sample + ``n`` synthetic sites; return (URL, API token)."""
+    admin = _admin(server_url)
+    with admin.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        c.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    admin.dispose()
+    url = _url(server_url, name)
+    eng = make_engine(url, DatabaseSettings(statement_timeout_s=3600))
+    try:
+        load_sample(eng)
+        with eng.begin() as c:
+            c.execute(sa.text("SET LOCAL statement_timeout = 0"))
+            # bulk load: no per-row triggers; derived tables are computed once, set-wise, below
+            c.execute(sa.text("SET LOCAL session_replication_role = replica"))
+            t = time.perf_counter()
+            c.execute(sa.text(synthetic_sites_sql()), {"n": n})
+            log(f"  {n:,} sites inserted in {time.perf_counter() - t:.1f} s")
+            t = time.perf_counter()
+            c.execute(sa.text(match_plan.SYNTH_BUILDINGS))
+            log(f"  buildings inserted in {time.perf_counter() - t:.1f} s")
+            t = time.perf_counter()
+            c.execute(sa.text("SELECT gis_app_refresh_site_distance(NULL)"))
+            c.execute(sa.text("SELECT gis_app_refresh_overlap(NULL, NULL)"))
+            log(f"  distances and zone overlaps computed in {time.perf_counter() - t:.1f} s")
+        with eng.begin() as c:
+            accounts.create_user(c, USER, PASSWORD, ["officer"])
+            _, token = accounts.create_token(c, USER, "api bench")
+        t = time.perf_counter()
+        with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(sa.text("VACUUM ANALYZE"))
+        log(f"  VACUUM ANALYZE in {time.perf_counter() - t:.1f} s")
+    finally:
+        eng.dispose()
+    return url, token
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(url: str) -> tuple[str, subprocess.Popen]:
+    """Start uvicorn (one worker) on a free local port against ``url``."""
+    port = _free_port()
+    env = os.environ | {"GIS_APP_DATABASE_URL": url}
+    proc = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "uvicorn"),
+            "--factory",
+            "api.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/openapi.json", timeout=2).status_code < 500:
+                return base, proc
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("uvicorn did not start")
+
+
+def _p95(values: list[float]) -> float:
+    return match_plan._p95(values)
+
+
+def _time(call, runs: int) -> list[float]:
+    for i in range(WARMUPS):
+        call(-1 - i)
+    out = []
+    for i in range(runs):
+        t = time.perf_counter()
+        call(i)
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def find_bbox(client: httpx.Client, n_sites: int) -> tuple[str, int]:
+    """A bbox in the middle of the province holding about 500 sites."""
+    x0, y0, x1, y1 = PROVINCE
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    side = math.sqrt((x1 - x0) * (y1 - y0) * TARGET_BBOX_SITES / max(n_sites, 1))
+    bbox, total = "", 0
+    for _ in range(4):
+        bbox = f"{cx - side / 2:.5f},{cy - side / 2:.5f},{cx + side / 2:.5f},{cy + side / 2:.5f}"
+        r = client.get("/api/sites", params={"bbox": bbox, "limit": 1})
+        r.raise_for_status()
+        total = int(r.headers["X-Total-Count"])
+        if abs(total - TARGET_BBOX_SITES) <= 50 or total == 0:
+            break
+        side *= math.sqrt(TARGET_BBOX_SITES / total)
+    return bbox, total
+
+
+def measure(base: str, token: str, url: str, n_sites: int, runs: int) -> dict:
+    """Time the three requests; return latencies and what they returned."""
+    eng = make_engine(url)
+    with eng.connect() as c:
+        ids = (
+            c.execute(sa.text("SELECT id FROM site ORDER BY random() LIMIT :k"), {"k": runs + 10})
+            .scalars()
+            .all()
+        )
+        total_sites = c.execute(sa.text("SELECT count(*) FROM site")).scalar_one()
+        buildings = c.execute(sa.text("SELECT count(*) FROM building")).scalar_one()
+    eng.dispose()
+    out: dict = {"sites": total_sites, "buildings": buildings, "measures": {}}
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
+        bbox, in_bbox = find_bbox(client, total_sites)
+        returned: dict[str, int] = {}
+
+        def bbox_search(i: int) -> None:
+            r = client.get("/api/sites", params={"bbox": bbox, "limit": 500})
+            r.raise_for_status()
+            returned["features"] = len(r.json()["features"])
+            returned["bytes"] = len(r.content)
+
+        ms = _time(bbox_search, runs)
+        out["measures"]["bbox_search"] = _stats(ms) | {
+            "bbox": bbox,
+            "sites_in_bbox": in_bbox,
+            "features_returned": returned["features"],
+            "response_kb": round(returned["bytes"] / 1024, 1),
+        }
+        print(f"  bbox search: {_fmt(ms)} ({returned['features']} features)", flush=True)
+
+        for key, (title, body) in REQUIREMENTS.items():
+            result: dict = {}
+
+            def match(i: int, body: dict = body, result: dict = result) -> None:
+                r = client.post("/api/match", json=body)
+                r.raise_for_status()
+                result.update(r.json())
+
+            ms = _time(match, runs)
+            out["measures"][key] = _stats(ms) | {
+                "requirement": title,
+                "body": body,
+                "matches": result.get("total_matches"),
+                "near_misses": result.get("total_near_misses"),
+            }
+            print(
+                f"  {key}: {_fmt(ms)} ({result.get('total_matches')} matches, "
+                f"{result.get('total_near_misses')} near misses)",
+                flush=True,
+            )
+
+        def detail(i: int) -> None:
+            r = client.get(f"/api/sites/{ids[i]}")
+            r.raise_for_status()
+
+        ms = _time(detail, runs)
+        out["measures"]["site_detail"] = _stats(ms)
+        print(f"  site detail: {_fmt(ms)}", flush=True)
+    return out
+
+
+def _stats(ms: list[float]) -> dict:
+    return {
+        "runs": len(ms),
+        "p50_ms": round(statistics.median(ms), 1),
+        "p95_ms": round(_p95(ms), 1),
+        "max_ms": round(max(ms), 1),
+        "samples_ms": [round(v, 1) for v in ms],
+    }
+
+
+def _fmt(ms: list[float]) -> str:
+    return f"p50 {statistics.median(ms):.1f} ms, p95 {_p95(ms):.1f} ms"
+
+
+def machine(server_url: str) -> dict:
+    """CPU, memory, OS and database server of this run."""
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    eng = make_engine(server_url)
+    with eng.connect() as c:
+        pg = c.execute(sa.text("SHOW server_version")).scalar_one()
+        shared = c.execute(sa.text("SHOW shared_buffers")).scalar_one()
+        work = c.execute(sa.text("SHOW work_mem")).scalar_one()
+    eng.dispose()
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "postgresql": pg,
+        "shared_buffers": shared,
+        "work_mem": work,
+        "server": "uvicorn, 1 worker, same machine as PostgreSQL and the client",
+    }
+
+
+def _load() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def markdown(doc: dict) -> str:
+    """The results table."""
+    m = doc["machine"]
+    lines = [
+        f"Machine: {m['nproc']} cores ({m['cpu']}), {m['memory_gib']} GiB RAM, {m['os']}, "
+        f"Python {m['python']}, PostgreSQL {m['postgresql']} (shared_buffers "
+        f"{m['shared_buffers']}, work_mem {m['work_mem']}); {m['server']}. Load average "
+        f"(1/5/15 min) at start {doc['load_start']}, at end {doc['load_end']}. "
+        f"Started {doc['started']}.",
+        "",
+        "Synthetic sites spread over Zhejiang's extent (plus the 73 sample sites); "
+        f"{WARMUPS} warm-ups then {doc['runs']} requests per measure over HTTP (keep-alive, "
+        "Bearer token); latencies in ms, p50 / p95.",
+        "",
+        "| sites | bbox search ~500 sites | match: land ≤ 10 km of port | match: plant "
+        "| match: land, no port clause | site detail |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for s in doc["sizes"]:
+        ms = s["measures"]
+        cells = [f"{s['sites']:,}"]
+        for key in ("bbox_search", *MATCH_KEYS, "site_detail"):
+            cells.append(f"{ms[key]['p50_ms']:.0f} / {ms[key]['p95_ms']:.0f}" if key in ms else "—")
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    for s in doc["sizes"]:
+        ms = s["measures"]
+        b = ms["bbox_search"]
+        lines.append(
+            f"- {s['sites']:,} sites, {s['buildings']:,} buildings (build {s['build_s']:.0f} s): "
+            f"bbox {b['bbox']} holds {b['sites_in_bbox']} sites, returns "
+            f"{b['features_returned']} features ({b['response_kb']} KB); land match "
+            f"{ms['match_land']['matches']} matches / {ms['match_land']['near_misses']} near "
+            f"misses; plant match {ms['match_plant']['matches']} / "
+            f"{ms['match_plant']['near_misses']}; land match without port clause "
+            f"{ms['match_land_anywhere']['matches']} / {ms['match_land_anywhere']['near_misses']}."
+        )
+    lines.append("")
+    lines.append(f"Target: match p95 under 100 ms at 1M sites on 2 cores — {doc['target']}.")
+    return "\n".join(lines) + "\n"
+
+
+def target_verdict(sizes: list[dict]) -> str:
+    """Whether the match p95 at 1M sites is under 100 ms."""
+    big = [s for s in sizes if s["sites"] >= 1_000_000]
+    if not big:
+        return "not measured (no 1M-site run)"
+    p95 = max(big[0]["measures"][k]["p95_ms"] for k in MATCH_KEYS)
+    return f"{'met' if p95 < 100 else 'NOT met'} (worst match p95 {p95:.0f} ms)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    p.add_argument("--runs", type=int, default=50)
+    args = p.parse_args(argv)
+    st = provision.db_up(DatabaseSettings(), log=lambda m: None)
+    doc: dict = {
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(st.url),
+        "load_start": _load(),
+        "runs": args.runs,
+        "warmups": WARMUPS,
+        "area": {"name": "Zhejiang extent", "lonlat_box": PROVINCE},
+        "sizes": [],
+    }
+    template = f"gis_app_bench_api_tpl_{os.getpid()}"
+    make_template(st.url, template)
+    try:
+        for n in args.sizes:
+            name = f"gis_app_bench_api_{n}_{os.getpid()}"
+            print(f"{n:,} synthetic sites: building {name}", flush=True)
+            t = time.perf_counter()
+            try:
+                url, token = build_database(st.url, template, name, n, log=print)
+                build_s = time.perf_counter() - t
+                base, proc = serve(url)
+                try:
+                    res = measure(base, token, url, n, args.runs)
+                finally:
+                    proc.terminate()
+                    proc.wait(timeout=20)
+            finally:
+                drop_database(st.url, name)
+            doc["sizes"].append(res | {"synthetic": n, "build_s": round(build_s, 1)})
+            _write(doc)
+    finally:
+        drop_database(st.url, template)
+    _write(doc)
+    print(markdown(doc))
+    return 0
+
+
+def _write(doc: dict) -> None:
+    doc["load_end"] = _load()
+    doc["target"] = target_verdict(doc["sizes"])
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "api_bench.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    (RESULTS / "api_bench.md").write_text(markdown(doc), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
