@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from gis_app.db import site_sheet_queries as q
 from gis_app.domain import landuse, vocab
-from gis_app.domain.errors import NotFound
+from gis_app.domain.errors import NotFound, UnknownVocabularyValue
 from gis_app.domain.vocab import Term, Vocabulary
 
 STALE_AFTER_DAYS = 365
@@ -194,7 +194,6 @@ BUILDING_FIELDS: dict[str, tuple[Term, str]] = {
 }
 
 _YES_NO = {True: ("是", "Yes"), False: ("否", "No")}
-_LU_SYSTEM = {"2023": "2023", "gb50137": "gb50137", "sandiao": "sandiao"}
 
 
 @dataclass(frozen=True)
@@ -271,10 +270,10 @@ def format_value(how: str, value: Any) -> tuple[str, str]:
     if kind == "lu":
         try:
             return (
-                f"{value} {landuse.label(_LU_SYSTEM[arg], value, 'zh')}",
-                f"{value} {landuse.label(_LU_SYSTEM[arg], value, 'en')}",
+                f"{value} {landuse.label(arg, value, 'zh')}",
+                f"{value} {landuse.label(arg, value, 'en')}",
             )
-        except Exception:  # an unknown code is shown as stored
+        except UnknownVocabularyValue:  # an unknown code is shown as stored
             return str(value), str(value)
     if kind.startswith("num"):
         try:
