@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gis_app.domain import industry as industries
 from gis_app.domain import landuse, vocab
 from gis_app.matching import criteria as C
 from gis_app.matching.spec import RequirementSpec
@@ -124,12 +125,16 @@ def _land_use(value: Mapping[str, Any]) -> Texts:
 
 def _requested_land_use(spec: RequirementSpec) -> Texts:
     zh, en = [], []
-    for code in spec.land_use_codes:
+    for code in spec.effective_land_use_codes():
         system = "2023" if code.isdigit() else "gb50137"
         zh.append(f"{code} {landuse.label(system, code, 'zh')}")
         en.append(f"{code} {landuse.label(system, code, 'en')}")
     zh_text = "、".join(zh) + "（含下级及对应类）"
-    return zh_text, "; ".join(en) + " (with sub-classes and equivalents)"
+    en_text = "; ".join(en) + " (with sub-classes and equivalents)"
+    if spec.land_use_from_industry and spec.industry:
+        zh_text = f"行业 {industries.label(spec.industry, 'zh')} 适用：{zh_text}"
+        en_text = f"industry {industries.label(spec.industry, 'en')}: {en_text}"
+    return zh_text, en_text
 
 
 def _zones(value: list[Mapping[str, Any]] | None) -> Texts:
@@ -340,7 +345,7 @@ FORMATTERS: dict[str, Formatter] = {
     "land_use": _f(
         lambda v, row: _land_use(v),
         _requested_land_use,
-        lambda s: s.land_use_codes,
+        lambda s: s.effective_land_use_codes(),
     ),
     "availability": _f(
         lambda v, row: _labels(vocab.AVAILABILITY, v),

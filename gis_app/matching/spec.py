@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from gis_app.domain import industry as industries
 from gis_app.domain import landuse, vocab
 from gis_app.domain.errors import InvalidInput, UnknownVocabularyValue
 from gis_app.matching.criteria import DEFAULT_WEIGHTS
@@ -134,6 +135,20 @@ class RequirementSpec(BaseModel):
             out.append(code.strip().upper())
         return list(dict.fromkeys(out))
 
+    @field_validator("industry", mode="after")
+    @classmethod
+    def _industry(cls, code: str | None) -> str | None:
+        if not code:  # an empty form field states no industry
+            return None
+        try:
+            return industries.normalise(code)
+        except UnknownVocabularyValue as e:
+            raise ValueError(
+                f"unknown GB/T 4754-2017 industry code {code!r}: give a section letter (C), a "
+                f"division (C26 or 26) or a group or class (C261, C2614); "
+                f"allowed include: {', '.join(e.allowed[:40])}"
+            ) from None
+
     @field_validator("weights", mode="after")
     @classmethod
     def _weights(cls, weights: dict[str, float]) -> dict[str, float]:
@@ -150,11 +165,26 @@ class RequirementSpec(BaseModel):
                 raise ValueError(f"{lo} ({a:g}) is greater than {hi} ({b:g})")
         return self
 
+    @property
+    def land_use_from_industry(self) -> bool:
+        """Whether the land-use constraint comes from ``industry`` (no ``land_use_codes`` given)."""
+        return not self.land_use_codes and bool(self.effective_land_use_codes())
+
+    def effective_land_use_codes(self) -> list[str]:
+        """The stated ``land_use_codes``, else the 2023 classes compatible with ``industry``."""
+        if self.land_use_codes or not self.industry:
+            return list(self.land_use_codes)
+        return list(industries.land_use_codes(self.industry))
+
     def land_use_sets(self) -> tuple[list[str], list[str]]:
-        """The 2023 and GB 50137 codes a site may carry to meet ``land_use_codes``."""
+        """The 2023 and GB 50137 codes a site may carry to meet the land-use constraint.
+
+        Stated ``land_use_codes`` win; without them the industry's compatible classes are used,
+        expanded the same way (descendants and the other classification's equivalents).
+        """
         c2023: set[str] = set()
         cgb: set[str] = set()
-        for code in self.land_use_codes:
+        for code in self.effective_land_use_codes():
             a, b = landuse.expand_query(code)
             c2023 |= a
             cgb |= b
