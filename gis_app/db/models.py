@@ -28,6 +28,7 @@ from sqlalchemy import (
     SmallInteger,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -355,6 +356,118 @@ class SiteConstraintOverlap(Base):
     overlap_m2: Mapped[float] = mapped_column(Float)
     overlap_pct: Mapped[float] = mapped_column(Float)
     __table_args__ = (Index("ix_site_constraint_overlap_kind", "zone_kind", "site_id"),)
+
+
+#: columns of ``match_unit`` copied from the site, and from the building for building units
+MATCH_UNIT_SITE_COLUMNS: tuple[str, ...] = (
+    "kind", "planned_use", "legacy_use", "availability", "area_m2", "area_mu", "readiness",
+    "shoreline_m", "berth_dwt", "water_depth_m", "reserve_price_wan_per_mu", "policy_status",
+    "quota_status", "planning_status", "township", "block", "far_max", "height_limit_m",
+    "standard_land", "invest_intensity_wan_per_mu", "tax_wan_per_mu_yr", "utilities", "verified_at",
+)  # fmt: skip
+MATCH_UNIT_BUILDING_COLUMNS: tuple[str, ...] = (
+    "building_type", "occupancy", "vacant_gfa_m2", "min_split_m2", "offer", "floor_height_m",
+    "floor_load_kg_m2", "crane_t", "power_kva", "rent_yuan_m2_month", "sale_yuan_m2",
+)  # fmt: skip
+#: site fields only land needs read (their criteria fold away for space needs); left out of the
+#: space index, which may hold at most 32 columns
+MATCH_UNIT_LAND_ONLY: tuple[str, ...] = (
+    "area_m2", "area_mu", "reserve_price_wan_per_mu", "policy_status", "quota_status",
+    "planning_status", "far_max", "height_limit_m", "standard_land", "invest_intensity_wan_per_mu",
+    "tax_wan_per_mu_yr", "utilities",
+)  # fmt: skip
+#: everything the match query reads, carried in its indexes so that candidates come from
+#: index-only scans (a heap visit per candidate costs more than the scoring at 1M sites)
+MATCH_UNIT_PAYLOAD: tuple[str, ...] = (
+    "site_id", "site_code", "building_id", "building_code", "d_port", "d_expressway", "d_ferry",
+    "blocked", *MATCH_UNIT_SITE_COLUMNS, *MATCH_UNIT_BUILDING_COLUMNS,
+)  # fmt: skip
+
+
+class MatchUnit(Base):
+    """What matching reads, one row per thing an investor can be offered (trigger-maintained).
+
+    A row with ``building_id`` NULL is the site itself (land, island, shoreline needs); a row
+    with a building is that building with its site's fields (plant and building needs). The
+    nearest-infrastructure distances and the blocking-zone flag are folded in, so a candidate is
+    judged from one row: no join, no subquery. Retired (split or merged) sites have no units.
+    """
+
+    __tablename__ = "match_unit"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    site_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("site.id", ondelete="CASCADE"))
+    site_code: Mapped[str] = mapped_column(Text)
+    building_id: Mapped[int | None] = mapped_column(BigInteger)
+    building_code: Mapped[str | None] = mapped_column(Text)
+    d_port: Mapped[float | None] = mapped_column(Float)
+    d_expressway: Mapped[float | None] = mapped_column(Float)
+    d_ferry: Mapped[float | None] = mapped_column(Float)
+    blocked: Mapped[bool] = mapped_column(Boolean)
+    kind: Mapped[str] = mapped_column(Text)
+    planned_use: Mapped[str | None] = mapped_column(Text)
+    legacy_use: Mapped[str | None] = mapped_column(Text)
+    availability: Mapped[str] = mapped_column(Text)
+    area_m2: Mapped[float] = mapped_column(Float)
+    area_mu: Mapped[float] = mapped_column(Float)
+    readiness: Mapped[str | None] = mapped_column(Text)
+    shoreline_m: Mapped[float | None] = mapped_column(Float)
+    berth_dwt: Mapped[int | None] = mapped_column(Integer)
+    water_depth_m: Mapped[float | None] = mapped_column(Float)
+    reserve_price_wan_per_mu: Mapped[float | None] = mapped_column(Float)
+    policy_status: Mapped[str | None] = mapped_column(Text)
+    quota_status: Mapped[str | None] = mapped_column(Text)
+    planning_status: Mapped[str | None] = mapped_column(Text)
+    township: Mapped[str | None] = mapped_column(Text)
+    block: Mapped[str | None] = mapped_column(Text)
+    far_max: Mapped[float | None] = mapped_column(Float)
+    height_limit_m: Mapped[float | None] = mapped_column(Float)
+    standard_land: Mapped[bool] = mapped_column(Boolean)
+    invest_intensity_wan_per_mu: Mapped[float | None] = mapped_column(Float)
+    tax_wan_per_mu_yr: Mapped[float | None] = mapped_column(Float)
+    utilities: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    verified_at: Mapped[dt.date | None] = mapped_column(Date)
+    building_type: Mapped[str | None] = mapped_column(Text)
+    occupancy: Mapped[str | None] = mapped_column(Text)
+    vacant_gfa_m2: Mapped[float | None] = mapped_column(Float)
+    min_split_m2: Mapped[float | None] = mapped_column(Float)
+    offer: Mapped[str | None] = mapped_column(Text)
+    floor_height_m: Mapped[float | None] = mapped_column(Float)
+    floor_load_kg_m2: Mapped[float | None] = mapped_column(Float)
+    crane_t: Mapped[float | None] = mapped_column(Float)
+    power_kva: Mapped[float | None] = mapped_column(Float)
+    rent_yuan_m2_month: Mapped[float | None] = mapped_column(Float)
+    sale_yuan_m2: Mapped[float | None] = mapped_column(Float)
+    __table_args__ = (
+        Index("ix_match_unit_site_id", "site_id"),
+        Index(
+            "ux_match_unit_site", "site_id", unique=True,
+            postgresql_where=text("building_id IS NULL"),
+        ),
+        Index(
+            "ux_match_unit_building", "building_id", unique=True,
+            postgresql_where=text("building_id IS NOT NULL"),
+        ),
+        Index("ix_match_unit_blocked", "site_id", postgresql_where=text("blocked")),
+        # land, island and shoreline needs: kind and availability, then the size range
+        Index(
+            "ix_match_unit_land", "availability", "kind", "area_m2",
+            postgresql_where=text("building_id IS NULL"),
+            postgresql_include=[
+                c for c in MATCH_UNIT_PAYLOAD
+                if c not in ("kind", "availability", "area_m2", *MATCH_UNIT_BUILDING_COLUMNS)
+            ],
+        ),
+        # plant and building needs: vacant space of the wanted types, then its size
+        Index(
+            "ix_match_unit_space", "availability", "kind", "building_type", "vacant_gfa_m2",
+            postgresql_where=text("building_id IS NOT NULL AND vacant_gfa_m2 > 0"),
+            postgresql_include=[
+                c for c in MATCH_UNIT_PAYLOAD
+                if c not in ("kind", "availability", "building_type", "vacant_gfa_m2")
+                and c not in MATCH_UNIT_LAND_ONLY
+            ],
+        ),
+    )  # fmt: skip
 
 
 class Requirement(Base):

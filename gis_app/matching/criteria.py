@@ -89,16 +89,20 @@ GFA_MAX = f"(r.gfa_m2_max * (1 + {_TOL}))"
 
 # Distance (m) to the nearest port or wharf; with a berth class, to the nearest one that has it
 # (the trigger-kept site_distance holds only the nearest of each kind, whatever its berth).
-D_PORT = (
-    "(CASE WHEN r.port_berth_dwt_min IS NULL"
-    " THEN (SELECT min(d.distance_m) FROM site_distance d"
+D_PORT_ANY = (
+    "(SELECT min(d.distance_m) FROM site_distance d"
     f" WHERE d.site_id = s.id AND d.infra_kind IN {sql_list(PORT_KINDS)})"
-    # one distance to the collection of qualifying ports: the collection is built once per
-    # query and PostGIS caches its tree across calls (several times faster than one per port)
-    " ELSE ST_Distance(s.geom::geography, (SELECT ST_Collect(i.geom)::geography"
-    f" FROM infrastructure i WHERE i.kind IN {sql_list(PORT_KINDS)}"
-    " AND i.berth_dwt >= r.port_berth_dwt_min)) END)"
 )
+#: the ports and wharves that take ships of the requirement's berth class, as one collection
+QUALIFYING_PORTS = (
+    "(SELECT ST_Collect(i.geom)::geography"
+    f" FROM infrastructure i WHERE i.kind IN {sql_list(PORT_KINDS)}"
+    " AND i.berth_dwt >= r.port_berth_dwt_min)"
+)
+# one distance to the collection of qualifying ports: the collection is built once per query
+# and PostGIS caches its tree across calls (several times faster than one per port)
+D_PORT_BERTH = f"ST_Distance(s.geom::geography, {QUALIFYING_PORTS})"
+D_PORT = f"(CASE WHEN r.port_berth_dwt_min IS NULL THEN {D_PORT_ANY} ELSE {D_PORT_BERTH} END)"
 
 
 def d_kind(kind: str) -> str:
@@ -378,10 +382,22 @@ _PLANNING_SCORE = (
 _READINESS_SCORE = (
     "CASE s.readiness WHEN 'cleared' THEN 1.0 WHEN 'partly_cleared' THEN 0.5 ELSE 0 END"
 )
+_UTILITY_NEEDS = (("power", "r.power_kva"), ("water", "r.water_t_d"), ("sewer", "r.wastewater_t_d"))
 _NEEDED_UTILITIES = (
-    "array_remove(ARRAY[CASE WHEN r.power_kva IS NOT NULL THEN 'power' END,"
-    " CASE WHEN r.water_t_d IS NOT NULL THEN 'water' END,"
-    " CASE WHEN r.wastewater_t_d IS NOT NULL THEN 'sewer' END], NULL)"
+    "array_remove(ARRAY["
+    + ", ".join(f"CASE WHEN {col} IS NOT NULL THEN {_lit(u)} END" for u, col in _UTILITY_NEEDS)
+    + "], NULL)"
+)
+# share of the needed utilities the site has, without a subquery per candidate
+_UTILITIES_SCORE = (
+    "("
+    + " + ".join(
+        f"(CASE WHEN {col} IS NOT NULL AND {_lit(u)} = ANY(s.utilities) THEN 1 ELSE 0 END)"
+        for u, col in _UTILITY_NEEDS
+    )
+    + ")::float8 / NULLIF("
+    + " + ".join(f"(CASE WHEN {col} IS NOT NULL THEN 1 ELSE 0 END)" for _u, col in _UTILITY_NEEDS)
+    + ", 0)"
 )
 
 
@@ -474,8 +490,7 @@ SOFT: tuple[Criterion, ...] = (
         "utilities",
         f"{_LAND} AND (r.power_kva IS NOT NULL OR r.water_t_d IS NOT NULL"
         " OR r.wastewater_t_d IS NOT NULL)",
-        f"(SELECT count(*) FROM unnest({_NEEDED_UTILITIES}) u WHERE u = ANY(s.utilities))::float8"
-        f" / NULLIF(cardinality({_NEEDED_UTILITIES}), 0)",
+        _UTILITIES_SCORE,
         "jsonb_build_object('has', to_jsonb(s.utilities),"
         f" 'needed', to_jsonb({_NEEDED_UTILITIES}))",
         6,

@@ -101,23 +101,53 @@ def constant_row(spec: RequirementSpec) -> tuple[str, dict[str, Any]]:
     return f"(SELECT {cols})", params
 
 
-# Distances are computed once per candidate (a lateral subquery the planner may not flatten)
-# and only when a criterion reads them; the criteria's SQL refers to them by these names.
-_DISTANCES = (
-    ("d_port", C.D_PORT, ("port_distance", "port_access")),
-    ("d_expressway", C.D_EXPRESSWAY, ("expressway_distance", "expressway_access")),
-    ("d_ferry", C.D_FERRY, ("ferry_distance", "ferry_access")),
-)
-
-
 def _uses(keys: tuple[str, ...]) -> str:
     return " OR ".join(f"COALESCE(({C.BY_KEY[k].applies}), false)" for k in keys)
 
 
-def _with_distances(sql: str, alias: str) -> str:
-    for name, expr, _keys in _DISTANCES:
-        sql = sql.replace(expr, f"{alias}.{name}")
-    return sql
+_PORT_KEYS = ("port_distance", "port_access")
+
+# The criteria read the site ``s``, its building ``b`` and the trigger-kept distance and
+# overlap tables. The match query reads one ``match_unit`` row per candidate instead, which
+# carries all of these as columns (see revision 0008): the same SQL with the references
+# rewritten. A test checks that the rewritten query touches nothing but match_unit.
+_ON_UNIT = (
+    (C.D_PORT_ANY, "s.d_port"),
+    # only with a berth class: the site's shape against the qualifying ports
+    (C.D_PORT_BERTH, "(SELECT ST_Distance(g.geom::geography, "
+     f"{C.QUALIFYING_PORTS}) FROM site g WHERE g.id = s.id)"),
+    (C.D_EXPRESSWAY, "s.d_expressway"),
+    (C.D_FERRY, "s.d_ferry"),
+    (C.BY_KEY["blocking_zones"].test, "NOT s.blocked"),
+)  # fmt: skip
+_UNIT_NAMES = {"s.id": "s.site_id", "s.code": "s.site_code", "b.id": "s.building_id"}
+_UNIT_NAMES |= {"b.code": "s.building_code"}
+
+
+def on_match_unit(sql: str) -> str:
+    """Rewrite criteria SQL over ``s``/``b`` and the derived tables to read ``match_unit s``."""
+    for expr, column in _ON_UNIT:
+        sql = sql.replace(expr, column)
+    sql = re.sub(r"\b[sb]\.(id|code)\b", lambda m: _UNIT_NAMES[m.group(0)], sql)
+    return re.sub(r"\bb\.", "s.", sql)
+
+
+# Sites within the (relaxed) port limit of a qualifying port, found from the ports through the
+# site GiST index (a box in degrees that surely holds the circle, then the geodesic test). It
+# only repeats what the port criterion demands, so it changes no result; it saves computing a
+# distance for every candidate far from any port.
+_NEAR_PORTS = f"""(r.max_km_port IS NULL OR s.site_id IN (
+        SELECT g.id
+          FROM infrastructure i
+          JOIN site g ON g.geom && ST_Expand(i.geom,
+                   (r.max_km_port * 1000.0 * (1 + :margin)) / (110000.0 * cos(radians(least(89.0,
+                       abs(ST_Y(ST_Centroid(i.geom)))
+                       + r.max_km_port * 1000.0 * (1 + :margin) / 110000.0)))),
+                   r.max_km_port * 1000.0 * (1 + :margin) / 110000.0)
+         WHERE i.kind IN {C.sql_list(C.PORT_KINDS)}
+           AND (r.port_berth_dwt_min IS NULL OR i.berth_dwt >= r.port_berth_dwt_min)
+           AND ST_DWithin(g.geom::geography, i.geom::geography,
+                          r.max_km_port * 1000.0 * (1 + :margin))))"""
 
 
 def _flags(c: C.Criterion) -> str:
@@ -136,10 +166,14 @@ _PRICE = (
 def match_sql(row_sql: str, *, space: bool) -> str:
     """The match query: relaxed hard filter, scores, best building per site, top N of each list.
 
+    Candidates come from ``match_unit`` (one row per site for land needs, per building for
+    space needs), scored in the same pass; the cheapest price is taken over them; space needs
+    keep each site's best building; counts and the two top-N lists are cut from that. Only the
+    rows listed are joined back to ``site``/``building`` to be explained.
+
     Binds: ``:margin`` (share, e.g. 0.1), ``:limit``, ``:nm_limit`` and ``:w_<criterion>``.
     Returns one row per listed site with ``n_fail`` 0 (match) or 1 (near miss).
     """
-    join = "JOIN building b ON b.site_id = s.id" if space else "LEFT JOIN building b ON false"
     n_fail = " + ".join(
         f"(CASE WHEN COALESCE(({c.applies}), false)"
         f" AND NOT COALESCE(({c.test.replace('{m}', '0')}), false) THEN 1 ELSE 0 END)"
@@ -158,76 +192,75 @@ def match_sql(row_sql: str, *, space: bool) -> str:
         f" COALESCE(({c.score}), 0)::float8, {c.value}))"
         for c in soft
     )
-    distances = ",\n           ".join(
-        f"CASE WHEN {_uses(keys)} THEN {expr} END AS {name}" for name, expr, keys in _DISTANCES
-    )
-    cand = _with_distances(
+    # the partial indexes' predicates (the vacancy criterion demands vacant space anyway)
+    units = "s.building_id IS NOT NULL AND s.vacant_gfa_m2 > 0"
+    if not space:
+        units = "s.building_id IS NULL"
+    cand = on_match_unit(
         f"""
   SELECT s.id AS site_id, s.code AS site_code, b.id AS building_id, b.code AS building_code,
-         dist.d_port, dist.d_expressway, dist.d_ferry,
          {n_fail} AS n_fail,
          {_PRICE}::float8 AS price,
          ({price_applies}) AS price_applies,
          ({points})::float8 AS soft_points,
          ({weight})::float8 AS soft_weight
-    FROM {row_sql} r, site s
-   CROSS JOIN LATERAL (
-         SELECT {distances}
-         OFFSET 0) dist
-    {join}
-   WHERE {hard_predicate(":margin", "join")}""",
-        "dist",
-    ).replace(  # the lateral subquery itself keeps the full expressions
-        "SELECT " + _with_distances(distances, "dist"), "SELECT " + distances
+    FROM {row_sql} r, match_unit s
+   WHERE {units}
+     AND {_NEAR_PORTS}
+     AND {hard_predicate(":margin", "join")}"""
     )
-    explain = _with_distances(
-        f"""{hard_json} AS hard,
-       {soft_json} AS soft""",
-        "k",
+    # a site's best building: the first of its rows in the ranking order
+    best = (
+        "SELECT DISTINCT ON (site_id) * FROM totals"
+        " ORDER BY site_id, n_fail, score DESC, building_code"
+        if space
+        else "SELECT * FROM totals"
     )
+    order = "score DESC, site_code, building_code"
     return f"""
-WITH cand AS ({cand}
+WITH cand AS MATERIALIZED ({cand}
 ),
 ref AS (
   SELECT COALESCE(min(price) FILTER (WHERE n_fail = 0), min(price)) AS cheapest
     FROM cand WHERE price > 0
 ),
-scored AS (
-  SELECT c.*, ref.cheapest,
-         CASE WHEN NOT c.price_applies THEN NULL
-              WHEN c.price IS NULL THEN 0.5
-              ELSE least(1.0, ref.cheapest / NULLIF(c.price, 0)) END AS price_score
-    FROM cand c CROSS JOIN ref
-),
 totals AS (
-  SELECT x.*,
+  SELECT x.site_id, x.site_code, x.building_id, x.building_code, x.n_fail, x.price,
+         x.price_score,
          CASE WHEN x.w_total > 0 THEN round((100.0 * x.pts / x.w_total)::numeric, 1)
               ELSE 0 END::float8 AS score
-    FROM (SELECT scored.*,
-                 soft_points + CASE WHEN price_applies
-                                    THEN :w_price * COALESCE(price_score, 0) ELSE 0 END AS pts,
-                 soft_weight + CASE WHEN price_applies THEN :w_price ELSE 0 END AS w_total
-            FROM scored WHERE n_fail <= 1) x
+    FROM (SELECT p.*,
+                 p.soft_points + CASE WHEN p.price_applies
+                                      THEN :w_price * COALESCE(p.price_score, 0) ELSE 0 END AS pts,
+                 p.soft_weight + CASE WHEN p.price_applies THEN :w_price ELSE 0 END AS w_total
+            FROM (SELECT c.*,
+                         CASE WHEN NOT c.price_applies THEN NULL
+                              WHEN c.price IS NULL THEN 0.5
+                              ELSE least(1.0, (SELECT cheapest FROM ref) / NULLIF(c.price, 0))
+                          END AS price_score
+                    FROM cand c WHERE c.n_fail <= 1) p) x
 ),
-best AS (
-  SELECT DISTINCT ON (site_id) *
-    FROM totals
-   ORDER BY site_id, n_fail, score DESC, building_code
+best AS MATERIALIZED ({best}),
+top AS (
+  (SELECT * FROM best WHERE n_fail = 0 ORDER BY {order} LIMIT :limit)
+  UNION ALL
+  (SELECT * FROM best WHERE n_fail = 1 ORDER BY {order} LIMIT :nm_limit)
 ),
 ranked AS (
-  SELECT best.*,
-         row_number() OVER (PARTITION BY n_fail ORDER BY score DESC, site_code, building_code)
-           AS rank,
-         count(*) FILTER (WHERE n_fail = 0) OVER () AS n_matches,
-         count(*) FILTER (WHERE n_fail = 1) OVER () AS n_near_misses
-    FROM best
+  SELECT top.*,
+         row_number() OVER (PARTITION BY n_fail ORDER BY {order}) AS rank,
+         (SELECT count(*) FROM best WHERE n_fail = 0) AS n_matches,
+         (SELECT count(*) FROM best WHERE n_fail = 1) AS n_near_misses,
+         (SELECT cheapest FROM ref) AS cheapest
+    FROM top
 )
 SELECT k.site_id, k.site_code, s.name_zh, s.name_en, s.kind, s.township, s.block,
        k.building_id, k.building_code, b.name_zh AS building_name_zh,
        b.name_en AS building_name_en, b.building_type,
        k.n_fail, k.rank, k.n_matches, k.n_near_misses, k.score, k.price, k.price_score, k.cheapest,
-       round(k.d_port) AS port_m, np.port,
-       {explain}
+       CASE WHEN {_uses(_PORT_KEYS)} THEN round({C.D_PORT}) END AS port_m, np.port,
+       {hard_json} AS hard,
+       {soft_json} AS soft
   FROM ranked k
   JOIN site s ON s.id = k.site_id
   LEFT JOIN building b ON b.id = k.building_id
@@ -236,12 +269,11 @@ SELECT k.site_id, k.site_code, s.name_zh, s.name_en, s.kind, s.township, s.block
         SELECT jsonb_build_object('code', i.code, 'kind', i.kind, 'name_zh', i.name_zh,
                                   'name_en', i.name_en, 'berth_dwt', i.berth_dwt) AS port
           FROM infrastructure i
-         WHERE ({_uses(("port_distance", "port_access"))})
+         WHERE ({_uses(_PORT_KEYS)})
            AND i.kind IN {C.sql_list(C.PORT_KINDS)}
            AND (r.port_berth_dwt_min IS NULL OR i.berth_dwt >= r.port_berth_dwt_min)
          ORDER BY ST_Distance(s.geom::geography, i.geom::geography), i.code
          LIMIT 1) np ON true
- WHERE k.rank <= CASE WHEN k.n_fail = 0 THEN :limit ELSE :nm_limit END
  ORDER BY k.n_fail, k.rank"""
 
 

@@ -1,0 +1,149 @@
+"""``match_unit`` stays equal to what it derives from, whatever writes the inventory."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from gis_app.db.engine import make_engine
+from gis_app.db.models import MATCH_UNIT_PAYLOAD
+from gis_app.domain import vocab
+from gis_app.matching import criteria as C
+
+COLS = ", ".join(MATCH_UNIT_PAYLOAD)
+ORDER = "ORDER BY site_id, building_id NULLS FIRST"
+
+
+@pytest.fixture
+def db(make_db) -> Iterator[sa.Engine]:
+    eng = make_engine(make_db("sample"), application_name="QGIS")
+    yield eng
+    eng.dispose()
+
+
+def _sql(eng: sa.Engine, sql: str, **params: object) -> None:
+    with eng.begin() as c:
+        c.execute(sa.text(sql), params)
+
+
+def _assert_current(eng: sa.Engine) -> list[sa.Row]:
+    with eng.connect() as c:
+        kept = c.execute(sa.text(f"SELECT {COLS} FROM match_unit {ORDER}")).all()
+        derived = c.execute(
+            sa.text(f"SELECT {COLS} FROM gis_app_match_unit_rows(NULL) {ORDER}")
+        ).all()
+    assert kept == derived
+    return kept
+
+
+def _unit(eng: sa.Engine, code: str, building: str | None = None) -> sa.Row | None:
+    where = "building_code = :b" if building else "building_id IS NULL"
+    with eng.connect() as c:
+        return c.execute(
+            sa.text(f"SELECT * FROM match_unit WHERE site_code = :s AND {where}"),
+            {"s": code, "b": building},
+        ).one_or_none()
+
+
+def test_units_cover_every_site_and_building(db: sa.Engine) -> None:
+    units = _assert_current(db)
+    with db.connect() as c:
+        n_sites = c.execute(sa.text("SELECT count(*) FROM site WHERE retired_at IS NULL")).scalar()
+        n_buildings = c.execute(sa.text("SELECT count(*) FROM building")).scalar()
+        # distances and the blocking flag agree with an independent geodesic computation
+        check = c.execute(
+            sa.text(
+                "SELECT s.code, (SELECT min(ST_Distance(s.geom::geography, i.geom::geography))"
+                "  FROM infrastructure i WHERE i.kind = 'ferry_terminal') AS d_ferry,"
+                " EXISTS (SELECT 1 FROM constraint_zone z WHERE z.kind IN :blocking"
+                "  AND ST_Area(ST_Intersection(s.geom, z.geom)::geography) > 0.01) AS blocked"
+                " FROM site s WHERE s.retired_at IS NULL"
+            ).bindparams(sa.bindparam("blocking", expanding=True)),
+            {"blocking": sorted(vocab.BLOCKING_CONSTRAINT_KINDS)},
+        ).all()
+    assert len(units) == n_sites + n_buildings > 73
+    assert any(r.blocked for r in check) and not all(r.blocked for r in check)
+    for code, d_ferry, blocked in check:
+        unit = _unit(db, code)
+        assert unit.d_ferry == pytest.approx(d_ferry, abs=0.01), code
+        assert unit.blocked is blocked, code
+
+
+def test_plain_sql_edits_keep_units_current(db: sa.Engine) -> None:
+    _sql(
+        db,
+        "UPDATE site SET township = '测试街道', availability = 'reserved' WHERE code = 'PT-BL-001'",
+    )
+    unit = _unit(db, "PT-BL-001")
+    assert (unit.township, unit.availability) == ("测试街道", "reserved")
+    site_id = unit.site_id
+    _sql(
+        db,
+        "INSERT INTO building (site_id, code, name_zh, building_type, gfa_m2, vacant_gfa_m2,"
+        " occupancy, offer, crane_t) VALUES (:s, 'PT-BL-001-B9', '测试厂房', 'standard_plant',"
+        " 4000, 4000, 'vacant', 'lease', 10)",
+        s=site_id,
+    )
+    assert _unit(db, "PT-BL-001", "PT-BL-001-B9").crane_t == 10
+    assert _unit(db, "PT-BL-001", "PT-BL-001-B9").township == "测试街道"
+    _sql(db, "UPDATE building SET crane_t = 16 WHERE code = 'PT-BL-001-B9'")
+    assert _unit(db, "PT-BL-001", "PT-BL-001-B9").crane_t == 16
+    # a building moved to another site leaves the first
+    _sql(
+        db,
+        "UPDATE building SET site_id = (SELECT id FROM site WHERE code = 'PT-BL-002')"
+        " WHERE code = 'PT-BL-001-B9'",
+    )
+    assert _unit(db, "PT-BL-001", "PT-BL-001-B9") is None
+    assert _unit(db, "PT-BL-002", "PT-BL-001-B9") is not None
+    _assert_current(db)
+    _sql(db, "DELETE FROM building WHERE code = 'PT-BL-001-B9'")
+    assert _unit(db, "PT-BL-002", "PT-BL-001-B9") is None
+    _assert_current(db)
+
+
+def test_zone_and_infrastructure_edits_keep_units_current(db: sa.Engine) -> None:
+    before = _unit(db, "PT-BL-003")
+    assert not before.blocked
+    # a red line drawn over the site blocks it; removing the line unblocks it
+    _sql(
+        db,
+        "INSERT INTO constraint_zone (code, kind, name_zh, geom)"
+        " SELECT 'CZ-TEST-1', 'ecological_redline', '测试红线', ST_Multi(ST_Buffer(geom, 0.001))"
+        " FROM site WHERE code = 'PT-BL-003'",
+    )
+    assert _unit(db, "PT-BL-003").blocked
+    _assert_current(db)
+    _sql(db, "DELETE FROM constraint_zone WHERE code = 'CZ-TEST-1'")
+    assert not _unit(db, "PT-BL-003").blocked
+    # a ferry terminal on the site's doorstep shortens its ferry distance
+    _sql(
+        db,
+        "INSERT INTO infrastructure (code, kind, name_zh, geom)"
+        " SELECT 'INF-FT-TEST', 'ferry_terminal', '测试码头', ST_PointOnSurface(geom)"
+        " FROM site WHERE code = 'PT-BL-003'",
+    )
+    assert _unit(db, "PT-BL-003").d_ferry == 0 < before.d_ferry
+    _assert_current(db)
+    _sql(db, "DELETE FROM infrastructure WHERE code = 'INF-FT-TEST'")
+    assert _unit(db, "PT-BL-003").d_ferry == pytest.approx(before.d_ferry)
+    _assert_current(db)
+
+
+def test_retired_and_deleted_sites_have_no_units(db: sa.Engine) -> None:
+    _sql(db, "UPDATE site SET availability = 'unavailable' WHERE code = 'PT-BL-004'")
+    _sql(db, "UPDATE site SET retired_at = now() WHERE code = 'PT-BL-004'")
+    assert _unit(db, "PT-BL-004") is None
+    _sql(db, "DELETE FROM site WHERE code = 'PT-BL-002'")
+    assert _unit(db, "PT-BL-002") is None
+    _assert_current(db)
+
+
+def test_migration_constants_agree_with_the_criteria() -> None:
+    mig = importlib.import_module("gis_app.db.migrations.versions.0008_match_units")
+    assert C.sql_list(C.PORT_KINDS) == mig.PORT_KINDS
+    assert C.sql_list(sorted(vocab.BLOCKING_CONSTRAINT_KINDS)) == mig.BLOCKING_KINDS
+    assert mig.PAYLOAD == MATCH_UNIT_PAYLOAD
