@@ -211,7 +211,8 @@ def build(url: str, n: int, log) -> None:
             t = time.perf_counter()
             c.execute(sa.text("SELECT gis_app_refresh_site_distance(NULL)"))
             c.execute(sa.text("SELECT gis_app_refresh_overlap(NULL, NULL)"))
-            log(f"distances and zone overlaps refreshed in {time.perf_counter() - t:.1f} s")
+            c.execute(sa.text("SELECT gis_app_refresh_match_units(NULL)"))
+            log(f"derived tables refreshed in {time.perf_counter() - t:.1f} s")
             c.execute(sa.text("ALTER TABLE site ENABLE TRIGGER USER"))
             c.execute(sa.text("ALTER TABLE building ENABLE TRIGGER USER"))
         with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as c:

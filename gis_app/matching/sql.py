@@ -132,10 +132,10 @@ def on_match_unit(sql: str) -> str:
     return re.sub(r"\bb\.", "s.", sql)
 
 
-# Sites within the (relaxed) port limit of a qualifying port, found from the ports through the
-# site GiST index (a box in degrees that surely holds the circle, then the geodesic test). It
-# only repeats what the port criterion demands, so it changes no result; it saves computing a
-# distance for every candidate far from any port.
+# Sites whose box meets a box around a qualifying port that surely holds the (relaxed) port
+# limit, found from the ports through the site GiST index. It only demands part of what the
+# port criterion demands, so it changes no result; it spares a geodesic distance for every
+# candidate far from any port (the criterion still decides on the rest).
 _NEAR_PORTS = f"""(r.max_km_port IS NULL OR s.site_id IN (
         SELECT g.id
           FROM infrastructure i
@@ -145,9 +145,7 @@ _NEAR_PORTS = f"""(r.max_km_port IS NULL OR s.site_id IN (
                        + r.max_km_port * 1000.0 * (1 + :margin) / 110000.0)))),
                    r.max_km_port * 1000.0 * (1 + :margin) / 110000.0)
          WHERE i.kind IN {C.sql_list(C.PORT_KINDS)}
-           AND (r.port_berth_dwt_min IS NULL OR i.berth_dwt >= r.port_berth_dwt_min)
-           AND ST_DWithin(g.geom::geography, i.geom::geography,
-                          r.max_km_port * 1000.0 * (1 + :margin))))"""
+           AND (r.port_berth_dwt_min IS NULL OR i.berth_dwt >= r.port_berth_dwt_min)))"""
 
 
 def _flags(c: C.Criterion) -> str:
