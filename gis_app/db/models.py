@@ -448,14 +448,23 @@ class MatchUnit(Base):
             postgresql_where=text("building_id IS NOT NULL"),
         ),
         Index("ix_match_unit_blocked", "site_id", postgresql_where=text("blocked")),
-        # land, island and shoreline needs: kind and availability, then the size range
-        Index(
-            "ix_match_unit_land", "availability", "kind", "area_m2",
-            postgresql_where=text("building_id IS NULL"),
-            postgresql_include=[
-                c for c in MATCH_UNIT_PAYLOAD
-                if c not in ("kind", "availability", "area_m2", *MATCH_UNIT_BUILDING_COLUMNS)
-            ],
+        # land, island and shoreline needs: kind and availability, then the size range; with
+        # land uses stated, the same by 2023 code and by GB 50137 code
+        *(
+            Index(
+                name, "availability", "kind", *use, "area_m2",
+                postgresql_where=text("building_id IS NULL"),
+                postgresql_include=[
+                    c for c in MATCH_UNIT_PAYLOAD
+                    if c not in ("kind", "availability", "area_m2", *use)
+                    and c not in MATCH_UNIT_BUILDING_COLUMNS
+                ],
+            )
+            for name, use in (
+                ("ix_match_unit_land", ()),
+                ("ix_match_unit_land_planned_use", ("planned_use",)),
+                ("ix_match_unit_land_legacy_use", ("legacy_use",)),
+            )
         ),
         # plant and building needs: vacant space of the wanted types, then its size
         Index(

@@ -67,7 +67,10 @@ def run_match(
             raise InvalidInput(f"weight {key!r}={w} is not a known criterion with 0 <= weight")
     effective = spec.effective_weights(weights)
     row_sql, params = match_sql.constant_row(spec)
-    query = match_sql.match_sql(row_sql, space=spec.need in C.SPACE_NEEDS)
+    c2023, cgb = spec.land_use_sets()
+    query = match_sql.match_sql(
+        row_sql, space=spec.need in C.SPACE_NEEDS, land_use=bool(c2023 or cgb)
+    )
     params |= {"margin": margin / 100.0, "limit": limit, "nm_limit": near_miss_limit}
     params |= {f"w_{k}": float(v) for k, v in effective.items()}
     # JIT compilation of this wide query costs more than it saves (~0.7 s at 100k sites)

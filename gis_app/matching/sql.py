@@ -161,7 +161,20 @@ _PRICE = (
 )
 
 
-def match_sql(row_sql: str, *, space: bool) -> str:
+# Land needs that state land uses take their candidates in two index-only branches, one per
+# classification, instead of every site in the size range: a site whose 2023 code fits comes
+# from the first; one that fits only by its GB 50137 code from the second (so none twice).
+_LAND_USE_UNITS = (
+    "(SELECT u.* FROM match_unit u WHERE u.building_id IS NULL"
+    " AND u.planned_use = ANY(CAST(:r_land_use_2023_codes AS text[]))"
+    " UNION ALL"
+    " SELECT u.* FROM match_unit u WHERE u.building_id IS NULL"
+    " AND u.legacy_use = ANY(CAST(:r_land_use_gb_codes AS text[]))"
+    " AND (u.planned_use = ANY(CAST(:r_land_use_2023_codes AS text[]))) IS NOT TRUE)"
+)
+
+
+def match_sql(row_sql: str, *, space: bool, land_use: bool = False) -> str:
     """The match query: relaxed hard filter, scores, best building per site, top N of each list.
 
     Candidates come from ``match_unit`` (one row per site for land needs, per building for
@@ -169,8 +182,11 @@ def match_sql(row_sql: str, *, space: bool) -> str:
     keep each site's best building; counts and the two top-N lists are cut from that. Only the
     rows listed are joined back to ``site``/``building`` to be explained.
 
-    Binds: ``:margin`` (share, e.g. 0.1), ``:limit``, ``:nm_limit`` and ``:w_<criterion>``.
-    Returns one row per listed site with ``n_fail`` 0 (match) or 1 (near miss).
+    ``land_use``: the requirement states land uses (the land-use criterion applies).
+
+    Binds: ``:margin`` (share, e.g. 0.1), ``:limit``, ``:nm_limit``, ``:w_<criterion>`` and
+    the requirement's ``:r_<column>`` of :func:`constant_row`. Returns one row per listed site
+    with ``n_fail`` 0 (match) or 1 (near miss).
     """
     n_fail = " + ".join(
         f"(CASE WHEN COALESCE(({c.applies}), false)"
@@ -202,7 +218,7 @@ def match_sql(row_sql: str, *, space: bool) -> str:
          ({price_applies}) AS price_applies,
          ({points})::float8 AS soft_points,
          ({weight})::float8 AS soft_weight
-    FROM {row_sql} r, match_unit s
+    FROM {row_sql} r, {_LAND_USE_UNITS if land_use and not space else "match_unit"} s
    WHERE {units}
      AND {_NEAR_PORTS}
      AND {hard_predicate(":margin", "join")}"""
@@ -266,11 +282,19 @@ SELECT k.site_id, k.site_code, s.name_zh, s.name_en, s.kind, s.township, s.block
   LEFT JOIN LATERAL (
         SELECT jsonb_build_object('code', i.code, 'kind', i.kind, 'name_zh', i.name_zh,
                                   'name_en', i.name_en, 'berth_dwt', i.berth_dwt) AS port
-          FROM infrastructure i
+          FROM (-- any berth: the nearest port the trigger-kept distances know
+                SELECT d.infrastructure_id AS id, d.distance_m
+                  FROM site_distance d
+                 WHERE r.port_berth_dwt_min IS NULL AND d.site_id = s.id
+                   AND d.infra_kind IN {C.sql_list(C.PORT_KINDS)}
+                UNION ALL
+                SELECT q.id, ST_Distance(s.geom::geography, q.geom::geography)
+                  FROM infrastructure q
+                 WHERE q.kind IN {C.sql_list(C.PORT_KINDS)}
+                   AND q.berth_dwt >= r.port_berth_dwt_min) n
+          JOIN infrastructure i ON i.id = n.id
          WHERE ({_uses(_PORT_KEYS)})
-           AND i.kind IN {C.sql_list(C.PORT_KINDS)}
-           AND (r.port_berth_dwt_min IS NULL OR i.berth_dwt >= r.port_berth_dwt_min)
-         ORDER BY ST_Distance(s.geom::geography, i.geom::geography), i.code
+         ORDER BY n.distance_m, i.code
          LIMIT 1) np ON true
  ORDER BY k.n_fail, k.rank"""
 

@@ -60,7 +60,10 @@ def test_database_functions_agree_with_the_matcher(conn: sa.Connection, name: st
 
 def _plan(conn: sa.Connection, spec: RequirementSpec) -> str:
     row_sql, params = match_sql.constant_row(spec)
-    query = match_sql.match_sql(row_sql, space=spec.need in C.SPACE_NEEDS)
+    c2023, cgb = spec.land_use_sets()
+    query = match_sql.match_sql(
+        row_sql, space=spec.need in C.SPACE_NEEDS, land_use=bool(c2023 or cgb)
+    )
     params |= {"margin": 0.1, "limit": 20, "nm_limit": 10}
     params |= {f"w_{k}": v for k, v in spec.effective_weights().items()}
     conn.execute(sa.text("ANALYZE match_unit"))
@@ -89,12 +92,18 @@ def test_constants_fold_into_index_conditions(conn: sa.Connection) -> None:
     )
     plan = _candidate_plan(_plan(conn, spec))
     # conditions the requirement does not state are gone; the stated ones are index conditions
-    # on the land units, and each candidate is judged from its match_unit row alone
-    assert "ix_match_unit_land" in plan, plan
-    assert "Index Cond: ((availability = ANY ('{available}'::text[])) AND (kind = " in plan, plan
+    # on the land units (one branch per land-use classification), and each candidate is judged
+    # from its match_unit row alone
+    assert "ix_match_unit_land_planned_use" in plan and "ix_match_unit_land_legacy_use" in plan
+    assert "planned_use = ANY ('{100102}'::text[])) AND (area_m2 >=" in plan, plan
+    assert "legacy_use = ANY ('{M2}'::text[])) AND (area_m2 >=" in plan, plan
     assert "shoreline_m" not in plan and "crane_t" not in plan
     for table in ("site_distance", "site_constraint_overlap", "on building", "on site "):
         assert table not in plan, (table, plan)
+    # without land uses: kind, availability and the size range
+    spec = parse_spec({"need": "land", "land_mu_min": 30, "land_mu_max": 60})
+    plan = _candidate_plan(_plan(conn, spec))
+    assert "ix_match_unit_land " in plan and "area_m2 >=" in plan, plan
 
 
 def test_space_candidates_come_from_the_space_index(conn: sa.Connection) -> None:

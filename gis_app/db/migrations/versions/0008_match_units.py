@@ -232,14 +232,19 @@ def _create_table() -> None:
         ["site_id"],
         postgresql_where=sa.text("blocked"),
     )
-    land_keys = ("availability", "kind", "area_m2")
-    op.create_index(
-        "ix_match_unit_land",
-        "match_unit",
-        list(land_keys),
-        postgresql_where=sa.text("building_id IS NULL"),
-        postgresql_include=[c for c in PAYLOAD if c not in land_keys + BUILDING_COLUMNS],
-    )
+    for name, use in (
+        ("ix_match_unit_land", ()),
+        ("ix_match_unit_land_planned_use", ("planned_use",)),
+        ("ix_match_unit_land_legacy_use", ("legacy_use",)),
+    ):
+        keys = ("availability", "kind", *use, "area_m2")
+        op.create_index(
+            name,
+            "match_unit",
+            list(keys),
+            postgresql_where=sa.text("building_id IS NULL"),
+            postgresql_include=[c for c in PAYLOAD if c not in keys + BUILDING_COLUMNS],
+        )
     space_keys = ("availability", "kind", "building_type", "vacant_gfa_m2")
     op.create_index(
         "ix_match_unit_space",
