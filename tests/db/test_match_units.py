@@ -105,6 +105,19 @@ def test_plain_sql_edits_keep_units_current(db: sa.Engine) -> None:
     _assert_current(db)
 
 
+def test_buildings_moved_together_keep_one_unit_each(db: sa.Engine) -> None:
+    # one statement moves the buildings of two sites to a third (what a merge does)
+    _sql(
+        db,
+        "UPDATE building SET site_id = (SELECT id FROM site WHERE code = 'PT-BL-001')"
+        " WHERE site_id IN (SELECT site_id FROM building GROUP BY site_id"
+        "                    ORDER BY site_id LIMIT 2)",
+    )
+    units = _assert_current(db)
+    moved = [u for u in units if u.building_id is not None and u.site_code == "PT-BL-001"]
+    assert len(moved) >= 2
+
+
 def test_zone_and_infrastructure_edits_keep_units_current(db: sa.Engine) -> None:
     before = _unit(db, "PT-BL-003")
     assert not before.blocked

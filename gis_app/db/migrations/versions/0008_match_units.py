@@ -128,6 +128,10 @@ BEGIN
     ELSE
         -- planned with the ids known, as gis_app_refresh_site_distance (revision 0005)
         EXECUTE 'DELETE FROM match_unit WHERE site_id = ANY ($1)' USING site_ids;
+        -- buildings moved here by a statement whose row triggers have not all run yet (a merge
+        -- moves several at once) still have units under their former site
+        EXECUTE 'DELETE FROM match_unit WHERE building_id IN
+                 (SELECT b.id FROM building b WHERE b.site_id = ANY ($1))' USING site_ids;
         EXECUTE 'INSERT INTO match_unit ({_COLS})
                  SELECT * FROM gis_app_match_unit_rows($1)' USING site_ids;
     END IF;
