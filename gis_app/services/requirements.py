@@ -78,8 +78,15 @@ def _values(spec: RequirementSpec) -> dict[str, Any]:
 
 
 def spec_of(record: dict[str, Any]) -> RequirementSpec:
-    """The matching spec of a stored requirement."""
-    return RequirementSpec.model_validate({k: record[k] for k in FIELDS if k in record})
+    """The matching spec of a stored requirement.
+
+    A row written around the app (psql, an old version) that no longer validates is refused
+    with :class:`InvalidInput` naming the requirement and the field, not a server error.
+    """
+    return parse_spec(
+        {k: record[k] for k in FIELDS if k in record},
+        what=f"stored requirement #{record.get('id')}",
+    )
 
 
 def create_requirement(conn: sa.Connection, data: Any, user: str) -> dict[str, Any]:

@@ -51,3 +51,45 @@ def test_models_match_migrations(engine: sa.Engine) -> None:
         )
         diff = compare_metadata(ctx, Base.metadata)
     assert diff == []
+
+
+def test_0008_fills_match_units_and_mends_free_text_industries(make_db) -> None:
+    url = make_db("none")
+    provision.ensure_postgis(url)
+    migrate.upgrade(url, "0007")
+    eng = sa.create_engine(url)
+    try:
+        with eng.begin() as c:
+            ids = [
+                c.execute(
+                    sa.text(
+                        "INSERT INTO requirement (project_name, need, industry, land_use_codes)"
+                        " VALUES (:p, 'land', :i, :u) RETURNING id"
+                    ),
+                    {"p": p, "i": i, "u": u},
+                ).scalar_one()
+                for p, i, u in (
+                    ("代码", "c26", []),
+                    ("代码且已写用地", "26", ["M1"]),
+                    ("文字", "化工", []),
+                )
+            ]
+        migrate.upgrade(url)
+        with eng.connect() as c:
+            rows = {
+                r.id: r
+                for r in c.execute(
+                    sa.text(
+                        "SELECT id, industry, land_use_2023_codes, land_use_gb_codes, notes"
+                        " FROM requirement"
+                    )
+                )
+            }
+    finally:
+        eng.dispose()
+    coded, stated, text = (rows[i] for i in ids)
+    assert coded.industry == "C26" and {"100102", "100103"} <= set(coded.land_use_2023_codes)
+    assert {"M2", "M3"} <= set(coded.land_use_gb_codes)
+    # stated land uses win over the industry: the sets the service stored stay as they were
+    assert stated.industry == "C26" and stated.land_use_2023_codes == []
+    assert text.industry is None and "化工" in text.notes

@@ -308,3 +308,20 @@ def test_saved_requirement_with_only_an_industry(make_db, client_as) -> None:
     assert meets("PT-XZ-002") and not meets("PT-KF-003")
     alerts = officer.get("/api/alerts").json()
     assert [(a["requirement_id"], a["site_code"]) for a in alerts] == [(rec["id"], "PT-XZ-002")]
+
+
+def test_a_stored_free_text_industry_is_a_clear_error(make_db, client_as) -> None:
+    url = make_db("sample")
+    officer = client_as("officer", url=url)
+    r = officer.post("/api/requirements", json={"project_name": "旧记录", "need": "land"})
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    eng = make_engine(url)
+    try:
+        with eng.begin() as c:  # written around the app, as an old version or psql could
+            c.execute(sa.text("UPDATE requirement SET industry = '化工' WHERE id = :r"), {"r": rid})
+    finally:
+        eng.dispose()
+    r = officer.get(f"/api/requirements/{rid}/matches")
+    assert r.status_code == 422, r.text
+    assert f"stored requirement #{rid}" in r.text and "industry" in r.text
