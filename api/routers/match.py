@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from api.auth import allow
 from api.deps import ConnDep
+from api.responses import fast_json
 from gis_app.matching.spec import RequirementSpec, parse_weights
 from gis_app.services import matching as match_service
 
@@ -22,7 +24,7 @@ def match(
     near_miss_limit: int = 10,
     margin_pct: float | None = None,
     weight: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies defaults
-) -> dict[str, Any]:
+) -> Response:
     """Rank the sites for a requirement given in the body (nothing is saved).
 
     Hard constraints decide; soft scores (weights: defaults, the body's ``weights``, then
@@ -37,4 +39,4 @@ def match(
         margin_pct=margin_pct,
         weights=parse_weights(weight),
     )
-    return result.to_dict()
+    return fast_json(result)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Path, Query, Response
 
 from api.auth import CurrentUser, Principal, allow
 from api.deps import ConnDep
+from api.responses import fast_json
 from gis_app.matching.spec import RequirementSpec, parse_weights
 from gis_app.services import matching as match_service
 from gis_app.services import requirements as req_service
@@ -83,7 +84,7 @@ def requirement_matches(
     near_miss_limit: int = 10,
     margin_pct: float | None = None,
     weight: Annotated[list[str], Query()] = [],  # noqa: B006
-) -> dict[str, Any]:
+) -> Response:
     """Rank the sites for a saved requirement, explained, with near misses apart.
 
     ``margin_pct`` overrides the requirement's near-miss margin; ``weight=price:30`` (repeatable)
@@ -98,4 +99,4 @@ def requirement_matches(
         margin_pct=margin_pct,
         weights=parse_weights(weight),
     )
-    return result.to_dict()
+    return fast_json(result)
