@@ -200,11 +200,16 @@ def match_sql(row_sql: str, *, space: bool, land_use: bool = False) -> str:
     )
     weight = " + ".join(f"(CASE WHEN ({c.applies}) THEN :w_{c.key} ELSE 0 END)" for c in soft)
     price_applies = C.BY_KEY["price"].applies
-    hard_json = " || ".join(f"jsonb_build_object('{c.key}', {_flags(c)})" for c in C.HARD)
-    soft_json = " || ".join(
-        f"jsonb_build_object('{c.key}', jsonb_build_array(COALESCE(({c.applies}), false),"
-        f" COALESCE(({c.score}), 0)::float8, {c.value}))"
-        for c in soft
+    # one object per list: concatenating one-key objects copies the growing object each time
+    hard_json = "jsonb_build_object(" + ", ".join(f"'{c.key}', {_flags(c)}" for c in C.HARD) + ")"
+    soft_json = (
+        "jsonb_build_object("
+        + ", ".join(
+            f"'{c.key}', jsonb_build_array(COALESCE(({c.applies}), false),"
+            f" COALESCE(({c.score}), 0)::float8, {c.value})"
+            for c in soft
+        )
+        + ")"
     )
     # the partial indexes' predicates (the vacancy criterion demands vacant space anyway)
     units = "s.building_id IS NOT NULL AND s.vacant_gfa_m2 > 0"
