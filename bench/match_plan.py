@@ -242,7 +242,10 @@ def measure(url: str, runs: int) -> list[str]:
             for title, data in REQUIREMENTS.items():
                 spec = parse_spec(data)
                 row_sql, params = match_sql.constant_row(spec)
-                query = match_sql.match_sql(row_sql, space=spec.need in C.SPACE_NEEDS)
+                c2023, cgb = spec.land_use_sets()
+                query = match_sql.match_sql(
+                    row_sql, space=spec.need in C.SPACE_NEEDS, land_use=bool(c2023 or cgb)
+                )
                 params |= {"margin": 0.1, "limit": 20, "nm_limit": 10}
                 params |= {f"w_{k}": v for k, v in spec.effective_weights().items()}
                 c.execute(sa.text("SET jit = off"))  # as run_match does
