@@ -380,7 +380,7 @@ MATCH_UNIT_LAND_ONLY: tuple[str, ...] = (
 #: index-only scans (a heap visit per candidate costs more than the scoring at 1M sites)
 MATCH_UNIT_PAYLOAD: tuple[str, ...] = (
     "site_id", "site_code", "building_id", "building_code", "d_port", "d_expressway", "d_ferry",
-    "blocked", *MATCH_UNIT_SITE_COLUMNS, *MATCH_UNIT_BUILDING_COLUMNS,
+    "blocked", "envelope", *MATCH_UNIT_SITE_COLUMNS, *MATCH_UNIT_BUILDING_COLUMNS,
 )  # fmt: skip
 
 
@@ -403,6 +403,10 @@ class MatchUnit(Base):
     d_expressway: Mapped[float | None] = mapped_column(Float)
     d_ferry: Mapped[float | None] = mapped_column(Float)
     blocked: Mapped[bool] = mapped_column(Boolean)
+    #: the site's bounding box, for cheap distance prefilters (a port limit)
+    envelope: Mapped[WKBElement] = mapped_column(
+        Geometry("GEOMETRY", srid=SRID, spatial_index=False)
+    )
     kind: Mapped[str] = mapped_column(Text)
     planned_use: Mapped[str | None] = mapped_column(Text)
     legacy_use: Mapped[str | None] = mapped_column(Text)

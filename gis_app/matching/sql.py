@@ -132,20 +132,19 @@ def on_match_unit(sql: str) -> str:
     return re.sub(r"\bb\.", "s.", sql)
 
 
-# Sites whose box meets a box around a qualifying port that surely holds the (relaxed) port
-# limit, found from the ports through the site GiST index. It only demands part of what the
-# port criterion demands, so it changes no result; it spares a geodesic distance for every
-# candidate far from any port (the criterion still decides on the rest).
-_NEAR_PORTS = f"""(r.max_km_port IS NULL OR s.site_id IN (
-        SELECT g.id
-          FROM infrastructure i
-          JOIN site g ON g.geom && ST_Expand(i.geom,
+# A port limit first asks whether the site's box (kept in match_unit) meets a box around a
+# qualifying port that surely holds the (relaxed) limit: a few box comparisons per candidate,
+# the boxes built once per query. It only demands part of what the port criterion demands, so
+# it changes no result; it spares the geodesic distance for candidates far from every port.
+_NEAR_PORTS = f"""(r.max_km_port IS NULL OR s.envelope && ANY(ARRAY(
+        SELECT ST_Expand(i.geom,
                    (r.max_km_port * 1000.0 * (1 + :margin)) / (110000.0 * cos(radians(least(89.0,
                        abs(ST_Y(ST_Centroid(i.geom)))
                        + r.max_km_port * 1000.0 * (1 + :margin) / 110000.0)))),
                    r.max_km_port * 1000.0 * (1 + :margin) / 110000.0)
+          FROM infrastructure i
          WHERE i.kind IN {C.sql_list(C.PORT_KINDS)}
-           AND (r.port_berth_dwt_min IS NULL OR i.berth_dwt >= r.port_berth_dwt_min)))"""
+           AND (r.port_berth_dwt_min IS NULL OR i.berth_dwt >= r.port_berth_dwt_min))))"""
 
 
 def _flags(c: C.Criterion) -> str:

@@ -117,9 +117,12 @@ def test_space_candidates_come_from_the_space_index(conn: sa.Connection) -> None
         assert table not in plan, (table, plan)
 
 
-def test_port_limit_is_found_from_the_ports(conn: sa.Connection) -> None:
+def test_port_limit_checks_boxes_before_distances(conn: sa.Connection) -> None:
     spec = parse_spec({"need": "land", "max_km_port": 10, "port_berth_dwt_min": 10000})
     plan = _candidate_plan(_plan(conn, spec))
-    # the sites near a qualifying port come from the site GiST index, not a distance per site
-    assert "idx_site_geom" in plan, plan
+    # each candidate's box is compared with boxes around the qualifying ports (built once)
+    # before any geodesic distance is computed for it
+    quals = next(line for line in plan.splitlines() if "Filter:" in line and "envelope" in line)
+    assert "(envelope && ANY ($" in quals, plan
+    assert quals.index("envelope &&") < quals.index("SubPlan"), quals
     assert "site_distance" not in plan and "site_constraint_overlap" not in plan, plan

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from geoalchemy2 import Geometry
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -58,12 +59,12 @@ LAND_ONLY = (
 )  # fmt: skip
 PAYLOAD = (
     "site_id", "site_code", "building_id", "building_code", "d_port", "d_expressway", "d_ferry",
-    "blocked", *SITE_COLUMNS, *BUILDING_COLUMNS,
+    "blocked", "envelope", *SITE_COLUMNS, *BUILDING_COLUMNS,
 )  # fmt: skip
 
 _TYPES = {
     "site_id": "bigint", "site_code": "text", "building_id": "bigint", "building_code": "text",
-    "d_port": "float8", "d_expressway": "float8", "d_ferry": "float8", "blocked": "boolean",
+    "d_port": "float8", "d_expressway": "float8", "d_ferry": "float8", "blocked": "boolean", "envelope": "geometry",
     "kind": "text", "planned_use": "text", "legacy_use": "text", "availability": "text",
     "area_m2": "float8", "area_mu": "float8", "readiness": "text", "shoreline_m": "float8",
     "berth_dwt": "integer", "water_depth_m": "float8", "reserve_price_wan_per_mu": "float8",
@@ -79,19 +80,30 @@ _TYPES = {
 _SA = {
     "bigint": sa.BigInteger(), "text": sa.Text(), "float8": sa.Float(), "boolean": sa.Boolean(),
     "integer": sa.Integer(), "text[]": sa.ARRAY(sa.Text()), "date": sa.Date(),
+    "geometry": Geometry("GEOMETRY", srid=4490, spatial_index=False),
 }  # fmt: skip
-_NOT_NULL = {"site_id", "site_code", "blocked", "kind", "availability", "area_m2", "area_mu"}
+_NOT_NULL = {
+    "site_id",
+    "site_code",
+    "blocked",
+    "envelope",
+    "kind",
+    "availability",
+    "area_m2",
+    "area_mu",
+}
 _NOT_NULL |= {"standard_land", "utilities"}
 
 _COLS = ", ".join(PAYLOAD)
 _SITE_SELECT = ", ".join(
     ["s.id", "s.code", "NULL::bigint", "NULL::text", "s.d_port", "s.d_expressway", "s.d_ferry"]
-    + ["s.blocked"]
+    + ["s.blocked", "ST_Envelope(s.geom)"]
     + [f"s.{c}" for c in SITE_COLUMNS]
     + [f"NULL::{_TYPES[c]}" for c in BUILDING_COLUMNS]
 )
 _BUILDING_SELECT = ", ".join(
     ["s.id", "s.code", "b.id", "b.code", "s.d_port", "s.d_expressway", "s.d_ferry", "s.blocked"]
+    + ["ST_Envelope(s.geom)"]
     + [f"s.{c}" for c in SITE_COLUMNS]
     + [f"b.{c}" for c in BUILDING_COLUMNS]
 )
