@@ -244,7 +244,10 @@ def measure(url: str, runs: int) -> list[str]:
                 row_sql, params = match_sql.constant_row(spec)
                 c2023, cgb = spec.land_use_sets()
                 query = match_sql.match_sql(
-                    row_sql, space=spec.need in C.SPACE_NEEDS, land_use=bool(c2023 or cgb)
+                    row_sql,
+                    space=spec.need in C.SPACE_NEEDS,
+                    land_use=bool(c2023 or cgb),
+                    berth=spec.port_berth_dwt_min is not None,
                 )
                 params |= {"margin": 0.1, "limit": 20, "nm_limit": 10}
                 params |= {f"w_{k}": v for k, v in spec.effective_weights().items()}

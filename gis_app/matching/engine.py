@@ -41,9 +41,9 @@ class MatchResult:
 
 
 @functools.lru_cache(maxsize=16)
-def _statement(row_sql: str, space: bool, land_use: bool) -> sa.TextClause:
+def _statement(row_sql: str, space: bool, land_use: bool, berth: bool) -> sa.TextClause:
     # the query text depends only on these; building and parsing it took ~5 ms a request
-    return sa.text(match_sql.match_sql(row_sql, space=space, land_use=land_use))
+    return sa.text(match_sql.match_sql(row_sql, space=space, land_use=land_use, berth=berth))
 
 
 def run_match(
@@ -75,7 +75,12 @@ def run_match(
     effective = spec.effective_weights(weights)
     row_sql, params = match_sql.constant_row(spec)
     c2023, cgb = spec.land_use_sets()
-    query = _statement(row_sql, spec.need in C.SPACE_NEEDS, bool(c2023 or cgb))
+    query = _statement(
+        row_sql,
+        spec.need in C.SPACE_NEEDS,
+        bool(c2023 or cgb),
+        spec.port_berth_dwt_min is not None,
+    )
     params |= {"margin": margin / 100.0, "limit": limit, "nm_limit": near_miss_limit}
     params |= {f"w_{k}": float(v) for k, v in effective.items()}
     # JIT compilation of this wide query costs more than it saves (~0.7 s at 100k sites)

@@ -113,9 +113,9 @@ _PORT_KEYS = ("port_distance", "port_access")
 # rewritten. A test checks that the rewritten query touches nothing but match_unit.
 _ON_UNIT = (
     (C.D_PORT_ANY, "s.d_port"),
-    # only with a berth class: the site's shape against the qualifying ports
-    (C.D_PORT_BERTH, "(SELECT ST_Distance(g.geom::geography, "
-     f"{C.QUALIFYING_PORTS}) FROM site g WHERE g.id = s.id)"),
+    # only with a berth class: the site's shape against the qualifying ports, computed once
+    # per candidate in the lateral ``pd`` of the match query
+    (C.D_PORT_BERTH, "pd.d"),
     (C.D_EXPRESSWAY, "s.d_expressway"),
     (C.D_FERRY, "s.d_ferry"),
     (C.BY_KEY["blocking_zones"].test, "NOT s.blocked"),
@@ -131,6 +131,13 @@ def on_match_unit(sql: str) -> str:
     sql = re.sub(r"\b[sb]\.(id|code)\b", lambda m: _UNIT_NAMES[m.group(0)], sql)
     return re.sub(r"\bb\.", "s.", sql)
 
+
+_BERTH_DISTANCE = (
+    "CROSS JOIN LATERAL (SELECT (SELECT ST_Distance(g.geom::geography, "
+    f"{C.QUALIFYING_PORTS}) FROM site g WHERE g.id = s.site_id) AS d OFFSET 0) pd"
+)
+# without a berth class the criteria's berth branch folds away; pd is then a constant row
+_NO_BERTH_DISTANCE = "CROSS JOIN (SELECT NULL::float8 AS d) pd"
 
 # A port limit first asks whether the site's box (kept in match_unit) meets a box around a
 # qualifying port that surely holds the (relaxed) limit: a few box comparisons per candidate,
@@ -173,7 +180,7 @@ _LAND_USE_UNITS = (
 )
 
 
-def match_sql(row_sql: str, *, space: bool, land_use: bool = False) -> str:
+def match_sql(row_sql: str, *, space: bool, land_use: bool = False, berth: bool = False) -> str:
     """The match query: relaxed hard filter, scores, best building per site, top N of each list.
 
     Candidates come from ``match_unit`` (one row per site for land needs, per building for
@@ -181,7 +188,8 @@ def match_sql(row_sql: str, *, space: bool, land_use: bool = False) -> str:
     keep each site's best building; counts and the two top-N lists are cut from that. Only the
     rows listed are joined back to ``site``/``building`` to be explained.
 
-    ``land_use``: the requirement states land uses (the land-use criterion applies).
+    ``land_use``: the requirement states land uses (the land-use criterion applies);
+    ``berth``: it states a port berth class (port distances are then computed per candidate).
 
     Binds: ``:margin`` (share, e.g. 0.1), ``:limit``, ``:nm_limit``, ``:w_<criterion>`` and
     the requirement's ``:r_<column>`` of :func:`constant_row`. Returns one row per listed site
@@ -223,6 +231,7 @@ def match_sql(row_sql: str, *, space: bool, land_use: bool = False) -> str:
          ({points})::float8 AS soft_points,
          ({weight})::float8 AS soft_weight
     FROM {row_sql} r, {_LAND_USE_UNITS if land_use and not space else "match_unit"} s
+   {_BERTH_DISTANCE if berth else _NO_BERTH_DISTANCE}
    WHERE {units}
      AND {_NEAR_PORTS}
      AND {hard_predicate(":margin", "join")}"""

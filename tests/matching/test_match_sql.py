@@ -62,7 +62,10 @@ def _plan(conn: sa.Connection, spec: RequirementSpec) -> str:
     row_sql, params = match_sql.constant_row(spec)
     c2023, cgb = spec.land_use_sets()
     query = match_sql.match_sql(
-        row_sql, space=spec.need in C.SPACE_NEEDS, land_use=bool(c2023 or cgb)
+        row_sql,
+        space=spec.need in C.SPACE_NEEDS,
+        land_use=bool(c2023 or cgb),
+        berth=spec.port_berth_dwt_min is not None,
     )
     params |= {"margin": 0.1, "limit": 20, "nm_limit": 10}
     params |= {f"w_{k}": v for k, v in spec.effective_weights().items()}
@@ -124,5 +127,8 @@ def test_port_limit_checks_boxes_before_distances(conn: sa.Connection) -> None:
     # before any geodesic distance is computed for it
     quals = next(line for line in plan.splitlines() if "Filter:" in line and "envelope" in line)
     assert "(envelope && ANY ($" in quals, plan
-    assert quals.index("envelope &&") < quals.index("SubPlan"), quals
+    assert "SubPlan" not in quals, quals
+    # the geodesic distance: once per candidate that passed the boxes, in its own subquery
+    assert plan.count("Subquery Scan on pd") == 1 and "Filter: (pd.d <= " in plan, plan
+    assert plan.count("Index Scan using pk_site on site g") == 1, plan
     assert "site_distance" not in plan and "site_constraint_overlap" not in plan, plan
