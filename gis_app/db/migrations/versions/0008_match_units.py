@@ -7,8 +7,8 @@ its site's fields (space needs) — with the nearest port/expressway/ferry dista
 blocking-zone flag, and carries it in covering indexes so that candidates come from index-only
 scans. Triggers keep it current for every write, the app's and QGIS/psql edits alike:
 
-* site insert/update (after the distance and overlap triggers, by name order) and building
-  insert/update/delete rebuild that site's units;
+* site insert/update (after the distance and overlap triggers, by name order) rebuilds that
+  site's units; a building insert/update/delete rewrites that building's unit from its site's;
 * infrastructure changes (after ``site_distance`` is recomputed) rebuild every unit;
 * constraint-zone changes re-derive ``blocked`` for the units whose overlaps changed.
 
@@ -108,6 +108,14 @@ _BUILDING_SELECT = ", ".join(
     + [f"b.{c}" for c in BUILDING_COLUMNS]
 )
 
+# a building's unit from its site's unit (s) and the building (b)
+_BUILDING_FROM_UNIT = ", ".join(
+    ["s.site_id", "s.site_code", "b.id", "b.code", "s.d_port", "s.d_expressway", "s.d_ferry"]
+    + ["s.blocked", "s.envelope"]
+    + [f"s.{c}" for c in SITE_COLUMNS]
+    + [f"b.{c}" for c in BUILDING_COLUMNS]
+)
+
 FUNCTIONS = rf"""
 CREATE FUNCTION gis_app_match_unit_rows(site_ids bigint[])
 RETURNS TABLE ({", ".join(f"{c} {_TYPES[c]}" for c in PAYLOAD)})
@@ -157,13 +165,16 @@ END $$;
 
 CREATE FUNCTION gis_app_match_unit_building_trg() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        PERFORM gis_app_refresh_match_units(ARRAY[NEW.site_id]);
-    ELSIF TG_OP = 'DELETE' THEN
-        PERFORM gis_app_refresh_match_units(ARRAY[OLD.site_id]);
-    ELSE
-        -- both sites at once: a building moved between them is one unit, not two
-        PERFORM gis_app_refresh_match_units(ARRAY[OLD.site_id, NEW.site_id]);
+    IF TG_OP <> 'INSERT' THEN
+        DELETE FROM match_unit WHERE building_id = OLD.id;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        -- the site's fields come from its own unit, which the site's trigger keeps current
+        -- (a retired site has none, so neither do its buildings)
+        INSERT INTO match_unit ({_COLS})
+        SELECT {_BUILDING_FROM_UNIT}
+          FROM building b JOIN match_unit s ON s.site_id = b.site_id AND s.building_id IS NULL
+         WHERE b.id = NEW.id;
     END IF;
     RETURN NULL;
 END $$;
