@@ -120,6 +120,19 @@ _ON_UNIT = (
     (C.D_FERRY, "s.d_ferry"),
     (C.BY_KEY["blocking_zones"].test, "NOT s.blocked"),
 )  # fmt: skip
+# The rows listed are explained from site ``s`` and building ``b`` themselves, but distances and
+# the blocking test from their unit ``u`` (no subquery per criterion and row).
+_DERIVED_ON_UNIT = tuple(
+    (expr, column.replace("s.", "u.")) for expr, column in _ON_UNIT if not column.startswith("pd.")
+)
+
+
+def _derived_from_unit(sql: str) -> str:
+    for expr, column in _DERIVED_ON_UNIT:
+        sql = sql.replace(expr, column)
+    return sql
+
+
 _UNIT_NAMES = {"s.id": "s.site_id", "s.code": "s.site_code", "b.id": "s.building_id"}
 _UNIT_NAMES |= {"b.code": "s.building_code"}
 
@@ -244,6 +257,11 @@ def match_sql(row_sql: str, *, space: bool, land_use: bool = False, berth: bool 
         else "SELECT * FROM totals"
     )
     order = "score DESC, site_code, building_code"
+    unit_join = (
+        "u.building_id = k.building_id"
+        if space
+        else "u.site_id = k.site_id AND u.building_id IS NULL"
+    )
     return f"""
 WITH cand AS MATERIALIZED ({cand}
 ),
@@ -285,12 +303,14 @@ SELECT k.site_id, k.site_code, s.name_zh, s.name_en, s.kind, s.township, s.block
        k.building_id, k.building_code, b.name_zh AS building_name_zh,
        b.name_en AS building_name_en, b.building_type,
        k.n_fail, k.rank, k.n_matches, k.n_near_misses, k.score, k.price, k.price_score, k.cheapest,
-       CASE WHEN {_uses(_PORT_KEYS)} THEN round({C.D_PORT}) END AS port_m, np.port,
-       {hard_json} AS hard,
-       {soft_json} AS soft
+       {_derived_from_unit(f"CASE WHEN {_uses(_PORT_KEYS)} THEN round({C.D_PORT}) END")} AS port_m,
+       np.port,
+       {_derived_from_unit(hard_json)} AS hard,
+       {_derived_from_unit(soft_json)} AS soft
   FROM ranked k
   JOIN site s ON s.id = k.site_id
   LEFT JOIN building b ON b.id = k.building_id
+  JOIN match_unit u ON {unit_join}
  CROSS JOIN {row_sql} r
   LEFT JOIN LATERAL (
         SELECT jsonb_build_object('code', i.code, 'kind', i.kind, 'name_zh', i.name_zh,
