@@ -80,11 +80,7 @@ _PROVINCE_CTE = (
 
 def synthetic_sites_sql() -> str:
     """match_plan's synthetic-site INSERT, with the points spread over the province."""
-    sql = match_plan.SYNTH_SITES.format(
-        kinds=match_plan._kinds_values(),
-        uses=match_plan._uses_values(),
-        n_uses=len(match_plan._LAND_USES),
-    )
+    sql = match_plan.synthetic_sites_sql()
     if _JURISDICTION_CTE not in sql:
         raise RuntimeError("bench/match_plan.py SYNTH_SITES changed: update the province CTE")
     return sql.replace(_JURISDICTION_CTE, _PROVINCE_CTE)

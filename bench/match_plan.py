@@ -25,7 +25,6 @@ from sqlalchemy.engine import make_url
 
 from gis_app.db import migrate, provision
 from gis_app.db.engine import make_engine
-from gis_app.matching import criteria as C
 from gis_app.matching import sql as match_sql
 from gis_app.matching.engine import run_match
 from gis_app.matching.spec import parse_spec
@@ -152,6 +151,11 @@ SELECT s.id, s.code || '-B' || g, s.name_zh || ' ' || g || '号楼',
 """
 
 
+def synthetic_sites_sql() -> str:
+    """The INSERT of ``:n`` synthetic sites inside the jurisdiction."""
+    return SYNTH_SITES.format(kinds=_kinds_values(), uses=_uses_values(), n_uses=len(_LAND_USES))
+
+
 def _kinds_values() -> str:
     rows, lo = [], 0
     for kind, w in _KINDS:
@@ -200,10 +204,7 @@ def build(url: str, n: int, log) -> None:
             c.execute(sa.text("ALTER TABLE site DISABLE TRIGGER USER"))
             c.execute(sa.text("ALTER TABLE building DISABLE TRIGGER USER"))
             t = time.perf_counter()
-            sql = SYNTH_SITES.format(
-                kinds=_kinds_values(), uses=_uses_values(), n_uses=len(_LAND_USES)
-            )
-            c.execute(sa.text(sql), {"n": n})
+            c.execute(sa.text(synthetic_sites_sql()), {"n": n})
             log(f"{n} sites inserted in {time.perf_counter() - t:.1f} s")
             t = time.perf_counter()
             c.execute(sa.text(SYNTH_BUILDINGS))
@@ -241,14 +242,7 @@ def measure(url: str, runs: int) -> list[str]:
             )
             for title, data in REQUIREMENTS.items():
                 spec = parse_spec(data)
-                row_sql, params = match_sql.constant_row(spec)
-                c2023, cgb = spec.land_use_sets()
-                query = match_sql.match_sql(
-                    row_sql,
-                    space=spec.need in C.SPACE_NEEDS,
-                    land_use=bool(c2023 or cgb),
-                    berth=spec.port_berth_dwt_min is not None,
-                )
+                query, params = match_sql.statement(spec)
                 params |= {"margin": 0.1, "limit": 20, "nm_limit": 10}
                 params |= {f"w_{k}": v for k, v in spec.effective_weights().items()}
                 c.execute(sa.text("SET jit = off"))  # as run_match does

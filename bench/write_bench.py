@@ -44,14 +44,6 @@ UNIT_TRIGGERS = {"site": "site_unit_sync", "building": "building_unit_sync"}
 MODES = ("all triggers", "without match units")
 
 
-def _sites_sql() -> str:
-    return match_plan.SYNTH_SITES.format(
-        kinds=match_plan._kinds_values(),
-        uses=match_plan._uses_values(),
-        n_uses=len(match_plan._LAND_USES),
-    )
-
-
 def _set_unit_triggers(c: sa.Connection, enabled: bool) -> None:
     verb = "ENABLE" if enabled else "DISABLE"
     for table, trigger in UNIT_TRIGGERS.items():
@@ -65,7 +57,7 @@ def time_inserts(eng: sa.Engine, n: int, mode: str) -> tuple[float, float, int]:
         try:
             _set_unit_triggers(c, mode == MODES[0])
             t = time.perf_counter()
-            c.execute(sa.text(_sites_sql()), {"n": n})
+            c.execute(sa.text(match_plan.synthetic_sites_sql()), {"n": n})
             sites_s = time.perf_counter() - t
             t = time.perf_counter()
             n_buildings = c.execute(sa.text(match_plan.SYNTH_BUILDINGS)).rowcount

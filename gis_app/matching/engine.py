@@ -40,10 +40,10 @@ class MatchResult:
         return asdict(self)
 
 
-@functools.lru_cache(maxsize=16)
-def _statement(row_sql: str, space: bool, land_use: bool, berth: bool) -> sa.TextClause:
-    # the query text depends only on these; building and parsing it took ~5 ms a request
-    return sa.text(match_sql.match_sql(row_sql, space=space, land_use=land_use, berth=berth))
+@functools.lru_cache(maxsize=32)
+def _text(query: str) -> sa.TextClause:
+    # parsing the binds of this long text took ~1 ms a request
+    return sa.text(query)
 
 
 def run_match(
@@ -73,19 +73,12 @@ def run_match(
         if key not in C.DEFAULT_WEIGHTS or not 0 <= w <= 1000:
             raise InvalidInput(f"weight {key!r}={w} is not a known criterion with 0 <= weight")
     effective = spec.effective_weights(weights)
-    row_sql, params = match_sql.constant_row(spec)
-    c2023, cgb = spec.land_use_sets()
-    query = _statement(
-        row_sql,
-        spec.need in C.SPACE_NEEDS,
-        bool(c2023 or cgb),
-        spec.port_berth_dwt_min is not None,
-    )
+    query, params = match_sql.statement(spec)
     params |= {"margin": margin / 100.0, "limit": limit, "nm_limit": near_miss_limit}
     params |= {f"w_{k}": float(v) for k, v in effective.items()}
     # JIT compilation of this wide query costs more than it saves (~0.7 s at 100k sites)
     conn.execute(sa.text("SET LOCAL jit = off"))
-    rows = conn.execute(query, params).mappings().all()
+    rows = conn.execute(_text(query), params).mappings().all()
     result = MatchResult(
         need=spec.need,
         margin_pct=margin,

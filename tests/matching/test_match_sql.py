@@ -7,7 +7,6 @@ import sqlalchemy as sa
 from test_match_cases import CASES
 
 from gis_app.db.models import Requirement
-from gis_app.matching import criteria as C
 from gis_app.matching import sql as match_sql
 from gis_app.matching.engine import run_match
 from gis_app.matching.spec import RequirementSpec, parse_spec
@@ -59,14 +58,7 @@ def test_database_functions_agree_with_the_matcher(conn: sa.Connection, name: st
 
 
 def _plan(conn: sa.Connection, spec: RequirementSpec) -> str:
-    row_sql, params = match_sql.constant_row(spec)
-    c2023, cgb = spec.land_use_sets()
-    query = match_sql.match_sql(
-        row_sql,
-        space=spec.need in C.SPACE_NEEDS,
-        land_use=bool(c2023 or cgb),
-        berth=spec.port_berth_dwt_min is not None,
-    )
+    query, params = match_sql.statement(spec)
     params |= {"margin": 0.1, "limit": 20, "nm_limit": 10}
     params |= {f"w_{k}": v for k, v in spec.effective_weights().items()}
     conn.execute(sa.text("ANALYZE match_unit"))
