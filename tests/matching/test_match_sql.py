@@ -124,3 +124,49 @@ def test_port_limit_checks_boxes_before_distances(conn: sa.Connection) -> None:
     assert plan.count("Subquery Scan on pd") == 1 and "Filter: (pd.d <= " in plan, plan
     assert plan.count("Index Scan using pk_site on site g") == 1, plan
     assert "site_distance" not in plan and "site_constraint_overlap" not in plan, plan
+
+
+def _copy_building(conn: sa.Connection, building_id: int, copies: int) -> None:
+    """Give the building's site ``copies`` more buildings equal to it (codes sort after it)."""
+    from gis_app.db.models import Building
+
+    cols = [c.name for c in Building.__table__.columns if c.name not in ("id", "code", "version")]
+    cols = [c for c in cols if c not in ("created_at", "updated_at")]
+    listed = ", ".join(cols)
+    conn.execute(
+        sa.text(
+            f"INSERT INTO building (code, {listed})"
+            f" SELECT b.code || '-copy' || g, {', '.join('b.' + c for c in cols)}"
+            " FROM building b, generate_series(1, :n) g WHERE b.id = :id"
+        ),
+        {"id": building_id, "n": copies},
+    )
+
+
+def _listed(items) -> list[tuple]:
+    return [(m.site_id, m.building_code, m.score, m.rank, m.near_miss) for m in items]
+
+
+def test_short_lists_are_prefixes_of_the_full_ranking(conn: sa.Connection) -> None:
+    # The first rows in ranking order belong to one site (its best building and four equal
+    # copies; likewise for the first near miss): each site must still be listed once, with its
+    # best building, and a list of n must be the first n of the longest list.
+    spec = parse_spec({"need": "plant", "gfa_m2_min": 3000, "height_min_m": 8, "tenure": "lease"})
+    spec = spec.model_copy(update={"near_miss_margin_pct": 40})
+    before = run_match(conn, spec, limit=200, near_miss_limit=100)
+
+    assert len(before.matches) >= 3 and len(before.near_misses) >= 2
+    _copy_building(conn, before.matches[0].building_id, 4)
+    _copy_building(conn, before.near_misses[0].building_id, 4)
+    full = run_match(conn, spec, limit=200, near_miss_limit=100)
+    assert _listed(full.matches) == _listed(before.matches)  # the copies tie and sort after
+    assert _listed(full.near_misses) == _listed(before.near_misses)
+    totals = (full.total_matches, full.total_near_misses)
+    assert totals == (len(full.matches), len(full.near_misses))
+    for n in range(1, 4):
+        short = run_match(conn, spec, limit=n, near_miss_limit=n)
+        assert _listed(short.matches) == _listed(full.matches[:n])
+        assert _listed(short.near_misses) == _listed(full.near_misses[:n])
+        assert (short.total_matches, short.total_near_misses) == totals
+    # a site with a fitting building is not also a near miss through another of its buildings
+    assert not {m.site_id for m in full.matches} & {m.site_id for m in full.near_misses}
