@@ -88,9 +88,10 @@ def run_match(
         requirement_id=requirement_id,
         project_name=spec.project_name,
     )
+    req_cache: dict = {}
     for row in rows:
         result.total_matches = int(row["n_matches"])
         result.total_near_misses = int(row["n_near_misses"])
-        m = explain_row(row, spec, effective)
+        m = explain_row(row, spec, effective, req_cache)
         (result.near_misses if m.near_miss else result.matches).append(m)
     return result

@@ -195,16 +195,20 @@ def _order_req(v: vocab.Vocabulary, best: str) -> Texts:
     return f"{v.label(best)}最佳", f"best: {v.label(best, 'en')}"
 
 
-# (site value text, requirement text) for each criterion, from the row value and the spec.
-Formatter = Callable[[Any, RequirementSpec, Mapping[str, Any]], tuple[Texts, Texts, Any]]
+@dataclass(frozen=True)
+class Formatter:
+    """How one criterion is told: the site's value as text, the requirement as text and value.
+
+    The requirement side depends on the requirement alone; :func:`explain_row` takes it from a
+    per-match cache (it was a third of the time of explaining a row).
+    """
+
+    site: Callable[[Any, Mapping[str, Any]], Texts]
+    req: Callable[[RequirementSpec], Texts]
+    req_value: Callable[[RequirementSpec], Any]
 
 
-def _f(
-    site: Callable[[Any, Mapping[str, Any]], Texts],
-    req: Callable[[RequirementSpec], Texts],
-    req_value: Callable[[RequirementSpec], Any],
-) -> Formatter:
-    return lambda v, spec, row: (site(v, row), req(spec), req_value(spec))
+_f = Formatter
 
 
 def _size_site(v: Any, row: Mapping[str, Any]) -> Texts:
@@ -536,10 +540,28 @@ def _verdict(passed: bool) -> Texts:
     return t.zh, t.en
 
 
+def _requirement_side(
+    key: str, spec: RequirementSpec, cache: dict[str, tuple[Texts, Any]] | None
+) -> tuple[Texts, Any]:
+    if cache is not None and key in cache:
+        return cache[key]
+    fmt = FORMATTERS[key]
+    told = (fmt.req(spec), fmt.req_value(spec))
+    if cache is not None:
+        cache[key] = told
+    return told
+
+
 def explain_row(
-    row: Mapping[str, Any], spec: RequirementSpec, weights: Mapping[str, float]
+    row: Mapping[str, Any],
+    spec: RequirementSpec,
+    weights: Mapping[str, float],
+    req_cache: dict[str, tuple[Texts, Any]] | None = None,
 ) -> SiteMatch:
-    """Turn one row of the match query into a :class:`SiteMatch` with its explanation."""
+    """Turn one row of the match query into a :class:`SiteMatch` with its explanation.
+
+    ``req_cache``: one dict per match (the requirement's texts are then built once).
+    """
     near = row["n_fail"] == 1
     m = SiteMatch(
         rank=int(row["rank"]),
@@ -561,7 +583,8 @@ def explain_row(
         applies, passed, shortfall, value = row["hard"][c.key]
         if not applies:
             continue
-        (szh, sen), (rzh, ren), rval = FORMATTERS[c.key](value, spec, row)
+        szh, sen = FORMATTERS[c.key].site(value, row)
+        (rzh, ren), rval = _requirement_side(c.key, spec, req_cache)
         vzh, ven = _verdict(passed)
         t = c.term
         res = CriterionResult(
@@ -594,7 +617,8 @@ def explain_row(
             )
             rval = None
         else:
-            site_texts, req_texts, rval = FORMATTERS[c.key](value, spec, row)
+            site_texts = FORMATTERS[c.key].site(value, row)
+            req_texts, rval = _requirement_side(c.key, spec, req_cache)
         t = c.term
         pts = round(w * score, 2)
         res = CriterionResult(
