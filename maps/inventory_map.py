@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import folium
 import geopandas as gpd
+from branca.element import Figure
 
 from gis_app.domain import vocab
+from maps import assets
 from maps.style import AVAILABILITY_COLOURS, KIND_DASH
+
+
+class SelfContainedFigure(Figure):
+    """A Folium figure whose page carries every script and stylesheet it needs.
+
+    Notebook output and ``save()`` files are read where neither the internet nor the app's
+    ``/static`` is reachable (a notebook server on the intranet, a file sent by mail), so the
+    vendored copies are embedded at render time, after every element has been added.
+    """
+
+    def render(self, **kwargs: Any) -> str:
+        """The page, with the app's vendored assets inlined."""
+        assets.localize(self)
+        return assets.inline_html(super().render(**kwargs))
 
 
 def _require_crs(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
@@ -25,11 +43,15 @@ def inventory_map(
 
     ``sites`` needs the columns code, name_zh, kind, availability and area_mu, and a CRS (any;
     it is transformed to WGS84 for display). Meant for selections of up to a few thousand
-    sites: the features are embedded in the page.
+    sites: the features are embedded in the page, and so are Leaflet and its stylesheet (no
+    request to another host or to the app when the map is shown).
     """
     sites = _require_crs(sites, "sites")
     minx, miny, maxx, maxy = sites.total_bounds
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
+    # Leaflet is all this map needs: no jQuery, Bootstrap or icon fonts to embed
+    assets.lean(m)
+    SelfContainedFigure().add_child(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     if outline is not None:
         folium.GeoJson(
