@@ -101,6 +101,15 @@ _PROPS_SQL = (
     (SELECT count(*) FROM building b WHERE b.site_id = s.id) AS building_count"""
 )
 
+# A site ``s``'s properties, and the site as a GeoJSON Feature. The properties are a row of
+# their own: a row that also held the geometry would serialise it too (PostGIS casts geometry
+# to GeoJSON in to_jsonb) only to drop it — half the time of a 500-site page.
+_PROPS_JSONB = f"(SELECT to_jsonb(p) FROM (SELECT {_PROPS_SQL}) p)"
+_FEATURE_SQL = f"""json_build_object(
+                 'type', 'Feature', 'id', s.id,
+                 'geometry', ST_AsGeoJSON(ST_Transform(s.geom, 4326), 7)::json,
+                 'properties', {_PROPS_JSONB})::text"""
+
 # Vocabulary-checked list filters: field → (query parameter, vocabulary, column).
 _VOCAB_LISTS: dict[str, tuple[str, vocab.Vocabulary, str]] = {
     "kinds": ("kind", vocab.SITE_KIND, "kind"),
@@ -385,28 +394,20 @@ def site_features(
     where, params = flt.where()
     direction = "DESC" if descending else "ASC"
     sql = f"""
-        SELECT json_build_object(
-                 'type', 'Feature', 'id', p.id,
-                 'geometry', ST_AsGeoJSON(ST_Transform(p.geom, 4326), 7)::json,
-                 'properties', to_jsonb(p) - 'geom')::text
-          FROM (SELECT s.geom, {_PROPS_SQL}
+        SELECT {_FEATURE_SQL}
+          FROM (SELECT s.*
                   FROM site s
                  WHERE {where}
                  ORDER BY s.{sort} {direction} NULLS LAST, s.id
-                 LIMIT :limit OFFSET :offset) p
-         ORDER BY p.{sort} {direction} NULLS LAST, p.id"""
+                 LIMIT :limit OFFSET :offset) s
+         ORDER BY s.{sort} {direction} NULLS LAST, s.id"""
     params |= {"limit": limit, "offset": offset}
     return list(conn.execute(sa.text(sql), params).scalars())
 
 
 def site_feature(conn: sa.Connection, site_id: int) -> str | None:
     """One site as a GeoJSON Feature string, or ``None``."""
-    sql = f"""
-        SELECT json_build_object(
-                 'type', 'Feature', 'id', p.id,
-                 'geometry', ST_AsGeoJSON(ST_Transform(p.geom, 4326), 7)::json,
-                 'properties', to_jsonb(p) - 'geom')::text
-          FROM (SELECT s.geom, {_PROPS_SQL} FROM site s WHERE s.id = :id) p"""
+    sql = f"SELECT {_FEATURE_SQL} FROM site s WHERE s.id = :id"
     return conn.execute(sa.text(sql), {"id": site_id}).scalar()
 
 
@@ -426,15 +427,15 @@ def site_records(
     direction = "DESC" if descending else "ASC"
     sql = f"""
         SELECT COALESCE(json_agg(
-                 (to_jsonb(p) - 'geom')
+                 {_PROPS_JSONB}
                  || jsonb_build_object(
-                      'lon', round(ST_X(ST_Transform(ST_PointOnSurface(p.geom), 4326))::numeric, 7),
-                      'lat', round(ST_Y(ST_Transform(ST_PointOnSurface(p.geom), 4326))::numeric, 7))
-                 ORDER BY p.{sort} {direction} NULLS LAST, p.id), '[]')::text
-          FROM (SELECT s.geom, {_PROPS_SQL}
+                      'lon', round(ST_X(ST_Transform(ST_PointOnSurface(s.geom), 4326))::numeric, 7),
+                      'lat', round(ST_Y(ST_Transform(ST_PointOnSurface(s.geom), 4326))::numeric, 7))
+                 ORDER BY s.{sort} {direction} NULLS LAST, s.id), '[]')::text
+          FROM (SELECT s.*
                   FROM site s
                  WHERE {where}
                  ORDER BY s.{sort} {direction} NULLS LAST, s.id
-                 LIMIT :limit OFFSET :offset) p"""
+                 LIMIT :limit OFFSET :offset) s"""
     params |= {"limit": limit, "offset": offset}
     return str(conn.execute(sa.text(sql), params).scalar_one())

@@ -275,9 +275,10 @@ def match_sql(row_sql: str, *, space: bool, land_use: bool = False, berth: bool 
     """The match query: relaxed hard filter, scores, best building per site, top N of each list.
 
     Candidates come from ``match_unit`` (one row per site for land needs, per building for
-    space needs), scored in the same pass; the cheapest price is taken over them; space needs
-    keep each site's best building; counts and the two top-N lists are cut from that. Only the
-    rows listed are joined back to ``site``/``building`` to be explained.
+    space needs), scored in the same pass; the cheapest price is taken over them; counts and
+    the two top-N lists are cut from the scored rows (for space needs one row per site, its best
+    building, see :func:`_space_lists`). Only the rows listed are joined back to
+    ``site``/``building`` to be explained.
 
     ``land_use``: the requirement states land uses (the land-use criterion applies);
     ``berth``: it states a port berth class (port distances are then computed per candidate).
