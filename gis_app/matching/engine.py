@@ -40,6 +40,20 @@ class MatchResult:
         return asdict(self)
 
 
+# JIT compilation of this wide query costs more than it saves (~0.7 s at 100k sites).
+_SETTINGS = sa.text("SET LOCAL jit = off")
+# Plant and building needs read one row per building: a broad request over a province reads
+# ~90k index entries and scores ~30k candidates, and two workers scanning the index took a
+# quarter off (236 → 173 ms at 1M sites). The planner would not choose them by itself: it
+# multiplies the selectivities of correlated specs and expects a handful of rows. Land needs
+# touch far fewer rows and were slower with workers (worker start-up), so they keep none.
+_SPACE_SETTINGS = sa.text(
+    "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 2;"
+    " SET LOCAL parallel_setup_cost = 10; SET LOCAL parallel_tuple_cost = 0.001;"
+    " SET LOCAL min_parallel_index_scan_size = 0"
+)
+
+
 @functools.lru_cache(maxsize=32)
 def _text(query: str) -> sa.TextClause:
     # parsing the binds of this long text took ~1 ms a request
@@ -76,8 +90,7 @@ def run_match(
     query, params = match_sql.statement(spec)
     params |= {"margin": margin / 100.0, "limit": limit, "nm_limit": near_miss_limit}
     params |= {f"w_{k}": float(v) for k, v in effective.items()}
-    # JIT compilation of this wide query costs more than it saves (~0.7 s at 100k sites)
-    conn.execute(sa.text("SET LOCAL jit = off"))
+    conn.execute(_SPACE_SETTINGS if spec.need in C.SPACE_NEEDS else _SETTINGS)
     rows = conn.execute(_text(query), params).mappings().all()
     result = MatchResult(
         need=spec.need,

@@ -223,7 +223,7 @@ def _site_lists(order: str) -> str:
     return f"""counts AS (
   SELECT count(*) FILTER (WHERE n_fail = 0) AS n_matches,
          count(*) FILTER (WHERE n_fail = 1) AS n_near_misses
-    FROM totals
+    FROM cand
 ),
 top AS (
   (SELECT * FROM totals WHERE n_fail = 0 ORDER BY {order} LIMIT :limit)
@@ -254,7 +254,8 @@ def _space_lists(order: str) -> str:
    ORDER BY {order} LIMIT {limit})"""
 
     return f"""sites AS MATERIALIZED (
-  SELECT site_id, min(n_fail) AS n_fail, count(*) AS units FROM totals GROUP BY site_id
+  SELECT site_id, min(n_fail) AS n_fail, count(*) AS units
+    FROM cand WHERE n_fail <= 1 GROUP BY site_id
 ),
 counts AS (
   SELECT count(*) FILTER (WHERE n_fail = 0) AS n_matches,
@@ -342,7 +343,7 @@ ref AS (
   SELECT COALESCE(min(price) FILTER (WHERE n_fail = 0), min(price)) AS cheapest
     FROM cand WHERE price > 0
 ),
-totals AS MATERIALIZED (
+totals AS NOT MATERIALIZED (
   SELECT x.site_id, x.site_code, x.building_id, x.building_code, x.n_fail, x.price,
          x.price_score,
          CASE WHEN x.w_total > 0 THEN {_ROUNDED_SCORE} ELSE 0 END AS score
