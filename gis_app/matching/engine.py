@@ -3,12 +3,12 @@ explains the rows it returns."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
+from gis_app.db import prepared
 from gis_app.domain.errors import InvalidInput
 from gis_app.matching import criteria as C
 from gis_app.matching import sql as match_sql
@@ -54,12 +54,6 @@ _SPACE_SETTINGS = sa.text(
 )
 
 
-@functools.lru_cache(maxsize=32)
-def _text(query: str) -> sa.TextClause:
-    # parsing the binds of this long text took ~1 ms a request
-    return sa.text(query)
-
-
 def run_match(
     conn: sa.Connection,
     spec: RequirementSpec,
@@ -91,7 +85,7 @@ def run_match(
     params |= {"margin": margin / 100.0, "limit": limit, "nm_limit": near_miss_limit}
     params |= {f"w_{k}": float(v) for k, v in effective.items()}
     conn.execute(_SPACE_SETTINGS if spec.need in C.SPACE_NEEDS else _SETTINGS)
-    rows = conn.execute(_text(query), params).mappings().all()
+    rows = prepared.execute(conn, query, params, match_sql.BIND_TYPES)
     result = MatchResult(
         need=spec.need,
         margin_pct=margin,

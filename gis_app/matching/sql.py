@@ -205,6 +205,14 @@ _LAND_USE_UNITS = (
 )
 
 
+#: the SQL type of every bind of the match query (for a prepared statement)
+BIND_TYPES: dict[str, str] = (
+    {f"r_{name}": typ for name, typ in REQ_COLUMNS.items()}
+    | {"margin": "float8", "limit": "bigint", "nm_limit": "bigint"}
+    | {f"w_{key}": "float8" for key in C.DEFAULT_WEIGHTS}
+)
+
+
 def statement(spec: RequirementSpec) -> tuple[str, dict[str, Any]]:
     """The match query for ``spec`` and its requirement binds (add margin, limits, weights)."""
     row_sql, params = constant_row(spec)
