@@ -133,12 +133,17 @@ class SelectiveGZipMiddleware:
     """
 
     PREFIXES = ("/static/", "/docs-assets/", "/tiles/", "/api/")
+    #: zlib level 4, not Starlette's 9: a 500-site GeoJSON page (1 MB) took ~100 ms to compress
+    #: at 9 and ~16 ms at 4, for 4 % more bytes
+    COMPRESS_LEVEL = 4
 
     def __init__(self, app: ASGIApp, minimum_size: int = 1000) -> None:
         from starlette.middleware.gzip import GZipMiddleware
 
         self.app = app
-        self.gzip = GZipMiddleware(app, minimum_size=minimum_size)
+        self.gzip = GZipMiddleware(
+            app, minimum_size=minimum_size, compresslevel=self.COMPRESS_LEVEL
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Route the request through gzip when its path is compressible."""
