@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from gis_app.db import migrate, provision
 from gis_app.db.engine import make_engine
 from gis_app.matching import sql as match_sql
-from gis_app.matching.engine import run_match
+from gis_app.matching.engine import apply_settings, run_match
 from gis_app.matching.spec import parse_spec
 from gis_app.services.inventory import load_sample
 from gis_app.settings import DatabaseSettings
@@ -245,7 +245,8 @@ def measure(url: str, runs: int) -> list[str]:
                 query, params = match_sql.statement(spec)
                 params |= {"margin": 0.1, "limit": 20, "nm_limit": 10}
                 params |= {f"w_{k}": v for k, v in spec.effective_weights().items()}
-                c.execute(sa.text("SET jit = off"))  # as run_match does
+                c.rollback()
+                apply_settings(c, spec)  # as run_match does, for this transaction
                 for _ in range(3):  # warm the cache
                     c.execute(sa.text(query), params).all()
                 sql_ms, full_ms = [], []

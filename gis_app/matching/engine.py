@@ -54,6 +54,11 @@ _SPACE_SETTINGS = sa.text(
 )
 
 
+def apply_settings(conn: sa.Connection, spec: RequirementSpec) -> None:
+    """Set the planner settings the match query of ``spec`` runs with, for the transaction."""
+    conn.execute(_SPACE_SETTINGS if spec.need in C.SPACE_NEEDS else _SETTINGS)
+
+
 def run_match(
     conn: sa.Connection,
     spec: RequirementSpec,
@@ -84,7 +89,7 @@ def run_match(
     query, params = match_sql.statement(spec)
     params |= {"margin": margin / 100.0, "limit": limit, "nm_limit": near_miss_limit}
     params |= {f"w_{k}": float(v) for k, v in effective.items()}
-    conn.execute(_SPACE_SETTINGS if spec.need in C.SPACE_NEEDS else _SETTINGS)
+    apply_settings(conn, spec)
     rows = prepared.execute(conn, query, params, match_sql.BIND_TYPES)
     result = MatchResult(
         need=spec.need,
