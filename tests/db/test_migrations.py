@@ -74,7 +74,7 @@ def test_0008_fills_match_units_and_mends_free_text_industries(make_db) -> None:
                     ("文字", "化工", []),
                 )
             ]
-        migrate.upgrade(url)
+        migrate.upgrade(url, "0008")
         with eng.connect() as c:
             rows = {
                 r.id: r
@@ -93,3 +93,45 @@ def test_0008_fills_match_units_and_mends_free_text_industries(make_db) -> None:
     # stated land uses win over the industry: the sets the service stored stay as they were
     assert stated.industry == "C26" and stated.land_use_2023_codes == []
     assert text.industry is None and "化工" in text.notes
+
+
+def test_0009_expands_requirements_written_without_their_land_use_sets(make_db) -> None:
+    url = make_db("none")
+    provision.ensure_postgis(url)
+    migrate.upgrade(url, "0008")
+    eng = sa.create_engine(url)
+    insert = (
+        "INSERT INTO requirement (project_name, need, industry, land_use_codes,"
+        " land_use_2023_codes, land_use_gb_codes) VALUES (:p, 'land', :i, :u, :a, :b) RETURNING id"
+    )
+    rows_in = (
+        ("psql 写的代码", None, ["m2"], [], []),
+        ("psql 写的行业", "C26", [], [], []),
+        ("服务保存的", None, ["M2"], ["100102"], ["M2"]),
+        ("不是代码", None, ["XX9"], [], []),
+    )
+    try:
+        with eng.begin() as c:
+            ids = [
+                c.execute(sa.text(insert), dict(zip("piuab", r, strict=True))).scalar_one()
+                for r in rows_in
+            ]
+        migrate.upgrade(url)
+        with eng.connect() as c:
+            got = {
+                r.id: r
+                for r in c.execute(
+                    sa.text(
+                        "SELECT id, land_use_codes, land_use_2023_codes, land_use_gb_codes"
+                        " FROM requirement"
+                    )
+                )
+            }
+    finally:
+        eng.dispose()
+    codes, industry, kept, wrong = (got[i] for i in ids)
+    assert codes.land_use_codes == ["M2"]  # normalised as the service would
+    assert codes.land_use_2023_codes == ["100102"] and codes.land_use_gb_codes == ["M2"]
+    assert {"100102", "100103"} <= set(industry.land_use_2023_codes)
+    assert (kept.land_use_2023_codes, kept.land_use_gb_codes) == (["100102"], ["M2"])
+    assert wrong.land_use_codes == ["XX9"] and wrong.land_use_2023_codes == []

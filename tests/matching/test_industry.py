@@ -319,7 +319,13 @@ def test_a_stored_free_text_industry_is_a_clear_error(make_db, client_as) -> Non
     eng = make_engine(url)
     try:
         with eng.begin() as c:  # written around the app, as an old version or psql could
-            c.execute(sa.text("UPDATE requirement SET industry = '化工' WHERE id = :r"), {"r": rid})
+            c.execute(
+                sa.text(
+                    "UPDATE requirement SET industry = '化工', land_use_2023_codes = '{100102}'"
+                    " WHERE id = :r"
+                ),
+                {"r": rid},
+            )
     finally:
         eng.dispose()
     r = officer.get(f"/api/requirements/{rid}/matches")
