@@ -310,6 +310,26 @@ def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_requirements(args: argparse.Namespace, settings: Settings) -> int:
+    """Handle ``gis-app requirements reexpand``."""
+    from gis_app.services import requirements as requirement_service
+
+    engine = _engine(settings, "gis-app requirements")
+    try:
+        with engine.connect() as conn:
+            report = requirement_service.reexpand_land_uses(conn, "gis-app")
+    finally:
+        engine.dispose()
+    print(
+        f"{len(report.changed)} requirement(s) re-expanded"
+        + (f" (#{', #'.join(map(str, report.changed))})" if report.changed else "")
+        + f", {report.unchanged} unchanged, {len(report.invalid)} not valid"
+    )
+    for message in report.invalid:
+        print(f"  {message}")
+    return 1 if report.invalid else 0
+
+
 def _add_search_and_match(sub: argparse._SubParsersAction) -> None:
     se = sub.add_parser("search", help="search sites with the filters of GET /api/sites")
     for field, flag in _SEARCH_LISTS.items():
@@ -336,6 +356,14 @@ def _add_search_and_match(sub: argparse._SubParsersAction) -> None:
     ma.add_argument("--lang", choices=["zh", "en"], default="zh")
     ma.add_argument("--json", action="store_true", help="print the full explained result")
     ma.set_defaults(func=cmd_match)
+
+    rq = sub.add_parser("requirements", help="requirements: reexpand (after a land-use change)")
+    rq.add_argument(
+        "action",
+        choices=["reexpand"],
+        help="recompute every requirement's land-use sets from its codes or industry",
+    )
+    rq.set_defaults(func=cmd_requirements)
 
 
 def cmd_render_map(args: argparse.Namespace, settings: Settings) -> int:

@@ -213,3 +213,43 @@ def list_requirements(
         .all()
     )
     return int(total), [_record(r) for r in rows]
+
+
+@dataclass
+class ReexpandReport:
+    """What :func:`reexpand_land_uses` did: requirements changed, unchanged, not valid."""
+
+    changed: list[int]
+    unchanged: int
+    invalid: list[str]
+
+
+def reexpand_land_uses(conn: sa.Connection, user: str) -> ReexpandReport:
+    """Recompute every requirement's land-use sets from its stated codes or industry; commit.
+
+    For after a release changes the land-use hierarchy or the industry → land-use mapping:
+    stored sets (which the reverse match and the alerts read) keep the old expansion until the
+    requirement is saved again. The update refreshes each changed requirement's matches (no
+    alerts: as when it is saved). A requirement that no longer validates is reported by id and
+    field and left as it is.
+    """
+    set_app_user(conn, user, "re-expand requirement land uses")
+    rows = conn.execute(sa.select(T).order_by(T.c.id)).mappings().all()
+    report = ReexpandReport([], 0, [])
+    for row in rows:
+        try:
+            c2023, cgb = spec_of(dict(row)).land_use_sets()
+        except InvalidInput as e:
+            report.invalid.append(str(e))
+            continue
+        if (c2023, cgb) == (sorted(row["land_use_2023_codes"]), sorted(row["land_use_gb_codes"])):
+            report.unchanged += 1
+            continue
+        conn.execute(
+            sa.update(T)
+            .where(T.c.id == row["id"])
+            .values(land_use_2023_codes=c2023, land_use_gb_codes=cgb)
+        )
+        report.changed.append(row["id"])
+    conn.commit()
+    return report
