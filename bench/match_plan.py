@@ -243,8 +243,6 @@ def measure(url: str, runs: int) -> list[str]:
             for title, data in REQUIREMENTS.items():
                 spec = parse_spec(data)
                 query, params = match_sql.statement(spec)
-                params |= {"margin": 0.1, "limit": 20, "nm_limit": 10}
-                params |= {f"w_{k}": v for k, v in spec.effective_weights().items()}
                 c.rollback()
                 apply_settings(c, spec)  # as run_match does, for this transaction
                 for _ in range(3):  # warm the cache

@@ -55,11 +55,12 @@ def execute(
     missing = [n for n in names if n not in params or n not in types]
     if missing:
         raise ValueError(f"prepared statement {name}: no value or type for {missing}")
-    conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
     held = conn.exec_driver_sql(
-        "SELECT 1 FROM pg_prepared_statements WHERE name = %(name)s", {"name": name}
-    ).first()
-    if held is None:
+        "SELECT set_config('plan_cache_mode', 'force_custom_plan', true),"
+        " EXISTS (SELECT 1 FROM pg_prepared_statements WHERE name = %(name)s)",
+        {"name": name},
+    ).one()[1]
+    if not held:
         # on the driver's cursor without arguments: no %-interpolation of the text
         with conn.connection.cursor() as cur:
             cur.execute(f"PREPARE {name} ({', '.join(types[n] for n in names)}) AS {text}")

@@ -86,9 +86,9 @@ def run_match(
         if key not in C.DEFAULT_WEIGHTS or not 0 <= w <= 1000:
             raise InvalidInput(f"weight {key!r}={w} is not a known criterion with 0 <= weight")
     effective = spec.effective_weights(weights)
-    query, params = match_sql.statement(spec)
-    params |= {"margin": margin / 100.0, "limit": limit, "nm_limit": near_miss_limit}
-    params |= {f"w_{k}": float(v) for k, v in effective.items()}
+    query, params = match_sql.statement(
+        spec, margin=margin / 100.0, limit=limit, nm_limit=near_miss_limit, weights=effective
+    )
     apply_settings(conn, spec)
     rows = prepared.execute(conn, query, params, match_sql.BIND_TYPES)
     result = MatchResult(

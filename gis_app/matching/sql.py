@@ -213,9 +213,22 @@ BIND_TYPES: dict[str, str] = (
 )
 
 
-def statement(spec: RequirementSpec) -> tuple[str, dict[str, Any]]:
-    """The match query for ``spec`` and its requirement binds (add margin, limits, weights)."""
+def statement(
+    spec: RequirementSpec,
+    *,
+    margin: float = 0.1,
+    limit: int = 20,
+    nm_limit: int = 10,
+    weights: dict[str, float] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The match query for ``spec`` and all its binds (see :data:`BIND_TYPES`).
+
+    ``margin`` is a share (0.1 = 10 %); ``weights`` default to ``spec.effective_weights()``.
+    """
     row_sql, params = constant_row(spec)
+    params |= {"margin": margin, "limit": limit, "nm_limit": nm_limit}
+    chosen = spec.effective_weights() if weights is None else weights
+    params |= {f"w_{k}": float(v) for k, v in chosen.items()}
     land_use = bool(params["r_land_use_2023_codes"] or params["r_land_use_gb_codes"])
     query = match_sql(
         row_sql,

@@ -77,9 +77,7 @@ def test_a_bind_without_a_value_or_type_is_refused(conn: sa.Connection) -> None:
 def test_the_match_runs_prepared_with_plans_per_execution(conn: sa.Connection) -> None:
     spec = parse_spec({"need": "land", "land_use_codes": ["M"], "land_mu_min": 20})
     got = run_match(conn, spec, limit=200)
-    query, params = match_sql.statement(spec)
-    params |= {"margin": 0.1, "limit": 200, "nm_limit": 10}
-    params |= {f"w_{k}": float(v) for k, v in spec.effective_weights(None).items()}
+    query, params = match_sql.statement(spec, limit=200)
     plain = conn.execute(sa.text(query), params).mappings().all()
     assert [m.code for m in got.matches] == [r["site_code"] for r in plain if r["n_fail"] == 0]
     assert got.matches

@@ -59,8 +59,6 @@ def test_database_functions_agree_with_the_matcher(conn: sa.Connection, name: st
 
 def _plan(conn: sa.Connection, spec: RequirementSpec) -> str:
     query, params = match_sql.statement(spec)
-    params |= {"margin": 0.1, "limit": 20, "nm_limit": 10}
-    params |= {f"w_{k}": v for k, v in spec.effective_weights().items()}
     conn.execute(sa.text("ANALYZE match_unit"))
     conn.execute(sa.text("SET LOCAL enable_seqscan = off"))  # 73 rows: force the index choice
     lines = conn.execute(sa.text("EXPLAIN " + query), params).scalars()
