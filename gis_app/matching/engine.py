@@ -43,12 +43,13 @@ class MatchResult:
 # JIT compilation of this wide query costs more than it saves (~0.7 s at 100k sites).
 _SETTINGS = sa.text("SET LOCAL jit = off")
 # Plant and building needs read one row per building: a broad request over a province reads
-# ~90k index entries and scores ~30k candidates, and two workers scanning the index took a
-# quarter off (236 → 173 ms at 1M sites). The planner would not choose them by itself: it
-# multiplies the selectivities of correlated specs and expects a handful of rows. Land needs
-# touch far fewer rows and were slower with workers (worker start-up), so they keep none.
+# ~90k index entries and scores ~30k candidates, and a worker scanning the index beside the
+# leader took a fifth off (213 → 173 ms at 1M sites; two workers on two cores: 189 ms). The
+# planner would not choose it by itself: it multiplies the selectivities of correlated specs
+# and expects a handful of rows. Land needs touch far fewer rows and were slower with workers
+# (worker start-up), so they keep none.
 _SPACE_SETTINGS = sa.text(
-    "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 2;"
+    "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 1;"
     " SET LOCAL parallel_setup_cost = 10; SET LOCAL parallel_tuple_cost = 0.001;"
     " SET LOCAL min_parallel_index_scan_size = 0"
 )
