@@ -20,6 +20,7 @@ from api.routers import (
     match,
     pages,
     recommendations,
+    requirement_pages,
     requirements,
     site_edits,
     sites,
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(alerts.router)
     app.include_router(tiles.router)
     app.include_router(pages.router)
+    app.include_router(requirement_pages.router)
     app.include_router(stats.router)
     app.include_router(dashboard.router)
     # investor recommendation links (issue 5): officers' API, /r/ pages, robots.txt

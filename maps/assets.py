@@ -38,6 +38,7 @@ VENDORED: dict[str, str] = {
     # this app
     "gis_gcj02": "js/gcj02.js",
     "gis_measure": "js/measure.js",
+    "gis_requirements": "js/requirements.js",
     "gis_sheet": "js/sheet.js",
     "gis_sitemap": "js/sitemap.js",
     "gis_sitemap_css": "css/sitemap.css",

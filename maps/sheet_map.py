@@ -37,21 +37,8 @@ class OfflineSea(MacroElement):
     )
 
 
-def sheet_map(
-    *,
-    site: dict[str, Any],
-    bounds: tuple[float, float, float, float],
-    overlaps: list[dict[str, Any]],
-    distances: list[dict[str, Any]],
-    basemap: Basemap,
-    land: str | None,
-    lang: str = "zh",
-    static_base: str = assets.STATIC_URL,
-) -> folium.Map:
-    """Map of one site (``site`` is a GeoJSON Feature, WGS84) with its overlaps and infrastructure.
-
-    ``land`` is the jurisdiction as a GeoJSON string, drawn as land when ``basemap`` is offline.
-    """
+def base_map(basemap: Basemap, land: str | None, lang: str = "zh") -> folium.Map:
+    """An empty map on ``basemap``; offline, ``land`` (GeoJSON text) is drawn as land on sea."""
     m = folium.Map(
         location=None,
         tiles=None,
@@ -85,6 +72,25 @@ def sheet_map(
             max_native_zoom=src.max_zoom,
             control=False,
         ).add_to(m)
+    return m
+
+
+def sheet_map(
+    *,
+    site: dict[str, Any],
+    bounds: tuple[float, float, float, float],
+    overlaps: list[dict[str, Any]],
+    distances: list[dict[str, Any]],
+    basemap: Basemap,
+    land: str | None,
+    lang: str = "zh",
+    static_base: str = assets.STATIC_URL,
+) -> folium.Map:
+    """Map of one site (``site`` is a GeoJSON Feature, WGS84) with its overlaps and infrastructure.
+
+    ``land`` is the jurisdiction as a GeoJSON string, drawn as land when ``basemap`` is offline.
+    """
+    m = base_map(basemap, land, lang)
     for o in overlaps:
         kind = o["zone_kind"]
         colour = ZONE_COLOURS[kind if kind in ZONE_TOGGLES else "other"]

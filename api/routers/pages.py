@@ -11,8 +11,7 @@ from starlette.routing import NoMatchFound
 
 from api.auth import CurrentUser, allow, allow_anonymous
 from api.deps import ConnDep, SettingsDep
-from api.security import add_csp_nonce
-from api.templating import templates
+from api.templating import page_lang, render_page
 from gis_app.domain import vocab
 from gis_app.domain.vocab import Term
 from gis_app.services import site_sheet as sheet_service
@@ -37,10 +36,6 @@ RECOMMEND_ROUTE = "create_recommendation"
 RECOMMENDATION_ROUTE = "get_recommendation"
 
 
-def _lang(value: str | None) -> str:
-    return "en" if value == "en" else "zh"
-
-
 def _url_for(request: Request, name: str, **params: object) -> str | None:
     try:
         return str(request.app.url_path_for(name, **params))
@@ -57,11 +52,6 @@ def _layer_names(offered: list[basemaps.Basemap]) -> dict[str, dict[str, str]]:
     for t in terms:
         out[t.zh] = out[t.en] = {"zh": t.zh, "en": t.en}
     return out
-
-
-def _html(request: Request, name: str, context: dict) -> HTMLResponse:
-    body = templates.get_template(name).render({"request": request, **context})
-    return HTMLResponse(add_csp_nonce(body, request.state.csp_nonce))
 
 
 @router.get("/favicon.ico", dependencies=[allow_anonymous()])
@@ -85,7 +75,7 @@ def map_page(
     lang: str | None = None,
 ) -> HTMLResponse:
     """Show the site map: filters, results list, sites by viewport, basemaps, layers."""
-    language = _lang(lang)
+    language = page_lang(lang)
     offered = basemaps.available(settings.map)
     chosen = basemaps.choose(settings.map, basemap)
     m = officer_map.site_map(
@@ -99,7 +89,7 @@ def map_page(
             "layerNames": _layer_names(offered),
         },
     )
-    return _html(
+    return render_page(
         request,
         "map.html",
         {
@@ -134,7 +124,7 @@ def site_page(
     lang: str | None = None,
 ) -> HTMLResponse:
     """Show everything about one site: map, attributes, buildings, overlaps, history."""
-    language = _lang(lang)
+    language = page_lang(lang)
     sheet = sheet_service.site_sheet(conn, site_id)
     chosen = basemaps.choose(settings.map, basemap)
     x0, y0, x1, y1 = sheet.bounds
@@ -201,7 +191,7 @@ def site_page(
     }
     other = "en" if language == "zh" else "zh"
     query = {k: v for k, v in request.query_params.items() if k != "lang"}
-    return _html(
+    return render_page(
         request,
         "site_sheet.html",
         {

@@ -439,3 +439,23 @@ def site_records(
                  LIMIT :limit OFFSET :offset) s"""
     params |= {"limit": limit, "offset": offset}
     return str(conn.execute(sa.text(sql), params).scalar_one())
+
+
+def site_outlines(conn: sa.Connection, site_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Outline (GeoJSON geometry, WGS84) and a point inside each of a few sites, by id.
+
+    For maps of a short list (match results); the caller caps the list.
+    """
+    if not site_ids:
+        return {}
+    rows = conn.execute(
+        sa.text(
+            """SELECT s.id, ST_AsGeoJSON(ST_Transform(s.geom, 4326), 6)::json AS geometry,
+                      ST_X(p.pt) AS lon, ST_Y(p.pt) AS lat
+                 FROM site s
+                CROSS JOIN LATERAL (SELECT ST_Transform(ST_PointOnSurface(s.geom), 4326) AS pt) p
+                WHERE s.id = ANY(:ids)"""
+        ),
+        {"ids": list(site_ids)},
+    ).mappings()
+    return {r["id"]: dict(r) for r in rows}

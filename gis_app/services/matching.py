@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from gis_app.db import site_queries
 from gis_app.db.models import Requirement
 from gis_app.domain import vocab
 from gis_app.domain.errors import NotFound
@@ -95,3 +96,48 @@ def matching_requirements(
         }
         out.append(item)
     return out
+
+
+def result_outlines(conn: sa.Connection, result: MatchResult) -> list[dict[str, Any]]:
+    """The listed sites of a match as GeoJSON Features (WGS84) for its map, ranked: matches
+    first, then near misses; properties say which list, the rank and the score."""
+    listed = [*result.matches, *result.near_misses]
+    shapes = site_queries.site_outlines(conn, [m.site_id for m in listed])
+    out = []
+    for m in listed:
+        shape = shapes.get(m.site_id)
+        if shape is None:  # removed since the match ran
+            continue
+        out.append(
+            {
+                "type": "Feature",
+                "geometry": shape["geometry"],
+                "properties": {
+                    "id": m.site_id,
+                    "code": m.code,
+                    "name_zh": m.name_zh,
+                    "name_en": m.name_en,
+                    "rank": m.rank,
+                    "near_miss": m.near_miss,
+                    "score": m.score,
+                    "lon": shape["lon"],
+                    "lat": shape["lat"],
+                },
+            }
+        )
+    return out
+
+
+def match_counts(conn: sa.Connection, requirement_ids: list[int]) -> dict[int, int]:
+    """How many sites meet each of these requirements now (the trigger-kept reverse matches;
+    closed requirements keep none)."""
+    if not requirement_ids:
+        return {}
+    rows = conn.execute(
+        sa.text(
+            "SELECT requirement_id, count(*) FROM requirement_match"
+            " WHERE requirement_id = ANY(:ids) GROUP BY requirement_id"
+        ),
+        {"ids": list(requirement_ids)},
+    ).all()
+    return {int(r[0]): int(r[1]) for r in rows}

@@ -57,6 +57,8 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("GET", "/"): READ,
     ("GET", "/map"): READ,
     ("GET", "/sites/{site_id}"): READ,
+    ("GET", "/requirements"): READ,
+    ("GET", "/requirements/{requirement_id}"): READ,
     ("GET", "/favicon.ico"): ANON,
     ("GET", "/tiles/sites/{z}/{x}/{y}.mvt"): READ,
     ("GET", "/tiles/sites/{z}/{x}/{y}.pbf"): READ,

@@ -1,0 +1,198 @@
+"""Officers' pages for investor requirements: the list with a form to record a new one, and a
+requirement's page with its ranked matches on a map, near misses, and a recommendation link
+built from the sites the officer ticks.
+
+The pages read through the services; what they write goes through the JSON API
+(``/api/requirements``, ``/api/recommendations``, status moves) from the page's script, so a
+refusal reads the same in the browser as over the API.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse
+
+from api.auth import CurrentUser, allow
+from api.deps import ConnDep, SettingsDep
+from api.routers.requirements import viewer_of
+from api.templating import page_lang, render_page
+from gis_app.domain import vocab
+from gis_app.domain.errors import InvalidInput
+from gis_app.matching.engine import MAX_LIMIT, MAX_MARGIN_PCT, MAX_NEAR_MISS_LIMIT
+from gis_app.services import matching as match_service
+from gis_app.services import recommendations as rec_service
+from gis_app.services import requirement_form
+from gis_app.services import requirements as req_service
+from gis_app.services import tiles as tile_service
+from maps import assets, basemaps, i18n, match_map, officer_map
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+PAGE = allow("officer", "planner", "admin")
+IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
+PAGE_SIZE = 50
+JS = "gis_requirements"
+
+
+def _can_write(user: Any) -> bool:
+    return user.has("officer")  # admins hold every role
+
+
+def _other_lang_url(request: Request, language: str) -> str:
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    query.append(("lang", "en" if language == "zh" else "zh"))
+    return request.url.path + "?" + urlencode(query)
+
+
+def _config(request: Request, user: Any, language: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "lang": language,
+        "csrfToken": user.csrf_token(request.app.state.secret_key),
+        "labels": i18n.ui_labels(),
+        "endpoints": {
+            "requirements": "/api/requirements",
+            "page": "/requirements/{id}",
+            "recommendations": "/api/recommendations",
+            "links": "/api/recommendations/{id}/links",
+            "status": "/api/requirements/{id}/status",
+        },
+        **extra,
+    }
+
+
+@router.get("/requirements", response_class=HTMLResponse, dependencies=[PAGE])
+def requirements_page(
+    request: Request,
+    conn: ConnDep,
+    user: CurrentUser,
+    lang: str | None = None,
+    status: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies defaults
+    need: Annotated[list[str], Query()] = [],  # noqa: B006
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    """List the requirements the user may see (filters, pages); offer the new-requirement form."""
+    language = page_lang(lang)
+    total, items = req_service.list_requirements(
+        conn,
+        viewer_of(user),
+        status=[s for s in status if s],
+        need=[n for n in need if n],
+        q=q or None,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+    counts = match_service.match_counts(conn, [r["id"] for r in items])
+
+    def page_url(n: int) -> str:
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+        return "/requirements?" + urlencode([*query, ("page", str(n))])
+
+    return render_page(
+        request,
+        "requirements.html",
+        {
+            "lang": language,
+            "ui": i18n.UI,
+            "vocab": vocab,
+            "user": user,
+            "can_write": _can_write(user),
+            "items": items,
+            "counts": counts,
+            "total": total,
+            "filters": {"status": status, "need": need, "q": q or ""},
+            "prev_url": page_url(page - 1) if page > 1 else None,
+            "next_url": page_url(page + 1) if page * PAGE_SIZE < total else None,
+            "page": page,
+            "sections": requirement_form.SECTIONS,
+            "choices": tile_service.filter_choices(conn),
+            "other_lang_url": _other_lang_url(request, language),
+            "config": _config(request, user, language),
+            "css": assets.asset_url("gis_sitemap_css"),
+            "js": assets.asset_url(JS),
+        },
+    )
+
+
+@router.get("/requirements/{requirement_id}", response_class=HTMLResponse, dependencies=[PAGE])
+def requirement_page(
+    request: Request,
+    requirement_id: IdPath,
+    conn: ConnDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    lang: str | None = None,
+    basemap: str | None = None,
+    margin_pct: Annotated[float | None, Query(ge=0, le=MAX_MARGIN_PCT)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
+    near_miss_limit: Annotated[int, Query(ge=0, le=MAX_NEAR_MISS_LIMIT)] = 10,
+) -> HTMLResponse:
+    """One requirement: what it states, its ranked matches and near misses explained, on a map;
+    the recommendations sent for it; and (officers) a status move and a new recommendation link.
+    """
+    language = page_lang(lang)
+    viewer = viewer_of(user)
+    record = req_service.get_requirement(conn, requirement_id, viewer)
+    result, error = None, None
+    try:
+        result = match_service.match_requirement(
+            conn,
+            requirement_id,
+            viewer,
+            limit=limit,
+            near_miss_limit=near_miss_limit,
+            margin_pct=margin_pct,
+        )
+    except InvalidInput as e:  # a stored row that no longer validates: say so, show the rest
+        error = e.public_message
+    features = match_service.result_outlines(conn, result) if result else []
+    chosen = basemaps.choose(settings.map, basemap)
+    extent = tile_service.map_extent(conn)
+    land = (
+        tile_service.reference_layer(conn, "jurisdiction", zoom=12, bbox=extent)
+        if chosen.offline
+        else None
+    )
+    m = match_map.match_map(
+        features=features, basemap=chosen, land=land, fallback_bounds=extent, lang=language
+    )
+    _, recs = rec_service.list_recommendations(
+        conn, viewer, requirement_id=requirement_id, limit=50
+    )
+    title = record["project_name"] or f"#{requirement_id}"
+    config = _config(
+        request,
+        user,
+        language,
+        requirementId=requirement_id,
+        titleZh=f"{title} — 推荐资源",
+        titleEn=f"{title} — recommended sites",
+    )
+    return render_page(
+        request,
+        "requirement.html",
+        {
+            "lang": language,
+            "ui": i18n.UI,
+            "vocab": vocab,
+            "user": user,
+            "can_write": _can_write(user),
+            "record": record,
+            "summary": requirement_form.summary(record, language),
+            "result": result,
+            "error": error,
+            "margin_pct": result.margin_pct if result else margin_pct,
+            "limit": limit,
+            "near_miss_limit": near_miss_limit,
+            "max_limit": MAX_LIMIT,
+            "max_margin": MAX_MARGIN_PCT,
+            "recommendations": recs,
+            "allowed_next": rec_service.allowed_moves(record["status"]),
+            "map_parts": officer_map.render_parts(m),
+            "other_lang_url": _other_lang_url(request, language),
+            "config": config,
+            "js": assets.asset_url(JS),
+        },
+    )

@@ -1,0 +1,106 @@
+"""Map of one match result for the officers' requirement page (Folium): the listed sites only,
+matches numbered in green, near misses in orange, each linking to its site sheet.
+
+A match lists a few dozen sites at most (the engine caps the lists), so their outlines are
+embedded in the page; the inventory itself is never loaded.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import Any
+
+import folium
+
+from maps import assets
+from maps.basemaps import Basemap
+from maps.officer_map import MeasureTool
+from maps.sheet_map import base_map
+
+MATCH_COLOUR = "#2e7d32"
+NEAR_MISS_COLOUR = "#ef6c00"
+
+
+def _label(props: dict[str, Any]) -> str:
+    return f"{'≈' if props['near_miss'] else ''}{props['rank']}"
+
+
+def _bounds(features: list[dict[str, Any]]) -> list[list[float]] | None:
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(coords: Any) -> None:
+        if coords and isinstance(coords[0], int | float):
+            xs.append(float(coords[0]))
+            ys.append(float(coords[1]))
+        else:
+            for c in coords:
+                walk(c)
+
+    for f in features:
+        walk(f["geometry"]["coordinates"])
+    if not xs:
+        return None
+    return [[min(ys), min(xs)], [max(ys), max(xs)]]
+
+
+def match_map(
+    *,
+    features: list[dict[str, Any]],
+    basemap: Basemap,
+    land: str | None,
+    fallback_bounds: tuple[float, float, float, float] | None,
+    lang: str = "zh",
+    sheet_url: str = "/sites/{id}",
+    static_base: str = assets.STATIC_URL,
+) -> folium.Map:
+    """The listed sites of a match (features of :func:`services.matching.result_outlines`).
+
+    ``fallback_bounds`` (x0, y0, x1, y1) frames the map when nothing is listed.
+    """
+    m = base_map(basemap, land, lang)
+    for f in features:
+        p = f["properties"]
+        colour = NEAR_MISS_COLOUR if p["near_miss"] else MATCH_COLOUR
+        name = (p["name_en"] or p["name_zh"]) if lang == "en" else p["name_zh"]
+        score = f"{p['score']:.1f}"
+        tip = f"{_label(p)} · {p['code']} {name} · {score}"
+        link = escape(sheet_url.format(id=p["id"]) + f"?lang={lang}")
+        popup = f'<a href="{link}">{escape(p["code"])} {escape(name or "")}</a><br>{score}'
+        folium.GeoJson(
+            json.dumps({"type": "Feature", "geometry": f["geometry"], "properties": {}}),
+            style_function=lambda _f, c=colour: {
+                "color": c,
+                "weight": 2,
+                "fillColor": c,
+                "fillOpacity": 0.3,
+            },
+            tooltip=escape(tip),
+            popup=folium.Popup(popup, max_width=260),
+        ).add_to(m)
+        folium.Marker(
+            [p["lat"], p["lon"]],
+            icon=folium.DivIcon(
+                html=(
+                    f'<div class="gis-rank" data-site-id="{p["id"]}" style="background:{colour};'
+                    "color:#fff;border:2px solid #fff;border-radius:11px;min-width:22px;"
+                    "height:22px;line-height:18px;text-align:center;font:600 12px sans-serif;"
+                    f'box-shadow:0 0 2px #0008">{escape(_label(p))}</div>'
+                ),
+                icon_size=(22, 22),
+                icon_anchor=(11, 11),
+            ),
+            tooltip=escape(tip),
+            popup=folium.Popup(popup, max_width=260),
+        ).add_to(m)
+    frame = _bounds(features)
+    if frame is None and fallback_bounds is not None:
+        x0, y0, x1, y1 = fallback_bounds
+        frame = [[y0, x0], [y1, x1]]
+    if frame is not None:
+        m.fit_bounds(frame, padding=(30, 30), max_zoom=16)
+    MeasureTool(lang).add_to(m)
+    assets.lean(m)
+    assets.localize(m, static_base)
+    return m

@@ -1,0 +1,162 @@
+/*
+ * Requirement pages: send the new-requirement form to the API, move a requirement's status,
+ * and turn the ticked match results into a recommendation with an investor link.
+ * Configuration comes from a JSON block in the page (the Content-Security-Policy allows no
+ * inline handlers). Every refusal shows the API's own message, which names the field.
+ */
+(function () {
+  "use strict";
+  var cfgEl = document.getElementById("gis-req-config");
+  if (!cfgEl) { return; }
+  var cfg = JSON.parse(cfgEl.textContent);
+  var lang = cfg.lang;
+  function t(key) { return (cfg.labels[key] || {})[lang] || key; }
+
+  function show(box, text, ok) {
+    box.hidden = false;
+    box.textContent = text;
+    box.className = "gis-message " + (ok ? "gis-ok" : "gis-error");
+  }
+
+  // The API answers {"detail": "message"} or, for a malformed body, {"detail": [{loc, msg}]}.
+  function problem(r) {
+    return r.json().then(function (b) {
+      var d = b && b.detail;
+      if (Array.isArray(d)) {
+        return d.map(function (e) {
+          var loc = (e.loc || []).filter(function (p) { return p !== "body"; }).join(".");
+          return (loc ? loc + ": " : "") + e.msg;
+        }).join("; ");
+      }
+      return d || r.statusText;
+    }, function () { return r.status + " " + r.statusText; });
+  }
+
+  function send(method, url, body) {
+    return fetch(url, {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": cfg.csrfToken || "" },
+      body: JSON.stringify(body)
+    }).then(function (r) {
+      if (!r.ok) { return problem(r).then(function (m) { throw new Error(m); }); }
+      return r.json();
+    });
+  }
+
+  // --- new requirement ------------------------------------------------------------------------
+  var form = document.getElementById("gis-req-form");
+  if (form) {
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var box = document.getElementById("gis-req-message");
+      var body = {};
+      var lists = {};
+      Array.prototype.forEach.call(form.querySelectorAll("[data-kind]"), function (el) {
+        el.removeAttribute("aria-invalid");
+        var kind = el.getAttribute("data-kind");
+        var name = el.name;
+        if (kind === "choices") {
+          lists[name] = lists[name] || [];
+          if (el.checked) { lists[name].push(el.value); }
+          return;
+        }
+        if (kind === "bool") { if (el.checked) { body[name] = true; } return; }
+        var v = (el.value || "").trim();
+        if (!v) { return; }
+        if (kind === "number" || kind === "integer") {
+          var n = Number(v);
+          body[name] = isNaN(n) ? v : n;  // the API names a field that is not a number
+        } else if (kind === "list") {
+          body[name] = v.split(/[,，、;；]+/).map(function (s) { return s.trim(); }).filter(Boolean);
+        } else {
+          body[name] = v;
+        }
+      });
+      Object.keys(lists).forEach(function (name) {
+        // an empty accepted-availability list is sent: the API explains that one is needed
+        if (lists[name].length || name === "accept_availability") { body[name] = lists[name]; }
+      });
+      var save = document.getElementById("gis-req-save");
+      save.disabled = true;
+      show(box, t("saving"), true);
+      send("POST", cfg.endpoints.requirements, body).then(function (created) {
+        window.location.assign(cfg.endpoints.page.replace("{id}", created.id) + "?lang=" + lang);
+      }).catch(function (e) {
+        var msg = String(e.message || e);
+        show(box, msg, false);
+        Array.prototype.forEach.call(form.querySelectorAll("[name]"), function (el) {
+          if (el.name && msg.indexOf(el.name) >= 0) { el.setAttribute("aria-invalid", "true"); }
+        });
+        save.disabled = false;
+      });
+    });
+  }
+
+  // --- status move ---------------------------------------------------------------------------
+  var statusForm = document.getElementById("gis-status-form");
+  if (statusForm) {
+    statusForm.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var box = document.getElementById("gis-status-message");
+      var note = statusForm.elements.note.value.trim();
+      var body = { status: statusForm.elements.status.value };
+      if (note) { body.note = note; }
+      send("POST", cfg.endpoints.status.replace("{id}", cfg.requirementId), body).then(function () {
+        window.location.reload();
+      }).catch(function (e) { show(box, String(e.message || e), false); });
+    });
+  }
+
+  // --- recommendation link from the ticked results -------------------------------------------
+  var recForm = document.getElementById("gis-recommend-form");
+  if (recForm) {
+    recForm.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var box = document.getElementById("gis-recommend-message");
+      var picked = Array.prototype.map.call(
+        document.querySelectorAll(".gis-pick:checked"), function (el) { return { site_id: Number(el.value) }; });
+      if (!picked.length) { show(box, t("none_selected"), false); return; }
+      var f = recForm.elements;
+      var rec = { requirement_id: cfg.requirementId, sites: picked };
+      ["title_zh", "title_en", "intro_zh", "intro_en"].forEach(function (k) {
+        var v = f[k].value.trim();
+        if (v) { rec[k] = v; }
+      });
+      var link = { language: f.language.value };
+      ["recipient_name", "recipient_org"].forEach(function (k) {
+        var v = f[k].value.trim();
+        if (v) { link[k] = v; }
+      });
+      if (f.expires_days.value.trim()) { link.expires_days = Number(f.expires_days.value); }
+      var save = document.getElementById("gis-recommend-save");
+      save.disabled = true;
+      show(box, t("saving"), true);
+      send("POST", cfg.endpoints.recommendations, rec).then(function (created) {
+        return send("POST", cfg.endpoints.links.replace("{id}", created.id), link);
+      }).then(function (made) {
+        box.hidden = true;
+        var out = document.getElementById("gis-link-url");
+        out.value = made.url;
+        var open = document.getElementById("gis-link-open");
+        open.href = made.url;
+        document.getElementById("gis-link-box").hidden = false;
+        out.select();
+      }).catch(function (e) {
+        show(box, String(e.message || e), false);
+      }).then(function () { save.disabled = false; });
+    });
+    var copy = document.getElementById("gis-link-copy");
+    copy.addEventListener("click", function () {
+      var out = document.getElementById("gis-link-url");
+      out.select();
+      var done = function () { copy.textContent = t("copied"); };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(out.value).then(done, function () { document.execCommand("copy"); done(); });
+      } else {
+        document.execCommand("copy");
+        done();
+      }
+    });
+  }
+})();

@@ -1,0 +1,174 @@
+"""The officers' requirement pages: the list (with the new-requirement form) and a
+requirement's page (its matches on a map, near misses, recommendations)."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+import sqlalchemy as sa
+from matching.sample_oracle import expected, load
+
+from gis_app.db.engine import make_engine
+from gis_app.services import requirement_form
+
+HTML = {"Accept": "text/html"}
+PLANT = {
+    "project_name": "精密机械厂房",
+    "need": "plant",
+    "gfa_m2_min": 3000,
+    "height_min_m": 8,
+    "floor_load_min_kg_m2": 1500,
+    "crane_min_t": 10,
+    "tenure": "lease",
+}
+LAND = {
+    "project_name": "海工装备基地",
+    "need": "land",
+    "land_use_codes": ["M2", "100103"],
+    "land_mu_min": 50,
+    "land_mu_max": 80,
+    "max_km_port": 10,
+}
+
+
+class _Results(HTMLParser):
+    """The result blocks of a requirement page, in page order, by list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lists: dict[str, list[tuple[int, int]]] = {"gis-matches": [], "gis-near-misses": []}
+        self._in: str | None = None
+        self.names: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        a = dict(attrs)
+        if a.get("id") in self.lists:
+            self._in = a["id"]
+        if "name" in a:
+            self.names.add(a["name"])
+        if self._in and "gis-result" in (a.get("class") or "").split():
+            self.lists[self._in].append((int(a["data-site-id"]), int(a["data-rank"])))
+
+
+def _results(html: str) -> _Results:
+    p = _Results()
+    p.feed(html)
+    return p
+
+
+@pytest.fixture
+def url(make_db) -> str:
+    return make_db("sample")
+
+
+def test_list_page_shows_what_the_user_may_see_with_match_counts(url, client_as) -> None:
+    alice = client_as("officer", url=url)
+    mine = alice.post("/api/requirements", json=PLANT).json()
+    land = alice.post("/api/requirements", json=LAND | {"confidential": True}).json()
+    page = alice.get("/requirements", headers=HTML)
+    assert page.status_code == 200, page.text
+    assert f'href="/requirements/{mine["id"]}?lang=zh"' in page.text
+    assert f'href="/requirements/{land["id"]}?lang=zh"' in page.text
+    eng = make_engine(url)
+    with eng.connect() as c:
+        n = c.execute(
+            sa.text("SELECT count(*) FROM requirement_match WHERE requirement_id = :i"),
+            {"i": mine["id"]},
+        ).scalar()
+    eng.dispose()
+    assert n > 0
+    row = re.search(rf'data-requirement-id="{mine["id"]}">(.*?)</tr>', page.text, re.S).group(1)
+    assert re.findall(r'class="gis-num">(\d+)</td>', row) == [str(n)]
+    # the form offers every field of the form definition, each a field of the spec
+    names = _results(page.text).names
+    assert set(requirement_form.FIELDS) <= names
+    # filters: by status and by need
+    only_land = alice.get("/requirements?need=land", headers=HTML).text
+    assert f"/requirements/{land['id']}?" in only_land and f"/requirements/{mine['id']}?" not in only_land
+    assert alice.get("/requirements?status=bogus", headers=HTML).status_code == 422
+
+
+def test_planners_read_without_the_form(url, client_as) -> None:
+    client_as("officer", url=url).post("/api/requirements", json=PLANT)
+    page = client_as("planner", url=url).get("/requirements", headers=HTML)
+    assert page.status_code == 200
+    assert 'id="gis-req-form"' not in page.text and "精密机械厂房" in page.text
+    assert "规划人员可查看" in page.text
+
+
+def test_requirement_page_lists_the_api_ranking_and_maps_only_those_sites(
+    url, client_as
+) -> None:
+    officer = client_as("officer", url=url)
+    rid = officer.post("/api/requirements", json=PLANT).json()["id"]
+    api = officer.get(f"/api/requirements/{rid}/matches").json()
+    want, near = expected(load(), PLANT)
+    assert {m["code"] for m in api["matches"]} == want and near  # the sample has near misses
+    page = officer.get(f"/requirements/{rid}", headers=HTML)
+    assert page.status_code == 200, page.text
+    got = _results(page.text).lists
+    assert got["gis-matches"] == [(m["site_id"], m["rank"]) for m in api["matches"]]
+    assert got["gis-near-misses"] == [(m["site_id"], m["rank"]) for m in api["near_misses"]]
+    total = f"共有 {api['total_matches']:,} 处资源满足全部硬性条件"
+    assert total in page.text
+    # what would have to change, for each near miss
+    for m in api["near_misses"]:
+        assert m["change_zh"] in page.text
+    # the map: one numbered marker per listed site, and no other site's outline
+    listed = {m["site_id"] for m in api["matches"] + api["near_misses"]}
+    markers = {int(i) for i in re.findall(r'gis-rank\\?" data-site-id=\\?"(\d+)', page.text)}
+    assert markers == listed
+    all_codes = set(load().sites["code"])
+    in_map = set(re.findall(r"(PT-[A-Z]+-\d+)", page.text.split('<div class="gis-match-map">')[1]))
+    assert in_map <= {m["code"] for m in api["matches"] + api["near_misses"]}
+    assert in_map and in_map < all_codes
+    # the five best matches come ticked for a recommendation
+    ticked = re.findall(r'class="gis-pick" value="(\d+)"[^>]*checked', page.text)
+    assert [int(i) for i in ticked] == [m["site_id"] for m in api["matches"][:5]]
+
+
+def test_requirement_page_in_english_with_options(url, client_as) -> None:
+    officer = client_as("officer", url=url)
+    rid = officer.post("/api/requirements", json=PLANT).json()["id"]
+    page = officer.get(f"/requirements/{rid}?lang=en&limit=3&margin_pct=0", headers=HTML)
+    assert page.status_code == 200
+    got = _results(page.text).lists
+    assert len(got["gis-matches"]) == min(3, len(expected(load(), PLANT)[0]))
+    assert got["gis-near-misses"] == []  # no margin, no near miss
+    assert "sites meet every hard constraint" in page.text and "Floor height" in page.text
+    for bad in ("margin_pct=80", "limit=0", "limit=100000", "near_miss_limit=-1"):
+        r = officer.get(f"/requirements/{rid}?{bad}", headers=HTML)
+        assert r.status_code == 422 and bad.split("=")[0] in r.text, bad
+
+
+def test_unknown_and_hidden_requirements_are_404(url, client_as) -> None:
+    officer = client_as("officer", url=url)
+    assert officer.get("/requirements/999999", headers=HTML).status_code == 404
+    rid = officer.post("/api/requirements", json=PLANT | {"confidential": True}).json()["id"]
+    eng = make_engine(url)
+    with eng.begin() as c:  # written by someone else: another officer may not see it
+        c.execute(
+            sa.text("UPDATE requirement SET officer = 'zhang', created_by = 'zhang' WHERE id = :i"),
+            {"i": rid},
+        )
+    eng.dispose()
+    assert officer.get(f"/requirements/{rid}", headers=HTML).status_code == 404
+    assert client_as("admin", url=url).get(f"/requirements/{rid}", headers=HTML).status_code == 200
+
+
+def test_a_stored_row_that_no_longer_validates_is_named_not_a_500(url, client_as) -> None:
+    officer = client_as("officer", url=url)
+    rid = officer.post("/api/requirements", json=LAND).json()["id"]
+    eng = make_engine(url)
+    with eng.begin() as c:  # an inverted range typed in psql
+        c.execute(
+            sa.text("UPDATE requirement SET land_mu_min = 90, land_mu_max = 50 WHERE id = :i"),
+            {"i": rid},
+        )
+    eng.dispose()
+    page = officer.get(f"/requirements/{rid}", headers=HTML)
+    assert page.status_code == 200
+    assert 'id="gis-match-error"' in page.text and f"#{rid}" in page.text
+    assert "land_mu" in page.text
