@@ -86,7 +86,8 @@ def test_list_page_shows_what_the_user_may_see_with_match_counts(url, client_as)
     assert set(requirement_form.FIELDS) <= names
     # filters: by status and by need
     only_land = alice.get("/requirements?need=land", headers=HTML).text
-    assert f"/requirements/{land['id']}?" in only_land and f"/requirements/{mine['id']}?" not in only_land
+    assert f"/requirements/{land['id']}?" in only_land
+    assert f"/requirements/{mine['id']}?" not in only_land
     assert alice.get("/requirements?status=bogus", headers=HTML).status_code == 422
 
 
@@ -98,9 +99,7 @@ def test_planners_read_without_the_form(url, client_as) -> None:
     assert "规划人员可查看" in page.text
 
 
-def test_requirement_page_lists_the_api_ranking_and_maps_only_those_sites(
-    url, client_as
-) -> None:
+def test_requirement_page_lists_the_api_ranking_and_maps_only_those_sites(url, client_as) -> None:
     officer = client_as("officer", url=url)
     rid = officer.post("/api/requirements", json=PLANT).json()["id"]
     api = officer.get(f"/api/requirements/{rid}/matches").json()
