@@ -12,6 +12,8 @@ from html import escape
 from typing import Any
 
 import folium
+from branca.element import MacroElement
+from jinja2 import Template
 
 from maps import assets
 from maps.basemaps import Basemap
@@ -20,6 +22,24 @@ from maps.sheet_map import base_map
 
 MATCH_COLOUR = "#2e7d32"
 NEAR_MISS_COLOUR = "#ef6c00"
+
+
+class PlainPopup(MacroElement):
+    """A popup bound with Leaflet itself (Folium's ``Popup`` needs jQuery, which the page
+    does not load)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.bindPopup({{ this.html|tojson }}, {maxWidth: 260});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self._name = "PlainPopup"
+        self.html = html
 
 
 def _label(props: dict[str, Any]) -> str:
@@ -68,7 +88,7 @@ def match_map(
         tip = f"{_label(p)} · {p['code']} {name} · {score}"
         link = escape(sheet_url.format(id=p["id"]) + f"?lang={lang}")
         popup = f'<a href="{link}">{escape(p["code"])} {escape(name or "")}</a><br>{score}'
-        folium.GeoJson(
+        outline = folium.GeoJson(
             json.dumps({"type": "Feature", "geometry": f["geometry"], "properties": {}}),
             style_function=lambda _f, c=colour: {
                 "color": c,
@@ -77,9 +97,9 @@ def match_map(
                 "fillOpacity": 0.3,
             },
             tooltip=escape(tip),
-            popup=folium.Popup(popup, max_width=260),
         ).add_to(m)
-        folium.Marker(
+        PlainPopup(popup).add_to(outline)
+        marker = folium.Marker(
             [p["lat"], p["lon"]],
             icon=folium.DivIcon(
                 html=(
@@ -92,8 +112,8 @@ def match_map(
                 icon_anchor=(11, 11),
             ),
             tooltip=escape(tip),
-            popup=folium.Popup(popup, max_width=260),
         ).add_to(m)
+        PlainPopup(popup).add_to(marker)
     frame = _bounds(features)
     if frame is None and fallback_bounds is not None:
         x0, y0, x1, y1 = fallback_bounds

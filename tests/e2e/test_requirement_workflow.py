@@ -1,0 +1,122 @@
+"""The officer's requirement workflow in headless Chromium: record a requirement through the
+form (a bad one is refused with the field named and nothing saved), read its ranked matches on
+the map, send the ticked sites as an investor link, open that link as the investor, and move
+the requirement's status."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from e2e_helpers import open_page
+
+
+def _count(engine: sa.Engine, sql: str, **params: object) -> int:
+    with engine.connect() as c:
+        return int(c.execute(sa.text(sql), params).scalar())
+
+
+def test_record_match_recommend_and_open_the_link(live_app, browser) -> None:
+    w = open_page(browser, live_app, "/requirements")
+    page = w.page
+    page.wait_for_selector("#gis-req-form")
+    page.fill("#gis-req-form input[name=project_name]", "浏览器测试厂房")
+    page.select_option("#gis-req-form select[name=need]", "plant")
+    page.select_option("#gis-req-form select[name=tenure]", "lease")
+    page.fill("#gis-req-form input[name=gfa_m2_min]", "5000")
+    page.fill("#gis-req-form input[name=gfa_m2_max]", "3000")  # inverted
+    page.click("#gis-req-save")
+    page.wait_for_selector("#gis-req-message.gis-error")
+    message = page.inner_text("#gis-req-message")
+    assert "gfa_m2" in message, message
+    assert page.get_attribute("#gis-req-form input[name=gfa_m2_max]", "aria-invalid") == "true"
+    assert _count(live_app.engine, "SELECT count(*) FROM requirement") == 0
+
+    page.fill("#gis-req-form input[name=gfa_m2_min]", "3000")
+    page.fill("#gis-req-form input[name=gfa_m2_max]", "")
+    page.fill("#gis-req-form input[name=height_min_m]", "8")
+    page.fill("#gis-req-form input[name=floor_load_min_kg_m2]", "1500")
+    page.fill("#gis-req-form input[name=crane_min_t]", "10")
+    page.fill("#gis-req-form input[name=preferred_townships]", "展茅街道，东港街道")
+    with page.expect_navigation():
+        page.click("#gis-req-save")
+    rid = int(re.search(r"/requirements/(\d+)", page.url).group(1))
+    with live_app.engine.connect() as c:
+        stored = c.execute(
+            sa.text(
+                "SELECT need, tenure, gfa_m2_min, preferred_townships, officer"
+                " FROM requirement WHERE id = :i"
+            ),
+            {"i": rid},
+        ).one()
+    assert tuple(stored) == ("plant", "lease", 3000, ["展茅街道", "东港街道"], live_app.username)
+
+    # the ranked list and the map show the same sites
+    results = page.eval_on_selector_all(
+        "#gis-matches .gis-result, #gis-near-misses .gis-result",
+        "els => els.map(e => Number(e.dataset.siteId))",
+    )
+    assert results, "the sample has plants that fit"
+    page.wait_for_selector(".leaflet-marker-icon .gis-rank")
+    on_map = page.eval_on_selector_all(
+        ".leaflet-marker-icon .gis-rank", "els => els.map(e => Number(e.dataset.siteId))"
+    )
+    assert sorted(on_map) == sorted(results)
+    page.click("#gis-matches .gis-result details summary")
+    assert page.is_visible("#gis-matches .gis-result .gis-criteria")
+
+    # send the ticked sites (the five best by default, minus the first) as a link
+    ticked = page.eval_on_selector_all(
+        ".gis-pick:checked", "els => els.map(e => Number(e.value))"
+    )
+    assert ticked == [r for r in results[: len(ticked)]] and 1 <= len(ticked) <= 5
+    if len(ticked) > 1:
+        page.uncheck(f".gis-pick[value='{ticked[0]}']")
+        ticked = ticked[1:]
+    page.fill("#gis-recommend-form input[name=recipient_name]", "李总")
+    page.select_option("#gis-recommend-form select[name=language]", "en")
+    page.click("#gis-recommend-save")
+    page.wait_for_selector("#gis-link-box:not([hidden])")
+    url = page.input_value("#gis-link-url")
+    assert url.startswith(live_app.base_url + "/r/"), url
+    with live_app.engine.connect() as c:
+        rec_id, sites = c.execute(
+            sa.text(
+                "SELECT r.id, array_agg(s.site_id ORDER BY s.rank) FROM recommendation r"
+                " JOIN recommendation_site s ON s.recommendation_id = r.id"
+                " WHERE r.requirement_id = :i GROUP BY r.id"
+            ),
+            {"i": rid},
+        ).one()
+        codes = dict(c.execute(sa.text("SELECT id, code FROM site")).all())
+    assert list(sites) == ticked
+
+    # the investor opens the link without an account
+    investor = browser.new_context(locale="en-US")
+    try:
+        ip = investor.new_page()
+        resp = ip.goto(url)
+        assert resp.status == 200
+        shown = ip.eval_on_selector_all("article.inv-site", "els => els.map(e => e.dataset.site)")
+        assert shown == [codes[s] for s in ticked]
+    finally:
+        investor.close()
+
+    # back on the requirement: the recommendation is listed; move the status on
+    page.reload()
+    assert page.is_visible("#gis-recommendations") and str(rec_id) in page.inner_text(
+        "#gis-recommendations"
+    )
+    first_move = page.eval_on_selector(
+        "#gis-status-form select[name=status]", "s => s.options[0].value"
+    )
+    with page.expect_navigation():
+        page.click("#gis-status-form button[type=submit]")
+    with live_app.engine.connect() as c:
+        status = c.execute(
+            sa.text("SELECT status FROM requirement WHERE id = :i"), {"i": rid}
+        ).scalar()
+    assert status == first_move
+    # the one failed request the browser reports is the refused first form
+    assert [e for e in w.errors if "422" not in e] == [] and len(w.errors) == 1, w.errors
+    assert all(u.startswith(live_app.base_url) or u.startswith("data:") for u in w.requests)
