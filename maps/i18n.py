@@ -125,6 +125,8 @@ UI: dict[str, Term] = {
         _t("requirements", "项目需求", "Requirements"),
         _t("new_requirement", "登记新需求", "Record a requirement"),
         _t("save_requirement", "保存并匹配", "Save and match"),
+        _t("save_changes", "保存修改并重新匹配", "Save changes and match again"),
+        _t("edit_requirement", "修改需求", "Change the requirement"),
         _t("required_field", "必填", "required"),
         _t("list_hint", "逗号分隔", "comma-separated"),
         _t("search_requirements", "筛选", "Filter"),

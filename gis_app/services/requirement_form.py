@@ -55,7 +55,7 @@ SECTIONS: tuple[tuple[Term, tuple[Field, ...]], ...] = (
             ),
             _f("project_type", "项目类型", "Project type", "text"),
             _f("need", "需求类型", "Need", "choice", vocabulary=vocab.NEED, required=True),
-            _f("tenure", "取得方式", "Tenure", "choice", vocabulary=vocab.TENURE),
+            _f("tenure", "取得方式", "Tenure", "choice", vocabulary=vocab.TENURE, required=True),
             _f("invest_total_wan", "总投资", "Total investment", unit="万元 / 10k CNY"),
             _f(
                 "tax_commit_wan_per_mu_yr",
@@ -207,3 +207,31 @@ def summary(record: dict[str, Any], lang: str = "zh") -> list[tuple[Term, str]]:
             continue
         out.append((f.label, _text(f, value, lang)))
     return out
+
+
+def form_values(record: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the form's inputs show: a stored requirement's values, or a new one's defaults.
+
+    Numbers without a trailing ``.0``; free-text lists joined by commas; vocabulary lists as
+    lists (their boxes are ticked).
+    """
+    source = {k: f.default for k, f in RequirementSpec.model_fields.items() if k in FIELDS}
+    source |= {k: v for k, v in (record or {}).items() if k in FIELDS}
+    out: dict[str, Any] = {}
+    for key, f in FIELDS.items():
+        value = source.get(key)
+        if value is None:
+            continue
+        if f.kind == "list":
+            out[key] = ", ".join(str(v) for v in value)
+        elif f.kind in ("number", "integer"):
+            out[key] = _plain_number(value)
+        elif f.kind in ("choices", "bool"):
+            out[key] = value
+        else:
+            out[key] = str(value)
+    return out
+
+
+def _plain_number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))

@@ -171,3 +171,29 @@ def test_a_stored_row_that_no_longer_validates_is_named_not_a_500(url, client_as
     assert page.status_code == 200
     assert 'id="gis-match-error"' in page.text and f"#{rid}" in page.text
     assert "land_mu" in page.text
+
+
+def test_the_edit_form_shows_the_stored_values(url, client_as) -> None:
+    officer = client_as("officer", url=url)
+    body = PLANT | {"preferred_townships": ["展茅街道", "东港街道"], "confidential": True}
+    rid = officer.post("/api/requirements", json=body | {"size_tolerance_pct": 12.5}).json()["id"]
+    page = officer.get(f"/requirements/{rid}", headers=HTML).text
+    form = page.split('id="gis-req-form"')[1].split("</form>")[0]
+    assert 'data-mode="edit"' in page
+
+    def value(name: str) -> str | None:
+        m = re.search(rf'name="{name}"[^>]*value="([^"]*)"', form)
+        return m.group(1) if m else None
+
+    assert value("gfa_m2_min") == "3000" and value("size_tolerance_pct") == "12.5"
+    assert value("preferred_townships") == "展茅街道, 东港街道" and value("land_mu_min") == ""
+    assert re.search(r'<option value="lease"[^>]*selected', form)
+    assert re.search(r'name="confidential" data-kind="bool" checked', form)
+    assert re.search(r'name="accept_availability" value="available"[^>]*checked', form)
+    assert not re.search(r'name="accept_availability" value="reserved"[^>]*checked', form)
+    # planners read a (not confidential) requirement without the form or the link builder
+    open_rid = officer.post("/api/requirements", json=PLANT).json()["id"]
+    planner = client_as("planner", url=url).get(f"/requirements/{open_rid}", headers=HTML)
+    assert planner.status_code == 200 and 'id="gis-matches"' in planner.text
+    assert 'id="gis-req-form"' not in planner.text
+    assert 'id="gis-recommend-form"' not in planner.text and "gis-pick" not in planner.text

@@ -66,9 +66,7 @@ def test_record_match_recommend_and_open_the_link(live_app, browser) -> None:
     assert page.is_visible("#gis-matches .gis-result .gis-criteria")
 
     # send the ticked sites (the five best by default, minus the first) as a link
-    ticked = page.eval_on_selector_all(
-        ".gis-pick:checked", "els => els.map(e => Number(e.value))"
-    )
+    ticked = page.eval_on_selector_all(".gis-pick:checked", "els => els.map(e => Number(e.value))")
     assert ticked == [r for r in results[: len(ticked)]] and 1 <= len(ticked) <= 5
     if len(ticked) > 1:
         page.uncheck(f".gis-pick[value='{ticked[0]}']")
@@ -117,6 +115,23 @@ def test_record_match_recommend_and_open_the_link(live_app, browser) -> None:
             sa.text("SELECT status FROM requirement WHERE id = :i"), {"i": rid}
         ).scalar()
     assert status == first_move
+    # change the requirement: a larger floor area, no preferred township any more
+    page.click("#gis-edit summary")
+    page.fill("#gis-req-form input[name=gfa_m2_min]", "4000")
+    page.fill("#gis-req-form input[name=preferred_townships]", "")
+    with page.expect_navigation():
+        page.click("#gis-req-save")
+    with live_app.engine.connect() as c:
+        changed = c.execute(
+            sa.text(
+                "SELECT gfa_m2_min, preferred_townships, tenure, crane_min_t, version"
+                " FROM requirement WHERE id = :i"
+            ),
+            {"i": rid},
+        ).one()
+    assert tuple(changed)[:4] == (4000, [], "lease", 10) and changed.version > 1
+    assert "4,000" in page.inner_text("#gis-req-summary")
+
     # the one failed request the browser reports is the refused first form
     assert [e for e in w.errors if "422" not in e] == [] and len(w.errors) == 1, w.errors
     assert all(u.startswith(live_app.base_url) or u.startswith("data:") for u in w.requests)

@@ -44,9 +44,12 @@
     });
   }
 
-  // --- new requirement ------------------------------------------------------------------------
+  // --- record a requirement, or change one ---------------------------------------------------
+  // Creating leaves out what is empty (the API's defaults apply); changing sends every field,
+  // so that emptying an input clears the value.
   var form = document.getElementById("gis-req-form");
   if (form) {
+    var editing = form.getAttribute("data-mode") === "edit";
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       var box = document.getElementById("gis-req-message");
@@ -61,9 +64,15 @@
           if (el.checked) { lists[name].push(el.value); }
           return;
         }
-        if (kind === "bool") { if (el.checked) { body[name] = true; } return; }
+        if (kind === "bool") {
+          if (el.checked || editing) { body[name] = el.checked; }
+          return;
+        }
         var v = (el.value || "").trim();
-        if (!v) { return; }
+        if (!v) {
+          if (editing) { body[name] = kind === "list" ? [] : null; }
+          return;
+        }
         if (kind === "number" || kind === "integer") {
           var n = Number(v);
           body[name] = isNaN(n) ? v : n;  // the API names a field that is not a number
@@ -75,13 +84,16 @@
       });
       Object.keys(lists).forEach(function (name) {
         // an empty accepted-availability list is sent: the API explains that one is needed
-        if (lists[name].length || name === "accept_availability") { body[name] = lists[name]; }
+        if (lists[name].length || editing || name === "accept_availability") { body[name] = lists[name]; }
       });
       var save = document.getElementById("gis-req-save");
       save.disabled = true;
       show(box, t("saving"), true);
-      send("POST", cfg.endpoints.requirements, body).then(function (created) {
-        window.location.assign(cfg.endpoints.page.replace("{id}", created.id) + "?lang=" + lang);
+      var done = editing
+        ? send("PATCH", cfg.endpoints.requirement.replace("{id}", cfg.requirementId), body)
+        : send("POST", cfg.endpoints.requirements, body);
+      done.then(function (saved) {
+        window.location.assign(cfg.endpoints.page.replace("{id}", saved.id) + "?lang=" + lang);
       }).catch(function (e) {
         var msg = String(e.message || e);
         show(box, msg, false);
