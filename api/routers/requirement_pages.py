@@ -22,6 +22,7 @@ from api.templating import page_lang, render_page
 from gis_app.domain import vocab
 from gis_app.domain.errors import InvalidInput
 from gis_app.matching.engine import MAX_LIMIT, MAX_MARGIN_PCT, MAX_NEAR_MISS_LIMIT
+from gis_app.services import alerts as alert_service
 from gis_app.services import matching as match_service
 from gis_app.services import recommendations as rec_service
 from gis_app.services import requirement_form
@@ -33,6 +34,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 PAGE = allow("officer", "planner", "admin")
 IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 PAGE_SIZE = 50
+ALERTS_SHOWN = 20
 JS = "gis_requirements"
 
 
@@ -58,6 +60,7 @@ def _config(request: Request, user: Any, language: str, **extra: Any) -> dict[st
             "recommendations": "/api/recommendations",
             "links": "/api/recommendations/{id}/links",
             "status": "/api/requirements/{id}/status",
+            "alertSeen": "/api/alerts/{id}/seen",
         },
         **extra,
     }
@@ -86,6 +89,11 @@ def requirements_page(
         offset=(page - 1) * PAGE_SIZE,
     )
     counts = match_service.match_counts(conn, [r["id"] for r in items])
+    alerts_total, alerts = (
+        alert_service.list_alerts(conn, user.username, unseen_only=True, limit=ALERTS_SHOWN)
+        if user.has("officer")
+        else (0, [])
+    )
 
     def page_url(n: int) -> str:
         query = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
@@ -102,6 +110,8 @@ def requirements_page(
             "can_write": _can_write(user),
             "items": items,
             "counts": counts,
+            "alerts": alerts,
+            "alerts_total": alerts_total,
             "total": total,
             "filters": {"status": status, "need": need, "q": q or ""},
             "prev_url": page_url(page - 1) if page > 1 else None,

@@ -197,3 +197,28 @@ def test_the_edit_form_shows_the_stored_values(url, client_as) -> None:
     assert planner.status_code == 200 and 'id="gis-matches"' in planner.text
     assert 'id="gis-req-form"' not in planner.text
     assert 'id="gis-recommend-form"' not in planner.text and "gis-pick" not in planner.text
+
+
+def test_the_list_shows_the_officers_unseen_alerts(url, client_as) -> None:
+    officer = client_as("officer", url=url)
+    req = officer.post("/api/requirements", json=PLANT).json()
+    eng = make_engine(url)
+    with eng.begin() as c:
+        sites = c.execute(sa.text("SELECT id FROM site ORDER BY code LIMIT 3")).scalars().all()
+        for sid, who in zip(sites, (req["officer"], req["officer"], "someone-else"), strict=True):
+            c.execute(
+                sa.text(
+                    "INSERT INTO alert (requirement_id, site_id, officer, reason)"
+                    " VALUES (:r, :s, :o, 'reason ' || :s)"
+                ),
+                {"r": req["id"], "s": sid, "o": who},
+            )
+    eng.dispose()
+    page = officer.get("/requirements", headers=HTML).text
+    shown = [int(i) for i in re.findall(r'<tr data-alert-id="(\d+)"', page)]
+    assert len(shown) == 2 and f"reason {sites[0]}" in page and f"reason {sites[2]}" not in page
+    assert officer.post(f"/api/alerts/{shown[0]}/seen").status_code == 204
+    page = officer.get("/requirements", headers=HTML).text
+    assert [int(i) for i in re.findall(r'<tr data-alert-id="(\d+)"', page)] == shown[1:]
+    # planners get no alerts (they record no requirements)
+    assert "data-alert-id" not in client_as("planner", url=url).get("/requirements").text

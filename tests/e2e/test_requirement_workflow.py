@@ -132,6 +132,22 @@ def test_record_match_recommend_and_open_the_link(live_app, browser) -> None:
     assert tuple(changed)[:4] == (4000, [], "lease", 10) and changed.version > 1
     assert "4,000" in page.inner_text("#gis-req-summary")
 
+    # an alert for the officer (a site newly meeting the requirement) is marked seen
+    with live_app.engine.begin() as c:
+        alert_id = c.execute(
+            sa.text(
+                "INSERT INTO alert (requirement_id, site_id, officer, reason)"
+                " VALUES (:r, :s, :o, 'test alert') RETURNING id"
+            ),
+            {"r": rid, "s": ticked[0], "o": live_app.username},
+        ).scalar()
+    page.goto(f"{live_app.base_url}/requirements")
+    page.click(f".gis-alert-seen[data-alert-id='{alert_id}']")
+    page.wait_for_selector(f"tr[data-alert-id='{alert_id}']", state="detached")
+    with live_app.engine.connect() as c:
+        seen = c.execute(sa.text("SELECT seen_at FROM alert WHERE id = :i"), {"i": alert_id})
+        assert seen.scalar() is not None
+
     # the one failed request the browser reports is the refused first form
     assert [e for e in w.errors if "422" not in e] == [] and len(w.errors) == 1, w.errors
     assert all(u.startswith(live_app.base_url) or u.startswith("data:") for u in w.requests)

@@ -40,9 +40,21 @@
       body: JSON.stringify(body)
     }).then(function (r) {
       if (!r.ok) { return problem(r).then(function (m) { throw new Error(m); }); }
-      return r.json();
+      return r.status === 204 ? null : r.json();
     });
   }
+
+  // --- alerts: mark one as seen ----------------------------------------------------------------
+  Array.prototype.forEach.call(document.querySelectorAll(".gis-alert-seen"), function (btn) {
+    btn.addEventListener("click", function () {
+      btn.disabled = true;
+      var id = btn.getAttribute("data-alert-id");
+      send("POST", cfg.endpoints.alertSeen.replace("{id}", id), {}).then(function () {
+        var row = btn.closest("tr");
+        if (row) { row.parentNode.removeChild(row); }
+      }).catch(function (e) { btn.disabled = false; btn.title = String(e.message || e); });
+    });
+  });
 
   // --- record a requirement, or change one ---------------------------------------------------
   // Creating leaves out what is empty (the API's defaults apply); changing sends every field,
