@@ -12,6 +12,7 @@ from matching.sample_oracle import expected, load
 
 from gis_app.db.engine import make_engine
 from gis_app.services import requirement_form
+from maps import assets
 
 HTML = {"Accept": "text/html"}
 PLANT = {
@@ -123,6 +124,7 @@ def test_requirement_page_lists_the_api_ranking_and_maps_only_those_sites(url, c
     in_map = set(re.findall(r"(PT-[A-Z]+-\d+)", page.text.split('<div class="gis-match-map">')[1]))
     assert in_map <= {m["code"] for m in api["matches"] + api["near_misses"]}
     assert in_map and in_map < all_codes
+    assert assets.external_references(page.text) == []  # Leaflet and the rest from the app
     # the five best matches come ticked for a recommendation
     ticked = re.findall(r'class="gis-pick" value="(\d+)"[^>]*checked', page.text)
     assert [int(i) for i in ticked] == [m["site_id"] for m in api["matches"][:5]]
