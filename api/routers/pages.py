@@ -34,6 +34,7 @@ ENDPOINTS = {
 MATCH_ROUTE = "matching_requirements"
 RECOMMEND_ROUTE = "create_recommendation"
 RECOMMENDATION_ROUTE = "get_recommendation"
+REQUIREMENT_PAGE_ROUTE = "requirement_page"
 
 
 def _url_for(request: Request, name: str, **params: object) -> str | None:
@@ -183,6 +184,11 @@ def site_page(
         "matchUrl": match_url,
         "recommendUrl": recommend_url,
         "recommendationUrl": (recommendation_url or "").removesuffix("/0") + "/{id}",
+        "linksUrl": (recommendation_url or "").removesuffix("/0") + "/{id}/links",
+        "requirementPageUrl": (
+            (_url_for(request, REQUIREMENT_PAGE_ROUTE, requirement_id=0) or "").removesuffix("/0")
+            + "/{id}"
+        ),
         "csrfToken": csrf,
         "titleZh": f"推荐：{sheet.name_zh}",
         "titleEn": f"Recommendation: {sheet.name('en')}",

@@ -9,6 +9,7 @@ from e2e_helpers import open_page, start_app, wait_idle
 from shapely.geometry import shape
 
 from gis_app.domain.gcj02 import wgs84_to_gcj02
+from gis_app.services import requirements as requirement_service
 from gis_app.settings import MapSettings
 
 HTML_LIMIT = 500 * 1024
@@ -224,6 +225,12 @@ def test_site_sheet_shows_history_and_constraint_overlaps(browser, live_app):
         c.execute(
             sa.text("UPDATE site SET availability = 'negotiating' WHERE id = :id"), {"id": sid}
         )
+    with eng.connect() as c:  # an open requirement this site now meets
+        rid = requirement_service.create_requirement(
+            c,
+            {"project_name": "仓储项目", "need": "land", "accept_availability": ["negotiating"]},
+            live_app.username,
+        )["id"]
     w = open_page(browser, live_app, f"/sites/{sid}")
     page = w.page
     page.wait_for_selector("#gis-history")
@@ -238,13 +245,32 @@ def test_site_sheet_shows_history_and_constraint_overlaps(browser, live_app):
     page.wait_for_selector(".folium-map .leaflet-interactive")
     # the sheet's actions: the open requirements the site meets, and a new recommendation
     page.click("#gis-start-match")
-    page.wait_for_function(
-        "() => { const t = document.getElementById('gis-action-result').innerText;"
-        " return t.includes('在谈需求') }"
+    # the requirements it meets, each name leading to the requirement's page
+    page.wait_for_selector("#gis-match-table")
+    links = page.eval_on_selector_all(
+        "#gis-match-table a", "els => els.map(e => e.getAttribute('href'))"
     )
+    assert f"/requirements/{rid}?lang=zh" in links
     page.click("#gis-add-recommendation")
-    page.wait_for_selector("#gis-action-result a")
+    page.wait_for_selector("#gis-link-form")
     assert "已创建推荐" in page.inner_text("#gis-action-result")
+    page.fill("#gis-link-form input[name=recipient_name]", "王总")
+    page.click("#gis-link-form button[type=submit]")
+    page.wait_for_selector("#gis-action-result a.gis-link-open")
+    url = page.input_value("#gis-link-url")
+    assert url.startswith(live_app.base_url + "/r/"), url
+    with eng.connect() as c:
+        assert (
+            c.execute(
+                sa.text(
+                    "SELECT count(*) FROM share_link l JOIN recommendation_site s"
+                    " ON s.recommendation_id = l.recommendation_id"
+                    " WHERE s.site_id = :id AND l.recipient_name = '王总'"
+                ),
+                {"id": sid},
+            ).scalar_one()
+            == 1
+        )
     with eng.connect() as c:
         assert (
             c.execute(

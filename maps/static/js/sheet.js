@@ -35,11 +35,50 @@
             "<tr><th>" + esc(t("project")) + "</th><th>" + esc(t("need")) + "</th><th>" + esc(t("status")) + "</th><th>" + esc(t("officer")) + "</th></tr>" +
             rows.map(function (r) {
               var status = (cfg.requirementStatus[r.status] || {})[lang] || r.status;
-              return "<tr><td>" + esc(r.project_name) + "</td><td>" + esc((r.need_label || {})[lang] || r.need) +
+              var name = cfg.requirementPageUrl && cfg.requirementPageUrl !== "/{id}"
+                ? '<a href="' + esc(cfg.requirementPageUrl.replace("{id}", r.id)) + "?lang=" + lang + '">' + esc(r.project_name) + "</a>"
+                : esc(r.project_name);
+              return "<tr><td>" + name + "</td><td>" + esc((r.need_label || {})[lang] || r.need) +
                 "</td><td>" + esc(status) + "</td><td>" + esc(r.officer) + "</td></tr>";
             }).join("") + "</table>";
         })
         .catch(function (e) { out.textContent = String(e.message || e); });
+    });
+  }
+
+  // After the recommendation: a link for one recipient, shown once (the token is not kept).
+  function linkForm(id) {
+    out.innerHTML = "<p>" + esc(t("recommendation_created")) + " #" + esc(id) + "</p>" +
+      '<form id="gis-link-form" class="gis-inline-form">' +
+      "<label>" + esc(t("recipient_name")) + '<input name="recipient_name" maxlength="200"></label>' +
+      "<label>" + esc(t("recipient_org")) + '<input name="recipient_org" maxlength="200"></label>' +
+      "<label>" + esc(t("link_language")) + '<select name="language"><option value="zh"' + (lang === "zh" ? " selected" : "") +
+      '>中文</option><option value="en"' + (lang === "en" ? " selected" : "") + ">English</option></select></label>" +
+      '<button type="submit" class="gis-button">' + esc(t("recommend")) + "</button></form>";
+    var f = document.getElementById("gis-link-form");
+    f.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var body = { language: f.elements.language.value };
+      ["recipient_name", "recipient_org"].forEach(function (k) {
+        var v = f.elements[k].value.trim();
+        if (v) { body[k] = v; }
+      });
+      fetch(cfg.linksUrl.replace("{id}", id), {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": cfg.csrfToken || "" },
+        body: JSON.stringify(body)
+      }).then(function (r) {
+        if (!r.ok) { return detail(r).then(function (d) { throw new Error(d); }); }
+        return r.json();
+      }).then(function (made) {
+        out.innerHTML = '<p class="gis-message gis-ok">' + esc(t("link_created")) + "</p>" +
+          '<input type="text" readonly class="gis-link-out" id="gis-link-url" value="' + esc(made.url) + '"> ' +
+          '<a class="gis-link-open" target="_blank" rel="noopener" href="' + esc(made.url) + '">↗</a>';
+        document.getElementById("gis-link-url").select();
+      }).catch(function (e) {
+        out.insertAdjacentHTML("beforeend", '<p class="gis-message gis-error">' + esc(String(e.message || e)) + "</p>");
+      });
     });
   }
 
@@ -61,9 +100,7 @@
         if (!r.ok) { return detail(r).then(function (d) { throw new Error(d); }); }
         return r.json();
       }).then(function (body) {
-        var id = body.id;
-        out.innerHTML = esc(t("recommendation_created")) + ' <a href="' + esc(cfg.recommendationUrl.replace("{id}", id)) +
-          '">#' + esc(id) + "</a>";
+        linkForm(body.id);
       }).catch(function (e) {
         out.textContent = String(e.message || e);
       }).then(function () { rec.disabled = false; });
