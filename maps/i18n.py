@@ -202,6 +202,15 @@ UI: dict[str, Term] = {
         _t("alerts", "新提醒：资源新近满足需求", "New alerts: sites that now fit"),
         _t("mark_seen", "已读", "Seen"),
         _t("alert_site", "资源", "Site"),
+        _t("link_active", "有效", "active"),
+        _t("link_expired", "已过期", "expired"),
+        _t("link_revoked", "已撤销", "revoked"),
+        _t("expires_at", "有效期至", "Valid until"),
+        _t("last_viewed", "最近浏览", "Last viewed"),
+        _t("feedback", "客商反馈", "Investor feedback"),
+        _t("no_links", "尚未生成链接", "No link yet"),
+        _t("revoke", "撤销", "Revoke"),
+        _t("extend_14", "延长14天", "Extend 14 days"),
     )
 }
 

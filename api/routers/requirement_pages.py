@@ -27,6 +27,7 @@ from gis_app.services import matching as match_service
 from gis_app.services import recommendations as rec_service
 from gis_app.services import requirement_form
 from gis_app.services import requirements as req_service
+from gis_app.services import share_links as link_service
 from gis_app.services import tiles as tile_service
 from maps import assets, basemaps, i18n, match_map, officer_map
 
@@ -35,6 +36,7 @@ PAGE = allow("officer", "planner", "admin")
 IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 PAGE_SIZE = 50
 ALERTS_SHOWN = 20
+RECOMMENDATIONS_SHOWN = 50
 JS = "gis_requirements"
 
 
@@ -61,6 +63,8 @@ def _config(request: Request, user: Any, language: str, **extra: Any) -> dict[st
             "links": "/api/recommendations/{id}/links",
             "status": "/api/requirements/{id}/status",
             "alertSeen": "/api/alerts/{id}/seen",
+            "linkRevoke": "/api/recommendations/{rec}/links/{link}/revoke",
+            "linkExtend": "/api/recommendations/{rec}/links/{link}/extend",
         },
         **extra,
     }
@@ -171,8 +175,9 @@ def requirement_page(
         features=features, basemap=chosen, land=land, fallback_bounds=extent, lang=language
     )
     _, recs = rec_service.list_recommendations(
-        conn, viewer, requirement_id=requirement_id, limit=50
+        conn, viewer, requirement_id=requirement_id, limit=RECOMMENDATIONS_SHOWN
     )
+    links = {r["id"]: link_service.list_links(conn, r["id"], viewer) for r in recs}
     title = record["project_name"] or f"#{requirement_id}"
     config = _config(
         request,
@@ -204,6 +209,7 @@ def requirement_page(
             "max_limit": MAX_LIMIT,
             "max_margin": MAX_MARGIN_PCT,
             "recommendations": recs,
+            "links": links,
             "allowed_next": rec_service.allowed_moves(record["status"]),
             "map_parts": officer_map.render_parts(m),
             "other_lang_url": _other_lang_url(request, language),

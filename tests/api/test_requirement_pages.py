@@ -224,3 +224,43 @@ def test_the_list_shows_the_officers_unseen_alerts(url, client_as) -> None:
     assert [int(i) for i in re.findall(r'<tr data-alert-id="(\d+)"', page)] == shown[1:]
     # planners get no alerts (they record no requirements)
     assert "data-alert-id" not in client_as("planner", url=url).get("/requirements").text
+
+
+def test_sent_links_show_status_views_and_investor_feedback(url, client_as) -> None:
+    officer = client_as("officer", url=url)
+    rid = officer.post("/api/requirements", json=PLANT).json()["id"]
+    rec = officer.post("/api/recommendations", json={"requirement_id": rid, "top": 2}).json()
+    first = officer.post(
+        f"/api/recommendations/{rec['id']}/links", json={"recipient_name": "李总"}
+    ).json()
+    second = officer.post(
+        f"/api/recommendations/{rec['id']}/links",
+        json={"recipient_name": "陈总", "recipient_org": "某集团", "language": "en"},
+    ).json()
+    assert officer.post(f"/api/recommendations/{rec['id']}/links/{second['id']}/revoke").is_success
+    assert officer.get(f"/r/{first['token']}").status_code == 200  # one view
+    eng = make_engine(url)
+    with eng.begin() as c:
+        site_id = c.execute(
+            sa.text("SELECT site_id FROM recommendation_site WHERE recommendation_id = :r LIMIT 1"),
+            {"r": rec["id"]},
+        ).scalar()
+        c.execute(
+            sa.text(
+                "INSERT INTO feedback (share_link_id, site_id, kind, reason, language)"
+                " VALUES (:l, :s, 'not_suitable', '层高不够', 'zh')"
+            ),
+            {"l": first["id"], "s": site_id},
+        )
+    eng.dispose()
+    page = officer.get(f"/requirements/{rid}", headers=HTML).text
+    section = page.split(f'data-recommendation-id="{rec["id"]}"')[1].split("</section>")[0]
+    rows = re.findall(r'<tr data-link-id="(\d+)" data-status="(\w+)">(.*?)</tr>', section, re.S)
+    assert [(int(i), s) for i, s, _ in rows] == [(first["id"], "active"), (second["id"], "revoked")]
+    active, revoked = rows[0][2], rows[1][2]
+    assert "李总" in active and "不合适" in active and "层高不够" in active
+    assert re.search(r'class="gis-num">1</td>', active)  # the view
+    assert "陈总" in revoked and "某集团" in revoked and "已撤销" in revoked
+    # only a live link can still be extended or revoked
+    assert 'data-action="revoke"' in active and 'data-action="extend"' in active
+    assert "gis-link-action" not in revoked

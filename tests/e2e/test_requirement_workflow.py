@@ -105,6 +105,25 @@ def test_record_match_recommend_and_open_the_link(live_app, browser) -> None:
     assert page.is_visible("#gis-recommendations") and str(rec_id) in page.inner_text(
         "#gis-recommendations"
     )
+    with live_app.engine.connect() as c:
+        link_id, expires = c.execute(
+            sa.text("SELECT id, expires_at FROM share_link WHERE recommendation_id = :r"),
+            {"r": rec_id},
+        ).one()
+    link_row = f"tr[data-link-id='{link_id}']"
+    assert page.get_attribute(link_row, "data-status") == "active"
+    assert page.inner_text(f"{link_row} td.gis-num") == "1"  # the investor's view
+    with page.expect_navigation():
+        page.click(f"{link_row} .gis-link-action[data-action=extend]")
+    with page.expect_navigation():
+        page.click(f"{link_row} .gis-link-action[data-action=revoke]")
+    assert page.get_attribute(link_row, "data-status") == "revoked"
+    with live_app.engine.connect() as c:
+        later, revoked = c.execute(
+            sa.text("SELECT expires_at, revoked_at FROM share_link WHERE id = :i"),
+            {"i": link_id},
+        ).one()
+    assert (later - expires).days == 14 and revoked is not None
     first_move = page.eval_on_selector(
         "#gis-status-form select[name=status]", "s => s.options[0].value"
     )

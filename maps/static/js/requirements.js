@@ -44,6 +44,22 @@
     });
   }
 
+  // --- links already sent: extend by 14 days or revoke, then show the page again -------------
+  Array.prototype.forEach.call(document.querySelectorAll(".gis-link-action"), function (btn) {
+    btn.addEventListener("click", function () {
+      var action = btn.getAttribute("data-action");
+      var url = cfg.endpoints[action === "revoke" ? "linkRevoke" : "linkExtend"]
+        .replace("{rec}", btn.getAttribute("data-rec")).replace("{link}", btn.getAttribute("data-link"));
+      btn.disabled = true;
+      send("POST", url, action === "revoke" ? {} : { days: 14 }).then(function () {
+        window.location.reload();
+      }).catch(function (e) {
+        show(document.getElementById("gis-link-action-message"), String(e.message || e), false);
+        btn.disabled = false;
+      });
+    });
+  });
+
   // --- alerts: mark one as seen ----------------------------------------------------------------
   Array.prototype.forEach.call(document.querySelectorAll(".gis-alert-seen"), function (btn) {
     btn.addEventListener("click", function () {
