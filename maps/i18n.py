@@ -187,6 +187,11 @@ UI: dict[str, Term] = {
         _t("copy", "复制", "Copy"),
         _t("copied", "已复制", "Copied"),
         _t("none_selected", "请至少勾选一处资源", "Tick at least one site"),
+        _t(
+            "recipient_required",
+            "请填写收件人或收件单位（recipient_name / recipient_org）",
+            "Give the recipient or the organisation (recipient_name / recipient_org)",
+        ),
         _t("recommendations", "已发送的推荐", "Recommendations sent"),
         _t("no_recommendations", "尚未发送推荐", "No recommendation yet"),
         _t("sites_count", "资源数", "Sites"),

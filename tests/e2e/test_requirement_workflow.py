@@ -71,6 +71,10 @@ def test_record_match_recommend_and_open_the_link(live_app, browser) -> None:
     if len(ticked) > 1:
         page.uncheck(f".gis-pick[value='{ticked[0]}']")
         ticked = ticked[1:]
+    page.click("#gis-recommend-save")  # no recipient: refused before anything is written
+    page.wait_for_selector("#gis-recommend-message.gis-error")
+    assert "recipient_name" in page.inner_text("#gis-recommend-message")
+    assert _count(live_app.engine, "SELECT count(*) FROM recommendation") == 0
     page.fill("#gis-recommend-form input[name=recipient_name]", "李总")
     page.select_option("#gis-recommend-form select[name=language]", "en")
     page.click("#gis-recommend-save")

@@ -151,12 +151,24 @@
   // --- recommendation link from the ticked results -------------------------------------------
   var recForm = document.getElementById("gis-recommend-form");
   if (recForm) {
+    // a recommendation whose link was refused (e.g. no recipient): a retry only adds the link
+    var pending = null;
+    recForm.addEventListener("change", function () { pending = null; });
+    Array.prototype.forEach.call(document.querySelectorAll(".gis-pick"), function (el) {
+      el.addEventListener("change", function () { pending = null; });
+    });
     recForm.addEventListener("submit", function (ev) {
       ev.preventDefault();
       var box = document.getElementById("gis-recommend-message");
       var picked = Array.prototype.map.call(
         document.querySelectorAll(".gis-pick:checked"), function (el) { return { site_id: Number(el.value) }; });
       if (!picked.length) { show(box, t("none_selected"), false); return; }
+      if (!recForm.elements.recipient_name.value.trim() && !recForm.elements.recipient_org.value.trim()) {
+        show(box, t("recipient_required"), false);
+        recForm.elements.recipient_name.setAttribute("aria-invalid", "true");
+        return;
+      }
+      recForm.elements.recipient_name.removeAttribute("aria-invalid");
       var f = recForm.elements;
       var rec = { requirement_id: cfg.requirementId, sites: picked };
       ["title_zh", "title_en", "intro_zh", "intro_en"].forEach(function (k) {
@@ -172,9 +184,14 @@
       var save = document.getElementById("gis-recommend-save");
       save.disabled = true;
       show(box, t("saving"), true);
-      send("POST", cfg.endpoints.recommendations, rec).then(function (created) {
+      var made = pending !== null
+        ? Promise.resolve({ id: pending })
+        : send("POST", cfg.endpoints.recommendations, rec);
+      made.then(function (created) {
+        pending = created.id;
         return send("POST", cfg.endpoints.links.replace("{id}", created.id), link);
       }).then(function (made) {
+        pending = null;
         box.hidden = true;
         var out = document.getElementById("gis-link-url");
         out.value = made.url;
