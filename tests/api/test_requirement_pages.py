@@ -264,3 +264,17 @@ def test_sent_links_show_status_views_and_investor_feedback(url, client_as) -> N
     # only a live link can still be extended or revoked
     assert 'data-action="revoke"' in active and 'data-action="extend"' in active
     assert "gis-link-action" not in revoked
+
+
+def test_a_requirement_nothing_fits_shows_empty_lists_and_the_district(url, client_as) -> None:
+    officer = client_as("officer", url=url)
+    body = PLANT | {"gfa_m2_min": 900_000, "project_name": "超大厂房"}
+    rid = officer.post("/api/requirements", json=body).json()["id"]
+    page = officer.get(f"/requirements/{rid}", headers=HTML)
+    assert page.status_code == 200
+    got = _results(page.text).lists
+    assert got == {"gis-matches": [], "gis-near-misses": []}
+    assert "没有满足全部硬性条件的资源" in page.text and "没有接近匹配的资源" in page.text
+    assert "共有 0 处资源满足全部硬性条件" in page.text
+    assert "fitBounds" in page.text and "gis-rank" not in page.text  # framed on the district
+    assert "gis-recommend-form" not in page.text  # nothing to tick
