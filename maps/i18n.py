@@ -130,6 +130,7 @@ UI: dict[str, Term] = {
         _t("required_field", "必填", "required"),
         _t("list_hint", "逗号分隔", "comma-separated"),
         _t("search_requirements", "筛选", "Filter"),
+        _t("q_requirements", "项目名称/行业/类型", "Project, industry or type"),
         _t("all", "全部", "All"),
         _t("created_at", "登记日期", "Recorded"),
         _t("matching_sites", "满足条件的资源", "Sites that fit"),
