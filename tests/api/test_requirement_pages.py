@@ -89,6 +89,9 @@ def test_list_page_shows_what_the_user_may_see_with_match_counts(url, client_as)
     only_land = alice.get("/requirements?need=land", headers=HTML).text
     assert f"/requirements/{land['id']}?" in only_land
     assert f"/requirements/{mine['id']}?" not in only_land
+    by_text = alice.get("/requirements?q=海工", headers=HTML).text
+    assert f"/requirements/{land['id']}?" in by_text
+    assert f"/requirements/{mine['id']}?" not in by_text
     assert alice.get("/requirements?status=bogus", headers=HTML).status_code == 422
 
 
