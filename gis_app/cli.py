@@ -60,7 +60,8 @@ def cmd_load_sample(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
-    """Handle ``gis-app setup``: db up, migrate, first admin, load the sample data."""
+    """Handle ``gis-app setup``: db up, migrate, first admin, load the sample data and its
+    example requirements."""
     from gis_app.db import migrate, provision
     from gis_app.services import accounts
 
@@ -77,6 +78,13 @@ def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
         )
     if not args.no_sample:
         cmd_load_sample(argparse.Namespace(path=None), settings)
+        from gis_app.services.inventory import SAMPLE_DIR
+        from gis_app.services.requirements import load_examples
+
+        with _engine(settings, "gis-app setup").connect() as conn:
+            new = load_examples(conn, SAMPLE_DIR / "requirements.json", officer="admin")
+        if new:
+            print(f"recorded {len(new)} example requirements for admin: {new}", flush=True)
     return 0
 
 

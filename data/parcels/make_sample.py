@@ -1290,6 +1290,42 @@ def _write_fc(path: Path, name: str, features: list[dict[str, Any]]) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+#: Investor requirements to try the matcher on (the two examples of the matching issue):
+#: ``gis-app setup`` records them for the first admin; the test fixtures do not load them.
+EXAMPLE_REQUIREMENTS: list[dict[str, Any]] = [
+    {
+        "project_name": "海工装备制造基地（示例）",
+        "industry": "C37",
+        "project_type": "新建制造",
+        "need": "land",
+        "tenure": "buy",
+        "land_use_codes": ["100102"],
+        "land_mu_min": 50,
+        "land_mu_max": 80,
+        "readiness_min": "cleared",
+        "max_km_port": 10,
+        "port_berth_dwt_min": 10000,
+        "power_kva": 5000,
+        "preferred_townships": ["展茅街道", "东港街道"],
+        "notes": "示例需求：二类工业用地 50–80 亩，净地，10 公里内有万吨级泊位，用电 5000 kVA。",
+    },
+    {
+        "project_name": "精密机械标准厂房（示例）",
+        "industry": "C34",
+        "project_type": "租赁厂房",
+        "need": "plant",
+        "tenure": "lease",
+        "building_types": ["standard_plant"],
+        "gfa_m2_min": 3000,
+        "height_min_m": 8,
+        "floor_load_min_kg_m2": 1500,
+        "crane_min_t": 10,
+        "notes": "示例需求：空置标准厂房 3000 ㎡，层高 ≥ 8 米，荷载 ≥ 1500 kg/㎡，"
+        "10 吨行车，租赁。",
+    },
+]
+
+
 def main() -> None:
     """Generate every file in ``data/parcels/``."""
     islands = build_islands()
@@ -1316,9 +1352,12 @@ def main() -> None:
     _write_fc(HERE / "infrastructure.geojson", "infrastructure", [_feature(g, p) for g, p in infra])
     text = json.dumps(buildings, ensure_ascii=False, indent=2) + "\n"
     (HERE / "buildings.json").write_text(text, encoding="utf-8")
+    text = json.dumps(EXAMPLE_REQUIREMENTS, ensure_ascii=False, indent=2) + "\n"
+    (HERE / "requirements.json").write_text(text, encoding="utf-8")
     print(
         f"wrote {len(sites)} sites, {len(zones)} constraint zones, {len(infra)} infrastructure "
-        f"points and {len(buildings)} building spaces to {HERE}"
+        f"points, {len(buildings)} building spaces and {len(EXAMPLE_REQUIREMENTS)} example "
+        f"requirements to {HERE}"
     )
 
 

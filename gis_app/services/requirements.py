@@ -7,7 +7,9 @@ anyone else they do not exist (404), so that their existence does not leak eithe
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -253,3 +255,29 @@ def reexpand_land_uses(conn: sa.Connection, user: str) -> ReexpandReport:
         report.changed.append(row["id"])
     conn.commit()
     return report
+
+
+def load_examples(conn: sa.Connection, path: Path, officer: str) -> list[int]:
+    """Record the example requirements of ``path`` (a JSON list of requirement bodies) for
+    ``officer``, skipping any whose project name is already recorded; return the new ids.
+
+    Each is validated and stored like ``POST /api/requirements`` (one commit each); a bad one
+    stops the load with the error naming it, after the ones before it.
+    """
+    try:
+        examples = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise InvalidInput(f"{path}: not a readable JSON list of requirements ({e})") from None
+    if not isinstance(examples, list):
+        raise InvalidInput(f"{path}: expected a JSON list of requirements")
+    known = set(conn.execute(sa.select(T.c.project_name)).scalars())
+    created = []
+    for i, body in enumerate(examples):
+        name = body.get("project_name") if isinstance(body, dict) else None
+        if name in known:
+            continue
+        try:
+            created.append(create_requirement(conn, body, officer)["id"])
+        except InvalidInput as e:
+            raise InvalidInput(f"{path} item {i} ({name}): {e.public_message}") from None
+    return created

@@ -67,3 +67,17 @@ def test_user_and_token_commands(db_env, capsys) -> None:
     assert main(["token", "revoke", "--token-id", tid]) == 0
     assert main(["token", "list"]) == 0
     assert "revoked" in capsys.readouterr().out
+
+
+def test_setup_with_the_sample_records_its_example_requirements_once(db_env, capsys) -> None:
+    assert main(["setup"]) == 0
+    assert "recorded 2 example requirements for admin" in capsys.readouterr().out
+    assert main(["setup"]) == 0
+    assert "example requirements" not in capsys.readouterr().out
+    with db_env.connect() as c:
+        rows = c.execute(
+            sa.text("SELECT project_name, officer, created_by FROM requirement ORDER BY id")
+        ).all()
+        sites = c.execute(sa.text("SELECT count(*) FROM site")).scalar()
+    assert [r.officer for r in rows] == ["admin", "admin"] and sites == 73
+    assert all(r.project_name.endswith("（示例）") for r in rows)
