@@ -10,10 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import folium
-from shapely.geometry import shape
 
 from gis_app.domain.vocab import Term
-from maps import assets
+from maps import assets, extent
 
 #: shades of available land, from none to most
 SHADES: tuple[str, ...] = ("#d9d9d9", "#c7e9c0", "#74c476", "#31a354", "#006d2c")
@@ -60,16 +59,8 @@ def _shade(value: float, breaks: list[float]) -> str:
     return SHADES[-1]
 
 
-def _bounds(fc: Mapping[str, Any]) -> tuple[float, float, float, float] | None:
-    boxes = [shape(f["geometry"]).bounds for f in fc.get("features", []) if f.get("geometry")]
-    if not boxes:
-        return None
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
+def _extent(fc: Mapping[str, Any]) -> extent.Box | None:
+    return extent.bounds(f.get("geometry") for f in fc.get("features", []))
 
 
 def block_availability_map(
@@ -91,10 +82,9 @@ def block_availability_map(
         prefer_canvas=False,
         height=f"{height_px}px",
     )
-    box = _bounds(blocks) or (_bounds(outline) if outline else None)
+    box = _extent(blocks) or (_extent(outline) if outline else None)
     if box:
-        x0, y0, x1, y1 = box
-        m.fit_bounds([[y0, x0], [y1, x1]])
+        m.fit_bounds(extent.leaflet(box))
     if outline and outline.get("features"):
         folium.GeoJson(
             dict(outline),

@@ -19,7 +19,7 @@ from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from gis_app.domain import public_schema as P
-from maps import assets
+from maps import assets, extent
 from maps.basemaps import Basemap
 
 SITE_COLOUR = "#c0392b"
@@ -46,25 +46,6 @@ class _Gcj02Frame(JSCSSMixin, MacroElement):
 
 def _name(lang: str, zh: str | None, en: str | None) -> str:
     return (en or zh or "") if lang == "en" else (zh or en or "")
-
-
-def _bounds(view: P.PublicRecommendation) -> list[list[float]] | None:
-    xs: list[float] = []
-    ys: list[float] = []
-
-    def walk(coords: object) -> None:
-        if isinstance(coords, list | tuple) and coords and isinstance(coords[0], int | float):
-            xs.append(float(coords[0]))
-            ys.append(float(coords[1]))
-        elif isinstance(coords, list | tuple):
-            for c in coords:
-                walk(c)
-
-    for site in view.sites:
-        walk(site.geometry.get("coordinates"))
-    if not xs:
-        return None
-    return [[min(ys), min(xs)], [max(ys), max(xs)]]
 
 
 def investor_map(
@@ -155,9 +136,9 @@ def investor_map(
             tooltip=f"{site.rank}. {name}",
         ).add_to(m)
 
-    bounds = _bounds(view)
-    if bounds:
-        m.fit_bounds(bounds, padding=(24, 24), max_zoom=16)
+    box = extent.bounds(site.geometry for site in view.sites)
+    if box:
+        m.fit_bounds(extent.leaflet(box), padding=(24, 24), max_zoom=16)
     assets.localize(m, static_base)
     return m
 

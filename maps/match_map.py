@@ -15,7 +15,7 @@ import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
-from maps import assets
+from maps import assets, extent
 from maps.basemaps import Basemap
 from maps.officer_map import MeasureTool
 from maps.sheet_map import base_map
@@ -46,31 +46,12 @@ def _label(props: dict[str, Any]) -> str:
     return f"{'≈' if props['near_miss'] else ''}{props['rank']}"
 
 
-def _bounds(features: list[dict[str, Any]]) -> list[list[float]] | None:
-    xs: list[float] = []
-    ys: list[float] = []
-
-    def walk(coords: Any) -> None:
-        if coords and isinstance(coords[0], int | float):
-            xs.append(float(coords[0]))
-            ys.append(float(coords[1]))
-        else:
-            for c in coords:
-                walk(c)
-
-    for f in features:
-        walk(f["geometry"]["coordinates"])
-    if not xs:
-        return None
-    return [[min(ys), min(xs)], [max(ys), max(xs)]]
-
-
 def match_map(
     *,
     features: list[dict[str, Any]],
     basemap: Basemap,
     land: str | None,
-    fallback_bounds: tuple[float, float, float, float] | None,
+    fallback_bounds: extent.Box | None,
     lang: str = "zh",
     sheet_url: str = "/sites/{id}",
     static_base: str = assets.STATIC_URL,
@@ -114,12 +95,9 @@ def match_map(
             tooltip=escape(tip),
         ).add_to(m)
         PlainPopup(popup).add_to(marker)
-    frame = _bounds(features)
-    if frame is None and fallback_bounds is not None:
-        x0, y0, x1, y1 = fallback_bounds
-        frame = [[y0, x0], [y1, x1]]
-    if frame is not None:
-        m.fit_bounds(frame, padding=(30, 30), max_zoom=16)
+    box = extent.bounds(f["geometry"] for f in features) or fallback_bounds
+    if box is not None:
+        m.fit_bounds(extent.leaflet(box), padding=(30, 30), max_zoom=16)
     MeasureTool(lang).add_to(m)
     assets.lean(m)
     assets.localize(m, static_base)
