@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -17,6 +18,13 @@ templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 def page_lang(value: str | None) -> str:
     """The language a page is shown in: English when asked for, Chinese otherwise."""
     return "en" if value == "en" else "zh"
+
+
+def other_lang_url(request: Request, language: str) -> str:
+    """This page in the other language: the same path and query, ``lang`` switched."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    query.append(("lang", "en" if language == "zh" else "zh"))
+    return request.url.path + "?" + urlencode(query)
 
 
 def render_page(request: Request, name: str, context: dict) -> HTMLResponse:

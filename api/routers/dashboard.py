@@ -9,8 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from api.auth import CurrentUser, allow
 from api.deps import ConnDep
-from api.security import add_csp_nonce
-from api.templating import templates
+from api.templating import page_lang, render_page
 from gis_app.domain import vocab
 from gis_app.domain.vocab import Term
 from gis_app.services import stats
@@ -72,10 +71,6 @@ ENDPOINTS = {
 }
 
 
-def _lang(value: str | None) -> str:
-    return "en" if value == "en" else "zh"
-
-
 def _choices(keys: tuple[str, ...]) -> list[dict[str, str]]:
     return [
         {"key": k, "zh": stats.DIMENSION_TERMS[k].zh, "en": stats.DIMENSION_TERMS[k].en}
@@ -92,7 +87,7 @@ def dashboard(
     days: int = stats.DEFAULT_STALE_DAYS,
 ) -> HTMLResponse:
     """Show the dashboard: available land, pipelines, blockers, stale records, funnel, map."""
-    language = _lang(lang)
+    language = page_lang(lang)
     blocks, outline = stats.availability_map_data(conn)
     parts = render_parts(block_availability_map(blocks, outline, language))
     config = {
@@ -106,7 +101,6 @@ def dashboard(
     }
     other = "en" if language == "zh" else "zh"
     context = {
-        "request": request,
         "lang": language,
         "w": WORDS,
         "user": user,
@@ -121,5 +115,4 @@ def dashboard(
         "other_lang_url": "/dashboard?" + urlencode({"lang": other, "days": days}),
         "map_url": "/?" + urlencode({"lang": language}),
     }
-    body = templates.get_template("dashboard.html").render(context)
-    return HTMLResponse(add_csp_nonce(body, request.state.csp_nonce))
+    return render_page(request, "dashboard.html", context)

@@ -11,7 +11,7 @@ from starlette.routing import NoMatchFound
 
 from api.auth import CurrentUser, allow, allow_anonymous
 from api.deps import ConnDep, SettingsDep
-from api.templating import page_lang, render_page
+from api.templating import other_lang_url, page_lang, render_page
 from gis_app.domain import vocab
 from gis_app.domain.vocab import Term
 from gis_app.services import site_sheet as sheet_service
@@ -195,8 +195,6 @@ def site_page(
         "labels": i18n.ui_labels(),
         "requirementStatus": i18n.vocab_labels()["requirement_status"],
     }
-    other = "en" if language == "zh" else "zh"
-    query = {k: v for k, v in request.query_params.items() if k != "lang"}
     return render_page(
         request,
         "site_sheet.html",
@@ -212,7 +210,7 @@ def site_page(
             "colours": AVAILABILITY_COLOURS,
             "actions": actions,
             "back_url": "/?" + urlencode({"lang": language}),
-            "other_lang_url": f"/sites/{site_id}?" + urlencode({**query, "lang": other}),
+            "other_lang_url": other_lang_url(request, language),
             "user": user,
             "csrf_token": csrf,
             "sheet_config": sheet_config,

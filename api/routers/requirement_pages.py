@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from api.auth import CurrentUser, allow
 from api.deps import ConnDep, SettingsDep
 from api.routers.requirements import viewer_of
-from api.templating import page_lang, render_page
+from api.templating import other_lang_url, page_lang, render_page
 from gis_app.domain import vocab
 from gis_app.domain.errors import InvalidInput
 from gis_app.matching.engine import MAX_LIMIT, MAX_MARGIN_PCT, MAX_NEAR_MISS_LIMIT
@@ -42,12 +42,6 @@ JS = "gis_requirements"
 
 def _can_write(user: Any) -> bool:
     return user.has("officer")  # admins hold every role
-
-
-def _other_lang_url(request: Request, language: str) -> str:
-    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
-    query.append(("lang", "en" if language == "zh" else "zh"))
-    return request.url.path + "?" + urlencode(query)
 
 
 def _config(request: Request, user: Any, language: str, **extra: Any) -> dict[str, Any]:
@@ -124,7 +118,7 @@ def requirements_page(
             "sections": requirement_form.SECTIONS,
             "form_values": requirement_form.form_values(),
             "choices": tile_service.filter_choices(conn),
-            "other_lang_url": _other_lang_url(request, language),
+            "other_lang_url": other_lang_url(request, language),
             "config": _config(request, user, language),
             "css": assets.asset_url("gis_sitemap_css"),
             "js": assets.asset_url(JS),
@@ -153,10 +147,9 @@ def requirement_page(
     record = req_service.get_requirement(conn, requirement_id, viewer)
     result, error = None, None
     try:
-        result = match_service.match_requirement(
+        result = match_service.match_record(
             conn,
-            requirement_id,
-            viewer,
+            record,
             limit=limit,
             near_miss_limit=near_miss_limit,
             margin_pct=margin_pct,
@@ -177,7 +170,7 @@ def requirement_page(
     _, recs = rec_service.list_recommendations(
         conn, viewer, requirement_id=requirement_id, limit=RECOMMENDATIONS_SHOWN
     )
-    links = {r["id"]: link_service.list_links(conn, r["id"], viewer) for r in recs}
+    links = link_service.links_of(conn, [r["id"] for r in recs], viewer)
     title = record["project_name"] or f"#{requirement_id}"
     config = _config(
         request,
@@ -212,7 +205,7 @@ def requirement_page(
             "links": links,
             "allowed_next": rec_service.allowed_moves(record["status"]),
             "map_parts": officer_map.render_parts(m),
-            "other_lang_url": _other_lang_url(request, language),
+            "other_lang_url": other_lang_url(request, language),
             "config": config,
             "js": assets.asset_url(JS),
         },

@@ -49,7 +49,26 @@ def match_requirement(
     weights: dict[str, float] | None = None,
 ) -> MatchResult:
     """Match a saved requirement (its own margin and weights unless overridden)."""
-    record = get_requirement(conn, requirement_id, viewer)
+    return match_record(
+        conn,
+        get_requirement(conn, requirement_id, viewer),
+        limit=limit,
+        near_miss_limit=near_miss_limit,
+        margin_pct=margin_pct,
+        weights=weights,
+    )
+
+
+def match_record(
+    conn: sa.Connection,
+    record: dict[str, Any],
+    *,
+    limit: int = 20,
+    near_miss_limit: int = 10,
+    margin_pct: float | None = None,
+    weights: dict[str, float] | None = None,
+) -> MatchResult:
+    """:func:`match_requirement` of a requirement already read with ``get_requirement``."""
     return run_match(
         conn,
         spec_of(record),
@@ -57,7 +76,7 @@ def match_requirement(
         near_miss_limit=near_miss_limit,
         margin_pct=margin_pct,
         weights=weights,
-        requirement_id=requirement_id,
+        requirement_id=record["id"],
     )
 
 

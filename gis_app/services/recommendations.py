@@ -134,7 +134,7 @@ def change_status(
 Viewer = requirement_service.Viewer
 
 
-def _visible(viewer: Viewer) -> sa.ColumnElement[bool]:
+def visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
     """Recommendations ``viewer`` may see: those of a confidential requirement only for the
     requirement's officer and creator (as the requirement itself), the author and admins."""
     if viewer.admin:
@@ -152,7 +152,9 @@ def _visible(viewer: Viewer) -> sa.ColumnElement[bool]:
 def require_visible(conn: sa.Connection, recommendation_id: int, viewer: Viewer) -> None:
     """:class:`NotFound` unless the recommendation exists and ``viewer`` may see it."""
     found = conn.execute(
-        sa.select(Recommendation.id).where(Recommendation.id == recommendation_id, _visible(viewer))
+        sa.select(Recommendation.id).where(
+            Recommendation.id == recommendation_id, visible_to(viewer)
+        )
     ).first()
     if found is None:
         raise NotFound(f"recommendation {recommendation_id} not found")
@@ -365,7 +367,7 @@ def get_recommendation(
 ) -> dict[str, Any]:
     """One recommendation for officers: its sites (notes, explanations) and link counts."""
     row = conn.execute(
-        sa.select(*_REC_COLUMNS).where(Recommendation.id == recommendation_id, _visible(viewer))
+        sa.select(*_REC_COLUMNS).where(Recommendation.id == recommendation_id, visible_to(viewer))
     ).first()
     if row is None:
         raise NotFound(f"recommendation {recommendation_id} not found")
@@ -418,7 +420,7 @@ def list_recommendations(
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
     if not 0 <= offset <= 10_000_000:
         raise InvalidInput(f"offset must be between 0 and 10000000, got {offset}")
-    conds: list[sa.ColumnElement[bool]] = [_visible(viewer)]
+    conds: list[sa.ColumnElement[bool]] = [visible_to(viewer)]
     if requirement_id is not None:
         conds.append(Recommendation.requirement_id == requirement_id)
     if created_by:

@@ -26,11 +26,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gis_app.db.models import Feedback, RecommendationSite, ShareLink, Site
+from gis_app.db.models import Feedback, Recommendation, RecommendationSite, ShareLink, Site
 from gis_app.domain import vocab
 from gis_app.domain.errors import Conflict, InvalidInput, LinkUnavailable, NotFound, RateLimited
 from gis_app.domain.public_schema import FeedbackReceipt, label_of
-from gis_app.services.recommendations import Viewer, require_visible
+from gis_app.services.recommendations import Viewer, require_visible, visible_to
 from gis_app.settings import LinkSettings
 
 #: random bytes per token (256 bits; the issue asks for at least 128)
@@ -219,16 +219,38 @@ def _feedback_by_link(conn: sa.Connection, link_ids: list[int]) -> dict[int, lis
 def list_links(conn: sa.Connection, recommendation_id: int, viewer: Viewer) -> list[dict[str, Any]]:
     """The recommendation's links with status, views and the feedback received on each."""
     require_visible(conn, recommendation_id, viewer)
+    return _links(conn, [recommendation_id])[recommendation_id]
+
+
+def links_of(
+    conn: sa.Connection, recommendation_ids: list[int], viewer: Viewer
+) -> dict[int, list[dict[str, Any]]]:
+    """:func:`list_links` of several recommendations in two queries (those ``viewer`` may not
+    see are left out)."""
+    visible = conn.execute(
+        sa.select(Recommendation.id).where(
+            Recommendation.id.in_(recommendation_ids), visible_to(viewer)
+        )
+    ).scalars()
+    return _links(conn, list(visible))
+
+
+def _links(conn: sa.Connection, recommendation_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {i: [] for i in recommendation_ids}
+    if not recommendation_ids:
+        return out
     rows = conn.execute(
         sa.select(*_LINK_COLUMNS)
-        .where(ShareLink.recommendation_id == recommendation_id)
+        .where(ShareLink.recommendation_id.in_(recommendation_ids))
         .order_by(ShareLink.id)
     ).all()
     now = _now()
     feedback = _feedback_by_link(conn, [r.id for r in rows])
-    return [
-        {**r._asdict(), "status": _link_status(r, now), "feedback": feedback[r.id]} for r in rows
-    ]
+    for r in rows:
+        out[r.recommendation_id].append(
+            {**r._asdict(), "status": _link_status(r, now), "feedback": feedback[r.id]}
+        )
+    return out
 
 
 def get_link(
