@@ -215,5 +215,6 @@ def site_page(
             "csrf_token": csrf,
             "sheet_config": sheet_config,
             "sheet_js": assets.asset_url("gis_sheet"),
+            "api_js": assets.asset_url("gis_api"),
         },
     )

@@ -122,6 +122,7 @@ def requirements_page(
             "config": _config(request, user, language),
             "css": assets.asset_url("gis_sitemap_css"),
             "js": assets.asset_url(JS),
+            "api_js": assets.asset_url("gis_api"),
         },
     )
 
@@ -208,5 +209,6 @@ def requirement_page(
             "other_lang_url": other_lang_url(request, language),
             "config": config,
             "js": assets.asset_url(JS),
+            "api_js": assets.asset_url("gis_api"),
         },
     )

@@ -215,8 +215,7 @@ def form_values(record: dict[str, Any] | None = None) -> dict[str, Any]:
     Numbers without a trailing ``.0``; free-text lists joined by commas; vocabulary lists as
     lists (their boxes are ticked).
     """
-    source = {k: f.default for k, f in RequirementSpec.model_fields.items() if k in FIELDS}
-    source |= {k: v for k, v in (record or {}).items() if k in FIELDS}
+    source = _DEFAULTS | (record or {})
     out: dict[str, Any] = {}
     for key, f in FIELDS.items():
         value = source.get(key)

@@ -18,31 +18,7 @@
     box.className = "gis-message " + (ok ? "gis-ok" : "gis-error");
   }
 
-  // The API answers {"detail": "message"} or, for a malformed body, {"detail": [{loc, msg}]}.
-  function problem(r) {
-    return r.json().then(function (b) {
-      var d = b && b.detail;
-      if (Array.isArray(d)) {
-        return d.map(function (e) {
-          var loc = (e.loc || []).filter(function (p) { return p !== "body"; }).join(".");
-          return (loc ? loc + ": " : "") + e.msg;
-        }).join("; ");
-      }
-      return d || r.statusText;
-    }, function () { return r.status + " " + r.statusText; });
-  }
-
-  function send(method, url, body) {
-    return fetch(url, {
-      method: method,
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": cfg.csrfToken || "" },
-      body: JSON.stringify(body)
-    }).then(function (r) {
-      if (!r.ok) { return problem(r).then(function (m) { throw new Error(m); }); }
-      return r.status === 204 ? null : r.json();
-    });
-  }
+  function send(method, url, body) { return window.gisApi.send(method, url, body, cfg.csrfToken); }
 
   // --- links already sent: extend by 14 days or revoke, then show the page again -------------
   Array.prototype.forEach.call(document.querySelectorAll(".gis-link-action"), function (btn) {

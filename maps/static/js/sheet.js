@@ -10,25 +10,15 @@
   var cfg = JSON.parse(cfgEl.textContent);
   var lang = cfg.lang;
   function t(key) { return (cfg.labels[key] || {})[lang] || key; }
-  function esc(s) {
-    return String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
-  function detail(r) {
-    return r.json().then(function (b) { return b.detail || r.statusText; }, function () { return r.statusText; });
-  }
+  var esc = window.gisApi.esc;
+  function send(method, url, body) { return window.gisApi.send(method, url, body, cfg.csrfToken); }
   var out = document.getElementById("gis-action-result");
 
   var match = document.getElementById("gis-start-match");
   if (match && match.tagName === "BUTTON") {
     match.addEventListener("click", function () {
       out.textContent = t("loading");
-      fetch(cfg.matchUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
-        .then(function (r) {
-          if (!r.ok) { return detail(r).then(function (d) { throw new Error(d); }); }
-          return r.json();
-        })
+      send("GET", cfg.matchUrl)
         .then(function (rows) {
           if (!rows.length) { out.textContent = t("no_matching_requirements"); return; }
           out.innerHTML = "<h3>" + esc(t("matching_requirements")) + "</h3><table class=\"gis-wide\" id=\"gis-match-table\">" +
@@ -63,15 +53,7 @@
         var v = f.elements[k].value.trim();
         if (v) { body[k] = v; }
       });
-      fetch(cfg.linksUrl.replace("{id}", id), {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRF-Token": cfg.csrfToken || "" },
-        body: JSON.stringify(body)
-      }).then(function (r) {
-        if (!r.ok) { return detail(r).then(function (d) { throw new Error(d); }); }
-        return r.json();
-      }).then(function (made) {
+      send("POST", cfg.linksUrl.replace("{id}", id), body).then(function (made) {
         out.innerHTML = '<p class="gis-message gis-ok">' + esc(t("link_created")) + "</p>" +
           '<input type="text" readonly class="gis-link-out" id="gis-link-url" value="' + esc(made.url) + '"> ' +
           '<a class="gis-link-open" target="_blank" rel="noopener" href="' + esc(made.url) + '">↗</a>';
@@ -87,18 +69,10 @@
     rec.addEventListener("click", function () {
       rec.disabled = true;
       out.textContent = t("loading");
-      fetch(cfg.recommendUrl, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRF-Token": cfg.csrfToken || "" },
-        body: JSON.stringify({
-          sites: [{ site_id: cfg.siteId }],
-          title_zh: cfg.titleZh,
-          title_en: cfg.titleEn
-        })
-      }).then(function (r) {
-        if (!r.ok) { return detail(r).then(function (d) { throw new Error(d); }); }
-        return r.json();
+      send("POST", cfg.recommendUrl, {
+        sites: [{ site_id: cfg.siteId }],
+        title_zh: cfg.titleZh,
+        title_en: cfg.titleEn
       }).then(function (body) {
         linkForm(body.id);
       }).catch(function (e) {
