@@ -3,17 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from matching.sample_oracle import expected, load
-
-PLANT = {
-    "project_name": "精密机械厂房",
-    "need": "plant",
-    "gfa_m2_min": 3000,
-    "height_min_m": 8,
-    "floor_load_min_kg_m2": 1500,
-    "crane_min_t": 10,
-    "tenure": "lease",
-}
+from matching.sample_oracle import PLANT, expected, load
 
 
 @pytest.fixture

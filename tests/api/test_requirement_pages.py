@@ -8,22 +8,13 @@ from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
-from matching.sample_oracle import expected, load
+from matching.sample_oracle import PLANT, expected, load
 
 from gis_app.db.engine import make_engine
 from gis_app.services import requirement_form
 from maps import assets
 
 HTML = {"Accept": "text/html"}
-PLANT = {
-    "project_name": "精密机械厂房",
-    "need": "plant",
-    "gfa_m2_min": 3000,
-    "height_min_m": 8,
-    "floor_load_min_kg_m2": 1500,
-    "crane_min_t": 10,
-    "tenure": "lease",
-}
 LAND = {
     "project_name": "海工装备基地",
     "need": "land",

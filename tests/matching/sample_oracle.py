@@ -19,6 +19,17 @@ from pyproj import Geod
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "parcels"
 M2_PER_MU = 10000 / 15
+
+#: the matching issue's plant example, used by the API, CLI and page tests
+PLANT = {
+    "project_name": "精密机械厂房",
+    "need": "plant",
+    "gfa_m2_min": 3000,
+    "height_min_m": 8,
+    "floor_load_min_kg_m2": 1500,
+    "crane_min_t": 10,
+    "tenure": "lease",
+}
 _GEOD = Geod(ellps="GRS80")
 BLOCKING = {"ecological_redline", "basic_farmland"}
 READINESS_ORDER = ["raw", "partly_cleared", "cleared"]

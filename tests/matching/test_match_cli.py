@@ -5,19 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from matching.sample_oracle import expected, load
+from matching.sample_oracle import PLANT, expected, load
 
 from gis_app import cli
-
-PLANT = {
-    "project_name": "精密机械厂房",
-    "need": "plant",
-    "gfa_m2_min": 3000,
-    "height_min_m": 8,
-    "floor_load_min_kg_m2": 1500,
-    "crane_min_t": 10,
-    "tenure": "lease",
-}
 
 
 @pytest.fixture
