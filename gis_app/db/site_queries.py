@@ -429,14 +429,15 @@ def site_records(
         SELECT COALESCE(json_agg(
                  {_PROPS_JSONB}
                  || jsonb_build_object(
-                      'lon', round(ST_X(ST_Transform(ST_PointOnSurface(s.geom), 4326))::numeric, 7),
-                      'lat', round(ST_Y(ST_Transform(ST_PointOnSurface(s.geom), 4326))::numeric, 7))
+                      'lon', round(ST_X(pt.pos)::numeric, 7),
+                      'lat', round(ST_Y(pt.pos)::numeric, 7))
                  ORDER BY s.{sort} {direction} NULLS LAST, s.id), '[]')::text
           FROM (SELECT s.*
                   FROM site s
                  WHERE {where}
                  ORDER BY s.{sort} {direction} NULLS LAST, s.id
-                 LIMIT :limit OFFSET :offset) s"""
+                 LIMIT :limit OFFSET :offset) s
+         CROSS JOIN LATERAL (SELECT ST_Transform(ST_PointOnSurface(s.geom), 4326) AS pos) pt"""
     params |= {"limit": limit, "offset": offset}
     return str(conn.execute(sa.text(sql), params).scalar_one())
 
