@@ -239,27 +239,43 @@ def statement(
     return query, params
 
 
-def _site_lists(order: str) -> str:
-    """``counts`` and ``top`` when each candidate is a site (land needs)."""
-    return f"""counts AS (
+# the price the price criterion scores against: the lowest among the matches, else among all
+# candidates (taken in the pass that counts them, not in a pass of its own)
+_CHEAPEST = (
+    "COALESCE(min(price) FILTER (WHERE n_fail = 0 AND price > 0),"
+    " min(price) FILTER (WHERE price > 0)) AS cheapest"
+)
+
+
+def _site_lists(order: str) -> tuple[str, str]:
+    """``counts``, and ``top`` when each candidate is a site (land needs)."""
+    return (
+        f"""counts AS (
   SELECT count(*) FILTER (WHERE n_fail = 0) AS n_matches,
-         count(*) FILTER (WHERE n_fail = 1) AS n_near_misses
+         count(*) FILTER (WHERE n_fail = 1) AS n_near_misses,
+         {_CHEAPEST}
     FROM cand
-),
-top AS (
+)""",
+        f"""top AS (
   (SELECT * FROM totals WHERE n_fail = 0 ORDER BY {order} LIMIT :limit)
   UNION ALL
   (SELECT * FROM totals WHERE n_fail = 1 ORDER BY {order} LIMIT :nm_limit)
-)"""
+)""",
+    )
 
 
-_NOT_MATCHED = " AND t.site_id NOT IN (SELECT site_id FROM sites WHERE n_fail = 0)"
+# as a CASE so that the hashed NOT IN is probed for near-miss rows only (as a plain AND the
+# planner, which expects a handful of candidates, probed it first, for every candidate)
+_NOT_MATCHED = (
+    " AND CASE WHEN t.n_fail = 1"
+    " THEN t.site_id NOT IN (SELECT site_id FROM sites WHERE n_fail = 0) END"
+)
 
 
-def _space_lists(order: str) -> str:
-    """``counts`` and ``top`` when each candidate is a building: a site is listed once, with its
-    best building (the first of its rows in the ranking order), among the near misses only when
-    none of its buildings matches.
+def _space_lists(order: str) -> tuple[str, str]:
+    """``sites`` and ``counts``, and ``top`` when each candidate is a building: a site is listed
+    once, with its best building (the first of its rows in the ranking order), among the near
+    misses only when none of its buildings matches.
 
     No sort of every candidate: the first ``n × per_site`` rows of a list in ranking order hold
     the best rows of its first ``n`` sites (no site has more than ``per_site`` rows), so a
@@ -274,21 +290,26 @@ def _space_lists(order: str) -> str:
       ORDER BY site_id, score DESC, building_code) d
    ORDER BY {order} LIMIT {limit})"""
 
-    return f"""sites AS MATERIALIZED (
-  SELECT site_id, min(n_fail) AS n_fail, count(*) AS units
-    FROM cand WHERE n_fail <= 1 GROUP BY site_id
+    return (
+        """sites AS MATERIALIZED (
+  SELECT site_id, min(n_fail) AS n_fail, count(*) FILTER (WHERE n_fail <= 1) AS units,
+         min(price) FILTER (WHERE n_fail = 0 AND price > 0) AS cheapest_match,
+         min(price) FILTER (WHERE price > 0) AS cheapest_any
+    FROM cand GROUP BY site_id
 ),
 counts AS (
   SELECT count(*) FILTER (WHERE n_fail = 0) AS n_matches,
          count(*) FILTER (WHERE n_fail = 1) AS n_near_misses,
-         COALESCE(max(units), 1) AS per_site
+         COALESCE(max(units), 1) AS per_site,
+         COALESCE(min(cheapest_match), min(cheapest_any)) AS cheapest
     FROM sites
-),
-top AS (
+)""",
+        f"""top AS (
   {first_sites(0, ":limit")}
   UNION ALL
   {first_sites(1, ":nm_limit", _NOT_MATCHED)}
-)"""
+)""",
+    )
 
 
 # the text depends only on these arguments; building it (with the rewrites) took ~4 ms
@@ -360,13 +381,11 @@ def match_sql(row_sql: str, *, space: bool, land_use: bool = False, berth: bool 
         if space
         else "u.site_id = k.site_id AND u.building_id IS NULL"
     )
+    counting, top = _space_lists(order) if space else _site_lists(order)
     return f"""
 WITH cand AS MATERIALIZED ({cand}
 ),
-ref AS (
-  SELECT COALESCE(min(price) FILTER (WHERE n_fail = 0), min(price)) AS cheapest
-    FROM cand WHERE price > 0
-),
+{counting},
 totals AS NOT MATERIALIZED (
   SELECT x.site_id, x.site_code, x.building_id, x.building_code, x.n_fail, x.price,
          x.price_score,
@@ -378,16 +397,15 @@ totals AS NOT MATERIALIZED (
             FROM (SELECT c.*,
                          CASE WHEN NOT c.price_applies THEN NULL
                               WHEN c.price IS NULL THEN 0.5
-                              ELSE least(1.0, (SELECT cheapest FROM ref) / NULLIF(c.price, 0))
+                              ELSE least(1.0, (SELECT cheapest FROM counts) / NULLIF(c.price, 0))
                           END AS price_score
                     FROM cand c WHERE c.n_fail <= 1) p) x
 ),
-{_space_lists(order) if space else _site_lists(order)},
+{top},
 ranked AS (
   SELECT top.*,
          row_number() OVER (PARTITION BY n_fail ORDER BY {order}) AS rank,
-         counts.n_matches, counts.n_near_misses,
-         (SELECT cheapest FROM ref) AS cheapest
+         counts.n_matches, counts.n_near_misses, counts.cheapest
     FROM top CROSS JOIN counts
 )
 SELECT k.site_id, k.site_code, s.name_zh, s.name_en, s.kind, s.township, s.block,
