@@ -380,7 +380,7 @@ MATCH_UNIT_LAND_ONLY: tuple[str, ...] = (
 #: index-only scans (a heap visit per candidate costs more than the scoring at 1M sites)
 MATCH_UNIT_PAYLOAD: tuple[str, ...] = (
     "site_id", "site_code", "building_id", "building_code", "d_port", "d_expressway", "d_ferry",
-    "blocked", "envelope", *MATCH_UNIT_SITE_COLUMNS, *MATCH_UNIT_BUILDING_COLUMNS,
+    "blocked", "envelope", *MATCH_UNIT_SITE_COLUMNS, *MATCH_UNIT_BUILDING_COLUMNS, "site_units",
 )  # fmt: skip
 
 
@@ -441,7 +441,13 @@ class MatchUnit(Base):
     power_kva: Mapped[float | None] = mapped_column(Float)
     rent_yuan_m2_month: Mapped[float | None] = mapped_column(Float)
     sale_yuan_m2: Mapped[float | None] = mapped_column(Float)
+    #: building units: how many of the site's buildings have vacant floor area (a site with
+    #: one needs no grouping by site in the match query)
+    site_units: Mapped[int | None] = mapped_column(SmallInteger)
     __table_args__ = (
+        CheckConstraint(
+            "building_id IS NULL OR site_units IS NOT NULL", name="site_units_counted"
+        ),
         Index("ix_match_unit_site_id", "site_id"),
         Index(
             "ux_match_unit_site", "site_id", unique=True,
@@ -461,7 +467,7 @@ class MatchUnit(Base):
                 postgresql_include=[
                     c for c in MATCH_UNIT_PAYLOAD
                     if c not in ("kind", "availability", "area_m2", *use)
-                    and c not in MATCH_UNIT_BUILDING_COLUMNS
+                    and c not in (*MATCH_UNIT_BUILDING_COLUMNS, "site_units")
                 ],
             )
             for name, use in (

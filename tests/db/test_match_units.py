@@ -105,6 +105,59 @@ def test_plain_sql_edits_keep_units_current(db: sa.Engine) -> None:
     _assert_current(db)
 
 
+def _site_units(eng: sa.Engine, code: str) -> dict[str, int]:
+    with eng.connect() as c:
+        rows = c.execute(
+            sa.text(
+                "SELECT building_code, site_units FROM match_unit"
+                " WHERE site_code = :s AND building_id IS NOT NULL"
+            ),
+            {"s": code},
+        ).all()
+    return dict(rows)
+
+
+def test_building_units_count_their_sites_vacant_buildings(db: sa.Engine) -> None:
+    with db.connect() as c:
+        site, vacant = c.execute(
+            sa.text(
+                "SELECT s.code, count(*) FILTER (WHERE b.vacant_gfa_m2 > 0) FROM site s"
+                " JOIN building b ON b.site_id = s.id GROUP BY s.code"
+                " HAVING count(*) FILTER (WHERE b.vacant_gfa_m2 > 0) = 1 ORDER BY s.code LIMIT 1"
+            )
+        ).one()
+        other = c.execute(
+            sa.text("SELECT code FROM site WHERE code <> :s AND retired_at IS NULL LIMIT 1"),
+            {"s": site},
+        ).scalar_one()
+    assert set(_site_units(db, site).values()) == {vacant}
+    site_id = _unit(db, site).site_id
+    # a second vacant building: every building unit of the site counts two
+    _sql(
+        db,
+        "INSERT INTO building (site_id, code, name_zh, building_type, gfa_m2, vacant_gfa_m2,"
+        " occupancy, offer) VALUES (:s, 'T-SU-1', '测试厂房', 'standard_plant', 3000, 3000,"
+        " 'vacant', 'lease')",
+        s=site_id,
+    )
+    assert set(_site_units(db, site).values()) == {2}
+    # let: no longer vacant, every building unit of the site counts one again
+    _sql(db, "UPDATE building SET vacant_gfa_m2 = 0, occupancy = 'let' WHERE code = 'T-SU-1'")
+    assert set(_site_units(db, site).values()) == {1}
+    _sql(db, "UPDATE building SET vacant_gfa_m2 = 500, occupancy = 'partly_vacant'"
+         " WHERE code = 'T-SU-1'")  # fmt: skip
+    assert set(_site_units(db, site).values()) == {2}
+    # moved away: both sites recounted; deleted: its last site recounted
+    _sql(db, "UPDATE building SET site_id = (SELECT id FROM site WHERE code = :o)"
+         " WHERE code = 'T-SU-1'", o=other)  # fmt: skip
+    assert set(_site_units(db, site).values()) == {1}
+    assert _site_units(db, other)["T-SU-1"] >= 1
+    _assert_current(db)
+    _sql(db, "DELETE FROM building WHERE code = 'T-SU-1'")
+    assert "T-SU-1" not in _site_units(db, other)
+    _assert_current(db)
+
+
 def test_buildings_moved_together_keep_one_unit_each(db: sa.Engine) -> None:
     # one statement moves the buildings of two sites to a third (what a merge does)
     _sql(
@@ -159,4 +212,5 @@ def test_migration_constants_agree_with_the_criteria() -> None:
     mig = importlib.import_module("gis_app.db.migrations.versions.0008_match_units")
     assert C.sql_list(C.PORT_KINDS) == mig.PORT_KINDS
     assert C.sql_list(sorted(vocab.BLOCKING_CONSTRAINT_KINDS)) == mig.BLOCKING_KINDS
-    assert mig.PAYLOAD == MATCH_UNIT_PAYLOAD
+    latest = importlib.import_module("gis_app.db.migrations.versions.0010_match_unit_site_units")
+    assert latest.PAYLOAD == MATCH_UNIT_PAYLOAD
