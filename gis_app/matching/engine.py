@@ -3,6 +3,7 @@ explains the rows it returns."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -60,6 +61,21 @@ def apply_settings(conn: sa.Connection, spec: RequirementSpec) -> None:
     conn.execute(_SPACE_SETTINGS if spec.need in C.SPACE_NEEDS else _SETTINGS)
 
 
+def _with_explanations(
+    conn: sa.Connection, spec: RequirementSpec, ranked: Sequence[sa.RowMapping]
+) -> list[dict[str, Any]]:
+    """The ranked rows, each with its names and per-criterion values (a second, generic-plan
+    query over the listed rows only)."""
+    if not ranked:
+        return []
+    listed = [(r["site_id"], r["building_id"]) for r in ranked]
+    query, params = match_sql.explanation(spec, listed)
+    details = prepared.execute(conn, query, params, match_sql.EXPLAIN_BIND_TYPES, generic=True)
+    if len(details) != len(ranked):  # a listed site deleted in between: not in this snapshot
+        raise RuntimeError(f"explanations for {len(details)} of {len(ranked)} listed rows")
+    return [dict(r) | dict(d) for r, d in zip(ranked, details, strict=True)]
+
+
 def run_match(
     conn: sa.Connection,
     spec: RequirementSpec,
@@ -91,7 +107,8 @@ def run_match(
         spec, margin=margin / 100.0, limit=limit, nm_limit=near_miss_limit, weights=effective
     )
     apply_settings(conn, spec)
-    rows = prepared.execute(conn, query, params, match_sql.BIND_TYPES)
+    ranked = prepared.execute(conn, query, params, match_sql.BIND_TYPES)
+    rows = _with_explanations(conn, spec, ranked)
     result = MatchResult(
         need=spec.need,
         margin_pct=margin,

@@ -350,17 +350,6 @@ def match_sql(row_sql: str, *, space: bool, land_use: bool = False, berth: bool 
     )
     weight = " + ".join(f"(CASE WHEN ({c.applies}) THEN {_w(c.key)} ELSE 0 END)" for c in soft)
     price_applies = C.BY_KEY["price"].applies
-    # one object per list: concatenating one-key objects copies the growing object each time
-    hard_json = "jsonb_build_object(" + ", ".join(f"'{c.key}', {_flags(c)}" for c in C.HARD) + ")"
-    soft_json = (
-        "jsonb_build_object("
-        + ", ".join(
-            f"'{c.key}', jsonb_build_array(COALESCE(({c.applies}), false),"
-            f" COALESCE(({c.score}), 0)::float8, {c.value})"
-            for c in soft
-        )
-        + ")"
-    )
     # the partial indexes' predicates (the vacancy criterion demands vacant space anyway)
     units = "s.building_id IS NOT NULL AND s.vacant_gfa_m2 > 0"
     if not space:
@@ -382,11 +371,6 @@ def match_sql(row_sql: str, *, space: bool, land_use: bool = False, berth: bool 
     )
     order = "score DESC, site_code, building_code"
     w_price = _w("price")
-    unit_join = (
-        "u.building_id = k.building_id"
-        if space
-        else "u.site_id = k.site_id AND u.building_id IS NULL"
-    )
     counting, top = _space_lists(order) if space else _site_lists(order)
     return f"""
 WITH cand AS MATERIALIZED ({cand}
@@ -414,18 +398,67 @@ ranked AS (
          counts.n_matches, counts.n_near_misses, counts.cheapest
     FROM top CROSS JOIN counts
 )
-SELECT k.site_id, k.site_code, s.name_zh, s.name_en, s.kind, s.township, s.block,
-       k.building_id, k.building_code, b.name_zh AS building_name_zh,
-       b.name_en AS building_name_en, b.building_type,
-       k.n_fail, k.rank, k.n_matches, k.n_near_misses, k.score, k.price, k.price_score, k.cheapest,
+SELECT k.site_id, k.site_code, k.building_id, k.building_code, k.n_fail, k.rank,
+       k.n_matches, k.n_near_misses, k.score, k.price, k.price_score, k.cheapest
+  FROM ranked k
+ ORDER BY k.n_fail, k.rank"""
+
+
+#: the SQL type of every bind of the explanation query (for a prepared statement)
+EXPLAIN_BIND_TYPES: dict[str, str] = {f"r_{name}": typ for name, typ in REQ_COLUMNS.items()} | {
+    "site_ids": "bigint[]",
+    "building_ids": "bigint[]",
+}
+
+
+def explanation(
+    spec: RequirementSpec, listed: list[tuple[int, int | None]]
+) -> tuple[str, dict[str, Any]]:
+    """The query explaining the listed (site id, building id or None) rows, and its binds.
+
+    It returns, per listed row in order, the names, every hard criterion as ``[applies, passes,
+    shortfall, value]``, every soft one as ``[applies, score, value]`` and the nearest
+    (qualifying) port. One text for every requirement: it runs on a generic plan, planned once
+    per connection. Folded into the match query, these expressions had doubled its planning
+    (~4 ms a match) for the thirty rows a list shows.
+    """
+    row_sql, params = constant_row(spec)
+    params |= {
+        "site_ids": [site for site, _ in listed],
+        "building_ids": [building for _, building in listed],
+    }
+    return explanation_sql(row_sql), params
+
+
+@functools.lru_cache(maxsize=1)
+def explanation_sql(row_sql: str) -> str:
+    """The text of :func:`explanation` (the constant row's text is the same for every spec)."""
+    soft = [c for c in C.SOFT if c.key != "price"]
+    # one object per list: concatenating one-key objects copies the growing object each time
+    hard_json = "jsonb_build_object(" + ", ".join(f"'{c.key}', {_flags(c)}" for c in C.HARD) + ")"
+    soft_json = (
+        "jsonb_build_object("
+        + ", ".join(
+            f"'{c.key}', jsonb_build_array(COALESCE(({c.applies}), false),"
+            f" COALESCE(({c.score}), 0)::float8, {c.value})"
+            for c in soft
+        )
+        + ")"
+    )
+    return f"""
+SELECT k.site_id, k.building_id, s.name_zh, s.name_en, s.kind, s.township, s.block,
+       b.name_zh AS building_name_zh, b.name_en AS building_name_en, b.building_type,
        {_derived_from_unit(f"CASE WHEN {_uses(_PORT_KEYS)} THEN round({C.D_PORT}) END")} AS port_m,
        np.port,
        {_derived_from_unit(hard_json)} AS hard,
        {_derived_from_unit(soft_json)} AS soft
-  FROM ranked k
+  FROM unnest(CAST(:site_ids AS bigint[]), CAST(:building_ids AS bigint[]))
+       WITH ORDINALITY k(site_id, building_id, ord)
   JOIN site s ON s.id = k.site_id
   LEFT JOIN building b ON b.id = k.building_id
-  JOIN match_unit u ON {unit_join}
+  JOIN match_unit u ON u.site_id = k.site_id
+                   AND (u.building_id = k.building_id
+                        OR (u.building_id IS NULL AND k.building_id IS NULL))
  CROSS JOIN {row_sql} r
   LEFT JOIN LATERAL (
         SELECT jsonb_build_object('code', i.code, 'kind', i.kind, 'name_zh', i.name_zh,
@@ -444,7 +477,7 @@ SELECT k.site_id, k.site_code, s.name_zh, s.name_en, s.kind, s.township, s.block
          WHERE ({_uses(_PORT_KEYS)})
          ORDER BY n.distance_m, i.code
          LIMIT 1) np ON true
- ORDER BY k.n_fail, k.rank"""
+ ORDER BY k.ord"""
 
 
 # --- database functions and triggers (migration 0004) ------------------------------------------

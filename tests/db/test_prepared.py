@@ -74,14 +74,24 @@ def test_a_bind_without_a_value_or_type_is_refused(conn: sa.Connection) -> None:
         raise AssertionError("missing binds were not refused")
 
 
+def _plans(conn: sa.Connection, name: str) -> tuple[int, int]:
+    return conn.execute(
+        sa.text("SELECT custom_plans, generic_plans FROM pg_prepared_statements WHERE name = :n"),
+        {"n": name},
+    ).one()
+
+
 def test_the_match_runs_prepared_with_plans_per_execution(conn: sa.Connection) -> None:
     spec = parse_spec({"need": "land", "land_use_codes": ["M"], "land_mu_min": 20})
     got = run_match(conn, spec, limit=200)
+    again = run_match(conn, spec, limit=200)
     query, params = match_sql.statement(spec, limit=200)
     plain = conn.execute(sa.text(query), params).mappings().all()
     assert [m.code for m in got.matches] == [r["site_code"] for r in plain if r["n_fail"] == 0]
-    assert got.matches
-    name = prepared._prepared_form(query)[0]
-    assert name in _held(conn)
-    mode = conn.execute(sa.text("SHOW plan_cache_mode")).scalar_one()
-    assert mode == "force_custom_plan"
+    assert got.matches and again == got
+    # the ranking is planned for each execution with its values; the explanations of the listed
+    # rows once, generically, for every requirement
+    ranking = prepared._prepared_form(query)[0]
+    explaining = prepared._prepared_form(match_sql.explanation(spec, [(1, None)])[0])[0]
+    assert _plans(conn, ranking) == (2, 0)
+    assert _plans(conn, explaining) == (0, 2)
