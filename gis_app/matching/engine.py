@@ -73,7 +73,24 @@ def _with_explanations(
     details = prepared.execute(conn, query, params, match_sql.EXPLAIN_BIND_TYPES, generic=True)
     if len(details) != len(ranked):  # a listed site deleted in between: not in this snapshot
         raise RuntimeError(f"explanations for {len(details)} of {len(ranked)} listed rows")
-    return [dict(r) | dict(d) for r, d in zip(ranked, details, strict=True)]
+    return [dict(r) | _criteria(d) for r, d in zip(ranked, details, strict=True)]
+
+
+def _criteria(d: sa.RowMapping) -> dict[str, Any]:
+    """An explanation row with ``hard`` as {criterion: [applies, passes, shortfall, value]} and
+    ``soft`` as {criterion: [applies, score, value]} (what :func:`explain_row` reads)."""
+    row = dict(d)
+    hard = zip(
+        row.pop("hard_applies"),
+        row.pop("hard_passes"),
+        row.pop("hard_shortfalls"),
+        row.pop("hard_values"),
+        strict=True,
+    )
+    soft = zip(row.pop("soft_applies"), row.pop("soft_scores"), row.pop("soft_values"), strict=True)
+    row["hard"] = {k: list(v) for k, v in zip(match_sql.EXPLAINED_HARD, hard, strict=True)}
+    row["soft"] = {k: list(v) for k, v in zip(match_sql.EXPLAINED_SOFT, soft, strict=True)}
+    return row
 
 
 def run_match(
