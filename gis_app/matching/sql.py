@@ -258,17 +258,7 @@ def _site_lists(order: str) -> tuple[str, str]:
     )
 
 
-# Only a site with several vacant buildings can have one that fits beside one that nearly does.
-# A CASE, so that the hashed NOT IN is built and probed for such near misses only (as a plain
-# AND the planner, which expects a handful of candidates, probed it for every candidate).
-_NOT_MATCHED = (
-    " AND CASE WHEN t.n_fail = 1 AND t.site_units > 1"
-    " THEN t.site_id NOT IN (SELECT site_id FROM cand WHERE n_fail = 0 AND site_units > 1)"
-    " ELSE true END"
-)
-
-
-def _space_lists(order: str) -> tuple[str, str]:
+def _space_lists(order: str, row_sql: str, berth: bool) -> tuple[str, str]:
     """``counts``, and ``top`` when each candidate is a building: a site is listed once, with
     its best building (the first of its rows in the ranking order), among the near misses only
     when none of its buildings matches.
@@ -284,13 +274,25 @@ def _space_lists(order: str) -> tuple[str, str]:
     those few rows give the same list.
     """
 
-    def first_sites(n_fail: int, limit: str, where: str = "") -> str:
+    def first_sites(rows: str, limit: str) -> str:
         return f"""(SELECT * FROM (
-     SELECT DISTINCT ON (site_id) * FROM (
-       SELECT * FROM totals t WHERE t.n_fail = {n_fail}{where}
-        ORDER BY {order} LIMIT {limit} * (SELECT per_site FROM counts)) f
+     SELECT DISTINCT ON (site_id) * FROM ({rows} LIMIT {limit} * (SELECT per_site FROM counts)) f
       ORDER BY site_id, score DESC, building_code) d
    ORDER BY {order} LIMIT {limit})"""
+
+    matches = f"SELECT * FROM totals t WHERE t.n_fail = 0 ORDER BY {order}"
+    # Only a site with several vacant buildings can have one that fits beside one that nearly
+    # does. Whether one fits is asked of that site's units (an index probe, the hard
+    # constraints) for the near misses in ranking order until the list is full, not of every
+    # near miss (a hash of all matching sites took a pass over every candidate).
+    near_misses = f"""SELECT * FROM (
+         SELECT * FROM totals t WHERE t.n_fail = 1 ORDER BY {order} OFFSET 0) o
+        WHERE CASE WHEN o.site_units > 1 THEN NOT EXISTS (
+                SELECT 1 FROM {row_sql} r, match_unit s
+                {_BERTH_DISTANCE if berth else _NO_BERTH_DISTANCE}
+                 WHERE s.site_id = o.site_id AND s.building_id IS NOT NULL
+                   AND s.vacant_gfa_m2 > 0 AND {on_match_unit(hard_predicate("0", "join"))})
+              ELSE true END"""
 
     return (
         f"""counts AS (
@@ -304,9 +306,9 @@ def _space_lists(order: str) -> tuple[str, str]:
     FROM cand
 )""",
         f"""top AS (
-  {first_sites(0, ":limit")}
+  {first_sites(matches, ":limit")}
   UNION ALL
-  {first_sites(1, ":nm_limit", _NOT_MATCHED)}
+  {first_sites(near_misses, ":nm_limit")}
 )""",
     )
 
@@ -365,7 +367,7 @@ def match_sql(row_sql: str, *, space: bool, land_use: bool = False, berth: bool 
     )
     order = "score DESC, site_code, building_code"
     w_price = _w("price")
-    counting, top = _space_lists(order) if space else _site_lists(order)
+    counting, top = _space_lists(order, row_sql, berth) if space else _site_lists(order)
     return f"""
 WITH cand AS MATERIALIZED ({cand}
 ),

@@ -168,3 +168,34 @@ def test_short_lists_are_prefixes_of_the_full_ranking(conn: sa.Connection) -> No
         assert (short.total_matches, short.total_near_misses) == totals
     # a site with a fitting building is not also a near miss through another of its buildings
     assert not {m.site_id for m in full.matches} & {m.site_id for m in full.near_misses}
+
+
+def test_a_near_miss_building_beside_a_fitting_one_leaves_its_site_a_match(
+    conn: sa.Connection,
+) -> None:
+    spec = parse_spec({"need": "plant", "gfa_m2_min": 3000, "height_min_m": 8, "tenure": "lease"})
+    before = run_match(conn, spec, limit=200, near_miss_limit=100)
+    best = before.matches[0]
+    # a copy of the best building 5 % too low: on its own it would head the near misses
+    _copy_building(conn, best.building_id, 1)
+    conn.execute(
+        sa.text("UPDATE building SET floor_height_m = 7.6 WHERE code = :c"),
+        {"c": f"{best.building_code}-copy1"},
+    )
+    after = run_match(conn, spec, limit=200, near_miss_limit=100)
+    assert _listed(after.matches) == _listed(before.matches)
+    assert _listed(after.near_misses) == _listed(before.near_misses)
+    assert (after.total_matches, after.total_near_misses) == (
+        before.total_matches,
+        before.total_near_misses,
+    )
+    # the best building let: the site now only nearly fits, through the copy, and heads them
+    conn.execute(
+        sa.text("UPDATE building SET occupancy = 'let', vacant_gfa_m2 = 0 WHERE id = :b"),
+        {"b": best.building_id},
+    )
+    let = run_match(conn, spec, limit=200, near_miss_limit=100)
+    assert best.site_id not in {m.site_id for m in let.matches}
+    near = [m for m in let.near_misses if m.site_id == best.site_id]
+    assert [m.building_code for m in near] == [f"{best.building_code}-copy1"]
+    assert let.total_near_misses == before.total_near_misses + 1
