@@ -176,7 +176,15 @@ def _w(key: str) -> str:
 # The score shown and ranked on: 0–100 to one decimal, halves rounded up. In float8: a cast to
 # numeric and back cost ~1.5 µs a row (45 ms for 30k candidates). The 1e-9 makes a value that
 # is a half in decimal (72.45, held as 72.4499…) round up, as the decimal rounding did.
-_ROUNDED_SCORE = "floor(1000.0 * x.pts / x.w_total + 0.5 + 1e-9) / 10.0"
+# The price criterion's score: the cheapest candidate's price over the candidate's, at most 1
+# (0.5 without a price). Only ``cand`` rows carry ``w_price`` (0 when price does not apply).
+_PRICE_SCORE = (
+    "CASE WHEN c.price IS NULL THEN 0.5"
+    " ELSE least(1.0, (SELECT cheapest FROM counts) / NULLIF(c.price, 0)) END"
+)
+_ROUNDED_SCORE = (
+    f"floor(1000.0 * (c.soft_points + c.w_price * {_PRICE_SCORE}) / c.w_total + 0.5 + 1e-9) / 10.0"
+)
 
 
 _PRICE = (
@@ -346,6 +354,7 @@ def match_sql(row_sql: str, *, space: bool, land_use: bool = False, berth: bool 
     )
     weight = " + ".join(f"(CASE WHEN ({c.applies}) THEN {_w(c.key)} ELSE 0 END)" for c in soft)
     price_applies = C.BY_KEY["price"].applies
+    w_price_applied = f"(CASE WHEN ({price_applies}) THEN {_w('price')} ELSE 0 END)"
     # the partial indexes' predicates (the vacancy criterion demands vacant space anyway)
     units = "s.building_id IS NOT NULL AND s.vacant_gfa_m2 > 0"
     if not space:
@@ -357,7 +366,8 @@ def match_sql(row_sql: str, *, space: bool, land_use: bool = False, berth: bool 
          {_PRICE}::float8 AS price,
          ({price_applies}) AS price_applies,
          ({points})::float8 AS soft_points,
-         ({weight})::float8 AS soft_weight,
+         ({weight})::float8 + {w_price_applied} AS w_total,
+         {w_price_applied} AS w_price,
          {"s.site_units" if space else "NULL::smallint"} AS site_units
     FROM {row_sql} r, {_LAND_USE_UNITS if land_use and not space else "match_unit"} s
    {_BERTH_DISTANCE if berth else _NO_BERTH_DISTANCE}
@@ -366,32 +376,23 @@ def match_sql(row_sql: str, *, space: bool, land_use: bool = False, berth: bool 
      AND {hard_predicate(":margin", "join")}"""
     )
     order = "score DESC, site_code, building_code"
-    w_price = _w("price")
     counting, top = _space_lists(order, row_sql, berth) if space else _site_lists(order)
     return f"""
 WITH cand AS MATERIALIZED ({cand}
 ),
 {counting},
 totals AS NOT MATERIALIZED (
-  SELECT x.site_id, x.site_code, x.building_id, x.building_code, x.n_fail, x.price, x.site_units,
-         x.price_score,
-         CASE WHEN x.w_total > 0 THEN {_ROUNDED_SCORE} ELSE 0 END AS score
-    FROM (SELECT p.*,
-                 p.soft_points + CASE WHEN p.price_applies
-                                      THEN {w_price} * COALESCE(p.price_score, 0) ELSE 0 END AS pts,
-                 p.soft_weight + CASE WHEN p.price_applies THEN {w_price} ELSE 0 END AS w_total
-            FROM (SELECT c.*,
-                         CASE WHEN NOT c.price_applies THEN NULL
-                              WHEN c.price IS NULL THEN 0.5
-                              ELSE least(1.0, (SELECT cheapest FROM counts) / NULLIF(c.price, 0))
-                          END AS price_score
-                    FROM cand c WHERE c.n_fail <= 1) p) x
+  SELECT c.site_id, c.site_code, c.building_id, c.building_code, c.n_fail, c.price,
+         c.price_applies, c.site_units,
+         CASE WHEN c.w_total > 0 THEN {_ROUNDED_SCORE} ELSE 0 END AS score
+    FROM cand c WHERE c.n_fail <= 1
 ),
 {top},
 ranked AS (
   SELECT top.*,
          row_number() OVER (PARTITION BY n_fail ORDER BY {order}) AS rank,
-         counts.n_matches, counts.n_near_misses, counts.cheapest
+         counts.n_matches, counts.n_near_misses, counts.cheapest,
+         CASE WHEN top.price_applies THEN {_PRICE_SCORE.replace("c.", "top.")} END AS price_score
     FROM top CROSS JOIN counts
 )
 SELECT k.site_id, k.site_code, k.building_id, k.building_code, k.n_fail, k.rank,
