@@ -1,5 +1,5 @@
-"""Run a match: one SQL statement filters (indexes first) and scores in PostGIS; Python only
-explains the rows it returns."""
+"""Run a match: one SQL statement filters (indexes first), scores and ranks in PostGIS, a second
+reads the criteria of the rows it lists; Python only words the explanations."""
 
 from __future__ import annotations
 

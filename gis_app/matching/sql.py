@@ -1,5 +1,6 @@
-"""SQL built from the criteria: the shared hard predicate, the match query and the database
-functions and triggers that keep reverse matches current and raise alerts.
+"""SQL built from the criteria: the shared hard predicate, the match query with the query
+explaining its rows, and the database functions and triggers that keep reverse matches current
+and raise alerts.
 
 One predicate, two uses. The matcher puts the requirement in as a one-row subquery of
 constants, so the planner folds every condition the requirement does not state and the rest
@@ -327,17 +328,18 @@ def match_sql(row_sql: str, *, space: bool, land_use: bool = False, berth: bool 
     """The match query: relaxed hard filter, scores, best building per site, top N of each list.
 
     Candidates come from ``match_unit`` (one row per site for land needs, per building for
-    space needs), scored in the same pass; the cheapest price is taken over them; counts and
-    the two top-N lists are cut from the scored rows (for space needs one row per site, its best
-    building, see :func:`_space_lists`). Only the rows listed are joined back to
-    ``site``/``building`` to be explained.
+    space needs), scored in the same pass; one aggregate gives the counts and the cheapest
+    price; the two top-N lists are cut from the scored rows (for space needs one row per site,
+    its best building, see :func:`_space_lists`). The rows listed are explained by
+    :func:`explanation`, a second query.
 
     ``land_use``: the requirement states land uses (the land-use criterion applies);
     ``berth``: it states a port berth class (port distances are then computed per candidate).
 
     Binds: ``:margin`` (share, e.g. 0.1), ``:limit``, ``:nm_limit``, ``:w_<criterion>`` and
     the requirement's ``:r_<column>`` of :func:`constant_row`. Returns one row per listed site
-    with ``n_fail`` 0 (match) or 1 (near miss).
+    (its ids and codes, rank, score, price, price score, the counts and the cheapest price) with
+    ``n_fail`` 0 (match) or 1 (near miss).
     """
     # Only a constraint with a margin can fail in a row that passed the relaxed filter: the
     # others are the same test there, so counting them added ~10 CASE terms a candidate.
