@@ -42,6 +42,22 @@ _VACANT_BUILDINGS = (
     "(count(*) FILTER (WHERE b.vacant_gfa_m2 > 0) OVER (PARTITION BY b.site_id))::smallint"
 )
 
+
+def _function(name: str) -> str:
+    """Revision 0008's definition of function ``name``."""
+    head = f"CREATE FUNCTION {name}("
+    start = R8.FUNCTIONS.index(head)
+    end = R8.FUNCTIONS.index("$$;", R8.FUNCTIONS.index("$$", start) + 2) + 3
+    return R8.FUNCTIONS[start:end]
+
+
+def _replacing(name: str) -> str:
+    return _function(name).replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
+
+
+# the same function writing the new column too
+_REFRESH = _replacing("gis_app_refresh_match_units").replace(R8._COLS, _COLS)
+
 FUNCTIONS = rf"""
 DROP FUNCTION gis_app_match_unit_rows(bigint[]);
 CREATE FUNCTION gis_app_match_unit_rows(site_ids bigint[])
@@ -66,23 +82,7 @@ LANGUAGE sql STABLE AS $$
     SELECT {R8._BUILDING_SELECT}, {_VACANT_BUILDINGS} FROM s JOIN building b ON b.site_id = s.id
 $$;
 
-CREATE OR REPLACE FUNCTION gis_app_refresh_match_units(site_ids bigint[]) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF site_ids IS NULL THEN
-        DELETE FROM match_unit;
-        INSERT INTO match_unit ({_COLS}) SELECT * FROM gis_app_match_unit_rows(NULL);
-    ELSE
-        -- planned with the ids known, as gis_app_refresh_site_distance (revision 0005)
-        EXECUTE 'DELETE FROM match_unit WHERE site_id = ANY ($1)' USING site_ids;
-        -- buildings moved here by a statement whose row triggers have not all run yet (a merge
-        -- moves several at once) still have units under their former site
-        EXECUTE 'DELETE FROM match_unit WHERE building_id IN
-                 (SELECT b.id FROM building b WHERE b.site_id = ANY ($1))' USING site_ids;
-        EXECUTE 'INSERT INTO match_unit ({_COLS})
-                 SELECT * FROM gis_app_match_unit_rows($1)' USING site_ids;
-    END IF;
-END $$;
+{_REFRESH}
 
 -- the number of vacant buildings, on the building units of the given sites
 CREATE FUNCTION gis_app_count_site_units(site_ids bigint[]) RETURNS void
@@ -122,14 +122,6 @@ END $$;
 """
 
 
-def _function(name: str) -> str:
-    """Revision 0008's definition of function ``name`` (to restore it on downgrade)."""
-    head = f"CREATE FUNCTION {name}("
-    start = R8.FUNCTIONS.index(head)
-    end = R8.FUNCTIONS.index("$$;", R8.FUNCTIONS.index("$$", start) + 2) + 3
-    return R8.FUNCTIONS[start:end]
-
-
 _SPACE_KEYS = ("availability", "kind", "building_type", "vacant_gfa_m2")
 
 
@@ -167,7 +159,7 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION gis_app_count_site_units(bigint[])")
     op.execute(_function("gis_app_match_unit_rows"))
     for name in ("gis_app_refresh_match_units", "gis_app_match_unit_building_trg"):
-        op.execute(_function(name).replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
+        op.execute(_replacing(name))
     op.drop_constraint(op.f("ck_match_unit_site_units_counted"), "match_unit")
     op.drop_column("match_unit", "site_units")
     _space_index(R8.PAYLOAD)
