@@ -13,10 +13,17 @@ with a keep-alive client, ``--runs`` requests after 5 warm-ups of:
 * the match of two typical requirements (``POST /api/match``, bodies of ``match_plan.py``),
 * a site detail (``GET /api/sites/{id}``, a different random site each request).
 
-Results go to ``bench/results/api_bench.json`` and ``.md``; the databases are dropped.
+Results go to ``bench/results/api_bench.json`` and ``.md``; the databases are dropped unless
+``--keep``.
 
     .venv/bin/python bench/api_bench.py                      # 10k, 100k, 1M; 50 runs
     .venv/bin/python bench/api_bench.py --sizes 10000 --runs 20
+    .venv/bin/python bench/api_bench.py --sizes 1000000 --keep     # keep the inventory
+    .venv/bin/python bench/api_bench.py --reuse gis_app_bench_api_1000000_123  # measure it again
+
+``--reuse`` writes ``api_bench_again.{json,md}``: on a noisy machine a second run of the same
+inventory shows how far the figures move (the site detail, which does not grow with the
+inventory, is the gauge).
 """
 
 from __future__ import annotations
@@ -370,7 +377,9 @@ def markdown(doc: dict) -> str:
         ms = s["measures"]
         b = ms["bbox_search"]
         lines.append(
-            f"- {s['sites']:,} sites, {s['buildings']:,} buildings (build {s['build_s']:.0f} s): "
+            f"- {s['sites']:,} sites, {s['buildings']:,} buildings"
+            + (f" (build {s['build_s']:.0f} s)" if "build_s" in s else "")
+            + ": "
             f"bbox {b['bbox']} holds {b['sites_in_bbox']} sites, returns "
             f"{b['features_returned']} features ({b['response_kb']} KB); land match "
             f"{ms['match_land']['matches']} matches / {ms['match_land']['near_misses']} near "
@@ -385,13 +394,25 @@ def markdown(doc: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+_SHORT = {
+    "match_land": "land ≤ 10 km of port",
+    "match_plant": "plant, any plant type",
+    "match_land_anywhere": "land, no port clause",
+    "match_standard_plant": "standard plant",
+}
+
+
 def target_verdict(sizes: list[dict]) -> str:
-    """Whether the match p95 at 1M sites is under 100 ms."""
+    """Whether each match's p95 at 1M sites is under 100 ms."""
     big = [s for s in sizes if s["sites"] >= 1_000_000]
     if not big:
         return "not measured (no 1M-site run)"
-    p95 = max(big[0]["measures"][k]["p95_ms"] for k in MATCH_KEYS)
-    return f"{'met' if p95 < 100 else 'NOT met'} (worst match p95 {p95:.0f} ms)"
+    p95 = {k: big[0]["measures"][k]["p95_ms"] for k in MATCH_KEYS}
+    met = [f"{_SHORT[k]} {v:.0f} ms" for k, v in p95.items() if v < 100]
+    missed = [f"{_SHORT[k]} {v:.0f} ms" for k, v in p95.items() if v >= 100]
+    parts = [f"met by {', '.join(met)}"] if met else []
+    parts += [f"NOT met by {', '.join(missed)}"] if missed else []
+    return "; ".join(parts) + " (p95)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -399,6 +420,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     p.add_argument("--runs", type=int, default=50)
+    p.add_argument("--keep", action="store_true", help="keep the inventories afterwards")
+    p.add_argument(
+        "--reuse",
+        metavar="DB",
+        nargs="+",
+        help="measure inventories kept by --keep again (results: api_bench_again.*)",
+    )
     args = p.parse_args(argv)
     st = provision.db_up(DatabaseSettings(), log=lambda m: None)
     doc: dict = {
@@ -410,6 +438,18 @@ def main(argv: list[str] | None = None) -> int:
         "area": {"name": "Zhejiang extent", "lonlat_box": PROVINCE},
         "sizes": [],
     }
+    if args.reuse:
+        for name in args.reuse:
+            url = _url(st.url, name)
+            print(f"{name}: measuring again", flush=True)
+            eng = make_engine(url)
+            with eng.connect() as c:
+                n = c.execute(sa.text("SELECT count(*) FROM site")).scalar_one()
+            eng.dispose()
+            doc["sizes"].append(_serve_and_measure(url, _new_token(url), n, args.runs))
+            _write(doc, "api_bench_again")
+        print(markdown(doc))
+        return 0
     template = f"gis_app_bench_api_tpl_{os.getpid()}"
     make_template(st.url, template)
     try:
@@ -420,14 +460,12 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 url, token = build_database(st.url, template, name, n, log=print)
                 build_s = time.perf_counter() - t
-                base, proc = serve(url)
-                try:
-                    res = measure(base, token, url, n, args.runs)
-                finally:
-                    proc.terminate()
-                    proc.wait(timeout=20)
+                res = _serve_and_measure(url, token, n, args.runs)
             finally:
-                drop_database(st.url, name)
+                if args.keep:
+                    print(f"  kept: --reuse {name}", flush=True)
+                else:
+                    drop_database(st.url, name)
             doc["sizes"].append(res | {"synthetic": n, "build_s": round(build_s, 1)})
             _write(doc)
     finally:
@@ -437,12 +475,30 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _write(doc: dict) -> None:
+def _new_token(url: str) -> str:
+    eng = make_engine(url)
+    try:
+        with eng.begin() as c:
+            return accounts.create_token(c, USER, "api bench again")[1]
+    finally:
+        eng.dispose()
+
+
+def _serve_and_measure(url: str, token: str, n_sites: int, runs: int) -> dict:
+    base, proc = serve(url)
+    try:
+        return measure(base, token, url, n_sites, runs)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def _write(doc: dict, name: str = "api_bench") -> None:
     doc["load_end"] = _load()
     doc["target"] = target_verdict(doc["sizes"])
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "api_bench.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
-    (RESULTS / "api_bench.md").write_text(markdown(doc), encoding="utf-8")
+    (RESULTS / f"{name}.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    (RESULTS / f"{name}.md").write_text(markdown(doc), encoding="utf-8")
 
 
 if __name__ == "__main__":
