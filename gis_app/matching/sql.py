@@ -437,7 +437,8 @@ EXPLAINED_SOFT = tuple(c.key for c in C.SOFT if c.key != "price")
 
 def _explanation_arrays() -> dict[str, str]:
     # Typed arrays, one element per criterion: a JSON object of per-criterion arrays cost
-    # ~0.1 ms a row to build (every value's type looked up again in every call).
+    # ~0.1 ms a row to build (every value's type looked up again in every call). The values go
+    # out as one JSON array, parsed once per row (a jsonb[] is parsed element by element).
     hard = [C.BY_KEY[k] for k in EXPLAINED_HARD]
     soft = [C.BY_KEY[k] for k in EXPLAINED_SOFT]
 
@@ -453,23 +454,27 @@ def _explanation_arrays() -> dict[str, str]:
             [f"({c.shortfall.replace('{m}', '0')})" if c.shortfall else "NULL" for c in hard],
             "float8",
         ),
-        "hard_values": array([c.value for c in hard], "jsonb"),
+        "hard_values": f"array_to_json({array([c.value for c in hard], 'jsonb')})",
         "soft_applies": array([f"COALESCE(({c.applies}), false)" for c in soft], "boolean"),
         "soft_scores": array([f"COALESCE(({c.score}), 0)" for c in soft], "float8"),
-        "soft_values": array([c.value for c in soft], "jsonb"),
+        "soft_values": f"array_to_json({array([c.value for c in soft], 'jsonb')})",
     }
 
 
 @functools.lru_cache(maxsize=1)
 def explanation_sql(row_sql: str) -> str:
     """The text of :func:`explanation` (the constant row's text is the same for every spec)."""
+
+    def derived(sql: str) -> str:
+        return _derived_from_unit(sql).replace(C.D_PORT_BERTH, "pd.d")
+
     columns = ",\n       ".join(
-        f"{_derived_from_unit(sql)} AS {name}" for name, sql in _explanation_arrays().items()
+        f"{derived(sql)} AS {name}" for name, sql in _explanation_arrays().items()
     )
     return f"""
 SELECT k.site_id, k.building_id, s.name_zh, s.name_en, s.kind, s.township, s.block,
        b.name_zh AS building_name_zh, b.name_en AS building_name_en, b.building_type,
-       {_derived_from_unit(f"CASE WHEN {_uses(_PORT_KEYS)} THEN round({C.D_PORT}) END")} AS port_m,
+       {derived(f"CASE WHEN {_uses(_PORT_KEYS)} THEN round({C.D_PORT}) END")} AS port_m,
        np.port,
        {columns}
   FROM unnest(CAST(:site_ids AS bigint[]), CAST(:building_ids AS bigint[]))
@@ -480,6 +485,10 @@ SELECT k.site_id, k.building_id, s.name_zh, s.name_en, s.kind, s.township, s.blo
                    AND (u.building_id = k.building_id
                         OR (u.building_id IS NULL AND k.building_id IS NULL))
  CROSS JOIN {row_sql} r
+ -- the distance to the qualifying ports (a berth class stated), once per row, not per use
+ CROSS JOIN LATERAL (
+        SELECT CASE WHEN r.port_berth_dwt_min IS NOT NULL THEN {C.D_PORT_BERTH} END AS d
+        OFFSET 0) pd
   LEFT JOIN LATERAL (
         SELECT jsonb_build_object('code', i.code, 'kind', i.kind, 'name_zh', i.name_zh,
                                   'name_en', i.name_en, 'berth_dwt', i.berth_dwt) AS port
