@@ -175,13 +175,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(url: str) -> tuple[str, subprocess.Popen]:
-    """Start uvicorn (one worker) on a free local port against ``url``."""
+def serve(url: str, root: Path = ROOT) -> tuple[str, subprocess.Popen]:
+    """Start uvicorn (one worker) on a free local port against ``url``, serving the app in
+    ``root`` (another checkout's packages come first on its path)."""
     port = _free_port()
-    env = os.environ | {"GIS_APP_DATABASE_URL": url}
+    env = os.environ | {"GIS_APP_DATABASE_URL": url, "PYTHONPATH": str(root)}
     proc = subprocess.Popen(
         [
-            str(ROOT / ".venv" / "bin" / "uvicorn"),
+            str(ROOT / ".venv" / "bin" / "python"),
+            "-m",
+            "uvicorn",
             "--factory",
             "api.app:create_app",
             "--host",
@@ -192,7 +195,7 @@ def serve(url: str) -> tuple[str, subprocess.Popen]:
             "warning",
             "--no-access-log",
         ],
-        cwd=ROOT,
+        cwd=root,
         env=env,
     )
     base = f"http://127.0.0.1:{port}"
@@ -442,11 +445,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.reuse:
             url = _url(st.url, name)
             print(f"{name}: measuring again", flush=True)
-            eng = make_engine(url)
-            with eng.connect() as c:
-                n = c.execute(sa.text("SELECT count(*) FROM site")).scalar_one()
-            eng.dispose()
-            doc["sizes"].append(_serve_and_measure(url, _new_token(url), n, args.runs))
+            res = _serve_and_measure(url, _new_token(url), count_sites(url), args.runs)
+            doc["sizes"].append(res)
             _write(doc, "api_bench_again")
         print(markdown(doc))
         return 0
@@ -473,6 +473,16 @@ def main(argv: list[str] | None = None) -> int:
     _write(doc)
     print(markdown(doc))
     return 0
+
+
+def count_sites(url: str) -> int:
+    """The number of sites in the inventory at ``url``."""
+    eng = make_engine(url)
+    try:
+        with eng.connect() as c:
+            return c.execute(sa.text("SELECT count(*) FROM site")).scalar_one()
+    finally:
+        eng.dispose()
 
 
 def _new_token(url: str) -> str:

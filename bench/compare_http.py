@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -38,29 +37,6 @@ from gis_app.db import provision  # noqa: E402
 from gis_app.settings import DatabaseSettings  # noqa: E402
 
 WARMUPS = 5
-
-
-def serve(root: Path, url: str) -> tuple[str, subprocess.Popen]:
-    """Start uvicorn for the app in ``root`` (its own packages first on the path)."""
-    port = api_bench._free_port()
-    env = os.environ | {"GIS_APP_DATABASE_URL": url, "PYTHONPATH": str(root)}
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "python"), "-m", "uvicorn", "--factory",
-         "api.app:create_app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"],
-        cwd=root,
-        env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/openapi.json", timeout=2).status_code < 500:
-                return base, proc
-        except httpx.TransportError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError(f"uvicorn did not start for {root}")
 
 
 def compare(bases: dict[str, str], token: str, runs: int) -> dict:
@@ -147,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             bases = {}
             for version, root in zip(versions, (tree, ROOT), strict=True):
-                bases[version], proc = serve(root, url)
+                bases[version], proc = api_bench.serve(url, root)
                 procs.append(proc)
             doc["results"] = compare(bases, token, args.runs)
         finally:
@@ -156,26 +132,13 @@ def main(argv: list[str] | None = None) -> int:
                 proc.wait(timeout=20)
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT,
                            check=False)  # fmt: skip
-    doc["sites"] = _sites(url)
+    doc["sites"] = api_bench.count_sites(url)
     doc["load_end"] = api_bench._load()
     api_bench.RESULTS.mkdir(parents=True, exist_ok=True)
     (api_bench.RESULTS / "compare_http.json").write_text(json.dumps(doc, indent=2), "utf-8")
     (api_bench.RESULTS / "compare_http.md").write_text(markdown(doc), "utf-8")
     print(markdown(doc))
     return 0
-
-
-def _sites(url: str) -> int:
-    import sqlalchemy as sa
-
-    from gis_app.db.engine import make_engine
-
-    eng = make_engine(url)
-    try:
-        with eng.connect() as c:
-            return c.execute(sa.text("SELECT count(*) FROM site")).scalar_one()
-    finally:
-        eng.dispose()
 
 
 if __name__ == "__main__":
