@@ -10,12 +10,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from gis_app.db import prepared
-from gis_app.domain.errors import InvalidInput
+from gis_app.domain.errors import Conflict, InvalidInput
 from gis_app.matching import criteria as C
 from gis_app.matching import sql as match_sql
 from gis_app.matching.explain import SiteMatch, explain_row
 from gis_app.matching.spec import RequirementSpec
 
+#: a match is run again when an edit between its two statements left a listed row inconsistent
+_ATTEMPTS = 3
 #: most results a match may list (matches; near misses have their own cap)
 MAX_LIMIT = 200
 MAX_NEAR_MISS_LIMIT = 100
@@ -63,17 +65,25 @@ def apply_settings(conn: sa.Connection, spec: RequirementSpec) -> None:
 
 def _with_explanations(
     conn: sa.Connection, spec: RequirementSpec, ranked: Sequence[sa.RowMapping]
-) -> list[dict[str, Any]]:
+) -> list[dict[str, Any]] | None:
     """The ranked rows, each with its names and per-criterion values (a second, generic-plan
-    query over the listed rows only)."""
+    query over the listed rows only); None when the inventory changed between the two
+    statements (each reads its own snapshot) so that a listed row no longer agrees with its
+    ranking: a site gone, or its hard criteria no longer failing as often as it was ranked for.
+    """
     if not ranked:
         return []
     listed = [(r["site_id"], r["building_id"]) for r in ranked]
     query, params = match_sql.explanation(spec, listed)
     details = prepared.execute(conn, query, params, match_sql.EXPLAIN_BIND_TYPES, generic=True)
-    if len(details) != len(ranked):  # a listed site deleted in between: not in this snapshot
-        raise RuntimeError(f"explanations for {len(details)} of {len(ranked)} listed rows")
-    return [dict(r) | _criteria(d) for r, d in zip(ranked, details, strict=True)]
+    if [(d["site_id"], d["building_id"]) for d in details] != listed:
+        return None
+    rows = [dict(r) | _criteria(d) for r, d in zip(ranked, details, strict=True)]
+    for row in rows:
+        failing = sum(1 for applies, passes, _, _ in row["hard"].values() if applies and not passes)
+        if failing != row["n_fail"]:
+            return None
+    return rows
 
 
 def _criteria(d: sa.RowMapping) -> dict[str, Any]:
@@ -124,8 +134,15 @@ def run_match(
         spec, margin=margin / 100.0, limit=limit, nm_limit=near_miss_limit, weights=effective
     )
     apply_settings(conn, spec)
-    ranked = prepared.execute(conn, query, params, match_sql.BIND_TYPES)
-    rows = _with_explanations(conn, spec, ranked)
+    for _ in range(_ATTEMPTS):
+        ranked = prepared.execute(conn, query, params, match_sql.BIND_TYPES)
+        rows = _with_explanations(conn, spec, ranked)
+        if rows is not None:
+            break
+    else:
+        raise Conflict(
+            f"the inventory changed {_ATTEMPTS} times while matching; try again in a moment"
+        )
     result = MatchResult(
         need=spec.need,
         margin_pct=margin,

@@ -199,3 +199,43 @@ def test_a_near_miss_building_beside_a_fitting_one_leaves_its_site_a_match(
     near = [m for m in let.near_misses if m.site_id == best.site_id]
     assert [m.building_code for m in near] == [f"{best.building_code}-copy1"]
     assert let.total_near_misses == before.total_near_misses + 1
+
+
+def test_an_edit_between_ranking_and_explaining_runs_the_match_again(make_db, monkeypatch) -> None:
+    # The ranking and the explanations are two statements, each with its own snapshot: a site
+    # made unavailable in between would be listed as a match with a failing criterion. The
+    # match notices and runs again.
+    from gis_app.db import prepared
+    from gis_app.db.engine import make_engine
+
+    url = make_db("sample")
+    eng, editor = make_engine(url), make_engine(url)
+    spec = parse_spec({"need": "plant", "gfa_m2_min": 3000, "height_min_m": 8, "tenure": "lease"})
+    try:
+        with eng.begin() as c:
+            first = run_match(c, spec, limit=200)
+        top = first.matches[0]
+        edits: list[str] = []
+        execute = prepared.execute
+
+        def edit_before_explaining(conn, query, params, types, **kw):
+            if kw.get("generic") and not edits:  # the explanation statement, first time only
+                with editor.begin() as e:
+                    e.execute(
+                        sa.text("UPDATE site SET availability = 'reserved' WHERE id = :s"),
+                        {"s": top.site_id},
+                    )
+                edits.append(top.code)
+            return execute(conn, query, params, types, **kw)
+
+        monkeypatch.setattr(prepared, "execute", edit_before_explaining)
+        with eng.begin() as c:
+            again = run_match(c, spec, limit=200)
+        assert edits == [top.code]
+        assert top.site_id not in {m.site_id for m in again.matches}
+        assert again.total_matches == first.total_matches - 1
+        for m in again.matches:  # every listed match explained as passing every hard criterion
+            assert all(r.passed for r in m.criteria if r.hard), m.code
+    finally:
+        eng.dispose()
+        editor.dispose()
