@@ -64,7 +64,7 @@ def apply_settings(conn: sa.Connection, spec: RequirementSpec) -> None:
 
 
 def _with_explanations(
-    conn: sa.Connection, spec: RequirementSpec, ranked: Sequence[sa.RowMapping]
+    conn: sa.Connection, params: dict[str, Any], ranked: Sequence[sa.RowMapping]
 ) -> list[dict[str, Any]] | None:
     """The ranked rows, each with its names and per-criterion values (a second, generic-plan
     query over the listed rows only); None when the inventory changed between the two
@@ -74,8 +74,8 @@ def _with_explanations(
     if not ranked:
         return []
     listed = [(r["site_id"], r["building_id"]) for r in ranked]
-    query, params = match_sql.explanation(spec, listed)
-    details = prepared.execute(conn, query, params, match_sql.EXPLAIN_BIND_TYPES, generic=True)
+    query, binds = match_sql.explanation(params, listed)
+    details = prepared.execute(conn, query, binds, match_sql.EXPLAIN_BIND_TYPES, generic=True)
     if [(d["site_id"], d["building_id"]) for d in details] != listed:
         return None
     rows = [dict(r) | _criteria(d) for r, d in zip(ranked, details, strict=True)]
@@ -136,7 +136,7 @@ def run_match(
     apply_settings(conn, spec)
     for _ in range(_ATTEMPTS):
         ranked = prepared.execute(conn, query, params, match_sql.BIND_TYPES)
-        rows = _with_explanations(conn, spec, ranked)
+        rows = _with_explanations(conn, params, ranked)
         if rows is not None:
             break
     else:

@@ -93,14 +93,19 @@ def hard_predicate(margin: str = "0", buildings: str = "exists") -> str:
     return "\n  AND ".join([*site, bpart])
 
 
+_ROW_SQL = (
+    "(SELECT "
+    + ", ".join(f"CAST(:r_{name} AS {typ}) AS {name}" for name, typ in REQ_COLUMNS.items())
+    + ")"
+)
+
+
 def constant_row(spec: RequirementSpec) -> tuple[str, dict[str, Any]]:
     """The requirement as a one-row subquery of bound constants (alias it ``r``)."""
     c2023, cgb = spec.land_use_sets()
     values = spec.model_dump()
     values |= {"land_use_2023_codes": c2023, "land_use_gb_codes": cgb}
-    params = {f"r_{name}": values[name] for name in REQ_COLUMNS}
-    cols = ", ".join(f"CAST(:r_{name} AS {typ}) AS {name}" for name, typ in REQ_COLUMNS.items())
-    return f"(SELECT {cols})", params
+    return _ROW_SQL, {f"r_{name}": values[name] for name in REQ_COLUMNS}
 
 
 def _uses(keys: tuple[str, ...]) -> str:
@@ -411,9 +416,10 @@ EXPLAIN_BIND_TYPES: dict[str, str] = {f"r_{name}": typ for name, typ in REQ_COLU
 
 
 def explanation(
-    spec: RequirementSpec, listed: list[tuple[int, int | None]]
+    match_params: dict[str, Any], listed: list[tuple[int, int | None]]
 ) -> tuple[str, dict[str, Any]]:
-    """The query explaining the listed (site id, building id or None) rows, and its binds.
+    """The query explaining the listed (site id, building id or None) rows, and its binds: the
+    requirement's from ``match_params`` (those of :func:`statement`) and the listed ids.
 
     It returns, per listed row in order, the names, the nearest (qualifying) port and, per
     criterion in the order of :data:`EXPLAINED_HARD` and :data:`EXPLAINED_SOFT`, arrays of
@@ -422,12 +428,12 @@ def explanation(
     Folded into the match query, these expressions had doubled its planning (~4 ms a match)
     for the thirty rows a list shows.
     """
-    row_sql, params = constant_row(spec)
+    params = {f"r_{name}": match_params[f"r_{name}"] for name in REQ_COLUMNS}
     params |= {
         "site_ids": [site for site, _ in listed],
         "building_ids": [building for _, building in listed],
     }
-    return explanation_sql(row_sql), params
+    return explanation_sql(), params
 
 
 #: the criteria in the order of the explanation query's arrays (:func:`_explanation_arrays`)
@@ -461,9 +467,9 @@ def _explanation_arrays() -> dict[str, str]:
     }
 
 
-@functools.lru_cache(maxsize=1)
-def explanation_sql(row_sql: str) -> str:
-    """The text of :func:`explanation` (the constant row's text is the same for every spec)."""
+@functools.cache
+def explanation_sql() -> str:
+    """The text of :func:`explanation` (the same for every requirement)."""
 
     def derived(sql: str) -> str:
         return _derived_from_unit(sql).replace(C.D_PORT_BERTH, "pd.d")
@@ -484,7 +490,7 @@ SELECT k.site_id, k.building_id, s.name_zh, s.name_en, s.kind, s.township, s.blo
   JOIN match_unit u ON u.site_id = k.site_id
                    AND (u.building_id = k.building_id
                         OR (u.building_id IS NULL AND k.building_id IS NULL))
- CROSS JOIN {row_sql} r
+ CROSS JOIN {_ROW_SQL} r
  -- the distance to the qualifying ports (a berth class stated), once per row, not per use
  CROSS JOIN LATERAL (
         SELECT CASE WHEN r.port_berth_dwt_min IS NOT NULL THEN {C.D_PORT_BERTH} END AS d

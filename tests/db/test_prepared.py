@@ -92,6 +92,6 @@ def test_the_match_runs_prepared_with_plans_per_execution(conn: sa.Connection) -
     # the ranking is planned for each execution with its values; the explanations of the listed
     # rows once, generically, for every requirement
     ranking = prepared._prepared_form(query)[0]
-    explaining = prepared._prepared_form(match_sql.explanation(spec, [(1, None)])[0])[0]
+    explaining = prepared._prepared_form(match_sql.explanation(params, [(1, None)])[0])[0]
     assert _plans(conn, ranking) == (2, 0)
     assert _plans(conn, explaining) == (0, 2)
