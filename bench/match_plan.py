@@ -244,7 +244,7 @@ def measure(url: str, runs: int) -> list[str]:
                 spec = parse_spec(data)
                 query, params = match_sql.statement(spec)
                 c.rollback()
-                apply_settings(c, spec)  # as run_match does, for this transaction
+                apply_settings(c)  # as run_match does, for this transaction
                 for _ in range(3):  # warm the cache
                     c.execute(sa.text(query), params).all()
                 sql_ms, full_ms = [], []

@@ -43,24 +43,24 @@ class MatchResult:
         return asdict(self)
 
 
-# JIT compilation of this wide query costs more than it saves (~0.7 s at 100k sites).
-_SETTINGS = sa.text("SET LOCAL jit = off")
-# Plant and building needs read one row per building: a broad request over a province reads
-# ~90k index entries and scores ~30k candidates, and a worker scanning the index beside the
-# leader took a fifth off (213 → 173 ms at 1M sites; two workers on two cores: 189 ms). The
-# planner would not choose it by itself: it multiplies the selectivities of correlated specs
-# and expects a handful of rows. Land needs touch far fewer rows and were slower with workers
-# (worker start-up), so they keep none.
-_SPACE_SETTINGS = sa.text(
+# JIT compilation of this wide query costs more than it saves (~0.7 s at 100k sites). One
+# parallel worker scans the candidates beside the leader: at 1M sites it took 20–25 % off the
+# broad requests (standard plant 78 → 59 ms, land without a port clause 51 → 38) and cost
+# nothing on the narrow ones (land within 10 km of a port 31 → 27); two workers on two cores
+# were slower. The planner would not choose it by itself: it multiplies the selectivities of
+# correlated specs and expects a handful of rows. A nonzero setup cost keeps the two land-use
+# branches under one Gather (one worker started, not one per branch). Starting a worker costs
+# ~8 ms when the server preloads PostGIS (``shared_preload_libraries``), ~26 ms when it does not.
+_SETTINGS = sa.text(
     "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 1;"
-    " SET LOCAL parallel_setup_cost = 10; SET LOCAL parallel_tuple_cost = 0.001;"
+    " SET LOCAL parallel_setup_cost = 1; SET LOCAL parallel_tuple_cost = 0;"
     " SET LOCAL min_parallel_index_scan_size = 0"
 )
 
 
-def apply_settings(conn: sa.Connection, spec: RequirementSpec) -> None:
-    """Set the planner settings the match query of ``spec`` runs with, for the transaction."""
-    conn.execute(_SPACE_SETTINGS if spec.need in C.SPACE_NEEDS else _SETTINGS)
+def apply_settings(conn: sa.Connection) -> None:
+    """Set the planner settings a match query runs with, for the transaction."""
+    conn.execute(_SETTINGS)
 
 
 def _with_explanations(
@@ -133,7 +133,7 @@ def run_match(
     query, params = match_sql.statement(
         spec, margin=margin / 100.0, limit=limit, nm_limit=near_miss_limit, weights=effective
     )
-    apply_settings(conn, spec)
+    apply_settings(conn)
     for _ in range(_ATTEMPTS):
         ranked = prepared.execute(conn, query, params, match_sql.BIND_TYPES)
         rows = _with_explanations(conn, params, ranked)

@@ -31,6 +31,15 @@ def _select_one(url: str) -> int:
         eng.dispose()
 
 
+def _preloaded(url: str) -> str:
+    eng = sa.create_engine(url)
+    try:
+        with eng.connect() as c:
+            return c.execute(sa.text("SHOW shared_preload_libraries")).scalar_one()
+    finally:
+        eng.dispose()
+
+
 @pytest.mark.slow
 def test_up_twice_down_up_and_stale_pid(scratch_dir: Path) -> None:
     settings = DatabaseSettings(
@@ -45,13 +54,29 @@ def test_up_twice_down_up_and_stale_pid(scratch_dir: Path) -> None:
         assert second.detail.startswith("already running")
         assert second.url == first.url
 
+        # PostGIS is loaded by the postmaster, so parallel workers do not load it each time
+        assert _preloaded(first.url) == "postgis-3"
+
         assert provision.db_down(settings, log=lambda m: None) is True
         assert provision.db_status(settings).running is False
         assert provision.db_down(settings, log=lambda m: None) is False
 
-        again = provision.db_up(settings, log=lambda m: None)
+        # a cluster made before the preload setting existed gets it at its next start
+        conf = cluster.data_dir / "postgresql.auto.conf"
+        conf.write_text(
+            "".join(
+                line + "\n"
+                for line in conf.read_text().splitlines()
+                if not line.startswith("shared_preload_libraries")
+            )
+        )
+        said: list[str] = []
+        again = provision.db_up(settings, log=said.append)
         assert again.detail.startswith("started")
         assert _select_one(again.url) == 1
+        assert _preloaded(again.url) == "postgis-3"
+        assert "server settings added: shared_preload_libraries" in said
+        assert conf.read_text().count("shared_preload_libraries") == 1
 
         # crash: kill the postmaster hard, then leave a pid file naming a live non-postgres pid
         pid = int((cluster.data_dir / "postmaster.pid").read_text().splitlines()[0])
