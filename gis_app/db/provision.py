@@ -373,6 +373,25 @@ def ensure_postgis(url: str) -> str:
         eng.dispose()
 
 
+def preload_advice(url: str) -> str:
+    """Advice for a server that does not preload PostGIS (empty when it does, or when its
+    setting cannot be read): see :func:`preload_libraries`."""
+    eng = sa.create_engine(url, connect_args={"connect_timeout": 10})
+    try:
+        with eng.connect() as c:
+            loaded = str(c.execute(sa.text("SHOW shared_preload_libraries")).scalar())
+    except sa.exc.SQLAlchemyError:
+        return ""
+    finally:
+        eng.dispose()
+    if "postgis" in loaded:
+        return ""
+    return (
+        "advice: add postgis-3 to the server's shared_preload_libraries (and restart it): "
+        "each parallel worker of a match on a large inventory then starts ~18 ms sooner"
+    )
+
+
 def wait_for(url: str, timeout_s: float = 30.0) -> None:
     """Wait until the server at ``url`` accepts connections."""
     deadline = time.monotonic() + timeout_s
@@ -403,9 +422,10 @@ def db_up(settings: DatabaseSettings, *, log=print) -> ClusterStatus:
     if settings.database_url:
         version = ensure_postgis(settings.database_url)
         safe = make_url(settings.database_url).render_as_string(hide_password=True)
-        return ClusterStatus(
-            "external", True, settings.database_url, f"external server {safe}, PostGIS {version}"
-        )
+        detail = f"external server {safe}, PostGIS {version}"
+        if advice := preload_advice(settings.database_url):
+            detail += f"; {advice}"
+        return ClusterStatus("external", True, settings.database_url, detail)
     cluster = local_cluster(settings)
     started = cluster.up(log=log)
     st = cluster.status()

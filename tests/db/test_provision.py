@@ -143,6 +143,27 @@ def test_external_url_without_server_gives_clear_error() -> None:
 def test_external_url_with_postgis_is_used(server_url: str) -> None:
     st = provision.db_up(DatabaseSettings(database_url=server_url))
     assert st.mode == "external" and "PostGIS 3" in st.detail
+    assert "shared_preload_libraries" not in st.detail  # the project's server preloads it
+
+
+def test_external_server_without_the_preload_is_advised(server_url: str, monkeypatch) -> None:
+    real = sa.create_engine
+
+    def engine_reporting_no_preload(url, **kw):
+        eng = real(url, **kw)
+
+        @sa.event.listens_for(eng, "before_cursor_execute", retval=True)
+        def _ask_other(conn, cursor, statement, params, context, executemany):
+            if statement == "SHOW shared_preload_libraries":
+                return "SELECT ''::text", params
+            return statement, params
+
+        return eng
+
+    monkeypatch.setattr(provision.sa, "create_engine", engine_reporting_no_preload)
+    st = provision.db_up(DatabaseSettings(database_url=server_url))
+    assert st.running
+    assert "add postgis-3 to the server's shared_preload_libraries" in st.detail
 
 
 def test_missing_packages_message_names_what_to_install(monkeypatch) -> None:
