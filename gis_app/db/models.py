@@ -459,21 +459,26 @@ class MatchUnit(Base):
         ),
         Index("ix_match_unit_blocked", "site_id", postgresql_where=text("blocked")),
         # land, island and shoreline needs: kind and availability, then the size range; with
-        # land uses stated, the same by 2023 code and by GB 50137 code
+        # land uses stated, the same by 2023 code and by GB 50137 code (the latter only for
+        # units whose 2023 code does not imply their GB 50137 code, revision 0011)
         *(
             Index(
                 name, "availability", "kind", *use, "area_m2",
-                postgresql_where=text("building_id IS NULL"),
+                postgresql_where=text(where),
                 postgresql_include=[
                     c for c in MATCH_UNIT_PAYLOAD
                     if c not in ("kind", "availability", "area_m2", *use)
                     and c not in (*MATCH_UNIT_BUILDING_COLUMNS, "site_units")
                 ],
             )
-            for name, use in (
-                ("ix_match_unit_land", ()),
-                ("ix_match_unit_land_planned_use", ("planned_use",)),
-                ("ix_match_unit_land_legacy_use", ("legacy_use",)),
+            for name, use, where in (
+                ("ix_match_unit_land", (), "building_id IS NULL"),
+                ("ix_match_unit_land_planned_use", ("planned_use",), "building_id IS NULL"),
+                (
+                    "ix_match_unit_land_legacy_use", ("legacy_use",),
+                    "building_id IS NULL AND legacy_use IS NOT NULL"
+                    " AND NOT gis_app_legacy_use_implied(planned_use, legacy_use)",
+                ),
             )
         ),
         # plant and building needs: vacant space of the wanted types, then its size

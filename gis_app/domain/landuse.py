@@ -781,6 +781,24 @@ def expand_query(code: str) -> tuple[frozenset[str], frozenset[str]]:
     return (own, matched) if system == "2023" else (matched, own)
 
 
+def legacy_codes_implied() -> dict[str, frozenset[str]]:
+    """For each GB 50137 class, the 2023 classes that imply it for matching.
+
+    A site whose 2023 class is in ``legacy_codes_implied()[gb]`` and whose GB 50137 class is
+    ``gb`` is accepted by every search code (:func:`expand_query`) that accepts ``gb`` through
+    its 2023 class already. A search by several codes takes the union of their sets, so the
+    same holds for it. The matcher then looks for sites matching by their GB 50137 class alone
+    only among the others (revision 0011 keeps them in a small partial index).
+    """
+    implied: dict[str, set[str]] = {}
+    for table in (CLASSIFICATION_2023, GB50137):
+        for entry in table.values():
+            codes_2023, codes_gb = expand_query(entry.code)
+            for gb in codes_gb:
+                implied[gb] = set(codes_2023) if gb not in implied else implied[gb] & codes_2023
+    return {gb: frozenset(codes) for gb, codes in implied.items() if codes}
+
+
 def label(system: str, code: str | None, lang: str = "zh") -> str:
     """Label of ``code`` in ``system`` and ``lang``; empty string for ``None``."""
     return "" if code is None else lookup(system, code).label(lang)

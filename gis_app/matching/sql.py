@@ -203,11 +203,17 @@ _PRICE = (
 # Land needs that state land uses take their candidates in two index-only branches, one per
 # classification, instead of every site in the size range: a site whose 2023 code fits comes
 # from the first; one that fits only by its GB 50137 code from the second (so none twice).
+# The second reads only units whose 2023 code does not imply their GB 50137 code (the partial
+# index of revision 0011): for the others every search that accepts the GB code accepts the
+# 2023 code too, so the first branch has them already. Most sites carry agreeing codes: the
+# second branch had read as many entries as the first to keep none.
 _LAND_USE_UNITS = (
     "(SELECT u.* FROM match_unit u WHERE u.building_id IS NULL"
     " AND u.planned_use = ANY(CAST(:r_land_use_2023_codes AS text[]))"
     " UNION ALL"
     " SELECT u.* FROM match_unit u WHERE u.building_id IS NULL"
+    " AND u.legacy_use IS NOT NULL"
+    " AND NOT gis_app_legacy_use_implied(u.planned_use, u.legacy_use)"
     " AND u.legacy_use = ANY(CAST(:r_land_use_gb_codes AS text[]))"
     " AND (u.planned_use = ANY(CAST(:r_land_use_2023_codes AS text[]))) IS NOT TRUE)"
 )

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from test_match_cases import CASES
 
 from gis_app.db.models import Requirement
+from gis_app.domain import landuse
 from gis_app.matching import sql as match_sql
 from gis_app.matching.engine import run_match
 from gis_app.matching.spec import RequirementSpec, parse_spec
@@ -97,6 +98,58 @@ def test_constants_fold_into_index_conditions(conn: sa.Connection) -> None:
     spec = parse_spec({"need": "land", "land_mu_min": 30, "land_mu_max": 60})
     plan = _candidate_plan(_plan(conn, spec))
     assert "ix_match_unit_land " in plan and "area_m2 >=" in plan, plan
+
+
+def test_the_database_knows_which_2023_codes_imply_a_gb_code(conn: sa.Connection) -> None:
+    implied = {(gb, c) for gb, codes in landuse.legacy_codes_implied().items() for c in codes}
+    in_db = set(
+        conn.execute(
+            sa.text(
+                "SELECT gb, c FROM unnest(CAST(:gb AS text[])) gb, unnest(CAST(:c AS text[])) c"
+                " WHERE gis_app_legacy_use_implied(c, gb)"
+            ),
+            {"gb": list(landuse.GB50137), "c": list(landuse.CLASSIFICATION_2023)},
+        ).all()
+    )
+    assert in_db == implied, (
+        "the land-use vocabulary changed: ship a migration replacing "
+        "gis_app_legacy_use_implied and rebuilding ix_match_unit_land_legacy_use (see 0011)"
+    )
+    # what "implies" promises, asked of every search code directly
+    for code in [*landuse.CLASSIFICATION_2023, *landuse.GB50137]:
+        codes_2023, codes_gb = landuse.expand_query(code)
+        for gb, c in implied:
+            assert gb not in codes_gb or c in codes_2023, (code, gb, c)
+
+
+def test_sites_that_fit_by_their_gb_code_alone_are_matched(conn: sa.Connection) -> None:
+    # The sample's sites carry agreeing codes; recode three eligible class-1 sites so that only
+    # the legacy-use branch can find them for class 2: no 2023 code, a 2023 code that does not
+    # imply the GB code, and a 2023 code of another group altogether.
+    m1 = run_match(conn, parse_spec({"need": "land", "land_use_codes": ["100101"]}), limit=200)
+    recoded = {m.site_id: codes for m, codes in zip(
+        m1.matches, [(None, "M2"), ("100101", "M2"), ("110101", "M2")], strict=False
+    )}  # fmt: skip
+    assert len(recoded) == 3
+    for site_id, (planned, legacy) in recoded.items():
+        conn.execute(
+            sa.text("UPDATE site SET planned_use = :p, legacy_use = :l WHERE id = :s"),
+            {"p": planned, "l": legacy, "s": site_id},
+        )
+    spec = parse_spec({"need": "land", "land_use_codes": ["100102"]})
+    got = run_match(conn, spec, limit=200, near_miss_limit=0)
+    rid = insert_requirement(conn, spec)
+    by_function = set(
+        conn.execute(
+            sa.text("SELECT id FROM site WHERE gis_app_site_meets_requirement(id, :r)"),
+            {"r": rid},
+        ).scalars()
+    )
+    listed = [m.site_id for m in got.matches]
+    assert set(recoded) <= set(listed) and set(listed) == by_function
+    assert len(listed) == len(set(listed)) == got.total_matches  # none found twice
+    plan = _candidate_plan(_plan(conn, spec))
+    assert "ix_match_unit_land_legacy_use" in plan, plan
 
 
 def test_space_candidates_come_from_the_space_index(conn: sa.Connection) -> None:
