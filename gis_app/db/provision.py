@@ -49,22 +49,22 @@ def find_bindir() -> Path | None:
     return None
 
 
-def _sharedir(bindir: Path) -> Path:
+def _pg_config(bindir: Path, option: str, default: Path) -> Path:
+    """A folder ``pg_config`` names (``--sharedir``, ``--pkglibdir``), else ``default``."""
     pg_config = bindir / "pg_config"
     if pg_config.exists():
-        out = subprocess.run([str(pg_config), "--sharedir"], capture_output=True, text=True)
+        out = subprocess.run([str(pg_config), option], capture_output=True, text=True)
         if out.returncode == 0 and out.stdout.strip():
             return Path(out.stdout.strip())
-    return Path(f"/usr/share/postgresql/{PG_MAJOR}")
+    return default
+
+
+def _sharedir(bindir: Path) -> Path:
+    return _pg_config(bindir, "--sharedir", Path(f"/usr/share/postgresql/{PG_MAJOR}"))
 
 
 def _pkglibdir(bindir: Path) -> Path:
-    pg_config = bindir / "pg_config"
-    if pg_config.exists():
-        out = subprocess.run([str(pg_config), "--pkglibdir"], capture_output=True, text=True)
-        if out.returncode == 0 and out.stdout.strip():
-            return Path(out.stdout.strip())
-    return bindir.parent / "lib"
+    return _pg_config(bindir, "--pkglibdir", bindir.parent / "lib")
 
 
 def preload_libraries(bindir: Path) -> tuple[str, ...]:

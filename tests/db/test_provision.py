@@ -22,22 +22,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _select_one(url: str) -> int:
+def _ask(url: str, sql: str):
     eng = sa.create_engine(url)
     try:
         with eng.connect() as c:
-            return c.execute(sa.text("SELECT 1")).scalar_one()
+            return c.execute(sa.text(sql)).scalar_one()
     finally:
         eng.dispose()
+
+
+def _select_one(url: str) -> int:
+    return _ask(url, "SELECT 1")
 
 
 def _preloaded(url: str) -> str:
-    eng = sa.create_engine(url)
-    try:
-        with eng.connect() as c:
-            return c.execute(sa.text("SHOW shared_preload_libraries")).scalar_one()
-    finally:
-        eng.dispose()
+    return _ask(url, "SHOW shared_preload_libraries")
 
 
 @pytest.mark.slow
