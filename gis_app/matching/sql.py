@@ -451,25 +451,34 @@ def _explanation_arrays() -> dict[str, str]:
     # Typed arrays, one element per criterion: a JSON object of per-criterion arrays cost
     # ~0.1 ms a row to build (every value's type looked up again in every call). The values go
     # out as one JSON array, parsed once per row (a jsonb[] is parsed element by element).
+    # On the generic plan nothing folds: a criterion that does not apply is left NULL rather
+    # than evaluated (Python skips it).
     hard = [C.BY_KEY[k] for k in EXPLAINED_HARD]
     soft = [C.BY_KEY[k] for k in EXPLAINED_SOFT]
 
     def array(items: list[str], typ: str) -> str:
         return f"CAST(ARRAY[{', '.join(items)}] AS {typ}[])"
 
+    def applying(c: C.Criterion, expr: str) -> str:
+        return f"CASE WHEN ({c.applies}) THEN {expr} END"
+
     return {
         "hard_applies": array([f"COALESCE(({c.applies}), false)" for c in hard], "boolean"),
         "hard_passes": array(
-            [f"COALESCE(({c.test.replace('{m}', '0')}), false)" for c in hard], "boolean"
+            [applying(c, f"COALESCE(({c.test.replace('{m}', '0')}), false)") for c in hard],
+            "boolean",
         ),
         "hard_shortfalls": array(
-            [f"({c.shortfall.replace('{m}', '0')})" if c.shortfall else "NULL" for c in hard],
+            [
+                applying(c, f"({c.shortfall.replace('{m}', '0')})") if c.shortfall else "NULL"
+                for c in hard
+            ],
             "float8",
         ),
-        "hard_values": f"array_to_json({array([c.value for c in hard], 'jsonb')})",
+        "hard_values": f"array_to_json({array([applying(c, c.value) for c in hard], 'jsonb')})",
         "soft_applies": array([f"COALESCE(({c.applies}), false)" for c in soft], "boolean"),
-        "soft_scores": array([f"COALESCE(({c.score}), 0)" for c in soft], "float8"),
-        "soft_values": f"array_to_json({array([c.value for c in soft], 'jsonb')})",
+        "soft_scores": array([applying(c, f"COALESCE(({c.score}), 0)") for c in soft], "float8"),
+        "soft_values": f"array_to_json({array([applying(c, c.value) for c in soft], 'jsonb')})",
     }
 
 
