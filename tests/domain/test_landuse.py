@@ -365,6 +365,7 @@ def test_public_api_names():
         "expand_query",
         "to_gb50137",
         "to_2023",
+        "legacy_codes_implied",
         "label",
     }
     assert expected <= public
