@@ -71,8 +71,9 @@ def preload_libraries(bindir: Path) -> tuple[str, ...]:
     """The libraries the private cluster loads at server start: PostGIS, when installed.
 
     A parallel worker loads every library its leader has loaded; every app session has used
-    PostGIS, so without the preload each worker of a match spent ~18 ms loading PostGIS and its
-    dependencies (measured: a one-worker query 26 ms → 9 ms once the postmaster holds it).
+    PostGIS, so without the preload each worker of a match first loaded PostGIS and its
+    dependencies: a worker started in 15–26 ms, with the preload in 7–9 ms
+    (``bench/worker_start.py``).
     """
     return ("postgis-3",) if (_pkglibdir(bindir) / "postgis-3.so").exists() else ()
 
@@ -388,7 +389,7 @@ def preload_advice(url: str) -> str:
         return ""
     return (
         "advice: add postgis-3 to the server's shared_preload_libraries (and restart it): "
-        "each parallel worker of a match on a large inventory then starts ~18 ms sooner"
+        "each parallel worker of a match on a large inventory then starts 8–17 ms sooner"
     )
 
 
