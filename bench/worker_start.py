@@ -19,7 +19,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import socket
 import statistics
 import sys
 import time
@@ -32,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import api_bench  # noqa: E402
 from gis_app.db import provision  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -43,21 +43,10 @@ ONE_WORKER = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _cluster(base: Path, preload: bool) -> provision.LocalCluster:
-    cluster = provision.LocalCluster(base / uuid.uuid4().hex[:8], _free_port())
-    real = provision.preload_libraries
-    if not preload:  # the project's cluster as it would be without the preload setting
-        provision.preload_libraries = lambda bindir: ()
-    try:
-        cluster.up(log=lambda m: None)
-    finally:
-        provision.preload_libraries = real
+    port = api_bench._free_port()
+    cluster = provision.LocalCluster(base / uuid.uuid4().hex[:8], port, preload=preload)
+    cluster.up(log=lambda m: None)
     return cluster
 
 
@@ -133,14 +122,14 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=60)
     args = p.parse_args()
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    load = os.getloadavg()
+    load = api_bench._load()
     out = measure(args.runs) | {"started": started, "load_average_at_start": load}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "worker_start.json").write_text(json.dumps(out, indent=2) + "\n")
     lines = [
         f"`{QUERY}` on 2,000 rows, in sessions that have used PostGIS; median of {args.runs} "
         f"runs per cell, the clusters alternating; started {started}, load average "
-        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}.",
+        f"{load}.",
         "",
         "| server | serial ms | one worker ms | worker start ms |",
         "|---|---:|---:|---:|",

@@ -72,14 +72,15 @@ def preload_libraries(bindir: Path) -> tuple[str, ...]:
 
     A parallel worker loads every library its leader has loaded; every app session has used
     PostGIS, so without the preload each worker of a match first loaded PostGIS and its
-    dependencies: a worker started in 15–26 ms, with the preload in 7–9 ms
+    dependencies: a worker started in 15–26 ms, with the preload in 7–10 ms
     (``bench/worker_start.py``).
     """
     return ("postgis-3",) if (_pkglibdir(bindir) / "postgis-3.so").exists() else ()
 
 
-def server_settings(bindir: Path) -> dict[str, str]:
-    """The private cluster's settings (written to its ``postgresql.auto.conf``)."""
+def server_settings(bindir: Path, *, preload: bool = True) -> dict[str, str]:
+    """The private cluster's settings (written to its ``postgresql.auto.conf``); ``preload``:
+    with :func:`preload_libraries`."""
     settings = {
         "listen_addresses": "'127.0.0.1'",
         "max_connections": "100",
@@ -87,7 +88,7 @@ def server_settings(bindir: Path) -> dict[str, str]:
         "work_mem": "'32MB'",
         "maintenance_work_mem": "'256MB'",
     }
-    if libraries := preload_libraries(bindir):
+    if preload and (libraries := preload_libraries(bindir)):
         settings["shared_preload_libraries"] = f"'{','.join(libraries)}'"
     return settings
 
@@ -141,10 +142,14 @@ class ClusterStatus:
 class LocalCluster:
     """The project's private PostgreSQL cluster in a data folder."""
 
-    def __init__(self, data_dir: Path, port: int, database: str = "gis_app") -> None:
+    def __init__(
+        self, data_dir: Path, port: int, database: str = "gis_app", *, preload: bool = True
+    ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.port = port
         self.database = database
+        #: whether the server preloads PostGIS (a benchmark compares it without)
+        self.preload = preload
         self.password_file = self.data_dir.with_name(self.data_dir.name + ".password")
         self.log_file = self.data_dir / "server.log"
 
@@ -245,7 +250,7 @@ class LocalCluster:
         """Append the settings this cluster lacks to its ``postgresql.auto.conf`` and name them
         (a cluster made by an earlier version gets the ones added since at its next start)."""
         conf = self.data_dir / "postgresql.auto.conf"
-        wanted = server_settings(bindir) | {
+        wanted = server_settings(bindir, preload=self.preload) | {
             "port": str(self.port),
             "unix_socket_directories": f"'{self.data_dir}'",
         }
@@ -389,7 +394,7 @@ def preload_advice(url: str) -> str:
         return ""
     return (
         "advice: add postgis-3 to the server's shared_preload_libraries (and restart it): "
-        "each parallel worker of a match on a large inventory then starts 8–17 ms sooner"
+        "each parallel worker of a match on a large inventory then starts 9–17 ms sooner"
     )
 
 

@@ -50,14 +50,14 @@ PARALLEL_FROM_UNITS = 500_000
 # One parallel worker scans the candidates beside the leader in a large inventory: at 1M sites
 # (1.5M units) it took 20–25 % off the ranking statement of the broad requests (standard plant
 # 78 → 59 ms, land without a port clause 51 → 38; 13 % of their HTTP time) and nothing off the
-# narrow ones (land within 10 km of a port 31 → 27);
-# two workers on two cores were slower. At 100k sites starting it (~7 ms) cost more than it
-# saved (land 8 → 16 ms, plant 26 → 25), hence the size gate, read from the table statistics.
+# narrow ones (land within 10 km of a port 31 → 27); two workers on two cores were slower. At
+# 100k sites starting it (~7 ms) cost more than it saved (land 8 → 16 ms, plant 26 → 25), hence
+# the size gate, read from the table statistics.
 # The planner would not choose the worker by itself: it multiplies the selectivities of
 # correlated specs and expects a handful of rows, nor can its estimate of the index pages
 # read serve as the gate (for the same request it swings across the threshold). A nonzero
 # setup cost keeps the two land-use branches under one Gather (one worker, not one per branch).
-# A worker starts in 7–9 ms when the server preloads PostGIS (``shared_preload_libraries``),
+# A worker starts in 7–10 ms when the server preloads PostGIS (``shared_preload_libraries``),
 # in 15–26 ms when it does not (``bench/worker_start.py``).
 _SETTINGS = sa.text(
     "SET LOCAL jit = off; SET LOCAL parallel_setup_cost = 1; SET LOCAL parallel_tuple_cost = 0;"
