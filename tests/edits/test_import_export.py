@@ -284,6 +284,18 @@ def test_z_values_are_dropped_and_reported(edit_engine, scratch_dir: Path) -> No
     assert rep.rows[0].status == "unchanged"
 
 
+def test_a_time_in_the_last_millisecond_of_a_second_is_read(edit_engine, scratch_dir: Path) -> None:
+    # pyogrio's datetime arrays fail the whole read on such a time (microsecond 1,000,000):
+    # an exported updated_at can fall there, so an export sometimes could not be imported
+    ((code, g),) = _sample_parcels(edit_engine, 1)
+    ring = np.asarray(g.geoms[0].exterior.coords).tolist()
+    feature = _feature(code, ring, updated_at="2026-12-02T21:25:59.9996+00:00")
+    path = _write_geojson(scratch_dir / "t.geojson", [feature])
+    rep = ie.run_import(edit_engine, path, ie.ImportOptions(dry_run=True), user="p")
+    assert rep.ok, rep.summary()
+    assert rep.rows[0].status == "unchanged"
+
+
 def test_web_mercator_metres_labelled_as_degrees(edit_engine, scratch_dir: Path) -> None:
     ((code, g),) = _sample_parcels(edit_engine, 1)
     t = Transformer.from_crs(4490, 3857, always_xy=True)
