@@ -566,8 +566,9 @@ def _read_gis(path: Path, opts: ImportOptions, limits: UploadLimits) -> SourceTa
                 f"{path.name}: {info['features']:,} features, more than the limit of "
                 f"{limits.max_features:,}"
             )
-        # datetimes as text: pyogrio 0.13 turns a GeoJSON time of .9995 s or more into
-        # microsecond 1,000,000 and fails the whole read; the fields parse ISO text anyway
+        # datetimes as text: pyogrio 0.13's raw reader turns a time in the last millisecond of
+        # a second into microsecond 1,000,000 and fails the whole read (geopandas' reader of
+        # the inventory loader does not); the fields parse ISO text anyway
         meta, _, geoms, fields = pyogrio.raw.read(path, layer=layer, datetime_as_string=True, **kw)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as e:
         raise InvalidInput(f"{path.name}: cannot read the file: {e}") from None
