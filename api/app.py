@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
+from api.deps import ConnectionGate
 from api.routers import (
     alerts,
     auth,
@@ -49,11 +50,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = make_engine(database_url(settings.db), settings.db)
+        url = database_url(settings.db)
+        app.state.engine = make_engine(url, settings.db)
+        app.state.db_gate = ConnectionGate.for_engine(app.state.engine, settings.db)
+        # readiness probes get a connection of their own, so they answer while the pool is busy
+        app.state.health_engine = make_engine(
+            url, settings.db, application_name="gis_app health", pooled=False
+        )
         try:
             yield
         finally:
             app.state.engine.dispose()
+            app.state.health_engine.dispose()
 
     app = FastAPI(
         title="gis_app — 招商用地与厂房资源库 / Investment site inventory",

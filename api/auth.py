@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
+import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Request, params
 from fastapi.routing import APIRoute
 
@@ -72,35 +73,51 @@ class Principal:
 ANONYMOUS = Principal(None)
 
 
-def current_principal(request: Request) -> Principal:
-    """Resolve the caller once per request (bearer token first, then the session cookie)."""
+def _resolve(conn: sa.Connection, request: Request, *, strict: bool) -> Principal:
+    """Look the caller's credentials up (blocking; runs in a worker thread)."""
+    settings = request.app.state.settings
+    auth = request.headers.get("authorization", "")
+    if auth:
+        scheme, _, token = auth.partition(" ")
+        ident = (
+            accounts.resolve_token(conn, token.strip())
+            if scheme.lower() == "bearer" and token.strip()
+            else None
+        )
+        if ident is not None:
+            return Principal(ident)
+        if strict:
+            # a wrong token is an error, not a silent fall-back to the cookie
+            raise NotAuthenticated("invalid, expired or revoked API token")
+        return ANONYMOUS
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        ident = accounts.resolve_session(conn, cookie, settings.security)
+        if ident is not None:
+            return Principal(ident, session_token=cookie)
+    return ANONYMOUS
+
+
+async def resolve_principal(request: Request, *, strict: bool = True) -> Principal:
+    """Resolve the caller once per request (bearer token first, then the session cookie).
+
+    The lookup runs in a worker thread through the request gate, never on the event loop.
+    ``strict=False`` (public routes) treats bad credentials as no credentials.
+    """
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
     principal = ANONYMOUS
-    auth = request.headers.get("authorization", "")
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if auth or cookie:
-        engine = request.app.state.engine
-        settings = request.app.state.settings
-        with engine.begin() as conn:
-            if auth:
-                scheme, _, token = auth.partition(" ")
-                ident = (
-                    accounts.resolve_token(conn, token.strip())
-                    if scheme.lower() == "bearer" and token.strip()
-                    else None
-                )
-                if ident is None:
-                    # a wrong token is an error, not a silent fall-back to the cookie
-                    raise NotAuthenticated("invalid, expired or revoked API token")
-                principal = Principal(ident)
-            elif cookie:
-                ident = accounts.resolve_session(conn, cookie, settings.security)
-                if ident is not None:
-                    principal = Principal(ident, session_token=cookie)
+    if request.headers.get("authorization") or request.cookies.get(SESSION_COOKIE):
+        gate = request.app.state.db_gate
+        principal = await gate.run(lambda conn: _resolve(conn, request, strict=strict))
     request.state.principal = principal
     return principal
+
+
+async def current_principal(request: Request) -> Principal:
+    """Dependency: the caller, as resolved by the route's policy."""
+    return await resolve_principal(request)
 
 
 class Policy:
@@ -114,9 +131,11 @@ class Policy:
 
     async def __call__(self, request: Request) -> Principal:
         """Check the caller against the rule (and CSRF for cookie-authenticated writes)."""
-        principal = current_principal(request)
         if self.roles is None:
-            return principal
+            # public routes ignore credentials: a stale token must not lock anyone out of
+            # /healthz, /login or an investor link
+            return await resolve_principal(request, strict=False)
+        principal = await resolve_principal(request)
         if not principal.authenticated:
             raise NotAuthenticated("login required / 请先登录")
         if not principal.has(*self.roles):

@@ -1,14 +1,82 @@
-"""Request dependencies: settings, a database connection per request, query parsing."""
+"""Request dependencies: settings, a database connection per request, query parsing.
+
+Handlers are plain ``def`` functions run in the thread pool; the database is reached only from
+there. The event loop never waits on the database: a request first waits (asynchronously, for
+a bounded time) for one of the gate's slots, and only then takes a pooled connection in a
+thread. There are never more admitted requests than pooled connections, so a connection is
+always free for an admitted request and the pool cannot deadlock the thread pool; a request
+that waits too long gets 503 with ``Retry-After`` instead of hanging.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, TypeVar
 
+import anyio
 import sqlalchemy as sa
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
-from gis_app.settings import Settings
+from gis_app.domain.errors import DatabaseBusy
+from gis_app.settings import DatabaseSettings, Settings
+
+T = TypeVar("T")
+
+#: connections of the pool the gate leaves for work outside requests (file imports open their
+#: own transactions through the engine)
+RESERVED_CONNECTIONS = 2
+
+
+class ConnectionGate:
+    """Admits at most ``slots`` requests to the database at once; the others wait in line for
+    up to ``wait_s`` seconds and are then refused with :class:`DatabaseBusy` (503)."""
+
+    def __init__(self, engine: sa.Engine, slots: int, wait_s: float) -> None:
+        self.engine = engine
+        self.slots = max(1, slots)
+        self.wait_s = wait_s
+        self._semaphore = anyio.Semaphore(self.slots)
+
+    @classmethod
+    def for_engine(cls, engine: sa.Engine, settings: DatabaseSettings) -> ConnectionGate:
+        """A gate sized to the engine's pool, keeping a few connections in reserve."""
+        capacity = settings.pool_size + settings.max_overflow
+        slots = capacity - RESERVED_CONNECTIONS if capacity > RESERVED_CONNECTIONS else capacity
+        return cls(engine, slots, settings.queue_timeout_s)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[sa.Connection]:
+        """A pooled connection for one request, taken and given back off the event loop."""
+        with anyio.move_on_after(self.wait_s) as scope:
+            await self._semaphore.acquire()
+        if scope.cancelled_caught:
+            raise DatabaseBusy(
+                "the server is busy: every database connection is in use; retry shortly "
+                "/ 服务器繁忙，请稍后重试",
+                retry_after_s=max(1, round(self.wait_s / 5)),
+            )
+        try:
+            conn = await run_in_threadpool(self.engine.connect)
+            try:
+                yield conn
+            finally:
+                # shielded: a client that disconnects must not leak the connection
+                with anyio.CancelScope(shield=True):
+                    await run_in_threadpool(conn.close)
+        finally:
+            self._semaphore.release()
+
+    async def run(self, fn: Callable[[sa.Connection], T]) -> T:
+        """Run ``fn(conn)`` in a thread within one committed transaction."""
+
+        def _in_tx(conn: sa.Connection) -> T:
+            with conn.begin():
+                return fn(conn)
+
+        async with self.connection() as conn:
+            return await run_in_threadpool(_in_tx, conn)
 
 
 def get_settings(request: Request) -> Settings:
@@ -16,10 +84,11 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_conn(request: Request) -> Iterator[sa.Connection]:
-    """A connection in a transaction for the request; committed by the service that writes."""
-    engine: sa.Engine = request.app.state.engine
-    with engine.connect() as conn:
+async def get_conn(request: Request) -> AsyncIterator[sa.Connection]:
+    """A connection for the request (committed by the service that writes); 503 when none
+    becomes free in time."""
+    gate: ConnectionGate = request.app.state.db_gate
+    async with gate.connection() as conn:
         yield conn
 
 

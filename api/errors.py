@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from gis_app.domain import errors as e
 
@@ -43,8 +44,62 @@ def status_for(exc: e.GisAppError) -> int:
     return 500
 
 
+#: what the database driver raises when the server is down, restarting or unreachable, or a
+#: pool wait ran out: the request did not happen, and retrying later is the right answer
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.TimeoutError,
+)
+DATABASE_DOWN_MESSAGE = "the database is unavailable; retry shortly / 数据库暂时不可用，请稍后重试"
+
+
+def as_domain_error(exc: Exception) -> e.GisAppError | None:
+    """The domain error a database failure stands for (None for other errors)."""
+    if isinstance(exc, e.GisAppError):
+        return exc
+    if isinstance(exc, sa.exc.TimeoutError):
+        return e.DatabaseBusy(DATABASE_DOWN_MESSAGE, retry_after_s=2)
+    if isinstance(exc, DATABASE_DOWN) or (
+        isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
+    ):
+        return e.DatabaseUnavailable(DATABASE_DOWN_MESSAGE)
+    return None
+
+
+def _wants_page(request: Request) -> bool:
+    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+
+
+def unavailable_response(request: Request, exc: e.DatabaseUnavailable) -> Response:
+    """503 with ``Retry-After``: JSON for the API, a readable bilingual page for browsers."""
+    headers = {"Retry-After": str(exc.retry_after_s), "Cache-Control": "no-store"}
+    if _wants_page(request):
+        from api.templating import templates
+
+        body = templates.get_template("unavailable.html").render(
+            {
+                "request": request,
+                "busy": isinstance(exc, e.DatabaseBusy),
+                "retry": True,
+                "retry_after": max(exc.retry_after_s, 5),
+                "again": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            }
+        )
+        return HTMLResponse(body, status_code=503, headers=headers)
+    return JSONResponse({"detail": exc.public_message}, status_code=503, headers=headers)
+
+
 def install(app: FastAPI) -> None:
-    """Register the handler that turns domain errors into JSON responses."""
+    """Register the handlers that turn domain and database errors into responses."""
+
+    @app.exception_handler(sa.exc.SQLAlchemyError)
+    async def _handle_db(request: Request, exc: sa.exc.SQLAlchemyError) -> Response:
+        domain = as_domain_error(exc)
+        if domain is None:
+            raise exc
+        log.warning("%s %s: database unavailable: %s", request.method, request.url.path, exc)
+        return unavailable_response(request, domain)  # type: ignore[arg-type]
 
     @app.exception_handler(e.GisAppError)
     async def _handle(request: Request, exc: e.GisAppError) -> Response:
@@ -56,6 +111,8 @@ def install(app: FastAPI) -> None:
         ):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        if isinstance(exc, e.DatabaseUnavailable):
+            return unavailable_response(request, exc)
         headers = {}
         if isinstance(exc, e.RateLimited):
             headers["Retry-After"] = str(exc.retry_after_s)

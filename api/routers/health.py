@@ -22,7 +22,7 @@ def healthz() -> dict[str, str]:
 def readyz(request: Request) -> JSONResponse:
     """Report whether the database is reachable and migrated to head."""
     try:
-        facts = check_ready(request.app.state.engine)
+        facts = check_ready(request.app.state.health_engine)
     except DatabaseUnavailable as e:
         return JSONResponse({"status": "unavailable", "detail": e.public_message}, status_code=503)
     return JSONResponse({"status": "ok", **facts})

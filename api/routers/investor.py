@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import allow_anonymous
 from api.deps import ConnDep, SettingsDep
-from api.errors import status_for
+from api.errors import DATABASE_DOWN, as_domain_error, status_for, unavailable_response
 from api.schemas import StrictModel
 from api.security import add_csp_nonce
 from api.templating import templates
@@ -34,6 +34,7 @@ from gis_app.domain import public_schema as P
 from gis_app.domain import vocab
 from gis_app.domain.errors import (
     CsrfFailed,
+    DatabaseUnavailable,
     GisAppError,
     InvalidInput,
     LinkUnavailable,
@@ -82,8 +83,10 @@ def _wants_json(request: Request) -> bool:
 def _message_page(
     request: Request, status: int, title: Term, text: str, lang: str | None = None
 ) -> HTMLResponse:
+    token = request.path_params.get("token")
+    back = f"/r/{quote(token, safe='')}" + (f"?lang={lang}" if lang else "") if token else None
     body = templates.get_template("investor_message.html").render(
-        {"request": request, "title": title, "text": text, "lang": lang}
+        {"request": request, "title": title, "text": text, "lang": lang, "back": back}
     )
     return HTMLResponse(body, status_code=status)
 
@@ -98,6 +101,8 @@ def not_found_response(request: Request) -> Response:
 
 def _error_response(request: Request, exc: GisAppError) -> Response:
     status = status_for(exc)
+    if isinstance(exc, DatabaseUnavailable):
+        return unavailable_response(request, exc)
     headers = {}
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after_s)
@@ -125,6 +130,8 @@ class InvestorRoute(APIRoute):
                 response = not_found_response(request)
             except GisAppError as exc:
                 response = _error_response(request, exc)
+            except DATABASE_DOWN as exc:
+                response = unavailable_response(request, as_domain_error(exc))  # type: ignore[arg-type]
             except StarletteHTTPException as exc:
                 response = JSONResponse(
                     {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
@@ -248,14 +255,21 @@ class FeedbackIn(StrictModel):
 
 
 def _same_origin(request: Request) -> bool:
-    """False when the browser says the post comes from another site."""
-    if request.headers.get("sec-fetch-site") == "cross-site":
-        return False
+    """False when the browser says the post comes from another site.
+
+    The page's ``Referrer-Policy: no-referrer`` (which keeps the token out of every Referer)
+    makes browsers send ``Origin: null`` with the page's own form, so ``null`` alone proves
+    nothing; ``Sec-Fetch-Site`` is sent regardless of the referrer policy and decides when
+    present. Without either (older browsers, scripts) the form token is the protection: a
+    cross-site page cannot know it.
+    """
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
     origin = request.headers.get("origin")
     if origin and origin != "null":
-        host = request.headers.get("host", "")
-        return urlsplit(origin).netloc == host
-    return origin != "null"
+        return urlsplit(origin).netloc == request.headers.get("host", "")
+    return True
 
 
 async def _feedback_body(request: Request) -> tuple[FeedbackIn, bool]:

@@ -12,20 +12,38 @@ from gis_app.settings import DatabaseSettings
 
 
 def make_engine(
-    url: str, settings: DatabaseSettings | None = None, application_name: str = "gis_app"
+    url: str,
+    settings: DatabaseSettings | None = None,
+    application_name: str = "gis_app",
+    *,
+    pooled: bool = True,
 ) -> sa.Engine:
-    """Create the process's engine with timeouts that make writes fail fast behind locks."""
+    """Create the process's engine with timeouts that make writes fail fast behind locks.
+
+    ``pooled=False`` opens a connection per use (health probes, which must answer even while
+    every pooled connection is busy).
+    """
     s = settings or DatabaseSettings()
     options = (
         f"-c lock_timeout={int(s.lock_timeout_s * 1000)} "
         f"-c statement_timeout={int(s.statement_timeout_s * 1000)}"
     )
+    pool_args: dict = (
+        {
+            # a map page opens ~6 tile requests at once; new connections are slow to warm up
+            "pool_size": s.pool_size,
+            "max_overflow": s.max_overflow,
+            # the API admits no more requests than connections (api.deps.ConnectionGate), so
+            # this wait only bounds connections taken outside the gate (imports, scripts)
+            "pool_timeout": s.queue_timeout_s,
+        }
+        if pooled
+        else {"poolclass": sa.pool.NullPool}
+    )
     return sa.create_engine(
         url,
         pool_pre_ping=True,
-        # a map page opens ~6 tile requests at once; new connections are slow to warm up
-        pool_size=10,
-        max_overflow=10,
+        **pool_args,
         connect_args={
             "options": options,
             "application_name": application_name,

@@ -48,7 +48,15 @@ class LoadError(InvalidInput):
 
 
 class DatabaseUnavailable(GisAppError):
-    """The database cannot be reached or is not migrated."""
+    """The database cannot be reached or is not migrated; ``retry_after_s`` says when to retry."""
+
+    def __init__(self, message: str, retry_after_s: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class DatabaseBusy(DatabaseUnavailable):
+    """Every database connection stayed in use for longer than a request may wait."""
 
 
 class ProvisioningError(GisAppError):

@@ -4,50 +4,15 @@ draws the map with every recommended site and asks no other host for anything.""
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from investor_helpers import Env, Rec
-
-from api.app import create_app
-from gis_app.settings import DatabaseSettings, MapSettings, Settings
 
 PHONE = {"width": 390, "height": 844}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 #: set to a folder to keep screenshots of the pages (for looking at the layout)
 SHOTS = os.environ.get("GIS_APP_TEST_SCREENSHOTS")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def live(env: Env) -> Iterator[str]:
-    """The app on 127.0.0.1 (basemap "none") against the test database."""
-    settings = Settings(
-        db=DatabaseSettings(database_url=env.url), map=MapSettings(default_basemap="none")
-    )
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the app did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -4,6 +4,7 @@ list, revoke, extend) and requirement status moves."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from fastapi.testclient import TestClient
 from investor_helpers import SITE_CODES, Env, Rec, make_recommendation
@@ -26,6 +27,15 @@ def _requirement(env: Env, **extra: object) -> int:
     r = env.officer.post("/api/requirements", json={**LAND_REQUIREMENT, **extra})
     assert r.status_code == 201, r.text
     return r.json()["id"]
+
+
+def _move(env: Env, rid: int, status: str, note: str | None = None) -> Any:
+    """Move the requirement's status as a client does: with the ETag it has just read."""
+    etag = env.officer.get(f"/api/requirements/{rid}").headers["etag"]
+    body = {"status": status} | ({"note": note} if note else {})
+    return env.officer.post(
+        f"/api/requirements/{rid}/status", json=body, headers={"If-Match": etag}
+    )
 
 
 def _parse(ts: str) -> dt.datetime:
@@ -193,19 +203,21 @@ def test_requirement_status_moves_forward_and_refuses_nonsense(env: Env) -> None
     rid = _requirement(env)
     url = f"/api/requirements/{rid}/status"
     for status in ("matching", "recommended", "visiting"):
-        r = env.officer.post(url, json={"status": status})
+        r = _move(env, rid, status)
         assert r.status_code == 200, r.text
         assert r.json()["status"] == status
-    r = env.officer.post(url, json={"status": "recommended"})
+    r = _move(env, rid, "recommended")
     assert r.status_code == 422 and "backwards" in r.text and "negotiating" in r.text
-    r = env.officer.post(url, json={"status": "visiting"})
+    r = _move(env, rid, "visiting")
     assert r.status_code == 422 and "already" in r.text
-    r = env.officer.post(url, json={"status": "sold"})
+    r = _move(env, rid, "sold")
     assert r.status_code == 422 and "sold" in r.text
-    r = env.officer.post(url, json={"status": "dropped", "note": "chose another city"})
+    r = _move(env, rid, "dropped", note="chose another city")
     assert r.status_code == 200 and r.json()["allowed_next"] == []
-    r = env.officer.post(url, json={"status": "negotiating"})
+    r = _move(env, rid, "negotiating")
     assert r.status_code == 422 and "final" in r.text
+    # without the version read: 428, and nothing moves
+    assert env.officer.post(url, json={"status": "negotiating"}).status_code == 428
     # each move is in the history with the officer and the note
     changed_by, note = env.scalar(
         "SELECT changed_by || '|' || COALESCE(note, '') FROM history WHERE table_name = "
@@ -217,12 +229,11 @@ def test_requirement_status_moves_forward_and_refuses_nonsense(env: Env) -> None
 
 def test_signed_and_landed_are_reached_in_order(env: Env) -> None:
     rid = _requirement(env)
-    url = f"/api/requirements/{rid}/status"
-    assert env.officer.post(url, json={"status": "negotiating"}).status_code == 200
-    assert env.officer.post(url, json={"status": "signed"}).status_code == 200
-    r = env.officer.post(url, json={"status": "dropped"})
+    assert _move(env, rid, "negotiating").status_code == 200
+    assert _move(env, rid, "signed").status_code == 200
+    r = _move(env, rid, "dropped")
     assert r.status_code == 422 and "open" in r.text
-    assert env.officer.post(url, json={"status": "landed"}).status_code == 200
+    assert _move(env, rid, "landed").status_code == 200
     assert env.officer.get(f"/api/requirements/{rid}").json()["status"] == "landed"
 
 
@@ -249,6 +260,10 @@ def test_confidential_requirement_recommendations_are_hidden_from_other_officers
         r = other.post(f"/api/recommendations/{rec_id}/links", json={"recipient_name": "x"})
         assert r.status_code == 404
         assert (
-            other.post(f"/api/requirements/{rid}/status", json={"status": "visiting"}).status_code
+            other.post(
+                f"/api/requirements/{rid}/status",
+                json={"status": "visiting"},
+                headers={"If-Match": '"1"'},
+            ).status_code
             == 404
         )
