@@ -217,6 +217,15 @@ UI: dict[str, Term] = {
         _t("no_links", "尚未生成链接", "No link yet"),
         _t("revoke", "撤销", "Revoke"),
         _t("extend_14", "延长14天", "Extend 14 days"),
+        _t(
+            "edit_conflict",
+            "保存失败：您打开此页面后，他人已修改了这条需求。您填写的内容仍保留在表单中；"
+            "请重新加载页面查看最新内容，再重新修改。",
+            "Not saved: someone else changed this requirement after you opened this page. "
+            "What you typed is still in the form; reload the page to see the current version, "
+            "then apply your change again.",
+        ),
+        _t("reload", "重新加载", "Reload"),
     )
 }
 

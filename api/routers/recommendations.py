@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import Field
 
 from api.auth import CurrentUser, Principal, allow
@@ -12,6 +12,7 @@ from api.deps import ConnDep, SettingsDep
 from api.schemas import StrictModel
 from gis_app.services import recommendations as rec_service
 from gis_app.services import share_links as link_service
+from gis_app.services import site_edits as edits
 from gis_app.services.recommendations import SiteChoice, Viewer
 
 router = APIRouter(tags=["recommendations"])
@@ -207,15 +208,30 @@ def extend_link(
 
 @router.post("/api/requirements/{requirement_id}/status", dependencies=[WRITE])
 def move_requirement_status(
-    requirement_id: IdPath, body: StatusMove, conn: ConnDep, user: CurrentUser
+    requirement_id: IdPath,
+    body: StatusMove,
+    conn: ConnDep,
+    user: CurrentUser,
+    response: Response,
+    if_match: Annotated[
+        str | None,
+        Header(description='ETag of the requirement version you read, e.g. "3"'),
+    ] = None,
 ) -> dict[str, Any]:
     """Move a requirement along new → matching → recommended → visiting → negotiating →
-    signed → landed, or to dropped from any open status; other moves are refused (422)."""
-    return rec_service.change_status(
+    signed → landed, or to dropped from any open status; other moves are refused (422).
+
+    ``If-Match`` must carry the requirement's ETag as read: 428 without it, 412 when it was
+    changed since (nothing is moved); the new ETag comes back.
+    """
+    moved = rec_service.change_status(
         conn,
         requirement_id,
         body.status,
         username=user.username,
         admin="admin" in user.roles,
         note=body.note,
+        expected_version=edits.parse_if_match(if_match),
     )
+    response.headers["ETag"] = edits.etag(moved["version"])
+    return moved

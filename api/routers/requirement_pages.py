@@ -178,6 +178,7 @@ def requirement_page(
         user,
         language,
         requirementId=requirement_id,
+        version=record["version"],  # sent back as If-Match by the change and status forms
         titleZh=f"{title} — 推荐资源",
         titleEn=f"{title} — recommended sites",
     )

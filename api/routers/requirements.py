@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Response
 
 from api.auth import CurrentUser, Principal, allow
 from api.deps import ConnDep
@@ -12,12 +12,18 @@ from api.responses import fast_json
 from gis_app.matching.spec import RequirementSpec, parse_weights
 from gis_app.services import matching as match_service
 from gis_app.services import requirements as req_service
+from gis_app.services import site_edits as edits
 from gis_app.services.requirements import Viewer
 
 router = APIRouter(prefix="/api/requirements", tags=["requirements"])
 READ = allow("officer", "planner")
 WRITE = allow("officer")
 IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
+#: the ETag of the version the client read (``GET /api/requirements/{id}``); required on writes
+IfMatch = Annotated[
+    str | None,
+    Header(description='ETag of the version you read, e.g. "3" (428 without it, 412 if stale)'),
+]
 
 
 def viewer_of(user: Principal) -> Viewer:
@@ -59,9 +65,13 @@ def list_requirements(
 
 
 @router.get("/{requirement_id}", dependencies=[READ])
-def get_requirement(requirement_id: IdPath, conn: ConnDep, user: CurrentUser) -> dict[str, Any]:
-    """Return one requirement."""
-    return req_service.get_requirement(conn, requirement_id, viewer_of(user))
+def get_requirement(
+    requirement_id: IdPath, conn: ConnDep, user: CurrentUser, response: Response
+) -> dict[str, Any]:
+    """Return one requirement; its ``ETag`` is the version to send back as ``If-Match``."""
+    record = req_service.get_requirement(conn, requirement_id, viewer_of(user))
+    response.headers["ETag"] = edits.etag(record["version"])
+    return record
 
 
 @router.patch("/{requirement_id}", dependencies=[WRITE])
@@ -70,9 +80,23 @@ def update_requirement(
     patch: Annotated[dict[str, Any], Body()],
     conn: ConnDep,
     user: CurrentUser,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    """Change some fields of a requirement; the result is checked as a whole."""
-    return req_service.update_requirement(conn, requirement_id, patch, viewer_of(user))
+    """Change some fields of a requirement; the result is checked as a whole.
+
+    ``If-Match`` must carry the ETag of the version read: 428 without it, 412 when someone
+    changed the requirement since (nothing is saved); the new ETag comes back.
+    """
+    record = req_service.update_requirement(
+        conn,
+        requirement_id,
+        patch,
+        viewer_of(user),
+        expected_version=edits.parse_if_match(if_match),
+    )
+    response.headers["ETag"] = edits.etag(record["version"])
+    return record
 
 
 @router.get("/{requirement_id}/matches", dependencies=[READ])

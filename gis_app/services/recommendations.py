@@ -88,13 +88,19 @@ def change_status(
     username: str,
     admin: bool = False,
     note: str | None = None,
+    expected_version: int | None,
 ) -> dict[str, Any]:
     """Move a requirement to ``new`` (checked by :func:`check_status_move`) and commit.
 
-    The history trigger records the change with the user and ``note``.
+    ``expected_version`` is the version the caller read (the requirement's ETag): the row is
+    locked and compared first, so a move based on a stale page is refused with
+    :class:`PreconditionFailed` (see :func:`requirements.lock_requirement`). The history
+    trigger records the change with the user and ``note``.
     """
-    current = requirement_service.get_requirement(
-        conn, requirement_id, requirement_service.Viewer(username, admin)
+    if note is not None and (len(note) > MAX_TEXT or "\x00" in note):
+        raise InvalidInput(f"note: at most {MAX_TEXT} characters of text")
+    current = requirement_service.lock_requirement(
+        conn, requirement_id, requirement_service.Viewer(username, admin), expected_version
     )
     old = current["status"]
     if new not in vocab.REQUIREMENT_STATUS:
@@ -102,22 +108,18 @@ def change_status(
             f"status {new[:40]!r} is unknown; allowed: {', '.join(vocab.REQUIREMENT_STATUS.keys)}"
         )
     check_status_move(requirement_id, old, new)
-    if note is not None and (len(note) > MAX_TEXT or "\x00" in note):
-        raise InvalidInput(f"note: at most {MAX_TEXT} characters of text")
     set_app_user(conn, username, note or f"status {old} → {new}")
-    # the WHERE on the old status makes a concurrent move lose instead of being overwritten
+    # the row is locked and of the version read: nothing can move it meanwhile
     moved = conn.execute(
         sa.update(Requirement)
-        .where(Requirement.id == requirement_id, Requirement.status == old)
+        .where(Requirement.id == requirement_id)
         .values(status=new, status_changed_at=sa.func.now())
-        .returning(Requirement.status_changed_at)
-    ).first()
-    if moved is None:
-        conn.rollback()
-        raise TransitionRefused(f"requirement {requirement_id} changed meanwhile; reload and retry")
+        .returning(Requirement.status_changed_at, Requirement.version)
+    ).one()
     conn.commit()
     return {
         "id": requirement_id,
+        "version": moved.version,
         "previous": old,
         "status": new,
         "status_label": {
@@ -338,15 +340,27 @@ def create_recommendation(
             }
         )
     conn.execute(sa.insert(RecommendationSite), rows)
+    moved = None
     if requirement is not None and requirement["status"] in ("new", "matching"):
         set_app_user(conn, username, f"recommendation {rec_id} created")
-        conn.execute(
+        # only from new/matching: a move made meanwhile (e.g. to visiting) is not undone
+        moved = conn.execute(
             sa.update(Requirement)
-            .where(Requirement.id == requirement_id)
+            .where(Requirement.id == requirement_id, Requirement.status.in_(("new", "matching")))
             .values(status="recommended", status_changed_at=sa.func.now())
-        )
+            .returning(Requirement.version)
+        ).scalar()
     conn.commit()
-    return get_recommendation(conn, rec_id, Viewer(username, admin))
+    out = get_recommendation(conn, rec_id, Viewer(username, admin))
+    if moved is not None and requirement is not None and moved == requirement["version"] + 1:
+        # the move was the only change since the requirement was read here: a page that read
+        # that version may take the new one as its ETag (anything else must be reloaded)
+        out["requirement_moved"] = {
+            "status": "recommended",
+            "from_version": requirement["version"],
+            "version": moved,
+        }
+    return out
 
 
 _REC_COLUMNS = (

@@ -2,6 +2,13 @@
 
 Confidential requirements are visible only to their officer, their creator and admins; to
 anyone else they do not exist (404), so that their existence does not leak either.
+
+Optimistic concurrency (as for sites): every change names the version it was based on (the
+``ETag`` of ``GET /api/requirements/{id}``, i.e. the row's ``version``, bumped by a database
+trigger on every update — psql included). The row is locked ``FOR UPDATE`` (at most the lock
+timeout), the version compared, and only then changed: of two officers who read the same
+version, the second to save gets :class:`PreconditionFailed` instead of silently overwriting
+the first one's change. Without a version the change is refused (:class:`PreconditionRequired`).
 """
 
 from __future__ import annotations
@@ -14,10 +21,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from gis_app.db.edit_queries import translate_db_errors
 from gis_app.db.engine import set_app_user
 from gis_app.db.models import Requirement
 from gis_app.domain import vocab
-from gis_app.domain.errors import InvalidInput, NotFound, UnknownVocabularyValue
+from gis_app.domain.errors import (
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    UnknownVocabularyValue,
+)
 from gis_app.matching.spec import FIELDS, RequirementSpec, parse_spec
 
 T = Requirement.__table__
@@ -119,17 +133,64 @@ def get_requirement(conn: sa.Connection, requirement_id: int, viewer: Viewer) ->
     return _record(row)
 
 
-def update_requirement(
-    conn: sa.Connection, requirement_id: int, patch: dict[str, Any], viewer: Viewer
+def lock_requirement(
+    conn: sa.Connection, requirement_id: int, viewer: Viewer, expected_version: int | None
 ) -> dict[str, Any]:
-    """Apply a partial update (fields as in the create body), checked as a whole; commit."""
+    """Lock the requirement ``FOR UPDATE`` and check it is the version the caller read.
+
+    :class:`PreconditionRequired` without a version, :class:`NotFound` if it does not exist or
+    is hidden from ``viewer``, :class:`PreconditionFailed` (with the current version) when it
+    changed since; a row locked longer than the lock timeout is a :class:`LockTimeout`.
+    """
+    if expected_version is None:
+        raise PreconditionRequired(
+            f"requirement {requirement_id}: send If-Match with the ETag of the version you read "
+            "(GET it first), so that a change made meanwhile is not overwritten"
+        )
+    with translate_db_errors(f"requirement {requirement_id}"):
+        row = (
+            conn.execute(
+                sa.select(T)
+                .where(T.c.id == requirement_id, visible_to(viewer))
+                .with_for_update(of=T)
+            )
+            .mappings()
+            .one_or_none()
+        )
+    if row is None:
+        conn.rollback()
+        raise NotFound(f"requirement {requirement_id} not found")
+    if row["version"] != expected_version:
+        conn.rollback()
+        raise PreconditionFailed(
+            f"requirement {requirement_id} was changed by someone else since you read it (you "
+            f"have version {expected_version}, it is now {row['version']}); nothing was saved: "
+            "reload it and apply your change again",
+            current_version=row["version"],
+        )
+    return _record(row)
+
+
+def update_requirement(
+    conn: sa.Connection,
+    requirement_id: int,
+    patch: dict[str, Any],
+    viewer: Viewer,
+    *,
+    expected_version: int | None,
+) -> dict[str, Any]:
+    """Apply a partial update (fields as in the create body), checked as a whole; commit.
+
+    ``expected_version`` is the version the caller read (its ETag); see
+    :func:`lock_requirement`.
+    """
     if not isinstance(patch, dict):
         raise InvalidInput("requirement update must be a JSON object of fields")
     _refuse_server_fields(patch)
     unknown = sorted(set(patch) - set(FIELDS))
     if unknown:
         raise InvalidInput(f"requirement: unknown field(s) {', '.join(unknown)}")
-    current = get_requirement(conn, requirement_id, viewer)
+    current = lock_requirement(conn, requirement_id, viewer, expected_version)
     if "status" in patch and patch["status"] != current["status"]:
         # the transition rules live in one place (recommendations.change_status)
         raise InvalidInput(
@@ -143,9 +204,11 @@ def update_requirement(
     values = _values(spec)
     changed = {k: v for k, v in values.items() if _differs(current.get(k), v)}
     if not changed:
+        conn.rollback()  # release the row lock
         return current
     set_app_user(conn, viewer.username, f"update requirement {requirement_id}")
-    conn.execute(sa.update(T).where(T.c.id == requirement_id).values(**changed))
+    with translate_db_errors(f"requirement {requirement_id}"):
+        conn.execute(sa.update(T).where(T.c.id == requirement_id).values(**changed))
     conn.commit()
     return get_requirement(conn, requirement_id, viewer)
 

@@ -20,6 +20,10 @@ BASE = {
 }
 
 
+#: the ETag of a requirement just created
+V1 = {"If-Match": '"1"'}
+
+
 @pytest.fixture
 def url(make_db) -> str:
     return make_db("sample")
@@ -41,13 +45,25 @@ def test_create_read_update_list(url, client_as) -> None:
     got = alice.get(f"/api/requirements/{req['id']}")
     assert got.status_code == 200 and got.json()["investor"] == "某海工集团"
 
-    r = alice.patch(f"/api/requirements/{req['id']}", json={"status": "signed", "land_mu_max": 90})
+    assert got.headers["etag"] == '"1"'
+    v1 = {"If-Match": got.headers["etag"]}
+    r = alice.patch(
+        f"/api/requirements/{req['id']}", json={"status": "signed", "land_mu_max": 90}, headers=v1
+    )
     assert r.status_code == 422 and "/status" in r.json()["detail"]  # transitions are checked
-    r = alice.patch(f"/api/requirements/{req['id']}", json={"land_mu_max": 90})
+    r = alice.patch(f"/api/requirements/{req['id']}", json={"land_mu_max": 90}, headers=v1)
     assert r.status_code == 200, r.text
     assert r.json()["land_mu_max"] == 90 and r.json()["version"] == 2
-    r = alice.post(f"/api/requirements/{req['id']}/status", json={"status": "matching"})
+    assert r.headers["etag"] == '"2"'
+    r = alice.post(f"/api/requirements/{req['id']}/status", json={"status": "matching"}, headers=v1)
+    assert r.status_code == 412, r.text  # based on version 1, which was changed since
+    r = alice.post(
+        f"/api/requirements/{req['id']}/status",
+        json={"status": "matching"},
+        headers={"If-Match": '"2"'},
+    )
     assert r.status_code == 200, r.text
+    assert r.json()["version"] == 3 and r.headers["etag"] == '"3"'
     assert alice.get(f"/api/requirements/{req['id']}").json()["status"] == "matching"
 
     listed = alice.get("/api/requirements", params={"status": "matching"})
@@ -60,7 +76,10 @@ def test_create_read_update_list(url, client_as) -> None:
 def test_history_records_the_officer(url, client_as) -> None:
     alice = client_as("officer", url=url)
     rid = alice.post("/api/requirements", json=BASE).json()["id"]
-    alice.patch(f"/api/requirements/{rid}", json={"notes": "客商下周来访"})
+    r = alice.patch(
+        f"/api/requirements/{rid}", json={"notes": "客商下周来访"}, headers={"If-Match": '"1"'}
+    )
+    assert r.status_code == 200, r.text
     eng = sa.create_engine(url)
     with eng.connect() as c:
         rows = c.execute(
@@ -95,7 +114,8 @@ def test_confidential_requirements_are_hidden_from_other_officers(url, client_as
     assert {secret["id"], public["id"]} <= seen and other not in seen
     assert alice.get(f"/api/requirements/{other}").status_code == 404
     assert alice.get(f"/api/requirements/{other}/matches").status_code == 404
-    assert alice.patch(f"/api/requirements/{other}", json={"notes": "x"}).status_code == 404
+    hidden = alice.patch(f"/api/requirements/{other}", json={"notes": "x"}, headers=V1)
+    assert hidden.status_code == 404
     admin = client_as("admin", url=url)
     assert admin.get(f"/api/requirements/{other}").status_code == 200
     assert other in {x["id"] for x in admin.get("/api/requirements").json()}
@@ -145,9 +165,9 @@ def test_bad_updates_are_422_and_change_nothing(url, client_as) -> None:
         ({"colour": "red"}, "colour"),
         ({"need": None}, "need"),
     ]:
-        r = alice.patch(f"/api/requirements/{req['id']}", json=patch)
+        r = alice.patch(f"/api/requirements/{req['id']}", json=patch, headers=V1)
         assert r.status_code == 422 and named in r.text, (patch, r.text)
-    assert alice.patch(f"/api/requirements/{req['id']}", json=[1, 2]).status_code == 422
+    assert alice.patch(f"/api/requirements/{req['id']}", json=[1, 2], headers=V1).status_code == 422
     after = alice.get(f"/api/requirements/{req['id']}").json()
     assert after["version"] == 1 and after["land_mu_min"] == 50
 

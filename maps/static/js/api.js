@@ -24,16 +24,25 @@
     }, function () { return r.status + " " + r.statusText; });
   }
 
-  // Resolves to the response's JSON (null for 204), rejects with an Error of the API's message.
-  function send(method, url, body, csrfToken) {
+  // Resolves to the response's JSON (null for 204), rejects with an Error of the API's message
+  // whose ``status`` is the HTTP status (412: the record changed since it was read).
+  // ``headers`` adds request headers (e.g. If-Match with the version read).
+  function send(method, url, body, csrfToken, headers) {
     var init = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    Object.keys(headers || {}).forEach(function (k) { init.headers[k] = headers[k]; });
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.headers["X-CSRF-Token"] = csrfToken || "";
       init.body = JSON.stringify(body);
     }
     return fetch(url, init).then(function (r) {
-      if (!r.ok) { return problem(r).then(function (m) { throw new Error(m); }); }
+      if (!r.ok) {
+        return problem(r).then(function (m) {
+          var err = new Error(m);
+          err.status = r.status;
+          throw err;
+        });
+      }
       return r.status === 204 ? null : r.json();
     });
   }

@@ -3,6 +3,11 @@
  * and turn the ticked match results into a recommendation with an investor link.
  * Configuration comes from a JSON block in the page (the Content-Security-Policy allows no
  * inline handlers). Every refusal shows the API's own message, which names the field.
+ *
+ * The change and status forms send the version the page was built from (cfg.version) as
+ * If-Match: when someone else changed the requirement meanwhile the API answers 412 and saves
+ * nothing; the form then says so in the page's language, keeps what the officer typed, and
+ * offers to reload.
  */
 (function () {
   "use strict";
@@ -18,7 +23,26 @@
     box.className = "gis-message " + (ok ? "gis-ok" : "gis-error");
   }
 
-  function send(method, url, body) { return window.gisApi.send(method, url, body, cfg.csrfToken); }
+  function send(method, url, body, headers) {
+    return window.gisApi.send(method, url, body, cfg.csrfToken, headers);
+  }
+
+  // the version this page shows (its ETag), sent back with every change of the requirement
+  var version = cfg.version;
+  function ifMatch() { return { "If-Match": '"' + version + '"' }; }
+
+  // 412: say that someone else changed the requirement; keep the form as typed; offer a reload
+  function conflict(box) {
+    show(box, t("edit_conflict"), false);
+    box.setAttribute("data-conflict", "true");
+    var again = document.createElement("button");
+    again.type = "button";
+    again.className = "gis-button gis-reload";
+    again.textContent = t("reload");
+    again.addEventListener("click", function () { window.location.reload(); });
+    box.appendChild(document.createTextNode(" "));
+    box.appendChild(again);
+  }
 
   // --- links already sent: extend by 14 days or revoke, then show the page again -------------
   Array.prototype.forEach.call(document.querySelectorAll(".gis-link-action"), function (btn) {
@@ -93,12 +117,14 @@
       var save = document.getElementById("gis-req-save");
       save.disabled = true;
       show(box, t("saving"), true);
+      box.removeAttribute("data-conflict");
       var done = editing
-        ? send("PATCH", cfg.endpoints.requirement.replace("{id}", cfg.requirementId), body)
+        ? send("PATCH", cfg.endpoints.requirement.replace("{id}", cfg.requirementId), body, ifMatch())
         : send("POST", cfg.endpoints.requirements, body);
       done.then(function (saved) {
         window.location.assign(cfg.endpoints.page.replace("{id}", saved.id) + "?lang=" + lang);
       }).catch(function (e) {
+        if (e.status === 412) { conflict(box); save.disabled = false; return; }
         var msg = String(e.message || e);
         show(box, msg, false);
         Array.prototype.forEach.call(form.querySelectorAll("[name]"), function (el) {
@@ -118,9 +144,13 @@
       var note = statusForm.elements.note.value.trim();
       var body = { status: statusForm.elements.status.value };
       if (note) { body.note = note; }
-      send("POST", cfg.endpoints.status.replace("{id}", cfg.requirementId), body).then(function () {
+      box.removeAttribute("data-conflict");
+      send("POST", cfg.endpoints.status.replace("{id}", cfg.requirementId), body, ifMatch()).then(function () {
         window.location.reload();
-      }).catch(function (e) { show(box, String(e.message || e), false); });
+      }).catch(function (e) {
+        if (e.status === 412) { conflict(box); return; }
+        show(box, String(e.message || e), false);
+      });
     });
   }
 
@@ -165,6 +195,10 @@
         : send("POST", cfg.endpoints.recommendations, rec);
       made.then(function (created) {
         pending = created.id;
+        // the first recommendation moves a new requirement to "recommended": when that was the
+        // only change since this page was built, its version follows (no false conflict)
+        var moved = created.requirement_moved;
+        if (moved && moved.from_version === version) { version = moved.version; }
         return send("POST", cfg.endpoints.links.replace("{id}", created.id), link);
       }).then(function (made) {
         pending = null;
