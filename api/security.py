@@ -2,8 +2,10 @@
 
 - Pages (text/html) get a Content-Security-Policy that allows scripts, styles and fonts only
   from the app itself; inline scripts (Folium writes its map set-up inline) are allowed by a
-  per-request nonce, which templates read as ``request.state.csp_nonce`` and Folium output
-  gets through :func:`add_csp_nonce`. Images may also come from configured basemap hosts.
+  per-request nonce (``request.state.csp_nonce``). Only scripts the app writes get it: the
+  ``<script>`` tags of the page templates themselves (:mod:`api.templating`) and of Folium's
+  header (:func:`maps.parts.render_parts`), never a page after data went into it. Images may
+  also come from configured basemap hosts.
 - Every response gets nosniff, a referrer policy and frame denial.
 - Request bodies above the configured size are refused with 413 before the app reads them.
 """
@@ -11,19 +13,22 @@
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from collections.abc import Iterable
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_SCRIPT_TAG = re.compile(r"<script(?![^>]*\snonce=)", re.IGNORECASE)
+from maps.parts import add_script_nonce
 
 
 def add_csp_nonce(html: str, nonce: str) -> str:
-    """Add ``nonce`` to every ``<script`` tag that lacks one (for Folium-rendered pages)."""
-    return _SCRIPT_TAG.sub(f'<script nonce="{nonce}"', html)
+    """Add ``nonce`` to every ``<script`` tag of ``html`` that lacks one.
+
+    Only for markup with no data in it (Swagger UI's page): a script smuggled in by a stored
+    value would get the nonce too. Pages with data get theirs from :mod:`api.templating`.
+    """
+    return add_script_nonce(html, nonce)
 
 
 def content_security_policy(nonce: str, image_hosts: Iterable[str] = ()) -> str:
@@ -78,11 +83,17 @@ class SecurityMiddleware:
             return
 
         received = 0
+        # A response sent before the request's body was read (a refusal by the access policy,
+        # a busy or unavailable database) closes the connection: the rest of the body may
+        # still be on its way, and a client reusing the connection would be reset.
+        body_read = (declared in (None, b"0")) and b"transfer-encoding" not in headers
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, body_read
             message = await receive()
             if message["type"] == "http.request":
+                if not message.get("more_body", False):
+                    body_read = True
                 received += len(message.get("body", b""))
                 if received > limit:
                     # an HTTPException passes through FastAPI's body parsing unchanged
@@ -99,6 +110,8 @@ class SecurityMiddleware:
                 ]
                 if b"referrer-policy" not in names:
                     extra.append((b"referrer-policy", b"same-origin"))
+                if not body_read and b"connection" not in names:
+                    extra.append((b"connection", b"close"))
                 ctype_out = next((v for k, v in hdrs if k.lower() == b"content-type"), b"")
                 if ctype_out.startswith(b"text/html") and b"content-security-policy" not in names:
                     csp = content_security_policy(nonce, self.image_hosts)
@@ -118,6 +131,7 @@ async def _too_large(send: Send, limit: int) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
             ],
         }
     )

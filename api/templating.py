@@ -1,18 +1,48 @@
-"""Jinja2 templates shared by the HTML pages."""
+"""Jinja2 templates shared by the HTML pages.
+
+Which inline scripts may run is decided in the templates' source, not in the rendered page:
+:class:`ScriptNonce` gives every ``<script`` tag written in a template file the request's CSP
+nonce before the template is compiled. Values put into a page later (autoescaped, or Folium's
+parts) never get one, so a stored ``</script><script>…`` cannot run even if it got through.
+Folium's header gets the nonce from :func:`maps.parts.render_parts`; its set-up code goes into
+a ``<script>`` element the template writes.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
+import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2.ext import Extension
 
-from api.security import add_csp_nonce
+from maps.parts import add_script_nonce
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+
+
+@jinja2.pass_context
+def csp_nonce(context: jinja2.runtime.Context) -> str:
+    """The CSP nonce of the request a template is rendered for ("" without one)."""
+    request = context.get("request")
+    return str(getattr(getattr(request, "state", None), "csp_nonce", "") or "")
+
+
+class ScriptNonce(Extension):
+    """Adds ``nonce="{{ csp_nonce() }}"`` to each ``<script`` tag of a template's source."""
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        """The template source with its own script tags nonced (before compilation)."""
+        return add_script_nonce(source, "{{ csp_nonce() }}")
+
+
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+templates.env.add_extension(ScriptNonce)
+templates.env.globals["csp_nonce"] = csp_nonce
 
 
 def page_lang(value: str | None) -> str:
@@ -27,7 +57,8 @@ def other_lang_url(request: Request, language: str) -> str:
     return request.url.path + "?" + urlencode(query)
 
 
-def render_page(request: Request, name: str, context: dict) -> HTMLResponse:
-    """Render template ``name`` as an HTML response carrying the request's CSP nonce."""
+def render_page(request: Request, name: str, context: dict[str, Any]) -> HTMLResponse:
+    """Render template ``name`` as an HTML response; its own scripts carry the request's CSP
+    nonce (:class:`ScriptNonce`), nothing the context brings in does."""
     body = templates.get_template(name).render({"request": request, **context})
-    return HTMLResponse(add_csp_nonce(body, request.state.csp_nonce))
+    return HTMLResponse(body)

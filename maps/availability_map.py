@@ -13,6 +13,7 @@ import folium
 
 from gis_app.domain.vocab import Term
 from maps import assets, extent
+from maps.text import text_properties
 
 #: shades of available land, from none to most
 SHADES: tuple[str, ...] = ("#d9d9d9", "#c7e9c0", "#74c476", "#31a354", "#006d2c")
@@ -98,6 +99,8 @@ def block_availability_map(
             },
             interactive=False,
         ).add_to(m)
+    # block and township names are shown by the tooltip as HTML: escaped (keys too, alike)
+    blocks = text_properties(blocks, ("block", "township"))
     breaks = _breaks([float(f["properties"]["available_mu"] or 0) for f in blocks["features"]])
     shades = {
         f["properties"]["block"]: _shade(float(f["properties"]["available_mu"] or 0), breaks)
@@ -105,7 +108,7 @@ def block_availability_map(
     }
     if blocks["features"]:
         folium.GeoJson(
-            dict(blocks),
+            blocks,
             name=WORDS["blocks"].label(lang),
             style_function=lambda f: {
                 "color": "#1b4332",

@@ -1,10 +1,15 @@
 """Standalone map file (``gis-app render-map``): a small selection of sites embedded, every
 script, stylesheet, icon and font inlined, the offline basemap; it opens from disk with no
-network and no server."""
+network and no server.
+
+The file carries its own Content-Security-Policy (a ``<meta>``): only the scripts written here
+and by Folium run (they get the file's nonce; see :mod:`maps.parts`), nothing is loaded from
+anywhere. The sites' names are data in the embedded GeoJSON (``tojson``), drawn as text."""
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from jinja2 import Environment
@@ -12,11 +17,18 @@ from jinja2 import Environment
 from maps import assets, basemaps, i18n, officer_map
 from maps.style import AVAILABILITY_COLOURS
 
+#: the file's policy: its own nonced scripts, inline styles, embedded images and fonts
+_CSP = (
+    "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; "
+    "img-src data: blob:; font-src data:"
+)
+
 _PAGE = Environment(autoescape=True).from_string(
     """<!DOCTYPE html>
 <html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{{ csp }}">
 <link rel="icon" href="data:,">
 <title>{{ title }}</title>
 {{ parts.header | safe }}
@@ -44,7 +56,7 @@ _PAGE = Environment(autoescape=True).from_string(
   </aside>
   <main class="gis-mapwrap">{{ parts.html | safe }}</main>
 </div>
-<script>
+<script nonce="{{ nonce }}">
 {{ parts.script | safe }}
 </script>
 </body>
@@ -79,9 +91,12 @@ def export_html(
             "infrastructure": infrastructure,
         },
     )
-    parts = officer_map.render_parts(m)
+    nonce = secrets.token_urlsafe(16)
+    parts = officer_map.render_parts(m, nonce)
     html = _PAGE.render(
         parts=parts,
+        nonce=nonce,
+        csp=_CSP.format(nonce=nonce),
         title=title,
         filter_text=filter_text,
         lang=lang,

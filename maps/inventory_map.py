@@ -11,6 +11,7 @@ from branca.element import Figure
 from gis_app.domain import vocab
 from maps import assets
 from maps.style import AVAILABILITY_COLOURS, KIND_DASH
+from maps.text import map_text
 
 
 class SelfContainedFigure(Figure):
@@ -63,6 +64,9 @@ def inventory_map(
     data["availability_label"] = data["availability"].map(lambda k: vocab.AVAILABILITY.bilingual(k))
     data["kind_label"] = data["kind"].map(lambda k: vocab.SITE_KIND.bilingual(k))
     data["area_mu"] = data["area_mu"].round(1)
+    # the tooltip shows its fields as HTML
+    for col in ("name_zh", "code"):
+        data[col] = data[col].map(map_text)
     folium.GeoJson(
         data.to_json(),
         name=vocab.Term("", "资源", "Sites").label(lang),

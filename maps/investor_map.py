@@ -10,7 +10,6 @@ display frame (``maps/static/js/gcj02.js``) so overlays line up; stored data is 
 
 from __future__ import annotations
 
-from html import escape
 from typing import ClassVar
 
 import folium
@@ -21,6 +20,8 @@ from jinja2 import Template
 from gis_app.domain import public_schema as P
 from maps import assets, extent
 from maps.basemaps import Basemap
+from maps.parts import render_parts as render_parts  # the page parts, re-exported
+from maps.text import map_text
 
 SITE_COLOUR = "#c0392b"
 INFRA_COLOURS: dict[str, str] = {
@@ -97,7 +98,7 @@ def investor_map(
             ).add_to(m)
 
     for feat in context.infrastructure:
-        name = escape(_name(lang, feat.name_zh, feat.name_en))
+        name = map_text(_name(lang, feat.name_zh, feat.name_en))
         folium.CircleMarker(
             [feat.lat, feat.lon],
             radius=5,
@@ -106,11 +107,11 @@ def investor_map(
             fill=True,
             fill_color=INFRA_COLOURS.get(feat.kind.key, "#555555"),
             fill_opacity=1,
-            tooltip=f"{escape(feat.kind.text(lang))}：{name}",
+            tooltip=f"{map_text(feat.kind.text(lang))}：{name}",
         ).add_to(m)
 
     for site in view.sites:
-        name = escape(_name(lang, site.name_zh, site.name_en))
+        name = map_text(_name(lang, site.name_zh, site.name_en))
         folium.GeoJson(
             {"type": "Feature", "geometry": site.geometry, "properties": {"code": site.code}},
             style_function=lambda f: {
@@ -126,7 +127,7 @@ def investor_map(
             [site.lat, site.lon],
             icon=folium.DivIcon(
                 html=(
-                    f'<a class="rank-marker" href="#site-{escape(site.code)}" '
+                    f'<a class="rank-marker" href="#site-{map_text(site.code)}" '
                     f'aria-label="{name}">{site.rank}</a>'
                 ),
                 icon_size=(26, 26),
@@ -141,15 +142,3 @@ def investor_map(
         m.fit_bounds(extent.leaflet(box), padding=(24, 24), max_zoom=16)
     assets.localize(m, static_base)
     return m
-
-
-def render_parts(m: folium.Map) -> dict[str, str]:
-    """The map's page parts: ``header`` (assets, styles), ``html`` (the map element) and
-    ``script`` (its set-up code, to be wrapped in a ``<script>`` with the page's nonce)."""
-    root = m.get_root()
-    root.render()
-    return {
-        "header": root.header.render(),
-        "html": root.html.render(),
-        "script": root.script.render(),
-    }

@@ -8,7 +8,6 @@ embedded in the page; the inventory itself is never loaded.
 from __future__ import annotations
 
 import json
-from html import escape
 from typing import Any
 
 import folium
@@ -19,6 +18,7 @@ from maps import assets, extent
 from maps.basemaps import Basemap
 from maps.officer_map import MeasureTool
 from maps.sheet_map import base_map
+from maps.text import map_text
 
 MATCH_COLOUR = "#2e7d32"
 NEAR_MISS_COLOUR = "#ef6c00"
@@ -67,8 +67,8 @@ def match_map(
         name = (p["name_en"] or p["name_zh"]) if lang == "en" else p["name_zh"]
         score = f"{p['score']:.1f}"
         tip = f"{_label(p)} · {p['code']} {name} · {score}"
-        link = escape(sheet_url.format(id=p["id"]) + f"?lang={lang}")
-        popup = f'<a href="{link}">{escape(p["code"])} {escape(name or "")}</a><br>{score}'
+        link = map_text(sheet_url.format(id=p["id"]) + f"?lang={lang}")
+        popup = f'<a href="{link}">{map_text(p["code"])} {map_text(name or "")}</a><br>{score}'
         outline = folium.GeoJson(
             json.dumps({"type": "Feature", "geometry": f["geometry"], "properties": {}}),
             style_function=lambda _f, c=colour: {
@@ -77,7 +77,7 @@ def match_map(
                 "fillColor": c,
                 "fillOpacity": 0.3,
             },
-            tooltip=escape(tip),
+            tooltip=map_text(tip),
         ).add_to(m)
         PlainPopup(popup).add_to(outline)
         marker = folium.Marker(
@@ -87,12 +87,12 @@ def match_map(
                     f'<div class="gis-rank" data-site-id="{p["id"]}" style="background:{colour};'
                     "color:#fff;border:2px solid #fff;border-radius:11px;min-width:22px;"
                     "height:22px;line-height:18px;text-align:center;font:600 12px sans-serif;"
-                    f'box-shadow:0 0 2px #0008">{escape(_label(p))}</div>'
+                    f'box-shadow:0 0 2px #0008">{map_text(_label(p))}</div>'
                 ),
                 icon_size=(22, 22),
                 icon_anchor=(11, 11),
             ),
-            tooltip=escape(tip),
+            tooltip=map_text(tip),
         ).add_to(m)
         PlainPopup(popup).add_to(marker)
     box = extent.bounds(f["geometry"] for f in features) or fallback_bounds

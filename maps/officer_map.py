@@ -20,6 +20,7 @@ from jinja2 import Template
 from gis_app.domain import vocab
 from maps import assets, i18n
 from maps.basemaps import Basemap
+from maps.parts import render_parts as render_parts  # the page parts, re-exported
 from maps.style import AVAILABILITY_COLOURS, KIND_DASH
 
 #: constraint-zone kinds that get their own toggle; the others share one ("other_zones")
@@ -190,14 +191,3 @@ def site_map(
     assets.lean(m)
     assets.localize(m, static_base)
     return m
-
-
-def render_parts(m: folium.Map) -> dict[str, str]:
-    """The map's page parts (``header``, ``html``, ``script``) for a Jinja2 page layout."""
-    root = m.get_root()
-    root.render()
-    return {
-        "header": root.header.render(),
-        "html": root.html.render(),
-        "script": root.script.render(),
-    }

@@ -16,6 +16,7 @@ from maps import assets
 from maps.basemaps import Basemap
 from maps.officer_map import ZONE_COLOURS, ZONE_TOGGLES, MeasureTool
 from maps.style import AVAILABILITY_COLOURS, KIND_DASH
+from maps.text import map_text
 
 
 class Gcj02Crs(JSCSSMixin, MacroElement):
@@ -103,7 +104,9 @@ def sheet_map(
                 "fillColor": c,
                 "fillOpacity": 0.45,
             },
-            tooltip=f"{vocab.CONSTRAINT_KIND.bilingual(kind)} · {o['overlap_m2']:,.0f} m²",
+            tooltip=map_text(
+                f"{vocab.CONSTRAINT_KIND.bilingual(kind)} · {o['overlap_m2']:,.0f} m²"
+            ),
         ).add_to(m)
     props = site["properties"]
     folium.GeoJson(
@@ -116,7 +119,7 @@ def sheet_map(
             "fillColor": AVAILABILITY_COLOURS.get(props["availability"], "#999"),
             "fillOpacity": 0.35,
         },
-        tooltip=f"{props['name_zh']} · {props['code']}",
+        tooltip=map_text(f"{props['name_zh']} · {props['code']}"),
     ).add_to(m)
     for d in distances:
         lon, lat = (
@@ -137,7 +140,7 @@ def sheet_map(
             fill=True,
             fill_color="#2b5c8a",
             fill_opacity=1,
-            tooltip=(
+            tooltip=map_text(
                 f"{d['name_zh']} · {vocab.INFRA_KIND.bilingual(d['infra_kind'])}"
                 f" · {d['distance_m'] / 1000:.1f} km"
             ),

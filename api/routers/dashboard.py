@@ -89,7 +89,7 @@ def dashboard(
     """Show the dashboard: available land, pipelines, blockers, stale records, funnel, map."""
     language = page_lang(lang)
     blocks, outline = stats.availability_map_data(conn)
-    parts = render_parts(block_availability_map(blocks, outline, language))
+    parts = render_parts(block_availability_map(blocks, outline, language), request.state.csp_nonce)
     config = {
         "lang": language,
         "endpoints": ENDPOINTS,

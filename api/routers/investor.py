@@ -28,7 +28,6 @@ from api.auth import allow_anonymous
 from api.deps import ConnDep, SettingsDep
 from api.errors import DATABASE_DOWN, as_domain_error, status_for, unavailable_response
 from api.schemas import StrictModel
-from api.security import add_csp_nonce
 from api.templating import templates
 from gis_app.domain import public_schema as P
 from gis_app.domain import vocab
@@ -214,9 +213,9 @@ def link_page(
     other = "en" if language == "zh" else "zh"
     context = investor_view.map_context(conn, link)
     basemap = basemaps.choose(settings.map, None)
-    parts = render_parts(investor_map(view, context, basemap, language))
-    link_service.record_view(conn, link)
     nonce = request.state.csp_nonce
+    parts = render_parts(investor_map(view, context, basemap, language), nonce)
+    link_service.record_view(conn, link)
     body = templates.get_template("investor.html").render(
         {
             "request": request,
@@ -239,7 +238,8 @@ def link_page(
             "nonce": nonce,
         }
     )
-    return HTMLResponse(add_csp_nonce(body, nonce))
+    # the template's own scripts carry the nonce (api.templating); the page is not nonced again
+    return HTMLResponse(body)
 
 
 class FeedbackIn(StrictModel):

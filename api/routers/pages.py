@@ -94,7 +94,7 @@ def map_page(
         request,
         "map.html",
         {
-            "map_parts": officer_map.render_parts(m),
+            "map_parts": officer_map.render_parts(m, request.state.csp_nonce),
             "lang": language,
             "ui": i18n.UI,
             "vocab": vocab,
@@ -199,7 +199,7 @@ def site_page(
         request,
         "site_sheet.html",
         {
-            "map_parts": officer_map.render_parts(m),
+            "map_parts": officer_map.render_parts(m, request.state.csp_nonce),
             "sheet": sheet,
             "site": sheet.record,
             "lang": language,

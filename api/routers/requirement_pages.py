@@ -206,7 +206,7 @@ def requirement_page(
             "recommendations": recs,
             "links": links,
             "allowed_next": rec_service.allowed_moves(record["status"]),
-            "map_parts": officer_map.render_parts(m),
+            "map_parts": officer_map.render_parts(m, request.state.csp_nonce),
             "other_lang_url": other_lang_url(request, language),
             "config": config,
             "js": assets.asset_url(JS),
