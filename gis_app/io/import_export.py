@@ -58,6 +58,7 @@ from gis_app.domain.errors import (
 from gis_app.io import geometry_checks as gc
 from gis_app.io.fields import SITE_FIELDS, ZONE_FIELDS, Field, FieldError
 from gis_app.io.inventory_loader import check_cross_fields, check_values
+from gis_app.io.spreadsheet import safe_cell, unquote_cell
 
 Progress = Callable[[str, int, int], None]
 
@@ -580,6 +581,8 @@ def _read_gis(path: Path, opts: ImportOptions, limits: UploadLimits) -> SourceTa
         head = path.read_bytes()[:4096]
         if b'"crs"' not in head:
             notes.append(f"{path.name}: no crs member; coordinates are WGS84 lon/lat (RFC 7946)")
+    if path.suffix.lower() == ".xlsx":
+        rows = _unquoted(rows)
     if path.suffix.lower() == ".xlsx" or (g["geoms"] is None and path.suffix.lower() != ".shp"):
         return _table_geometry(columns, rows, encoding or "UTF-8", notes, path.name)
     return SourceTable(
@@ -622,7 +625,12 @@ def _read_csv(path: Path, opts: ImportOptions, limits: UploadLimits) -> SourceTa
         if i >= limits.max_features:
             raise PayloadTooLarge(f"{path.name}: more than {limits.max_features:,} rows")
         rows.append({k.strip(): v for k, v in r.items() if k is not None})
-    return _table_geometry(columns, rows, codec, notes, path.name)
+    return _table_geometry(columns, _unquoted(rows), codec, notes, path.name)
+
+
+def _unquoted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Spreadsheet rows with the ``'`` the exports put before formula-like text taken off."""
+    return [{k: unquote_cell(v) for k, v in r.items()} for r in rows]
 
 
 def _table_geometry(
@@ -1170,6 +1178,14 @@ def _export_frame(conn: sa.Connection, flt: SiteFilter, max_sites: int) -> gpd.G
     return gpd.GeoDataFrame(df, geometry=geoms, crs=f"EPSG:{SRID}")
 
 
+def _spreadsheet_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with text that a spreadsheet would evaluate kept as text (``'`` before it)."""
+    for c in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[c]):  # object or (pandas 3) str columns
+            frame[c] = frame[c].map(safe_cell)
+    return frame
+
+
 def export_sites(
     conn: sa.Connection, flt: SiteFilter, fmt: str, folder: Path, max_sites: int = 100_000
 ) -> tuple[Path, list[str]]:
@@ -1190,14 +1206,14 @@ def export_sites(
         )
     elif fmt == "csv":
         out = base.with_suffix(".csv")
-        frame = pd.DataFrame(gdf.drop(columns="geometry"))
+        frame = _spreadsheet_cells(pd.DataFrame(gdf.drop(columns="geometry")))
         frame["wkt_epsg4490"] = shapely.to_wkt(gdf.geometry.values, rounding_precision=-1)
         pts = gdf.geometry.representative_point().to_crs(4326)
         frame["lon_wgs84"], frame["lat_wgs84"] = pts.x.round(7), pts.y.round(7)
         frame.to_csv(out, index=False, encoding="utf-8-sig")
     elif fmt == "xlsx":
         out = base.with_suffix(".xlsx")
-        frame = pd.DataFrame(gdf.drop(columns="geometry"))
+        frame = _spreadsheet_cells(pd.DataFrame(gdf.drop(columns="geometry")))
         pts = gdf.geometry.representative_point().to_crs(4326)
         frame["lon_wgs84"], frame["lat_wgs84"] = pts.x.round(7), pts.y.round(7)
         pyogrio.write_dataframe(frame, out, driver="XLSX", layer="sites")

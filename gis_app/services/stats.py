@@ -44,6 +44,7 @@ from gis_app.db.stats_queries import Scope, Steps
 from gis_app.domain import landuse, vocab
 from gis_app.domain.errors import InvalidInput
 from gis_app.domain.vocab import Term, Vocabulary
+from gis_app.io.spreadsheet import safe_cell
 
 NOT_RECORDED = Term("", "未登记", "Not recorded")
 
@@ -696,9 +697,10 @@ def _scope_params(scope: Scope) -> dict[str, list[str]]:
 
 
 def _cell(value: Any) -> Any:
+    # names (blocks, townships, sites, officers) are stored text: never a live formula
     if isinstance(value, list | tuple):
-        return "、".join(str(v) for v in value)
-    return value
+        return safe_cell("、".join(str(v) for v in value))
+    return safe_cell(value)
 
 
 def to_csv(table: StatTable) -> bytes:
