@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
+from api import openapi as api_openapi
 from api.deps import ConnectionGate
 from api.routers import (
     alerts,
@@ -28,6 +29,7 @@ from api.routers import (
     stats,
     tiles,
 )
+from api.schemas import refuse_nul
 from api.security import SecurityMiddleware, SelectiveGZipMiddleware
 from gis_app import __version__
 from gis_app.db.engine import make_engine
@@ -71,10 +73,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # the one rule for text input: no NUL character reaches a handler (issue 18)
+        dependencies=[Depends(refuse_nul)],
     )
     app.state.settings = settings
     app.state.secret_key = secret_key
     errors.install(app)
+    errors.install_request_errors(app)
+    api_openapi.install(app)
     app.add_middleware(
         SecurityMiddleware,
         max_body_bytes=settings.security.max_body_bytes,

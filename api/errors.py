@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import Scope
 
 from gis_app.domain import errors as e
 
@@ -123,3 +128,57 @@ def install(app: FastAPI) -> None:
                 "%s %s failed: %r", request.method, request.url.path, exc, exc_info=exc.__cause__
             )
         return JSONResponse({"detail": exc.public_message}, status_code=status, headers=headers)
+
+
+# --- refused requests: validation errors and HTTP errors of the framework (issue 18) -----------
+# Every 4xx/5xx body is api.schemas.ErrorBody: {"detail": str, "errors": [...] (optional)}.
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """The refused parameters and fields of ``exc`` as plain ``{loc, msg, type}`` entries."""
+    out = []
+    for err in exc.errors():
+        loc = [p if isinstance(p, int | str) else str(p) for p in err.get("loc", ())]
+        out.append({"loc": loc, "msg": str(err.get("msg", "")), "type": str(err.get("type", ""))})
+    return out
+
+
+def validation_detail(errors: list[dict[str, Any]]) -> str:
+    """One readable line naming every refused parameter or field."""
+    parts = [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in errors]
+    return "; ".join(parts) or "invalid request"
+
+
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method some route serves at the request's path (for ``Allow`` on 405)."""
+    from api.auth import iter_api_routes
+
+    probe = {**scope, "type": "http"}
+    methods: set[str] = set()
+    for route in iter_api_routes(app):
+        match, _ = route.matches(probe)
+        if match != Match.NONE:
+            methods |= route.methods or set()
+    return sorted(methods)
+
+
+def install_request_errors(app: FastAPI) -> None:
+    """Register the handlers of refused requests, so that their bodies are ErrorBody too."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = validation_errors(exc)
+        body = {"detail": validation_detail(errors), "errors": errors}
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the methods of the first route matching the path
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
+        if exc.status_code in (204, 304) or exc.status_code < 200:
+            return Response(status_code=exc.status_code, headers=headers)
+        return JSONResponse(
+            {"detail": str(exc.detail)}, status_code=exc.status_code, headers=headers
+        )

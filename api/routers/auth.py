@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from api.auth import SESSION_COOKIE, CurrentUser, allow, allow_anonymous
 from api.deps import ConnDep, SettingsDep
@@ -74,7 +74,27 @@ class LoginForm(StrictModel):
     next: str = Field(default="/", max_length=2000)
 
 
-@router.post("/login", response_class=HTMLResponse, dependencies=[allow_anonymous()])
+_PAGE = {"text/html": {"schema": {"type": "string"}}}
+#: the login form answers a refusal with the form again, as a page (issue 18: documented)
+_LOGIN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "the login form", "content": _PAGE},
+    303: {"description": "logged in: on to `next` (session cookie set)"},
+    401: {"description": "wrong name or password: the form again", "content": _PAGE},
+    403: {"description": "the form expired (login CSRF): the form again", "content": _PAGE},
+    429: {
+        "description": "too many failed logins: the form again",
+        "content": _PAGE,
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
+}
+
+
+@router.post(
+    "/login",
+    response_class=HTMLResponse,
+    responses=_LOGIN_RESPONSES,
+    dependencies=[allow_anonymous()],
+)
 def login(
     request: Request,
     settings: SettingsDep,
@@ -129,7 +149,13 @@ def login(
     return resp
 
 
-@router.post("/logout", dependencies=[allow("officer", "planner", "admin")])
+@router.post(
+    "/logout",
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={303: {"description": "logged out: on to /login"}},
+    dependencies=[allow("officer", "planner", "admin")],
+)
 def logout(request: Request, conn: ConnDep) -> Response:
     """End the session and go back to the login page."""
     token = request.cookies.get(SESSION_COOKIE)
@@ -183,20 +209,24 @@ def revoke_token(token_id: int, conn: ConnDep, user: CurrentUser) -> Response:
     return Response(status_code=204)
 
 
+#: a role a user may hold (a user holds at least one)
+Role = Literal["officer", "planner", "admin"]
+
+
 class UserCreate(StrictModel):
-    """A new user; a random password is generated when none is given."""
+    """A new user with one or more roles; a random password is generated when none is given."""
 
     username: str = Field(min_length=2, max_length=64)
-    roles: list[str] = Field(default_factory=list)
+    roles: list[Role] = Field(min_length=1)
     display_name: str | None = Field(default=None, max_length=200)
     password: str | None = Field(default=None, min_length=10, max_length=256)
 
 
 class UserUpdate(StrictModel):
-    """Changes to a user: roles and/or disabled."""
+    """Changes to a user: roles (at least one) and/or disabled (a JSON boolean)."""
 
-    roles: list[str] | None = None
-    disabled: bool | None = None
+    roles: list[Role] | None = Field(default=None, min_length=1)
+    disabled: StrictBool | None = None
 
 
 @router.get("/api/users", dependencies=[allow("admin")])

@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from pydantic import Field, ValidationError
@@ -26,7 +27,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import allow_anonymous
 from api.deps import ConnDep, SettingsDep
-from api.errors import DATABASE_DOWN, as_domain_error, status_for, unavailable_response
+from api.errors import (
+    DATABASE_DOWN,
+    as_domain_error,
+    status_for,
+    unavailable_response,
+    validation_detail,
+    validation_errors,
+)
 from api.schemas import StrictModel
 from api.templating import templates
 from gis_app.domain import public_schema as P
@@ -129,6 +137,10 @@ class InvestorRoute(APIRoute):
                 response = not_found_response(request)
             except GisAppError as exc:
                 response = _error_response(request, exc)
+            except RequestValidationError as exc:
+                # e.g. a NUL character in a field (api.schemas.refuse_nul), still with hygiene
+                detail = validation_detail(validation_errors(exc))
+                response = _error_response(request, InvalidInput(detail))
             except DATABASE_DOWN as exc:
                 response = unavailable_response(request, as_domain_error(exc))  # type: ignore[arg-type]
             except StarletteHTTPException as exc:

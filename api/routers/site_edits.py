@@ -15,11 +15,11 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Form, Header, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import create_model
+from pydantic import StrictBool, create_model
 
 from api.auth import CurrentUser, allow
 from api.deps import ConnDep, SettingsDep
@@ -45,7 +45,7 @@ _PY: dict[str, Any] = {
     "landuse": str,
     "float": float,
     "int": int,
-    "bool": bool,
+    "bool": StrictBool,  # a JSON boolean: 0, 1 or "yes" are refused, not read as true/false
     "date": dt.date,
     "text_list": list[str],
 }
@@ -70,7 +70,7 @@ ZonePatch = _patch_model(
     {
         "geometry": (dict[str, Any] | None, None),
         "crs": (str, "EPSG:4326"),
-        "repair": (bool, False),
+        "repair": (StrictBool, False),
     },
 )
 
@@ -140,8 +140,8 @@ class GeometryBody(StrictModel):
 
     geometry: dict[str, Any]
     crs: str = "EPSG:4326"
-    repair: bool = False
-    dry_run: bool = False
+    repair: StrictBool = False
+    dry_run: StrictBool = False
     note: str | None = None
     doc_ref: str | None = None
 
@@ -369,12 +369,22 @@ class ImportForm(StrictModel):
     csrf_token: str | None = None  # read by the access policy for browser sessions
 
 
-@router.post("/api/imports", dependencies=[PLAN])
+@router.post(
+    "/api/imports",
+    responses={
+        200: {"description": "loaded (or checked, for a dry run): the per-row report"},
+        422: {
+            "description": "nothing was loaded: the report names every rejected row",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+        },
+    },
+    dependencies=[PLAN],
+)
 def post_import(
     request: Request,
     settings: SettingsDep,
     user: CurrentUser,
-    form: Annotated[ImportForm, Form()],
+    form: Annotated[ImportForm, Form(media_type="multipart/form-data")],
 ) -> JSONResponse:
     """Import a file (.gpkg, .zip Shapefile, .geojson, .csv, .xlsx): every row is checked first;
     all rows are written in one transaction or none.
@@ -431,9 +441,25 @@ def post_import(
     return JSONResponse(body, status_code=200 if report.ok else 422)
 
 
-@router.get("/api/exports/sites", dependencies=[READ])
+@router.get(
+    "/api/exports/sites",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the file (as an attachment), by `format`",
+            "content": {
+                media.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+                for _, media in ie.EXPORT_FORMATS.values()
+            },
+        }
+    },
+    dependencies=[READ],
+)
 def export_sites(
-    conn: ConnDep, flt: SiteFilterDep, background: BackgroundTasks, format: str = "gpkg"
+    conn: ConnDep,
+    flt: SiteFilterDep,
+    background: BackgroundTasks,
+    format: Literal["gpkg", "geojson", "shp", "csv", "xlsx"] = "gpkg",
 ) -> FileResponse:
     """Export the filtered sites (GeoPackage, GeoJSON, zipped Shapefile, CSV or XLSX) with
     Chinese labels beside coded values; importing the file back changes nothing."""

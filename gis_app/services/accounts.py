@@ -62,6 +62,9 @@ def hash_token(token: str) -> str:
 
 
 def _check_roles(roles: list[str]) -> list[str]:
+    if not roles:
+        # a user without a role could log in and reach nothing; name one (issue 18)
+        raise InvalidInput("a user needs at least one role: officer, planner or admin")
     for r in roles:
         vocab.ROLE.term(r)
     return sorted(set(roles))
@@ -92,10 +95,10 @@ def create_user(
     if not _USERNAME.match(username):
         raise InvalidInput(f"username {username!r} must be 2–64 of a-z 0-9 . _ -")
     _check_password(password)
-    roles = _check_roles(roles)
     exists = conn.execute(sa.select(AppUser.id).where(AppUser.username == username)).first()
     if exists:
         raise Conflict(f"user {username!r} already exists")
+    roles = _check_roles(roles)
     return conn.execute(
         sa.insert(AppUser)
         .values(
