@@ -16,10 +16,15 @@ import json
 import secrets
 from collections.abc import Iterable
 
+import anyio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from maps.parts import add_script_nonce
+
+#: a body up to this size is read to its end before an early response (see ``drain``)
+DRAIN_MAX = 1_000_000
+DRAIN_TIMEOUT_S = 5.0
 
 
 def add_csp_nonce(html: str, nonce: str) -> str:
@@ -100,7 +105,23 @@ class SecurityMiddleware:
                     raise HTTPException(413, f"request body larger than {limit} bytes")
             return message
 
+        async def drain() -> None:
+            # read what is left of a small body, so that closing or reusing the connection
+            # never meets unread bytes (the kernel would answer them with a reset that can
+            # destroy the response before the client reads it)
+            nonlocal body_read
+            with anyio.move_on_after(DRAIN_TIMEOUT_S):
+                while not body_read:
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        break
+                    if not message.get("more_body", False):
+                        body_read = True
+
         async def send_with_headers(message: Message) -> None:
+            small = declared is not None and declared.isdigit() and int(declared) <= DRAIN_MAX
+            if message["type"] == "http.response.start" and not body_read and small:
+                await drain()
             if message["type"] == "http.response.start":
                 hdrs = list(message.get("headers", []))
                 names = {k.lower() for k, _ in hdrs}
