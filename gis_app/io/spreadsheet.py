@@ -19,22 +19,29 @@ T = TypeVar("T")
 FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 #: put before such text so that it stays text
 QUOTE = "'"
+#: what may follow the quote in a file read back: XLSX is XML, which reads a CR as LF
+_QUOTED_START = (*FORMULA_START, "\n")
 
 
 def safe_cell(value: T) -> T | str:
     """``value`` as a cell that no spreadsheet evaluates: text starting like a formula gets a
-    leading ``'``; anything else (numbers, dates, ``None``, other text) is returned as it is."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    leading ``'``; anything else (numbers, dates, ``None``, other text) is returned as it is.
+
+    Text that already looks quoted (``'=…``) gets one more quote, so that
+    :func:`unquote_cell` gives back exactly what was stored.
+    """
+    if isinstance(value, str) and (value.startswith(FORMULA_START) or _quoted(value)):
         return QUOTE + value
     return value
 
 
 def unquote_cell(value: T) -> T | str:
     """The text :func:`safe_cell` was given: a ``'`` before formula-like text is taken off."""
-    if (
-        isinstance(value, str)
-        and value.startswith(QUOTE)
-        and value[len(QUOTE) :].startswith(FORMULA_START)
-    ):
+    if isinstance(value, str) and _quoted(value):
         return value[len(QUOTE) :]
     return value
+
+
+def _quoted(text: str) -> bool:
+    """Whether ``text`` is quotes and then formula-like text (as :func:`safe_cell` writes)."""
+    return text.startswith(QUOTE) and text.lstrip(QUOTE).startswith(_QUOTED_START)
