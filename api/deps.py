@@ -46,9 +46,7 @@ class ConnectionGate:
         slots = capacity - RESERVED_CONNECTIONS if capacity > RESERVED_CONNECTIONS else capacity
         return cls(engine, slots, settings.queue_timeout_s)
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[sa.Connection]:
-        """A pooled connection for one request, taken and given back off the event loop."""
+    async def _admit(self) -> None:
         with anyio.move_on_after(self.wait_s) as scope:
             await self._semaphore.acquire()
         if scope.cancelled_caught:
@@ -57,6 +55,11 @@ class ConnectionGate:
                 "/ 服务器繁忙，请稍后重试",
                 retry_after_s=max(1, round(self.wait_s / 5)),
             )
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[sa.Connection]:
+        """A pooled connection for one request, taken and given back off the event loop."""
+        await self._admit()
         try:
             conn = await run_in_threadpool(self.engine.connect)
             try:
@@ -69,14 +72,18 @@ class ConnectionGate:
             self._semaphore.release()
 
     async def run(self, fn: Callable[[sa.Connection], T]) -> T:
-        """Run ``fn(conn)`` in a thread within one committed transaction."""
+        """Run ``fn(conn)`` in one committed transaction, in one trip to a worker thread."""
 
-        def _in_tx(conn: sa.Connection) -> T:
-            with conn.begin():
+        def _in_tx() -> T:
+            with self.engine.begin() as conn:
                 return fn(conn)
 
-        async with self.connection() as conn:
-            return await run_in_threadpool(_in_tx, conn)
+        await self._admit()
+        try:
+            with anyio.CancelScope(shield=True):
+                return await run_in_threadpool(_in_tx)
+        finally:
+            self._semaphore.release()
 
 
 def get_settings(request: Request) -> Settings:

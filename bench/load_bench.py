@@ -1,0 +1,169 @@
+"""50 officers at once: latency, throughput and errors of the default server under load.
+
+For each inventory (the sample's 73 sites; 100k synthetic sites over Zhejiang's extent plus the
+sample, built like ``bench/api_bench.py``) the script serves the app with the default server
+command (``gis-app serve``, in a subprocess on 127.0.0.1) and drives ``--users`` concurrent
+keep-alive officers for ``--seconds`` with the officers' mix of ``bench/load_driver.py`` (a
+bbox search of a random quarter of the inventory's extent, a random site's detail, a match of a
+land or a plant requirement; no pause between requests, so this is the worst case of a busy
+morning), while one more client asks ``/readyz`` twice a second. The client runs on the same
+2 cores as the server and PostgreSQL.
+
+Results go to ``bench/results/load_bench.json`` and ``.md``.
+
+    .venv/bin/python bench/load_bench.py                          # sample and 100k, 50 users, 60 s
+    .venv/bin/python bench/load_bench.py --sizes 0 --seconds 20   # the sample only, shorter
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.api_bench import (  # noqa: E402
+    RESULTS,
+    build_database,
+    drop_database,
+    machine,
+    make_template,
+)
+from bench.load_driver import Inventory, ServedApp, officer_mix, run_load  # noqa: E402
+from gis_app.db import provision  # noqa: E402
+from gis_app.settings import DatabaseSettings  # noqa: E402
+
+TARGET_P95_MS = 300
+
+
+def _load() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def measure(url: str, token: str, users: int, seconds: float) -> dict:
+    """Serve the app on ``url`` and drive ``users`` officers for ``seconds``."""
+    inv = Inventory.read(url)
+    with ServedApp(url) as app:
+        # warm up: every kind of request once, so first-use costs are not in the figures
+        asyncio.run(run_load(app.base_url, token, users=3, duration_s=3, mix=officer_mix(inv)))
+        load_before = _load()
+        run = asyncio.run(
+            run_load(app.base_url, token, users=users, duration_s=seconds, mix=officer_mix(inv))
+        )
+        log = app.stop()
+    summary = run.summary()
+    probes = [p.status for p in run.probes]
+    return summary | {
+        "sites": len(inv.site_ids) if len(inv.site_ids) < 5000 else None,
+        "load_before": load_before,
+        "load_after": _load(),
+        "readyz": {
+            "probes": len(probes),
+            "ok": sum(1 for s in probes if s == 200),
+            "max_ms": round(max((p.ms for p in run.probes), default=0), 1),
+        },
+        "server_errors_logged": log.count("Traceback"),
+    }
+
+
+def markdown(doc: dict) -> str:
+    """The results table."""
+    m = doc["machine"]
+    lines = [
+        f"Machine: {m['nproc']} cores ({m['cpu']}), {m['memory_gib']} GiB RAM, {m['os']}, "
+        f"Python {m['python']}, PostgreSQL {m['postgresql']}. Server: `gis-app serve` (one "
+        "uvicorn process), PostgreSQL and the load client on the same machine. Started "
+        f"{doc['started']}.",
+        "",
+        f"{doc['users']} concurrent keep-alive officers, no pause between requests, "
+        f"{doc['seconds']:.0f} s per inventory; mix: bbox search (limit 100), site detail, "
+        "match (land or plant), a third each. Latency of answered requests in ms.",
+        "",
+        "| inventory | requests/s | p50 | p95 | p99 | errors | by status | /readyz ok "
+        "| load avg before → after |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---|",
+    ]
+    for r in doc["runs"]:
+        status = ", ".join(f"{k}: {v}" for k, v in r["by_status"].items())
+        ready = r["readyz"]
+        lines.append(
+            f"| {r['inventory']} | {r['requests_per_s']} | {r['p50_ms']} | {r['p95_ms']} | "
+            f"{r['p99_ms']} | {r['errors']} | {status} | {ready['ok']}/{ready['probes']} | "
+            f"{r['load_before']} → {r['load_after']} |"
+        )
+    lines += ["", "Per request kind (p50 / p95 ms):", ""]
+    for r in doc["runs"]:
+        per = "; ".join(
+            f"{k} {v['p50_ms']} / {v['p95_ms']} ({v['requests']})"
+            for k, v in r["per_request"].items()
+        )
+        lines.append(f"- {r['inventory']}: {per}")
+    sample = next((r for r in doc["runs"] if r["inventory"] == "sample"), None)
+    if sample:
+        met = sample["errors"] == 0 and (sample["p95_ms"] or 1e9) <= TARGET_P95_MS
+        lines += [
+            "",
+            f"Target (0 errors and p95 ≤ {TARGET_P95_MS} ms at {doc['users']} users on the "
+            f"sample): {'met' if met else 'NOT met'} (p95 {sample['p95_ms']} ms, "
+            f"{sample['errors']} errors).",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[0, 100_000])
+    p.add_argument("--users", type=int, default=50)
+    p.add_argument("--seconds", type=float, default=60)
+    args = p.parse_args(argv)
+    st = provision.db_up(DatabaseSettings(), log=lambda m: None)
+    doc: dict = {
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(st.url) | {"server": "gis-app serve (one uvicorn process)"},
+        "users": args.users,
+        "seconds": args.seconds,
+        "runs": [],
+    }
+    template = f"gis_app_bench_load_tpl_{os.getpid()}"
+    make_template(st.url, template)
+    try:
+        for n in args.sizes:
+            name = f"gis_app_bench_load_{n}_{os.getpid()}"
+            label = "sample" if n == 0 else f"{n:,} synthetic + sample"
+            print(f"{label}: building {name}", flush=True)
+            t = time.perf_counter()
+            try:
+                url, token = build_database(st.url, template, name, n, log=print)
+                build_s = time.perf_counter() - t
+                res = measure(url, token, args.users, args.seconds)
+            finally:
+                drop_database(st.url, name)
+            doc["runs"].append(res | {"inventory": label, "build_s": round(build_s, 1)})
+            print(
+                f"  {res['requests_per_s']} req/s, p50 {res['p50_ms']} p95 {res['p95_ms']} "
+                f"p99 {res['p99_ms']} ms, errors {res['errors']} {res['by_status']}",
+                flush=True,
+            )
+            _write(doc)
+    finally:
+        drop_database(st.url, template)
+    print(markdown(doc))
+    return 0
+
+
+def _write(doc: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "load_bench.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    (RESULTS / "load_bench.md").write_text(markdown(doc), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
