@@ -130,6 +130,7 @@ def complete(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
             policy = route_policy(route)
             anonymous = policy is not None and policy.roles is None
             op["security"] = [] if anonymous else [{"bearerToken": []}, {"sessionCookie": []}]
+            _require_if_match(op)
             responses = op.setdefault("responses", {})
             for status in sorted(_statuses(route, method, op)):
                 if status == 422 or str(status) not in responses:
@@ -139,6 +140,15 @@ def complete(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
                 if status.startswith("2"):
                     _close_open_bodies(response)
     return schema
+
+
+def _require_if_match(op: dict[str, Any]) -> None:
+    """If-Match is required where it is read: handlers take it as optional only to answer its
+    absence with 428 (a domain error) rather than FastAPI's 422."""
+    for param in op.get("parameters", []):
+        if param.get("in") == "header" and param.get("name", "").lower() == "if-match":
+            param["required"] = True
+            param["schema"] = {"type": "string", "minLength": 1, "examples": ['"7"']}
 
 
 def _close_open_bodies(response: dict[str, Any]) -> None:

@@ -3,12 +3,14 @@ text input (no NUL characters) and the one error body of the API."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from typing import Any
+import re
+from typing import Annotated, Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 #: fields the server manages; no request model may accept them
 SERVER_MANAGED_FIELDS = frozenset(
@@ -129,3 +131,17 @@ async def refuse_nul(request: Request) -> None:
         found = find_nul(data, ("body",))
         if found is not None:
             raise nul_error(found)
+
+
+def _iso_date(value: Any) -> Any:
+    """Refuse date text that is not ``YYYY-MM-DD`` (pydantic would read ``0`` as 1970-01-01)."""
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("a date must be written YYYY-MM-DD")
+    if isinstance(value, int | float):
+        raise ValueError("a date must be written YYYY-MM-DD")
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: a date parameter or field as the OpenAPI description says: ``format: date``, nothing else
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]

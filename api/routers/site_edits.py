@@ -10,7 +10,6 @@ row lock (e.g. a QGIS edit session) fails after the lock timeout with 409 and a 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 import tempfile
@@ -19,12 +18,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Form, Header, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import StrictBool, create_model
+from pydantic import StrictBool, StrictFloat, StrictInt, create_model
 
 from api.auth import CurrentUser, allow
 from api.deps import ConnDep, SettingsDep
 from api.routers.sites import SiteFilterDep
-from api.schemas import StrictModel
+from api.schemas import IsoDate, StrictModel
 from gis_app.domain import transitions
 from gis_app.domain.errors import InvalidInput, PayloadTooLarge
 from gis_app.io import geometry_checks as gc
@@ -43,10 +42,11 @@ IfMatch = Annotated[str | None, Header(description='ETag of the version you read
 _PY: dict[str, Any] = {
     "text": str,
     "landuse": str,
-    "float": float,
-    "int": int,
-    "bool": StrictBool,  # a JSON boolean: 0, 1 or "yes" are refused, not read as true/false
-    "date": dt.date,
+    # JSON types as documented: "1.5" is not a number, 0 is not false, 0 is not 1970-01-01
+    "float": StrictFloat,
+    "int": StrictInt,
+    "bool": StrictBool,
+    "date": IsoDate,
     "text_list": list[str],
 }
 
@@ -90,7 +90,8 @@ def _edited(result: edits.EditResult, status: int = 200) -> JSONResponse:
 # --- sites: attributes, status, geometry ----------------------------------------------------
 
 
-@router.patch("/api/sites/{site_id}", dependencies=[PLAN])
+# digits only: /api/sites/merge is another resource (PATCH there is a 405, not a bad site id)
+@router.patch("/api/sites/{site_id:int}", dependencies=[PLAN])
 def patch_site(
     site_id: int, body: SitePatch, conn: ConnDep, user: CurrentUser, if_match: IfMatch = None
 ) -> JSONResponse:

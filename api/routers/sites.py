@@ -172,7 +172,8 @@ def list_sites(
 
 
 @router.get(
-    "/{site_id}",
+    # digits only: /api/sites/merge (POST) is another resource, not a site (issue 18)
+    "/{site_id:int}",
     response_class=Response,
     responses={200: {"content": {GEOJSON: {}}}},
     dependencies=[READ],

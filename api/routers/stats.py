@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -10,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from api.auth import allow
 from api.deps import ConnDep
+from api.schemas import IsoDate
 from gis_app.db.stats_queries import Scope
 from gis_app.services import stats
 from gis_app.services.stats import StatTable
@@ -104,7 +104,7 @@ def stale(
     scope: ScopeDep,
     days: int = stats.DEFAULT_STALE_DAYS,
     by: str = "block",
-    as_of: dt.date | None = None,
+    as_of: IsoDate | None = None,
     limit: int = 500,
     format: str = "json",
 ) -> Response:

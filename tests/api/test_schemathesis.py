@@ -1,0 +1,109 @@
+"""Schemathesis over every API operation of the served app, as admin, officer, planner and
+anonymous: no server error, and every answer as ``/openapi.json`` documents it (status code,
+content type, body schema, headers, ``Allow`` on 405 …).
+
+The app is served by uvicorn on 127.0.0.1 against a throw-away copy of the sample database (the
+client path of scripts); schemathesis runs as its own process (its CLI, ``st run``), so the
+fuzzer and the server do not share one Python interpreter on this 2-core machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import api_token_for
+from e2e.e2e_helpers import LiveApp, start_app
+
+pytestmark = pytest.mark.slow
+
+ROLES = ("admin", "officer", "planner", "anonymous")
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+#: operations that can lock the fuzzing user out for the rest of a run: revoking its own token
+#: (token ids are small integers, and the stateful phase links POST /api/tokens and GET
+#: /api/tokens to DELETE), disabling its own account or replacing its roles (GET /api/users lists
+#: it). They are fuzzed too, but in a second run of their own after every other operation.
+SELF_LOCKING = ("/api/tokens/{token_id}", "/api/users/{username}")
+#: test cases per operation and phase; bounded so that the four runs take ~3 minutes together
+MAX_EXAMPLES = int(os.environ.get("GIS_APP_FUZZ_EXAMPLES", "4"))
+SEED = int(os.environ.get("GIS_APP_FUZZ_SEED", "18"))
+
+
+@pytest.fixture
+def live(make_db) -> Iterator[LiveApp]:
+    """The app served on 127.0.0.1 against a fresh copy of the sample database."""
+    app = start_app(make_db("sample"))
+    try:
+        yield app
+    finally:
+        app.stop()
+
+
+def _schema(app: LiveApp, folder: Path) -> Path:
+    token = api_token_for(app.db_url, "admin")
+    r = httpx.get(f"{app.base_url}/openapi.json", headers={"Authorization": f"Bearer {token}"})
+    r.raise_for_status()
+    path = folder / "openapi.json"
+    path.write_text(json.dumps(r.json()))
+    return path
+
+
+def _run(schema: Path, app: LiveApp, role: str, folder: Path, *extra: str) -> tuple[int, str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "--config-file",
+        str(CONFIG),
+        "run",
+        str(schema),
+        "--url",
+        app.base_url,
+        "--checks",
+        "all",
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--seed",
+        str(SEED),
+        "--generation-database",
+        "none",
+        "--no-color",
+        "--continue-on-failure",
+        "--request-timeout",
+        "30",
+        # see the redirects (POST /login, /logout: 303) as they are documented
+        "--max-redirects",
+        "0",
+        "--generation-allow-x00",
+        "true",
+        *extra,
+    ]
+    if role != "anonymous":
+        token = api_token_for(app.db_url, role)
+        cmd += ["-H", f"Authorization: Bearer {token}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=folder, timeout=600)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_operation_as(role: str, live: LiveApp, tmp_path: Path) -> None:
+    schema = _schema(live, tmp_path)
+    started = time.monotonic()
+    others = [arg for path in SELF_LOCKING for arg in ("--exclude-path", path)]
+    code, out = _run(schema, live, role, tmp_path, *others)
+    last = [arg for path in SELF_LOCKING for arg in ("--include-path", path)]
+    code_last, out_last = _run(schema, live, role, tmp_path, *last)
+    took = time.monotonic() - started
+    out = f"{out}\n--- the self-locking operations, last ---\n{out_last}"
+    code = code or code_last
+    print(f"schemathesis as {role}: {took:.1f} s\n{out[-3000:]}")
+    if os.environ.get("GIS_APP_FUZZ_LOG"):
+        Path(os.environ["GIS_APP_FUZZ_LOG"], f"fuzz_{role}.log").write_text(out)
+    assert code == 0, out[-20000:]
