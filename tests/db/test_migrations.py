@@ -1,10 +1,15 @@
-"""Migrations upgrade to head and downgrade to base; models and migrations agree."""
+"""Migrations upgrade to head and downgrade to base; models and migrations agree.
+
+Every revision stands alone: its downgrade restores exactly the schema it found (compared as a
+catalog snapshot), and base → head → base → head ends where the first head did.
+"""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from geoalchemy2 import alembic_helpers
 
 from gis_app.db import migrate, provision
@@ -18,6 +23,110 @@ def _tables(url: str) -> set[str]:
             return set(sa.inspect(c).get_table_names())
     finally:
         eng.dispose()
+
+
+#: the schema as the catalog describes it, one query per kind of object; objects that belong to
+#: an extension (PostGIS) are left out, OIDs never appear
+_OURS = (
+    "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = {cat}::regclass AND d.objid = {oid}"
+    " AND d.deptype = 'e')"
+)
+_CATALOG: dict[str, str] = {
+    "relations": "SELECT n.nspname, c.relname, c.relkind, c.relpersistence, c.reloptions::text,"
+    " c.relacl::text, obj_description(c.oid, 'pg_class')"
+    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
+    " AND " + _OURS.format(cat="'pg_class'", oid="c.oid"),
+    "columns": "SELECT c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),"
+    " a.attnotnull, a.attidentity, a.attgenerated, pg_get_expr(ad.adbin, ad.adrelid),"
+    " col_description(c.oid, a.attnum)"
+    " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum"
+    " WHERE n.nspname = 'public' AND a.attnum > 0 AND NOT a.attisdropped"
+    " AND " + _OURS.format(cat="'pg_class'", oid="c.oid"),
+    "constraints": "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid),"
+    " condeferrable, condeferred FROM pg_constraint"
+    " WHERE connamespace = 'public'::regnamespace",
+    "indexes": "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index i"
+    " JOIN pg_class c ON c.oid = i.indrelid WHERE c.relnamespace = 'public'::regnamespace",
+    "triggers": "SELECT tgrelid::regclass::text, tgname, pg_get_triggerdef(oid), tgenabled"
+    " FROM pg_trigger WHERE NOT tgisinternal",
+    "functions": "SELECT p.proname, pg_get_function_identity_arguments(p.oid),"
+    " pg_get_functiondef(p.oid), p.proacl::text, obj_description(p.oid, 'pg_proc')"
+    " FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace"
+    " AND " + _OURS.format(cat="'pg_proc'", oid="p.oid"),
+    "types": "SELECT t.typname, t.typtype, format_type(t.typbasetype, t.typtypmod),"
+    " (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e"
+    "   WHERE e.enumtypid = t.oid)::text"
+    " FROM pg_type t WHERE t.typnamespace = 'public'::regnamespace AND t.typtype IN ('d', 'e')"
+    " AND " + _OURS.format(cat="'pg_type'", oid="t.oid"),
+    "views": "SELECT viewname, definition FROM pg_views WHERE schemaname = 'public'"
+    " AND " + _OURS.format(cat="'pg_class'", oid="format('%I', viewname)::regclass"),
+    "sequences": "SELECT seqrelid::regclass::text, format_type(seqtypid, NULL), seqstart,"
+    " seqincrement, seqmax, seqmin, seqcache, seqcycle FROM pg_sequence",
+    "policies": "SELECT polrelid::regclass::text, polname, polcmd,"
+    " pg_get_expr(polqual, polrelid), pg_get_expr(polwithcheck, polrelid) FROM pg_policy",
+    "extensions": "SELECT extname, extversion FROM pg_extension",
+    "rules": "SELECT tablename, rulename, definition FROM pg_rules WHERE schemaname = 'public'",
+}
+
+
+def _schema(url: str) -> dict[str, list[tuple]]:
+    """The database's schema as sorted catalog rows per kind of object (Alembic's own table,
+    created by the first upgrade and kept at base, left out)."""
+    eng = sa.create_engine(url)
+    try:
+        with eng.connect() as c:
+            return {
+                kind: sorted(
+                    (
+                        row
+                        for row in (tuple(map(str, r)) for r in c.execute(sa.text(q)))
+                        if "alembic_version" not in repr(row)
+                    ),
+                    key=repr,
+                )
+                for kind, q in _CATALOG.items()
+            }
+    finally:
+        eng.dispose()
+
+
+def _assert_same_schema(got: dict, want: dict, when: str) -> None:
+    for kind in _CATALOG:
+        extra = sorted(set(got[kind]) - set(want[kind]))
+        missing = sorted(set(want[kind]) - set(got[kind]))
+        assert not extra and not missing, f"{when}: {kind} differ: extra {extra}, missing {missing}"
+        assert got[kind] == want[kind], f"{when}: {kind} differ in order or duplicates"
+
+
+def _revisions() -> list[str]:
+    """The revisions from the first to head."""
+    script = ScriptDirectory.from_config(migrate.alembic_config("postgresql://unused"))
+    return [s.revision for s in reversed(list(script.walk_revisions("base", "heads")))]
+
+
+def test_every_downgrade_restores_the_schema_it_found(make_db) -> None:
+    """base → each revision in turn → base, then head again: same schema at every step.
+
+    Each revision's downgrade must leave exactly the schema its upgrade started from (no
+    function, trigger, index or column left behind or restored differently), and a database
+    migrated down to base and up again must equal the first head.
+    """
+    url = make_db("none")
+    provision.ensure_postgis(url)
+    revisions = _revisions()
+    assert revisions[-1] == migrate.head_revision()
+    seen = {"base": _schema(url)}
+    for rev in revisions:
+        migrate.upgrade(url, rev)
+        seen[rev] = _schema(url)
+    for rev, before in zip(reversed(revisions), reversed(["base", *revisions[:-1]]), strict=True):
+        migrate.downgrade(url, before)
+        _assert_same_schema(_schema(url), seen[before], f"downgrade of {rev} to {before}")
+    migrate.upgrade(url)
+    _assert_same_schema(_schema(url), seen[revisions[-1]], "base → head → base → head")
 
 
 def test_upgrade_head_downgrade_base_upgrade_again(make_db) -> None:
