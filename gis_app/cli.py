@@ -470,19 +470,13 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     """Handle ``gis-app import FILE``: check everything, then load all or nothing."""
     import getpass
 
-    from gis_app.io.import_export import ImportOptions, UploadLimits, run_import
+    from gis_app.io.imports import ImportOptions, UploadLimits, report_json
+    from gis_app.services.imports import import_file
 
-    mapping = {}
-    for item in args.map or []:
-        src, sep, dst = item.partition("=")
-        if not sep:
-            _log(f"error: --map {item!r} must be COLUMN=FIELD")
-            return 2
-        mapping[src] = dst
-    opts = ImportOptions(
+    opts = ImportOptions.parse(
         layer=args.layer,
         crs=args.crs,
-        mapping=mapping,
+        mapping=args.map,
         encoding=args.encoding,
         area_unit=args.area_unit,
         repair=args.repair,
@@ -492,19 +486,18 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     )
     engine = _engine(settings, "gis-app import")
     try:
-        report = run_import(
-            engine,
-            Path(args.file),
-            opts,
-            user=args.user or f"{getpass.getuser()} (cli)",
-            limits=UploadLimits.from_settings(settings.edit),
-            progress=_ProgressBar(),
-        )
+        with engine.connect() as conn:
+            report = import_file(
+                conn,
+                Path(args.file),
+                opts,
+                user=args.user or f"{getpass.getuser()} (cli)",
+                limits=UploadLimits.from_settings(settings.edit),
+                progress=_ProgressBar(),
+            )
     finally:
         engine.dispose()
     if args.report:
-        from gis_app.io.import_export import report_json
-
         Path(args.report).write_text(report_json(report, max_rows=10**9), encoding="utf-8")
     print(report.summary())
     return 0 if report.ok else 1
@@ -513,7 +506,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     """Handle ``gis-app export``: a filtered selection of sites to a file."""
     from gis_app.db.site_queries import SiteFilter
-    from gis_app.io.import_export import export_sites
+    from gis_app.io.export import export_sites
 
     flt = SiteFilter(
         kinds=args.kind or [],
@@ -543,7 +536,8 @@ def _add_import_export(sub: argparse._SubParsersAction) -> None:
         "CSV or XLSX: all rows or none",
     )
     im.add_argument("file")
-    im.add_argument("--layer", default="sites", choices=["sites", "constraint_zones"])
+    # values are checked by ImportOptions (the API's form gets the same checks and messages)
+    im.add_argument("--layer", default="sites", help="sites (default) or constraint_zones")
     im.add_argument(
         "--crs",
         help="CRS of the coordinates when the file has none or to override: "
@@ -554,8 +548,7 @@ def _add_import_export(sub: argparse._SubParsersAction) -> None:
     im.add_argument(
         "--area-unit",
         default="m2",
-        choices=["m2", "mu", "ha"],
-        help="unit of YDMJ/DKMJ (用地面积) columns",
+        help="unit of YDMJ/DKMJ (用地面积) columns: m2 (default), mu or ha",
     )
     im.add_argument("--repair", action="store_true", help="repair invalid polygons (make_valid)")
     im.add_argument("--dry-run", action="store_true", help="check and report; write nothing")

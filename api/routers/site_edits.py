@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Form, Header, Request, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Form, Header, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import StrictBool, StrictFloat, StrictInt, create_model
 
@@ -26,10 +26,12 @@ from api.routers.sites import SiteFilterDep
 from api.schemas import IsoDate, StrictModel
 from gis_app.domain import transitions
 from gis_app.domain.errors import InvalidInput, PayloadTooLarge
+from gis_app.io import export as site_export
 from gis_app.io import geometry_checks as gc
-from gis_app.io import import_export as ie
 from gis_app.io.fields import BUILDING_FIELDS, SITE_FIELDS, ZONE_FIELDS, Field
+from gis_app.io.imports import ImportOptions, UploadLimits
 from gis_app.services import history as history_service
+from gis_app.services import imports as import_service
 from gis_app.services import site_edits as edits
 
 router = APIRouter(tags=["planners"])
@@ -382,7 +384,7 @@ class ImportForm(StrictModel):
     dependencies=[PLAN],
 )
 def post_import(
-    request: Request,
+    conn: ConnDep,
     settings: SettingsDep,
     user: CurrentUser,
     form: Annotated[ImportForm, Form(media_type="multipart/form-data")],
@@ -393,13 +395,18 @@ def post_import(
     200 with the per-row report when it was loaded (or checked, for a dry run); 422 with the
     report naming every rejected row when nothing was loaded.
     """
-    file, mapping = form.file, form.mapping
-    try:
-        parsed = json.loads(mapping) if mapping else {}
-    except json.JSONDecodeError:
-        raise InvalidInput("mapping must be a JSON object {column: field}") from None
-    if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
-        raise InvalidInput("mapping must be a JSON object {column: field}")
+    file = form.file
+    opts = ImportOptions.parse(
+        layer=form.layer,
+        crs=form.crs,
+        mapping=form.mapping,
+        encoding=form.encoding,
+        area_unit=form.area_unit,
+        repair=form.repair,
+        dry_run=form.dry_run,
+        note=form.note,
+        doc_ref=form.doc_ref,
+    )
     name = Path(file.filename or "upload").name
     limit = settings.security.max_upload_bytes
     with tempfile.TemporaryDirectory(prefix="gis_app_upload_") as tmp:
@@ -411,23 +418,12 @@ def post_import(
                 if size > limit:
                     raise PayloadTooLarge(f"{name}: larger than the upload limit of {limit} bytes")
                 out.write(chunk)
-        opts = ie.ImportOptions(
-            layer=form.layer,
-            crs=form.crs,
-            mapping=parsed,
-            encoding=form.encoding,
-            area_unit=form.area_unit,
-            repair=form.repair,
-            dry_run=form.dry_run,
-            note=form.note,
-            doc_ref=form.doc_ref,
-        )
-        report = ie.run_import(
-            request.app.state.engine,
+        report = import_service.import_file(
+            conn,
             path,
             opts,
             user=user.username,
-            limits=ie.UploadLimits.from_settings(settings.edit),
+            limits=UploadLimits.from_settings(settings.edit),
         )
     body = report.as_dict()
     if not report.ok:
@@ -450,7 +446,7 @@ def post_import(
             "description": "the file (as an attachment), by `format`",
             "content": {
                 media.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
-                for _, media in ie.EXPORT_FORMATS.values()
+                for _, media in site_export.EXPORT_FORMATS.values()
             },
         }
     },
@@ -464,16 +460,16 @@ def export_sites(
 ) -> FileResponse:
     """Export the filtered sites (GeoPackage, GeoJSON, zipped Shapefile, CSV or XLSX) with
     Chinese labels beside coded values; importing the file back changes nothing."""
-    if format not in ie.EXPORT_FORMATS:
-        raise InvalidInput(f"format must be one of {', '.join(ie.EXPORT_FORMATS)}")
+    if format not in site_export.EXPORT_FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(site_export.EXPORT_FORMATS)}")
     folder = Path(tempfile.mkdtemp(prefix="gis_app_export_"))
     try:
-        path, notes = ie.export_sites(conn, flt, format, folder)
+        path, notes = site_export.export_sites(conn, flt, format, folder)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     background.add_task(shutil.rmtree, folder, True)
     headers = {"X-Export-Notes": json.dumps(notes, ensure_ascii=True)} if notes else {}
     return FileResponse(
-        path, media_type=ie.EXPORT_FORMATS[format][1], filename=path.name, headers=headers
+        path, media_type=site_export.EXPORT_FORMATS[format][1], filename=path.name, headers=headers
     )

@@ -194,7 +194,7 @@ def check_values(
 
     With ``only_given`` only the fields present in ``props`` are checked (an update of some
     fields of an existing record); otherwise every field is, and required ones must be there.
-    Used by the folder loader and by file imports (:mod:`gis_app.io.import_export`).
+    Used by the folder loader and by file imports (:mod:`gis_app.io.imports`).
     """
     out: dict[str, Any] = {}
     for name, spec in fields.items():

@@ -4,7 +4,7 @@ with at least one known role."""
 
 from __future__ import annotations
 
-from gis_app.io.import_export import EXPORT_FORMATS
+from gis_app.io.export import EXPORT_FORMATS
 
 
 def test_openapi_documents_security_errors_and_media_types(client_as) -> None:

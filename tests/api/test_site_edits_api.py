@@ -291,6 +291,10 @@ def test_import_and_export_over_http(db, client_as) -> None:
     )
     files = {"file": ("sites.geojson", r.content, "application/geo+json")}
     assert officer.post("/api/imports", files=files).status_code == 403
+    # the options are parsed by ImportOptions, as for the CLI: the same message
+    r = planner.post("/api/imports", files=files, data={"area_unit": "acre"})
+    assert r.status_code == 422
+    assert "area unit must be m2, mu or ha, not 'acre'" in r.json()["detail"]
     r = planner.post("/api/imports", files=files, data={"dry_run": "true"})
     assert r.status_code == 200, r.text
     rep = r.json()

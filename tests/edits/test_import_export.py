@@ -16,7 +16,9 @@ from shapely import wkb
 from gis_app.db.site_queries import SiteFilter
 from gis_app.domain.errors import InvalidInput, PayloadTooLarge
 from gis_app.domain.gcj02 import wgs84_to_gcj02
-from gis_app.io import import_export as ie
+from gis_app.io.export import EXPORT_FORMATS, export_sites
+from gis_app.io.imports import ImportOptions, ImportReport
+from gis_app.services.imports import import_file
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -31,17 +33,23 @@ def _fingerprint(engine: sa.Engine) -> list:
         ).all()
 
 
+def _import(engine: sa.Engine, path: Path, opts: ImportOptions, user: str) -> ImportReport:
+    """Import on a connection of the caller's, as the CLI and the API do."""
+    with engine.connect() as c:
+        return import_file(c, path, opts, user=user)
+
+
 def _history_count(engine: sa.Engine) -> int:
     with engine.connect() as c:
         return c.execute(sa.text("SELECT count(*) FROM history")).scalar_one()
 
 
-@pytest.mark.parametrize("fmt", list(ie.EXPORT_FORMATS))
+@pytest.mark.parametrize("fmt", list(EXPORT_FORMATS))
 def test_export_then_import_changes_nothing(edit_engine, scratch_dir: Path, fmt: str) -> None:
     before, n_hist = _fingerprint(edit_engine), _history_count(edit_engine)
     with edit_engine.connect() as c:
-        out, _notes = ie.export_sites(c, SiteFilter(), fmt, scratch_dir)
-    report = ie.run_import(edit_engine, out, ie.ImportOptions(), user="planner")
+        out, _notes = export_sites(c, SiteFilter(), fmt, scratch_dir)
+    report = _import(edit_engine, out, ImportOptions(), user="planner")
     counts = report.counts()
     assert report.ok, report.summary()
     assert counts["unchanged"] == len(before) and counts["insert"] == counts["update"] == 0
@@ -49,9 +57,32 @@ def test_export_then_import_changes_nothing(edit_engine, scratch_dir: Path, fmt:
     assert _history_count(edit_engine) == n_hist
 
 
+def test_the_import_joins_the_callers_connection_and_ends_its_transaction(
+    edit_engine, scratch_dir: Path
+) -> None:
+    with edit_engine.connect() as c:
+        out, _ = export_sites(c, SiteFilter(kinds=["land"]), "csv", scratch_dir)
+        assert c.in_transaction()  # the caller's read: the import joins it
+        dry = import_file(c, out, ImportOptions(dry_run=True), user="p")
+        assert dry.ok and not dry.committed and not c.in_transaction()
+        with pytest.raises(InvalidInput, match="unsupported file type"):
+            import_file(c, scratch_dir / "notes.txt", ImportOptions(), user="p")
+        assert not c.in_transaction()
+        code = c.execute(sa.text("SELECT min(code) FROM site WHERE kind = 'land'")).scalar_one()
+        path = scratch_dir / "rename.csv"
+        path.write_text(f"code,name_en\n{code},Renamed by file\n", encoding="utf-8")
+        rep = import_file(c, path, ImportOptions(crs="EPSG:4490"), user="p")
+        assert rep.committed and not c.in_transaction()
+    with edit_engine.connect() as other:  # committed: seen from another session
+        name = other.execute(
+            sa.text("SELECT name_en FROM site WHERE code = :c"), {"c": code}
+        ).scalar_one()
+    assert name == "Renamed by file"
+
+
 def test_export_has_chinese_labels_and_geojson_is_wgs84(edit_engine, scratch_dir: Path) -> None:
     with edit_engine.connect() as c:
-        out, _ = ie.export_sites(c, SiteFilter(availability=["available"]), "geojson", scratch_dir)
+        out, _ = export_sites(c, SiteFilter(availability=["available"]), "geojson", scratch_dir)
     data = json.loads(out.read_text("utf-8"))
     props = data["features"][0]["properties"]
     assert props["availability"] == "available" and props["availability_zh"] == "可招商"
@@ -63,7 +94,7 @@ def test_export_has_chinese_labels_and_geojson_is_wgs84(edit_engine, scratch_dir
 
 def test_round_trip_geometry_within_1e7_degrees(edit_engine, scratch_dir: Path) -> None:
     with edit_engine.connect() as c:
-        out, _ = ie.export_sites(c, SiteFilter(), "geojson", scratch_dir)
+        out, _ = export_sites(c, SiteFilter(), "geojson", scratch_dir)
         stored = {
             r.code: wkb.loads(bytes(r.g))
             for r in c.execute(sa.text("SELECT code, ST_AsBinary(geom) g FROM site"))
@@ -145,12 +176,12 @@ def test_gauss_krueger_shapefile_in_gbk_without_cpg_lands_within_a_metre(
     with zipfile.ZipFile(archive, "w") as zf:
         for f in folder.iterdir():
             zf.write(f, f.name)
-    dry = ie.run_import(edit_engine, archive, ie.ImportOptions(dry_run=True), user="p")
+    dry = _import(edit_engine, archive, ImportOptions(dry_run=True), user="p")
     assert dry.ok, dry.summary()
     assert "4550" in dry.crs and any("GBK" in n for n in dry.notes)
     assert all(r.status == "update" for r in dry.rows)
     assert {"geom", "name_zh", "far_min", "far_max"} <= set(dry.rows[0].changed)
-    rep = ie.run_import(edit_engine, archive, ie.ImportOptions(), user="p")
+    rep = _import(edit_engine, archive, ImportOptions(), user="p")
     assert rep.committed
     with edit_engine.connect() as c:
         row = c.execute(
@@ -163,7 +194,7 @@ def test_gauss_krueger_shapefile_in_gbk_without_cpg_lands_within_a_metre(
     assert tuple(row) == ("测试地块0", "M3", 1.2, 2.0, 40.0, 15.0, 24.0)
     for code, g in truth.items():
         assert _max_dev_m(_stored(edit_engine, code), g) < 1.0
-    again = ie.run_import(edit_engine, archive, ie.ImportOptions(), user="p")
+    again = _import(edit_engine, archive, ImportOptions(), user="p")
     assert again.counts()["unchanged"] == len(truth)
 
 
@@ -184,8 +215,8 @@ def test_gcj02_csv_lands_within_a_metre(edit_engine, scratch_dir: Path) -> None:
     path = scratch_dir / "gcj.csv"
     path.write_text("\n".join(lines), encoding="utf-8")
     with pytest.raises(InvalidInput, match="declares no CRS"):
-        ie.run_import(edit_engine, path, ie.ImportOptions(), user="p")
-    rep = ie.run_import(edit_engine, path, ie.ImportOptions(crs="gcj02"), user="p")
+        _import(edit_engine, path, ImportOptions(), user="p")
+    rep = _import(edit_engine, path, ImportOptions(crs="gcj02"), user="p")
     assert rep.committed, rep.summary()
     for code, g in truth.items():
         assert _max_dev_m(_stored(edit_engine, code), g) < 1.0
@@ -259,7 +290,7 @@ def test_bad_rows_are_all_named_and_nothing_is_written(edit_engine, scratch_dir:
     ]
     path = _write_geojson(scratch_dir / "bad.geojson", features)
     before = _fingerprint(edit_engine)
-    rep = ie.run_import(edit_engine, path, ie.ImportOptions(), user="p")
+    rep = _import(edit_engine, path, ImportOptions(), user="p")
     assert not rep.committed and not rep.ok
     by_row = {r.row: " ".join(r.problems) for r in rep.rows}
     assert "unknown availability value 'for_sale'" in by_row[1]
@@ -279,7 +310,7 @@ def test_z_values_are_dropped_and_reported(edit_engine, scratch_dir: Path) -> No
     ((code, g),) = _sample_parcels(edit_engine, 1)
     ring = [[*p, 5.0] for p in np.asarray(g.geoms[0].exterior.coords).tolist()]
     path = _write_geojson(scratch_dir / "z.geojson", [_feature(code, ring)])
-    rep = ie.run_import(edit_engine, path, ie.ImportOptions(dry_run=True), user="p")
+    rep = _import(edit_engine, path, ImportOptions(dry_run=True), user="p")
     assert rep.ok and any("Z values dropped" in n for n in rep.rows[0].notes)
     assert rep.rows[0].status == "unchanged"
 
@@ -291,7 +322,7 @@ def test_a_time_in_the_last_millisecond_of_a_second_is_read(edit_engine, scratch
     ring = np.asarray(g.geoms[0].exterior.coords).tolist()
     feature = _feature(code, ring, updated_at="2026-12-02T21:25:59.9996+00:00")
     path = _write_geojson(scratch_dir / "t.geojson", [feature])
-    rep = ie.run_import(edit_engine, path, ie.ImportOptions(dry_run=True), user="p")
+    rep = _import(edit_engine, path, ImportOptions(dry_run=True), user="p")
     assert rep.ok, rep.summary()
     assert rep.rows[0].status == "unchanged"
 
@@ -302,7 +333,7 @@ def test_web_mercator_metres_labelled_as_degrees(edit_engine, scratch_dir: Path)
     merc = shapely.transform(g, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1])))
     ring = np.asarray(merc.geoms[0].exterior.coords).tolist()
     path = _write_geojson(scratch_dir / "m.geojson", [_feature(code, ring)])
-    rep = ie.run_import(edit_engine, path, ie.ImportOptions(dry_run=True), user="p")
+    rep = _import(edit_engine, path, ImportOptions(dry_run=True), user="p")
     assert "EPSG:3857" in rep.rows[0].problems[0]
 
 
@@ -312,7 +343,7 @@ def test_a_file_without_crs_is_refused(edit_engine, scratch_dir: Path) -> None:
     ((code, g),) = _sample_parcels(edit_engine, 1)
     gpd.GeoDataFrame({"code": [code]}, geometry=[g]).to_file(scratch_dir / "nocrs.shp")
     with pytest.raises(InvalidInput, match="declares no CRS"):
-        ie.run_import(edit_engine, scratch_dir / "nocrs.shp", ie.ImportOptions(), user="p")
+        _import(edit_engine, scratch_dir / "nocrs.shp", ImportOptions(), user="p")
 
 
 def test_zip_bomb_is_refused_before_unpacking(edit_engine, scratch_dir: Path) -> None:
@@ -320,7 +351,7 @@ def test_zip_bomb_is_refused_before_unpacking(edit_engine, scratch_dir: Path) ->
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("sites.csv", b"0" * 50_000_000)
     with pytest.raises(PayloadTooLarge, match="zip bomb"):
-        ie.run_import(edit_engine, bomb, ie.ImportOptions(crs="EPSG:4490"), user="p")
+        _import(edit_engine, bomb, ImportOptions(crs="EPSG:4490"), user="p")
 
 
 def test_shapefile_whose_cpg_lies_is_refused_not_mojibaked(edit_engine, scratch_dir: Path) -> None:
@@ -334,7 +365,7 @@ def test_shapefile_whose_cpg_lies_is_refused_not_mojibaked(edit_engine, scratch_
     )
     (folder / "s.cpg").write_text("UTF-8")
     with pytest.raises(InvalidInput, match="does not decode as UTF-8"):
-        ie.run_import(edit_engine, folder / "s.shp", ie.ImportOptions(), user="p")
+        _import(edit_engine, folder / "s.shp", ImportOptions(), user="p")
 
 
 def test_backward_status_in_a_file_needs_a_note(edit_engine, scratch_dir: Path) -> None:
@@ -344,11 +375,9 @@ def test_backward_status_in_a_file_needs_a_note(edit_engine, scratch_dir: Path) 
         ).scalar()
     path = scratch_dir / "s.csv"
     path.write_text(f"code,availability\n{code},reserved\n", encoding="utf-8")
-    rep = ie.run_import(edit_engine, path, ie.ImportOptions(crs="EPSG:4490"), user="p")
+    rep = _import(edit_engine, path, ImportOptions(crs="EPSG:4490"), user="p")
     assert not rep.committed and "reason" in rep.rows[0].problems[0]
-    rep = ie.run_import(
-        edit_engine, path, ie.ImportOptions(crs="EPSG:4490", note="合同解除"), user="p"
-    )
+    rep = _import(edit_engine, path, ImportOptions(crs="EPSG:4490", note="合同解除"), user="p")
     assert rep.committed and rep.rows[0].changed == ["availability"]
 
 
@@ -366,7 +395,7 @@ def test_new_available_site_on_farmland_is_refused(edit_engine, scratch_dir: Pat
         [_feature("NEW-F", coords, name_zh="农田", kind="land", availability="available")],
         crs="urn:ogc:def:crs:EPSG::4490",
     )
-    rep = ie.run_import(edit_engine, path, ie.ImportOptions(), user="p")
+    rep = _import(edit_engine, path, ImportOptions(), user="p")
     assert not rep.committed and "basic_farmland" in rep.rows[0].problems[0]
 
 
@@ -387,6 +416,9 @@ def test_cli_export_then_dry_run_import(edit_url, scratch_dir: Path, monkeypatch
     bad.write_text("code,availability\nPT-KF-001,sold\n", encoding="utf-8")
     assert main(["import", str(bad), "--crs", "EPSG:4490"]) == 1
     assert "unknown availability value 'sold'" in capsys.readouterr().out
+    # a bad option: refused by ImportOptions before the file is read (the API says the same)
+    assert main(["import", str(bad), "--area-unit", "acre"]) == 2
+    assert "area unit must be m2, mu or ha, not 'acre'" in capsys.readouterr().err
 
 
 def test_constraint_zones_import_updates_and_adds_zones(edit_engine, scratch_dir: Path) -> None:
@@ -414,9 +446,7 @@ def test_constraint_zones_import_updates_and_adds_zones(edit_engine, scratch_dir
         },
     ]
     path = _write_geojson(scratch_dir / "zones.geojson", feats, crs="urn:ogc:def:crs:EPSG::4490")
-    rep = ie.run_import(
-        edit_engine, path, ie.ImportOptions(layer="constraint_zones"), user="planner"
-    )
+    rep = _import(edit_engine, path, ImportOptions(layer="constraint_zones"), user="planner")
     assert rep.committed, rep.summary()
     assert [r.status for r in rep.rows] == ["update", "insert"]
     assert rep.rows[0].changed == ["source"]

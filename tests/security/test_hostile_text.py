@@ -481,15 +481,17 @@ def _assert_neutralised(cells: list[object], what: str) -> None:
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_site_export_neutralises_formulas(hostile: Hostile, tmp_path: Path, fmt: str) -> None:
     from gis_app.db.site_queries import SiteFilter
-    from gis_app.io import import_export as ie
+    from gis_app.io.export import export_sites
+    from gis_app.io.imports import ImportOptions, UploadLimits
+    from gis_app.io.imports.readers import read_source
 
     with hostile.app.engine.connect() as c:
-        path, _ = ie.export_sites(c, SiteFilter(), fmt, tmp_path)
+        path, _ = export_sites(c, SiteFilter(), fmt, tmp_path)
     data = path.read_bytes()
     cells = _csv_cells(data) if fmt == "csv" else _xlsx_cells(data)
     _assert_neutralised(cells, path.name)
     # read back by the importer, the quote is gone: the stored names again
-    src = ie.read_source(path, tmp_path / "work", ie.ImportOptions(), ie.UploadLimits())
+    src = read_source(path, tmp_path / "work", ImportOptions(), UploadLimits())
     with hostile.app.engine.connect() as c:
         stored = dict(c.execute(sa.text("SELECT code, name_zh FROM site")).all())
     if fmt == "xlsx":  # XML reads a carriage return back as a line feed

@@ -1,0 +1,154 @@
+"""Applying a checked file: staged in a temporary table, compared with the rows, written.
+
+The rows are copied into a temporary table, compared with the current rows in one query
+(changed fields, geometry moved beyond :data:`GEOM_TOLERANCE_DEG`, retired sites, a lon/lat
+point's distance from the site) and checked against the rules that need them: status moves
+(:mod:`gis_app.domain.transitions`), a new or newly available site on a blocking zone. Only
+rows that change are written (so importing the same file twice changes nothing). The caller's
+transaction holds it all; the service (:mod:`gis_app.services.imports`) commits or rolls back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from gis_app.db import edit_queries as q
+from gis_app.domain import transitions
+from gis_app.domain.errors import ReasonRequired, TransitionRefused
+from gis_app.io.imports.checks import Prepared
+from gis_app.io.imports.options import ImportOptions, Progress
+
+# A lon/lat point in a table updates an existing site only if it lies this close to it.
+POINT_TOLERANCE_M = 50.0
+# Geometry within this distance (degrees, ~1 cm) of the stored one counts as unchanged.
+GEOM_TOLERANCE_DEG = 1e-7
+
+
+def _status_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {f: row.get(f) for f in transitions.STATUS_FIELDS}
+
+
+def apply_rows(
+    conn: sa.Connection,
+    prep: Prepared,
+    opts: ImportOptions,
+    user: str,
+    tick: Progress,
+) -> None:
+    """Stage the rows, compare them with the database, and (if all is well) write them.
+
+    Runs in the caller's transaction and never commits: the rows of the report are marked
+    insert, update, unchanged or rejected; nothing is written unless every row is fine and
+    this is not a dry run.
+    """
+    layer = opts.import_layer
+    report, values, geoms, points = prep.report, prep.values, prep.geoms, prep.points
+    n = len(values)
+    q.set_edit_context(conn, user, opts.note or f"import {report.source}", opts.doc_ref)
+    # A large file legitimately runs longer than an API statement; locks still time out fast.
+    q.no_statement_timeout(conn)
+    cols = [f for f in prep.fields if f in layer.fields]
+    q.create_stage(conn, layer.table, cols)
+    tick("staging", 0, n)
+    q.fill_stage(
+        conn,
+        cols,
+        [
+            (i + 1, v.get("code"), g, [v.get(c) for c in cols])
+            for i, (v, g) in enumerate(zip(values, geoms, strict=True))
+        ],
+        points=points,
+        progress=lambda k: tick("staging", k, n),
+    )
+    tick("comparing", 0, n)
+    status_cols = [f for f in transitions.STATUS_FIELDS if layer.table == "site"]
+    current = q.compare_stage(conn, layer.table, cols, status_cols, GEOM_TOLERANCE_DEG)
+    candidates_blocking: list[int] = []
+    to_insert: list[int] = []
+    to_update: list[int] = []
+    geom_rows: list[int] = []
+    required = [f for f, spec in layer.fields.items() if spec.required]
+    for i, rep in enumerate(report.rows):
+        cur = current.get(i + 1)
+        v = values[i]
+        if rep.problems or v.get("code") is None:
+            if v.get("code") is None and not any("code" in p for p in rep.problems):
+                rep.problems.append("no code")
+            continue
+        if cur is None or cur["id"] is None:
+            missing = [f for f in required if v.get(f) is None]
+            if missing:
+                rep.problems.append(f"a new {layer.name[:-1]} needs {', '.join(missing)}")
+            if geoms[i] is None or points:
+                rep.problems.append(
+                    "a new record needs a polygon (a GIS file or a WKT column); "
+                    + ("a lon/lat point is not enough" if points else "this row has none")
+                )
+            if not rep.problems:
+                rep.status = "insert"
+                rep.changed = sorted(v)
+                to_insert.append(i + 1)
+                if layer.table == "site" and v.get("availability") == "available":
+                    candidates_blocking.append(i + 1)
+            continue
+        if cur.get("retired"):
+            rep.problems.append("the site was retired (split or merged); import its successors")
+            continue
+        changed = list(cur["changed"])
+        if points and geoms[i] is not None:
+            d = cur.get("point_distance_m")
+            if d is not None and d > POINT_TOLERANCE_M:
+                rep.problems.append(
+                    f"the lon/lat lies {d:.0f} m from the site (more than {POINT_TOLERANCE_M:g} "
+                    "m): wrong CRS or swapped columns?"
+                )
+                continue
+        elif cur.get("geom_changed"):
+            changed.append("geom")
+            geom_rows.append(i + 1)
+        if layer.table == "site":
+            requested = {f: v[f] for f in v if f in transitions.STATUS_FIELDS}
+            try:
+                transitions.check_changes(
+                    f"row {i + 1} ({v['code']})", _status_of(cur), requested, opts.note
+                )
+            except (ReasonRequired, TransitionRefused) as e:
+                rep.problems.append(str(e).split(": ", 1)[1] + " (use --note)")
+                continue
+            final_available = v.get("availability", cur.get("availability")) == "available"
+            if final_available and (
+                "geom" in changed
+                or ("availability" in changed and cur.get("availability") != "available")
+            ):
+                candidates_blocking.append(i + 1)
+        rep.changed = sorted(changed)
+        rep.status = "update" if changed else "unchanged"
+        if changed:
+            to_update.append(i + 1)
+    if candidates_blocking:
+        for rownum, text in q.stage_blocking(conn, candidates_blocking).items():
+            rep = report.rows[rownum - 1]
+            rep.problems.append(
+                f"cannot be available: it {text}; import it with another availability or fix "
+                "the geometry"
+            )
+            rep.status = "rejected"
+    for rep in report.rows:
+        if rep.problems:
+            rep.status = "rejected"
+    if not report.ok or opts.dry_run:
+        return
+    tick("writing", 0, n)
+    ok = {r.row for r in report.rows if r.status != "rejected"}
+    q.apply_stage(
+        conn,
+        layer.table,
+        cols,
+        insert_rows=[r for r in to_insert if r in ok],
+        update_rows=[r for r in to_update if r in ok],
+        geom_rows=[r for r in geom_rows if r in ok],
+        progress=lambda k: tick("writing", k, len(to_insert) + len(to_update)),
+    )

@@ -1,0 +1,151 @@
+"""Checks of a whole file before the database is touched: columns, values, CRS, geometries.
+
+:func:`prepare` reads a file, maps its columns, checks every value against the field specs
+(:func:`gis_app.io.inventory_loader.check_values`), every geometry
+(:mod:`gis_app.io.geometry_checks`, in the declared CRS, against the jurisdiction's outline)
+and duplicate codes, and returns the report so far with the clean values and geometries in
+EPSG:4490. Checks that need the current rows (status moves, blocking overlaps, retired sites)
+run when the rows are staged (:mod:`gis_app.io.imports.apply`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from gis_app.domain.errors import InvalidInput
+from gis_app.io import geometry_checks as gc
+from gis_app.io.export import DERIVED_COLUMNS
+from gis_app.io.imports.columns import LABEL_COLUMNS, map_columns, row_values
+from gis_app.io.imports.options import ImportOptions, Progress, UploadLimits
+from gis_app.io.imports.readers import SourceTable, read_source
+from gis_app.io.imports.report import ImportReport, RowReport
+
+
+def _resolve_crs(src: SourceTable, opts: ImportOptions, name: str) -> gc.DeclaredCrs:
+    given = opts.declared_crs
+    if given is None and src.crs is None:
+        raise InvalidInput(
+            f"{name} declares no CRS: give one (EPSG:4490 CGCS2000, EPSG:4326 WGS84, "
+            "EPSG:4550 Gauss-Krüger 123°E …, or gcj02)"
+        )
+    if given is None:
+        return src.crs  # type: ignore[return-value]
+    if src.crs is None or src.crs == given:
+        return given
+    if given.gcj02 and src.crs.epsg in (4326, 4490):
+        src.notes.append(f"{name} is labelled {src.crs.label}; coordinates read as GCJ-02")
+        return given
+    raise InvalidInput(
+        f"{name} declares {src.crs.describe()} but {given.describe()} was given; "
+        "drop the option or fix the file"
+    )
+
+
+def prepare(
+    path: Path,
+    opts: ImportOptions,
+    limits: UploadLimits,
+    outline: BaseGeometry | None,
+    work: Path,
+    progress: Progress | None = None,
+) -> Prepared:
+    """Read and check a file without the database: report, clean values, geometries, fields."""
+    layer = opts.import_layer
+    report = ImportReport(path.name, layer.name, dry_run=opts.dry_run)
+    tick = progress or (lambda *_: None)
+    tick("reading", 0, 1)
+    src = read_source(path, work, opts, limits)
+    report.encoding = src.encoding
+    report.notes += src.notes
+    columns, ignored, problems = map_columns(src.columns, layer, opts.mapping)
+    report.columns, report.problems = columns, problems
+    labels = [c for c in ignored if c.lower() in LABEL_COLUMNS]
+    derived = [c for c in ignored if c.lower() in DERIVED_COLUMNS]
+    unknown = [c for c in ignored if c not in labels and c not in derived and c not in opts.mapping]
+    report.ignored_columns = ignored
+    if labels:
+        report.notes.append(f"label columns ignored (the codes are read): {', '.join(labels)}")
+    if derived:
+        report.notes.append(f"derived columns ignored (kept by the database): {', '.join(derived)}")
+    if unknown:
+        report.notes.append(f"unknown columns ignored: {', '.join(unknown)}")
+    if "code" not in columns.values():
+        report.problems.append(
+            f"no code column (DKBH/地块编号/code); map one with code=COLUMN. Columns: "
+            f"{', '.join(src.columns)}"
+        )
+    n = len(src.rows)
+    if n == 0:
+        report.problems.append(f"{path.name} holds no rows")
+    if report.problems:
+        return Prepared(report, [], [], [], False)
+    crs = _resolve_crs(src, opts, path.name)
+    report.crs = crs.describe()
+    tick("checking", 0, n)
+    values: list[dict[str, Any]] = []
+    for i, raw in enumerate(src.rows):
+        problems_i: list[str] = []
+        code = raw.get(next(c for c, t in columns.items() if t == "code"))
+        where = f"row {i + 1}" + (f" ({code})" if code not in (None, "") else "")
+        v = row_values(layer, raw, columns, where, opts, problems_i)
+        rep = RowReport(i + 1, v.get("code"), problems=[p.split(": ", 1)[1] for p in problems_i])
+        if i in src.geom_errors:
+            rep.problems.append(src.geom_errors[i])
+        report.rows.append(rep)
+        values.append(v)
+        if i % 5000 == 0:
+            tick("checking", i, n)
+    geoms: list[BaseGeometry | None] = [None] * n
+    if src.geoms is not None and not src.points:
+        todo = [i for i in range(n) if i not in src.geom_errors]
+        checked = gc.check_geometries(
+            [src.geoms[i] for i in todo],
+            crs,
+            outline=outline,
+            limits=limits.geometry,
+            repair_invalid=opts.repair,
+            must_cover=layer.must_cover,
+        )
+        for i, c in zip(todo, checked, strict=True):
+            report.rows[i].problems += c.problems
+            report.rows[i].notes += c.notes
+            geoms[i] = c.geom
+    elif src.geoms is not None:
+        pts = [g for g in src.geoms]
+        stored = gc.to_storage(np.asarray(pts, dtype=object), crs) if pts else []
+        for i, g in enumerate(stored):
+            if g is not None and not np.isfinite(shapely.get_coordinates(g)).all():
+                report.rows[i].problems.append("lon/lat cannot be transformed")
+            else:
+                geoms[i] = g
+    seen: dict[str, int] = {}
+    for i, v in enumerate(values):
+        code = v.get("code")
+        if code is None:
+            continue
+        if code in seen:
+            j = seen[code]
+            report.rows[i].problems.append(f"duplicate code {code!r} (also row {j + 1})")
+            if not any("duplicate code" in p for p in report.rows[j].problems):
+                report.rows[j].problems.append(f"duplicate code {code!r} (also row {i + 1})")
+        else:
+            seen[code] = i
+    fields = sorted({f for v in values for f in v} - {"code"})
+    return Prepared(report, values, geoms, fields, src.points)
+
+
+@dataclass
+class Prepared:
+    """A checked file: the report so far, clean values and geometries (EPSG:4490) per row."""
+
+    report: ImportReport
+    values: list[dict[str, Any]]
+    geoms: list[BaseGeometry | None]
+    fields: list[str]
+    points: bool

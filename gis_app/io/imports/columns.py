@@ -1,0 +1,210 @@
+"""Columns of an import file mapped to fields, and the cells of a row read as field values.
+
+Columns map by the project's own field names (and its export, including the Shapefile
+abbreviations), by the usual fields of Chinese planning and survey data (DKBH 地块编号,
+YDXZ 用地性质, YDMJ 用地面积, RJL 容积率, JZMD 建筑密度, LDL 绿地率, KZGD 限高, DLMC 地类名称 …),
+or by an explicit mapping. Preset columns ("pseudo-fields", ``_far`` …) are parsed into the
+fields behind them: "1.2-2.0" → far_min/far_max, "≥40%" → coverage, "24米" → height limit.
+Values are checked against the same field specs the folder loader uses.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from gis_app.domain import landuse, vocab
+from gis_app.io.export import LABELLED, SHP_LABEL_NAMES, SHP_NAMES
+from gis_app.io.fields import FieldError
+from gis_app.io.imports.options import ImportLayer, ImportOptions
+from gis_app.io.inventory_loader import check_cross_fields, check_values
+
+_FROM_SHP = {v.lower(): k for k, v in SHP_NAMES.items()}
+#: the Chinese label columns of an export (``<field>_zh`` and their Shapefile names)
+LABEL_COLUMNS = {f"{f}_zh" for f in LABELLED} | {v.lower() for v in SHP_LABEL_NAMES.values()}
+
+# Usual field names of Chinese planning and survey data (upper-case pinyin initials or Chinese);
+# targets starting with "_" are parsed specially (land-use code system, units, ranges).
+PRESET_ALIASES: dict[str, str] = {
+    "dkbh": "code",
+    "dkdm": "code",
+    "地块编号": "code",
+    "编号": "code",
+    "dkmc": "name_zh",
+    "地块名称": "name_zh",
+    "名称": "name_zh",
+    "ydxz": "_landuse",
+    "ydxzdh": "_landuse",
+    "ydxzdm": "_landuse",
+    "用地性质": "_landuse",
+    "用地性质代码": "_landuse",
+    "用地代码": "_landuse",
+    "ydmj": "_area",
+    "dkmj": "_area",
+    "用地面积": "_area",
+    "地块面积": "_area",
+    "rjl": "_far",
+    "容积率": "_far",
+    "jzmd": "_coverage",
+    "建筑密度": "_coverage",
+    "ldl": "_green",
+    "绿地率": "_green",
+    "kzgd": "_height",
+    "jzxg": "_height",
+    "限高": "_height",
+    "建筑限高": "_height",
+    "控制高度": "_height",
+    "dlmc": "_dlmc",
+    "地类名称": "_dlmc",
+    "dlbm": "current_use",
+    "地类编码": "current_use",
+}
+_PSEUDO = {
+    "_landuse": ("planned_use", "legacy_use"),
+    "_area": ("declared_area_mu",),
+    "_far": ("far_min", "far_max"),
+    "_coverage": ("coverage_min_pct",),
+    "_green": ("green_max_pct",),
+    "_height": ("height_limit_m",),
+    "_dlmc": ("current_use",),
+}
+
+
+def map_columns(
+    columns: list[str], layer: ImportLayer, mapping: Mapping[str, str]
+) -> tuple[dict[str, str], list[str], list[str]]:
+    """Column → field (or preset pseudo-field); the ignored columns; problems with the mapping."""
+    out: dict[str, str] = {}
+    ignored: list[str] = []
+    problems: list[str] = []
+    for src, dst in mapping.items():
+        if src not in columns:
+            problems.append(f"mapping names column {src!r}, which the file does not have")
+        elif dst not in ("", "-") and dst not in layer.fields and dst not in _PSEUDO:
+            problems.append(f"mapping {src!r} → {dst!r}: no such field in {layer.name}")
+    for col in columns:
+        key = col.strip().lower()
+        if col in mapping:
+            target = mapping[col]
+            if target in ("", "-"):
+                ignored.append(col)
+            else:
+                out[col] = target
+        elif key in layer.fields:
+            out[col] = key
+        elif layer.name == "sites" and key in _FROM_SHP and _FROM_SHP[key] in layer.fields:
+            out[col] = _FROM_SHP[key]
+        elif layer.name == "sites" and key in PRESET_ALIASES:
+            out[col] = PRESET_ALIASES[key]
+        else:
+            ignored.append(col)
+    landuse_cols = [c for c, t in out.items() if t == "_landuse"]
+    if len(landuse_cols) > 1:  # e.g. YDXZ (name) beside YDXZDH (code): read the code column
+        coded = [c for c in landuse_cols if c.lower().endswith(("dh", "dm", "代码"))]
+        keep = (coded or landuse_cols)[0]
+        for c in landuse_cols:
+            if c != keep:
+                del out[c]
+                ignored.append(c)
+    seen: dict[str, str] = {}
+    for col, target in out.items():
+        for f in _PSEUDO.get(target, (target,)):
+            if f in seen:
+                problems.append(f"columns {seen[f]!r} and {col!r} both map to {f}")
+            seen.setdefault(f, col)
+    return out, ignored, problems
+
+
+# Indicator cells read like "1.2-2.0", "≤2.0", "≥40%", "24米": unsigned numbers, any separator.
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _numbers(value: Any) -> list[float]:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return [float(value)] if math.isfinite(value) else []
+    return [float(x) for x in _NUMBER.findall(str(value))]
+
+
+def _pseudo(target: str, value: Any, opts: ImportOptions) -> dict[str, Any]:
+    """Values of the fields behind a preset column (``_far`` → far_min/far_max …)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return {}
+    text = str(value).strip()
+    if target == "_landuse":
+        code = text.upper() if text[:1].isalpha() else text
+        if landuse.is_valid("2023", code):
+            return {"planned_use": code}
+        if landuse.is_valid("gb50137", code):
+            return {"legacy_use": code}
+        for system, target_field in (("2023", "planned_use"), ("gb50137", "legacy_use")):
+            hits = [c.code for c in landuse._table(system).values() if c.zh == text]
+            if len(hits) == 1:
+                return {target_field: hits[0]}
+        raise FieldError(
+            f"unknown land-use code {text!r} (neither the 2023 classification nor GB 50137)"
+        )
+    if target == "_dlmc":
+        for system in ("sandiao", "2023"):
+            hits = [c for c in landuse._table(system).values() if c.zh == text]
+            if hits:
+                if system == "sandiao":
+                    return {"current_use": hits[0].code}
+                raise FieldError(f"地类名称 {text!r} is a planning class, not a 三调 current use")
+        raise FieldError(f"unknown 地类名称 {text!r} (not a 三调 class name)")
+    nums = _numbers(value)
+    if not nums:
+        raise FieldError(f"expected a number, got {value!r}")
+    if target == "_area":
+        factor = {"m2": 1 / vocab.M2_PER_MU, "mu": 1.0, "ha": vocab.MU_PER_HA}[opts.area_unit]
+        return {"declared_area_mu": round(nums[0] * factor, 4)}
+    if target == "_far":
+        if len(nums) >= 2:
+            return {"far_min": nums[0], "far_max": nums[1]}
+        if any(s in text for s in ("≥", ">=", ">", "不小于", "不低于")):
+            return {"far_min": nums[0]}
+        return {"far_max": nums[0]}
+    pct = nums[0] * 100 if (nums[0] <= 1 and "%" not in text) else nums[0]
+    if target == "_coverage":
+        return {"coverage_min_pct": pct}
+    if target == "_green":
+        return {"green_max_pct": pct}
+    return {"height_limit_m": nums[0]}  # _height
+
+
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def row_values(
+    layer: ImportLayer,
+    raw: dict[str, Any],
+    columns: dict[str, str],
+    where: str,
+    opts: ImportOptions,
+    problems: list[str],
+) -> dict[str, Any]:
+    """The checked field values of one row; problems are added to ``problems``."""
+    props: dict[str, Any] = {}
+    for col, target in columns.items():
+        value = raw.get(col)
+        if isinstance(value, bytes):
+            problems.append(f"{where}: column {col}: binary value")
+            continue
+        if target in _PSEUDO:
+            try:
+                props.update(_pseudo(target, value, opts))
+            except FieldError as e:
+                problems.append(f"{where}: column {col}: {e}")
+        elif layer.fields[target].required and _blank(value):
+            continue  # a blank required cell keeps the stored value (a new row must have it)
+        else:
+            props[target] = value
+    values = check_values(layer.fields, props, where, problems, only_given=True)
+    check_cross_fields(layer.fields, values, where, problems)
+    return values

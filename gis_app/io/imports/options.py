@@ -1,0 +1,197 @@
+"""What an import is asked to do: the layer, how to read the file, and the limits it runs under.
+
+:class:`ImportOptions` is the one description of an import request. The command line
+(``gis-app import`` flags) and the API (``POST /api/imports`` form fields) both build it with
+:meth:`ImportOptions.parse` from the text the user typed, so each option is parsed and checked
+in one place and a bad value gets the same message from both.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gis_app.domain.errors import InvalidInput
+from gis_app.io import geometry_checks as gc
+from gis_app.io.fields import SITE_FIELDS, ZONE_FIELDS, Field
+
+#: progress callback: phase ("reading", "checking", "staging" …), rows done, rows in all
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ImportLayer:
+    """A layer that files can be imported into."""
+
+    name: str
+    table: str
+    fields: dict[str, Field]
+    must_cover: bool  # inside the jurisdiction (sites) or only touching it (zones)
+
+
+LAYERS: dict[str, ImportLayer] = {
+    "sites": ImportLayer("sites", "site", SITE_FIELDS, True),
+    "constraint_zones": ImportLayer("constraint_zones", "constraint_zone", ZONE_FIELDS, False),
+}
+
+#: units of a declared-area column (YDMJ/DKMJ 用地面积)
+AREA_UNITS = ("m2", "mu", "ha")
+
+_CODECS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "gbk": "gbk",
+    "cp936": "gbk",
+    "936": "gbk",
+    "gb2312": "gbk",
+    "gb18030": "gb18030",
+    "big5": "big5",
+    "latin1": "latin-1",
+    "iso-8859-1": "latin-1",
+    "88591": "latin-1",
+}
+
+
+def python_codec(name: str) -> str:
+    """The Python codec for an encoding name as GIS files and users write it (CP936 → gbk)."""
+    key = name.strip().lower().replace("_", "-")
+    return _CODECS.get(key, _CODECS.get(key.replace("-", ""), key))
+
+
+_MAPPING_SHAPE = "mapping must be a JSON object {column: field}"
+
+
+def parse_mapping(value: str | Sequence[str] | Mapping[str, Any] | None) -> dict[str, str]:
+    """Column → field from a JSON object (text or parsed) or ``COLUMN=FIELD`` items.
+
+    An empty field (``COLUMN=`` or ``"COLUMN": ""``) or ``-`` ignores the column.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise InvalidInput(_MAPPING_SHAPE) from None
+        if not isinstance(value, dict):
+            raise InvalidInput(_MAPPING_SHAPE)
+    if isinstance(value, Mapping):
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise InvalidInput(_MAPPING_SHAPE)
+        return dict(value)
+    out: dict[str, str] = {}
+    for item in value:
+        src, sep, dst = str(item).partition("=")
+        if not sep or not src:
+            raise InvalidInput(f"mapping item {item!r} must be COLUMN=FIELD")
+        out[src] = dst
+    return out
+
+
+def _text(value: str | None) -> str | None:
+    """Optional text: blank (an empty form field) is not given."""
+    return value if value is not None and value.strip() else None
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to read a file and apply it; every field is checked when the object is made.
+
+    ``crs`` is the CRS of the coordinates when the file declares none (or to override a WGS84
+    label with ``gcj02``); ``mapping`` maps file columns to fields; ``encoding`` is the text
+    encoding when the file does not declare one; ``area_unit`` is the unit of YDMJ/DKMJ
+    columns; ``repair`` makes invalid polygons valid; ``dry_run`` checks and reports only;
+    ``note`` and ``doc_ref`` go into the history (a backward status move needs the note).
+    """
+
+    layer: str = "sites"
+    crs: str | None = None
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    encoding: str | None = None
+    area_unit: str = "m2"
+    repair: bool = False
+    dry_run: bool = False
+    note: str | None = None
+    doc_ref: str | None = None
+    #: ``crs`` parsed (None: the file's own)
+    declared_crs: gc.DeclaredCrs | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.layer not in LAYERS:
+            raise InvalidInput(f"unknown layer {self.layer!r}; choose {', '.join(LAYERS)}")
+        if self.area_unit not in AREA_UNITS:
+            raise InvalidInput(
+                f"area unit must be {', '.join(AREA_UNITS[:-1])} or {AREA_UNITS[-1]}, "
+                f"not {self.area_unit!r}"
+            )
+        object.__setattr__(self, "mapping", parse_mapping(self.mapping))
+        object.__setattr__(self, "crs", _text(self.crs))
+        object.__setattr__(self, "declared_crs", gc.parse_crs(self.crs) if self.crs else None)
+        object.__setattr__(self, "encoding", _text(self.encoding))
+        if self.encoding is not None:
+            try:
+                codecs.lookup(python_codec(self.encoding))
+            except LookupError:
+                raise InvalidInput(
+                    f"unknown encoding {self.encoding!r}; e.g. UTF-8, GBK or GB18030"
+                ) from None
+        object.__setattr__(self, "note", _text(self.note))
+        object.__setattr__(self, "doc_ref", _text(self.doc_ref))
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        layer: str | None = None,
+        crs: str | None = None,
+        mapping: str | Sequence[str] | Mapping[str, Any] | None = None,
+        encoding: str | None = None,
+        area_unit: str | None = None,
+        repair: bool = False,
+        dry_run: bool = False,
+        note: str | None = None,
+        doc_ref: str | None = None,
+    ) -> ImportOptions:
+        """Options from what a user typed (CLI flags or form fields); ``None`` is the default.
+
+        ``mapping`` is a JSON object (API) or ``COLUMN=FIELD`` items (CLI ``--map``).
+        """
+        return cls(
+            layer=layer or "sites",
+            crs=crs,
+            mapping=parse_mapping(mapping),
+            encoding=encoding,
+            area_unit=area_unit or "m2",
+            repair=repair,
+            dry_run=dry_run,
+            note=note,
+            doc_ref=doc_ref,
+        )
+
+    @property
+    def import_layer(self) -> ImportLayer:
+        """The layer the rows go into."""
+        return LAYERS[self.layer]
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """Limits on what an import may unpack and read."""
+
+    max_unzipped_bytes: int = 1_000_000_000
+    max_zip_ratio: float = 200.0
+    max_features: int = 1_000_000
+    geometry: gc.GeometryLimits = field(default_factory=gc.GeometryLimits)
+
+    @classmethod
+    def from_settings(cls, s: Any) -> UploadLimits:
+        """Limits from an ``EditSettings``."""
+        return cls(
+            s.max_unzipped_bytes,
+            s.max_zip_ratio,
+            s.max_import_features,
+            gc.GeometryLimits.from_settings(s),
+        )

@@ -1,0 +1,348 @@
+"""Readers of import files: GeoPackage, (zipped) Shapefile, GeoJSON, CSV and XLSX.
+
+A file is read into a :class:`SourceTable` — column names, raw row values and geometries in the
+file's own CRS — without touching the database. Text encodings are declared (``.cpg``, the
+option) or detected as UTF-8 or GBK, and refused rather than read as mojibake; zip archives are
+checked for entry count, size and compression ratio before anything is unpacked. Tables (CSV,
+XLSX, GeoJSON without geometry) take their geometry from a WKT column or lon/lat columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyogrio
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from gis_app.domain.errors import InvalidInput, PayloadTooLarge
+from gis_app.io import geometry_checks as gc
+from gis_app.io.imports.options import LAYERS, ImportOptions, UploadLimits, python_codec
+from gis_app.io.spreadsheet import unquote_cell
+
+_WKT_COLUMNS = ("wkt_epsg4490", "wkt", "geometry", "geom", "the_geom", "shape")
+_LONLAT_COLUMNS = (
+    ("lon_wgs84", "lat_wgs84"),
+    ("lon", "lat"),
+    ("lng", "lat"),
+    ("longitude", "latitude"),
+    ("经度", "纬度"),
+    ("x", "y"),
+)
+_IMPLIED_CRS = {"wkt_epsg4490": 4490, "lon_wgs84": 4326}
+
+
+@dataclass
+class SourceTable:
+    """A file read into columns, raw row values and geometries (in the file's CRS)."""
+
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    geoms: list[BaseGeometry | None] | None  # None: the file has no geometry at all
+    geom_errors: dict[int, str] = field(default_factory=dict)
+    crs: gc.DeclaredCrs | None = None
+    points: bool = False  # geometries are lon/lat points from table columns
+    encoding: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _detect_text_encoding(data: bytes, what: str) -> tuple[str, str | None]:
+    """Encoding of undeclared text: UTF-8 if it decodes, else GB18030/GBK, else refuse."""
+    try:
+        data.decode("utf-8")
+        return "utf-8", None
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            f"{what}: the text is neither UTF-8 nor GBK/GB18030; declare the encoding"
+        ) from None
+    if not re.search(r"[\u4e00-\u9fff]", text):
+        raise InvalidInput(
+            f"{what}: the text is not UTF-8 and does not read as Chinese in GBK either; "
+            "declare the encoding"
+        )
+    return "gb18030", f"{what}: no encoding declared; the text was detected as GBK (GB18030)"
+
+
+def _dbf_text(dbf: Path) -> bytes:
+    data = dbf.read_bytes()
+    if len(data) < 32:
+        raise InvalidInput(f"{dbf.name}: not a dBASE file")
+    n = int.from_bytes(data[4:8], "little")
+    header = int.from_bytes(data[8:10], "little")
+    rec = int.from_bytes(data[10:12], "little")
+    return data[header : header + n * rec]
+
+
+def _shapefile_encoding(shp: Path, declared: str | None) -> tuple[str, list[str]]:
+    """The GDAL encoding name for a shapefile's text, checked so that nothing is mojibake."""
+    dbf = next((p for p in shp.parent.glob(shp.stem + ".*") if p.suffix.lower() == ".dbf"), None)
+    if dbf is None:
+        raise InvalidInput(f"{shp.name}: the .dbf file (attributes) is missing")
+    text = _dbf_text(dbf)
+    cpg = next((p for p in shp.parent.glob(shp.stem + ".*") if p.suffix.lower() == ".cpg"), None)
+    notes: list[str] = []
+    if declared:
+        name = declared
+    elif cpg is not None:
+        name = cpg.read_text("ascii", errors="replace").strip() or "UTF-8"
+    else:
+        codec, note = _detect_text_encoding(text, shp.name)
+        notes += [note] if note else [f"{shp.name}: no .cpg; the text is UTF-8"]
+        return codec.upper(), notes
+    try:
+        text.decode(python_codec(name))
+    except (UnicodeDecodeError, LookupError):
+        source = "given" if declared else f"declared by {cpg.name}"
+        raise InvalidInput(
+            f"{shp.name}: the text does not decode as {name} ({source}); "
+            "give the right encoding (e.g. GBK)"
+        ) from None
+    return ("CP936" if python_codec(name) == "gbk" else name), notes
+
+
+def safe_unzip(archive: Path, dest: Path, limits: UploadLimits) -> list[Path]:
+    """Unpack a zip after checking entry count, sizes and compression ratio (zip bombs)."""
+    try:
+        zf = zipfile.ZipFile(archive)
+    except zipfile.BadZipFile:
+        raise InvalidInput(f"{archive.name}: not a valid zip file") from None
+    with zf:
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+        if len(infos) > 1000:
+            raise InvalidInput(f"{archive.name}: {len(infos)} files in the zip (at most 1000)")
+        total = sum(i.file_size for i in infos)
+        if total > limits.max_unzipped_bytes:
+            raise PayloadTooLarge(
+                f"{archive.name}: unpacks to {total:,} bytes, more than the limit of "
+                f"{limits.max_unzipped_bytes:,}"
+            )
+        for i in infos:
+            if i.file_size > 1_000_000 and i.file_size > limits.max_zip_ratio * max(
+                i.compress_size, 1
+            ):
+                ratio = i.file_size / max(i.compress_size, 1)
+                raise PayloadTooLarge(
+                    f"{archive.name}: {i.filename} expands {ratio:.0f}-fold (a zip bomb?); refused"
+                )
+        out, written = [], 0
+        for i in infos:
+            name = Path(i.filename).name
+            if not name or name.startswith("."):
+                continue
+            target = dest / name
+            with zf.open(i) as src, target.open("wb") as dst:
+                while chunk := src.read(1 << 20):
+                    written += len(chunk)
+                    if written > limits.max_unzipped_bytes:  # sizes in the header can lie
+                        raise PayloadTooLarge(f"{archive.name}: unpacks beyond the limit")
+                    dst.write(chunk)
+            out.append(target)
+    return out
+
+
+_GIS_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".csv", ".xlsx")
+
+
+def _pick_member(files: list[Path], archive: str) -> Path:
+    found = [f for f in files if f.suffix.lower() in _GIS_SUFFIXES]
+    if not found:
+        raise InvalidInput(
+            f"{archive}: no .shp, .gpkg, .geojson, .csv or .xlsx file inside the zip"
+        )
+    shp = [f for f in found if f.suffix.lower() == ".shp"]
+    if len(shp) > 1 or (not shp and len(found) > 1):
+        names = ", ".join(sorted(f.name for f in (shp or found)))
+        raise InvalidInput(f"{archive}: several data files in the zip ({names}); send one")
+    return shp[0] if shp else found[0]
+
+
+def _from_raw(meta: dict, geoms: Any, fields: list[np.ndarray]) -> tuple[list, list, dict]:
+    names = [str(n) for n in meta["fields"]]
+    n = len(geoms) if geoms is not None else (len(fields[0]) if fields else 0)
+    rows = [{} for _ in range(n)]
+    for name, values in zip(names, fields, strict=True):
+        for i, v in enumerate(values.tolist() if hasattr(values, "tolist") else values):
+            rows[i][name] = v
+    errors: dict[int, str] = {}
+    out: list[BaseGeometry | None] = []
+    if geoms is not None:
+        parsed = shapely.from_wkb(geoms, on_invalid="ignore")
+        for i, (raw, g) in enumerate(zip(geoms, parsed, strict=True)):
+            if g is None and raw is not None:
+                try:
+                    shapely.from_wkb(raw)
+                except shapely.errors.GEOSException as e:
+                    errors[i] = f"unreadable geometry: {str(e).split(': ', 1)[-1]}"
+            out.append(g)
+    return names, rows, {"geoms": out if geoms is not None else None, "errors": errors}
+
+
+def _read_gis(path: Path, opts: ImportOptions, limits: UploadLimits) -> SourceTable:
+    notes: list[str] = []
+    encoding = None
+    kw: dict[str, Any] = {}
+    if path.suffix.lower() == ".shp":
+        encoding, notes = _shapefile_encoding(path, opts.encoding)
+        kw["encoding"] = encoding
+    layer = None
+    if path.suffix.lower() == ".gpkg":
+        layers = [str(x[0]) for x in pyogrio.list_layers(path)]
+        if len(layers) > 1:
+            wanted = [x for x in layers if x in (opts.layer, LAYERS[opts.layer].table)]
+            if not wanted:
+                raise InvalidInput(
+                    f"{path.name} holds several layers ({', '.join(layers)}); "
+                    f"name one '{opts.layer}'"
+                )
+            layer = wanted[0]
+    try:
+        info = pyogrio.read_info(path, layer=layer, **kw)
+        if info["features"] > limits.max_features:
+            raise PayloadTooLarge(
+                f"{path.name}: {info['features']:,} features, more than the limit of "
+                f"{limits.max_features:,}"
+            )
+        # datetimes as text: pyogrio 0.13's raw reader turns a time in the last millisecond of
+        # a second into microsecond 1,000,000 and fails the whole read (geopandas' reader of
+        # the inventory loader does not); the fields parse ISO text anyway
+        meta, _, geoms, fields = pyogrio.raw.read(path, layer=layer, datetime_as_string=True, **kw)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as e:
+        raise InvalidInput(f"{path.name}: cannot read the file: {e}") from None
+    columns, rows, g = _from_raw(meta, geoms, list(fields))
+    crs = None
+    if meta.get("crs"):
+        crs = gc.crs_of(pyogrio_crs(meta["crs"]))
+    if path.suffix.lower() in (".geojson", ".json") and crs is not None:
+        head = path.read_bytes()[:4096]
+        if b'"crs"' not in head:
+            notes.append(f"{path.name}: no crs member; coordinates are WGS84 lon/lat (RFC 7946)")
+    if path.suffix.lower() == ".xlsx":
+        rows = _unquoted(rows)
+    if path.suffix.lower() == ".xlsx" or (g["geoms"] is None and path.suffix.lower() != ".shp"):
+        return _table_geometry(columns, rows, encoding or "UTF-8", notes, path.name)
+    return SourceTable(
+        columns, rows, g["geoms"], g["errors"], crs, encoding=encoding or "UTF-8", notes=notes
+    )
+
+
+def pyogrio_crs(text: str) -> Any:
+    """A pyproj CRS from pyogrio's CRS string."""
+    from pyproj import CRS
+
+    return CRS.from_user_input(text)
+
+
+def _read_csv(path: Path, opts: ImportOptions, limits: UploadLimits) -> SourceTable:
+    data = path.read_bytes()
+    notes: list[str] = []
+    if data.startswith(b"\xef\xbb\xbf"):
+        codec, data = "utf-8", data[3:]
+    elif opts.encoding:
+        codec = python_codec(opts.encoding)
+    else:
+        codec, note = _detect_text_encoding(data, path.name)
+        notes += [note] if note else []
+    try:
+        text = data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        raise InvalidInput(f"{path.name}: the text does not decode as {codec}") from None
+    sample = text[:8192]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    columns = [c.strip() for c in (reader.fieldnames or [])]
+    if not columns:
+        raise InvalidInput(f"{path.name}: no header row")
+    rows = []
+    for i, r in enumerate(reader):
+        if i >= limits.max_features:
+            raise PayloadTooLarge(f"{path.name}: more than {limits.max_features:,} rows")
+        rows.append({k.strip(): v for k, v in r.items() if k is not None})
+    return _table_geometry(columns, _unquoted(rows), codec, notes, path.name)
+
+
+def _unquoted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Spreadsheet rows with the ``'`` the exports put before formula-like text taken off."""
+    return [{k: unquote_cell(v) for k, v in r.items()} for r in rows]
+
+
+def _table_geometry(
+    columns: list[str], rows: list[dict[str, Any]], encoding: str, notes: list[str], name: str
+) -> SourceTable:
+    """Geometry of a table from a WKT column or lon/lat columns (with the CRS they imply)."""
+    lower = {c.lower(): c for c in columns}
+    wkt_col = next((lower[c] for c in _WKT_COLUMNS if c in lower), None)
+    crs = None
+    if wkt_col is not None:
+        geoms: list[BaseGeometry | None] = []
+        errors: dict[int, str] = {}
+        for i, r in enumerate(rows):
+            text = r.pop(wkt_col, None)
+            if text is None or (isinstance(text, str) and not text.strip()):
+                geoms.append(None)
+                continue
+            try:
+                geoms.append(shapely.from_wkt(str(text)))
+            except shapely.errors.GEOSException as e:
+                geoms.append(None)
+                errors[i] = f"unreadable WKT: {str(e).split(': ', 1)[-1]}"
+        if wkt_col.lower() in _IMPLIED_CRS:
+            crs = gc.parse_crs(_IMPLIED_CRS[wkt_col.lower()])
+        columns = [c for c in columns if c != wkt_col]
+        return SourceTable(columns, rows, geoms, errors, crs, encoding=encoding, notes=notes)
+    pair = next(
+        ((lower[a], lower[b]) for a, b in _LONLAT_COLUMNS if a in lower and b in lower), None
+    )
+    if pair is None:
+        notes.append(f"{name}: no geometry (no WKT or lon/lat columns): attributes only")
+        return SourceTable(columns, rows, None, {}, None, encoding=encoding, notes=notes)
+    if pair[0].lower() in _IMPLIED_CRS:
+        crs = gc.parse_crs(_IMPLIED_CRS[pair[0].lower()])
+    geoms, errors = [], {}
+    for i, r in enumerate(rows):
+        x, y = r.pop(pair[0], None), r.pop(pair[1], None)
+        try:
+            fx, fy = float(x), float(y)
+        except (TypeError, ValueError):
+            geoms.append(None)
+            if x not in (None, "") or y not in (None, ""):
+                errors[i] = f"lon/lat ({x!r}, {y!r}) are not numbers"
+            continue
+        geoms.append(shapely.Point(fx, fy))
+    columns = [c for c in columns if c not in pair]
+    notes.append(f"{name}: positions from columns {pair[0]}/{pair[1]} (points)")
+    return SourceTable(
+        columns, rows, geoms, errors, crs, points=True, encoding=encoding, notes=notes
+    )
+
+
+def read_source(path: Path, work: Path, opts: ImportOptions, limits: UploadLimits) -> SourceTable:
+    """Read an import file (a zip is unpacked into ``work`` first, safely)."""
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        path = _pick_member(safe_unzip(path, work, limits), path.name)
+        suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path, opts, limits)
+    if suffix in _GIS_SUFFIXES:
+        if suffix == ".shp":
+            for ext in (".shx", ".dbf"):
+                if not any(p.suffix.lower() == ext for p in path.parent.glob(path.stem + ".*")):
+                    raise InvalidInput(f"{path.name}: the {ext} file is missing")
+        return _read_gis(path, opts, limits)
+    raise InvalidInput(
+        f"{path.name}: unsupported file type; send .gpkg, .zip (Shapefile), .geojson, .csv or .xlsx"
+    )

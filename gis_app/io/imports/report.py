@@ -1,0 +1,91 @@
+"""The outcome of an import: per row (new, updated, unchanged or rejected, and why) and whole."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class RowReport:
+    """The outcome for one row of the file."""
+
+    row: int
+    code: str | None
+    status: str = "rejected"  # insert, update, unchanged, rejected
+    problems: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    """The whole import: what was read, how columns were mapped, and each row's outcome."""
+
+    source: str
+    layer: str
+    crs: str | None = None
+    encoding: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    ignored_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    rows: list[RowReport] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # file-level problems
+    dry_run: bool = False
+    committed: bool = False
+
+    def counts(self) -> dict[str, int]:
+        """Rows per outcome."""
+        out = {"insert": 0, "update": 0, "unchanged": 0, "rejected": 0}
+        for r in self.rows:
+            out[r.status] += 1
+        return out
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was rejected."""
+        return not self.problems and not any(r.status == "rejected" for r in self.rows)
+
+    def as_dict(self, max_rows: int = 1000) -> dict[str, Any]:
+        """JSON-ready report; rejected rows first, at most ``max_rows`` rows listed."""
+        ordered = sorted(self.rows, key=lambda r: (r.status != "rejected", r.row))
+        shown = ordered[:max_rows]
+        return {
+            "source": self.source,
+            "layer": self.layer,
+            "crs": self.crs,
+            "encoding": self.encoding,
+            "dry_run": self.dry_run,
+            "committed": self.committed,
+            "ok": self.ok,
+            "counts": self.counts(),
+            "columns": self.columns,
+            "ignored_columns": self.ignored_columns,
+            "notes": self.notes,
+            "problems": self.problems,
+            "rows": [r.__dict__ for r in shown],
+            "rows_omitted": len(ordered) - len(shown),
+        }
+
+    def summary(self) -> str:
+        """A few lines for the CLI."""
+        c = self.counts()
+        head = "dry run" if self.dry_run else ("committed" if self.committed else "NOT loaded")
+        lines = [
+            f"{self.source}: {head} — {c['insert']} new, {c['update']} updated, "
+            f"{c['unchanged']} unchanged, {c['rejected']} rejected"
+        ]
+        lines += [f"  problem: {p}" for p in self.problems]
+        lines += [f"  note: {n}" for n in self.notes]
+        rejected = [r for r in self.rows if r.status == "rejected"]
+        for r in rejected[:200]:
+            lines.append(f"  row {r.row} ({r.code or '-'}): " + "; ".join(r.problems))
+        if len(rejected) > 200:
+            lines.append(f"  … and {len(rejected) - 200} more rejected rows")
+        return "\n".join(lines)
+
+
+def report_json(report: ImportReport, max_rows: int = 1000) -> str:
+    """The report as JSON text."""
+    return json.dumps(report.as_dict(max_rows), ensure_ascii=False, default=str)

@@ -1,0 +1,73 @@
+"""File imports as one unit of work: check a file, then write all of its rows or none.
+
+:func:`import_file` takes the caller's connection, as every service does, and owns its
+transaction: the jurisdiction's outline is read, the file is read and checked
+(:func:`gis_app.io.imports.checks.prepare`), its rows are staged and compared with the current
+rows and, when every row is fine and it is not a dry run, written
+(:func:`gis_app.io.imports.apply.apply_rows`) — all in that one transaction, which is then
+committed. A dry run, a rejected row or any error rolls it back, so nothing is half written;
+a process killed at any point leaves the database as it was (the transaction dies with the
+connection). Like geopandas' ``_get_conn``, it joins a transaction the caller has begun
+rather than opening a connection of its own, so the CLI and the API (which hand it a
+connection) decide which pool and which database session it runs on.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from gis_app.db import edit_queries as q
+from gis_app.io import geometry_checks as gc
+from gis_app.io.imports.apply import apply_rows
+from gis_app.io.imports.checks import prepare
+from gis_app.io.imports.options import ImportOptions, Progress, UploadLimits
+from gis_app.io.imports.report import ImportReport
+
+# Outlines and parcels share edges only approximately (~1 m), as in the folder loader and edits.
+INSIDE_TOLERANCE_DEG = 1e-5
+
+
+def _quiet(phase: str, done: int, total: int) -> None:
+    """A progress callback that reports nothing."""
+
+
+def import_file(
+    conn: sa.Connection,
+    path: Path,
+    opts: ImportOptions,
+    *,
+    user: str,
+    limits: UploadLimits | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Check the file at ``path`` and, if every row is fine and it is not a dry run, write it
+    and commit; otherwise roll back. ``user`` is recorded in the history.
+
+    The report says what each row would do (dry run, rejected rows) or did (committed). A bad
+    file as a whole (no CRS, unreadable, over a limit) raises a domain error; nothing is written.
+    """
+    limits = limits or UploadLimits()
+    tick = progress or _quiet
+    try:
+        outline = gc.prepared_outline(q.jurisdiction_outline(conn), INSIDE_TOLERANCE_DEG)
+        with tempfile.TemporaryDirectory(prefix="gis_app_import_") as tmp:
+            prep = prepare(path, opts, limits, outline, Path(tmp), tick)
+        report = prep.report
+        if not report.problems:
+            with q.translate_db_errors(f"import of {path.name}"):
+                apply_rows(conn, prep, opts, user, tick)
+    except BaseException:
+        conn.rollback()
+        raise
+    n = len(report.rows)
+    if report.ok and not opts.dry_run:
+        tick("committing", n, n)
+        conn.commit()
+        report.committed = True
+    else:
+        conn.rollback()
+    tick("done", n, n)
+    return report
