@@ -14,7 +14,7 @@ write must carry the session's CSRF token (header ``X-CSRF-Token`` or form field
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -98,30 +98,30 @@ def _resolve(conn: sa.Connection, request: Request, *, strict: bool) -> Principa
     return ANONYMOUS
 
 
-async def resolve_principal(request: Request, *, strict: bool = True) -> Principal:
-    """Resolve the caller once per request (bearer token first, then the session cookie).
+def _has_credentials(request: Request) -> bool:
+    return bool(request.headers.get("authorization") or request.cookies.get(SESSION_COOKIE))
 
-    The lookup runs in a worker thread through the request gate, never on the event loop.
-    ``strict=False`` (public routes) treats bad credentials as no credentials.
-    """
+
+async def current_principal(request: Request) -> Principal:
+    """Dependency: the caller, as resolved by the route's policy (which every route has)."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
     principal = ANONYMOUS
-    if request.headers.get("authorization") or request.cookies.get(SESSION_COOKIE):
+    if _has_credentials(request):
         gate = request.app.state.db_gate
-        principal = await gate.run(lambda conn: _resolve(conn, request, strict=strict))
+        principal = await gate.run(lambda conn: _resolve(conn, request, strict=True))
     request.state.principal = principal
     return principal
 
 
-async def current_principal(request: Request) -> Principal:
-    """Dependency: the caller, as resolved by the route's policy."""
-    return await resolve_principal(request)
-
-
 class Policy:
-    """A route's access rule: the roles allowed (None: anyone, including anonymous)."""
+    """A route's access rule: the roles allowed (None: anyone, including anonymous).
+
+    For a route that needs a login, the credentials are looked up on the database connection
+    the request will use (``api.deps.get_conn`` takes it over), in one trip to a worker thread;
+    the connection goes back to the pool when the request ends.
+    """
 
     def __init__(self, roles: tuple[str, ...] | None) -> None:
         self.roles = roles
@@ -129,19 +129,33 @@ class Policy:
     def __repr__(self) -> str:
         return "allow_anonymous()" if self.roles is None else f"allow{self.roles!r}"
 
-    async def __call__(self, request: Request) -> Principal:
+    async def __call__(self, request: Request) -> AsyncIterator[Principal]:
         """Check the caller against the rule (and CSRF for cookie-authenticated writes)."""
         if self.roles is None:
             # public routes ignore credentials: a stale token must not lock anyone out of
-            # /healthz, /login or an investor link
-            return await resolve_principal(request, strict=False)
-        principal = await resolve_principal(request)
+            # /healthz, /login or an investor link (and they cost no lookup)
+            request.state.principal = ANONYMOUS
+            yield ANONYMOUS
+            return
+        if not _has_credentials(request):
+            raise NotAuthenticated("login required / 请先登录")
+        gate = request.app.state.db_gate
+        async with gate.connection_with(lambda c: _resolve(c, request, strict=True)) as (
+            conn,
+            principal,
+        ):
+            request.state.principal = principal
+            request.state.db_conn = conn
+            await self._check(request, principal)
+            yield principal
+
+    async def _check(self, request: Request, principal: Principal) -> None:
         if not principal.authenticated:
             raise NotAuthenticated("login required / 请先登录")
-        if not principal.has(*self.roles):
+        if not principal.has(*self.roles or ()):
             raise Forbidden(
                 f"user {principal.username!r} lacks the role for this action "
-                f"(needs one of: {', '.join(self.roles)})"
+                f"(needs one of: {', '.join(self.roles or ())})"
             )
         if principal.via == "session" and request.method not in SAFE_METHODS:
             given = request.headers.get(CSRF_HEADER)
@@ -154,7 +168,6 @@ class Policy:
             key = request.app.state.secret_key
             if not accounts.csrf_ok(key, principal.session_token or "", given):
                 raise CsrfFailed("missing or wrong CSRF token / 表单已过期，请刷新页面重试")
-        return principal
 
 
 def allow(*roles: str) -> params.Depends:

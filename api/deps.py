@@ -59,13 +59,33 @@ class ConnectionGate:
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[sa.Connection]:
         """A pooled connection for one request, taken and given back off the event loop."""
+        async with self.connection_with(lambda conn: None) as (conn, _):
+            yield conn
+
+    @asynccontextmanager
+    async def connection_with(
+        self, fn: Callable[[sa.Connection], T]
+    ) -> AsyncIterator[tuple[sa.Connection, T]]:
+        """A pooled connection on which ``fn(conn)`` has run in a committed transaction, in the
+        same trip to a worker thread that took the connection."""
+
+        def _open() -> tuple[sa.Connection, T]:
+            conn = self.engine.connect()
+            try:
+                with conn.begin():
+                    return conn, fn(conn)
+            except BaseException:
+                conn.close()
+                raise
+
         await self._admit()
         try:
-            conn = await run_in_threadpool(self.engine.connect)
+            # shielded: once taken, the connection must reach the code that gives it back
+            with anyio.CancelScope(shield=True):
+                conn, result = await run_in_threadpool(_open)
             try:
-                yield conn
+                yield conn, result
             finally:
-                # shielded: a client that disconnects must not leak the connection
                 with anyio.CancelScope(shield=True):
                     await run_in_threadpool(conn.close)
         finally:
@@ -93,7 +113,11 @@ def get_settings(request: Request) -> Settings:
 
 async def get_conn(request: Request) -> AsyncIterator[sa.Connection]:
     """A connection for the request (committed by the service that writes); 503 when none
-    becomes free in time."""
+    becomes free in time. The connection the access policy looked the caller up on is reused."""
+    taken = getattr(request.state, "db_conn", None)
+    if taken is not None:
+        yield taken
+        return
     gate: ConnectionGate = request.app.state.db_gate
     async with gate.connection() as conn:
         yield conn

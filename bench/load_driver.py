@@ -301,3 +301,12 @@ class ServedApp:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def run_load_sync(base_url: str, token: str, **kwargs: object) -> LoadRun:
+    """:func:`run_load` from synchronous code, on an event loop in a thread of its own (the
+    caller's thread may have a loop running already, as Playwright's sync API leaves it)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run_load(base_url, token, **kwargs)).result()  # type: ignore[arg-type]

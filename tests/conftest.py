@@ -190,6 +190,12 @@ def api_token_for(url: str, role: str) -> str:
 
 
 @pytest.fixture
+def token_for():
+    """``token_for(url, role)`` → an API token of a test user holding ``role`` at ``url``."""
+    return api_token_for
+
+
+@pytest.fixture
 def client_as(sample_url: str) -> Iterator:
     """Factory: ``client_as("officer", url=None)`` → a TestClient authenticated by API token.
 

@@ -9,25 +9,21 @@ probe answers during and after.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import api_token_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the bench's load driver
-from bench.load_driver import Inventory, ServedApp, officer_mix, run_load
+from bench.load_driver import Inventory, ServedApp, officer_mix, run_load_sync
 
 USERS = 64
 
 
 def _drive(base: str, token: str, url: str, seconds: float):
     mix = officer_mix(Inventory.read(url))
-    return asyncio.run(
-        run_load(base, token, users=USERS, duration_s=seconds, mix=mix, timeout_s=30)
-    )
+    return run_load_sync(base, token, users=USERS, duration_s=seconds, mix=mix, timeout_s=30)
 
 
 @pytest.mark.slow
@@ -41,10 +37,10 @@ def _drive(base: str, token: str, url: str, seconds: float):
     ],
 )
 def test_more_clients_than_connections_all_get_an_answer(
-    make_db, pool: int, overflow: int, queue_s: float, expect_503: bool
+    make_db, token_for, pool: int, overflow: int, queue_s: float, expect_503: bool
 ) -> None:
     url = make_db("sample")
-    token = api_token_for(url, "officer")
+    token = token_for(url, "officer")
     env = {
         "GIS_APP_POOL_SIZE": str(pool),
         "GIS_APP_MAX_OVERFLOW": str(overflow),
