@@ -17,13 +17,15 @@ Retired (split or merged) sites have no units, so they never match.
 Also: requirement ``industry`` was free text before GB/T 4754 codes were checked. Codes that
 parse are normalised (``c26`` → ``C26``) and, when the requirement states no land-use codes,
 its stored land-use sets take the industry's classes; text that is not a code moves into the
-internal notes so that the requirement stays readable.
+internal notes so that the requirement stays readable. The GB/T 4754 codes and their land-use
+sets are frozen below (issue 19) as ``gis_app.domain.industry`` and ``landuse`` gave them.
 
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-28
 """
 
+import re
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -282,10 +284,272 @@ def _create_table() -> None:
     )
 
 
-def _fix_industries() -> None:
-    from gis_app.domain import industry, landuse
-    from gis_app.domain.errors import UnknownVocabularyValue
+# fmt: off
+#: GB/T 4754-2017 division → its section
+SECTION_OF: dict[str, str] = {
+    "01": "A",
+    "02": "A",
+    "03": "A",
+    "04": "A",
+    "05": "A",
+    "06": "B",
+    "07": "B",
+    "08": "B",
+    "09": "B",
+    "10": "B",
+    "11": "B",
+    "12": "B",
+    "13": "C",
+    "14": "C",
+    "15": "C",
+    "16": "C",
+    "17": "C",
+    "18": "C",
+    "19": "C",
+    "20": "C",
+    "21": "C",
+    "22": "C",
+    "23": "C",
+    "24": "C",
+    "25": "C",
+    "26": "C",
+    "27": "C",
+    "28": "C",
+    "29": "C",
+    "30": "C",
+    "31": "C",
+    "32": "C",
+    "33": "C",
+    "34": "C",
+    "35": "C",
+    "36": "C",
+    "37": "C",
+    "38": "C",
+    "39": "C",
+    "40": "C",
+    "41": "C",
+    "42": "C",
+    "43": "C",
+    "44": "D",
+    "45": "D",
+    "46": "D",
+    "47": "E",
+    "48": "E",
+    "49": "E",
+    "50": "E",
+    "51": "F",
+    "52": "F",
+    "53": "G",
+    "54": "G",
+    "55": "G",
+    "56": "G",
+    "57": "G",
+    "58": "G",
+    "59": "G",
+    "60": "G",
+    "61": "H",
+    "62": "H",
+    "63": "I",
+    "64": "I",
+    "65": "I",
+    "66": "J",
+    "67": "J",
+    "68": "J",
+    "69": "J",
+    "70": "K",
+    "71": "L",
+    "72": "L",
+    "73": "M",
+    "74": "M",
+    "75": "M",
+    "76": "N",
+    "77": "N",
+    "78": "N",
+    "79": "N",
+    "80": "O",
+    "81": "O",
+    "82": "O",
+    "83": "P",
+    "84": "Q",
+    "85": "Q",
+    "86": "R",
+    "87": "R",
+    "88": "R",
+    "89": "R",
+    "90": "R",
+    "91": "S",
+    "92": "S",
+    "93": "S",
+    "94": "S",
+    "95": "S",
+    "96": "S",
+    "97": "T",
+}
 
+#: a section, a division or a refined group/class → the 2023 codes and GB 50137 codes
+#: (space-separated) of its compatible land uses, expanded: industry.land_use_codes() then
+#: landuse.expand_query() of each
+INDUSTRY_LAND_USE: dict[str, tuple[str, str]] = {
+    "A": ("01 0101 0102 0103 02 0201 0202 0203 0204 0205 03 0301 0302 0303 0304 04 0401 0402 0403 0602 060201 060202 060203 1704 1801 1802", "E13 E2"),
+    "B": ("1002 1003 1903 1904", "H5"),
+    "C": ("100101 100102 100103", "M1 M2 M3"),
+    "D": ("100102 100103 110103 1301 1302 1303 1304 1305 1905", "M2 M3 U11 U12 U13 U14 U21 W3"),
+    "E": ("0902", "B2 B21 B22 B29"),
+    "F": ("0901 090101 090102 090103 090104 090105 0902", "B1 B11 B12 B13 B14 B2 B21 B22 B29 B4 B41 B49"),
+    "G": ("1101 110101 110102 110103 1102 1201 1203 1204 1205 1208 120801 120802 120803 1307 1906 2001", "H21 H23 H24 H25 S3 S4 S41 S42 U15 W W1 W2 W3"),
+    "H": ("090101 090103 090104", "B11 B13 B14"),
+    "I": ("0902 100101 1306 1308", "B2 B21 B22 B29 M1 U15 U16"),
+    "J": ("0902", "B2 B21 B22 B29"),
+    "K": ("0701 070101 070102 070103 0901 090101 090102 090103 090104 090105 0902", "B1 B11 B12 B13 B14 B2 B21 B22 B29 B4 B41 B49 R1 R11 R12 R2 R21 R22 R3 R31 R32"),
+    "L": ("0902", "B2 B21 B22 B29"),
+    "M": ("0802 0902 100101", "A35 B2 B21 B22 B29 M1"),
+    "N": ("0902 1309 1311 1401", "B2 B21 B22 B29 G1 U22 U32"),
+    "O": ("0904", "B9"),
+    "P": ("0804 080401 080402 080403 080404 080405", "A3 A31 A32 A33 A34 A35"),
+    "Q": ("0806 080601 080602 080603 0807 080701 080702 080703 080704", "A5 A51 A52 A53 A59 A6"),
+    "R": ("0803 080301 080302 0805 080501 080502 0902 0903", "A2 A21 A22 A4 A41 A42 B2 B21 B22 B29 B31"),
+    "S": ("0801", "A1"),
+    "T": ("1502", "A8"),
+    "01": ("01 0101 0102 0103 02 0201 0202 0203 0204 0205 060201", "E2"),
+    "02": ("03 0301 0302 0303 0304", "E2"),
+    "03": ("04 0401 0402 0403 060202", "E2"),
+    "04": ("060203 1704 1801 1802", "E13 E2"),
+    "05": ("0602 060201 060202 060203", "E2"),
+    "06": ("1002", "H5"),
+    "07": ("1002 1904", "H5"),
+    "08": ("1002", "H5"),
+    "09": ("1002", "H5"),
+    "10": ("1002 1003 1903", "H5"),
+    "11": ("1002", "H5"),
+    "12": ("1002", "H5"),
+    "13": ("100101 100102", "M1 M2"),
+    "14": ("100101 100102", "M1 M2"),
+    "15": ("100101 100102", "M1 M2"),
+    "16": ("100101 100102", "M1 M2"),
+    "17": ("100101 100102", "M1 M2"),
+    "18": ("100101 100102", "M1 M2"),
+    "19": ("100101 100102", "M1 M2"),
+    "20": ("100101 100102", "M1 M2"),
+    "21": ("100101 100102", "M1 M2"),
+    "22": ("100101 100102", "M1 M2"),
+    "23": ("100101 100102", "M1 M2"),
+    "24": ("100101 100102", "M1 M2"),
+    "25": ("100103", "M3"),
+    "26": ("100102 100103", "M2 M3"),
+    "27": ("100101 100102", "M1 M2"),
+    "28": ("100102 100103", "M2 M3"),
+    "29": ("100101 100102", "M1 M2"),
+    "30": ("100102 100103", "M2 M3"),
+    "31": ("100102 100103", "M2 M3"),
+    "32": ("100102 100103", "M2 M3"),
+    "33": ("100101 100102", "M1 M2"),
+    "34": ("100101 100102", "M1 M2"),
+    "35": ("100101 100102", "M1 M2"),
+    "36": ("100101 100102", "M1 M2"),
+    "37": ("100102 100103", "M2 M3"),
+    "38": ("100101 100102", "M1 M2"),
+    "39": ("100101 100102", "M1 M2"),
+    "40": ("100101 100102", "M1 M2"),
+    "41": ("100101 100102", "M1 M2"),
+    "42": ("100102 100103", "M2 M3"),
+    "43": ("100101 100102", "M1 M2"),
+    "44": ("100102 100103 1303 1305 1905", "M2 M3 U12 U14"),
+    "45": ("110103 1304", "U13 W3"),
+    "46": ("1301 1302", "U11 U21"),
+    "47": ("0902", "B2 B21 B22 B29"),
+    "48": ("0902", "B2 B21 B22 B29"),
+    "49": ("0902", "B2 B21 B22 B29"),
+    "50": ("0902", "B2 B21 B22 B29"),
+    "51": ("090102 0902", "B12 B2 B21 B22 B29"),
+    "52": ("0901 090101 090102 090103 090104 090105", "B1 B11 B12 B13 B14 B4 B41 B49"),
+    "53": ("1201 120801", "H21 S3"),
+    "54": ("110101 1208 120801 120802 120803", "S3 S4 S41 S42 W1"),
+    "55": ("1204 120801 2001", "H23 S3"),
+    "56": ("1203", "H24"),
+    "57": ("1205 1906", "H25"),
+    "58": ("110101 110102", "W1 W2"),
+    "59": ("1101 110101 110102 110103 1102", "W W1 W2 W3"),
+    "60": ("110101 1307", "U15 W1"),
+    "61": ("090104", "B14"),
+    "62": ("090101 090103", "B11 B13"),
+    "63": ("1306 1308", "U15 U16"),
+    "64": ("0902", "B2 B21 B22 B29"),
+    "65": ("0902 100101", "B2 B21 B22 B29 M1"),
+    "66": ("0902", "B2 B21 B22 B29"),
+    "67": ("0902", "B2 B21 B22 B29"),
+    "68": ("0902", "B2 B21 B22 B29"),
+    "69": ("0902", "B2 B21 B22 B29"),
+    "70": ("0701 070101 070102 070103 0901 090101 090102 090103 090104 090105 0902", "B1 B11 B12 B13 B14 B2 B21 B22 B29 B4 B41 B49 R1 R11 R12 R2 R21 R22 R3 R31 R32"),
+    "71": ("0902", "B2 B21 B22 B29"),
+    "72": ("0902", "B2 B21 B22 B29"),
+    "73": ("0802 0902 100101", "A35 B2 B21 B22 B29 M1"),
+    "74": ("0902", "B2 B21 B22 B29"),
+    "75": ("0902", "B2 B21 B22 B29"),
+    "76": ("1311", "U32"),
+    "77": ("1309", "U22"),
+    "78": ("1309 1401", "G1 U22"),
+    "79": ("0902", "B2 B21 B22 B29"),
+    "80": ("0904", "B9"),
+    "81": ("0904", "B9"),
+    "82": ("0904", "B9"),
+    "83": ("0804 080401 080402 080403 080404 080405", "A3 A31 A32 A33 A34 A35"),
+    "84": ("0806 080601 080602 080603", "A5 A51 A52 A53 A59"),
+    "85": ("0807 080701 080702 080703 080704", "A6"),
+    "86": ("0902", "B2 B21 B22 B29"),
+    "87": ("0902", "B2 B21 B22 B29"),
+    "88": ("0803 080301 080302", "A2 A21 A22"),
+    "89": ("0805 080501 080502", "A4 A41 A42"),
+    "90": ("0903", "B31"),
+    "91": ("0801", "A1"),
+    "92": ("0801", "A1"),
+    "93": ("0801", "A1"),
+    "94": ("0801", "A1"),
+    "95": ("0801", "A1"),
+    "96": ("0801", "A1"),
+    "97": ("1502", "A8"),
+    "1713": ("100102 100103", "M2 M3"),
+    "1723": ("100102 100103", "M2 M3"),
+    "1733": ("100102 100103", "M2 M3"),
+    "1743": ("100102 100103", "M2 M3"),
+    "1752": ("100102 100103", "M2 M3"),
+    "1762": ("100102 100103", "M2 M3"),
+    "191": ("100102 100103", "M2 M3"),
+    "1931": ("100102 100103", "M2 M3"),
+    "221": ("100102 100103", "M2 M3"),
+    "222": ("100102 100103", "M2 M3"),
+    "271": ("100102 100103", "M2 M3"),
+    "336": ("100102 100103", "M2 M3"),
+    "373": ("100102 100103 1901", "M2 M3"),
+    "4342": ("100102 100103 1901", "M2 M3"),
+}
+# fmt: on
+
+_INDUSTRY = re.compile(r"([A-T])?(\d{2}|\d{3}|\d{4})?")
+
+
+def _industry(text: str) -> tuple[str, tuple[str, str]] | None:
+    """The normalised GB/T 4754 code of ``text`` and its land-use sets; ``None`` if no code.
+
+    ``industry.normalise`` and ``industry.land_use_codes`` as they were: a section letter, a
+    division (with or without its letter) or a group/class under a known division.
+    """
+    text = text.strip().upper()
+    m = _INDUSTRY.fullmatch(text) if text else None
+    if m is None:
+        return None
+    letter, digits = m.groups()
+    section = SECTION_OF.get(digits[:2]) if digits else None
+    if (digits and section is None) or (letter and section and letter != section):
+        return None
+    if section is None:
+        return letter, INDUSTRY_LAND_USE[letter]
+    detail = next(
+        (c for c in (digits[:4], digits[:3]) if len(c) > 2 and c in INDUSTRY_LAND_USE), None
+    )
+    return f"{section}{digits}", INDUSTRY_LAND_USE[detail or digits[:2]]
+
+
+def _fix_industries() -> None:
     conn = op.get_bind()
     rows = conn.execute(
         sa.text(
@@ -294,25 +558,19 @@ def _fix_industries() -> None:
         )
     ).all()
     for rid, text, stated, notes in rows:
-        try:
-            code = industry.normalise(text)
-        except UnknownVocabularyValue:
+        found = _industry(text)
+        if found is None:
             note = f"行业（未识别的代码）/ industry (not a GB/T 4754 code): {text}"
             conn.execute(
                 sa.text("UPDATE requirement SET industry = NULL, notes = :n WHERE id = :id"),
                 {"id": rid, "n": f"{notes}\n{note}" if notes else note},
             )
             continue
+        code, (c2023, cgb) = found
         values: dict = {"id": rid, "ind": code}
         sets = ""
         if not stated:
-            c2023: set[str] = set()
-            cgb: set[str] = set()
-            for c in industry.land_use_codes(code):
-                a, b = landuse.expand_query(c)
-                c2023 |= a
-                cgb |= b
-            values |= {"a": sorted(c2023), "b": sorted(cgb)}
+            values |= {"a": c2023.split(), "b": cgb.split()}
             sets = ", land_use_2023_codes = :a, land_use_gb_codes = :b"
         conn.execute(
             sa.text(f"UPDATE requirement SET industry = :ind{sets} WHERE id = :id"), values
