@@ -19,8 +19,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import api_token_for
+import sqlalchemy as sa
 from e2e.e2e_helpers import LiveApp, start_app
+
+from gis_app.db.engine import make_engine
+from gis_app.services import accounts
 
 pytestmark = pytest.mark.slow
 
@@ -34,6 +37,28 @@ SELF_LOCKING = ("/api/tokens/{token_id}", "/api/users/{username}")
 #: test cases per operation and phase; bounded so that the four runs take ~3 minutes together
 MAX_EXAMPLES = int(os.environ.get("GIS_APP_FUZZ_EXAMPLES", "4"))
 SEED = int(os.environ.get("GIS_APP_FUZZ_SEED", "18"))
+
+
+def api_token_for(url: str, role: str) -> str:
+    """A new API token of a user ``fuzz-<role>`` holding ``role`` in the database at ``url``.
+
+    (tests/conftest.py has the same helper, but ``from conftest import`` is ambiguous when a
+    run collects several folders with a conftest.py.)
+    """
+    eng = make_engine(url)
+    try:
+        with eng.begin() as c:
+            name = f"fuzz-{role}"
+            if (
+                c.execute(
+                    sa.text("SELECT 1 FROM app_user WHERE username = :u"), {"u": name}
+                ).first()
+                is None
+            ):
+                accounts.create_user(c, name, "fuzz-password-1", [role])
+            return accounts.create_token(c, name, "schemathesis")[1]
+    finally:
+        eng.dispose()
 
 
 @pytest.fixture
