@@ -261,7 +261,7 @@ class ServedApp:
         port = str(self.port)
         full_env = os.environ | {"GIS_APP_DATABASE_URL": db_url} | (env or {})
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gis_app.cli", "serve", "--host", "127.0.0.1", "--port", port],
+            [sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1", "--port", port],
             env=full_env,
             stdout=self.log if os.environ.get("GIS_APP_LOAD_ACCESS_LOG") else subprocess.DEVNULL,
             stderr=self.log,

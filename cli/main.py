@@ -1,4 +1,5 @@
-"""The ``gis-app`` command line: database provisioning, migrations, loading, serving."""
+"""The ``gis-app`` command line: database, accounts, loading, search, matching, maps, files,
+serving."""
 
 from __future__ import annotations
 

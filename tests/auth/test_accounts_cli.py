@@ -7,7 +7,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from gis_app.cli import main
+from cli.main import main
 
 
 @pytest.fixture

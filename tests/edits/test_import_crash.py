@@ -84,7 +84,7 @@ def _reap(url: str) -> None:
 def _run(url: str, path: Path, kill_at: str | None, delay: float = 0.0) -> int | None:
     env = {**os.environ, "GIS_APP_DATABASE_URL": url}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gis_app.cli", "import", str(path), "--user", "crash-test"],
+        [sys.executable, "-m", "cli", "import", str(path), "--user", "crash-test"],
         env=env,
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,

@@ -400,7 +400,7 @@ def test_new_available_site_on_farmland_is_refused(edit_engine, scratch_dir: Pat
 
 
 def test_cli_export_then_dry_run_import(edit_url, scratch_dir: Path, monkeypatch, capsys) -> None:
-    from gis_app.cli import main
+    from cli.main import main
 
     monkeypatch.setenv("GIS_APP_DATABASE_URL", edit_url)
     assert main(["export", "--format", "csv", "--out", str(scratch_dir), "--kind", "land"]) == 0

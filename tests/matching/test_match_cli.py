@@ -7,7 +7,7 @@ import json
 import pytest
 from matching.sample_oracle import PLANT, expected, load
 
-from gis_app import cli
+from cli import main as cli
 
 
 @pytest.fixture

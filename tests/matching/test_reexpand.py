@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from gis_app import cli
+from cli import main as cli
 from gis_app.db.engine import make_engine
 from gis_app.matching.spec import parse_spec
 from gis_app.services import requirements as requirement_service
