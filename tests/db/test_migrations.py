@@ -1,10 +1,15 @@
 """Migrations upgrade to head and downgrade to base; models and migrations agree.
 
 Every revision stands alone: its downgrade restores exactly the schema it found (compared as a
-catalog snapshot), and base → head → base → head ends where the first head did.
+catalog snapshot), base → head → base → head ends where the first head did, and no revision
+imports the application it ships with or another revision (what it does is frozen into its own
+file, see ``gis_app/db/migrations/env.py``).
 """
 
 from __future__ import annotations
+
+import ast
+import sys
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -14,6 +19,14 @@ from geoalchemy2 import alembic_helpers
 
 from gis_app.db import migrate, provision
 from gis_app.db.models import Base
+from gis_app.domain import landuse
+
+VERSIONS = migrate.MIGRATIONS_DIR / "versions"
+#: what a revision may import: the migration libraries and the standard library, but not
+#: importlib (a revision loads no other module by name, e.g. an earlier revision)
+ALLOWED_IMPORTS = frozenset({"alembic", "sqlalchemy", "geoalchemy2"}) | (
+    frozenset(sys.stdlib_module_names) - {"importlib", "runpy", "imp", "pkgutil"}
+)
 
 
 def _tables(url: str) -> set[str]:
@@ -244,3 +257,82 @@ def test_0009_expands_requirements_written_without_their_land_use_sets(make_db) 
     assert {"100102", "100103"} <= set(industry.land_use_2023_codes)
     assert (kept.land_use_2023_codes, kept.land_use_gb_codes) == (["100102"], ["M2"])
     assert wrong.land_use_codes == ["XX9"] and wrong.land_use_2023_codes == []
+
+
+def _imports(tree: ast.AST) -> list[str]:
+    """Every module a revision names: imports, relative imports, ``__import__`` and
+    ``import_module`` calls (as ``.`` for relative ones)."""
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            found.append("." * node.level + (node.module or ""))
+        elif isinstance(node, ast.Call):
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name in ("__import__", "import_module"):
+                found.append(f"{name}(…)")
+    return found
+
+
+def test_revisions_import_nothing_of_the_application() -> None:
+    files = sorted(VERSIONS.glob("*.py"))
+    assert len(files) == len(_revisions())
+    wrong = {
+        f.name: bad
+        for f in files
+        if (
+            bad := [
+                m
+                for m in _imports(ast.parse(f.read_text(encoding="utf-8")))
+                if m.split(".")[0] not in ALLOWED_IMPORTS
+            ]
+        )
+    }
+    assert wrong == {}, (
+        "a revision must stand alone: paste the SQL or data it needs (generated once from "
+        "today's code) instead of importing gis_app or another revision (see env.py)"
+    )
+
+
+def test_the_import_rule_sees_every_way_in() -> None:
+    code = (
+        "import gis_app.domain\nfrom gis_app.matching.sql import install_ddl\n"
+        "from . import x\nimport importlib\n"
+        "def f():\n    from gis_app.domain import landuse\n"
+        "    return importlib.import_module('gis_app.db'), __import__('gis_app')\n"
+    )
+    bad = [m for m in _imports(ast.parse(code)) if m.split(".")[0] not in ALLOWED_IMPORTS]
+    assert sorted(bad) == sorted(
+        [
+            "gis_app.domain",
+            "gis_app.matching.sql",
+            ".",
+            "importlib",
+            "gis_app.domain",
+            "import_module(…)",
+            "__import__(…)",
+        ]
+    )
+
+
+def test_reference_rows_at_head_are_the_vocabulary(engine: sa.Engine) -> None:
+    """Revision 0003 froze the land-use rows; a vocabulary change needs a migration."""
+    with engine.connect() as c:
+        codes = set(
+            c.execute(
+                sa.text("SELECT system, code, parent, level, name_zh, name_en FROM land_use_code")
+            ).all()
+        )
+        pairs = set(c.execute(sa.text("SELECT code_2023, code_gb50137 FROM land_use_mapping")))
+    want = {
+        (e.system, e.code, e.parent, e.level, e.zh, e.en)
+        for table in (landuse.CLASSIFICATION_2023, landuse.GB50137, landuse.SANDIAO)
+        for e in table.values()
+    }
+    assert codes == want, (
+        "the land-use vocabulary changed: ship a migration updating land_use_code (see 0003)"
+    )
+    assert pairs == set(landuse.MAPPING_2023_GB50137), (
+        "the land-use mapping changed: ship a migration updating land_use_mapping (see 0003)"
+    )

@@ -5,6 +5,9 @@ Revises: ${down_revision | comma,n}
 Create Date: ${create_date}
 """
 
+# Stands alone: no gis_app imports, no other revision loaded; SQL and data generated from
+# today's code are pasted here as literals (see env.py).
+
 from collections.abc import Sequence
 
 import geoalchemy2

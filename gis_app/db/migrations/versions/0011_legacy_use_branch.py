@@ -12,14 +12,14 @@ sites that it may return.
 
 The pairs are frozen below, computed from the vocabulary of this revision; a test checks that
 the database function still agrees with the vocabulary, so a change to the classifications or
-their mapping ships as a migration replacing the function and rebuilding the index.
+their mapping ships as a migration replacing the function and rebuilding the index. The index's
+columns are literal too (they were read from revision 0008's module).
 
 Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-28
 """
 
-import importlib
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -29,8 +29,6 @@ revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-R8 = importlib.import_module("gis_app.db.migrations.versions.0008_match_units")
 
 #: GB 50137 class → the 2023 classes that imply it (legacy_codes_implied() at this revision)
 IMPLIED: dict[str, tuple[str, ...]] = {
@@ -247,7 +245,14 @@ FUNCTION = (
 )
 
 _KEYS = ("availability", "kind", "legacy_use", "area_m2")
-_INCLUDE = [c for c in R8.PAYLOAD if c not in _KEYS + R8.BUILDING_COLUMNS]
+#: what the index carries besides its keys: revision 0008's land columns (as 0008 built it)
+_INCLUDE = [
+    "site_id", "site_code", "building_id", "building_code", "d_port", "d_expressway", "d_ferry",
+    "blocked", "envelope", "planned_use", "area_mu", "readiness", "shoreline_m", "berth_dwt",
+    "water_depth_m", "reserve_price_wan_per_mu", "policy_status", "quota_status",
+    "planning_status", "township", "block", "far_max", "height_limit_m", "standard_land",
+    "invest_intensity_wan_per_mu", "tax_wan_per_mu_yr", "utilities", "verified_at",
+]  # fmt: skip
 #: the units the legacy-use branch may return (the match query states the same condition)
 WHERE = (
     "building_id IS NULL AND legacy_use IS NOT NULL"
