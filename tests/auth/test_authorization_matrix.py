@@ -106,7 +106,9 @@ ROLES = ("officer", "planner", "admin")
 
 
 def _routes(app) -> list[tuple[str, str, APIRoute]]:
-    return [(m, r.path, r) for r in iter_api_routes(app) for m in sorted(r.methods - {"HEAD"})]
+    # path_format: the path as documented ("/api/sites/{site_id}", not "{site_id:int}")
+    routes = iter_api_routes(app)
+    return [(m, r.path_format, r) for r in routes for m in sorted(r.methods - {"HEAD"})]
 
 
 def test_every_route_declares_exactly_one_policy_matching_expected(sample_url: str) -> None:
