@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from gis_app.domain import landuse, vocab
+from gis_app.domain import landuse, match_criteria, vocab
 from gis_app.domain.vocab import Term
 
 #: site columns read for investors (SQL selects exactly these, never ``s.*``)
@@ -606,10 +606,11 @@ def _sheet_rows(site: PublicSite, lang: str) -> Iterator[tuple[str, str]]:
 
 # --- match explanations ----------------------------------------------------------------------
 
-# How each criterion's values may be shown. ``unit`` formats numbers; ``site`` says whether the
-# site's value may be shown (from public columns only), ``required`` whether the investor's own
-# figure may be: never for budget-like figures (price and rent caps, investment, tax).
-_NUM = "num"
+# How each criterion's values may be shown: its :class:`match_criteria.Public` wording, declared
+# with the criterion. ``kind`` and ``unit`` format the values; ``site`` says whether the site's
+# value may be shown (from public columns only), ``required`` whether the investor's own figure
+# may be: never for budget-like figures (price and rent caps, investment, tax).
+_NUM = match_criteria.NUM
 
 
 def _fmt_num(x: float, digits: int = 1) -> str:
@@ -618,47 +619,9 @@ def _fmt_num(x: float, digits: int = 1) -> str:
     return f"{x:,.{digits}f}"
 
 
-# criterion → (kind of value, unit, may show the site's value, may show the requirement)
-_EXPLAIN: dict[str, tuple[str, str, bool, bool]] = {
-    "kind": ("vocab:site_kind", "", True, True),
-    "land_use": ("land_use", "", True, False),
-    "availability": ("none", "", False, False),
-    "blocking_zones": ("none", "", False, False),
-    "land_area": (_NUM, "亩", True, True),
-    "readiness_min": ("vocab:readiness", "", True, True),
-    "shoreline": (_NUM, "m", True, True),
-    "berth": (_NUM, "DWT", True, True),
-    "water_depth": (_NUM, "m", True, True),
-    "port_distance": ("metres", "km", True, True),
-    "expressway_distance": ("metres", "km", True, True),
-    "ferry_distance": ("metres", "km", True, True),
-    "max_price": (_NUM, "万元/亩", True, False),
-    "building_type": ("vocab:building_type", "", True, False),
-    "vacancy": ("vocab:occupancy", "", True, False),
-    "floor_area": (_NUM, "m²", True, True),
-    "min_split": (_NUM, "m²", True, True),
-    "offer": ("vocab:offer", "", True, True),
-    "floor_height": (_NUM, "m", True, True),
-    "floor_load": (_NUM, "kg/m²", True, True),
-    "crane": (_NUM, "t", True, True),
-    "power": (_NUM, "kVA", True, True),
-    "max_rent": (_NUM, "元/m²/月", True, False),
-    "size_fit": ("none", "", False, False),
-    "price": ("none", "", False, False),
-    "readiness": ("none", "", False, False),
-    "policy": ("none", "", False, False),
-    "quota": ("none", "", False, False),
-    "planning": ("none", "", False, False),
-    "port_access": ("none", "", False, False),
-    "expressway_access": ("none", "", False, False),
-    "ferry_access": ("none", "", False, False),
-    "location": ("location", "", True, False),
-    "far_fit": ("none", "", False, False),
-    "height_limit": (_NUM, "m", True, False),
-    "standard_land": ("none", "", False, False),
-    "utilities": ("utilities", "", True, False),
-    "freshness": ("none", "", False, False),
-}
+def _public(key: str) -> match_criteria.Public | None:
+    criterion = match_criteria.BY_KEY.get(key)
+    return None if criterion is None else criterion.public
 
 
 def _number(value: Any) -> float | None:
@@ -755,10 +718,11 @@ def public_explanation_item(raw: Mapping[str, Any]) -> ExplanationItem | None:
     vocabulary keys, and budget-like requirement figures are dropped.
     """
     key = raw.get("criterion")
-    if not isinstance(key, str) or key not in vocab.MATCH_CRITERION or key not in _EXPLAIN:
+    public = _public(key) if isinstance(key, str) else None
+    if public is None:
         return None
-    kind, unit, show_site, show_req = _EXPLAIN[key]
-    if kind == "none":
+    kind, unit, show_site, show_req = public.kind, public.unit, public.site, public.required
+    if not public.shown:
         # internal scoring (price rank, budget thresholds, record age), generic preferences
         # that are not the investor's requirements, or always-true checks
         return None
@@ -767,7 +731,7 @@ def public_explanation_item(raw: Mapping[str, Any]) -> ExplanationItem | None:
         passed = raw.get("passed")
         outcome = "unknown" if passed is None else ("pass" if passed else "fail")
     score = _number(raw.get("score"))
-    term = vocab.MATCH_CRITERION.term(key)
+    term = match_criteria.BY_KEY[key].term
     return ExplanationItem(
         criterion=key,
         label=Label(key=key, zh=term.zh, en=term.en),
@@ -810,13 +774,14 @@ def stored_explanation_item(raw: Mapping[str, Any]) -> dict[str, Any] | None:
     """The part of one matching criterion that is kept with the recommendation (public shape).
 
     Keeps the criterion key, hard flag, outcome and score, and the site/requirement values
-    only when :data:`_EXPLAIN` allows showing them and they are plain numbers, vocabulary keys
-    or the small structures the formatters read.
+    only when the criterion's public wording allows showing them and they are plain numbers,
+    vocabulary keys or the small structures the formatters read.
     """
     item = public_explanation_item(raw)
     if item is None:
         return None
-    _kind, _unit, show_site, show_req = _EXPLAIN[item.criterion]
+    public = match_criteria.BY_KEY[item.criterion].public
+    show_site, show_req = public.site, public.required
     out: dict[str, Any] = {
         "criterion": item.criterion,
         "hard": item.hard,

@@ -389,52 +389,8 @@ M2_PER_MU = 10000.0 / 15.0
 MU_PER_HA = 15.0
 
 # --- matching (issue 3) -------------------------------------------------------------------------
-MATCH_CRITERION = _v(
-    "match_criterion",
-    "匹配条件",
-    "Match criterion",
-    # hard constraints
-    ("kind", "资源类型", "Site kind"),
-    ("land_use", "用地性质", "Land use"),
-    ("availability", "招商状态", "Availability"),
-    ("blocking_zones", "管控区冲突", "Blocking constraint zones"),
-    ("land_area", "用地面积", "Land area"),
-    ("readiness_min", "土地整理要求", "Required readiness"),
-    ("shoreline", "岸线长度", "Shoreline length"),
-    ("berth", "泊位等级", "Berth class"),
-    ("water_depth", "前沿水深", "Water depth"),
-    ("port_distance", "距港口码头", "Distance to port"),
-    ("expressway_distance", "距高速互通", "Distance to expressway interchange"),
-    ("ferry_distance", "距客运码头", "Distance to ferry terminal"),
-    ("max_price", "出让底价上限", "Land price cap"),
-    ("building_type", "建筑类型", "Building type"),
-    ("vacancy", "空置情况", "Vacancy"),
-    ("floor_area", "可用面积", "Vacant floor area"),
-    ("min_split", "最小分割面积", "Smallest lettable unit"),
-    ("offer", "租售方式", "Lease or sale"),
-    ("floor_height", "层高", "Clear height"),
-    ("floor_load", "楼面荷载", "Floor load"),
-    ("crane", "行车吨位", "Crane capacity"),
-    ("power", "配电容量", "Power capacity"),
-    ("max_rent", "租金上限", "Rent cap"),
-    # soft scores
-    ("size_fit", "面积匹配度", "Size fit"),
-    ("price", "价格", "Price"),
-    ("readiness", "土地整理", "Site readiness"),
-    ("policy", "政策处理", "Policy handling"),
-    ("quota", "用地指标", "Land-use quota"),
-    ("planning", "控规状态", "Regulatory plan"),
-    ("port_access", "港口可达性", "Port access"),
-    ("expressway_access", "高速可达性", "Expressway access"),
-    ("ferry_access", "客运码头可达性", "Ferry access"),
-    ("location", "意向区域", "Preferred area"),
-    ("far_fit", "容积率适配", "Floor-area-ratio fit"),
-    ("height_limit", "建筑限高", "Height limit"),
-    ("standard_land", "标准地指标", "Standard-land thresholds"),
-    ("utilities", "配套设施", "Utilities"),
-    ("freshness", "信息时效", "Record freshness"),
-)
-
+# MATCH_CRITERION (the criteria's labels) is declared with each criterion in
+# gis_app.domain.match_criteria and read through this module's __getattr__ below.
 MATCH_OUTCOME = _v(
     "match_outcome",
     "匹配结果",
@@ -454,3 +410,13 @@ OPEN_REQUIREMENT_STATUSES: tuple[str, ...] = (
     "visiting",
     "negotiating",
 )
+
+
+def __getattr__(name: str) -> Vocabulary:
+    """``MATCH_CRITERION``: the match criteria's labels, derived from their registry
+    (:mod:`gis_app.domain.match_criteria`, which reads this module, hence the late import)."""
+    if name == "MATCH_CRITERION":
+        from gis_app.domain.match_criteria import MATCH_CRITERION
+
+        return MATCH_CRITERION
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from gis_app.db import prepared
+from gis_app.domain import match_criteria as C
 from gis_app.domain.errors import Conflict, InvalidInput
-from gis_app.matching import criteria as C
 from gis_app.matching import sql as match_sql
 from gis_app.matching.explain import SiteMatch, explain_row
 from gis_app.matching.spec import RequirementSpec

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from gis_app.domain import industry as industries
 from gis_app.domain import landuse, vocab
 from gis_app.domain.errors import InvalidInput, UnknownVocabularyValue
-from gis_app.matching.criteria import DEFAULT_WEIGHTS
+from gis_app.domain.match_criteria import DEFAULT_WEIGHTS
 
 _BIG = 1e9
 Amount = Annotated[float, Field(ge=0, le=_BIG, allow_inf_nan=False)]

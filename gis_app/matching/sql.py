@@ -1,89 +1,98 @@
-"""SQL built from the criteria: the shared hard predicate, the match query with the query
-explaining its rows, and the database functions and triggers that keep reverse matches current
-and raise alerts.
+"""SQL built from the criteria registry: the shared hard predicate, the match query with the
+query explaining its rows, and the database functions and triggers that keep reverse matches
+current and raise alerts.
 
-One predicate, two uses. The matcher puts the requirement in as a one-row subquery of
-constants, so the planner folds every condition the requirement does not state and the rest
-become index-friendly comparisons (``s.kind = ANY(...)``, ``s.area_m2 >= ...``); it joins the
-buildings so that it can say which building fits. The database functions evaluate the same text
-(``margin`` 0, buildings through ``EXISTS``) against the ``requirement`` table, for QGIS and psql
-edits as much as for the app. A change to the criteria ships as a migration calling
-:func:`install_ddl` again; a test checks that the database holds the current text.
+One predicate, several sources. Every criterion's SQL parts are functions of a
+:class:`~gis_app.domain.match_criteria.Source` that names what they read; this module renders
+them for each statement instead of rewriting finished SQL text:
+
+* :data:`~gis_app.domain.match_criteria.SITE` — the base tables (site ``s``, building ``b``,
+  the trigger-kept distances and overlaps): the database functions evaluate the predicate
+  (``margin`` 0, buildings through ``EXISTS``) against the ``requirement`` table, for QGIS and
+  psql edits as much as for the app. A change to the criteria ships as a migration calling
+  :func:`install_ddl` again; a test checks that the database holds the current text.
+* :data:`UNIT` — ``match_unit s``, one row per candidate with the distances and the blocking
+  flag as columns (revision 0008): the match query. The requirement comes in as a one-row
+  subquery of constants, so the planner folds every condition the requirement does not state
+  and the rest become index-friendly comparisons (``s.kind = ANY(...)``, ``s.area_m2 >= ...``).
+* :data:`LISTED` — the listed rows' site and building with their unit's derived columns: the
+  explanation query.
+* :data:`BINDS` — the requirement's binds instead of the row ``r``, for the per-request
+  constants computed outside its scope (the total weight).
+
+The match statement itself is assembled from named clauses (:func:`_candidates`, the counting
+and listing CTEs of :func:`_site_lists` / :func:`_space_lists`, :func:`_ranked`), joined by
+:func:`match_sql`.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from typing import Any
 
+from gis_app.domain import match_criteria as C
 from gis_app.domain import vocab
-from gis_app.matching import criteria as C
 from gis_app.matching.spec import RequirementSpec
 
 #: requirement columns the criteria read, with their SQL types (the constant row's columns)
-REQ_COLUMNS: dict[str, str] = {
-    "need": "text",
-    "tenure": "text",
-    "land_use_2023_codes": "text[]",
-    "land_use_gb_codes": "text[]",
-    "land_mu_min": "float8",
-    "land_mu_max": "float8",
-    "gfa_m2_min": "float8",
-    "gfa_m2_max": "float8",
-    "size_tolerance_pct": "float8",
-    "invest_total_wan": "float8",
-    "tax_commit_wan_per_mu_yr": "float8",
-    "power_kva": "float8",
-    "water_t_d": "float8",
-    "wastewater_t_d": "float8",
-    "floor_load_min_kg_m2": "float8",
-    "height_min_m": "float8",
-    "crane_min_t": "float8",
-    "shoreline_min_m": "float8",
-    "berth_dwt_min": "integer",
-    "water_depth_min_m": "float8",
-    "max_km_port": "float8",
-    "port_berth_dwt_min": "integer",
-    "max_km_expressway": "float8",
-    "max_km_ferry": "float8",
-    "max_price_wan_per_mu": "float8",
-    "max_rent_yuan_m2_month": "float8",
-    "readiness_min": "text",
-    "building_types": "text[]",
-    "accept_availability": "text[]",
-    "preferred_townships": "text[]",
-    "preferred_blocks": "text[]",
-}
+REQ_COLUMNS: dict[str, str] = C.REQ_COLUMNS
 
-_used = {
-    m
-    for c in C.ALL
-    for part in (c.applies, c.test, c.shortfall or "", c.score, c.value)
-    for m in re.findall(r"\br\.(\w+)", part)
-}
-if not _used <= set(REQ_COLUMNS):  # every r.column a criterion reads must be in the row
-    raise RuntimeError(f"criteria read requirement columns {_used - set(REQ_COLUMNS)}")
+#: ``match_unit s``: a site (land needs) or a vacant building with its site's fields (space
+#: needs), with the nearest distances and the blocking flag folded in (revision 0008). With a
+#: berth class the distance to the qualifying ports is the site's shape against them, computed
+#: once per candidate in the lateral ``pd`` of the match query. A test checks that the match
+#: query touches nothing but match_unit.
+UNIT = C.Source(
+    "match_unit",
+    s=C.table("s", {"id": "site_id", "code": "site_code"}),
+    b=C.table("s", {"id": "building_id", "code": "building_code"}),
+    r=C.REQUIREMENT_ROW,
+    d_port_any="s.d_port",
+    d_port_berth="pd.d",
+    d_expressway="s.d_expressway",
+    d_ferry="s.d_ferry",
+    not_blocked="NOT s.blocked",
+)
+#: the rows listed, explained from site ``s`` and building ``b`` themselves, but distances and
+#: the blocking test from their unit ``u`` (no subquery per criterion and row), the distance to
+#: the qualifying ports from the lateral ``pd``
+LISTED = C.Source(
+    "listed",
+    s=C.table("s"),
+    b=C.table("b"),
+    r=C.REQUIREMENT_ROW,
+    d_port_any="u.d_port",
+    d_port_berth="pd.d",
+    d_expressway="u.d_expressway",
+    d_ferry="u.d_ferry",
+    not_blocked="NOT u.blocked",
+)
+#: the requirement's binds (criteria on the requirement only, outside ``r``'s scope)
+BINDS = UNIT.with_requirement(C.REQUIREMENT_BINDS)
 
 OPEN_STATUSES = C.sql_list(vocab.OPEN_REQUIREMENT_STATUSES)
 
 
-def _term(c: C.Criterion, margin: str) -> str:
-    return f"(NOT COALESCE(({c.applies}), false) OR ({c.test.replace('{m}', margin)}))"
+def _term(c: C.Criterion, q: C.Source, margin: str) -> str:
+    assert c.test is not None
+    return f"(NOT COALESCE(({c.applies(q)}), false) OR ({c.test(q, margin)}))"
 
 
-def hard_predicate(margin: str = "0", buildings: str = "exists") -> str:
-    """The hard constraints as one SQL condition on ``s`` and ``r`` (``{margin}`` relaxes them).
+def hard_predicate(margin: str = "0", buildings: str = "exists", q: C.Source = C.SITE) -> str:
+    """The hard constraints as one SQL condition on ``q``'s site and requirement ``r``
+    (``margin`` relaxes them).
 
     ``buildings="exists"`` puts the building-level constraints in an ``EXISTS`` over the site's
-    buildings; ``"join"`` expects a joined building ``b`` instead.
+    buildings (base tables only); ``"join"`` expects the building in the row (a joined ``b``,
+    or a match unit).
     """
-    site = [_term(c, margin) for c in C.HARD if c.level == "site"]
-    bld = [_term(c, margin) for c in C.HARD if c.level == "building"]
-    need_space = f"r.need IN {C.sql_list(C.SPACE_NEEDS)}"
+    site = [_term(c, q, margin) for c in C.HARD if c.level == "site"]
+    bld = [_term(c, q, margin) for c in C.HARD if c.level == "building"]
+    need_space = f"{q.r.need} IN {C.sql_list(C.SPACE_NEEDS)}"
     if buildings == "exists":
         bpart = (
-            f"(NOT ({need_space}) OR EXISTS (SELECT 1 FROM building b WHERE b.site_id = s.id"
+            f"(NOT ({need_space}) OR EXISTS (SELECT 1 FROM building b"
+            f" WHERE {q.b.site_id} = {q.s.id}"
             "\n      AND " + "\n      AND ".join(bld) + "))"
         )
     elif buildings == "join":
@@ -108,49 +117,12 @@ def constant_row(spec: RequirementSpec) -> tuple[str, dict[str, Any]]:
     return _ROW_SQL, {f"r_{name}": values[name] for name in REQ_COLUMNS}
 
 
-def _uses(keys: tuple[str, ...]) -> str:
-    return " OR ".join(f"COALESCE(({C.BY_KEY[k].applies}), false)" for k in keys)
+def _uses(keys: tuple[str, ...], q: C.Source) -> str:
+    return " OR ".join(f"COALESCE(({C.BY_KEY[k].applies(q)}), false)" for k in keys)
 
 
 _PORT_KEYS = ("port_distance", "port_access")
-
-# The criteria read the site ``s``, its building ``b`` and the trigger-kept distance and
-# overlap tables. The match query reads one ``match_unit`` row per candidate instead, which
-# carries all of these as columns (see revision 0008): the same SQL with the references
-# rewritten. A test checks that the rewritten query touches nothing but match_unit.
-_ON_UNIT = (
-    (C.D_PORT_ANY, "s.d_port"),
-    # only with a berth class: the site's shape against the qualifying ports, computed once
-    # per candidate in the lateral ``pd`` of the match query
-    (C.D_PORT_BERTH, "pd.d"),
-    (C.D_EXPRESSWAY, "s.d_expressway"),
-    (C.D_FERRY, "s.d_ferry"),
-    (C.BY_KEY["blocking_zones"].test, "NOT s.blocked"),
-)  # fmt: skip
-# The rows listed are explained from site ``s`` and building ``b`` themselves, but distances and
-# the blocking test from their unit ``u`` (no subquery per criterion and row).
-_DERIVED_ON_UNIT = tuple(
-    (expr, column.replace("s.", "u.")) for expr, column in _ON_UNIT if not column.startswith("pd.")
-)
-
-
-def _derived_from_unit(sql: str) -> str:
-    for expr, column in _DERIVED_ON_UNIT:
-        sql = sql.replace(expr, column)
-    return sql
-
-
-_UNIT_NAMES = {"s.id": "s.site_id", "s.code": "s.site_code", "b.id": "s.building_id"}
-_UNIT_NAMES |= {"b.code": "s.building_code"}
-
-
-def on_match_unit(sql: str) -> str:
-    """Rewrite criteria SQL over ``s``/``b`` and the derived tables to read ``match_unit s``."""
-    for expr, column in _ON_UNIT:
-        sql = sql.replace(expr, column)
-    sql = re.sub(r"\b[sb]\.(id|code)\b", lambda m: _UNIT_NAMES[m.group(0)], sql)
-    return re.sub(r"\bb\.", "s.", sql)
-
+_PRICE = C.BY_KEY["price"]
 
 _BERTH_DISTANCE = (
     "CROSS JOIN LATERAL (SELECT (SELECT ST_Distance(g.geom::geography, "
@@ -179,13 +151,6 @@ def _w(key: str) -> str:
     return f"CAST(:w_{key} AS float8)"
 
 
-def _on_binds(sql: str) -> str:
-    """Criteria SQL on the requirement ``r`` rewritten to read its binds (outside ``r``'s scope)."""
-    return re.sub(
-        r"\br\.(\w+)\b", lambda m: f"CAST(:r_{m.group(1)} AS {REQ_COLUMNS[m.group(1)]})", sql
-    )
-
-
 # The score shown and ranked on: 0–100 to one decimal, halves rounded up. In float8: a cast to
 # numeric and back cost ~1.5 µs a row (45 ms for 30k candidates). The 1e-9 makes a value that
 # is a half in decimal (72.45, held as 72.4499…) round up, as the decimal rounding did.
@@ -193,21 +158,17 @@ def _on_binds(sql: str) -> str:
 # (0.5 without a price). The request's total weight and price weight (0 when price does not
 # apply) are constants of ``counts``, not columns of every candidate: narrower candidate rows
 # through the worker's queue and the materialised CTE took 5–8 % off the plant requests at 1M.
-_PRICE_SCORE = (
-    "CASE WHEN c.price IS NULL THEN 0.5"
-    " ELSE least(1.0, (SELECT cheapest FROM counts) / NULLIF(c.price, 0)) END"
-)
+def _price_score(row: str) -> str:
+    return (
+        f"CASE WHEN {row}.price IS NULL THEN 0.5"
+        f" ELSE least(1.0, (SELECT cheapest FROM counts) / NULLIF({row}.price, 0)) END"
+    )
+
+
 _W_TOTAL = "(SELECT w_total FROM counts)"
 _ROUNDED_SCORE = (
-    f"floor(1000.0 * (c.soft_points + (SELECT w_price FROM counts) * {_PRICE_SCORE})"
+    f"floor(1000.0 * (c.soft_points + (SELECT w_price FROM counts) * {_price_score('c')})"
     f" / {_W_TOTAL} + 0.5 + 1e-9) / 10.0"
-)
-
-
-_PRICE = (
-    f"(CASE WHEN r.need IN {C.sql_list(C.SPACE_NEEDS)}"
-    " THEN (CASE WHEN r.tenure = 'buy' THEN b.sale_yuan_m2 ELSE b.rent_yuan_m2_month END)"
-    f" WHEN r.need IN {C.sql_list(C.LAND_NEEDS)} THEN s.reserve_price_wan_per_mu END)"
 )
 
 
@@ -324,7 +285,7 @@ def _space_lists(order: str, row_sql: str, berth: bool, per_request: str) -> tup
                 SELECT 1 FROM {row_sql} r, match_unit s
                 {_BERTH_DISTANCE if berth else _NO_BERTH_DISTANCE}
                  WHERE s.site_id = o.site_id AND s.building_id IS NOT NULL
-                   AND s.vacant_gfa_m2 > 0 AND {on_match_unit(hard_predicate("0", "join"))})
+                   AND s.vacant_gfa_m2 > 0 AND {hard_predicate("0", "join", UNIT)})
               ELSE true END"""
 
     return (
@@ -346,7 +307,101 @@ def _space_lists(order: str, row_sql: str, berth: bool, per_request: str) -> tup
     )
 
 
-# the text depends only on these arguments; building it (with the rewrites) took ~4 ms
+# --- the match statement, clause by clause ----------------------------------------------------
+
+_ORDER = "score DESC, site_code, building_code"
+#: soft criteria scored per candidate (price is scored against the cheapest, in :func:`_ranked`)
+_SCORED = tuple(c for c in C.SOFT if c.score is not None)
+
+
+def _n_fail(q: C.Source) -> str:
+    # Only a constraint with a margin can fail in a row that passed the relaxed filter: the
+    # others are the same test there, so counting them added ~10 CASE terms a candidate.
+    return " + ".join(
+        f"(CASE WHEN COALESCE(({c.applies(q)}), false)"
+        f" AND NOT COALESCE(({c.test(q, '0')}), false) THEN 1 ELSE 0 END)"
+        for c in C.HARD
+        if c.test is not None and c.has_margin
+    )
+
+
+def _soft_points(q: C.Source) -> str:
+    return " + ".join(
+        f"(CASE WHEN ({c.applies(q)}) THEN {_w(c.key)} * COALESCE(({c.score(q)}), 0) ELSE 0 END)"
+        for c in _SCORED
+        if c.score is not None
+    )
+
+
+def _candidates(row_sql: str, *, space: bool, land_use: bool, berth: bool) -> str:
+    """``cand``: the candidates that pass the relaxed hard filter, scored, from match units."""
+    q = UNIT
+    # the partial indexes' predicates (the vacancy criterion demands vacant space anyway)
+    units = (
+        "s.building_id IS NOT NULL AND s.vacant_gfa_m2 > 0" if space else "s.building_id IS NULL"
+    )
+    ids = (
+        f"{q.s.id} AS site_id, {q.s.code} AS site_code,"
+        f" {q.b.id} AS building_id, {q.b.code} AS building_code"
+    )
+    return f"""cand AS MATERIALIZED (
+  SELECT {ids},
+         {_n_fail(q)} AS n_fail,
+         {_PRICE.value(q)}::float8 AS price,
+         ({_soft_points(q)})::float8 AS soft_points,
+         {"s.site_units" if space else "NULL::smallint"} AS site_units
+    FROM {row_sql} r, {_LAND_USE_UNITS if land_use and not space else "match_unit"} s
+   {_BERTH_DISTANCE if berth else _NO_BERTH_DISTANCE}
+   WHERE {units}
+     AND {_NEAR_PORTS}
+     AND {hard_predicate(":margin", "join", q)}
+)"""
+
+
+def _price_weight(q: C.Source) -> str:
+    return f"(CASE WHEN ({_PRICE.applies(q)}) THEN {_w('price')} ELSE 0 END)"
+
+
+def _per_request() -> str:
+    """The columns of ``counts`` that are constants of the request: the cheapest price, the
+    total weight and the price weight (criteria on the requirement's binds)."""
+    weight = " + ".join(
+        f"(CASE WHEN ({c.applies(BINDS)}) THEN {_w(c.key)} ELSE 0 END)" for c in _SCORED
+    )
+    return (
+        f"{_CHEAPEST},\n         ({weight})::float8 + {_price_weight(BINDS)} AS w_total,"
+        f"\n         {_price_weight(BINDS)} AS w_price"
+    )
+
+
+def _totals() -> str:
+    """``totals``: the matches and near misses with their rounded score."""
+    return f"""totals AS NOT MATERIALIZED (
+  SELECT c.site_id, c.site_code, c.building_id, c.building_code, c.n_fail, c.price,
+         {_PRICE.applies(BINDS)} AS price_applies, c.site_units,
+         CASE WHEN {_W_TOTAL} > 0 THEN {_ROUNDED_SCORE} ELSE 0 END AS score
+    FROM cand c WHERE c.n_fail <= 1
+)"""
+
+
+def _ranked() -> str:
+    """``ranked``: the listed rows with their rank, the counts and the price score."""
+    return f"""ranked AS (
+  SELECT top.*,
+         row_number() OVER (PARTITION BY n_fail ORDER BY {_ORDER}) AS rank,
+         counts.n_matches, counts.n_near_misses, counts.cheapest,
+         CASE WHEN top.price_applies THEN {_price_score("top")} END AS price_score
+    FROM top CROSS JOIN counts
+)"""
+
+
+_SELECT = """SELECT k.site_id, k.site_code, k.building_id, k.building_code, k.n_fail, k.rank,
+       k.n_matches, k.n_near_misses, k.score, k.price, k.price_score, k.cheapest
+  FROM ranked k
+ ORDER BY k.n_fail, k.rank"""
+
+
+# the text depends only on these arguments; building it took ~4 ms
 @functools.lru_cache(maxsize=32)
 def match_sql(row_sql: str, *, space: bool, land_use: bool = False, berth: bool = False) -> str:
     """The match query: relaxed hard filter, scores, best building per site, top N of each list.
@@ -365,71 +420,19 @@ def match_sql(row_sql: str, *, space: bool, land_use: bool = False, berth: bool 
     (its ids and codes, rank, score, price, price score, the counts and the cheapest price) with
     ``n_fail`` 0 (match) or 1 (near miss).
     """
-    # Only a constraint with a margin can fail in a row that passed the relaxed filter: the
-    # others are the same test there, so counting them added ~10 CASE terms a candidate.
-    n_fail = " + ".join(
-        f"(CASE WHEN COALESCE(({c.applies}), false)"
-        f" AND NOT COALESCE(({c.test.replace('{m}', '0')}), false) THEN 1 ELSE 0 END)"
-        for c in C.HARD
-        if "{m}" in c.test
-    )
-    soft = [c for c in C.SOFT if c.key != "price"]
-    points = " + ".join(
-        f"(CASE WHEN ({c.applies}) THEN {_w(c.key)} * COALESCE(({c.score}), 0) ELSE 0 END)"
-        for c in soft
-    )
-    weight = " + ".join(f"(CASE WHEN ({c.applies}) THEN {_w(c.key)} ELSE 0 END)" for c in soft)
-    price_applies = C.BY_KEY["price"].applies
-    w_price_applied = f"(CASE WHEN ({price_applies}) THEN {_w('price')} ELSE 0 END)"
-    # the partial indexes' predicates (the vacancy criterion demands vacant space anyway)
-    units = "s.building_id IS NOT NULL AND s.vacant_gfa_m2 > 0"
-    if not space:
-        units = "s.building_id IS NULL"
-    cand = on_match_unit(
-        f"""
-  SELECT s.id AS site_id, s.code AS site_code, b.id AS building_id, b.code AS building_code,
-         {n_fail} AS n_fail,
-         {_PRICE}::float8 AS price,
-         ({points})::float8 AS soft_points,
-         {"s.site_units" if space else "NULL::smallint"} AS site_units
-    FROM {row_sql} r, {_LAND_USE_UNITS if land_use and not space else "match_unit"} s
-   {_BERTH_DISTANCE if berth else _NO_BERTH_DISTANCE}
-   WHERE {units}
-     AND {_NEAR_PORTS}
-     AND {hard_predicate(":margin", "join")}"""
-    )
-    order = "score DESC, site_code, building_code"
-    per_request = (
-        f"{_CHEAPEST},\n         {_on_binds(f'({weight})::float8 + {w_price_applied}')} AS w_total,"
-        f"\n         {_on_binds(w_price_applied)} AS w_price"
-    )
     counting, top = (
-        _space_lists(order, row_sql, berth, per_request)
+        _space_lists(_ORDER, row_sql, berth, _per_request())
         if space
-        else _site_lists(order, per_request)
+        else _site_lists(_ORDER, _per_request())
     )
-    return f"""
-WITH cand AS MATERIALIZED ({cand}
-),
-{counting},
-totals AS NOT MATERIALIZED (
-  SELECT c.site_id, c.site_code, c.building_id, c.building_code, c.n_fail, c.price,
-         {_on_binds(price_applies)} AS price_applies, c.site_units,
-         CASE WHEN {_W_TOTAL} > 0 THEN {_ROUNDED_SCORE} ELSE 0 END AS score
-    FROM cand c WHERE c.n_fail <= 1
-),
-{top},
-ranked AS (
-  SELECT top.*,
-         row_number() OVER (PARTITION BY n_fail ORDER BY {order}) AS rank,
-         counts.n_matches, counts.n_near_misses, counts.cheapest,
-         CASE WHEN top.price_applies THEN {_PRICE_SCORE.replace("c.", "top.")} END AS price_score
-    FROM top CROSS JOIN counts
-)
-SELECT k.site_id, k.site_code, k.building_id, k.building_code, k.n_fail, k.rank,
-       k.n_matches, k.n_near_misses, k.score, k.price, k.price_score, k.cheapest
-  FROM ranked k
- ORDER BY k.n_fail, k.rank"""
+    ctes = [
+        _candidates(row_sql, space=space, land_use=land_use, berth=berth),
+        counting,
+        _totals(),
+        top,
+        _ranked(),
+    ]
+    return "\nWITH " + ",\n".join(ctes) + "\n" + _SELECT
 
 
 #: the SQL type of every bind of the explanation query (for a prepared statement)
@@ -462,10 +465,10 @@ def explanation(
 
 #: the criteria in the order of the explanation query's arrays (:func:`_explanation_arrays`)
 EXPLAINED_HARD = tuple(c.key for c in C.HARD)
-EXPLAINED_SOFT = tuple(c.key for c in C.SOFT if c.key != "price")
+EXPLAINED_SOFT = tuple(c.key for c in _SCORED)
 
 
-def _explanation_arrays() -> dict[str, str]:
+def _explanation_arrays(q: C.Source) -> dict[str, str]:
     # Typed arrays, one element per criterion: a JSON object of per-criterion arrays cost
     # ~0.1 ms a row to build (every value's type looked up again in every call). The values go
     # out as one JSON array, parsed once per row (a jsonb[] is parsed element by element).
@@ -478,42 +481,39 @@ def _explanation_arrays() -> dict[str, str]:
         return f"CAST(ARRAY[{', '.join(items)}] AS {typ}[])"
 
     def applying(c: C.Criterion, expr: str) -> str:
-        return f"CASE WHEN ({c.applies}) THEN {expr} END"
+        return f"CASE WHEN ({c.applies(q)}) THEN {expr} END"
+
+    def passes(c: C.Criterion) -> str:
+        assert c.test is not None
+        return applying(c, f"COALESCE(({c.test(q, '0')}), false)")
+
+    def shortfall(c: C.Criterion) -> str:
+        return applying(c, f"({c.shortfall(q)})") if c.shortfall else "NULL"
+
+    def score(c: C.Criterion) -> str:
+        assert c.score is not None
+        return applying(c, f"COALESCE(({c.score(q)}), 0)")
 
     return {
-        "hard_applies": array([f"COALESCE(({c.applies}), false)" for c in hard], "boolean"),
-        "hard_passes": array(
-            [applying(c, f"COALESCE(({c.test.replace('{m}', '0')}), false)") for c in hard],
-            "boolean",
-        ),
-        "hard_shortfalls": array(
-            [
-                applying(c, f"({c.shortfall.replace('{m}', '0')})") if c.shortfall else "NULL"
-                for c in hard
-            ],
-            "float8",
-        ),
-        "hard_values": f"array_to_json({array([applying(c, c.value) for c in hard], 'jsonb')})",
-        "soft_applies": array([f"COALESCE(({c.applies}), false)" for c in soft], "boolean"),
-        "soft_scores": array([applying(c, f"COALESCE(({c.score}), 0)") for c in soft], "float8"),
-        "soft_values": f"array_to_json({array([applying(c, c.value) for c in soft], 'jsonb')})",
+        "hard_applies": array([f"COALESCE(({c.applies(q)}), false)" for c in hard], "boolean"),
+        "hard_passes": array([passes(c) for c in hard], "boolean"),
+        "hard_shortfalls": array([shortfall(c) for c in hard], "float8"),
+        "hard_values": f"array_to_json({array([applying(c, c.value(q)) for c in hard], 'jsonb')})",
+        "soft_applies": array([f"COALESCE(({c.applies(q)}), false)" for c in soft], "boolean"),
+        "soft_scores": array([score(c) for c in soft], "float8"),
+        "soft_values": f"array_to_json({array([applying(c, c.value(q)) for c in soft], 'jsonb')})",
     }
 
 
 @functools.cache
 def explanation_sql() -> str:
     """The text of :func:`explanation` (the same for every requirement)."""
-
-    def derived(sql: str) -> str:
-        return _derived_from_unit(sql).replace(C.D_PORT_BERTH, "pd.d")
-
-    columns = ",\n       ".join(
-        f"{derived(sql)} AS {name}" for name, sql in _explanation_arrays().items()
-    )
+    q = LISTED
+    columns = ",\n       ".join(f"{sql} AS {name}" for name, sql in _explanation_arrays(q).items())
     return f"""
 SELECT k.site_id, k.building_id, s.name_zh, s.name_en, s.kind, s.township, s.block,
        b.name_zh AS building_name_zh, b.name_en AS building_name_en, b.building_type,
-       {derived(f"CASE WHEN {_uses(_PORT_KEYS)} THEN round({C.D_PORT}) END")} AS port_m,
+       CASE WHEN {_uses(_PORT_KEYS, q)} THEN round({C.d_port(q)}) END AS port_m,
        np.port,
        {columns}
   FROM unnest(CAST(:site_ids AS bigint[]), CAST(:building_ids AS bigint[]))
@@ -526,7 +526,7 @@ SELECT k.site_id, k.building_id, s.name_zh, s.name_en, s.kind, s.township, s.blo
  CROSS JOIN {_ROW_SQL} r
  -- the distance to the qualifying ports (a berth class stated), once per row, not per use
  CROSS JOIN LATERAL (
-        SELECT CASE WHEN r.port_berth_dwt_min IS NOT NULL THEN {C.D_PORT_BERTH} END AS d
+        SELECT CASE WHEN r.port_berth_dwt_min IS NOT NULL THEN {C.SITE.d_port_berth} END AS d
         OFFSET 0) pd
   LEFT JOIN LATERAL (
         SELECT jsonb_build_object('code', i.code, 'kind', i.kind, 'name_zh', i.name_zh,
@@ -542,7 +542,7 @@ SELECT k.site_id, k.building_id, s.name_zh, s.name_en, s.kind, s.township, s.blo
                  WHERE q.kind IN {C.sql_list(C.PORT_KINDS)}
                    AND q.berth_dwt >= r.port_berth_dwt_min) n
           JOIN infrastructure i ON i.id = n.id
-         WHERE ({_uses(_PORT_KEYS)})
+         WHERE ({_uses(_PORT_KEYS, q)})
          ORDER BY n.distance_m, i.code
          LIMIT 1) np ON true
  ORDER BY k.ord"""
