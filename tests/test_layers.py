@@ -50,3 +50,16 @@ def test_the_core_imports_no_adapter_map_or_web_framework() -> None:
     ]
     assert len(_modules("gis_app")) > 50  # the walk found the package
     assert not found, "\n".join(found)
+
+
+def test_no_router_imports_another_router() -> None:
+    routers = _modules("api/routers")
+    names = {_module_name(p) for p in routers} - {"api.routers"}
+    found = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in routers
+        for line, name in _imports(path)
+        if any(name == r or name.startswith(r + ".") for r in names - {_module_name(path)})
+    ]
+    assert len(names) > 10  # the walk found the routers
+    assert not found, "\n".join(found)

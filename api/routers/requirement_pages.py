@@ -16,8 +16,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.auth import CurrentUser, allow
-from api.deps import ConnDep, SettingsDep
-from api.routers.requirements import viewer_of
+from api.deps import ConnDep, SettingsDep, viewer_of
 from api.templating import other_lang_url, page_lang, render_page
 from gis_app.domain import vocab
 from gis_app.domain.errors import InvalidInput

@@ -6,14 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Response
 
-from api.auth import CurrentUser, Principal, allow
-from api.deps import ConnDep
+from api.auth import CurrentUser, allow
+from api.deps import ConnDep, viewer_of
 from api.responses import fast_json
 from gis_app.matching.spec import RequirementSpec, parse_weights
 from gis_app.services import matching as match_service
 from gis_app.services import requirements as req_service
 from gis_app.services import site_edits as edits
-from gis_app.services.requirements import Viewer
 
 router = APIRouter(prefix="/api/requirements", tags=["requirements"])
 READ = allow("officer", "planner")
@@ -24,11 +23,6 @@ IfMatch = Annotated[
     str | None,
     Header(description='ETag of the version you read, e.g. "3" (428 without it, 412 if stale)'),
 ]
-
-
-def viewer_of(user: Principal) -> Viewer:
-    """The service-layer view of the caller (admins see confidential requirements)."""
-    return Viewer(user.username, admin="admin" in user.roles)
 
 
 @router.post("", status_code=201, dependencies=[WRITE])

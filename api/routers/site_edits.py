@@ -21,8 +21,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import StrictBool, StrictFloat, StrictInt, create_model
 
 from api.auth import CurrentUser, allow
-from api.deps import ConnDep, SettingsDep
-from api.routers.sites import SiteFilterDep
+from api.deps import ConnDep, SettingsDep, SiteFilterDep
 from api.schemas import IsoDate, StrictModel
 from gis_app.domain import transitions
 from gis_app.domain.errors import InvalidInput, PayloadTooLarge

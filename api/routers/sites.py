@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Response
 
 from api.auth import CurrentUser, allow
-from api.deps import ConnDep, SettingsDep
-from gis_app.db.site_queries import SiteFilter
+from api.deps import ConnDep, SettingsDep, SiteFilterDep
 from gis_app.domain.errors import InvalidInput
 from gis_app.services import history as history_service
 from gis_app.services import matching as match_service
@@ -20,113 +19,6 @@ router = APIRouter(prefix="/api/sites", tags=["sites"])
 READ = allow("officer", "planner", "admin")
 GEOJSON = "application/geo+json"
 FORMATS = ("geojson", "json")
-
-_List = Annotated[list[str], Query()]
-
-
-def _floats(name: str, value: str, n: int) -> tuple[float, ...]:
-    try:
-        parts = tuple(float(v) for v in value.split(","))
-    except ValueError:
-        parts = ()
-    if len(parts) != n:
-        shape = "minlon,minlat,maxlon,maxlat" if n == 4 else "lon,lat"
-        raise InvalidInput(f"{name} must be '{shape}' (numbers), got {value[:80]!r}")
-    return parts
-
-
-def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    if not value:
-        return None
-    x0, y0, x1, y1 = _floats("bbox", value, 4)
-    return x0, y0, x1, y1
-
-
-def _near(value: str | None) -> tuple[float, float] | None:
-    if not value:
-        return None
-    lon, lat = _floats("near", value, 2)
-    return lon, lat
-
-
-def site_filter(
-    kind: _List = [],  # noqa: B006 - FastAPI copies defaults
-    block: _List = [],  # noqa: B006
-    township: _List = [],  # noqa: B006
-    platform: _List = [],  # noqa: B006
-    land_use: _List = [],  # noqa: B006
-    area_mu_min: float | None = None,
-    area_mu_max: float | None = None,
-    area_m2_min: float | None = None,
-    area_m2_max: float | None = None,
-    availability: _List = [],  # noqa: B006
-    supply_stage: _List = [],  # noqa: B006
-    readiness: _List = [],  # noqa: B006
-    policy_status: _List = [],  # noqa: B006
-    planning_status: _List = [],  # noqa: B006
-    quota_status: _List = [],  # noqa: B006
-    max_price_wan_per_mu: float | None = None,
-    max_rent_yuan_m2_month: float | None = None,
-    vacant_gfa_min_m2: float | None = None,
-    floor_height_min_m: float | None = None,
-    floor_load_min_kg_m2: float | None = None,
-    crane_min_t: float | None = None,
-    power_min_kva: float | None = None,
-    shoreline_min_m: float | None = None,
-    berth_dwt_min: float | None = None,
-    water_depth_min_m: float | None = None,
-    max_km_port: float | None = None,
-    max_km_wharf: float | None = None,
-    max_km_ferry: float | None = None,
-    max_km_expressway: float | None = None,
-    bbox: str | None = None,
-    near: str | None = None,
-    radius_km: float | None = None,
-    q: str | None = None,
-    verified_within_days: int | None = None,
-) -> SiteFilter:
-    """Parse the search parameters of ``GET /api/sites`` into a checked :class:`SiteFilter`."""
-    flt = SiteFilter(
-        kinds=kind,
-        blocks=block,
-        townships=township,
-        platforms=platform,
-        land_use=land_use,
-        area_mu_min=area_mu_min,
-        area_mu_max=area_mu_max,
-        area_m2_min=area_m2_min,
-        area_m2_max=area_m2_max,
-        availability=availability,
-        supply_stage=supply_stage,
-        readiness=readiness,
-        policy_status=policy_status,
-        planning_status=planning_status,
-        quota_status=quota_status,
-        max_price_wan_per_mu=max_price_wan_per_mu,
-        max_rent_yuan_m2_month=max_rent_yuan_m2_month,
-        vacant_gfa_min_m2=vacant_gfa_min_m2,
-        floor_height_min_m=floor_height_min_m,
-        floor_load_min_kg_m2=floor_load_min_kg_m2,
-        crane_min_t=crane_min_t,
-        power_min_kva=power_min_kva,
-        shoreline_min_m=shoreline_min_m,
-        berth_dwt_min=berth_dwt_min,
-        water_depth_min_m=water_depth_min_m,
-        max_km_port=max_km_port,
-        max_km_wharf=max_km_wharf,
-        max_km_ferry=max_km_ferry,
-        max_km_expressway=max_km_expressway,
-        bbox=_bbox(bbox),
-        near=_near(near),
-        radius_km=radius_km,
-        q=q or None,
-        verified_within_days=verified_within_days,
-    )
-    flt.validate()
-    return flt
-
-
-SiteFilterDep = Annotated[SiteFilter, Depends(site_filter)]
 
 
 @router.get(

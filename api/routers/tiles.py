@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from api.auth import allow
-from api.deps import ConnDep, SettingsDep
-from api.routers.sites import SiteFilterDep, _bbox
+from api.deps import ConnDep, SettingsDep, SiteFilterDep, parse_bbox
 from gis_app.services import tiles as tile_service
 
 router = APIRouter(prefix="/tiles", tags=["map"])
@@ -67,5 +66,5 @@ def reference_layer(
     kind: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Response:
     """Jurisdiction outline, constraint zones or infrastructure as GeoJSON, simplified for zoom."""
-    body = tile_service.reference_layer(conn, layer, zoom=zoom, bbox=_bbox(bbox), kinds=kind)
+    body = tile_service.reference_layer(conn, layer, zoom=zoom, bbox=parse_bbox(bbox), kinds=kind)
     return Response(body, media_type=GEOJSON, headers={"Cache-Control": _CACHE})
