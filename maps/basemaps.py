@@ -11,7 +11,10 @@ infrastructure) and makes no request to any other host.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
+
+import folium
 
 from gis_app.domain.vocab import Term
 from gis_app.settings import MapSettings
@@ -151,3 +154,21 @@ def tile_hosts(settings: MapSettings) -> list[str]:
             elif host:
                 hosts.add(f"{parts.scheme}://{host}")
     return sorted(hosts)
+
+
+def tile_layers(basemap: Basemap, lang: str, **options: Any) -> list[folium.TileLayer]:
+    """Folium tile layers of ``basemap`` (none for the offline basemap), kept out of the layer
+    control; ``options`` go to every layer (e.g. ``overlay=False``)."""
+    return [
+        folium.TileLayer(
+            tiles=src.url,
+            attr=basemap.attribution,
+            name=basemap.name.label(lang),
+            subdomains=src.subdomains or "abc",
+            max_zoom=src.max_zoom,
+            max_native_zoom=src.max_zoom,
+            control=False,
+            **options,
+        )
+        for src in basemap.layers
+    ]

@@ -19,7 +19,7 @@ from jinja2 import Template
 
 from gis_app.domain import public_schema as P
 from maps import assets, extent
-from maps.basemaps import Basemap
+from maps.basemaps import Basemap, tile_layers
 from maps.parts import render_parts as render_parts  # the page parts, re-exported
 from maps.text import map_text
 
@@ -86,16 +86,8 @@ def investor_map(
                 control=False,
             ).add_to(m)
     else:
-        for src in basemap.layers:
-            folium.TileLayer(
-                tiles=src.url,
-                attr=basemap.attribution,
-                name=basemap.name.label(lang),
-                subdomains=src.subdomains or "abc",
-                max_zoom=src.max_zoom,
-                max_native_zoom=src.max_zoom,
-                control=False,
-            ).add_to(m)
+        for layer in tile_layers(basemap, lang):
+            layer.add_to(m)
 
     for feat in context.infrastructure:
         name = map_text(_name(lang, feat.name_zh, feat.name_en))

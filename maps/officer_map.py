@@ -19,7 +19,7 @@ from jinja2 import Template
 
 from gis_app.domain import vocab
 from maps import assets, i18n
-from maps.basemaps import Basemap
+from maps.basemaps import Basemap, tile_layers
 from maps.parts import render_parts as render_parts  # the page parts, re-exported
 from maps.style import AVAILABILITY_COLOURS, KIND_DASH
 
@@ -50,6 +50,7 @@ class SiteMapApp(JSCSSMixin, MacroElement):
     default_js: ClassVar[list[tuple[str, str]]] = [
         ("gis_gcj02", assets.asset_url("gis_gcj02")),
         ("vectorGrid", assets.asset_url("vectorGrid")),
+        ("gis_api", assets.asset_url("gis_api")),
         ("gis_sitemap", assets.asset_url("gis_sitemap")),
     ]
     default_css: ClassVar[list[tuple[str, str]]] = [
@@ -126,17 +127,8 @@ def site_map(
     for base in offered:
         group = _group(base.name.label(lang), overlay=False, show=base.key == basemap.key)
         if base.frame == basemap.frame:
-            for src in base.layers:
-                folium.TileLayer(
-                    tiles=src.url,
-                    attr=base.attribution,
-                    name=base.name.label(lang),
-                    subdomains=src.subdomains or "abc",
-                    max_zoom=src.max_zoom,
-                    max_native_zoom=src.max_zoom,
-                    overlay=False,
-                    control=False,
-                ).add_to(group)
+            for layer in tile_layers(base, lang, overlay=False):
+                layer.add_to(group)
         group.add_to(m)
         if base.offline:
             offline_group = group.get_name()

@@ -13,7 +13,7 @@ from jinja2 import Template
 
 from gis_app.domain import vocab
 from maps import assets
-from maps.basemaps import Basemap
+from maps.basemaps import Basemap, tile_layers
 from maps.officer_map import ZONE_COLOURS, ZONE_TOGGLES, MeasureTool
 from maps.style import AVAILABILITY_COLOURS, KIND_DASH
 from maps.text import map_text
@@ -63,16 +63,8 @@ def base_map(basemap: Basemap, land: str | None, lang: str = "zh") -> folium.Map
                 interactive=False,
                 control=False,
             ).add_to(m)
-    for src in basemap.layers:
-        folium.TileLayer(
-            tiles=src.url,
-            attr=basemap.attribution,
-            name=basemap.name.label(lang),
-            subdomains=src.subdomains or "abc",
-            max_zoom=src.max_zoom,
-            max_native_zoom=src.max_zoom,
-            control=False,
-        ).add_to(m)
+    for layer in tile_layers(basemap, lang):
+        layer.add_to(m)
     return m
 
 

@@ -108,6 +108,7 @@ def dashboard(
         "map_parts": parts,
         "chart_js": assets.STATIC_URL + "/" + CHART_JS,
         "dashboard_js": assets.STATIC_URL + "/" + DASHBOARD_JS,
+        "api_js": assets.asset_url("gis_api"),
         "available_by": _choices(stats.AVAILABLE_BY),
         "pipeline_by": _choices(stats.PIPELINE_BY),
         "funnel_by": _choices(stats.FUNNEL_BY),

@@ -4,6 +4,8 @@
  * or "error" (browser tests wait on it). */
 (function () {
   "use strict";
+  // the one HTML escape of the pages' scripts (api.js, loaded first)
+  var esc = window.gisApi.esc;
   var cfg = JSON.parse(document.getElementById("gis-dashboard-config").textContent);
   var lang = cfg.lang;
   var charts = {};
@@ -66,23 +68,17 @@
     var el = document.getElementById("table-" + name);
     var cols = keys.map(function (k) { return column(table, k); });
     var html = "<table><thead><tr>" + cols.map(function (c) {
-      return "<th>" + escapeHtml(colText(c)) + "</th>";
+      return "<th>" + esc(colText(c)) + "</th>";
     }).join("") + "</tr></thead><tbody>";
     table.rows.forEach(function (r) {
       html += "<tr>" + cols.map(function (c) {
         var v = r[c.key];
         if (v === null || v === undefined) v = "";
         else if (typeof v === "number") v = c.kind === "int" ? String(v) : nf2.format(v);
-        return "<td>" + escapeHtml(String(v)) + "</td>";
+        return "<td>" + esc(String(v)) + "</td>";
       }).join("") + "</tr>";
     });
     el.innerHTML = html + "</tbody></table>";
-  }
-
-  function escapeHtml(s) {
-    return s.replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
   }
 
   function draw(name, config) {

@@ -23,11 +23,8 @@
 
   function $(sel, root) { return (root || document).querySelector(sel); }
   function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
-  function esc(s) {
-    return String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
+  // the one HTML escape of the pages' scripts (api.js, loaded first)
+  var esc = window.gisApi.esc;
   function fmt(n, digits) {
     if (n === null || n === undefined || n === "") { return ""; }
     var x = Number(n);
