@@ -88,7 +88,10 @@ def unavailable_response(request: Request, exc: e.DatabaseUnavailable) -> Respon
                 "busy": isinstance(exc, e.DatabaseBusy),
                 "retry": True,
                 "retry_after": max(exc.retry_after_s, 5),
-                "again": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+                # the same page again; never a link to another host ("//host/…")
+                "again": "/"
+                + request.url.path.lstrip("/")
+                + (f"?{request.url.query}" if request.url.query else ""),
             }
         )
         return HTMLResponse(body, status_code=503, headers=headers)
