@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from gis_app.db import alert_queries
 from gis_app.db.engine import set_app_user
 from gis_app.domain.errors import Forbidden, InvalidInput, NotFound
 
@@ -29,48 +30,17 @@ def list_alerts(
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
     if not 0 <= offset <= 10_000_000:
         raise InvalidInput(f"offset must be between 0 and 10000000, got {offset}")
-    where = ["true"]
-    params: dict[str, Any] = {"limit": limit, "offset": offset}
-    if not everyone:
-        where.append("a.officer = :officer")
-        params["officer"] = username
-    if unseen_only:
-        where.append("a.seen_at IS NULL")
-    cond = " AND ".join(where)
-    total = conn.execute(sa.text(f"SELECT count(*) FROM alert a WHERE {cond}"), params).scalar_one()
-    rows = conn.execute(
-        sa.text(
-            f"""SELECT a.id, a.requirement_id, r.project_name, a.site_id, s.code AS site_code,
-                       s.name_zh AS site_name_zh, s.name_en AS site_name_en, a.officer, a.reason,
-                       a.created_at, a.seen_at
-                  FROM alert a
-                  JOIN requirement r ON r.id = a.requirement_id
-                  JOIN site s ON s.id = a.site_id
-                 WHERE {cond}
-                 ORDER BY a.created_at DESC, a.id DESC
-                 LIMIT :limit OFFSET :offset"""
-        ),
-        params,
-    ).mappings()
-    out = []
-    for r in rows:
-        item = dict(r)
-        item["created_at"] = r["created_at"].isoformat()
-        item["seen_at"] = r["seen_at"].isoformat() if r["seen_at"] else None
-        out.append(item)
-    return int(total), out
+    officer = None if everyone else username
+    total = alert_queries.count_alerts(conn, officer, unseen_only)
+    rows = alert_queries.alert_rows(conn, officer, unseen_only, limit, offset)
+    return total, [alert_queries.as_json(r) for r in rows]
 
 
 def mark_seen(conn: sa.Connection, alert_id: int, username: str, *, admin: bool = False) -> None:
     """Mark an alert as seen by its officer (or an admin); commit."""
-    row = conn.execute(
-        sa.text("SELECT officer FROM alert WHERE id = :id"), {"id": alert_id}
-    ).first()
-    if row is None or (row.officer != username and not admin):
+    exists, officer = alert_queries.alert_officer(conn, alert_id)
+    if not exists or (officer != username and not admin):
         raise NotFound(f"alert {alert_id} not found")
     set_app_user(conn, username, f"alert {alert_id} seen")
-    conn.execute(
-        sa.text("UPDATE alert SET seen_at = COALESCE(seen_at, now()) WHERE id = :id"),
-        {"id": alert_id},
-    )
+    alert_queries.mark_alert_seen(conn, alert_id)
     conn.commit()
