@@ -141,7 +141,8 @@ def build_database(server_url: str, template: str, name: str, n: int, log) -> tu
     url = _url(server_url, name)
     eng = make_engine(url, DatabaseSettings(statement_timeout_s=3600))
     try:
-        load_sample(eng)
+        with eng.connect() as c:
+            load_sample(c)
         with eng.begin() as c:
             c.execute(sa.text("SET LOCAL statement_timeout = 0"))
             # bulk load: no per-row triggers; derived tables are computed once, set-wise, below

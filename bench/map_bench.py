@@ -92,7 +92,8 @@ def build_database(server_url: str, n: int) -> str:
     migrate.upgrade(url, "head")
     eng = make_engine(url, DatabaseSettings(statement_timeout_s=3600))
     try:
-        load_sample(eng)
+        with eng.connect() as c:
+            load_sample(c)
         with eng.begin() as c:
             x0, y0, x1, y1 = c.execute(
                 sa.text(

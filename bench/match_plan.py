@@ -197,7 +197,8 @@ def build(url: str, n: int, log) -> None:
     migrate.upgrade(url, "head")
     eng = make_engine(url, application_name="bench load")
     try:
-        load_sample(eng)
+        with eng.connect() as c:
+            load_sample(c)
         with eng.begin() as c:
             c.execute(sa.text("SET LOCAL statement_timeout = 0"))
             # a bulk load: per-row triggers off, derived tables refreshed set-wise below

@@ -144,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     url = api_bench._url(st.url, name)
     eng = make_engine(url, DatabaseSettings(statement_timeout_s=3600))
     try:
-        load_sample(eng)
+        with eng.connect() as c:
+            load_sample(c)
         with eng.connect() as c:
             req_service.create_requirement(
                 c, match_plan.REQUIREMENTS[next(iter(match_plan.REQUIREMENTS))], "bench"

@@ -53,7 +53,8 @@ def cmd_load_sample(args: argparse.Namespace, settings: Settings) -> int:
 
     engine = make_engine(_url(settings), settings.db, application_name="gis-app load-sample")
     try:
-        report = load_sample(engine, Path(args.path) if args.path else None)
+        with engine.connect() as conn:
+            report = load_sample(conn, Path(args.path) if args.path else None)
     finally:
         engine.dispose()
     print(report.summary())

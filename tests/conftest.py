@@ -71,7 +71,8 @@ def templates(server_url: str, admin_engine: sa.Engine) -> Iterator[dict[str, st
     sample_url = _with_db(server_url, TEMPLATE_SAMPLE)
     eng = make_engine(sample_url)
     try:
-        load_sample(eng)
+        with eng.connect() as c:
+            load_sample(c)
     finally:
         eng.dispose()
     yield {"empty": empty_url, "sample": sample_url}

@@ -48,6 +48,7 @@ from gis_app.domain.errors import (
     RateLimited,
 )
 from gis_app.domain.vocab import Term
+from gis_app.io.pdf_export import recommendation_pdf
 from gis_app.services import investor_view
 from gis_app.services import share_links as link_service
 from gis_app.services.share_links import ClientRateLimiter, LinkContext
@@ -197,7 +198,7 @@ def link_json(token: str, request: Request, conn: ConnDep) -> JSONResponse:
 def link_pdf(token: str, conn: ConnDep, settings: SettingsDep, lang: str | None = None) -> Response:
     """The whole recommendation as a PDF, in the link's language (``lang`` to switch)."""
     link, view = _load(conn, token)
-    pdf = investor_view.pdf(view, _lang(link, lang), settings.links)
+    pdf = recommendation_pdf(view, _lang(link, lang), settings.links.pdf_font_path)
     link_service.record_view(conn, link)
     return Response(
         pdf,

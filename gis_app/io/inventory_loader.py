@@ -3,8 +3,9 @@
 Every record of every layer is checked first — geometry present, valid, of the right type and
 inside the jurisdiction; vocabulary values known; codes unique; references resolvable. Any
 problem stops the load with a :class:`LoadError` that lists each problem naming the layer, the
-feature and the field. The load itself runs in one transaction, upserting by ``code`` so that
-loading the same folder twice leaves the same rows.
+feature and the field. The rows are upserted by ``code`` (loading the same folder twice leaves
+the same rows) in the caller's transaction: :func:`gis_app.services.inventory.load_sample`
+commits it, or rolls it back when anything fails.
 """
 
 from __future__ import annotations
@@ -331,26 +332,28 @@ def _upsert_sql(layer: Layer, columns: list[str]) -> sa.TextClause:
     )
 
 
-def load_folder(engine: sa.Engine, folder: Path, user: str = "loader") -> LoadReport:
-    """Validate and load ``folder`` in one transaction; nothing is written if anything fails."""
+def load_folder(conn: sa.Connection, folder: Path, user: str = "loader") -> LoadReport:
+    """Validate ``folder`` and upsert its records in the caller's transaction (no commit).
+
+    Raises :class:`LoadError` listing every problem before anything is written.
+    """
     report = LoadReport()
-    with engine.begin() as conn:
-        set_app_user(conn, user, f"load {Path(folder).name}")
-        clean = validate_folder(folder, conn)
-        for layer in LAYERS:
-            rows = clean.get(layer.name)
-            if not rows:
-                continue
-            stmt = _upsert_sql(layer, list(layer.fields))
-            ins = upd = 0
-            for row in rows:
-                try:
-                    inserted = conn.execute(stmt, row).scalar_one()
-                except sa.exc.DBAPIError as e:
-                    msg = str(e.orig).strip().splitlines()[0]
-                    raise LoadError(str(folder), [f"{layer.name} {row.get('code')}: {msg}"]) from e
-                ins += bool(inserted)
-                upd += not inserted
-            report.inserted[layer.name] = ins
-            report.updated[layer.name] = upd
+    set_app_user(conn, user, f"load {Path(folder).name}")
+    clean = validate_folder(folder, conn)
+    for layer in LAYERS:
+        rows = clean.get(layer.name)
+        if not rows:
+            continue
+        stmt = _upsert_sql(layer, list(layer.fields))
+        ins = upd = 0
+        for row in rows:
+            try:
+                inserted = conn.execute(stmt, row).scalar_one()
+            except sa.exc.DBAPIError as e:
+                msg = str(e.orig).strip().splitlines()[0]
+                raise LoadError(str(folder), [f"{layer.name} {row.get('code')}: {msg}"]) from e
+            ins += bool(inserted)
+            upd += not inserted
+        report.inserted[layer.name] = ins
+        report.updated[layer.name] = upd
     return report

@@ -1,4 +1,4 @@
-"""Inventory loading service (sample data and district deliveries)."""
+"""Inventory loading (the sample data, or a district's delivery) as one unit of work."""
 
 from __future__ import annotations
 
@@ -13,7 +13,15 @@ SAMPLE_DIR = PROJECT_ROOT / "data" / "parcels"
 
 
 def load_sample(
-    engine: sa.Engine, folder: Path | None = None, user: str = "load-sample"
+    conn: sa.Connection, folder: Path | None = None, user: str = "load-sample"
 ) -> LoadReport:
-    """Load the sample inventory (or another folder laid out the same way), idempotently."""
-    return load_folder(engine, folder or SAMPLE_DIR, user=user)
+    """Check and load the sample inventory (or another folder laid out the same way) on the
+    caller's connection and commit; idempotent. On any problem it rolls back: nothing is
+    written."""
+    try:
+        report = load_folder(conn, folder or SAMPLE_DIR, user=user)
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+    return report

@@ -15,9 +15,7 @@ import sqlalchemy as sa
 
 from gis_app.domain import public_schema as P
 from gis_app.domain import vocab
-from gis_app.io.pdf_export import recommendation_pdf
 from gis_app.services.share_links import LinkContext
-from gis_app.settings import LinkSettings
 
 _ROUNDED = {"area_m2": 1, "area_mu": 2, "area_ha": 4}
 _SITE_SQL = ", ".join(
@@ -325,8 +323,3 @@ def map_context(conn: sa.Connection, link: LinkContext) -> P.MapContext:
         ],
         outline=list(outline),
     )
-
-
-def pdf(view: P.PublicRecommendation, lang: str, settings: LinkSettings) -> bytes:
-    """The recommendation as a PDF in ``lang`` (from the public view only)."""
-    return recommendation_pdf(view, lang, settings.pdf_font_path)

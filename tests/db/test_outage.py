@@ -48,7 +48,8 @@ def own_cluster() -> provision.LocalCluster:
         migrate.upgrade(url, "head")
         eng = make_engine(url)
         try:
-            load_sample(eng)
+            with eng.connect() as c:
+                load_sample(c)
             with eng.begin() as c:
                 accounts.create_user(c, "outage-officer", "outage-password-1", ["officer"])
                 _, token = accounts.create_token(c, "outage-officer", "outage test")

@@ -16,7 +16,8 @@ from shapely import wkb
 from gis_app.db.engine import make_engine
 from gis_app.domain.errors import LoadError
 from gis_app.domain.vocab import M2_PER_MU
-from gis_app.io.inventory_loader import load_folder
+from gis_app.io.inventory_loader import LoadReport
+from gis_app.services.inventory import load_sample
 
 TABLES = (
     "jurisdiction",
@@ -27,6 +28,12 @@ TABLES = (
     "site_distance",
     "site_constraint_overlap",
 )
+
+
+def _load(eng: sa.Engine, folder: Path) -> LoadReport:
+    """Load through the service, on a connection of the caller's."""
+    with eng.connect() as c:
+        return load_sample(c, folder)
 
 
 def _counts(eng: sa.Engine) -> dict[str, int]:
@@ -72,10 +79,10 @@ def test_sample_meets_the_brief(engine: sa.Engine) -> None:
 
 
 def test_load_twice_gives_identical_rows(empty_engine: sa.Engine, sample_dir: Path) -> None:
-    first = load_folder(empty_engine, sample_dir)
+    first = _load(empty_engine, sample_dir)
     counts, fp = _counts(empty_engine), _fingerprint(empty_engine)
     assert counts["site"] == first.inserted["sites"] >= 60
-    second = load_folder(empty_engine, sample_dir)
+    second = _load(empty_engine, sample_dir)
     assert second.inserted["sites"] == 0 and second.updated["sites"] == counts["site"]
     assert _counts(empty_engine) == counts
     assert _fingerprint(empty_engine) == fp  # versions unchanged: nothing really changed
@@ -180,7 +187,7 @@ def test_bad_site_input_is_refused_and_nothing_written(
     _mutate(sample_dir, scratch_dir, "sites.geojson", mutation)
     before = _counts(empty_engine)
     with pytest.raises(LoadError) as err:
-        load_folder(empty_engine, scratch_dir)
+        _load(empty_engine, scratch_dir)
     text = str(err.value)
     assert message in text
     assert "sites feature #2" in text and bad_code in text
@@ -200,7 +207,7 @@ def test_bad_input_leaves_loaded_database_unchanged(
 
         _mutate(sample_dir, scratch_dir, "sites.geojson", fn)
         with pytest.raises(LoadError, match="unknown site_kind value 'castle'"):
-            load_folder(eng, scratch_dir)
+            _load(eng, scratch_dir)
         assert _counts(eng) == counts and _fingerprint(eng) == fp
     finally:
         eng.dispose()
@@ -214,7 +221,7 @@ def test_building_referencing_unknown_site_is_refused(
 
     _mutate(sample_dir, scratch_dir, "buildings.json", fn)
     with pytest.raises(LoadError, match="site_code 'PT-NOPE-999' is not a known site"):
-        load_folder(empty_engine, scratch_dir)
+        _load(empty_engine, scratch_dir)
     assert _counts(empty_engine)["site"] == 0
 
 
@@ -237,7 +244,7 @@ def test_file_without_crs_is_refused(
 ) -> None:
     _sites_as(sample_dir, scratch_dir, "shp", None)
     with pytest.raises(LoadError, match=r"sites\.shp declares no CRS"):
-        load_folder(empty_engine, scratch_dir)
+        _load(empty_engine, scratch_dir)
     assert _counts(empty_engine)["site"] == 0
 
 
@@ -245,7 +252,7 @@ def test_projected_crs_is_transformed_to_storage_crs(
     empty_engine: sa.Engine, engine: sa.Engine, sample_dir: Path, scratch_dir: Path
 ) -> None:
     _sites_as(sample_dir, scratch_dir, "gpkg", 4550)  # CGCS2000 3-degree Gauss-Krueger, 123E
-    report = load_folder(empty_engine, scratch_dir)
+    report = _load(empty_engine, scratch_dir)
     assert report.inserted["sites"] >= 60
     sql = sa.text("SELECT code, area_m2 FROM site ORDER BY code")
     with empty_engine.connect() as a, engine.connect() as b:
