@@ -13,16 +13,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from gis_app.db import investor_queries
 from gis_app.domain import public_schema as P
 from gis_app.domain import vocab
 from gis_app.services.share_links import LinkContext
 
-_ROUNDED = {"area_m2": 1, "area_mu": 2, "area_ha": 4}
-_SITE_SQL = ", ".join(
-    f"round(s.{c}::numeric, {_ROUNDED[c]})::float AS {c}" if c in _ROUNDED else f"s.{c}"
-    for c in P.PUBLIC_SITE_COLUMNS
-)
-_BUILDING_SQL = ", ".join(f"b.{c}" for c in P.PUBLIC_BUILDING_COLUMNS)
 #: degrees around the recommended sites in which context infrastructure is drawn (~25 km)
 CONTEXT_PAD_DEG = 0.25
 MAX_CONTEXT_FEATURES = 200
@@ -118,13 +113,7 @@ def _building(row: Any) -> P.PublicBuilding:
 
 
 def _buildings(conn: sa.Connection, site_ids: list[int]) -> dict[int, list[P.PublicBuilding]]:
-    rows = conn.execute(
-        sa.text(
-            f"SELECT b.site_id, {_BUILDING_SQL} FROM building b "
-            "WHERE b.site_id = ANY(:ids) ORDER BY b.site_id, b.code"
-        ),
-        {"ids": site_ids},
-    ).mappings()
+    rows = investor_queries.public_buildings(conn, site_ids)
     out: dict[int, list[P.PublicBuilding]] = defaultdict(list)
     for r in rows:
         out[r["site_id"]].append(_building(r))
@@ -132,15 +121,7 @@ def _buildings(conn: sa.Connection, site_ids: list[int]) -> dict[int, list[P.Pub
 
 
 def _distances(conn: sa.Connection, site_ids: list[int]) -> dict[int, list[P.Distance]]:
-    rows = conn.execute(
-        sa.text(
-            "SELECT d.site_id, d.infra_kind, d.distance_m, i.name_zh, i.name_en "
-            "FROM site_distance d JOIN infrastructure i ON i.id = d.infrastructure_id "
-            "WHERE d.site_id = ANY(:ids) AND d.infra_kind = ANY(:kinds) "
-            "ORDER BY d.site_id, array_position(:kinds, d.infra_kind)"
-        ),
-        {"ids": site_ids, "kinds": list(P.PUBLIC_DISTANCE_KINDS)},
-    ).mappings()
+    rows = investor_queries.nearest_infrastructure(conn, site_ids, P.PUBLIC_DISTANCE_KINDS)
     out: dict[int, list[P.Distance]] = defaultdict(list)
     for r in rows:
         out[r["site_id"]].append(
@@ -237,32 +218,8 @@ def _site(row: Any, buildings: list[P.PublicBuilding], distances: list[P.Distanc
 
 def build_view(conn: sa.Connection, link: LinkContext) -> P.PublicRecommendation:
     """The public view of the link's recommendation (its sites only, public fields only)."""
-    rec = (
-        conn.execute(
-            sa.text(
-                "SELECT title_zh, title_en, intro_zh, intro_en FROM recommendation WHERE id = :id"
-            ),
-            {"id": link.recommendation_id},
-        )
-        .mappings()
-        .one()
-    )
-    rows = (
-        conn.execute(
-            sa.text(
-                f"""SELECT rs.site_id, rs.rank, rs.note_zh, rs.note_en, rs.explanation, {_SITE_SQL},
-                   ST_AsGeoJSON(ST_Transform(s.geom, 4326), 6)::json AS geometry,
-                   ST_X(ST_Transform(ST_PointOnSurface(s.geom), 4326)) AS lon,
-                   ST_Y(ST_Transform(ST_PointOnSurface(s.geom), 4326)) AS lat
-              FROM recommendation_site rs JOIN site s ON s.id = rs.site_id
-             WHERE rs.recommendation_id = :rid
-             ORDER BY rs.rank, s.code"""
-            ),
-            {"rid": link.recommendation_id},
-        )
-        .mappings()
-        .all()
-    )
+    rec = investor_queries.recommendation_texts(conn, link.recommendation_id)
+    rows = investor_queries.recommended_sites(conn, link.recommendation_id)
     ids = [r["site_id"] for r in rows]
     buildings = _buildings(conn, ids)
     distances = _distances(conn, ids)
@@ -279,37 +236,11 @@ def build_view(conn: sa.Connection, link: LinkContext) -> P.PublicRecommendation
 
 def map_context(conn: sa.Connection, link: LinkContext) -> P.MapContext:
     """Infrastructure around the link's sites and the jurisdiction outline, for the map."""
-    params = {
-        "rid": link.recommendation_id,
-        "pad": CONTEXT_PAD_DEG,
-        "kinds": list(P.MAP_INFRA_KINDS),
-        "limit": MAX_CONTEXT_FEATURES,
-        "tol": OUTLINE_TOLERANCE_DEG,
-    }
-    box = """(SELECT ST_Expand(ST_SetSRID(ST_Extent(s.geom)::geometry, 4490), :pad)
-                FROM recommendation_site rs JOIN site s ON s.id = rs.site_id
-               WHERE rs.recommendation_id = :rid)"""
-    infra = conn.execute(
-        sa.text(
-            f"""SELECT i.kind, i.name_zh, i.name_en,
-                   ST_X(p.pt) AS lon, ST_Y(p.pt) AS lat
-              FROM infrastructure i
-              CROSS JOIN LATERAL (
-                   SELECT ST_Transform(ST_PointOnSurface(i.geom), 4326) AS pt) p
-             WHERE i.geom && {box} AND i.kind = ANY(:kinds)
-             ORDER BY array_position(:kinds, i.kind), i.code
-             LIMIT :limit"""
-        ),
-        params,
-    ).mappings()
-    outline = conn.execute(
-        sa.text(
-            f"""SELECT ST_AsGeoJSON(ST_Transform(
-                       ST_SimplifyPreserveTopology(j.geom, :tol), 4326), 5)::json
-                  FROM jurisdiction j WHERE j.geom && {box} ORDER BY j.id LIMIT 5"""
-        ),
-        params,
-    ).scalars()
+    rid = link.recommendation_id
+    infra = investor_queries.context_infrastructure(
+        conn, rid, CONTEXT_PAD_DEG, P.MAP_INFRA_KINDS, MAX_CONTEXT_FEATURES
+    )
+    outline = investor_queries.context_outline(conn, rid, CONTEXT_PAD_DEG, OUTLINE_TOLERANCE_DEG)
     return P.MapContext(
         infrastructure=[
             P.MapFeature(
@@ -321,5 +252,5 @@ def map_context(conn: sa.Connection, link: LinkContext) -> P.MapContext:
             )
             for r in infra
         ],
-        outline=list(outline),
+        outline=outline,
     )
