@@ -197,9 +197,11 @@ async def run_load(
     timeout_s: float = 60.0,
     probe_every_s: float | None = 0.5,
     seed: int = 18,
+    think_s: float = 0.0,
 ) -> LoadRun:
-    """Drive ``users`` concurrent keep-alive clients for ``duration_s`` seconds; meanwhile a
-    separate anonymous client asks ``/readyz`` every ``probe_every_s`` seconds."""
+    """Drive ``users`` concurrent keep-alive clients for ``duration_s`` seconds, each pausing
+    ``think_s`` on average between requests (0: none); meanwhile a separate anonymous client
+    asks ``/readyz`` every ``probe_every_s`` seconds."""
     run = LoadRun(users, duration_s)
     headers = {"Authorization": f"Bearer {token}"}
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
@@ -218,7 +220,11 @@ async def run_load(
             while time.perf_counter() < deadline:
                 outcome = await _send(c, mix(rng), timeout_s)
                 run.outcomes.append(outcome)
-                if outcome.status is None and outcome.error != "timeout":
+                if think_s:
+                    # an officer reads the answer before the next request (exponential pauses
+                    # of mean think_s, so the officers do not march in step)
+                    await asyncio.sleep(rng.expovariate(1 / think_s))
+                elif outcome.status is None and outcome.error != "timeout":
                     await asyncio.sleep(0.05)  # a refused connection: don't spin
 
     async def prober() -> None:
