@@ -175,6 +175,39 @@ def test_models_match_migrations(engine: sa.Engine) -> None:
     assert diff == []
 
 
+def test_0004_expands_the_land_uses_of_existing_requirements(make_db) -> None:
+    url = make_db("none")
+    provision.ensure_postgis(url)
+    migrate.upgrade(url, "0003")
+    eng = sa.create_engine(url)
+    try:
+        with eng.begin() as c:
+            ids = [
+                c.execute(
+                    sa.text(
+                        "INSERT INTO requirement (project_name, need, land_use_codes)"
+                        " VALUES ('r', 'land', :u) RETURNING id"
+                    ),
+                    {"u": u},
+                ).scalar_one()
+                for u in (["M2", "XX9"], ["1001"], ["m2"], [])
+            ]
+        migrate.upgrade(url, "0004")
+        with eng.connect() as c:
+            got = {
+                r.id: (r.land_use_2023_codes, r.land_use_gb_codes)
+                for r in c.execute(
+                    sa.text("SELECT id, land_use_2023_codes, land_use_gb_codes FROM requirement")
+                )
+            }
+    finally:
+        eng.dispose()
+    stated, parent, lower, none = (got[i] for i in ids)
+    assert stated == (["100102"], ["M2"])  # a code that is not one is left out
+    assert parent == (["1001", "100101", "100102", "100103"], ["M", "M1", "M2", "M3"])
+    assert lower == none == ([], [])  # codes are taken exactly as stored
+
+
 def test_0008_fills_match_units_and_mends_free_text_industries(make_db) -> None:
     url = make_db("none")
     provision.ensure_postgis(url)
