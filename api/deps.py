@@ -10,8 +10,9 @@ that waits too long gets 503 with ``Retry-After`` instead of hanging.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Annotated, TypeVar
 
 import anyio
@@ -26,6 +27,7 @@ from gis_app.services.requirements import Viewer
 from gis_app.settings import DatabaseSettings, Settings
 
 T = TypeVar("T")
+log = logging.getLogger("gis_app.api")
 
 #: connections of the pool the gate leaves free, a margin for work outside requests (file
 #: imports no longer need it: they run on their request's connection)
@@ -78,7 +80,7 @@ class ConnectionGate:
                 with conn.begin():
                     return conn, fn(conn)
             except BaseException:
-                conn.close()
+                give_back(conn)
                 raise
 
         await self._admit()
@@ -90,7 +92,7 @@ class ConnectionGate:
                 yield conn, result
             finally:
                 with anyio.CancelScope(shield=True):
-                    await run_in_threadpool(conn.close)
+                    await run_in_threadpool(give_back, conn)
         finally:
             self._semaphore.release()
 
@@ -107,6 +109,22 @@ class ConnectionGate:
                 return await run_in_threadpool(_in_tx)
         finally:
             self._semaphore.release()
+
+
+def give_back(conn: sa.Connection) -> None:
+    """Return a request's connection to the pool; never raise.
+
+    The connection goes back after the response has been sent. If the database went away
+    meanwhile, the rollback of ``close()`` fails: the connection is then dropped from the pool
+    instead, because an error raised here could no longer become a response and would cut the
+    client's connection.
+    """
+    try:
+        conn.close()
+    except sa.exc.SQLAlchemyError as exc:
+        log.warning("a database connection could not be given back and is dropped: %s", exc)
+        with suppress(sa.exc.SQLAlchemyError):
+            conn.invalidate()
 
 
 def get_settings(request: Request) -> Settings:
