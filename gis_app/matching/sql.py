@@ -9,8 +9,9 @@ them for each statement instead of rewriting finished SQL text:
 * :data:`~gis_app.domain.match_criteria.SITE` — the base tables (site ``s``, building ``b``,
   the trigger-kept distances and overlaps): the database functions evaluate the predicate
   (``margin`` 0, buildings through ``EXISTS``) against the ``requirement`` table, for QGIS and
-  psql edits as much as for the app. A change to the criteria ships as a migration calling
-  :func:`install_ddl` again; a test checks that the database holds the current text.
+  psql edits as much as for the app. A change to the criteria ships as a new migration with
+  the text of :func:`install_ddl` pasted in (revisions never import the application); a test
+  checks that the database holds the current text.
 * :data:`UNIT` — ``match_unit s``, one row per candidate with the distances and the blocking
   flag as columns (revision 0008): the match query. The requirement comes in as a one-row
   subquery of constants, so the planner folds every condition the requirement does not state

@@ -28,7 +28,8 @@ def test_database_holds_the_current_predicate(conn: sa.Connection) -> None:
         sa.text("SELECT prosrc FROM pg_proc WHERE proname = 'gis_app_site_meets_requirement'")
     ).scalar_one()
     assert body == match_sql.predicate_function_body(), (
-        "the criteria changed: ship a migration that runs gis_app.matching.sql.install_ddl()"
+        "the criteria changed: ship a new migration holding the text of "
+        "gis_app.matching.sql.install_ddl()"
     )
 
 
