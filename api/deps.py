@@ -29,10 +29,6 @@ from gis_app.settings import DatabaseSettings, Settings
 T = TypeVar("T")
 log = logging.getLogger("gis_app.api")
 
-#: connections of the pool the gate leaves free, a margin for work outside requests (file
-#: imports no longer need it: they run on their request's connection)
-RESERVED_CONNECTIONS = 2
-
 
 class ConnectionGate:
     """Admits at most ``slots`` requests to the database at once; the others wait in line for
@@ -46,10 +42,9 @@ class ConnectionGate:
 
     @classmethod
     def for_engine(cls, engine: sa.Engine, settings: DatabaseSettings) -> ConnectionGate:
-        """A gate sized to the engine's pool, keeping a few connections in reserve."""
-        capacity = settings.pool_size + settings.max_overflow
-        slots = capacity - RESERVED_CONNECTIONS if capacity > RESERVED_CONNECTIONS else capacity
-        return cls(engine, slots, settings.queue_timeout_s)
+        """A gate with a slot per connection the engine's pool may open (every database use of
+        a request, file imports included, goes through the gate)."""
+        return cls(engine, settings.pool_size + settings.max_overflow, settings.queue_timeout_s)
 
     async def _admit(self) -> None:
         with anyio.move_on_after(self.wait_s) as scope:
