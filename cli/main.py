@@ -230,6 +230,19 @@ def _coords(text: str | None, n: int, name: str) -> tuple[float, ...] | None:
     return parts
 
 
+def _filter_kwargs(args: argparse.Namespace) -> dict:
+    """The site filter the search flags describe, as SiteFilter keyword arguments."""
+    kw: dict = {f: getattr(args, f) or [] for f in _SEARCH_LISTS}
+    kw |= {f: getattr(args, f) for f in _SEARCH_NUMBERS}
+    kw |= {
+        "bbox": _coords(args.bbox, 4, "bbox"),
+        "near": _coords(args.near, 2, "near"),
+        "q": args.q,
+        "verified_within_days": args.verified_within_days,
+    }
+    return kw
+
+
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     """Handle ``gis-app search``: the filters of GET /api/sites, printed as a table or JSON."""
     import json
@@ -239,14 +252,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from gis_app.matching.report import text_table
     from gis_app.services import sites as site_service
 
-    kw: dict = {f: getattr(args, f) or [] for f in _SEARCH_LISTS}
-    kw |= {f: getattr(args, f) for f in _SEARCH_NUMBERS}
-    kw |= {
-        "bbox": _coords(args.bbox, 4, "bbox"),
-        "near": _coords(args.near, 2, "near"),
-        "q": args.q,
-        "verified_within_days": args.verified_within_days,
-    }
+    kw = _filter_kwargs(args)
     engine = _engine(settings, "gis-app search")
     try:
         with engine.connect() as conn:
@@ -382,14 +388,7 @@ def cmd_render_map(args: argparse.Namespace, settings: Settings) -> int:
     from gis_app.services import tiles as tile_service
     from maps.export import export_html
 
-    kw: dict = {f: getattr(args, f) or [] for f in _SEARCH_LISTS}
-    kw |= {f: getattr(args, f) for f in _SEARCH_NUMBERS}
-    kw |= {
-        "bbox": _coords(args.bbox, 4, "bbox"),
-        "near": _coords(args.near, 2, "near"),
-        "q": args.q,
-        "verified_within_days": args.verified_within_days,
-    }
+    kw = _filter_kwargs(args)
     limit = args.max_sites or settings.map.export_max_sites
     engine = _engine(settings, "gis-app render-map")
     try:
