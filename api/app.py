@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        # the one rule for text input: no NUL character reaches a handler (issue 18)
+        # the one rule for text input: no NUL character reaches a handler
         dependencies=[Depends(refuse_nul)],
     )
     app.state.settings = settings
@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(requirement_pages.router)
     app.include_router(stats.router)
     app.include_router(dashboard.router)
-    # investor recommendation links (issue 5): officers' API, /r/ pages, robots.txt
+    # investor recommendation links: officers' API, /r/ pages, robots.txt
     app.include_router(recommendations.router)
     app.include_router(investor.router)
     app.include_router(investor.robots_router)

@@ -31,12 +31,12 @@ STATUS: dict[type[e.GisAppError], int] = {
     e.RateLimited: 429,
     e.Conflict: 409,
     e.ConfigurationError: 500,
-    # planners' workflow (issue 6); EditConflict and its kin are Conflicts (409)
+    # planners' workflow; EditConflict and its kin are Conflicts (409)
     e.PreconditionRequired: 428,
     e.PreconditionFailed: 412,
     e.LockTimeout: 409,
     e.PayloadTooLarge: 413,
-    # investor links (issue 5): unknown, expired and revoked tokens are all a plain 404
+    # investor links: unknown, expired and revoked tokens are all a plain 404
     e.LinkUnavailable: 404,
 }
 
@@ -133,7 +133,7 @@ def install(app: FastAPI) -> None:
         return JSONResponse({"detail": exc.public_message}, status_code=status, headers=headers)
 
 
-# --- refused requests: validation errors and HTTP errors of the framework (issue 18) -----------
+# --- refused requests: validation errors and HTTP errors of the framework ----------------------
 # Every 4xx/5xx body is api.schemas.ErrorBody: {"detail": str, "errors": [...] (optional)}.
 
 

@@ -1,5 +1,5 @@
 """The OpenAPI description the app serves (at ``/openapi.json``, behind login; see
-:mod:`api.routers.docs`), completed from what the routes really do (issue 18).
+:mod:`api.routers.docs`), completed from what the routes really do.
 
 FastAPI documents a 200 and its own validation error. This adds, for every operation:
 

@@ -180,7 +180,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-# --- search and matching (issue 3) -------------------------------------------------------------
+# --- search and matching -----------------------------------------------------------------------
 # Search flags mirror the query parameters of GET /api/sites: SiteFilter field → flag.
 _SEARCH_LISTS = {
     "kinds": "kind",

@@ -101,7 +101,7 @@ class MapSettings(BaseSettings):
 
 
 class EditSettings(BaseSettings):
-    """Planners' edits and file imports: geometry limits and upload limits (issue 6)."""
+    """Planners' edits and file imports: geometry limits and upload limits."""
 
     model_config = SettingsConfigDict(env_prefix="GIS_APP_EDIT_", env_file=".env", extra="ignore")
 
@@ -118,7 +118,7 @@ class EditSettings(BaseSettings):
 
 
 class LinkSettings(BaseSettings):
-    """Investor recommendation links under ``/r/`` (issue 5): expiry, rate limit, PDF font."""
+    """Investor recommendation links under ``/r/``: expiry, rate limit, PDF font."""
 
     model_config = SettingsConfigDict(env_prefix="GIS_APP_LINK_", env_file=".env", extra="ignore")
 

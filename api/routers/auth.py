@@ -75,7 +75,7 @@ class LoginForm(StrictModel):
 
 
 _PAGE = {"text/html": {"schema": {"type": "string"}}}
-#: the login form answers a refusal with the form again, as a page (issue 18: documented)
+#: the login form answers a refusal with the form again, as a page (documented as such)
 _LOGIN_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "the login form", "content": _PAGE},
     303: {"description": "logged in: on to `next` (session cookie set)"},

@@ -64,7 +64,7 @@ def list_sites(
 
 
 @router.get(
-    # digits only: /api/sites/merge (POST) is another resource, not a site (issue 18)
+    # digits only: /api/sites/merge (POST) is another resource, not a site
     "/{site_id:int}",
     response_class=Response,
     responses={200: {"content": {GEOJSON: {}}}},
@@ -74,7 +74,7 @@ def get_site(site_id: int, conn: ConnDep, as_of: str | None = None) -> Response:
     """Return one site as a GeoJSON Feature (WGS84 lon/lat); ``ETag`` is its version (send it
     as ``If-Match`` when editing). ``as_of=YYYY-MM-DD`` (end of that day) or an ISO date-time
     returns the site as it was then, rebuilt from its history."""
-    # issue 6: past states and the ETag (gis_app.services.history / site_edits)
+    # past states and the ETag (gis_app.services.history / site_edits)
     if as_of is not None:
         past = history_service.site_feature_as_of(conn, site_id, history_service.parse_as_of(as_of))
         return Response(past, media_type=GEOJSON)

@@ -91,7 +91,7 @@ class ConfigurationError(GisAppError):
     """Settings that make it unsafe or impossible to start."""
 
 
-# --- planners' workflow (issue 6) ------------------------------------------------------------
+# --- planners' workflow -----------------------------------------------------------------------
 
 
 class PreconditionRequired(GisAppError):
@@ -143,7 +143,7 @@ class PayloadTooLarge(InvalidInput):
     """An upload (or its unpacked content) above the configured limit."""
 
 
-# --- investor recommendation links (issue 5) ---------------------------------------------------
+# --- investor recommendation links -------------------------------------------------------------
 
 
 class LinkUnavailable(NotFound):

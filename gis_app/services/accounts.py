@@ -63,7 +63,7 @@ def hash_token(token: str) -> str:
 
 def _check_roles(roles: list[str]) -> list[str]:
     if not roles:
-        # a user without a role could log in and reach nothing; name one (issue 18)
+        # a user without a role could log in and reach nothing; name one
         raise InvalidInput("a user needs at least one role: officer, planner or admin")
     for r in roles:
         vocab.ROLE.term(r)
