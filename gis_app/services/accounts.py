@@ -240,25 +240,30 @@ def create_session(conn: sa.Connection, user_id: int, sec: SecuritySettings) -> 
     return token
 
 
+# Built once: every request of a logged-in caller runs one of these two lookups, and building
+# the statement anew each time cost more Python time than the handler of a site's detail.
+_SESSION_LOOKUP = (
+    sa.select(
+        WebSession.id,
+        WebSession.last_seen_at,
+        AppUser.id.label("user_id"),
+        AppUser.username,
+        AppUser.roles,
+    )
+    .join(AppUser, AppUser.id == WebSession.user_id)
+    .where(
+        WebSession.token_hash == sa.bindparam("token_hash"),
+        WebSession.ended_at.is_(None),
+        WebSession.expires_at > sa.bindparam("now"),
+        AppUser.disabled.is_(False),
+    )
+)
+
+
 def resolve_session(conn: sa.Connection, token: str, sec: SecuritySettings) -> Identity | None:
     """The identity behind a session cookie, or None when unknown, ended, expired or idle."""
     now = _now()
-    row = conn.execute(
-        sa.select(
-            WebSession.id,
-            WebSession.last_seen_at,
-            AppUser.id.label("user_id"),
-            AppUser.username,
-            AppUser.roles,
-        )
-        .join(AppUser, AppUser.id == WebSession.user_id)
-        .where(
-            WebSession.token_hash == hash_token(token),
-            WebSession.ended_at.is_(None),
-            WebSession.expires_at > now,
-            AppUser.disabled.is_(False),
-        )
-    ).first()
+    row = conn.execute(_SESSION_LOOKUP, {"token_hash": hash_token(token), "now": now}).first()
     if row is None:
         return None
     if row.last_seen_at < now - dt.timedelta(minutes=sec.session_idle_minutes):
@@ -335,25 +340,28 @@ def revoke_token(conn: sa.Connection, token_id: int, username: str | None = None
         raise NotFound(f"token {token_id} not found or already revoked")
 
 
+_TOKEN_LOOKUP = (
+    sa.select(
+        ApiToken.id,
+        ApiToken.last_used_at,
+        AppUser.id.label("user_id"),
+        AppUser.username,
+        AppUser.roles,
+    )
+    .join(AppUser, AppUser.id == ApiToken.user_id)
+    .where(
+        ApiToken.token_hash == sa.bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        sa.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > sa.bindparam("now")),
+        AppUser.disabled.is_(False),
+    )
+)
+
+
 def resolve_token(conn: sa.Connection, token: str) -> Identity | None:
     """The identity behind an API token, or None when unknown, revoked, expired or disabled."""
     now = _now()
-    row = conn.execute(
-        sa.select(
-            ApiToken.id,
-            ApiToken.last_used_at,
-            AppUser.id.label("user_id"),
-            AppUser.username,
-            AppUser.roles,
-        )
-        .join(AppUser, AppUser.id == ApiToken.user_id)
-        .where(
-            ApiToken.token_hash == hash_token(token),
-            ApiToken.revoked_at.is_(None),
-            sa.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
-            AppUser.disabled.is_(False),
-        )
-    ).first()
+    row = conn.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token), "now": now}).first()
     if row is None:
         return None
     if row.last_used_at is None or row.last_used_at < now - dt.timedelta(minutes=1):
