@@ -26,7 +26,7 @@ def _t(key: str, zh: str, en: str) -> Term:
 
 
 # column → (label, how to show the value); the order is the sheet's order
-SITE_FIELDS: dict[str, tuple[Term, str]] = {
+SITE_SHEET_FIELDS: dict[str, tuple[Term, str]] = {
     "code": (_t("code", "编号", "Code"), "text"),
     "kind": (_t("kind", "资源类型", "Kind"), "vocab:site_kind"),
     "block": (_t("block", "区块", "Block"), "text"),
@@ -164,7 +164,7 @@ SECTIONS: tuple[tuple[Term, tuple[str, ...]], ...] = (
     ),
 )
 
-BUILDING_FIELDS: dict[str, tuple[Term, str]] = {
+BUILDING_SHEET_FIELDS: dict[str, tuple[Term, str]] = {
     "code": (_t("code", "编号", "Code"), "text"),
     "name_zh": (_t("name_zh", "名称", "Name"), "text"),
     "building_type": (_t("building_type", "建筑类型", "Type"), "vocab:building_type"),
@@ -301,7 +301,7 @@ def _value(fields: dict[str, tuple[Term, str]], key: str, raw: Any) -> Value:
 
 
 def _history_value(table: str, key: str, raw: Any) -> tuple[Term, Value]:
-    fields = SITE_FIELDS if table == "site" else BUILDING_FIELDS
+    fields = SITE_SHEET_FIELDS if table == "site" else BUILDING_SHEET_FIELDS
     if key in fields:
         v = _value(fields, key, raw)
         return v.label, v
@@ -319,7 +319,8 @@ def _history(rows: list[dict[str, Any]]) -> list[HistoryEntry]:
         changes = r["changes"] or {}
         if r["action"] == "update":
             for key in sorted(
-                changes, key=lambda k: list(SITE_FIELDS).index(k) if k in SITE_FIELDS else 999
+                changes,
+                key=lambda k: list(SITE_SHEET_FIELDS).index(k) if k in SITE_SHEET_FIELDS else 999,
             ):
                 if key in ("area_m2", "area_mu", "area_ha", "updated_at", "version"):
                     continue
@@ -337,11 +338,12 @@ def site_sheet(conn: sa.Connection, site_id: int, today: dt.date | None = None) 
     if rec is None:
         raise NotFound(f"site {site_id} not found")
     sections = [
-        (title, [_value(SITE_FIELDS, k, rec.get(k)) for k in keys]) for title, keys in SECTIONS
+        (title, [_value(SITE_SHEET_FIELDS, k, rec.get(k)) for k in keys])
+        for title, keys in SECTIONS
     ]
-    internal = [_value(SITE_FIELDS, k, rec.get(k)) for k in q.INTERNAL_COLUMNS]
+    internal = [_value(SITE_SHEET_FIELDS, k, rec.get(k)) for k in q.INTERNAL_COLUMNS]
     buildings = [
-        [_value(BUILDING_FIELDS, k, b.get(k)) for k in BUILDING_FIELDS]
+        [_value(BUILDING_SHEET_FIELDS, k, b.get(k)) for k in BUILDING_SHEET_FIELDS]
         for b in q.site_buildings(conn, site_id)
     ]
     verified = rec.get("verified_at")
