@@ -251,7 +251,7 @@ SITE_GROUPS: tuple[Term, ...] = (
 
 # fmt: off
 SITE: dict[str, Field] = _named({
-    "id": _f("int", shp="id", exported=True, sortable=True, **_KEPT),
+    "id": _f("int", "ID", "ID", shp="id", exported=True, sortable=True, **_KEPT),
     "code": _f("text", "编号", "Code", required=True, group="identity", shp="code",
                aliases=("dkbh", "dkdm", "地块编号", "编号"), sortable=True, **_OPEN),
     "name_zh": _f("text", "名称", "Name (Chinese)", required=True, shp="name_zh",

@@ -1,0 +1,93 @@
+"""The field registry agrees with the SQLAlchemy tables, and its derived names are sound."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from gis_app.db.models import Building, Site
+from gis_app.domain import fields
+from gis_app.domain.fields import Field
+
+# registry type → SQLAlchemy column types it may be stored in
+_TYPES: dict[str, tuple[type, ...]] = {
+    "text": (sa.Text,),
+    "landuse": (sa.Text,),
+    "float": (sa.Float,),
+    "int": (sa.Integer,),  # SmallInteger and BigInteger are Integers
+    "bool": (sa.Boolean,),
+    "date": (sa.Date,),
+    "datetime": (sa.DateTime,),
+    "text_list": (sa.ARRAY,),
+}
+
+_TABLES = [
+    pytest.param(Site.__table__, fields.SITE, fields.SITE_UNDECLARED, id="site"),
+    pytest.param(Building.__table__, fields.BUILDING, fields.BUILDING_UNDECLARED, id="building"),
+]
+
+
+@pytest.mark.parametrize(("table", "registry", "undeclared"), _TABLES)
+def test_every_column_is_declared_or_listed_as_undeclared(
+    table: sa.Table, registry: dict[str, Field], undeclared: frozenset[str]
+) -> None:
+    columns = set(table.columns.keys())
+    stored = {n for n, f in registry.items() if f.stored}
+    assert columns - undeclared - stored == set(), "columns missing from the registry"
+    assert stored - columns == set(), "registry fields with no column (stored=False if meant)"
+    assert undeclared <= columns, "SITE/BUILDING_UNDECLARED names a column that is gone"
+    assert not (undeclared & set(registry)), "a column both declared and listed as undeclared"
+
+
+@pytest.mark.parametrize(("table", "registry", "undeclared"), _TABLES)
+def test_declared_types_match_the_columns(
+    table: sa.Table, registry: dict[str, Field], undeclared: frozenset[str]
+) -> None:
+    for name, f in registry.items():
+        if not f.stored:
+            continue
+        col = table.columns[name]
+        assert isinstance(col.type, _TYPES[f.type]), f"{name}: {f.type} vs {col.type!r}"
+        if f.type == "text_list":
+            assert isinstance(col.type.item_type, sa.Text), name
+        if f.required:
+            assert not col.nullable, f"{name} is required but the column is nullable"
+        if col.computed is not None or name in ("id", "version", "created_at", "updated_at"):
+            assert f.managed and not f.editable, f"{name} is kept by the database"
+
+
+@pytest.mark.parametrize("registry", [fields.SITE, fields.BUILDING], ids=["site", "building"])
+def test_registry_entries_are_consistent(registry: dict[str, Field]) -> None:
+    for name, f in registry.items():
+        assert f.name == name
+        assert f.zh and f.en, f"{name} has no label"
+        if f.public:
+            assert f.group != "internal", f"{name} is internal and public"
+        if f.group == "internal":
+            assert not f.exported, f"{name} is internal and exported"
+        if f.sheet_before is not None:
+            assert registry[f.sheet_before].group is not None, name
+        if f.shp_label is not None:
+            assert f.shp is not None
+            assert f.vocabulary is not None or f.landuse_system is not None, name
+        if f.managed:
+            assert not f.editable and not f.aliases, name
+    shp = [n for f in registry.values() for n in (f.shp, f.shp_label) if n is not None]
+    assert len(shp) == len(set(x.lower() for x in shp)), "Shapefile names collide"
+    assert all(len(n) <= 10 for n in shp), "a Shapefile name is longer than 10 characters"
+    aliases = [a for f in registry.values() for a in f.aliases]
+    assert len(aliases) == len(set(aliases)), "an import alias names two fields"
+    assert all(a == a.lower() and a not in registry for a in aliases)
+
+
+def test_new_fields_stay_internal_by_default() -> None:
+    f = Field("text", zh="新字段", en="New field")
+    assert not f.public and not f.exported and f.editable and not f.managed
+
+
+def test_sheet_order_moves_only_fields_with_sheet_before() -> None:
+    order = fields.sheet_order(fields.SITE)
+    assert order[:6] == ("code", "kind", "block", "township", "platform", "address")
+    assert order.index("area_mu") == order.index("area_m2") - 1
+    assert order.index("geom_quality") == order.index("planned_use") - 1
+    assert order.index("description_en") == order.index("source_doc") - 1
