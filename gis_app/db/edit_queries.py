@@ -19,28 +19,16 @@ from shapely.geometry.base import BaseGeometry
 from gis_app.db.engine import set_app_user
 from gis_app.db.models import SRID
 from gis_app.db.site_queries import SITE_PROPERTY_COLUMNS
-from gis_app.domain import errors
+from gis_app.domain import errors, fields
 from gis_app.domain.vocab import BLOCKING_CONSTRAINT_KINDS
 
 #: tables whose rows planners edit through the API (name → editable columns are checked by
 #: the service against the field specs of gis_app.io.fields)
 EDITABLE_TABLES = ("site", "building", "constraint_zone")
 
-# Columns the database derives or keeps; never written by an edit.
-SITE_READ_ONLY = frozenset(
-    {
-        "id",
-        "geom",
-        "area_m2",
-        "area_mu",
-        "area_ha",
-        "version",
-        "created_at",
-        "updated_at",
-        "parent_ids",
-        "retired_at",
-    }
-)
+# Columns the database derives or keeps (the registry's ``managed`` fields and the columns it
+# does not declare); never written by an edit.
+SITE_READ_ONLY = frozenset(fields.names(fields.SITE, managed=True)) | fields.SITE_UNDECLARED
 
 
 def _first_line(e: sa.exc.DBAPIError) -> str:

@@ -8,64 +8,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gis_app.domain import landuse, vocab
+from gis_app.domain import fields, landuse, vocab
 from gis_app.domain.errors import InvalidInput, UnknownVocabularyValue
 
 # Columns every officer-facing read returns (internal-only columns are not among them).
-SITE_PROPERTY_COLUMNS: tuple[str, ...] = (
-    "id",
-    "code",
-    "name_zh",
-    "name_en",
-    "kind",
-    "block",
-    "township",
-    "platform",
-    "address",
-    "geom_quality",
-    "area_m2",
-    "area_mu",
-    "area_ha",
-    "declared_area_mu",
-    "planned_use",
-    "legacy_use",
-    "current_use",
-    "far_min",
-    "far_max",
-    "coverage_min_pct",
-    "green_max_pct",
-    "height_limit_m",
-    "ownership",
-    "supply_stage",
-    "readiness",
-    "utilities",
-    "policy_status",
-    "policy_progress_pct",
-    "planning_status",
-    "in_ugb",
-    "quota_status",
-    "supply_mode",
-    "standard_land",
-    "invest_intensity_wan_per_mu",
-    "tax_wan_per_mu_yr",
-    "energy_tce_per_wan",
-    "lease_years",
-    "reserve_price_wan_per_mu",
-    "shoreline_m",
-    "berth_dwt",
-    "water_depth_m",
-    "availability",
-    "blocking_note",
-    "source_doc",
-    "verified_at",
-    "verified_by",
-    "description_zh",
-    "description_en",
-    "photo_urls",
-    "version",
-    "created_at",
-    "updated_at",
-)
+#: the properties of a site in the API and in exports: the registry's ``exported`` fields
+SITE_PROPERTY_COLUMNS: tuple[str, ...] = fields.names(fields.SITE, exported=True)
 
 SORTABLE = {
     "code",

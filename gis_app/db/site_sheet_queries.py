@@ -12,15 +12,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from gis_app.db.site_queries import SITE_PROPERTY_COLUMNS
+from gis_app.domain import fields
 
 #: internal columns officers see on the sheet (never sent to investors)
-INTERNAL_COLUMNS: tuple[str, ...] = (
-    "owner_name",
-    "owner_contact",
-    "internal_note",
-    "negotiation_note",
-    "price_floor_wan_per_mu",
-)
+INTERNAL_COLUMNS: tuple[str, ...] = fields.names(fields.SITE, group="internal")
 
 HISTORY_LIMIT = 200
 

@@ -2,8 +2,10 @@
 
 Everything under ``/r/`` (page, JSON, PDF, feedback answers) is built from the models below and
 nothing else. The database columns read for investors are listed here
-(:data:`PUBLIC_SITE_COLUMNS`, :data:`PUBLIC_BUILDING_COLUMNS`); a column that is not listed is
-never selected, so a new internal column stays internal without anyone having to remember it.
+(:data:`PUBLIC_SITE_COLUMNS`, :data:`PUBLIC_BUILDING_COLUMNS`, the fields the registry in
+:mod:`gis_app.domain.fields` marks ``public``); a column that is not listed is never selected,
+and ``public`` defaults to False, so a new internal column stays internal without anyone having
+to remember it.
 The models forbid unknown fields, so a builder that tries to pass a row through fails loudly.
 
 Deliberately left out (internal): owner name and contact, internal and negotiation notes,
@@ -22,79 +24,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from gis_app.domain import landuse, match_criteria, vocab
+from gis_app.domain import fields, landuse, match_criteria, vocab
 from gis_app.domain.vocab import Term
 
-#: site columns read for investors (SQL selects exactly these, never ``s.*``)
-PUBLIC_SITE_COLUMNS: tuple[str, ...] = (
-    "code",
-    "name_zh",
-    "name_en",
-    "kind",
-    "block",
-    "township",
-    "platform",
-    "address",
-    "area_m2",
-    "area_mu",
-    "area_ha",
-    "planned_use",
-    "legacy_use",
-    "far_min",
-    "far_max",
-    "coverage_min_pct",
-    "green_max_pct",
-    "height_limit_m",
-    "ownership",
-    "supply_stage",
-    "readiness",
-    "utilities",
-    "policy_status",
-    "policy_progress_pct",
-    "planning_status",
-    "in_ugb",
-    "quota_status",
-    "supply_mode",
-    "standard_land",
-    "invest_intensity_wan_per_mu",
-    "tax_wan_per_mu_yr",
-    "energy_tce_per_wan",
-    "lease_years",
-    "reserve_price_wan_per_mu",
-    "shoreline_m",
-    "berth_dwt",
-    "water_depth_m",
-    "availability",
-    "verified_at",
-    "description_zh",
-    "description_en",
-    "photo_urls",
-)
+#: site columns read for investors (SQL selects exactly these, never ``s.*``): the registry's
+#: ``public`` fields
+PUBLIC_SITE_COLUMNS: tuple[str, ...] = fields.names(fields.SITE, public=True)
 
 #: building columns read for investors
-PUBLIC_BUILDING_COLUMNS: tuple[str, ...] = (
-    "code",
-    "name_zh",
-    "name_en",
-    "building_type",
-    "floors",
-    "gfa_m2",
-    "vacant_gfa_m2",
-    "min_split_m2",
-    "occupancy",
-    "offer",
-    "rent_yuan_m2_month",
-    "sale_yuan_m2",
-    "floor_height_m",
-    "floor_load_kg_m2",
-    "crane_t",
-    "crane_count",
-    "power_kva",
-    "fire_hazard_class",
-    "eia_coverage",
-    "has_title_cert",
-    "built_year",
-)
+PUBLIC_BUILDING_COLUMNS: tuple[str, ...] = fields.names(fields.BUILDING, public=True)
 
 #: infrastructure kinds whose distance is shown (nearest of each, from ``site_distance``)
 PUBLIC_DISTANCE_KINDS: tuple[str, ...] = (

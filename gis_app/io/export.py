@@ -5,9 +5,9 @@ A filtered selection is written with the officer-facing fields (no internal ones
 Chinese labels of coded values beside the codes (``<field>_zh``): GeoPackage and Shapefile in
 EPSG:4490, GeoJSON per RFC 7946 (WGS84), CSV (UTF-8 with BOM, WKT in EPSG:4490 and a WGS84
 point) and XLSX (a WGS84 point). Shapefile field names are at most 10 characters: a fixed,
-reversible abbreviation per field (:data:`SHP_NAMES`), which :mod:`gis_app.io.imports` maps
-back, so importing an export changes nothing. The caller owns the connection and its
-transaction; export only reads.
+reversible abbreviation per field (:data:`SHP_NAMES`, declared in the field registry), which
+:mod:`gis_app.io.imports` maps back, so importing an export changes nothing. The caller owns
+the connection and its transaction; export only reads.
 """
 
 from __future__ import annotations
@@ -27,118 +27,34 @@ import sqlalchemy as sa
 from gis_app.db import edit_queries as q
 from gis_app.db.models import SRID
 from gis_app.db.site_queries import SITE_PROPERTY_COLUMNS, SiteFilter
-from gis_app.domain import landuse, vocab
+from gis_app.domain import fields, landuse, vocab
 from gis_app.domain.errors import InvalidInput
 from gis_app.io.spreadsheet import safe_cell
 
-#: fields whose values have Chinese labels in exports (vocabulary or land-use system)
+#: fields whose values have Chinese labels in exports (vocabulary or land-use system): the
+#: registry's fields with a Shapefile name for their label column
 LABELLED: dict[str, vocab.Vocabulary | str] = {
-    "kind": vocab.SITE_KIND,
-    "geom_quality": vocab.GEOM_QUALITY,
-    "ownership": vocab.OWNERSHIP,
-    "supply_stage": vocab.SUPPLY_STAGE,
-    "readiness": vocab.READINESS,
-    "policy_status": vocab.POLICY_STATUS,
-    "planning_status": vocab.PLANNING_STATUS,
-    "in_ugb": vocab.IN_UGB,
-    "quota_status": vocab.QUOTA_STATUS,
-    "supply_mode": vocab.SUPPLY_MODE,
-    "availability": vocab.AVAILABILITY,
-    "planned_use": "2023",
-    "legacy_use": "gb50137",
-    "current_use": "sandiao",
+    n: f.vocabulary or f.landuse_system or ""
+    for n, f in fields.SITE.items()
+    if f.shp_label is not None
 }
 
 #: columns an export carries that are derived or kept by the database: ignored on import
-DERIVED_COLUMNS = frozenset(
-    {
-        "id",
-        "fid",
-        "area_m2",
-        "area_mu",
-        "area_ha",
-        "version",
-        "created_at",
-        "updated_at",
-        "distances_m",
-        "building_count",
-        "parent_ids",
-        "retired_at",
-        "lon_wgs84",
-        "lat_wgs84",
-    }
-)
-
-# Shapefile field names are at most 10 characters: a fixed, reversible abbreviation per field.
-SHP_NAMES: dict[str, str] = {
-    "code": "code",
-    "name_zh": "name_zh",
-    "name_en": "name_en",
-    "kind": "kind",
-    "block": "block",
-    "township": "township",
-    "platform": "platform",
-    "address": "address",
-    "geom_quality": "geom_qual",
-    "area_m2": "area_m2",
-    "area_mu": "area_mu",
-    "area_ha": "area_ha",
-    "declared_area_mu": "decl_mu",
-    "planned_use": "plan_use",
-    "legacy_use": "legacy_use",
-    "current_use": "cur_use",
-    "far_min": "far_min",
-    "far_max": "far_max",
-    "coverage_min_pct": "cover_min",
-    "green_max_pct": "green_max",
-    "height_limit_m": "height_lim",
-    "ownership": "ownership",
-    "supply_stage": "supply_stg",
-    "readiness": "readiness",
-    "utilities": "utilities",
-    "policy_status": "policy_st",
-    "policy_progress_pct": "policy_pct",
-    "planning_status": "plan_st",
-    "in_ugb": "in_ugb",
-    "quota_status": "quota_st",
-    "supply_mode": "supply_md",
-    "standard_land": "std_land",
-    "invest_intensity_wan_per_mu": "invest_int",
-    "tax_wan_per_mu_yr": "tax_per_mu",
-    "energy_tce_per_wan": "energy_tce",
-    "lease_years": "lease_yrs",
-    "reserve_price_wan_per_mu": "res_price",
-    "shoreline_m": "shore_m",
-    "berth_dwt": "berth_dwt",
-    "water_depth_m": "depth_m",
-    "availability": "avail",
-    "blocking_note": "block_note",
-    "source_doc": "source_doc",
-    "verified_at": "verif_at",
-    "verified_by": "verif_by",
-    "description_zh": "desc_zh",
-    "description_en": "desc_en",
-    "photo_urls": "photo_urls",
-    "version": "version",
-    "created_at": "created_at",
-    "updated_at": "updated_at",
-    "id": "id",
+DERIVED_COLUMNS = frozenset(fields.names(fields.SITE, managed=True)) | {
+    "fid",
+    "distances_m",
+    "building_count",
+    "parent_ids",
+    "retired_at",
+    "lon_wgs84",
+    "lat_wgs84",
 }
-SHP_LABEL_NAMES = {
-    "kind": "kind_zh",
-    "geom_quality": "geom_q_zh",
-    "ownership": "owner_zh",
-    "supply_stage": "sup_stg_zh",
-    "readiness": "ready_zh",
-    "policy_status": "pol_st_zh",
-    "planning_status": "plan_st_zh",
-    "in_ugb": "in_ugb_zh",
-    "quota_status": "quota_zh",
-    "supply_mode": "sup_md_zh",
-    "availability": "avail_zh",
-    "planned_use": "plan_us_zh",
-    "legacy_use": "legacy_zh",
-    "current_use": "cur_use_zh",
+
+# Shapefile field names are at most 10 characters: a fixed, reversible abbreviation per field
+# (and per Chinese label column), declared in the registry.
+SHP_NAMES: dict[str, str] = {n: f.shp for n, f in fields.SITE.items() if f.shp is not None}
+SHP_LABEL_NAMES: dict[str, str] = {
+    n: f.shp_label for n, f in fields.SITE.items() if f.shp_label is not None
 }
 
 

@@ -14,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from gis_app.db import investor_queries
+from gis_app.domain import fields, vocab
 from gis_app.domain import public_schema as P
-from gis_app.domain import vocab
 from gis_app.services.share_links import LinkContext
 
 #: degrees around the recommended sites in which context infrastructure is drawn (~25 km)
@@ -87,28 +87,13 @@ def _photos(urls: list[str] | None) -> tuple[list[str], list[str]]:
 
 
 def _building(row: Any) -> P.PublicBuilding:
+    """A building's public fields (the registry's ``public`` ones), coded values labelled."""
     return P.PublicBuilding(
-        code=row["code"],
-        name_zh=row["name_zh"],
-        name_en=row["name_en"],
-        building_type=_label(vocab.BUILDING_TYPE, row["building_type"]),
-        floors=row["floors"],
-        gfa_m2=row["gfa_m2"],
-        vacant_gfa_m2=row["vacant_gfa_m2"],
-        min_split_m2=row["min_split_m2"],
-        occupancy=_label(vocab.OCCUPANCY, row["occupancy"]),
-        offer=_label(vocab.OFFER, row["offer"]),
-        rent_yuan_m2_month=row["rent_yuan_m2_month"],
-        sale_yuan_m2=row["sale_yuan_m2"],
-        floor_height_m=row["floor_height_m"],
-        floor_load_kg_m2=row["floor_load_kg_m2"],
-        crane_t=row["crane_t"],
-        crane_count=row["crane_count"],
-        power_kva=row["power_kva"],
-        fire_hazard_class=_label(vocab.FIRE_HAZARD_CLASS, row["fire_hazard_class"]),
-        eia_coverage=row["eia_coverage"],
-        has_title_cert=row["has_title_cert"],
-        built_year=row["built_year"],
+        **{
+            name: _label(f.vocabulary, row[name]) if f.vocabulary is not None else row[name]
+            for name, f in fields.BUILDING.items()
+            if f.public
+        }
     )
 
 

@@ -28,7 +28,7 @@ from shapely.geometry import LineString, MultiLineString, MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from gis_app.db import edit_queries as q
-from gis_app.domain import transitions, vocab
+from gis_app.domain import fields, transitions, vocab
 from gis_app.domain.errors import (
     AvailabilityBlocked,
     GeometryRejected,
@@ -51,8 +51,9 @@ SPLIT_TOLERANCE_M2 = 1.0
 SPLIT_TOLERANCE_SHARE = 1e-4
 
 _LABELS = {"site": "site", "building": "building", "constraint_zone": "constraint zone"}
-# Besides the columns the database keeps: who verified a site is the planner who records it.
-EDIT_READ_ONLY = q.SITE_READ_ONLY | {"verified_by"}
+# Besides the columns the database keeps, the registry's fields with editable=False: who
+# verified a site is the planner who records it.
+EDIT_READ_ONLY = q.SITE_READ_ONLY | set(fields.names(fields.SITE, editable=False))
 
 
 @dataclass

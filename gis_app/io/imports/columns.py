@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from gis_app.domain import landuse, vocab
+from gis_app.domain import fields, landuse, vocab
 from gis_app.io.export import LABELLED, SHP_LABEL_NAMES, SHP_NAMES
 from gis_app.io.fields import FieldError
 from gis_app.io.imports.options import ImportLayer, ImportOptions
@@ -25,16 +25,10 @@ _FROM_SHP = {v.lower(): k for k, v in SHP_NAMES.items()}
 #: the Chinese label columns of an export (``<field>_zh`` and their Shapefile names)
 LABEL_COLUMNS = {f"{f}_zh" for f in LABELLED} | {v.lower() for v in SHP_LABEL_NAMES.values()}
 
-# Usual field names of Chinese planning and survey data (upper-case pinyin initials or Chinese);
-# targets starting with "_" are parsed specially (land-use code system, units, ranges).
-PRESET_ALIASES: dict[str, str] = {
-    "dkbh": "code",
-    "dkdm": "code",
-    "地块编号": "code",
-    "编号": "code",
-    "dkmc": "name_zh",
-    "地块名称": "name_zh",
-    "名称": "name_zh",
+# Usual field names of Chinese planning and survey data (upper-case pinyin initials or Chinese):
+# those naming one field are declared with it in the registry (``aliases``); those here are
+# parsed specially (land-use code system, units, ranges) into the fields behind them.
+_PSEUDO_ALIASES: dict[str, str] = {
     "ydxz": "_landuse",
     "ydxzdh": "_landuse",
     "ydxzdm": "_landuse",
@@ -58,8 +52,11 @@ PRESET_ALIASES: dict[str, str] = {
     "控制高度": "_height",
     "dlmc": "_dlmc",
     "地类名称": "_dlmc",
-    "dlbm": "current_use",
-    "地类编码": "current_use",
+}
+#: column name of other data → field (or pseudo-field starting with "_")
+PRESET_ALIASES: dict[str, str] = {
+    **{a: n for n, f in fields.SITE.items() for a in f.aliases},
+    **_PSEUDO_ALIASES,
 }
 _PSEUDO = {
     "_landuse": ("planned_use", "legacy_use"),
