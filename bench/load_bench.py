@@ -22,6 +22,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -57,6 +58,7 @@ def measure(url: str, token: str, users: int, seconds: float, think_s: float) ->
         asyncio.run(run_load(app.base_url, token, users=3, duration_s=3, mix=officer_mix(inv)))
         for pause in (0.0, think_s) if think_s else (0.0,):
             load_before = _load()
+            cpu_before = _cpu_seconds(app.proc.pid)
             run = asyncio.run(
                 run_load(
                     app.base_url,
@@ -67,11 +69,41 @@ def measure(url: str, token: str, users: int, seconds: float, think_s: float) ->
                     think_s=pause,
                 )
             )
-            out.append(_figures(run, load_before) | {"think_s": pause})
+            cpu = {k: v - cpu_before[k] for k, v in _cpu_seconds(app.proc.pid).items()}
+            out.append(
+                _figures(run, load_before)
+                | {"think_s": pause, "cpu_ms_per_request": _per_request(cpu, len(run.outcomes))}
+            )
         log = app.stop()
     for r in out:
         r["server_errors_logged"] = log.count("Traceback")
     return out
+
+
+def _cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the app server, the PostgreSQL processes and this client."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def of(pids: list[int]) -> float:
+        total = 0.0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # a backend that ended meanwhile
+            total += sum(int(v) for v in fields[11:15]) / tick  # utime stime cutime cstime
+        return total
+
+    postgres = subprocess.run(["pgrep", "-u", "postgres"], capture_output=True, text=True)
+    return {
+        "app": of([server_pid]),
+        "postgres": of([int(p) for p in postgres.stdout.split()]),
+        "client": time.process_time(),
+    }
+
+
+def _per_request(cpu: dict[str, float], requests: int) -> dict[str, float]:
+    return {k: round(1000 * v / max(requests, 1), 2) for k, v in cpu.items()}
 
 
 def _figures(run: LoadRun, load_before: str) -> dict:
@@ -117,6 +149,15 @@ def markdown(doc: dict) -> str:
             f"{r['p99_ms']} | {r['errors']} | {status} | {ready['ok']}/{ready['probes']} | "
             f"{r['load_before']} → {r['load_after']} |"
         )
+    lines += ["", "CPU per request (ms; app server, PostgreSQL, load client):", ""]
+    for r in doc["runs"]:
+        c = r.get("cpu_ms_per_request")
+        if c:
+            pause = f"pause {r['think_s']:g} s" if r["think_s"] else "no pause"
+            lines.append(
+                f"- {r['inventory']}, {pause}: app {c['app']}, PostgreSQL {c['postgres']}, "
+                f"client {c['client']}"
+            )
     lines += ["", "Per request kind (p50 / p95 ms):", ""]
     for r in doc["runs"]:
         pause = f", pause {r['think_s']:g} s" if r["think_s"] else ", no pause"
