@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import stat
 import subprocess
 import time
 from dataclasses import dataclass
@@ -210,10 +211,25 @@ class LocalCluster:
             and str(self.data_dir).encode() in b" ".join(cmdline)
         )
 
+    def _let_postgres_reach(self, log) -> None:
+        """As root, let the ``postgres`` user traverse the folders above the data folder.
+
+        A checkout in a private folder (``mktemp -d`` makes one with mode 700) would otherwise
+        keep the server out of its own data; only the search bit (``o+x``) is added, never read.
+        """
+        if not _is_root():
+            return
+        for folder in (*self.data_dir.parent.parents[::-1], self.data_dir.parent):
+            mode = folder.stat().st_mode
+            if not mode & stat.S_IXOTH:
+                log(f"letting the postgres user pass through {folder} (o+x)")
+                folder.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
+
     # -- lifecycle -------------------------------------------------------------------------
     def _initdb(self, bindir: Path, log) -> None:
         log(f"creating PostgreSQL cluster in {self.data_dir}")
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self._let_postgres_reach(log)
         if self.data_dir.exists() and any(self.data_dir.iterdir()):
             raise ProvisioningError(
                 f"{self.data_dir} is not empty but holds no complete cluster; remove it and retry"
@@ -281,6 +297,7 @@ class LocalCluster:
             self._initdb(bindir, log)
         started = False
         if not self.running():
+            self._let_postgres_reach(log)
             if added := self._ensure_settings(bindir):
                 log(f"server settings added: {', '.join(added)}")
             stale = self.data_dir / "postmaster.pid"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import stat
 import time
 from pathlib import Path
 
@@ -41,13 +42,18 @@ def _preloaded(url: str) -> str:
 
 @pytest.mark.slow
 def test_up_twice_down_up_and_stale_pid(scratch_dir: Path) -> None:
+    # a checkout in a private folder, as `mktemp -d` makes one (mode 700)
+    private = scratch_dir / "checkout"
+    private.mkdir(mode=0o700)
     settings = DatabaseSettings(
-        pg_data_dir=scratch_dir / "pg", pg_port=_free_port(), database_url=None
+        pg_data_dir=private / "var" / "pg", pg_port=_free_port(), database_url=None
     )
     cluster = provision.local_cluster(settings)
     try:
         first = provision.db_up(settings, log=lambda m: None)
         assert first.running and first.detail.startswith("started")
+        if os.geteuid() == 0:  # the server runs as postgres: it may pass, not read
+            assert stat.S_IMODE(private.stat().st_mode) == 0o701
         assert _select_one(first.url) == 1
         second = provision.db_up(settings, log=lambda m: None)
         assert second.detail.startswith("already running")
