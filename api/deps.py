@@ -91,20 +91,6 @@ class ConnectionGate:
         finally:
             self._semaphore.release()
 
-    async def run(self, fn: Callable[[sa.Connection], T]) -> T:
-        """Run ``fn(conn)`` in one committed transaction, in one trip to a worker thread."""
-
-        def _in_tx() -> T:
-            with self.engine.begin() as conn:
-                return fn(conn)
-
-        await self._admit()
-        try:
-            with anyio.CancelScope(shield=True):
-                return await run_in_threadpool(_in_tx)
-        finally:
-            self._semaphore.release()
-
 
 def give_back(conn: sa.Connection) -> None:
     """Return a request's connection to the pool; never raise.
