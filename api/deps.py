@@ -10,14 +10,17 @@ that waits too long gets 503 with ``Retry-After`` instead of hanging.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio
 import sqlalchemy as sa
 from fastapi import Depends, Query, Request
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal
@@ -66,14 +69,14 @@ class ConnectionGate:
     async def connection_with(
         self, fn: Callable[[sa.Connection], T]
     ) -> AsyncIterator[tuple[sa.Connection, T]]:
-        """A pooled connection on which ``fn(conn)`` has run in a committed transaction, in the
-        same trip to a worker thread that took the connection."""
+        """A pooled connection on which ``fn(conn)`` has run, in the same trip to a worker
+        thread that took the connection. ``fn`` commits what it writes; the transaction of its
+        reads stays open for the request's own statements."""
 
         def _open() -> tuple[sa.Connection, T]:
             conn = self.engine.connect()
             try:
-                with conn.begin():
-                    return conn, fn(conn)
+                return conn, fn(conn)
             except BaseException:
                 give_back(conn)
                 raise
@@ -86,10 +89,42 @@ class ConnectionGate:
             try:
                 yield conn, result
             finally:
-                with anyio.CancelScope(shield=True):
-                    await run_in_threadpool(give_back, conn)
+                if conn.in_transaction() or conn.invalidated:
+                    with anyio.CancelScope(shield=True):
+                        await run_in_threadpool(give_back, conn)
+                else:
+                    # no transaction open (DbRoute ended it in the endpoint's thread): going
+                    # back to the pool sends nothing to the server, so no trip to a thread
+                    give_back(conn)
         finally:
             self._semaphore.release()
+
+
+class DbRoute(APIRoute):
+    """The route class of every router: a synchronous endpoint ends the transaction of the
+    database connection it was given in its own worker thread, before it returns, so that
+    the connection goes back to the pool without one more trip to a thread per request."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = _ending_transaction(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+
+
+def _ending_transaction(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(endpoint)  # FastAPI reads the signature through __wrapped__
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return endpoint(*args, **kwargs)
+        finally:
+            for value in kwargs.values():
+                if isinstance(value, sa.Connection) and value.in_transaction():
+                    # what is not committed by now is not meant to be (give_back would roll
+                    # it back too); a failure here leaves the connection to give_back
+                    with suppress(sa.exc.SQLAlchemyError):
+                        value.rollback()
+
+    return call
 
 
 def give_back(conn: sa.Connection) -> None:

@@ -37,6 +37,10 @@ class DatabaseSettings(BaseSettings):
     #: seconds a request waits for a free database connection before it is refused with 503
     #: and ``Retry-After`` (the server stays responsive instead of queueing without bound)
     queue_timeout_s: float = Field(default=10.0, gt=0)
+    #: a pooled connection idle longer than this many seconds is checked with a round trip
+    #: before use (a restarted server or a firewall may have dropped it); one busy with
+    #: requests is not, which saves a round trip on almost every request under load
+    ping_idle_s: float = Field(default=5.0, ge=0)
 
 
 class AppSettings(BaseSettings):

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 
 from api.auth import CurrentUser, allow
-from api.deps import ConnDep
+from api.deps import ConnDep, DbRoute
 from gis_app.services import alerts as alert_service
 
-router = APIRouter(prefix="/api/alerts", tags=["alerts"])
+router = APIRouter(prefix="/api/alerts", tags=["alerts"], route_class=DbRoute)
 
 
 @router.get("", dependencies=[allow("officer")])

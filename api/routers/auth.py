@@ -10,13 +10,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import Field, StrictBool
 
 from api.auth import SESSION_COOKIE, CurrentUser, allow, allow_anonymous
-from api.deps import ConnDep, SettingsDep
+from api.deps import ConnDep, DbRoute, SettingsDep
 from api.schemas import StrictModel
 from api.templating import templates
 from gis_app.domain.errors import NotAuthenticated, RateLimited
 from gis_app.services import accounts
 
-router = APIRouter(tags=["accounts"])
+router = APIRouter(tags=["accounts"], route_class=DbRoute)
 LOGIN_CSRF_COOKIE = "gis_app_login_csrf"
 
 

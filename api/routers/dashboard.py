@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.auth import CurrentUser, allow
-from api.deps import ConnDep
+from api.deps import ConnDep, DbRoute
 from api.templating import page_lang, render_page
 from gis_app.domain import vocab
 from gis_app.domain.vocab import Term
@@ -17,7 +17,7 @@ from maps import assets
 from maps.availability_map import block_availability_map
 from maps.officer_map import render_parts
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = APIRouter(tags=["pages"], include_in_schema=False, route_class=DbRoute)
 PAGE = allow("officer", "planner", "admin")
 
 CHART_JS = "vendor/chart.js@4.5.1/dist/chart.umd.min.js"

@@ -7,9 +7,10 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.auth import allow
+from api.deps import DbRoute
 from api.security import add_csp_nonce
 
-router = APIRouter(tags=["docs"], include_in_schema=False)
+router = APIRouter(tags=["docs"], include_in_schema=False, route_class=DbRoute)
 SWAGGER = "/docs-assets/swagger-ui-dist@5.35.0"
 
 

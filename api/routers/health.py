@@ -6,10 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.auth import allow_anonymous
+from api.deps import DbRoute
 from gis_app.domain.errors import DatabaseUnavailable
 from gis_app.services.health import check_ready
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=DbRoute)
 
 
 @router.get("/healthz", dependencies=[allow_anonymous()])

@@ -21,12 +21,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
-from fastapi.routing import APIRoute
 from pydantic import Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import allow_anonymous
-from api.deps import ConnDep, SettingsDep
+from api.deps import ConnDep, DbRoute, SettingsDep
 from api.errors import (
     DATABASE_DOWN,
     as_domain_error,
@@ -123,7 +122,7 @@ def _error_response(request: Request, exc: GisAppError) -> Response:
     return resp
 
 
-class InvestorRoute(APIRoute):
+class InvestorRoute(DbRoute):
     """Route class of /r/: rate limit first, uniform 404, hygiene headers on every response."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -155,7 +154,7 @@ class InvestorRoute(APIRoute):
 
 
 router = APIRouter(tags=["investor"], include_in_schema=False, route_class=InvestorRoute)
-robots_router = APIRouter(include_in_schema=False)
+robots_router = APIRouter(include_in_schema=False, route_class=DbRoute)
 ANYONE = allow_anonymous()
 
 

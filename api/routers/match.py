@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.auth import allow
-from api.deps import ConnDep
+from api.deps import ConnDep, DbRoute
 from api.responses import fast_json
 from gis_app.matching.spec import RequirementSpec, parse_weights
 from gis_app.services import matching as match_service
 
-router = APIRouter(prefix="/api/match", tags=["matching"])
+router = APIRouter(prefix="/api/match", tags=["matching"], route_class=DbRoute)
 
 
 @router.post("", dependencies=[allow("officer", "planner")])

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from starlette.routing import NoMatchFound
 
 from api.auth import CurrentUser, allow, allow_anonymous
-from api.deps import ConnDep, SettingsDep
+from api.deps import ConnDep, DbRoute, SettingsDep
 from api.templating import other_lang_url, page_lang, render_page
 from gis_app.domain import vocab
 from gis_app.domain.vocab import Term
@@ -19,7 +19,7 @@ from gis_app.services import tiles as tile_service
 from maps import assets, basemaps, i18n, officer_map, sheet_map
 from maps.style import AVAILABILITY_COLOURS
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = APIRouter(tags=["pages"], include_in_schema=False, route_class=DbRoute)
 PAGE = allow("officer", "planner", "admin")
 
 ENDPOINTS = {

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import Field
 
 from api.auth import CurrentUser, Principal, allow
-from api.deps import ConnDep, SettingsDep
+from api.deps import ConnDep, DbRoute, SettingsDep
 from api.schemas import StrictModel
 from gis_app.services import recommendations as rec_service
 from gis_app.services import share_links as link_service
 from gis_app.services import site_edits as edits
 from gis_app.services.recommendations import SiteChoice, Viewer
 
-router = APIRouter(tags=["recommendations"])
+router = APIRouter(tags=["recommendations"], route_class=DbRoute)
 READ = allow("officer", "planner", "admin")
 WRITE = allow("officer", "admin")
 IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]

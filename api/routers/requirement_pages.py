@@ -16,7 +16,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.auth import CurrentUser, allow
-from api.deps import ConnDep, SettingsDep, viewer_of
+from api.deps import ConnDep, DbRoute, SettingsDep, viewer_of
 from api.templating import other_lang_url, page_lang, render_page
 from gis_app.domain import vocab
 from gis_app.domain.errors import InvalidInput
@@ -30,7 +30,7 @@ from gis_app.services import share_links as link_service
 from gis_app.services import tiles as tile_service
 from maps import assets, basemaps, i18n, match_map, officer_map
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = APIRouter(tags=["pages"], include_in_schema=False, route_class=DbRoute)
 PAGE = allow("officer", "planner", "admin")
 IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 PAGE_SIZE = 50

@@ -7,14 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Path, Query, Response
 
 from api.auth import CurrentUser, allow
-from api.deps import ConnDep, viewer_of
+from api.deps import ConnDep, DbRoute, viewer_of
 from api.responses import fast_json
 from gis_app.matching.spec import RequirementSpec, parse_weights
 from gis_app.services import matching as match_service
 from gis_app.services import requirements as req_service
 from gis_app.services import site_edits as edits
 
-router = APIRouter(prefix="/api/requirements", tags=["requirements"])
+router = APIRouter(prefix="/api/requirements", tags=["requirements"], route_class=DbRoute)
 READ = allow("officer", "planner")
 WRITE = allow("officer")
 IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]

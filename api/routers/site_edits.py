@@ -21,7 +21,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import StrictBool, StrictFloat, StrictInt, create_model
 
 from api.auth import CurrentUser, allow
-from api.deps import ConnDep, SettingsDep, SiteFilterDep
+from api.deps import ConnDep, DbRoute, SettingsDep, SiteFilterDep
 from api.schemas import IsoDate, StrictModel
 from gis_app.domain import transitions
 from gis_app.domain.errors import InvalidInput, PayloadTooLarge
@@ -33,7 +33,7 @@ from gis_app.services import history as history_service
 from gis_app.services import imports as import_service
 from gis_app.services import site_edits as edits
 
-router = APIRouter(tags=["planners"])
+router = APIRouter(tags=["planners"], route_class=DbRoute)
 READ = allow("officer", "planner", "admin")
 PLAN = allow("planner", "admin")
 GEOJSON = "application/geo+json"

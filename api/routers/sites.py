@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 
 from api.auth import CurrentUser, allow
-from api.deps import ConnDep, SettingsDep, SiteFilterDep
+from api.deps import ConnDep, DbRoute, SettingsDep, SiteFilterDep
 from gis_app.domain.errors import InvalidInput
 from gis_app.services import history as history_service
 from gis_app.services import matching as match_service
@@ -15,7 +15,7 @@ from gis_app.services import site_edits
 from gis_app.services import sites as site_service
 from gis_app.services.requirements import Viewer
 
-router = APIRouter(prefix="/api/sites", tags=["sites"])
+router = APIRouter(prefix="/api/sites", tags=["sites"], route_class=DbRoute)
 READ = allow("officer", "planner", "admin")
 GEOJSON = "application/geo+json"
 FORMATS = ("geojson", "json")

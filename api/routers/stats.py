@@ -8,13 +8,13 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
 from api.auth import allow
-from api.deps import ConnDep
+from api.deps import ConnDep, DbRoute
 from api.schemas import IsoDate
 from gis_app.db.stats_queries import Scope
 from gis_app.services import stats
 from gis_app.services.stats import StatTable
 
-router = APIRouter(prefix="/api/stats", tags=["stats"])
+router = APIRouter(prefix="/api/stats", tags=["stats"], route_class=DbRoute)
 READ = allow("officer", "planner", "admin")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

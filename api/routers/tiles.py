@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from api.auth import allow
-from api.deps import ConnDep, SettingsDep, SiteFilterDep, parse_bbox
+from api.deps import ConnDep, DbRoute, SettingsDep, SiteFilterDep, parse_bbox
 from gis_app.services import tiles as tile_service
 
-router = APIRouter(prefix="/tiles", tags=["map"])
+router = APIRouter(prefix="/tiles", tags=["map"], route_class=DbRoute)
 READ = allow("officer", "planner", "admin")
 MVT = "application/vnd.mapbox-vector-tile"
 GEOJSON = "application/geo+json"

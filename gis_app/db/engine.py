@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,9 +42,8 @@ def make_engine(
         if pooled
         else {"poolclass": sa.pool.NullPool}
     )
-    return sa.create_engine(
+    engine = sa.create_engine(
         url,
-        pool_pre_ping=True,
         **pool_args,
         connect_args={
             "options": options,
@@ -50,6 +51,33 @@ def make_engine(
             "connect_timeout": 5,
         },
     )
+    if pooled:
+        _ping_when_idle(engine, s.ping_idle_s)
+    return engine
+
+
+def _ping_when_idle(engine: sa.Engine, idle_s: float) -> None:
+    """Check a pooled connection with a round trip before use only when it sat idle for more
+    than ``idle_s`` seconds (``pool_pre_ping`` would ping before every request).
+
+    A connection that fails the check is replaced (the pool retries on ``DisconnectionError``).
+    A connection in use when the server went away fails its statement instead: SQLAlchemy then
+    invalidates every connection of the pool taken before, so each is reopened on its next use.
+    """
+
+    @sa.event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since <= idle_s:
+            return  # just opened, or in steady use
+        try:
+            engine.dialect.do_ping(dbapi_conn)  # outside any transaction (autocommit)
+        except Exception as exc:  # any driver error: the connection is unusable
+            raise sa.exc.DisconnectionError(f"pooled connection was lost: {exc}") from exc
 
 
 def session_factory(engine: sa.Engine) -> sessionmaker[Session]:

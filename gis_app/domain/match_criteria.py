@@ -35,7 +35,8 @@ qualifies when one of its buildings meets all of them together.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import functools
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -756,7 +757,7 @@ class Criterion:
     level: str = "site"
     weight: float = 0.0
 
-    @property
+    @functools.cached_property
     def term(self) -> vocab.Term:
         """The criterion's labels."""
         return vocab.Term(self.key, self.zh, self.en)
@@ -776,8 +777,30 @@ def _f(
     req: Callable[[Spec], Texts],
     req_value: Callable[[Spec], Any],
 ) -> Formatter:
-    """A formatter whose site text depends on the value only."""
-    return Formatter(lambda v, row, spec: site(v), req, req_value)
+    """A formatter whose site text depends on the value only (so it is worded once per value:
+    a match explains ~30 rows of ~15 criteria, and the sites share most values)."""
+    texts = _by_value(site)
+    return Formatter(lambda v, row, spec: texts(v), req, req_value)
+
+
+def _by_value(fn: Callable[[Any], Texts], size: int = 4096) -> Callable[[Any], Texts]:
+    """``fn`` remembering its result per value (JSON values: lists are keyed as tuples)."""
+    memo: dict[Hashable, Texts] = {}
+
+    def texts(value: Any) -> Texts:
+        key = (type(value), tuple(value)) if isinstance(value, list) else (type(value), value)
+        try:
+            return memo[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable value (a dict): worded each time
+            return fn(value)
+        if len(memo) >= size:
+            memo.clear()
+        memo[key] = result = fn(value)
+        return result
+
+    return texts
 
 
 def _labelled(v: vocab.Vocabulary) -> Callable[[Any], Texts]:

@@ -261,7 +261,11 @@ _SESSION_LOOKUP = (
 
 
 def resolve_session(conn: sa.Connection, token: str, sec: SecuritySettings) -> Identity | None:
-    """The identity behind a session cookie, or None when unknown, ended, expired or idle."""
+    """The identity behind a session cookie, or None when unknown, ended, expired or idle.
+
+    Commits when it records the session's activity (at most once a minute), as
+    :func:`resolve_token` does.
+    """
     now = _now()
     row = conn.execute(_SESSION_LOOKUP, {"token_hash": hash_token(token), "now": now}).first()
     if row is None:
@@ -270,6 +274,7 @@ def resolve_session(conn: sa.Connection, token: str, sec: SecuritySettings) -> I
         return None
     if row.last_seen_at < now - dt.timedelta(minutes=1):  # limit writes on busy pages
         conn.execute(sa.update(WebSession).where(WebSession.id == row.id).values(last_seen_at=now))
+        conn.commit()  # at once: the request's own work must not hold the session's row
     return Identity(row.user_id, row.username, frozenset(row.roles), "session")
 
 
@@ -359,13 +364,18 @@ _TOKEN_LOOKUP = (
 
 
 def resolve_token(conn: sa.Connection, token: str) -> Identity | None:
-    """The identity behind an API token, or None when unknown, revoked, expired or disabled."""
+    """The identity behind an API token, or None when unknown, revoked, expired or disabled.
+
+    Commits when it records the token's use (at most once a minute); a plain lookup leaves its
+    transaction open for the caller's work (the request's reads run in it, one round trip less).
+    """
     now = _now()
     row = conn.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token), "now": now}).first()
     if row is None:
         return None
     if row.last_used_at is None or row.last_used_at < now - dt.timedelta(minutes=1):
         conn.execute(sa.update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+        conn.commit()  # at once: the request's own work must not hold the token's row
     return Identity(row.user_id, row.username, frozenset(row.roles), "token")
 
 
