@@ -21,7 +21,7 @@ def _recorder(app) -> list[str]:
     log: list[str] = []
     eng = app.state.engine
 
-    def statement(conn, cursor, text, params, context, many):  # noqa: ARG001
+    def statement(conn, cursor, text, params, context, many):
         log.append(" ".join(text.split())[:60])
 
     sa.event.listen(eng, "before_cursor_execute", statement)
