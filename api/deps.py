@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Principal
 from gis_app.db.site_queries import SiteFilter
 from gis_app.domain.errors import DatabaseBusy, InvalidInput
+from gis_app.domain.filters import REGISTRY_FILTERS
 from gis_app.services.requirements import Viewer
 from gis_app.settings import DatabaseSettings, Settings
 
@@ -196,31 +197,13 @@ def _near(value: str | None) -> tuple[float, float] | None:
 
 
 def site_filter(
-    kind: _List = [],  # noqa: B006 - FastAPI copies defaults
-    block: _List = [],  # noqa: B006
-    township: _List = [],  # noqa: B006
-    platform: _List = [],  # noqa: B006
-    land_use: _List = [],  # noqa: B006
+    land_use: _List = [],  # noqa: B006 - FastAPI copies defaults
     area_mu_min: float | None = None,
     area_mu_max: float | None = None,
     area_m2_min: float | None = None,
     area_m2_max: float | None = None,
-    availability: _List = [],  # noqa: B006
-    supply_stage: _List = [],  # noqa: B006
-    readiness: _List = [],  # noqa: B006
-    policy_status: _List = [],  # noqa: B006
-    planning_status: _List = [],  # noqa: B006
-    quota_status: _List = [],  # noqa: B006
     max_price_wan_per_mu: float | None = None,
     max_rent_yuan_m2_month: float | None = None,
-    vacant_gfa_min_m2: float | None = None,
-    floor_height_min_m: float | None = None,
-    floor_load_min_kg_m2: float | None = None,
-    crane_min_t: float | None = None,
-    power_min_kva: float | None = None,
-    shoreline_min_m: float | None = None,
-    berth_dwt_min: float | None = None,
-    water_depth_min_m: float | None = None,
     max_km_port: float | None = None,
     max_km_wharf: float | None = None,
     max_km_ferry: float | None = None,
@@ -230,34 +213,21 @@ def site_filter(
     radius_km: float | None = None,
     q: str | None = None,
     verified_within_days: int | None = None,
+    **registry_filters: Any,
 ) -> SiteFilter:
-    """Parse the search parameters of ``GET /api/sites`` into a checked :class:`SiteFilter`."""
+    """Parse the search parameters of ``GET /api/sites`` into a checked :class:`SiteFilter`.
+
+    The parameters of the registry's ``filterable`` fields (``kind``, ``availability``,
+    ``water_depth_min_m`` …) come in ``registry_filters``; see the signature below.
+    """
     flt = SiteFilter(
-        kinds=kind,
-        blocks=block,
-        townships=township,
-        platforms=platform,
         land_use=land_use,
         area_mu_min=area_mu_min,
         area_mu_max=area_mu_max,
         area_m2_min=area_m2_min,
         area_m2_max=area_m2_max,
-        availability=availability,
-        supply_stage=supply_stage,
-        readiness=readiness,
-        policy_status=policy_status,
-        planning_status=planning_status,
-        quota_status=quota_status,
         max_price_wan_per_mu=max_price_wan_per_mu,
         max_rent_yuan_m2_month=max_rent_yuan_m2_month,
-        vacant_gfa_min_m2=vacant_gfa_min_m2,
-        floor_height_min_m=floor_height_min_m,
-        floor_load_min_kg_m2=floor_load_min_kg_m2,
-        crane_min_t=crane_min_t,
-        power_min_kva=power_min_kva,
-        shoreline_min_m=shoreline_min_m,
-        berth_dwt_min=berth_dwt_min,
-        water_depth_min_m=water_depth_min_m,
         max_km_port=max_km_port,
         max_km_wharf=max_km_wharf,
         max_km_ferry=max_km_ferry,
@@ -267,11 +237,32 @@ def site_filter(
         radius_km=radius_km,
         q=q or None,
         verified_within_days=verified_within_days,
+        **registry_filters,
     )
     flt.validate()
     return flt
 
 
+def _with_registry_filters(parse: Callable[..., SiteFilter]) -> None:
+    """Give ``parse`` one query parameter per registry filter in place of its ``**`` catch-all
+    (FastAPI reads the parameters from the signature)."""
+    explicit = [p for p in inspect.signature(parse).parameters.values() if p.kind != p.VAR_KEYWORD]
+    derived = [
+        inspect.Parameter(
+            f.parameter,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=[] if f.op == "any" else None,
+            annotation=Annotated[f.annotation, Query(description=f.help)],
+        )
+        for f in REGISTRY_FILTERS
+    ]
+    parse.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in explicit] + derived,
+        return_annotation=SiteFilter,
+    )
+
+
+_with_registry_filters(site_filter)
 SiteFilterDep = Annotated[SiteFilter, Depends(site_filter)]
 
 

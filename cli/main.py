@@ -181,20 +181,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 # --- search and matching -----------------------------------------------------------------------
-# Search flags mirror the query parameters of GET /api/sites: SiteFilter field → flag.
-_SEARCH_LISTS = {
-    "kinds": "kind",
-    "blocks": "block",
-    "townships": "township",
-    "platforms": "platform",
-    "land_use": "land-use",
-    "availability": "availability",
-    "supply_stage": "supply-stage",
-    "readiness": "readiness",
-    "policy_status": "policy-status",
-    "planning_status": "planning-status",
-    "quota_status": "quota-status",
-}
+# Search flags mirror the query parameters of GET /api/sites: those of the registry's
+# filterable fields (gis_app.domain.filters), and these explicit ones (SiteFilter field → flag).
+_SEARCH_LISTS = {"land_use": "land-use"}
 _SEARCH_NUMBERS = (
     "area_mu_min",
     "area_mu_max",
@@ -202,20 +191,43 @@ _SEARCH_NUMBERS = (
     "area_m2_max",
     "max_price_wan_per_mu",
     "max_rent_yuan_m2_month",
-    "vacant_gfa_min_m2",
-    "floor_height_min_m",
-    "floor_load_min_kg_m2",
-    "crane_min_t",
-    "power_min_kva",
-    "shoreline_min_m",
-    "berth_dwt_min",
-    "water_depth_min_m",
     "max_km_port",
     "max_km_wharf",
     "max_km_ferry",
     "max_km_expressway",
     "radius_km",
 )
+
+
+def _yes_no(text: str) -> bool:
+    from gis_app.domain.fields import Field, FieldError
+
+    try:
+        return Field("bool", required=True).coerce(text)
+    except FieldError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _add_filter_flags(parser: argparse.ArgumentParser) -> None:
+    """The filter flags of GET /api/sites, shared by ``search`` and ``render-map``."""
+    from gis_app.domain.filters import REGISTRY_FILTERS
+
+    for flt in REGISTRY_FILTERS:
+        flag = f"--{flt.parameter.replace('_', '-')}"
+        if flt.op == "any":
+            parser.add_argument(flag, dest=flt.parameter, action="append", help=flt.help)
+        elif flt.op == "min":
+            parser.add_argument(flag, dest=flt.parameter, type=float, help=flt.help)
+        else:
+            parser.add_argument(flag, dest=flt.parameter, type=_yes_no, help=flt.help)
+    for name, flag in _SEARCH_LISTS.items():
+        parser.add_argument(f"--{flag}", dest=name, action="append", help="repeatable")
+    for name in _SEARCH_NUMBERS:
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=float)
+    parser.add_argument("--bbox", help="minlon,minlat,maxlon,maxlat")
+    parser.add_argument("--near", help="lon,lat (with --radius-km)")
+    parser.add_argument("--q", help="text in names or code")
+    parser.add_argument("--verified-within-days", type=int)
 
 
 def _coords(text: str | None, n: int, name: str) -> tuple[float, ...] | None:
@@ -232,8 +244,16 @@ def _coords(text: str | None, n: int, name: str) -> tuple[float, ...] | None:
 
 def _filter_kwargs(args: argparse.Namespace) -> dict:
     """The site filter the search flags describe, as SiteFilter keyword arguments."""
+    from gis_app.domain.filters import REGISTRY_FILTERS
+
     kw: dict = {f: getattr(args, f) or [] for f in _SEARCH_LISTS}
     kw |= {f: getattr(args, f) for f in _SEARCH_NUMBERS}
+    kw |= {
+        f.parameter: (getattr(args, f.parameter) or [])
+        if f.op == "any"
+        else getattr(args, f.parameter)
+        for f in REGISTRY_FILTERS
+    }
     kw |= {
         "bbox": _coords(args.bbox, 4, "bbox"),
         "near": _coords(args.near, 2, "near"),
@@ -348,14 +368,7 @@ def cmd_requirements(args: argparse.Namespace, settings: Settings) -> int:
 
 def _add_search_and_match(sub: argparse._SubParsersAction) -> None:
     se = sub.add_parser("search", help="search sites with the filters of GET /api/sites")
-    for field, flag in _SEARCH_LISTS.items():
-        se.add_argument(f"--{flag}", dest=field, action="append", help="repeatable")
-    for field in _SEARCH_NUMBERS:
-        se.add_argument(f"--{field.replace('_', '-')}", dest=field, type=float)
-    se.add_argument("--bbox", help="minlon,minlat,maxlon,maxlat")
-    se.add_argument("--near", help="lon,lat (with --radius-km)")
-    se.add_argument("--q", help="text in names or code")
-    se.add_argument("--verified-within-days", type=int)
+    _add_filter_flags(se)
     se.add_argument("--sort", default="code", help="column, '-' prefix for descending")
     se.add_argument("--limit", type=int, default=100)
     se.add_argument("--offset", type=int, default=0)
@@ -423,14 +436,7 @@ def _add_render_map(sub: argparse._SubParsersAction) -> None:
         "render-map",
         help="write a standalone HTML map of the sites matching the filters of GET /api/sites",
     )
-    for field, flag in _SEARCH_LISTS.items():
-        rm.add_argument(f"--{flag}", dest=field, action="append", help="repeatable")
-    for field in _SEARCH_NUMBERS:
-        rm.add_argument(f"--{field.replace('_', '-')}", dest=field, type=float)
-    rm.add_argument("--bbox", help="minlon,minlat,maxlon,maxlat")
-    rm.add_argument("--near", help="lon,lat (with --radius-km)")
-    rm.add_argument("--q", help="text in names or code")
-    rm.add_argument("--verified-within-days", type=int)
+    _add_filter_flags(rm)
     rm.add_argument("-o", "--output", required=True, help="the HTML file to write")
     rm.add_argument("--title", help="page title (default: 招商资源地图)")
     rm.add_argument("--lang", choices=["zh", "en"], default="zh")
@@ -509,12 +515,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from gis_app.db.site_queries import SiteFilter
     from gis_app.io.export import export_sites
 
-    flt = SiteFilter(
-        kinds=args.kind or [],
-        availability=args.availability or [],
-        blocks=args.block or [],
-        townships=args.township or [],
-    )
+    flt = SiteFilter(**_filter_kwargs(args))
     flt.validate()
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -559,13 +560,12 @@ def _add_import_export(sub: argparse._SubParsersAction) -> None:
     im.add_argument("--report", help="write the full per-row report (JSON) to this file")
     im.set_defaults(func=cmd_import)
 
-    ex = sub.add_parser("export", help="export sites (filtered) with Chinese labels")
+    ex = sub.add_parser(
+        "export", help="export sites with the filters of GET /api/sites, with Chinese labels"
+    )
     ex.add_argument("--format", default="gpkg", choices=["gpkg", "geojson", "shp", "csv", "xlsx"])
     ex.add_argument("--out", default=".", help="folder to write into")
-    ex.add_argument("--kind", action="append")
-    ex.add_argument("--availability", action="append")
-    ex.add_argument("--block", action="append")
-    ex.add_argument("--township", action="append")
+    _add_filter_flags(ex)
     ex.set_defaults(func=cmd_export)
 
 

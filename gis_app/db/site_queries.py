@@ -3,32 +3,20 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from gis_app.domain import fields, landuse, vocab
 from gis_app.domain.errors import InvalidInput, UnknownVocabularyValue
+from gis_app.domain.filters import REGISTRY_FILTERS, RegistryFilter
 
-# Columns every officer-facing read returns (internal-only columns are not among them).
 #: the properties of a site in the API and in exports: the registry's ``exported`` fields
 SITE_PROPERTY_COLUMNS: tuple[str, ...] = fields.names(fields.SITE, exported=True)
 
-SORTABLE = {
-    "code",
-    "name_zh",
-    "area_m2",
-    "area_mu",
-    "verified_at",
-    "updated_at",
-    "id",
-    "kind",
-    "block",
-    "township",
-    "availability",
-    "reserve_price_wan_per_mu",
-}
+#: columns the site list may be sorted by: the registry's ``sortable`` fields
+SORTABLE: frozenset[str] = frozenset(fields.names(fields.SITE, sortable=True))
 
 #: kilometres a ``near`` search may reach (a province is a few hundred km across)
 MAX_RADIUS_KM = 500.0
@@ -58,37 +46,11 @@ _FEATURE_SQL = f"""json_build_object(
                  'geometry', ST_AsGeoJSON(ST_Transform(s.geom, 4326), 7)::json,
                  'properties', {_PROPS_JSONB})::text"""
 
-# Vocabulary-checked list filters: field → (query parameter, vocabulary, column).
-_VOCAB_LISTS: dict[str, tuple[str, vocab.Vocabulary, str]] = {
-    "kinds": ("kind", vocab.SITE_KIND, "kind"),
-    "availability": ("availability", vocab.AVAILABILITY, "availability"),
-    "supply_stage": ("supply_stage", vocab.SUPPLY_STAGE, "supply_stage"),
-    "readiness": ("readiness", vocab.READINESS, "readiness"),
-    "policy_status": ("policy_status", vocab.POLICY_STATUS, "policy_status"),
-    "planning_status": ("planning_status", vocab.PLANNING_STATUS, "planning_status"),
-    "quota_status": ("quota_status", vocab.QUOTA_STATUS, "quota_status"),
-}
-# Free-text list filters (names of places): field → (query parameter, column).
-_TEXT_LISTS: dict[str, tuple[str, str]] = {
-    "blocks": ("block", "block"),
-    "townships": ("township", "township"),
-    "platforms": ("platform", "platform"),
-}
-# Site columns with a lower bound: field → column.
-_SITE_MIN: dict[str, str] = {
-    "shoreline_min_m": "shoreline_m",
-    "berth_dwt_min": "berth_dwt",
-    "water_depth_min_m": "water_depth_m",
-}
-# Building columns with a lower bound (a site matches when one building meets them all).
-_BUILDING_MIN: dict[str, str] = {
-    "vacant_gfa_min_m2": "vacant_gfa_m2",
-    "floor_height_min_m": "floor_height_m",
-    "floor_load_min_kg_m2": "floor_load_kg_m2",
-    "crane_min_t": "crane_t",
-    "power_min_kva": "power_kva",
-}
-# Distance limits: field → infrastructure kind (site_distance is kept by triggers).
+# --- filters ----------------------------------------------------------------------------------
+
+_COMPARE = {"any": "{column} = ANY(:{p})", "min": "{column} >= :{p}", "is": "{column} = :{p}"}
+
+# Distance limits: parameter → infrastructure kind (site_distance is kept by triggers).
 _DISTANCE_MAX: dict[str, str] = {
     "max_km_port": "port",
     "max_km_wharf": "wharf",
@@ -99,23 +61,13 @@ _RANGES = (("area_mu_min", "area_mu_max"), ("area_m2_min", "area_m2_max"))
 
 
 @dataclass
-class SiteFilter:
-    """Filters of the site list; all optional, combined with AND.
+class _ExplicitFilters:
+    """The filters that are not one comparison on one column (see :class:`SiteFilter`)."""
 
-    Field names follow the query parameters of ``GET /api/sites`` (lists are plural where the
-    parameter is singular and repeatable: ``kinds`` ← ``kind``). Coordinates are WGS84/CGCS2000
-    lon/lat (the two differ by centimetres), areas in 亩 or m², distances in km.
-    """
-
-    kinds: list[str] = field(default_factory=list)
-    availability: list[str] = field(default_factory=list)
     #: split/merged parents (retired) are history, not inventory; their sheet stays reachable
     include_retired: bool = False
-    blocks: list[str] = field(default_factory=list)
-    townships: list[str] = field(default_factory=list)
     bbox: tuple[float, float, float, float] | None = None  # lon/lat WGS84
     q: str | None = None
-    platforms: list[str] = field(default_factory=list)
     #: land-use codes of the 2023 classification or GB 50137, each matching its descendants
     #: and the corresponding classes of the other system
     land_use: list[str] = field(default_factory=list)
@@ -123,21 +75,8 @@ class SiteFilter:
     area_mu_max: float | None = None
     area_m2_min: float | None = None
     area_m2_max: float | None = None
-    supply_stage: list[str] = field(default_factory=list)
-    readiness: list[str] = field(default_factory=list)
-    policy_status: list[str] = field(default_factory=list)
-    planning_status: list[str] = field(default_factory=list)
-    quota_status: list[str] = field(default_factory=list)
     max_price_wan_per_mu: float | None = None
     max_rent_yuan_m2_month: float | None = None
-    vacant_gfa_min_m2: float | None = None
-    floor_height_min_m: float | None = None
-    floor_load_min_kg_m2: float | None = None
-    crane_min_t: float | None = None
-    power_min_kva: float | None = None
-    shoreline_min_m: float | None = None
-    berth_dwt_min: float | None = None
-    water_depth_min_m: float | None = None
     max_km_port: float | None = None
     max_km_wharf: float | None = None
     max_km_ferry: float | None = None
@@ -148,13 +87,19 @@ class SiteFilter:
 
     def validate(self) -> None:
         """Check every value; raise an error naming the parameter and the bad value."""
-        for name, (param, voc, _col) in _VOCAB_LISTS.items():
-            for value in getattr(self, name):
-                if value not in voc:
-                    raise UnknownVocabularyValue(param, value, voc.keys)
-        for name, (param, _col) in _TEXT_LISTS.items():
-            for value in getattr(self, name):
-                _check_text(param, value)
+        for flt in REGISTRY_FILTERS:
+            value = getattr(self, flt.parameter)
+            if flt.op == "any":
+                for item in value:
+                    voc = flt.field.vocabulary
+                    if voc is None:
+                        _check_text(flt.parameter, item)
+                    elif item not in voc:
+                        raise UnknownVocabularyValue(flt.parameter, item, voc.keys)
+            elif flt.op == "min":
+                _check_number(flt.parameter, value)
+            elif value is not None and not isinstance(value, bool):
+                raise InvalidInput(f"{flt.parameter} must be true or false, got {value!r}")
         if self.q is not None:
             _check_text("q", self.q)
         for code in self.land_use:
@@ -166,8 +111,6 @@ class SiteFilter:
         numbers = (
             *("area_mu_min", "area_mu_max", "area_m2_min", "area_m2_max"),
             *("max_price_wan_per_mu", "max_rent_yuan_m2_month", "radius_km"),
-            *_SITE_MIN,
-            *_BUILDING_MIN,
             *_DISTANCE_MAX,
         )
         for name in numbers:
@@ -196,16 +139,15 @@ class SiteFilter:
         """SQL WHERE clause (on alias ``s``) and its parameters; index-friendly predicates."""
         clauses: list[str] = ["true" if self.include_retired else "s.retired_at IS NULL"]
         params: dict[str, Any] = {}
-        for name, (_param, _voc, col) in _VOCAB_LISTS.items():
-            values = getattr(self, name)
-            if values:
-                clauses.append(f"s.{col} = ANY(:{name})")
-                params[name] = list(values)
-        for name, (_param, col) in _TEXT_LISTS.items():
-            values = getattr(self, name)
-            if values:
-                clauses.append(f"s.{col} = ANY(:{name})")
-                params[name] = list(values)
+        building: list[str] = []
+        for flt in REGISTRY_FILTERS:
+            value = getattr(self, flt.parameter)
+            if value is None or value == []:
+                continue
+            alias = "s" if flt.table == "site" else "b"
+            sql = _COMPARE[flt.op].format(column=f"{alias}.{flt.field.name}", p=flt.parameter)
+            (clauses if flt.table == "site" else building).append(sql)
+            params[flt.parameter] = list(value) if flt.op == "any" else value
         if self.land_use:
             codes_2023: set[str] = set()
             codes_gb: set[str] = set()
@@ -230,17 +172,6 @@ class SiteFilter:
         if self.max_price_wan_per_mu is not None:
             clauses.append("s.reserve_price_wan_per_mu <= :max_price_wan_per_mu")
             params["max_price_wan_per_mu"] = self.max_price_wan_per_mu
-        for name, col in _SITE_MIN.items():
-            value = getattr(self, name)
-            if value is not None:
-                clauses.append(f"s.{col} >= :{name}")
-                params[name] = value
-        building: list[str] = []
-        for name, col in _BUILDING_MIN.items():
-            value = getattr(self, name)
-            if value is not None:
-                building.append(f"b.{col} >= :{name}")
-                params[name] = value
         if self.max_rent_yuan_m2_month is not None:
             building.append("b.rent_yuan_m2_month <= :max_rent_yuan_m2_month")
             params["max_rent_yuan_m2_month"] = self.max_rent_yuan_m2_month
@@ -291,6 +222,28 @@ class SiteFilter:
             clauses.append("s.verified_at >= current_date - :verified_within_days")
             params["verified_within_days"] = int(self.verified_within_days)
         return " AND ".join(clauses), params
+
+
+def _default(flt: RegistryFilter) -> Any:
+    return field(default_factory=list) if flt.op == "any" else field(default=None)
+
+
+SiteFilter = make_dataclass(
+    "SiteFilter",
+    [(f.parameter, f.annotation, _default(f)) for f in REGISTRY_FILTERS],
+    bases=(_ExplicitFilters,),
+    namespace={
+        "__doc__": """Filters of the site list; all optional, combined with AND.
+
+    Field names are the query parameters of ``GET /api/sites``. The registry's ``filterable``
+    fields give one each (:data:`REGISTRY_FILTERS`); the others (:class:`_ExplicitFilters`)
+    search areas in 亩 or m², land-use codes with their descendants, a box, a radius,
+    distances to infrastructure, prices and text. Coordinates are WGS84/CGCS2000 lon/lat (the
+    two differ by centimetres), areas in 亩 or m², distances in km.
+    """,
+        "__module__": __name__,
+    },
+)
 
 
 def _finite(x: float) -> bool:

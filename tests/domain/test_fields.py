@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from gis_app.db.models import Building, Site
-from gis_app.domain import fields
+from gis_app.domain import fields, filters
 from gis_app.domain.fields import Field
 
 # registry type → SQLAlchemy column types it may be stored in
@@ -91,3 +91,17 @@ def test_sheet_order_moves_only_fields_with_sheet_before() -> None:
     assert order.index("area_mu") == order.index("area_m2") - 1
     assert order.index("geom_quality") == order.index("planned_use") - 1
     assert order.index("description_en") == order.index("source_doc") - 1
+
+
+def test_every_filterable_field_is_a_search_filter() -> None:
+    derived = {(f.table, f.field.name) for f in filters.REGISTRY_FILTERS}
+    for table, registry in (("site", fields.SITE), ("building", fields.BUILDING)):
+        for name in fields.names(registry, filterable=True):
+            assert (table, name) in derived or name in filters.EXPLICIT_FILTERS, name
+    params = [f.parameter for f in filters.REGISTRY_FILTERS]
+    assert len(params) == len(set(params)), "two filters share a query parameter"
+    # the parameters of GET /api/sites as they were written by hand before the registry
+    assert {"kind", "block", "availability", "water_depth_min_m", "berth_dwt_min"} <= set(params)
+    assert {"vacant_gfa_min_m2", "floor_load_min_kg_m2", "crane_min_t", "power_min_kva"} <= set(
+        params
+    )

@@ -61,7 +61,7 @@ def test_the_import_joins_the_callers_connection_and_ends_its_transaction(
     edit_engine, scratch_dir: Path
 ) -> None:
     with edit_engine.connect() as c:
-        out, _ = export_sites(c, SiteFilter(kinds=["land"]), "csv", scratch_dir)
+        out, _ = export_sites(c, SiteFilter(kind=["land"]), "csv", scratch_dir)
         assert c.in_transaction()  # the caller's read: the import joins it
         dry = import_file(c, out, ImportOptions(dry_run=True), user="p")
         assert dry.ok and not dry.committed and not c.in_transaction()

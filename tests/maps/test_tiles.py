@@ -59,7 +59,7 @@ def test_every_site_is_owned_by_exactly_one_tile(conn, tmp_path, z, form):
 
 
 def test_tile_follows_the_search_filter(conn, tmp_path):
-    flt = SiteFilter(availability=["available"], kinds=["land"])
+    flt = SiteFilter(availability=["available"], kind=["land"])
     expected = conn.execute(
         sa.text("SELECT count(*) FROM site WHERE availability = 'available' AND kind = 'land'")
     ).scalar_one()
@@ -193,7 +193,7 @@ def test_filter_choices_use_the_inventory(conn):
 def test_export_selection_refuses_large_selections(conn):
     with pytest.raises(InvalidInput, match="more than the 10"):
         tile_service.export_selection(conn, SiteFilter(), max_sites=10)
-    sel = tile_service.export_selection(conn, SiteFilter(kinds=["island"]), max_sites=10)
+    sel = tile_service.export_selection(conn, SiteFilter(kind=["island"]), max_sites=10)
     assert sel.sites["features"]
     assert all(f["properties"]["kind"] == "island" for f in sel.sites["features"])
     assert sel.jurisdiction["features"] and sel.infrastructure["features"]
