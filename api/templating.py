@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2.ext import Extension
 
+from maps.i18n import UI
 from maps.parts import add_script_nonce
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -40,9 +41,22 @@ class ScriptNonce(Extension):
         return add_script_nonce(source, "{{ csp_nonce() }}")
 
 
+@jinja2.pass_context
+def session_csrf(context: jinja2.runtime.Context) -> str:
+    """The CSRF token of the browser session a page is rendered for ("" without one), for the
+    plain forms of the page (the log-out button)."""
+    request = context.get("request")
+    principal = getattr(getattr(request, "state", None), "principal", None)
+    if request is None or principal is None:
+        return ""
+    return principal.csrf_token(request.app.state.secret_key) or ""
+
+
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 templates.env.add_extension(ScriptNonce)
 templates.env.globals["csp_nonce"] = csp_nonce
+templates.env.globals["session_csrf"] = session_csrf
+templates.env.globals["LOGOUT"] = UI["logout"]
 
 
 def page_lang(value: str | None) -> str:

@@ -100,6 +100,7 @@ UI: dict[str, Term] = {
         _t("changed_by", "修改人", "By"),
         _t("change", "变更", "Change"),
         _t("back_to_map", "返回地图", "Back to map"),
+        _t("logout", "退出登录", "Log out"),
         _t("overlap_m2", "重叠面积（㎡）", "Overlap (m²)"),
         _t("overlap_pct", "占地块比例", "Share of site"),
         _t("blocking", "禁止开发", "blocks development"),

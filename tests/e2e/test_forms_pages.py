@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from e2e_helpers import PASSWORD, LiveApp, open_page, wait_idle
 
@@ -78,6 +79,34 @@ def test_login_form_refuses_a_wrong_password_then_lands_on_the_map(
     assert page.evaluate("gisApp.drawnSiteCount()") > 0
     assert _sessions(live_app, live_app.username) == 1
     assert live_app.username in page.inner_text("header")
+    assert errors == []
+    page.context.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/requirements", "/dashboard"])
+def test_logout_button_ends_the_session(live_app: LiveApp, browser: Any, path: str) -> None:
+    """Every officer page has a log-out button; it ends the session in the database, drops
+    the cookie and lands on the login page; the pages then ask for a login again."""
+    page, errors = _login_page(browser, live_app, path)
+    page.fill("#username", live_app.username)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.wait_for_selector("header form[action='/logout'] button")
+    open_sessions = (
+        "SELECT count(*) FROM web_session s JOIN app_user u ON u.id = s.user_id "
+        "WHERE u.username = :u AND s.ended_at IS NULL"
+    )
+    assert _scalar(live_app, open_sessions, u=live_app.username) == 1
+    button = page.locator("header form[action='/logout'] button")
+    assert button.inner_text().strip() == "退出登录"
+    with page.expect_navigation():
+        button.click()
+    assert page.url.split("?")[0] == f"{live_app.base_url}/login", page.content()[:600]
+    assert _scalar(live_app, open_sessions, u=live_app.username) == 0
+    assert not [c for c in page.context.cookies() if c["name"] == "gis_app_session"]
+    page.goto(f"{live_app.base_url}{path}")
+    assert page.url.split("?")[0] == f"{live_app.base_url}/login"
     assert errors == []
     page.context.close()
 

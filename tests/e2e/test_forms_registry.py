@@ -33,6 +33,8 @@ BROWSER_TESTED: dict[str, tuple[str, ...]] = {
         f"{_PAGES}::test_login_form_refuses_a_wrong_password_then_lands_on_the_map",
         f"{_PAGES}::test_login_form_goes_back_to_the_page_asked_for",
     ),
+    # every officer page's top bar
+    "_gis_macros.html form[action=/logout]": (f"{_PAGES}::test_logout_button_ends_the_session",),
     # the map
     "map.html form#gis-filters": (f"{_PAGES}::test_map_filter_apply_and_reset",),
     "map.html button#gis-reset": (f"{_PAGES}::test_map_filter_apply_and_reset",),
