@@ -22,7 +22,7 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, create_model
 
 from gis_app.domain import fields, landuse, match_criteria, vocab
 from gis_app.domain.vocab import Term
@@ -212,30 +212,7 @@ class Distance(PublicModel):
     name_en: str | None = None
 
 
-class PublicBuilding(PublicModel):
-    """Floor space on a site, public fields only."""
-
-    code: str
-    name_zh: str
-    name_en: str | None = None
-    building_type: Label
-    floors: int | None = None
-    gfa_m2: float | None = None
-    vacant_gfa_m2: float | None = None
-    min_split_m2: float | None = None
-    occupancy: Label | None = None
-    offer: Label | None = None
-    rent_yuan_m2_month: float | None = None
-    sale_yuan_m2: float | None = None
-    floor_height_m: float | None = None
-    floor_load_kg_m2: float | None = None
-    crane_t: float | None = None
-    crane_count: int | None = None
-    power_kva: float | None = None
-    fire_hazard_class: Label | None = None
-    eia_coverage: str | None = None
-    has_title_cert: bool | None = None
-    built_year: int | None = None
+# PublicBuilding is derived from the registry below (after the models it uses).
 
 
 class Text(PublicModel):
@@ -277,52 +254,106 @@ class Explanation(PublicModel):
     unknown: list[ExplanationItem] = []
 
 
-class PublicSite(PublicModel):
-    """One recommended site as an investor sees it."""
+#: the status lines of a site, in the order investors read them
+STATUS_FIELDS: tuple[str, ...] = (
+    "readiness",
+    "policy_status",
+    "planning_status",
+    "quota_status",
+    "supply_stage",
+    "in_ugb",
+    "ownership",
+)
+#: public site fields an investor's record shows through a member of its own: the area in
+#: three units, the planning indicators, the status lines (with the policy progress),
+#: availability as investors may see it, photos split into inline ones and links
+COMPOSED_SITE_FIELDS: frozenset[str] = frozenset(
+    {"area_m2", "area_mu", "area_ha", "availability", "photo_urls", "policy_progress_pct"}
+    | set(STATUS_FIELDS)
+    | set(Indicators.model_fields)
+)
+#: the public fields an investor's record carries as they are (coded values labelled)
+PUBLIC_SITE_FIELDS: dict[str, fields.Field] = {
+    n: fields.SITE[n] for n in PUBLIC_SITE_COLUMNS if n not in COMPOSED_SITE_FIELDS
+}
+PUBLIC_BUILDING_FIELDS: dict[str, fields.Field] = {
+    n: fields.BUILDING[n] for n in PUBLIC_BUILDING_COLUMNS
+}
 
-    rank: int
-    code: str
-    name_zh: str
-    name_en: str | None = None
-    kind: Label
-    block: str | None = None
-    township: str | None = None
-    platform: str | None = None
-    address: str | None = None
-    area: Area
-    planned_use: LandUse | None = None
-    legacy_use: LandUse | None = None
-    indicators: Indicators
-    status: list[StatusItem]
-    summary: Label
-    availability: Label
-    utilities: list[Label] = []
-    supply_mode: Label | None = None
-    standard_land: bool = False
-    invest_intensity_wan_per_mu: float | None = None
-    tax_wan_per_mu_yr: float | None = None
-    energy_tce_per_wan: float | None = None
-    lease_years: int | None = None
-    reserve_price_wan_per_mu: float | None = None
-    shoreline_m: float | None = None
-    berth_dwt: int | None = None
-    water_depth_m: float | None = None
-    verified_at: dt.date | None = None
-    description_zh: str | None = None
-    description_en: str | None = None
+_PUBLIC_TYPES: dict[str, Any] = {
+    "text": str,
+    "float": float,
+    "int": int,
+    "bool": bool,
+    "date": dt.date,
+    "text_list": str,
+}
+
+
+def _public_field(f: fields.Field) -> tuple[Any, Any]:
+    """The type and default of a field in a public model: codes become labels."""
+    if f.landuse_system is not None:
+        base: Any = LandUse
+    elif f.vocabulary is not None:
+        base = Label
+    else:
+        base = _PUBLIC_TYPES[f.type]
+    if f.type == "text_list":
+        return list[base], []
+    return (base, ...) if f.required else (base | None, None)
+
+
+def public_value(f: fields.Field, raw: Any) -> Any:
+    """A stored value in its public form: vocabulary keys as :class:`Label` (unknown keys
+    dropped), land-use codes as :class:`LandUse`, anything else as it is."""
+    if f.landuse_system is not None:
+        return land_use_of(f.landuse_system, raw)
+    if f.vocabulary is not None:
+        voc = f.vocabulary
+        if f.type == "text_list":
+            return [label_of(voc, k) for k in raw or [] if k in voc]
+        return label_of(voc, raw) if raw is not None and raw in voc else None
+    return raw
+
+
+PublicBuilding = create_model(  # type: ignore[call-overload]
+    "PublicBuilding",
+    __base__=PublicModel,
+    __doc__="Floor space on a site: the registry's public building fields.",
+    **{n: _public_field(f) for n, f in PUBLIC_BUILDING_FIELDS.items()},
+)
+
+PublicSite = create_model(  # type: ignore[call-overload]
+    "PublicSite",
+    __base__=PublicModel,
+    __doc__="""One recommended site as an investor sees it.
+
+    The registry's public fields (:data:`PUBLIC_SITE_FIELDS`), and what is composed of
+    others or comes from elsewhere: the rank, the area, indicators, status lines, a summary,
+    public availability, photos, buildings, distances, the officer's note, the explanation
+    and the place on the map.
+    """,
+    rank=(int, ...),
+    **{n: _public_field(f) for n, f in PUBLIC_SITE_FIELDS.items()},
+    area=(Area, ...),
+    indicators=(Indicators, ...),
+    status=(list[StatusItem], ...),
+    summary=(Label, ...),
+    availability=(Label, ...),
     #: photos served by the app itself (shown inline)
-    photos: list[str] = []
+    photos=(list[str], []),
     #: photos elsewhere (shown as links only, so the page requests nothing from other hosts)
-    photo_links: list[str] = []
-    buildings: list[PublicBuilding] = []
-    distances: list[Distance] = []
-    note_zh: str | None = None
-    note_en: str | None = None
-    explanation: Explanation | None = None
+    photo_links=(list[str], []),
+    buildings=(list[PublicBuilding], []),
+    distances=(list[Distance], []),
+    note_zh=(str | None, None),
+    note_en=(str | None, None),
+    explanation=(Explanation | None, None),
     #: a point on the site (WGS84) and its outline as GeoJSON geometry (WGS84, RFC 7946)
-    lon: float
-    lat: float
-    geometry: dict[str, Any]
+    lon=(float, ...),
+    lat=(float, ...),
+    geometry=(dict[str, Any], ...),
+)
 
 
 class PublicRecommendation(PublicModel):
@@ -456,6 +487,43 @@ def _paren(lang: str, text: str) -> str:
     return f"（{text}）" if lang == "zh" else f" ({text})"
 
 
+#: public fields the rows below show in lines of their own making, or the page shows apart
+#: (name, description); every other public field gets a row of its own (label: value), so a
+#: new public field is on the page and in the PDF without more code. The energy intensity
+#: stays in the record (JSON) only.
+_SHEET_ROWS_OF = frozenset(
+    {
+        *("code", "kind", "township", "block", "platform", "address"),
+        *("planned_use", "legacy_use", "reserve_price_wan_per_mu", "supply_mode"),
+        *("lease_years", "standard_land", "invest_intensity_wan_per_mu", "tax_wan_per_mu_yr"),
+        *("shoreline_m", "berth_dwt", "water_depth_m", "utilities", "verified_at"),
+        *("name_zh", "name_en", "description_zh", "description_en", "energy_tce_per_wan"),
+    }
+)
+
+
+def _field_text(f: fields.Field, value: Any, lang: str) -> str:
+    """A public value as one line of the sheet ("" when there is nothing to show)."""
+    if value is None or value == []:
+        return ""
+    if isinstance(value, bool):
+        return _t(lang, "yes" if value else "no")
+    if isinstance(value, Label):
+        return value.text(lang)
+    if isinstance(value, LandUse):
+        return f"{value.code} {pick(lang, value.zh, value.en)}"
+    if isinstance(value, list):
+        return ("、" if lang == "zh" else ", ").join(
+            v.text(lang) if isinstance(v, Label) else str(v) for v in value
+        )
+    if isinstance(value, int | float):
+        text = fmt_num(value, 2 if f.digits is None else f.digits)
+        return f"{text} {f.unit}" if f.unit else text
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
 def _sheet_rows(site: PublicSite, lang: str) -> Iterator[tuple[str, str]]:
     s = sep(lang)
     yield _t(lang, "code"), site.code
@@ -524,6 +592,11 @@ def _sheet_rows(site: PublicSite, lang: str) -> Iterator[tuple[str, str]]:
         marine.append(f"{_t(lang, 'water_depth')} {fmt_num(site.water_depth_m, 1)} m")
     if marine:
         yield _t(lang, "marine"), s.join(marine)
+    for name, f in PUBLIC_SITE_FIELDS.items():
+        if name not in _SHEET_ROWS_OF:
+            text = _field_text(f, getattr(site, name), lang)
+            if text:
+                yield f.term.label(lang), text
     if site.distances:
         yield (
             _t(lang, "distances"),

@@ -24,16 +24,6 @@ MAX_CONTEXT_FEATURES = 200
 #: outline simplification for the offline basemap (degrees, ~50 m)
 OUTLINE_TOLERANCE_DEG = 0.0005
 
-_STATUS_FIELDS: tuple[tuple[str, vocab.Vocabulary], ...] = (
-    ("readiness", vocab.READINESS),
-    ("policy_status", vocab.POLICY_STATUS),
-    ("planning_status", vocab.PLANNING_STATUS),
-    ("quota_status", vocab.QUOTA_STATUS),
-    ("supply_stage", vocab.SUPPLY_STAGE),
-    ("in_ugb", vocab.IN_UGB),
-    ("ownership", vocab.OWNERSHIP),
-)
-
 
 def _label(v: vocab.Vocabulary, key: str | None) -> P.Label | None:
     return P.label_of(v, key) if key is not None and key in v else None
@@ -41,15 +31,17 @@ def _label(v: vocab.Vocabulary, key: str | None) -> P.Label | None:
 
 def _status(row: Any) -> list[P.StatusItem]:
     items = []
-    for field, v in _STATUS_FIELDS:
-        value = _label(v, row[field])
+    for field in P.STATUS_FIELDS:
+        f = fields.SITE[field]
+        value = P.public_value(f, row[field])
         if value is None:
             continue
         progress = row["policy_progress_pct"] if field == "policy_status" else None
+        v = f.vocabulary  # every status field is coded: the line's label is its vocabulary's
         items.append(
             P.StatusItem(
                 field=field,
-                label=P.Label(key=v.name, zh=v.zh, en=v.en),
+                label=P.Label(key=v.name, zh=v.zh, en=v.en),  # type: ignore[union-attr]
                 value=value,
                 progress_pct=progress,
             )
@@ -89,11 +81,7 @@ def _photos(urls: list[str] | None) -> tuple[list[str], list[str]]:
 def _building(row: Any) -> P.PublicBuilding:
     """A building's public fields (the registry's ``public`` ones), coded values labelled."""
     return P.PublicBuilding(
-        **{
-            name: _label(f.vocabulary, row[name]) if f.vocabulary is not None else row[name]
-            for name, f in fields.BUILDING.items()
-            if f.public
-        }
+        **{n: P.public_value(f, row[n]) for n, f in P.PUBLIC_BUILDING_FIELDS.items()}
     )
 
 
@@ -153,41 +141,12 @@ def _site(row: Any, buildings: list[P.PublicBuilding], distances: list[P.Distanc
     photos, photo_links = _photos(row["photo_urls"])
     return P.PublicSite(
         rank=row["rank"],
-        code=row["code"],
-        name_zh=row["name_zh"],
-        name_en=row["name_en"],
-        kind=_label(vocab.SITE_KIND, row["kind"]),
-        block=row["block"],
-        township=row["township"],
-        platform=row["platform"],
-        address=row["address"],
+        **{n: P.public_value(f, row[n]) for n, f in P.PUBLIC_SITE_FIELDS.items()},
         area=P.Area(m2=row["area_m2"], mu=row["area_mu"], ha=row["area_ha"]),
-        planned_use=P.land_use_of("2023", row["planned_use"]),
-        legacy_use=P.land_use_of("gb50137", row["legacy_use"]),
-        indicators=P.Indicators(
-            far_min=row["far_min"],
-            far_max=row["far_max"],
-            coverage_min_pct=row["coverage_min_pct"],
-            green_max_pct=row["green_max_pct"],
-            height_limit_m=row["height_limit_m"],
-        ),
+        indicators=P.Indicators(**{n: row[n] for n in P.Indicators.model_fields}),
         status=_status(row),
         summary=_summary(row, buildings),
         availability=P.public_availability(row["availability"]),
-        utilities=[_label(vocab.UTILITY, u) for u in row["utilities"] or [] if u in vocab.UTILITY],
-        supply_mode=_label(vocab.SUPPLY_MODE, row["supply_mode"]),
-        standard_land=bool(row["standard_land"]),
-        invest_intensity_wan_per_mu=row["invest_intensity_wan_per_mu"],
-        tax_wan_per_mu_yr=row["tax_wan_per_mu_yr"],
-        energy_tce_per_wan=row["energy_tce_per_wan"],
-        lease_years=row["lease_years"],
-        reserve_price_wan_per_mu=row["reserve_price_wan_per_mu"],
-        shoreline_m=row["shoreline_m"],
-        berth_dwt=row["berth_dwt"],
-        water_depth_m=row["water_depth_m"],
-        verified_at=row["verified_at"],
-        description_zh=row["description_zh"],
-        description_en=row["description_en"],
         photos=photos,
         photo_links=photo_links,
         buildings=buildings,

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from gis_app.db.models import Building, Site
-from gis_app.domain import fields, filters
+from gis_app.domain import fields, filters, public_schema
 from gis_app.domain.fields import Field
 
 # registry type → SQLAlchemy column types it may be stored in
@@ -105,3 +105,14 @@ def test_every_filterable_field_is_a_search_filter() -> None:
     assert {"vacant_gfa_min_m2", "floor_load_min_kg_m2", "crane_min_t", "power_min_kva"} <= set(
         params
     )
+
+
+def test_the_investor_record_is_derived_from_the_public_fields() -> None:
+    public = set(fields.names(fields.SITE, public=True))
+    assert public >= public_schema.COMPOSED_SITE_FIELDS
+    assert set(public_schema.PUBLIC_SITE_FIELDS) == public - public_schema.COMPOSED_SITE_FIELDS
+    assert set(public_schema.PUBLIC_SITE_FIELDS) <= set(public_schema.PublicSite.model_fields)
+    internal = set(fields.SITE) - public
+    assert not internal & set(public_schema.PublicSite.model_fields)
+    building = set(fields.names(fields.BUILDING, public=True))
+    assert set(public_schema.PublicBuilding.model_fields) == building
