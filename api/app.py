@@ -20,6 +20,7 @@ from api.routers import (
     health,
     investor,
     match,
+    ogc,
     pages,
     recommendations,
     requirement_pages,
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(match.router)
     app.include_router(alerts.router)
     app.include_router(tiles.router)
+    app.include_router(ogc.router)
     app.include_router(pages.router)
     app.include_router(requirement_pages.router)
     app.include_router(stats.router)

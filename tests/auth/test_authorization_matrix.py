@@ -100,6 +100,14 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("GET", "/api/stats/stale"): READ,
     ("GET", "/api/stats/funnel"): READ,
     ("GET", "/dashboard"): READ,
+    # OGC API Features and Tiles (issue 22)
+    ("GET", "/ogc"): READ,
+    ("GET", "/ogc/conformance"): READ,
+    ("GET", "/ogc/collections"): READ,
+    ("GET", "/ogc/collections/{collectionId}"): READ,
+    ("GET", "/ogc/collections/{collectionId}/queryables"): READ,
+    ("GET", "/ogc/collections/{collectionId}/items"): READ,
+    ("GET", "/ogc/collections/{collectionId}/items/{featureId}"): READ,
 }
 
 ROLES = ("officer", "planner", "admin")
