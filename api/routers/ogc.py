@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from api.auth import CurrentUser, allow
 from api.deps import ConnDep, DbRoute, site_filter
 from gis_app.db.site_queries import SiteFilter
+from gis_app.domain.errors import NotFound
 from gis_app.services import ogc as ogc_service
 
 router = APIRouter(prefix="/ogc", tags=["ogc"], route_class=DbRoute)
@@ -341,3 +342,77 @@ def item(
     ).decode()
     body = text[:-1] + ',"links":' + links + "}"
     return Response(body.encode(), media_type=GEOJSON, headers=headers)
+
+
+# --- OGC API – Tiles: tileset metadata of the site vector tiles (served under /tiles) ---------
+
+MVT = "application/vnd.mapbox-vector-tile"
+_TILED = ("sites",)
+
+
+def _tileset(request: Request, coll_id: str) -> dict[str, Any]:
+    root = str(request.base_url).rstrip("/")
+    href = f"{_base(request)}/collections/{coll_id}/tiles/WebMercatorQuad"
+    return {
+        "title": "招商资源矢量瓦片 / Site vector tiles",
+        "dataType": "vector",
+        "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+        "tileMatrixSetURI": WEB_MERCATOR_QUAD,
+        "links": [
+            {"rel": "self", "type": JSON, "href": href},
+            {
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
+                "type": JSON,
+                "href": WEB_MERCATOR_QUAD,
+            },
+            {
+                "rel": "item",
+                "type": MVT,
+                "templated": True,
+                "href": f"{root}/tiles/sites/{{tileMatrix}}/{{tileCol}}/{{tileRow}}.pbf",
+            },
+            {"rel": "describedby", "type": JSON, "href": f"{root}/tiles/sites"},
+        ],
+        "layers": [{"id": "sites", "dataType": "vector", "geometryDimension": 2}],
+    }
+
+
+def _tiled(collection_id: str) -> str:
+    coll = ogc_service.collection(collection_id)
+    if coll.id not in _TILED:
+        raise NotFound(f"collection {coll.id!r} has no tiles; tiled: {', '.join(_TILED)}")
+    return coll.id
+
+
+@router.get(
+    "/collections/{collectionId}/tiles",
+    responses={200: {"content": {JSON: {}}}},
+    dependencies=[READ],
+)
+def tilesets(request: Request, conn: ConnDep, collectionId: CollectionId) -> Response:
+    """The collection's vector tilesets (sites: WebMercatorQuad, Mapbox Vector Tiles)."""
+    coll_id = _tiled(collectionId)
+    href = f"{_base(request)}/collections/{coll_id}/tiles"
+    body = {
+        "links": [{"rel": "self", "type": JSON, "href": href}],
+        "tilesets": [_tileset(request, coll_id)],
+    }
+    return _json(body, headers={"Cache-Control": _CACHE})
+
+
+@router.get(
+    "/collections/{collectionId}/tiles/{tileMatrixSetId}",
+    responses={200: {"content": {JSON: {}}}},
+    dependencies=[READ],
+)
+def tileset(
+    request: Request,
+    conn: ConnDep,
+    collectionId: CollectionId,
+    tileMatrixSetId: Annotated[str, Path(max_length=100)],
+) -> Response:
+    """Tileset metadata: the tile URL template ({tileMatrix}/{tileCol}/{tileRow}) and layers."""
+    coll_id = _tiled(collectionId)
+    if tileMatrixSetId != "WebMercatorQuad":
+        raise NotFound(f"no tile matrix set {tileMatrixSetId[:60]!r}; offered: WebMercatorQuad")
+    return _json(_tileset(request, coll_id), headers={"Cache-Control": _CACHE})

@@ -217,11 +217,11 @@ def data_version(conn: sa.Connection) -> str:
                       (SELECT count(*) || '.' || COALESCE(
                                   extract(epoch FROM max(updated_at))::text, '')
                          FROM infrastructure),
-                      (SELECT COALESCE(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)
-                         FROM pg_stat_user_tables
-                        WHERE relname IN ('site', 'building', 'constraint_zone',
-                                          'infrastructure', 'jurisdiction', 'site_distance',
-                                          'history'))"""
+                      (SELECT sum(pg_stat_get_tuples_inserted(t) + pg_stat_get_tuples_updated(t)
+                                  + pg_stat_get_tuples_deleted(t))
+                         FROM unnest(ARRAY['site', 'building', 'constraint_zone',
+                                           'infrastructure', 'jurisdiction', 'site_distance',
+                                           'history']::regclass[]) AS t)"""
         )
     ).one()
     return f"{row[0]}-{row[1]}-{row[2]}"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from gis_app.db import site_queries, tile_queries
+from gis_app.db import ogc_queries, site_queries, tile_queries
 from gis_app.db.site_queries import SiteFilter
 from gis_app.db.tile_queries import TileRequest
 from gis_app.domain import vocab
@@ -119,6 +119,62 @@ def site_tile(
     tile = Tile(data, form)
     _TILE_CACHE.put(key, tile, time.perf_counter() - started)
     return tile
+
+
+#: properties of the ``sites`` tile layer and their TileJSON types
+SITE_TILE_FIELDS: dict[str, str] = {
+    "id": "Number",
+    "code": "String",
+    "name_zh": "String",
+    "name_en": "String",
+    "kind": "String",
+    "availability": "String",
+    "area_mu": "Number",
+    "n": "Number",
+    "n_available": "Number",
+    "own": "Number",
+    "form": "String",
+}
+
+
+def data_version(conn: sa.Connection) -> str:
+    """Token of the data's current state; tiles, TileJSON and OGC responses carry it in their
+    ETags (see :func:`gis_app.db.ogc_queries.data_version`)."""
+    return ogc_queries.data_version(conn)
+
+
+def site_tilejson(
+    conn: sa.Connection, tile_url: str, version: str, *, settings: MapSettings | None = None
+) -> dict:
+    """TileJSON 3.0.0 of the sites layer; ``tile_url`` is the {z}/{x}/{y} template, which
+    carries the data version so that a client may cache its tiles until the data changes."""
+    s = settings or MapSettings()
+    bounds = tile_queries.jurisdiction_bounds(conn) or (-180.0, -85.0511, 180.0, 85.0511)
+    centre_zoom = max(0, min(MAX_ZOOM, s.polygon_min_zoom - 3))
+    return {
+        "tilejson": "3.0.0",
+        "name": "招商资源 / Sites",
+        "description": "Sites as Mapbox Vector Tiles cut by PostGIS (layer sites): outlines "
+        f"from zoom {s.polygon_min_zoom}, points below, clusters above "
+        f"{s.tile_max_features} sites a tile.",
+        "version": "1.0.0",
+        "scheme": "xyz",
+        "tiles": [tile_url],
+        "minzoom": 0,
+        "maxzoom": MAX_ZOOM,
+        "bounds": list(bounds),
+        "center": [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, centre_zoom],
+        "vector_layers": [
+            {
+                "id": "sites",
+                "description": "sites, or clusters of sites (n > 1)",
+                "minzoom": 0,
+                "maxzoom": MAX_ZOOM,
+                "fields": SITE_TILE_FIELDS,
+            }
+        ],
+        "data_version": version,
+    }
 
 
 def reference_layer(

@@ -108,6 +108,9 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("GET", "/ogc/collections/{collectionId}/queryables"): READ,
     ("GET", "/ogc/collections/{collectionId}/items"): READ,
     ("GET", "/ogc/collections/{collectionId}/items/{featureId}"): READ,
+    ("GET", "/ogc/collections/{collectionId}/tiles"): READ,
+    ("GET", "/ogc/collections/{collectionId}/tiles/{tileMatrixSetId}"): READ,
+    ("GET", "/tiles/sites"): READ,
 }
 
 ROLES = ("officer", "planner", "admin")
