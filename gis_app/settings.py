@@ -7,6 +7,7 @@ never at import time.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +42,11 @@ class DatabaseSettings(BaseSettings):
     #: before use (a restarted server or a firewall may have dropped it); one busy with
     #: requests is not, which saves a round trip on almost every request under load
     ping_idle_s: float = Field(default=5.0, ge=0)
+    #: what sits between the app and PostgreSQL: ``none`` (direct), or ``transaction`` for a
+    #: pooler in transaction mode (PgBouncer ``pool_mode = transaction``): each transaction may
+    #: then run on another server connection, so the timeouts are set per transaction instead
+    #: of per session (PgBouncer refuses the ``options`` start-up parameter)
+    pooler: Literal["none", "transaction"] = "none"
 
 
 class AppSettings(BaseSettings):

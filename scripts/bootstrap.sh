@@ -18,6 +18,8 @@ PKGS=(postgresql postgresql-15-postgis-3)
 PKGS+=(fonts-wqy-zenhei)
 # the browser tests (tests/e2e) drive Debian's Chromium through Playwright
 [ $WITH_TEST -eq 1 ] && PKGS+=(chromium)
+# the app behind a transaction-mode pooler (tests/db/test_pooler.py, bench/pooler_bench.py)
+[ $WITH_TEST -eq 1 ] && PKGS+=(pgbouncer)
 PY=""
 for cand in python3.11 python3.12 python3.13 python3; do
   if command -v "$cand" >/dev/null && "$cand" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then

@@ -26,10 +26,13 @@ def make_engine(
     every pooled connection is busy).
     """
     s = settings or DatabaseSettings()
-    options = (
-        f"-c lock_timeout={int(s.lock_timeout_s * 1000)} "
-        f"-c statement_timeout={int(s.statement_timeout_s * 1000)}"
-    )
+    timeouts = {
+        "lock_timeout": int(s.lock_timeout_s * 1000),
+        "statement_timeout": int(s.statement_timeout_s * 1000),
+    }
+    connect_args: dict[str, Any] = {"application_name": application_name, "connect_timeout": 5}
+    if s.pooler == "none":
+        connect_args["options"] = " ".join(f"-c {k}={v}" for k, v in timeouts.items())
     pool_args: dict = (
         {
             # a map page opens ~6 tile requests at once; new connections are slow to warm up
@@ -42,18 +45,35 @@ def make_engine(
         if pooled
         else {"poolclass": sa.pool.NullPool}
     )
-    engine = sa.create_engine(
-        url,
-        **pool_args,
-        connect_args={
-            "options": options,
-            "application_name": application_name,
-            "connect_timeout": 5,
-        },
-    )
+    engine = sa.create_engine(url, **pool_args, connect_args=connect_args)
+    if s.pooler == "transaction":
+        _settings_per_transaction(engine, timeouts)
     if pooled:
         _ping_when_idle(engine, s.ping_idle_s)
     return engine
+
+
+def _settings_per_transaction(engine: sa.Engine, settings: dict[str, int]) -> None:
+    """Behind a transaction-mode pooler, give every transaction the session settings a direct
+    connection gets at start-up: ``SET LOCAL`` in front of the transaction's first statement,
+    sent with it (no extra round trip), so they hold on whichever server connection the pooler
+    lends for that transaction and end with it."""
+    prefix = "".join(f"SET LOCAL {k} = {v}; " for k, v in settings.items())
+    flag = "gis_app_settings_sent"
+
+    @sa.event.listens_for(engine, "begin")
+    def _begun(conn: sa.Connection) -> None:
+        conn.info[flag] = False
+
+    @sa.event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _first_statement(
+        conn: sa.Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> tuple[str, Any]:
+        if conn.info.get(flag) is False:
+            conn.info[flag] = True
+            # psycopg2 %-formats the text when it has parameters: the prefix holds no "%"
+            return prefix + statement, parameters
+        return statement, parameters
 
 
 def _ping_when_idle(engine: sa.Engine, idle_s: float) -> None:
