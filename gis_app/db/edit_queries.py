@@ -17,7 +17,7 @@ from shapely import wkb
 from shapely.geometry.base import BaseGeometry
 
 from gis_app.db.engine import set_app_user
-from gis_app.db.models import SRID
+from gis_app.db.models import SRID, Building, ConstraintZone, Site
 from gis_app.db.site_queries import SITE_PROPERTY_COLUMNS
 from gis_app.domain import errors, fields
 from gis_app.domain.vocab import BLOCKING_CONSTRAINT_KINDS
@@ -25,6 +25,10 @@ from gis_app.domain.vocab import BLOCKING_CONSTRAINT_KINDS
 #: tables whose rows planners edit through the API (name → editable columns are checked by
 #: the service against the field specs of gis_app.io.fields)
 EDITABLE_TABLES = ("site", "building", "constraint_zone")
+_TABLES: dict[str, sa.Table] = {
+    model.__table__.name: model.__table__ for model in (Site, Building, ConstraintZone)
+}
+_SITE = _TABLES["site"]
 
 # Columns the database derives or keeps (the registry's ``managed`` fields and the columns it
 # does not declare); never written by an edit.
@@ -117,11 +121,9 @@ def update_row(conn: sa.Connection, table: str, row_id: int, values: dict[str, A
     """Write ``values`` to one row; return its new version (bumped by the trigger)."""
     if table not in EDITABLE_TABLES:
         raise ValueError(table)
-    cols = list(values)
-    sets = ", ".join(f"{c} = :{c}" for c in cols)
+    target = _TABLES[table]
     return conn.execute(
-        sa.text(f"UPDATE {table} SET {sets} WHERE id = :_id RETURNING version"),
-        {**values, "_id": row_id},
+        sa.update(target).where(target.c.id == row_id).values(values).returning(target.c.version)
     ).scalar_one()
 
 
@@ -129,13 +131,18 @@ def update_geom(conn: sa.Connection, table: str, row_id: int, geom: BaseGeometry
     """Replace a row's geometry (EPSG:4490 MultiPolygon); return the new version."""
     if table not in ("site", "constraint_zone"):
         raise ValueError(table)
+    target = _TABLES[table]
     return conn.execute(
-        sa.text(
-            f"UPDATE {table} SET geom = ST_Multi(ST_GeomFromWKB(:g, {SRID})) "
-            "WHERE id = :id RETURNING version"
-        ),
-        {"g": wkb.dumps(geom), "id": row_id},
+        sa.update(target)
+        .where(target.c.id == row_id)
+        .values(geom=_multi_from_wkb(sa.literal(wkb.dumps(geom), sa.LargeBinary)))
+        .returning(target.c.version)
     ).scalar_one()
+
+
+def _multi_from_wkb(value: sa.ColumnElement[bytes]) -> sa.ColumnElement[Any]:
+    """An EPSG:4490 MultiPolygon made from WKB (a Polygon is wrapped)."""
+    return sa.func.ST_Multi(sa.func.ST_GeomFromWKB(value, SRID))
 
 
 def site_summary(conn: sa.Connection, site_id: int) -> dict[str, Any]:
@@ -322,32 +329,27 @@ def insert_child(
 ) -> int:
     """Insert a site copying ``source_id``'s attributes, with ``values`` and ``geom``; its id."""
     copied = [c for c in site_columns(conn) if c not in _NOT_COPIED and c not in values]
-    cols = [*copied, *values, "geom", "parent_ids"]
+    source = _SITE.alias("s")
     exprs = [
-        *(f"s.{c}" for c in copied),
-        *(f":v_{c}" for c in values),
-        f"ST_Multi(ST_GeomFromWKB(:g, {SRID}))",
-        "CAST(:parents AS bigint[])",
+        *(source.c[c] for c in copied),
+        *(sa.literal(v, _SITE.c[c].type) for c, v in values.items()),
+        _multi_from_wkb(sa.literal(wkb.dumps(geom), sa.LargeBinary)),
+        sa.literal(parent_ids, _SITE.c.parent_ids.type),
     ]
-    params = {f"v_{k}": v for k, v in values.items()}
-    params |= {"g": wkb.dumps(geom), "parents": parent_ids, "src": source_id}
+    child = sa.select(*exprs).where(source.c.id == source_id)
     return conn.execute(
-        sa.text(
-            f"INSERT INTO site ({', '.join(cols)}) SELECT {', '.join(exprs)} "
-            "FROM site s WHERE s.id = :src RETURNING id"
-        ),
-        params,
+        sa.insert(_SITE)
+        .from_select([*copied, *values, "geom", "parent_ids"], child)
+        .returning(_SITE.c.id)
     ).scalar_one()
 
 
 def retire(conn: sa.Connection, site_ids: list[int]) -> None:
     """Retire parents of a split or merge: 'unavailable', ``retired_at`` now."""
     conn.execute(
-        sa.text(
-            "UPDATE site SET availability = 'unavailable', retired_at = clock_timestamp() "
-            "WHERE id = ANY(:ids)"
-        ),
-        {"ids": site_ids},
+        sa.update(_SITE)
+        .where(_SITE.c.id.in_(site_ids))
+        .values(availability="unavailable", retired_at=sa.func.clock_timestamp())
     )
 
 
@@ -387,9 +389,9 @@ def buildings_of(conn: sa.Connection, site_ids: list[int]) -> list[dict[str, Any
 def move_buildings(conn: sa.Connection, building_ids: list[int], site_id: int) -> None:
     """Put buildings on another site."""
     if building_ids:
+        building = _TABLES["building"]
         conn.execute(
-            sa.text("UPDATE building SET site_id = :s WHERE id = ANY(:ids)"),
-            {"s": site_id, "ids": building_ids},
+            sa.update(building).where(building.c.id.in_(building_ids)).values(site_id=site_id)
         )
 
 
@@ -679,23 +681,33 @@ def apply_stage(
     transaction.
     """
     keep = _not_null_defaults(conn, table)
-    if geom_rows:
-        conn.execute(
-            sa.text(f"UPDATE {_STAGE} SET apply_geom = true WHERE rownum = ANY(:r)"),
-            {"r": geom_rows},
-        )
-    done = 0
-    sets = [f"{c} = COALESCE(t.{c}, s.{c})" if c in keep else f"{c} = t.{c}" for c in cols]
-    sets.append("geom = CASE WHEN t.apply_geom THEN t.geom ELSE s.geom END")
-    update = sa.text(
-        f"UPDATE {table} s SET {', '.join(sets)} FROM {_STAGE} t "
-        "WHERE s.code = t.code AND t.rownum = ANY(:r)"
+    target = _TABLES[table]
+    stage = sa.table(
+        _STAGE, *(sa.column(c) for c in ["rownum", "code", *cols, "geom", "apply_geom"])
     )
-    values = [f"COALESCE(t.{c}, {keep[c]})" if keep.get(c) else f"t.{c}" for c in cols]
-    insert = sa.text(
-        f"INSERT INTO {table} (code, {', '.join([*cols, 'geom'])}) "
-        f"SELECT t.code, {', '.join([*values, 't.geom'])} FROM {_STAGE} t "
-        "WHERE t.rownum = ANY(:r) ORDER BY t.rownum"
+    staged_rows = stage.c.rownum == sa.any_(sa.bindparam("r"))
+    if geom_rows:
+        conn.execute(sa.update(stage).where(staged_rows).values(apply_geom=True), {"r": geom_rows})
+    done = 0
+    update = (
+        sa.update(target)
+        .where(target.c.code == stage.c.code, staged_rows)
+        .values(
+            {
+                c: sa.func.coalesce(stage.c[c], target.c[c]) if c in keep else stage.c[c]
+                for c in cols
+            }
+            | {"geom": sa.case((stage.c.apply_geom, stage.c.geom), else_=target.c.geom)}
+        )
+    )
+    # A blank cell of a new row takes the column's default (its SQL text from the catalog).
+    values = [
+        sa.func.coalesce(stage.c[c], sa.literal_column(keep[c])) if keep.get(c) else stage.c[c]
+        for c in cols
+    ]
+    insert = sa.insert(target).from_select(
+        ["code", *cols, "geom"],
+        sa.select(stage.c.code, *values, stage.c.geom).where(staged_rows).order_by(stage.c.rownum),
     )
     for stmt, rows in ((update, update_rows), (insert, insert_rows)):
         for start in range(0, len(rows), chunk):

@@ -48,3 +48,8 @@ def head_revision() -> str:
 def current_revision(conn: sa.Connection) -> str | None:
     """The revision the connected database is at (``None`` when never migrated)."""
     return MigrationContext.configure(conn).get_current_revision()
+
+
+def postgis_version(conn: sa.Connection) -> str | None:
+    """The PostGIS library version of the connected database."""
+    return conn.execute(sa.select(sa.func.postgis_lib_version())).scalar()

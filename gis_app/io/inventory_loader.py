@@ -23,6 +23,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
+from gis_app.db import edit_queries, inventory_queries
 from gis_app.db.engine import set_app_user
 from gis_app.db.models import SRID
 from gis_app.domain.errors import LoadError
@@ -240,11 +241,6 @@ def _check_attributes(layer: Layer, rec: Record, problems: list[str]) -> dict[st
     return out
 
 
-def _db_outline(conn: sa.Connection) -> BaseGeometry | None:
-    row = conn.execute(sa.text("SELECT ST_AsBinary(ST_Union(geom)) FROM jurisdiction")).scalar()
-    return wkb.loads(bytes(row)) if row else None
-
-
 def validate_folder(folder: Path, conn: sa.Connection) -> dict[str, list[dict[str, Any]]]:
     """Read and check every layer in ``folder``; raise :class:`LoadError` listing all problems.
 
@@ -269,7 +265,7 @@ def validate_folder(folder: Path, conn: sa.Connection) -> dict[str, list[dict[st
         geoms = [r.geom for r in raw["jurisdiction"] if r.geom is not None and r.geom.is_valid]
         outline = gpd.GeoSeries(geoms).union_all() if geoms else None
     else:
-        outline = _db_outline(conn)
+        outline = edit_queries.jurisdiction_outline(conn)
         if outline is None:
             problems.append("jurisdiction: no jurisdiction.geojson and none in the database")
     if outline is not None:
@@ -299,11 +295,7 @@ def validate_folder(folder: Path, conn: sa.Connection) -> dict[str, list[dict[st
         r["site_code"] for r in clean.get("buildings", []) if r.get("site_code")
     } - site_codes
     if missing:
-        known = set(
-            conn.execute(
-                sa.text("SELECT code FROM site WHERE code = ANY(:c)"), {"c": list(missing)}
-            ).scalars()
-        )
+        known = inventory_queries.known_site_codes(conn, missing)
         for i, r in enumerate(clean.get("buildings", [])):
             if r.get("site_code") in missing - known:
                 problems.append(
@@ -313,23 +305,6 @@ def validate_folder(folder: Path, conn: sa.Connection) -> dict[str, list[dict[st
     if problems:
         raise LoadError(str(folder), problems)
     return clean
-
-
-def _upsert_sql(layer: Layer, columns: list[str]) -> sa.TextClause:
-    cols = [c for c in columns if c != "site_code"]
-    values = [f":{c}" for c in cols]
-    if layer.geometry is not None:
-        cols.append("geom")
-        g = f"ST_GeomFromWKB(:_wkb, {SRID})"
-        values.append(f"ST_Multi({g})" if layer.geometry == "polygon" else g)
-    if layer is BUILDINGS:
-        cols.append("site_id")
-        values.append("(SELECT id FROM site WHERE code = :site_code)")
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols if c != "code")
-    return sa.text(
-        f"INSERT INTO {layer.table} ({', '.join(cols)}) VALUES ({', '.join(values)}) "
-        f"ON CONFLICT (code) DO UPDATE SET {updates} RETURNING (xmax = 0) AS inserted"
-    )
 
 
 def load_folder(conn: sa.Connection, folder: Path, user: str = "loader") -> LoadReport:
@@ -344,7 +319,7 @@ def load_folder(conn: sa.Connection, folder: Path, user: str = "loader") -> Load
         rows = clean.get(layer.name)
         if not rows:
             continue
-        stmt = _upsert_sql(layer, list(layer.fields))
+        stmt = inventory_queries.upsert_by_code(layer.table, list(layer.fields), layer.geometry)
         ins = upd = 0
         for row in rows:
             try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from gis_app.db import migrate
+from gis_app.db import migrate, pooler
 from gis_app.domain.errors import DatabaseUnavailable
 
 
@@ -13,9 +13,12 @@ def check_ready(engine: sa.Engine) -> dict[str, str]:
     try:
         with engine.connect() as conn:
             current = migrate.current_revision(conn)
-            postgis = conn.execute(sa.text("SELECT postgis_lib_version()")).scalar()
+            postgis = migrate.postgis_version(conn)
     except sa.exc.SQLAlchemyError as e:
-        raise DatabaseUnavailable("database unreachable") from e
+        advice = pooler.connect_advice(e)
+        raise DatabaseUnavailable(
+            f"database unreachable: {advice}" if advice else "database unreachable"
+        ) from e
     head = migrate.head_revision()
     if current != head:
         raise DatabaseUnavailable(

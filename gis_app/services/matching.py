@@ -6,15 +6,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gis_app.db import site_queries
-from gis_app.db.models import Requirement
+from gis_app.db import match_queries, site_queries
 from gis_app.domain import vocab
 from gis_app.domain.errors import NotFound
 from gis_app.matching.engine import MatchResult, run_match
 from gis_app.matching.spec import RequirementSpec, parse_spec
 from gis_app.services.requirements import Viewer, get_requirement, spec_of, visible_to
-
-T = Requirement.__table__
 
 
 def match_spec(
@@ -84,37 +81,18 @@ def matching_requirements(
     conn: sa.Connection, site_id: int, viewer: Viewer
 ) -> list[dict[str, Any]]:
     """Open requirements the site meets now, by the same predicate the alert triggers use."""
-    exists = conn.execute(sa.text("SELECT 1 FROM site WHERE id = :id"), {"id": site_id}).first()
-    if exists is None:
+    if not match_queries.site_exists(conn, site_id):
         raise NotFound(f"site {site_id} not found")
-    rows = conn.execute(
-        sa.select(
-            T.c.id,
-            T.c.project_name,
-            T.c.need,
-            T.c.status,
-            T.c.officer,
-            T.c.industry,
-            T.c.confidential,
-            T.c.created_at,
-        )
-        .where(
-            T.c.status.in_(vocab.OPEN_REQUIREMENT_STATUSES),
-            visible_to(viewer),
-            sa.func.gis_app_site_meets_requirement(site_id, T.c.id),
-        )
-        .order_by(T.c.created_at.desc(), T.c.id.desc())
-    ).mappings()
-    out = []
-    for r in rows:
-        item = dict(r)
-        item["created_at"] = r["created_at"].isoformat()
+    rows = match_queries.requirements_met_by(
+        conn, site_id, vocab.OPEN_REQUIREMENT_STATUSES, visible_to(viewer)
+    )
+    for item in rows:
+        item["created_at"] = item["created_at"].isoformat()
         item["need_label"] = {
-            "zh": vocab.NEED.label(r["need"]),
-            "en": vocab.NEED.label(r["need"], "en"),
+            "zh": vocab.NEED.label(item["need"]),
+            "en": vocab.NEED.label(item["need"], "en"),
         }
-        out.append(item)
-    return out
+    return rows
 
 
 def result_outlines(conn: sa.Connection, result: MatchResult) -> list[dict[str, Any]]:
@@ -150,13 +128,4 @@ def result_outlines(conn: sa.Connection, result: MatchResult) -> list[dict[str, 
 def match_counts(conn: sa.Connection, requirement_ids: list[int]) -> dict[int, int]:
     """How many sites meet each of these requirements now (the trigger-kept reverse matches;
     closed requirements keep none)."""
-    if not requirement_ids:
-        return {}
-    rows = conn.execute(
-        sa.text(
-            "SELECT requirement_id, count(*) FROM requirement_match"
-            " WHERE requirement_id = ANY(:ids) GROUP BY requirement_id"
-        ),
-        {"ids": list(requirement_ids)},
-    ).all()
-    return {int(r[0]): int(r[1]) for r in rows}
+    return match_queries.match_counts(conn, requirement_ids)
