@@ -58,6 +58,14 @@ WORDS: dict[str, Term] = {
             "soon_note", "近期可供：剩余环节不超过", "Within reach: at most this many steps to go"
         ),
         Term("all_records", "全部记录", "All records"),
+        Term("kpi_islands", "可招商海岛（亩）", "Available islands (mu)"),
+        Term("kpi_shoreline", "可招商岸线（米）", "Available shoreline (m)"),
+        Term(
+            "not_enough_time",
+            "数据不足：尚无停留满 1 天的已完成阶段，暂不绘制停留时间",
+            "Not enough data yet: no completed stage lasted a day, so no times are drawn",
+        ),
+        Term("dropped_total", "已放弃（不计入漏斗）", "Dropped (outside the funnel)"),
     )
 }
 
@@ -98,6 +106,9 @@ def dashboard(
         # a list: the legend keeps the blockers' order (tojson sorts object keys)
         "blockers": [{"key": k, "zh": t.zh, "en": t.en} for k, t in stats.BLOCKERS.items()],
         "openStatuses": list(vocab.OPEN_REQUIREMENT_STATUSES),
+        # the funnel chart shows these stages only; working statuses count in their stage
+        "funnelStages": list(stats.FUNNEL_STAGES),
+        "stageOf": stats.FUNNEL_STAGE_OF,
     }
     other = "en" if language == "zh" else "zh"
     context = {

@@ -59,23 +59,56 @@ def _rows(conn: sa.Connection, sql: str, params: Mapping[str, Any]) -> list[dict
     return [dict(r) for r in conn.execute(sa.text(sql), dict(params)).mappings()]
 
 
+@dataclass(frozen=True)
+class KindGroups:
+    """Which site kinds are counted as what in the "available" figures (vocabulary keys)."""
+
+    land: Sequence[str]
+    islands: Sequence[str]
+    shorelines: Sequence[str]
+
+    def params(self) -> dict[str, Any]:
+        """Bound parameters of the per-kind sums."""
+        return {
+            "land_kinds": list(self.land),
+            "island_kinds": list(self.islands),
+            "shoreline_kinds": list(self.shorelines),
+        }
+
+
 def available_by(
-    conn: sa.Connection, dimension: str, scope: Scope, land_use_digits: int = 4
+    conn: sa.Connection,
+    dimension: str,
+    scope: Scope,
+    land_use_digits: int = 4,
+    kinds: KindGroups | None = None,
 ) -> list[dict[str, Any]]:
     """Sites, available sites, available 亩 and vacant m² on available sites, per group.
 
-    Vacant floor area is the ``vacant_gfa_m2`` of the buildings on sites marked available.
+    ``available_mu`` is the parcel area of every available site whatever its kind;
+    ``available_land_mu`` only that of land parcels, ``available_island_mu`` of islands, and
+    ``available_shoreline_m`` the recorded shoreline length of shorelines. Vacant floor area
+    is the ``vacant_gfa_m2`` of the buildings on sites marked available.
     """
+    kinds = kinds or KindGroups(("land",), ("island",), ("shoreline",))
     expr = AVAILABLE_DIMENSIONS[dimension]
     where, params = scope.where()
+    avail = "s.availability = 'available'"
     sql = f"""
         SELECT {expr} AS key,
                count(*) AS sites,
-               count(*) FILTER (WHERE s.availability = 'available') AS available_sites,
-               COALESCE(sum(s.area_mu) FILTER (WHERE s.availability = 'available'), 0)
-                   AS available_mu,
-               COALESCE(sum(v.vacant_gfa_m2) FILTER (WHERE s.availability = 'available'), 0)
-                   AS vacant_gfa_m2,
+               count(*) FILTER (WHERE {avail}) AS available_sites,
+               COALESCE(sum(s.area_mu) FILTER (WHERE {avail}), 0) AS available_mu,
+               COALESCE(sum(s.area_mu) FILTER (
+                   WHERE {avail} AND s.kind = ANY(CAST(:land_kinds AS text[]))), 0)
+                   AS available_land_mu,
+               COALESCE(sum(s.area_mu) FILTER (
+                   WHERE {avail} AND s.kind = ANY(CAST(:island_kinds AS text[]))), 0)
+                   AS available_island_mu,
+               COALESCE(sum(s.shoreline_m) FILTER (
+                   WHERE {avail} AND s.kind = ANY(CAST(:shoreline_kinds AS text[]))), 0)
+                   AS available_shoreline_m,
+               COALESCE(sum(v.vacant_gfa_m2) FILTER (WHERE {avail}), 0) AS vacant_gfa_m2,
                COALESCE(sum(s.area_mu), 0) AS total_mu
           FROM site s
           LEFT JOIN (SELECT b.site_id, sum(b.vacant_gfa_m2) AS vacant_gfa_m2
@@ -83,7 +116,7 @@ def available_by(
          WHERE {where}
          GROUP BY 1
     """
-    return _rows(conn, sql, {**params, "lu_len": land_use_digits})
+    return _rows(conn, sql, {**params, **kinds.params(), "lu_len": land_use_digits})
 
 
 def pipeline_by(conn: sa.Connection, status_field: str, scope: Scope) -> list[dict[str, Any]]:

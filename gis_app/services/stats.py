@@ -9,10 +9,12 @@ that JSON, so the page and the downloads always show the same numbers.
 
 Definitions (also in the README):
 
-* **available land** — the parcel area (亩, from geometry) of active sites marked 可招商
-  (``availability = 'available'``), whatever their kind; **vacant floor area** — the
-  ``vacant_gfa_m2`` of the buildings on those sites. Retired (split or merged) parcels are
-  never counted.
+* **available land** — the parcel area (亩, from geometry) of active *land parcels* marked
+  可招商 (``availability = 'available'``); plants and buildings count by their **vacant floor
+  area** (the ``vacant_gfa_m2`` of the buildings on available sites), islands by their own
+  area (可招商海岛, 亩) and shorelines by their recorded length (可招商岸线, m).
+  ``available_mu`` keeps the parcel area of every available site, whatever its kind.
+  Retired (split or merged) parcels are never counted.
 * **blockers** of a site not yet signed: policy handling (政策处理) not delivered; regulatory
   plan (控规) not approved; land quota (用地指标) pending, applied or only in the annual plan;
   land not cleared (毛地/部分净地); overlap with a zone that forbids supply (生态保护红线,
@@ -58,6 +60,9 @@ FORMATS: tuple[str, ...] = ("json", "csv", "xlsx")
 DEFAULT_STALE_DAYS = 365
 MAX_DAYS = 36_500
 MAX_ROWS = 5_000
+#: "available land" is land parcels only: plants and buildings count by their vacant floor
+#: area, islands and shorelines by their own figures (their parcel areas are not land on offer)
+KIND_GROUPS = q.KindGroups(land=("land",), islands=("island",), shorelines=("shoreline",))
 #: sites that readiness looks at: not on offer yet, and not taken
 READINESS_CANDIDATES: tuple[str, ...] = ("unavailable", "reserved")
 #: signed sites are gone; their blockers no longer matter
@@ -160,7 +165,10 @@ LABEL_ZH = _c("label_zh", "名称", "Name (zh)", kind="text")
 LABEL_EN = _c("label_en", "名称（英文）", "Name (en)", kind="text")
 SITES = _c("sites", "资源数", "Sites", kind="int")
 AVAILABLE_SITES = _c("available_sites", "可招商资源数", "Available sites", kind="int")
-AVAILABLE_MU = _c("available_mu", "可招商土地", "Available land", "亩")
+AVAILABLE_MU = _c("available_mu", "可招商资源占地", "Parcel area of available sites", "亩")
+AVAILABLE_LAND_MU = _c("available_land_mu", "可招商土地", "Available land", "亩")
+AVAILABLE_ISLAND_MU = _c("available_island_mu", "可招商海岛", "Available islands", "亩")
+AVAILABLE_SHORELINE_M = _c("available_shoreline_m", "可招商岸线", "Available shoreline", "m")
 VACANT_GFA = _c("vacant_gfa_m2", "空置建筑面积", "Vacant floor area", "m²")
 TOTAL_MU = _c("total_mu", "资源总面积", "Total area", "亩")
 AREA_MU = _c("area_mu", "面积", "Area", "亩")
@@ -212,7 +220,7 @@ def _without_key(row: dict[str, Any]) -> dict[str, Any]:
 
 def _round(rows: list[dict[str, Any]], columns: Sequence[Column]) -> list[dict[str, Any]]:
     """Round measures for display (in place): 亩 to 0.01, m² to 0.1, days to 0.01."""
-    digits = {"亩": 2, "m²": 1, "%": 1, "days": 2}
+    digits = {"亩": 2, "m²": 1, "m": 1, "%": 1, "days": 2}
     for r in rows:
         for c in columns:
             v = r.get(c.key)
@@ -299,12 +307,21 @@ def available(
     _check_choice("by", by, AVAILABLE_BY)
     _check_int("land_use_level", land_use_level, 1, 3)
     scope = scope or Scope()
-    rows = _labelled(q.available_by(conn, by, scope, 2 * land_use_level), by)
+    rows = _labelled(q.available_by(conn, by, scope, 2 * land_use_level, KIND_GROUPS), by)
     if by == "kind":
         rows.sort(key=_nulls_last(lambda r: vocab.SITE_KIND.rank(r["key"])))
     else:
         rows.sort(key=_nulls_last(lambda r: (-float(r["available_mu"]), r["key"])))
-    measures = [SITES, AVAILABLE_SITES, AVAILABLE_MU, VACANT_GFA, TOTAL_MU]
+    measures = [
+        SITES,
+        AVAILABLE_SITES,
+        AVAILABLE_LAND_MU,
+        VACANT_GFA,
+        AVAILABLE_ISLAND_MU,
+        AVAILABLE_SHORELINE_M,
+        AVAILABLE_MU,
+        TOTAL_MU,
+    ]
     rows, totals = _finish(rows, measures)
     dim = DIMENSION_TERMS[by]
     return StatTable(
@@ -666,12 +683,29 @@ def funnel(
         rows=rows,
         params={"by": by, "officer": list(officers), "block": list(blocks), "as_of": as_of},
         totals={
+            **_time_data(rows),
             "requirements": int(sum(r["current"] for r in rows)) if by != "block" else None,
             "dropped": int(sum(r["current"] for r in rows if r["key"] == _DROPPED))
             if by != "block"
             else None,
         },
     )
+
+
+#: stage times are drawn once some completed stay lasted at least this long: on fresh data
+#: (moves minutes apart) a chart of 0–0.01 days says nothing
+MIN_DAYS_FOR_TIMES = 1.0
+
+
+def _time_data(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Whether the funnel's stage times say something yet (see :data:`MIN_DAYS_FOR_TIMES`)."""
+    completed = int(sum(r.get("completed") or 0 for r in rows))
+    longest = max((float(r["max_days"]) for r in rows if r.get("max_days") is not None), default=0)
+    return {
+        "completed_stays": completed,
+        "longest_days": round(longest, 2),
+        "times_enough_data": completed > 0 and longest >= MIN_DAYS_FOR_TIMES,
+    }
 
 
 def availability_map_data(

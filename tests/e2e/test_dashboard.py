@@ -13,8 +13,12 @@ import sqlalchemy as sa
 from e2e_helpers import open_page
 
 from gis_app.db.engine import set_app_user
+from gis_app.domain import vocab
+from gis_app.services import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "stats"))
+import itertools
+
 import stats_independent as ind
 
 CHARTS = ("available", "pipeline", "blockers", "readiness", "stale", "funnel", "funnel_time")
@@ -85,34 +89,56 @@ def test_dashboard_draws_every_chart_from_the_database(browser, live_app) -> Non
     page = w.page
     _wait_ready(page)
 
-    # drawn: a Chart.js chart on each canvas, with pixels painted
+    # drawn: a Chart.js chart on each canvas, with pixels painted; the stage times of moves
+    # seconds old are not drawn on a 0–0.01-day axis: the card says there is not enough data
     for name in CHARTS:
+        if name == "funnel_time":
+            continue
         state = page.evaluate(_PAINTED, name)
         assert state["chart"], name
         assert state["painted"] > 500, name
+    assert page.is_visible("#empty-funnel_time")
+    assert "数据不足" in page.inner_text("#empty-funnel_time")
+    assert not page.is_visible("#chart-funnel_time")
 
     # available land and vacant floor area by block (labels are the block names)
     chart = page.evaluate(_CHART_DATA, "available")
     exp = ind.available_by(sites, "block").loc[chart["labels"]]
     assert set(chart["labels"]) == set(sites["block"])
-    _same(_series(chart, "available_mu"), list(exp["available_mu"]))
+    _same(_series(chart, "available_land_mu"), list(exp["available_land_mu"]))
+    _same(_series(chart, "available_island_mu"), list(exp["available_island_mu"]))
     _same(_series(chart, "vacant_gfa_m2"), list(exp["vacant_gfa_m2"]))
-    avail_total = float(sites.loc[sites.is_available, "mu"].sum())
-    assert page.inner_text("#kpi-available_mu").replace(",", "") == f"{avail_total:.1f}".rstrip(
-        "0"
-    ).rstrip(".")
+    # 可招商土地（亩）: land parcels only, against an SQL sum of geodesic areas (not area_mu)
+    with live_app.engine.connect() as c:
+        land, island, shore = c.execute(
+            sa.text(
+                "SELECT sum(ST_Area(geom::geography)) FILTER (WHERE kind = 'land') / (10000/15.0),"
+                " sum(ST_Area(geom::geography)) FILTER (WHERE kind = 'island') / (10000/15.0),"
+                " sum(shoreline_m) FILTER (WHERE kind = 'shoreline') "
+                "FROM site WHERE retired_at IS NULL AND availability = 'available'"
+            )
+        ).one()
+    everything = float(sites.loc[sites.is_available, "mu"].sum())
+    assert float(land) < everything - 1  # plants, buildings, islands, shorelines left out
+
+    def kpi(name: str) -> float:
+        return float(page.inner_text(f"#kpi-{name}").replace(",", ""))
+
+    assert kpi("available_land_mu") == pytest.approx(float(land), abs=0.06)
+    assert kpi("available_island_mu") == pytest.approx(float(island), abs=0.06)
+    assert kpi("available_shoreline_m") == pytest.approx(float(shore), abs=0.06)
     assert page.inner_text("#kpi-available_sites") == str(int(sites.is_available.sum()))
 
     # switch to kinds: labels in Chinese, numbers per kind
     page.select_option("#ctl-available-by", "kind")
     _wait_ready(page)
     chart = page.evaluate(_CHART_DATA, "available")
-    from gis_app.domain import vocab
-
     by_kind = ind.available_by(sites, "kind")
     keys = [k for k in vocab.SITE_KIND.keys if k in by_kind.index]
     assert chart["labels"] == [vocab.SITE_KIND.label(k) for k in keys]
-    _same(_series(chart, "available_mu"), list(by_kind.loc[keys, "available_mu"]))
+    _same(_series(chart, "available_land_mu"), list(by_kind.loc[keys, "available_land_mu"]))
+    land_only = dict(zip(chart["labels"], _series(chart, "available_land_mu"), strict=True))
+    assert land_only["厂房"] == 0 and land_only["海岛"] == 0 and land_only["土地"] > 0
 
     # supply-stage pipeline: every stage in order, zeros included
     chart = page.evaluate(_CHART_DATA, "pipeline")
@@ -126,6 +152,17 @@ def test_dashboard_draws_every_chart_from_the_database(browser, live_app) -> Non
     blk = ind.blockers_by_block(steps).loc[chart["labels"]]
     for key in ("policy_mu", "planning_mu", "quota_mu", "clearing_mu", "zone_mu"):
         _same(_series(chart, key), list(blk[key]))
+    # legible with the sample's 15 blocks: every block named, bars several pixels thick
+    assert len(chart["labels"]) == 15
+    shown = page.evaluate(
+        """() => { const c = window.gisDashboard.charts.blockers;
+                   const bars = c.data.datasets.map((d, i) => c.getDatasetMeta(i).data)
+                                 .flat().filter(b => b.width > 0);
+                   return { ticks: c.scales.y.ticks.length,
+                            thinnest: Math.min(...bars.map(b => b.height)) }; }"""
+    )
+    assert shown["ticks"] == 15
+    assert shown["thinnest"] >= 5
     chart = page.evaluate(_CHART_DATA, "readiness")
     rdy = ind.readiness_by_block(steps, 2).loc[chart["labels"]]
     _same(_series(chart, "soon_mu"), list(rdy["soon_mu"]))
@@ -139,13 +176,16 @@ def test_dashboard_draws_every_chart_from_the_database(browser, live_app) -> Non
     _same(_series(chart, "stale_sites"), list(stl["stale_sites"]))
     assert page.inner_text("#kpi-stale_sites") == str(int(stl["stale_sites"].sum()))
 
-    # funnel: the two requirements added above
+    # funnel: the two requirements added above; its stages only, cumulative, never growing
     chart = page.evaluate(_CHART_DATA, "funnel")
-    assert chart["labels"][0] == "新登记"
+    assert chart["labels"] == [vocab.REQUIREMENT_STATUS.label(k) for k in stats.FUNNEL_STAGES]
     reached = dict(zip(chart["labels"], _series(chart, "reached"), strict=True))
-    assert reached["新登记"] == 2 and reached["考察中"] == 1 and reached["已放弃"] == 1
+    assert reached["新登记"] == 2 and reached["已推荐"] == 1 and reached["考察中"] == 1
+    series = _series(chart, "reached")
+    assert all(a >= b for a, b in itertools.pairwise(series)), series
     current = dict(zip(chart["labels"], _series(chart, "current"), strict=True))
     assert current["考察中"] == 1 and current["已推荐"] == 0
+    assert page.inner_text("#funnel-dropped").endswith(": 1")
     assert page.inner_text("#kpi-requirements") == "2"
 
     # the block map: Leaflet drew one shape per block over the outline
@@ -178,7 +218,7 @@ def test_dashboard_funnel_per_officer_in_english(browser, live_app) -> None:
     page.select_option("#ctl-funnel-by", "officer")
     _wait_ready(page)
     chart = page.evaluate(_CHART_DATA, "funnel")
-    assert chart["labels"][:3] == ["New", "Matching", "Recommended"]
+    assert chart["labels"][:3] == ["New", "Recommended", "Visiting"]
     assert len(chart["datasets"]) == 1  # one officer
     assert dict(zip(chart["labels"], chart["datasets"][0]["data"], strict=True))["New"] == 2
     page.fill("#ctl-funnel-officer", "nobody")

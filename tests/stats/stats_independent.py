@@ -69,11 +69,19 @@ def available_by(sites: gpd.GeoDataFrame, column: str) -> pd.DataFrame:
     s["key"] = s[column]
     s["avail_mu"] = s["mu"].where(s["is_available"], 0.0)
     s["avail_vacant"] = s["vacant"].where(s["is_available"], 0.0)
+    # "available land" is land parcels only; islands in 亩 and shorelines in metres apart
+    s["avail_land_mu"] = s["mu"].where(s["is_available"] & (s["kind"] == "land"), 0.0)
+    s["avail_island_mu"] = s["mu"].where(s["is_available"] & (s["kind"] == "island"), 0.0)
+    shore = pd.to_numeric(s["shoreline_m"], errors="coerce").fillna(0.0)
+    s["avail_shore_m"] = shore.where(s["is_available"] & (s["kind"] == "shoreline"), 0.0)
     g = s.groupby("key", dropna=False)
     return pd.DataFrame(
         {
             "sites": g.size(),
             "available_sites": g["is_available"].sum(),
+            "available_land_mu": g["avail_land_mu"].sum(),
+            "available_island_mu": g["avail_island_mu"].sum(),
+            "available_shoreline_m": g["avail_shore_m"].sum(),
             "available_mu": g["avail_mu"].sum(),
             "vacant_gfa_m2": g["avail_vacant"].sum(),
             "total_mu": g["mu"].sum(),

@@ -8,6 +8,7 @@ times in each stage are exact.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterator
 
 import pytest
@@ -199,7 +200,13 @@ def test_counts_reached_and_dropped(funnel_db) -> None:
     assert rows["matching"]["conversion_pct"] is None
     assert rows["visiting"]["conversion_pct"] == pytest.approx(75.0)
     assert rows["negotiating"]["conversion_pct"] == pytest.approx(100 / 3, abs=0.05)
-    assert t.totals == {"requirements": 5, "dropped": 2}
+    assert t.totals == {
+        "requirements": 5,
+        "dropped": 2,
+        "completed_stays": 13,
+        "longest_days": 30.0,
+        "times_enough_data": True,
+    }
 
 
 def test_time_in_each_stage(funnel_db) -> None:
@@ -293,3 +300,41 @@ def test_funnel_endpoint_and_downloads(funnel_db, client_as) -> None:
     assert lines[0].startswith("键 / Key,名称 / Name (zh)")
     assert len(lines) == 1 + 8
     assert client.get("/api/stats/funnel", params={"by": "team"}).status_code == 422
+
+
+def _stage_reached(rows: dict[str, dict]) -> list[int]:
+    return [rows[st]["reached"] for st in stats.FUNNEL_STAGES]
+
+
+def test_a_skipped_stage_counts_as_passed_and_the_funnel_never_grows(funnel_db) -> None:
+    """new → negotiating straight away (a stage skipped) and a move back: the cumulative
+    counts of the stages never go up from one stage to the next."""
+    eng, _ = funnel_db
+    skip = _create(eng, "R7 跳过推荐", "officer_skip", 10)
+    _move(eng, skip, "officer_skip", [("negotiating", 20)])
+    back = _create(eng, "R8 退回", "officer_skip", 10)
+    _move(eng, back, "officer_skip", [("visiting", 12), ("recommended", 14)])
+    with eng.connect() as c:
+        rows = _by_status(stats.funnel(c, officers=["officer_skip"], as_of=AS_OF))
+        every = _by_status(stats.funnel(c, as_of=AS_OF))
+        per_officer = stats.funnel(c, by="officer", as_of=AS_OF)
+    assert _stage_reached(rows) == [2, 2, 2, 1, 0, 0]
+    for table in (rows, every):
+        reached = _stage_reached(table)
+        assert all(a >= b for a, b in itertools.pairwise(reached)), reached
+    for officer in {r["group"] for r in per_officer.rows}:
+        reached = _stage_reached(_by_status(per_officer, officer))
+        assert all(a >= b for a, b in itertools.pairwise(reached)), officer
+
+
+def test_stage_times_on_fresh_data_are_not_enough(funnel_db) -> None:
+    """Moves minutes apart: no stage lasted a day, so the dashboard says "not enough data"."""
+    eng, _ = funnel_db
+    rid = _create(eng, "R9 新鲜", "officer_fresh", 99.99)
+    _move(eng, rid, "officer_fresh", [("recommended", 99.995), ("visiting", 99.999)])
+    with eng.connect() as c:
+        t = stats.funnel(c, officers=["officer_fresh"], as_of=AS_OF)
+    assert t.totals["completed_stays"] == 2
+    assert t.totals["times_enough_data"] is False
+    with eng.connect() as c:
+        assert stats.funnel(c, officers=["officer_a"], as_of=AS_OF).totals["times_enough_data"]

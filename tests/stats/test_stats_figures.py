@@ -55,7 +55,16 @@ def test_available_land_and_vacant_floor_area(officer, sites, by, column) -> Non
     frame = sites.assign(lu4=sites["planned_use"].str[:4])
     table = officer.get("/api/stats/available", params={"by": by}).json()
     expected = ind.available_by(frame, column)
-    cols = ["sites", "available_sites", "available_mu", "vacant_gfa_m2", "total_mu"]
+    cols = [
+        "sites",
+        "available_sites",
+        "available_land_mu",
+        "available_island_mu",
+        "available_shoreline_m",
+        "available_mu",
+        "vacant_gfa_m2",
+        "total_mu",
+    ]
     _check(table["rows"], expected, cols)
     for col in cols:
         assert table["totals"][col] == pytest.approx(expected[col].sum(), rel=1e-5, abs=0.02)
@@ -185,3 +194,16 @@ def test_retired_parcels_are_not_counted(make_db, client_as) -> None:
     assert after[site.block]["available_mu"] == pytest.approx(
         before[site.block]["available_mu"] - site.area_mu, abs=0.02
     )
+
+
+def test_available_land_is_land_parcels_only(officer, sites) -> None:
+    """可招商土地 counts land parcels; plants, buildings, islands and shorelines are apart."""
+    totals = officer.get("/api/stats/available", params={"by": "kind"}).json()["totals"]
+    avail = sites[sites["is_available"]]
+    land = float(avail.loc[avail["kind"] == "land", "mu"].sum())
+    assert totals["available_land_mu"] == pytest.approx(land, abs=0.02)
+    assert totals["available_land_mu"] < totals["available_mu"]  # the sample has other kinds
+    island = float(avail.loc[avail["kind"] == "island", "mu"].sum())
+    assert totals["available_island_mu"] == pytest.approx(island, abs=0.02)
+    shore = avail.loc[avail["kind"] == "shoreline", "shoreline_m"].astype(float).fillna(0).sum()
+    assert totals["available_shoreline_m"] == pytest.approx(float(shore), abs=0.1)

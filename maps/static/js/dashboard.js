@@ -112,19 +112,25 @@
     var params = { by: document.getElementById("ctl-available-by").value };
     setDownloads("available", cfg.endpoints.available, params);
     return load(cfg.endpoints.available, params, function (t) {
+      // land parcels in 亩, islands in 亩 beside them, plants and buildings by floor area:
+      // each kind as what it is (a plant's parcel is not land on offer)
       draw("available", {
         type: "bar",
         data: {
           labels: t.rows.map(label),
-          datasets: [dataset(t, "available_mu", 1, { yAxisID: "y" }),
+          datasets: [dataset(t, "available_land_mu", 1, { yAxisID: "y" }),
+                     dataset(t, "available_island_mu", 9, { yAxisID: "y" }),
                      dataset(t, "vacant_gfa_m2", 0, { yAxisID: "y1" })]
         },
         options: { scales: { y: axis(lang === "zh" ? "亩" : "mu"), y1: axis("m²", "right") } }
       });
-      renderTable("available", t, ["label_" + lang, "sites", "available_sites", "available_mu",
-                                   "vacant_gfa_m2", "total_mu"]);
-      kpi("available_mu", t.totals.available_mu, nf1);
+      renderTable("available", t, ["label_" + lang, "sites", "available_sites", "available_land_mu",
+                                   "vacant_gfa_m2", "available_island_mu", "available_shoreline_m",
+                                   "available_mu", "total_mu"]);
+      kpi("available_land_mu", t.totals.available_land_mu, nf1);
       kpi("vacant_gfa_m2", t.totals.vacant_gfa_m2, nf1);
+      kpi("available_island_mu", t.totals.available_island_mu, nf1);
+      kpi("available_shoreline_m", t.totals.available_shoreline_m, nf1);
       kpi("available_sites", t.totals.available_sites, nf1);
     });
   }
@@ -153,6 +159,11 @@
     setDownloads("blockers", cfg.endpoints.blockers, params);
     return load(cfg.endpoints.blockers, params, function (t) {
       var keys = cfg.blockers.map(function (b) { return b.key; });
+      // one row of bars per block: the chart grows with the blocks so that every block keeps
+      // its name and bars a few pixels thick (15 blocks × 5 blockers in 320 px were not)
+      var perBlock = Math.max(36, keys.length * 9);
+      document.getElementById("chart-blockers").parentNode.style.height =
+        Math.max(320, 70 + t.rows.length * perBlock) + "px";
       draw("blockers", {
         type: "bar",
         data: {
@@ -161,7 +172,9 @@
             return dataset(t, b.key + "_mu", i + 2, { label: b[lang] });
           })
         },
-        options: { indexAxis: "y", scales: { x: axis(lang === "zh" ? "亩" : "mu") } }
+        options: { indexAxis: "y",
+                   scales: { x: axis(lang === "zh" ? "亩" : "mu"), y: { ticks: { autoSkip: false } } },
+                   plugins: { legend: { position: "top" } } }
       });
       renderTable("blockers", t, ["label_" + lang, "sites", "area_mu", "blocked_sites", "blocked_mu"]
         .concat(keys.map(function (k) { return k + "_mu"; })));
@@ -216,25 +229,41 @@
     setDownloads("funnel", cfg.endpoints.funnel, params);
     setDownloads("funnel_time", cfg.endpoints.funnel, params);
     return load(cfg.endpoints.funnel, params, function (t) {
-      var stages = [];
+      var statuses = [];
       var groups = [];
       t.rows.forEach(function (r) {
-        if (stages.indexOf(r.key) < 0) stages.push(r.key);
+        if (statuses.indexOf(r.key) < 0) statuses.push(r.key);
         var g = by === "none" ? null : r.group;
         if (groups.indexOf(g) < 0) groups.push(g);
       });
-      var labels = stages.map(function (k) {
+      function labelOf(k) {
         for (var i = 0; i < t.rows.length; i++) if (t.rows[i].key === k) return label(t.rows[i]);
         return k;
-      });
-      function series(g, key) {
-        return stages.map(function (k) {
-          for (var i = 0; i < t.rows.length; i++) {
-            var r = t.rows[i];
-            if (r.key === k && (by === "none" || r.group === g)) return r[key];
-          }
-          return null;
+      }
+      function cell(g, k, key) {
+        for (var i = 0; i < t.rows.length; i++) {
+          var r = t.rows[i];
+          if (r.key === k && (by === "none" || r.group === g)) return r[key];
+        }
+        return null;
+      }
+      function series(g, key, keys) {
+        return (keys || statuses).map(function (k) { return cell(g, k, key); });
+      }
+      // The funnel: its stages only, cumulative ("reached" counts whoever got to the stage or
+      // beyond, so it never grows from one stage to the next); a working status such as 匹配中
+      // counts in its stage, and dropped requirements are named beside the funnel.
+      var stages = cfg.funnelStages;
+      function stageCurrent(g) {
+        return stages.map(function (st) {
+          var n = 0;
+          statuses.forEach(function (k) { if (cfg.stageOf[k] === st) n += cell(g, k, "current") || 0; });
+          return n;
         });
+      }
+      function dsOf(key, data, i) {
+        return { label: colText(column(t, key)), data: data, backgroundColor: PALETTE[i % PALETTE.length],
+                 gis_key: key };
       }
       function groupName(g) {
         if (by === "none") return "";
@@ -243,11 +272,11 @@
       }
       var counts, times;
       if (by === "none") {
-        counts = [dataset(t, "reached", 0), dataset(t, "current", 1)];
+        counts = [dsOf("reached", series(null, "reached", stages), 0), dsOf("current", stageCurrent(null), 1)];
         times = [dataset(t, "mean_days", 2), dataset(t, "median_days", 4), dataset(t, "in_stage_mean_days", 7)];
       } else {
         counts = groups.map(function (g, i) {
-          return { label: groupName(g) + " · " + colText(column(t, "reached")), data: series(g, "reached"),
+          return { label: groupName(g) + " · " + colText(column(t, "reached")), data: series(g, "reached", stages),
                    backgroundColor: PALETTE[i % PALETTE.length], gis_key: "reached", gis_group: g };
         });
         times = groups.map(function (g, i) {
@@ -255,10 +284,23 @@
                    backgroundColor: PALETTE[i % PALETTE.length], gis_key: "mean_days", gis_group: g };
         });
       }
-      draw("funnel", { type: "bar", data: { labels: labels, datasets: counts },
+      draw("funnel", { type: "bar", data: { labels: stages.map(labelOf), datasets: counts },
                        options: { indexAxis: "y", scales: { x: axis(colText(column(t, "reached")), "bottom", true) } } });
-      draw("funnel_time", { type: "bar", data: { labels: labels, datasets: times },
-                            options: { scales: { y: axis(lang === "zh" ? "天" : "days") } } });
+      var dropped = 0;
+      t.rows.forEach(function (r) { if (cfg.stageOf[r.key] === undefined) dropped += r.current || 0; });
+      document.getElementById("funnel-dropped").textContent = word("dropped_total") + ": " + dropped;
+      // stage times only once some stage lasted long enough to be worth an axis
+      var enough = !!t.totals.times_enough_data;
+      var timeBox = document.getElementById("chart-funnel_time").parentNode;
+      timeBox.hidden = !enough;
+      document.getElementById("empty-funnel_time").hidden = enough;
+      if (enough) {
+        draw("funnel_time", { type: "bar", data: { labels: statuses.map(labelOf), datasets: times },
+                              options: { scales: { y: axis(lang === "zh" ? "天" : "days") } } });
+      } else if (charts.funnel_time) {
+        charts.funnel_time.destroy();
+        delete charts.funnel_time;
+      }
       var keys = (by === "none" ? [] : ["group_" + lang]).concat(["label_" + lang, "current", "reached",
         "conversion_pct", "dropped_from"]);
       renderTable("funnel", t, keys);
