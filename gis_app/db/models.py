@@ -139,6 +139,7 @@ class Site(Base):
     supply_stage: Mapped[str | None] = mapped_column(Text)
     readiness: Mapped[str | None] = mapped_column(Text)
     utilities: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    rail_siding: Mapped[bool | None] = mapped_column(Boolean)
     # process status
     policy_status: Mapped[str | None] = mapped_column(Text)
     policy_progress_pct: Mapped[int | None] = mapped_column(SmallInteger)

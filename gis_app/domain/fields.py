@@ -304,6 +304,8 @@ SITE: dict[str, Field] = _named({
                       shp="readiness", shp_label="ready_zh", filterable=True, **_OPEN),
     "utilities": Field("text_list", vocabulary=vocab.UTILITY, zh="配套", en="Utilities",
                        group="status", shp="utilities", **_OPEN),
+    "rail_siding": _f("bool", "铁路专用线", "Rail siding", group="status", shp="rail_sid",
+                      aliases=("tlzyx", "铁路专用线"), filterable=True, **_OPEN),
     "policy_status": _voc(vocab.POLICY_STATUS, "政策处理", "Policy handling", group="status",
                           shp="policy_st", shp_label="pol_st_zh", filterable=True, **_OPEN),
     "policy_progress_pct": _f("int", "政策处理进度（%）", "Progress (%)", min=0, max=100,
