@@ -18,6 +18,8 @@ PKGS=(postgresql postgresql-15-postgis-3)
 PKGS+=(fonts-wqy-zenhei)
 # the browser tests (tests/e2e) drive Debian's Chromium through Playwright
 [ $WITH_TEST -eq 1 ] && PKGS+=(chromium)
+# the OGC API tests (tests/ogc) read the service with GDAL's OAPIF and MVT drivers
+[ $WITH_TEST -eq 1 ] && PKGS+=(gdal-bin)
 # the app behind a transaction-mode pooler (tests/db/test_pooler.py, bench/pooler_bench.py)
 [ $WITH_TEST -eq 1 ] && PKGS+=(pgbouncer)
 PY=""
