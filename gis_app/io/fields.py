@@ -1,10 +1,10 @@
 """Field specifications of the inventory layers for file import and edits.
 
-Sites and buildings are declared in the field registry (:mod:`gis_app.domain.fields`, which
-also holds :class:`Field` and its coercion); the checked fields of each layer are taken from it
-here, beside those of the other layers (constraint zones, infrastructure, jurisdiction). The
-loader checks every record against them and names the record and field in every problem it
-reports.
+Sites, buildings and constraint zones are declared in the field registry
+(:mod:`gis_app.domain.fields`, which also holds :class:`Field` and its coercion); their checked
+fields are taken from it here, beside those of the other layers (infrastructure,
+jurisdiction). The loader checks every record against them and names the record and field in
+every problem it reports.
 """
 
 from __future__ import annotations
@@ -34,18 +34,11 @@ def _voc(v: Vocabulary, required: bool = False) -> Field:
     return Field("text", required=required, vocabulary=v)
 
 
-#: the checked fields of a site and a building, from the registry in :mod:`gis_app.domain.fields`
+#: the checked fields of a site, a building and a constraint zone, from the registry in
+#: :mod:`gis_app.domain.fields`
 SITE_FIELDS: dict[str, Field] = fields.checked(fields.SITE)
 BUILDING_FIELDS: dict[str, Field] = fields.checked(fields.BUILDING)
-
-ZONE_FIELDS: dict[str, Field] = {
-    "code": _f("text", required=True),
-    "kind": _voc(vocab.CONSTRAINT_KIND, required=True),
-    "name_zh": _f("text", required=True),
-    "name_en": _f("text"),
-    "source": _f("text"),
-    "version_date": _f("date"),
-}
+ZONE_FIELDS: dict[str, Field] = fields.checked(fields.ZONE)
 
 INFRA_FIELDS: dict[str, Field] = {
     "code": _f("text", required=True),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from gis_app.db.models import Building, Site
+from gis_app.db.models import Building, ConstraintZone, Requirement, Site
 from gis_app.domain import fields, filters, public_schema
 from gis_app.domain.fields import Field
 
@@ -24,7 +24,13 @@ _TYPES: dict[str, tuple[type, ...]] = {
 _TABLES = [
     pytest.param(Site.__table__, fields.SITE, fields.SITE_UNDECLARED, id="site"),
     pytest.param(Building.__table__, fields.BUILDING, fields.BUILDING_UNDECLARED, id="building"),
+    pytest.param(ConstraintZone.__table__, fields.ZONE, fields.ZONE_UNDECLARED, id="zone"),
+    pytest.param(
+        Requirement.__table__, fields.REQUIREMENT, fields.REQUIREMENT_UNDECLARED, id="requirement"
+    ),
 ]
+_REGISTRIES = [fields.SITE, fields.BUILDING, fields.ZONE, fields.REQUIREMENT]
+_NAMES = ["site", "building", "zone", "requirement"]
 
 
 @pytest.mark.parametrize(("table", "registry", "undeclared"), _TABLES)
@@ -35,7 +41,7 @@ def test_every_column_is_declared_or_listed_as_undeclared(
     stored = {n for n, f in registry.items() if f.stored}
     assert columns - undeclared - stored == set(), "columns missing from the registry"
     assert stored - columns == set(), "registry fields with no column (stored=False if meant)"
-    assert undeclared <= columns, "SITE/BUILDING_UNDECLARED names a column that is gone"
+    assert undeclared <= columns, "…_UNDECLARED names a column that is gone"
     assert not (undeclared & set(registry)), "a column both declared and listed as undeclared"
 
 
@@ -56,7 +62,7 @@ def test_declared_types_match_the_columns(
             assert f.managed and not f.editable, f"{name} is kept by the database"
 
 
-@pytest.mark.parametrize("registry", [fields.SITE, fields.BUILDING], ids=["site", "building"])
+@pytest.mark.parametrize("registry", _REGISTRIES, ids=_NAMES)
 def test_registry_entries_are_consistent(registry: dict[str, Field]) -> None:
     for name, f in registry.items():
         assert f.name == name
@@ -116,3 +122,9 @@ def test_the_investor_record_is_derived_from_the_public_fields() -> None:
     assert not internal & set(public_schema.PublicSite.model_fields)
     building = set(fields.names(fields.BUILDING, public=True))
     assert set(public_schema.PublicBuilding.model_fields) == building
+
+
+def test_requirement_form_sections_are_registry_groups() -> None:
+    groups = {g.key for g in fields.REQUIREMENT_GROUPS}
+    assert {f.group for f in fields.REQUIREMENT.values()} - {None} == groups
+    assert not any(f.public for f in fields.REQUIREMENT.values()), "requirements are internal"
