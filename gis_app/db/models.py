@@ -174,7 +174,7 @@ class Site(Base):
     internal_note: Mapped[str | None] = mapped_column(Text)
     negotiation_note: Mapped[str | None] = mapped_column(Text)
     price_floor_wan_per_mu: Mapped[float | None] = mapped_column(Float)
-    # lineage (issue 6): a split or merge child lists its parents; the parents are retired
+    # lineage: a split or merge child lists its parents; the parents are retired
     # (kept for history, availability 'unavailable', retired_at set) and never edited again.
     parent_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), server_default="{}")
     retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -219,7 +219,7 @@ class Site(Base):
         ),
         Index("ix_site_area_m2", "area_m2"),
         Index("ix_site_verified_at", "verified_at"),
-        # matching (0004): kind, availability and size narrow the candidates in one index scan
+        # matching: kind, availability and size narrow the candidates in one index scan
         Index("ix_site_kind_availability_area_m2", "kind", "availability", "area_m2"),
         Index("ix_site_parent_ids", "parent_ids", postgresql_using="gin"),
     )
@@ -273,7 +273,7 @@ class Building(Base):
             name="vacant_le_gfa",
         ),
         CheckConstraint("gfa_m2 IS NULL OR gfa_m2 >= 0", name="gfa_nonneg"),
-        # matching (0004): plant and office space by type and vacant floor area
+        # matching: plant and office space by type and vacant floor area
         Index("ix_building_building_type_vacant_gfa_m2", "building_type", "vacant_gfa_m2"),
     )
 
@@ -378,7 +378,7 @@ MATCH_UNIT_LAND_ONLY: tuple[str, ...] = (
     "tax_wan_per_mu_yr", "utilities",
 )  # fmt: skip
 #: everything the match query reads, carried in its indexes so that candidates come from
-#: index-only scans (a heap visit per candidate costs more than the scoring at 1M sites)
+#: index-only scans (in a large inventory a heap visit per candidate costs more than the scoring)
 MATCH_UNIT_PAYLOAD: tuple[str, ...] = (
     "site_id", "site_code", "building_id", "building_code", "d_port", "d_expressway", "d_ferry",
     "blocked", "envelope", *MATCH_UNIT_SITE_COLUMNS, *MATCH_UNIT_BUILDING_COLUMNS, "site_units",
@@ -548,7 +548,7 @@ class Requirement(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
-    # matching (issue 3, migration 0004)
+    # matching
     #: berth class (DWT) the port or wharf within ``max_km_port`` must have
     port_berth_dwt_min: Mapped[int | None] = mapped_column(Integer)
     #: building types that qualify for plant/building needs (empty: the need's usual types)
@@ -664,7 +664,7 @@ class ShareLink(Base):
     view_count: Mapped[int] = mapped_column(Integer, server_default="0")
     first_viewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_viewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    # issue 5 (migration 0007): who extended or revoked the link
+    # who extended or revoked the link
     extended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     extended_by: Mapped[str | None] = mapped_column(Text)
     revoked_by: Mapped[str | None] = mapped_column(Text)
@@ -686,7 +686,7 @@ class Feedback(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
-    # issue 5 (migration 0007): the language the investor answered in
+    # the language the investor answered in
     language: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (
         _in_vocab("kind", vocab.FEEDBACK_KIND),
@@ -715,7 +715,7 @@ class History(Base):
     db_user: Mapped[str] = mapped_column(Text)
     application_name: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
-    #: document reference given with the change (e.g. 普自然资规〔2026〕17号), issue 6
+    #: document reference given with the change (e.g. 普自然资规〔2026〕17号)
     doc_ref: Mapped[str | None] = mapped_column(Text)
     changed_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.clock_timestamp()

@@ -388,7 +388,7 @@ VOCABULARIES: dict[str, Vocabulary] = {
 M2_PER_MU = 10000.0 / 15.0
 MU_PER_HA = 15.0
 
-# --- matching (issue 3) -------------------------------------------------------------------------
+# --- matching ----------------------------------------------------------------------------------
 # MATCH_CRITERION (the criteria's labels) is declared with each criterion in
 # gis_app.domain.match_criteria and read through this module's __getattr__ below.
 MATCH_OUTCOME = _v(
