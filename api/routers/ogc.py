@@ -222,7 +222,7 @@ def collection(request: Request, conn: ConnDep, collectionId: CollectionId) -> R
 
 @router.get(
     "/collections/{collectionId}/queryables",
-    responses={200: {"content": {SCHEMA_JSON: {}}}},
+    responses={200: {"content": {SCHEMA_JSON: {"schema": {"type": "object"}}}}},
     dependencies=[READ],
 )
 def queryables(conn: ConnDep, user: CurrentUser, collectionId: CollectionId) -> Response:
