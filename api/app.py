@@ -13,6 +13,7 @@ from api import errors
 from api import openapi as api_openapi
 from api.deps import ConnectionGate
 from api.routers import (
+    admin_pages,
     alerts,
     auth,
     dashboard,
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(requirement_pages.router)
     app.include_router(stats.router)
     app.include_router(dashboard.router)
+    app.include_router(admin_pages.router)
     # investor recommendation links: officers' API, /r/ pages, robots.txt
     app.include_router(recommendations.router)
     app.include_router(investor.router)

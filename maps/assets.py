@@ -36,6 +36,7 @@ VENDORED: dict[str, str] = {
     # folium.plugins.VectorGridProtobuf and this app's site layer
     "vectorGrid": "vendor/leaflet.vectorgrid@1.3.0/dist/Leaflet.VectorGrid.bundled.min.js",
     # this app
+    "gis_admin_users": "js/admin_users.js",
     "gis_api": "js/api.js",
     "gis_gcj02": "js/gcj02.js",
     "gis_measure": "js/measure.js",

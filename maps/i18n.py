@@ -260,3 +260,53 @@ def land_use_options() -> list[dict[str, object]]:
         {"code": c.code, "level": c.level, "zh": c.zh, "en": c.en}
         for c in landuse.CLASSIFICATION_2023.values()
     ]
+
+
+#: the words of the users page (admins)
+ADMIN_UI: dict[str, Term] = {
+    t.key: t
+    for t in (
+        _t("users", "用户管理", "Users"),
+        _t("new_user", "新建用户", "New user"),
+        _t("username", "用户名", "Username"),
+        _t("display_name", "姓名", "Display name"),
+        _t("roles", "角色", "Roles"),
+        _t("password_optional", "初始密码（留空则自动生成）", "Password (blank: generated)"),
+        _t("create", "创建", "Create"),
+        _t("state", "状态", "State"),
+        _t("enabled", "启用", "Enabled"),
+        _t("disabled", "已停用", "Disabled"),
+        _t("disable", "停用", "Disable"),
+        _t("enable", "启用", "Enable"),
+        _t("save_roles", "保存角色", "Save roles"),
+        _t("reset_password", "重置密码", "Reset password"),
+        _t("created_at", "创建时间", "Created"),
+        _t("actions", "操作", "Actions"),
+        _t("tokens", "API 令牌", "API tokens"),
+        _t("token_name", "令牌名称", "Token name"),
+        _t("token_prefix", "前缀", "Prefix"),
+        _t("user", "用户", "User"),
+        _t("expires_at", "到期", "Expires"),
+        _t("never", "不过期", "never"),
+        _t("last_used", "最近使用", "Last used"),
+        _t("revoked_at", "撤销时间", "Revoked"),
+        _t("revoke", "撤销", "Revoke"),
+        _t("no_tokens", "暂无令牌", "No tokens"),
+        _t("token_active", "有效", "active"),
+        _t("created_user", "已创建用户", "User created"),
+        _t(
+            "new_password",
+            "新密码（仅显示一次，请转交本人）",
+            "New password (shown once; pass it on)",
+        ),
+        _t("saved", "已保存", "Saved"),
+        _t(
+            "confirm_disable",
+            "确定停用该用户？其会话将立即结束。",
+            "Disable this user? Their sessions end now.",
+        ),
+        _t("back_to_map", "返回地图", "Back to the map"),
+        _t("language", "English", "中文"),
+        _t("you", "（当前登录）", "(you)"),
+    )
+}

@@ -249,8 +249,10 @@ def create_user(body: UserCreate, conn: ConnDep) -> dict:
 
 
 @router.patch("/api/users/{username}", dependencies=[allow("admin")])
-def update_user(username: str, body: UserUpdate, conn: ConnDep) -> dict:
-    """Change a user's roles or disable/enable the account."""
+def update_user(username: str, body: UserUpdate, conn: ConnDep, user: CurrentUser) -> dict:
+    """Change a user's roles or disable/enable the account (not your own admin role or
+    account: 409)."""
+    accounts.check_own_change(user.username, username, body.roles, body.disabled)
     if body.roles is not None:
         accounts.set_roles(conn, username, body.roles)
     if body.disabled is not None:

@@ -164,6 +164,21 @@ def reset_password(conn: sa.Connection, username: str, password: str | None = No
     return password
 
 
+def check_own_change(
+    actor: str, username: str, roles: list[str] | None, disabled: bool | None
+) -> None:
+    """Refuse an admin's change that would lock themselves out (:class:`Conflict`): disabling
+    their own account or dropping their own admin role. Another admin can still do it."""
+    if actor.strip().lower() != username.strip().lower():
+        return
+    if disabled:
+        raise Conflict(f"you cannot disable your own account ({username!r}) / 不能停用自己的账号")
+    if roles is not None and "admin" not in roles:
+        raise Conflict(
+            f"you cannot remove your own admin role ({username!r}) / 不能取消自己的管理员角色"
+        )
+
+
 def ensure_initial_admin(
     conn: sa.Connection, password: str | None = None, username: str = "admin"
 ) -> str | None:

@@ -59,6 +59,7 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("GET", "/sites/{site_id}"): READ,
     ("GET", "/requirements"): READ,
     ("GET", "/requirements/{requirement_id}"): READ,
+    ("GET", "/admin/users"): ADMIN,
     ("GET", "/favicon.ico"): ANON,
     ("GET", "/tiles/sites/{z}/{x}/{y}.mvt"): READ,
     ("GET", "/tiles/sites/{z}/{x}/{y}.pbf"): READ,

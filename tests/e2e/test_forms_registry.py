@@ -25,6 +25,7 @@ _FLOW = "tests/e2e/test_requirement_workflow.py"
 _MAP = "tests/e2e/test_map_page.py"
 _STATUS = "tests/edits/test_status_form_browser.py"
 _DASH = "tests/e2e/test_dashboard.py"
+_ADMIN = "tests/e2e/test_admin_users.py"
 
 #: form or button → the Chromium tests that submit or click it and check the database
 BROWSER_TESTED: dict[str, tuple[str, ...]] = {
@@ -103,6 +104,20 @@ BROWSER_TESTED: dict[str, tuple[str, ...]] = {
     "dashboard.html button#ctl-funnel-apply": (
         f"{_PAGES}::test_dashboard_funnel_apply_counts_the_officers_requirements",
         f"{_DASH}::test_dashboard_funnel_per_officer_in_english",
+    ),
+    # the users page (admins)
+    "admin_users.html form#gis-user-create": (
+        f"{_ADMIN}::test_admin_creates_a_user_who_then_logs_in",
+    ),
+    "admin_users.html button.gis-user-roles": (
+        f"{_ADMIN}::test_admin_sets_roles_but_not_away_their_own",
+    ),
+    "admin_users.html button.gis-user-toggle": (
+        f"{_ADMIN}::test_admin_disables_a_user_whose_login_is_then_refused",
+    ),
+    "admin_users.html button.gis-user-reset": (f"{_ADMIN}::test_admin_resets_a_password",),
+    "admin_users.html button.gis-token-revoke": (
+        f"{_ADMIN}::test_admin_sees_tokens_and_revokes_one",
     ),
 }
 

@@ -392,6 +392,19 @@ def test_dashboard(admin_browser: Browser) -> None:
     page.close()
 
 
+def test_admin_users_page(admin_browser: Browser, hostile: Hostile) -> None:
+    """User display names (planted) and a token named with the payload read as text."""
+    from gis_app.services import accounts
+
+    with hostile.app.engine.begin() as c:
+        accounts.create_token(c, ADMIN, payload(1))
+    page = _new_page(admin_browser)
+    page.goto(f"{admin_browser.base}/admin/users", wait_until="networkidle")
+    page.wait_for_selector("#gis-tokens")
+    _assert_inert(page, admin_browser)
+    page.close()
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_investor_page(admin_browser: Browser, hostile: Hostile, lang: str) -> None:
     page = _new_page(admin_browser)
