@@ -227,6 +227,12 @@ UI: dict[str, Term] = {
             "then apply your change again.",
         ),
         _t("reload", "重新加载", "Reload"),
+        _t("link_url", "推荐链接", "Recommendation link"),
+        _t("copy_link", "复制链接", "Copy link"),
+        _t("open_link", "打开链接", "Open the link"),
+        _t("new_answers", "新反馈", "New answers"),
+        _t("new_badge", "新", "New"),
+        _t("mark_answers_read", "标为已读", "Mark as read"),
     )
 }
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
+from pydantic import Field
 
 from api.auth import CurrentUser, allow
 from api.deps import ConnDep, DbRoute
+from api.schemas import StrictModel
 from gis_app.services import alerts as alert_service
+from gis_app.services import answers as answer_service
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"], route_class=DbRoute)
 
@@ -44,3 +47,18 @@ def mark_seen(
     """Mark one of the caller's alerts as seen."""
     alert_service.mark_seen(conn, alert_id, user.username, admin="admin" in user.roles)
     return Response(status_code=204)
+
+
+class AnswersRead(StrictModel):
+    """Whose investors' answers to mark read: one requirement's."""
+
+    requirement_id: int = Field(ge=1, le=2**63 - 1)
+
+
+@router.post("/answers/read", dependencies=[allow("officer")])
+def mark_answers_read(body: AnswersRead, conn: ConnDep, user: CurrentUser) -> dict[str, int]:
+    """Mark the investors' answers to a requirement read (the caller's alerts; admins: all)."""
+    n = answer_service.mark_read(
+        conn, body.requirement_id, user.username, admin="admin" in user.roles
+    )
+    return {"marked": n}

@@ -22,6 +22,7 @@ from gis_app.domain import vocab
 from gis_app.domain.errors import InvalidInput
 from gis_app.matching.engine import MAX_LIMIT, MAX_MARGIN_PCT, MAX_NEAR_MISS_LIMIT
 from gis_app.services import alerts as alert_service
+from gis_app.services import answers as answer_service
 from gis_app.services import matching as match_service
 from gis_app.services import recommendations as rec_service
 from gis_app.services import requirement_form
@@ -36,6 +37,8 @@ IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 PAGE_SIZE = 50
 ALERTS_SHOWN = 20
 RECOMMENDATIONS_SHOWN = 50
+#: how often an open requirement page asks for new answers (seconds)
+POLL_SECONDS = 20
 JS = "gis_requirements"
 
 
@@ -49,6 +52,7 @@ def _config(request: Request, user: Any, language: str, **extra: Any) -> dict[st
         "csrfToken": user.csrf_token(request.app.state.secret_key),
         "labels": i18n.ui_labels(),
         "endpoints": {
+            "answersRead": "/api/alerts/answers/read",
             "requirements": "/api/requirements",
             "requirement": "/api/requirements/{id}",
             "page": "/requirements/{id}",
@@ -86,6 +90,7 @@ def requirements_page(
         offset=(page - 1) * PAGE_SIZE,
     )
     counts = match_service.match_counts(conn, [r["id"] for r in items])
+    new_answers = answer_service.unseen_counts(conn, [r["id"] for r in items])
     alerts_total, alerts = (
         alert_service.list_alerts(conn, user.username, unseen_only=True, limit=ALERTS_SHOWN)
         if user.has("officer")
@@ -107,6 +112,7 @@ def requirements_page(
             "can_write": _can_write(user),
             "items": items,
             "counts": counts,
+            "new_answers": new_answers,
             "alerts": alerts,
             "alerts_total": alerts_total,
             "total": total,
@@ -167,10 +173,7 @@ def requirement_page(
     m = match_map.match_map(
         features=features, basemap=chosen, land=land, fallback_bounds=extent, lang=language
     )
-    _, recs = rec_service.list_recommendations(
-        conn, viewer, requirement_id=requirement_id, limit=RECOMMENDATIONS_SHOWN
-    )
-    links = link_service.links_of(conn, [r["id"] for r in recs], viewer)
+    live = _live_context(conn, record, viewer)
     title = record["project_name"] or f"#{requirement_id}"
     config = _config(
         request,
@@ -179,7 +182,9 @@ def requirement_page(
         requirementId=requirement_id,
         version=record["version"],  # sent back as If-Match by the change and status forms
         titleZh=f"{title} — 推荐资源",
-        titleEn=f"{title} — recommended sites",
+        # the project name is Chinese text: the English default names the need instead
+        titleEn=f"Recommended sites: {record['need_label']['en']}",
+        pollSeconds=POLL_SECONDS,
     )
     return render_page(
         request,
@@ -202,13 +207,53 @@ def requirement_page(
             "near_miss_limit": near_miss_limit,
             "max_limit": MAX_LIMIT,
             "max_margin": MAX_MARGIN_PCT,
-            "recommendations": recs,
-            "links": links,
-            "allowed_next": rec_service.allowed_moves(record["status"]),
+            **live,
             "map_parts": officer_map.render_parts(m, request.state.csp_nonce),
             "other_lang_url": other_lang_url(request, language),
             "config": config,
             "js": assets.asset_url(JS),
             "api_js": assets.asset_url("gis_api"),
+        },
+    )
+
+
+def _live_context(conn: ConnDep, record: dict[str, Any], viewer: Any) -> dict[str, Any]:
+    """What the live parts of a requirement's page show (``_requirement_live.html``)."""
+    _, recs = rec_service.list_recommendations(
+        conn, viewer, requirement_id=record["id"], limit=RECOMMENDATIONS_SHOWN
+    )
+    since = answer_service.new_since(conn, record["id"])
+    return {
+        "recommendations": recs,
+        "links": link_service.links_of(conn, [r["id"] for r in recs], viewer),
+        "allowed_next": rec_service.allowed_moves(record["status"]),
+        "new_answers": answer_service.unseen_counts(conn, [record["id"]]).get(record["id"], 0),
+        "is_new": lambda created_at: answer_service.is_new(created_at, since),
+    }
+
+
+@router.get("/requirements/{requirement_id}/live", response_class=HTMLResponse, dependencies=[PAGE])
+def requirement_live(
+    request: Request,
+    requirement_id: IdPath,
+    conn: ConnDep,
+    user: CurrentUser,
+    lang: str | None = None,
+) -> HTMLResponse:
+    """The parts of a requirement's page that change while it is open (its status, the
+    recommendations, links and answers), as HTML for the page's script to swap in."""
+    viewer = viewer_of(user)
+    record = req_service.get_requirement(conn, requirement_id, viewer)
+    return render_page(
+        request,
+        "requirement_live.html",
+        {
+            "lang": page_lang(lang),
+            "ui": i18n.UI,
+            "vocab": vocab,
+            "user": user,
+            "can_write": _can_write(user),
+            "record": record,
+            **_live_context(conn, record, viewer),
         },
     )

@@ -1,4 +1,5 @@
-"""Alerts: reading an officer's alerts and marking one seen (SQLAlchemy Core on the models)."""
+"""Alerts: reading an officer's alerts and marking one seen, and the alerts investors' answers
+raise (SQLAlchemy Core on the models)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gis_app.db.models import Alert, Requirement, Site
+from gis_app.db.models import (
+    Alert,
+    Feedback,
+    Recommendation,
+    RecommendationSite,
+    Requirement,
+    ShareLink,
+    Site,
+)
 
 _ALERT = Alert.__table__
 _COLUMNS = (
@@ -76,3 +85,83 @@ def as_json(row: Any) -> dict[str, Any]:
     item["created_at"] = row["created_at"].isoformat()
     item["seen_at"] = row["seen_at"].isoformat() if row["seen_at"] else None
     return item
+
+
+# --- investor answers ------------------------------------------------------------------------
+# An investor's answer on a link becomes an alert for the requirement's officer, beside the
+# alerts the matching triggers write. The alert table names a site; an answer without one (a
+# general question) names the recommendation's first site. Answer alerts are told apart by
+# the start of their reason.
+ANSWER_REASON_PREFIX = "客商反馈"
+
+
+def add_answer_alert(conn: sa.Connection, feedback_id: int, reason: str) -> int | None:
+    """Record an alert for the answer ``feedback_id`` to the officer of the requirement its
+    recommendation was made for; None when the recommendation has no requirement."""
+    if not reason.startswith(ANSWER_REASON_PREFIX):
+        raise ValueError(f"an answer alert's reason starts with {ANSWER_REASON_PREFIX!r}")
+    first_site = (
+        sa.select(RecommendationSite.site_id)
+        .where(RecommendationSite.recommendation_id == Recommendation.id)
+        .order_by(RecommendationSite.rank, RecommendationSite.site_id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    source = (
+        sa.select(
+            Requirement.id,
+            sa.func.coalesce(Feedback.site_id, first_site),
+            sa.func.coalesce(Requirement.officer, Requirement.created_by),
+            sa.literal(reason),
+        )
+        .select_from(Feedback)
+        .join(ShareLink, ShareLink.id == Feedback.share_link_id)
+        .join(Recommendation, Recommendation.id == ShareLink.recommendation_id)
+        .join(Requirement, Requirement.id == Recommendation.requirement_id)
+        .where(
+            Feedback.id == feedback_id, sa.func.coalesce(Feedback.site_id, first_site).isnot(None)
+        )
+    )
+    return conn.execute(
+        sa.insert(_ALERT)
+        .from_select(["requirement_id", "site_id", "officer", "reason"], source)
+        .returning(_ALERT.c.id)
+    ).scalar()
+
+
+def _is_answer() -> sa.ColumnElement[bool]:
+    return Alert.reason.startswith(ANSWER_REASON_PREFIX, autoescape=True)
+
+
+def unseen_answer_counts(conn: sa.Connection, requirement_ids: list[int]) -> dict[int, int]:
+    """Unseen answer alerts per requirement (of whichever officer they are for)."""
+    if not requirement_ids:
+        return {}
+    rows = conn.execute(
+        sa.select(Alert.requirement_id, sa.func.count())
+        .where(Alert.requirement_id.in_(requirement_ids), Alert.seen_at.is_(None), _is_answer())
+        .group_by(Alert.requirement_id)
+    )
+    return {int(r[0]): int(r[1]) for r in rows}
+
+
+def oldest_unseen_answer(conn: sa.Connection, requirement_id: int) -> Any:
+    """When the oldest unseen answer alert of a requirement was written (None: none unseen)."""
+    return conn.execute(
+        sa.select(sa.func.min(Alert.created_at)).where(
+            Alert.requirement_id == requirement_id, Alert.seen_at.is_(None), _is_answer()
+        )
+    ).scalar()
+
+
+def mark_answers_seen(conn: sa.Connection, requirement_id: int, officer: str | None) -> int:
+    """Mark the unseen answer alerts of a requirement seen (only ``officer``'s unless None);
+    return how many."""
+    query = sa.update(_ALERT).where(
+        _ALERT.c.requirement_id == requirement_id,
+        _ALERT.c.seen_at.is_(None),
+        _ALERT.c.reason.startswith(ANSWER_REASON_PREFIX, autoescape=True),
+    )
+    if officer is not None:
+        query = query.where(_ALERT.c.officer == officer)
+    return conn.execute(query.values(seen_at=sa.func.now())).rowcount

@@ -30,6 +30,7 @@ from gis_app.db.models import Feedback, Recommendation, RecommendationSite, Shar
 from gis_app.domain import vocab
 from gis_app.domain.errors import Conflict, InvalidInput, LinkUnavailable, NotFound, RateLimited
 from gis_app.domain.public_schema import FeedbackReceipt, label_of
+from gis_app.services import answers
 from gis_app.services.recommendations import Viewer, require_visible, visible_to
 from gis_app.settings import LinkSettings
 
@@ -379,7 +380,7 @@ def record_feedback(
     ).scalar_one()
     if recent >= settings.feedback_max_per_day:
         raise RateLimited("too many answers today; please try again tomorrow", 3600)
-    created_at = conn.execute(
+    feedback_id, created_at = conn.execute(
         sa.insert(Feedback)
         .values(
             share_link_id=link.id,
@@ -389,8 +390,9 @@ def record_feedback(
             question=question,
             language=language,
         )
-        .returning(Feedback.created_at)
-    ).scalar_one()
+        .returning(Feedback.id, Feedback.created_at)
+    ).one()
+    answers.record_answer_alert(conn, feedback_id, kind, reason or question)
     conn.commit()
     return FeedbackReceipt(
         received=True,

@@ -59,7 +59,7 @@ BROWSER_TESTED: dict[str, tuple[str, ...]] = {
         f"{_FLOW}::test_record_match_recommend_and_open_the_link",
     ),
     # a requirement's page
-    "requirement.html form#gis-status-form": (
+    "_requirement_live.html form#gis-status-form": (
         f"{_REQ}::test_status_form_moves_and_a_stale_page_is_told",
         f"{_FLOW}::test_record_match_recommend_and_open_the_link",
     ),
@@ -76,7 +76,7 @@ BROWSER_TESTED: dict[str, tuple[str, ...]] = {
     "requirement.html button#gis-link-copy": (
         f"{_REQ}::test_recommend_form_creates_the_recommendation_and_link_then_copy",
     ),
-    "requirement.html button.gis-link-action[data-action]": (
+    "_requirement_live.html button.gis-link-action[data-action]": (
         f"{_FLOW}::test_record_match_recommend_and_open_the_link",  # extend, then revoke
     ),
     # the site sheet: its actions and the planner's status form
@@ -104,6 +104,11 @@ BROWSER_TESTED: dict[str, tuple[str, ...]] = {
     "dashboard.html button#ctl-funnel-apply": (
         f"{_PAGES}::test_dashboard_funnel_apply_counts_the_officers_requirements",
         f"{_DASH}::test_dashboard_funnel_per_officer_in_english",
+    ),
+    # a requirement's live parts: the investors' answers marked read
+    "_requirement_live.html button#gis-answers-read": (
+        "tests/e2e/test_requirement_live.py::"
+        "test_link_refreshes_status_and_list_then_an_answer_shows_as_a_badge",
     ),
     # the users page (admins)
     "admin_users.html form#gis-user-create": (

@@ -117,10 +117,13 @@ def test_record_match_recommend_and_open_the_link(live_app, browser) -> None:
     link_row = f"tr[data-link-id='{link_id}']"
     assert page.get_attribute(link_row, "data-status") == "active"
     assert page.inner_text(f"{link_row} td.gis-num") == "1"  # the investor's view
-    with page.expect_navigation():
-        page.click(f"{link_row} .gis-link-action[data-action=extend]")
-    with page.expect_navigation():
-        page.click(f"{link_row} .gis-link-action[data-action=revoke]")
+    # extend, then revoke: the list is read again in place (no reload)
+    for action in ("extend", "revoke"):
+        before = page.get_attribute("body", "data-live-refreshed")
+        page.click(f"{link_row} .gis-link-action[data-action={action}]")
+        page.wait_for_function(
+            "b => document.body.getAttribute('data-live-refreshed') !== b", arg=before
+        )
     assert page.get_attribute(link_row, "data-status") == "revoked"
     with live_app.engine.connect() as c:
         later, revoked = c.execute(

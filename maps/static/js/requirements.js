@@ -44,20 +44,69 @@
     box.appendChild(again);
   }
 
-  // --- links already sent: extend by 14 days or revoke, then show the page again -------------
-  Array.prototype.forEach.call(document.querySelectorAll(".gis-link-action"), function (btn) {
-    btn.addEventListener("click", function () {
+  // --- the live parts of a requirement's page -------------------------------------------------
+  // Its status, the recommendations with their links and the investors' answers are read again
+  // from /requirements/{id}/live (HTML the template escaped) after a link is made, after a link
+  // is extended or revoked, and every cfg.pollSeconds while the page is visible, so that new
+  // answers show as they arrive. The status form is only replaced when the status changed
+  // (what the officer typed in it stays otherwise).
+  var live = document.getElementById("gis-live");
+  var refreshing = null;
+  function refresh() {
+    if (!live) { return Promise.resolve(); }
+    if (refreshing) { return refreshing; }
+    refreshing = fetch(live.getAttribute("data-live-url"), { credentials: "same-origin" })
+      .then(function (r) {
+        if (!r.ok) { throw new Error(r.status + " " + r.statusText); }
+        return r.text();
+      })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var freshLive = doc.getElementById("gis-live");
+        if (freshLive && freshLive.innerHTML !== live.innerHTML) { live.innerHTML = freshLive.innerHTML; }
+        var oldStatus = document.getElementById("gis-req-status");
+        var newStatus = doc.getElementById("gis-req-status");
+        if (oldStatus && newStatus && oldStatus.getAttribute("data-status") !== newStatus.getAttribute("data-status")) {
+          oldStatus.replaceWith(document.importNode(newStatus, true));
+          var oldBlock = document.getElementById("gis-status-block");
+          var newBlock = doc.getElementById("gis-status-block");
+          if (oldBlock && newBlock) { oldBlock.innerHTML = newBlock.innerHTML; }
+        }
+        document.body.setAttribute("data-live-refreshed", String(Date.now()));
+      })
+      .catch(function (e) { console.warn("refresh: " + (e.message || e)); })
+      .then(function () { refreshing = null; });
+    return refreshing;
+  }
+  if (live && cfg.pollSeconds) {
+    window.setInterval(function () {
+      if (document.visibilityState === "visible") { refresh(); }
+    }, cfg.pollSeconds * 1000);
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible") { refresh(); }
+    });
+  }
+  window.gisRequirement = { refresh: refresh };
+
+  // --- links already sent: extend by 14 days or revoke; answers read ---------------------------
+  // (delegated: the buttons are swapped with the live parts)
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest("button");
+    if (!btn) { return; }
+    if (btn.classList.contains("gis-link-action")) {
       var action = btn.getAttribute("data-action");
       var url = cfg.endpoints[action === "revoke" ? "linkRevoke" : "linkExtend"]
         .replace("{rec}", btn.getAttribute("data-rec")).replace("{link}", btn.getAttribute("data-link"));
       btn.disabled = true;
-      send("POST", url, action === "revoke" ? {} : { days: 14 }).then(function () {
-        window.location.reload();
-      }).catch(function (e) {
+      send("POST", url, action === "revoke" ? {} : { days: 14 }).then(refresh).catch(function (e) {
         show(document.getElementById("gis-link-action-message"), String(e.message || e), false);
         btn.disabled = false;
       });
-    });
+    } else if (btn.id === "gis-answers-read") {
+      btn.disabled = true;
+      send("POST", cfg.endpoints.answersRead, { requirement_id: cfg.requirementId }).then(refresh)
+        .catch(function (e) { btn.disabled = false; btn.title = String(e.message || e); });
+    }
   });
 
   // --- alerts: mark one as seen ----------------------------------------------------------------
@@ -135,10 +184,11 @@
     });
   }
 
-  // --- status move ---------------------------------------------------------------------------
-  var statusForm = document.getElementById("gis-status-form");
-  if (statusForm) {
-    statusForm.addEventListener("submit", function (ev) {
+  // --- status move (delegated: the form is swapped when the status changes) -------------------
+  document.addEventListener("submit", function (ev) {
+    var statusForm = ev.target;
+    if (statusForm.id !== "gis-status-form") { return; }
+    {
       ev.preventDefault();
       var box = document.getElementById("gis-status-message");
       var note = statusForm.elements.note.value.trim();
@@ -151,8 +201,8 @@
         if (e.status === 412) { conflict(box); return; }
         show(box, String(e.message || e), false);
       });
-    });
-  }
+    }
+  });
 
   // --- recommendation link from the ticked results -------------------------------------------
   var recForm = document.getElementById("gis-recommend-form");
@@ -209,6 +259,8 @@
         open.href = made.url;
         document.getElementById("gis-link-box").hidden = false;
         out.select();
+        // the list of recommendations and the status (new → recommended) follow at once
+        return refresh();
       }).catch(function (e) {
         show(box, String(e.message || e), false);
       }).then(function () { save.disabled = false; });
@@ -217,7 +269,7 @@
     copy.addEventListener("click", function () {
       var out = document.getElementById("gis-link-url");
       out.select();
-      var done = function () { copy.textContent = t("copied"); };
+      var done = function () { copy.textContent = t("copied"); copy.setAttribute("data-copied", "true"); };
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(out.value).then(done, function () { document.execCommand("copy"); done(); });
       } else {
