@@ -14,34 +14,34 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import Scope
 
-from gis_app.domain import errors as e
+from gis_app.domain import errors as domain_errors
 
 log = logging.getLogger("gis_app.api")
 
-STATUS: dict[type[e.GisAppError], int] = {
-    e.NotFound: 404,
-    e.LoadError: 422,
-    e.UnknownVocabularyValue: 422,
-    e.InvalidInput: 422,
-    e.DatabaseUnavailable: 503,
-    e.ProvisioningError: 503,
-    e.NotAuthenticated: 401,
-    e.Forbidden: 403,
-    e.CsrfFailed: 403,
-    e.RateLimited: 429,
-    e.Conflict: 409,
-    e.ConfigurationError: 500,
+STATUS: dict[type[domain_errors.GisAppError], int] = {
+    domain_errors.NotFound: 404,
+    domain_errors.LoadError: 422,
+    domain_errors.UnknownVocabularyValue: 422,
+    domain_errors.InvalidInput: 422,
+    domain_errors.DatabaseUnavailable: 503,
+    domain_errors.ProvisioningError: 503,
+    domain_errors.NotAuthenticated: 401,
+    domain_errors.Forbidden: 403,
+    domain_errors.CsrfFailed: 403,
+    domain_errors.RateLimited: 429,
+    domain_errors.Conflict: 409,
+    domain_errors.ConfigurationError: 500,
     # planners' workflow; EditConflict and its kin are Conflicts (409)
-    e.PreconditionRequired: 428,
-    e.PreconditionFailed: 412,
-    e.LockTimeout: 409,
-    e.PayloadTooLarge: 413,
+    domain_errors.PreconditionRequired: 428,
+    domain_errors.PreconditionFailed: 412,
+    domain_errors.LockTimeout: 409,
+    domain_errors.PayloadTooLarge: 413,
     # investor links: unknown, expired and revoked tokens are all a plain 404
-    e.LinkUnavailable: 404,
+    domain_errors.LinkUnavailable: 404,
 }
 
 
-def status_for(exc: e.GisAppError) -> int:
+def status_for(exc: domain_errors.GisAppError) -> int:
     """HTTP status for a domain error (most specific class wins)."""
     for cls in type(exc).__mro__:
         if cls in STATUS:
@@ -59,16 +59,16 @@ DATABASE_DOWN: tuple[type[Exception], ...] = (
 DATABASE_DOWN_MESSAGE = "the database is unavailable; retry shortly / 数据库暂时不可用，请稍后重试"
 
 
-def as_domain_error(exc: Exception) -> e.GisAppError | None:
+def as_domain_error(exc: Exception) -> domain_errors.GisAppError | None:
     """The domain error a database failure stands for (None for other errors)."""
-    if isinstance(exc, e.GisAppError):
+    if isinstance(exc, domain_errors.GisAppError):
         return exc
     if isinstance(exc, sa.exc.TimeoutError):
-        return e.DatabaseBusy(DATABASE_DOWN_MESSAGE, retry_after_s=2)
+        return domain_errors.DatabaseBusy(DATABASE_DOWN_MESSAGE, retry_after_s=2)
     if isinstance(exc, DATABASE_DOWN) or (
         isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
     ):
-        return e.DatabaseUnavailable(DATABASE_DOWN_MESSAGE)
+        return domain_errors.DatabaseUnavailable(DATABASE_DOWN_MESSAGE)
     return None
 
 
@@ -76,7 +76,7 @@ def _wants_page(request: Request) -> bool:
     return request.method == "GET" and "text/html" in request.headers.get("accept", "")
 
 
-def unavailable_response(request: Request, exc: e.DatabaseUnavailable) -> Response:
+def unavailable_response(request: Request, exc: domain_errors.DatabaseUnavailable) -> Response:
     """503 with ``Retry-After``: JSON for the API, a readable bilingual page for browsers."""
     headers = {"Retry-After": str(exc.retry_after_s), "Cache-Control": "no-store"}
     if _wants_page(request):
@@ -85,7 +85,7 @@ def unavailable_response(request: Request, exc: e.DatabaseUnavailable) -> Respon
         body = templates.get_template("unavailable.html").render(
             {
                 "request": request,
-                "busy": isinstance(exc, e.DatabaseBusy),
+                "busy": isinstance(exc, domain_errors.DatabaseBusy),
                 "retry": True,
                 "retry_after": max(exc.retry_after_s, 5),
                 # the same page again; never a link to another host ("//host/…")
@@ -109,22 +109,22 @@ def install(app: FastAPI) -> None:
         log.warning("%s %s: database unavailable: %s", request.method, request.url.path, exc)
         return unavailable_response(request, domain)  # type: ignore[arg-type]
 
-    @app.exception_handler(e.GisAppError)
-    async def _handle(request: Request, exc: e.GisAppError) -> Response:
+    @app.exception_handler(domain_errors.GisAppError)
+    async def _handle(request: Request, exc: domain_errors.GisAppError) -> Response:
         status = status_for(exc)
         if (
-            isinstance(exc, e.NotAuthenticated)
+            isinstance(exc, domain_errors.NotAuthenticated)
             and request.method == "GET"
             and "text/html" in request.headers.get("accept", "")
         ):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-        if isinstance(exc, e.DatabaseUnavailable):
+        if isinstance(exc, domain_errors.DatabaseUnavailable):
             return unavailable_response(request, exc)
         headers = {}
-        if isinstance(exc, e.RateLimited):
+        if isinstance(exc, domain_errors.RateLimited):
             headers["Retry-After"] = str(exc.retry_after_s)
-        if isinstance(exc, e.NotAuthenticated):
+        if isinstance(exc, domain_errors.NotAuthenticated):
             headers["WWW-Authenticate"] = "Bearer"
         if status >= 500:
             log.error(

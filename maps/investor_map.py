@@ -17,7 +17,7 @@ from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from gis_app.domain import public_schema as P
+from gis_app.domain import public_schema
 from maps import assets, extent
 from maps.basemaps import Basemap, tile_layers
 from maps.parts import render_parts as render_parts  # the page parts, re-exported
@@ -50,8 +50,8 @@ def _name(lang: str, zh: str | None, en: str | None) -> str:
 
 
 def investor_map(
-    view: P.PublicRecommendation,
-    context: P.MapContext,
+    view: public_schema.PublicRecommendation,
+    context: public_schema.MapContext,
     basemap: Basemap,
     lang: str = "zh",
     static_base: str = assets.STATIC_URL,

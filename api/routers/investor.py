@@ -36,8 +36,7 @@ from api.errors import (
 )
 from api.schemas import StrictModel
 from api.templating import templates
-from gis_app.domain import public_schema as P
-from gis_app.domain import vocab
+from gis_app.domain import public_schema, vocab
 from gis_app.domain.errors import (
     CsrfFailed,
     DatabaseUnavailable,
@@ -102,7 +101,9 @@ def not_found_response(request: Request) -> Response:
     """The one 404 of /r/: the same for unknown, expired and revoked tokens."""
     if _wants_json(request):
         return JSONResponse({"detail": "not found / 链接无效"}, status_code=404)
-    body = templates.get_template("not_found.html").render({"request": request, "ui": P.ui})
+    body = templates.get_template("not_found.html").render(
+        {"request": request, "ui": public_schema.ui}
+    )
     return HTMLResponse(body, status_code=404)
 
 
@@ -115,8 +116,12 @@ def _error_response(request: Request, exc: GisAppError) -> Response:
         headers["Retry-After"] = str(exc.retry_after_s)
     if _wants_json(request) or (request.method != "POST" and status != 429):
         return JSONResponse({"detail": exc.public_message}, status_code=status, headers=headers)
-    title = P.ui("too_many_title") if status == 429 else P.ui("feedback")
-    text = P.ui("too_many_text").zh + " " + P.ui("too_many_text").en if status == 429 else ""
+    title = public_schema.ui("too_many_title") if status == 429 else public_schema.ui("feedback")
+    text = (
+        public_schema.ui("too_many_text").zh + " " + public_schema.ui("too_many_text").en
+        if status == 429
+        else ""
+    )
     resp = _message_page(request, status, title, text or exc.public_message)
     resp.headers.update(headers)
     return resp
@@ -162,19 +167,22 @@ def _lang(link: LinkContext, requested: str | None) -> str:
     return requested if requested in ("zh", "en") else link.language
 
 
-def _json(request: Request, link: LinkContext, view: P.PublicRecommendation) -> JSONResponse:
+def _json(
+    request: Request, link: LinkContext, view: public_schema.PublicRecommendation
+) -> JSONResponse:
     data = view.model_dump(mode="json")
     data["feedback"] = {
         "url": f"/r/{request.path_params['token']}/feedback",
         "form_token": link_service.form_token(request.app.state.secret_key, link.token_hash),
         "kinds": [
-            P.label_of(vocab.FEEDBACK_KIND, k).model_dump() for k in vocab.FEEDBACK_KIND.keys
+            public_schema.label_of(vocab.FEEDBACK_KIND, k).model_dump()
+            for k in vocab.FEEDBACK_KIND.keys
         ],
     }
     return JSONResponse(data)
 
 
-def _load(conn: Any, token: str) -> tuple[LinkContext, P.PublicRecommendation]:
+def _load(conn: Any, token: str) -> tuple[LinkContext, public_schema.PublicRecommendation]:
     link = link_service.resolve(conn, token)
     return link, investor_view.build_view(conn, link)
 
@@ -234,13 +242,13 @@ def link_page(
             "view": view,
             "lang": language,
             "other": other,
-            "t": P.ui_strings(language),
-            "t_other": P.ui_strings(other),
-            "pick": P.pick,
-            "sheet_rows": P.sheet_rows,
-            "fmt": P.fmt_num,
-            "unit": P.unit,
-            "area_text": P.area_text,
+            "t": public_schema.ui_strings(language),
+            "t_other": public_schema.ui_strings(other),
+            "pick": public_schema.pick,
+            "sheet_rows": public_schema.sheet_rows,
+            "fmt": public_schema.fmt_num,
+            "unit": public_schema.unit,
+            "area_text": public_schema.area_text,
             "colon": "：" if language == "zh" else ": ",
             "token": quote(token, safe=""),
             "form_token": link_service.form_token(request.app.state.secret_key, link.token_hash),

@@ -16,17 +16,18 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import sqlalchemy as sa
 from fastapi import APIRouter, BackgroundTasks, Form, Header, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import StrictBool, StrictFloat, StrictInt, create_model
 
-from api.auth import CurrentUser, allow
+from api.auth import CurrentUser, Principal, allow
 from api.deps import ConnDep, DbRoute, SettingsDep, SiteFilterDep
 from api.schemas import IsoDate, StrictModel
 from gis_app.domain import transitions
 from gis_app.domain.errors import InvalidInput, PayloadTooLarge
 from gis_app.io import export as site_export
-from gis_app.io import geometry_checks as gc
+from gis_app.io import geometry_checks
 from gis_app.io.fields import BUILDING_FIELDS, SITE_FIELDS, ZONE_FIELDS, Field
 from gis_app.io.imports import ImportOptions, UploadLimits
 from gis_app.services import history as history_service
@@ -97,17 +98,7 @@ def patch_site(
     site_id: int, body: SitePatch, conn: ConnDep, user: CurrentUser, if_match: IfMatch = None
 ) -> JSONResponse:
     """Change a site's attributes (If-Match required); the changes, overlaps and new ETag."""
-    values, note, doc_ref = _split(body)
-    result = edits.update_site(
-        conn,
-        site_id,
-        values,
-        expected_version=edits.parse_if_match(if_match),
-        user=user.username,
-        note=note,
-        doc_ref=doc_ref,
-    )
-    return _edited(result)
+    return _update_site(site_id, body, conn, user, if_match, status_only=False)
 
 
 @router.post("/api/sites/{site_id}/status", dependencies=[PLAN])
@@ -115,6 +106,18 @@ def post_status(
     site_id: int, body: StatusPatch, conn: ConnDep, user: CurrentUser, if_match: IfMatch = None
 ) -> JSONResponse:
     """Update status fields (政策处理, 控规, 指标, 供应, 整理, 招商状态 …) with a note/document."""
+    return _update_site(site_id, body, conn, user, if_match, status_only=True)
+
+
+def _update_site(
+    site_id: int,
+    body: StrictModel,
+    conn: sa.Connection,
+    user: Principal,
+    if_match: str | None,
+    *,
+    status_only: bool,
+) -> JSONResponse:
     values, note, doc_ref = _split(body)
     result = edits.update_site(
         conn,
@@ -124,7 +127,7 @@ def post_status(
         user=user.username,
         note=note,
         doc_ref=doc_ref,
-        status_only=True,
+        status_only=status_only,
     )
     return _edited(result)
 
@@ -167,7 +170,7 @@ def put_geometry(
         user=user.username,
         crs=body.crs,
         repair=body.repair,
-        limits=gc.GeometryLimits.from_settings(settings.edit),
+        limits=geometry_checks.GeometryLimits.from_settings(settings.edit),
         note=body.note,
         doc_ref=body.doc_ref,
         dry_run=body.dry_run,
@@ -207,7 +210,7 @@ def split_site(
         crs=body.crs,
         children=body.children,
         buildings=body.buildings,
-        limits=gc.GeometryLimits.from_settings(settings.edit),
+        limits=geometry_checks.GeometryLimits.from_settings(settings.edit),
         note=body.note,
         doc_ref=body.doc_ref,
     )
@@ -262,8 +265,6 @@ def site_history(
 ) -> JSONResponse:
     """Who changed what and when (newest first), with the parents' history up to a split or
     merge and the buildings'; geometry values only with ``geometry=true``."""
-    if not 1 <= limit <= settings.app.max_page_size or offset < 0:
-        raise InvalidInput(f"limit must be 1–{settings.app.max_page_size} and offset >= 0")
     data = history_service.site_history(
         conn,
         site_id,
@@ -272,6 +273,7 @@ def site_history(
         with_geometry=geometry,
         limit=limit,
         offset=offset,
+        max_limit=settings.app.max_page_size,
     )
     return JSONResponse(json.loads(json.dumps(data, default=str, ensure_ascii=False)))
 
@@ -343,7 +345,7 @@ def patch_zone(
         geometry=geometry,
         crs=crs,
         repair=repair,
-        limits=gc.GeometryLimits.from_settings(settings.edit),
+        limits=geometry_checks.GeometryLimits.from_settings(settings.edit),
         note=note,
         doc_ref=doc_ref,
     )

@@ -164,50 +164,38 @@ def site_summary(conn: sa.Connection, site_id: int) -> dict[str, Any]:
 
 def site_head(conn: sa.Connection, site_id: int) -> dict[str, Any] | None:
     """Id, code, name, version and lineage of a site, or ``None``."""
-    row = (
-        conn.execute(
-            sa.text(
-                "SELECT id, code, name_zh, version, parent_ids, retired_at FROM site WHERE id = :id"
-            ),
-            {"id": site_id},
-        )
-        .mappings()
-        .one_or_none()
+    return _row_by_id(
+        conn,
+        "SELECT id, code, name_zh, version, parent_ids, retired_at FROM site WHERE id = :id",
+        site_id,
     )
-    return dict(row) if row else None
 
 
 def site_status(conn: sa.Connection, site_id: int, fields: list[str]) -> dict[str, Any] | None:
     """Identity, version and the given (status) columns of one site."""
     cols = ", ".join(f"s.{c}" for c in fields)
-    row = (
-        conn.execute(
-            sa.text(
-                f"SELECT s.id, s.code, s.name_zh, s.version, s.retired_at, {cols} "
-                "FROM site s WHERE s.id = :id"
-            ),
-            {"id": site_id},
-        )
-        .mappings()
-        .one_or_none()
+    return _row_by_id(
+        conn,
+        f"SELECT s.id, s.code, s.name_zh, s.version, s.retired_at, {cols} "
+        "FROM site s WHERE s.id = :id",
+        site_id,
     )
-    return dict(row) if row else None
 
 
 def building_row(conn: sa.Connection, building_id: int, cols: list[str]) -> dict[str, Any] | None:
     """One building's given columns, its id, site code and version."""
     sel = ", ".join(f"b.{c}" for c in cols)
-    row = (
-        conn.execute(
-            sa.text(
-                f"SELECT b.id, {sel}, s.code AS site_code, b.version, b.updated_at "
-                "FROM building b JOIN site s ON s.id = b.site_id WHERE b.id = :id"
-            ),
-            {"id": building_id},
-        )
-        .mappings()
-        .one_or_none()
+    return _row_by_id(
+        conn,
+        f"SELECT b.id, {sel}, s.code AS site_code, b.version, b.updated_at "
+        "FROM building b JOIN site s ON s.id = b.site_id WHERE b.id = :id",
+        building_id,
     )
+
+
+def _row_by_id(conn: sa.Connection, sql: str, row_id: int) -> dict[str, Any] | None:
+    """The one row ``sql`` selects for ``:id``, or ``None``."""
+    row = conn.execute(sa.text(sql), {"id": row_id}).mappings().one_or_none()
     return dict(row) if row else None
 
 

@@ -24,7 +24,7 @@ import pyogrio
 import shapely
 import sqlalchemy as sa
 
-from gis_app.db import edit_queries as q
+from gis_app.db import edit_queries
 from gis_app.db.models import SRID
 from gis_app.db.site_queries import SITE_PROPERTY_COLUMNS, SiteFilter
 from gis_app.domain import fields, landuse, vocab
@@ -82,7 +82,7 @@ def _label(fieldname: str, key: Any) -> str | None:
 
 
 def _export_frame(conn: sa.Connection, flt: SiteFilter, max_sites: int) -> gpd.GeoDataFrame:
-    rows, total = q.export_rows(conn, flt, _EXPORT_COLUMNS, max_sites)
+    rows, total = edit_queries.export_rows(conn, flt, _EXPORT_COLUMNS, max_sites)
     if total > max_sites:
         raise InvalidInput(
             f"the selection holds {total} sites, more than the export limit of {max_sites}; "

@@ -31,7 +31,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from gis_app.domain import public_schema as P
+from gis_app.domain import public_schema
 from gis_app.domain.errors import ConfigurationError
 
 #: (path, index in a TrueType collection) tried in order when no font is configured
@@ -83,15 +83,15 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
 
 
 def _t(lang: str, key: str) -> str:
-    return P.ui(key).label(lang)
+    return public_schema.ui(key).label(lang)
 
 
 def _pick(lang: str, zh: str | None, en: str | None) -> str:
-    return P.pick(lang, zh, en)
+    return public_schema.pick(lang, zh, en)
 
 
 def _num(x: float | None, digits: int = 2) -> str:
-    return P.fmt_num(x, digits)
+    return public_schema.fmt_num(x, digits)
 
 
 def _colon(lang: str) -> str:
@@ -102,7 +102,9 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
-def _building_table(site: P.PublicSite, lang: str, st: dict[str, ParagraphStyle]) -> Table:
+def _building_table(
+    site: public_schema.PublicSite, lang: str, st: dict[str, ParagraphStyle]
+) -> Table:
     head = [
         _t(lang, "buildings"),
         _t(lang, "vacant_gfa"),
@@ -137,7 +139,7 @@ def _building_table(site: P.PublicSite, lang: str, st: dict[str, ParagraphStyle]
     return table
 
 
-def _explanation(site: P.PublicSite, lang: str, st: dict[str, ParagraphStyle]) -> list:
+def _explanation(site: public_schema.PublicSite, lang: str, st: dict[str, ParagraphStyle]) -> list:
     ex = site.explanation
     if ex is None or not (ex.meets or ex.misses or ex.unknown):
         return []
@@ -158,7 +160,7 @@ def _explanation(site: P.PublicSite, lang: str, st: dict[str, ParagraphStyle]) -
 
 
 def recommendation_pdf(
-    view: P.PublicRecommendation, lang: str, font_path: Path | None = None
+    view: public_schema.PublicRecommendation, lang: str, font_path: Path | None = None
 ) -> bytes:
     """The whole recommendation as a PDF in ``lang`` ("zh" or "en"), from the public view."""
     font = _font(font_path)
@@ -204,7 +206,9 @@ def recommendation_pdf(
         head = [_p(f"{site.rank}. {name}", st["h2"])]
         if alt and alt != name:
             head.append(_p(alt, st["subtitle"]))
-        rows = [[_p(k, st["key"]), _p(v, st["base"])] for k, v in P.sheet_rows(site, lang)]
+        rows = [
+            [_p(k, st["key"]), _p(v, st["base"])] for k, v in public_schema.sheet_rows(site, lang)
+        ]
         table = Table(rows, colWidths=[38 * mm, 142 * mm])
         table.setStyle(
             TableStyle(

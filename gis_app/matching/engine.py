@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from gis_app.db import prepared
-from gis_app.domain import match_criteria as C
+from gis_app.domain import match_criteria as criteria
 from gis_app.domain.errors import Conflict, InvalidInput
 from gis_app.matching import sql as match_sql
 from gis_app.matching.explain import SiteMatch, explain_row
@@ -46,19 +46,16 @@ class MatchResult:
 #: match units (sites and vacant buildings) from which a match scans with a parallel worker
 PARALLEL_FROM_UNITS = 500_000
 
-# JIT compilation of this wide query costs more than it saves (~0.7 s at 100k sites).
-# One parallel worker scans the candidates beside the leader in a large inventory: at 1M sites
-# (1.5M units) it took 20–25 % off the ranking statement of the broad requests (standard plant
-# 78 → 59 ms, land without a port clause 51 → 38; 13 % of their HTTP time) and nothing off the
-# narrow ones (land within 10 km of a port 31 → 27); two workers on two cores were slower. At
-# 100k sites starting it (~7 ms) cost more than it saved (land 8 → 16 ms, plant 26 → 25), hence
-# the size gate, read from the table statistics.
+# JIT compilation of this wide query costs more than it saves. One parallel worker beside the
+# leader shortens the broad requests on a large inventory; two workers on two cores are slower,
+# and on a small inventory starting the worker costs more than it saves, hence the size gate,
+# read from the table statistics (figures: README, "Search and matching";
+# ``bench/worker_start.py``).
 # The planner would not choose the worker by itself: it multiplies the selectivities of
 # correlated specs and expects a handful of rows, nor can its estimate of the index pages
 # read serve as the gate (for the same request it swings across the threshold). A nonzero
 # setup cost keeps the two land-use branches under one Gather (one worker, not one per branch).
-# A worker starts in 7–10 ms when the server preloads PostGIS (``shared_preload_libraries``),
-# in 15–26 ms when it does not (``bench/worker_start.py``).
+# A worker starts faster when the server preloads PostGIS (``shared_preload_libraries``).
 _SETTINGS = sa.text(
     "SET LOCAL jit = off; SET LOCAL parallel_setup_cost = 1; SET LOCAL parallel_tuple_cost = 0;"
     " SET LOCAL min_parallel_index_scan_size = 0;"
@@ -137,7 +134,7 @@ def run_match(
     if not 0 <= margin <= MAX_MARGIN_PCT:
         raise InvalidInput(f"margin_pct must be between 0 and {MAX_MARGIN_PCT:g}, got {margin}")
     for key, w in (weights or {}).items():
-        if key not in C.DEFAULT_WEIGHTS or not 0 <= w <= 1000:
+        if key not in criteria.DEFAULT_WEIGHTS or not 0 <= w <= 1000:
             raise InvalidInput(f"weight {key!r}={w} is not a known criterion with 0 <= weight")
     effective = spec.effective_weights(weights)
     query, params = match_sql.statement(

@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gis_app.domain import match_criteria as C
+from gis_app.domain import match_criteria as criteria
 from gis_app.domain import vocab
 from gis_app.matching.spec import RequirementSpec
 
-Texts = C.Texts  # (zh, en)
+Texts = criteria.Texts  # (zh, en)
 
 
 @dataclass
@@ -69,10 +69,10 @@ class SiteMatch:
     criteria: list[CriterionResult] = field(default_factory=list)
 
 
-_num = C.number_text
+_num = criteria.number_text
 
 #: each criterion's formatter, as declared in the registry
-FORMATTERS: dict[str, C.Formatter] = {c.key: c.explain for c in C.CRITERIA}
+FORMATTERS: dict[str, criteria.Formatter] = {c.key: c.explain for c in criteria.CRITERIA}
 
 
 def _verdict(passed: bool) -> Texts:
@@ -85,7 +85,7 @@ def _requirement_side(
 ) -> tuple[Texts, Any]:
     if cache is not None and key in cache:
         return cache[key]
-    fmt = C.BY_KEY[key].explain
+    fmt = criteria.BY_KEY[key].explain
     told = (fmt.req(spec), fmt.req_value(spec))
     if cache is not None:
         cache[key] = told
@@ -119,7 +119,7 @@ def explain_row(
         building_name_en=row["building_name_en"],
         near_miss=near,
     )
-    for c in C.HARD:
+    for c in criteria.HARD:
         applies, passed, shortfall, value = row["hard"][c.key]
         if not applies:
             continue
@@ -143,7 +143,7 @@ def explain_row(
     soft_rows = dict(row["soft"])
     # price is scored against the cheapest candidate in the query's last step
     soft_rows["price"] = [row["price_score"] is not None, row["price_score"], row["price"]]
-    for c in C.SOFT:
+    for c in criteria.SOFT:
         applies, score, value = soft_rows.get(c.key, [False, None, None])
         if not applies:
             continue

@@ -31,23 +31,23 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from gis_app.domain import match_criteria as C
+from gis_app.domain import match_criteria as criteria
 from gis_app.domain import vocab
 from gis_app.matching.spec import RequirementSpec
 
 #: requirement columns the criteria read, with their SQL types (the constant row's columns)
-REQ_COLUMNS: dict[str, str] = C.REQ_COLUMNS
+REQ_COLUMNS: dict[str, str] = criteria.REQ_COLUMNS
 
 #: ``match_unit s``: a site (land needs) or a vacant building with its site's fields (space
 #: needs), with the nearest distances and the blocking flag folded in (revision 0008). With a
 #: berth class the distance to the qualifying ports is the site's shape against them, computed
 #: once per candidate in the lateral ``pd`` of the match query. A test checks that the match
 #: query touches nothing but match_unit.
-UNIT = C.Source(
+UNIT = criteria.Source(
     "match_unit",
-    s=C.table("s", {"id": "site_id", "code": "site_code"}),
-    b=C.table("s", {"id": "building_id", "code": "building_code"}),
-    r=C.REQUIREMENT_ROW,
+    s=criteria.table("s", {"id": "site_id", "code": "site_code"}),
+    b=criteria.table("s", {"id": "building_id", "code": "building_code"}),
+    r=criteria.REQUIREMENT_ROW,
     d_port_any="s.d_port",
     d_port_berth="pd.d",
     d_expressway="s.d_expressway",
@@ -57,11 +57,11 @@ UNIT = C.Source(
 #: the rows listed, explained from site ``s`` and building ``b`` themselves, but distances and
 #: the blocking test from their unit ``u`` (no subquery per criterion and row), the distance to
 #: the qualifying ports from the lateral ``pd``
-LISTED = C.Source(
+LISTED = criteria.Source(
     "listed",
-    s=C.table("s"),
-    b=C.table("b"),
-    r=C.REQUIREMENT_ROW,
+    s=criteria.table("s"),
+    b=criteria.table("b"),
+    r=criteria.REQUIREMENT_ROW,
     d_port_any="u.d_port",
     d_port_berth="pd.d",
     d_expressway="u.d_expressway",
@@ -69,31 +69,33 @@ LISTED = C.Source(
     not_blocked="NOT u.blocked",
 )
 #: the requirement's binds (criteria on the requirement only, outside ``r``'s scope)
-BINDS = UNIT.with_requirement(C.REQUIREMENT_BINDS)
+BINDS = UNIT.with_requirement(criteria.REQUIREMENT_BINDS)
 
-OPEN_STATUSES = C.sql_list(vocab.OPEN_REQUIREMENT_STATUSES)
+OPEN_STATUSES = criteria.sql_list(vocab.OPEN_REQUIREMENT_STATUSES)
 
 
-def _term(c: C.Criterion, q: C.Source, margin: str) -> str:
+def _term(c: criteria.Criterion, source: criteria.Source, margin: str) -> str:
     assert c.test is not None
-    return f"(NOT COALESCE(({c.applies(q)}), false) OR ({c.test(q, margin)}))"
+    return f"(NOT COALESCE(({c.applies(source)}), false) OR ({c.test(source, margin)}))"
 
 
-def hard_predicate(margin: str = "0", buildings: str = "exists", q: C.Source = C.SITE) -> str:
-    """The hard constraints as one SQL condition on ``q``'s site and requirement ``r``
+def hard_predicate(
+    margin: str = "0", buildings: str = "exists", source: criteria.Source = criteria.SITE
+) -> str:
+    """The hard constraints as one SQL condition on ``source``'s site and requirement ``r``
     (``margin`` relaxes them).
 
     ``buildings="exists"`` puts the building-level constraints in an ``EXISTS`` over the site's
     buildings (base tables only); ``"join"`` expects the building in the row (a joined ``b``,
     or a match unit).
     """
-    site = [_term(c, q, margin) for c in C.HARD if c.level == "site"]
-    bld = [_term(c, q, margin) for c in C.HARD if c.level == "building"]
-    need_space = f"{q.r.need} IN {C.sql_list(C.SPACE_NEEDS)}"
+    site = [_term(c, source, margin) for c in criteria.HARD if c.level == "site"]
+    bld = [_term(c, source, margin) for c in criteria.HARD if c.level == "building"]
+    need_space = f"{source.r.need} IN {criteria.sql_list(criteria.SPACE_NEEDS)}"
     if buildings == "exists":
         bpart = (
             f"(NOT ({need_space}) OR EXISTS (SELECT 1 FROM building b"
-            f" WHERE {q.b.site_id} = {q.s.id}"
+            f" WHERE {source.b.site_id} = {source.s.id}"
             "\n      AND " + "\n      AND ".join(bld) + "))"
         )
     elif buildings == "join":
@@ -118,16 +120,16 @@ def constant_row(spec: RequirementSpec) -> tuple[str, dict[str, Any]]:
     return _ROW_SQL, {f"r_{name}": values[name] for name in REQ_COLUMNS}
 
 
-def _uses(keys: tuple[str, ...], q: C.Source) -> str:
-    return " OR ".join(f"COALESCE(({C.BY_KEY[k].applies(q)}), false)" for k in keys)
+def _uses(keys: tuple[str, ...], source: criteria.Source) -> str:
+    return " OR ".join(f"COALESCE(({criteria.BY_KEY[k].applies(source)}), false)" for k in keys)
 
 
 _PORT_KEYS = ("port_distance", "port_access")
-_PRICE = C.BY_KEY["price"]
+_PRICE = criteria.BY_KEY["price"]
 
 _BERTH_DISTANCE = (
     "CROSS JOIN LATERAL (SELECT (SELECT ST_Distance(g.geom::geography, "
-    f"{C.QUALIFYING_PORTS}) FROM site g WHERE g.id = s.site_id) AS d OFFSET 0) pd"
+    f"{criteria.QUALIFYING_PORTS}) FROM site g WHERE g.id = s.site_id) AS d OFFSET 0) pd"
 )
 # without a berth class the criteria's berth branch folds away; pd is then a constant row
 _NO_BERTH_DISTANCE = "CROSS JOIN (SELECT NULL::float8 AS d) pd"
@@ -143,11 +145,11 @@ _NEAR_PORTS = f"""(r.max_km_port IS NULL OR s.envelope && ANY(ARRAY(
                        + r.max_km_port * 1000.0 * (1 + :margin) / 110000.0)))),
                    r.max_km_port * 1000.0 * (1 + :margin) / 110000.0)
           FROM infrastructure i
-         WHERE i.kind IN {C.sql_list(C.PORT_KINDS)}
+         WHERE i.kind IN {criteria.sql_list(criteria.PORT_KINDS)}
            AND (r.port_berth_dwt_min IS NULL OR i.berth_dwt >= r.port_berth_dwt_min))))"""
 
 
-def _w(key: str) -> str:
+def _weight(key: str) -> str:
     # float8 binds: a numeric weight would turn every row's arithmetic into numeric
     return f"CAST(:w_{key} AS float8)"
 
@@ -196,7 +198,7 @@ _LAND_USE_UNITS = (
 BIND_TYPES: dict[str, str] = (
     {f"r_{name}": typ for name, typ in REQ_COLUMNS.items()}
     | {"margin": "float8", "limit": "bigint", "nm_limit": "bigint"}
-    | {f"w_{key}": "float8" for key in C.DEFAULT_WEIGHTS}
+    | {f"w_{key}": "float8" for key in criteria.DEFAULT_WEIGHTS}
 )
 
 
@@ -219,7 +221,7 @@ def statement(
     land_use = bool(params["r_land_use_2023_codes"] or params["r_land_use_gb_codes"])
     query = match_sql(
         row_sql,
-        space=spec.need in C.SPACE_NEEDS,
+        space=spec.need in criteria.SPACE_NEEDS,
         land_use=land_use,
         berth=spec.port_berth_dwt_min is not None,
     )
@@ -312,23 +314,24 @@ def _space_lists(order: str, row_sql: str, berth: bool, per_request: str) -> tup
 
 _ORDER = "score DESC, site_code, building_code"
 #: soft criteria scored per candidate (price is scored against the cheapest, in :func:`_ranked`)
-_SCORED = tuple(c for c in C.SOFT if c.score is not None)
+_SCORED = tuple(c for c in criteria.SOFT if c.score is not None)
 
 
-def _n_fail(q: C.Source) -> str:
+def _n_fail(source: criteria.Source) -> str:
     # Only a constraint with a margin can fail in a row that passed the relaxed filter: the
     # others are the same test there, so counting them added ~10 CASE terms a candidate.
     return " + ".join(
-        f"(CASE WHEN COALESCE(({c.applies(q)}), false)"
-        f" AND NOT COALESCE(({c.test(q, '0')}), false) THEN 1 ELSE 0 END)"
-        for c in C.HARD
+        f"(CASE WHEN COALESCE(({c.applies(source)}), false)"
+        f" AND NOT COALESCE(({c.test(source, '0')}), false) THEN 1 ELSE 0 END)"
+        for c in criteria.HARD
         if c.test is not None and c.has_margin
     )
 
 
-def _soft_points(q: C.Source) -> str:
+def _soft_points(source: criteria.Source) -> str:
     return " + ".join(
-        f"(CASE WHEN ({c.applies(q)}) THEN {_w(c.key)} * COALESCE(({c.score(q)}), 0) ELSE 0 END)"
+        f"(CASE WHEN ({c.applies(source)}) THEN {_weight(c.key)}"
+        f" * COALESCE(({c.score(source)}), 0) ELSE 0 END)"
         for c in _SCORED
         if c.score is not None
     )
@@ -336,38 +339,38 @@ def _soft_points(q: C.Source) -> str:
 
 def _candidates(row_sql: str, *, space: bool, land_use: bool, berth: bool) -> str:
     """``cand``: the candidates that pass the relaxed hard filter, scored, from match units."""
-    q = UNIT
+    source = UNIT
     # the partial indexes' predicates (the vacancy criterion demands vacant space anyway)
     units = (
         "s.building_id IS NOT NULL AND s.vacant_gfa_m2 > 0" if space else "s.building_id IS NULL"
     )
     ids = (
-        f"{q.s.id} AS site_id, {q.s.code} AS site_code,"
-        f" {q.b.id} AS building_id, {q.b.code} AS building_code"
+        f"{source.s.id} AS site_id, {source.s.code} AS site_code,"
+        f" {source.b.id} AS building_id, {source.b.code} AS building_code"
     )
     return f"""cand AS MATERIALIZED (
   SELECT {ids},
-         {_n_fail(q)} AS n_fail,
-         {_PRICE.value(q)}::float8 AS price,
-         ({_soft_points(q)})::float8 AS soft_points,
+         {_n_fail(source)} AS n_fail,
+         {_PRICE.value(source)}::float8 AS price,
+         ({_soft_points(source)})::float8 AS soft_points,
          {"s.site_units" if space else "NULL::smallint"} AS site_units
     FROM {row_sql} r, {_LAND_USE_UNITS if land_use and not space else "match_unit"} s
    {_BERTH_DISTANCE if berth else _NO_BERTH_DISTANCE}
    WHERE {units}
      AND {_NEAR_PORTS}
-     AND {hard_predicate(":margin", "join", q)}
+     AND {hard_predicate(":margin", "join", source)}
 )"""
 
 
-def _price_weight(q: C.Source) -> str:
-    return f"(CASE WHEN ({_PRICE.applies(q)}) THEN {_w('price')} ELSE 0 END)"
+def _price_weight(source: criteria.Source) -> str:
+    return f"(CASE WHEN ({_PRICE.applies(source)}) THEN {_weight('price')} ELSE 0 END)"
 
 
 def _per_request() -> str:
     """The columns of ``counts`` that are constants of the request: the cheapest price, the
     total weight and the price weight (criteria on the requirement's binds)."""
     weight = " + ".join(
-        f"(CASE WHEN ({c.applies(BINDS)}) THEN {_w(c.key)} ELSE 0 END)" for c in _SCORED
+        f"(CASE WHEN ({c.applies(BINDS)}) THEN {_weight(c.key)} ELSE 0 END)" for c in _SCORED
     )
     return (
         f"{_CHEAPEST},\n         ({weight})::float8 + {_price_weight(BINDS)} AS w_total,"
@@ -465,56 +468,61 @@ def explanation(
 
 
 #: the criteria in the order of the explanation query's arrays (:func:`_explanation_arrays`)
-EXPLAINED_HARD = tuple(c.key for c in C.HARD)
+EXPLAINED_HARD = tuple(c.key for c in criteria.HARD)
 EXPLAINED_SOFT = tuple(c.key for c in _SCORED)
 
 
-def _explanation_arrays(q: C.Source) -> dict[str, str]:
+def _explanation_arrays(source: criteria.Source) -> dict[str, str]:
     # Typed arrays, one element per criterion: a JSON object of per-criterion arrays cost
     # ~0.1 ms a row to build (every value's type looked up again in every call). The values go
     # out as one JSON array, parsed once per row (a jsonb[] is parsed element by element).
     # On the generic plan nothing folds: a criterion that does not apply is left NULL rather
     # than evaluated (Python skips it).
-    hard = [C.BY_KEY[k] for k in EXPLAINED_HARD]
-    soft = [C.BY_KEY[k] for k in EXPLAINED_SOFT]
+    hard = [criteria.BY_KEY[k] for k in EXPLAINED_HARD]
+    soft = [criteria.BY_KEY[k] for k in EXPLAINED_SOFT]
 
     def array(items: list[str], typ: str) -> str:
         return f"CAST(ARRAY[{', '.join(items)}] AS {typ}[])"
 
-    def applying(c: C.Criterion, expr: str) -> str:
-        return f"CASE WHEN ({c.applies(q)}) THEN {expr} END"
+    def json_array(items: list[str]) -> str:
+        return f"array_to_json({array(items, 'jsonb')})"
 
-    def passes(c: C.Criterion) -> str:
+    def applying(c: criteria.Criterion, expr: str) -> str:
+        return f"CASE WHEN ({c.applies(source)}) THEN {expr} END"
+
+    def passes(c: criteria.Criterion) -> str:
         assert c.test is not None
-        return applying(c, f"COALESCE(({c.test(q, '0')}), false)")
+        return applying(c, f"COALESCE(({c.test(source, '0')}), false)")
 
-    def shortfall(c: C.Criterion) -> str:
-        return applying(c, f"({c.shortfall(q)})") if c.shortfall else "NULL"
+    def shortfall(c: criteria.Criterion) -> str:
+        return applying(c, f"({c.shortfall(source)})") if c.shortfall else "NULL"
 
-    def score(c: C.Criterion) -> str:
+    def score(c: criteria.Criterion) -> str:
         assert c.score is not None
-        return applying(c, f"COALESCE(({c.score(q)}), 0)")
+        return applying(c, f"COALESCE(({c.score(source)}), 0)")
 
     return {
-        "hard_applies": array([f"COALESCE(({c.applies(q)}), false)" for c in hard], "boolean"),
+        "hard_applies": array([f"COALESCE(({c.applies(source)}), false)" for c in hard], "boolean"),
         "hard_passes": array([passes(c) for c in hard], "boolean"),
         "hard_shortfalls": array([shortfall(c) for c in hard], "float8"),
-        "hard_values": f"array_to_json({array([applying(c, c.value(q)) for c in hard], 'jsonb')})",
-        "soft_applies": array([f"COALESCE(({c.applies(q)}), false)" for c in soft], "boolean"),
+        "hard_values": json_array([applying(c, c.value(source)) for c in hard]),
+        "soft_applies": array([f"COALESCE(({c.applies(source)}), false)" for c in soft], "boolean"),
         "soft_scores": array([score(c) for c in soft], "float8"),
-        "soft_values": f"array_to_json({array([applying(c, c.value(q)) for c in soft], 'jsonb')})",
+        "soft_values": json_array([applying(c, c.value(source)) for c in soft]),
     }
 
 
 @functools.cache
 def explanation_sql() -> str:
     """The text of :func:`explanation` (the same for every requirement)."""
-    q = LISTED
-    columns = ",\n       ".join(f"{sql} AS {name}" for name, sql in _explanation_arrays(q).items())
+    source = LISTED
+    columns = ",\n       ".join(
+        f"{sql} AS {name}" for name, sql in _explanation_arrays(source).items()
+    )
     return f"""
 SELECT k.site_id, k.building_id, s.name_zh, s.name_en, s.kind, s.township, s.block,
        b.name_zh AS building_name_zh, b.name_en AS building_name_en, b.building_type,
-       CASE WHEN {_uses(_PORT_KEYS, q)} THEN round({C.d_port(q)}) END AS port_m,
+       CASE WHEN {_uses(_PORT_KEYS, source)} THEN round({criteria.d_port(source)}) END AS port_m,
        np.port,
        {columns}
   FROM unnest(CAST(:site_ids AS bigint[]), CAST(:building_ids AS bigint[]))
@@ -527,7 +535,7 @@ SELECT k.site_id, k.building_id, s.name_zh, s.name_en, s.kind, s.township, s.blo
  CROSS JOIN {_ROW_SQL} r
  -- the distance to the qualifying ports (a berth class stated), once per row, not per use
  CROSS JOIN LATERAL (
-        SELECT CASE WHEN r.port_berth_dwt_min IS NOT NULL THEN {C.SITE.d_port_berth} END AS d
+        SELECT CASE WHEN r.port_berth_dwt_min IS NOT NULL THEN {criteria.SITE.d_port_berth} END AS d
         OFFSET 0) pd
   LEFT JOIN LATERAL (
         SELECT jsonb_build_object('code', i.code, 'kind', i.kind, 'name_zh', i.name_zh,
@@ -536,14 +544,14 @@ SELECT k.site_id, k.building_id, s.name_zh, s.name_en, s.kind, s.township, s.blo
                 SELECT d.infrastructure_id AS id, d.distance_m
                   FROM site_distance d
                  WHERE r.port_berth_dwt_min IS NULL AND d.site_id = s.id
-                   AND d.infra_kind IN {C.sql_list(C.PORT_KINDS)}
+                   AND d.infra_kind IN {criteria.sql_list(criteria.PORT_KINDS)}
                 UNION ALL
                 SELECT q.id, ST_Distance(s.geom::geography, q.geom::geography)
                   FROM infrastructure q
-                 WHERE q.kind IN {C.sql_list(C.PORT_KINDS)}
+                 WHERE q.kind IN {criteria.sql_list(criteria.PORT_KINDS)}
                    AND q.berth_dwt >= r.port_berth_dwt_min) n
           JOIN infrastructure i ON i.id = n.id
-         WHERE ({_uses(_PORT_KEYS, q)})
+         WHERE ({_uses(_PORT_KEYS, source)})
          ORDER BY n.distance_m, i.code
          LIMIT 1) np ON true
  ORDER BY k.ord"""

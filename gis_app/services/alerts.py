@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from gis_app.db import alert_queries
 from gis_app.db.engine import set_app_user
-from gis_app.domain.errors import Forbidden, InvalidInput, NotFound
+from gis_app.domain.errors import Forbidden, NotFound
+from gis_app.services.paging import check_page
 
 MAX_PAGE = 500
 
@@ -26,10 +27,7 @@ def list_alerts(
     """Alerts for ``username`` (every officer's with ``everyone``, admins only), newest first."""
     if everyone and not admin:
         raise Forbidden("only admins may list every officer's alerts (all=true)")
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
-    if not 0 <= offset <= 10_000_000:
-        raise InvalidInput(f"offset must be between 0 and 10000000, got {offset}")
+    check_page(limit, offset, MAX_PAGE)
     officer = None if everyone else username
     total = alert_queries.count_alerts(conn, officer, unseen_only)
     rows = alert_queries.alert_rows(conn, officer, unseen_only, limit, offset)

@@ -19,8 +19,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gis_app.db import edit_queries as q
+from gis_app.db import edit_queries
 from gis_app.domain.errors import InvalidInput, NotFound
+from gis_app.services.paging import check_page
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Large values summarised in listings (the full value is one request away, with geometry=true).
@@ -79,25 +80,27 @@ def site_history(
     with_geometry: bool = False,
     limit: int = 200,
     offset: int = 0,
+    max_limit: int = 1000,
 ) -> dict[str, Any]:
     """The site's history, newest first, with its ancestors' (up to the split or merge) and its
     buildings' entries; geometry values are summarised unless ``with_geometry``."""
-    summary = q.site_head(conn, site_id)
+    check_page(limit, offset, max_limit)
+    summary = edit_queries.site_head(conn, site_id)
     if summary is None:
         raise NotFound(f"site {site_id} not found")
     scopes: list[tuple[str, int, Any]] = [("site", site_id, None)]
-    ancestors = q.lineage_ancestors(conn, site_id) if lineage else []
+    ancestors = edit_queries.lineage_ancestors(conn, site_id) if lineage else []
     scopes += [("site", a["id"], a["until"]) for a in ancestors]
     if buildings:
-        scopes += [("building", b["id"], None) for b in q.buildings_of(conn, [site_id])]
+        scopes += [("building", b["id"], None) for b in edit_queries.buildings_of(conn, [site_id])]
     codes = {site_id: summary["code"], **{a["id"]: a["code"] for a in ancestors}}
-    entries = q.history_entries(conn, scopes, limit=limit, offset=offset)
+    entries = edit_queries.history_entries(conn, scopes, limit=limit, offset=offset)
     return {
         "site_id": site_id,
         "code": summary["code"],
         "version": summary["version"],
         "parents": [{"id": a["id"], "code": a["code"]} for a in ancestors],
-        "children": q.children_of(conn, site_id),
+        "children": edit_queries.children_of(conn, site_id),
         "entries": [
             {
                 **{k: v for k, v in e.items() if k != "changes"},
@@ -112,8 +115,8 @@ def site_history(
 def site_state_as_of(conn: sa.Connection, site_id: int, when: AsOf) -> dict[str, Any]:
     """The site's row (as ``to_jsonb``) as it was at ``when``; :class:`NotFound` if it did not
     exist then."""
-    state = q.row_state(conn, "site", site_id)
-    entries = q.entries_after(conn, "site", site_id, when.bound, when.value)
+    state = edit_queries.row_state(conn, "site", site_id)
+    entries = edit_queries.entries_after(conn, "site", site_id, when.bound, when.value)
     if state is None and not entries:
         raise NotFound(f"site {site_id} not found")
     updates_after = 0
@@ -135,7 +138,7 @@ def site_state_as_of(conn: sa.Connection, site_id: int, when: AsOf) -> dict[str,
     assert state is not None
     if state.get("version") is not None:
         state["version"] = state["version"] - updates_after
-    last = q.last_change_before(conn, "site", site_id, when.bound, when.value)
+    last = edit_queries.last_change_before(conn, "site", site_id, when.bound, when.value)
     if last is not None:
         state["updated_at"] = last.isoformat()
     return state
@@ -144,6 +147,6 @@ def site_state_as_of(conn: sa.Connection, site_id: int, when: AsOf) -> dict[str,
 def site_feature_as_of(conn: sa.Connection, site_id: int, when: AsOf) -> str:
     """The site as a GeoJSON Feature (WGS84) as it was at ``when``, marked with ``as_of``."""
     state = site_state_as_of(conn, site_id, when)
-    feature = json.loads(q.feature_from_state(conn, state))
+    feature = json.loads(edit_queries.feature_from_state(conn, state))
     feature["properties"]["as_of"] = when.label
     return json.dumps(feature, ensure_ascii=False)

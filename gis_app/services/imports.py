@@ -19,8 +19,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from gis_app.db import edit_queries as q
-from gis_app.io import geometry_checks as gc
+from gis_app.db import edit_queries
+from gis_app.io import geometry_checks
 from gis_app.io.imports.apply import apply_rows
 from gis_app.io.imports.checks import prepare
 from gis_app.io.imports.options import ImportOptions, Progress, UploadLimits
@@ -52,12 +52,14 @@ def import_file(
     limits = limits or UploadLimits()
     tick = progress or _quiet
     try:
-        outline = gc.prepared_outline(q.jurisdiction_outline(conn), INSIDE_TOLERANCE_DEG)
+        outline = geometry_checks.prepared_outline(
+            edit_queries.jurisdiction_outline(conn), INSIDE_TOLERANCE_DEG
+        )
         with tempfile.TemporaryDirectory(prefix="gis_app_import_") as tmp:
             prep = prepare(path, opts, limits, outline, Path(tmp), tick)
         report = prep.report
         if not report.problems:
-            with q.translate_db_errors(f"import of {path.name}"):
+            with edit_queries.translate_db_errors(f"import of {path.name}"):
                 apply_rows(conn, prep, opts, user, tick)
     except BaseException:
         conn.rollback()

@@ -23,6 +23,7 @@ from gis_app.db.ogc_queries import Output, Query
 from gis_app.db.site_queries import SiteFilter
 from gis_app.domain import fields, vocab
 from gis_app.domain.errors import Forbidden, InvalidInput, NotFound
+from gis_app.services.paging import check_page
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
@@ -221,14 +222,6 @@ def readable_columns(coll: Collection, roles: frozenset[str]) -> tuple[str, ...]
     return fields.names(registry, stored=True)
 
 
-def check_limit(limit: int, offset: int) -> None:
-    """Refuse a page size outside 1..MAX_LIMIT and a negative offset, naming the parameter."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
-    if offset < 0:
-        raise InvalidInput(f"offset must be 0 or more, got {offset}")
-
-
 def parse_bbox(
     conn: sa.Connection, value: str | None, bbox_crs: str | None
 ) -> tuple[tuple[float, float, float, float], Crs] | None:
@@ -310,7 +303,7 @@ def items_request(
     """Check the parameters of an items request; every refusal names its parameter."""
     coll = collection(collection_id)
     columns = readable_columns(coll, roles)
-    check_limit(limit, offset)
+    check_page(limit, offset, MAX_LIMIT, max_offset=None)
     out_crs = parse_crs(crs, "crs")
     box = parse_bbox(conn, bbox, bbox_crs)
     if site_filter is not None and site_filter != SiteFilter():

@@ -24,6 +24,7 @@ from gis_app.domain.public_schema import stored_explanation_item
 from gis_app.matching.engine import MAX_LIMIT, MAX_NEAR_MISS_LIMIT
 from gis_app.services import matching as matching_service
 from gis_app.services import requirements as requirement_service
+from gis_app.services.paging import check_page
 from gis_app.settings import LinkSettings
 
 MAX_TEXT = 5000
@@ -430,10 +431,7 @@ def list_recommendations(
     offset: int = 0,
 ) -> tuple[int, list[dict[str, Any]]]:
     """Recommendations, newest first, with site and link counts; and how many there are."""
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
-    if not 0 <= offset <= 10_000_000:
-        raise InvalidInput(f"offset must be between 0 and 10000000, got {offset}")
+    check_page(limit, offset, MAX_PAGE)
     conds: list[sa.ColumnElement[bool]] = [visible_to(viewer)]
     if requirement_id is not None:
         conds.append(Recommendation.requirement_id == requirement_id)

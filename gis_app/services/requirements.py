@@ -33,8 +33,9 @@ from gis_app.domain.errors import (
     UnknownVocabularyValue,
 )
 from gis_app.matching.spec import FIELDS, RequirementSpec, parse_spec
+from gis_app.services.paging import check_page
 
-T = Requirement.__table__
+_REQUIREMENT = Requirement.__table__
 #: columns a client may never set (managed by the server or the database)
 SERVER_FIELDS = frozenset(
     {
@@ -64,9 +65,9 @@ def visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
     if viewer.admin:
         return sa.true()
     return sa.or_(
-        T.c.confidential.is_(False),
-        T.c.officer == viewer.username,
-        T.c.created_by == viewer.username,
+        _REQUIREMENT.c.confidential.is_(False),
+        _REQUIREMENT.c.officer == viewer.username,
+        _REQUIREMENT.c.created_by == viewer.username,
     )
 
 
@@ -116,7 +117,9 @@ def create_requirement(conn: sa.Connection, data: Any, user: str) -> dict[str, A
     values["officer"] = values.get("officer") or user
     values["created_by"] = user
     set_app_user(conn, user, "create requirement")
-    new_id = conn.execute(sa.insert(T).values(**values).returning(T.c.id)).scalar_one()
+    new_id = conn.execute(
+        sa.insert(_REQUIREMENT).values(**values).returning(_REQUIREMENT.c.id)
+    ).scalar_one()
     conn.commit()
     return get_requirement(conn, new_id, Viewer(user, admin=True))
 
@@ -124,7 +127,9 @@ def create_requirement(conn: sa.Connection, data: Any, user: str) -> dict[str, A
 def get_requirement(conn: sa.Connection, requirement_id: int, viewer: Viewer) -> dict[str, Any]:
     """One requirement; :class:`NotFound` if it does not exist or is hidden from ``viewer``."""
     row = (
-        conn.execute(sa.select(T).where(T.c.id == requirement_id, visible_to(viewer)))
+        conn.execute(
+            sa.select(_REQUIREMENT).where(_REQUIREMENT.c.id == requirement_id, visible_to(viewer))
+        )
         .mappings()
         .one_or_none()
     )
@@ -150,9 +155,9 @@ def lock_requirement(
     with translate_db_errors(f"requirement {requirement_id}"):
         row = (
             conn.execute(
-                sa.select(T)
-                .where(T.c.id == requirement_id, visible_to(viewer))
-                .with_for_update(of=T)
+                sa.select(_REQUIREMENT)
+                .where(_REQUIREMENT.c.id == requirement_id, visible_to(viewer))
+                .with_for_update(of=_REQUIREMENT)
             )
             .mappings()
             .one_or_none()
@@ -208,7 +213,9 @@ def update_requirement(
         return current
     set_app_user(conn, viewer.username, f"update requirement {requirement_id}")
     with translate_db_errors(f"requirement {requirement_id}"):
-        conn.execute(sa.update(T).where(T.c.id == requirement_id).values(**changed))
+        conn.execute(
+            sa.update(_REQUIREMENT).where(_REQUIREMENT.c.id == requirement_id).values(**changed)
+        )
     conn.commit()
     return get_requirement(conn, requirement_id, viewer)
 
@@ -237,10 +244,7 @@ def list_requirements(
     offset: int = 0,
 ) -> tuple[int, list[dict[str, Any]]]:
     """The requirements ``viewer`` may see, newest first, and how many there are."""
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
-    if not 0 <= offset <= 10_000_000:
-        raise InvalidInput(f"offset must be between 0 and 10000000, got {offset}")
+    check_page(limit, offset, MAX_PAGE)
     conds: list[sa.ColumnElement[bool]] = [visible_to(viewer)]
     for name, values, voc in (
         ("status", status, vocab.REQUIREMENT_STATUS),
@@ -250,27 +254,29 @@ def list_requirements(
             if v not in voc:
                 raise UnknownVocabularyValue(name, v, voc.keys)
         if values:
-            conds.append(T.c[name].in_(values))
+            conds.append(_REQUIREMENT.c[name].in_(values))
     if officer:
-        conds.append(T.c.officer == officer)
+        conds.append(_REQUIREMENT.c.officer == officer)
     if q:
         if "\x00" in q:
             raise InvalidInput("q must not contain NUL characters")
         like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conds.append(
             sa.or_(
-                T.c.project_name.ilike(like, escape="\\"),
-                T.c.industry.ilike(like, escape="\\"),
-                T.c.project_type.ilike(like, escape="\\"),
+                _REQUIREMENT.c.project_name.ilike(like, escape="\\"),
+                _REQUIREMENT.c.industry.ilike(like, escape="\\"),
+                _REQUIREMENT.c.project_type.ilike(like, escape="\\"),
             )
         )
     where = sa.and_(*conds)
-    total = conn.execute(sa.select(sa.func.count()).select_from(T).where(where)).scalar_one()
+    total = conn.execute(
+        sa.select(sa.func.count()).select_from(_REQUIREMENT).where(where)
+    ).scalar_one()
     rows = (
         conn.execute(
-            sa.select(T)
+            sa.select(_REQUIREMENT)
             .where(where)
-            .order_by(T.c.created_at.desc(), T.c.id.desc())
+            .order_by(_REQUIREMENT.c.created_at.desc(), _REQUIREMENT.c.id.desc())
             .limit(limit)
             .offset(offset)
         )
@@ -299,7 +305,7 @@ def reexpand_land_uses(conn: sa.Connection, user: str) -> ReexpandReport:
     field and left as it is.
     """
     set_app_user(conn, user, "re-expand requirement land uses")
-    rows = conn.execute(sa.select(T).order_by(T.c.id)).mappings().all()
+    rows = conn.execute(sa.select(_REQUIREMENT).order_by(_REQUIREMENT.c.id)).mappings().all()
     report = ReexpandReport([], 0, [])
     for row in rows:
         try:
@@ -311,8 +317,8 @@ def reexpand_land_uses(conn: sa.Connection, user: str) -> ReexpandReport:
             report.unchanged += 1
             continue
         conn.execute(
-            sa.update(T)
-            .where(T.c.id == row["id"])
+            sa.update(_REQUIREMENT)
+            .where(_REQUIREMENT.c.id == row["id"])
             .values(land_use_2023_codes=c2023, land_use_gb_codes=cgb)
         )
         report.changed.append(row["id"])
@@ -333,7 +339,7 @@ def load_examples(conn: sa.Connection, path: Path, officer: str) -> list[int]:
         raise InvalidInput(f"{path}: not a readable JSON list of requirements ({e})") from None
     if not isinstance(examples, list):
         raise InvalidInput(f"{path}: expected a JSON list of requirements")
-    known = set(conn.execute(sa.select(T.c.project_name)).scalars())
+    known = set(conn.execute(sa.select(_REQUIREMENT.c.project_name)).scalars())
     created = []
     for i, body in enumerate(examples):
         name = body.get("project_name") if isinstance(body, dict) else None

@@ -27,7 +27,7 @@ from shapely import wkb
 from shapely.geometry import LineString, MultiLineString, MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
-from gis_app.db import edit_queries as q
+from gis_app.db import edit_queries
 from gis_app.domain import fields, transitions, vocab
 from gis_app.domain.errors import (
     AvailabilityBlocked,
@@ -39,7 +39,7 @@ from gis_app.domain.errors import (
     ReasonRequired,
     RetiredSite,
 )
-from gis_app.io import geometry_checks as gc
+from gis_app.io import geometry_checks
 from gis_app.io.fields import BUILDING_FIELDS, SITE_FIELDS, ZONE_FIELDS, Field, FieldError
 
 # Same tolerance as the loader: outlines and parcels share edges only approximately (~1 m).
@@ -53,7 +53,7 @@ SPLIT_TOLERANCE_SHARE = 1e-4
 _LABELS = {"site": "site", "building": "building", "constraint_zone": "constraint zone"}
 # Besides the columns the database keeps, the registry's fields with editable=False: who
 # verified a site is the planner who records it.
-EDIT_READ_ONLY = q.SITE_READ_ONLY | set(fields.names(fields.SITE, editable=False))
+EDIT_READ_ONLY = edit_queries.SITE_READ_ONLY | set(fields.names(fields.SITE, editable=False))
 
 
 @dataclass
@@ -121,7 +121,7 @@ def feature_version(feature: str) -> int | None:
 
 def current_version(conn: sa.Connection, table: str, row_id: int) -> int:
     """The row's version (its ETag); :class:`NotFound` when there is none."""
-    v = q.row_version(conn, table, row_id)
+    v = edit_queries.row_version(conn, table, row_id)
     if v is None:
         raise NotFound(f"{_LABELS[table]} {row_id} not found")
     return v
@@ -143,8 +143,8 @@ def _lock(
             f"{_LABELS[table]} {row_id}: send If-Match with the ETag of the version you read "
             "(GET it first), so that an edit made meanwhile is not overwritten"
         )
-    with q.translate_db_errors(f"{_LABELS[table]} {row_id}"):
-        row = q.lock_row(conn, table, row_id)
+    with edit_queries.translate_db_errors(f"{_LABELS[table]} {row_id}"):
+        row = edit_queries.lock_row(conn, table, row_id)
     if row is None:
         raise NotFound(f"{_LABELS[table]} {row_id} not found")
     if row["version"] != expected_version:
@@ -187,7 +187,9 @@ def _coerce(
 
 
 def _outline(conn: sa.Connection) -> BaseGeometry | None:
-    return gc.prepared_outline(q.jurisdiction_outline(conn), INSIDE_TOLERANCE_DEG)
+    return geometry_checks.prepared_outline(
+        edit_queries.jurisdiction_outline(conn), INSIDE_TOLERANCE_DEG
+    )
 
 
 def _run(conn: sa.Connection, work: Any, dry_run: bool = False) -> Any:
@@ -237,7 +239,7 @@ def update_site(
     allowed = set(transitions.STATUS_FIELDS) if status_only else set(SITE_FIELDS)
 
     def work() -> EditResult:
-        q.set_edit_context(conn, user, note, doc_ref)
+        edit_queries.set_edit_context(conn, user, note, doc_ref)
         row = _lock(conn, "site", site_id, expected_version)
         where = _where("site", row)
         requested = _coerce(where, SITE_FIELDS, values, allowed, EDIT_READ_ONLY)
@@ -246,13 +248,13 @@ def update_site(
         changes = transitions.check_changes(where, row, requested, note, today)
         result = EditResult("site", site_id, row["code"], row["version"], bool(changes))
         if changes:
-            with q.translate_db_errors(where):
-                result.version = q.update_row(
+            with edit_queries.translate_db_errors(where):
+                result.version = edit_queries.update_row(
                     conn, "site", site_id, {c.field: c.new for c in changes}
                 )
             result.code = requested.get("code", row["code"])
         result.changes = _change_dicts(changes)
-        result.overlaps = q.site_overlaps(conn, site_id)
+        result.overlaps = edit_queries.site_overlaps(conn, site_id)
         return result
 
     return _run(conn, work)
@@ -268,9 +270,9 @@ def replace_site_geometry(
     *,
     expected_version: int | None,
     user: str,
-    crs: str | gc.DeclaredCrs = "EPSG:4326",
+    crs: str | geometry_checks.DeclaredCrs = "EPSG:4326",
     repair: bool = False,
-    limits: gc.GeometryLimits | None = None,
+    limits: geometry_checks.GeometryLimits | None = None,
     note: str | None = None,
     doc_ref: str | None = None,
     dry_run: bool = False,
@@ -280,15 +282,15 @@ def replace_site_geometry(
     The response lists the constraint zones the new outline overlaps (computed by the database
     on save). A dry run checks and computes everything, then rolls back.
     """
-    limits = limits or gc.GeometryLimits()
-    declared = gc.parse_crs(crs)
-    raw = gc.geometry_from_geojson(geometry, f"site {site_id}", limits.max_vertices)
+    limits = limits or geometry_checks.GeometryLimits()
+    declared = geometry_checks.parse_crs(crs)
+    raw = geometry_checks.geometry_from_geojson(geometry, f"site {site_id}", limits.max_vertices)
 
     def work() -> EditResult:
-        q.set_edit_context(conn, user, note, doc_ref)
+        edit_queries.set_edit_context(conn, user, note, doc_ref)
         row = _lock(conn, "site", site_id, expected_version)
         where = _where("site", row)
-        checked = gc.check_geometry(
+        checked = geometry_checks.check_geometry(
             raw,
             declared,
             where=where,
@@ -296,10 +298,10 @@ def replace_site_geometry(
             limits=limits,
             repair_invalid=repair,
         )
-        before = q.site_summary(conn, site_id)
-        with q.translate_db_errors(where):
-            version = q.update_geom(conn, "site", site_id, checked.geom)
-        after = q.site_summary(conn, site_id)
+        before = edit_queries.site_summary(conn, site_id)
+        with edit_queries.translate_db_errors(where):
+            version = edit_queries.update_geom(conn, "site", site_id, checked.geom)
+        after = edit_queries.site_summary(conn, site_id)
         return EditResult(
             "site",
             site_id,
@@ -309,7 +311,7 @@ def replace_site_geometry(
             changes=[{"field": "geom", "old": None, "new": None, "needed_reason": None}]
             if version != row["version"]
             else [],
-            overlaps=q.site_overlaps(conn, site_id),
+            overlaps=edit_queries.site_overlaps(conn, site_id),
             notes=[*checked.notes, f"CRS {declared.describe()} → EPSG:4490"],
             repair=checked.repair.as_dict() if checked.repair else None,
             area_m2=after["area_m2"],
@@ -371,7 +373,7 @@ def _check_children_availability(
     geoms: list[BaseGeometry],
 ) -> None:
     """A child that would be 'available' must not overlap a blocking zone (as the trigger)."""
-    blocked = q.blocking_overlaps_of(conn, geoms)
+    blocked = edit_queries.blocking_overlaps_of(conn, geoms)
     for v, b in zip(values, blocked, strict=True):
         if b and v.get("availability", parent["availability"]) == "available":
             raise AvailabilityBlocked(
@@ -388,10 +390,10 @@ def split_site(
     user: str,
     line: Any = None,
     parts: list[Any] | None = None,
-    crs: str | gc.DeclaredCrs = "EPSG:4326",
+    crs: str | geometry_checks.DeclaredCrs = "EPSG:4326",
     children: list[dict[str, Any]] | None = None,
     buildings: Mapping[str, int | str] | None = None,
-    limits: gc.GeometryLimits | None = None,
+    limits: geometry_checks.GeometryLimits | None = None,
     note: str | None = None,
     doc_ref: str | None = None,
 ) -> EditResult:
@@ -402,8 +404,8 @@ def split_site(
     code, names and attributes (default: the parent's, code ``PARENT-1`` …). When the parent has
     buildings, ``buildings`` maps each building code to its child (1-based index or code).
     """
-    limits = limits or gc.GeometryLimits()
-    declared = gc.parse_crs(crs)
+    limits = limits or geometry_checks.GeometryLimits()
+    declared = geometry_checks.parse_crs(crs)
     if (line is None) == (parts is None):
         raise InvalidInput(f"site {site_id}: give either a cutting line or the parts, not both")
 
@@ -413,8 +415,8 @@ def split_site(
         parent_geom = wkb.loads(row["geom_wkb"])
         if line is not None:
             cut = _line_from_geojson(line, where)
-            cut = gc.to_storage(np.asarray([cut], dtype=object), declared)[0]
-            pieces = q.split_by_line(conn, site_id, cut)
+            cut = geometry_checks.to_storage(np.asarray([cut], dtype=object), declared)[0]
+            pieces = edit_queries.split_by_line(conn, site_id, cut)
             if len(pieces) < 2:
                 raise InvalidInput(
                     f"{where}: the line does not cut the site into pieces (it must cross the "
@@ -424,10 +426,14 @@ def split_site(
             if not parts or len(parts) < 2:
                 raise InvalidInput(f"{where}: a split needs at least two parts")
             raws = [
-                gc.geometry_from_geojson(p, f"{where} part {i + 1}", limits.max_vertices)
+                geometry_checks.geometry_from_geojson(
+                    p, f"{where} part {i + 1}", limits.max_vertices
+                )
                 for i, p in enumerate(parts)
             ]
-            checked = gc.check_geometries(raws, declared, outline=_outline(conn), limits=limits)
+            checked = geometry_checks.check_geometries(
+                raws, declared, outline=_outline(conn), limits=limits
+            )
             problems = [f"part {i + 1}: {p}" for i, c in enumerate(checked) for p in c.problems]
             if problems:
                 raise GeometryRejected(where, problems)
@@ -435,24 +441,24 @@ def split_site(
         values = _child_values(where, row, children or [], len(pieces))
         _check_children_availability(conn, where, row, values, pieces)
         codes = [v["code"] for v in values]
-        own = q.buildings_of(conn, [site_id])
+        own = edit_queries.buildings_of(conn, [site_id])
         target = _building_targets(where, own, buildings or {}, codes)
-        q.set_edit_context(
+        edit_queries.set_edit_context(
             conn, user, f"split of {row['code']} into {', '.join(codes)}" + _tail(note), doc_ref
         )
         result = EditResult("site", site_id, row["code"], row["version"], True, dry_run=False)
-        with q.translate_db_errors(where):
+        with edit_queries.translate_db_errors(where):
             ids = [
-                q.insert_child(conn, site_id, [site_id], g, v)
+                edit_queries.insert_child(conn, site_id, [site_id], g, v)
                 for g, v in zip(pieces, values, strict=True)
             ]
             for child_index, b_ids in target.items():
-                q.move_buildings(conn, b_ids, ids[child_index])
-            q.retire(conn, [site_id])
-        result.children = [q.site_summary(conn, i) for i in ids]
+                edit_queries.move_buildings(conn, b_ids, ids[child_index])
+            edit_queries.retire(conn, [site_id])
+        result.children = [edit_queries.site_summary(conn, i) for i in ids]
         for c in result.children:
-            c["overlaps"] = q.site_overlaps(conn, c["id"])
-        result.retired = [q.site_summary(conn, site_id)]
+            c["overlaps"] = edit_queries.site_overlaps(conn, c["id"])
+        result.retired = [edit_queries.site_summary(conn, site_id)]
         result.version = result.retired[0]["version"]
         result.area_before_m2 = result.retired[0]["area_m2"]
         result.area_m2 = round(sum(c["area_m2"] for c in result.children), 1)
@@ -467,19 +473,19 @@ def _tail(note: str | None) -> str:
 
 def _fit_parts(where: str, parent: BaseGeometry, parts: list[BaseGeometry]) -> list[BaseGeometry]:
     """Check that parts tile the parent; return them clipped to it."""
-    parent_area = gc.geodesic_area_m2(parent)
+    parent_area = geometry_checks.geodesic_area_m2(parent)
     tol = max(SPLIT_TOLERANCE_M2, SPLIT_TOLERANCE_SHARE * parent_area)
     problems = []
     for i, p in enumerate(parts):
-        outside = gc.geodesic_area_m2(p.difference(parent))
+        outside = geometry_checks.geodesic_area_m2(p.difference(parent))
         if outside > tol:
             problems.append(f"part {i + 1} reaches {outside:.1f} m² outside the site")
     for i in range(len(parts)):
         for j in range(i + 1, len(parts)):
-            both = gc.geodesic_area_m2(parts[i].intersection(parts[j]))
+            both = geometry_checks.geodesic_area_m2(parts[i].intersection(parts[j]))
             if both > tol:
                 problems.append(f"parts {i + 1} and {j + 1} overlap by {both:.1f} m²")
-    gap = gc.geodesic_area_m2(parent.difference(shapely.union_all(parts)))
+    gap = geometry_checks.geodesic_area_m2(parent.difference(shapely.union_all(parts)))
     if gap > tol:
         problems.append(f"the parts leave {gap:.1f} m² of the site uncovered")
     if problems:
@@ -546,7 +552,7 @@ def merge_sites(
             rows[i] = _lock(conn, "site", i, expected_versions.get(i))
         first = rows[ids[0]]
         where = "merge of " + ", ".join(rows[i]["code"] for i in ids)
-        groups = q.adjacency_groups(conn, ids, ADJACENCY_TOLERANCE_M / 111_320.0)
+        groups = edit_queries.adjacency_groups(conn, ids, ADJACENCY_TOLERANCE_M / 111_320.0)
         if groups > 1 and not (note and note.strip()):
             raise ReasonRequired(
                 f"{where}: the sites are not adjacent ({groups} separate groups more than "
@@ -564,17 +570,21 @@ def merge_sites(
         if first.get("name_en"):
             given.setdefault("name_en", first["name_en"])
         child = _coerce(where, SITE_FIELDS, given, set(SITE_FIELDS), EDIT_READ_ONLY)
-        geom = q.union_of(conn, ids)
+        geom = edit_queries.union_of(conn, ids)
         _check_children_availability(conn, where, first, [child], [geom])
-        q.set_edit_context(conn, user, f"{where} into {child['code']}" + _tail(note), doc_ref)
-        with q.translate_db_errors(where):
-            new_id = q.insert_child(conn, ids[0], ids, geom, child)
-            q.move_buildings(conn, [b["id"] for b in q.buildings_of(conn, ids)], new_id)
-            q.retire(conn, ids)
-        summary = q.site_summary(conn, new_id)
+        edit_queries.set_edit_context(
+            conn, user, f"{where} into {child['code']}" + _tail(note), doc_ref
+        )
+        with edit_queries.translate_db_errors(where):
+            new_id = edit_queries.insert_child(conn, ids[0], ids, geom, child)
+            edit_queries.move_buildings(
+                conn, [b["id"] for b in edit_queries.buildings_of(conn, ids)], new_id
+            )
+            edit_queries.retire(conn, ids)
+        summary = edit_queries.site_summary(conn, new_id)
         result = EditResult("site", new_id, summary["code"], summary["version"], True)
-        result.children = [{**summary, "overlaps": q.site_overlaps(conn, new_id)}]
-        result.retired = [q.site_summary(conn, i) for i in ids]
+        result.children = [{**summary, "overlaps": edit_queries.site_overlaps(conn, new_id)}]
+        result.retired = [edit_queries.site_summary(conn, i) for i in ids]
         result.area_before_m2 = round(sum(r["area_m2"] for r in result.retired), 1)
         result.area_m2 = summary["area_m2"]
         result.overlaps = result.children[0]["overlaps"]
@@ -602,12 +612,12 @@ def update_building(
     read_only = frozenset({"id", "site_id", "version", "created_at", "updated_at"})
 
     def work() -> EditResult:
-        q.set_edit_context(conn, user, note, doc_ref)
+        edit_queries.set_edit_context(conn, user, note, doc_ref)
         row = _lock(conn, "building", building_id, expected_version)
         where = _where("building", row)
         requested = _coerce(where, BUILDING_FIELDS, values, set(BUILDING_FIELDS), read_only)
         if "site_code" in requested:
-            site_id = q.live_site_id(conn, requested.pop("site_code"))
+            site_id = edit_queries.live_site_id(conn, requested.pop("site_code"))
             if site_id is None:
                 raise InvalidInput(f"{where}: site_code is not a current site")
             requested["site_id"] = site_id
@@ -618,8 +628,8 @@ def update_building(
         changed = {k: v for k, v in requested.items() if row.get(k) != v}
         result = EditResult("building", building_id, row["code"], row["version"], bool(changed))
         if changed:
-            with q.translate_db_errors(where):
-                result.version = q.update_row(conn, "building", building_id, changed)
+            with edit_queries.translate_db_errors(where):
+                result.version = edit_queries.update_row(conn, "building", building_id, changed)
         result.changes = [
             {"field": k, "old": row.get(k), "new": v, "needed_reason": None}
             for k, v in changed.items()
@@ -637,35 +647,39 @@ def update_zone(
     expected_version: int | None,
     user: str,
     geometry: Any = None,
-    crs: str | gc.DeclaredCrs = "EPSG:4326",
+    crs: str | geometry_checks.DeclaredCrs = "EPSG:4326",
     repair: bool = False,
-    limits: gc.GeometryLimits | None = None,
+    limits: geometry_checks.GeometryLimits | None = None,
     note: str | None = None,
     doc_ref: str | None = None,
 ) -> EditResult:
     """Change a constraint zone's attributes and/or geometry; overlaps are recomputed."""
-    limits = limits or gc.GeometryLimits()
-    zone_limits = gc.GeometryLimits(limits.max_vertices, limits.min_area_m2, float("inf"))
-    declared = gc.parse_crs(crs)
+    limits = limits or geometry_checks.GeometryLimits()
+    zone_limits = geometry_checks.GeometryLimits(
+        limits.max_vertices, limits.min_area_m2, float("inf")
+    )
+    declared = geometry_checks.parse_crs(crs)
     raw = (
-        gc.geometry_from_geojson(geometry, f"constraint zone {zone_id}", limits.max_vertices)
+        geometry_checks.geometry_from_geojson(
+            geometry, f"constraint zone {zone_id}", limits.max_vertices
+        )
         if geometry is not None
         else None
     )
     read_only = frozenset({"id", "version", "created_at", "updated_at", "geom"})
 
     def work() -> EditResult:
-        q.set_edit_context(conn, user, note, doc_ref)
+        edit_queries.set_edit_context(conn, user, note, doc_ref)
         row = _lock(conn, "constraint_zone", zone_id, expected_version)
         where = _where("constraint_zone", row)
         requested = _coerce(where, ZONE_FIELDS, values, set(ZONE_FIELDS), read_only)
         changed = {k: v for k, v in requested.items() if row.get(k) != v}
         result = EditResult("constraint_zone", zone_id, row["code"], row["version"], False)
-        with q.translate_db_errors(where):
+        with edit_queries.translate_db_errors(where):
             if changed:
-                result.version = q.update_row(conn, "constraint_zone", zone_id, changed)
+                result.version = edit_queries.update_row(conn, "constraint_zone", zone_id, changed)
             if raw is not None:
-                checked = gc.check_geometry(
+                checked = geometry_checks.check_geometry(
                     raw,
                     declared,
                     where=where,
@@ -674,7 +688,9 @@ def update_zone(
                     repair_invalid=repair,
                     must_cover=False,
                 )
-                result.version = q.update_geom(conn, "constraint_zone", zone_id, checked.geom)
+                result.version = edit_queries.update_geom(
+                    conn, "constraint_zone", zone_id, checked.geom
+                )
                 result.notes = checked.notes
                 result.repair = checked.repair.as_dict() if checked.repair else None
                 changed["geom"] = None
@@ -683,7 +699,7 @@ def update_zone(
             {"field": k, "old": row.get(k) if k != "geom" else None, "new": v}
             for k, v in changed.items()
         ]
-        result.overlaps = q.zone_overlaps(conn, zone_id)
+        result.overlaps = edit_queries.zone_overlaps(conn, zone_id)
         return result
 
     return _run(conn, work)
@@ -704,10 +720,10 @@ _STATUS_VOCABS = {
 
 def status_form(conn: sa.Connection, site_id: int) -> dict[str, Any]:
     """Current status values of a site, the choices with their labels, and its overlaps."""
-    row = q.site_status(conn, site_id, [*transitions.STATUS_FIELDS, "verified_by"])
+    row = edit_queries.site_status(conn, site_id, [*transitions.STATUS_FIELDS, "verified_by"])
     if row is None:
         raise NotFound(f"site {site_id} not found")
-    overlaps = q.site_overlaps(conn, site_id)
+    overlaps = edit_queries.site_overlaps(conn, site_id)
     fields = []
     for name in transitions.STATUS_FIELDS:
         spec = SITE_FIELDS[name]
@@ -734,7 +750,7 @@ def status_form(conn: sa.Connection, site_id: int) -> dict[str, Any]:
 def building(conn: sa.Connection, building_id: int) -> dict[str, Any]:
     """One building's officer-facing fields, its site code and version."""
     cols = [c for c in BUILDING_FIELDS if c not in ("owner_contact", "internal_note", "site_code")]
-    row = q.building_row(conn, building_id, cols)
+    row = edit_queries.building_row(conn, building_id, cols)
     if row is None:
         raise NotFound(f"building {building_id} not found")
     return json.loads(json.dumps(row, default=_jsonable, ensure_ascii=False))
@@ -742,7 +758,7 @@ def building(conn: sa.Connection, building_id: int) -> dict[str, Any]:
 
 def zone_feature(conn: sa.Connection, zone_id: int) -> tuple[str, int]:
     """One constraint zone as a GeoJSON Feature (WGS84) and its version."""
-    found = q.zone_feature(conn, zone_id)
+    found = edit_queries.zone_feature(conn, zone_id)
     if found is None:
         raise NotFound(f"constraint zone {zone_id} not found")
     return found

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gis_app.db import site_sheet_queries as q
+from gis_app.db import site_sheet_queries
 from gis_app.domain import fields, landuse, vocab
 from gis_app.domain.errors import NotFound, UnknownVocabularyValue
 from gis_app.domain.vocab import Term, Vocabulary
@@ -178,17 +178,19 @@ def _history(rows: list[dict[str, Any]]) -> list[HistoryEntry]:
 
 def site_sheet(conn: sa.Connection, site_id: int, today: dt.date | None = None) -> SiteSheet:
     """Everything about one site for officers; :class:`NotFound` when there is none."""
-    rec = q.site_record(conn, site_id)
+    rec = site_sheet_queries.site_record(conn, site_id)
     if rec is None:
         raise NotFound(f"site {site_id} not found")
     sections = [
         (title, [_value(SITE_SHEET_FIELDS, k, rec.get(k)) for k in keys])
         for title, keys in SECTIONS
     ]
-    internal = [_value(SITE_SHEET_FIELDS, k, rec.get(k)) for k in q.INTERNAL_COLUMNS]
+    internal = [
+        _value(SITE_SHEET_FIELDS, k, rec.get(k)) for k in site_sheet_queries.INTERNAL_COLUMNS
+    ]
     buildings = [
         [_value(BUILDING_SHEET_FIELDS, k, b.get(k)) for k in BUILDING_SHEET_FIELDS]
-        for b in q.site_buildings(conn, site_id)
+        for b in site_sheet_queries.site_buildings(conn, site_id)
     ]
     verified = rec.get("verified_at")
     today = today or dt.date.today()
@@ -202,9 +204,9 @@ def site_sheet(conn: sa.Connection, site_id: int, today: dt.date | None = None) 
         sections=sections,
         internal=internal,
         buildings=buildings,
-        distances=q.site_distances(conn, site_id),
-        overlaps=q.site_overlaps(conn, site_id),
-        history=_history(q.site_history(conn, site_id)),
+        distances=site_sheet_queries.site_distances(conn, site_id),
+        overlaps=site_sheet_queries.site_overlaps(conn, site_id),
+        history=_history(site_sheet_queries.site_history(conn, site_id)),
         geometry=rec["geometry"],
         bounds=(rec["x0"], rec["y0"], rec["x1"], rec["y1"]),
         stale=stale,

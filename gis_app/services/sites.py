@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import sqlalchemy as sa
 
 from gis_app.db import site_queries
 from gis_app.db.site_queries import SiteFilter
 from gis_app.domain.errors import InvalidInput, NotFound
+from gis_app.services.paging import check_page
 
-#: deepest page start accepted; beyond it a client should narrow its filters, not page on
-MAX_OFFSET = 10_000_000
+PageT = TypeVar("PageT")
 
 
 @dataclass
@@ -45,10 +47,7 @@ class SiteRecordPage:
 def _check_page(
     flt: SiteFilter, limit: int, offset: int, sort: str, max_limit: int
 ) -> tuple[str, bool]:
-    if limit < 1 or limit > max_limit:
-        raise InvalidInput(f"limit must be between 1 and {max_limit}, got {limit}")
-    if offset < 0 or offset > MAX_OFFSET:
-        raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET}, got {offset}")
+    check_page(limit, offset, max_limit)
     flt.validate()
     descending = sort.startswith("-")
     key = sort[1:] if descending else sort
@@ -58,6 +57,21 @@ def _check_page(
             f"{', '.join(sorted(site_queries.SORTABLE))} (prefix '-' for descending)"
         )
     return key, descending
+
+
+def _read_page(
+    conn: sa.Connection,
+    flt: SiteFilter,
+    read: Callable[..., PageT],
+    limit: int,
+    offset: int,
+    sort: str,
+    max_limit: int,
+) -> tuple[int, PageT]:
+    """The number of sites matching ``flt`` and one page of them as ``read`` serialises it."""
+    key, descending = _check_page(flt, limit, offset, sort, max_limit)
+    total = site_queries.count_sites(conn, flt)
+    return total, read(conn, flt, limit=limit, offset=offset, sort=key, descending=descending)
 
 
 def list_sites(
@@ -70,12 +84,10 @@ def list_sites(
     max_limit: int = 1000,
 ) -> SitePage:
     """Return one page of sites matching ``flt``, sorted by ``sort`` ('-' prefix: descending)."""
-    key, descending = _check_page(flt, limit, offset, sort, max_limit)
-    total = site_queries.count_sites(conn, flt)
-    feats = site_queries.site_features(
-        conn, flt, limit=limit, offset=offset, sort=key, descending=descending
+    total, features = _read_page(
+        conn, flt, site_queries.site_features, limit, offset, sort, max_limit
     )
-    return SitePage(total, limit, offset, feats)
+    return SitePage(total, limit, offset, features)
 
 
 def list_site_records(
@@ -88,10 +100,8 @@ def list_site_records(
     max_limit: int = 1000,
 ) -> SiteRecordPage:
     """Return one page of sites matching ``flt`` as plain JSON records (no geometry)."""
-    key, descending = _check_page(flt, limit, offset, sort, max_limit)
-    total = site_queries.count_sites(conn, flt)
-    records = site_queries.site_records(
-        conn, flt, limit=limit, offset=offset, sort=key, descending=descending
+    total, records = _read_page(
+        conn, flt, site_queries.site_records, limit, offset, sort, max_limit
     )
     return SiteRecordPage(total, limit, offset, records)
 

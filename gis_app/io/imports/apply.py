@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gis_app.db import edit_queries as q
+from gis_app.db import edit_queries
 from gis_app.domain import transitions
 from gis_app.domain.errors import ReasonRequired, TransitionRefused
 from gis_app.io.imports.checks import Prepared
@@ -47,13 +47,13 @@ def apply_rows(
     layer = opts.import_layer
     report, values, geoms, points = prep.report, prep.values, prep.geoms, prep.points
     n = len(values)
-    q.set_edit_context(conn, user, opts.note or f"import {report.source}", opts.doc_ref)
+    edit_queries.set_edit_context(conn, user, opts.note or f"import {report.source}", opts.doc_ref)
     # A large file legitimately runs longer than an API statement; locks still time out fast.
-    q.no_statement_timeout(conn)
+    edit_queries.no_statement_timeout(conn)
     cols = [f for f in prep.fields if f in layer.fields]
-    q.create_stage(conn, layer.table, cols)
+    edit_queries.create_stage(conn, layer.table, cols)
     tick("staging", 0, n)
-    q.fill_stage(
+    edit_queries.fill_stage(
         conn,
         cols,
         [
@@ -65,7 +65,7 @@ def apply_rows(
     )
     tick("comparing", 0, n)
     status_cols = [f for f in transitions.STATUS_FIELDS if layer.table == "site"]
-    current = q.compare_stage(conn, layer.table, cols, status_cols, GEOM_TOLERANCE_DEG)
+    current = edit_queries.compare_stage(conn, layer.table, cols, status_cols, GEOM_TOLERANCE_DEG)
     candidates_blocking: list[int] = []
     to_insert: list[int] = []
     to_update: list[int] = []
@@ -129,7 +129,7 @@ def apply_rows(
         if changed:
             to_update.append(i + 1)
     if candidates_blocking:
-        for rownum, text in q.stage_blocking(conn, candidates_blocking).items():
+        for rownum, text in edit_queries.stage_blocking(conn, candidates_blocking).items():
             rep = report.rows[rownum - 1]
             rep.problems.append(
                 f"cannot be available: it {text}; import it with another availability or fix "
@@ -143,7 +143,7 @@ def apply_rows(
         return
     tick("writing", 0, n)
     ok = {r.row for r in report.rows if r.status != "rejected"}
-    q.apply_stage(
+    edit_queries.apply_stage(
         conn,
         layer.table,
         cols,

@@ -19,7 +19,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gis_app.domain.errors import InvalidInput
-from gis_app.io import geometry_checks as gc
+from gis_app.io import geometry_checks
 from gis_app.io.export import DERIVED_COLUMNS
 from gis_app.io.imports.columns import LABEL_COLUMNS, map_columns, row_values
 from gis_app.io.imports.options import ImportOptions, Progress, UploadLimits
@@ -27,7 +27,7 @@ from gis_app.io.imports.readers import SourceTable, read_source
 from gis_app.io.imports.report import ImportReport, RowReport
 
 
-def _resolve_crs(src: SourceTable, opts: ImportOptions, name: str) -> gc.DeclaredCrs:
+def _resolve_crs(src: SourceTable, opts: ImportOptions, name: str) -> geometry_checks.DeclaredCrs:
     given = opts.declared_crs
     if given is None and src.crs is None:
         raise InvalidInput(
@@ -104,7 +104,7 @@ def prepare(
     geoms: list[BaseGeometry | None] = [None] * n
     if src.geoms is not None and not src.points:
         todo = [i for i in range(n) if i not in src.geom_errors]
-        checked = gc.check_geometries(
+        checked = geometry_checks.check_geometries(
             [src.geoms[i] for i in todo],
             crs,
             outline=outline,
@@ -118,7 +118,7 @@ def prepare(
             geoms[i] = c.geom
     elif src.geoms is not None:
         pts = [g for g in src.geoms]
-        stored = gc.to_storage(np.asarray(pts, dtype=object), crs) if pts else []
+        stored = geometry_checks.to_storage(np.asarray(pts, dtype=object), crs) if pts else []
         for i, g in enumerate(stored):
             if g is not None and not np.isfinite(shapely.get_coordinates(g)).all():
                 report.rows[i].problems.append("lon/lat cannot be transformed")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gis_app.domain.errors import InvalidInput
-from gis_app.io import geometry_checks as gc
+from gis_app.io import geometry_checks
 from gis_app.io.fields import SITE_FIELDS, ZONE_FIELDS, Field
 
 #: progress callback: phase ("reading", "checking", "staging" …), rows done, rows in all
@@ -117,7 +117,7 @@ class ImportOptions:
     note: str | None = None
     doc_ref: str | None = None
     #: ``crs`` parsed (None: the file's own)
-    declared_crs: gc.DeclaredCrs | None = field(init=False, repr=False, compare=False)
+    declared_crs: geometry_checks.DeclaredCrs | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.layer not in LAYERS:
@@ -129,7 +129,9 @@ class ImportOptions:
             )
         object.__setattr__(self, "mapping", parse_mapping(self.mapping))
         object.__setattr__(self, "crs", _text(self.crs))
-        object.__setattr__(self, "declared_crs", gc.parse_crs(self.crs) if self.crs else None)
+        object.__setattr__(
+            self, "declared_crs", geometry_checks.parse_crs(self.crs) if self.crs else None
+        )
         object.__setattr__(self, "encoding", _text(self.encoding))
         if self.encoding is not None:
             try:
@@ -184,7 +186,7 @@ class UploadLimits:
     max_unzipped_bytes: int = 1_000_000_000
     max_zip_ratio: float = 200.0
     max_features: int = 1_000_000
-    geometry: gc.GeometryLimits = field(default_factory=gc.GeometryLimits)
+    geometry: geometry_checks.GeometryLimits = field(default_factory=geometry_checks.GeometryLimits)
 
     @classmethod
     def from_settings(cls, s: Any) -> UploadLimits:
@@ -193,5 +195,5 @@ class UploadLimits:
             s.max_unzipped_bytes,
             s.max_zip_ratio,
             s.max_import_features,
-            gc.GeometryLimits.from_settings(s),
+            geometry_checks.GeometryLimits.from_settings(s),
         )

@@ -23,7 +23,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gis_app.domain.errors import InvalidInput, PayloadTooLarge
-from gis_app.io import geometry_checks as gc
+from gis_app.io import geometry_checks
 from gis_app.io.imports.options import LAYERS, ImportOptions, UploadLimits, python_codec
 from gis_app.io.spreadsheet import unquote_cell
 
@@ -47,7 +47,7 @@ class SourceTable:
     rows: list[dict[str, Any]]
     geoms: list[BaseGeometry | None] | None  # None: the file has no geometry at all
     geom_errors: dict[int, str] = field(default_factory=dict)
-    crs: gc.DeclaredCrs | None = None
+    crs: geometry_checks.DeclaredCrs | None = None
     points: bool = False  # geometries are lon/lat points from table columns
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -222,7 +222,7 @@ def _read_gis(path: Path, opts: ImportOptions, limits: UploadLimits) -> SourceTa
     columns, rows, g = _from_raw(meta, geoms, list(fields))
     crs = None
     if meta.get("crs"):
-        crs = gc.crs_of(pyogrio_crs(meta["crs"]))
+        crs = geometry_checks.crs_of(pyogrio_crs(meta["crs"]))
     if path.suffix.lower() in (".geojson", ".json") and crs is not None:
         head = path.read_bytes()[:4096]
         if b'"crs"' not in head:
@@ -300,7 +300,7 @@ def _table_geometry(
                 geoms.append(None)
                 errors[i] = f"unreadable WKT: {str(e).split(': ', 1)[-1]}"
         if wkt_col.lower() in _IMPLIED_CRS:
-            crs = gc.parse_crs(_IMPLIED_CRS[wkt_col.lower()])
+            crs = geometry_checks.parse_crs(_IMPLIED_CRS[wkt_col.lower()])
         columns = [c for c in columns if c != wkt_col]
         return SourceTable(columns, rows, geoms, errors, crs, encoding=encoding, notes=notes)
     pair = next(
@@ -310,7 +310,7 @@ def _table_geometry(
         notes.append(f"{name}: no geometry (no WKT or lon/lat columns): attributes only")
         return SourceTable(columns, rows, None, {}, None, encoding=encoding, notes=notes)
     if pair[0].lower() in _IMPLIED_CRS:
-        crs = gc.parse_crs(_IMPLIED_CRS[pair[0].lower()])
+        crs = geometry_checks.parse_crs(_IMPLIED_CRS[pair[0].lower()])
     geoms, errors = [], {}
     for i, r in enumerate(rows):
         x, y = r.pop(pair[0], None), r.pop(pair[1], None)
