@@ -203,7 +203,10 @@ def test_retired_and_deleted_sites_have_no_units(db: sa.Engine) -> None:
     _sql(db, "UPDATE site SET availability = 'unavailable' WHERE code = 'PT-BL-004'")
     _sql(db, "UPDATE site SET retired_at = now() WHERE code = 'PT-BL-004'")
     assert _unit(db, "PT-BL-004") is None
-    _sql(db, "DELETE FROM site WHERE code = 'PT-BL-002'")
+    # sites are retired, not deleted (revision 0013); the owner may still delete deliberately
+    _sql(
+        db, "SET LOCAL gis_app.allow_site_delete = 'on'; DELETE FROM site WHERE code = 'PT-BL-002'"
+    )
     assert _unit(db, "PT-BL-002") is None
     _assert_current(db)
 

@@ -1,0 +1,146 @@
+"""Personal PostgreSQL logins (QGIS, psql) with the rights of their app roles.
+
+Each app user may get a login role of the same name. Its rights come from two group roles
+per database, ``<database>_officer`` (reads the layers) and ``<database>_planner`` (also
+inserts and updates sites, buildings and constraint zones; member of the officer group).
+Groups are per database because roles belong to the whole cluster while grants belong to one
+database: a planner of one inventory gets nothing in another on the same server. Membership
+follows the app roles through ``gis_app_sync_db_login`` (revision 0014), which a trigger on
+``app_user`` runs on every change of roles or of the disabled flag, whoever makes it.
+
+Internal tables (accounts, tokens, sessions, login attempts, requirements, recommendations,
+links, feedback, alerts, the matcher's tables, history itself and Alembic's) stay in
+``public`` with no grant: PostgreSQL shows every schema's table names in its catalogs to every
+login anyway, so a separate schema would hide no more, while the app's SQL, its pooler mode
+and the trigger functions would all have to carry a search_path. QGIS lists only the
+relations a login may read. Trigger functions that write tables a login cannot reach run as
+their owner (revision 0014).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+#: what the officer group reads (tables and the history view)
+READ_RELATIONS: tuple[str, ...] = (
+    "site",
+    "building",
+    "constraint_zone",
+    "infrastructure",
+    "jurisdiction",
+    "land_use_code",
+    "land_use_mapping",
+    "site_distance",
+    "site_constraint_overlap",
+    "layer_history",
+    "layer_styles",
+    "qgis_projects",
+)
+#: what the planner group writes; DELETE on site reaches the trigger that says "retire it"
+EDIT_TABLES: tuple[str, ...] = ("site", "building", "constraint_zone")
+#: the group each app role maps to (admins edit the layers like planners)
+GROUP_OF_APP_ROLE: dict[str, str] = {"officer": "officer", "planner": "planner", "admin": "planner"}
+#: comment that marks a login role as one this app made (and may change)
+MARKER = "gis_app database login"
+
+
+def libpq_url(url: str) -> str:
+    """``url`` (SQLAlchemy's ``postgresql+psycopg2://…``) as a URL libpq, psql and QGIS accept."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def group_names(conn: sa.Connection) -> dict[str, str]:
+    """The group role of each access level in this database: ``{"officer": …, "planner": …}``."""
+    db = conn.execute(sa.text("SELECT current_database()")).scalar_one()
+    return {level: f"{db}_{level}" for level in ("officer", "planner")}
+
+
+def _role_exists(conn: sa.Connection, name: str) -> bool:
+    return bool(
+        conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}).first()
+    )
+
+
+def _ddl(conn: sa.Connection, template: str, *args: str) -> None:
+    """Run a statement built server-side by ``format()`` (identifiers ``%I``, literals ``%L``)."""
+    params = {f"a{i}": a for i, a in enumerate(args)}
+    placeholders = ", ".join(f":a{i}" for i in range(len(args)))
+    sql = conn.execute(
+        sa.text(f"SELECT format(:t{', ' if args else ''}{placeholders})"), {"t": template, **params}
+    ).scalar_one()
+    conn.exec_driver_sql(sql.replace("%", "%%"))
+
+
+def ensure_groups(conn: sa.Connection) -> dict[str, str]:
+    """Create this database's group roles if missing and (re)grant their rights; idempotent.
+
+    Needs a database user that may create roles (the private cluster's is a superuser).
+    """
+    groups = group_names(conn)
+    for name in groups.values():
+        if not _role_exists(conn, name):
+            _ddl(conn, "CREATE ROLE %I NOLOGIN", name)
+        _ddl(conn, "COMMENT ON ROLE %I IS %L", name, f"{MARKER} group")
+    officer, planner = groups["officer"], groups["planner"]
+    db = conn.execute(sa.text("SELECT current_database()")).scalar_one()
+    _ddl(conn, "GRANT CONNECT ON DATABASE %I TO %I", db, officer)
+    _ddl(conn, "GRANT USAGE ON SCHEMA public TO %I", officer)
+    for rel in READ_RELATIONS:
+        _ddl(conn, "GRANT SELECT ON %I TO %I", rel, officer)
+    _ddl(conn, "GRANT %I TO %I", officer, planner)
+    for table in EDIT_TABLES:
+        _ddl(conn, "GRANT INSERT, UPDATE ON %I TO %I", table, planner)
+        seq = conn.execute(
+            sa.text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table}
+        ).scalar()
+        if seq:
+            conn.exec_driver_sql(f"GRANT USAGE ON SEQUENCE {seq} TO {_quoted(conn, planner)}")
+    _ddl(conn, "GRANT DELETE ON site TO %I", planner)
+    return groups
+
+
+def _quoted(conn: sa.Connection, name: str) -> str:
+    return conn.execute(sa.text("SELECT quote_ident(:n)"), {"n": name}).scalar_one()
+
+
+def login_state(conn: sa.Connection, username: str) -> tuple[bool, bool] | None:
+    """``(ours, can_login)`` of the role named ``username``, or ``None`` when there is none."""
+    row = conn.execute(
+        sa.text(
+            "SELECT shobj_description(oid, 'pg_authid') = :m, rolcanlogin"
+            " FROM pg_roles WHERE rolname = :n"
+        ),
+        {"n": username, "m": MARKER},
+    ).first()
+    return None if row is None else (bool(row[0]), bool(row[1]))
+
+
+def create_or_reset_login(conn: sa.Connection, username: str, password: str) -> bool:
+    """Create the login role ``username`` (or set its password); True when it is new.
+
+    The caller has checked that ``username`` is an app user and that a role of that name,
+    if any, is one this app made (:func:`login_state`).
+    """
+    ensure_groups(conn)
+    state = login_state(conn, username)
+    if state is None:
+        _ddl(conn, "CREATE ROLE %I LOGIN PASSWORD %L", username, password)
+        _ddl(conn, "COMMENT ON ROLE %I IS %L", username, MARKER)
+    else:
+        _ddl(conn, "ALTER ROLE %I PASSWORD %L", username, password)
+    conn.execute(sa.text("SELECT gis_app_sync_db_login(:u)"), {"u": username})
+    return state is None
+
+
+def login_groups(conn: sa.Connection, username: str) -> list[str]:
+    """The group roles the login ``username`` is a member of, by name."""
+    return list(
+        conn.execute(
+            sa.text(
+                "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid"
+                " JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = :u ORDER BY 1"
+            ),
+            {"u": username},
+        ).scalars()
+    )
