@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from gis_app.db.edit_queries import translate_db_errors
 from gis_app.db.engine import set_app_user
 from gis_app.db.models import Requirement
-from gis_app.domain import vocab
+from gis_app.domain import fields, vocab
 from gis_app.domain.errors import (
     InvalidInput,
     NotFound,
@@ -37,18 +37,7 @@ from gis_app.services.paging import check_page
 
 _REQUIREMENT = Requirement.__table__
 #: columns a client may never set (managed by the server or the database)
-SERVER_FIELDS = frozenset(
-    {
-        "id",
-        "created_by",
-        "created_at",
-        "updated_at",
-        "version",
-        "status_changed_at",
-        "land_use_2023_codes",
-        "land_use_gb_codes",
-    }
-)
+SERVER_FIELDS = frozenset(fields.names(fields.REQUIREMENT, managed=True))
 MAX_PAGE = 500
 
 

@@ -128,3 +128,25 @@ def test_requirement_form_sections_are_registry_groups() -> None:
     groups = {g.key for g in fields.REQUIREMENT_GROUPS}
     assert {f.group for f in fields.REQUIREMENT.values()} - {None} == groups
     assert not any(f.public for f in fields.REQUIREMENT.values()), "requirements are internal"
+
+
+def test_the_requirement_body_and_the_registry_name_the_same_fields() -> None:
+    """What a client may send for a requirement (RequirementSpec) is the registry's requirement
+    fields less those the server keeps; the server-kept set is derived from the registry."""
+    from gis_app.matching.spec import RequirementSpec
+    from gis_app.services.requirements import SERVER_FIELDS
+
+    body = set(RequirementSpec.model_fields)
+    declared = set(fields.REQUIREMENT) | fields.REQUIREMENT_UNDECLARED
+    assert body | SERVER_FIELDS == declared
+    assert not body & SERVER_FIELDS
+    assert {
+        "id",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "version",
+        "status_changed_at",
+        "land_use_2023_codes",
+        "land_use_gb_codes",
+    } == SERVER_FIELDS
