@@ -41,7 +41,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gis_app.db import stats_queries as q
+from gis_app.db import stats_queries
 from gis_app.db.stats_queries import Scope, Steps
 from gis_app.domain import landuse, vocab
 from gis_app.domain.errors import InvalidInput
@@ -50,11 +50,11 @@ from gis_app.io.spreadsheet import safe_cell
 
 NOT_RECORDED = Term("", "未登记", "Not recorded")
 
-AVAILABLE_BY: tuple[str, ...] = tuple(q.AVAILABLE_DIMENSIONS)
-PIPELINE_BY: tuple[str, ...] = q.PIPELINE_FIELDS
+AVAILABLE_BY: tuple[str, ...] = tuple(stats_queries.AVAILABLE_DIMENSIONS)
+PIPELINE_BY: tuple[str, ...] = stats_queries.PIPELINE_FIELDS
 STALE_BY: tuple[str, ...] = ("block", "site")
 READINESS_BY: tuple[str, ...] = ("block", "site")
-FUNNEL_BY: tuple[str, ...] = tuple(q.FUNNEL_GROUPS)
+FUNNEL_BY: tuple[str, ...] = tuple(stats_queries.FUNNEL_GROUPS)
 FORMATS: tuple[str, ...] = ("json", "csv", "xlsx")
 
 DEFAULT_STALE_DAYS = 365
@@ -62,7 +62,9 @@ MAX_DAYS = 36_500
 MAX_ROWS = 5_000
 #: "available land" is land parcels only: plants and buildings count by their vacant floor
 #: area, islands and shorelines by their own figures (their parcel areas are not land on offer)
-KIND_GROUPS = q.KindGroups(land=("land",), islands=("island",), shorelines=("shoreline",))
+KIND_GROUPS = stats_queries.KindGroups(
+    land=("land",), islands=("island",), shorelines=("shoreline",)
+)
 #: sites that readiness looks at: not on offer yet, and not taken
 READINESS_CANDIDATES: tuple[str, ...] = ("unavailable", "reserved")
 #: signed sites are gone; their blockers no longer matter
@@ -307,7 +309,9 @@ def available(
     _check_choice("by", by, AVAILABLE_BY)
     _check_int("land_use_level", land_use_level, 1, 3)
     scope = scope or Scope()
-    rows = _labelled(q.available_by(conn, by, scope, 2 * land_use_level, KIND_GROUPS), by)
+    rows = _labelled(
+        stats_queries.available_by(conn, by, scope, 2 * land_use_level, KIND_GROUPS), by
+    )
     if by == "kind":
         rows.sort(key=_nulls_last(lambda r: vocab.SITE_KIND.rank(r["key"])))
     else:
@@ -349,7 +353,7 @@ def pipeline(
     _check_choice("by", by, PIPELINE_BY)
     scope = scope or Scope()
     v = _PIPELINE_VOCAB[by]
-    found = {r["key"]: r for r in q.pipeline_by(conn, by, scope)}
+    found = {r["key"]: r for r in stats_queries.pipeline_by(conn, by, scope)}
     zero = {"sites": 0, "area_mu": 0.0, "available_sites": 0, "available_mu": 0.0}
     raw = [found.get(k, {"key": k, **zero}) for k in v.keys]
     if None in found:
@@ -396,7 +400,7 @@ BLOCKERS: dict[str, Term] = {
 def blockers(conn: sa.Connection, scope: Scope | None = None) -> StatTable:
     """Per block: what holds up its sites that are not yet signed (sites and 亩 per blocker)."""
     scope = scope or Scope()
-    raw = q.blockers_by_block(conn, scope, STEPS, BLOCKERS_EXCLUDE)
+    raw = stats_queries.blockers_by_block(conn, scope, STEPS, BLOCKERS_EXCLUDE)
     rows, totals = _finish(_labelled(raw, "block"), _BLOCKER_COLUMNS)
     rows.sort(key=_nulls_last(lambda r: (-r["blocked_mu"], r["key"])))
     return StatTable(
@@ -457,7 +461,7 @@ def stale(
     title = Term("stale", f"超过 {days} 天未核实的记录", f"Records not verified for {days}+ days")
     if by == "block":
         rows, totals = _finish(
-            _labelled(q.stale_by_block(conn, scope, cutoff), "block"),
+            _labelled(stats_queries.stale_by_block(conn, scope, cutoff), "block"),
             _STALE_BLOCK_COLUMNS,
             _STALE_BLOCK_COLUMNS[:4],
         )
@@ -470,7 +474,7 @@ def stale(
             params=params,
             totals=totals,
         )
-    raw = q.stale_sites(conn, scope, cutoff, as_of, limit)
+    raw = stats_queries.stale_sites(conn, scope, cutoff, as_of, limit)
     total = int(raw[0]["total"]) if raw else 0
     rows = [{c.key: r[c.key] for c in _STALE_SITE_COLUMNS} for r in raw]
     rows = _round(rows, _STALE_SITE_COLUMNS)
@@ -547,7 +551,7 @@ def readiness(
         **_scope_params(scope),
     }
     if by == "block":
-        raw = q.readiness_by_block(conn, scope, STEPS, candidates, soon_steps)
+        raw = stats_queries.readiness_by_block(conn, scope, STEPS, candidates, soon_steps)
         rows, totals = _finish(
             _labelled(raw, "block"),
             _READINESS_BLOCK_COLUMNS,
@@ -566,7 +570,7 @@ def readiness(
             params=params,
             totals=totals,
         )
-    raw = q.site_readiness(conn, scope, STEPS, candidates)
+    raw = stats_queries.site_readiness(conn, scope, STEPS, candidates)
     rows = []
     for r in raw:
         row = {c.key: r.get(c.key) for c in _READINESS_SITE_COLUMNS if c.key != "waits_for"}
@@ -626,7 +630,7 @@ def funnel(
     """
     _check_choice("by", by, FUNNEL_BY)
     statuses = vocab.REQUIREMENT_STATUS.keys
-    fq = q.FunnelQuery(
+    fq = stats_queries.FunnelQuery(
         statuses=statuses,
         stages=FUNNEL_STAGES,
         stage_of=FUNNEL_STAGE_OF,
@@ -636,7 +640,7 @@ def funnel(
         blocks=_check_names("block", blocks),
         as_of=as_of,
     )
-    raw = q.funnel(conn, fq)
+    raw = stats_queries.funnel(conn, fq)
     status_label = _labeller("status")
     group_label = _labeller(by if by != "none" else "none")
     rows: list[dict[str, Any]] = []
@@ -714,8 +718,8 @@ def availability_map_data(
     """Blocks (hull of their sites, with available 亩) and the simplified outline, WGS84."""
     scope = scope or Scope()
     return (
-        q.block_outlines_geojson(conn, scope),
-        q.jurisdiction_outline_geojson(conn, outline_tolerance_deg),
+        stats_queries.block_outlines_geojson(conn, scope),
+        stats_queries.jurisdiction_outline_geojson(conn, outline_tolerance_deg),
     )
 
 
