@@ -4,8 +4,9 @@ On a shared 2-core machine absolute latencies move by half within the hour, so a
 judged by the ratio of two versions measured in one run: this script checks out ``--base`` (a
 git revision) into a temporary worktree, serves it and the working tree with uvicorn against
 the same database (an inventory kept by ``api_bench.py --keep``), and sends each request to
-both in turn, 5 warm-ups then ``--runs`` times, for the match requests of ``api_bench.py`` and
-the site detail (which does not change between versions: the gauge of the machine's noise).
+both in turn, 5 warm-ups then ``--runs`` times, for the match requests and the bbox search of
+``api_bench.py`` and the site detail (which does not change between versions: the gauge of
+the machine's noise).
 The database must be at the working tree's migration; the base version must be able to run on
 it (read the columns it knows).
 
@@ -49,6 +50,11 @@ def compare(bases: dict[str, str], token: str, runs: int) -> dict:
         for key, (_, body) in api_bench.REQUIREMENTS.items()
     }
     requests["site_detail"] = lambda c: c.get("/api/sites/1")
+    # the search of api_bench: a box holding about 500 sites, 500 of them returned
+    first = next(iter(clients.values()))
+    total = int(first.get("/api/sites", params={"limit": 1}).headers["X-Total-Count"])
+    bbox, _ = api_bench.find_bbox(first, total)
+    requests["bbox_search"] = lambda c: c.get("/api/sites", params={"bbox": bbox, "limit": 500})
     try:
         for key, send in requests.items():
             for i in range(WARMUPS + runs):
@@ -99,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--base", required=True, help="git revision to compare the working tree with")
     p.add_argument("--reuse", required=True, metavar="DB", help="an inventory kept by api_bench")
     p.add_argument("--runs", type=int, default=40)
+    p.add_argument("--out", default="compare_http", help="results file name (without suffix)")
     args = p.parse_args(argv)
     st = provision.db_up(DatabaseSettings(), log=lambda m: None)
     url = api_bench._url(st.url, args.reuse)
@@ -135,8 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     doc["sites"] = api_bench.count_sites(url)
     doc["load_end"] = api_bench._load()
     api_bench.RESULTS.mkdir(parents=True, exist_ok=True)
-    (api_bench.RESULTS / "compare_http.json").write_text(json.dumps(doc, indent=2), "utf-8")
-    (api_bench.RESULTS / "compare_http.md").write_text(markdown(doc), "utf-8")
+    (api_bench.RESULTS / f"{args.out}.json").write_text(json.dumps(doc, indent=2), "utf-8")
+    (api_bench.RESULTS / f"{args.out}.md").write_text(markdown(doc), "utf-8")
     print(markdown(doc))
     return 0
 
