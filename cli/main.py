@@ -36,7 +36,9 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{st.mode}: {'running' if st.running else 'not running'} — {st.detail}")
         return 0 if st.running else 3
     elif args.action == "url":
-        print(_url(settings))
+        from gis_app.db.db_logins import libpq_url
+
+        print(libpq_url(_url(settings)) if args.libpq else _url(settings))
     elif args.action == "migrate":
         migrate.upgrade(_url(settings), args.revision or "head")
         _log(f"database at {args.revision or 'head'}")
@@ -119,6 +121,11 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
                 f"created user {args.username.lower()!r} with roles {roles or '[]'}"
                 + (f"; password (shown once): {password}" if generated else "")
             )
+            if args.db_login:
+                conn.commit()
+                _print_db_login(conn, args.username, None, settings)
+        elif args.action == "db-login":
+            _print_db_login(conn, args.username, args.password, settings)
         elif args.action == "list":
             for u in accounts.list_users(conn):
                 state = "disabled" if u["disabled"] else "active"
@@ -135,6 +142,36 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
         elif args.action == "reset-password":
             pw = accounts.reset_password(conn, args.username, args.password)
             print(f"{args.username}: new password (shown once): {pw}")
+    return 0
+
+
+def _print_db_login(conn, username: str, password: str | None, settings: Settings) -> None:
+    """Create (or reset) the user's database login and print how to connect with it."""
+    from sqlalchemy.engine import make_url
+
+    from gis_app.services import db_logins
+
+    login = db_logins.create_db_login(conn, username, password)
+    url = make_url(_url(settings))
+    print(
+        f"database login {login.username!r} {'created' if login.created else 'reset'}"
+        f" with {', '.join(login.groups) or 'no rights'}; password (shown once): "
+        f"{login.password}\n  QGIS/psql: host {url.host} port {url.port} database"
+        f" {url.database} user {login.username}"
+    )
+
+
+def cmd_qgis(args: argparse.Namespace, settings: Settings) -> int:
+    """Handle ``gis-app qgis publish``: default styles and the project, into the database."""
+    from gis_app.services import qgis
+    from maps.style import AVAILABILITY_COLOURS
+
+    with _engine(settings, "gis-app qgis").connect() as conn:
+        name = qgis.publish(conn, AVAILABILITY_COLOURS, host=args.host, port=args.port)
+    print(
+        f"stored QGIS project {name!r} and the layers' default styles; in QGIS: 项目 Project →"
+        " 打开自 Open From → PostgreSQL, schema public"
+    )
     return 0
 
 
@@ -577,6 +614,9 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="PostGIS: up, down, status, url, migrate, downgrade")
     db.add_argument("action", choices=["up", "down", "status", "url", "migrate", "downgrade"])
     db.add_argument("revision", nargs="?", help="migration revision (migrate/downgrade)")
+    db.add_argument(
+        "--libpq", action="store_true", help="url: postgresql:// as psql and QGIS take it"
+    )
     db.set_defaults(func=cmd_db)
 
     ls = sub.add_parser("load-sample", help="load data/parcels (or --path) idempotently")
@@ -591,12 +631,18 @@ def build_parser() -> argparse.ArgumentParser:
         "user", help="accounts: create, list, set-role, disable, enable, reset-password"
     )
     us.add_argument(
-        "action", choices=["create", "list", "set-role", "disable", "enable", "reset-password"]
+        "action",
+        choices=["create", "list", "set-role", "disable", "enable", "reset-password", "db-login"],
     )
     us.add_argument("username", nargs="?")
     us.add_argument("--roles", help="comma-separated: officer,planner,admin")
     us.add_argument("--password", help="default: prompt, or generate and print once")
     us.add_argument("--display-name")
+    us.add_argument(
+        "--db-login",
+        action="store_true",
+        help="create: also a PostgreSQL login of the same name for QGIS/psql (see db-login)",
+    )
     us.set_defaults(func=cmd_user)
 
     tk = sub.add_parser("token", help="API tokens: create, list, revoke")
@@ -610,6 +656,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_search_and_match(sub)
     _add_render_map(sub)
     _add_import_export(sub)
+
+    qg = sub.add_parser("qgis", help="QGIS: publish the layer styles and project into PostGIS")
+    qg.add_argument("action", choices=["publish"])
+    qg.add_argument("--host", default="127.0.0.1", help="the database host as QGIS reaches it")
+    qg.add_argument("--port", type=int, help="the database port as QGIS reaches it")
+    qg.set_defaults(func=cmd_qgis)
 
     sv = sub.add_parser("serve", help="run the web app")
     sv.add_argument("--host")

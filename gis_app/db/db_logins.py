@@ -69,6 +69,7 @@ def _ddl(conn: sa.Connection, template: str, *args: str) -> None:
     sql = conn.execute(
         sa.text(f"SELECT format(:t{', ' if args else ''}{placeholders})"), {"t": template, **params}
     ).scalar_one()
+    # psycopg2 %-formats even a statement sent without parameters (a password may hold "%")
     conn.exec_driver_sql(sql.replace("%", "%%"))
 
 

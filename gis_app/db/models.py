@@ -24,14 +24,17 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
+    String,
     Text,
     func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import UserDefinedType
 
 from gis_app.domain import vocab
 from gis_app.domain.vocab import Vocabulary
@@ -801,3 +804,47 @@ class LoginAttempt(Base):
         Index("ix_login_attempt_username_at", "username", "at"),
         Index("ix_login_attempt_client_at", "client", "at"),
     )
+
+
+class Xml(UserDefinedType):
+    """PostgreSQL's ``xml`` (QGIS keeps styles as XML documents)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        """The column type in DDL."""
+        return "XML"
+
+
+class LayerStyle(Base):
+    """QGIS layer styles, in the table QGIS itself reads and writes (``layer_styles``).
+
+    QGIS applies the row marked ``useasdefault`` when a layer of that table is added.
+    """
+
+    __tablename__ = "layer_styles"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    f_table_catalog: Mapped[str | None] = mapped_column(String)
+    f_table_schema: Mapped[str | None] = mapped_column(String)
+    f_table_name: Mapped[str | None] = mapped_column(String)
+    f_geometry_column: Mapped[str | None] = mapped_column(String)
+    stylename: Mapped[str | None] = mapped_column(Text)
+    styleqml: Mapped[str | None] = mapped_column(Xml)
+    stylesld: Mapped[str | None] = mapped_column(Xml)
+    useasdefault: Mapped[bool | None] = mapped_column(Boolean)
+    description: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(63), server_default=text("CURRENT_USER"))
+    ui: Mapped[str | None] = mapped_column(Xml)
+    update_time: Mapped[dt.datetime | None] = mapped_column(
+        DateTime, server_default=text("CURRENT_TIMESTAMP")
+    )
+    type: Mapped[str | None] = mapped_column(String)
+
+
+class QgisProject(Base):
+    """QGIS projects stored in the database, in the table QGIS opens them from."""
+
+    __tablename__ = "qgis_projects"
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONB)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
