@@ -126,11 +126,11 @@ def test_exports_carry_it_and_read_back_unchanged(url: str, scratch_dir: Path, f
     with engine.connect() as c:
         out, _ = export_sites(c, SiteFilter(), fmt, scratch_dir)
     column = "rail_sid" if fmt == "shp" else "rail_siding"
-    if fmt == "csv":
-        rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8-sig"))))
-        values = {r["code"]: r[column] for r in rows}
+    if fmt == "csv":  # Chinese headers (the registry's labels) and a documentation row
+        rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8-sig"))))[1:]
+        values = {r["编号"]: r["铁路专用线"] for r in rows}
     elif fmt == "xlsx":
-        values = dict(pd.read_excel(out)[["code", column]].itertuples(index=False))
+        values = dict(pd.read_excel(out)[["编号", "铁路专用线"]].itertuples(index=False))
     else:
         values = dict(gpd.read_file(out)[["code", column]].itertuples(index=False))
     assert all(str(values[c]).lower() in ("true", "1", "1.0") for c in WITH)

@@ -634,6 +634,13 @@ def compare_stage(
     }
 
 
+def stage_name_from_code(conn: sa.Connection, rownums: list[int]) -> None:
+    """Staged rows ``rownums`` take their code as their name (new rows that had none)."""
+    conn.execute(
+        sa.text(f"UPDATE {_STAGE} SET name_zh = code WHERE rownum = ANY(:r)"), {"r": rownums}
+    )
+
+
 def stage_blocking(conn: sa.Connection, rownums: list[int]) -> dict[int, str]:
     """Staged rows whose outline (new, or else the stored one) overlaps a blocking zone."""
     rows = conn.execute(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -83,15 +84,12 @@ class Field:
             return [] if self.type == "text_list" else None
         out = _CONVERT[self.type](value)
         if self.vocabulary is not None:
-            items = out if isinstance(out, list) else [out]
-            for item in items:
-                if item not in self.vocabulary:
-                    raise FieldError(
-                        f"unknown {self.vocabulary.name} value {item!r} "
-                        f"(allowed: {', '.join(self.vocabulary.keys)})"
-                    )
-        if self.landuse_system is not None and not landuse.is_valid(self.landuse_system, out):
-            raise FieldError(f"unknown land-use code {out!r} in {self.landuse_system}")
+            if isinstance(out, list):
+                out = [vocabulary_key(self.vocabulary, item) for item in out]
+            else:
+                out = vocabulary_key(self.vocabulary, out)
+        if self.landuse_system is not None:
+            out = landuse_code(self.landuse_system, out)
         if self.min is not None and out < self.min:
             raise FieldError(f"{out} is below the minimum {self.min}")
         if self.max is not None and out > self.max:
@@ -133,8 +131,76 @@ def _is_missing(v: Any) -> bool:
         return False
 
 
+def vocabulary_key(vocabulary: Vocabulary, value: str) -> str:
+    """The key of ``value``: a key, or a term's Chinese (or English) label as people type it.
+
+    Planners write 可招商 where the database stores ``available``; both mean the same term.
+    """
+    if value in vocabulary:
+        return value
+    folded = value.strip().casefold()
+    for term in vocabulary:
+        if value.strip() == term.zh or folded == term.en.casefold() or folded == term.key:
+            return term.key
+    raise FieldError(
+        f"unknown {vocabulary.name} value {value!r} (allowed: "
+        + ", ".join(f"{t.key} {t.zh}" for t in vocabulary)
+        + ")"
+    )
+
+
+def restore_leading_zeros(value: str, known: Iterable[str]) -> str | None:
+    """The known code that ``value`` is once the leading zeros a spreadsheet dropped are put
+    back (``902`` → ``0902``); None when none is. Several such codes raise :class:`FieldError`
+    naming them, since guessing between them would store a wrong code.
+    """
+    if not value.isdigit():
+        return None
+    bare = value.lstrip("0")
+    hits = sorted(c for c in known if c != value and c.isdigit() and c.lstrip("0") == bare)
+    if len(hits) > 1:
+        raise FieldError(
+            f"{value!r} lost its leading zeros and could be any of {', '.join(hits)}; "
+            "type the code as text"
+        )
+    return hits[0] if hits else None
+
+
+def landuse_code(system: str, value: str) -> str:
+    """The code of ``value`` in a land-use ``system``: a code (``m1`` → ``M1``), a code whose
+    leading zeros a spreadsheet dropped (``902`` → ``0902``), or a class's Chinese name
+    (一类工业用地 → ``100101`` in the 2023 classification, ``M1`` in GB 50137)."""
+    if landuse.is_valid(system, value):
+        return value
+    table = landuse._table(system)
+    text = value.strip()
+    if landuse.is_valid(system, text.upper()):
+        return text.upper()
+    restored = restore_leading_zeros(text, table)
+    if restored is not None:
+        return restored
+    code, _, name = text.partition(" ")
+    if name.strip() and code:  # "100101 一类工业用地", as the import template lists them
+        code = landuse_code(system, code)
+        if name.strip() != table[code].zh:
+            raise FieldError(f"{text!r}: {code} is {table[code].zh}, not {name.strip()}")
+        return code
+    named = [c.code for c in table.values() if c.zh == text]
+    if len(named) > 1:
+        raise FieldError(
+            f"land-use name {text!r} is several classes in {system} ({', '.join(named)}); "
+            "give the code"
+        )
+    if named:
+        return named[0]
+    raise FieldError(f"unknown land-use code {value!r} in {system}")
+
+
 def _text(v: Any) -> str:
     if isinstance(v, str):
+        if "\x00" in v:
+            # one rule for text input, as the API's: PostgreSQL text cannot hold NUL
+            raise FieldError("text may not contain NUL (\\u0000) characters")
         return v.strip()
     if isinstance(v, int | float) and not isinstance(v, bool):
         return str(int(v)) if float(v).is_integer() else str(v)
@@ -179,6 +245,14 @@ def _bool(v: Any) -> bool:
     raise FieldError(f"expected true/false, got {v!r}")
 
 
+#: dates as people type them: 2026-08-21, 2026/8/21, 2026.8.21, 2026年8月21日 (a time may follow)
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?")
+#: day 0 of spreadsheet serial dates (Excel's 1900 system, counting its phantom 1900-02-29)
+_SERIAL_EPOCH = dt.date(1899, 12, 30)
+#: serial numbers read as dates: 1950-01-01 … 2149-12-31 (smaller numbers are not dates)
+_SERIAL_RANGE = (18264, 91313)
+
+
 def _date(v: Any) -> dt.date:
     if isinstance(v, dt.datetime):
         return v.date()
@@ -186,12 +260,22 @@ def _date(v: Any) -> dt.date:
         return v
     if hasattr(v, "to_pydatetime"):
         return v.to_pydatetime().date()
+    serial = v
     if isinstance(v, str):
-        try:
-            return dt.date.fromisoformat(v.strip()[:10])
-        except ValueError:
-            pass
-    raise FieldError(f"expected a date YYYY-MM-DD, got {v!r}")
+        m = _DATE.fullmatch(v.strip())
+        if m:
+            try:
+                return dt.date(*(int(g) for g in m.groups()))
+            except ValueError:
+                raise FieldError(f"no such date {v!r}") from None
+        serial = v.strip() if re.fullmatch(r"\d{5}(?:\.\d+)?", v.strip()) else None
+    if isinstance(serial, int | float | str) and not isinstance(serial, bool):
+        n = float(serial)
+        if _SERIAL_RANGE[0] <= n <= _SERIAL_RANGE[1]:
+            return _SERIAL_EPOCH + dt.timedelta(days=int(n))
+    raise FieldError(
+        f"expected a date (2026-08-21, 2026/8/21, 2026年8月21日 or a spreadsheet date), got {v!r}"
+    )
 
 
 def _text_list(v: Any) -> list[str]:
@@ -203,7 +287,7 @@ def _text_list(v: Any) -> list[str]:
             except json.JSONDecodeError:
                 raise FieldError(f"expected a list, got {v!r}") from None
         else:
-            v = [p for p in (x.strip() for x in s.split(",")) if p]
+            v = [p for p in (x.strip() for x in re.split(r"[,，、;；]", s)) if p]
     if hasattr(v, "tolist"):
         v = v.tolist()
     if not isinstance(v, list | tuple):
@@ -371,7 +455,8 @@ SITE: dict[str, Field] = _named({
     # internal: never public, never exported
     "owner_name": _field("text", "权属人", "Owner", group="internal"),
     "owner_contact": _field("text", "联系方式", "Owner contact", group="internal"),
-    "internal_note": _field("text", "内部备注", "Internal note", group="internal"),
+    "internal_note": _field("text", "内部备注", "Internal note", group="internal",
+                            aliases=("bz", "备注")),
     "negotiation_note": _field("text", "洽谈情况", "Negotiation", group="internal"),
     "price_floor_wan_per_mu": _field("float", "内部底价（万元/亩）",
                                      "Internal price floor (10k CNY/mu)", **_NONNEG,
@@ -536,6 +621,53 @@ def names(
         for n, f in fields.items()
         if n not in skip and all(getattr(f, k) == v for k, v in flags.items())
     )
+
+
+#: how the code column of a coded field is headed in Chinese ("招商状态代码"); the column headed
+#: by the bare label holds the Chinese names (可招商)
+CODE_SUFFIX = "代码"
+#: the longest field name a Shapefile keeps (QGIS cuts ``availability`` to ``availabili``)
+SHP_NAME_LENGTH = 10
+
+
+def column_names(fields: dict[str, Field]) -> dict[str, tuple[str, bool]]:
+    """Column headers (lower case) that files use for each field → (field, is a label column).
+
+    A field is recognised by its name, its Shapefile names, its Chinese label (and
+    "<label>代码" for a coded field), its import aliases and its name cut to the 10 characters
+    a Shapefile keeps. The label column of a coded field (``<field>_zh``, its Shapefile label
+    name, the bare Chinese label) holds names such as 可招商, which coercion reads as well as
+    keys; when a file also has the code column, the two must agree. Headers claimed by two
+    fields are left out.
+    """
+    out: dict[str, tuple[str, bool]] = {}
+    clash: set[str] = set()
+
+    def add(header: str | None, name: str, label: bool) -> None:
+        if not header:
+            return
+        key = header.strip().lower()
+        if key in out and out[key][0] != name:
+            clash.add(key)
+        out.setdefault(key, (name, label))
+
+    for name, f in fields.items():
+        coded = (f.vocabulary is not None or f.landuse_system is not None) and (
+            f.type != "text_list"
+        )
+        add(name, name, False)
+        add(f.shp, name, False)
+        for alias in f.aliases:
+            add(alias, name, False)
+        if coded:
+            add(f"{f.zh}{CODE_SUFFIX}", name, False)
+            add(f"{name}_zh", name, True)
+            add(f.shp_label, name, True)
+        add(f.zh, name, coded)
+    for name in fields:
+        if len(name) > SHP_NAME_LENGTH:
+            add(name[:SHP_NAME_LENGTH], name, False)
+    return {k: v for k, v in out.items() if k not in clash}
 
 
 def checked(fields: dict[str, Field]) -> dict[str, Field]:

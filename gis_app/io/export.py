@@ -1,13 +1,18 @@
-"""Export of sites to GeoPackage, GeoJSON, zipped Shapefile, CSV and XLSX, and the file layout
-that imports read back.
+"""Export of sites to GeoPackage, GeoJSON, zipped Shapefile, CSV and XLSX, the import template,
+and the file layout that imports read back.
 
 A filtered selection is written with the officer-facing fields (no internal ones) and the
-Chinese labels of coded values beside the codes (``<field>_zh``): GeoPackage and Shapefile in
-EPSG:4490, GeoJSON per RFC 7946 (WGS84), CSV (UTF-8 with BOM, WKT in EPSG:4490 and a WGS84
-point) and XLSX (a WGS84 point). Shapefile field names are at most 10 characters: a fixed,
-reversible abbreviation per field (:data:`SHP_NAMES`, declared in the field registry), which
-:mod:`gis_app.io.imports` maps back, so importing an export changes nothing. The caller owns
-the connection and its transaction; export only reads.
+Chinese labels of coded values beside the codes (``<field>_zh``): GeoPackage (version 1.2, so
+that GDAL 3.6 and the planners' older software read it without warnings; dates as dates) and
+Shapefile in EPSG:4490 or any CRS asked for, GeoJSON per RFC 7946 (WGS84), CSV (UTF-8 with
+BOM, WKT and a WGS84 point) and XLSX (a WGS84 point, dates as dates, a sheet documenting each
+column). CSV and XLSX carry Chinese headers (the registry's labels; a coded field's column is
+"<label>代码" and its label column "<label>") unless keys are asked for; a Chinese CSV has a
+second row of documentation, which the importer skips. Shapefile field names are at most 10
+characters: a fixed, reversible abbreviation per field (:data:`SHP_NAMES`, declared in the
+field registry), which :mod:`gis_app.io.imports` maps back, so importing an export changes
+nothing; its text is UTF-8 or, for older Chinese GIS software, GBK (``.cpg`` says which). The
+caller owns the connection and its transaction; export only reads.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import pyproj
 import shapely
 import sqlalchemy as sa
 
@@ -65,8 +71,103 @@ EXPORT_FORMATS: dict[str, tuple[str, str]] = {
     "csv": (".csv", "text/csv; charset=utf-8"),
     "xlsx": (".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
+#: header styles of CSV/XLSX: Chinese labels (people) or field keys (machines)
+HEADER_STYLES = ("zh", "keys")
+#: text encodings of Shapefile exports (the ``.cpg`` says which)
+SHP_ENCODINGS = {"utf-8": "UTF-8", "gbk": "GBK"}
 _EXPORT_COLUMNS = [c for c in SITE_PROPERTY_COLUMNS]
 _LIST_FIELDS = ("utilities", "photo_urls")
+_DATE_FIELDS = ("verified_at", "created_at", "updated_at")
+
+#: the start of each cell of a Chinese CSV's documentation row (the importer skips that row)
+DOC_PREFIX = "说明："
+#: Chinese headers of the geometry columns of tables (WKT, a WGS84 point)
+GEOMETRY_HEADERS = {
+    "wkt": "图形WKT",
+    "lon_wgs84": "经度（WGS84）",
+    "lat_wgs84": "纬度（WGS84）",
+}
+
+
+def wkt_column(epsg: int) -> str:
+    """The name of a table's WKT column in EPSG:``epsg`` (the importer reads the CRS off it)."""
+    return f"wkt_epsg{epsg}"
+
+
+def column_header(column: str, style: str = "zh") -> str:
+    """The header of an export column: its key, or its Chinese label from the registry.
+
+    A coded field's own column is "<label>代码" and its label column ``<field>_zh`` is
+    "<label>", so that both read naturally and the importer tells them apart.
+    """
+    if style == "keys":
+        return column
+    if column.startswith("wkt_epsg"):
+        return f"{GEOMETRY_HEADERS['wkt']}（EPSG:{column[8:]}）"
+    if column in GEOMETRY_HEADERS:
+        return GEOMETRY_HEADERS[column]
+    if column.endswith("_zh") and column[:-3] in LABELLED:
+        return fields.SITE[column[:-3]].zh or column
+    f = fields.SITE.get(column)
+    if f is None or not f.zh:
+        return column
+    return f"{f.zh}{fields.CODE_SUFFIX}" if column in LABELLED else f.zh
+
+
+def column_doc(column: str) -> dict[str, str]:
+    """What a column holds, for the documentation row or sheet: header, key, meaning, unit and
+    the values allowed (vocabulary keys with their labels)."""
+    if column.startswith("wkt_epsg") or column == "wkt":
+        crs = column[8:] or "4490"
+        meaning = f"地块边界，WKT 多边形，坐标系 EPSG:{crs} / outline as WKT (EPSG:{crs})"
+        return {"header": column_header(column), "key": column, "meaning": meaning}
+    if column in ("lon_wgs84", "lat_wgs84"):
+        what = "经度" if column.startswith("lon") else "纬度"
+        return {
+            "header": column_header(column),
+            "key": column,
+            "meaning": f"地块内一点的{what}（WGS84），只用于核对位置 / a point in the site (WGS84)",
+        }
+    label = column.endswith("_zh") and column[:-3] in LABELLED
+    f = fields.SITE.get(column[:-3] if label else column)
+    if f is None:
+        return {"header": column_header(column), "key": column, "meaning": ""}
+    allowed = ""
+    if f.vocabulary is not None:
+        allowed = "；".join(f"{t.key} {t.zh}" for t in f.vocabulary)
+    elif f.landuse_system is not None:
+        allowed = f"{f.landuse_system} 分类代码或名称，如 " + (
+            "100101 一类工业用地"
+            if f.landuse_system == "2023"
+            else "M1 一类工业用地"
+            if f.landuse_system == "gb50137"
+            else "0601 工业用地"
+        )
+    kind = {
+        "text": "文本",
+        "float": "数字",
+        "int": "整数",
+        "bool": "是/否",
+        "date": "日期，如 2026-08-21",
+        "datetime": "时间（系统维护）",
+        "text_list": "多个值，用逗号分隔",
+        "landuse": "用地分类代码",
+    }[f.type]
+    if label:
+        meaning = f"{f.zh}的中文名称（可改此列或代码列，两列须一致）"
+    else:
+        meaning = f"{f.zh} / {f.en}；{kind}"
+        if f.managed:
+            meaning += "；系统计算，导入时忽略"
+        elif f.required:
+            meaning += "；必填"
+    return {
+        "header": column_header(column),
+        "key": column,
+        "meaning": meaning,
+        "unit": f.unit or "",
+        "allowed": allowed,
+    }
 
 
 def _label(fieldname: str, key: Any) -> str | None:
@@ -81,7 +182,9 @@ def _label(fieldname: str, key: Any) -> str | None:
         return None
 
 
-def _export_frame(conn: sa.Connection, flt: SiteFilter, max_sites: int) -> gpd.GeoDataFrame:
+def _export_frame(
+    conn: sa.Connection, flt: SiteFilter, max_sites: int, *, dates_as_text: bool = True
+) -> gpd.GeoDataFrame:
     rows, total = edit_queries.export_rows(conn, flt, _EXPORT_COLUMNS, max_sites)
     if total > max_sites:
         raise InvalidInput(
@@ -92,8 +195,9 @@ def _export_frame(conn: sa.Connection, flt: SiteFilter, max_sites: int) -> gpd.G
     df = pd.DataFrame(rows, columns=_EXPORT_COLUMNS)
     for c in _LIST_FIELDS:
         df[c] = df[c].map(lambda v: ",".join(v) if isinstance(v, list) else v)
-    for c in ("verified_at", "created_at", "updated_at"):
-        df[c] = df[c].map(lambda v: v.isoformat() if isinstance(v, dt.date) else v)
+    if dates_as_text:
+        for c in _DATE_FIELDS:
+            df[c] = df[c].map(lambda v: v.isoformat() if isinstance(v, dt.date) else v)
     for f in LABELLED:
         df.insert(df.columns.get_loc(f) + 1, f"{f}_zh", df[f].map(lambda k, f=f: _label(f, k)))
     return gpd.GeoDataFrame(df, geometry=geoms, crs=f"EPSG:{SRID}")
@@ -107,51 +211,144 @@ def _spreadsheet_cells(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def target_crs(crs: str | int | None) -> pyproj.CRS | None:
+    """The CRS an export is asked for (``EPSG:4550``, ``4549`` …), checked; None for the default."""
+    if crs is None or (isinstance(crs, str) and not crs.strip()):
+        return None
+    text = str(crs).strip()
+    try:
+        out = pyproj.CRS.from_user_input(f"EPSG:{text}" if text.isdigit() else text)
+    except pyproj.exceptions.CRSError:
+        raise InvalidInput(f"unknown CRS {crs!r}; e.g. EPSG:4490, EPSG:4326 or EPSG:4550") from None
+    if out.to_epsg() is None:
+        raise InvalidInput(f"CRS {crs!r} has no EPSG code; name one such as EPSG:4550")
+    return out
+
+
 def export_sites(
-    conn: sa.Connection, flt: SiteFilter, fmt: str, folder: Path, max_sites: int = 100_000
+    conn: sa.Connection,
+    flt: SiteFilter,
+    fmt: str,
+    folder: Path,
+    max_sites: int = 100_000,
+    *,
+    headers: str = "zh",
+    encoding: str = "UTF-8",
+    crs: str | int | None = None,
 ) -> tuple[Path, list[str]]:
-    """Write the sites matching ``flt`` to a file in ``folder``; the file and notes."""
+    """Write the sites matching ``flt`` to a file in ``folder``; the file and notes.
+
+    ``headers`` is ``zh`` (Chinese labels, with a documentation row or sheet) or ``keys``
+    (field names) for CSV/XLSX; ``encoding`` is the Shapefile's text encoding (UTF-8 or GBK);
+    ``crs`` the CRS of GeoPackage, Shapefile, CSV WKT and GeoJSON (default EPSG:4490; GeoJSON
+    WGS84).
+    """
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}")
-    gdf = _export_frame(conn, flt, max_sites)
+    if headers not in HEADER_STYLES:
+        raise InvalidInput(f"headers must be zh or keys, not {headers!r}")
+    shp_encoding = SHP_ENCODINGS.get(str(encoding).strip().lower().replace("_", "-"))
+    if shp_encoding is None:
+        raise InvalidInput(f"encoding must be UTF-8 or GBK, not {encoding!r}")
+    to_crs = target_crs(crs)
     notes: list[str] = []
+    if shp_encoding != "UTF-8" and fmt != "shp":
+        notes.append(f"the encoding applies to Shapefiles only; {fmt} is written in UTF-8")
+    if to_crs is not None and fmt == "xlsx":
+        notes.append("XLSX carries a WGS84 point per site; the CRS applies to the other formats")
+    gdf = _export_frame(conn, flt, max_sites, dates_as_text=fmt not in ("gpkg", "xlsx"))
+    if to_crs is not None and fmt != "xlsx":
+        gdf = gdf.to_crs(to_crs)
     stamp = dt.date.today().strftime("%Y%m%d")
     base = folder / f"sites_{stamp}"
     if fmt == "gpkg":
         out = base.with_suffix(".gpkg")
-        pyogrio.write_dataframe(gdf, out, layer="sites", driver="GPKG")
+        # GeoPackage 1.2: GDAL 3.6 (Debian 12's) warns on the 1.4 that newer GDAL writes
+        pyogrio.write_dataframe(
+            gdf, out, layer="sites", driver="GPKG", dataset_options={"VERSION": "1.2"}
+        )
     elif fmt == "geojson":
         out = base.with_suffix(".geojson")
-        pyogrio.write_dataframe(
-            gdf.to_crs(4326), out, driver="GeoJSON", layer_options={"RFC7946": "YES"}
-        )
+        if to_crs is None or to_crs.to_epsg() == 4326:
+            pyogrio.write_dataframe(
+                gdf.to_crs(4326), out, driver="GeoJSON", layer_options={"RFC7946": "YES"}
+            )
+        else:  # a named CRS is not RFC 7946 (WGS84 only): GDAL writes the crs member
+            pyogrio.write_dataframe(gdf, out, driver="GeoJSON")
+            notes.append(f"GeoJSON in EPSG:{to_crs.to_epsg()} (not RFC 7946, which is WGS84)")
     elif fmt == "csv":
         out = base.with_suffix(".csv")
         frame = _spreadsheet_cells(pd.DataFrame(gdf.drop(columns="geometry")))
-        frame["wkt_epsg4490"] = shapely.to_wkt(gdf.geometry.values, rounding_precision=-1)
+        frame[wkt_column(to_crs.to_epsg() if to_crs else SRID)] = shapely.to_wkt(
+            gdf.geometry.values, rounding_precision=-1
+        )
         pts = gdf.geometry.representative_point().to_crs(4326)
         frame["lon_wgs84"], frame["lat_wgs84"] = pts.x.round(7), pts.y.round(7)
-        frame.to_csv(out, index=False, encoding="utf-8-sig")
+        _write_csv(frame, out, headers)
     elif fmt == "xlsx":
         out = base.with_suffix(".xlsx")
         frame = _spreadsheet_cells(pd.DataFrame(gdf.drop(columns="geometry")))
         pts = gdf.geometry.representative_point().to_crs(4326)
         frame["lon_wgs84"], frame["lat_wgs84"] = pts.x.round(7), pts.y.round(7)
-        pyogrio.write_dataframe(frame, out, driver="XLSX", layer="sites")
+        from gis_app.io.workbook import write_workbook
+
+        write_workbook(frame, out, headers)
     else:
-        out, notes = _write_shapefile(gdf, base)
+        out, more = _write_shapefile(gdf, base, shp_encoding)
+        notes += more
     return out, notes
 
 
-def _write_shapefile(gdf: gpd.GeoDataFrame, base: Path) -> tuple[Path, list[str]]:
+def _write_csv(frame: pd.DataFrame, out: Path, headers: str) -> None:
+    """CSV for Excel/WPS (UTF-8 with BOM); Chinese headers get a documentation row."""
+    columns = list(frame.columns)
+    frame = frame.rename(columns={c: column_header(c, headers) for c in columns})
+    if headers == "zh":
+        doc = {column_header(c): DOC_PREFIX + _doc_text(column_doc(c)) for c in columns}
+        frame = pd.concat([pd.DataFrame([doc]), frame], ignore_index=True)
+    frame.to_csv(out, index=False, encoding="utf-8-sig")
+
+
+def _doc_text(doc: dict[str, str]) -> str:
+    parts = [doc["meaning"]]
+    if doc.get("unit"):
+        parts.append(f"单位 {doc['unit']}")
+    if doc.get("allowed"):
+        parts.append(f"可选值 {doc['allowed']}")
+    parts.append(f"字段 {doc['key']}")
+    return "；".join(p for p in parts if p)
+
+
+def _write_shapefile(
+    gdf: gpd.GeoDataFrame, base: Path, encoding: str = "UTF-8"
+) -> tuple[Path, list[str]]:
     notes = []
+    codec = "utf-8" if encoding == "UTF-8" else "gbk"
     names = {**SHP_NAMES, **{f"{f}_zh": n for f, n in SHP_LABEL_NAMES.items()}}
     frame = gdf.rename(columns=names)
+    if codec == "gbk":
+        bad = []
+        for col in frame.columns:
+            if col == "geometry" or frame[col].dtype != object:
+                continue
+            for code, v in zip(gdf["code"], frame[col], strict=True):
+                if isinstance(v, str):
+                    try:
+                        v.encode(codec)
+                    except UnicodeEncodeError:
+                        bad.append(f"{code} {col}")
+        if bad:
+            raise InvalidInput(
+                "GBK cannot hold some characters of "
+                + ", ".join(bad[:20])
+                + ("…" if len(bad) > 20 else "")
+                + "; export in UTF-8 or correct the text"
+            )
     dropped = []
     for col in list(frame.columns):
         if col == "geometry" or frame[col].dtype != object:
             continue
-        longest = frame[col].map(lambda v: len(str(v).encode()) if v is not None else 0).max()
+        longest = frame[col].map(lambda v: len(str(v).encode(codec)) if v is not None else 0).max()
         if longest and longest > 254:
             dropped.append(col)
     if dropped:
@@ -161,8 +358,12 @@ def _write_shapefile(gdf: gpd.GeoDataFrame, base: Path) -> tuple[Path, list[str]
     folder = base.parent / f"{base.name}_shp"
     folder.mkdir()
     shp = folder / "sites.shp"
-    pyogrio.write_dataframe(frame, shp, driver="ESRI Shapefile", encoding="UTF-8")
-    (folder / "sites.cpg").write_text("UTF-8", encoding="ascii")
+    gdal_encoding = "UTF-8" if codec == "utf-8" else "CP936"
+    pyogrio.write_dataframe(frame, shp, driver="ESRI Shapefile", encoding=gdal_encoding)
+    # GDAL writes no .cpg for CP936; older software reads the code page from it
+    for cpg in folder.glob("*.cpg"):
+        cpg.unlink()
+    (folder / "sites.cpg").write_text(encoding, encoding="ascii")
     out = base.with_suffix(".zip")
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         for f in sorted(folder.iterdir()):

@@ -31,6 +31,11 @@ def _status_of(row: Mapping[str, Any]) -> dict[str, Any]:
     return {f: row.get(f) for f in transitions.STATUS_FIELDS}
 
 
+def _shown(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Values as the report shows them (JSON: dates as ISO text)."""
+    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in values.items()}
+
+
 def apply_rows(
     conn: sa.Connection,
     prep: Prepared,
@@ -71,6 +76,7 @@ def apply_rows(
     to_update: list[int] = []
     geom_rows: list[int] = []
     required = [f for f, spec in layer.fields.items() if spec.required]
+    named_by_code: list[int] = []
     for i, rep in enumerate(report.rows):
         cur = current.get(i + 1)
         v = values[i]
@@ -79,6 +85,10 @@ def apply_rows(
                 rep.problems.append("no code")
             continue
         if cur is None or cur["id"] is None:
+            if "name_zh" in cols and v.get("name_zh") is None:
+                v["name_zh"] = v["code"]
+                named_by_code.append(i + 1)
+                rep.notes.append("no name given: named after its code")
             missing = [f for f in required if v.get(f) is None]
             if missing:
                 rep.problems.append(f"a new {layer.name[:-1]} needs {', '.join(missing)}")
@@ -90,6 +100,7 @@ def apply_rows(
             if not rep.problems:
                 rep.status = "insert"
                 rep.changed = sorted(v)
+                rep.values = _shown({f: x for f, x in v.items() if x not in (None, [])})
                 to_insert.append(i + 1)
                 if layer.table == "site" and v.get("availability") == "available":
                     candidates_blocking.append(i + 1)
@@ -125,9 +136,12 @@ def apply_rows(
             ):
                 candidates_blocking.append(i + 1)
         rep.changed = sorted(changed)
+        rep.values = _shown({f: v[f] for f in changed if f in v})
         rep.status = "update" if changed else "unchanged"
         if changed:
             to_update.append(i + 1)
+    if named_by_code:
+        edit_queries.stage_name_from_code(conn, named_by_code)
     if candidates_blocking:
         for rownum, text in edit_queries.stage_blocking(conn, candidates_blocking).items():
             rep = report.rows[rownum - 1]

@@ -18,10 +18,11 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from gis_app.domain import fields
 from gis_app.domain.errors import InvalidInput
 from gis_app.io import geometry_checks
 from gis_app.io.export import DERIVED_COLUMNS
-from gis_app.io.imports.columns import LABEL_COLUMNS, map_columns, row_values
+from gis_app.io.imports.columns import map_columns, row_values
 from gis_app.io.imports.options import ImportOptions, Progress, UploadLimits
 from gis_app.io.imports.readers import SourceTable, read_source
 from gis_app.io.imports.report import ImportReport, RowReport
@@ -63,14 +64,18 @@ def prepare(
     src = read_source(path, work, opts, limits)
     report.encoding = src.encoding
     report.notes += src.notes
-    columns, ignored, problems = map_columns(src.columns, layer, opts.mapping)
+    columns, ignored, problems, labels = map_columns(src.columns, layer, opts.mapping)
     report.columns, report.problems = columns, problems
-    labels = [c for c in ignored if c.lower() in LABEL_COLUMNS]
-    derived = [c for c in ignored if c.lower() in DERIVED_COLUMNS]
-    unknown = [c for c in ignored if c not in labels and c not in derived and c not in opts.mapping]
+    kept = fields.column_names(fields.SITE if layer.name == "sites" else fields.ZONE)
+    derived = [
+        c
+        for c in ignored
+        if c.lower() in DERIVED_COLUMNS or kept.get(c.strip().lower(), ("",))[0] in DERIVED_COLUMNS
+    ]
+    unknown = [c for c in ignored if c not in derived and c not in opts.mapping]
     report.ignored_columns = ignored
     if labels:
-        report.notes.append(f"label columns ignored (the codes are read): {', '.join(labels)}")
+        report.notes.append(f"name columns checked against their codes: {', '.join(labels)}")
     if derived:
         report.notes.append(f"derived columns ignored (kept by the database): {', '.join(derived)}")
     if unknown:
@@ -93,7 +98,7 @@ def prepare(
         problems_i: list[str] = []
         code = raw.get(next(c for c, t in columns.items() if t == "code"))
         where = f"row {i + 1}" + (f" ({code})" if code not in (None, "") else "")
-        v = row_values(layer, raw, columns, where, opts, problems_i)
+        v = row_values(layer, raw, columns, where, opts, problems_i, labels)
         rep = RowReport(i + 1, v.get("code"), problems=[p.split(": ", 1)[1] for p in problems_i])
         if i in src.geom_errors:
             rep.problems.append(src.geom_errors[i])
@@ -136,8 +141,10 @@ def prepare(
                 report.rows[j].problems.append(f"duplicate code {code!r} (also row {i + 1})")
         else:
             seen[code] = i
-    fields = sorted({f for v in values for f in v} - {"code"})
-    return Prepared(report, values, geoms, fields, src.points)
+    # a new row without a name is named after its code when staged: stage the column
+    named = {"name_zh"} if "name_zh" in layer.fields else set()
+    field_names = sorted(({f for v in values for f in v} | named) - {"code"})
+    return Prepared(report, values, geoms, field_names, src.points)
 
 
 @dataclass

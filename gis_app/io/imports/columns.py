@@ -2,10 +2,13 @@
 
 Columns map by the project's own field names (and its export, including the Shapefile
 abbreviations), by the usual fields of Chinese planning and survey data (DKBH 地块编号,
-YDXZ 用地性质, YDMJ 用地面积, RJL 容积率, JZMD 建筑密度, LDL 绿地率, KZGD 限高, DLMC 地类名称 …),
-or by an explicit mapping. Preset columns ("pseudo-fields", ``_far`` …) are parsed into the
-fields behind them: "1.2-2.0" → far_min/far_max, "≥40%" → coverage, "24米" → height limit.
-Values are checked against the same field specs the folder loader uses.
+YDXZ 用地性质, YDMJ 用地面积, RJL 容积率, JZMD 建筑密度, LDL 绿地率, KZGD 限高, DLMC 地类名称,
+BZ 备注 …), by the registry's Chinese labels (an export's or the import template's headers:
+"招商状态代码" holds codes, "招商状态" names such as 可招商, and both must agree), by a field
+name cut to the 10 characters of a Shapefile (``availabili``), or by an explicit mapping.
+Preset columns ("pseudo-fields", ``_far`` …) are parsed into the fields behind them:
+"1.2-2.0" → far_min/far_max, "≥40%" → coverage, "24米" → height limit. Values are checked
+against the same field specs the folder loader uses.
 """
 
 from __future__ import annotations
@@ -16,14 +19,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from gis_app.domain import fields, landuse, vocab
-from gis_app.io.export import LABELLED, SHP_LABEL_NAMES, SHP_NAMES
+from gis_app.io.export import SHP_NAMES
 from gis_app.io.fields import FieldError
 from gis_app.io.imports.options import ImportLayer, ImportOptions
 from gis_app.io.inventory_loader import check_cross_fields, check_values
 
 _FROM_SHP = {v.lower(): k for k, v in SHP_NAMES.items()}
-#: the Chinese label columns of an export (``<field>_zh`` and their Shapefile names)
-LABEL_COLUMNS = {f"{f}_zh" for f in LABELLED} | {v.lower() for v in SHP_LABEL_NAMES.values()}
+#: every field of a layer, those the database keeps included (their columns are recognised,
+#: then ignored as derived)
+_ALL_FIELDS = {"sites": fields.SITE, "constraint_zones": fields.ZONE}
 
 # Usual field names of Chinese planning and survey data (upper-case pinyin initials or Chinese):
 # those naming one field are declared with it in the registry (``aliases``); those here are
@@ -71,11 +75,15 @@ _PSEUDO = {
 
 def map_columns(
     columns: list[str], layer: ImportLayer, mapping: Mapping[str, str]
-) -> tuple[dict[str, str], list[str], list[str]]:
-    """Column → field (or preset pseudo-field); the ignored columns; problems with the mapping."""
+) -> tuple[dict[str, str], list[str], list[str], dict[str, str]]:
+    """Column → field (or preset pseudo-field); the ignored columns; problems with the mapping;
+    label columns (Chinese names of a coded field that another column gives the code of) →
+    their field, to be compared with the code."""
     out: dict[str, str] = {}
     ignored: list[str] = []
     problems: list[str] = []
+    labels: dict[str, str] = {}
+    headers = fields.column_names(_ALL_FIELDS[layer.name])
     for src, dst in mapping.items():
         if src not in columns:
             problems.append(f"mapping names column {src!r}, which the file does not have")
@@ -83,6 +91,7 @@ def map_columns(
             problems.append(f"mapping {src!r} → {dst!r}: no such field in {layer.name}")
     for col in columns:
         key = col.strip().lower()
+        hit = headers.get(key)
         if col in mapping:
             target = mapping[col]
             if target in ("", "-"):
@@ -93,6 +102,11 @@ def map_columns(
             out[col] = key
         elif layer.name == "sites" and key in _FROM_SHP and _FROM_SHP[key] in layer.fields:
             out[col] = _FROM_SHP[key]
+        elif hit is not None and hit[0] in layer.fields:
+            if hit[1]:
+                labels[col] = hit[0]
+            else:
+                out[col] = hit[0]
         elif layer.name == "sites" and key in PRESET_ALIASES:
             out[col] = PRESET_ALIASES[key]
         else:
@@ -105,14 +119,22 @@ def map_columns(
             if c != keep:
                 del out[c]
                 ignored.append(c)
+    given = {f for t in out.values() for f in _PSEUDO.get(t, (t,))}
+    for col, target in list(labels.items()):
+        if target not in given:  # the names are the only source of the field
+            out[col] = target
+            given.add(target)
+            del labels[col]
     seen: dict[str, str] = {}
     for col, target in out.items():
         for f in _PSEUDO.get(target, (target,)):
             if f in seen:
                 problems.append(f"columns {seen[f]!r} and {col!r} both map to {f}")
             seen.setdefault(f, col)
-    return out, ignored, problems
+    return out, ignored, problems, labels
 
+
+_TEXT = fields.Field("text")
 
 # Indicator cells read like "1.2-2.0", "≤2.0", "≥40%", "24米": unsigned numbers, any separator.
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -128,7 +150,7 @@ def _pseudo(target: str, value: Any, opts: ImportOptions) -> dict[str, Any]:
     """Values of the fields behind a preset column (``_far`` → far_min/far_max …)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return {}
-    text = str(value).strip()
+    text = _TEXT.coerce(value)
     if target == "_landuse":
         code = text.upper() if text[:1].isalpha() else text
         if landuse.is_valid("2023", code):
@@ -185,9 +207,17 @@ def row_values(
     where: str,
     opts: ImportOptions,
     problems: list[str],
+    labels: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The checked field values of one row; problems are added to ``problems``."""
+    """The checked field values of one row; problems are added to ``problems``.
+
+    ``labels`` are label columns (→ field) to compare with the code columns: a name that
+    disagrees with its code is a problem (an edited label column is never silently ignored),
+    a name beside a blank code is read instead. Values given for every row
+    (``opts.values``, ``--set``) fill the fields that the row leaves blank or lacks.
+    """
     props: dict[str, Any] = {}
+    source: dict[str, str] = {}
     for col, target in columns.items():
         value = raw.get(col)
         if isinstance(value, bytes):
@@ -195,13 +225,65 @@ def row_values(
             continue
         if target in _PSEUDO:
             try:
-                props.update(_pseudo(target, value, opts))
+                found = _pseudo(target, value, opts)
             except FieldError as e:
                 problems.append(f"{where}: column {col}: {e}")
+                continue
+            props.update(found)
+            source.update(dict.fromkeys(found, col))
         elif layer.fields[target].required and _blank(value):
             continue  # a blank required cell keeps the stored value (a new row must have it)
         else:
             props[target] = value
+            source[target] = col
+    for col, target in (labels or {}).items():
+        _compare_label(layer, raw.get(col), col, target, props, source, where, problems)
+    for name, value in opts.values.items():
+        if _blank(props.get(name)):
+            props[name] = value
     values = check_values(layer.fields, props, where, problems, only_given=True)
     check_cross_fields(layer.fields, values, where, problems)
     return values
+
+
+def _compare_label(
+    layer: ImportLayer,
+    name: Any,
+    col: str,
+    target: str,
+    props: dict[str, Any],
+    source: dict[str, str],
+    where: str,
+    problems: list[str],
+) -> None:
+    """Check a label column's name against the code of its field (or use it if none)."""
+    if _blank(name):
+        return
+    if _blank(props.get(target)):
+        props[target] = name  # the code was cleared and the name given: the name counts
+        source[target] = col
+        return
+    spec = layer.fields[target]
+    try:
+        code = spec.coerce(props[target])
+    except FieldError:
+        return  # the code column's own problem is reported by the checks
+    try:
+        named = spec.coerce(name)
+    except FieldError:
+        named = None
+    if named == code or str(name).strip() == _name_of(spec, code):
+        return
+    problems.append(
+        f"{where}: column {col}: {str(name).strip()!r} disagrees with column "
+        f"{source.get(target, target)} ({code} = {_name_of(spec, code)}); change both, or "
+        "clear the code to use the name"
+    )
+
+
+def _name_of(spec: fields.Field, code: Any) -> str:
+    if spec.vocabulary is not None:
+        return spec.vocabulary.term(code).zh
+    if spec.landuse_system is not None:
+        return landuse.label(spec.landuse_system, code)
+    return str(code)

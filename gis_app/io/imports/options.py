@@ -14,9 +14,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gis_app.domain import fields
 from gis_app.domain.errors import InvalidInput
 from gis_app.io import geometry_checks
-from gis_app.io.fields import SITE_FIELDS, ZONE_FIELDS, Field
+from gis_app.io.fields import SITE_FIELDS, ZONE_FIELDS, Field, FieldError
 
 #: progress callback: phase ("reading", "checking", "staging" …), rows done, rows in all
 Progress = Callable[[str, int, int], None]
@@ -91,6 +92,55 @@ def parse_mapping(value: str | Sequence[str] | Mapping[str, Any] | None) -> dict
     return out
 
 
+_VALUES_SHAPE = "values must be a JSON object {field: value} or FIELD=VALUE lines"
+
+
+def parse_values(value: str | Sequence[str] | Mapping[str, Any] | None) -> dict[str, Any]:
+    """Field → value for every row, from a JSON object (text or parsed) or ``FIELD=VALUE``
+    items (the CLI's repeated ``--set``; the API form's lines). Not yet checked."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return {}
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("{"):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                raise InvalidInput(_VALUES_SHAPE) from None
+        else:
+            value = [line for line in text.splitlines() if line.strip()]
+    if isinstance(value, Mapping):
+        if not all(isinstance(k, str) for k in value):
+            raise InvalidInput(_VALUES_SHAPE)
+        return dict(value)
+    out: dict[str, Any] = {}
+    for item in value:
+        name, sep, given = str(item).partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(f"value {item!r} must be FIELD=VALUE (e.g. kind=land)")
+        out[name.strip()] = given.strip()
+    return out
+
+
+def _checked_values(layer: ImportLayer, given: Mapping[str, Any]) -> dict[str, Any]:
+    """``given`` with each field found (by name or Chinese label) and its value coerced."""
+    headers = fields.column_names({k: v for k, v in layer.fields.items() if v.editable})
+    out: dict[str, Any] = {}
+    for name, value in given.items():
+        hit = headers.get(name.strip().lower())
+        if hit is None:
+            raise InvalidInput(
+                f"--set {name}: no such field of {layer.name} that an import may set"
+            )
+        if hit[0] == "code":
+            raise InvalidInput("--set code: every row needs its own code")
+        try:
+            out[hit[0]] = layer.fields[hit[0]].coerce(value)
+        except FieldError as e:
+            raise InvalidInput(f"--set {name}={value}: {e}") from None
+    return out
+
+
 def _text(value: str | None) -> str | None:
     """Optional text: blank (an empty form field) is not given."""
     return value if value is not None and value.strip() else None
@@ -104,7 +154,8 @@ class ImportOptions:
     label with ``gcj02``); ``mapping`` maps file columns to fields; ``encoding`` is the text
     encoding when the file does not declare one; ``area_unit`` is the unit of YDMJ/DKMJ
     columns; ``repair`` makes invalid polygons valid; ``dry_run`` checks and reports only;
-    ``note`` and ``doc_ref`` go into the history (a backward status move needs the note).
+    ``note`` and ``doc_ref`` go into the history (a backward status move needs the note);
+    ``values`` fill a field in every row that leaves it blank (``--set kind=land``).
     """
 
     layer: str = "sites"
@@ -116,6 +167,8 @@ class ImportOptions:
     dry_run: bool = False
     note: str | None = None
     doc_ref: str | None = None
+    #: field → value for every row that leaves the field blank or lacks it (``--set``), checked
+    values: Mapping[str, Any] = field(default_factory=dict)
     #: ``crs`` parsed (None: the file's own)
     declared_crs: geometry_checks.DeclaredCrs | None = field(init=False, repr=False, compare=False)
 
@@ -128,6 +181,9 @@ class ImportOptions:
                 f"not {self.area_unit!r}"
             )
         object.__setattr__(self, "mapping", parse_mapping(self.mapping))
+        object.__setattr__(
+            self, "values", _checked_values(LAYERS[self.layer], parse_values(self.values))
+        )
         object.__setattr__(self, "crs", _text(self.crs))
         object.__setattr__(
             self, "declared_crs", geometry_checks.parse_crs(self.crs) if self.crs else None
@@ -156,10 +212,13 @@ class ImportOptions:
         dry_run: bool = False,
         note: str | None = None,
         doc_ref: str | None = None,
+        values: str | Sequence[str] | Mapping[str, Any] | None = None,
     ) -> ImportOptions:
         """Options from what a user typed (CLI flags or form fields); ``None`` is the default.
 
-        ``mapping`` is a JSON object (API) or ``COLUMN=FIELD`` items (CLI ``--map``).
+        ``mapping`` is a JSON object (API) or ``COLUMN=FIELD`` items (CLI ``--map``);
+        ``values`` a JSON object or ``FIELD=VALUE`` items or lines (CLI ``--set``, the API's
+        ``set``), whose values may be keys or Chinese labels (``availability=可招商``).
         """
         return cls(
             layer=layer or "sites",
@@ -171,6 +230,7 @@ class ImportOptions:
             dry_run=dry_run,
             note=note,
             doc_ref=doc_ref,
+            values=parse_values(values),
         )
 
     @property

@@ -27,16 +27,21 @@ from gis_app.io import geometry_checks
 from gis_app.io.imports.options import LAYERS, ImportOptions, UploadLimits, python_codec
 from gis_app.io.spreadsheet import unquote_cell
 
-_WKT_COLUMNS = ("wkt_epsg4490", "wkt", "geometry", "geom", "the_geom", "shape")
+_WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "shape", "图形wkt", "图形", "wkt图形")
+#: a WKT column that names its CRS: wkt_epsg4550, 图形WKT（EPSG:4550） (as exports write them)
+_WKT_EPSG = re.compile(r"(?:wkt_epsg|图形wkt（epsg:)(\d{4,5})）?")
 _LONLAT_COLUMNS = (
     ("lon_wgs84", "lat_wgs84"),
+    ("经度（wgs84）", "纬度（wgs84）"),
     ("lon", "lat"),
     ("lng", "lat"),
     ("longitude", "latitude"),
     ("经度", "纬度"),
     ("x", "y"),
 )
-_IMPLIED_CRS = {"wkt_epsg4490": 4490, "lon_wgs84": 4326}
+_IMPLIED_CRS = {"lon_wgs84": 4326, "经度（wgs84）": 4326}
+#: how each cell of a Chinese CSV export's documentation row starts (the row is skipped)
+DOC_PREFIX = "说明："
 
 
 @dataclass
@@ -195,7 +200,9 @@ def _read_gis(path: Path, opts: ImportOptions, limits: UploadLimits) -> SourceTa
     if path.suffix.lower() == ".shp":
         encoding, notes = _shapefile_encoding(path, opts.encoding)
         kw["encoding"] = encoding
-    layer = None
+    layer: str | int | None = None
+    if path.suffix.lower() == ".xlsx":
+        layer = 0  # the data sheet; an export's or template's others document it
     if path.suffix.lower() == ".gpkg":
         layers = [str(x[0]) for x in pyogrio.list_layers(path)]
         if len(layers) > 1:
@@ -216,6 +223,9 @@ def _read_gis(path: Path, opts: ImportOptions, limits: UploadLimits) -> SourceTa
         # datetimes as text: pyogrio 0.13's raw reader turns a time in the last millisecond of
         # a second into microsecond 1,000,000 and fails the whole read (geopandas' reader of
         # the inventory loader does not); the fields parse ISO text anyway
+        if path.suffix.lower() == ".xlsx":
+            # the first row holds the headers even when every row is text (a filled template)
+            kw["HEADERS"] = "FORCE"
         meta, _, geoms, fields = pyogrio.raw.read(path, layer=layer, datetime_as_string=True, **kw)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as e:
         raise InvalidInput(f"{path.name}: cannot read the file: {e}") from None
@@ -271,7 +281,16 @@ def _read_csv(path: Path, opts: ImportOptions, limits: UploadLimits) -> SourceTa
         if i >= limits.max_features:
             raise PayloadTooLarge(f"{path.name}: more than {limits.max_features:,} rows")
         rows.append({k.strip(): v for k, v in r.items() if k is not None})
+    if rows and _is_doc_row(rows[0]):
+        rows = rows[1:]
+        notes.append(f"{path.name}: the documentation row (说明：…) under the headers is skipped")
     return _table_geometry(columns, _unquoted(rows), codec, notes, path.name)
+
+
+def _is_doc_row(row: dict[str, Any]) -> bool:
+    """Whether a row is the documentation row a Chinese CSV export writes under its headers."""
+    cells = [v for v in row.values() if isinstance(v, str) and v.strip()]
+    return bool(cells) and all(v.startswith(DOC_PREFIX) for v in cells)
 
 
 def _unquoted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -283,8 +302,10 @@ def _table_geometry(
     columns: list[str], rows: list[dict[str, Any]], encoding: str, notes: list[str], name: str
 ) -> SourceTable:
     """Geometry of a table from a WKT column or lon/lat columns (with the CRS they imply)."""
-    lower = {c.lower(): c for c in columns}
-    wkt_col = next((lower[c] for c in _WKT_COLUMNS if c in lower), None)
+    lower = {c.strip().lower(): c for c in columns}
+    named = next(((c, m) for c in lower if (m := _WKT_EPSG.fullmatch(c))), None)
+    wkt_col = named[0] if named else next((c for c in _WKT_COLUMNS if c in lower), None)
+    wkt_col = lower[wkt_col] if wkt_col is not None else None
     crs = None
     if wkt_col is not None:
         geoms: list[BaseGeometry | None] = []
@@ -299,8 +320,8 @@ def _table_geometry(
             except shapely.errors.GEOSException as e:
                 geoms.append(None)
                 errors[i] = f"unreadable WKT: {str(e).split(': ', 1)[-1]}"
-        if wkt_col.lower() in _IMPLIED_CRS:
-            crs = geometry_checks.parse_crs(_IMPLIED_CRS[wkt_col.lower()])
+        if named is not None:  # else the CRS must be given: GCJ-02 read as 4490 is ~500 m off
+            crs = geometry_checks.parse_crs(int(named[1].group(1)))
         columns = [c for c in columns if c != wkt_col]
         return SourceTable(columns, rows, geoms, errors, crs, encoding=encoding, notes=notes)
     pair = next(
@@ -309,8 +330,8 @@ def _table_geometry(
     if pair is None:
         notes.append(f"{name}: no geometry (no WKT or lon/lat columns): attributes only")
         return SourceTable(columns, rows, None, {}, None, encoding=encoding, notes=notes)
-    if pair[0].lower() in _IMPLIED_CRS:
-        crs = geometry_checks.parse_crs(_IMPLIED_CRS[pair[0].lower()])
+    if pair[0].strip().lower() in _IMPLIED_CRS:
+        crs = geometry_checks.parse_crs(_IMPLIED_CRS[pair[0].strip().lower()])
     geoms, errors = [], {}
     for i, r in enumerate(rows):
         x, y = r.pop(pair[0], None), r.pop(pair[1], None)

@@ -17,6 +17,8 @@ class RowReport:
     problems: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: what the row writes: every value of a new row, the new values of changed fields
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -78,6 +80,10 @@ class ImportReport:
         ]
         lines += [f"  problem: {p}" for p in self.problems]
         lines += [f"  note: {n}" for n in self.notes]
+        if self.dry_run:
+            for r in [r for r in self.rows if r.status in ("insert", "update")][:200]:
+                shown = ", ".join(f"{k}={v}" for k, v in r.values.items())
+                lines.append(f"  row {r.row} ({r.code or '-'}): {r.status} — {shown}")
         rejected = [r for r in self.rows if r.status == "rejected"]
         for r in rejected[:200]:
             lines.append(f"  row {r.row} ({r.code or '-'}): " + "; ".join(r.problems))
