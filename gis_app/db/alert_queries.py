@@ -89,17 +89,14 @@ def as_json(row: Any) -> dict[str, Any]:
 
 # --- investor answers ------------------------------------------------------------------------
 # An investor's answer on a link becomes an alert for the requirement's officer, beside the
-# alerts the matching triggers write. The alert table names a site; an answer without one (a
-# general question) names the recommendation's first site. Answer alerts are told apart by
-# the start of their reason.
-ANSWER_REASON_PREFIX = "客商反馈"
+# alerts the matching triggers write; it names the answer (``feedback_id``). The alert table
+# names a site; an answer without one (a general question) names the recommendation's first
+# site.
 
 
 def add_answer_alert(conn: sa.Connection, feedback_id: int, reason: str) -> int | None:
     """Record an alert for the answer ``feedback_id`` to the officer of the requirement its
     recommendation was made for; None when the recommendation has no requirement."""
-    if not reason.startswith(ANSWER_REASON_PREFIX):
-        raise ValueError(f"an answer alert's reason starts with {ANSWER_REASON_PREFIX!r}")
     first_site = (
         sa.select(RecommendationSite.site_id)
         .where(RecommendationSite.recommendation_id == Recommendation.id)
@@ -113,6 +110,7 @@ def add_answer_alert(conn: sa.Connection, feedback_id: int, reason: str) -> int 
             sa.func.coalesce(Feedback.site_id, first_site),
             sa.func.coalesce(Requirement.officer, Requirement.created_by),
             sa.literal(reason),
+            Feedback.id,
         )
         .select_from(Feedback)
         .join(ShareLink, ShareLink.id == Feedback.share_link_id)
@@ -124,13 +122,13 @@ def add_answer_alert(conn: sa.Connection, feedback_id: int, reason: str) -> int 
     )
     return conn.execute(
         sa.insert(_ALERT)
-        .from_select(["requirement_id", "site_id", "officer", "reason"], source)
+        .from_select(["requirement_id", "site_id", "officer", "reason", "feedback_id"], source)
         .returning(_ALERT.c.id)
     ).scalar()
 
 
 def _is_answer() -> sa.ColumnElement[bool]:
-    return Alert.reason.startswith(ANSWER_REASON_PREFIX, autoescape=True)
+    return Alert.feedback_id.isnot(None)
 
 
 def unseen_answer_counts(conn: sa.Connection, requirement_ids: list[int]) -> dict[int, int]:
@@ -160,7 +158,7 @@ def mark_answers_seen(conn: sa.Connection, requirement_id: int, officer: str | N
     query = sa.update(_ALERT).where(
         _ALERT.c.requirement_id == requirement_id,
         _ALERT.c.seen_at.is_(None),
-        _ALERT.c.reason.startswith(ANSWER_REASON_PREFIX, autoescape=True),
+        _ALERT.c.feedback_id.isnot(None),
     )
     if officer is not None:
         query = query.where(_ALERT.c.officer == officer)

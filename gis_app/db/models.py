@@ -594,7 +594,8 @@ class RequirementMatch(Base):
 
 
 class Alert(Base):
-    """A site newly satisfies an open requirement: a note for the responsible officer."""
+    """News for a requirement's officer: a site newly satisfies the open requirement, or an
+    investor answered on one of its links."""
 
     __tablename__ = "alert"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -608,6 +609,10 @@ class Alert(Base):
         DateTime(timezone=True), server_default=func.now()
     )
     seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: the investor's answer this alert tells of (None: a site newly meets the requirement)
+    feedback_id: Mapped[int | None] = mapped_column(
+        ForeignKey("feedback.id", ondelete="CASCADE"), index=True
+    )
     __table_args__ = (Index("ix_alert_officer_created_at", "officer", "created_at"),)
 
 

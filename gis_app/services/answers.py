@@ -19,7 +19,7 @@ SNIPPET = 200
 def answer_reason(kind: str, text: str | None) -> str:
     """The alert's reason: "客商反馈 · 感兴趣 / Investor answer · Interested: …"."""
     term = vocab.FEEDBACK_KIND.term(kind)
-    reason = f"{alert_queries.ANSWER_REASON_PREFIX} · {term.zh} / Investor answer · {term.en}"
+    reason = f"{vocab.FEEDBACK_KIND.zh} · {term.zh} / Investor answer · {term.en}"
     text = (text or "").strip()
     if text:
         reason += ": " + (text[:SNIPPET] + "…" if len(text) > SNIPPET else text)

@@ -49,6 +49,17 @@ def test_an_answer_raises_an_alert_until_marked_read(client_as, make_db) -> None
     assert alerts[0]["reason"].startswith("客商反馈 · 咨询 / Investor answer · Question")
     assert "电价多少？ <b>x</b>" in alerts[0]["reason"]
     assert alerts[0]["site_id"] == site["site_id"]  # the recommendation's first site
+    # the alert names the answer it tells of (the matching triggers' alerts name none)
+    import sqlalchemy as sa
+
+    with sa.create_engine(url).connect() as c:
+        named = c.execute(
+            sa.text(
+                "SELECT f.kind FROM alert a JOIN feedback f ON f.id = a.feedback_id WHERE a.id = :a"
+            ),
+            {"a": alerts[0]["id"]},
+        ).scalar()
+    assert named == "question"
 
     live = officer.get(f"/requirements/{rid}/live")
     assert 'id="gis-answers-badge" data-count="1"' in live.text
