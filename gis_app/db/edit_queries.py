@@ -65,6 +65,13 @@ def translate_db_errors(where: str) -> Iterator[None]:
             raise errors.AvailabilityBlocked(msg) from e
         if code == "GA002":
             raise errors.RetiredSite(msg) from e
+        # the rules every writer meets (migration 0013): the app checks them first, so these
+        # only reach it when a check and the database disagree
+        if code == "GA003":
+            # the rule's message names the record too: keep its problem part
+            raise errors.GeometryRejected(where, [msg.split(": ", 1)[-1]]) from e
+        if code == "GA004":
+            raise errors.EditConflict(msg) from e
         if code == "23505":
             detail = getattr(getattr(e.orig, "diag", None), "message_detail", None) or msg
             raise errors.EditConflict(f"{where}: {detail}") from e

@@ -193,3 +193,32 @@ def test_frozen_land_use_counterparts_agree_with_the_domain() -> None:
     }
     assert single_2023 == MIGRATION.GB50137_TO_2023
     assert single_gb == MIGRATION.CODE_2023_TO_GB50137
+
+
+def test_the_app_turns_the_rules_into_domain_errors(sample_url: str) -> None:
+    """Should an app statement meet one of these rules (its own checks come first), it gets a
+    domain error with the rule's message, not a 500."""
+    import sqlalchemy as sa
+
+    from gis_app.db.edit_queries import translate_db_errors
+    from gis_app.domain import errors
+
+    eng = sa.create_engine(sample_url)
+    try:
+        with eng.connect() as c:
+            site_id = c.execute(sa.text("SELECT min(id) FROM site")).scalar_one()
+            outside = "UPDATE site SET geom = ST_Translate(geom, -6.2, 10.0) WHERE id = :i"
+            with (
+                pytest.raises(errors.GeometryRejected, match="outside the jurisdiction"),
+                translate_db_errors(f"site {site_id}"),
+            ):
+                c.execute(sa.text(outside), {"i": site_id})
+            c.rollback()
+            with (
+                pytest.raises(errors.EditConflict, match="retire"),
+                translate_db_errors(f"site {site_id}"),
+            ):
+                c.execute(sa.text("DELETE FROM site WHERE id = :i"), {"i": site_id})
+            c.rollback()
+    finally:
+        eng.dispose()
