@@ -527,6 +527,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         dry_run=args.dry_run,
         note=args.note,
         doc_ref=args.doc_ref,
+        values=args.set,
     )
     engine = _engine(settings, "gis-app import")
     try:
@@ -552,14 +553,29 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from gis_app.db.site_queries import SiteFilter
     from gis_app.io.export import export_sites
 
-    flt = SiteFilter(**_filter_kwargs(args))
-    flt.validate()
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if args.template:
+        from gis_app.io.workbook import write_template
+
+        path = out_dir / "import_template.xlsx"
+        write_template(path)
+        print(path)
+        return 0
+    flt = SiteFilter(**_filter_kwargs(args))
+    flt.validate()
     engine = _engine(settings, "gis-app export")
     try:
         with engine.connect() as conn:
-            path, notes = export_sites(conn, flt, args.format, out_dir)
+            path, notes = export_sites(
+                conn,
+                flt,
+                args.format,
+                out_dir,
+                headers=args.headers,
+                encoding=args.encoding,
+                crs=args.crs,
+            )
     finally:
         engine.dispose()
     for n in notes:
@@ -583,6 +599,12 @@ def _add_import_export(sub: argparse._SubParsersAction) -> None:
         "EPSG:4490, EPSG:4326, EPSG:4550 (Gauss-Krüger 123°E) …, or gcj02",
     )
     im.add_argument("--map", action="append", metavar="COLUMN=FIELD", help="map a column")
+    im.add_argument(
+        "--set",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="a value for every row that leaves FIELD blank (kind=land, availability=可招商)",
+    )
     im.add_argument("--encoding", help="text encoding when not declared (e.g. GBK)")
     im.add_argument(
         "--area-unit",
@@ -602,6 +624,22 @@ def _add_import_export(sub: argparse._SubParsersAction) -> None:
     )
     ex.add_argument("--format", default="gpkg", choices=["gpkg", "geojson", "shp", "csv", "xlsx"])
     ex.add_argument("--out", default=".", help="folder to write into")
+    ex.add_argument(
+        "--headers",
+        default="zh",
+        choices=["zh", "keys"],
+        help="CSV/XLSX headers: Chinese labels with a documentation row/sheet (default) or "
+        "field keys for machines",
+    )
+    ex.add_argument(
+        "--encoding", default="UTF-8", help="Shapefile text: UTF-8 (default) or GBK (.cpg says)"
+    )
+    ex.add_argument("--crs", help="CRS of GeoPackage, Shapefile, CSV WKT, GeoJSON (e.g. EPSG:4550)")
+    ex.add_argument(
+        "--template",
+        choices=["xlsx"],
+        help="write the empty import template (dropdowns of allowed values) instead",
+    )
     _add_filter_flags(ex)
     ex.set_defaults(func=cmd_export)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, BackgroundTasks, Form, Header, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Form, Header, Query, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import StrictBool, StrictFloat, StrictInt, create_model
 
@@ -27,7 +27,7 @@ from api.schemas import IsoDate, StrictModel
 from gis_app.domain import transitions
 from gis_app.domain.errors import InvalidInput, PayloadTooLarge
 from gis_app.io import export as site_export
-from gis_app.io import geometry_checks
+from gis_app.io import geometry_checks, workbook
 from gis_app.io.fields import BUILDING_FIELDS, SITE_FIELDS, ZONE_FIELDS, Field
 from gis_app.io.imports import ImportOptions, UploadLimits
 from gis_app.services import history as history_service
@@ -365,6 +365,8 @@ class ImportForm(StrictModel):
     crs: str | None = None
     dry_run: bool = False
     mapping: str | None = None  # JSON {"COLUMN": "field"}
+    # a value for every row: JSON {"field": "value"} or FIELD=VALUE lines, as the CLI's --set
+    set: str | None = None
     encoding: str | None = None
     area_unit: str = "m2"
     repair: bool = False
@@ -407,6 +409,7 @@ def post_import(
         dry_run=form.dry_run,
         note=form.note,
         doc_ref=form.doc_ref,
+        values=form.set,
     )
     name = Path(file.filename or "upload").name
     limit = settings.security.max_upload_bytes
@@ -458,14 +461,23 @@ def export_sites(
     flt: SiteFilterDep,
     background: BackgroundTasks,
     format: Literal["gpkg", "geojson", "shp", "csv", "xlsx"] = "gpkg",
+    headers: Literal["zh", "keys"] = "zh",
+    encoding: Literal["UTF-8", "GBK"] = "UTF-8",
+    crs: Annotated[str | None, Query(max_length=40, description="e.g. EPSG:4550")] = None,
 ) -> FileResponse:
     """Export the filtered sites (GeoPackage, GeoJSON, zipped Shapefile, CSV or XLSX) with
-    Chinese labels beside coded values; importing the file back changes nothing."""
+    Chinese labels beside coded values; importing the file back changes nothing.
+
+    CSV/XLSX headers are Chinese with a documentation row/sheet (``headers=keys`` for field
+    names); a Shapefile's text is UTF-8 or GBK; ``crs`` reprojects GeoPackage, Shapefile, CSV
+    WKT and GeoJSON."""
     if format not in site_export.EXPORT_FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(site_export.EXPORT_FORMATS)}")
     folder = Path(tempfile.mkdtemp(prefix="gis_app_export_"))
     try:
-        path, notes = site_export.export_sites(conn, flt, format, folder)
+        path, notes = site_export.export_sites(
+            conn, flt, format, folder, headers=headers, encoding=encoding, crs=crs
+        )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -473,4 +485,35 @@ def export_sites(
     headers = {"X-Export-Notes": json.dumps(notes, ensure_ascii=True)} if notes else {}
     return FileResponse(
         path, media_type=site_export.EXPORT_FORMATS[format][1], filename=path.name, headers=headers
+    )
+
+
+@router.get(
+    "/api/exports/template",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the empty XLSX import template (as an attachment)",
+            "content": {
+                site_export.EXPORT_FORMATS["xlsx"][1]: {
+                    "schema": {"type": "string", "format": "binary"}
+                }
+            },
+        }
+    },
+    dependencies=[READ],
+)
+def export_template(background: BackgroundTasks, format: Literal["xlsx"] = "xlsx") -> FileResponse:
+    """The XLSX template for importing sites: Chinese headers, dropdowns of the allowed values,
+    a WKT outline column (EPSG:4490) and a sheet documenting each column."""
+    folder = Path(tempfile.mkdtemp(prefix="gis_app_template_"))
+    path = folder / "import_template.xlsx"
+    try:
+        workbook.write_template(path)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    background.add_task(shutil.rmtree, folder, True)
+    return FileResponse(
+        path, media_type=site_export.EXPORT_FORMATS["xlsx"][1], filename="import_template.xlsx"
     )

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
@@ -263,10 +264,7 @@ def export_sites(
     base = folder / f"sites_{stamp}"
     if fmt == "gpkg":
         out = base.with_suffix(".gpkg")
-        # GeoPackage 1.2: GDAL 3.6 (Debian 12's) warns on the 1.4 that newer GDAL writes
-        pyogrio.write_dataframe(
-            gdf, out, layer="sites", driver="GPKG", dataset_options={"VERSION": "1.2"}
-        )
+        _write_gpkg(gdf, out)
     elif fmt == "geojson":
         out = base.with_suffix(".geojson")
         if to_crs is None or to_crs.to_epsg() == 4326:
@@ -299,6 +297,66 @@ def export_sites(
     return out, notes
 
 
+def _write_gpkg(gdf: gpd.GeoDataFrame, out: Path) -> None:
+    """GeoPackage 1.2 with dates as Date fields and times as DateTime with their offset.
+
+    Version 1.2: GDAL 3.6 (Debian 12's) warns on the 1.4 that newer GDAL writes. pyogrio's
+    data-frame writer has no Date type (pandas has no day-resolution datetimes), so the
+    columns go to its array writer, as the data-frame writer passes them, with the dates as
+    ``datetime64[D]``.
+    """
+    names = [c for c in gdf.columns if c != gdf.geometry.name]
+    data: list[Any] = []
+    masks: list[Any] = []
+    offsets: dict[str, np.ndarray] = {}
+    for name in names:
+        col = gdf[name]
+        mask = None
+        if fields.SITE.get(name, _NO_FIELD).type == "date":
+            values = np.array(
+                [np.datetime64(v, "D") if isinstance(v, dt.date) else None for v in col],
+                dtype="datetime64[D]",
+            )
+        elif fields.SITE.get(name, _NO_FIELD).type == "datetime":
+            stamps = [v if isinstance(v, dt.datetime) else None for v in col]
+            values = np.array(
+                [np.datetime64(v.replace(tzinfo=None), "us") if v else None for v in stamps],
+                dtype="datetime64[us]",
+            )
+            # GDAL's offset: 100 is UTC, one step per 15 minutes (RFC 56)
+            offsets[name] = np.array(
+                [
+                    100 + (v.utcoffset() or dt.timedelta()) // dt.timedelta(minutes=15) if v else 0
+                    for v in stamps
+                ],
+                dtype=np.int16,
+            )
+        elif isinstance(col.array, pd.api.extensions.ExtensionArray) and not isinstance(
+            col.array, pd.arrays.NumpyExtensionArray
+        ):
+            values, mask = np.asarray(col.array, dtype=object), np.asarray(col.isna())
+        else:
+            values = col.to_numpy()
+        data.append(values)
+        masks.append(mask)
+    pyogrio.raw.write(
+        out,
+        shapely.to_wkb(gdf.geometry.values),
+        data,
+        names,
+        field_mask=masks,
+        layer="sites",
+        driver="GPKG",
+        geometry_type="MultiPolygon",
+        crs=gdf.crs.to_wkt(),
+        dataset_options={"VERSION": "1.2"},
+        gdal_tz_offsets=offsets,
+    )
+
+
+_NO_FIELD = fields.Field("text")
+
+
 def _write_csv(frame: pd.DataFrame, out: Path, headers: str) -> None:
     """CSV for Excel/WPS (UTF-8 with BOM); Chinese headers get a documentation row."""
     columns = list(frame.columns)
@@ -329,7 +387,7 @@ def _write_shapefile(
     if codec == "gbk":
         bad = []
         for col in frame.columns:
-            if col == "geometry" or frame[col].dtype != object:
+            if col == "geometry" or not pd.api.types.is_string_dtype(frame[col]):
                 continue
             for code, v in zip(gdf["code"], frame[col], strict=True):
                 if isinstance(v, str):
@@ -346,7 +404,7 @@ def _write_shapefile(
             )
     dropped = []
     for col in list(frame.columns):
-        if col == "geometry" or frame[col].dtype != object:
+        if col == "geometry" or not pd.api.types.is_string_dtype(frame[col]):
             continue
         longest = frame[col].map(lambda v: len(str(v).encode(codec)) if v is not None else 0).max()
         if longest and longest > 254:

@@ -108,7 +108,11 @@ def prepare(
             tick("checking", i, n)
     geoms: list[BaseGeometry | None] = [None] * n
     if src.geoms is not None and not src.points:
-        todo = [i for i in range(n) if i not in src.geom_errors]
+        todo = [
+            i
+            for i in range(n)
+            if i not in src.geom_errors and not (src.optional_geometry and src.geoms[i] is None)
+        ]
         checked = geometry_checks.check_geometries(
             [src.geoms[i] for i in todo],
             crs,

@@ -241,7 +241,13 @@ def row_values(
     for name, value in opts.values.items():
         if _blank(props.get(name)):
             props[name] = value
+    start = len(problems)
     values = check_values(layer.fields, props, where, problems, only_given=True)
+    for i in range(start, len(problems)):  # name the column the person sees, beside the field
+        head, _, rest = problems[i].partition(": field ")
+        name, sep, text = rest.partition(": ")
+        if sep and name in source and source[name] != name:
+            problems[i] = f"{head}: column {source[name]} (field {name}): {text}"
     check_cross_fields(layer.fields, values, where, problems)
     return values
 

@@ -54,6 +54,8 @@ class SourceTable:
     geom_errors: dict[int, str] = field(default_factory=dict)
     crs: geometry_checks.DeclaredCrs | None = None
     points: bool = False  # geometries are lon/lat points from table columns
+    #: a table's blank WKT cell: the row keeps the stored outline (a new row needs one)
+    optional_geometry: bool = False
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -239,6 +241,9 @@ def _read_gis(path: Path, opts: ImportOptions, limits: UploadLimits) -> SourceTa
             notes.append(f"{path.name}: no crs member; coordinates are WGS84 lon/lat (RFC 7946)")
     if path.suffix.lower() == ".xlsx":
         rows = _unquoted(rows)
+        # rows that a spreadsheet keeps only for their formats (a template's) hold nothing
+        while rows and all(_empty(v) for v in rows[-1].values()):
+            rows.pop()
     if path.suffix.lower() == ".xlsx" or (g["geoms"] is None and path.suffix.lower() != ".shp"):
         return _table_geometry(columns, rows, encoding or "UTF-8", notes, path.name)
     return SourceTable(
@@ -287,6 +292,10 @@ def _read_csv(path: Path, opts: ImportOptions, limits: UploadLimits) -> SourceTa
     return _table_geometry(columns, _unquoted(rows), codec, notes, path.name)
 
 
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def _is_doc_row(row: dict[str, Any]) -> bool:
     """Whether a row is the documentation row a Chinese CSV export writes under its headers."""
     cells = [v for v in row.values() if isinstance(v, str) and v.strip()]
@@ -323,7 +332,16 @@ def _table_geometry(
         if named is not None:  # else the CRS must be given: GCJ-02 read as 4490 is ~500 m off
             crs = geometry_checks.parse_crs(int(named[1].group(1)))
         columns = [c for c in columns if c != wkt_col]
-        return SourceTable(columns, rows, geoms, errors, crs, encoding=encoding, notes=notes)
+        return SourceTable(
+            columns,
+            rows,
+            geoms,
+            errors,
+            crs,
+            encoding=encoding,
+            notes=notes,
+            optional_geometry=True,
+        )
     pair = next(
         ((lower[a], lower[b]) for a, b in _LONLAT_COLUMNS if a in lower and b in lower), None
     )
