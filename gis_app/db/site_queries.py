@@ -190,7 +190,15 @@ class _ExplicitFilters:
                 )
                 params[name] = value * 1000.0
         if self.bbox:
-            clauses.append("s.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4490)")
+            # A site is in the window when its outline touches it, not merely its bounding box
+            # (an L-shaped or diagonal site can have its box over an empty corner). The box
+            # lets the GiST index pick candidates; a site whose box lies inside the window
+            # needs no GEOS test.
+            clauses.append(
+                "(s.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4490) AND"
+                " (s.geom @ ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4490)"
+                " OR ST_Intersects(s.geom, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4490))))"
+            )
             params.update(dict(zip(("x0", "y0", "x1", "y1"), self.bbox, strict=True)))
         if self.near is not None and self.radius_km is not None:
             # The box lets the GiST index pick candidates; the geodesic distance decides.

@@ -112,21 +112,49 @@ def _mercator_sql(lon: str, lat: str) -> tuple[str, str]:
     )
 
 
-def _candidates_sql(where: str, frame: Frame, *, full: bool) -> str:
-    """Sites of the tile with their centre (mx, my in 3857); ``full`` adds the drawn columns.
+def _tile_sites_sql(where: str, frame: Frame) -> tuple[str, str, str]:
+    """``FROM … WHERE …`` of the sites in the tile, and their centre (mx, my in 3857).
+
+    A site is in the tile when its outline (in the tile's frame) touches the tile's envelope,
+    not merely its bounding box: the same rule as ``bbox`` of the site list. The MVT buffer is
+    not added: it only gives clipped outlines room to join across tile edges, and a site that
+    touches nothing but the buffer is drawn whole by the tile it does touch.
+
+    The tile that owns a site (its centre lies there) always holds it, so that every site is
+    counted exactly once even when the centre falls outside a concave outline.
 
     The centre is the bounding-box centre: cheap (read from the geometry header), good enough
     for a dot, and the same for every form, so each site is owned by exactly one tile.
     """
-    box = "e.g" if frame == "wgs84" else f"ST_Expand(e.g, {_GCJ_MARGIN_DEG})"
     lon = "((ST_XMin(k.b) + ST_XMax(k.b)) / 2.0)"
     lat = "((ST_YMin(k.b) + ST_YMax(k.b)) / 2.0)"
     if frame == "wgs84":
+        box = "e.g"
         mx, my = _mercator_sql(lon, lat)
-        geom = "ST_Transform(ST_SetSRID(s.geom, 4326), 3857)"
+        touches = "(s.geom @ e.g OR ST_Intersects(s.geom, e.g))"
     else:
+        box = f"ST_Expand(e.g, {_GCJ_MARGIN_DEG})"
         dlon, dlat = gcj02_offset_sql(lon, lat)
         mx, my = _mercator_sql(f"({lon} + {dlon})", f"({lat} + {dlat})")
+        # the envelope moved back by the site's offset: the drawn (shifted) outline meets the
+        # tile exactly when the stored one meets it
+        touches = f"ST_Intersects(s.geom, ST_Translate(e.g, -({dlon}), -({dlat})))"
+    sql = f"""
+          FROM e, site s
+          CROSS JOIN LATERAL (SELECT Box2D(s.geom) AS b) k
+         WHERE s.geom && {box} AND {where} AND ({touches} OR {_own_sql(mx, my)})"""
+    return sql, mx, my
+
+
+def _candidates_sql(where: str, frame: Frame, *, full: bool) -> str:
+    """Sites of the tile with their centre (mx, my in 3857); ``full`` adds the drawn columns."""
+    from_sql, mx, my = _tile_sites_sql(where, frame)
+    if frame == "wgs84":
+        geom = "ST_Transform(ST_SetSRID(s.geom, 4326), 3857)"
+    else:
+        lon = "((ST_XMin(k.b) + ST_XMax(k.b)) / 2.0)"
+        lat = "((ST_YMin(k.b) + ST_YMax(k.b)) / 2.0)"
+        dlon, dlat = gcj02_offset_sql(lon, lat)
         geom = f"ST_Transform(ST_Translate(ST_SetSRID(s.geom, 4326), {dlon}, {dlat}), 3857)"
     cols = "s.id, s.availability"
     if full:
@@ -135,10 +163,7 @@ def _candidates_sql(where: str, frame: Frame, *, full: bool) -> str:
             f" round(s.area_mu::numeric, 1)::float AS area_mu, {geom} AS g3857"
         )
     return f"""
-        SELECT {cols}, {mx} AS mx, {my} AS my
-          FROM e, site s
-          CROSS JOIN LATERAL (SELECT Box2D(s.geom) AS b) k
-         WHERE s.geom && {box} AND {where}"""
+        SELECT {cols}, {mx} AS mx, {my} AS my{from_sql}"""
 
 
 def _own_sql(x: str, y: str) -> str:
@@ -158,10 +183,9 @@ def site_tile(conn: sa.Connection, flt: SiteFilter, req: TileRequest) -> tuple[b
             SELECT ST_TileEnvelope(:tz, :tx, :ty) AS m,
                    ST_SetSRID(ST_Transform(ST_TileEnvelope(:tz, :tx, :ty), 4326)::box2d::geometry,
                               4490) AS g)"""
-    box = "e.g" if req.frame == "wgs84" else f"ST_Expand(e.g, {_GCJ_MARGIN_DEG})"
     count_sql = f"""{env}
         SELECT count(*) FROM (
-            SELECT 1 FROM site s, e WHERE s.geom && {box} AND {where} LIMIT :cap) q"""
+            SELECT 1{_tile_sites_sql(where, req.frame)[0]} LIMIT :cap) q"""
     n = conn.execute(sa.text(count_sql), {**params, "cap": req.max_features + 1}).scalar_one()
     if n == 0:
         return b"", "empty"
