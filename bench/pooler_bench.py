@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--server-connections", type=int, default=4)
     args = p.parse_args(argv)
     st = provision.db_up(DatabaseSettings(), log=lambda m: None)
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     load_before = " ".join(f"{v:.2f}" for v in os.getloadavg())
     template = f"gis_app_bench_pool_tpl_{os.getpid()}"
     name = f"gis_app_bench_pool_{os.getpid()}"
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         drop_database(st.url, template)
     doc = {
-        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "started": started,
         "machine": machine(st.url),
         "load_before": load_before,
         "inventory": "the sample (73 sites)"
