@@ -10,7 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from gis_app.domain import industry as industries
 from gis_app.domain import landuse, vocab
@@ -87,7 +95,8 @@ class RequirementSpec(BaseModel):
     weights: Annotated[dict[str, Weight], Field(max_length=len(DEFAULT_WEIGHTS))] = {}
     start_by: dt.date | None = None
     notes: LongText | None = None  # internal
-    confidential: bool = False
+    #: JSON true or false only (0, 1 or "yes" are refused, not guessed)
+    confidential: StrictBool = False
     status: str = "new"
 
     @field_validator("*", mode="after")

@@ -182,3 +182,12 @@ def test_roles(client_as) -> None:
 def test_requirements_need_login(client) -> None:
     assert client.get("/api/requirements").status_code == 401
     assert client.post("/api/requirements", json=BASE).status_code == 401
+
+
+@pytest.mark.parametrize("value", [0, 1, "1.5", "yes", "true"])
+def test_a_yes_no_field_takes_json_true_or_false_only(client_as, value) -> None:
+    officer = client_as("officer")
+    body = {"project_name": "严格布尔", "need": "land", "confidential": value}
+    r = officer.post("/api/match", json=body)
+    assert r.status_code == 422, r.text
+    assert "confidential" in r.text

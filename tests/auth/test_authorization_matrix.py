@@ -80,6 +80,7 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("PATCH", "/api/constraint-zones/{zone_id}"): PLAN,
     ("POST", "/api/imports"): PLAN,
     ("GET", "/api/exports/sites"): READ,
+    ("GET", "/api/exports/template"): READ,
     # recommendations and investor links (issue 5)
     ("POST", "/api/recommendations"): OFFICE,
     ("GET", "/api/recommendations"): READ,
