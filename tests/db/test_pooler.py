@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from needs import need
 
 from api.app import create_app
 from bench.load_driver import MATCH_BODIES, free_port
@@ -24,17 +25,16 @@ from gis_app.services.health import check_ready
 from gis_app.services.matching import match_spec
 from gis_app.settings import DatabaseSettings, Settings
 
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("pgbouncer") or Path("/usr/sbin/pgbouncer").exists()),
-    reason="pgbouncer is installed by scripts/bootstrap.sh --test",
-)
-
 POOLED = DatabaseSettings(pooler="transaction", statement_timeout_s=7, lock_timeout_s=2)
 
 
 @pytest.fixture
 def bouncer(make_db, scratch_dir: Path):
     """A database of its own behind PgBouncer with 2 server connections."""
+    need(
+        bool(shutil.which("pgbouncer") or Path("/usr/sbin/pgbouncer").exists()),
+        "pgbouncer is not installed",
+    )
     url = make_db()
     with PgBouncer(url, scratch_dir / "pgbouncer", free_port(), server_connections=2) as b:
         yield url, b

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
+from needs import need
 from sqlalchemy.engine import make_url
 
 from gis_app.services import ogc as ogc_service
@@ -211,8 +212,7 @@ def test_qgis_opens_the_postgis_layer(served) -> None:
     does with a bearer token)."""
     python = "/usr/bin/python3"
     check = subprocess.run([python, "-c", "import qgis.core"], capture_output=True, text=True)
-    if check.returncode != 0:
-        pytest.skip(f"python3-qgis is not installed: {check.stderr.strip()[-300:]}")
+    need(check.returncode == 0, f"python3-qgis is not installed: {check.stderr.strip()[-300:]}")
     app, token, url = served
     u = make_url(url)
     conninfo = (
