@@ -4,6 +4,7 @@ serving."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -201,19 +202,36 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Handle ``gis-app serve``."""
+    """Handle ``gis-app serve``: one process, or ``--workers`` processes on one socket."""
     import uvicorn
 
     from api.app import create_app
+    from gis_app.services.accounts import load_secret_key
 
     host = args.host or settings.app.host
     port = args.port or settings.app.port
+    workers = args.workers or settings.app.workers or len(os.sched_getaffinity(0))
     settings.app.host, settings.app.port = host, port
     print(
-        f"gis_app serving at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)",
+        f"gis_app serving at http://{host}:{port}/  (API docs: http://{host}:{port}/docs; "
+        f"{workers} worker process{'es' if workers > 1 else ''})",
         flush=True,
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return 0
+    # Each worker builds its app from the environment. The development secret key is made
+    # here first, so that the workers do not race to create different ones.
+    load_secret_key(settings.security)
+    os.environ["GIS_APP_HOST"], os.environ["GIS_APP_PORT"] = host, str(port)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
     return 0
 
 
@@ -704,6 +722,11 @@ def build_parser() -> argparse.ArgumentParser:
     sv = sub.add_parser("serve", help="run the web app")
     sv.add_argument("--host")
     sv.add_argument("--port", type=int)
+    sv.add_argument(
+        "--workers",
+        type=int,
+        help="server processes (default: GIS_APP_WORKERS, else one per CPU core)",
+    )
     sv.set_defaults(func=cmd_serve)
     return p
 

@@ -56,6 +56,9 @@ class AppSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    #: server processes ``gis-app serve`` starts; unset → one per CPU core. Processes share
+    #: nothing but the database, so they may also run on several hosts behind a proxy.
+    workers: int | None = Field(default=None, ge=1)
     #: hard cap on ``limit`` for list endpoints
     max_page_size: int = Field(default=1000, ge=1)
     default_page_size: int = Field(default=100, ge=1)
@@ -111,6 +114,9 @@ class MapSettings(BaseSettings):
     list_page_size: int = Field(default=200, ge=1, le=1000)
     #: the static export refuses selections above this many sites
     export_max_sites: int = Field(default=5000, ge=1)
+    #: a vector tile that took at least this many seconds to cut is kept in the process's
+    #: memory until the data version changes (crowded low-zoom clusters); faster ones are not
+    tile_cache_min_s: float = Field(default=0.25, ge=0)
 
 
 class EditSettings(BaseSettings):
@@ -140,10 +146,9 @@ class LinkSettings(BaseSettings):
     #: longest validity an officer may give (or extend) a link, in days from now
     max_expiry_days: int = Field(default=365, ge=1, le=3650)
     #: requests per client (IP address) to ``/r/`` within the window; then 429 with Retry-After
+    #: (counted in the database: one limit across every app process and host)
     rate_limit_requests: int = Field(default=60, ge=1)
     rate_limit_window_s: float = Field(default=60.0, gt=0)
-    #: clients the in-process limiter remembers at once (least recently seen are forgotten)
-    rate_limit_max_clients: int = Field(default=10_000, ge=1)
     #: feedback entries one link may record per day (a bound against flooding)
     feedback_max_per_day: int = Field(default=100, ge=1)
     #: sites per recommendation

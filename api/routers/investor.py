@@ -11,7 +11,6 @@ page's form token (a cross-site form cannot know it).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Coroutine
 from json import JSONDecodeError
 from typing import Annotated, Any, Literal
@@ -49,7 +48,7 @@ from gis_app.domain.vocab import Term
 from gis_app.io.pdf_export import recommendation_pdf
 from gis_app.services import investor_view
 from gis_app.services import share_links as link_service
-from gis_app.services.share_links import ClientRateLimiter, LinkContext
+from gis_app.services.share_links import LinkContext, count_link_request
 from maps import basemaps
 from maps.investor_map import investor_map, render_parts
 
@@ -61,17 +60,6 @@ HYGIENE: dict[str, str] = {
 }
 ROBOTS_TXT = "User-agent: *\nDisallow: /r/\nDisallow: /api/\n"
 FEEDBACK_KINDS: tuple[str, ...] = ("interested", "not_suitable", "visit_request")
-_limiter_lock = threading.Lock()
-
-
-def _limiter(request: Request) -> ClientRateLimiter:
-    state = request.app.state
-    with _limiter_lock:
-        limiter = getattr(state, "investor_rate_limiter", None)
-        if limiter is None:
-            limiter = ClientRateLimiter.from_settings(state.settings.links)
-            state.investor_rate_limiter = limiter
-    return limiter
 
 
 def _client(request: Request) -> str:
@@ -136,8 +124,15 @@ class InvestorRoute(DbRoute):
 
         async def handler(request: Request) -> Response:
             try:
-                _limiter(request).hit(_client(request))
-                response = await original(request)
+                # the request is counted on the connection its endpoint then uses: one trip
+                gate = request.app.state.db_gate
+                settings = request.app.state.settings.links
+                client = _client(request)
+                async with gate.connection_with(
+                    lambda conn: count_link_request(conn, client, settings)
+                ) as (conn, _):
+                    request.state.db_conn = conn
+                    response = await original(request)
             except LinkUnavailable:
                 response = not_found_response(request)
             except GisAppError as exc:

@@ -95,6 +95,7 @@ def site_tile(
     Takes the search parameters of ``GET /api/sites``. Features carry id, code, names, kind,
     availability, area_mu, ``n`` (sites in a cluster) and ``own`` (1 in the tile holding the
     site's centre). ``frame=gcj02`` shifts sites for display on a GCJ-02 basemap (Gaode/AMap).
+    ``X-Tile-Cache`` says whether a slow tile came from the process's cache (``hit``).
     ``v`` is the data version the TileJSON's template carries: a tile asked for under the
     current version may be cached for a day. ``ETag``/``If-None-Match`` answer 304 while the
     data did not change.
@@ -106,7 +107,8 @@ def site_tile(
     if _not_modified(request, tag):
         return Response(status_code=304, headers=headers)
     tile = tile_service.site_tile(conn, flt, z, x, y, frame=frame, settings=settings.map)
-    return Response(tile.data, media_type=MVT, headers=headers | {"X-Tile-Form": tile.form})
+    headers |= {"X-Tile-Form": tile.form, "X-Tile-Cache": "hit" if tile.cached else "miss"}
+    return Response(tile.data, media_type=MVT, headers=headers)
 
 
 @router.get(

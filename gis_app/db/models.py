@@ -811,6 +811,24 @@ class LoginAttempt(Base):
     )
 
 
+class ClientRate(Base):
+    """Requests per client in the current fixed window (UNLOGGED), shared by every process."""
+
+    __tablename__ = "client_rate"
+    scope: Mapped[str] = mapped_column(Text, primary_key=True)
+    client: Mapped[str] = mapped_column(Text, primary_key=True)
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    hits: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (
+        Index("client_rate_window_start", "window_start"),
+        {
+            "prefixes": ["UNLOGGED"],
+            "comment": "requests per client in the current fixed window, shared by every app "
+            "process",
+        },
+    )
+
+
 class Xml(UserDefinedType):
     """PostgreSQL's ``xml`` (QGIS keeps styles as XML documents)."""
 

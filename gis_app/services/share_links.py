@@ -7,7 +7,7 @@ and fail with the same :class:`LinkUnavailable`, so a caller cannot tell them ap
 
 Anonymous pages are protected against forged posts by a per-link form token (an HMAC of the
 link's token hash with the app's secret key) that only the page itself carries, and against
-token guessing by a per-client rate limit (:class:`ClientRateLimiter`).
+token guessing by a per-client rate limit (:func:`count_link_request`, shared by every process).
 """
 
 from __future__ import annotations
@@ -16,16 +16,15 @@ import datetime as dt
 import hashlib
 import hmac
 import math
+import random
 import re
 import secrets
-import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
+from gis_app.db import rate_queries
 from gis_app.db.models import Feedback, Recommendation, RecommendationSite, ShareLink, Site
 from gis_app.domain import vocab
 from gis_app.domain.errors import Conflict, InvalidInput, LinkUnavailable, NotFound, RateLimited
@@ -405,41 +404,27 @@ def record_feedback(
 # --- rate limit -----------------------------------------------------------------------------
 
 
-class ClientRateLimiter:
-    """Fixed-window request counter per client, in process memory, with a bounded size.
+#: the scope of the investor links' counts in ``client_rate``
+LINK_RATE_SCOPE = "link"
 
-    At most ``max_clients`` clients are remembered; the least recently seen is forgotten first
-    (a flood of new addresses can only reset counters of idle clients). With several worker
-    processes each keeps its own counts, so the effective limit is per process.
+
+def count_link_request(conn: sa.Connection, client: str, settings: LinkSettings) -> None:
+    """Count one request of ``client`` to ``/r/`` and commit it; :class:`RateLimited` once it
+    is over the limit of its window.
+
+    The counts live in the database, so every app process (on every host) shares one limit.
+    Now and then the windows that ended long ago are forgotten, which bounds the table by the
+    clients seen within about one window.
     """
+    window = settings.rate_limit_window_s
+    hits, left = rate_queries.hit(conn, LINK_RATE_SCOPE, client, window)
+    if random.random() < _PRUNE_SHARE:
+        rate_queries.prune(conn, window)
+    conn.commit()
+    if hits > settings.rate_limit_requests:
+        retry = max(1, math.ceil(left))
+        raise RateLimited("too many requests; please wait a moment / 请求过于频繁", retry)
 
-    def __init__(self, limit: int, window_s: float, max_clients: int) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self.max_clients = max_clients
-        self._seen: OrderedDict[str, tuple[float, int]] = OrderedDict()
-        self._lock = threading.Lock()
 
-    @classmethod
-    def from_settings(cls, settings: LinkSettings) -> ClientRateLimiter:
-        """A limiter configured from the link settings."""
-        return cls(
-            settings.rate_limit_requests,
-            settings.rate_limit_window_s,
-            settings.rate_limit_max_clients,
-        )
-
-    def hit(self, client: str, now: float | None = None) -> None:
-        """Count one request of ``client``; :class:`RateLimited` once over the limit."""
-        t = time.monotonic() if now is None else now
-        with self._lock:
-            start, count = self._seen.pop(client, (t, 0))
-            if t - start >= self.window_s:
-                start, count = t, 0
-            count += 1
-            self._seen[client] = (start, count)
-            while len(self._seen) > self.max_clients:
-                self._seen.popitem(last=False)
-        if count > self.limit:
-            retry = max(1, math.ceil(start + self.window_s - t))
-            raise RateLimited("too many requests; please wait a moment / 请求过于频繁", retry)
+#: the share of counted requests that also prune ended windows
+_PRUNE_SHARE = 0.01

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
@@ -26,6 +26,8 @@ class Tile:
 
     data: bytes
     form: str
+    #: served from the slow-tile cache
+    cached: bool = False
 
 
 class _SlowTileCache:
@@ -34,11 +36,12 @@ class _SlowTileCache:
     The key holds the database, the request and a data version: the number of rows written
     to the tables a site filter reads, from PostgreSQL's statistics. Those counters lag a
     write by up to ~10 s, so a cached tile may lag as long; fast tiles are never cached.
+    Every process keeps its own, but the version comes from the database: a write seen by
+    one process's key is seen by all of them.
     """
 
-    def __init__(self, max_entries: int = 512, min_seconds: float = 0.25) -> None:
+    def __init__(self, max_entries: int = 512) -> None:
         self.max_entries = max_entries
-        self.min_seconds = min_seconds
         self._items: OrderedDict[tuple, Tile] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -53,8 +56,8 @@ class _SlowTileCache:
         with self._lock:
             self._items.clear()
 
-    def put(self, key: tuple, tile: Tile, seconds: float) -> None:
-        if seconds < self.min_seconds:
+    def put(self, key: tuple, tile: Tile, seconds: float, min_seconds: float) -> None:
+        if seconds < min_seconds:
             return
         with self._lock:
             self._items[key] = tile
@@ -113,11 +116,11 @@ def site_tile(
     )
     cached = _TILE_CACHE.get(key)
     if cached is not None:
-        return cached
+        return replace(cached, cached=True)
     started = time.perf_counter()
     data, form = tile_queries.site_tile(conn, flt, req)
     tile = Tile(data, form)
-    _TILE_CACHE.put(key, tile, time.perf_counter() - started)
+    _TILE_CACHE.put(key, tile, time.perf_counter() - started, s.tile_cache_min_s)
     return tile
 
 

@@ -9,10 +9,12 @@ import pytest
 import sqlalchemy as sa
 from investor_helpers import Env, Rec
 
+from gis_app.db import rate_queries
 from gis_app.domain import public_schema as P
 from gis_app.domain.errors import LinkUnavailable, RateLimited, TransitionRefused
 from gis_app.services import recommendations as rec_service
 from gis_app.services import share_links as S
+from gis_app.settings import LinkSettings
 
 
 def test_tokens_are_random_256_bit_and_url_safe() -> None:
@@ -65,27 +67,35 @@ def test_form_tokens_are_per_link_and_per_secret() -> None:
     assert not S.form_token_ok("k1", a, None) and not S.form_token_ok("k1", a, "")
 
 
-def test_rate_limiter_counts_per_client_within_the_window() -> None:
-    limiter = S.ClientRateLimiter(limit=3, window_s=60, max_clients=100)
-    for _ in range(3):
-        limiter.hit("a", now=1000.0)
-    with pytest.raises(RateLimited) as err:
-        limiter.hit("a", now=1010.0)
-    assert err.value.retry_after_s == 50
-    limiter.hit("b", now=1010.0)  # another client is counted apart
-    limiter.hit("a", now=1060.0)  # a new window
-    assert limiter._seen["a"] == (1060.0, 1)
+def test_rate_limit_counts_per_client_within_the_window(env: Env) -> None:
+    limits = LinkSettings(rate_limit_requests=3, rate_limit_window_s=60)
+    with env.engine.connect() as conn:
+        for _ in range(3):
+            S.count_link_request(conn, "a", limits)
+        with pytest.raises(RateLimited) as err:
+            S.count_link_request(conn, "a", limits)
+        assert 55 <= err.value.retry_after_s <= 60
+        S.count_link_request(conn, "b", limits)  # another client is counted apart
+    # a window that has ended starts again at one
+    env.execute("UPDATE client_rate SET window_start = window_start - interval '61 s'")
+    with env.engine.connect() as conn:
+        S.count_link_request(conn, "a", limits)
+    assert env.scalar("SELECT hits FROM client_rate WHERE client = 'a'") == 1
 
 
-def test_rate_limiter_remembers_a_bounded_number_of_clients() -> None:
-    limiter = S.ClientRateLimiter(limit=1, window_s=60, max_clients=10)
-    limiter.hit("old", now=0.0)
-    for i in range(50):
-        limiter.hit(f"c{i}", now=1.0)
-    assert len(limiter._seen) == 10
-    assert "old" not in limiter._seen
-    with pytest.raises(RateLimited):
-        limiter.hit("c49", now=2.0)
+def test_rate_limit_counts_are_committed_and_ended_windows_forgotten(env: Env) -> None:
+    limits = LinkSettings(rate_limit_requests=5, rate_limit_window_s=60)
+    with env.engine.connect() as conn:
+        S.count_link_request(conn, "kept", limits)
+        S.count_link_request(conn, "old", limits)
+    # committed: another connection sees the counts
+    assert env.scalar("SELECT count(*) FROM client_rate") == 2
+    env.execute(
+        "UPDATE client_rate SET window_start = now() - interval '2 min' WHERE client = 'old'"
+    )
+    with env.engine.begin() as conn:
+        assert rate_queries.prune(conn, 60) == 1
+    assert env.scalar("SELECT string_agg(client, ',') FROM client_rate") == "kept"
 
 
 @pytest.mark.parametrize(
