@@ -24,12 +24,16 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import wrk_driver  # noqa: E402
 from bench.api_bench import (  # noqa: E402
     RESULTS,
     build_database,
@@ -48,40 +52,134 @@ def _load() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def measure(url: str, token: str, users: int, seconds: float, think_s: float) -> list[dict]:
-    """Serve the app on ``url`` and drive ``users`` officers for ``seconds``: without pause,
-    then (``think_s`` > 0) pausing ``think_s`` on average between requests."""
+def measure(
+    url: str,
+    token: str,
+    users: int,
+    seconds: float,
+    think_s: float,
+    clients: list[str],
+    workers: int | None = None,
+) -> list[dict]:
+    """Serve the app on ``url`` and drive ``users`` officers for ``seconds`` with each of
+    ``clients`` ("wrk", "python"): without pause, then (``think_s`` > 0) pausing ``think_s``
+    on average between requests. ``workers``: server processes (None: the default)."""
     inv = Inventory.read(url)
     out = []
-    with ServedApp(url) as app:
-        # warm up: every kind of request a few times, so first-use costs are not in the figures
-        asyncio.run(run_load(app.base_url, token, users=3, duration_s=3, mix=officer_mix(inv)))
+    env = {"GIS_APP_WORKERS": str(workers)} if workers else {}
+    with ServedApp(url, env) as app:
+        # warm up: every kind of request a few times in every process, so first-use costs
+        # are not in the figures
+        asyncio.run(run_load(app.base_url, token, users=6, duration_s=4, mix=officer_mix(inv)))
         for pause in (0.0, think_s) if think_s else (0.0,):
-            load_before = _load()
-            cpu_before = _cpu_seconds(app.proc.pid)
-            run = asyncio.run(
-                run_load(
-                    app.base_url,
-                    token,
-                    users=users,
-                    duration_s=seconds,
-                    mix=officer_mix(inv),
-                    think_s=pause,
+            for client in clients:
+                load_before = _load()
+                cpu_before = _cpu_seconds(app.proc.pid)
+                if client == "wrk":
+                    with _Prober(app.base_url) as prober:
+                        res = wrk_driver.run_wrk(
+                            app.base_url,
+                            token,
+                            inv,
+                            users=users,
+                            duration_s=seconds,
+                            think_s=pause,
+                        )
+                    cpu = {k: v - cpu_before[k] for k, v in _cpu_seconds(app.proc.pid).items()}
+                    cpu["client"] += res.pop("client_cpu_s")
+                    figures = res | {
+                        "load_before": load_before,
+                        "load_after": _load(),
+                        "readyz": prober.figures(),
+                        "per_request": {},
+                    }
+                    n = res["requests"]
+                else:
+                    run = asyncio.run(
+                        run_load(
+                            app.base_url,
+                            token,
+                            users=users,
+                            duration_s=seconds,
+                            mix=officer_mix(inv),
+                            think_s=pause,
+                        )
+                    )
+                    cpu = {k: v - cpu_before[k] for k, v in _cpu_seconds(app.proc.pid).items()}
+                    figures = _figures(run, load_before)
+                    n = len(run.outcomes)
+                out.append(
+                    figures
+                    | {
+                        "client": client,
+                        "think_s": pause,
+                        "cpu_ms_per_request": _per_request(cpu, n),
+                    }
                 )
-            )
-            cpu = {k: v - cpu_before[k] for k, v in _cpu_seconds(app.proc.pid).items()}
-            out.append(
-                _figures(run, load_before)
-                | {"think_s": pause, "cpu_ms_per_request": _per_request(cpu, len(run.outcomes))}
-            )
         log = app.stop()
     for r in out:
         r["server_errors_logged"] = log.count("Traceback")
+        r["workers"] = workers or len(os.sched_getaffinity(0))
+    return out
+
+
+class _Prober:
+    """Asks ``/readyz`` twice a second in a thread while a ``wrk`` run goes on."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.results: list[tuple[int | None, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(base_url=self.base_url, timeout=60) as c:
+            while not self._stop.is_set():
+                t = time.perf_counter()
+                try:
+                    status: int | None = c.get("/readyz").status_code
+                except httpx.HTTPError:
+                    status = None
+                self.results.append((status, (time.perf_counter() - t) * 1000))
+                self._stop.wait(0.5)
+
+    def __enter__(self) -> _Prober:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def figures(self) -> dict:
+        """Probes sent, answered with 200, and the slowest answer (ms)."""
+        return {
+            "probes": len(self.results),
+            "ok": sum(1 for s, _ in self.results if s == 200),
+            "max_ms": round(max((ms for _, ms in self.results), default=0), 1),
+        }
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (the server's worker processes)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += parents.get(p, [])
     return out
 
 
 def _cpu_seconds(server_pid: int) -> dict[str, float]:
-    """CPU seconds used so far by the app server, the PostgreSQL processes and this client."""
+    """CPU seconds used so far by the app server (all its processes), the PostgreSQL processes
+    and this client."""
     tick = os.sysconf("SC_CLK_TCK")
 
     def of(pids: list[int]) -> float:
@@ -96,7 +194,7 @@ def _cpu_seconds(server_pid: int) -> dict[str, float]:
 
     postgres = subprocess.run(["pgrep", "-u", "postgres"], capture_output=True, text=True)
     return {
-        "app": of([server_pid]),
+        "app": of(_tree(server_pid)),
         "postgres": of([int(p) for p in postgres.stdout.split()]),
         "client": time.process_time(),
     }
@@ -125,9 +223,10 @@ def markdown(doc: dict) -> str:
     m = doc["machine"]
     lines = [
         f"Machine: {m['nproc']} cores ({m['cpu']}), {m['memory_gib']} GiB RAM, {m['os']}, "
-        f"Python {m['python']}, PostgreSQL {m['postgresql']}. Server: `gis-app serve` (one "
-        "uvicorn process), PostgreSQL and the load client on the same machine. Started "
-        f"{doc['started']}.",
+        f"Python {m['python']}, PostgreSQL {m['postgresql']}. Server: `gis-app serve` "
+        f"({doc['workers_note']}), PostgreSQL and the load client on the same machine. Load "
+        "clients: `wrk` (C, Debian package; `bench/wrk_driver.py`) and the Python driver "
+        f"(httpx; `bench/load_driver.py`), one after the other. Started {doc['started']}.",
         "",
         f"{doc['users']} concurrent keep-alive officers, {doc['seconds']:.0f} s per run: first "
         "without any pause between requests (the worst case: latency is then users ÷ "
@@ -135,16 +234,17 @@ def markdown(doc: dict) -> str:
         "(limit 100), site detail, match (land or plant), a third each. Latency of answered "
         "requests in ms.",
         "",
-        "| inventory | pause between requests | requests/s | p50 | p95 | p99 | errors "
-        "| by status | /readyz ok | load avg before → after |",
-        "|---|---|---:|---:|---:|---:|---:|---|---:|---|",
+        "| inventory | server processes | client | pause between requests | requests/s | p50 "
+        "| p95 | p99 | errors | by status | /readyz ok | load avg before → after |",
+        "|---|---:|---|---|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     for r in doc["runs"]:
         status = ", ".join(f"{k}: {v}" for k, v in r["by_status"].items())
         ready = r["readyz"]
         pause = f"{r['think_s']:g} s on average" if r["think_s"] else "none"
         lines.append(
-            f"| {r['inventory']} | {pause} | {r['requests_per_s']} | {r['p50_ms']} | "
+            f"| {r['inventory']} | {_workers(r)} | {r.get('client', 'python')} | {pause} | "
+            f"{r['requests_per_s']} | {r['p50_ms']} | "
             f"{r['p95_ms']} | "
             f"{r['p99_ms']} | {r['errors']} | {status} | {ready['ok']}/{ready['probes']} | "
             f"{r['load_before']} → {r['load_after']} |"
@@ -155,27 +255,34 @@ def markdown(doc: dict) -> str:
         if c:
             pause = f"pause {r['think_s']:g} s" if r["think_s"] else "no pause"
             lines.append(
-                f"- {r['inventory']}, {pause}: app {c['app']}, PostgreSQL {c['postgres']}, "
-                f"client {c['client']}"
+                f"- {r['inventory']}, {_workers(r)} process(es), {r.get('client', 'python')}, "
+                f"{pause}: app {c['app']}, PostgreSQL {c['postgres']}, client {c['client']}"
             )
-    lines += ["", "Per request kind (p50 / p95 ms):", ""]
+    lines += ["", "Per request kind (p50 / p95 ms; Python client only):", ""]
     for r in doc["runs"]:
+        if not r["per_request"]:
+            continue
         pause = f", pause {r['think_s']:g} s" if r["think_s"] else ", no pause"
+        pause = f", {_workers(r)} process(es){pause}"
         per = "; ".join(
             f"{k} {v['p50_ms']} / {v['p95_ms']} ({v['requests']})"
             for k, v in r["per_request"].items()
         )
         lines.append(f"- {r['inventory']}{pause}: {per}")
-    sample = next((r for r in doc["runs"] if r["inventory"] == "sample" and not r["think_s"]), None)
-    if sample:
-        met = sample["errors"] == 0 and (sample["p95_ms"] or 1e9) <= TARGET_P95_MS
-        lines += [
-            "",
-            f"Target (0 errors and p95 ≤ {TARGET_P95_MS} ms at {doc['users']} users on the "
-            f"sample, no pause): {'met' if met else 'NOT met'} (p95 {sample['p95_ms']} ms, "
-            f"{sample['errors']} errors).",
-        ]
+    lines += ["", f"Target: 0 errors and p95 ≤ {TARGET_P95_MS} ms at {doc['users']} users "]
+    lines[-1] += "on the sample, no pause, default server command:"
+    for r in doc["runs"]:
+        if r["inventory"] == "sample" and not r["think_s"]:
+            met = r["errors"] == 0 and (r["p95_ms"] or 1e9) <= TARGET_P95_MS
+            lines.append(
+                f"- {_workers(r)} process(es), {r.get('client', 'python')} client: "
+                f"{'met' if met else 'NOT met'} (p95 {r['p95_ms']} ms, {r['errors']} errors)"
+            )
     return "\n".join(lines) + "\n"
+
+
+def _workers(run: dict) -> str:
+    return str(run.get("workers", 1))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,11 +297,28 @@ def main(argv: list[str] | None = None) -> int:
         default=2.0,
         help="second run per inventory: mean pause between an officer's requests (0: none)",
     )
+    p.add_argument(
+        "--clients",
+        default="wrk,python" if wrk_driver.available() else "python",
+        help="load clients, comma-separated: wrk (needs the wrk package), python",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="server processes to compare (0: the default of gis-app serve, one per core)",
+    )
     args = p.parse_args(argv)
+    clients = [c.strip() for c in args.clients.split(",") if c.strip()]
     st = provision.db_up(DatabaseSettings(), log=lambda m: None)
     doc: dict = {
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": machine(st.url) | {"server": "gis-app serve (one uvicorn process)"},
+        "machine": machine(st.url),
+        "workers_note": ", ".join(
+            f"{w} process{'es' if w > 1 else ''}" if w else "its default: one process per core"
+            for w in args.workers
+        ),
         "users": args.users,
         "seconds": args.seconds,
         "runs": [],
@@ -210,13 +334,18 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 url, token = build_database(st.url, template, name, n, log=print)
                 build_s = time.perf_counter() - t
-                results = measure(url, token, args.users, args.seconds, args.think_s)
+                results = []
+                for w in args.workers:
+                    results += measure(
+                        url, token, args.users, args.seconds, args.think_s, clients, w or None
+                    )
             finally:
                 drop_database(st.url, name)
             for res in results:
                 doc["runs"].append(res | {"inventory": label, "build_s": round(build_s, 1)})
                 print(
-                    f"  pause {res['think_s']} s: {res['requests_per_s']} req/s, p50 "
+                    f"  {res['client']}, {_workers(res)} proc, pause {res['think_s']} s: "
+                    f"{res['requests_per_s']} req/s, p50 "
                     f"{res['p50_ms']} p95 {res['p95_ms']} p99 {res['p99_ms']} ms, errors "
                     f"{res['errors']} {res['by_status']}",
                     flush=True,
