@@ -24,6 +24,8 @@ PKGS+=(fonts-wqy-zenhei)
 [ $WITH_TEST -eq 1 ] && PKGS+=(pgbouncer)
 # headless QGIS opens the PostGIS layers and the stored project (tests/ogc)
 [ $WITH_TEST -eq 1 ] && PKGS+=(python3-qgis)
+# the load client of bench/load_bench.py (a C client leaves the 2 cores to the server)
+[ $WITH_TEST -eq 1 ] && PKGS+=(wrk)
 PY=""
 for cand in python3.11 python3.12 python3.13 python3; do
   if command -v "$cand" >/dev/null && "$cand" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
