@@ -45,7 +45,8 @@ end
 function request()
   local kind = math.random(3)
   kinds[kind] = kinds[kind] + 1
-  local h = {["Authorization"] = auth}
+  -- like a browser (and httpx): compressed answers, which the server spends CPU on
+  local h = {["Authorization"] = auth, ["Accept-Encoding"] = "gzip, deflate"}
   if kind == 1 then
     local w, hh = (extent[3] - extent[1]) * window, (extent[4] - extent[2]) * window
     local bx = extent[1] + math.random() * (extent[3] - extent[1] - w)
