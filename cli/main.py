@@ -46,6 +46,27 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     elif args.action == "downgrade":
         migrate.downgrade(_url(settings), args.revision or "base")
         _log(f"database at {args.revision or 'base'}")
+    elif args.action == "backup":
+        from sqlalchemy.engine import make_url
+
+        from gis_app.db import backup
+
+        url = _url(settings)
+        target = Path(args.file) if args.file else None
+        if target is None:
+            target = backup.default_path(settings.db.backup_dir, make_url(url).database or "db")
+        print(backup.backup(url, target).summary(), flush=True)
+    elif args.action == "restore":
+        from gis_app.db import backup
+
+        if not args.file:
+            _log("error: db restore needs --file BACKUP (a file written by gis-app db backup)")
+            return 2
+        url = _url(settings)
+        print(backup.restore(url, Path(args.file), replace=args.replace).summary(), flush=True)
+        # a backup of an older version is brought up to this version's schema
+        migrate.upgrade(url, "head")
+        _log("database at head")
     return 0
 
 
@@ -667,11 +688,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gis-app", description="招商用地与厂房资源库 / site inventory")
     sub = p.add_subparsers(dest="command", required=True)
 
-    db = sub.add_parser("db", help="PostGIS: up, down, status, url, migrate, downgrade")
-    db.add_argument("action", choices=["up", "down", "status", "url", "migrate", "downgrade"])
+    db = sub.add_parser(
+        "db", help="PostGIS: up, down, status, url, migrate, downgrade, backup, restore"
+    )
+    db.add_argument(
+        "action",
+        choices=["up", "down", "status", "url", "migrate", "downgrade", "backup", "restore"],
+    )
     db.add_argument("revision", nargs="?", help="migration revision (migrate/downgrade)")
     db.add_argument(
         "--libpq", action="store_true", help="url: postgresql:// as psql and QGIS take it"
+    )
+    db.add_argument(
+        "--file",
+        help="backup: the file to write (default: var/backups/<database>-<UTC time>.dump); "
+        "restore: the backup to read",
+    )
+    db.add_argument(
+        "--replace",
+        action="store_true",
+        help="restore: replace the database if it exists (only once the restore succeeded)",
     )
     db.set_defaults(func=cmd_db)
 

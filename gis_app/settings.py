@@ -26,6 +26,8 @@ class DatabaseSettings(BaseSettings):
     pg_data_dir: Path = PROJECT_ROOT / "var" / "pg"
     pg_port: int = 54329
     pg_database: str = "gis_app"
+    #: where ``gis-app db backup`` writes when not told a file
+    backup_dir: Path = PROJECT_ROOT / "var" / "backups"
     #: seconds an API write waits for a row lock before failing (QGIS may hold long locks)
     lock_timeout_s: float = 3.0
     statement_timeout_s: float = 60.0
