@@ -111,9 +111,7 @@ class Restored:
 
 def _exists(admin: sa.Connection, name: str) -> bool:
     return bool(
-        admin.execute(
-            sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
-        ).scalar()
+        admin.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
     )
 
 
@@ -136,9 +134,7 @@ def restore(url: str, path: Path, *, replace: bool = False) -> Restored:
     _, env = _libpq_env(url)
     tables = _tables_in(path, env)
     staging = f"{target}_restoring"
-    admin = sa.create_engine(
-        make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
+    admin = sa.create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as c:
             if _exists(c, target) and not replace:
@@ -172,9 +168,7 @@ def restore(url: str, path: Path, *, replace: bool = False) -> Restored:
             replaced = _exists(c, target)
             if replaced:
                 c.execute(sa.text(f"DROP DATABASE {_quote(c, target)} WITH (FORCE)"))
-            c.execute(
-                sa.text(f"ALTER DATABASE {_quote(c, staging)} RENAME TO {_quote(c, target)}")
-            )
+            c.execute(sa.text(f"ALTER DATABASE {_quote(c, staging)} RENAME TO {_quote(c, target)}"))
     finally:
         admin.dispose()
     _regrant(url)
@@ -188,9 +182,7 @@ def _regrant(url: str) -> None:
     try:
         with engine.begin() as conn:
             has_logins = conn.execute(
-                sa.text(
-                    "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ANY(:names))"
-                ),
+                sa.text("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ANY(:names))"),
                 {"names": list(db_logins.group_names(conn).values())},
             ).scalar()
             if has_logins:
