@@ -46,6 +46,13 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     elif args.action == "downgrade":
         migrate.downgrade(_url(settings), args.revision or "base")
         _log(f"database at {args.revision or 'base'}")
+    elif args.action == "backup" and args.base:
+        from gis_app.db import pitr
+
+        dest = Path(args.file) if args.file else pitr.default_base_dir(settings.db)
+        print(f"base backup written: {pitr.base_backup(settings.db, dest)}", flush=True)
+    elif args.action == "restore" and args.base:
+        return _restore_to_time(args, settings)
     elif args.action == "backup":
         from sqlalchemy.engine import make_url
 
@@ -67,6 +74,45 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
         # a backup of an older version is brought up to this version's schema
         migrate.upgrade(url, "head")
         _log("database at head")
+    return 0
+
+
+def _restore_to_time(args: argparse.Namespace, settings: Settings) -> int:
+    """``gis-app db restore --base --file DIR --until TIME --data-dir NEW --restore-port P``."""
+    import datetime as dt
+
+    from gis_app.db import pitr
+
+    missing = [
+        flag
+        for flag, value in (
+            ("--file BASE_BACKUP", args.file),
+            ("--until TIME", args.until),
+            ("--data-dir NEW_FOLDER", args.data_dir),
+            ("--restore-port PORT", args.restore_port),
+        )
+        if not value
+    ]
+    if missing:
+        _log(f"error: db restore --base needs {', '.join(missing)}")
+        return 2
+    if settings.db.wal_archive_dir is None:
+        _log("error: GIS_APP_WAL_ARCHIVE_DIR must name the WAL archive the cluster wrote")
+        return 2
+    try:
+        until = dt.datetime.fromisoformat(args.until)
+    except ValueError:
+        _log(f"error: --until {args.until!r} is not a time such as 2026-12-03T16:40:00+08:00")
+        return 2
+    done = pitr.restore_to(
+        Path(args.file),
+        until,
+        settings.db.wal_archive_dir,
+        Path(args.data_dir),
+        args.restore_port,
+        database=settings.db.pg_database,
+    )
+    print(done.summary(), flush=True)
     return 0
 
 
@@ -709,6 +755,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="restore: replace the database if it exists (only once the restore succeeded)",
     )
+    db.add_argument(
+        "--base",
+        action="store_true",
+        help="backup: a base backup of the private cluster into the folder --file (needs "
+        "GIS_APP_WAL_ARCHIVE_DIR); restore: rebuild the cluster from the base backup --file "
+        "and the WAL archive as it was at --until, in --data-dir on --restore-port",
+    )
+    db.add_argument("--until", help="restore --base: the moment, e.g. 2026-12-03T16:40:00+08:00")
+    db.add_argument("--data-dir", help="restore --base: an empty folder for the rebuilt cluster")
+    db.add_argument("--restore-port", type=int, help="restore --base: its port")
     db.set_defaults(func=cmd_db)
 
     ls = sub.add_parser("load-sample", help="load data/parcels (or --path) idempotently")

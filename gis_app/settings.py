@@ -28,6 +28,10 @@ class DatabaseSettings(BaseSettings):
     pg_database: str = "gis_app"
     #: where ``gis-app db backup`` writes when not told a file
     backup_dir: Path = PROJECT_ROOT / "var" / "backups"
+    #: the private cluster copies every finished WAL segment here (takes effect at its next
+    #: start); with base backups (``gis-app db backup --base``) it allows restoring the
+    #: database as it was at any moment since (``gis-app db restore --base … --until …``)
+    wal_archive_dir: Path | None = None
     #: seconds an API write waits for a row lock before failing (QGIS may hold long locks)
     lock_timeout_s: float = 3.0
     statement_timeout_s: float = 60.0

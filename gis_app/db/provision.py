@@ -94,6 +94,16 @@ def server_settings(bindir: Path, *, preload: bool = True) -> dict[str, str]:
     return settings
 
 
+def archive_settings(archive_dir: Path) -> dict[str, str]:
+    """Settings that copy every finished WAL segment into ``archive_dir`` (and never
+    overwrite one there), at least every five minutes."""
+    return {
+        "archive_mode": "on",
+        "archive_command": f'\'test ! -f "{archive_dir}/%f" && cp %p "{archive_dir}/%f"\'',
+        "archive_timeout": "300",
+    }
+
+
 def postgis_installed(bindir: Path) -> bool:
     """True when the PostGIS extension files exist for the server in ``bindir``."""
     return (_sharedir(bindir) / "extension" / "postgis.control").exists()
@@ -144,11 +154,19 @@ class LocalCluster:
     """The project's private PostgreSQL cluster in a data folder."""
 
     def __init__(
-        self, data_dir: Path, port: int, database: str = "gis_app", *, preload: bool = True
+        self,
+        data_dir: Path,
+        port: int,
+        database: str = "gis_app",
+        *,
+        preload: bool = True,
+        wal_archive_dir: Path | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.port = port
         self.database = database
+        #: where the server copies each finished WAL segment (point-in-time recovery)
+        self.wal_archive_dir = Path(wal_archive_dir).resolve() if wal_archive_dir else None
         #: whether the server preloads PostGIS (a benchmark compares it without)
         self.preload = preload
         self.password_file = self.data_dir.with_name(self.data_dir.name + ".password")
@@ -270,6 +288,8 @@ class LocalCluster:
             "port": str(self.port),
             "unix_socket_directories": f"'{self.data_dir}'",
         }
+        if self.wal_archive_dir is not None:
+            wanted |= archive_settings(self.wal_archive_dir)
         present = {
             line.split("=", 1)[0].strip()
             for line in conf.read_text().splitlines()
@@ -295,37 +315,56 @@ class LocalCluster:
             )
         if not self.initialized:
             self._initdb(bindir, log)
-        started = False
-        if not self.running():
-            self._let_postgres_reach(log)
-            if added := self._ensure_settings(bindir):
-                log(f"server settings added: {', '.join(added)}")
-            stale = self.data_dir / "postmaster.pid"
-            if stale.exists():
-                log(f"removing stale pid file {stale}")
-                stale.unlink()
-            log(f"starting PostgreSQL on 127.0.0.1:{self.port}")
-            res = self._run(
-                bindir,
-                "pg_ctl",
-                "-D",
-                str(self.data_dir),
-                "-l",
-                str(self.log_file),
-                "-w",
-                "-t",
-                "60",
-                "start",
-                check=False,
-            )
-            if res.returncode != 0:
-                raise ProvisioningError(
-                    f"PostgreSQL did not start on port {self.port} (is the port taken? set "
-                    f"GIS_APP_PG_PORT): {self._log_tail()}"
-                )
-            started = True
+        if self.wal_archive_dir is not None:
+            self._make_archive_dir()
+        started = self.start(bindir, log=log)
         self._ensure_database()
         return started
+
+    def start(self, bindir: Path, *, log=print) -> bool:
+        """Start the server of an existing data folder; False when it was already running."""
+        if self.running():
+            return False
+        self._let_postgres_reach(log)
+        if added := self._ensure_settings(bindir):
+            log(f"server settings added: {', '.join(added)}")
+        stale = self.data_dir / "postmaster.pid"
+        if stale.exists():
+            log(f"removing stale pid file {stale}")
+            stale.unlink()
+        log(f"starting PostgreSQL on 127.0.0.1:{self.port}")
+        res = self._run(
+            bindir,
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.log_file),
+            "-w",
+            "-t",
+            "60",
+            "start",
+            check=False,
+        )
+        if res.returncode != 0:
+            raise ProvisioningError(
+                f"PostgreSQL did not start on port {self.port} (is the port taken? set "
+                f"GIS_APP_PG_PORT): {self._log_tail()}"
+            )
+        return True
+
+    def take_ownership(self) -> None:
+        """Give a data folder copied by another user to the server's user (mode 700)."""
+        self.data_dir.chmod(0o700)
+        if _is_root():
+            for path in (self.data_dir, *self.data_dir.rglob("*")):
+                shutil.chown(path, "postgres", "postgres")
+
+    def _make_archive_dir(self) -> None:
+        self.wal_archive_dir.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
+        self.wal_archive_dir.chmod(0o700)  # type: ignore[union-attr]
+        if _is_root():
+            shutil.chown(self.wal_archive_dir, "postgres", "postgres")  # type: ignore[arg-type]
 
     def _ensure_database(self) -> None:
         admin = make_url(self.url()).set(database="postgres")
@@ -430,7 +469,12 @@ def wait_for(url: str, timeout_s: float = 30.0) -> None:
 
 def local_cluster(settings: DatabaseSettings) -> LocalCluster:
     """The private cluster described by ``settings``."""
-    return LocalCluster(settings.pg_data_dir, settings.pg_port, settings.pg_database)
+    return LocalCluster(
+        settings.pg_data_dir,
+        settings.pg_port,
+        settings.pg_database,
+        wal_archive_dir=settings.wal_archive_dir,
+    )
 
 
 def database_url(settings: DatabaseSettings) -> str:
