@@ -14,7 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import Scope
 
+from gis_app.domain import error_vocab
 from gis_app.domain import errors as domain_errors
+from gis_app.domain.error_vocab import Problem
 
 log = logging.getLogger("gis_app.api")
 
@@ -95,7 +97,38 @@ def unavailable_response(request: Request, exc: domain_errors.DatabaseUnavailabl
             }
         )
         return HTMLResponse(body, status_code=503, headers=headers)
-    return JSONResponse({"detail": exc.public_message}, status_code=503, headers=headers)
+    return JSONResponse(error_body(exc), status_code=503, headers=headers)
+
+
+# --- the error body: English detail, stable code, field and the message in both languages --------
+
+
+def _entry(problem: Problem, loc: list[str | int] | None = None) -> dict[str, Any]:
+    return {
+        "loc": loc if loc is not None else ([problem.field] if problem.field else []),
+        "msg": problem.detail,
+        "type": problem.code,
+        "code": problem.code,
+        "field": problem.field,
+        "message": error_vocab.message(problem),
+    }
+
+
+def error_body(exc: domain_errors.GisAppError) -> dict[str, Any]:
+    """The :class:`api.schemas.ErrorBody` of a domain error.
+
+    ``code``/``field``/``message`` are those of its first problem (the one a page shows when it
+    shows one); ``errors`` lists every problem, each with its own field and message.
+    """
+    refusals = exc.refusals
+    first = refusals[0]
+    return {
+        "detail": exc.public_message,
+        "code": first.code,
+        "field": first.field,
+        "message": error_vocab.message(first),
+        "errors": [_entry(p) for p in refusals],
+    }
 
 
 def install(app: FastAPI) -> None:
@@ -130,7 +163,7 @@ def install(app: FastAPI) -> None:
             log.error(
                 "%s %s failed: %r", request.method, request.url.path, exc, exc_info=exc.__cause__
             )
-        return JSONResponse({"detail": exc.public_message}, status_code=status, headers=headers)
+        return JSONResponse(error_body(exc), status_code=status, headers=headers)
 
 
 # --- refused requests: validation errors and HTTP errors of the framework ----------------------
@@ -142,8 +175,29 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
         loc = [p if isinstance(p, int | str) else str(p) for p in err.get("loc", ())]
-        out.append({"loc": loc, "msg": str(err.get("msg", "")), "type": str(err.get("type", ""))})
+        msg = str(err.get("msg", ""))
+        entry = _entry(error_vocab.problem_from_pydantic(err, msg), loc)
+        entry["type"] = str(err.get("type", ""))
+        out.append(entry)
     return out
+
+
+def validation_problems(exc: RequestValidationError) -> list[Problem]:
+    """The refused parameters and fields of ``exc`` as problems of the error vocabulary."""
+    return [error_vocab.problem_from_pydantic(err, str(err.get("msg", ""))) for err in exc.errors()]
+
+
+def validation_body(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """The :class:`api.schemas.ErrorBody` of refused parameters or fields (``errors`` as made
+    by :func:`validation_errors`); code, field and message are those of the first."""
+    first = errors[0] if errors else None
+    return {
+        "detail": validation_detail(errors),
+        "code": first["code"] if first else "invalid_input",
+        "field": first["field"] if first else None,
+        "message": first["message"] if first else error_vocab.message(Problem("invalid_input")),
+        "errors": errors,
+    }
 
 
 def validation_detail(errors: list[dict[str, Any]]) -> str:
@@ -170,9 +224,7 @@ def install_request_errors(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        errors = validation_errors(exc)
-        body = {"detail": validation_detail(errors), "errors": errors}
-        return JSONResponse(body, status_code=422)
+        return JSONResponse(validation_body(validation_errors(exc)), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -182,6 +234,24 @@ def install_request_errors(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
         if exc.status_code in (204, 304) or exc.status_code < 200:
             return Response(status_code=exc.status_code, headers=headers)
-        return JSONResponse(
-            {"detail": str(exc.detail)}, status_code=exc.status_code, headers=headers
-        )
+        return JSONResponse(http_error_body(exc), status_code=exc.status_code, headers=headers)
+
+
+def http_error_body(exc: StarletteHTTPException) -> dict[str, Any]:
+    """The :class:`api.schemas.ErrorBody` of an HTTP error of the framework."""
+    code = HTTP_CODES.get(exc.status_code, "error")
+    return error_body(domain_errors.GisAppError(str(exc.detail), code=code))
+
+
+#: codes of the error vocabulary for the framework's own HTTP errors
+HTTP_CODES: dict[int, str] = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}

@@ -6,7 +6,7 @@ FastAPI documents a 200 and its own validation error. This adds, for every opera
 - who may call it: a ``bearerToken`` (``Authorization: Bearer gat_…``) or ``sessionCookie``
   security requirement, none for public routes (from the route's declared policy);
 - every refusal it can answer with, each a reference to one shared response whose body is the
-  one error body of the API, ``ErrorBody`` (``{"detail": str, "errors": [...]}``):
+  one error body of the API, ``ErrorBody`` (``{"detail", "code", "field", "message", "errors"}``):
   400/413 where there is a request body, 401/403 where a login and a role are needed, 404 where a
   record is named, 409 for writes, 412/428 where ``If-Match`` is read, 422 and 503 everywhere;
 - a schema for 2xx bodies that FastAPI leaves open (GeoJSON, tiles, files).

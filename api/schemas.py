@@ -37,19 +37,37 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class ErrorMessage(BaseModel):
+    """A refusal's message for people, in Chinese and English (gis_app.domain.error_vocab)."""
+
+    zh: str
+    en: str
+
+
 class FieldError(BaseModel):
     """One refused parameter or field of a request."""
 
     loc: list[str | int]
     msg: str
     type: str
+    code: str | None = None
+    field: str | None = None
+    message: ErrorMessage | None = None
 
 
 class ErrorBody(BaseModel):
-    """The body of every 4xx/5xx answer of the API: a message for people, naming the record
-    and the problem; for refused parameters or fields also one entry per problem."""
+    """The body of every 4xx/5xx answer of the API.
+
+    ``detail`` names the record and the problem in English (for logs and API clients);
+    ``code`` is the refusal's stable code, ``field`` the field it is about (or null) and
+    ``message`` its words for people in Chinese and English, from the one error vocabulary;
+    ``errors`` has one entry per refused parameter or field, each with its own code, field and
+    message."""
 
     detail: str
+    code: str | None = None
+    field: str | None = None
+    message: ErrorMessage | None = None
     errors: list[FieldError] | None = None
 
 

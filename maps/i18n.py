@@ -206,6 +206,11 @@ UI: dict[str, Term] = {
         _t("cannot_match", "无法匹配", "Cannot match"),
         _t("read_only", "规划人员可查看，不能修改", "Planners can read, not change"),
         _t("saving", "保存中…", "Saving…"),
+        _t(
+            "see_fields",
+            "未保存，请按字段旁的提示修改。",
+            "Not saved: see the messages next to the fields.",
+        ),
         _t("alerts", "新提醒：资源新近满足需求", "New alerts: sites that now fit"),
         _t("mark_seen", "已读", "Seen"),
         _t("alert_site", "资源", "Site"),

@@ -28,14 +28,18 @@ from api.deps import ConnDep, DbRoute, SettingsDep
 from api.errors import (
     DATABASE_DOWN,
     as_domain_error,
+    error_body,
+    http_error_body,
     status_for,
     unavailable_response,
     validation_detail,
     validation_errors,
+    validation_problems,
 )
 from api.schemas import StrictModel
 from api.templating import templates
 from gis_app.domain import public_schema, vocab
+from gis_app.domain.error_vocab import problem_from_pydantic
 from gis_app.domain.errors import (
     CsrfFailed,
     DatabaseUnavailable,
@@ -88,7 +92,8 @@ def _message_page(
 def not_found_response(request: Request) -> Response:
     """The one 404 of /r/: the same for unknown, expired and revoked tokens."""
     if _wants_json(request):
-        return JSONResponse({"detail": "not found / 链接无效"}, status_code=404)
+        body = error_body(LinkUnavailable("not found / 链接无效"))
+        return JSONResponse(body, status_code=404)
     body = templates.get_template("not_found.html").render(
         {"request": request, "ui": public_schema.ui}
     )
@@ -103,7 +108,7 @@ def _error_response(request: Request, exc: GisAppError) -> Response:
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after_s)
     if _wants_json(request) or (request.method != "POST" and status != 429):
-        return JSONResponse({"detail": exc.public_message}, status_code=status, headers=headers)
+        return JSONResponse(error_body(exc), status_code=status, headers=headers)
     title = public_schema.ui("too_many_title") if status == 429 else public_schema.ui("feedback")
     text = (
         public_schema.ui("too_many_text").zh + " " + public_schema.ui("too_many_text").en
@@ -139,13 +144,16 @@ class InvestorRoute(DbRoute):
                 response = _error_response(request, exc)
             except RequestValidationError as exc:
                 # e.g. a NUL character in a field (api.schemas.refuse_nul), still with hygiene
-                detail = validation_detail(validation_errors(exc))
-                response = _error_response(request, InvalidInput(detail))
+                errors = validation_errors(exc)
+                response = _error_response(
+                    request,
+                    InvalidInput(validation_detail(errors), refusals=validation_problems(exc)),
+                )
             except DATABASE_DOWN as exc:
                 response = unavailable_response(request, as_domain_error(exc))  # type: ignore[arg-type]
             except StarletteHTTPException as exc:
                 response = JSONResponse(
-                    {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+                    http_error_body(exc), status_code=exc.status_code, headers=exc.headers
                 )
             response.headers.update(HYGIENE)
             return response
@@ -307,7 +315,8 @@ async def _feedback_body(request: Request) -> tuple[FeedbackIn, bool]:
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise InvalidInput(f"{where}: {first['msg']}") from None
+        detail = f"{where}: {first['msg']}"
+        raise InvalidInput(detail, refusals=[problem_from_pydantic(first, detail)]) from None
 
 
 @router.post("/r/{token}/feedback", dependencies=[ANYONE])

@@ -2,93 +2,155 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from gis_app.domain.error_vocab import Problem
 
 
 class GisAppError(Exception):
-    """Base class of every error the core raises on purpose."""
+    """Base class of every error the core raises on purpose.
 
+    Besides its English message (``str(err)``, also ``public_message``) an error carries a
+    stable ``code`` of :mod:`gis_app.domain.error_vocab`, the ``field`` it is about and the
+    ``params`` of its bilingual message; several ``refusals`` (one per bad field) may stand in
+    for the single one. A subclass sets its default ``code``.
+    """
+
+    #: code of the error vocabulary (:data:`gis_app.domain.error_vocab.ERRORS`)
+    code: str = "error"
     #: message safe to show to a user; ``str(err)`` may hold more detail for the log.
     public_message: str = "error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        refusals: Iterable[Problem] | None = None,
+    ) -> None:
         super().__init__(message)
         self.public_message = message
+        if code is not None:
+            self.code = code
+        self.field = field
+        self.params: Mapping[str, Any] = params or {}
+        self._refusals = list(refusals or ())
+
+    @property
+    def refusals(self) -> list[Problem]:
+        """Every problem of the refusal (at least one): code, field, params, detail."""
+        if self._refusals:
+            return self._refusals
+        return [Problem(self.code, self.field, self.params, self.public_message)]
 
 
 class NotFound(GisAppError):
     """A requested record does not exist."""
 
+    code = "not_found"
+
 
 class InvalidInput(GisAppError):
     """Input that cannot be accepted, with a message naming the record and the problem."""
 
+    code = "invalid_input"
+
 
 class UnknownVocabularyValue(InvalidInput):
     """A value that is not a key of its controlled vocabulary."""
+
+    code = "unknown_value"
 
     def __init__(self, vocabulary: str, value: object, allowed: Iterable[str]) -> None:
         self.vocabulary = vocabulary
         self.value = value
         self.allowed = tuple(allowed)
         super().__init__(
-            f"unknown {vocabulary} value {value!r}; allowed: {', '.join(self.allowed)}"
+            f"unknown {vocabulary} value {value!r}; allowed: {', '.join(self.allowed)}",
+            field=vocabulary,
+            params={"value": value},
         )
 
 
 class LoadError(InvalidInput):
     """A data file that cannot be loaded; ``problems`` lists every bad record."""
 
+    code = "load_error"
+
     def __init__(self, source: str, problems: list[str]) -> None:
         self.source = source
         self.problems = problems
         head = "; ".join(problems[:20])
         more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
-        super().__init__(f"{source}: {len(problems)} problem(s), nothing loaded: {head}{more}")
+        super().__init__(
+            f"{source}: {len(problems)} problem(s), nothing loaded: {head}{more}",
+            params={"count": len(problems)},
+        )
 
 
 class DatabaseUnavailable(GisAppError):
     """The database cannot be reached or is not migrated; ``retry_after_s`` says when to retry."""
 
-    def __init__(self, message: str, retry_after_s: int = 5) -> None:
-        super().__init__(message)
+    code = "database_unavailable"
+
+    def __init__(self, message: str, retry_after_s: int = 5, **kw: Any) -> None:
+        super().__init__(message, **kw)
         self.retry_after_s = retry_after_s
 
 
 class DatabaseBusy(DatabaseUnavailable):
     """Every database connection stayed in use for longer than a request may wait."""
 
+    code = "database_busy"
+
 
 class ProvisioningError(GisAppError):
     """The local PostgreSQL/PostGIS cluster cannot be installed, created or started."""
+
+    code = "provisioning_error"
 
 
 class NotAuthenticated(GisAppError):
     """No valid session or token: the caller must log in."""
 
+    code = "not_authenticated"
+
 
 class Forbidden(GisAppError):
     """The caller is known but lacks the role for this action."""
+
+    code = "forbidden"
 
 
 class CsrfFailed(Forbidden):
     """A cookie-authenticated write without a valid CSRF token."""
 
+    code = "csrf_failed"
+
 
 class RateLimited(GisAppError):
     """Too many attempts; ``retry_after_s`` says when to try again."""
 
-    def __init__(self, message: str, retry_after_s: int) -> None:
-        super().__init__(message)
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_s: int, **kw: Any) -> None:
+        super().__init__(message, params={"retry_after_s": retry_after_s}, **kw)
         self.retry_after_s = retry_after_s
 
 
 class Conflict(GisAppError):
     """The request conflicts with the current state (e.g. a duplicate username)."""
 
+    code = "conflict"
+
 
 class ConfigurationError(GisAppError):
     """Settings that make it unsafe or impossible to start."""
+
+    code = "configuration_error"
 
 
 # --- planners' workflow -----------------------------------------------------------------------
@@ -97,50 +159,70 @@ class ConfigurationError(GisAppError):
 class PreconditionRequired(GisAppError):
     """A write that must name the version it was based on (``If-Match``) did not."""
 
+    code = "precondition_required"
+
 
 class PreconditionFailed(GisAppError):
     """The record changed since the version the write was based on (another edit won)."""
 
-    def __init__(self, message: str, current_version: int | None = None) -> None:
+    code = "precondition_failed"
+
+    def __init__(self, message: str, current_version: int | None = None, **kw: Any) -> None:
         self.current_version = current_version
-        super().__init__(message)
+        super().__init__(message, **kw)
 
 
 class EditConflict(Conflict):
     """A write that conflicts with the current state of the data (not with the input alone)."""
 
+    code = "edit_conflict"
+
 
 class LockTimeout(EditConflict):
     """A row is locked by another transaction (e.g. a QGIS edit session) for too long."""
+
+    code = "lock_timeout"
 
 
 class AvailabilityBlocked(EditConflict):
     """A site that overlaps 生态保护红线 or 永久基本农田 cannot be made available."""
 
+    code = "availability_blocked"
+
 
 class RetiredSite(EditConflict):
     """A split or merged (retired) site cannot be edited; its successors can."""
+
+    code = "retired_site"
 
 
 class TransitionRefused(InvalidInput):
     """A status change that makes no sense (e.g. progress going backwards without a reason)."""
 
+    code = "invalid_input"
+
 
 class ReasonRequired(TransitionRefused):
     """A status change that is allowed only with a reason (a note)."""
+
+    code = "reason_required"
 
 
 class GeometryRejected(InvalidInput):
     """A geometry that fails the checks; ``problems`` names each one."""
 
+    code = "geometry_rejected"
+
     def __init__(self, where: str, problems: list[str]) -> None:
         self.where = where
         self.problems = problems
-        super().__init__(f"{where}: " + "; ".join(problems))
+        super().__init__(f"{where}: " + "; ".join(problems), params={"count": len(problems)})
 
 
 class PayloadTooLarge(InvalidInput):
     """An upload (or its unpacked content) above the configured limit."""
+
+    code = "payload_too_large"
 
 
 # --- investor recommendation links -------------------------------------------------------------
@@ -148,3 +230,5 @@ class PayloadTooLarge(InvalidInput):
 
 class LinkUnavailable(NotFound):
     """A ``/r/`` token that is unknown, expired or revoked (deliberately indistinguishable)."""
+
+    code = "link_unavailable"

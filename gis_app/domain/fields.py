@@ -33,7 +33,13 @@ from gis_app.domain.vocab import Term, Vocabulary
 
 
 class FieldError(ValueError):
-    """A value that does not fit its field."""
+    """A value that does not fit its field; ``code`` and ``params`` word it in the error
+    vocabulary (:mod:`gis_app.domain.error_vocab`), the message is the English detail."""
+
+    def __init__(self, message: str, code: str = "invalid_value", **params: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -80,7 +86,7 @@ class Field:
         """Return ``value`` converted to the field's type, or raise :class:`FieldError`."""
         if _is_missing(value):
             if self.required:
-                raise FieldError("is required")
+                raise FieldError("is required", "required")
             return [] if self.type == "text_list" else None
         out = _CONVERT[self.type](value)
         if self.vocabulary is not None:
@@ -91,9 +97,13 @@ class Field:
         if self.landuse_system is not None:
             out = landuse_code(self.landuse_system, out)
         if self.min is not None and out < self.min:
-            raise FieldError(f"{out} is below the minimum {self.min}")
+            raise FieldError(
+                f"{out} is below the minimum {self.min}", "below_min", value=out, min=self.min
+            )
         if self.max is not None and out > self.max:
-            raise FieldError(f"{out} is above the maximum {self.max}")
+            raise FieldError(
+                f"{out} is above the maximum {self.max}", "above_max", value=out, max=self.max
+            )
         return out
 
     @property
@@ -145,7 +155,9 @@ def vocabulary_key(vocabulary: Vocabulary, value: str) -> str:
     raise FieldError(
         f"unknown {vocabulary.name} value {value!r} (allowed: "
         + ", ".join(f"{t.key} {t.zh}" for t in vocabulary)
-        + ")"
+        + ")",
+        "unknown_value",
+        value=value,
     )
 
 
@@ -193,36 +205,38 @@ def landuse_code(system: str, value: str) -> str:
         )
     if named:
         return named[0]
-    raise FieldError(f"unknown land-use code {value!r} in {system}")
+    raise FieldError(
+        f"unknown land-use code {value!r} in {system}", "unknown_land_use", value=value
+    )
 
 
 def _text(v: Any) -> str:
     if isinstance(v, str):
         if "\x00" in v:
             # one rule for text input, as the API's: PostgreSQL text cannot hold NUL
-            raise FieldError("text may not contain NUL (\\u0000) characters")
+            raise FieldError("text may not contain NUL (\\u0000) characters", "text_nul")
         return v.strip()
     if isinstance(v, int | float) and not isinstance(v, bool):
         return str(int(v)) if float(v).is_integer() else str(v)
-    raise FieldError(f"expected text, got {v!r}")
+    raise FieldError(f"expected text, got {v!r}", "not_text")
 
 
 def _float(v: Any) -> float:
     if isinstance(v, bool):
-        raise FieldError(f"expected a number, got {v!r}")
+        raise FieldError(f"expected a number, got {v!r}", "not_a_number")
     try:
         f = float(v)
     except (TypeError, ValueError):
-        raise FieldError(f"expected a number, got {v!r}") from None
+        raise FieldError(f"expected a number, got {v!r}", "not_a_number") from None
     if not math.isfinite(f):
-        raise FieldError(f"expected a finite number, got {v!r}")
+        raise FieldError(f"expected a finite number, got {v!r}", "not_finite")
     return f
 
 
 def _int(v: Any) -> int:
     f = _float(v)
     if not f.is_integer():
-        raise FieldError(f"expected a whole number, got {v!r}")
+        raise FieldError(f"expected a whole number, got {v!r}", "not_an_integer")
     return int(f)
 
 
@@ -242,7 +256,7 @@ def _bool(v: Any) -> bool:
         "否",
     ):
         return v.strip().lower() in ("true", "1", "yes", "是")
-    raise FieldError(f"expected true/false, got {v!r}")
+    raise FieldError(f"expected true/false, got {v!r}", "not_a_bool")
 
 
 #: dates as people type them: 2026-08-21, 2026/8/21, 2026.8.21, 2026年8月21日 (a time may follow)
@@ -267,14 +281,15 @@ def _date(v: Any) -> dt.date:
             try:
                 return dt.date(*(int(g) for g in m.groups()))
             except ValueError:
-                raise FieldError(f"no such date {v!r}") from None
+                raise FieldError(f"no such date {v!r}", "no_such_date", value=v) from None
         serial = v.strip() if re.fullmatch(r"\d{5}(?:\.\d+)?", v.strip()) else None
     if isinstance(serial, int | float | str) and not isinstance(serial, bool):
         n = float(serial)
         if _SERIAL_RANGE[0] <= n <= _SERIAL_RANGE[1]:
             return _SERIAL_EPOCH + dt.timedelta(days=int(n))
     raise FieldError(
-        f"expected a date (2026-08-21, 2026/8/21, 2026年8月21日 or a spreadsheet date), got {v!r}"
+        f"expected a date (2026-08-21, 2026/8/21, 2026年8月21日 or a spreadsheet date), got {v!r}",
+        "not_a_date",
     )
 
 
@@ -285,13 +300,13 @@ def _text_list(v: Any) -> list[str]:
             try:
                 v = json.loads(s)
             except json.JSONDecodeError:
-                raise FieldError(f"expected a list, got {v!r}") from None
+                raise FieldError(f"expected a list, got {v!r}", "not_a_list") from None
         else:
             v = [p for p in (x.strip() for x in re.split(r"[,，、;；]", s)) if p]
     if hasattr(v, "tolist"):
         v = v.tolist()
     if not isinstance(v, list | tuple):
-        raise FieldError(f"expected a list, got {v!r}")
+        raise FieldError(f"expected a list, got {v!r}", "not_a_list")
     return [_text(x) for x in v]
 
 

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from gis_app.domain import vocab
+from gis_app.domain.error_vocab import Problem
 from gis_app.domain.errors import ReasonRequired, TransitionRefused
-from gis_app.domain.vocab import Vocabulary
+from gis_app.domain.vocab import Term, Vocabulary
 
 #: fields a planner changes through the status form / status endpoint
 STATUS_FIELDS: tuple[str, ...] = (
@@ -118,6 +119,15 @@ def _show(field: str, value: Any) -> str:
     return str(value)
 
 
+def _term(field: str, value: Any) -> Term:
+    """``value`` of ``field`` as a term: its vocabulary labels, or the value itself."""
+    v = _VOCAB_OF.get(field)
+    if v is not None and value in v:
+        return v.term(value)
+    shown = "—" if value is None else str(value)
+    return Term(shown, shown, shown)
+
+
 def _needs_reason(field: str, old: Any, new: Any) -> str | None:
     """Why changing ``field`` from ``old`` to ``new`` needs a reason; None if routine."""
     if old is None or new is None or old == new:
@@ -151,18 +161,34 @@ def _check_state(where: str, state: Mapping[str, Any], today: dt.date) -> None:
     if status == "delivered" and pct is not None and pct != 100:
         raise TransitionRefused(
             f"{where}: policy_status 'delivered' (已交地) means policy_progress_pct 100, "
-            f"not {pct}; set both"
+            f"not {pct}; set both",
+            code="delivered_needs_full_progress",
+            field="policy_progress_pct",
+            params={"value": pct},
         )
     if status == "not_started" and pct not in (None, 0):
         raise TransitionRefused(
-            f"{where}: policy_status 'not_started' (未启动) cannot have progress {pct} %"
+            f"{where}: policy_status 'not_started' (未启动) cannot have progress {pct} %",
+            code="not_started_with_progress",
+            field="policy_progress_pct",
+            params={"value": pct},
         )
     lo, hi = state.get("far_min"), state.get("far_max")
     if lo is not None and hi is not None and lo > hi:
-        raise TransitionRefused(f"{where}: far_min {lo} exceeds far_max {hi}")
+        raise TransitionRefused(
+            f"{where}: far_min {lo} exceeds far_max {hi}",
+            code="far_min_above_max",
+            field="far_min",
+            params={"value": lo, "max": hi},
+        )
     verified = state.get("verified_at")
     if isinstance(verified, dt.date) and verified > today:
-        raise TransitionRefused(f"{where}: verified_at {verified} is in the future")
+        raise TransitionRefused(
+            f"{where}: verified_at {verified} is in the future",
+            code="date_in_future",
+            field="verified_at",
+            params={"value": verified.isoformat()},
+        )
 
 
 def check_changes(
@@ -189,5 +215,17 @@ def check_changes(
         missing = [c for c in changes if c.needs_reason]
         if missing:
             what = "; ".join(f"{c.describe()} ({c.needs_reason})" for c in missing)
-            raise ReasonRequired(f"{where}: give a reason (note) for: {what}")
+            raise ReasonRequired(
+                f"{where}: give a reason (note) for: {what}",
+                field="note",
+                refusals=[
+                    Problem(
+                        "reason_required",
+                        c.field,
+                        {"old": _term(c.field, c.old), "new": _term(c.field, c.new)},
+                        f"{c.describe()} ({c.needs_reason})",
+                    )
+                    for c in missing
+                ],
+            )
     return changes

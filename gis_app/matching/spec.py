@@ -19,9 +19,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from gis_app.domain import industry as industries
 from gis_app.domain import landuse, vocab
+from gis_app.domain.error_vocab import problem_from_pydantic
 from gis_app.domain.errors import InvalidInput, UnknownVocabularyValue
 from gis_app.domain.match_criteria import DEFAULT_WEIGHTS
 
@@ -112,9 +114,11 @@ class RequirementSpec(BaseModel):
     @classmethod
     def _in_vocab(cls, value: str | None, info: Any) -> str | None:
         if value is not None and value not in _VOCAB_FIELDS[info.field_name]:
-            raise ValueError(
+            raise _refused(
+                "unknown_value",
                 f"unknown {info.field_name} value {value!r}; allowed: "
-                + ", ".join(_VOCAB_FIELDS[info.field_name].keys)
+                + ", ".join(_VOCAB_FIELDS[info.field_name].keys),
+                value=value,
             )
         return value
 
@@ -124,8 +128,10 @@ class RequirementSpec(BaseModel):
         voc = _VOCAB_LIST_FIELDS[info.field_name]
         for v in values:
             if v not in voc:
-                raise ValueError(
-                    f"unknown {info.field_name} value {v!r}; allowed: {', '.join(voc.keys)}"
+                raise _refused(
+                    "unknown_value",
+                    f"unknown {info.field_name} value {v!r}; allowed: {', '.join(voc.keys)}",
+                    value=v,
                 )
         return list(dict.fromkeys(values))
 
@@ -137,9 +143,11 @@ class RequirementSpec(BaseModel):
             try:
                 landuse.expand_query(code)
             except UnknownVocabularyValue as e:
-                raise ValueError(
+                raise _refused(
+                    "unknown_land_use",
                     f"unknown land-use code {code!r} (2023 classification or GB 50137); "
-                    f"allowed include: {', '.join(e.allowed[:30])}"
+                    f"allowed include: {', '.join(e.allowed[:30])}",
+                    value=code,
                 ) from None
             out.append(code.strip().upper())
         return list(dict.fromkeys(out))
@@ -152,10 +160,12 @@ class RequirementSpec(BaseModel):
         try:
             return industries.normalise(code)
         except UnknownVocabularyValue as e:
-            raise ValueError(
+            raise _refused(
+                "unknown_industry",
                 f"unknown GB/T 4754-2017 industry code {code!r}: give a section letter (C), a "
                 f"division (C26 or 26) or a group or class (C261, C2614); "
-                f"allowed include: {', '.join(e.allowed[:40])}"
+                f"allowed include: {', '.join(e.allowed[:40])}",
+                value=code,
             ) from None
 
     @field_validator("weights", mode="after")
@@ -171,7 +181,14 @@ class RequirementSpec(BaseModel):
         for lo, hi in (("land_mu_min", "land_mu_max"), ("gfa_m2_min", "gfa_m2_max")):
             a, b = getattr(self, lo), getattr(self, hi)
             if a is not None and b is not None and a > b:
-                raise ValueError(f"{lo} ({a:g}) is greater than {hi} ({b:g})")
+                raise _refused(
+                    "range_inverted",
+                    f"{lo} ({a:g}) is greater than {hi} ({b:g})",
+                    field_name=lo,
+                    value=a,
+                    upper=hi,
+                    upper_value=b,
+                )
         return self
 
     @property
@@ -212,17 +229,27 @@ def parse_spec(data: Any, what: str = "requirement") -> RequirementSpec:
     try:
         return RequirementSpec.model_validate(data)
     except ValidationError as e:
-        raise InvalidInput(f"{what}: {validation_message(e)}") from None
+        refusals = [
+            problem_from_pydantic(item, _item_message(item)) for item in e.errors(include_url=False)
+        ]
+        raise InvalidInput(f"{what}: {validation_message(e)}", refusals=refusals) from None
 
 
 def validation_message(err: ValidationError) -> str:
     """One line naming every bad field and what is wrong with it."""
-    parts = []
-    for item in err.errors():
-        loc = ".".join(str(p) for p in item["loc"])
-        msg = str(item["msg"]).removeprefix("Value error, ")
-        parts.append(f"{loc}: {msg}" if loc else msg)
-    return "; ".join(parts)
+    return "; ".join(_item_message(item) for item in err.errors(include_url=False))
+
+
+def _item_message(item: Any) -> str:
+    loc = ".".join(str(p) for p in item["loc"])
+    msg = str(item["msg"]).removeprefix("Value error, ")
+    return f"{loc}: {msg}" if loc else msg
+
+
+def _refused(code: str, detail: str, **context: Any) -> PydanticCustomError:
+    """A validator's refusal with a code of the error vocabulary (the detail stays English)."""
+    # the detail is the message template: braces in the value must not be read as placeholders
+    return PydanticCustomError(code, detail.replace("{", "(").replace("}", ")"), context)
 
 
 def parse_weights(items: list[str]) -> dict[str, float]:

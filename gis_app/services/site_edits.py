@@ -29,6 +29,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gis_app.db import edit_queries
 from gis_app.domain import fields, transitions, vocab
+from gis_app.domain.error_vocab import Problem
 from gis_app.domain.errors import (
     AvailabilityBlocked,
     GeometryRejected,
@@ -170,19 +171,21 @@ def _coerce(
     read_only: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Coerce requested values with the layer's field specs; name every bad field."""
-    problems, out = [], {}
+    problems: list[Problem] = []
+    out = {}
     for name, value in values.items():
         if name in read_only:
-            problems.append(f"{name} is read-only (derived or kept by the database)")
+            detail = f"{name} is read-only (derived or kept by the database)"
+            problems.append(Problem("read_only", name, {}, detail))
         elif name not in specs or name not in allowed:
-            problems.append(f"{name} cannot be edited here")
+            problems.append(Problem("not_editable_here", name, {}, f"{name} cannot be edited here"))
         else:
             try:
                 out[name] = specs[name].coerce(value)
             except FieldError as e:
-                problems.append(f"{name}: {e}")
+                problems.append(Problem(e.code, name, e.params, f"{name}: {e}"))
     if problems:
-        raise InvalidInput(f"{where}: " + "; ".join(problems))
+        raise InvalidInput(f"{where}: " + "; ".join(p.detail for p in problems), refusals=problems)
     return out
 
 
@@ -624,7 +627,12 @@ def update_building(
         gfa = requested.get("gfa_m2", row.get("gfa_m2"))
         vacant = requested.get("vacant_gfa_m2", row.get("vacant_gfa_m2"))
         if gfa is not None and vacant is not None and vacant > gfa:
-            raise InvalidInput(f"{where}: vacant_gfa_m2 {vacant} exceeds gfa_m2 {gfa}")
+            raise InvalidInput(
+                f"{where}: vacant_gfa_m2 {vacant} exceeds gfa_m2 {gfa}",
+                code="vacant_above_gfa",
+                field="vacant_gfa_m2",
+                params={"value": vacant, "max": gfa},
+            )
         changed = {k: v for k, v in requested.items() if row.get(k) != v}
         result = EditResult("building", building_id, row["code"], row["version"], bool(changed))
         if changed:

@@ -2,7 +2,8 @@
  * Requirement pages: send the new-requirement form to the API, move a requirement's status,
  * and turn the ticked match results into a recommendation with an investor link.
  * Configuration comes from a JSON block in the page (the Content-Security-Policy allows no
- * inline handlers). Every refusal shows the API's own message, which names the field.
+ * inline handlers). Every refusal shows the API's message in the page's language, next to the
+ * field it names (window.gisApi.showErrors).
  *
  * The change and status forms send the version the page was built from (cfg.version) as
  * If-Match: when someone else changed the requirement meanwhile the API answers 412 and saves
@@ -130,6 +131,7 @@
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       var box = document.getElementById("gis-req-message");
+      window.gisApi.clearErrors(form);
       var body = {};
       var lists = {};
       Array.prototype.forEach.call(form.querySelectorAll("[data-kind]"), function (el) {
@@ -174,11 +176,9 @@
         window.location.assign(cfg.endpoints.page.replace("{id}", saved.id) + "?lang=" + lang);
       }).catch(function (e) {
         if (e.status === 412) { conflict(box); save.disabled = false; return; }
-        var msg = String(e.message || e);
-        show(box, msg, false);
-        Array.prototype.forEach.call(form.querySelectorAll("[name]"), function (el) {
-          if (el.name && msg.indexOf(el.name) >= 0) { el.setAttribute("aria-invalid", "true"); }
-        });
+        // each field's message next to it; what names no field of the form above the button
+        var rest = window.gisApi.showErrors(form, e);
+        if (rest.length) { show(box, rest.join(" "), false); } else { show(box, t("see_fields"), false); }
         save.disabled = false;
       });
     });

@@ -6,7 +6,8 @@
  * fields, with a note and a document reference, to POST /api/sites/{id}/status with If-Match
  * and the session's CSRF token. A 412 means someone else (maybe QGIS) saved first: nothing is
  * overwritten and the planner reloads. Refusals (a reason needed, a blocking zone, a locked
- * row) are shown as the server words them.
+ * row) are shown in the page's language next to the field they name (window.gisApi.showErrors);
+ * "saved" stays (across the reload that shows the change on the sheet) until dismissed.
  */
 (function () {
   "use strict";
@@ -137,8 +138,47 @@
     });
   }
 
+  // a saved change survives the reload that shows it on the sheet: the message stays until
+  // the planner dismisses it or leaves the page
+  var SAVED_KEY = "gis-status-saved";
+
+  function dismissible(parts) {
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "gis-status-dismiss";
+    close.textContent = "×";
+    close.setAttribute("aria-label", lang() === "en" ? words.dismiss[1] : words.dismiss[0]);
+    close.setAttribute("data-zh", "×");
+    close.setAttribute("data-en", "×");
+    close.addEventListener("click", function () { say([]); });
+    return parts.concat([" ", close]);
+  }
+
+  function showSaved() {
+    var saved = null;
+    try { saved = JSON.parse(window.sessionStorage.getItem(SAVED_KEY) || "null"); } catch (e) { saved = null; }
+    window.sessionStorage.removeItem(SAVED_KEY);
+    if (saved && String(saved.site) === String(siteId)) {
+      say(dismissible([word("saved"), " " + saved.version]), "ok");
+    }
+  }
+
+  function refused(r) {
+    return window.gisApi.problemOf(r).then(function (p) {
+      var rest = window.gisApi.showErrors(form, { problem: p });
+      var moved = p.errors.some(function (e) { return e.code === "reason_required"; }) || p.code === "reason_required";
+      if (moved) {
+        // the moves are named next to their fields; the reason goes into the note
+        form.elements.note.setAttribute("aria-invalid", "true");
+        form.elements.note.focus();
+      }
+      say([word(rest.length ? "failed" : "see_fields")].concat(rest.length ? [rest.join(" ")] : []), "error");
+    });
+  }
+
   function save(event) {
     event.preventDefault();
+    window.gisApi.clearErrors(form);
     var body = changes();
     if (!Object.keys(body).length) { say([word("nothing")]); return; }
     var note = form.elements.note.value.trim();
@@ -157,18 +197,17 @@
       },
       body: JSON.stringify(body)
     }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (data) {
-        if (r.ok) {
-          state.etag = r.headers.get("ETag");
-          say([word("saved"), " " + data.version], "ok");
-          // the sheet shows the history and values; reload it to show this change too
-          window.setTimeout(function () { window.location.reload(); }, 800);
-        } else if (r.status === 412) {
-          say([word("conflict")], "error");
-          reloadButton.hidden = false;
-        } else {
-          say([word("failed"), String(data.detail || r.status)], "error");
-        }
+      if (r.status === 412) {
+        say([word("conflict")], "error");
+        reloadButton.hidden = false;
+        return null;
+      }
+      if (!r.ok) { return refused(r); }
+      state.etag = r.headers.get("ETag");
+      return r.json().then(function (data) {
+        // the sheet shows the history and values: reload it, then say what was saved
+        window.sessionStorage.setItem(SAVED_KEY, JSON.stringify({ site: siteId, version: data.version }));
+        window.location.reload();
       });
     }).catch(function (err) { say([word("failed"), String(err)], "error"); });
   }
@@ -183,7 +222,7 @@
     .then(function (me) {
       if (!me) { return; }
       state.csrf = me.csrf_token || "";
-      return load();
+      return load().then(showSaved);
     })
     .catch(function () { section.hidden = true; });
 }());
