@@ -100,6 +100,33 @@ def unavailable_response(request: Request, exc: domain_errors.DatabaseUnavailabl
     return JSONResponse(error_body(exc), status_code=503, headers=headers)
 
 
+#: refusals of a page request that a browser gets as a page (others stay JSON)
+_PAGE_STATUSES = frozenset({403, 404, 409, 422})
+_TITLES = {
+    403: ("无权访问", "Not allowed"),
+    404: ("未找到", "Not found"),
+    409: ("无法完成", "Cannot be done"),
+    422: ("无法完成", "Cannot be done"),
+}
+
+
+def error_page(request: Request, exc: domain_errors.GisAppError, status: int) -> HTMLResponse:
+    """A refused page request as a page: the message in the page's language (``?lang=``)."""
+    from api.templating import page_lang, templates
+
+    zh, en = _TITLES[status]
+    body = templates.get_template("error_page.html").render(
+        {
+            "request": request,
+            "lang": page_lang(request.query_params.get("lang")),
+            "title": {"zh": zh, "en": en},
+            "home": {"zh": "返回地图", "en": "Back to the map"},
+            "message": error_vocab.message(exc.refusals[0]),
+        }
+    )
+    return HTMLResponse(body, status_code=status)
+
+
 # --- the error body: English detail, stable code, field and the message in both languages --------
 
 
@@ -154,6 +181,8 @@ def install(app: FastAPI) -> None:
             return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
         if isinstance(exc, domain_errors.DatabaseUnavailable):
             return unavailable_response(request, exc)
+        if _wants_page(request) and status in _PAGE_STATUSES:
+            return error_page(request, exc, status)
         headers = {}
         if isinstance(exc, domain_errors.RateLimited):
             headers["Retry-After"] = str(exc.retry_after_s)

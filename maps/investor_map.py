@@ -120,13 +120,15 @@ def investor_map(
             icon=folium.DivIcon(
                 html=(
                     f'<a class="rank-marker" href="#site-{map_text(site.code)}" '
-                    f'aria-label="{name}">{site.rank}</a>'
+                    f'aria-label="{site.rank}. {name}">{site.rank}</a>'
                 ),
                 icon_size=(26, 26),
                 icon_anchor=(13, 13),
                 class_name="rank-marker-icon",
             ),
             tooltip=f"{site.rank}. {name}",
+            # the link inside is the control: a focusable marker around it would nest two
+            keyboard=False,
         ).add_to(m)
 
     box = extent.bounds(site.geometry for site in view.sites)
