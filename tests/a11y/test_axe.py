@@ -67,15 +67,13 @@ EXTRA_PAGES = ["/r/no-such-token-0000000000000000", "/sites/999999999"]
 
 
 @pytest.fixture(scope="module")
-def a11y_app(
-    server_url: str, admin_engine: sa.Engine, templates: dict[str, str]
-) -> Iterator[LiveApp]:
+def a11y_app(admin_engine: sa.Engine, templates: dict[str, str]) -> Iterator[LiveApp]:
     """The app on a copy of the sample, with a user of every role and a requirement."""
-    from conftest import TEMPLATE_SAMPLE, _recreate, _with_db
-
     name = f"gis_app_t_{uuid.uuid4().hex[:10]}"
-    _recreate(admin_engine, name, TEMPLATE_SAMPLE)
-    app = start_app(_with_db(server_url, name))
+    sample = sa.make_url(templates["sample"])
+    with admin_engine.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{sample.database}"'))
+    app = start_app(sample.set(database=name).render_as_string(hide_password=False))
     with app.engine.begin() as c:
         accounts.create_user(c, USER, PASSWORD, ["officer", "planner", "admin"])
     with app.engine.connect() as c:
