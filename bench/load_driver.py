@@ -272,7 +272,9 @@ class ServedApp:
             stdout=self.log if os.environ.get("GIS_APP_LOAD_ACCESS_LOG") else subprocess.DEVNULL,
             stderr=self.log,
         )
-        deadline = time.monotonic() + 60
+        # every worker process imports the app (a few CPU seconds each; far more on a busy
+        # machine)
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gis-app serve exited: {self.stop()}")
@@ -282,7 +284,7 @@ class ServedApp:
             except httpx.TransportError:
                 time.sleep(0.2)
         self.stop()
-        raise RuntimeError("gis-app serve did not start within 60 s")
+        raise RuntimeError("gis-app serve did not start within 120 s")
 
     def stop(self) -> str:
         """Stop the server; return what it wrote to stderr."""

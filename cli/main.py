@@ -272,7 +272,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Handle ``gis-app serve``: one process, or ``--workers`` processes on one socket."""
     import uvicorn
 
-    from api.app import create_app
     from gis_app.services.accounts import load_secret_key
 
     host = args.host or settings.app.host
@@ -285,6 +284,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         flush=True,
     )
     if workers == 1:
+        from api.app import create_app
+
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
         return 0
     # Each worker builds its app from the environment. The development secret key is made
