@@ -73,7 +73,10 @@ def live(make_db) -> Iterator[LiveApp]:
 
 def _schema(app: LiveApp, folder: Path) -> Path:
     token = api_token_for(app.db_url, "admin")
-    r = httpx.get(f"{app.base_url}/openapi.json", headers={"Authorization": f"Bearer {token}"})
+    # the first request builds the schema: seconds on a busy machine
+    r = httpx.get(
+        f"{app.base_url}/openapi.json", headers={"Authorization": f"Bearer {token}"}, timeout=120
+    )
     r.raise_for_status()
     path = folder / "openapi.json"
     path.write_text(json.dumps(r.json()))
