@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
+
 from gis_app.domain.errors import GisAppError
 from gis_app.settings import Settings
 
@@ -832,6 +834,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args, settings)
     except GisAppError as e:
         _log(f"error: {e}")
+        return 2
+    except OperationalError as e:
+        # a database that is down, missing or refuses the login: its reason, not a traceback
+        reason = str(e.orig or e).strip().splitlines()
+        _log(f"error: the database could not be used: {reason[0] if reason else e}")
         return 2
 
 

@@ -369,3 +369,24 @@ def test_reference_rows_at_head_are_the_vocabulary(engine: sa.Engine) -> None:
     assert pairs == set(landuse.MAPPING_2023_GB50137), (
         "the land-use mapping changed: ship a migration updating land_use_mapping (see 0003)"
     )
+
+
+def test_migrating_a_missing_database_says_so_without_a_traceback(server_url: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from sqlalchemy.engine import make_url
+
+    missing = make_url(server_url).set(database="gis_app_no_such_db")
+    env = os.environ | {"GIS_APP_DATABASE_URL": missing.render_as_string(hide_password=False)}
+    res = subprocess.run(
+        [sys.executable, "-m", "cli", "db", "migrate"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
+    assert 'database "gis_app_no_such_db" does not exist' in res.stderr
