@@ -106,7 +106,9 @@ def site_tile(
     headers = {"Cache-Control": cache, "ETag": tag}
     if _not_modified(request, tag):
         return Response(status_code=304, headers=headers)
-    tile = tile_service.site_tile(conn, flt, z, x, y, frame=frame, settings=settings.map)
+    tile = tile_service.site_tile(
+        conn, flt, z, x, y, frame=frame, settings=settings.map, version=version
+    )
     headers |= {"X-Tile-Form": tile.form, "X-Tile-Cache": "hit" if tile.cached else "miss"}
     return Response(tile.data, media_type=MVT, headers=headers)
 

@@ -306,19 +306,6 @@ def jurisdiction_bounds(conn: sa.Connection) -> tuple[float, float, float, float
     return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
 
 
-def data_version(conn: sa.Connection) -> int:
-    """Rows written so far to the tables site filters read (statistics; lag up to ~10 s)."""
-    return int(
-        conn.execute(
-            sa.text(
-                """SELECT COALESCE(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)
-                     FROM pg_stat_user_tables
-                    WHERE relname IN ('site', 'building', 'site_distance')"""
-            )
-        ).scalar_one()
-    )
-
-
 def features_bounds(
     conn: sa.Connection, site_ids: list[int]
 ) -> tuple[float, float, float, float] | None:

@@ -33,9 +33,9 @@ class Tile:
 class _SlowTileCache:
     """Tiles that took long to cut (crowded low-zoom clusters), until the data changes.
 
-    The key holds the database, the request and a data version: the number of rows written
-    to the tables a site filter reads, from PostgreSQL's statistics. Those counters lag a
-    write by up to ~10 s, so a cached tile may lag as long; fast tiles are never cached.
+    The key holds the database, the request and the data version (:func:`data_version`:
+    exact for the writes that leave history, which are all writes of sites and buildings);
+    fast tiles are never cached.
     Every process keeps its own, but the version comes from the database: a write seen by
     one process's key is seen by all of them.
     """
@@ -94,8 +94,12 @@ def site_tile(
     *,
     frame: str = "wgs84",
     settings: MapSettings | None = None,
+    version: str | None = None,
 ) -> Tile:
-    """The sites matching ``flt`` in tile z/x/y, as a vector tile (layer ``sites``)."""
+    """The sites matching ``flt`` in tile z/x/y, as a vector tile (layer ``sites``).
+
+    ``version``: the data version the caller has just read (:func:`data_version`), so that a
+    request asks for it once."""
     check_tile_address(z, x, y)
     s = settings or MapSettings()
     req = TileRequest(
@@ -109,7 +113,7 @@ def site_tile(
     where, params = flt.where()
     key = (
         conn.engine.url.render_as_string(hide_password=True),
-        tile_queries.data_version(conn),
+        version if version is not None else data_version(conn),
         req,
         where,
         tuple(sorted((k, repr(v)) for k, v in params.items())),
