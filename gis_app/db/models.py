@@ -21,6 +21,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Identity,
     Index,
     Integer,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -278,6 +280,47 @@ class Building(Base):
         CheckConstraint("gfa_m2 IS NULL OR gfa_m2 >= 0", name="gfa_nonneg"),
         # matching: plant and office space by type and vacant floor area
         Index("ix_building_building_type_vacant_gfa_m2", "building_type", "vacant_gfa_m2"),
+        # the target of attachment's (building_id, site_id) key
+        UniqueConstraint("id", "site_id", name="uq_building_id_site_id"),
+    )
+
+
+class Attachment(Base):
+    """A photo (JPEG/PNG, EXIF stripped, with a thumbnail) or document (PDF) of a site or one
+    of its buildings, kept in the database; investors see it only when ``public``."""
+
+    __tablename__ = "attachment"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), index=True)
+    building_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(Text)
+    media_type: Mapped[str] = mapped_column(Text)
+    filename: Mapped[str] = mapped_column(Text)
+    public: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(Text)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_by: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["building_id", "site_id"],
+            ["building.id", "building.site_id"],
+            name="fk_attachment_building_id_building",
+            ondelete="CASCADE",
+            onupdate="CASCADE",
+        ),
+        _in_vocab("kind", vocab.ATTACHMENT_KIND),
+        CheckConstraint(
+            "media_type IN ('image/jpeg', 'image/png', 'application/pdf')",
+            name="media_type_known",
+        ),
+        CheckConstraint("size_bytes = octet_length(content)", name="size_ok"),
     )
 
 
@@ -750,6 +793,8 @@ class AppUser(Base):
     password_changed_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    #: what the officer wants printed on brochures (phone, e-mail); NULL prints nothing
+    contact: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (
         CheckConstraint(
             "roles <@ ARRAY[" + ", ".join(f"'{k}'" for k in vocab.ROLE.keys) + "]::text[]",

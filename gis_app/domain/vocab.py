@@ -355,6 +355,15 @@ LANGUAGE = _v(
     ("en", "英文", "English"),
 )
 
+#: files planners attach to a site or building (photos shown to investors when public)
+ATTACHMENT_KIND = _v(
+    "attachment_kind",
+    "附件类型",
+    "File kind",
+    ("photo", "照片", "Photo"),
+    ("document", "文件", "Document"),
+)
+
 VOCABULARIES: dict[str, Vocabulary] = {
     v.name: v
     for v in (
