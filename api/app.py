@@ -15,7 +15,9 @@ from api.deps import ConnectionGate
 from api.routers import (
     admin_pages,
     alerts,
+    attachments,
     auth,
+    brochure_pages,
     dashboard,
     docs,
     health,
@@ -104,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tiles.router)
     app.include_router(ogc.router)
     app.include_router(pages.router)
+    app.include_router(brochure_pages.router)
+    app.include_router(attachments.router)
     app.include_router(requirement_pages.router)
     app.include_router(stats.router)
     app.include_router(dashboard.router)

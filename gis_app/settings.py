@@ -142,6 +142,25 @@ class EditSettings(BaseSettings):
     max_import_features: int = Field(default=1_000_000, ge=1)
 
 
+class FileSettings(BaseSettings):
+    """Photos and documents planners attach to sites and buildings."""
+
+    model_config = SettingsConfigDict(env_prefix="GIS_APP_FILES_", env_file=".env", extra="ignore")
+
+    #: largest photo (JPEG/PNG) accepted, in bytes, before it is re-encoded
+    max_photo_bytes: int = Field(default=15_000_000, ge=1_000)
+    #: largest document (PDF) accepted, in bytes
+    max_document_bytes: int = Field(default=20_000_000, ge=1_000)
+    #: a photo with more pixels than this is refused (a decompression bomb or a scan)
+    max_pixels: int = Field(default=60_000_000, ge=10_000)
+    #: stored photos are scaled down to this longest side (pixels)
+    max_side_px: int = Field(default=3200, ge=200)
+    #: longest side of thumbnails (pixels)
+    thumb_side_px: int = Field(default=480, ge=64)
+    #: files per site (photos and documents together)
+    max_per_site: int = Field(default=40, ge=1)
+
+
 class LinkSettings(BaseSettings):
     """Investor recommendation links under ``/r/``: expiry, rate limit, PDF font."""
 
@@ -174,3 +193,4 @@ class Settings(BaseSettings):
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     edit: EditSettings = Field(default_factory=EditSettings)
     links: LinkSettings = Field(default_factory=LinkSettings)
+    files: FileSettings = Field(default_factory=FileSettings)

@@ -36,6 +36,7 @@ from api.errors import (
     validation_errors,
     validation_problems,
 )
+from api.responses import file_response
 from api.schemas import StrictModel
 from api.templating import templates
 from gis_app.domain import public_schema, vocab
@@ -49,8 +50,8 @@ from gis_app.domain.errors import (
     RateLimited,
 )
 from gis_app.domain.vocab import Term
-from gis_app.io.pdf_export import recommendation_pdf
-from gis_app.services import investor_view
+from gis_app.services import attachments as attachment_service
+from gis_app.services import brochure, investor_view
 from gis_app.services import share_links as link_service
 from gis_app.services.share_links import LinkContext, count_link_request
 from maps import basemaps
@@ -187,7 +188,7 @@ def _json(
 
 def _load(conn: Any, token: str) -> tuple[LinkContext, public_schema.PublicRecommendation]:
     link = link_service.resolve(conn, token)
-    return link, investor_view.build_view(conn, link)
+    return link, investor_view.build_view(conn, link, file_base=f"/r/{quote(token, safe='')}/files")
 
 
 @robots_router.get("/robots.txt", response_class=PlainTextResponse, dependencies=[ANYONE])
@@ -208,12 +209,41 @@ def link_json(token: str, request: Request, conn: ConnDep) -> JSONResponse:
 def link_pdf(token: str, conn: ConnDep, settings: SettingsDep, lang: str | None = None) -> Response:
     """The whole recommendation as a PDF, in the link's language (``lang`` to switch)."""
     link, view = _load(conn, token)
-    pdf = recommendation_pdf(view, _lang(link, lang), settings.links.pdf_font_path)
+    pdf = brochure.recommendation_pdf(
+        conn, link, view, _lang(link, lang), settings.links.pdf_font_path
+    )
     link_service.record_view(conn, link)
     return Response(
         pdf,
         media_type="application/pdf",
         headers={"Content-Disposition": 'attachment; filename="recommendation.pdf"'},
+    )
+
+
+@router.get("/r/{token}/files/{attachment_id}", dependencies=[ANYONE])
+def link_file(token: str, attachment_id: int, conn: ConnDep, thumbnail: bool = False) -> Response:
+    """A photo or document of one of the link's sites that a planner marked public (the same
+    404 as an unknown link for any other file)."""
+    link = link_service.resolve(conn, token)
+    f = attachment_service.public_file(conn, link.recommendation_id, attachment_id, thumbnail)
+    if f is None:
+        raise LinkUnavailable("file not available")
+    return file_response(f, private=False)
+
+
+@router.get("/r/{token}/sites/{code}/brochure.pdf", dependencies=[ANYONE])
+def link_brochure(
+    token: str, code: str, conn: ConnDep, settings: SettingsDep, lang: str | None = None
+) -> Response:
+    """One site of the link as a one-page brochure (public fields, map, public photos)."""
+    link, view = _load(conn, token)
+    pdf = brochure.link_site_brochure(
+        conn, link, view, code, _lang(link, lang), settings.links.pdf_font_path
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="site.pdf"'},
     )
 
 

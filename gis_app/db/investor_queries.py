@@ -39,6 +39,13 @@ def recommendation_texts(conn: sa.Connection, recommendation_id: int) -> sa.RowM
     )
 
 
+# public columns of a site with its outline (WGS84 GeoJSON) and a point on it
+_SITE_SELECT = f"""{_SITE_COLUMNS},
+                   ST_AsGeoJSON(ST_Transform(s.geom, 4326), 6)::json AS geometry,
+                   ST_X(ST_Transform(ST_PointOnSurface(s.geom), 4326)) AS lon,
+                   ST_Y(ST_Transform(ST_PointOnSurface(s.geom), 4326)) AS lat"""
+
+
 def recommended_sites(conn: sa.Connection, recommendation_id: int) -> list[sa.RowMapping]:
     """The recommendation's sites in rank order: public columns, the officer's note and the
     match explanation, the outline (WGS84 GeoJSON) and a point on it."""
@@ -46,10 +53,7 @@ def recommended_sites(conn: sa.Connection, recommendation_id: int) -> list[sa.Ro
         conn.execute(
             sa.text(
                 f"""SELECT rs.site_id, rs.rank, rs.note_zh, rs.note_en, rs.explanation,
-                       {_SITE_COLUMNS},
-                       ST_AsGeoJSON(ST_Transform(s.geom, 4326), 6)::json AS geometry,
-                       ST_X(ST_Transform(ST_PointOnSurface(s.geom), 4326)) AS lon,
-                       ST_Y(ST_Transform(ST_PointOnSurface(s.geom), 4326)) AS lat
+                       {_SITE_SELECT}
                   FROM recommendation_site rs JOIN site s ON s.id = rs.site_id
                  WHERE rs.recommendation_id = :rid
                  ORDER BY rs.rank, s.code"""
@@ -57,6 +61,31 @@ def recommended_sites(conn: sa.Connection, recommendation_id: int) -> list[sa.Ro
             {"rid": recommendation_id},
         ).mappings()
     )
+
+
+def one_site(conn: sa.Connection, site_id: int) -> sa.RowMapping | None:
+    """One site as :func:`recommended_sites` reads it (rank 1, no note, no explanation), for
+    the brochure an officer prints."""
+    return (
+        conn.execute(
+            sa.text(
+                f"""SELECT s.id AS site_id, 1 AS rank, NULL::text AS note_zh,
+                       NULL::text AS note_en, NULL::jsonb AS explanation, {_SITE_SELECT}
+                  FROM site s WHERE s.id = :id"""
+            ),
+            {"id": site_id},
+        )
+        .mappings()
+        .first()
+    )
+
+
+def recommendation_creator(conn: sa.Connection, recommendation_id: int) -> str | None:
+    """Who created the recommendation (the officer whose contact its brochures print)."""
+    return conn.execute(
+        sa.text("SELECT created_by FROM recommendation WHERE id = :id"),
+        {"id": recommendation_id},
+    ).scalar()
 
 
 def public_buildings(conn: sa.Connection, site_ids: Sequence[int]) -> list[sa.RowMapping]:

@@ -132,6 +132,18 @@ _UI: dict[str, tuple[str, str]] = {
     "space_ready": ("可入驻", "Space available"),
     "confirm_availability": ("请向招商专员确认", "Please confirm with the officer"),
     "page": ("第{page}页", "page {page}"),
+    # site brochures and the PDF's maps and files (issue 21)
+    "documents": ("相关文件", "Documents"),
+    "document": ("文件", "Document"),
+    "brochure": ("资源简介(PDF)", "Site brochure (PDF)"),
+    "contact": ("联系人", "Contact"),
+    "map_site": ("本地块", "This site"),
+    "map_other_sites": ("其他资源", "Other sites"),
+    "map_north": ("北", "N"),
+    "map_source": (
+        "地图据本系统数据绘制（CGCS2000 高斯-克吕格投影，指北针为坐标北）",
+        "Map drawn from this system's data (CGCS2000 Gauss-Krüger; arrow points to grid north)",
+    ),
 }
 
 
@@ -210,6 +222,18 @@ class Distance(PublicModel):
     km: float
     name_zh: str | None = None
     name_en: str | None = None
+
+
+class PublicFile(PublicModel):
+    """A photo or document a planner marked public, served through the investor's link."""
+
+    id: int
+    kind: Label
+    media_type: str
+    url: str
+    thumbnail_url: str | None = None
+    width: int | None = None
+    height: int | None = None
 
 
 # PublicBuilding is derived from the registry below (after the models it uses).
@@ -344,6 +368,8 @@ PublicSite = create_model(  # type: ignore[call-overload]
     photos=(list[str], []),
     #: photos elsewhere (shown as links only, so the page requests nothing from other hosts)
     photo_links=(list[str], []),
+    #: photos and documents stored in the app and marked public (served under the link)
+    files=(list[PublicFile], []),
     buildings=(list[PublicBuilding], []),
     distances=(list[Distance], []),
     note_zh=(str | None, None),

@@ -1,4 +1,6 @@
-"""PDF of a recommendation for investors, from the public view only (ReportLab, pure Python).
+"""PDFs for investors and officers, from the public view only (ReportLab, pure Python): a
+recommendation (every site with its map and public photos) and one site's brochure (one A4
+page).
 
 Chinese needs a TrueType font with CJK glyphs; it is embedded (subset) so the PDF opens
 anywhere and its text can be searched and extracted. The font is the configured one
@@ -11,18 +13,22 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
+    Image,
     KeepTogether,
     Paragraph,
     SimpleDocTemplate,
@@ -33,6 +39,7 @@ from reportlab.platypus import (
 
 from gis_app.domain import public_schema
 from gis_app.domain.errors import ConfigurationError
+from gis_app.io.pdf_map import site_map_drawing
 
 #: (path, index in a TrueType collection) tried in order when no font is configured
 FONT_CANDIDATES: tuple[tuple[str, int], ...] = (
@@ -66,8 +73,16 @@ def _font(path: Path | None) -> str:
         )
 
 
-def _styles(font: str) -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=font, fontSize=9, leading=12.5, wordWrap="CJK")
+def font_name(path: Path | None = None) -> str:
+    """The ReportLab name of the CJK font (registered on first use)."""
+    return _font(path)
+
+
+def _styles(font: str, lang: str = "zh") -> dict[str, ParagraphStyle]:
+    # CJK wrapping breaks between any two characters: right for Chinese, but it cut English
+    # words ("Clear heig/ht"); English text wraps at spaces
+    wrap = "CJK" if lang == "zh" else None
+    base = ParagraphStyle("base", fontName=font, fontSize=9, leading=12.5, wordWrap=wrap)
     return {
         "base": base,
         "title": ParagraphStyle("title", parent=base, fontSize=17, leading=22, spaceAfter=2),
@@ -126,7 +141,7 @@ def _building_table(
             f"{_num(b.power_kva, 0)} kVA" if b.power_kva else "",
         ]
         data.append([_p(c, st["small"]) for c in cells])
-    table = Table(data, colWidths=[55 * mm, 30 * mm, 18 * mm, 25 * mm, 20 * mm, 20 * mm])
+    table = Table(data, colWidths=[50 * mm, 30 * mm, 22 * mm, 25 * mm, 22 * mm, 21 * mm])
     table.setStyle(
         TableStyle(
             [
@@ -159,15 +174,134 @@ def _explanation(site: public_schema.PublicSite, lang: str, st: dict[str, Paragr
     return out
 
 
-def recommendation_pdf(
-    view: public_schema.PublicRecommendation, lang: str, font_path: Path | None = None
+def _photo_row(thumbnails: list[bytes], width: float, max_h: float) -> Table | None:
+    """Up to three photos side by side, each at most ``max_h`` high."""
+    cells = []
+    cell_w = width / 3
+    for data in thumbnails[:3]:
+        img = ImageReader(io.BytesIO(data))
+        w, h = img.getSize()
+        scale = min((cell_w - 3 * mm) / w, max_h / h)
+        cells.append(Image(io.BytesIO(data), width=w * scale, height=h * scale))
+    if not cells:
+        return None
+    table = Table([cells], colWidths=[cell_w] * len(cells), hAlign="LEFT")
+    table.setStyle(
+        TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+    )
+    return table
+
+
+def site_brochure_pdf(
+    site: public_schema.PublicSite,
+    lang: str,
+    font_path: Path | None = None,
+    *,
+    map_data: dict[str, Any] | None,
+    photos: list[bytes],
+    contact: str | None = None,
+    internal_rows: list[tuple[str, str]] | None = None,
+    mark: str | None = None,
 ) -> bytes:
-    """The whole recommendation as a PDF in ``lang`` ("zh" or "en"), from the public view."""
+    """One A4 page about one site in ``lang``: name, a map of the site and its surroundings,
+    up to three photos, key figures (亩/m²/ha), planning indicators, status in plain words,
+    distances and the officer's contact (when set).
+
+    Built from the public record; ``internal_rows`` (officers' copy only) are added under a
+    heading saying they are internal, and ``mark`` is printed in the page's header.
+    """
     font = _font(font_path)
-    st = _styles(font)
+    st = _styles(font, lang)
+    other = "en" if lang == "zh" else "zh"
+    name = _pick(lang, site.name_zh, site.name_en)
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=14 * mm,
+        bottomMargin=16 * mm,
+        title=name,
+        author="",
+        subject=_t(lang, "brochure"),
+        creator="gis_app",
+    )
+
+    def frame(canvas: Canvas, document: SimpleDocTemplate) -> None:
+        canvas.saveState()
+        canvas.setFont(font, 7.5)
+        canvas.setFillColor(colors.grey)
+        canvas.drawString(15 * mm, 9 * mm, _t(lang, "map_source"))
+        if mark:
+            canvas.setFillColor(colors.HexColor("#b42318"))
+            canvas.drawRightString(A4[0] - 15 * mm, A4[1] - 9 * mm, mark)
+        canvas.restoreState()
+
+    story: list = [_p(name, st["title"])]
+    alt = _pick(other, site.name_zh, site.name_en)
+    sub = f"{alt} · {site.code}" if alt and alt != name else site.code
+    story += [_p(sub, st["subtitle"]), Spacer(1, 3 * mm)]
+    if map_data is not None:
+        story.append(site_map_drawing(map_data, 180 * mm, 92 * mm, font, lang))
+        story.append(Spacer(1, 2 * mm))
+    row = _photo_row(photos, 180 * mm, 38 * mm)
+    if row is not None:
+        story += [row, Spacer(1, 2 * mm)]
+    small = ParagraphStyle("rows", parent=st["base"], fontSize=8.5, leading=11)
+    key = ParagraphStyle("rowkey", parent=small, textColor=colors.HexColor("#444444"))
+    rows = [[_p(k, key), _p(v, small)] for k, v in public_schema.sheet_rows(site, lang)]
+    if contact:
+        rows.append([_p(_t(lang, "contact"), key), _p(contact, small)])
+    table = Table(rows, colWidths=[36 * mm, 144 * mm])
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#dddddd")),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+            ]
+        )
+    )
+    story.append(table)
+    if site.buildings:
+        story += [Spacer(1, 2 * mm), _building_table(site, lang, st)]
+    if internal_rows:
+        story.append(_p(mark or "", st["h2"]))
+        story.append(
+            Table(
+                [[_p(k, key), _p(v, small)] for k, v in internal_rows],
+                colWidths=[36 * mm, 144 * mm],
+                style=[("VALIGN", (0, 0), (-1, -1), "TOP")],
+            )
+        )
+    doc.build(story, onFirstPage=frame, onLaterPages=frame)
+    return buf.getvalue()
+
+
+def recommendation_pdf(
+    view: public_schema.PublicRecommendation,
+    lang: str,
+    font_path: Path | None = None,
+    *,
+    maps: Mapping[str, dict[str, Any]] | None = None,
+    photos: Mapping[str, list[bytes]] | None = None,
+    contact: str | None = None,
+) -> bytes:
+    """The whole recommendation as a PDF in ``lang`` ("zh" or "en"), from the public view.
+
+    ``maps`` (site code → :func:`gis_app.db.brochure_queries.site_map` data) and ``photos``
+    (site code → JPEG thumbnails of public photos) add a map and photos to each site;
+    ``contact`` is the officer's contact line, printed under the introduction.
+    """
+    font = _font(font_path)
+    st = _styles(font, lang)
     other = "en" if lang == "zh" else "zh"
     buf = io.BytesIO()
     title = _pick(lang, view.title_zh, view.title_en)
+    maps = maps or {}
+    photos = photos or {}
     doc = SimpleDocTemplate(
         buf,
         pagesize=A4,
@@ -200,6 +334,8 @@ def recommendation_pdf(
         story += [Spacer(1, 4 * mm), _p(intro, st["base"])]
     story.append(Spacer(1, 2 * mm))
     story.append(_p(expires, st["subtitle"]))
+    if contact:
+        story.append(_p(f"{_t(lang, 'contact')}{_colon(lang)}{contact}", st["base"]))
     for site in view.sites:
         name = _pick(lang, site.name_zh, site.name_en)
         alt = _pick(other, site.name_zh, site.name_en)
@@ -222,6 +358,12 @@ def recommendation_pdf(
         )
         story.append(CondPageBreak(60 * mm))
         story.append(KeepTogether([*head, table]))
+        if site.code in maps:
+            drawing = site_map_drawing(maps[site.code], 180 * mm, 80 * mm, font, lang)
+            story += [Spacer(1, 2 * mm), KeepTogether([drawing])]
+        row = _photo_row(photos.get(site.code, []), 180 * mm, 45 * mm)
+        if row is not None:
+            story += [Spacer(1, 2 * mm), row]
         if site.buildings:
             story += [Spacer(1, 2 * mm), _building_table(site, lang, st)]
         description = _pick(lang, site.description_zh, site.description_en)

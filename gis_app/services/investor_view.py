@@ -13,9 +13,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gis_app.db import investor_queries
+from gis_app.db import attachment_queries, investor_queries
 from gis_app.domain import fields, vocab
 from gis_app.domain import public_schema as P
+from gis_app.domain.errors import NotFound
 from gis_app.services.share_links import LinkContext
 
 #: degrees around the recommended sites in which context infrastructure is drawn (~25 km)
@@ -137,7 +138,31 @@ def _with_distances(ex: P.Explanation | None, distances: list[P.Distance]) -> P.
     return ex.model_copy(update={"meets": fill(ex.meets)})
 
 
-def _site(row: Any, buildings: list[P.PublicBuilding], distances: list[P.Distance]) -> P.PublicSite:
+def _files(rows: list[Any], base: str) -> dict[int, list[P.PublicFile]]:
+    """Public files per site, with their URLs under ``base`` (the link's files path)."""
+    out: dict[int, list[P.PublicFile]] = defaultdict(list)
+    for r in rows:
+        url = f"{base}/{r['id']}"
+        out[r["site_id"]].append(
+            P.PublicFile(
+                id=r["id"],
+                kind=_label(vocab.ATTACHMENT_KIND, r["kind"]),
+                media_type=r["media_type"],
+                url=url,
+                thumbnail_url=f"{url}?thumbnail=true" if r["kind"] == "photo" else None,
+                width=r["width"],
+                height=r["height"],
+            )
+        )
+    return out
+
+
+def _site(
+    row: Any,
+    buildings: list[P.PublicBuilding],
+    distances: list[P.Distance],
+    files: list[P.PublicFile] | None = None,
+) -> P.PublicSite:
     photos, photo_links = _photos(row["photo_urls"])
     return P.PublicSite(
         rank=row["rank"],
@@ -149,6 +174,7 @@ def _site(row: Any, buildings: list[P.PublicBuilding], distances: list[P.Distanc
         availability=P.public_availability(row["availability"]),
         photos=photos,
         photo_links=photo_links,
+        files=files or [],
         buildings=buildings,
         distances=distances,
         note_zh=row["note_zh"],
@@ -160,13 +186,26 @@ def _site(row: Any, buildings: list[P.PublicBuilding], distances: list[P.Distanc
     )
 
 
-def build_view(conn: sa.Connection, link: LinkContext) -> P.PublicRecommendation:
-    """The public view of the link's recommendation (its sites only, public fields only)."""
+def build_view(
+    conn: sa.Connection, link: LinkContext, file_base: str | None = None
+) -> P.PublicRecommendation:
+    """The public view of the link's recommendation (its sites only, public fields only).
+
+    With ``file_base`` (the URL path under which the link serves files, e.g.
+    ``/r/<token>/files``) each site lists its public photos and documents.
+    """
     rec = investor_queries.recommendation_texts(conn, link.recommendation_id)
     rows = investor_queries.recommended_sites(conn, link.recommendation_id)
     ids = [r["site_id"] for r in rows]
     buildings = _buildings(conn, ids)
     distances = _distances(conn, ids)
+    files = (
+        _files(
+            attachment_queries.public_for_recommendation(conn, link.recommendation_id), file_base
+        )
+        if file_base is not None
+        else {}
+    )
     return P.PublicRecommendation(
         title_zh=rec["title_zh"],
         title_en=rec["title_en"],
@@ -174,7 +213,21 @@ def build_view(conn: sa.Connection, link: LinkContext) -> P.PublicRecommendation
         intro_en=rec["intro_en"],
         language=link.language,  # type: ignore[arg-type]
         expires_at=link.expires_at,
-        sites=[_site(r, buildings[r["site_id"]], distances[r["site_id"]]) for r in rows],
+        sites=[
+            _site(r, buildings[r["site_id"]], distances[r["site_id"]], files.get(r["site_id"]))
+            for r in rows
+        ],
+    )
+
+
+def site_view(conn: sa.Connection, site_id: int) -> tuple[int, P.PublicSite]:
+    """One site's public record (public fields only, no files), for the brochure officers
+    print; :class:`NotFound` when there is no such site."""
+    row = investor_queries.one_site(conn, site_id)
+    if row is None:
+        raise NotFound(f"site {site_id} not found")
+    return row["site_id"], _site(
+        row, _buildings(conn, [site_id])[site_id], _distances(conn, [site_id])[site_id]
     )
 
 
