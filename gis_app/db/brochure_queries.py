@@ -1,7 +1,8 @@
 """What the brochure map of one site draws, read from the database in metres (EPSG:4550).
 
 The box is centred on the site, at least ``min_half_m`` from the centre to each side (more for
-a large site), shaped to the map's aspect. Every layer is clipped to the box and simplified to
+a large site, and enough to take in the nearest port, wharf, ferry terminal, interchange or
+airport within ``reach_m``), shaped to the map's aspect. Every layer is clipped to the box and simplified to
 about a thousandth of its width in PostGIS, so a large jurisdiction or a dense inventory sends
 only what the page can show. Neighbours are other current sites (never their attributes).
 """
@@ -23,7 +24,11 @@ _SQL = """
 WITH s AS (SELECT geom, ST_Transform(geom, :srid) AS g FROM site WHERE id = :id),
 c AS (SELECT ST_X(ST_Centroid(ST_Envelope(g))) AS cx, ST_Y(ST_Centroid(ST_Envelope(g))) AS cy,
              greatest(:min_half,
-                      0.8 * greatest(ST_XMax(g) - ST_XMin(g), ST_YMax(g) - ST_YMin(g))) AS h
+                      0.8 * greatest(ST_XMax(g) - ST_XMin(g), ST_YMax(g) - ST_YMin(g)),
+                      -- wide enough to show the nearest port, interchange … within reach
+                      1.15 * (SELECT max(d.distance_m) FROM site_distance d
+                               WHERE d.site_id = :id AND d.infra_kind = ANY(:kinds)
+                                 AND d.distance_m <= :reach)) AS h
         FROM s),
 b AS (SELECT ST_MakeEnvelope(cx - h * greatest(:aspect, 1), cy - h / least(:aspect, 1),
                              cx + h * greatest(:aspect, 1), cy + h / least(:aspect, 1),
@@ -65,8 +70,10 @@ def site_map(
     kinds: Sequence[str],
     aspect: float = 1.0,
     min_half_m: float = 2000.0,
+    reach_m: float = 6000.0,
 ) -> dict[str, Any] | None:
-    """The map data of one site (None when there is no such site): the box ``x0 … y1`` and
+    """The map data of one site (None when there is no such site): the box ``x0 … y1`` (wide
+    enough for the nearest infrastructure of each of ``kinds`` up to ``reach_m`` away) and
     GeoJSON geometries in EPSG:4550 metres — ``site``, ``land`` (jurisdiction), ``neighbours``
     and ``infrastructure`` of ``kinds`` (with names)."""
     row = (
@@ -77,6 +84,7 @@ def site_map(
                 "srid": MAP_SRID,
                 "aspect": aspect,
                 "min_half": min_half_m,
+                "reach": reach_m,
                 "kinds": list(kinds),
                 "max_neighbours": MAX_NEIGHBOURS,
                 "max_infra": MAX_INFRASTRUCTURE,

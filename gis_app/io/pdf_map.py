@@ -197,6 +197,15 @@ def site_map_drawing(
     )
     if site is not None:
         d.add(site)
+        x0, y0, x1, y1 = site.getBounds()
+        if max(x1 - x0, y1 - y0) < 24:
+            # a small site in a wide view: a ring makes it easy to find
+            r = max(x1 - x0, y1 - y0) / 2 + 9
+            d.add(
+                Circle(
+                    (x0 + x1) / 2, (y0 + y1) / 2, r, fillColor=None, strokeColor=SITE, strokeWidth=2
+                )
+            )
     labels: list[tuple[float, float]] = []
     for feature in data["infrastructure"]:
         geometry = feature["geometry"]
