@@ -14,6 +14,7 @@ from api.deps import ConnDep, DbRoute, SettingsDep
 from api.templating import other_lang_url, page_lang, render_page
 from gis_app.domain import vocab
 from gis_app.domain.vocab import Term
+from gis_app.services import attachments as attachment_service
 from gis_app.services import site_sheet as sheet_service
 from gis_app.services import tiles as tile_service
 from maps import assets, basemaps, i18n, officer_map, sheet_map
@@ -215,6 +216,7 @@ def site_page(
             "csrf_token": csrf,
             "sheet_config": sheet_config,
             "sheet_js": assets.asset_url("gis_sheet"),
+            "file_buildings": attachment_service.building_choices(conn, site_id),
             "api_js": assets.asset_url("gis_api"),
         },
     )

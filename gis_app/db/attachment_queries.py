@@ -202,3 +202,15 @@ def set_user_contact(conn: sa.Connection, username: str, contact: str | None) ->
         sa.text("UPDATE app_user SET contact = :c WHERE username = :u"),
         {"c": contact, "u": username},
     )
+
+
+def building_choices(conn: sa.Connection, site_id: int) -> list[sa.RowMapping]:
+    """The buildings of a site a file can be attached to: id, code and names."""
+    return list(
+        conn.execute(
+            sa.text(
+                "SELECT id, code, name_zh, name_en FROM building WHERE site_id = :s ORDER BY code"
+            ),
+            {"s": site_id},
+        ).mappings()
+    )

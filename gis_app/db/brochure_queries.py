@@ -2,9 +2,10 @@
 
 The box is centred on the site, at least ``min_half_m`` from the centre to each side (more for
 a large site, and enough to take in the nearest port, wharf, ferry terminal, interchange or
-airport within ``reach_m``), shaped to the map's aspect. Every layer is clipped to the box and simplified to
-about a thousandth of its width in PostGIS, so a large jurisdiction or a dense inventory sends
-only what the page can show. Neighbours are other current sites (never their attributes).
+airport within ``reach_m``), shaped to the map's aspect. Every layer is clipped to the box and
+simplified to about a thousandth of its width in PostGIS, so a large jurisdiction or a dense
+inventory sends only what the page can show. Neighbours are other current sites (never their
+attributes).
 """
 
 from __future__ import annotations

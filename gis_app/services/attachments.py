@@ -108,6 +108,11 @@ def list_for_site(conn: sa.Connection, site_id: int) -> list[dict[str, Any]]:
     return [_meta(r) for r in q.for_site(conn, site_id)]
 
 
+def building_choices(conn: sa.Connection, site_id: int) -> list[dict[str, Any]]:
+    """The buildings of a site (id, code, names) a file may be attached to."""
+    return [dict(r) for r in q.building_choices(conn, site_id)]
+
+
 def set_public(conn: sa.Connection, attachment_id: int, public: bool, *, user: str) -> dict:
     """Show a file to investors (``public``) or keep it internal. Commits."""
     set_app_user(conn, user)

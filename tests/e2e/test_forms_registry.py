@@ -26,6 +26,8 @@ _MAP = "tests/e2e/test_map_page.py"
 _STATUS = "tests/edits/test_status_form_browser.py"
 _DASH = "tests/e2e/test_dashboard.py"
 _ADMIN = "tests/e2e/test_admin_users.py"
+_FILES = "tests/e2e/test_site_files_browser.py"
+_FILES_TEST = "test_planner_uploads_publishes_and_the_investor_sees_only_public"
 
 #: form or button → the Chromium tests that submit or click it and check the database
 BROWSER_TESTED: dict[str, tuple[str, ...]] = {
@@ -100,6 +102,11 @@ BROWSER_TESTED: dict[str, tuple[str, ...]] = {
     "site_edit_form.html button#gis-status-reload": (
         f"{_PAGES}::test_site_status_form_two_planners_the_second_is_told_and_reloads",
     ),
+    # the site sheet's photos, documents and brochure contact (issue 21)
+    "site_files.html form#gis-files-form": (f"{_FILES}::{_FILES_TEST}",),
+    "site_files.html button#gis-files-upload": (f"{_FILES}::{_FILES_TEST}",),
+    "site_files.html form#gis-contact-form": (f"{_FILES}::{_FILES_TEST}",),
+    "site_files.html button#gis-contact-save": (f"{_FILES}::{_FILES_TEST}",),
     # the dashboard
     "dashboard.html button#ctl-funnel-apply": (
         f"{_PAGES}::test_dashboard_funnel_apply_counts_the_officers_requirements",
