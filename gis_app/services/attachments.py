@@ -167,11 +167,13 @@ def photo_thumbnails(
 
 
 def contact_of(conn: sa.Connection, username: str | None) -> str | None:
-    """The brochure contact line of an officer: name and the contact they set; None unset."""
+    """The brochure contact line of an officer: their display name (never the login name) and
+    the contact they set; None when they set none."""
     row = q.user_contact(conn, username)
     if row is None or not (row["contact"] or "").strip():
         return None
-    return f"{row['display_name'] or row['username']} · {row['contact'].strip()}"
+    name = (row["display_name"] or "").strip()
+    return f"{name} · {row['contact'].strip()}" if name else row["contact"].strip()
 
 
 def own_contact(conn: sa.Connection, username: str) -> str | None:

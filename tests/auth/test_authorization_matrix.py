@@ -115,6 +115,19 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("GET", "/ogc/collections/{collectionId}/tiles"): READ,
     ("GET", "/ogc/collections/{collectionId}/tiles/{tileMatrixSetId}"): READ,
     ("GET", "/tiles/sites"): READ,
+    # photos, documents and brochures (issue 21)
+    ("POST", "/api/sites/{site_id}/attachments"): PLAN,
+    ("GET", "/api/sites/{site_id}/attachments"): READ,
+    ("GET", "/api/attachments/{attachment_id}"): READ,
+    ("PATCH", "/api/attachments/{attachment_id}"): PLAN,
+    ("DELETE", "/api/attachments/{attachment_id}"): PLAN,
+    ("GET", "/api/me/contact"): READ,
+    ("PUT", "/api/me/contact"): READ,
+    ("GET", "/sites/{site_id}/brochure.pdf"): READ,
+    ("GET", "/sites/{site_id}/brochure/map.svg"): READ,
+    ("GET", "/sites/{site_id}/brochure"): READ,
+    ("GET", "/r/{token}/files/{attachment_id}"): ANON,
+    ("GET", "/r/{token}/sites/{code}/brochure.pdf"): ANON,
 }
 
 ROLES = ("officer", "planner", "admin")

@@ -8,6 +8,7 @@ import io
 import re
 import secrets
 
+from files.photo_helpers import jpeg_with_exif
 from investor_helpers import Env, token_of
 from pypdf import PdfReader
 
@@ -34,12 +35,31 @@ def _canary(what: str) -> str:
     return f"CANARY{secrets.token_hex(4)}{what}"
 
 
+def _pdf_text(conn, attachment_id: int) -> str:
+    data = conn.exec_driver_sql(
+        "SELECT content FROM attachment WHERE id = %s", (attachment_id,)
+    ).scalar_one()
+    return PdfReader(io.BytesIO(bytes(data))).pages[0].extract_text()
+
+
 def _numbers(x: float) -> list[str]:
     whole = int(x)
     return [str(whole), f"{whole:,}"]
 
 
-def test_no_internal_field_reaches_any_investor_response(env: Env) -> None:
+def _pdf_saying(text: str) -> bytes:
+    """A PDF document (a 控规 extract, say) whose text is ``text``."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    out = io.BytesIO()
+    c = Canvas(out)
+    c.drawString(72, 720, text)
+    c.showPage()
+    c.save()
+    return out.getvalue()
+
+
+def test_no_internal_field_reaches_any_investor_response(env: Env, client_as) -> None:
     canaries: list[str] = []
 
     def c(what: str) -> str:
@@ -118,6 +138,28 @@ def test_no_internal_field_reaches_any_investor_response(env: Env) -> None:
     )
     other_token = link(r.json()["id"], "en")
 
+    # files of the recommended sites: an internal PDF whose text is a canary, a public photo
+    # and a public PDF whose file names are canaries (names are never shown to investors)
+    planner = client_as("planner", url=env.url)
+    first = rec["sites"][0]["site_id"]
+    uploads = [
+        (_pdf_saying(c("internalpdf")), f"{c('pdfname')}.pdf", "false"),
+        (jpeg_with_exif(), f"{c('photoname')}.jpg", "true"),
+        (_pdf_saying("public plan"), f"{c('publicpdfname')}.pdf", "true"),
+    ]
+    file_ids = []
+    for data, name, public in uploads:
+        r = planner.post(
+            f"/api/sites/{first}/attachments",
+            files={"file": (name, data, "application/octet-stream")},
+            data={"public": public},
+        )
+        assert r.status_code == 201, r.text
+        file_ids.append(r.json()["id"])
+    env.execute(
+        "UPDATE app_user SET contact = :c WHERE username = 'test-officer'", c="0580-1234567"
+    )
+
     anon = env.make_anon()
     # answers through the other links, with canary text
     for t in (sibling, other_token):
@@ -147,8 +189,28 @@ def test_no_internal_field_reaches_any_investor_response(env: Env) -> None:
         texts[f"pdf_{lang}"] = "\n".join(
             p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages
         )
+    view = anon.get(f"/r/{token}.json").json()
+    for site in view["sites"]:
+        for lang in ("zh", "en"):
+            pdf = anon.get(f"/r/{token}/sites/{site['code']}/brochure.pdf?lang={lang}")
+            assert pdf.status_code == 200
+            texts[f"brochure_{site['code']}_{lang}"] = "\n".join(
+                p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages
+            ) + " ".join(f"{k}: {v}" for k, v in pdf.headers.items())
+    # the files the investor may open: the two public ones; the internal one is the link's 404
+    shown = [f["id"] for s in view["sites"] for f in s["files"]]
+    assert shown == file_ids[1:]
+    for fid in shown:
+        r = anon.get(f"/r/{token}/files/{fid}")
+        assert r.status_code == 200
+        texts[f"file{fid}"] = " ".join(f"{k}: {v}" for k, v in r.headers.items())
+        if r.headers["content-type"] == "application/pdf":
+            texts[f"file{fid}"] += PdfReader(io.BytesIO(r.content)).pages[0].extract_text()
+    hidden = anon.get(f"/r/{token}/files/{file_ids[0]}")
+    assert hidden.status_code == 404
+    texts["hidden_file"] = hidden.text
     ft = re.search(r'name="form_token" value="([0-9a-f]+)"', page.text)[1]
-    code = anon.get(f"/r/{token}.json").json()["sites"][0]["code"]
+    code = view["sites"][0]["code"]
     answers = [
         anon.post(
             f"/r/{token}/feedback",
@@ -171,6 +233,7 @@ def test_no_internal_field_reaches_any_investor_response(env: Env) -> None:
     # sanity: the page is the real thing (so an empty page cannot pass)
     assert all(s["code"] in texts["page"] for s in rec["sites"])
     assert "选址推荐" in texts["pdf_zh"]
+    assert "0580-1234567" in texts["pdf_zh"]  # the officer's contact is meant to be there
 
     forbidden = [*canaries, "test-officer"]
     for x in (PRICE_FLOOR, INVEST_TOTAL, TAX_COMMIT, MAX_PRICE):
@@ -186,4 +249,7 @@ def test_no_internal_field_reaches_any_investor_response(env: Env) -> None:
                 *("share_link", "feedback"),
             )
         )
+        dump += " ".join(
+            conn.exec_driver_sql("SELECT filename FROM attachment").scalars().all()
+        ) + _pdf_text(conn, file_ids[0])
     assert [f for f in canaries if f not in dump] == []
