@@ -74,7 +74,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "constraint_zone": ("name_zh", "name_en", "source"),
     "infrastructure": ("name_zh", "name_en"),
     "jurisdiction": ("name_zh", "name_en"),
-    "app_user": ("display_name",),
+    "app_user": ("display_name", "contact"),
 }
 #: written after the recommendation and its link are made through the API
 LATE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -82,6 +82,7 @@ LATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "recommendation": ("title_zh", "title_en", "intro_zh", "intro_en", "internal_note"),
     "recommendation_site": ("note_zh", "note_en"),
     "share_link": ("recipient_name", "recipient_org"),
+    "attachment": ("filename",),
 }
 
 
@@ -192,6 +193,15 @@ def hostile(hostile_db: str) -> Iterator[Hostile]:
         )
         assert r.status_code == 201, r.text
         link = r.json()["url"].rsplit("/r/", 1)[1]
+        # a photo of the site, public (its name is planted below, as psql or QGIS could)
+        from files.photo_helpers import jpeg_with_exif
+
+        r = api.post(
+            f"/api/sites/{site_id}/attachments",
+            files={"file": ("photo.jpg", jpeg_with_exif(), "image/jpeg")},
+            data={"public": "true"},
+        )
+        assert r.status_code == 201, r.text
         with app.engine.begin() as c:
             for table, cols in LATE_COLUMNS.items():
                 _plant(c, table, cols)
@@ -338,6 +348,19 @@ def test_site_sheet_and_its_map(admin_browser: Browser, hostile: Hostile) -> Non
     page.close()
 
 
+def test_site_files_and_brochure_page(admin_browser: Browser, hostile: Hostile) -> None:
+    page = _new_page(admin_browser)
+    page.goto(f"{admin_browser.base}/sites/{hostile.site_id}", wait_until="networkidle")
+    page.wait_for_selector("#gis-files-list li")
+    assert LITERALS[0] in page.inner_text("#gis-files-list")  # the planted file name
+    page.wait_for_function("() => document.getElementById('gis-contact').value !== ''")
+    assert HTML in page.input_value("#gis-contact")  # the admin's planted contact, as text
+    _assert_inert(page, admin_browser)
+    page.goto(f"{admin_browser.base}/sites/{hostile.site_id}/brochure", wait_until="networkidle")
+    _assert_inert(page, admin_browser)
+    page.close()
+
+
 def test_site_map_list_popup_and_tooltips(admin_browser: Browser, hostile: Hostile) -> None:
     page = _new_page(admin_browser)
     page.goto(f"{admin_browser.base}/map", wait_until="networkidle")
@@ -453,6 +476,22 @@ def test_pdf_shows_the_text_literally(hostile: Hostile) -> None:
     flat = "".join(text.split())
     for piece in (*LITERALS, "<b>B</b>"):
         assert "".join(piece.split()) in flat, piece
+
+
+def test_brochure_pdfs_show_the_text_literally(hostile: Hostile) -> None:
+    from pypdf import PdfReader
+
+    code = hostile.api.get(f"/r/{hostile.token}.json").json()["sites"][0]["code"]
+    for url in (
+        f"/sites/{hostile.site_id}/brochure.pdf",
+        f"/r/{hostile.token}/sites/{code}/brochure.pdf",
+    ):
+        r = hostile.api.get(url)
+        assert r.status_code == 200, r.text
+        text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
+        flat = "".join(text.split())
+        for piece in (*LITERALS, "<b>B</b>"):
+            assert "".join(piece.split()) in flat, (url, piece)
 
 
 def _neutral(value: object) -> bool:
