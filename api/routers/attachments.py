@@ -87,8 +87,10 @@ def _read_upload(file: UploadFile, limit: int) -> bytes:
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge(
-                f"{name}: 文件过大（上限 {limit / 1e6:.0f} MB）/ larger than the limit of "
-                f"{limit:,} bytes"
+                f"{name}: larger than the limit of {limit:,} bytes",
+                code="file_too_large",
+                field="file",
+                params={"value": name, "max": f"{limit / 1e6:.1f}"},
             )
         parts.append(chunk)
     return b"".join(parts)

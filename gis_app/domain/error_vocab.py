@@ -133,6 +133,44 @@ ERRORS: dict[str, ErrorTerm] = {
             "Someone else is editing this record (maybe in QGIS); try again shortly.",
         ),
         _e("payload_too_large", "上传的文件过大。", "The upload is too large."),
+        # --- photos and documents of sites (issue 21) ----------------------------------------
+        _e(
+            "file_type_unsupported",
+            "“{value}”不是 JPEG、PNG 或 PDF 文件（内容看起来是{looks}），未保存。",
+            "“{value}” is not a JPEG, PNG or PDF file (its content looks like {looks}); "
+            "nothing was saved.",
+        ),
+        _e(
+            "file_damaged",
+            "“{value}”无法读取：文件已损坏，或不是真正的图片。",
+            "“{value}” cannot be read: it is damaged, or not a real image.",
+        ),
+        _e(
+            "pdf_truncated",
+            "“{value}”不完整（PDF 缺少结尾），请重新导出后上传。",
+            "“{value}” is incomplete (the PDF has no end); export it again and upload it.",
+        ),
+        _e("file_empty", "“{value}”是空文件。", "“{value}” is empty."),
+        _e(
+            "file_too_large",
+            "“{value}”过大（上限 {max} MB）。",
+            "“{value}” is too large (the limit is {max} MB).",
+        ),
+        _e(
+            "image_too_many_pixels",
+            "“{value}”像素过多（上限 {max} 像素）。",
+            "“{value}” has too many pixels (the limit is {max}).",
+        ),
+        _e(
+            "too_many_files",
+            "该资源已有 {count} 个文件，请先删除不需要的。",
+            "This site already has {count} files; delete one first.",
+        ),
+        _e(
+            "building_of_other_site",
+            "楼宇 {value} 不在该地块上。",
+            "Building {value} is not on this site.",
+        ),
         _e(
             "link_unavailable",
             "该链接无效、已过期或已被撤销。",

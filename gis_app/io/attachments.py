@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gis_app.domain.errors import InvalidInput, PayloadTooLarge
+from gis_app.domain.vocab import Term
 from gis_app.settings import FileSettings
 
 JPEG, PNG, PDF = "image/jpeg", "image/png", "application/pdf"
@@ -57,21 +58,21 @@ def clean_filename(name: str | None, media_type: str) -> str:
     return base[:_NAME_MAX]
 
 
-def _looks_like(data: bytes) -> str:
+def _looks_like(data: bytes) -> Term:
     head = data[:512].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html", b"<script", b"<svg", b"<?xml")) or (
         b"<script" in head or b"<html" in head
     ):
-        return "HTML/SVG/XML text / HTML、SVG 或 XML 文本"
+        return Term("html", "HTML、SVG 或 XML 文本", "HTML, SVG or XML text")
     if head.startswith((b"gif8",)):
-        return "a GIF image / GIF 图片"
+        return Term("gif", "GIF 图片", "a GIF image")
     if head.startswith(b"pk\x03\x04"):
-        return "a zip archive or Office file / 压缩包或 Office 文件"
+        return Term("zip", "压缩包或 Office 文件", "a zip archive or an Office file")
     try:
         data[:512].decode("utf-8")
-        return "plain text / 纯文本"
+        return Term("text", "纯文本", "plain text")
     except UnicodeDecodeError:
-        return "unknown binary data / 未知二进制内容"
+        return Term("binary", "未知的二进制内容", "unknown binary data")
 
 
 def sniff(data: bytes, filename: str) -> str:
@@ -79,10 +80,13 @@ def sniff(data: bytes, filename: str) -> str:
     for signature, media_type in _SIGNATURES:
         if data.startswith(signature):
             return media_type
+    looks = _looks_like(data)
     raise InvalidInput(
-        f"{filename}: 文件类型不支持——内容不是 JPEG、PNG 或 PDF（看起来是{_looks_like(data)}）"
-        f" / unsupported file type: the content is not JPEG, PNG or PDF "
-        f"(it looks like {_looks_like(data).split(' / ')[0]})"
+        f"{filename}: unsupported file type: the content is not JPEG, PNG or PDF "
+        f"(it looks like {looks.en})",
+        code="file_type_unsupported",
+        field="file",
+        params={"value": filename, "looks": looks},
     )
 
 
@@ -90,16 +94,20 @@ def _check_size(data: bytes, filename: str, media_type: str, limits: FileSetting
     limit = limits.max_document_bytes if media_type == PDF else limits.max_photo_bytes
     if len(data) > limit:
         raise PayloadTooLarge(
-            f"{filename}: 文件过大（{len(data) / 1e6:.1f} MB，上限 {limit / 1e6:.1f} MB）"
-            f" / too large ({len(data):,} bytes; the limit is {limit:,} bytes)"
+            f"{filename}: too large ({len(data):,} bytes; the limit is {limit:,} bytes)",
+            code="file_too_large",
+            field="file",
+            params={"value": filename, "max": f"{limit / 1e6:.1f}"},
         )
 
 
 def _pdf(data: bytes, filename: str) -> Prepared:
     if b"%%EOF" not in data[-2048:]:
         raise InvalidInput(
-            f"{filename}: PDF 文件不完整（缺少结尾 %%EOF）"
-            " / the PDF is truncated (no %%EOF at its end)"
+            f"{filename}: the PDF is truncated (no %%EOF at its end)",
+            code="pdf_truncated",
+            field="file",
+            params={"value": filename},
         )
     return Prepared(
         kind="document",
@@ -115,8 +123,10 @@ def _pdf(data: bytes, filename: str) -> Prepared:
 
 def _open_image(data: bytes, filename: str, media_type: str, limits: FileSettings) -> Image.Image:
     bad = InvalidInput(
-        f"{filename}: 图片无法读取（文件损坏或不是{_PIL_FORMAT[media_type]}）"
-        f" / the image cannot be read (damaged, or not a real {_PIL_FORMAT[media_type]})"
+        f"{filename}: the image cannot be read (damaged, or not a real {_PIL_FORMAT[media_type]})",
+        code="file_damaged",
+        field="file",
+        params={"value": filename},
     )
     try:
         with warnings.catch_warnings():
@@ -127,8 +137,10 @@ def _open_image(data: bytes, filename: str, media_type: str, limits: FileSetting
             w, h = probe.size
             if w * h > limits.max_pixels:
                 raise PayloadTooLarge(
-                    f"{filename}: 图片像素过多（{w}×{h}）/ too many pixels ({w}×{h}; "
-                    f"the limit is {limits.max_pixels:,})"
+                    f"{filename}: too many pixels ({w}×{h}; the limit is {limits.max_pixels:,})",
+                    code="image_too_many_pixels",
+                    field="file",
+                    params={"value": filename, "max": f"{limits.max_pixels:,}"},
                 )
             probe.verify()
             img = Image.open(io.BytesIO(data))
@@ -195,7 +207,12 @@ def prepare(data: bytes, name: str | None, limits: FileSettings) -> Prepared:
     """
     filename = clean_filename(name, "")
     if not data:
-        raise InvalidInput(f"{filename}: 文件为空 / the file is empty")
+        raise InvalidInput(
+            f"{filename}: the file is empty",
+            code="file_empty",
+            field="file",
+            params={"value": filename},
+        )
     media_type = sniff(data, filename)
     filename = clean_filename(name, media_type)
     _check_size(data, filename, media_type, limits)

@@ -1,6 +1,6 @@
 """Photos and documents of sites and buildings: upload, list, mark public, delete, read.
 
-Files are stored in the database (see migration ``0016`` for why), checked and cleaned by
+Files are stored in the database (see migration ``0017`` for why), checked and cleaned by
 :mod:`gis_app.io.attachments` first. Officers and planners read every file; only planners (and
 admins) add, publish or delete them (the API's policy). Investors reach a file only through
 :func:`public_file`, keyed by the recommendation their link resolved to.
@@ -64,15 +64,23 @@ def upload(
         if building_id is not None:
             owner = q.building_site(conn, building_id)
             if owner is None:
-                raise InvalidInput(f"building_id: building {building_id} not found")
+                raise InvalidInput(
+                    f"building_id: building {building_id} not found",
+                    code="not_found",
+                    field="building_id",
+                )
             if owner != site_id:
                 raise InvalidInput(
-                    f"building_id: building {building_id} is on another site, not site {site_id}"
+                    f"building_id: building {building_id} is on another site, not site {site_id}",
+                    code="building_of_other_site",
+                    field="building_id",
+                    params={"value": building_id},
                 )
         if q.count_for_site(conn, site_id) >= limits.max_per_site:
             raise InvalidInput(
-                f"site {site_id}: already has {limits.max_per_site} files; delete one first"
-                f" / 该资源已有 {limits.max_per_site} 个文件，请先删除"
+                f"site {site_id}: already has {limits.max_per_site} files; delete one first",
+                code="too_many_files",
+                params={"count": limits.max_per_site},
             )
         prepared = prepare(data, filename, limits)
         set_app_user(conn, user)

@@ -8,6 +8,7 @@ import pytest
 from photo_helpers import CAMERA, HTML_AS_JPG, jpeg_with_exif, pdf_document, png_image
 from PIL import Image
 
+from gis_app.domain.error_vocab import message
 from gis_app.domain.errors import InvalidInput, PayloadTooLarge
 from gis_app.io.attachments import prepare
 from gis_app.settings import FileSettings
@@ -69,7 +70,10 @@ def test_other_content_is_refused_whatever_its_name(data: bytes, words: str) -> 
     with pytest.raises(InvalidInput) as err:
         prepare(data, "photo.jpg", FileSettings())
     assert "photo.jpg" in str(err.value) and words in str(err.value)
-    assert "JPEG、PNG 或 PDF" in str(err.value)
+    assert err.value.code == "file_type_unsupported"
+    (problem,) = err.value.refusals
+    zh = message(problem)["zh"]
+    assert "“photo.jpg”不是 JPEG、PNG 或 PDF 文件" in zh and "{" not in zh
 
 
 def test_truncated_or_fake_files_are_refused() -> None:
@@ -85,7 +89,8 @@ def test_truncated_or_fake_files_are_refused() -> None:
 
 
 def test_size_and_pixel_limits() -> None:
-    with pytest.raises(PayloadTooLarge, match="too large"):
+    with pytest.raises(PayloadTooLarge, match="too large") as err:
         prepare(jpeg_with_exif(), "x.jpg", FileSettings(max_photo_bytes=1000))
+    assert "上限 0.0 MB" in message(err.value.refusals[0])["zh"]
     with pytest.raises(PayloadTooLarge, match="pixels"):
         prepare(jpeg_with_exif(), "x.jpg", FileSettings(max_pixels=100_000))

@@ -96,12 +96,16 @@ def test_refusals_store_nothing(env: Env, rec: Rec, planner) -> None:
     site = rec.site_ids[0]
     r = _upload(planner, site, HTML_AS_JPG, "photo.jpg")
     assert r.status_code == 422
-    assert "photo.jpg" in r.json()["detail"] and "JPEG、PNG 或 PDF" in r.json()["detail"]
+    body = r.json()
+    assert "photo.jpg" in body["detail"] and body["code"] == "file_type_unsupported"
+    assert "“photo.jpg”不是 JPEG、PNG 或 PDF 文件" in body["message"]["zh"]
+    assert "is not a JPEG, PNG or PDF file" in body["message"]["en"]
     other_building = env.scalar(
         "SELECT id FROM building WHERE site_id <> :s ORDER BY id LIMIT 1", s=site
     )
     r = _upload(planner, site, jpeg_with_exif(), "b.jpg", building_id=str(other_building))
     assert r.status_code == 422 and "another site" in r.json()["detail"]
+    assert r.json()["field"] == "building_id"
     assert _upload(planner, 99999999, jpeg_with_exif(), "x.jpg").status_code == 404
     assert env.scalar("SELECT count(*) FROM attachment") == 0
 
