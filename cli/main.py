@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from gis_app.domain.errors import GisAppError
 from gis_app.settings import Settings
@@ -839,6 +839,14 @@ def main(argv: list[str] | None = None) -> int:
         # a database that is down, missing or refuses the login: its reason, not a traceback
         reason = str(e.orig or e).strip().splitlines()
         _log(f"error: the database could not be used: {reason[0] if reason else e}")
+        return 2
+    except ProgrammingError as e:
+        # most often a database behind this version's schema
+        reason = str(e.orig or e).strip().splitlines()
+        _log(
+            f"error: {reason[0] if reason else e} — if the database is older than this "
+            "version, run `gis-app db migrate`"
+        )
         return 2
 
 

@@ -35,6 +35,14 @@ CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
@@ -226,12 +234,12 @@ def collection(request: Request, conn: ConnDep, collectionId: CollectionId) -> R
     dependencies=[READ],
 )
 def queryables(conn: ConnDep, user: CurrentUser, collectionId: CollectionId) -> Response:
-    """The collection's queryables (JSON Schema): the search filters of ``GET /api/sites``
-    for sites and sites_public; only ``bbox`` for the others."""
+    """The collection's queryables (JSON Schema): the properties the caller reads (for a CQL2
+    ``filter``), and for sites and sites_public the search filters of ``GET /api/sites``."""
     coll = ogc_service.collection(collectionId)
-    ogc_service.readable_columns(coll, user.roles)
+    columns = ogc_service.readable_columns(coll, user.roles)
     return _json(
-        ogc_service.queryables(coll, _filter_parameters()),
+        ogc_service.queryables(coll, _filter_parameters(), columns),
         SCHEMA_JSON,
         {"Cache-Control": _CACHE},
     )
@@ -271,8 +279,14 @@ def items(
     bbox: str | None = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
     crs: str | None = None,
+    cql_filter: Annotated[str | None, Query(alias="filter", max_length=20_000)] = None,
+    filter_lang: Annotated[str | None, Query(alias="filter-lang", max_length=20)] = None,
 ) -> Response:
     """Features of a collection as GeoJSON, by id, ``limit`` (1–10,000, default 10) at a time.
+
+    ``filter``: a CQL2 condition on the properties the caller reads (``filter-lang``
+    ``cql2-text``, the default, or ``cql2-json``), e.g. ``area_mu > 20 AND availability =
+    'available'``: comparisons, LIKE, BETWEEN, IN, IS NULL, AND/OR/NOT.
 
     ``crs``: CRS84 (default, lon/lat), EPSG:4326 and EPSG:4490 (lat/lon), EPSG:4549 and
     EPSG:4550 (northing/easting, metres), as OGC URIs; coordinates are transformed in PostGIS.
@@ -289,6 +303,8 @@ def items(
         bbox_crs=bbox_crs,
         crs=crs,
         site_filter=flt,
+        cql_filter=cql_filter,
+        filter_lang=filter_lang,
     )
     headers = {"Content-Crs": f"<{req.crs.uri}>", "Cache-Control": _CACHE}
     version = ogc_service.data_version(conn)

@@ -12,13 +12,15 @@ lists: ``sites_public`` carries the fields marked ``public`` and nothing else; `
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
+import cql2
 import sqlalchemy as sa
 
-from gis_app.db import ogc_queries, tile_queries
+from gis_app.db import cql2_sql, ogc_queries, tile_queries
 from gis_app.db.ogc_queries import Output, Query
 from gis_app.db.site_queries import SiteFilter
 from gis_app.domain import fields, vocab
@@ -286,6 +288,8 @@ class ItemsRequest:
     offset: int = 0
     bbox: tuple[tuple[float, float, float, float], Crs] | None = None
     site_filter: SiteFilter | None = None
+    #: the CQL2 filter as SQL on the collection's alias, with its bind values
+    cql: tuple[str, dict[str, Any]] | None = None
 
 
 def items_request(
@@ -299,6 +303,8 @@ def items_request(
     bbox_crs: str | None = None,
     crs: str | None = None,
     site_filter: SiteFilter | None = None,
+    cql_filter: str | None = None,
+    filter_lang: str | None = None,
 ) -> ItemsRequest:
     """Check the parameters of an items request; every refusal names its parameter."""
     coll = collection(collection_id)
@@ -315,13 +321,45 @@ def items_request(
         site_filter.validate()
     else:
         site_filter = None
-    return ItemsRequest(coll, columns, out_crs, limit, offset, box, site_filter)
+    cql = _cql(coll, columns, cql_filter, filter_lang) if cql_filter else None
+    return ItemsRequest(coll, columns, out_crs, limit, offset, box, site_filter, cql)
+
+
+#: the ``filter-lang`` values understood (``cql-text``: the name GDAL's OAPIF driver sends)
+FILTER_LANGS = ("cql2-text", "cql2-json", "cql-text")
+
+
+def filter_properties(coll: Collection, columns: tuple[str, ...]) -> dict[str, str]:
+    """The properties a CQL2 filter may name (the caller's readable ones) → their SQL."""
+    source = ogc_queries.SOURCES[coll.table]
+    out = {name: f"{source.alias}.{name}" for name in columns}
+    out |= {name: sql for sql, name in source.extra}
+    return out
+
+
+def _cql(
+    coll: Collection, columns: tuple[str, ...], text: str, lang: str | None
+) -> tuple[str, dict[str, Any]]:
+    """Parse a CQL2 ``filter`` (text or JSON) into SQL on the properties the caller reads."""
+    lang = (lang or "cql2-text").lower()
+    if lang not in FILTER_LANGS:
+        raise InvalidInput(f"filter-lang must be one of {', '.join(FILTER_LANGS)}, got {lang!r}")
+    if len(text) > 20_000:
+        raise InvalidInput("filter: longer than 20,000 characters")
+    try:
+        expr = cql2.Expr(json.loads(text) if lang == "cql2-json" else text).to_json()
+    except Exception as e:  # cql2 raises a plain Exception for syntax errors
+        detail = " ".join(str(e).split())[:300]
+        raise InvalidInput(f"filter is not valid {lang}: {detail}") from None
+    return cql2_sql.to_sql(expr, filter_properties(coll, columns))
 
 
 def _query(req: ItemsRequest) -> Query:
     where, params = "true", {}
     if req.site_filter is not None:
         where, params = req.site_filter.where()
+    if req.cql is not None:
+        where, params = f"({where}) AND {req.cql[0]}", params | req.cql[1]
     bbox, bbox_srid = (None, 4326) if req.bbox is None else (req.bbox[0], req.bbox[1].srid)
     return Query(
         ogc_queries.SOURCES[req.collection.table],
@@ -346,10 +384,18 @@ class Page:
 def items(conn: sa.Connection, req: ItemsRequest) -> Page:
     """One page of ``req``'s features (ordered by id) and how many match in all."""
     q = _query(req)
-    text, returned = ogc_queries.features(conn, q, limit=req.limit, offset=req.offset)
-    # a short page that is not past the end tells the total without counting
-    short = returned < req.limit and (returned > 0 or req.offset == 0)
-    matched = req.offset + returned if short else ogc_queries.count(conn, q)
+    try:
+        text, returned = ogc_queries.features(conn, q, limit=req.limit, offset=req.offset)
+        # a short page that is not past the end tells the total without counting
+        short = returned < req.limit and (returned > 0 or req.offset == 0)
+        matched = req.offset + returned if short else ogc_queries.count(conn, q)
+    except (sa.exc.DataError, sa.exc.ProgrammingError) as e:
+        if req.cql is None:
+            raise
+        # a value that does not suit its property (area_mu = 'large', kind > 3)
+        conn.rollback()
+        reason = str(getattr(e, "orig", e)).strip().splitlines()[0][:200]
+        raise InvalidInput(f"filter: a value does not suit its property ({reason})") from None
     return Page(text, matched, returned)
 
 
@@ -423,10 +469,24 @@ _VOCAB_PARAMS: dict[str, vocab.Vocabulary] = {
 }
 
 
-def queryables(coll: Collection, parameters: list[tuple[str, str, bool]]) -> dict[str, Any]:
+_REGISTRIES = {"site": fields.SITE, "building": fields.BUILDING, "constraint_zone": fields.ZONE}
+
+
+def queryables(
+    coll: Collection, parameters: list[tuple[str, str, bool]], columns: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """JSON Schema of ``coll``'s queryables: the site search parameters (name, JSON type,
-    repeatable) for the site collections, nothing beyond ``bbox`` for the others."""
+    repeatable) for the site collections, and every property the caller reads (``columns``),
+    which a CQL2 ``filter`` may name."""
     props: dict[str, Any] = {}
+    registry = _REGISTRIES.get(coll.table, {})
+    for name in filter_properties(coll, columns):
+        f = registry.get(name)
+        props[name] = (
+            {"title": f"{f.zh} / {f.en}", **_json_type(f)}
+            if f is not None
+            else {"title": name, "type": "integer" if name.endswith("_id") else "string"}
+        )
     if coll.site_filters:
         for name, json_type, repeatable in parameters:
             item: dict[str, Any] = {"type": json_type}

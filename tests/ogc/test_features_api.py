@@ -136,7 +136,11 @@ def test_site_filters_are_queryables(client_as) -> None:
     props = q.json()["properties"]
     assert {"kind", "availability", "area_mu_min", "land_use", "max_km_port"} <= set(props)
     assert "available" in props["availability"]["items"]["enum"]
-    assert c.get("/ogc/collections/jurisdiction/queryables").json()["properties"] == {}
+    # other collections: their properties (for a CQL2 filter), no search parameter
+    juris = c.get("/ogc/collections/jurisdiction/queryables").json()["properties"]
+    coll = ogc_service.COLLECTIONS["jurisdiction"]
+    assert set(juris) == set(ogc_service.readable_columns(coll, frozenset({"officer"})))
+    assert "area_mu_min" not in juris
     all_sites = c.get("/ogc/collections/sites/items?limit=10000").json()
     plants = c.get("/ogc/collections/sites/items?limit=10000&kind=standard_plant").json()
     assert 0 < plants["numberMatched"] < all_sites["numberMatched"]
