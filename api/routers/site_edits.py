@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, BackgroundTasks, Form, Header, Query, Response, UploadFile
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    Form,
+    Header,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+)
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import StrictBool, StrictFloat, StrictInt, create_model
 
@@ -33,6 +42,7 @@ from gis_app.io.imports import ImportOptions, UploadLimits
 from gis_app.services import history as history_service
 from gis_app.services import imports as import_service
 from gis_app.services import site_edits as edits
+from maps.style import AVAILABILITY_COLOURS
 
 router = APIRouter(tags=["planners"], route_class=DbRoute)
 READ = allow("officer", "planner", "admin")
@@ -457,26 +467,37 @@ def post_import(
     dependencies=[READ],
 )
 def export_sites(
+    request: Request,
     conn: ConnDep,
     flt: SiteFilterDep,
     background: BackgroundTasks,
-    format: Literal["gpkg", "geojson", "shp", "csv", "xlsx"] = "gpkg",
+    format: Literal["gpkg", "geojson", "shp", "csv", "xlsx", "pdf"] = "gpkg",
     headers: Literal["zh", "keys"] = "zh",
     encoding: Literal["UTF-8", "GBK"] = "UTF-8",
     crs: Annotated[str | None, Query(max_length=40, description="e.g. EPSG:4550")] = None,
 ) -> FileResponse:
-    """Export the filtered sites (GeoPackage, GeoJSON, zipped Shapefile, CSV or XLSX) with
-    Chinese labels beside coded values; importing the file back changes nothing.
+    """Export the filtered sites (GeoPackage, GeoJSON, zipped Shapefile, CSV, XLSX, or a PDF
+    list with a map) with Chinese labels beside coded values; importing the file back changes
+    nothing. The filters are those of ``GET /api/sites``.
 
     CSV/XLSX headers are Chinese with a documentation row/sheet (``headers=keys`` for field
-    names); a Shapefile's text is UTF-8 or GBK; ``crs`` reprojects GeoPackage, Shapefile, CSV
-    WKT and GeoJSON."""
+    names); XLSX and PDF link each site to its sheet; a Shapefile's text is UTF-8 or GBK;
+    ``crs`` reprojects GeoPackage, Shapefile, CSV WKT and GeoJSON."""
     if format not in site_export.EXPORT_FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(site_export.EXPORT_FORMATS)}")
     folder = Path(tempfile.mkdtemp(prefix="gis_app_export_"))
     try:
         path, notes = site_export.export_sites(
-            conn, flt, format, folder, headers=headers, encoding=encoding, crs=crs
+            conn,
+            flt,
+            format,
+            folder,
+            headers=headers,
+            encoding=encoding,
+            crs=crs,
+            sheet_url=str(request.url_for("site_page", site_id=0)).removesuffix("/0") + "/{id}",
+            colours=AVAILABILITY_COLOURS,
+            title=_search_title(request),
         )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
@@ -486,6 +507,17 @@ def export_sites(
     return FileResponse(
         path, media_type=site_export.EXPORT_FORMATS[format][1], filename=path.name, headers=headers
     )
+
+
+#: query parameters of an export that say how to write the file, not which sites
+_FILE_PARAMETERS = frozenset({"format", "headers", "encoding", "crs"})
+
+
+def _search_title(request: Request) -> str:
+    """What was searched, for the PDF's heading: the filters as given."""
+    given = [f"{k}={v}" for k, v in request.query_params.multi_items() if k not in _FILE_PARAMETERS]
+    text = "，".join(given)[:300]
+    return f"筛选 / filters: {text}" if text else "全部资源 / all sites"
 
 
 @router.get(

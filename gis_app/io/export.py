@@ -4,15 +4,16 @@ and the file layout that imports read back.
 A filtered selection is written with the officer-facing fields (no internal ones) and the
 Chinese labels of coded values beside the codes (``<field>_zh``): GeoPackage (version 1.2, so
 that GDAL 3.6 and the planners' older software read it without warnings; dates as dates) and
-Shapefile in EPSG:4490 or any CRS asked for, GeoJSON per RFC 7946 (WGS84), CSV (UTF-8 with
-BOM, WKT and a WGS84 point) and XLSX (a WGS84 point, dates as dates, a sheet documenting each
-column). CSV and XLSX carry Chinese headers (the registry's labels; a coded field's column is
-"<label>代码" and its label column "<label>") unless keys are asked for; a Chinese CSV has a
-second row of documentation, which the importer skips. Shapefile field names are at most 10
-characters: a fixed, reversible abbreviation per field (:data:`SHP_NAMES`, declared in the
-field registry), which :mod:`gis_app.io.imports` maps back, so importing an export changes
-nothing; its text is UTF-8 or, for older Chinese GIS software, GBK (``.cpg`` says which). The
-caller owns the connection and its transaction; export only reads.
+Shapefile in EPSG:4490 or any CRS asked for, GeoJSON per RFC 7946 (WGS84), CSV (UTF-8 with BOM,
+WKT and a WGS84 point), XLSX (a WGS84 point, dates as dates, a sheet documenting each column,
+each site's code and name linked to its sheet) and a PDF list with a map
+(:mod:`gis_app.io.site_list_pdf`). CSV and XLSX carry Chinese headers (the registry's labels; a
+coded field's column is "<label>代码" and its label column "<label>") unless keys are asked for;
+a Chinese CSV has a second row of documentation, which the importer skips. Shapefile field
+names are at most 10 characters: a fixed, reversible abbreviation per field (:data:`SHP_NAMES`,
+declared in the field registry), which :mod:`gis_app.io.imports` maps back, so importing an
+export changes nothing; its text is UTF-8 or, for older Chinese GIS software, GBK (``.cpg``
+says which). The caller owns the connection and its transaction; export only reads.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +73,10 @@ EXPORT_FORMATS: dict[str, tuple[str, str]] = {
     "shp": (".zip", "application/zip"),
     "csv": (".csv", "text/csv; charset=utf-8"),
     "xlsx": (".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "pdf": (".pdf", "application/pdf"),
 }
+#: a PDF list is read by people: it refuses selections longer than this many sites
+PDF_MAX_SITES = 2000
 #: header styles of CSV/XLSX: Chinese labels (people) or field keys (machines)
 HEADER_STYLES = ("zh", "keys")
 #: text encodings of Shapefile exports (the ``.cpg`` says which)
@@ -236,13 +241,18 @@ def export_sites(
     headers: str = "zh",
     encoding: str = "UTF-8",
     crs: str | int | None = None,
+    sheet_url: str | None = None,
+    colours: Mapping[str, str] | None = None,
+    title: str | None = None,
 ) -> tuple[Path, list[str]]:
     """Write the sites matching ``flt`` to a file in ``folder``; the file and notes.
 
     ``headers`` is ``zh`` (Chinese labels, with a documentation row or sheet) or ``keys``
     (field names) for CSV/XLSX; ``encoding`` is the Shapefile's text encoding (UTF-8 or GBK);
     ``crs`` the CRS of GeoPackage, Shapefile, CSV WKT and GeoJSON (default EPSG:4490; GeoJSON
-    WGS84).
+    WGS84). ``sheet_url`` (``…/sites/{id}``) links each site of an XLSX or PDF to its sheet;
+    a PDF is a list with a map (sites in ``colours`` by availability), headed by ``title``
+    (what was searched), and holds at most :data:`PDF_MAX_SITES` sites.
     """
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}")
@@ -255,9 +265,11 @@ def export_sites(
     notes: list[str] = []
     if shp_encoding != "UTF-8" and fmt != "shp":
         notes.append(f"the encoding applies to Shapefiles only; {fmt} is written in UTF-8")
-    if to_crs is not None and fmt == "xlsx":
-        notes.append("XLSX carries a WGS84 point per site; the CRS applies to the other formats")
-    gdf = _export_frame(conn, flt, max_sites, dates_as_text=fmt not in ("gpkg", "xlsx"))
+    if to_crs is not None and fmt in ("xlsx", "pdf"):
+        notes.append(f"{fmt} has no coordinates to reproject; the CRS applies to the other formats")
+    if fmt == "pdf":
+        max_sites = min(max_sites, PDF_MAX_SITES)
+    gdf = _export_frame(conn, flt, max_sites, dates_as_text=fmt not in ("gpkg", "xlsx", "pdf"))
     if to_crs is not None and fmt != "xlsx":
         gdf = gdf.to_crs(to_crs)
     stamp = dt.date.today().strftime("%Y%m%d")
@@ -290,7 +302,15 @@ def export_sites(
         frame["lon_wgs84"], frame["lat_wgs84"] = pts.x.round(7), pts.y.round(7)
         from gis_app.io.workbook import write_workbook
 
-        write_workbook(frame, out, headers)
+        write_workbook(frame, out, headers, sheet_url=sheet_url)
+    elif fmt == "pdf":
+        from gis_app.io.site_list_pdf import site_list_pdf
+
+        out = base.with_suffix(".pdf")
+        outline = edit_queries.jurisdiction_outline(conn)
+        out.write_bytes(
+            site_list_pdf(gdf, outline, title=title, sheet_url=sheet_url, colours=colours)
+        )
     else:
         out, more = _write_shapefile(gdf, base, shp_encoding)
         notes += more

@@ -92,17 +92,35 @@ def _formats(ws: Worksheet, columns: list[str], rows: int) -> None:
             cell.number_format = fmt
 
 
-def write_workbook(frame: pd.DataFrame, out: Path, headers: str = "zh") -> None:
+#: columns whose cells link to the site's sheet when the export is given its address
+LINKED_COLUMNS: tuple[str, ...] = ("code", "name_zh")
+_LINK = Font(color="0563C1", underline="single")
+
+
+def write_workbook(
+    frame: pd.DataFrame, out: Path, headers: str = "zh", *, sheet_url: str | None = None
+) -> None:
     """Write an export ``frame`` (columns named by field keys) to ``out`` with its headers in
-    ``headers`` style and the documentation sheet."""
+    ``headers`` style and the documentation sheet.
+
+    With ``sheet_url`` (``https://…/sites/{id}``) each site's code and name link to its sheet
+    in the app (a hyperlink on the cell: the value stays what the importer reads back).
+    """
     wb = Workbook()
     ws = wb.active
     ws.title = DATA_SHEET
     columns = list(frame.columns)
     heads = [column_header(c, headers) for c in columns]
     _header_row(ws, heads)
+    linked = [columns.index(c) for c in LINKED_COLUMNS if c in columns]
+    ids = columns.index("id") if sheet_url and "id" in columns else None
     for row in frame.itertuples(index=False, name=None):
         ws.append([_cell(v) for v in row])
+        if ids is not None and row[ids] is not None:
+            url = sheet_url.replace("{id}", str(int(row[ids])))  # type: ignore[union-attr]
+            for i in linked:
+                cell = ws.cell(ws.max_row, i + 1)
+                cell.hyperlink, cell.font = url, _LINK
     _formats(ws, columns, len(frame))
     _doc_sheet(wb, columns, heads)
     wb.save(out)
