@@ -28,6 +28,7 @@ from api.routers import (
     recommendations,
     requirement_pages,
     requirements,
+    saved_searches,
     site_edits,
     sites,
     stats,
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(requirements.router)
     app.include_router(match.router)
     app.include_router(alerts.router)
+    app.include_router(saved_searches.router)
     app.include_router(tiles.router)
     app.include_router(ogc.router)
     app.include_router(pages.router)

@@ -1,8 +1,9 @@
-"""Alerts for officers: a site newly meets one of their open requirements."""
+"""Alerts for officers: a site newly meets one of their open requirements or newly entered one
+of their saved searches; investors answered."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Response
 from pydantic import Field
@@ -25,8 +26,10 @@ def list_alerts(
     unseen: bool = False,
     limit: int = 100,
     offset: int = 0,
+    source: Literal["all", "requirement", "saved_search"] = "all",
 ) -> list[dict[str, Any]]:
-    """The caller's alerts, newest first; ``all=true`` lists every officer's (admins only)."""
+    """The caller's alerts, newest first; ``all=true`` lists every officer's (admins only);
+    ``source`` keeps those of requirements or of saved searches only."""
     total, items = alert_service.list_alerts(
         conn,
         user.username,
@@ -35,6 +38,7 @@ def list_alerts(
         unseen_only=unseen,
         limit=limit,
         offset=offset,
+        source=source,
     )
     response.headers["X-Total-Count"] = str(total)
     return items

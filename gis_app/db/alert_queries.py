@@ -13,15 +13,22 @@ from gis_app.db.models import (
     Recommendation,
     RecommendationSite,
     Requirement,
+    SavedSearch,
     ShareLink,
     Site,
 )
+
+#: what an alert is about: a requirement (matches and investors' answers) or a saved search
+ALERT_SOURCES = ("all", "requirement", "saved_search")
 
 _ALERT = Alert.__table__
 _COLUMNS = (
     Alert.id,
     Alert.requirement_id,
     Requirement.project_name,
+    Alert.saved_search_id,
+    SavedSearch.name.label("saved_search_name"),
+    SavedSearch.query.label("saved_search_query"),
     Alert.site_id,
     Site.code.label("site_code"),
     Site.name_zh.label("site_name_zh"),
@@ -33,30 +40,50 @@ _COLUMNS = (
 )
 
 
-def _conditions(officer: str | None, unseen_only: bool) -> list[sa.ColumnElement[bool]]:
+def _conditions(
+    officer: str | None, unseen_only: bool, source: str = "all"
+) -> list[sa.ColumnElement[bool]]:
     where: list[sa.ColumnElement[bool]] = []
     if officer is not None:
         where.append(Alert.officer == officer)
     if unseen_only:
         where.append(Alert.seen_at.is_(None))
+    if source == "requirement":
+        where.append(Alert.requirement_id.isnot(None))
+    elif source == "saved_search":
+        where.append(Alert.saved_search_id.isnot(None))
     return where
 
 
-def count_alerts(conn: sa.Connection, officer: str | None, unseen_only: bool) -> int:
+def count_alerts(
+    conn: sa.Connection, officer: str | None, unseen_only: bool, source: str = "all"
+) -> int:
     """How many alerts there are for ``officer`` (every officer's when None)."""
-    query = sa.select(sa.func.count()).select_from(_ALERT).where(*_conditions(officer, unseen_only))
+    query = (
+        sa.select(sa.func.count())
+        .select_from(_ALERT)
+        .where(*_conditions(officer, unseen_only, source))
+    )
     return int(conn.execute(query).scalar_one())
 
 
 def alert_rows(
-    conn: sa.Connection, officer: str | None, unseen_only: bool, limit: int, offset: int
+    conn: sa.Connection,
+    officer: str | None,
+    unseen_only: bool,
+    limit: int,
+    offset: int,
+    source: str = "all",
 ) -> list[sa.RowMapping]:
-    """One page of alerts with their requirement's project and the site, newest first."""
+    """One page of alerts with their requirement's project or their saved search, and the
+    site, newest first."""
     query = (
         sa.select(*_COLUMNS)
-        .join(Requirement, Requirement.id == Alert.requirement_id)
+        .select_from(_ALERT)
+        .outerjoin(Requirement, Requirement.id == Alert.requirement_id)
+        .outerjoin(SavedSearch, SavedSearch.id == Alert.saved_search_id)
         .join(Site, Site.id == Alert.site_id)
-        .where(*_conditions(officer, unseen_only))
+        .where(*_conditions(officer, unseen_only, source))
         .order_by(Alert.created_at.desc(), Alert.id.desc())
         .limit(limit)
         .offset(offset)

@@ -636,14 +636,55 @@ class RequirementMatch(Base):
     since: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class SavedSearch(Base):
+    """An officer's named search of the map: the query of ``GET /api/sites`` it was saved
+    with, and the same search as an SQL condition on ``site s`` reading its values from
+    ``params`` (``$1->>'name'``), written by the app from its site filter, evaluated by the
+    triggers that keep :class:`SavedSearchMatch` (revision 0016)."""
+
+    __tablename__ = "saved_search"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    owner: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    query: Mapped[str] = mapped_column(Text)
+    predicate: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    __table_args__ = (
+        UniqueConstraint("owner", "name"),
+        CheckConstraint("char_length(btrim(name)) BETWEEN 1 AND 100", name="name_length"),
+    )
+
+
+class SavedSearchMatch(Base):
+    """The sites each saved search holds now (kept by triggers; a site entering raises an
+    alert for the search's owner)."""
+
+    __tablename__ = "saved_search_match"
+    saved_search_id: Mapped[int] = mapped_column(
+        ForeignKey("saved_search.id", ondelete="CASCADE"), primary_key=True
+    )
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("site.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    since: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class Alert(Base):
-    """News for a requirement's officer: a site newly satisfies the open requirement, or an
-    investor answered on one of its links."""
+    """News for an officer: a site newly satisfies one of their open requirements or newly
+    entered one of their saved searches, or an investor answered on one of their links."""
 
     __tablename__ = "alert"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    requirement_id: Mapped[int] = mapped_column(
+    #: the requirement the alert is about (None: a saved search's alert)
+    requirement_id: Mapped[int | None] = mapped_column(
         ForeignKey("requirement.id", ondelete="CASCADE"), index=True
+    )
+    #: the saved search a site newly entered (None: a requirement's alert)
+    saved_search_id: Mapped[int | None] = mapped_column(
+        ForeignKey("saved_search.id", ondelete="CASCADE"), index=True
     )
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), index=True)
     officer: Mapped[str | None] = mapped_column(Text)
@@ -656,7 +697,12 @@ class Alert(Base):
     feedback_id: Mapped[int | None] = mapped_column(
         ForeignKey("feedback.id", ondelete="CASCADE"), index=True
     )
-    __table_args__ = (Index("ix_alert_officer_created_at", "officer", "created_at"),)
+    __table_args__ = (
+        Index("ix_alert_officer_created_at", "officer", "created_at"),
+        CheckConstraint(
+            "requirement_id IS NOT NULL OR saved_search_id IS NOT NULL", name="subject"
+        ),
+    )
 
 
 class Recommendation(Base):

@@ -128,6 +128,10 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("GET", "/sites/{site_id}/brochure"): READ,
     ("GET", "/r/{token}/files/{attachment_id}"): ANON,
     ("GET", "/r/{token}/sites/{code}/brochure.pdf"): ANON,
+    # officers' map: compare, saved searches (issue 20)
+    ("POST", "/api/saved-searches"): ("officer",),
+    ("GET", "/api/saved-searches"): ("officer",),
+    ("DELETE", "/api/saved-searches/{search_id}"): ("officer",),
 }
 
 ROLES = ("officer", "planner", "admin")
