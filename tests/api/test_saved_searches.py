@@ -71,7 +71,8 @@ def test_the_database_holds_exactly_what_the_api_finds(url, client_as, query: st
 def test_a_site_entering_by_plain_sql_alerts_the_officer_once(url, client_as) -> None:
     alice = client_as("officer", url=url)
     query = SEARCH + "&availability=available"
-    saved = alice.post(f"/api/saved-searches?{query}", json={"name": "港口 5 公里内可招商用地"}).json()
+    name = "港口 5 公里内可招商用地"
+    saved = alice.post(f"/api/saved-searches?{query}", json={"name": name}).json()
     outside = sorted(_ids(alice, SEARCH + "&availability=reserved&availability=negotiating"))
     assert outside, "the sample has land near a port that is not available"
     site = outside[0]
@@ -80,7 +81,7 @@ def test_a_site_entering_by_plain_sql_alerts_the_officer_once(url, client_as) ->
     _sql(url, "UPDATE site SET availability = 'available' WHERE id = :id", id=site)
     alerts = alice.get("/api/alerts?source=saved_search&unseen=true").json()
     assert [(a["saved_search_id"], a["site_id"]) for a in alerts] == [(saved["id"], site)]
-    assert alerts[0]["saved_search_name"] == "港口 5 公里内可招商用地"
+    assert alerts[0]["saved_search_name"] == name
     assert alerts[0]["saved_search_query"] == query
     assert "availability" in alerts[0]["reason"] and alerts[0]["requirement_id"] is None
     assert site in _held(url, saved["id"])
