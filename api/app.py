@@ -18,6 +18,7 @@ from api.routers import (
     attachments,
     auth,
     brochure_pages,
+    compare_pages,
     dashboard,
     docs,
     health,
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(brochure_pages.router)
     app.include_router(attachments.router)
+    app.include_router(compare_pages.router)
     app.include_router(requirement_pages.router)
     app.include_router(stats.router)
     app.include_router(dashboard.router)

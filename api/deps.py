@@ -264,6 +264,8 @@ def _with_registry_filters(parse: Callable[..., SiteFilter]) -> None:
 
 _with_registry_filters(site_filter)
 SiteFilterDep = Annotated[SiteFilter, Depends(site_filter)]
+#: the query parameters of ``GET /api/sites`` that say which sites (filters, area; not the page)
+SEARCH_PARAMETERS: frozenset[str] = frozenset(inspect.signature(site_filter).parameters)
 
 
 def viewer_of(user: Principal) -> Viewer:

@@ -41,6 +41,8 @@ VENDORED: dict[str, str] = {
     "gis_gcj02": "js/gcj02.js",
     "gis_measure": "js/measure.js",
     "gis_requirements": "js/requirements.js",
+    "gis_results": "js/results.js",
+    "gis_results_css": "css/results.css",
     "gis_sheet": "js/sheet.js",
     "gis_sitemap": "js/sitemap.js",
     "gis_sitemap_css": "css/sitemap.css",

@@ -4,23 +4,19 @@ alerts the officer when a site newly enters one (``GET /api/alerts?source=saved_
 
 from __future__ import annotations
 
-import inspect
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import Field
 
 from api.auth import CurrentUser, allow
-from api.deps import ConnDep, DbRoute, SiteFilterDep, site_filter
+from api.deps import SEARCH_PARAMETERS, ConnDep, DbRoute, SiteFilterDep
 from api.schemas import StrictModel
 from gis_app.domain.errors import InvalidInput
 from gis_app.services import saved_searches as saved_service
 
 router = APIRouter(prefix="/api/saved-searches", tags=["saved searches"], route_class=DbRoute)
 OFFICER = allow("officer")
-
-#: the query parameters of ``GET /api/sites`` that say which sites (not how many, which order)
-SEARCH_PARAMETERS = frozenset(inspect.signature(site_filter).parameters)
 
 
 class SavedSearchBody(StrictModel):

@@ -129,6 +129,7 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("GET", "/r/{token}/files/{attachment_id}"): ANON,
     ("GET", "/r/{token}/sites/{code}/brochure.pdf"): ANON,
     # officers' map: compare, saved searches (issue 20)
+    ("GET", "/compare"): READ,
     ("POST", "/api/saved-searches"): ("officer",),
     ("GET", "/api/saved-searches"): ("officer",),
     ("DELETE", "/api/saved-searches/{search_id}"): ("officer",),
