@@ -48,6 +48,8 @@ LITERALS = (
     '<img src=x onerror="window.__pwned=2">',
     "${window.__pwned=3}",
 )
+#: the name of a saved search: a formula start and every literal, 100 characters (the most)
+SAVED_SEARCH_NAME = "=" + "".join(LITERALS)
 PASSWORD = "sec-password-1"
 ADMIN = "sec-admin"
 
@@ -219,6 +221,17 @@ def hostile(hostile_db: str) -> Iterator[Hostile]:
                 ),
                 {"r": requirement_id, "s": site_id, "u": ADMIN, "h": payload(2)},
             )
+        # a saved search named with the payload (its longest allowed name), and its alert
+        r = api.post("/api/saved-searches?kind=land", json={"name": SAVED_SEARCH_NAME})
+        assert r.status_code == 201, r.text
+        with app.engine.begin() as c:
+            c.execute(
+                sa.text(
+                    "INSERT INTO alert (saved_search_id, site_id, officer, reason)"
+                    " VALUES (:q, :s, :u, :h)"
+                ),
+                {"q": r.json()["id"], "s": site_id, "u": ADMIN, "h": payload(3)},
+            )
         yield Hostile(app, hostile_db, site_id, requirement_id, link, api)
     finally:
         api.close()
@@ -382,6 +395,27 @@ def test_site_map_list_popup_and_tooltips(admin_browser: Browser, hostile: Hosti
     page.wait_for_timeout(300)
     _assert_inert(page, admin_browser)
     _overlays(page)  # infrastructure tooltips of the reference layers
+    _assert_inert(page, admin_browser)
+    page.close()
+
+
+def test_saved_searches_alerts_and_comparison(admin_browser: Browser, hostile: Hostile) -> None:
+    page = _new_page(admin_browser)
+    page.goto(f"{admin_browser.base}/map", wait_until="networkidle")
+    page.locator("#gis-search-alerts li[data-alert-id]").wait_for()
+    assert SAVED_SEARCH_NAME in page.inner_text("#gis-saved-list")
+    assert "<img src=x onerror=" in page.inner_text("#gis-search-alerts")
+    ticks = page.locator("#gis-list .gis-compare-tick")
+    ticks.nth(0).check()
+    ticks.nth(1).check()
+    assert "<img src=x onerror=" in page.inner_text("#gis-compare-tray")
+    _assert_inert(page, admin_browser)
+    with page.expect_navigation():
+        page.click("#gis-compare-open")
+    assert page.locator("#gis-compare thead th[data-site-id]").count() == 2
+    _assert_inert(page, admin_browser)
+    page.goto(f"{admin_browser.base}/sites/{hostile.site_id}", wait_until="networkidle")
+    assert "<img src=x onerror=" in page.inner_text("#gis-compare-tray")
     _assert_inert(page, admin_browser)
     page.close()
 
