@@ -477,8 +477,8 @@ def export_sites(
     crs: Annotated[str | None, Query(max_length=40, description="e.g. EPSG:4550")] = None,
 ) -> FileResponse:
     """Export the filtered sites (GeoPackage, GeoJSON, zipped Shapefile, CSV, XLSX, or a PDF
-    list with a map) with Chinese labels beside coded values; importing the file back changes
-    nothing. The filters are those of ``GET /api/sites``.
+    list with a map) with Chinese labels beside coded values; importing a data file (not the
+    PDF) back changes nothing. The filters are those of ``GET /api/sites``.
 
     CSV/XLSX headers are Chinese with a documentation row/sheet (``headers=keys`` for field
     names); XLSX and PDF link each site to its sheet; a Shapefile's text is UTF-8 or GBK;

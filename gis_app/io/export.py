@@ -75,6 +75,8 @@ EXPORT_FORMATS: dict[str, tuple[str, str]] = {
     "xlsx": (".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "pdf": (".pdf", "application/pdf"),
 }
+#: the formats an import reads back unchanged (a PDF is for people)
+DATA_FORMATS: tuple[str, ...] = tuple(f for f in EXPORT_FORMATS if f != "pdf")
 #: a PDF list is read by people: it refuses selections longer than this many sites
 PDF_MAX_SITES = 2000
 #: header styles of CSV/XLSX: Chinese labels (people) or field keys (machines)

@@ -16,7 +16,7 @@ from shapely import wkb
 from gis_app.db.site_queries import SiteFilter
 from gis_app.domain.errors import InvalidInput, PayloadTooLarge
 from gis_app.domain.gcj02 import wgs84_to_gcj02
-from gis_app.io.export import EXPORT_FORMATS, export_sites
+from gis_app.io.export import DATA_FORMATS, export_sites
 from gis_app.io.imports import ImportOptions, ImportReport
 from gis_app.services.imports import import_file
 
@@ -44,7 +44,7 @@ def _history_count(engine: sa.Engine) -> int:
         return c.execute(sa.text("SELECT count(*) FROM history")).scalar_one()
 
 
-@pytest.mark.parametrize("fmt", list(EXPORT_FORMATS))
+@pytest.mark.parametrize("fmt", DATA_FORMATS)
 def test_export_then_import_changes_nothing(edit_engine, scratch_dir: Path, fmt: str) -> None:
     before, n_hist = _fingerprint(edit_engine), _history_count(edit_engine)
     with edit_engine.connect() as c:
