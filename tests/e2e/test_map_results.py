@@ -16,7 +16,6 @@ from e2e_helpers import open_page, wait_idle
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from gis_app.db.engine import make_engine
 from tests.needs import need
 
 #: a search the map's filter form holds (the page keeps it in its URL)
@@ -189,15 +188,6 @@ def test_export_the_current_search_from_the_map(browser, live_app, scratch_dir, 
     assert w.errors == [] or all("422" in e for e in w.errors)
 
 
-def _sql(db_url: str, sql: str, **params) -> None:
-    eng = make_engine(db_url, application_name="QGIS")
-    try:
-        with eng.begin() as c:
-            c.execute(sa.text(sql), params)
-    finally:
-        eng.dispose()
-
-
 def test_save_a_search_and_see_the_alert_when_plain_sql_brings_a_site_in(browser, live_app):
     w = _open(browser, live_app, SEARCH)
     page = w.page
@@ -231,7 +221,11 @@ def test_save_a_search_and_see_the_alert_when_plain_sql_brings_a_site_in(browser
     # a planner in QGIS makes a reserved site near a port available
     near = _api(page, "/api/sites?limit=1000&format=json&kind=land&area_mu_min=30")
     site = next(s for s in near if s["availability"] != "available")
-    _sql(live_app.db_url, "UPDATE site SET availability = 'available' WHERE id = :i", i=site["id"])
+    with live_app.engine.begin() as c:  # as QGIS edits: plain SQL, no app user
+        c.execute(sa.text("SET LOCAL application_name = 'QGIS'"))
+        c.execute(
+            sa.text("UPDATE site SET availability = 'available' WHERE id = :i"), {"i": site["id"]}
+        )
     page.reload()
     alert = page.locator(f'#gis-search-alerts li[data-site-id="{site["id"]}"]')
     alert.wait_for()
