@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from api.auth import CurrentUser, Principal, allow
 from api.deps import SEARCH_PARAMETERS, ConnDep, DbRoute
 from api.templating import other_lang_url, page_lang, render_page, templates
-from gis_app.domain import vocab
+from gis_app.domain import error_vocab, vocab
 from gis_app.domain.errors import InvalidInput, NotFound
 from gis_app.services import compare as compare_service
 from maps import assets, i18n
@@ -90,7 +90,8 @@ def compare_page(
     try:
         comparison = compare_service.compare_sites(conn, compare_service.parse_ids(ids))
     except (InvalidInput, NotFound) as e:
-        error, status = e.public_message, 404 if isinstance(e, NotFound) else 422
+        error = error_vocab.message(e.refusals[0])
+        status = 404 if isinstance(e, NotFound) else 422
     response = render_page(
         request,
         "compare.html",

@@ -37,7 +37,9 @@ def save_search(
     if unknown:
         raise InvalidInput(
             f"query.{unknown[0]}: not a search parameter of GET /api/sites "
-            f"(unknown: {', '.join(u[:40] for u in unknown[:5])})"
+            f"(unknown: {', '.join(u[:40] for u in unknown[:5])})",
+            code="not_a_search_parameter",
+            params={"value": unknown[0][:40]},
         )
     return saved_service.save(conn, user.username, body.name, query, flt)
 

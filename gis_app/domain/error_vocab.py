@@ -334,6 +334,39 @@ ERRORS: dict[str, ErrorTerm] = {
             "Give the recipient's name or organisation.",
         ),
         _e("no_sites_chosen", "请至少选择一处资源。", "Choose at least one site."),
+        # --- the officers' map: exports, comparison, saved searches ----------------------------
+        _e(
+            "too_many_sites",
+            "所选资源共 {count} 处，超过上限 {max} 处，请缩小查询范围。",
+            "The selection holds {count} sites, more than the limit of {max}; narrow the search.",
+        ),
+        _e(
+            "compare_count",
+            "请选择 {min}–{max} 处不同的资源进行对比（现为 {count} 处）。",
+            "Choose {min} to {max} different sites to compare (got {count}).",
+        ),
+        _e("not_a_site_id", "“{value}”不是资源编号。", "“{value}” is not a site id."),
+        _e("site_not_found", "找不到资源 {value}。", "Site {value} not found."),
+        _e(
+            "saved_search_name",
+            "请为保存的查询起一个名称（1–100 个字，不含控制字符）。",
+            "Give the saved search a name (1–100 characters, no control characters).",
+        ),
+        _e(
+            "saved_search_exists",
+            "你已有名为“{value}”的保存查询。",
+            "You already have a saved search called “{value}”.",
+        ),
+        _e(
+            "saved_search_limit",
+            "你已保存 {max} 个查询，请先删除一个。",
+            "You keep {max} saved searches already; delete one first.",
+        ),
+        _e(
+            "not_a_search_parameter",
+            "“{value}”不是查询条件（见 GET /api/sites）。",
+            "“{value}” is not a search parameter of GET /api/sites.",
+        ),
     )
 }
 

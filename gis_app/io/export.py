@@ -197,7 +197,9 @@ def _export_frame(
     if total > max_sites:
         raise InvalidInput(
             f"the selection holds {total} sites, more than the export limit of {max_sites}; "
-            "narrow the filter"
+            "narrow the filter",
+            code="too_many_sites",
+            params={"count": total, "max": max_sites},
         )
     geoms = [shapely.from_wkb(bytes(r.pop("geom_wkb"))) for r in rows]
     df = pd.DataFrame(rows, columns=_EXPORT_COLUMNS)

@@ -77,14 +77,26 @@ def parse_ids(text: str | None) -> list[int]:
     ids: list[int] = []
     for p in parts:
         if not p.isdigit() or not 0 < int(p) < 2**63:
-            raise InvalidInput(f"ids: {p[:20]!r} is not a site id (ids=3,8,12)")
+            raise InvalidInput(
+                f"ids: {p[:20]!r} is not a site id (ids=3,8,12)",
+                code="not_a_site_id",
+                field="ids",
+                params={"value": p[:20]},
+            )
         if int(p) not in ids:
             ids.append(int(p))
     if not MIN_SITES <= len(ids) <= MAX_SITES:
-        raise InvalidInput(
-            f"ids: choose {MIN_SITES} to {MAX_SITES} different sites to compare, got {len(ids)}"
-        )
+        raise _count_error(len(ids))
     return ids
+
+
+def _count_error(count: int) -> InvalidInput:
+    return InvalidInput(
+        f"ids: choose {MIN_SITES} to {MAX_SITES} different sites to compare, got {count}",
+        code="compare_count",
+        field="ids",
+        params={"min": MIN_SITES, "max": MAX_SITES, "count": count},
+    )
 
 
 def _label(name: str, registry: dict[str, fields.Field]) -> Term:
@@ -203,12 +215,17 @@ def compare_sites(conn: sa.Connection, ids: list[int]) -> Comparison:
     """The sites ``ids`` (2–4, in that order) side by side; :class:`NotFound` naming a
     missing one."""
     if not MIN_SITES <= len(ids) <= MAX_SITES or len(set(ids)) != len(ids):
-        raise InvalidInput(f"ids: choose {MIN_SITES} to {MAX_SITES} different sites to compare")
+        raise _count_error(len(set(ids)))
     records = []
     for site_id in ids:
         rec = site_sheet_queries.site_record(conn, site_id)
         if rec is None:
-            raise NotFound(f"ids: site {site_id} not found")
+            raise NotFound(
+                f"ids: site {site_id} not found",
+                code="site_not_found",
+                field="ids",
+                params={"value": site_id},
+            )
         records.append(rec)
     sections = [
         Section(title.key, title, _field_rows(records, names, fields.SITE))

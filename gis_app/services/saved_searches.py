@@ -29,12 +29,17 @@ def _as_json(row: Any) -> dict[str, Any]:
 def check_name(name: str) -> str:
     """The name stripped of surrounding spaces; :class:`InvalidInput` naming the problem."""
     text = (name or "").strip()
-    if not text:
-        raise InvalidInput("name: give the saved search a name")
-    if len(text) > MAX_NAME:
-        raise InvalidInput(f"name: at most {MAX_NAME} characters, got {len(text)}")
-    if any(ord(c) < 32 for c in text):
-        raise InvalidInput("name: control characters are not allowed")
+    problem = (
+        "give the saved search a name"
+        if not text
+        else f"at most {MAX_NAME} characters, got {len(text)}"
+        if len(text) > MAX_NAME
+        else "control characters are not allowed"
+        if any(ord(c) < 32 for c in text)
+        else None
+    )
+    if problem:
+        raise InvalidInput(f"name: {problem}", code="saved_search_name", field="name")
     return text
 
 
@@ -46,9 +51,18 @@ def save(
     text = check_name(name)
     flt.validate()
     if queries.exists_named(conn, owner, text):
-        raise Conflict(f"name: you already have a saved search called {text!r}")
+        raise Conflict(
+            f"name: you already have a saved search called {text!r}",
+            code="saved_search_exists",
+            field="name",
+            params={"value": text},
+        )
     if len(queries.rows(conn, owner)) >= MAX_PER_OWNER:
-        raise Conflict(f"you keep {MAX_PER_OWNER} saved searches already; delete one first")
+        raise Conflict(
+            f"you keep {MAX_PER_OWNER} saved searches already; delete one first",
+            code="saved_search_limit",
+            params={"max": MAX_PER_OWNER},
+        )
     predicate, params = queries.compile_filter(flt)
     set_app_user(conn, owner, f"saved search {text}")
     search_id = queries.create(conn, owner, text, urlencode(query), predicate, params)

@@ -125,11 +125,12 @@ def test_compare_three_sites_ticked_in_list_popup_and_sheet(browser, live_app):
 
 def test_a_bad_comparison_says_why(browser, live_app):
     w = open_page(browser, live_app, "/compare?ids=1")
-    assert w.page.locator("#gis-compare-error").inner_text().startswith("ids: choose 2 to 4")
-    w.page.goto(f"{live_app.base_url}/compare?ids=1,2,999999")
-    assert "site 999999 not found" in w.page.inner_text("#gis-compare-error")
-    w.page.goto(f"{live_app.base_url}/compare?ids=1,x")
-    assert "'x' is not a site id" in w.page.inner_text("#gis-compare-error")
+    page = w.page
+    assert page.inner_text("#gis-compare-error") == "请选择 2–4 处不同的资源进行对比（现为 1 处）。"
+    page.goto(f"{live_app.base_url}/compare?ids=1,2,999999")
+    assert page.inner_text("#gis-compare-error") == "找不到资源 999999。"
+    page.goto(f"{live_app.base_url}/compare?ids=1,x&lang=en")
+    assert page.inner_text("#gis-compare-error") == "“x” is not a site id."
 
 
 def _download(page, button: str, folder: Path) -> Path:
@@ -184,7 +185,7 @@ def test_export_the_current_search_from_the_map(browser, live_app, scratch_dir, 
     page.wait_for_function(
         "() => document.querySelector('#gis-tools-status').classList.contains('gis-error')"
     )
-    assert "more than the export limit of 2" in page.inner_text("#gis-tools-status")
+    assert "超过上限 2 处" in page.inner_text("#gis-tools-status")
     assert w.errors == [] or all("422" in e for e in w.errors)
 
 
@@ -197,8 +198,11 @@ def test_save_a_search_and_see_the_alert_when_plain_sql_brings_a_site_in(browser
     # no name: the reason, nothing saved
     page.click("#gis-save-search")
     page.wait_for_function(
-        "() => document.querySelector('#gis-tools-status').textContent.includes('name')"
+        "() => document.querySelector('#gis-tools-status').classList.contains('gis-error')"
     )
+    assert page.get_attribute("#gis-save-name", "aria-invalid") == "true"
+    with live_app.engine.connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM saved_search")).scalar() == 0
     page.fill("#gis-save-name", "港口5公里可招商用地")
     page.click("#gis-save-search")
     page.locator("#gis-saved-list li[data-saved-search-id]").wait_for()
@@ -216,7 +220,7 @@ def test_save_a_search_and_see_the_alert_when_plain_sql_brings_a_site_in(browser
     page.wait_for_function(
         "() => document.querySelector('#gis-tools-status').classList.contains('gis-error')"
     )
-    assert "already have a saved search" in page.inner_text("#gis-tools-status")
+    assert "你已有名为“港口5公里可招商用地”的保存查询" in page.inner_text("#gis-tools-status")
 
     # a planner in QGIS makes a reserved site near a port available
     near = _api(page, "/api/sites?limit=1000&format=json&kind=land&area_mu_min=30")
