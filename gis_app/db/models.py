@@ -640,7 +640,7 @@ class SavedSearch(Base):
     """An officer's named search of the map: the query of ``GET /api/sites`` it was saved
     with, and the same search as an SQL condition on ``site s`` reading its values from
     ``params`` (``$1->>'name'``), written by the app from its site filter, evaluated by the
-    triggers that keep :class:`SavedSearchMatch` (revision 0017)."""
+    triggers that keep :class:`SavedSearchMatch` (revision 0018)."""
 
     __tablename__ = "saved_search"
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

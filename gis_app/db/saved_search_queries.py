@@ -1,5 +1,5 @@
 """Saved searches: the search as an SQL condition the database's triggers evaluate, and their
-rows (revision 0017).
+rows (revision 0018).
 
 A saved search is kept current by the database, so the database needs the search itself, not
 only its parameters: :func:`compile_filter` turns the one site filter of the app

@@ -1,6 +1,6 @@
 """Saved searches: an officer names the current search of the map (filters and drawn area);
 the database keeps the sites it holds and alerts the officer when a site newly enters it —
-whether the change came from a planner in the app, an import or QGIS (revision 0017)."""
+whether the change came from a planner in the app, an import or QGIS (revision 0018)."""
 
 from __future__ import annotations
 
