@@ -174,6 +174,24 @@ def _explanation(site: public_schema.PublicSite, lang: str, st: dict[str, Paragr
     return out
 
 
+def _document(
+    buf: io.BytesIO, title: str, subject: str, top: float, bottom: float
+) -> SimpleDocTemplate:
+    """An A4 document with the app's side margins and metadata (no author)."""
+    return SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=top,
+        bottomMargin=bottom,
+        title=title,
+        author="",
+        subject=subject,
+        creator="gis_app",
+    )
+
+
 def _photo_row(thumbnails: list[bytes], width: float, max_h: float) -> Table | None:
     """Up to three photos side by side, each at most ``max_h`` high."""
     cells = []
@@ -215,18 +233,7 @@ def site_brochure_pdf(
     other = "en" if lang == "zh" else "zh"
     name = _pick(lang, site.name_zh, site.name_en)
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf,
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=14 * mm,
-        bottomMargin=16 * mm,
-        title=name,
-        author="",
-        subject=_t(lang, "brochure"),
-        creator="gis_app",
-    )
+    doc = _document(buf, name, _t(lang, "brochure"), top=14 * mm, bottom=16 * mm)
 
     def frame(canvas: Canvas, document: SimpleDocTemplate) -> None:
         canvas.saveState()
@@ -302,18 +309,7 @@ def recommendation_pdf(
     title = _pick(lang, view.title_zh, view.title_en)
     maps = maps or {}
     photos = photos or {}
-    doc = SimpleDocTemplate(
-        buf,
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=15 * mm,
-        bottomMargin=18 * mm,
-        title=title,
-        author="",
-        subject=_t(lang, "page_title"),
-        creator="gis_app",
-    )
+    doc = _document(buf, title, _t(lang, "page_title"), top=15 * mm, bottom=18 * mm)
     expires = f"{_t(lang, 'valid_until')} {view.expires_at:%Y-%m-%d}"
 
     def footer(canvas: Canvas, document: SimpleDocTemplate) -> None:
