@@ -159,6 +159,8 @@ def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
             new = load_examples(conn, SAMPLE_DIR / "requirements.json", officer="admin")
         if new:
             print(f"recorded {len(new)} example requirements for admin: {new}", flush=True)
+    # QGIS users find the styled layers and the project in the database from the start
+    cmd_qgis(argparse.Namespace(host="127.0.0.1", port=None), settings)
     return 0
 
 

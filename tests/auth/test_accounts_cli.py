@@ -81,3 +81,7 @@ def test_setup_with_the_sample_records_its_example_requirements_once(db_env, cap
         sites = c.execute(sa.text("SELECT count(*) FROM site")).scalar()
     assert [r.officer for r in rows] == ["admin", "admin"] and sites == 73
     assert all(r.project_name.endswith("（示例）") for r in rows)
+    # the QGIS project and the layers' styles are in the database for QGIS users
+    with db_env.connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM qgis_projects")).scalar() == 1
+        assert c.execute(sa.text("SELECT count(*) FROM layer_styles")).scalar() > 0
