@@ -114,12 +114,12 @@ def write_workbook(
     _header_row(ws, heads)
     linked = [columns.index(c) for c in LINKED_COLUMNS if c in columns]
     ids = columns.index("id") if sheet_url and "id" in columns else None
-    for row in frame.itertuples(index=False, name=None):
+    for n, row in enumerate(frame.itertuples(index=False, name=None), start=2):
         ws.append([_cell(v) for v in row])
         if ids is not None and row[ids] is not None:
             url = sheet_url.replace("{id}", str(int(row[ids])))  # type: ignore[union-attr]
             for i in linked:
-                cell = ws.cell(ws.max_row, i + 1)
+                cell = ws.cell(n, i + 1)  # the row just appended (max_row scans every cell)
                 cell.hyperlink, cell.font = url, _LINK
     _formats(ws, columns, len(frame))
     _doc_sheet(wb, columns, heads)
