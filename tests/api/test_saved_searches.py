@@ -3,10 +3,12 @@ newly enters one — whether the change came through the app or plain SQL (QGIS)
 
 from __future__ import annotations
 
+import io
 from urllib.parse import parse_qsl
 
 import pytest
 import sqlalchemy as sa
+from openpyxl import load_workbook
 
 from gis_app.db.engine import make_engine
 
@@ -157,3 +159,31 @@ def test_a_name_is_kept_once_per_officer(url, client_as) -> None:
     assert c.post(f"/api/saved-searches?{SEARCH}", json={"name": "六横"}).status_code == 201
     r = c.post("/api/saved-searches?kind=plant", json={"name": "六横"})
     assert r.status_code == 409 and "六横" in r.json()["detail"]
+
+
+def test_a_planner_import_brings_a_site_in(url, client_as, scratch_dir) -> None:
+    officer = client_as("officer", url=url)
+    query = "kind=land&availability=available"
+    saved = officer.post(f"/api/saved-searches?{query}", json={"name": "可招商用地"}).json()
+    site = next(
+        s
+        for s in officer.get("/api/sites?format=json&limit=1000&kind=land").json()
+        if s["availability"] == "reserved"
+    )
+    # the planner exports the site, edits its availability in Excel and imports the file
+    planner = client_as("planner", url=url)
+    r = planner.get(f"/api/exports/sites?format=xlsx&q={site['code']}")
+    assert r.status_code == 200
+    book = load_workbook(io.BytesIO(r.content))
+    ws = book["sites"]
+    heads = [c.value for c in ws[1]]
+    ws.cell(2, heads.index("招商状态代码") + 1, "available")
+    ws.cell(2, heads.index("招商状态") + 1, "可招商")
+    path = scratch_dir / "edited.xlsx"
+    book.save(path)
+    with path.open("rb") as f:
+        r = planner.post("/api/imports", files={"file": ("edited.xlsx", f)})
+    assert r.status_code == 200, r.text
+    alerts = officer.get("/api/alerts?source=saved_search").json()
+    assert [(a["saved_search_id"], a["site_id"]) for a in alerts] == [(saved["id"], site["id"])]
+    assert "availability" in alerts[0]["reason"]
