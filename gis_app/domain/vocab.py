@@ -345,6 +345,36 @@ ROLE = _v(
     ("officer", "招商专员", "Investment officer"),
     ("planner", "规划员", "Planner"),
     ("admin", "管理员", "Administrator"),
+    # reads every page, ledger and report an officer or planner reads; writes nothing
+    ("leader", "领导", "Leader"),
+)
+
+# --- project ledger (issue 27) --------------------------------------------------------------
+SECTOR = _v(
+    "sector",
+    "产业类型",
+    "Sector",
+    ("manufacturing", "制造业", "Manufacturing"),
+    ("tourism", "文旅", "Tourism"),
+    ("health", "大健康", "Health"),
+    ("culture", "文化创意", "Culture"),
+    ("trade", "商贸", "Trade"),
+    ("finance", "金融", "Finance"),
+    ("maritime_services", "海事服务", "Maritime services"),
+)
+
+#: a project's milestones in the order they are reached
+MILESTONE = _v(
+    "milestone",
+    "项目节点",
+    "Milestone",
+    ("signed", "签约", "Signed"),
+    ("registered", "注册", "Registered"),
+    ("land", "拿地/租赁", "Land or lease"),
+    ("construction_start", "开工", "Construction start"),
+    ("completion", "竣工", "Completion"),
+    ("production_start", "投产", "Production start"),
+    ("full_output", "达产/达效", "Full output"),
 )
 
 LANGUAGE = _v(
@@ -390,6 +420,8 @@ VOCABULARIES: dict[str, Vocabulary] = {
         REQUIREMENT_STATUS,
         FEEDBACK_KIND,
         LANGUAGE,
+        SECTOR,
+        MILESTONE,
     )
 }
 
