@@ -26,6 +26,8 @@ from api.routers import (
     match,
     ogc,
     pages,
+    project_pages,
+    projects,
     recommendations,
     requirement_pages,
     requirements,
@@ -120,4 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(recommendations.router)
     app.include_router(investor.router)
     app.include_router(investor.robots_router)
+    # the project ledger: projects, monthly figures, the indicator report (issue 27)
+    app.include_router(projects.router)
+    app.include_router(project_pages.router)
     return app

@@ -143,7 +143,7 @@ class Policy:
     async def _check(self, request: Request, principal: Principal) -> None:
         if not principal.authenticated:
             raise NotAuthenticated("login required / 请先登录")
-        if not principal.has(*self.roles or ()):
+        if not principal.has(*self.roles or ()) and not _leader_reads(request, principal, self):
             raise Forbidden(
                 f"user {principal.username!r} lacks the role for this action "
                 f"(needs one of: {', '.join(self.roles or ())})"
@@ -159,6 +159,19 @@ class Policy:
             key = request.app.state.secret_key
             if not accounts.csrf_ok(key, principal.session_token or "", given):
                 raise CsrfFailed("missing or wrong CSRF token / 表单已过期，请刷新页面重试")
+
+
+#: what leaders read besides the routes that name them: whatever officers or planners read
+LEADER_READS = frozenset({"officer", "planner"})
+
+
+def _leader_reads(request: Request, principal: Principal, policy: Policy) -> bool:
+    """Leaders read every page and record officers or planners read, and write nothing."""
+    return (
+        request.method in SAFE_METHODS
+        and principal.has("leader")
+        and bool(LEADER_READS & set(policy.roles or ()))
+    )
 
 
 def allow(*roles: str) -> params.Depends:

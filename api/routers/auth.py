@@ -154,7 +154,7 @@ def login(
     status_code=303,
     response_class=RedirectResponse,
     responses={303: {"description": "logged out: on to /login"}},
-    dependencies=[allow("officer", "planner", "admin")],
+    dependencies=[allow("officer", "planner", "admin", "leader")],
 )
 def logout(request: Request, conn: ConnDep) -> Response:
     """End the session and go back to the login page."""
@@ -210,7 +210,7 @@ def revoke_token(token_id: int, conn: ConnDep, user: CurrentUser) -> Response:
 
 
 #: a role a user may hold (a user holds at least one)
-Role = Literal["officer", "planner", "admin"]
+Role = Literal["officer", "planner", "admin", "leader"]
 
 
 class UserCreate(StrictModel):

@@ -102,9 +102,7 @@ class ProjectMilestone(Base):
     actual_date: Mapped[dt.date | None] = mapped_column(Date)
     __table_args__ = (
         _in_vocab("kind", vocab.MILESTONE),
-        CheckConstraint(
-            "planned_date IS NOT NULL OR actual_date IS NOT NULL", name="a_date_given"
-        ),
+        CheckConstraint("planned_date IS NOT NULL OR actual_date IS NOT NULL", name="a_date_given"),
         Index("ix_project_milestone_kind_actual_date", "kind", "actual_date"),
     )
 
@@ -128,9 +126,7 @@ class ProjectMonth(Base):
     )
     __table_args__ = (
         CheckConstraint("month = date_trunc('month', month)::date", name="first_of_month"),
-        CheckConstraint(
-            " AND ".join(f"{c} >= 0" for c in projects.FIGURES), name="figures_nonneg"
-        ),
+        CheckConstraint(" AND ".join(f"{c} >= 0" for c in projects.FIGURES), name="figures_nonneg"),
     )
 
 

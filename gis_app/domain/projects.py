@@ -142,9 +142,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("new_enterprises", "新注册企业", "New enterprises registered", _U_FIRMS,
               count="registered"),
 )  # fmt: skip
-INDICATOR = vocab.Vocabulary(
-    "indicator", "指标", "Indicator", [i.term for i in INDICATORS]
-)
+INDICATOR = vocab.Vocabulary("indicator", "指标", "Indicator", [i.term for i in INDICATORS])
 INDICATOR_BY_KEY: dict[str, Indicator] = {i.key: i for i in INDICATORS}
 
 #: targets are set for the district, a platform or an officer (责任状)

@@ -64,7 +64,7 @@ def hash_token(token: str) -> str:
 def _check_roles(roles: list[str]) -> list[str]:
     if not roles:
         # a user without a role could log in and reach nothing; name one
-        raise InvalidInput("a user needs at least one role: officer, planner or admin")
+        raise InvalidInput("a user needs at least one role: " + ", ".join(vocab.ROLE.keys))
     for r in roles:
         vocab.ROLE.term(r)
     return sorted(set(roles))

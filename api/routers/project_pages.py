@@ -1,0 +1,357 @@
+"""Pages of the project ledger: the list of projects with the forms to record one and to import
+a month's figures from the office's XLSX sheet, and a project's page with its milestones, the
+sites it took and its monthly figures (forms for its officer).
+
+The forms post to these routes (plain HTML forms with the session's CSRF token; no script
+needed). A refusal re-renders the page with the service's message, which names the record and
+the problem, keeps what was typed, and saves nothing (422).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.auth import CurrentUser, allow
+from api.deps import ConnDep, DbRoute, SettingsDep
+from api.errors import status_for
+from api.routers.projects import read_upload, today, viewer_of
+from api.templating import other_lang_url, page_lang, render_page
+from gis_app.domain import projects, vocab
+from gis_app.domain.errors import (
+    Conflict,
+    Forbidden,
+    GisAppError,
+    InvalidInput,
+    LoadError,
+    NotFound,
+    PayloadTooLarge,
+)
+from gis_app.services import projects as project_service
+from maps import assets, i18n
+
+router = APIRouter(tags=["pages"], include_in_schema=False, route_class=DbRoute)
+PAGE = allow("officer", "planner", "leader")
+WRITE = allow("officer")
+IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
+PAGE_SIZE = 50
+#: refusals a form shows next to itself, with their status (anything else is an error page)
+_SHOWN = (InvalidInput, Forbidden, Conflict, NotFound)
+
+#: labels of these pages (Chinese first); vocabularies and field labels come from their registries
+UI: dict[str, vocab.Term] = {
+    k: vocab.Term(k, zh, en)
+    for k, zh, en in (
+        ("projects", "项目台账", "Project ledger"),
+        ("new_project", "登记项目", "Record a project"),
+        ("save", "保存", "Save"),
+        ("stage", "当前节点", "Stage"),
+        ("late", "滞后", "Behind"),
+        ("sites", "落地地块", "Sites taken"),
+        ("buildings", "厂房/楼宇", "Buildings taken"),
+        ("milestones", "项目节点", "Milestones"),
+        ("planned", "计划日期", "Planned"),
+        ("actual", "实际日期", "Actual"),
+        ("take_site", "登记落地地块（地块编号）", "Site taken (site code)"),
+        ("months", "月度数据", "Monthly figures"),
+        ("enter_month", "填报月度数据", "Enter a month's figures"),
+        ("import", "导入月度数据（XLSX）", "Import monthly figures (XLSX)"),
+        ("import_button", "导入", "Import"),
+        ("imported", "已导入", "Imported"),
+        ("refused", "未保存", "Not saved"),
+        ("signed_on", "签约日期", "Signed on"),
+        ("site_codes", "落地地块编号（逗号分隔）", "Site codes taken (comma-separated)"),
+        ("all", "全部", "All"),
+        ("search", "查询", "Search"),
+        ("q", "项目名称或编号", "Project name or code"),
+        ("total", "共", "Total"),
+        ("report", "指标报表", "Indicator report"),
+        ("back", "返回项目台账", "Back to the ledger"),
+        ("map", "地图", "Map"),
+        ("dashboard", "统计看板", "Dashboard"),
+        ("no_finance", "财务数据仅招商专员与领导可见", "Financials: officers and leaders only"),
+        ("read_only", "只读：仅项目的招商专员可修改", "Read-only: its officer edits"),
+        ("saved", "已保存", "Saved"),
+        ("month", "月份", "Month"),
+    )
+}
+
+
+async def form_data(request: Request) -> dict[str, Any]:
+    """The posted form as {name: value} (text fields and uploaded files)."""
+    form = await request.form()
+    return {k: v for k, v in form.multi_items() if k != "csrf_token"}
+
+
+FormDep = Annotated[dict[str, Any], Depends(form_data)]
+
+
+def _base(request: Request, user: Any, lang: str | None) -> dict[str, Any]:
+    language = page_lang(lang)
+    return {
+        "lang": language,
+        "ui": UI,
+        "i18n": i18n.UI,
+        "vocab": vocab,
+        "user": user,
+        "fields": projects.PROJECT,
+        "month_fields": projects.MONTH,
+        "figures": projects.FIGURES,
+        "can_write": user.has("officer"),
+        "reads_finance": viewer_of(user).reads_finance,
+        "css": assets.asset_url("gis_sitemap_css"),
+        "other_lang_url": other_lang_url(request, language),
+    }
+
+
+def _list_page(
+    request: Request,
+    conn: Any,
+    user: Any,
+    lang: str | None,
+    *,
+    sector: str | None = None,
+    q: str | None = None,
+    page: int = 1,
+    error: GisAppError | None = None,
+    typed: dict[str, Any] | None = None,
+    imported: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    ctx = _base(request, user, lang)
+    total, items = project_service.list_projects(
+        conn,
+        viewer_of(user),
+        today(),
+        sector=sector or None,
+        q_text=q or None,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+    ctx |= {
+        "items": items,
+        "total": total,
+        "filters": {"sector": sector or "", "q": q or ""},
+        "page": page,
+        "pages": max(1, -(-total // PAGE_SIZE)),
+        "error": _message(error),
+        "typed": {k: v for k, v in (typed or {}).items() if isinstance(v, str)},
+        "imported": imported,
+    }
+    resp = render_page(request, "projects.html", ctx)
+    resp.status_code = status_code
+    return resp
+
+
+def _message(error: GisAppError | None) -> dict[str, Any] | None:
+    if error is None:
+        return None
+    if isinstance(error, LoadError):
+        return {"text": f"{error.source}: nothing was imported / 未导入", "items": error.problems}
+    return {"text": str(error), "items": []}
+
+
+@router.get("/projects", response_class=HTMLResponse, dependencies=[PAGE])
+def projects_page(
+    request: Request,
+    conn: ConnDep,
+    user: CurrentUser,
+    lang: str | None = None,
+    sector: Annotated[str | None, Query(max_length=40)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    """The project ledger: projects with stage and late milestones; forms to record a project
+    and to import monthly figures (officers)."""
+    return _list_page(request, conn, user, lang, sector=sector, q=q, page=page)
+
+
+def _project_body(form: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body of a new project from the page's form fields."""
+    body: dict[str, Any] = {
+        n: form[n] for n in projects.WRITABLE if isinstance(form.get(n), str) and form[n].strip()
+    }
+    signed = str(form.get("signed_on") or "").strip()
+    if signed:
+        body["milestones"] = {"signed": {"actual_date": signed}}
+    codes = [c.strip() for c in str(form.get("site_codes") or "").replace("，", ",").split(",")]
+    if any(codes):
+        body["site_codes"] = [c for c in codes if c]
+    return body
+
+
+@router.post("/projects", response_class=HTMLResponse, dependencies=[WRITE])
+def create_project_form(
+    request: Request,
+    conn: ConnDep,
+    user: CurrentUser,
+    form: FormDep,
+    lang: str | None = None,
+) -> Response:
+    """Record a project from the page's form; on to its page."""
+    try:
+        record = project_service.create_project(conn, _project_body(form), viewer_of(user), today())
+    except _SHOWN as e:
+        conn.rollback()
+        return _list_page(request, conn, user, lang, error=e, typed=form, status_code=status_for(e))
+    return RedirectResponse(f"/projects/{record['id']}?lang={page_lang(lang)}", status_code=303)
+
+
+@router.post("/projects/import", response_class=HTMLResponse, dependencies=[WRITE])
+def import_months_form(
+    request: Request,
+    conn: ConnDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    form: FormDep,
+    lang: str | None = None,
+) -> HTMLResponse:
+    """Import monthly figures from an XLSX sheet (all or nothing); the page says what was
+    imported or names every bad row."""
+    upload = form.get("file")
+    try:
+        if not isinstance(upload, UploadFile):
+            raise PayloadTooLarge("no file was chosen / 请选择文件")
+        data, name = read_upload(upload, settings.security.max_upload_bytes)
+        result = project_service.import_months(conn, data, name, viewer_of(user), today())
+    except _SHOWN as e:
+        conn.rollback()
+        return _list_page(request, conn, user, lang, error=e, status_code=status_for(e))
+    return _list_page(request, conn, user, lang, imported=result)
+
+
+def _project_page(
+    request: Request,
+    conn: Any,
+    user: Any,
+    project_id: int,
+    lang: str | None,
+    *,
+    error: GisAppError | None = None,
+    typed: dict[str, Any] | None = None,
+    saved: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    ctx = _base(request, user, lang)
+    record = project_service.get_project(conn, project_id, viewer_of(user), today())
+    ctx |= {
+        "record": record,
+        "groups": projects.PROJECT_GROUPS,
+        "error": _message(error),
+        "typed": {k: v for k, v in (typed or {}).items() if isinstance(v, str)},
+        "saved": saved,
+    }
+    resp = render_page(request, "project.html", ctx)
+    resp.status_code = status_code
+    return resp
+
+
+@router.get("/projects/{project_id}", response_class=HTMLResponse, dependencies=[PAGE])
+def project_page(
+    request: Request,
+    project_id: IdPath,
+    conn: ConnDep,
+    user: CurrentUser,
+    lang: str | None = None,
+    saved: Annotated[str | None, Query(max_length=40)] = None,
+) -> HTMLResponse:
+    """A project: its fields, milestones, sites and (officers, leaders) monthly figures."""
+    return _project_page(request, conn, user, project_id, lang, saved=saved)
+
+
+def _after_write(
+    request: Request,
+    conn: Any,
+    user: Any,
+    project_id: int,
+    lang: str | None,
+    form: dict[str, Any],
+    write: Any,
+    what: str,
+) -> Response:
+    try:
+        write()
+    except _SHOWN as e:
+        conn.rollback()
+        return _project_page(
+            request, conn, user, project_id, lang, error=e, typed=form, status_code=status_for(e)
+        )
+    return RedirectResponse(
+        f"/projects/{project_id}?lang={page_lang(lang)}&saved={what}", status_code=303
+    )
+
+
+@router.post("/projects/{project_id}/milestones", response_class=HTMLResponse, dependencies=[WRITE])
+def milestone_form(
+    request: Request,
+    project_id: IdPath,
+    conn: ConnDep,
+    user: CurrentUser,
+    form: FormDep,
+    lang: str | None = None,
+) -> Response:
+    """Record a milestone's planned and actual dates."""
+    dates = {k: form.get(k) or None for k in ("planned_date", "actual_date")}
+    return _after_write(
+        request,
+        conn,
+        user,
+        project_id,
+        lang,
+        form,
+        lambda: project_service.set_milestone(
+            conn, project_id, str(form.get("kind") or ""), dates, viewer_of(user), today()
+        ),
+        "milestone",
+    )
+
+
+@router.post("/projects/{project_id}/sites", response_class=HTMLResponse, dependencies=[WRITE])
+def site_form(
+    request: Request,
+    project_id: IdPath,
+    conn: ConnDep,
+    user: CurrentUser,
+    form: FormDep,
+    lang: str | None = None,
+) -> Response:
+    """Record a site the project took (it becomes signed)."""
+    return _after_write(
+        request,
+        conn,
+        user,
+        project_id,
+        lang,
+        form,
+        lambda: project_service.take_site(
+            conn, project_id, str(form.get("site_code") or ""), viewer_of(user), today()
+        ),
+        "site",
+    )
+
+
+@router.post("/projects/{project_id}/months", response_class=HTMLResponse, dependencies=[WRITE])
+def month_form(
+    request: Request,
+    project_id: IdPath,
+    conn: ConnDep,
+    user: CurrentUser,
+    form: FormDep,
+    lang: str | None = None,
+) -> Response:
+    """Record one month of the project's figures."""
+    figures = {n: form[n] for n in projects.FIGURES if str(form.get(n) or "").strip()}
+    return _after_write(
+        request,
+        conn,
+        user,
+        project_id,
+        lang,
+        form,
+        lambda: project_service.put_month(
+            conn, project_id, form.get("month"), figures, viewer_of(user), today()
+        ),
+        "month",
+    )

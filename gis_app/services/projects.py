@@ -1,0 +1,496 @@
+"""The project ledger: record a project (from a signed requirement or directly), its
+milestones, the sites and buildings it took, and its monthly figures — by hand or from the
+office's XLSX sheets (all or nothing). One transaction per write; every write says who made it
+(the project's and the sites' history triggers record it).
+
+Who may do what: officers edit their own projects (admins any); officers, leaders and admins
+read every project with its financials; planners read projects' stages only (the fields outside
+the ``finance`` group, milestones and sites — no financials, no monthly figures).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from gis_app.db import project_queries as q
+from gis_app.db.edit_queries import translate_db_errors
+from gis_app.db.engine import set_app_user
+from gis_app.domain import fields, projects, vocab
+from gis_app.domain.errors import (
+    Forbidden,
+    InvalidInput,
+    LoadError,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    RetiredSite,
+)
+from gis_app.domain.fields import FieldError
+from gis_app.io.project_months import read_month_sheet
+from gis_app.services.paging import check_page
+from gis_app.services.requirements import Viewer, get_requirement
+
+MAX_PAGE = 500
+#: requirement states from which a project may be recorded
+SIGNED_STATES = ("signed", "landed")
+#: keys of a new project's body beyond its fields
+_EXTRA = frozenset({"milestones", "site_codes"})
+_STORED = tuple(n for n, f in projects.PROJECT.items() if f.stored)
+_STAGE_STORED = tuple(n for n in projects.STAGE_FIELDS if projects.PROJECT[n].stored)
+_DATE = fields.Field("date")
+
+
+@dataclass(frozen=True)
+class ProjectViewer:
+    """Who reads or writes the ledger: their user name and roles."""
+
+    username: str
+    roles: frozenset[str]
+
+    @property
+    def admin(self) -> bool:
+        """Admins read and edit every project."""
+        return "admin" in self.roles
+
+    @property
+    def reads_finance(self) -> bool:
+        """Officers, leaders and admins read financials; planners do not."""
+        return bool(self.roles & {"officer", "leader", "admin"})
+
+    def may_edit(self, officer: str | None) -> bool:
+        """Whether this viewer may change a project of ``officer``."""
+        return self.admin or ("officer" in self.roles and officer == self.username)
+
+
+def _check_edit(viewer: ProjectViewer, project: dict[str, Any]) -> None:
+    if not viewer.may_edit(project["officer"]):
+        raise Forbidden(
+            f"project {project['code']} is officer {project['officer']!r}'s: "
+            f"only its officer or an admin may change it"
+        )
+
+
+def _lock(conn: sa.Connection, project_id: int, viewer: ProjectViewer) -> dict[str, Any]:
+    with translate_db_errors(f"project {project_id}"):
+        row = q.lock_project(conn, project_id)
+    if row is None:
+        raise NotFound(f"project {project_id} not found")
+    _check_edit(viewer, row)
+    return row
+
+
+def _iso(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v.isoformat() if isinstance(v, dt.date | dt.datetime) else v for k, v in record.items()
+    }
+
+
+def _labelled(record: dict[str, Any]) -> dict[str, Any]:
+    out = _iso(record)
+    out["sector_label"] = _both(vocab.SECTOR, out.get("sector"))
+    out["stage_label"] = _both(vocab.MILESTONE, out.get("stage"))
+    out["late"] = list(out.get("late") or [])
+    out["late_labels"] = [_both(vocab.MILESTONE, k) for k in out["late"]]
+    out["site_codes"] = list(out.get("site_codes") or [])
+    return out
+
+
+def _both(v: vocab.Vocabulary, key: str | None) -> dict[str, str] | None:
+    return None if key is None else {"zh": v.label(key), "en": v.label(key, "en")}
+
+
+def _columns(viewer: ProjectViewer) -> tuple[str, ...]:
+    return _STORED if viewer.reads_finance else _STAGE_STORED
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def list_projects(
+    conn: sa.Connection,
+    viewer: ProjectViewer,
+    today: dt.date,
+    *,
+    officer: str | None = None,
+    sector: str | None = None,
+    platform: str | None = None,
+    q_text: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[int, list[dict[str, Any]]]:
+    """Projects the viewer may read (planners: stages only), newest first, and the total."""
+    check_page(limit, offset, MAX_PAGE)
+    if sector:
+        vocab.SECTOR.term(sector)
+    total, rows = q.list_projects(
+        conn,
+        _columns(viewer),
+        today,
+        officer=officer,
+        sector=sector,
+        platform=platform,
+        q=q_text,
+        limit=limit,
+        offset=offset,
+    )
+    return total, [_labelled(r) for r in rows]
+
+
+def get_project(
+    conn: sa.Connection, project_id: int, viewer: ProjectViewer, today: dt.date
+) -> dict[str, Any]:
+    """One project with its milestones (every kind, in order), sites and buildings; with its
+    monthly figures for viewers who read financials. :class:`NotFound` if unknown."""
+    row = q.get_project(conn, project_id, _columns(viewer), today)
+    if row is None:
+        raise NotFound(f"project {project_id} not found")
+    out = _labelled(row)
+    stones = q.milestones(conn, project_id)
+    out["milestones"] = [
+        {
+            "kind": t.key,
+            "label": {"zh": t.zh, "en": t.en},
+            "planned_date": _iso_date(stones.get(t.key, {}).get("planned_date")),
+            "actual_date": _iso_date(stones.get(t.key, {}).get("actual_date")),
+            "late": t.key in out["late"],
+        }
+        for t in vocab.MILESTONE
+    ]
+    out["sites"] = [_iso(s) for s in q.project_sites(conn, project_id)]
+    out["buildings"] = [_iso(b) for b in q.project_buildings(conn, project_id)]
+    if viewer.reads_finance:
+        out["months"] = [
+            {**_iso(m), "month": projects.month_key(m["month"])} for m in q.months(conn, project_id)
+        ]
+    out["may_edit"] = viewer.may_edit(row.get("officer"))
+    return out
+
+
+def _iso_date(v: dt.date | None) -> str | None:
+    return None if v is None else v.isoformat()
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def _coerce(name: str, value: Any, what: str) -> Any:
+    f = projects.PROJECT[name]
+    try:
+        return f.coerce(value)
+    except FieldError as e:
+        raise InvalidInput(f"{what}: {name} ({f.zh}): {e}") from None
+
+
+def _refuse_unknown(data: dict[str, Any], allowed: frozenset[str] | set[str], what: str) -> None:
+    managed = sorted(k for k in data if k in projects.PROJECT and projects.PROJECT[k].managed)
+    if managed:
+        raise InvalidInput(f"{what}: {', '.join(managed)} are kept by the server; leave them out")
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise InvalidInput(f"{what}: unknown field(s) {', '.join(unknown)}")
+
+
+def _from_requirement(
+    conn: sa.Connection, requirement_id: int, viewer: ProjectViewer
+) -> dict[str, Any]:
+    """Defaults a signed requirement gives its project."""
+    req = get_requirement(conn, requirement_id, Viewer(viewer.username, admin=viewer.admin))
+    if req["status"] not in SIGNED_STATES:
+        raise InvalidInput(
+            f"requirement {requirement_id} is {req['status']} "
+            f"({vocab.REQUIREMENT_STATUS.label(req['status'])}): only a signed requirement "
+            "becomes a project"
+        )
+    return {
+        "name": req["project_name"],
+        "investor": req.get("investor"),
+        "industry": req.get("industry"),
+        "officer": req.get("officer"),
+    }
+
+
+def create_project(
+    conn: sa.Connection, data: dict[str, Any], viewer: ProjectViewer, today: dt.date
+) -> dict[str, Any]:
+    """Record a project, with optional ``milestones`` ({kind: {planned_date, actual_date}})
+    and ``site_codes`` (sites it took, which become ``signed``); commit.
+
+    With ``requirement_id`` the signed requirement gives the name, investor, industry and
+    officer where the body does not. The officer defaults to the caller; only admins record a
+    project for another officer.
+    """
+    code = str(data.get("code") or "").strip()
+    what = f"project {code or '(new)'}"
+    _refuse_unknown(data, set(projects.WRITABLE) | _EXTRA, what)
+    values: dict[str, Any] = {}
+    rid = data.get("requirement_id")
+    if rid not in (None, ""):
+        rid = _coerce("requirement_id", rid, what)
+        values |= {k: v for k, v in _from_requirement(conn, rid, viewer).items() if v}
+    for name in projects.WRITABLE:
+        if name in data and data[name] not in (None, "", []):
+            values[name] = data[name]
+        values[name] = _coerce(name, values.get(name), what)
+    values["officer"] = values.get("officer") or viewer.username
+    if values["officer"] != viewer.username and not viewer.admin:
+        raise Forbidden(f"{what}: only an admin records a project for another officer")
+    values["created_by"] = viewer.username
+    set_app_user(conn, viewer.username, f"record project {values['code']}")
+    with translate_db_errors(what):
+        project_id = q.insert_project(conn, values)
+        _apply_extras(conn, project_id, values["code"], data, today)
+    conn.commit()
+    return get_project(conn, project_id, viewer, today)
+
+
+def _apply_extras(
+    conn: sa.Connection, project_id: int, code: str, data: dict[str, Any], today: dt.date
+) -> None:
+    stones = data.get("milestones") or {}
+    if not isinstance(stones, dict):
+        raise InvalidInput(f"project {code}: milestones must be an object {{kind: dates}}")
+    for kind, dates in stones.items():
+        if not isinstance(dates, dict):
+            raise InvalidInput(f"project {code}: milestone {kind} must be an object of dates")
+        _refuse_unknown(dates, {"planned_date", "actual_date"}, f"project {code}, {kind}")
+        _write_milestone(conn, project_id, code, kind, dates, today)
+    site_codes = data.get("site_codes") or []
+    if not isinstance(site_codes, list):
+        raise InvalidInput(f"project {code}: site_codes must be a list of site codes")
+    for site_code in site_codes:
+        _take_site(conn, project_id, code, str(site_code))
+
+
+def update_project(
+    conn: sa.Connection,
+    project_id: int,
+    patch: dict[str, Any],
+    viewer: ProjectViewer,
+    expected_version: int | None,
+    today: dt.date,
+) -> dict[str, Any]:
+    """Change some fields of a project the viewer may edit, if it is still the version read
+    (:class:`PreconditionRequired` without one, :class:`PreconditionFailed` when stale)."""
+    what = f"project {project_id}"
+    _refuse_unknown(patch, set(projects.WRITABLE), what)
+    if expected_version is None:
+        raise PreconditionRequired(f"{what}: send If-Match with the ETag of the version you read")
+    row = _lock(conn, project_id, viewer)
+    if row["version"] != expected_version:
+        raise PreconditionFailed(
+            f"{what} was changed by someone else (version {row['version']}, you read "
+            f"{expected_version}); nothing was saved — reload it",
+            current_version=row["version"],
+        )
+    values = {n: _coerce(n, v, f"project {row['code']}") for n, v in patch.items()}
+    for name in ("code", "name", "sector"):
+        if name in values and values[name] is None:
+            raise InvalidInput(f"project {row['code']}: {name} cannot be emptied")
+    if "officer" in values and values["officer"] != row["officer"] and not viewer.admin:
+        raise Forbidden(f"project {row['code']}: only an admin hands a project to another officer")
+    set_app_user(conn, viewer.username, f"change project {row['code']}")
+    with translate_db_errors(f"project {row['code']}"):
+        q.update_project(conn, project_id, values)
+    conn.commit()
+    return get_project(conn, project_id, viewer, today)
+
+
+def _write_milestone(
+    conn: sa.Connection,
+    project_id: int,
+    code: str,
+    kind: str,
+    dates: dict[str, Any],
+    today: dt.date,
+) -> None:
+    if kind not in vocab.MILESTONE:
+        raise InvalidInput(
+            f"project {code}: unknown milestone {kind!r} (allowed: "
+            + ", ".join(f"{t.key} {t.zh}" for t in vocab.MILESTONE)
+            + ")"
+        )
+    parsed: dict[str, dt.date | None] = {}
+    for name in ("planned_date", "actual_date"):
+        try:
+            parsed[name] = _DATE.coerce(dates.get(name))
+        except FieldError as e:
+            raise InvalidInput(f"project {code}, {kind} {name}: {e}") from None
+    actual = parsed["actual_date"]
+    if actual is not None and actual > today:
+        raise InvalidInput(
+            f"project {code}, {kind}: the actual date {actual} is in the future; "
+            "give it as the planned date"
+        )
+    q.set_milestone(conn, project_id, kind, parsed["planned_date"], actual)
+
+
+def set_milestone(
+    conn: sa.Connection,
+    project_id: int,
+    kind: str,
+    dates: dict[str, Any],
+    viewer: ProjectViewer,
+    today: dt.date,
+) -> dict[str, Any]:
+    """Record a milestone's planned and actual dates (both empty: remove it); commit."""
+    row = _lock(conn, project_id, viewer)
+    _refuse_unknown(dates, {"planned_date", "actual_date"}, f"project {row['code']}, {kind}")
+    set_app_user(conn, viewer.username, f"milestone {kind} of project {row['code']}")
+    with translate_db_errors(f"project {row['code']}"):
+        _write_milestone(conn, project_id, row["code"], kind, dates, today)
+    conn.commit()
+    return get_project(conn, project_id, viewer, today)
+
+
+def _take_site(conn: sa.Connection, project_id: int, code: str, site_code: str) -> None:
+    site = q.find_site(conn, site_code.strip())
+    if site is None:
+        raise NotFound(f"project {code}: no site with code {site_code!r}")
+    if site["retired"]:
+        raise RetiredSite(
+            f"project {code}: site {site['code']} was split or merged; take its successors"
+        )
+    q.take_site(conn, project_id, site["id"])
+
+
+def take_site(
+    conn: sa.Connection,
+    project_id: int,
+    site_code: str,
+    viewer: ProjectViewer,
+    today: dt.date,
+) -> dict[str, Any]:
+    """Record that the project took a site: the site becomes ``signed`` (its history says by
+    which project and who recorded it); commit."""
+    row = _lock(conn, project_id, viewer)
+    set_app_user(conn, viewer.username, f"taken by project {row['code']}")
+    with translate_db_errors(f"project {row['code']}, site {site_code}"):
+        _take_site(conn, project_id, row["code"], site_code)
+    conn.commit()
+    return get_project(conn, project_id, viewer, today)
+
+
+def take_building(
+    conn: sa.Connection,
+    project_id: int,
+    building_id: int,
+    viewer: ProjectViewer,
+    today: dt.date,
+) -> dict[str, Any]:
+    """Record that the project took a building (and so the building's site); commit."""
+    row = _lock(conn, project_id, viewer)
+    building = q.find_building(conn, building_id)
+    if building is None:
+        raise NotFound(f"project {row['code']}: no building {building_id}")
+    set_app_user(conn, viewer.username, f"taken by project {row['code']}")
+    with translate_db_errors(f"project {row['code']}, building {building_id}"):
+        q.take_building(conn, project_id, building_id)
+        q.take_site(conn, project_id, building["site_id"])
+    conn.commit()
+    return get_project(conn, project_id, viewer, today)
+
+
+def _month_values(
+    code: str, month_value: Any, figures: dict[str, Any], today: dt.date
+) -> tuple[dt.date, dict[str, float | None]]:
+    """The month and figures of one entry, checked; :class:`FieldError` names the problem."""
+    month = projects.parse_month(month_value)
+    projects.check_month_not_future(month, today)
+    return month, projects.coerce_figures(figures)
+
+
+def put_month(
+    conn: sa.Connection,
+    project_id: int,
+    month_value: Any,
+    figures: dict[str, Any],
+    viewer: ProjectViewer,
+    today: dt.date,
+) -> dict[str, Any]:
+    """Record (or correct) one month of a project's figures; commit."""
+    row = _lock(conn, project_id, viewer)
+    _refuse_unknown(figures, set(projects.FIGURES), f"project {row['code']}, {month_value}")
+    try:
+        month, values = _month_values(row["code"], month_value, figures, today)
+    except FieldError as e:
+        raise InvalidInput(f"project {row['code']}, month {month_value}: {e}") from None
+    set_app_user(conn, viewer.username, f"figures of project {row['code']}")
+    with translate_db_errors(f"project {row['code']}, {projects.month_key(month)}"):
+        q.put_month(conn, project_id, month, values, viewer.username)
+    conn.commit()
+    return get_project(conn, project_id, viewer, today)
+
+
+def import_months(
+    conn: sa.Connection, data: bytes, filename: str, viewer: ProjectViewer, today: dt.date
+) -> dict[str, Any]:
+    """Import monthly figures from an XLSX sheet, all or nothing.
+
+    Every row is checked before anything is written; a file with any bad row is refused with
+    :class:`LoadError` naming each bad row (Excel row number, project code) and its problem:
+    unknown project, a project of another officer, a bad or future month, a negative or
+    non-numeric figure, a month given twice in the file, or a month already recorded.
+    """
+    rows = read_month_sheet(data, filename)
+    if not rows:
+        raise InvalidInput(f"{filename}: no data rows under the header")
+    known = q.project_ids_by_code(
+        conn, (str(r.values.get("project_code") or "").strip() for r in rows)
+    )
+    problems: list[str] = []
+    accepted: list[tuple[int, dict[str, Any]]] = []
+    seen: dict[tuple[str, dt.date], int] = {}
+    for row in rows:
+        code = str(row.values.get("project_code") or "").strip()
+        where = f"row {row.number}" + (f" ({code})" if code else "")
+        project = known.get(code)
+        if not code:
+            problems.append(f"{where}: 项目编号 / project code is empty")
+            continue
+        if project is None:
+            problems.append(f"{where}: unknown project {code!r} / 项目编号不存在")
+            continue
+        if not viewer.may_edit(project["officer"]):
+            problems.append(
+                f"{where}: project {code} is officer {project['officer']!r}'s; you may enter "
+                "figures only for your own projects"
+            )
+            continue
+        try:
+            month, figures = _month_values(code, row.values.get("month"), row.values, today)
+        except FieldError as e:
+            problems.append(f"{where}: {e}")
+            continue
+        key = (code, month)
+        if key in seen:
+            problems.append(
+                f"{where}: duplicated month {projects.month_key(month)} of {code} "
+                f"(also row {seen[key]}) / 月份重复"
+            )
+            continue
+        seen[key] = row.number
+        accepted.append((row.number, {"project_id": project["id"], "month": month, **figures}))
+    recorded = q.existing_months(conn, ((r["project_id"], r["month"]) for _, r in accepted))
+    by_id = {p["id"]: c for c, p in known.items()}
+    for number, r in accepted:
+        if (r["project_id"], r["month"]) in recorded:
+            problems.append(
+                f"row {number} ({by_id[r['project_id']]}): {projects.month_key(r['month'])} is "
+                "already recorded; correct it on the project's page / 该月已填报"
+            )
+    if problems:
+        raise LoadError(filename, problems)
+    set_app_user(conn, viewer.username, f"import {filename}")
+    with translate_db_errors(filename):
+        q.insert_months(conn, [{**r, "entered_by": viewer.username} for _, r in accepted])
+    conn.commit()
+    return {
+        "filename": filename,
+        "rows": len(accepted),
+        "projects": sorted({by_id[r["project_id"]] for _, r in accepted}),
+        "months": sorted({projects.month_key(r["month"]) for _, r in accepted}),
+    }
