@@ -159,6 +159,14 @@ def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
             new = load_examples(conn, SAMPLE_DIR / "requirements.json", officer="admin")
         if new:
             print(f"recorded {len(new)} example requirements for admin: {new}", flush=True)
+        import datetime as dt
+
+        from gis_app.services.projects import load_ledger
+
+        with _engine(settings, "gis-app setup").connect() as conn:
+            codes = load_ledger(conn, SAMPLE_DIR / "projects.json", "admin", dt.date.today())
+        if codes:
+            print(f"recorded {len(codes)} illustrative projects for admin", flush=True)
     # QGIS users find the styled layers and the project in the database from the start
     cmd_qgis(argparse.Namespace(host="127.0.0.1", port=None), settings)
     return 0

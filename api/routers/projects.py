@@ -53,7 +53,8 @@ def today() -> dt.date:
 
 def _annotation(f: Any) -> Any:
     if f.vocabulary is not None:
-        return Literal[f.vocabulary.keys]  # type: ignore[valid-type]
+        # a key or its Chinese label (制造业), as people write them
+        return Literal[(*f.vocabulary.keys, *(t.zh for t in f.vocabulary))]  # type: ignore[valid-type]
     if f.type == "float":
         return Annotated[float, Field(ge=f.min or 0, le=1e12)]
     if f.type == "int":
@@ -67,7 +68,8 @@ def _body_fields(required: bool) -> dict[str, Any]:
         f = projects.PROJECT[name]
         ann = _annotation(f)
         desc = f"{f.zh} / {f.en}" + (f" ({f.unit})" if f.unit else "")
-        if required and f.required:
+        # the name may come from the signed requirement (checked by the service)
+        if required and f.required and name != "name":
             out[name] = (ann, Field(description=desc))
         else:
             out[name] = (ann | None, Field(default=None, description=desc))

@@ -11,7 +11,9 @@ the ``finance`` group, milestones and sites — no financials, no monthly figure
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +22,7 @@ from gis_app.db import project_queries as q
 from gis_app.db.edit_queries import translate_db_errors
 from gis_app.db.engine import set_app_user
 from gis_app.domain import fields, projects, vocab
+from gis_app.domain import industry as industries
 from gis_app.domain.errors import (
     Forbidden,
     InvalidInput,
@@ -28,6 +31,7 @@ from gis_app.domain.errors import (
     PreconditionFailed,
     PreconditionRequired,
     RetiredSite,
+    UnknownVocabularyValue,
 )
 from gis_app.domain.fields import FieldError
 from gis_app.io.project_months import read_month_sheet
@@ -180,9 +184,15 @@ def _iso_date(v: dt.date | None) -> str | None:
 def _coerce(name: str, value: Any, what: str) -> Any:
     f = projects.PROJECT[name]
     try:
-        return f.coerce(value)
+        out = f.coerce(value)
+        # GB/T 4754 codes as requirements store them (section letter first: C3734)
+        return industries.normalise(out) if name == "industry" and out else out
     except FieldError as e:
         raise InvalidInput(f"{what}: {name} ({f.zh}): {e}") from None
+    except UnknownVocabularyValue:
+        raise InvalidInput(
+            f"{what}: industry: unknown GB/T 4754-2017 code {value!r} (e.g. C3734, C26 or 26)"
+        ) from None
 
 
 def _refuse_unknown(data: dict[str, Any], allowed: frozenset[str] | set[str], what: str) -> None:
@@ -494,3 +504,48 @@ def import_months(
         "projects": sorted({by_id[r["project_id"]] for _, r in accepted}),
         "months": sorted({projects.month_key(r["month"]) for _, r in accepted}),
     }
+
+
+def load_ledger(conn: sa.Connection, path: Path, officer: str, today: dt.date) -> list[str]:
+    """Record the projects, monthly figures and targets of a ledger file (``projects.json`` of
+    the sample: illustrative) for ``officer``, in one transaction; projects whose code exists
+    are left as they are. Returns the codes recorded."""
+    try:
+        ledger = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise InvalidInput(f"{path.name}: cannot read the ledger ({e})") from None
+    existing = q.project_ids_by_code(conn, (p["code"] for p in ledger.get("projects", [])))
+    set_app_user(conn, officer, f"load {path.name}")
+    recorded: list[str] = []
+    ids: dict[str, int] = {}
+    with translate_db_errors(path.name):
+        for item in ledger.get("projects", []):
+            if item["code"] in existing:
+                continue
+            what = f"{path.name}: project {item['code']}"
+            _refuse_unknown(item, set(projects.WRITABLE) | _EXTRA, what)
+            values = {n: _coerce(n, item.get(n), what) for n in projects.WRITABLE}
+            values |= {"officer": values["officer"] or officer, "created_by": officer}
+            ids[item["code"]] = q.insert_project(conn, values)
+            _apply_extras(conn, ids[item["code"]], item["code"], item, today)
+            recorded.append(item["code"])
+        rows = []
+        for row in ledger.get("months", []):
+            if row["project_code"] not in ids:
+                continue
+            try:
+                month, figures = _month_values(row["project_code"], row["month"], row, today)
+            except FieldError as e:
+                what = f"{path.name}: {row['project_code']} {row['month']}"
+                raise InvalidInput(f"{what}: {e}") from None
+            rows.append(
+                {"project_id": ids[row["project_code"]], "month": month, "entered_by": officer}
+                | figures
+            )
+        q.insert_months(conn, rows)
+        if recorded:
+            for t in ledger.get("targets", []):
+                keys = (t["year"], t["scope"], t["scope_key"], t["indicator"])
+                q.put_target(conn, *keys, t["value"])
+    conn.commit()
+    return recorded
