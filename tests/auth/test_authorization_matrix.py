@@ -2,7 +2,7 @@
 
 Every route must declare a policy in code (``allow(...)`` / ``allow_anonymous()``) AND appear in
 EXPECTED below with the roles that may call it. The test then calls every route with every
-method as anonymous, officer, planner, admin and an investor (an anonymous browser holding a
+method as anonymous, officer, planner, admin, leader and an investor (an anonymous browser holding a
 recommendation link) and fails on any unexpected allow or deny. A new route without a declared
 policy, or missing from EXPECTED, fails the test.
 """
@@ -23,6 +23,8 @@ READ = ("officer", "planner", "admin")
 OFFICE = ("officer", "admin")
 PLAN = ("planner", "admin")
 ADMIN = ("admin",)
+LEDGER = ("officer", "planner", "leader", "admin")
+FINANCE = ("officer", "leader", "admin")
 
 # (method, path) -> roles allowed, or ANON for public routes
 EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
@@ -30,7 +32,7 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("GET", "/readyz"): ANON,
     ("GET", "/login"): ANON,
     ("POST", "/login"): ANON,
-    ("POST", "/logout"): READ,
+    ("POST", "/logout"): (*READ, "leader"),
     ("GET", "/api/me"): READ,
     ("GET", "/openapi.json"): READ,
     ("GET", "/docs"): READ,
@@ -133,9 +135,35 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("POST", "/api/saved-searches"): ("officer",),
     ("GET", "/api/saved-searches"): ("officer",),
     ("DELETE", "/api/saved-searches/{search_id}"): ("officer",),
+    # the project ledger (issue 27): officers write their own projects; officers and leaders
+    # read financials; planners read projects' stages only
+    ("GET", "/api/projects"): LEDGER,
+    ("POST", "/api/projects"): OFFICE,
+    ("GET", "/api/projects/{project_id}"): LEDGER,
+    ("PATCH", "/api/projects/{project_id}"): OFFICE,
+    ("PUT", "/api/projects/{project_id}/milestones/{kind}"): OFFICE,
+    ("POST", "/api/projects/{project_id}/sites"): OFFICE,
+    ("POST", "/api/projects/{project_id}/buildings"): OFFICE,
+    ("PUT", "/api/projects/{project_id}/months/{month}"): OFFICE,
+    ("POST", "/api/project-months/import"): OFFICE,
+    ("GET", "/projects"): LEDGER,
+    ("POST", "/projects"): OFFICE,
+    ("POST", "/projects/import"): OFFICE,
+    ("GET", "/projects/{project_id}"): LEDGER,
+    ("POST", "/projects/{project_id}/milestones"): OFFICE,
+    ("POST", "/projects/{project_id}/sites"): OFFICE,
+    ("POST", "/projects/{project_id}/months"): OFFICE,
 }
 
-ROLES = ("officer", "planner", "admin")
+ROLES = ("officer", "planner", "admin", "leader")
+#: leaders also read (GET) whatever officers or planners read, and write nothing
+LEADER_READS = {"officer", "planner"}
+
+
+def _allowed(role: str, method: str, want: str | tuple[str, ...]) -> bool:
+    if want == ANON or role in want or role == "admin":
+        return True
+    return role == "leader" and method == "GET" and bool(LEADER_READS & set(want))
 
 
 def _routes(app) -> list[tuple[str, str, APIRoute]]:
@@ -190,7 +218,7 @@ def test_matrix_no_unexpected_allow_or_deny(role: str, client, client_as) -> Non
         want = EXPECTED.get((method, path))
         if want is None:
             continue  # reported by the declaration test
-        allowed = want == ANON or role in want or role == "admin"
+        allowed = _allowed(role, method, want)
         url = _fill(path)
         kw = {"json": {}} if method in ("POST", "PUT", "PATCH") and path != "/login" else {}
         if path == "/login" and method == "POST":

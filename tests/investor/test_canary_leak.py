@@ -29,6 +29,16 @@ PRICE_FLOOR = 918273645.5
 INVEST_TOTAL = 736451928.25
 TAX_COMMIT = 564738291.75
 MAX_PRICE = 827364519.5
+# a project's financials (issue 27): its capital, investment and monthly figures
+CAPITAL = 615243879.5
+FIXED_ASSET = 592837461.25
+MONTH_FIGURES = {
+    "funds_registered_wan": 473829165.5,
+    "funds_fixed_asset_wan": 384756192.5,
+    "foreign_capital_usd_wan": 293847561.5,
+    "tax_wan": 182736459.5,
+    "output_wan": 748392615.5,
+}
 
 
 def _canary(what: str) -> str:
@@ -159,6 +169,25 @@ def test_no_internal_field_reaches_any_investor_response(env: Env, client_as) ->
     env.execute(
         "UPDATE app_user SET contact = :c WHERE username = 'test-officer'", c="0580-1234567"
     )
+    # a project took the recommended site: its investor, notes and financials are internal
+    r = env.officer.post(
+        "/api/projects",
+        json={
+            "code": c("projcode"),
+            "name": c("projname"),
+            "sector": "manufacturing",
+            "investor": c("projinvestor"),
+            "notes": c("projnotes"),
+            "platform": c("projplatform"),
+            "registered_capital_wan": CAPITAL,
+            "planned_fixed_asset_wan": FIXED_ASSET,
+            "site_codes": [rec["sites"][0]["code"]],
+            "milestones": {"signed": {"actual_date": "2026-01-10"}},
+        },
+    )
+    assert r.status_code == 201, r.text
+    r = env.officer.put(f"/api/projects/{r.json()['id']}/months/2026-02", json=MONTH_FIGURES)
+    assert r.status_code == 200, r.text
 
     anon = env.make_anon()
     # answers through the other links, with canary text
@@ -236,7 +265,9 @@ def test_no_internal_field_reaches_any_investor_response(env: Env, client_as) ->
     assert "0580-1234567" in texts["pdf_zh"]  # the officer's contact is meant to be there
 
     forbidden = [*canaries, "test-officer"]
-    for x in (PRICE_FLOOR, INVEST_TOTAL, TAX_COMMIT, MAX_PRICE):
+    for x in (PRICE_FLOOR, INVEST_TOTAL, TAX_COMMIT, MAX_PRICE, CAPITAL, FIXED_ASSET):
+        forbidden += _numbers(x)
+    for x in MONTH_FIGURES.values():
         forbidden += _numbers(x)
     leaks = [(name, f) for name, text in texts.items() for f in forbidden if f in text]
     assert leaks == []
@@ -246,7 +277,7 @@ def test_no_internal_field_reaches_any_investor_response(env: Env, client_as) ->
             conn.exec_driver_sql(f"SELECT string_agg(x::text, ' ') FROM {t} x").scalar() or ""
             for t in (
                 *("site", "building", "requirement", "recommendation", "recommendation_site"),
-                *("share_link", "feedback"),
+                *("share_link", "feedback", "project"),
             )
         )
         dump += " ".join(

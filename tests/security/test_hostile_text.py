@@ -85,6 +85,7 @@ LATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "recommendation_site": ("note_zh", "note_en"),
     "share_link": ("recipient_name", "recipient_org"),
     "attachment": ("filename",),
+    "project": ("name", "investor", "platform", "notes"),
 }
 
 
@@ -119,6 +120,7 @@ class Hostile:
     requirement_id: int
     token: str
     api: httpx.Client
+    project_id: int = 0
 
 
 @pytest.fixture(scope="module")
@@ -204,6 +206,16 @@ def hostile(hostile_db: str) -> Iterator[Hostile]:
             data={"public": "true"},
         )
         assert r.status_code == 201, r.text
+        r = api.post(
+            "/api/projects",
+            json={"code": "XM-H-1", "name": "P", "sector": "trade", "investor": "I",
+                  "notes": "N", "platform": "X", "site_codes": ["PT-BL-003"],
+                  "milestones": {"signed": {"actual_date": "2026-01-05"}}},
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+        project_id = r.json()["id"]
+        r = api.put(f"/api/projects/{project_id}/months/2026-02", json={"funds_registered_wan": 9})
+        assert r.status_code == 200, r.text
         with app.engine.begin() as c:
             for table, cols in LATE_COLUMNS.items():
                 _plant(c, table, cols)
@@ -232,7 +244,7 @@ def hostile(hostile_db: str) -> Iterator[Hostile]:
                 ),
                 {"q": r.json()["id"], "s": site_id, "u": ADMIN, "h": payload(3)},
             )
-        yield Hostile(app, hostile_db, site_id, requirement_id, link, api)
+        yield Hostile(app, hostile_db, site_id, requirement_id, link, api, project_id)
     finally:
         api.close()
         app.stop()
@@ -431,6 +443,14 @@ def test_requirement_pages(admin_browser: Browser, hostile: Hostile, path: str) 
         html = _overlays(page)  # the match map: numbered sites with tooltips and popups
         assert _literal_in_overlays(html), html[:3]
         _assert_inert(page, admin_browser)
+    page.close()
+
+
+@pytest.mark.parametrize("path", ["/projects", "/projects/{pid}"])
+def test_project_pages(admin_browser: Browser, hostile: Hostile, path: str) -> None:
+    page = _new_page(admin_browser)
+    page.goto(admin_browser.base + path.format(pid=hostile.project_id), wait_until="networkidle")
+    _assert_inert(page, admin_browser)
     page.close()
 
 
