@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from api.auth import CurrentUser, allow
 from api.deps import ConnDep, DbRoute, SettingsDep
@@ -27,7 +28,6 @@ from gis_app.domain.errors import (
     InvalidInput,
     LoadError,
     NotFound,
-    PayloadTooLarge,
 )
 from gis_app.services import projects as project_service
 from maps import assets, i18n
@@ -88,8 +88,9 @@ async def form_data(request: Request) -> dict[str, Any]:
 FormDep = Annotated[dict[str, Any], Depends(form_data)]
 
 
-def _base(request: Request, user: Any, lang: str | None) -> dict[str, Any]:
+def _base(request: Request, user: Any, lang: str | None, path: str) -> dict[str, Any]:
     language = page_lang(lang)
+    other = "en" if language == "zh" else "zh"
     return {
         "lang": language,
         "ui": UI,
@@ -102,7 +103,10 @@ def _base(request: Request, user: Any, lang: str | None) -> dict[str, Any]:
         "can_write": user.has("officer"),
         "reads_finance": viewer_of(user).reads_finance,
         "css": assets.asset_url("gis_sitemap_css"),
-        "other_lang_url": other_lang_url(request, language),
+        # a page shown after a form was posted switches language on its GET address
+        "other_lang_url": (
+            other_lang_url(request, language) if request.method == "GET" else f"{path}?lang={other}"
+        ),
     }
 
 
@@ -120,7 +124,7 @@ def _list_page(
     imported: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    ctx = _base(request, user, lang)
+    ctx = _base(request, user, lang, "/projects")
     total, items = project_service.list_projects(
         conn,
         viewer_of(user),
@@ -213,7 +217,7 @@ def import_months_form(
     upload = form.get("file")
     try:
         if not isinstance(upload, UploadFile):
-            raise PayloadTooLarge("no file was chosen / 请选择文件")
+            raise InvalidInput("no file was chosen / 请选择文件")
         data, name = read_upload(upload, settings.security.max_upload_bytes)
         result = project_service.import_months(conn, data, name, viewer_of(user), today())
     except _SHOWN as e:
@@ -234,7 +238,7 @@ def _project_page(
     saved: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    ctx = _base(request, user, lang)
+    ctx = _base(request, user, lang, f"/projects/{project_id}")
     record = project_service.get_project(conn, project_id, viewer_of(user), today())
     ctx |= {
         "record": record,

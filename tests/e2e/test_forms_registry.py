@@ -28,6 +28,8 @@ _DASH = "tests/e2e/test_dashboard.py"
 _ADMIN = "tests/e2e/test_admin_users.py"
 _FILES = "tests/e2e/test_site_files_browser.py"
 _FILES_TEST = "test_planner_uploads_publishes_and_the_investor_sees_only_public"
+_LEDGER = "tests/e2e/test_project_ledger.py"
+_RECORD = "test_officer_records_a_project_and_enters_a_month"
 
 #: form or button → the Chromium tests that submit or click it and check the database
 BROWSER_TESTED: dict[str, tuple[str, ...]] = {
@@ -131,6 +133,15 @@ BROWSER_TESTED: dict[str, tuple[str, ...]] = {
     "admin_users.html button.gis-token-revoke": (
         f"{_ADMIN}::test_admin_sees_tokens_and_revokes_one",
     ),
+    # the project ledger (issue 27)
+    "projects.html form#gis-project-filters": (f"{_LEDGER}::{_RECORD}",),
+    "projects.html form#gis-new-project": (f"{_LEDGER}::{_RECORD}",),
+    "projects.html form#gis-import-months": (
+        f"{_LEDGER}::test_import_form_all_or_nothing",
+    ),
+    "project.html form#gis-milestone-form": (f"{_LEDGER}::{_RECORD}",),
+    "project.html form#gis-site-form": (f"{_LEDGER}::{_RECORD}",),
+    "project.html form#gis-month-form": (f"{_LEDGER}::{_RECORD}",),
 }
 
 #: forms and buttons another engineer owns, with where they are tested

@@ -1,0 +1,193 @@
+"""The project ledger in Chromium, as an officer works: record a project (its site becomes
+signed), set a milestone, take another site, enter a month's figures (a negative one is refused
+on the page and nothing is saved), filter the ledger, import the office's XLSX sheet (a bad one
+is refused naming its rows), and open the indicator report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from e2e_helpers import LiveApp, open_page
+from projects.xlsx_sheets import office_sheet
+
+from gis_app.services.inventory import SAMPLE_DIR
+from gis_app.services.projects import load_ledger
+
+TODAY = dt.date.today()
+THIS_MONTH = TODAY.replace(day=1)
+LAST_MONTH = (THIS_MONTH - dt.timedelta(days=1)).replace(day=1)
+
+
+@pytest.fixture
+def ledger_app(live_app: LiveApp) -> LiveApp:
+    """The live app with the illustrative ledger recorded for its officer."""
+    with live_app.engine.connect() as c:
+        load_ledger(c, SAMPLE_DIR / "projects.json", live_app.username, dt.date(2026, 12, 3))
+    return live_app
+
+
+def _unexpected(errors: list[str]) -> list[str]:
+    """Console errors other than the refused form's own 422 answer."""
+    return [e for e in errors if "status of 422" not in e]
+
+
+def _one(app: LiveApp, sql: str, **params: Any) -> sa.Row:
+    with app.engine.connect() as c:
+        return c.execute(sa.text(sql), params).one()
+
+
+def test_officer_records_a_project_and_enters_a_month(ledger_app: LiveApp, browser) -> None:
+    w = open_page(browser, ledger_app, "/projects")
+    page = w.page
+    page.wait_for_selector("#gis-new-project")
+    f = "#gis-new-project"
+    page.fill(f"{f} input[name=code]", "XM-E2E-01")
+    page.fill(f"{f} input[name=name]", "浏览器测试项目")
+    page.select_option(f"{f} select[name=sector]", "maritime_services")
+    page.fill(f"{f} input[name=industry]", "5532")
+    page.fill(f"{f} input[name=platform]", "六横临港产业园")
+    page.fill(f"{f} input[name=investor]", "测试投资方")
+    page.fill(f"{f} input[name=registered_capital_wan]", "3000")
+    page.fill(f"{f} input[name=planned_fixed_asset_wan]", "12000")
+    page.fill(f"{f} input[name=signed_on]", LAST_MONTH.isoformat())
+    page.fill(f"{f} input[name=site_codes]", "PT-BL-003")
+    page.fill(f"{f} textarea[name=notes]", "内部备注")
+    with page.expect_navigation():
+        page.click(f"{f} button[type=submit]")
+    assert re.search(r"/projects/\d+", page.url), page.url
+    assert "XM-E2E-01" in page.inner_text("#gis-project-title")
+    assert page.inner_text("#gis-stage") == "签约"
+    row = _one(
+        ledger_app,
+        "SELECT id, sector, industry, officer, investor, planned_fixed_asset_wan FROM project"
+        " WHERE code = 'XM-E2E-01'",
+    )
+    assert (row.sector, row.industry, row.officer, row.investor) == (
+        "maritime_services", "G5532", ledger_app.username, "测试投资方"
+    )  # fmt: skip
+    assert row.planned_fixed_asset_wan == 12000
+    site = _one(ledger_app, "SELECT availability FROM site WHERE code = 'PT-BL-003'")
+    assert site.availability == "signed"
+    assert page.locator("#gis-project-sites tr[data-site-code=PT-BL-003]").count() == 1
+
+    # a milestone: 开工 planned last month, not reached → late
+    page.select_option("#gis-milestone-form select[name=kind]", "construction_start")
+    page.fill("#gis-milestone-form input[name=planned_date]", LAST_MONTH.isoformat())
+    with page.expect_navigation():
+        page.click("#gis-milestone-form button[type=submit]")
+    cells = page.locator("#gis-milestones tr[data-kind=construction_start] td")
+    assert cells.nth(1).inner_text() == LAST_MONTH.isoformat()
+    if LAST_MONTH < TODAY:
+        assert page.locator(".gis-late-flag").count() >= 1
+    ms = _one(
+        ledger_app,
+        "SELECT planned_date FROM project_milestone WHERE project_id = :p"
+        " AND kind = 'construction_start'",
+        p=row.id,
+    )
+    assert ms.planned_date == LAST_MONTH
+
+    # another site taken
+    page.fill("#gis-site-form input[name=site_code]", "PT-BL-002")
+    with page.expect_navigation():
+        page.click("#gis-site-form button[type=submit]")
+    assert page.locator("#gis-project-sites tr[data-site-code=PT-BL-002]").count() == 1
+    assert _one(ledger_app, "SELECT availability FROM site WHERE code = 'PT-BL-002'")[0] == "signed"
+
+    # a month's figures
+    m = "#gis-month-form"
+    page.fill(f"{m} input[name=month]", f"{LAST_MONTH:%Y-%m}")
+    page.fill(f"{m} input[name=funds_registered_wan]", "1500")
+    page.fill(f"{m} input[name=funds_fixed_asset_wan]", "820.5")
+    page.fill(f"{m} input[name=tax_wan]", "35")
+    with page.expect_navigation():
+        page.click(f"{m} button[type=submit]")
+    assert page.locator("#gis-saved").count() == 1
+    month_row = page.locator(f"#gis-months tr[data-month='{LAST_MONTH:%Y-%m}']")
+    assert "820.5" in month_row.inner_text() and "1,500" in month_row.inner_text()
+    got = _one(
+        ledger_app,
+        "SELECT funds_registered_wan, funds_fixed_asset_wan, tax_wan, output_wan, entered_by"
+        " FROM project_month WHERE project_id = :p",
+        p=row.id,
+    )
+    assert tuple(got) == (1500, 820.5, 35, None, ledger_app.username)
+
+    # a negative figure is refused on the page, the typed values stay, nothing is saved
+    page.fill(f"{m} input[name=month]", f"{THIS_MONTH:%Y-%m}")
+    page.fill(f"{m} input[name=tax_wan]", "-5")
+    with page.expect_navigation():
+        page.click(f"{m} button[type=submit]")
+    err = page.inner_text("#gis-form-error")
+    assert "tax_wan" in err and "below the minimum" in err and "XM-E2E-01" in err
+    assert page.input_value(f"{m} input[name=tax_wan]") == "-5"
+    n = _one(ledger_app, "SELECT count(*) FROM project_month WHERE project_id = :p", p=row.id)
+    assert n[0] == 1
+
+    # the ledger lists it; the sector filter narrows the list
+    page.goto(f"{ledger_app.base_url}/projects")
+    page.select_option("#gis-project-filters select[name=sector]", "maritime_services")
+    with page.expect_navigation():
+        page.click("#gis-project-filters button[type=submit]")
+    codes = page.locator("#gis-projects tr[data-code]").evaluate_all(
+        "rows => rows.map(r => r.dataset.code)"
+    )
+    assert sorted(codes) == ["XM-2025-008", "XM-E2E-01"]
+    assert page.inner_text("#gis-project-total") == "2"
+    assert _unexpected(w.errors) == []
+    page.context.close()
+
+
+def test_import_form_all_or_nothing(ledger_app: LiveApp, browser, tmp_path) -> None:
+    w = open_page(browser, ledger_app, "/projects")
+    page = w.page
+    good = tmp_path / "2026年11月重点项目月报.xlsx"
+    good.write_bytes(
+        office_sheet(
+            [
+                (
+                    "XM-2026-004",
+                    "跨境电商产业园项目（示例）",
+                    dt.datetime(2024, 5, 1),
+                    100,
+                    50,
+                    None,
+                    3,
+                    None,
+                ),
+                ("XM-2026-003", "海岛民宿集群项目（示例）", "2024年6月", 80, None, None, None, 12),
+            ]
+        )
+    )
+    page.set_input_files("#gis-import-months input[type=file]", str(good))
+    with page.expect_navigation():
+        page.click("#gis-import-months button[type=submit]")
+    assert "2 rows" in page.inner_text("#gis-imported")
+    n = _one(ledger_app, "SELECT count(*) FROM project_month WHERE month < '2025-01-01'")
+    assert n[0] == 2
+
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(
+        office_sheet(
+            [
+                ("XM-2026-004", "", "2024-07", 100, None, None, None, None),
+                ("XM-NONE", "", "2024-07", 100, None, None, None, None),
+                ("XM-2026-004", "", "2024-08", -1, None, None, None, None),
+            ]
+        )
+    )
+    page.set_input_files("#gis-import-months input[type=file]", str(bad))
+    with page.expect_navigation():
+        page.click("#gis-import-months button[type=submit]")
+    problems = page.locator("#gis-import-problems li").all_inner_texts()
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("row 4 (XM-NONE): unknown project")
+    assert problems[1].startswith("row 5 (XM-2026-004): funds_registered_wan")
+    n = _one(ledger_app, "SELECT count(*) FROM project_month WHERE month < '2025-01-01'")
+    assert n[0] == 2  # nothing of the bad file
+    assert _unexpected(w.errors) == []
+    page.context.close()
