@@ -29,12 +29,15 @@ from gis_app.domain.errors import (
     LoadError,
     NotFound,
 )
+from gis_app.io import report_export
+from gis_app.services import project_report as report_service
 from gis_app.services import projects as project_service
 from maps import assets, i18n
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=DbRoute)
 PAGE = allow("officer", "planner", "leader")
 WRITE = allow("officer")
+FINANCE = allow("officer", "leader")
 IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 PAGE_SIZE = 50
 #: refusals a form shows next to itself, with their status (anything else is an error page)
@@ -75,6 +78,27 @@ UI: dict[str, vocab.Term] = {
         ("read_only", "只读：仅项目的招商专员可修改", "Read-only: its officer edits"),
         ("saved", "已保存", "Saved"),
         ("month", "月份", "Month"),
+        ("period", "统计期间", "Period"),
+        ("from", "起", "From"),
+        ("to", "止", "To"),
+        ("show", "生成", "Show"),
+        ("download", "下载", "Download"),
+        ("indicator", "指标", "Indicator"),
+        ("unit", "单位", "Unit"),
+        ("actual", "实际", "Actual"),
+        ("target", "年度目标", "Annual target"),
+        ("completion", "完成率", "Completion"),
+        ("previous", "上年同期", "Same period last year"),
+        ("yoy", "同比", "Year on year"),
+        ("traced", "构成项目", "Projects it sums"),
+        ("big", "亿元以上项目", "Projects of 100 million yuan or more"),
+        ("share", "占全部到位资金", "Share of all funds"),
+        ("by_sector", "分产业", "By sector"),
+        ("by_platform", "分平台", "By platform"),
+        ("funds", "到位市外资金", "Funds arrived"),
+        ("tax", "税收", "Tax"),
+        ("count", "项目数", "Projects"),
+        ("summary", "主要指标完成情况", "Main indicators"),
     )
 }
 
@@ -359,3 +383,36 @@ def month_form(
         ),
         "month",
     )
+
+
+@router.get("/reports/indicators", response_class=HTMLResponse, dependencies=[FINANCE])
+def report_page(
+    request: Request,
+    conn: ConnDep,
+    user: CurrentUser,
+    lang: str | None = None,
+    start: Annotated[str | None, Query(max_length=20)] = None,
+    end: Annotated[str | None, Query(max_length=20)] = None,
+) -> HTMLResponse:
+    """The indicator report for a period: figures against targets, year on year, big projects,
+    by sector and platform, with charts, each figure opening onto the projects it sums; the
+    same as XLSX and DOCX."""
+    ctx = _base(request, user, lang, "/reports/indicators")
+    error = None
+    try:
+        s, e = report_service.parse_period(start or None, end or None, today())
+    except InvalidInput as err:
+        error = err
+        s, e = report_service.parse_period(None, None, today())
+    report = report_service.indicator_report(conn, s, e)
+    ctx |= {
+        "report": report,
+        "prose": report_export.report_prose(report),
+        "error": _message(error),
+        "indicator_key": projects.INDICATOR_BY_KEY,
+        "sector_max": max((g["funds"] for g in report["by_sector"]), default=0) or 1,
+        "platform_max": max((g["funds"] for g in report["by_platform"]), default=0) or 1,
+    }
+    resp = render_page(request, "report.html", ctx)
+    resp.status_code = 200 if error is None else 422
+    return resp

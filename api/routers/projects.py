@@ -20,6 +20,8 @@ from api.deps import ConnDep, DbRoute, SettingsDep
 from api.schemas import IsoDate, StrictModel
 from gis_app.domain import projects, vocab
 from gis_app.domain.errors import PayloadTooLarge
+from gis_app.io import report_export
+from gis_app.services import project_report as report_service
 from gis_app.services import projects as project_service
 from gis_app.services import site_edits as edits
 
@@ -280,3 +282,56 @@ def import_months(
     written."""
     data, name = read_upload(form.file, settings.security.max_upload_bytes)
     return project_service.import_months(conn, data, name, viewer_of(user), today())
+
+
+# --- the indicator report ----------------------------------------------------------------------
+
+_MEDIA = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+_BINARY = {"type": "string", "format": "binary"}
+MonthQuery = Annotated[
+    str | None, Query(pattern=r"^\d{4}-\d{2}$", description="a month, e.g. 2026-01")
+]
+
+
+def report_title(report: dict[str, Any]) -> str:
+    """The heading of the report's documents."""
+    return f"招商引资主要指标完成情况（{report['period']['zh']}）"
+
+
+@router.get(
+    "/api/reports/indicators",
+    responses={
+        200: {
+            "description": "the report as JSON, or as an XLSX or DOCX attachment (`format`)",
+            "content": {m: {"schema": _BINARY} for m in _MEDIA.values()},
+        }
+    },
+    dependencies=[FINANCE],
+)
+def indicator_report(
+    conn: ConnDep,
+    start: MonthQuery = None,
+    end: MonthQuery = None,
+    format: Literal["json", "xlsx", "docx"] = "json",
+) -> Any:
+    """The indicators of the office's report for the months ``start``–``end`` (one year;
+    default: this year so far): actual vs annual target, completion %, year-on-year, projects
+    of 1亿元 or more and their share, by sector and platform — each with the projects it sums."""
+    s, e = report_service.parse_period(start, end, today())
+    report = report_service.indicator_report(conn, s, e)
+    if format == "json":
+        return report
+    name = f"indicators_{report['period']['start']}_{report['period']['end']}.{format}"
+    data = (
+        report_export.report_xlsx(report)
+        if format == "xlsx"
+        else report_export.report_docx(report, report_title(report))
+    )
+    return Response(
+        data,
+        media_type=_MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -153,6 +153,8 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("POST", "/projects/{project_id}/milestones"): OFFICE,
     ("POST", "/projects/{project_id}/sites"): OFFICE,
     ("POST", "/projects/{project_id}/months"): OFFICE,
+    ("GET", "/api/reports/indicators"): FINANCE,
+    ("GET", "/reports/indicators"): FINANCE,
 }
 
 ROLES = ("officer", "planner", "admin", "leader")

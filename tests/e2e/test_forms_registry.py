@@ -136,12 +136,11 @@ BROWSER_TESTED: dict[str, tuple[str, ...]] = {
     # the project ledger (issue 27)
     "projects.html form#gis-project-filters": (f"{_LEDGER}::{_RECORD}",),
     "projects.html form#gis-new-project": (f"{_LEDGER}::{_RECORD}",),
-    "projects.html form#gis-import-months": (
-        f"{_LEDGER}::test_import_form_all_or_nothing",
-    ),
+    "projects.html form#gis-import-months": (f"{_LEDGER}::test_import_form_all_or_nothing",),
     "project.html form#gis-milestone-form": (f"{_LEDGER}::{_RECORD}",),
     "project.html form#gis-site-form": (f"{_LEDGER}::{_RECORD}",),
     "project.html form#gis-month-form": (f"{_LEDGER}::{_RECORD}",),
+    "report.html form#gis-report-period": (f"{_LEDGER}::{_RECORD}",),
 }
 
 #: forms and buttons another engineer owns, with where they are tested

@@ -128,6 +128,31 @@ def test_officer_records_a_project_and_enters_a_month(ledger_app: LiveApp, brows
     n = _one(ledger_app, "SELECT count(*) FROM project_month WHERE project_id = :p", p=row.id)
     assert n[0] == 1
 
+    # the report for January to last month: the new project's funds are in it, traceable
+    page.click("header a[href^='/reports/indicators']")
+    page.wait_for_selector("#gis-report-period")
+    page.fill("#gis-report-period input[name=start]", f"{LAST_MONTH.year}-01")
+    page.fill("#gis-report-period input[name=end]", f"{LAST_MONTH:%Y-%m}")
+    with page.expect_navigation():
+        page.click("#gis-report-period button[type=submit]")
+    funds = page.locator("#gis-indicators tr[data-indicator=funds]")
+    shown = float(funds.locator(".gis-actual").get_attribute("data-value"))
+    in_db = _one(
+        ledger_app,
+        "SELECT sum(coalesce(funds_registered_wan, 0) + coalesce(funds_fixed_asset_wan, 0))"
+        " FROM project_month WHERE month BETWEEN :s AND :e",
+        s=LAST_MONTH.replace(month=1),
+        e=LAST_MONTH,
+    )[0]
+    assert shown == pytest.approx(in_db) and shown > 2320.5
+    funds.locator("summary").click()
+    mine = funds.locator(".gis-traced li[data-code=XM-E2E-01]")
+    assert float(mine.get_attribute("data-value")) == 2320.5
+    assert page.locator("#gis-report-prose").inner_text().startswith(f"1—{LAST_MONTH.month}月")
+    assert page.locator("svg.gis-bar").count() >= 3  # the charts
+    xlsx = page.get_attribute("#gis-report-xlsx", "href")
+    assert page.request.get(f"{ledger_app.base_url}{xlsx}").ok
+
     # the ledger lists it; the sector filter narrows the list
     page.goto(f"{ledger_app.base_url}/projects")
     page.select_option("#gis-project-filters select[name=sector]", "maritime_services")

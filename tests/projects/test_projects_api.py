@@ -140,7 +140,7 @@ def test_access_officers_own_leaders_all_planners_stages(ledger_url, client_as) 
     assert (
         officer.put(f"/api/projects/{other}/months/{THIS_MONTH}", json={"tax_wan": 1}).status_code
         == 403
-    )  # noqa: E501
+    )
     r = officer.patch(f"/api/projects/{other}", json={"name": "x"}, headers={"If-Match": '"1"'})
     assert r.status_code == 403 and "someone-else" in r.json()["detail"]
     r = officer.post("/api/projects", json={**NEW, "code": "XM-T-10", "officer": "someone-else"})
@@ -159,7 +159,7 @@ def test_access_officers_own_leaders_all_planners_stages(ledger_url, client_as) 
     assert (
         leader.put(f"/api/projects/{pid}/months/{THIS_MONTH}", json={"tax_wan": 1}).status_code
         == 403
-    )  # noqa: E501
+    )
     assert leader.get("/api/projects").headers["x-total-count"] == "14"
 
     planner = client_as("planner", url=ledger_url)
@@ -174,7 +174,7 @@ def test_access_officers_own_leaders_all_planners_stages(ledger_url, client_as) 
     assert (
         planner.put(f"/api/projects/{pid}/months/{THIS_MONTH}", json={"tax_wan": 1}).status_code
         == 403
-    )  # noqa: E501
+    )
 
 
 def test_import_all_or_nothing_names_bad_rows(ledger_url, ledger_engine, client_as) -> None:
@@ -193,7 +193,7 @@ def test_import_all_or_nothing_names_bad_rows(ledger_url, ledger_engine, client_
                 None,
                 20,
                 None,
-            ),  # noqa: E501
+            ),
             ("XM-T-001", "测试海工项目", f"{this.year}年{this.month}月", 300, None, 12.5, 21, None),
         ]
     )
@@ -205,7 +205,7 @@ def test_import_all_or_nothing_names_bad_rows(ledger_url, ledger_engine, client_
                 good,
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             )
-        },  # noqa: E501
+        },
     )
     assert r.status_code == 200, r.text
     assert r.json()["rows"] == 2 and r.json()["projects"] == ["XM-T-001"]
@@ -245,7 +245,7 @@ def test_import_all_or_nothing_names_bad_rows(ledger_url, ledger_engine, client_
                 "x.xlsx",
                 office_sheet([("XM-2025-001", "", "2025-01", 1, None, None, None, None)]),
             )
-        },  # noqa: E501
+        },
     )
     assert r.status_code == 200  # XM-2025-001 is test-officer's (the sample ledger's officer)
     other = client_as("admin", url=ledger_url)
@@ -254,9 +254,9 @@ def test_import_all_or_nothing_names_bad_rows(ledger_url, ledger_engine, client_
         "/api/project-months/import",
         files={
             "file": ("x.xlsx", office_sheet([("XM-T-9", "", "2025-01", 1, None, None, None, None)]))
-        },  # noqa: E501
+        },
     )
     assert (
         r.status_code == 422
         and "row 3 (XM-T-9): project XM-T-9 is officer 'someone-else'" in r.json()["detail"]
-    )  # noqa: E501
+    )

@@ -446,7 +446,9 @@ def test_requirement_pages(admin_browser: Browser, hostile: Hostile, path: str) 
     page.close()
 
 
-@pytest.mark.parametrize("path", ["/projects", "/projects/{pid}"])
+@pytest.mark.parametrize(
+    "path", ["/projects", "/projects/{pid}", "/reports/indicators?start=2026-01&end=2026-06"]
+)
 def test_project_pages(admin_browser: Browser, hostile: Hostile, path: str) -> None:
     page = _new_page(admin_browser)
     page.goto(admin_browser.base + path.format(pid=hostile.project_id), wait_until="networkidle")

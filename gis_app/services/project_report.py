@@ -1,0 +1,173 @@
+"""The indicator report of the office's half-year (or any period's) report, computed from the
+ledger: each indicator's actual against the district's annual target and its completion %, the
+same period of the year before and the year-on-year change, the projects of 1亿元 or more and
+their share of the funds, and the funds by sector and by platform (against each platform's
+target). Every figure carries the projects it sums, so that each can be traced.
+
+The database sums each project's months of the period (one statement per period); the report
+groups those per-project sums, which are as many as the projects active in the period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+import sqlalchemy as sa
+
+from gis_app.db import project_queries as q
+from gis_app.domain import projects, vocab
+from gis_app.domain.errors import InvalidInput
+from gis_app.domain.fields import FieldError
+
+#: the name the report gives projects without a platform
+NO_PLATFORM = {"zh": "未指定平台", "en": "No platform"}
+
+
+def parse_period(start: str | None, end: str | None, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The first months of a period ``start``–``end`` (``2026-01``, ``2026-06``); by default
+    January to the last month of the current year. Both in one calendar year (targets are
+    annual), start not after end."""
+    try:
+        last = today.replace(day=1)
+        s = projects.parse_month(start) if start else last.replace(month=1)
+        e = projects.parse_month(end) if end else last
+    except FieldError as err:
+        raise InvalidInput(f"period: {err}") from None
+    if s > e:
+        raise InvalidInput(f"period: {projects.month_key(s)} is after {projects.month_key(e)}")
+    if s.year != e.year:
+        raise InvalidInput(
+            f"period: {projects.month_key(s)}–{projects.month_key(e)} spans two years; the "
+            "targets are annual, so a period lies within one year"
+        )
+    return s, e
+
+
+def _label(s: dt.date, e: dt.date) -> dict[str, str]:
+    zh = f"{s.year}年{s.month}月" if s == e else f"{s.year}年{s.month}—{e.month}月"
+    en_s, en_e = f"{s:%B}", f"{e:%B}"
+    en = f"{en_s} {s.year}" if s == e else f"{en_s}–{en_e} {s.year}"
+    return {"zh": zh, "en": en, "start": projects.month_key(s), "end": projects.month_key(e)}
+
+
+def _value(row: dict[str, Any], ind: projects.Indicator) -> float:
+    if ind.count == "registered":
+        return 1.0 if row["registered"] else 0.0
+    return float(sum(row[c] or 0.0 for c in ind.columns))
+
+
+def _traced(rows: list[dict[str, Any]], ind: projects.Indicator) -> list[dict[str, Any]]:
+    out = [
+        {"code": r["code"], "name": r["name"], "id": r["id"], "value": _value(r, ind)} for r in rows
+    ]
+    return sorted((p for p in out if p["value"]), key=lambda p: (-p["value"], p["code"]))
+
+
+def _total(rows: list[dict[str, Any]], ind: projects.Indicator) -> float:
+    return sum(_value(r, ind) for r in rows)
+
+
+def indicator_report(conn: sa.Connection, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """The report for the months ``start``–``end`` (first days of months, one year)."""
+    rows = q.period_by_project(conn, start, end)
+    prev_start, prev_end = start.replace(year=start.year - 1), end.replace(year=end.year - 1)
+    prev_rows = q.period_by_project(conn, prev_start, prev_end)
+    targets = q.targets(conn, start.year)
+    district = {t["indicator"]: t["value"] for t in targets if t["scope"] == "district"}
+    platform_targets = {
+        t["scope_key"]: t["value"]
+        for t in targets
+        if t["scope"] == "platform" and t["indicator"] == "funds"
+    }
+    indicators = []
+    for ind in projects.INDICATORS:
+        actual, previous = _total(rows, ind), _total(prev_rows, ind)
+        target = district.get(ind.key)
+        indicators.append(
+            {
+                "key": ind.key,
+                "label": {"zh": ind.zh, "en": ind.en},
+                "unit": {"zh": ind.unit.zh, "en": ind.unit.en},
+                "actual": actual,
+                "target": target,
+                "completion_pct": projects.pct(actual, target),
+                "previous": previous,
+                "yoy_pct": projects.yoy_pct(actual, previous),
+                "projects": _traced(rows, ind),
+            }
+        )
+    funds = projects.INDICATOR_BY_KEY["funds"]
+    total_funds = _total(rows, funds)
+    big_rows = [r for r in rows if (r["planned_fixed_asset_wan"] or 0) >= projects.BIG_PROJECT_WAN]
+    big_funds = _total(big_rows, funds)
+    big = {
+        "threshold_wan": projects.BIG_PROJECT_WAN,
+        "count": len(big_rows),
+        "funds": big_funds,
+        "share_pct": projects.pct(big_funds, total_funds),
+        "projects": [
+            {
+                "code": r["code"],
+                "name": r["name"],
+                "id": r["id"],
+                "planned_fixed_asset_wan": r["planned_fixed_asset_wan"],
+                "funds": _value(r, funds),
+            }
+            for r in sorted(big_rows, key=lambda r: (-_value(r, funds), r["code"]))
+        ],
+    }
+    return {
+        "period": _label(start, end),
+        "previous_period": _label(prev_start, prev_end),
+        "indicators": indicators,
+        "big_projects": big,
+        "by_sector": _by_sector(rows),
+        "by_platform": _by_platform(rows, platform_targets),
+    }
+
+
+def _group(rows: list[dict[str, Any]], key: str) -> dict[Any, list[dict[str, Any]]]:
+    groups: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        groups[r[key]].append(r)
+    return groups
+
+
+def _group_figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    by = projects.INDICATOR_BY_KEY
+    return {
+        "funds": _total(rows, by["funds"]),
+        "tax": _total(rows, by["tax"]),
+        "foreign_capital": _total(rows, by["foreign_capital"]),
+        "projects": sorted(r["code"] for r in rows),
+    }
+
+
+def _by_sector(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    groups = _group(rows, "sector")
+    return [
+        {"key": t.key, "label": {"zh": t.zh, "en": t.en}, **_group_figures(groups[t.key])}
+        for t in vocab.SECTOR
+        if t.key in groups
+    ]
+
+
+def _by_platform(rows: list[dict[str, Any]], targets: dict[str, float]) -> list[dict[str, Any]]:
+    groups = _group(rows, "platform")
+    names = sorted((n for n in set(groups) | set(targets) if n), key=str)
+    out = []
+    for name in [*names, *([None] if None in groups else [])]:
+        figures = _group_figures(groups.get(name, []))
+        target = targets.get(name) if name else None
+        out.append(
+            {
+                "name": name,
+                "label": {"zh": name, "en": name} if name else NO_PLATFORM,
+                **figures,
+                "target": target,
+                "completion_pct": projects.pct(figures["funds"], target),
+            }
+        )
+    return out
