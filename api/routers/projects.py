@@ -57,10 +57,11 @@ def _annotation(f: Any) -> Any:
     if f.vocabulary is not None:
         # a key or its Chinese label (制造业), as people write them
         return Literal[(*f.vocabulary.keys, *(t.zh for t in f.vocabulary))]  # type: ignore[valid-type]
+    # strict: JSON true/false is no number (ints stay valid floats)
     if f.type == "float":
-        return Annotated[float, Field(ge=f.min or 0, le=1e12)]
+        return Annotated[float, Field(ge=f.min or 0, le=1e12, strict=True)]
     if f.type == "int":
-        return Annotated[int, Field(ge=int(f.min or 1), le=2**63 - 1)]
+        return Annotated[int, Field(ge=int(f.min or 1), le=2**63 - 1, strict=True)]
     return Annotated[str, Field(min_length=1 if f.required else 0, max_length=500)]
 
 
@@ -101,7 +102,7 @@ MonthFigures = create_model(
     __base__=StrictModel,
     **{
         name: (
-            Annotated[float, Field(ge=0, le=1e12)] | None,
+            Annotated[float, Field(ge=0, le=1e12, strict=True)] | None,
             Field(default=None, description=projects.MONTH[name].term.zh),
         )
         for name in projects.FIGURES
@@ -118,7 +119,7 @@ class SiteTaken(StrictModel):
 class BuildingTaken(StrictModel):
     """A building the project took, by id."""
 
-    building_id: int = Field(ge=1, le=2**63 - 1)
+    building_id: int = Field(ge=1, le=2**63 - 1, strict=True)
 
 
 @router.get("/api/projects", dependencies=[READ])

@@ -208,7 +208,11 @@ def _from_requirement(
     conn: sa.Connection, requirement_id: int, viewer: ProjectViewer
 ) -> dict[str, Any]:
     """Defaults a signed requirement gives its project."""
-    req = get_requirement(conn, requirement_id, Viewer(viewer.username, admin=viewer.admin))
+    try:
+        req = get_requirement(conn, requirement_id, Viewer(viewer.username, admin=viewer.admin))
+    except NotFound:
+        # a reference in the body, not the record the request names: the body is wrong
+        raise InvalidInput(f"requirement_id: no requirement {requirement_id}") from None
     if req["status"] not in SIGNED_STATES:
         raise InvalidInput(
             f"requirement {requirement_id} is {req['status']} "
@@ -359,7 +363,7 @@ def set_milestone(
 def _take_site(conn: sa.Connection, project_id: int, code: str, site_code: str) -> None:
     site = q.find_site(conn, site_code.strip())
     if site is None:
-        raise NotFound(f"project {code}: no site with code {site_code!r}")
+        raise InvalidInput(f"project {code}: no site with code {site_code!r}")
     if site["retired"]:
         raise RetiredSite(
             f"project {code}: site {site['code']} was split or merged; take its successors"
@@ -395,7 +399,7 @@ def take_building(
     row = _lock(conn, project_id, viewer)
     building = q.find_building(conn, building_id)
     if building is None:
-        raise NotFound(f"project {row['code']}: no building {building_id}")
+        raise InvalidInput(f"project {row['code']}: no building {building_id}")
     set_app_user(conn, viewer.username, f"taken by project {row['code']}")
     with translate_db_errors(f"project {row['code']}, building {building_id}"):
         q.take_building(conn, project_id, building_id)
