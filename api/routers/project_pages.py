@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 from api.auth import CurrentUser, allow
 from api.deps import ConnDep, DbRoute, SettingsDep
 from api.errors import status_for
-from api.routers.projects import read_upload, today, viewer_of
+from api.project_deps import read_upload, today, viewer_of
 from api.templating import other_lang_url, page_lang, render_page
 from gis_app.domain import projects, vocab
 from gis_app.domain.errors import (

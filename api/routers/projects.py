@@ -7,19 +7,17 @@ their financials; planners read projects' stages (no financials, no monthly figu
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Form, Header, Query, Response, UploadFile
 from fastapi import Path as PathParam
 from pydantic import Field, create_model
 
-from api.auth import CurrentUser, Principal, allow
+from api.auth import CurrentUser, allow
 from api.deps import ConnDep, DbRoute, SettingsDep
+from api.project_deps import read_upload, today, viewer_of
 from api.schemas import IsoDate, StrictModel
 from gis_app.domain import projects, vocab
-from gis_app.domain.errors import PayloadTooLarge
 from gis_app.io import report_export
 from gis_app.services import project_report as report_service
 from gis_app.services import projects as project_service
@@ -40,17 +38,6 @@ IfMatch = Annotated[
     str | None,
     Header(description='ETag of the version you read, e.g. "3" (428 without it, 412 if stale)'),
 ]
-_CHUNK = 1 << 20
-
-
-def viewer_of(user: Principal) -> project_service.ProjectViewer:
-    """The ledger's view of the caller."""
-    return project_service.ProjectViewer(user.username, frozenset(user.roles))
-
-
-def today() -> dt.date:
-    """The date figures and milestones are checked against (the server's local date)."""
-    return dt.date.today()
 
 
 def _annotation(f: Any) -> Any:
@@ -248,18 +235,6 @@ class MonthImport(StrictModel):
 
     file: UploadFile
     csrf_token: str | None = None  # read by the access policy for browser sessions
-
-
-def read_upload(file: UploadFile, limit: int) -> tuple[bytes, str]:
-    """The bytes and the bare name of an uploaded file; :class:`PayloadTooLarge` past ``limit``."""
-    name = Path(file.filename or "upload.xlsx").name
-    chunks, size = [], 0
-    while chunk := file.file.read(_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"{name}: larger than the upload limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks), name
 
 
 @router.post(
