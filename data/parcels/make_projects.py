@@ -153,7 +153,9 @@ def build() -> dict:
         for name, v in t.items()
     ]
     return {
-        "illustrative": "示例数据（虚构，仅供演示） / ILLUSTRATIVE data: invented projects and figures",
+        "illustrative": (
+            "示例数据（虚构，仅供演示） / ILLUSTRATIVE data: invented projects and figures"
+        ),
         "projects": projects,
         "months": months,
         "targets": targets,
