@@ -99,6 +99,8 @@ UI: dict[str, vocab.Term] = {
         ("tax", "税收", "Tax"),
         ("count", "项目数", "Projects"),
         ("summary", "主要指标完成情况", "Main indicators"),
+        ("targets", "目标责任完成进度（1月起累计）", "Targets: progress since January"),
+        ("scope", "对象", "For"),
     )
 }
 
@@ -412,6 +414,7 @@ def report_page(
         "indicator_key": projects.INDICATOR_BY_KEY,
         "sector_max": max((g["funds"] for g in report["by_sector"]), default=0) or 1,
         "platform_max": max((g["funds"] for g in report["by_platform"]), default=0) or 1,
+        "targets": report_service.target_progress(conn, s.year, e),
     }
     resp = render_page(request, "report.html", ctx)
     resp.status_code = 200 if error is None else 422

@@ -7,6 +7,7 @@ their financials; planners read projects' stages (no financials, no monthly figu
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Form, Header, Query, Response, UploadFile
@@ -310,4 +311,48 @@ def indicator_report(
         data,
         media_type=_MEDIA[format],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# --- targets (责任状) ----------------------------------------------------------------------------
+
+#: who sets targets: leaders (and admins)
+TARGETS = allow("leader")
+YearPath = Annotated[int, PathParam(ge=2000, le=2100)]
+
+
+class TargetValue(StrictModel):
+    """An annual target: its value, and for a platform or an officer which one."""
+
+    value: float = Field(ge=0, le=1e12, strict=True)
+    scope_key: str = Field(default="", max_length=200, description="platform name or user name")
+
+
+@router.get("/api/targets", dependencies=[FINANCE])
+def list_targets(
+    conn: ConnDep,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    through: MonthQuery = None,
+) -> list[dict[str, Any]]:
+    """The year's targets (district, platforms, officers) with the month-by-month cumulative
+    actual until ``through`` (default: this month) and the completion % so far."""
+    now = today()
+    y = year or now.year
+    end = report_service.parse_period(f"{y}-01", through, now)[1] if through else None
+    last = end or (now.replace(day=1) if y == now.year else dt.date(y, 12, 1))
+    return report_service.target_progress(conn, y, last)
+
+
+@router.put("/api/targets/{year}/{scope}/{indicator}", dependencies=[TARGETS])
+def put_target(
+    year: YearPath,
+    scope: Literal[projects.TARGET_SCOPE.keys],  # type: ignore[valid-type]
+    indicator: Literal[projects.INDICATOR.keys],  # type: ignore[valid-type]
+    body: TargetValue,
+    conn: ConnDep,
+    user: CurrentUser,
+) -> list[dict[str, Any]]:
+    """Set an annual target of the district, a platform or an officer (leaders, admins)."""
+    return report_service.set_target(
+        conn, year, scope, body.scope_key, indicator, body.value, user.username
     )

@@ -397,3 +397,35 @@ def period_by_project(conn: sa.Connection, start: dt.date, end: dt.date) -> list
         .order_by(P.c.code)
     ).mappings()
     return [dict(r) for r in rows]
+
+
+def monthly_by_unit(conn: sa.Connection, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """Per month of [``start``, ``end``], officer and platform: the sums of each figure and
+    the number of projects registered (注册) that month — what targets are measured against."""
+    figures = (
+        sa.select(
+            PM.c.month,
+            P.c.officer,
+            P.c.platform,
+            *(sa.func.sum(PM.c[c]).label(c) for c in projects.FIGURES),
+            sa.literal(0).label("registered"),
+        )
+        .select_from(PM.join(P, P.c.id == PM.c.project_id))
+        .where(PM.c.month.between(start, end))
+        .group_by(PM.c.month, P.c.officer, P.c.platform)
+    )
+    month = sa.cast(sa.func.date_trunc("month", PMS.c.actual_date), sa.Date)
+    registered = (
+        sa.select(
+            month.label("month"),
+            P.c.officer,
+            P.c.platform,
+            *(sa.null().label(c) for c in projects.FIGURES),
+            sa.func.count().label("registered"),
+        )
+        .select_from(PMS.join(P, P.c.id == PMS.c.project_id))
+        .where(PMS.c.kind == "registered", month.between(start, end))
+        .group_by(month, P.c.officer, P.c.platform)
+    )
+    rows = conn.execute(sa.union_all(figures, registered)).mappings()
+    return [dict(r) for r in rows]

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from gis_app.db import project_queries as q
+from gis_app.db.engine import set_app_user
 from gis_app.domain import projects, vocab
 from gis_app.domain.errors import InvalidInput
 from gis_app.domain.fields import FieldError
@@ -53,8 +54,8 @@ def _label(s: dt.date, e: dt.date) -> dict[str, str]:
 
 
 def _value(row: dict[str, Any], ind: projects.Indicator) -> float:
-    if ind.count == "registered":
-        return 1.0 if row["registered"] else 0.0
+    if ind.count == "registered":  # a flag per project, a count per month and unit
+        return float(row["registered"] or 0)
     return float(sum(row[c] or 0.0 for c in ind.columns))
 
 
@@ -171,3 +172,83 @@ def _by_platform(rows: list[dict[str, Any]], targets: dict[str, float]) -> list[
             }
         )
     return out
+
+
+def _matches(target: dict[str, Any], row: dict[str, Any]) -> bool:
+    if target["scope"] == "district":
+        return True
+    return row[target["scope"]] == target["scope_key"]
+
+
+def target_progress(conn: sa.Connection, year: int, through: dt.date) -> list[dict[str, Any]]:
+    """Every target of ``year`` (district, platforms, officers: 责任状) with its month-by-month
+    cumulative actual from January to ``through`` and its completion % so far."""
+    start = dt.date(year, 1, 1)
+    end = min(through, dt.date(year, 12, 1))
+    months = [dt.date(year, m, 1) for m in range(1, end.month + 1)] if end >= start else []
+    rows = q.monthly_by_unit(conn, start, end) if months else []
+    out = []
+    scopes = {k: i for i, k in enumerate(projects.TARGET_SCOPE.keys)}
+    order = {i.key: n for n, i in enumerate(projects.INDICATORS)}
+    targets = sorted(
+        q.targets(conn, year),
+        key=lambda t: (scopes[t["scope"]], t["scope_key"], order[t["indicator"]]),
+    )
+    for t in targets:
+        ind = projects.INDICATOR_BY_KEY[t["indicator"]]
+        per_month = dict.fromkeys(months, 0.0)
+        for r in rows:
+            if _matches(t, r):
+                per_month[r["month"]] += _value(r, ind)
+        running, cumulative = 0.0, []
+        for m in months:
+            running += per_month[m]
+            cumulative.append({"month": projects.month_key(m), "actual": running})
+        scope = projects.TARGET_SCOPE.term(t["scope"])
+        out.append(
+            {
+                "scope": t["scope"],
+                "scope_label": {"zh": scope.zh, "en": scope.en},
+                "scope_key": t["scope_key"],
+                "indicator": ind.key,
+                "label": {"zh": ind.zh, "en": ind.en},
+                "unit": {"zh": ind.unit.zh, "en": ind.unit.en},
+                "target": t["value"],
+                "actual": running,
+                "completion_pct": projects.pct(running, t["value"]),
+                "months": cumulative,
+            }
+        )
+    return out
+
+
+def set_target(
+    conn: sa.Connection,
+    year: int,
+    scope: str,
+    scope_key: str,
+    indicator: str,
+    value: float,
+    user: str,
+) -> list[dict[str, Any]]:
+    """Set one annual target (the district's, a platform's or an officer's); commit. Returns
+    the year's targets."""
+    what = f"target {year} {scope} {scope_key or ''} {indicator}".replace("  ", " ")
+    if not 2000 <= year <= 2100:
+        raise InvalidInput(f"{what}: year must be between 2000 and 2100")
+    if scope not in projects.TARGET_SCOPE or indicator not in projects.INDICATOR:
+        raise InvalidInput(
+            f"{what}: scope is one of {', '.join(projects.TARGET_SCOPE.keys)}; indicator one of "
+            f"{', '.join(projects.INDICATOR.keys)}"
+        )
+    key = scope_key.strip()
+    if (scope == "district") != (key == ""):
+        raise InvalidInput(
+            f"{what}: scope_key names the platform or the officer (and is empty for the district)"
+        )
+    if value < 0:
+        raise InvalidInput(f"{what}: a target cannot be negative")
+    set_app_user(conn, user, f"set {what}")
+    q.put_target(conn, year, scope, key, indicator, value)
+    conn.commit()
+    return q.targets(conn, year)

@@ -155,6 +155,8 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("POST", "/projects/{project_id}/months"): OFFICE,
     ("GET", "/api/reports/indicators"): FINANCE,
     ("GET", "/reports/indicators"): FINANCE,
+    ("GET", "/api/targets"): FINANCE,
+    ("PUT", "/api/targets/{year}/{scope}/{indicator}"): ("leader", "admin"),
 }
 
 ROLES = ("officer", "planner", "admin", "leader")

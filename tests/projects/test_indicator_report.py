@@ -153,3 +153,47 @@ def test_report_access_and_period_checks(ledger_url, client_as) -> None:
     assert officer.get("/api/reports/indicators").json()["period"]["start"] == (
         f"{dt.date.today().year}-01"
     )
+
+
+def test_targets_progress_by_month_and_who_sets_them(ledger_url, client_as) -> None:
+    leader = client_as("leader", url=ledger_url)
+    r = leader.put(
+        "/api/targets/2026/officer/funds", json={"scope_key": "test-officer", "value": 90000}
+    )
+    assert r.status_code == 200, r.text
+    got = leader.get("/api/targets", params={"year": 2026, "through": "2026-06"}).json()
+    by = {(t["scope"], t["scope_key"], t["indicator"]): t for t in got}
+    # independent: cumulative funds per month from projects.json
+    platform = {p["code"]: p["platform"] for p in LEDGER["projects"]}
+    monthly: dict[str, float] = defaultdict(float)
+    kf: dict[str, float] = defaultdict(float)
+    for m in LEDGER["months"]:
+        if "2026-01" <= m["month"] <= "2026-06":
+            v = sum(m.get(c) or 0 for c in FIGURE_OF["funds"])
+            monthly[m["month"]] += v
+            if platform[m["project_code"]] == "普陀经济开发区":
+                kf[m["month"]] += v
+    district = by[("district", "", "funds")]
+    running = 0.0
+    for month in district["months"]:
+        running += monthly[month["month"]]
+        assert month["actual"] == pytest.approx(running), month
+    assert [m["month"] for m in district["months"]] == [f"2026-{i:02d}" for i in range(1, 7)]
+    assert district["completion_pct"] == pytest.approx(100 * running / 150000)
+    assert by[("platform", "普陀经济开发区", "funds")]["actual"] == pytest.approx(sum(kf.values()))
+    # every sample project is test-officer's: the officer's progress is the district's
+    assert by[("officer", "test-officer", "funds")]["actual"] == pytest.approx(running)
+    regs = by[("district", "", "new_enterprises")]
+    assert regs["actual"] == sum(
+        1
+        for p in LEDGER["projects"]
+        if "2026-01"
+        <= (p["milestones"].get("registered", {}).get("actual_date") or "")[:7]
+        <= "2026-06"
+    )
+
+    officer = client_as("officer", url=ledger_url)
+    assert officer.put("/api/targets/2026/district/funds", json={"value": 1}).status_code == 403
+    assert client_as("planner", url=ledger_url).get("/api/targets").status_code == 403
+    r = leader.put("/api/targets/2026/platform/funds", json={"value": 5})
+    assert r.status_code == 422 and "scope_key" in r.json()["detail"]
