@@ -5,8 +5,8 @@ milestones (planned and actual dates), their monthly figures, annual indicator t
 Projects carry a version and history like sites and requirements (the triggers of 0002).
 Vocabularies are frozen here as they were when this revision was written.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-03
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0018"
-down_revision: str | None = "0017"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
