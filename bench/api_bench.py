@@ -100,6 +100,42 @@ def synthetic_sites_sql() -> str:
     return sql.replace(_JURISDICTION_CTE, _PROVINCE_CTE)
 
 
+#: the bench's jurisdiction: the province the synthetic sites spread over, with Putuo in it
+BENCH_JURISDICTION = ("浙江省（基准测试，合成）", "Zhejiang (benchmark, synthetic)")
+
+
+def widen_jurisdiction(conn: sa.Connection) -> None:
+    """Make the database's jurisdiction the province the synthetic sites spread over (it
+    keeps the sample's district inside), so that every site lies in the jurisdiction, as the
+    product requires of every site it is given (0.01° more on each side: the parcels drawn
+    around points near the edge reach up to ~180 m beyond it)."""
+    conn.execute(
+        sa.text(
+            """UPDATE jurisdiction
+                  SET geom = ST_Multi(ST_Union(geom, ST_Expand(
+                                 ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4490), 0.01))),
+                      name_zh = :zh, name_en = :en"""
+        ),
+        dict(zip(("x0", "y0", "x1", "y1"), PROVINCE, strict=True))
+        | {"zh": BENCH_JURISDICTION[0], "en": BENCH_JURISDICTION[1]},
+    )
+
+
+def obey_blocking_zones(conn: sa.Connection) -> int:
+    """Synthetic sites drawn onto a blocking zone (生态红线, 基本农田) cannot be offered: mark
+    the available ones unavailable with a note, by the database's own rule (the function its
+    availability trigger asks). Returns how many changed."""
+    return conn.execute(
+        sa.text(
+            """UPDATE site s
+                  SET availability = 'unavailable',
+                      blocking_note = '合成数据：位于管控区 / synthetic: on a blocking zone'
+                WHERE s.code LIKE 'BN-%' AND s.availability = 'available'
+                  AND EXISTS (SELECT 1 FROM gis_app_blocking_overlap(s.geom))"""
+        )
+    ).rowcount
+
+
 def _admin(server_url: str) -> sa.Engine:
     return sa.create_engine(
         make_url(server_url).set(database="postgres").render_as_string(hide_password=False),
@@ -147,6 +183,8 @@ def build_database(server_url: str, template: str, name: str, n: int, log) -> tu
             c.execute(sa.text("SET LOCAL statement_timeout = 0"))
             # bulk load: no per-row triggers; derived tables are computed once, set-wise, below
             c.execute(sa.text("SET LOCAL session_replication_role = replica"))
+            if n:
+                widen_jurisdiction(c)
             t = time.perf_counter()
             c.execute(sa.text(synthetic_sites_sql()), {"n": n})
             log(f"  {n:,} sites inserted in {time.perf_counter() - t:.1f} s")
@@ -156,6 +194,7 @@ def build_database(server_url: str, template: str, name: str, n: int, log) -> tu
             t = time.perf_counter()
             c.execute(sa.text("SELECT gis_app_refresh_site_distance(NULL)"))
             c.execute(sa.text("SELECT gis_app_refresh_overlap(NULL, NULL)"))
+            obey_blocking_zones(c)
             c.execute(sa.text("SELECT gis_app_refresh_match_units(NULL)"))
             log(f"  derived tables computed in {time.perf_counter() - t:.1f} s")
         with eng.begin() as c:
