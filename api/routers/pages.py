@@ -11,10 +11,12 @@ from starlette.routing import NoMatchFound
 
 from api.auth import CurrentUser, allow, allow_anonymous
 from api.deps import ConnDep, DbRoute, SettingsDep
+from api.project_deps import today
 from api.templating import other_lang_url, page_lang, render_page
 from gis_app.domain import vocab
 from gis_app.domain.vocab import Term
 from gis_app.services import attachments as attachment_service
+from gis_app.services import projects as project_service
 from gis_app.services import site_sheet as sheet_service
 from gis_app.services import tiles as tile_service
 from maps import assets, basemaps, i18n, officer_map, sheet_map
@@ -213,6 +215,8 @@ def site_page(
             "back_url": "/?" + urlencode({"lang": language}),
             "other_lang_url": other_lang_url(request, language),
             "user": user,
+            # the projects that took the site, with their stage (issue 27)
+            "site_projects": project_service.projects_of_site(conn, site_id, today()),
             "csrf_token": csrf,
             "sheet_config": sheet_config,
             "sheet_js": assets.asset_url("gis_sheet"),

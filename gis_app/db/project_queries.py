@@ -130,6 +130,15 @@ def get_project(
     return None if row is None else dict(row)
 
 
+def projects_of_site(conn: sa.Connection, site_id: int, today: dt.date) -> list[dict[str, Any]]:
+    """The projects that took a site, with their stage and late milestones."""
+    taken = sa.exists().where(PS.c.project_id == P.c.id, PS.c.site_id == site_id)
+    rows = conn.execute(
+        sa.select(*project_columns(("id", "code", "name"), today)).where(taken).order_by(P.c.id)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
 def lock_project(conn: sa.Connection, project_id: int) -> dict[str, Any] | None:
     """Lock the project row ``FOR UPDATE``; its officer and version (None if unknown)."""
     row = (

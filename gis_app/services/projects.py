@@ -178,6 +178,11 @@ def _iso_date(v: dt.date | None) -> str | None:
     return None if v is None else v.isoformat()
 
 
+def projects_of_site(conn: sa.Connection, site_id: int, today: dt.date) -> list[dict[str, Any]]:
+    """The projects that took a site (code, name, stage, late milestones; no financials)."""
+    return [_labelled(r) for r in q.projects_of_site(conn, site_id, today)]
+
+
 # --- writing -----------------------------------------------------------------------------------
 
 

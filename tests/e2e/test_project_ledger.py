@@ -98,6 +98,15 @@ def test_officer_records_a_project_and_enters_a_month(ledger_app: LiveApp, brows
     assert page.locator("#gis-project-sites tr[data-site-code=PT-BL-002]").count() == 1
     assert _one(ledger_app, "SELECT availability FROM site WHERE code = 'PT-BL-002'")[0] == "signed"
 
+    # the site's sheet names the project that took it, with its stage
+    project_url = page.url
+    site_id = _one(ledger_app, "SELECT id FROM site WHERE code = 'PT-BL-003'")[0]
+    page.goto(f"{ledger_app.base_url}/sites/{site_id}")
+    on_site = page.locator("#gis-site-projects tr[data-code=XM-E2E-01]")
+    assert "浏览器测试项目" in on_site.inner_text()
+    assert on_site.locator(".gis-stage").inner_text() == "签约"
+    page.goto(project_url)
+
     # a month's figures
     m = "#gis-month-form"
     page.fill(f"{m} input[name=month]", f"{LAST_MONTH:%Y-%m}")
