@@ -136,3 +136,26 @@ def investor_map(
         m.fit_bounds(extent.leaflet(box), padding=(24, 24), max_zoom=16)
     assets.localize(m, static_base)
     return m
+
+
+def legend(
+    view: public_schema.PublicRecommendation,
+    context: public_schema.MapContext,
+    basemap: Basemap,
+    lang: str = "zh",
+) -> list[dict[str, str]]:
+    """The entries of the map's legend in ``lang``: what is drawn, with its colour and shape
+    (``rank``, ``dot`` or ``area``); only kinds that are on the map."""
+    t = public_schema.ui_strings(lang)
+    items = []
+    if view.sites:
+        items.append({"shape": "rank", "colour": SITE_COLOUR, "label": t["legend_site"]})
+    seen: dict[str, str] = {}
+    for feat in context.infrastructure:
+        seen.setdefault(feat.kind.key, feat.kind.text(lang))
+    for key, colour in INFRA_COLOURS.items():  # in the legend's fixed order
+        if key in seen:
+            items.append({"shape": "dot", "colour": colour, "label": seen[key]})
+    if basemap.offline and context.outline:
+        items.append({"shape": "area", "colour": LAND_FILL, "label": t["legend_outline"]})
+    return items

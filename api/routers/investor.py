@@ -56,6 +56,7 @@ from gis_app.services import share_links as link_service
 from gis_app.services.share_links import LinkContext, count_link_request
 from maps import basemaps
 from maps.investor_map import investor_map, render_parts
+from maps.investor_map import legend as map_legend
 
 #: headers of every response under /r/
 HYGIENE: dict[str, str] = {
@@ -278,6 +279,8 @@ def link_page(
             "t": public_schema.ui_strings(language),
             "t_other": public_schema.ui_strings(other),
             "pick": public_schema.pick,
+            "in_lang": public_schema.in_lang,
+            "headline": public_schema.headline,
             "sheet_rows": public_schema.sheet_rows,
             "fmt": public_schema.fmt_num,
             "unit": public_schema.unit,
@@ -288,6 +291,7 @@ def link_page(
             "feedback_kinds": [vocab.FEEDBACK_KIND.term(k) for k in FEEDBACK_KINDS],
             "sent": sent in vocab.FEEDBACK_KIND,
             "map": parts,
+            "legend": map_legend(view, context, basemap, language),
             "nonce": nonce,
         }
     )

@@ -93,6 +93,7 @@ def map_page(
             "layerNames": _layer_names(offered),
         },
     )
+    choices = tile_service.filter_choices(conn)
     return render_page(
         request,
         "map.html",
@@ -102,7 +103,8 @@ def map_page(
             "ui": i18n.UI,
             "vocab": vocab,
             "colours": AVAILABILITY_COLOURS,
-            "choices": tile_service.filter_choices(conn),
+            "choices": choices,
+            "names_en": tile_service.english_names(conn, choices) if language == "en" else {},
             "land_use_options": i18n.land_use_options(),
             "user": user,
         },

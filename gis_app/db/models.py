@@ -118,6 +118,9 @@ class Site(Base):
     township: Mapped[str | None] = mapped_column(Text)
     platform: Mapped[str | None] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(Text)
+    block_en: Mapped[str | None] = mapped_column(Text)
+    township_en: Mapped[str | None] = mapped_column(Text)
+    address_en: Mapped[str | None] = mapped_column(Text)
     # geometry and derived areas
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True)

@@ -322,6 +322,20 @@ def features_bounds(
     return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
 
 
+def english_names(conn: sa.Connection, column: str, values: list[str]) -> dict[str, str]:
+    """The English name (``block_en``/``township_en``) of each of ``values`` of ``column``
+    where some site has one (one index probe per value, not a scan of the table)."""
+    if column not in {"block", "township"}:
+        raise ValueError(f"no English names for column {column!r}")
+    sql = f"""
+        SELECT v, (SELECT {column}_en FROM site
+                    WHERE {column} = v AND {column}_en IS NOT NULL AND {column}_en <> ''
+                    LIMIT 1) AS en
+          FROM unnest(CAST(:values AS text[])) AS v"""
+    rows = conn.execute(sa.text(sql), {"values": values})
+    return {v: en for v, en in rows if en}
+
+
 def distinct_values(conn: sa.Connection, column: str) -> list[str]:
     """Distinct non-null values of an indexed site column (loose index scan, fast on big tables)."""
     if column not in {"block", "township"}:

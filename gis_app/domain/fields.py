@@ -371,6 +371,13 @@ SITE: dict[str, Field] = _named({
     "platform": _field("text", "平台/园区", "Platform", group="identity", shp="platform",
                        filterable=True, **_OPEN),
     "address": _field("text", "地址", "Address", group="identity", shp="address", **_OPEN),
+    # English names where the data has them (English pages say "Chinese only" where not)
+    "block_en": _field("text", "区块（英文）", "Block (English)", group="identity",
+                       shp="block_en", **_OPEN),
+    "township_en": _field("text", "街道/镇（英文）", "Township (English)", group="identity",
+                          shp="town_en", **_OPEN),
+    "address_en": _field("text", "地址（英文）", "Address (English)", group="identity",
+                         shp="addr_en", **_OPEN),
     "geom_quality": _coded(vocab.GEOM_QUALITY, "图形精度", "Geometry quality", group="area",
                            sheet_before="planned_use", shp="geom_qual", shp_label="geom_q_zh",
                            exported=True),
@@ -479,7 +486,8 @@ SITE: dict[str, Field] = _named({
 })
 
 BUILDING: dict[str, Field] = _named({
-    "code": _field("text", "编号", "Code", required=True, group="building", **_OPEN),
+    # an internal reference (PT-KF-009-B1): exported for officers, never shown to investors
+    "code": _field("text", "编号", "Code", required=True, group="building", exported=True),
     "site_code": _field("text", "地块编号", "Site code", required=True, stored=False),
     "name_zh": _field("text", "名称", "Name", required=True, group="building", **_OPEN),
     "name_en": _field("text", "英文名称", "Name (English)", **_OPEN),

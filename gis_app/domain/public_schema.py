@@ -107,6 +107,13 @@ _UI: dict[str, tuple[str, str]] = {
     "required": ("要求", "required"),
     "verified": ("信息核实日期", "Information checked on"),
     "description": ("简介", "Description"),
+    "chinese_only": ("仅有中文", "Chinese only"),
+    "floor_space": ("可用建筑面积", "Floor space available"),
+    "floor_space_of": ("共", "of"),
+    "land_parcel": ("所在地块", "Land parcel"),
+    "legend": ("图例", "Legend"),
+    "legend_site": ("推荐资源（数字为排序）", "Recommended site (number = rank)"),
+    "legend_outline": ("行政区界", "District boundary"),
     "feedback": ("您的反馈", "Your answer"),
     "feedback_kind": ("意向", "Your view"),
     "reason": ("原因（选“不合适”时请填写）", "Reason (please give one if not suitable)"),
@@ -504,6 +511,36 @@ def pick(lang: str, zh: str | None, en: str | None) -> str:
     return (en or zh or "") if lang == "en" else (zh or en or "")
 
 
+def in_lang(lang: str, zh: str | None, en: str | None) -> str:
+    """The text in ``lang``; on an English page a text the data has only in Chinese is shown
+    as it is, marked "(Chinese only)"."""
+    if lang == "en" and not en and zh:
+        return f"{zh} ({_t(lang, 'chinese_only')})"
+    return pick(lang, zh, en)
+
+
+_SPACE_KINDS = frozenset({"standard_plant", "plant", "building"})
+
+
+def headline(site: PublicSite, lang: str) -> tuple[str, str]:
+    """(heading, value) of a site's headline figure: for a plant or building its floor space
+    (vacant of total, from its buildings), for land, islands and shorelines the parcel's area.
+    """
+    vacant = [b.vacant_gfa_m2 for b in site.buildings if b.vacant_gfa_m2 is not None]
+    total = [b.gfa_m2 for b in site.buildings if b.gfa_m2 is not None]
+    if site.kind.key in _SPACE_KINDS and (vacant or total):
+        text = f"{fmt_num(sum(vacant) if vacant else sum(total), 0)} m²"
+        if vacant and total:
+            text += _paren(lang, f"{_t(lang, 'floor_space_of')} {fmt_num(sum(total), 0)} m²")
+        return _t(lang, "floor_space"), text
+    return _t(lang, "area"), area_text(site.area, lang)
+
+
+def _building_name(b: PublicBuilding, lang: str) -> str:
+    """How a building is named to investors: its name, else its type (never its code)."""
+    return pick(lang, b.name_zh, b.name_en) or b.building_type.text(lang)
+
+
 def sheet_rows(site: PublicSite, lang: str) -> list[tuple[str, str]]:
     """(heading, value) lines of one site's sheet, shared by the page and the PDF."""
     return list(_sheet_rows(site, lang))
@@ -520,6 +557,7 @@ def _paren(lang: str, text: str) -> str:
 _SHEET_ROWS_OF = frozenset(
     {
         *("code", "kind", "township", "block", "platform", "address"),
+        *("township_en", "block_en", "address_en"),
         *("planned_use", "legacy_use", "reserve_price_wan_per_mu", "supply_mode"),
         *("lease_years", "standard_land", "invest_intensity_wan_per_mu", "tax_wan_per_mu_yr"),
         *("shoreline_m", "berth_dwt", "water_depth_m", "utilities", "verified_at"),
@@ -554,12 +592,21 @@ def _sheet_rows(site: PublicSite, lang: str) -> Iterator[tuple[str, str]]:
     s = sep(lang)
     yield _t(lang, "code"), site.code
     yield _t(lang, "kind"), site.kind.text(lang)
-    place = " ".join(x for x in (site.township, site.block, site.platform) if x)
-    if site.address:
-        place = f"{place}{_paren(lang, site.address)}" if place else site.address
+    township = in_lang(lang, site.township, site.township_en)
+    block = in_lang(lang, site.block, site.block_en)
+    platform = in_lang(lang, site.platform, None)
+    place = (" " if lang == "zh" else ", ").join(x for x in (township, block, platform) if x)
+    address = in_lang(lang, site.address, site.address_en)
+    if address:
+        place = f"{place}{_paren(lang, address)}" if place else address
     if place:
         yield _t(lang, "location"), place
-    yield _t(lang, "area"), area_text(site.area, lang)
+    heading, _ = headline(site, lang)
+    # the headline shows a plant's floor space: the land parcel's area is a line of its own
+    yield (
+        _t(lang, "land_parcel" if heading != _t(lang, "area") else "area"),
+        area_text(site.area, lang),
+    )
     if site.planned_use:
         lu = site.planned_use
         yield _t(lang, "land_use"), f"{lu.code} {pick(lang, lu.zh, lu.en)}"
@@ -595,10 +642,12 @@ def _sheet_rows(site: PublicSite, lang: str) -> Iterator[tuple[str, str]]:
     for b in site.buildings:
         if b.rent_yuan_m2_month is not None:
             rent = fmt_num(b.rent_yuan_m2_month)
-            price.append(f"{b.code} {_t(lang, 'rent')} {rent} {unit('rent', lang)}")
+            name = _building_name(b, lang)
+            price.append(f"{name} {_t(lang, 'rent')} {rent} {unit('rent', lang)}")
         if b.sale_yuan_m2 is not None:
             sale = fmt_num(b.sale_yuan_m2, 0)
-            price.append(f"{b.code} {_t(lang, 'sale')} {sale} {unit('sale', lang)}")
+            name = _building_name(b, lang)
+            price.append(f"{name} {_t(lang, 'sale')} {sale} {unit('sale', lang)}")
     if price:
         yield _t(lang, "price"), s.join(price)
     if site.standard_land:

@@ -224,6 +224,12 @@ def filter_choices(conn: sa.Connection) -> dict[str, list[str]]:
     }
 
 
+def english_names(conn: sa.Connection, choices: dict[str, list[str]]) -> dict[str, dict[str, str]]:
+    """English names of the blocks and townships of ``choices`` (as :func:`filter_choices`
+    gives them), where the data has them: ``{"block": {"白莲区块": "Bailian Block"}, …}``."""
+    return {col: tile_queries.english_names(conn, col, vals) for col, vals in choices.items()}
+
+
 @dataclass(frozen=True)
 class Selection:
     """A small selection of sites with its context layers, for a standalone map."""
