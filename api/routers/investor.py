@@ -39,7 +39,7 @@ from api.errors import (
 from api.responses import file_response
 from api.schemas import StrictModel
 from api.templating import templates
-from gis_app.domain import public_schema, vocab
+from gis_app.domain import error_vocab, public_schema, vocab
 from gis_app.domain.error_vocab import problem_from_pydantic
 from gis_app.domain.errors import (
     CsrfFailed,
@@ -117,7 +117,11 @@ def _error_response(request: Request, exc: GisAppError) -> Response:
         if status == 429
         else ""
     )
-    resp = _message_page(request, status, title, text or exc.public_message)
+    if not text:  # the refusal in both languages, the page's first
+        msg = error_vocab.message(exc.refusals[0])
+        lang = request.query_params.get("lang") or "zh"
+        text = f"{msg['en']} {msg['zh']}" if lang == "en" else f"{msg['zh']} {msg['en']}"
+    resp = _message_page(request, status, title, text)
     resp.headers.update(headers)
     return resp
 
@@ -363,7 +367,10 @@ async def post_feedback(
     if not _same_origin(request) or not link_service.form_token_ok(
         request.app.state.secret_key, link.token_hash, body.form_token
     ):
-        raise CsrfFailed("this form is not from the recommendation page; reload it and try again")
+        raise CsrfFailed(
+            "this form is not from the recommendation page; reload it and try again",
+            code="form_not_from_page",
+        )
     lang = body.lang or link.language
     receipt = await run_in_threadpool(
         lambda: link_service.record_feedback(

@@ -333,6 +333,17 @@ ERRORS: dict[str, ErrorTerm] = {
             "请填写接收人姓名或单位。",
             "Give the recipient's name or organisation.",
         ),
+        _e(
+            "not_suitable_needs_reason",
+            "请说明不合适的原因。",
+            "Please say why the site is not suitable.",
+        ),
+        _e("question_empty", "请填写问题。", "Please write your question."),
+        _e(
+            "form_not_from_page",
+            "此表单不是来自推荐页面，请刷新页面后重试。",
+            "This form is not from the recommendation page; reload it and try again.",
+        ),
         _e("no_sites_chosen", "请至少选择一处资源。", "Choose at least one site."),
         # --- the officers' map: exports, comparison, saved searches ----------------------------
         _e(

@@ -352,9 +352,15 @@ def record_feedback(
     reason = _check_text("reason", reason, MAX_TEXT)
     question = _check_text("question", question, MAX_TEXT)
     if kind == "not_suitable" and not reason:
-        raise InvalidInput("not_suitable: please give a reason / 请说明不合适的原因")
+        raise InvalidInput(
+            "not_suitable: please give a reason / 请说明不合适的原因",
+            code="not_suitable_needs_reason",
+            field="reason",
+        )
     if kind == "question" and not question:
-        raise InvalidInput("question: the question is empty / 请填写问题")
+        raise InvalidInput(
+            "question: the question is empty / 请填写问题", code="question_empty", field="question"
+        )
     site_id: int | None = None
     if site_code:
         site_id = conn.execute(
