@@ -32,7 +32,21 @@ _LEDGER = "tests/e2e/test_project_ledger.py"
 _RECORD = "test_officer_records_a_project_and_enters_a_month"
 
 #: form or button → the Chromium tests that submit or click it and check the database
+_RESULTS = "tests/e2e/test_map_results.py"
 BROWSER_TESTED: dict[str, tuple[str, ...]] = {
+    # the map's result tools and the comparison page
+    "_result_tools.html button[data-export-format]": (
+        f"{_RESULTS}::test_export_the_current_search_from_the_map",
+    ),
+    "_result_tools.html form#gis-save-form": (
+        f"{_RESULTS}::test_save_a_search_and_see_the_alert_when_plain_sql_brings_a_site_in",
+    ),
+    "_result_tools.html button#gis-save-search": (
+        f"{_RESULTS}::test_save_a_search_and_see_the_alert_when_plain_sql_brings_a_site_in",
+    ),
+    "compare.html button.gis-no-print": (
+        f"{_RESULTS}::test_compare_three_sites_ticked_in_list_popup_and_sheet",
+    ),
     # login
     "login.html form[action=/login]": (
         f"{_PAGES}::test_login_form_refuses_a_wrong_password_then_lands_on_the_map",
@@ -145,6 +159,11 @@ BROWSER_TESTED: dict[str, tuple[str, ...]] = {
 
 #: forms and buttons another engineer owns, with where they are tested
 OWNED_ELSEWHERE: dict[str, str] = {
+    "compare.html button#gis-print": (
+        "opens the browser's print dialog (window.print), which headless Chromium does not "
+        "show; the printed layout is checked by emulating print media in "
+        "tests/e2e/test_map_results.py::test_compare_three_sites_ticked_in_list_popup_and_sheet"
+    ),
     "investor.html form[action=/r/{{ token }}/feedback]": (
         "the investor page's answer forms (owned with /r/; tests/investor/*browser*.py)"
     ),
@@ -179,10 +198,13 @@ def _form_key(a: dict[str, str]) -> str:
     return f"form[action={a.get('action', '')}]"
 
 
-def _button_keys(a: dict[str, str], form: str | None) -> list[str]:
+def _button_keys(a: dict[str, str], form: str | None, page: str = "") -> list[str]:
     ident = a.get("id", "")
-    if "{{" in ident:  # the sheet's actions: ids come from the page's list of actions
+    if "{{" in ident and page == "site_sheet.html":
+        # the sheet's actions: ids come from the page's list of actions
         return [f"button#{i}" for i in re.findall(r'_Action\(\s*"([^"]+)"', PAGES.read_text())]
+    if "{{" in ident:  # ids made in a loop: keyed by their data- attribute or class below
+        ident = ""
     if ident:
         return [f"button#{ident}"]
     if a.get("type", "submit") == "submit" and form is not None:
@@ -207,7 +229,7 @@ def inventory() -> set[str]:
         parser = _Tags()
         parser.feed(text)
         for tag, attrs, form in parser.found:
-            found = [_form_key(attrs)] if tag == "form" else _button_keys(attrs, form)
+            found = [_form_key(attrs)] if tag == "form" else _button_keys(attrs, form, name)
             keys.update(f"{name} {k}" for k in found)
     return keys
 
