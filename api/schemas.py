@@ -24,6 +24,8 @@ SERVER_MANAGED_FIELDS = frozenset(
         "area_m2",
         "area_mu",
         "area_ha",
+        "area_m2_plane",
+        "plane_epsg",
         "history",
         "token_hash",
         "password_hash",

@@ -505,7 +505,7 @@ def last_change_before(conn: sa.Connection, table: str, row_id: int, bound: str,
     ).scalar()
 
 
-_ROUNDED = {"area_m2": 1, "area_mu": 3, "area_ha": 4}
+_ROUNDED = {"area_m2": 1, "area_mu": 3, "area_ha": 4, "area_m2_plane": 1}
 
 
 def feature_from_state(conn: sa.Connection, state: dict[str, Any]) -> str:
@@ -646,6 +646,21 @@ def stage_name_from_code(conn: sa.Connection, rownums: list[int]) -> None:
     conn.execute(
         sa.text(f"UPDATE {_STAGE} SET name_zh = code WHERE rownum = ANY(:r)"), {"r": rownums}
     )
+
+
+def stage_plane_areas(conn: sa.Connection, rownums: list[int]) -> dict[int, tuple[float, int]]:
+    """Staged site rows' plane area (m²) and Gauss-Krüger zone, of the new outline or else the
+    stored one, computed as the ``area_m2_plane`` column is."""
+    rows = conn.execute(
+        sa.text(f"""
+        SELECT t.rownum, ST_Area(ST_Transform(g.geom, gis_app_gk_epsg(g.geom))) AS m2,
+               gis_app_gk_epsg(g.geom) AS epsg
+          FROM {_STAGE} t LEFT JOIN site s ON s.code = t.code
+         CROSS JOIN LATERAL (SELECT COALESCE(t.geom, s.geom) AS geom) g
+         WHERE t.rownum = ANY(:r) AND g.geom IS NOT NULL"""),
+        {"r": rownums},
+    ).all()
+    return {r.rownum: (r.m2, r.epsg) for r in rows}
 
 
 def stage_blocking(conn: sa.Connection, rownums: list[int]) -> dict[int, str]:

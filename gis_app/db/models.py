@@ -131,6 +131,13 @@ class Site(Base):
         Float, Computed(f"{_AREA} * 15.0 / 10000.0", persisted=True)
     )
     area_ha: Mapped[float] = mapped_column(Float, Computed(f"{_AREA} / 10000.0", persisted=True))
+    # the parcel's CGCS2000 3° Gauss-Krüger zone and its area on that plane (控规/出让 figures)
+    plane_epsg: Mapped[int | None] = mapped_column(
+        Integer, Computed("gis_app_gk_epsg(geom)", persisted=True)
+    )
+    area_m2_plane: Mapped[float | None] = mapped_column(
+        Float, Computed("ST_Area(ST_Transform(geom, gis_app_gk_epsg(geom)))", persisted=True)
+    )
     declared_area_mu: Mapped[float | None] = mapped_column(Float)
     # land use
     planned_use: Mapped[str | None] = mapped_column(Text)

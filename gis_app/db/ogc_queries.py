@@ -19,7 +19,7 @@ import sqlalchemy as sa
 STORAGE_SRID = 4490
 
 #: decimals kept in the database's own rounding of areas (as ``/api/sites``)
-_ROUNDED = {"area_m2": 1, "area_mu": 3, "area_ha": 4}
+_ROUNDED = {"area_m2": 1, "area_mu": 3, "area_ha": 4, "area_m2_plane": 1}
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ _MAX_NUMBER = 1e9
 _M_PER_DEG_LAT = 110_574.0  # shortest degree of latitude (at the equator)
 _M_PER_DEG_LON_EQ = 111_320.0
 
-_ROUNDED = {"area_m2": 1, "area_mu": 3, "area_ha": 4}
+_ROUNDED = {"area_m2": 1, "area_mu": 3, "area_ha": 4, "area_m2_plane": 1}
 _PROPS_SQL = (
     ", ".join(
         f"round(s.{c}::numeric, {_ROUNDED[c]})::float AS {c}" if c in _ROUNDED else f"s.{c}"

@@ -69,6 +69,9 @@ class Field:
     sheet_before: str | None = None
     #: decimals on the sheet (numbers); None shows the value as text
     digits: int | None = None
+    #: how the sheet renders the value when not derived from the type (``gk_zone``: an EPSG
+    #: code named with its central meridian)
+    shown_as: str | None = None
     #: Shapefile field name (at most 10 characters) and that of its Chinese label column
     shp: str | None = None
     shp_label: str | None = None
@@ -114,6 +117,8 @@ class Field:
     @property
     def display(self) -> str:
         """How the site sheet renders the value (``text``, ``num2``, ``vocab:<name>`` …)."""
+        if self.shown_as is not None:
+            return self.shown_as
         if self.landuse_system is not None:
             return f"lu:{self.landuse_system}"
         if self.vocabulary is not None:
@@ -388,6 +393,12 @@ SITE: dict[str, Field] = _named({
                       **_OPEN, **_KEPT),
     "area_ha": _field("float", "面积（公顷）", "Area (ha)", unit="ha", group="area", digits=2,
                       shp="area_ha", **_OPEN, **_KEPT),
+    "area_m2_plane": _field("float", "平面面积（㎡，高斯-克吕格）", "Plane area (m², Gauss-Krüger)",
+                            unit="m²", group="area", digits=1, shp="area_plane", exported=True,
+                            **_KEPT),
+    "plane_epsg": _field("int", "平面坐标系（CGCS2000 3°带）", "Plane CRS (CGCS2000 3° zone)",
+                         group="area", shown_as="gk_zone", shp="plane_epsg", exported=True,
+                         **_KEPT),
     "declared_area_mu": _field("float", "文件面积（亩）", "Declared area (mu)", min=0.0, unit="mu",
                                group="area", digits=2, shp="decl_mu", exported=True),
     "planned_use": _land_use("2023", "规划用途（2023分类）", "Planned use (2023)", group="land_use",

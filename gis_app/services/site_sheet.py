@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from gis_app.db import site_sheet_queries
-from gis_app.domain import fields, landuse, vocab
+from gis_app.domain import fields, landuse, plane_area, vocab
 from gis_app.domain.errors import NotFound, UnknownVocabularyValue
 from gis_app.domain.vocab import Term, Vocabulary
 
@@ -38,6 +38,10 @@ BUILDING_SHEET_FIELDS: dict[str, tuple[Term, str]] = {
 }
 
 _YES_NO = {True: ("是", "Yes"), False: ("否", "No")}
+
+#: fields the database derives (areas, version, timestamps): a change of them is not news in
+#: the history, the edit that caused it is
+_KEPT_BY_DATABASE = frozenset(fields.names(fields.SITE, managed=True))
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,8 @@ class SiteSheet:
     geometry: dict[str, Any]
     bounds: tuple[float, float, float, float]
     stale: bool
+    #: the declared area further than the tolerance from the plane area: (zh, en), else None
+    area_flag: tuple[str, str] | None = None
 
     def name(self, lang: str = "zh") -> str:
         """The site's name in ``lang`` (Chinese when there is no English name)."""
@@ -118,6 +124,11 @@ def format_value(how: str, value: Any) -> tuple[str, str]:
                 f"{value} {landuse.label(arg, value, 'en')}",
             )
         except UnknownVocabularyValue:  # an unknown code is shown as stored
+            return str(value), str(value)
+    if kind == "gk_zone":
+        try:
+            return plane_area.zone_label(int(value))
+        except (TypeError, ValueError):
             return str(value), str(value)
     if kind.startswith("num"):
         try:
@@ -166,7 +177,7 @@ def _history(rows: list[dict[str, Any]]) -> list[HistoryEntry]:
                 changes,
                 key=lambda k: list(SITE_SHEET_FIELDS).index(k) if k in SITE_SHEET_FIELDS else 999,
             ):
-                if key in ("area_m2", "area_mu", "area_ha", "updated_at", "version"):
+                if key in _KEPT_BY_DATABASE:
                     continue
                 old, new = changes[key]
                 label, before = _history_value(r["table_name"], key, old)
@@ -210,4 +221,17 @@ def site_sheet(conn: sa.Connection, site_id: int, today: dt.date | None = None) 
         geometry=rec["geometry"],
         bounds=(rec["x0"], rec["y0"], rec["x1"], rec["y1"]),
         stale=stale,
+        area_flag=_area_flag(rec),
     )
+
+
+def _area_flag(rec: dict[str, Any]) -> tuple[str, str] | None:
+    """The flag of a declared area that differs from the plane area by more than 1 %."""
+    declared, plane, epsg = (
+        rec.get("declared_area_mu"),
+        rec.get("area_m2_plane"),
+        rec.get("plane_epsg"),
+    )
+    if epsg is None or not plane_area.is_flagged(declared, plane):
+        return None
+    return plane_area.declared_gap_text(declared, plane, epsg)

@@ -16,10 +16,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from gis_app.db import edit_queries
-from gis_app.domain import transitions
+from gis_app.domain import plane_area, transitions
 from gis_app.domain.errors import ReasonRequired, TransitionRefused
 from gis_app.io.imports.checks import Prepared
 from gis_app.io.imports.options import ImportOptions, Progress
+from gis_app.io.imports.report import RowReport
 
 # A lon/lat point in a table updates an existing site only if it lies this close to it.
 POINT_TOLERANCE_M = 50.0
@@ -34,6 +35,24 @@ def _status_of(row: Mapping[str, Any]) -> dict[str, Any]:
 def _shown(values: Mapping[str, Any]) -> dict[str, Any]:
     """Values as the report shows them (JSON: dates as ISO text)."""
     return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in values.items()}
+
+
+def _check_declared_areas(
+    conn: sa.Connection, rows: list[RowReport], values: list[dict[str, Any]]
+) -> None:
+    """Warn on rows whose declared area (YDMJ) is off the plane area by more than 1 %."""
+    declared = {
+        i + 1: v["declared_area_mu"]
+        for i, v in enumerate(values)
+        if v.get("declared_area_mu") is not None and not rows[i].problems
+    }
+    if not declared:
+        return
+    for rownum, (m2, epsg) in edit_queries.stage_plane_areas(conn, list(declared)).items():
+        if plane_area.is_flagged(declared[rownum], m2):
+            rows[rownum - 1].warnings.append(
+                plane_area.declared_gap_text(declared[rownum], m2, epsg)[1]
+            )
 
 
 def apply_rows(
@@ -142,6 +161,8 @@ def apply_rows(
             to_update.append(i + 1)
     if named_by_code:
         edit_queries.stage_name_from_code(conn, named_by_code)
+    if layer.table == "site":
+        _check_declared_areas(conn, report.rows, values)
     if candidates_blocking:
         for rownum, text in edit_queries.stage_blocking(conn, candidates_blocking).items():
             rep = report.rows[rownum - 1]

@@ -17,6 +17,9 @@ class RowReport:
     problems: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: things a person should look at that do not stop the import (a declared area off the
+    #: plane area by more than 1 %)
+    warnings: list[str] = field(default_factory=list)
     #: what the row writes: every value of a new row, the new values of changed fields
     values: dict[str, Any] = field(default_factory=dict)
 
@@ -62,6 +65,7 @@ class ImportReport:
             "committed": self.committed,
             "ok": self.ok,
             "counts": self.counts(),
+            "warnings": sum(1 for r in self.rows if r.warnings),
             "columns": self.columns,
             "ignored_columns": self.ignored_columns,
             "notes": self.notes,
@@ -84,6 +88,9 @@ class ImportReport:
             for r in [r for r in self.rows if r.status in ("insert", "update")][:200]:
                 shown = ", ".join(f"{k}={v}" for k, v in r.values.items())
                 lines.append(f"  row {r.row} ({r.code or '-'}): {r.status} — {shown}")
+        warned = [r for r in self.rows if r.warnings and r.status != "rejected"]
+        for r in warned[:200]:
+            lines.append(f"  row {r.row} ({r.code or '-'}): warning: " + "; ".join(r.warnings))
         rejected = [r for r in self.rows if r.status == "rejected"]
         for r in rejected[:200]:
             lines.append(f"  row {r.row} ({r.code or '-'}): " + "; ".join(r.problems))
