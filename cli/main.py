@@ -351,7 +351,7 @@ def _add_filter_flags(parser: argparse.ArgumentParser) -> None:
         flag = f"--{flt.parameter.replace('_', '-')}"
         if flt.op == "any":
             parser.add_argument(flag, dest=flt.parameter, action="append", help=flt.help)
-        elif flt.op == "min":
+        elif flt.op in ("min", "max"):
             parser.add_argument(flag, dest=flt.parameter, type=float, help=flt.help)
         else:
             parser.add_argument(flag, dest=flt.parameter, type=_yes_no, help=flt.help)
@@ -685,12 +685,16 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 def _add_import_export(sub: argparse._SubParsersAction) -> None:
     im = sub.add_parser(
         "import",
-        help="import sites (or constraint zones) from GeoPackage, zipped Shapefile, GeoJSON, "
-        "CSV or XLSX: all rows or none",
+        help="import sites (or constraint zones, or 三调 current-use parcels) from GeoPackage, "
+        "zipped Shapefile, GeoJSON, CSV or XLSX: all rows or none",
     )
     im.add_argument("file")
     # values are checked by ImportOptions (the API's form gets the same checks and messages)
-    im.add_argument("--layer", default="sites", help="sites (default) or constraint_zones")
+    im.add_argument(
+        "--layer",
+        default="sites",
+        help="sites (default), constraint_zones or current_use (a 三调 DLTB layer: DLBM/DLMC)",
+    )
     im.add_argument(
         "--crs",
         help="CRS of the coordinates when the file has none or to override: "

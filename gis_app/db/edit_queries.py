@@ -17,7 +17,7 @@ from shapely import wkb
 from shapely.geometry.base import BaseGeometry
 
 from gis_app.db.engine import set_app_user
-from gis_app.db.models import SRID, Building, ConstraintZone, Site
+from gis_app.db.models import SRID, Building, ConstraintZone, CurrentUseParcel, Site
 from gis_app.db.site_queries import SITE_PROPERTY_COLUMNS
 from gis_app.domain import errors, fields
 from gis_app.domain.vocab import BLOCKING_CONSTRAINT_KINDS
@@ -26,7 +26,8 @@ from gis_app.domain.vocab import BLOCKING_CONSTRAINT_KINDS
 #: the service against the field specs of gis_app.io.fields)
 EDITABLE_TABLES = ("site", "building", "constraint_zone")
 _TABLES: dict[str, sa.Table] = {
-    model.__table__.name: model.__table__ for model in (Site, Building, ConstraintZone)
+    model.__table__.name: model.__table__
+    for model in (Site, Building, ConstraintZone, CurrentUseParcel)
 }
 _SITE = _TABLES["site"]
 
@@ -136,7 +137,7 @@ def update_row(conn: sa.Connection, table: str, row_id: int, values: dict[str, A
 
 def update_geom(conn: sa.Connection, table: str, row_id: int, geom: BaseGeometry) -> int:
     """Replace a row's geometry (EPSG:4490 MultiPolygon); return the new version."""
-    if table not in ("site", "constraint_zone"):
+    if table not in ("site", "constraint_zone", "current_use_parcel"):
         raise ValueError(table)
     target = _TABLES[table]
     return conn.execute(
@@ -556,7 +557,7 @@ def no_statement_timeout(conn: sa.Connection) -> None:
 
 def create_stage(conn: sa.Connection, table: str, cols: list[str]) -> None:
     """A temporary table shaped like ``table``'s ``cols``, dropped when the transaction ends."""
-    if table not in ("site", "constraint_zone"):
+    if table not in ("site", "constraint_zone", "current_use_parcel"):
         raise ValueError(table)
     select = ", ".join(["code", *cols, "geom"])
     conn.execute(sa.text(f"DROP TABLE IF EXISTS {_STAGE}"))

@@ -415,6 +415,50 @@ class SiteConstraintOverlap(Base):
     __table_args__ = (Index("ix_site_constraint_overlap_kind", "zone_kind", "site_id"),)
 
 
+class CurrentUseParcel(Base):
+    """A 三调 current-use parcel (图斑 of the DLTB layer): its land class (DLBM) and outline."""
+
+    __tablename__ = "current_use_parcel"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    use_code: Mapped[str] = mapped_column(Text, index=True)
+    parcel_no: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True)
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    __table_args__ = (
+        CheckConstraint("NOT ST_IsEmpty(geom) AND ST_IsValid(geom)", name="geom_valid"),
+    )
+
+
+class SiteCurrentUse(Base):
+    """A site's current-use composition from the 三调 overlay (trigger-maintained)."""
+
+    __tablename__ = "site_current_use"
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("site.id", ondelete="CASCADE"), primary_key=True
+    )
+    cultivated_pct: Mapped[float] = mapped_column(Float)
+    agricultural_pct: Mapped[float] = mapped_column(Float)
+    construction_pct: Mapped[float] = mapped_column(Float)
+    unused_pct: Mapped[float] = mapped_column(Float)
+    surveyed_pct: Mapped[float] = mapped_column(Float)
+    #: first-level 三调 class → [m², % of the site]
+    classes: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    computed_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    __table_args__ = (
+        Index("ix_site_current_use_cultivated_pct", "cultivated_pct"),
+        Index("ix_site_current_use_construction_pct", "construction_pct"),
+    )
+
+
 #: columns of ``match_unit`` copied from the site, and from the building for building units
 MATCH_UNIT_SITE_COLUMNS: tuple[str, ...] = (
     "kind", "planned_use", "legacy_use", "availability", "area_m2", "area_mu", "readiness",

@@ -48,7 +48,17 @@ _FEATURE_SQL = f"""json_build_object(
 
 # --- filters ----------------------------------------------------------------------------------
 
-_COMPARE = {"any": "{column} = ANY(:{p})", "min": "{column} >= :{p}", "is": "{column} = :{p}"}
+_COMPARE = {
+    "any": "{column} = ANY(:{p})",
+    "min": "{column} >= :{p}",
+    "max": "{column} <= :{p}",
+    "is": "{column} = :{p}",
+}
+#: filters on tables kept per site: the alias and how a site is joined (EXISTS)
+_SITE_TABLES = {
+    "building": ("b", "building b WHERE b.site_id = s.id"),
+    "site_current_use": ("u", "site_current_use u WHERE u.site_id = s.id"),
+}
 
 # Distance limits: parameter → infrastructure kind (site_distance is kept by triggers).
 _DISTANCE_MAX: dict[str, str] = {
@@ -96,7 +106,7 @@ class _ExplicitFilters:
                         _check_text(flt.parameter, item)
                     elif item not in voc:
                         raise UnknownVocabularyValue(flt.parameter, item, voc.keys)
-            elif flt.op == "min":
+            elif flt.op in ("min", "max"):
                 _check_number(flt.parameter, value)
             elif value is not None and not isinstance(value, bool):
                 raise InvalidInput(f"{flt.parameter} must be true or false, got {value!r}")
@@ -139,14 +149,15 @@ class _ExplicitFilters:
         """SQL WHERE clause (on alias ``s``) and its parameters; index-friendly predicates."""
         clauses: list[str] = ["true" if self.include_retired else "s.retired_at IS NULL"]
         params: dict[str, Any] = {}
-        building: list[str] = []
+        joined: dict[str, list[str]] = {table: [] for table in _SITE_TABLES}
+        building = joined["building"]
         for flt in REGISTRY_FILTERS:
             value = getattr(self, flt.parameter)
             if value is None or value == []:
                 continue
-            alias = "s" if flt.table == "site" else "b"
+            alias = "s" if flt.table == "site" else _SITE_TABLES[flt.table][0]
             sql = _COMPARE[flt.op].format(column=f"{alias}.{flt.field.name}", p=flt.parameter)
-            (clauses if flt.table == "site" else building).append(sql)
+            (clauses if flt.table == "site" else joined[flt.table]).append(sql)
             params[flt.parameter] = list(value) if flt.op == "any" else value
         if self.land_use:
             codes_2023: set[str] = set()
@@ -175,12 +186,13 @@ class _ExplicitFilters:
         if self.max_rent_yuan_m2_month is not None:
             building.append("b.rent_yuan_m2_month <= :max_rent_yuan_m2_month")
             params["max_rent_yuan_m2_month"] = self.max_rent_yuan_m2_month
-        if building:
-            clauses.append(
-                "EXISTS (SELECT 1 FROM building b WHERE b.site_id = s.id AND "
-                + " AND ".join(building)
-                + ")"
-            )
+        for table, conditions in joined.items():
+            if conditions:
+                clauses.append(
+                    f"EXISTS (SELECT 1 FROM {_SITE_TABLES[table][1]} AND "
+                    + " AND ".join(conditions)
+                    + ")"
+                )
         for name, kind in _DISTANCE_MAX.items():
             value = getattr(self, name)
             if value is not None:

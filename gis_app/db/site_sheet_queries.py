@@ -87,6 +87,20 @@ def site_overlaps(conn: sa.Connection, site_id: int) -> list[dict[str, Any]]:
     return [dict(r) | {"geometry": json.loads(r["geometry"])} for r in rows]
 
 
+def site_current_use(conn: sa.Connection, site_id: int) -> dict[str, Any] | None:
+    """The site's 三调 current-use composition (None when the survey does not reach it)."""
+    cols = ", ".join(f"u.{c}" for c in (*fields.SITE_CURRENT_USE, "classes", "computed_at"))
+    row = (
+        conn.execute(
+            sa.text(f"SELECT {cols} FROM site_current_use u WHERE u.site_id = :id"),
+            {"id": site_id},
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row is not None else None
+
+
 def site_history(
     conn: sa.Connection, site_id: int, limit: int = HISTORY_LIMIT
 ) -> list[dict[str, Any]]:

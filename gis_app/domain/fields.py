@@ -80,6 +80,9 @@ class Field:
     public: bool = False
     editable: bool = True
     filterable: bool = False
+    #: a numeric filter's bound: the search gives sites at least (``min``) or at most (``max``)
+    #: the value
+    filter_bound: str = "min"
     sortable: bool = False
     exported: bool = False
     managed: bool = False
@@ -545,6 +548,34 @@ ZONE: dict[str, Field] = _named({
     "version_date": _field("date", "版本日期", "Version date"),
 })
 
+#: a 三调 (third national land survey) current-use parcel (图斑 of the DLTB layer): the layer
+#: sites are overlaid with to give their current-use composition
+CURRENT_USE: dict[str, Field] = _named({
+    "code": _field("text", "标识码", "Identifier", required=True, aliases=("bsm",)),
+    "use_code": _land_use("sandiao", "地类名称", "Land class", required=True, shp_label="dlmc",
+                          aliases=("dlbm", "地类编码")),
+    "parcel_no": _field("text", "图斑编号", "Parcel number", aliases=("tbbh",)),
+    "location": _field("text", "坐落单位名称", "Located in", aliases=("zldwmc",)),
+    "source": _field("text", "来源", "Source"),
+})
+
+#: a site's current-use composition, kept by the database from the overlay of its outline with
+#: the 三调 parcels: the share of each group of :data:`gis_app.domain.vocab.CURRENT_USE_GROUP`
+#: and of the outline the survey covers (a site it does not reach has no composition, and
+#: neither passes nor fails a filter on it: it is left out)
+SITE_CURRENT_USE: dict[str, Field] = _named({
+    "cultivated_pct": _field("float", "耕地占比（三调）", "Cropland share (survey)", unit="%",
+                             digits=1, filterable=True, filter_bound="max", **_KEPT),
+    "agricultural_pct": _field("float", "其他农用地占比（三调）",
+                               "Other agricultural share (survey)", unit="%", digits=1, **_KEPT),
+    "construction_pct": _field("float", "建设用地占比（三调）", "Construction land share (survey)",
+                               unit="%", digits=1, filterable=True, **_KEPT),
+    "unused_pct": _field("float", "未利用地占比（三调）", "Unused land share (survey)", unit="%",
+                         digits=1, **_KEPT),
+    "surveyed_pct": _field("float", "三调覆盖", "Covered by the survey", unit="%", digits=1,
+                           **_KEPT),
+})
+
 #: sections of the requirement form, in order
 REQUIREMENT_GROUPS: tuple[Term, ...] = (
     Term("project", "项目", "Project"),
@@ -641,6 +672,10 @@ SITE_UNDECLARED = frozenset({"geom", "parent_ids", "retired_at"})
 BUILDING_UNDECLARED = frozenset({"id", "site_id", "version", "created_at", "updated_at"})
 #: a zone's key, geometry (checked by the geometry checks of imports and edits) and bookkeeping
 ZONE_UNDECLARED = frozenset({"id", "geom", "version", "created_at", "updated_at"})
+#: a parcel's key, outline and load time; a composition's site, its classes (first-level
+#: class → [m², %], JSON) and when it was computed
+CURRENT_USE_UNDECLARED = frozenset({"id", "geom", "created_at"})
+SITE_CURRENT_USE_UNDECLARED = frozenset({"site_id", "classes", "computed_at"})
 #: soft-score weights per match criterion: checked and labelled by the criterion registry
 REQUIREMENT_UNDECLARED = frozenset({"weights"})
 

@@ -16,17 +16,18 @@ from typing import Any
 
 from gis_app.domain import fields
 
-#: unit suffixes of field names; a lower bound's parameter puts ``_min`` before them
-#: (``water_depth_m`` → ``water_depth_min_m``), other names end in ``_min`` (``berth_dwt_min``)
-_UNIT_SUFFIXES = ("_kg_m2", "_m2", "_m", "_t", "_kva")
+#: unit suffixes of field names; a bound's parameter puts ``_min``/``_max`` before them
+#: (``water_depth_m`` → ``water_depth_min_m``), other names end in it (``berth_dwt_min``)
+_UNIT_SUFFIXES = ("_kg_m2", "_m2", "_m", "_t", "_kva", "_pct")
 
 
-def lower_bound_parameter(name: str) -> str:
-    """The query parameter of a lower bound on the numeric field ``name``."""
+def bound_parameter(name: str, bound: str = "min") -> str:
+    """The query parameter of a lower (``min``) or upper (``max``) bound on the numeric field
+    ``name``."""
     for suffix in _UNIT_SUFFIXES:
         if name.endswith(suffix):
-            return f"{name.removesuffix(suffix)}_min{suffix}"
-    return f"{name}_min"
+            return f"{name.removesuffix(suffix)}_{bound}{suffix}"
+    return f"{name}_{bound}"
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,11 @@ class RegistryFilter:
     """A search filter taken from a ``filterable`` field of the registry.
 
     ``op`` says how the parameter compares: ``any`` (the column equals one of the repeated
-    values: vocabulary keys or names of places), ``min`` (the column is at least the value) or
-    ``is`` (yes/no). A filter on a building field matches a site with one building meeting
-    every building filter.
+    values: vocabulary keys or names of places), ``min`` (the column is at least the value),
+    ``max`` (at most) or ``is`` (yes/no). A filter on a building field matches a site with one
+    building meeting every building filter; one on the current-use composition
+    (``site_current_use``) a site whose composition meets it (a site the survey does not reach
+    has none, and is left out).
     """
 
     parameter: str
@@ -49,7 +52,7 @@ class RegistryFilter:
         """The type of the parameter's value (``list[str]`` for repeatable parameters)."""
         if self.op == "any":
             return list[str]
-        return {"is": bool, "min": float}[self.op]
+        return {"is": bool, "min": float, "max": float}[self.op]
 
     @property
     def annotation(self) -> Any:
@@ -60,8 +63,10 @@ class RegistryFilter:
     def help(self) -> str:
         """What the parameter means, with the field's labels."""
         label = f"{self.field.zh} / {self.field.en}"
-        if self.op == "min":
-            return f"{label} ≥ (in {self.field.unit})" if self.field.unit else f"{label} ≥"
+        if self.op in ("min", "max"):
+            sign = "≥" if self.op == "min" else "≤"
+            unit = f" (in {self.field.unit})" if self.field.unit else ""
+            return f"{label} {sign}{unit}"
         if self.op == "is":
             return f"{label}: true or false"
         if self.field.vocabulary is not None:
@@ -80,15 +85,25 @@ EXPLICIT_FILTERS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: the tables whose registries give filters: the site's own columns, its buildings', and its
+#: current-use composition
+FILTERED_TABLES: dict[str, dict[str, fields.Field]] = {
+    "site": fields.SITE,
+    "building": fields.BUILDING,
+    "site_current_use": fields.SITE_CURRENT_USE,
+}
+
+
 def _registry_filters() -> tuple[RegistryFilter, ...]:
     out = []
-    for table, registry in (("site", fields.SITE), ("building", fields.BUILDING)):
+    for table, registry in FILTERED_TABLES.items():
         for name in fields.names(registry, filterable=True, exclude=EXPLICIT_FILTERS):
             f = registry[name]
             if f.type == "bool":
                 out.append(RegistryFilter(name, f, table, "is"))
             elif f.type in ("float", "int"):
-                out.append(RegistryFilter(lower_bound_parameter(name), f, table, "min"))
+                bound = f.filter_bound
+                out.append(RegistryFilter(bound_parameter(name, bound), f, table, bound))
             elif f.type == "text":
                 out.append(RegistryFilter(name, f, table, "any"))
             else:

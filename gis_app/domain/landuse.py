@@ -461,6 +461,40 @@ _ROWS_SANDIAO: tuple[tuple[str, str, str], ...] = (
 _SANDIAO_WETLAND = frozenset({"0303", "0304", "0306", "0402", "0603", "1105", "1106", "1108"})
 
 
+#: the 三大类 of 《土地管理法》 (GB/T 21010-2017 附录 A) for 三调 classes, with 耕地 apart from the
+#: other agricultural land since it is what 占补平衡 and 农转用 turn on: code prefix → group.
+#: The longest prefix decides (1006 农村道路 is agricultural, the rest of 10 construction); the
+#: K (可调整) and A sub-classes follow their class. First-level classes that span groups (00, 04,
+#: 11, 12) have none of their own.
+SANDIAO_GROUP_PREFIXES: dict[str, str] = {
+    "01": "cultivated",
+    **dict.fromkeys(
+        ("02", "03", "0401", "0402", "0403", "1006", "1104", "1107", "1202", "1203"), "agricultural"
+    ),
+    **dict.fromkeys(("05", "06", "07", "08", "09", "10", "1103", "1109", "1201"), "construction"),
+    **dict.fromkeys(
+        ("0404", "1101", "1102", "1105", "1106", "1108", "1110", "1204", "1205", "1206", "1207"),
+        "unused",
+    ),
+}
+
+
+def sandiao_group(code: str) -> str | None:
+    """The group (``cultivated``, ``agricultural``, ``construction``, ``unused``; keys of
+    :data:`gis_app.domain.vocab.CURRENT_USE_GROUP`) of a 三调 code; None for a first-level
+    class that spans groups."""
+    hits = [p for p in SANDIAO_GROUP_PREFIXES if code.startswith(p)]
+    return SANDIAO_GROUP_PREFIXES[max(hits, key=len)] if hits else None
+
+
+def sandiao_class(code: str) -> str:
+    """The first-level 三调 class of a code (00 湿地 for the wetland classes it groups)."""
+    entry = SANDIAO[code]
+    while entry.parent is not None:
+        entry = SANDIAO[entry.parent]
+    return entry.code
+
+
 def _parent_2023(code: str) -> str | None:
     return code[:-2] if len(code) > 2 else None
 

@@ -425,6 +425,18 @@ VOCABULARIES: dict[str, Vocabulary] = {
     )
 }
 
+# The groups a site's 三调 current-use composition is summed in (gis_app.domain.landuse
+# .sandiao_group): 耕地, the other 农用地, 建设用地, 未利用地.
+CURRENT_USE_GROUP = _v(
+    "current_use_group",
+    "现状地类（三调）",
+    "Current use (survey)",
+    ("cultivated", "耕地", "Cropland"),
+    ("agricultural", "其他农用地", "Other agricultural land"),
+    ("construction", "建设用地", "Construction land"),
+    ("unused", "未利用地", "Unused land"),
+)
+
 # 1 亩 = 10000/15 m² exactly (so that 1 ha = 15 亩); often quoted as 666.67 m².
 M2_PER_MU = 10000.0 / 15.0
 MU_PER_HA = 15.0

@@ -17,6 +17,7 @@ from gis_app.domain.vocab import Vocabulary
 
 __all__ = [
     "BUILDING_FIELDS",
+    "CURRENT_USE_FIELDS",
     "INFRA_FIELDS",
     "JURISDICTION_FIELDS",
     "SITE_FIELDS",
@@ -39,6 +40,7 @@ def _voc(v: Vocabulary, required: bool = False) -> Field:
 SITE_FIELDS: dict[str, Field] = fields.checked(fields.SITE)
 BUILDING_FIELDS: dict[str, Field] = fields.checked(fields.BUILDING)
 ZONE_FIELDS: dict[str, Field] = fields.checked(fields.ZONE)
+CURRENT_USE_FIELDS: dict[str, Field] = fields.checked(fields.CURRENT_USE)
 
 INFRA_FIELDS: dict[str, Field] = {
     "code": _f("text", required=True),

@@ -72,6 +72,40 @@ class HistoryEntry:
     changes: list[tuple[Term, Value, Value]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class CurrentUse:
+    """A site's 三调 current-use composition as the sheet shows it."""
+
+    #: the groups with a share, largest first: "耕地 12.0%，建设用地 80.0%" (zh, en)
+    summary: tuple[str, str]
+    surveyed_pct: float
+    #: first-level classes, largest first: (label with its code, m², % of the site)
+    classes: list[tuple[Term, float, float]]
+
+
+def _current_use(row: dict[str, Any] | None) -> CurrentUse | None:
+    if row is None:
+        return None
+    shares = sorted(
+        ((t, row[f"{t.key}_pct"]) for t in vocab.CURRENT_USE_GROUP if row[f"{t.key}_pct"] > 0),
+        key=lambda x: -x[1],
+    )
+    summary = (
+        "，".join(f"{t.zh} {pct:.1f}%" for t, pct in shares),
+        ", ".join(f"{t.en} {pct:.1f} %" for t, pct in shares),
+    )
+    classes = []
+    for code, (m2, pct) in sorted(row["classes"].items(), key=lambda kv: -float(kv[1][0])):
+        entry = landuse.SANDIAO.get(code)
+        label = (
+            Term(code, f"{code} {entry.zh}", f"{code} {entry.en}")
+            if entry
+            else Term(code, code, code)
+        )
+        classes.append((label, float(m2), float(pct)))
+    return CurrentUse(summary, row["surveyed_pct"], classes)
+
+
 @dataclass
 class SiteSheet:
     """Everything an officer needs to know about one site."""
@@ -92,6 +126,8 @@ class SiteSheet:
     stale: bool
     #: the declared area further than the tolerance from the plane area: (zh, en), else None
     area_flag: tuple[str, str] | None = None
+    #: the 三调 current-use composition (None: the survey does not reach the site)
+    current_use: CurrentUse | None = None
 
     def name(self, lang: str = "zh") -> str:
         """The site's name in ``lang`` (Chinese when there is no English name)."""
@@ -222,6 +258,7 @@ def site_sheet(conn: sa.Connection, site_id: int, today: dt.date | None = None) 
         bounds=(rec["x0"], rec["y0"], rec["x1"], rec["y1"]),
         stale=stale,
         area_flag=_area_flag(rec),
+        current_use=_current_use(site_sheet_queries.site_current_use(conn, site_id)),
     )
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from gis_app.db.models import Building, ConstraintZone, Requirement, Site
+from gis_app.db.models import (
+    Building,
+    ConstraintZone,
+    CurrentUseParcel,
+    Requirement,
+    Site,
+    SiteCurrentUse,
+)
 from gis_app.domain import fields, filters, public_schema
 from gis_app.domain.fields import Field
 
@@ -27,6 +34,18 @@ _TABLES = [
     pytest.param(ConstraintZone.__table__, fields.ZONE, fields.ZONE_UNDECLARED, id="zone"),
     pytest.param(
         Requirement.__table__, fields.REQUIREMENT, fields.REQUIREMENT_UNDECLARED, id="requirement"
+    ),
+    pytest.param(
+        CurrentUseParcel.__table__,
+        fields.CURRENT_USE,
+        fields.CURRENT_USE_UNDECLARED,
+        id="current_use",
+    ),
+    pytest.param(
+        SiteCurrentUse.__table__,
+        fields.SITE_CURRENT_USE,
+        fields.SITE_CURRENT_USE_UNDECLARED,
+        id="site_current_use",
     ),
 ]
 _REGISTRIES = [fields.SITE, fields.BUILDING, fields.ZONE, fields.REQUIREMENT]
@@ -101,7 +120,7 @@ def test_sheet_order_moves_only_fields_with_sheet_before() -> None:
 
 def test_every_filterable_field_is_a_search_filter() -> None:
     derived = {(f.table, f.field.name) for f in filters.REGISTRY_FILTERS}
-    for table, registry in (("site", fields.SITE), ("building", fields.BUILDING)):
+    for table, registry in filters.FILTERED_TABLES.items():
         for name in fields.names(registry, filterable=True):
             assert (table, name) in derived or name in filters.EXPLICIT_FILTERS, name
     params = [f.parameter for f in filters.REGISTRY_FILTERS]

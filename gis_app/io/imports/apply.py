@@ -110,7 +110,7 @@ def apply_rows(
                 rep.notes.append("no name given: named after its code")
             missing = [f for f in required if v.get(f) is None]
             if missing:
-                rep.problems.append(f"a new {layer.name[:-1]} needs {', '.join(missing)}")
+                rep.problems.append(f"a new {layer.noun} needs {', '.join(missing)}")
             if geoms[i] is None or points:
                 rep.problems.append(
                     "a new record needs a polygon (a GIS file or a WKT column); "

@@ -66,7 +66,7 @@ def prepare(
     report.notes += src.notes
     columns, ignored, problems, labels = map_columns(src.columns, layer, opts.mapping)
     report.columns, report.problems = columns, problems
-    kept = fields.column_names(fields.SITE if layer.name == "sites" else fields.ZONE)
+    kept = fields.column_names(layer.registry)
     derived = [
         c
         for c in ignored

@@ -25,9 +25,6 @@ from gis_app.io.imports.options import ImportLayer, ImportOptions
 from gis_app.io.inventory_loader import check_cross_fields, check_values
 
 _FROM_SHP = {v.lower(): k for k, v in SHP_NAMES.items()}
-#: every field of a layer, those the database keeps included (their columns are recognised,
-#: then ignored as derived)
-_ALL_FIELDS = {"sites": fields.SITE, "constraint_zones": fields.ZONE}
 
 # Usual field names of Chinese planning and survey data (upper-case pinyin initials or Chinese):
 # those naming one field are declared with it in the registry (``aliases``); those here are
@@ -83,7 +80,7 @@ def map_columns(
     ignored: list[str] = []
     problems: list[str] = []
     labels: dict[str, str] = {}
-    headers = fields.column_names(_ALL_FIELDS[layer.name])
+    headers = fields.column_names(layer.registry)
     for src, dst in mapping.items():
         if src not in columns:
             problems.append(f"mapping names column {src!r}, which the file does not have")

@@ -17,7 +17,7 @@ from typing import Any
 from gis_app.domain import fields
 from gis_app.domain.errors import InvalidInput
 from gis_app.io import geometry_checks
-from gis_app.io.fields import SITE_FIELDS, ZONE_FIELDS, Field, FieldError
+from gis_app.io.fields import CURRENT_USE_FIELDS, SITE_FIELDS, ZONE_FIELDS, Field, FieldError
 
 #: progress callback: phase ("reading", "checking", "staging" …), rows done, rows in all
 Progress = Callable[[str, int, int], None]
@@ -29,13 +29,30 @@ class ImportLayer:
 
     name: str
     table: str
+    #: the fields an import checks and writes
     fields: dict[str, Field]
-    must_cover: bool  # inside the jurisdiction (sites) or only touching it (zones)
+    must_cover: bool  # inside the jurisdiction (sites) or only touching it (zones, 三调)
+    #: every field of the layer in the registry, those the database keeps included (their
+    #: columns are recognised, then ignored as derived)
+    registry: dict[str, Field]
+    #: what one row is, for messages ("a new site needs …")
+    noun: str
 
 
 LAYERS: dict[str, ImportLayer] = {
-    "sites": ImportLayer("sites", "site", SITE_FIELDS, True),
-    "constraint_zones": ImportLayer("constraint_zones", "constraint_zone", ZONE_FIELDS, False),
+    "sites": ImportLayer("sites", "site", SITE_FIELDS, True, fields.SITE, "site"),
+    "constraint_zones": ImportLayer(
+        "constraint_zones", "constraint_zone", ZONE_FIELDS, False, fields.ZONE, "constraint zone"
+    ),
+    # a 三调 DLTB layer covers the county: parcels need only touch the jurisdiction
+    "current_use": ImportLayer(
+        "current_use",
+        "current_use_parcel",
+        CURRENT_USE_FIELDS,
+        False,
+        fields.CURRENT_USE,
+        "current-use parcel",
+    ),
 }
 
 #: units of a declared-area column (YDMJ/DKMJ 用地面积)
