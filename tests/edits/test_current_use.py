@@ -113,7 +113,7 @@ def _composition(engine: sa.Engine, site_id: int):
 
 
 def test_dltb_layer_gives_each_site_its_composition(edit_engine, scratch_dir) -> None:
-    site_id, code, site = _site(edit_engine)
+    site_id, _code, site = _site(edit_engine)
     parcels = _parcels(site)
     archive = _dltb(scratch_dir / "dltb", parcels)
     with zipfile.ZipFile(archive) as zf:  # the bytes really are GBK
@@ -140,7 +140,7 @@ def test_dltb_layer_gives_each_site_its_composition(edit_engine, scratch_dir) ->
     assert sheet.current_use is not None
     assert sheet.current_use.summary[0].startswith(("耕地", "建设用地"))
     assert f"耕地 {got['cultivated_pct']:.1f}%" in sheet.current_use.summary[0]
-    assert [t.key for t, _, _ in sheet.current_use.classes][0] in ("01", "06")
+    assert sheet.current_use.classes[0][0].key in ("01", "06")
 
 
 def test_composition_is_a_filter_and_shows_on_the_sheet(
@@ -182,7 +182,7 @@ def test_composition_is_a_filter_and_shows_on_the_sheet(
 
 
 def test_composition_follows_outline_and_parcel_changes(edit_engine, scratch_dir) -> None:
-    site_id, code, site = _site(edit_engine)
+    site_id, _code, site = _site(edit_engine)
     parcels = _parcels(site)
     assert _import(edit_engine, _dltb(scratch_dir / "dltb", parcels)).committed
     east = site.intersection(parcels[2][1])  # the site cut down to its industrial part
