@@ -22,6 +22,7 @@ from api.routers import (
     dashboard,
     docs,
     health,
+    import_pages,
     investor,
     match,
     ogc,
@@ -43,6 +44,7 @@ from gis_app import __version__
 from gis_app.db.engine import make_engine
 from gis_app.db.provision import database_url
 from gis_app.services.accounts import load_secret_key
+from gis_app.services.import_jobs import ImportJobRunner
 from gis_app.settings import Settings
 from maps import assets as map_assets
 from maps import basemaps
@@ -67,9 +69,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.health_engine = make_engine(
             url, settings.db, application_name="gis_app health", pooled=False
         )
+        app.state.import_runner = ImportJobRunner(
+            app.state.engine, workers=settings.edit.import_job_workers
+        )
         try:
             yield
         finally:
+            app.state.import_runner.shutdown()
             app.state.engine.dispose()
             app.state.health_engine.dispose()
 
@@ -118,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stats.router)
     app.include_router(dashboard.router)
     app.include_router(admin_pages.router)
+    app.include_router(import_pages.router)
     # investor recommendation links: officers' API, /r/ pages, robots.txt
     app.include_router(recommendations.router)
     app.include_router(investor.router)

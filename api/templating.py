@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2.ext import Extension
 
-from maps.i18n import ADMIN_UI, UI
+from maps.i18n import ADMIN_UI, IMPORT_UI, UI
 from maps.parts import add_script_nonce
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -58,6 +58,7 @@ templates.env.globals["csp_nonce"] = csp_nonce
 templates.env.globals["session_csrf"] = session_csrf
 templates.env.globals["LOGOUT"] = UI["logout"]
 templates.env.globals["ADMIN_USERS"] = ADMIN_UI["users"]
+templates.env.globals["IMPORTS"] = IMPORT_UI["imports"]
 
 
 def page_lang(value: str | None) -> str:

@@ -140,6 +140,13 @@ class EditSettings(BaseSettings):
     max_zip_ratio: float = Field(default=200.0, gt=1)
     #: features per import file
     max_import_features: int = Field(default=1_000_000, ge=1)
+    #: an API upload at least this large runs as a background job (202 and a job to poll)
+    import_job_min_bytes: int = Field(default=2_000_000, ge=0)
+    #: imports one app process runs at once (more wait, queued)
+    import_job_workers: int = Field(default=1, ge=1, le=16)
+    #: a queued or running job whose process has not been heard of for this long is failed
+    #: (its process stopped; its transaction died with it, so nothing was written)
+    import_job_stale_s: float = Field(default=60.0, gt=0)
 
 
 class FileSettings(BaseSettings):

@@ -39,6 +39,7 @@ VENDORED: dict[str, str] = {
     "gis_admin_users": "js/admin_users.js",
     "gis_api": "js/api.js",
     "gis_gcj02": "js/gcj02.js",
+    "gis_imports": "js/imports.js",
     "gis_measure": "js/measure.js",
     "gis_requirements": "js/requirements.js",
     "gis_results": "js/results.js",

@@ -307,6 +307,60 @@ def land_use_options() -> list[dict[str, object]]:
 
 
 #: the words of the users page (admins)
+#: the planners' import page
+IMPORT_UI: dict[str, Term] = {
+    t.key: t
+    for t in (
+        _t("imports", "导入文件", "Import files"),
+        _t(
+            "file",
+            "文件（.zip Shapefile、.gpkg、.geojson、.csv、.xlsx）",
+            "File (.zip Shapefile, .gpkg, .geojson, .csv, .xlsx)",
+        ),
+        _t("layer", "图层", "Layer"),
+        _t("layer_sites", "招商资源（地块、厂房…）", "Sites (parcels, plants …)"),
+        _t("layer_constraint_zones", "管控区", "Constraint zones"),
+        _t("layer_current_use", "三调现状图斑（DLTB）", "三调 current-use parcels (DLTB)"),
+        _t("crs", "坐标系（文件未声明时）", "CRS (when the file declares none)"),
+        _t(
+            "set",
+            "每行统一取值（每行一个 字段=值）",
+            "Values for every row (FIELD=VALUE, one a line)",
+        ),
+        _t("encoding", "编码（文件未声明时）", "Encoding (when the file declares none)"),
+        _t("dry_run", "仅检查（不写入）", "Check only (write nothing)"),
+        _t("note", "说明（写入变更记录）", "Note (goes into the history)"),
+        _t("doc_ref", "文件依据", "Document reference"),
+        _t("submit", "导入", "Import"),
+        _t(
+            "template",
+            "下载导入模板（XLSX，含下拉选项）",
+            "Download the import template (XLSX, dropdowns)",
+        ),
+        _t("progress", "进度", "Progress"),
+        _t("cancel", "取消导入", "Cancel the import"),
+        _t("cancelling", "正在取消…", "Cancelling…"),
+        _t("report", "导入报告", "Import report"),
+        _t("uploading", "正在上传…", "Uploading…"),
+        _t("committed", "已全部写入", "Everything was written"),
+        _t("not_loaded", "未写入任何记录", "Nothing was written"),
+        _t("checked_only", "仅检查，未写入", "Checked only; nothing was written"),
+        _t("cancelled", "已取消，未写入任何记录", "Cancelled; nothing was written"),
+        _t("failed", "导入失败，未写入任何记录", "The import failed; nothing was written"),
+        _t("row", "行", "Row"),
+        _t("code", "编号", "Code"),
+        _t("outcome", "结果", "Outcome"),
+        _t("details", "说明", "Details"),
+        _t("insert", "新增", "new"),
+        _t("update", "更新", "updated"),
+        _t("unchanged", "未变", "unchanged"),
+        _t("rejected", "退回", "rejected"),
+        _t("warnings", "提示", "warnings"),
+        _t("file_problems", "文件问题", "Problems with the file"),
+        _t("notes", "备注", "Notes"),
+    )
+}
+
 ADMIN_UI: dict[str, Term] = {
     t.key: t
     for t in (

@@ -10,9 +10,11 @@ row lock (e.g. a QGIS edit session) fails after the lock timeout with 409 and a 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -28,7 +30,8 @@ from fastapi import (
     UploadFile,
 )
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import StrictBool, StrictFloat, StrictInt, create_model
+from pydantic import BaseModel, StrictBool, StrictFloat, StrictInt, create_model
+from pydantic import Field as PydanticField
 
 from api.auth import CurrentUser, Principal, allow
 from api.deps import ConnDep, DbRoute, SettingsDep, SiteFilterDep
@@ -40,6 +43,7 @@ from gis_app.io import geometry_checks, workbook
 from gis_app.io.fields import BUILDING_FIELDS, SITE_FIELDS, ZONE_FIELDS, Field
 from gis_app.io.imports import ImportOptions, UploadLimits
 from gis_app.services import history as history_service
+from gis_app.services import import_jobs
 from gis_app.services import imports as import_service
 from gis_app.services import site_edits as edits
 from maps.style import AVAILABILITY_COLOURS
@@ -382,13 +386,54 @@ class ImportForm(StrictModel):
     repair: bool = False
     note: str | None = None
     doc_ref: str | None = None
+    # run as a background job whatever the size (large files always do)
+    background: bool = False
     csrf_token: str | None = None  # read by the access policy for browser sessions
+
+
+class ImportJobAccepted(BaseModel):
+    """A background import accepted: follow it at ``url``."""
+
+    job_id: uuid.UUID
+    status: str
+    url: str
+
+
+class ImportJobOut(BaseModel):
+    """A background import: where it stands, and its report once it has ended."""
+
+    id: uuid.UUID
+    created_by: str
+    created_at: dt.datetime
+    file_name: str
+    file_bytes: int
+    options: dict[str, Any]
+    status: str = PydanticField(description="queued, running, done, failed or cancelled")
+    phase: str | None = PydanticField(
+        description="reading, checking, staging, comparing, writing, committing, done"
+    )
+    done: int
+    total: int
+    cancel_requested: bool
+    cancelled_by: str | None
+    heartbeat_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    report: dict[str, Any] | None = PydanticField(
+        description="the per-row report of POST /api/imports (done: committed, or not when "
+        "a row was rejected or it was a dry run)"
+    )
+    error: str | None
 
 
 @router.post(
     "/api/imports",
     responses={
         200: {"description": "loaded (or checked, for a dry run): the per-row report"},
+        202: {
+            "description": "a large file (or background=true): runs as a job; poll its url",
+            "model": ImportJobAccepted,
+        },
         422: {
             "description": "nothing was loaded: the report names every rejected row",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
@@ -397,6 +442,7 @@ class ImportForm(StrictModel):
     dependencies=[PLAN],
 )
 def post_import(
+    request: Request,
     conn: ConnDep,
     settings: SettingsDep,
     user: CurrentUser,
@@ -406,7 +452,9 @@ def post_import(
     all rows are written in one transaction or none.
 
     200 with the per-row report when it was loaded (or checked, for a dry run); 422 with the
-    report naming every rejected row when nothing was loaded.
+    report naming every rejected row when nothing was loaded. A file of at least
+    `GIS_APP_EDIT_IMPORT_JOB_MIN_BYTES` (or `background=true`) runs as a background job: 202
+    with its URL (`GET /api/imports/jobs/{id}`: progress, then the report), cancellable.
     """
     file = form.file
     opts = ImportOptions.parse(
@@ -432,6 +480,8 @@ def post_import(
                 if size > limit:
                     raise PayloadTooLarge(f"{name}: larger than the upload limit of {limit} bytes")
                 out.write(chunk)
+        if form.background or size >= settings.edit.import_job_min_bytes:
+            return _start_job(request, conn, settings, user, path, opts, size)
         report = import_service.import_file(
             conn,
             path,
@@ -450,6 +500,69 @@ def post_import(
             ][:20]
         )
     return JSONResponse(body, status_code=200 if report.ok else 422)
+
+
+def _start_job(
+    request: Request,
+    conn: sa.Connection,
+    settings: Any,
+    user: Principal,
+    upload: Path,
+    opts: ImportOptions,
+    size: int,
+) -> JSONResponse:
+    """Hand the upload to the process's job runner: 202 and the job's URL."""
+    folder = Path(tempfile.mkdtemp(prefix="gis_app_job_"))  # the job removes it
+    path = folder / upload.name
+    shutil.move(upload, path)
+    try:
+        job_id = request.app.state.import_runner.submit(
+            conn,
+            import_jobs.JobRequest(
+                path, opts, user.username, UploadLimits.from_settings(settings.edit)
+            ),
+            size,
+        )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    url = f"/api/imports/jobs/{job_id}"
+    body = ImportJobAccepted(job_id=job_id, status="queued", url=url)
+    return JSONResponse(body.model_dump(mode="json"), status_code=202, headers={"Location": url})
+
+
+@router.get("/api/imports/jobs/{job_id}", response_model=ImportJobOut, dependencies=[PLAN])
+def get_import_job(
+    job_id: uuid.UUID, conn: ConnDep, settings: SettingsDep, user: CurrentUser
+) -> dict[str, Any]:
+    """A background import (yours, or any for admins): status, phase, rows done of rows, and the
+    report once it has ended."""
+    return import_jobs.job_status(
+        conn,
+        job_id,
+        user=user.username,
+        admin="admin" in user.roles,
+        stale_s=settings.edit.import_job_stale_s,
+    )
+
+
+@router.post(
+    "/api/imports/jobs/{job_id}/cancel",
+    status_code=202,
+    response_model=ImportJobOut,
+    responses={409: {"description": "the job has already ended (what it wrote stays)"}},
+    dependencies=[PLAN],
+)
+def cancel_import_job(
+    job_id: uuid.UUID, conn: ConnDep, settings: SettingsDep, user: CurrentUser
+) -> dict[str, Any]:
+    """Cancel a background import: it stops and rolls back (nothing written); 202 with the job
+    as it stands, 409 when it has already ended."""
+    admin = "admin" in user.roles
+    import_jobs.cancel_job(conn, job_id, user=user.username, admin=admin)
+    return import_jobs.job_status(
+        conn, job_id, user=user.username, admin=admin, stale_s=settings.edit.import_job_stale_s
+    )
 
 
 @router.get(

@@ -8,6 +8,7 @@ and are never written by the app.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
@@ -31,6 +32,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    Uuid,
     func,
     text,
 )
@@ -456,6 +458,42 @@ class SiteCurrentUse(Base):
     __table_args__ = (
         Index("ix_site_current_use_cultivated_pct", "cultivated_pct"),
         Index("ix_site_current_use_construction_pct", "construction_pct"),
+    )
+
+
+class ImportJob(Base):
+    """An API import running (or run) in the background: progress, outcome, cancel request."""
+
+    __tablename__ = "import_job"
+    id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, primary_key=True, server_default=text("gen_random_uuid()")
+    )
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    file_name: Mapped[str] = mapped_column(Text)
+    file_bytes: Mapped[int] = mapped_column(BigInteger)
+    #: the options as asked (layer, CRS, dry run …)
+    options: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(Text, server_default="queued")
+    phase: Mapped[str | None] = mapped_column(Text)
+    done: Mapped[int] = mapped_column(Integer, server_default="0")
+    total: Mapped[int] = mapped_column(Integer, server_default="0")
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    cancelled_by: Mapped[str | None] = mapped_column(Text)
+    #: the server process of the import's transaction while it runs (a cancel signals it)
+    backend_pid: Mapped[int | None] = mapped_column(Integer)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    error: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        _in_vocab("status", vocab.IMPORT_JOB_STATUS),
+        Index("ix_import_job_created_by", "created_by", "created_at"),
     )
 
 

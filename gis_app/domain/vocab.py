@@ -437,6 +437,32 @@ CURRENT_USE_GROUP = _v(
     ("unused", "未利用地", "Unused land"),
 )
 
+# Where an import that runs as a background job stands.
+IMPORT_JOB_STATUS = _v(
+    "import_job_status",
+    "导入任务状态",
+    "Import job status",
+    ("queued", "排队中", "queued"),
+    ("running", "进行中", "running"),
+    ("done", "已完成", "finished"),
+    ("failed", "失败", "failed"),
+    ("cancelled", "已取消", "cancelled"),
+)
+#: the phases an import reports (gis_app.services.imports), as the import page names them
+IMPORT_PHASE = _v(
+    "import_phase",
+    "导入阶段",
+    "Import phase",
+    ("queued", "等待开始", "waiting to start"),
+    ("reading", "读取文件", "reading the file"),
+    ("checking", "检查数值与图形", "checking values and geometry"),
+    ("staging", "暂存", "staging"),
+    ("comparing", "与现有记录比对", "comparing with the records"),
+    ("writing", "写入", "writing"),
+    ("committing", "提交", "committing"),
+    ("done", "完成", "done"),
+)
+
 # 1 亩 = 10000/15 m² exactly (so that 1 ha = 15 亩); often quoted as 666.67 m².
 M2_PER_MU = 10000.0 / 15.0
 MU_PER_HA = 15.0

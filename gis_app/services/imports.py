@@ -65,11 +65,16 @@ def import_file(
         conn.rollback()
         raise
     n = len(report.rows)
-    if report.ok and not opts.dry_run:
-        tick("committing", n, n)
-        conn.commit()
-        report.committed = True
-    else:
+    try:
+        if report.ok and not opts.dry_run:
+            # the last moment to stop (a cancelled job's progress callback raises here)
+            tick("committing", n, n)
+            conn.commit()
+            report.committed = True
+        else:
+            conn.rollback()
+    except BaseException:
         conn.rollback()
+        raise
     tick("done", n, n)
     return report

@@ -81,6 +81,9 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("GET", "/api/constraint-zones/{zone_id}"): READ,
     ("PATCH", "/api/constraint-zones/{zone_id}"): PLAN,
     ("POST", "/api/imports"): PLAN,
+    ("GET", "/api/imports/jobs/{job_id}"): PLAN,
+    ("POST", "/api/imports/jobs/{job_id}/cancel"): PLAN,
+    ("GET", "/imports"): PLAN,
     ("GET", "/api/exports/sites"): READ,
     ("GET", "/api/exports/template"): READ,
     # recommendations and investor links (issue 5)

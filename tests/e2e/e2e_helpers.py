@@ -44,7 +44,9 @@ class LiveApp:
         self.engine.dispose()
 
 
-def start_app(db_url: str, map_settings: MapSettings | None = None) -> LiveApp:
+def start_app(
+    db_url: str, map_settings: MapSettings | None = None, *, lock_timeout_s: float = 3.0
+) -> LiveApp:
     """Serve the app on a free local port against ``db_url`` with an officer account."""
     engine = make_engine(db_url)
     username = "e2e-officer"
@@ -55,7 +57,7 @@ def start_app(db_url: str, map_settings: MapSettings | None = None) -> LiveApp:
         if not exists:
             accounts.create_user(c, username, PASSWORD, ["officer"])
     settings = Settings(
-        db=DatabaseSettings(database_url=db_url),
+        db=DatabaseSettings(database_url=db_url, lock_timeout_s=lock_timeout_s),
         map=map_settings or MapSettings(),
         security=SecuritySettings(),
     )
