@@ -550,6 +550,24 @@ def _not_null_defaults(conn: sa.Connection, table: str) -> dict[str, str | None]
     return {r.column_name: r.column_default for r in rows}
 
 
+def codes_sharing_digits(conn: sa.Connection, table: str, bare: list[str]) -> dict[str, list[str]]:
+    """Codes of ``table`` made of digits only that are one of ``bare`` once their leading
+    zeros are dropped: bare form → the codes (a spreadsheet turns ``007`` into ``7``)."""
+    if table not in _TABLES:
+        raise ValueError(table)
+    rows = conn.execute(
+        sa.text(
+            f"SELECT ltrim(code, '0') AS bare, code FROM {table} "
+            "WHERE code ~ '^[0-9]+$' AND ltrim(code, '0') = ANY(:b) ORDER BY code"
+        ),
+        {"b": bare},
+    ).all()
+    out: dict[str, list[str]] = {}
+    for r in rows:
+        out.setdefault(r.bare, []).append(r.code)
+    return out
+
+
 def no_statement_timeout(conn: sa.Connection) -> None:
     """Lift the statement timeout for this transaction (the lock timeout stays)."""
     conn.execute(sa.text("SET LOCAL statement_timeout = 0"))

@@ -429,3 +429,24 @@ def test_api_import_form_takes_set_and_export_takes_headers(edit_url, client_as,
     r = planner.get("/api/exports/sites", params={"format": "shp", "encoding": "GBK"})
     assert r.status_code == 200
     assert json.loads(r.headers.get("X-Export-Notes", "[]")) == []
+
+
+def test_site_codes_that_lost_leading_zeros(edit_engine, scratch_dir) -> None:
+    """A CSV saved from Excel turns the site code 007 into 7: put back when one stored code
+    fits, refused with the candidates when several do."""
+    with edit_engine.begin() as c:
+        codes = c.execute(sa.text("SELECT code FROM site ORDER BY code LIMIT 3")).scalars().all()
+        for old, new in zip(codes, ["007", "012", "0012"], strict=True):
+            c.execute(sa.text("UPDATE site SET code = :n WHERE code = :o"), {"n": new, "o": old})
+    path = scratch_dir / "edited.csv"
+    path.write_text("编号,名称\n7,七号地块\n", encoding="gbk")
+    rep = _import(edit_engine, path, ImportOptions())
+    assert rep.committed, rep.summary()
+    assert rep.rows[0].code == "007" and "read as '007'" in rep.rows[0].notes[0]
+    assert _site(edit_engine, "007", "name_zh") == ("七号地块",)
+    path.write_text("编号,名称\n7,七号地块\n12,十二号\n", encoding="gbk")
+    before = _fingerprint(edit_engine)
+    rep = _import(edit_engine, path, ImportOptions())
+    assert not rep.committed
+    assert "could be any of 0012, 012" in rep.rows[1].problems[0], rep.summary()
+    assert _fingerprint(edit_engine) == before

@@ -55,6 +55,47 @@ def _check_declared_areas(
             )
 
 
+def _restore_code_zeros(
+    conn: sa.Connection, table: str, rows: list[RowReport], values: list[dict[str, Any]]
+) -> None:
+    """Codes whose leading zeros a spreadsheet dropped (``7`` for the stored ``007``) are put
+    back when one stored code fits, and refused with the candidates when several do. A code
+    stored as it is given is never changed."""
+    digits = {
+        i: str(v["code"])
+        for i, v in enumerate(values)
+        if isinstance(v.get("code"), str) and v["code"].isdigit() and not rows[i].problems
+    }
+    if not digits:
+        return
+    found = edit_queries.codes_sharing_digits(
+        conn, table, sorted({c.lstrip("0") for c in digits.values()})
+    )
+    given = set(digits.values())
+    restored: dict[str, int] = {}
+    for i, code in digits.items():
+        candidates = [c for c in found.get(code.lstrip("0"), []) if c != code]
+        if not candidates or code in found.get(code.lstrip("0"), []):
+            continue
+        if len(candidates) > 1:
+            rows[i].problems.append(
+                f"code {code!r} lost its leading zeros and could be any of "
+                f"{', '.join(candidates)}; type the code as text"
+            )
+        elif candidates[0] in given or candidates[0] in restored:
+            other = restored.get(candidates[0])
+            rows[i].problems.append(
+                f"code {code!r} lost its leading zeros; {candidates[0]!r} is also in the file"
+                + (f" (row {other + 1})" if other is not None else "")
+            )
+        else:
+            restored[candidates[0]] = i
+            values[i]["code"] = rows[i].code = candidates[0]
+            rows[i].notes.append(
+                f"code {code!r} read as {candidates[0]!r} (a spreadsheet dropped its zeros)"
+            )
+
+
 def apply_rows(
     conn: sa.Connection,
     prep: Prepared,
@@ -74,6 +115,7 @@ def apply_rows(
     edit_queries.set_edit_context(conn, user, opts.note or f"import {report.source}", opts.doc_ref)
     # A large file legitimately runs longer than an API statement; locks still time out fast.
     edit_queries.no_statement_timeout(conn)
+    _restore_code_zeros(conn, layer.table, report.rows, values)
     cols = [f for f in prep.fields if f in layer.fields]
     edit_queries.create_stage(conn, layer.table, cols)
     tick("staging", 0, n)

@@ -90,8 +90,9 @@ def prepare(
         report.problems.append(f"{path.name} holds no rows")
     if report.problems:
         return Prepared(report, [], [], [], False)
-    crs = _resolve_crs(src, opts, path.name)
-    report.crs = crs.describe()
+    # a table without geometry (attributes of existing records) needs no CRS
+    crs = _resolve_crs(src, opts, path.name) if src.geoms is not None else None
+    report.crs = crs.describe() if crs is not None else None
     tick("checking", 0, n)
     values: list[dict[str, Any]] = []
     for i, raw in enumerate(src.rows):
