@@ -573,11 +573,26 @@ def no_statement_timeout(conn: sa.Connection) -> None:
     conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
 
 
-def create_stage(conn: sa.Connection, table: str, cols: list[str]) -> None:
-    """A temporary table shaped like ``table``'s ``cols``, dropped when the transaction ends."""
-    if table not in ("site", "constraint_zone", "current_use_parcel"):
+def create_stage(
+    conn: sa.Connection,
+    table: str,
+    cols: list[str],
+    *,
+    reference: tuple[str, str] | None = None,
+) -> None:
+    """A temporary table shaped like ``table``'s ``cols``, dropped when the transaction ends.
+
+    ``reference`` (field, column), e.g. a building's (``site_code``, ``site_id``): the field
+    is staged as text and resolved into the column by :func:`stage_resolve_sites`. A table
+    without an outline (buildings) gets an empty ``geom`` column in the stage only.
+    """
+    if table not in ("site", "constraint_zone", "current_use_parcel", "building"):
         raise ValueError(table)
-    select = ", ".join(["code", *cols, "geom"])
+    stored = [c for c in cols if reference is None or c != reference[0]]
+    if reference is not None:
+        stored.append(reference[1])
+    has_geom = "geom" in _TABLES[table].c
+    select = ", ".join(["code", *stored, *(["geom"] if has_geom else [])])
     conn.execute(sa.text(f"DROP TABLE IF EXISTS {_STAGE}"))
     conn.execute(
         sa.text(
@@ -585,13 +600,33 @@ def create_stage(conn: sa.Connection, table: str, cols: list[str]) -> None:
             "WITH NO DATA"
         )
     )
+    extra = [] if has_geom else [f"ADD COLUMN geom geometry(MultiPolygon, {SRID})"]
+    if reference is not None:
+        extra.append(f"ADD COLUMN {reference[0]} text")
     conn.execute(
         sa.text(
             f"ALTER TABLE {_STAGE} ADD COLUMN rownum int PRIMARY KEY, "
             f"ADD COLUMN point geometry(Point, {SRID}), ADD COLUMN apply_geom boolean "
-            "NOT NULL DEFAULT false"
+            "NOT NULL DEFAULT false" + "".join(f", {e}" for e in extra)
         )
     )
+
+
+def stage_resolve_sites(conn: sa.Connection, field: str, column: str) -> dict[int, str]:
+    """Fill ``column`` of the staged rows with the id of the live site their ``field`` names;
+    the rows naming no such site (row number → the code given)."""
+    conn.execute(
+        sa.text(
+            f"UPDATE {_STAGE} t SET {column} = s.id FROM site s "
+            f"WHERE s.code = t.{field} AND s.retired_at IS NULL"
+        )
+    )
+    rows = conn.execute(
+        sa.text(
+            f"SELECT rownum, {field} FROM {_STAGE} WHERE {field} IS NOT NULL AND {column} IS NULL"
+        )
+    ).all()
+    return {r[0]: r[1] for r in rows}
 
 
 def fill_stage(
@@ -631,8 +666,11 @@ def compare_stage(
     cols: list[str],
     status_cols: list[str],
     tolerance_deg: float,
+    *,
+    geometry: bool = True,
 ) -> dict[int, dict[str, Any]]:
-    """Per staged row: the matching record (if any), its changed columns, geometry change."""
+    """Per staged row: the matching record (if any), its changed columns, geometry change
+    (``geometry``: the table has outlines)."""
     keep = _not_null_defaults(conn, table)
     diffs = ", ".join(
         f"CASE WHEN t.{c} IS DISTINCT FROM s.{c}"
@@ -644,15 +682,23 @@ def compare_stage(
     extra = "".join(f", s.{c} AS {c}" for c in status_cols if c not in ("availability",))
     retired = "s.retired_at IS NOT NULL" if table == "site" else "false"
     avail = "s.availability" if table == "site" else "NULL::text"
+    geom_changed = (
+        """CASE WHEN t.geom IS NULL OR s.id IS NULL THEN false
+                    ELSE NOT (ST_NPoints(t.geom) = ST_NPoints(s.geom)
+                              AND ST_HausdorffDistance(t.geom, s.geom) <= :tol) END"""
+        if geometry
+        else "false"
+    )
+    distance = (
+        """CASE WHEN t.point IS NOT NULL AND s.id IS NOT NULL
+                    THEN ST_Distance(t.point::geography, s.geom::geography) END"""
+        if geometry
+        else "NULL::float8"
+    )
     sql = f"""
         SELECT t.rownum, s.id, {retired} AS retired, {changed} AS changed,
-               CASE WHEN t.geom IS NULL OR s.id IS NULL THEN false
-                    ELSE NOT (ST_NPoints(t.geom) = ST_NPoints(s.geom)
-                              AND ST_HausdorffDistance(t.geom, s.geom) <= :tol) END
-                 AS geom_changed,
-               CASE WHEN t.point IS NOT NULL AND s.id IS NOT NULL
-                    THEN ST_Distance(t.point::geography, s.geom::geography) END
-                 AS point_distance_m,
+               {geom_changed} AS geom_changed,
+               {distance} AS point_distance_m,
                {avail} AS availability{extra}
           FROM {_STAGE} t LEFT JOIN {table} s ON s.code = t.code"""
     return {
@@ -708,6 +754,7 @@ def apply_stage(
     insert_rows: list[int],
     update_rows: list[int],
     geom_rows: list[int],
+    geometry: bool = True,
     progress: Any = None,
     chunk: int = 2000,
 ) -> None:
@@ -725,6 +772,11 @@ def apply_stage(
     if geom_rows:
         conn.execute(sa.update(stage).where(staged_rows).values(apply_geom=True), {"r": geom_rows})
     done = 0
+    geom = (
+        {"geom": sa.case((stage.c.apply_geom, stage.c.geom), else_=target.c.geom)}
+        if geometry
+        else {}
+    )
     update = (
         sa.update(target)
         .where(target.c.code == stage.c.code, staged_rows)
@@ -733,7 +785,7 @@ def apply_stage(
                 c: sa.func.coalesce(stage.c[c], target.c[c]) if c in keep else stage.c[c]
                 for c in cols
             }
-            | {"geom": sa.case((stage.c.apply_geom, stage.c.geom), else_=target.c.geom)}
+            | geom
         )
     )
     # A blank cell of a new row takes the column's default (its SQL text from the catalog).
@@ -741,9 +793,10 @@ def apply_stage(
         sa.func.coalesce(stage.c[c], sa.literal_column(keep[c])) if keep.get(c) else stage.c[c]
         for c in cols
     ]
+    shape = [stage.c.geom] if geometry else []
     insert = sa.insert(target).from_select(
-        ["code", *cols, "geom"],
-        sa.select(stage.c.code, *values, stage.c.geom).where(staged_rows).order_by(stage.c.rownum),
+        ["code", *cols, *(["geom"] if geometry else [])],
+        sa.select(stage.c.code, *values, *shape).where(staged_rows).order_by(stage.c.rownum),
     )
     for stmt, rows in ((update, update_rows), (insert, insert_rows)):
         for start in range(0, len(rows), chunk):

@@ -487,14 +487,6 @@ def sandiao_group(code: str) -> str | None:
     return SANDIAO_GROUP_PREFIXES[max(hits, key=len)] if hits else None
 
 
-def sandiao_class(code: str) -> str:
-    """The first-level 三调 class of a code (00 湿地 for the wetland classes it groups)."""
-    entry = SANDIAO[code]
-    while entry.parent is not None:
-        entry = SANDIAO[entry.parent]
-    return entry.code
-
-
 def _parent_2023(code: str) -> str | None:
     return code[:-2] if len(code) > 2 else None
 

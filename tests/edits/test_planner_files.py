@@ -450,3 +450,48 @@ def test_site_codes_that_lost_leading_zeros(edit_engine, scratch_dir) -> None:
     assert not rep.committed
     assert "could be any of 0012, 012" in rep.rows[1].problems[0], rep.summary()
     assert _fingerprint(edit_engine) == before
+
+
+def test_buildings_of_existing_sites_from_xlsx_without_geometry(edit_engine, scratch_dir):
+    """Plants and buildings of existing sites as an officer types them in Excel: Chinese
+    headers and labels, no geometry, the site named by its code."""
+    with edit_engine.connect() as c:
+        site = c.execute(
+            sa.text("SELECT code FROM site WHERE kind = 'land' AND retired_at IS NULL LIMIT 1")
+        ).scalar()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["编号", "地块编号", "名称", "建筑类型", "层数", "建筑面积（㎡）", "空置面积（㎡）"])
+    ws.append(["NEW-B1", site, "新建标准厂房", "标准厂房", 3, 5400, 5400])
+    ws.append(["PT-KF-009-B1", None, None, None, None, None, 1200])  # update: vacancy only
+    ws.append(["NEW-B2", "NO-SUCH-SITE", "仓库一", "仓库", 1, 800, 0])
+    path = scratch_dir / "buildings.xlsx"
+    wb.save(path)
+    before = _fingerprint(edit_engine)
+    rep = _import(edit_engine, path, ImportOptions.parse(layer="buildings"))
+    assert not rep.committed and rep.crs is None
+    assert [r.code for r in rep.rows if r.status == "rejected"] == ["NEW-B2"], rep.summary()
+    assert "site_code 'NO-SUCH-SITE': no such site" in rep.rows[2].problems[0]
+    assert _fingerprint(edit_engine) == before
+    ws.delete_rows(4)
+    wb.save(path)
+    rep = _import(edit_engine, path, ImportOptions.parse(layer="buildings"))
+    assert rep.committed, rep.summary()
+    assert rep.counts() == {"insert": 1, "update": 1, "unchanged": 0, "rejected": 0}
+    with edit_engine.connect() as c:
+        new = c.execute(
+            sa.text(
+                "SELECT s.code, b.building_type, b.floors, b.gfa_m2 FROM building b "
+                "JOIN site s ON s.id = b.site_id WHERE b.code = 'NEW-B1'"
+            )
+        ).one()
+        old = c.execute(
+            sa.text(
+                "SELECT s.code, b.vacant_gfa_m2, b.name_zh FROM building b "
+                "JOIN site s ON s.id = b.site_id WHERE b.code = 'PT-KF-009-B1'"
+            )
+        ).one()
+    assert tuple(new) == (site, "standard_plant", 3, 5400.0)
+    assert tuple(old) == ("PT-KF-009", 1200.0, "1号标准厂房一层")  # blank cells kept
+    again = _import(edit_engine, path, ImportOptions.parse(layer="buildings"))
+    assert again.counts()["unchanged"] == 2, again.summary()

@@ -117,7 +117,8 @@ def apply_rows(
     edit_queries.no_statement_timeout(conn)
     _restore_code_zeros(conn, layer.table, report.rows, values)
     cols = [f for f in prep.fields if f in layer.fields]
-    edit_queries.create_stage(conn, layer.table, cols)
+    ref = layer.site_reference
+    edit_queries.create_stage(conn, layer.table, cols, reference=ref)
     tick("staging", 0, n)
     edit_queries.fill_stage(
         conn,
@@ -129,9 +130,17 @@ def apply_rows(
         points=points,
         progress=lambda k: tick("staging", k, n),
     )
+    if ref is not None and ref[0] in cols:
+        for rownum, code in edit_queries.stage_resolve_sites(conn, ref[0], ref[1]).items():
+            report.rows[rownum - 1].problems.append(
+                f"{ref[0]} {code!r}: no such site (or it was retired by a split or merge)"
+            )
+        cols = [c for c in cols if c != ref[0]] + [ref[1]]
     tick("comparing", 0, n)
     status_cols = [f for f in transitions.STATUS_FIELDS if layer.table == "site"]
-    current = edit_queries.compare_stage(conn, layer.table, cols, status_cols, GEOM_TOLERANCE_DEG)
+    current = edit_queries.compare_stage(
+        conn, layer.table, cols, status_cols, GEOM_TOLERANCE_DEG, geometry=layer.geometry
+    )
     candidates_blocking: list[int] = []
     to_insert: list[int] = []
     to_update: list[int] = []
@@ -153,7 +162,7 @@ def apply_rows(
             missing = [f for f in required if v.get(f) is None]
             if missing:
                 rep.problems.append(f"a new {layer.noun} needs {', '.join(missing)}")
-            if geoms[i] is None or points:
+            if layer.geometry and (geoms[i] is None or points):
                 rep.problems.append(
                     "a new record needs a polygon (a GIS file or a WKT column); "
                     + ("a lon/lat point is not enough" if points else "this row has none")
@@ -224,6 +233,7 @@ def apply_rows(
         conn,
         layer.table,
         cols,
+        geometry=layer.geometry,
         insert_rows=[r for r in to_insert if r in ok],
         update_rows=[r for r in to_update if r in ok],
         geom_rows=[r for r in geom_rows if r in ok],

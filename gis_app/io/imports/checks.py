@@ -90,6 +90,9 @@ def prepare(
         report.problems.append(f"{path.name} holds no rows")
     if report.problems:
         return Prepared(report, [], [], [], False)
+    if not layer.geometry and src.geoms is not None:
+        report.notes.append(f"{path.name}: {layer.name} have no outline; the geometry is ignored")
+        src.geoms, src.geom_errors, src.points = None, {}, False
     # a table without geometry (attributes of existing records) needs no CRS
     crs = _resolve_crs(src, opts, path.name) if src.geoms is not None else None
     report.crs = crs.describe() if crs is not None else None

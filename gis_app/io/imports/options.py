@@ -17,7 +17,14 @@ from typing import Any
 from gis_app.domain import fields
 from gis_app.domain.errors import InvalidInput
 from gis_app.io import geometry_checks
-from gis_app.io.fields import CURRENT_USE_FIELDS, SITE_FIELDS, ZONE_FIELDS, Field, FieldError
+from gis_app.io.fields import (
+    BUILDING_FIELDS,
+    CURRENT_USE_FIELDS,
+    SITE_FIELDS,
+    ZONE_FIELDS,
+    Field,
+    FieldError,
+)
 
 #: progress callback: phase ("reading", "checking", "staging" …), rows done, rows in all
 Progress = Callable[[str, int, int], None]
@@ -37,12 +44,28 @@ class ImportLayer:
     registry: dict[str, Field]
     #: what one row is, for messages ("a new site needs …")
     noun: str
+    #: rows carry an outline (buildings do not: they belong to a site)
+    geometry: bool = True
+    #: a field naming the site a row belongs to by code, and the column it fills with the
+    #: site's id (a building's ``site_code`` → ``site_id``)
+    site_reference: tuple[str, str] | None = None
 
 
 LAYERS: dict[str, ImportLayer] = {
     "sites": ImportLayer("sites", "site", SITE_FIELDS, True, fields.SITE, "site"),
     "constraint_zones": ImportLayer(
         "constraint_zones", "constraint_zone", ZONE_FIELDS, False, fields.ZONE, "constraint zone"
+    ),
+    # buildings (plants, offices …) of existing sites: no geometry, a site code per row
+    "buildings": ImportLayer(
+        "buildings",
+        "building",
+        BUILDING_FIELDS,
+        False,
+        fields.BUILDING,
+        "building",
+        geometry=False,
+        site_reference=("site_code", "site_id"),
     ),
     # a 三调 DLTB layer covers the county: parcels need only touch the jurisdiction
     "current_use": ImportLayer(
