@@ -693,7 +693,8 @@ def _add_import_export(sub: argparse._SubParsersAction) -> None:
     im.add_argument(
         "--layer",
         default="sites",
-        help="sites (default), constraint_zones or current_use (a 三调 DLTB layer: DLBM/DLMC)",
+        help="sites (default), buildings (of existing sites, no geometry), constraint_zones "
+        "or current_use (a 三调 DLTB layer: DLBM/DLMC)",
     )
     im.add_argument(
         "--crs",
