@@ -319,6 +319,11 @@ IMPORT_UI: dict[str, Term] = {
         ),
         _t("layer", "图层", "Layer"),
         _t("layer_sites", "招商资源（地块、厂房…）", "Sites (parcels, plants …)"),
+        _t(
+            "layer_buildings",
+            "现有地块的厂房/楼宇（无需图形）",
+            "Buildings of existing sites (no geometry)",
+        ),
         _t("layer_constraint_zones", "管控区", "Constraint zones"),
         _t("layer_current_use", "三调现状图斑（DLTB）", "三调 current-use parcels (DLTB)"),
         _t("crs", "坐标系（文件未声明时）", "CRS (when the file declares none)"),
