@@ -44,6 +44,10 @@ PROGRESS_EVERY_S = 0.3
 HEARTBEAT_EVERY_S = 2.0
 
 
+#: who cancels the jobs of a process that shuts down
+SHUTDOWN = "(server shutdown)"
+
+
 class JobCancelled(Exception):
     """The job was asked to stop (or the server is shutting down); nothing was written."""
 
@@ -119,16 +123,25 @@ class ImportJobRunner:
         return job_id
 
     def shutdown(self) -> None:
-        """Stop: running imports roll back at their next progress report; waits for them."""
+        """Stop: running imports are interrupted and roll back (their jobs end cancelled by
+        the shutdown); queued ones fail unrun. Waits for the worker threads."""
         self._stopping.set()
-        self._pool.shutdown(wait=True, cancel_futures=True)
         self._beat.join(timeout=HEARTBEAT_EVERY_S + 1)
-        with self._lock, self._engine.begin() as c:
-            for job_id in self._held:  # queued jobs that never ran
-                import_job_queries.finish(
-                    c, job_id, "failed", error="the server shut down before the import ran"
-                )
-            self._held.clear()
+        with self._lock:
+            held = list(self._held)
+        if held:
+            with self._engine.begin() as c:
+                for job_id in held:
+                    import_job_queries.request_cancel(c, job_id, SHUTDOWN)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            left, self._held = list(self._held), set()
+        if left:
+            with self._engine.begin() as c:
+                for job_id in left:  # queued jobs that never ran
+                    import_job_queries.finish(
+                        c, job_id, "failed", error="the server shut down before the import ran"
+                    )
 
     def _heartbeat(self) -> None:
         while not self._stopping.wait(HEARTBEAT_EVERY_S):

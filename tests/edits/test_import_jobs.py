@@ -177,3 +177,30 @@ def test_a_file_refused_as_a_whole_fails_the_job_with_the_reason(planner, scratc
         )
     job = _wait(planner, r.json()["url"], _ended)
     assert job["status"] == "failed" and "declares no CRS" in job["error"], job
+
+
+def test_server_shutdown_rolls_the_running_import_back(
+    app_settings, edit_url, edit_engine, scratch_dir, token_for
+) -> None:
+    archive = _kg_shapefile(edit_engine, scratch_dir / "kg")
+    headers = {"Authorization": f"Bearer {token_for(edit_url, 'planner')}"}
+    before = _fingerprint(edit_engine)
+    locker = edit_engine.connect()
+    try:
+        # a new site whose code an edit session holds (its insert waits on the unique index)
+        locker.execute(sa.text("UPDATE site SET code = 'KG-02' WHERE code = 'PT-BL-001'"))
+        with TestClient(create_app(app_settings), headers=headers) as c:
+            url = _post(c, archive, background="true").json()["url"]
+            job = _wait(c, url, lambda j: j["phase"] == "writing" or _ended(j))
+            assert job["status"] == "running", job
+        # the app has shut down while the import waited
+    finally:
+        locker.rollback()
+        locker.close()
+    with edit_engine.connect() as c:
+        status, by = c.execute(
+            sa.text("SELECT status, cancelled_by FROM import_job WHERE id = :i"),
+            {"i": url.rsplit("/", 1)[1]},
+        ).one()
+    assert (status, by) == ("cancelled", "(server shutdown)")
+    assert _fingerprint(edit_engine) == before
