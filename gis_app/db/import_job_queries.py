@@ -85,13 +85,12 @@ def progress(
 
 
 def heartbeat(conn: sa.Connection, job_ids: list[uuid.UUID]) -> None:
-    """The process holding these jobs is alive; those asked to stop are interrupted again."""
+    """The process holding these jobs is alive."""
     conn.execute(
         sa.update(_JOB)
         .where(_JOB.c.id.in_(job_ids), _JOB.c.status.in_(_OPEN))
         .values(heartbeat_at=sa.func.now())
     )
-    interrupt(conn, job_ids)
 
 
 def finish(
@@ -118,26 +117,26 @@ def finish(
 
 
 def request_cancel(conn: sa.Connection, job_id: uuid.UUID, user: str) -> str | None:
-    """Ask an open job to stop, and interrupt the statement its import is running; the job's
-    status (None when there is no such job). A finished job is left as it is."""
+    """Ask an open job to stop; the job's status (None when there is no such job). A finished
+    job is left as it is. The request must be committed before :func:`interrupt`, so that the
+    interrupted import finds it and knows it was cancelled rather than failed."""
     row = conn.execute(
         sa.update(_JOB)
         .where(_JOB.c.id == job_id, _JOB.c.status.in_(_OPEN))
         .values(cancel_requested=True, cancelled_by=user)
-        .returning(_JOB.c.status, _JOB.c.backend_pid)
+        .returning(_JOB.c.status)
     ).first()
     if row is None:
         return conn.execute(sa.select(_JOB.c.status).where(_JOB.c.id == job_id)).scalar()
-    interrupt(conn, [job_id])
     return row.status
 
 
 def interrupt(conn: sa.Connection, job_ids: list[uuid.UUID]) -> None:
-    """Interrupt the statement running in the import of each of these jobs that was asked to
-    stop. The job's row is locked first: the import clears ``backend_pid`` (under the same
-    lock) before it commits, so a signal never reaches its server process once it has gone
-    on to other work. A signal that finds the import between two statements is lost; the
-    runner's heartbeat sends it again."""
+    """Interrupt the statement running in the import of each of these jobs whose cancel
+    request is committed. The job's row is locked first: the import clears ``backend_pid``
+    (under the same lock) before it commits, so a signal never reaches its server process once
+    it has gone on to other work. A signal that finds the import between two statements is
+    lost; the runner's heartbeat sends it again."""
     conn.execute(
         sa.text(
             "WITH j AS MATERIALIZED (SELECT backend_pid FROM import_job WHERE id = ANY(:ids) "

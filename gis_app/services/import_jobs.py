@@ -133,6 +133,8 @@ class ImportJobRunner:
             with self._engine.begin() as c:
                 for job_id in held:
                     import_job_queries.request_cancel(c, job_id, SHUTDOWN)
+            with self._engine.begin() as c:
+                import_job_queries.interrupt(c, held)
         self._pool.shutdown(wait=True, cancel_futures=True)
         with self._lock:
             left, self._held = list(self._held), set()
@@ -152,6 +154,8 @@ class ImportJobRunner:
             try:
                 with self._engine.begin() as c:
                     import_job_queries.heartbeat(c, held)
+                with self._engine.begin() as c:  # a cancel that fell between two statements
+                    import_job_queries.interrupt(c, held)
             except sa.exc.SQLAlchemyError:  # the database is away: readers will see it
                 log.warning("import job heartbeat failed", exc_info=True)
 
@@ -230,6 +234,9 @@ def cancel_job(conn: sa.Connection, job_id: uuid.UUID, *, user: str, admin: bool
     job = _visible(import_job_queries.get(conn, job_id), user, admin)
     status = import_job_queries.request_cancel(conn, job_id, user)
     conn.commit()
-    if status not in ("queued", "running"):
+    if status in ("queued", "running"):
+        import_job_queries.interrupt(conn, [job_id])
+        conn.commit()
+    else:
         raise Conflict(f"import job {job_id} has already ended ({job['status']})")
     return status

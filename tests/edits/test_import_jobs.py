@@ -126,7 +126,7 @@ def test_cancelled_job_leaves_nothing_written(planner: TestClient, edit_engine, 
     finally:
         locker.rollback()
         locker.close()
-    assert job["status"] == "cancelled", job
+    assert job["status"] == "cancelled", job["error"]
     assert "nothing was written" in job["error"] and job["report"] is None
     assert _fingerprint(edit_engine) == before
 
