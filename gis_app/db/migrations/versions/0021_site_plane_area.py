@@ -13,8 +13,8 @@ QGIS read them as plain columns. The zone is one immutable SQL function
 leaves the new generated columns out as it does the other areas (generated columns are not yet
 computed in a BEFORE trigger, so comparing them would bump every update).
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-03
 """
 
@@ -23,8 +23,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020"
-down_revision: str | None = "0019"
+revision: str = "0021"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -15,8 +15,8 @@ The classes' groups are frozen here (``gis_app_sandiao_group``, ``gis_app_sandia
 trigger functions write ``site_current_use``, which personal logins have no grant on, so they
 run as their owner (as revision 0014 does for the other derived tables).
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-03
 """
 
@@ -27,8 +27,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0021"
-down_revision: str | None = "0020"
+revision: str = "0022"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
