@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
+from pydantic import Field
+
+from api.schemas import StrictModel
 
 from api.auth import CurrentUser, allow
 from api.deps import ConnDep, DbRoute, SettingsDep, SiteFilterDep
@@ -40,8 +44,59 @@ def list_sites(
 
     Land use matches hierarchically and across the 2023 and GB 50137 classifications; building
     specs match sites with one building meeting all of them; distances are to the nearest
-    infrastructure of each kind. The total is in ``numberMatched`` and ``X-Total-Count``.
+    infrastructure of each kind. ``near=lon,lat`` with ``radius_km``, or ``intersects`` (a
+    GeoJSON or WKT area in lon/lat; a line or point with ``buffer_km``) search an area (for
+    large areas use ``POST /api/sites/search``). The total is in ``numberMatched`` and
+    ``X-Total-Count``.
     """
+    return _search(conn, settings, flt, limit, offset, sort, format)
+
+
+class SearchArea(StrictModel):
+    """The area of a POST search: GeoJSON geometry (or Feature) or WKT, lon/lat WGS84/CGCS2000."""
+
+    intersects: dict[str, Any] | str = Field(
+        description="GeoJSON Polygon/MultiPolygon (or a LineString/Point with buffer_km), "
+        "or its WKT; lon/lat degrees of EPSG:4326 or EPSG:4490"
+    )
+    buffer_km: float | None = Field(default=None, description="widen the area by this many km")
+
+
+@router.post(
+    "/search",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}, "application/json": {}}}},
+    dependencies=[READ],
+)
+def search_sites(
+    body: SearchArea,
+    conn: ConnDep,
+    settings: SettingsDep,
+    flt: SiteFilterDep,
+    limit: int | None = None,
+    offset: int = 0,
+    sort: str = "code",
+    format: str = "geojson",
+) -> Response:
+    """Search sites in an area too large for a URL: the body holds ``intersects`` (GeoJSON or
+    WKT) and ``buffer_km``; the query takes every other parameter of ``GET /api/sites``.
+    """
+    if flt.intersects is not None or flt.buffer_km is not None:
+        raise InvalidInput("intersects and buffer_km go in the body of a POST search, not the URL")
+    flt = dataclasses.replace(flt, intersects=body.intersects, buffer_km=body.buffer_km)
+    flt.validate()
+    return _search(conn, settings, flt, limit, offset, sort, format)
+
+
+def _search(
+    conn: ConnDep,
+    settings: SettingsDep,
+    flt: site_service.SiteFilter,
+    limit: int | None,
+    offset: int,
+    sort: str,
+    format: str,
+) -> Response:
     if format not in FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, got {format[:40]!r}")
     args = {

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from gis_app.domain import fields, landuse, vocab
 from gis_app.domain.errors import InvalidInput, UnknownVocabularyValue
 from gis_app.domain.filters import REGISTRY_FILTERS, RegistryFilter
+from gis_app.domain.search_area import MAX_RADIUS_KM, SearchArea, parse_search_area
 
 #: the properties of a site in the API and in exports: the registry's ``exported`` fields
 SITE_PROPERTY_COLUMNS: tuple[str, ...] = fields.names(fields.SITE, exported=True)
@@ -18,8 +19,6 @@ SITE_PROPERTY_COLUMNS: tuple[str, ...] = fields.names(fields.SITE, exported=True
 #: columns the site list may be sorted by: the registry's ``sortable`` fields
 SORTABLE: frozenset[str] = frozenset(fields.names(fields.SITE, sortable=True))
 
-#: kilometres a ``near`` search may reach (a province is a few hundred km across)
-MAX_RADIUS_KM = 500.0
 #: upper bound of every numeric filter; larger values are typing errors, not searches
 _MAX_NUMBER = 1e9
 _M_PER_DEG_LAT = 110_574.0  # shortest degree of latitude (at the equator)
@@ -93,6 +92,10 @@ class _ExplicitFilters:
     max_km_expressway: float | None = None
     near: tuple[float, float] | None = None  # lon/lat
     radius_km: float | None = None
+    #: a drawn area: GeoJSON (text or object) or WKT in lon/lat (see gis_app.domain.search_area)
+    intersects: Any = None
+    #: widens ``intersects`` by this many km (a line along a road, a point)
+    buffer_km: float | None = None
     verified_within_days: int | None = None
 
     def validate(self) -> None:
@@ -141,9 +144,19 @@ class _ExplicitFilters:
                 raise InvalidInput(
                     f"radius_km must be above 0 and at most {MAX_RADIUS_KM:g}, got {self.radius_km}"
                 )
+        if self.intersects is not None:
+            self.search_area()
+        elif self.buffer_km is not None:
+            raise InvalidInput("buffer_km widens an area: give intersects with it")
         d = self.verified_within_days
         if d is not None and not 0 <= d <= 36_500:
             raise InvalidInput(f"verified_within_days must be between 0 and 36500, got {d}")
+
+    def search_area(self) -> SearchArea | None:
+        """The checked area of ``intersects`` (None: no area); InvalidInput when it is bad."""
+        if self.intersects is None:
+            return None
+        return parse_search_area(self.intersects, self.buffer_km)
 
     def where(self) -> tuple[str, dict[str, Any]]:
         """SQL WHERE clause (on alias ``s``) and its parameters; index-friendly predicates."""
@@ -232,6 +245,17 @@ class _ExplicitFilters:
                 "near_lat": lat,
                 "near_m": metres,
             }
+        area = self.search_area()
+        if area is not None:
+            # one constant geometry: ST_Intersects puts its box on the GiST index of site.geom
+            # (the && operator), then tests the outlines; a buffer is computed on the
+            # ellipsoid (geography) once, not per site
+            shape = "ST_GeomFromText(:area_wkt, 4490)"
+            if area.buffer_m is not None:
+                shape = f"ST_SetSRID(ST_Buffer({shape}::geography, :area_buffer_m)::geometry, 4490)"
+                params["area_buffer_m"] = area.buffer_m
+            clauses.append(f"ST_Intersects(s.geom, {shape})")
+            params["area_wkt"] = area.wkt
         if self.q:
             clauses.append(
                 "(s.name_zh ILIKE :q ESCAPE '\\' OR s.name_en ILIKE :q ESCAPE '\\' "

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gis_app.domain import fields
+from gis_app.domain import fields, vocab
 
 #: unit suffixes of field names; a bound's parameter puts ``_min``/``_max`` before them
 #: (``water_depth_m`` → ``water_depth_min_m``), other names end in it (``berth_dwt_min``)
@@ -113,3 +113,94 @@ def _registry_filters() -> tuple[RegistryFilter, ...]:
 
 #: the search filters derived from the registry, in its order (sites, then buildings)
 REGISTRY_FILTERS: tuple[RegistryFilter, ...] = _registry_filters()
+
+
+# --- every parameter of the site search, as a search form shows it ---------------------------
+
+#: how a form asks for a parameter
+CONTROLS = ("choices", "names", "yes_no", "number", "text", "land_use", "point", "area", "view")
+
+
+@dataclass(frozen=True)
+class SearchParameter:
+    """One query parameter of ``GET /api/sites`` as a search form (the officers' map) shows it.
+
+    ``control`` is how the form asks for it: ``choices`` (tick any keys of ``vocabulary``),
+    ``names`` (any of the place names found in the data), ``yes_no``, ``number`` (in ``unit``),
+    ``text``, ``land_use`` (a code with its hierarchy), ``point`` (``lon,lat``), ``area`` (a
+    drawn area), ``view`` (the map's window). ``section`` is the form's group it sits in.
+    """
+
+    name: str
+    zh: str
+    en: str
+    control: str
+    section: str
+    unit: str | None = None
+    vocabulary: vocab.Vocabulary | None = None
+
+
+#: sections of the search form, in order (zh, en)
+SEARCH_SECTIONS: dict[str, tuple[str, str]] = {
+    "identity": ("基本条件", "Basics"),
+    "size": ("面积与用途", "Size and land use"),
+    "status": ("状态与价格", "Status and price"),
+    "marine": ("岸线与交通", "Waterfront and access"),
+    "building": ("厂房/楼宇条件", "Building specs"),
+    "search_area": ("空间范围", "Search area"),
+}
+
+_P = SearchParameter
+#: the parameters that are not a registry field's comparison (see ``EXPLICIT_FILTERS`` and
+#: :mod:`gis_app.db.site_queries`), with their labels; the API's signature is checked against
+#: them by the tests
+EXPLICIT_PARAMETERS: tuple[SearchParameter, ...] = (
+    _P("q", "名称/编号", "Name or code", "text", "identity"),
+    _P("land_use", "规划用途（含下级）", "Planned land use (with sub-classes)", "land_use", "size"),
+    _P("area_mu_min", "面积 ≥（亩）", "Area ≥ (mu)", "number", "size", "亩"),
+    _P("area_mu_max", "面积 ≤（亩）", "Area ≤ (mu)", "number", "size", "亩"),
+    _P("area_m2_min", "面积 ≥（㎡）", "Area ≥ (m²)", "number", "size", "m²"),
+    _P("area_m2_max", "面积 ≤（㎡）", "Area ≤ (m²)", "number", "size", "m²"),
+    _P("max_price_wan_per_mu", "出让底价 ≤（万元/亩）", "Price ≤ (10k CNY/mu)", "number",
+       "status", "万元/亩"),
+    _P("verified_within_days", "近 N 天内核实", "Verified within (days)", "number", "status",
+       "天"),
+    _P("max_km_port", "距港口 ≤（公里）", "To a port ≤ (km)", "number", "marine", "km"),
+    _P("max_km_wharf", "距码头 ≤（公里）", "To a wharf ≤ (km)", "number", "marine", "km"),
+    _P("max_km_ferry", "距客运码头 ≤（公里）", "To a ferry terminal ≤ (km)", "number",
+       "marine", "km"),
+    _P("max_km_expressway", "距高速互通 ≤（公里）", "To an expressway interchange ≤ (km)",
+       "number", "marine", "km"),
+    _P("max_rent_yuan_m2_month", "租金 ≤（元/㎡·月）", "Rent ≤ (CNY/m²/month)", "number",
+       "building", "元/㎡·月"),
+    _P("near", "圆心（经度,纬度）", "Centre (lon,lat)", "point", "search_area"),
+    _P("radius_km", "半径（公里）", "Radius (km)", "number", "search_area", "km"),
+    _P("intersects", "绘制范围", "Drawn area", "area", "search_area"),
+    _P("buffer_km", "缓冲距离（公里）", "Buffer (km)", "number", "search_area", "km"),
+    _P("bbox", "地图视野", "Map window", "view", "search_area"),
+)  # fmt: skip
+
+
+def _registry_parameter(flt: RegistryFilter) -> SearchParameter:
+    f = flt.field
+    zh, en = f.zh or flt.parameter, f.en or flt.parameter
+    if flt.op == "min":
+        zh, en = f"{zh} ≥", f"{en} ≥"
+    control = {"is": "yes_no", "min": "number"}.get(flt.op) or (
+        "choices" if f.vocabulary is not None else "names"
+    )
+    section = f.group if f.group in SEARCH_SECTIONS else "identity"
+    return SearchParameter(flt.parameter, zh, en, control, section, f.unit, f.vocabulary)
+
+
+def _search_parameters() -> tuple[SearchParameter, ...]:
+    params = [_registry_parameter(f) for f in REGISTRY_FILTERS] + list(EXPLICIT_PARAMETERS)
+    order = list(SEARCH_SECTIONS)
+    bad = [p.name for p in params if p.control not in CONTROLS or p.section not in order]
+    if bad:
+        raise ValueError(f"search parameters without a known control or section: {bad}")
+    return tuple(sorted(params, key=lambda p: order.index(p.section)))
+
+
+#: every query parameter of the site search, by form section (registry order within one)
+SEARCH_PARAMETERS: tuple[SearchParameter, ...] = _search_parameters()
