@@ -8,10 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 from pydantic import Field
 
-from api.schemas import StrictModel
-
 from api.auth import CurrentUser, allow
 from api.deps import ConnDep, DbRoute, SettingsDep, SiteFilterDep
+from api.schemas import StrictModel
 from gis_app.domain.errors import InvalidInput
 from gis_app.services import history as history_service
 from gis_app.services import matching as match_service

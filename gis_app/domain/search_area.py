@@ -174,9 +174,10 @@ def _geodesic_area_km2(geom: BaseGeometry) -> float:
 
 
 def _geodesic_length_km(geom: BaseGeometry) -> float:
-    return sum(
-        _GEOD.geometry_length(part) for part in shapely.get_parts(geom) if not part.is_empty
-    ) / 1000.0
+    return (
+        sum(_GEOD.geometry_length(part) for part in shapely.get_parts(geom) if not part.is_empty)
+        / 1000.0
+    )
 
 
 def parse_search_area(value: Any, buffer_km: float | None = None) -> SearchArea:

@@ -64,9 +64,7 @@ def test_line_with_buffer(officer) -> None:
         officer.get("/api/sites", params={"intersects": ROAD.wkt, "buffer_km": 1, "limit": 1000})
     )
     # every site the road crosses, every site clearly within 1 km, none clearly beyond it
-    metres = s.geometry.to_crs(4550).distance(
-        gpd.GeoSeries([ROAD], crs=s.crs).to_crs(4550).iloc[0]
-    )
+    metres = s.geometry.to_crs(4550).distance(gpd.GeoSeries([ROAD], crs=s.crs).to_crs(4550).iloc[0])
     clearly_in = set(s.index[metres < 900])
     clearly_out = set(s.index[metres > 1100])
     assert crossed <= got and clearly_in <= got
@@ -132,7 +130,6 @@ def test_area_search_can_use_the_gist_index(conn: sa.Connection) -> None:
         flt.validate()
         where, params = flt.where()
         conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
-        plan = "\n".join(
-            conn.execute(sa.text(f"EXPLAIN SELECT s.id FROM site s WHERE {where}"), params).scalars()
-        )
+        explain = sa.text(f"EXPLAIN SELECT s.id FROM site s WHERE {where}")
+        plan = "\n".join(conn.execute(explain, params).scalars())
         assert "idx_site_geom" in plan, plan
