@@ -35,6 +35,9 @@ VENDORED: dict[str, str] = {
     "awesome_markers_font_css": "vendor/fontawesome-free@6.2.0/css/all.min.css",
     # folium.plugins.VectorGridProtobuf and this app's site layer
     "vectorGrid": "vendor/leaflet.vectorgrid@1.3.0/dist/Leaflet.VectorGrid.bundled.min.js",
+    # drawing search areas on the officers' map (works under the CSP: no eval)
+    "geoman": "vendor/leaflet-geoman-free@2.20.2/dist/leaflet-geoman.min.js",
+    "geoman_css": "vendor/leaflet-geoman-free@2.20.2/dist/leaflet-geoman.css",
     # this app
     "gis_admin_users": "js/admin_users.js",
     "gis_api": "js/api.js",
@@ -44,6 +47,7 @@ VENDORED: dict[str, str] = {
     "gis_requirements": "js/requirements.js",
     "gis_results": "js/results.js",
     "gis_results_css": "css/results.css",
+    "gis_search_area": "js/search_area.js",
     "gis_sheet": "js/sheet.js",
     "gis_sitemap": "js/sitemap.js",
     "gis_sitemap_css": "css/sitemap.css",

@@ -21,7 +21,14 @@ from gis_app.domain import vocab
 from maps import assets, i18n
 from maps.basemaps import Basemap, tile_layers
 from maps.parts import render_parts as render_parts  # the page parts, re-exported
-from maps.style import AVAILABILITY_COLOURS, KIND_DASH
+from maps.style import (
+    AVAILABILITY_COLOURS,
+    INFRA_INK,
+    INFRA_SYMBOLS,
+    JURISDICTION_STYLE,
+    KIND_DASH,
+    SEARCH_AREA_COLOUR,
+)
 
 #: constraint-zone kinds that get their own toggle; the others share one ("other_zones")
 ZONE_TOGGLES: tuple[str, ...] = ("ecological_redline", "basic_farmland", "ugb")
@@ -52,18 +59,26 @@ class SiteMapApp(JSCSSMixin, MacroElement):
         ("vectorGrid", assets.asset_url("vectorGrid")),
         ("gis_api", assets.asset_url("gis_api")),
         ("gis_sitemap", assets.asset_url("gis_sitemap")),
+        ("geoman", assets.asset_url("geoman")),
+        ("gis_search_area", assets.asset_url("gis_search_area")),
     ]
     default_css: ClassVar[list[tuple[str, str]]] = [
-        ("gis_sitemap_css", assets.asset_url("gis_sitemap_css"))
+        ("gis_sitemap_css", assets.asset_url("gis_sitemap_css")),
+        ("geoman_css", assets.asset_url("geoman_css")),
     ]
+    #: assets a standalone export does without: vector tiles and the drawing of search areas
+    LIVE_ONLY: ClassVar[frozenset[str]] = frozenset(
+        {"vectorGrid", "geoman", "geoman_css", "gis_search_area"}
+    )
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         super().__init__()
         self._name = "SiteMapApp"
         self.options = dict(options)
         if self.options.get("mode") == "embedded":
-            # a standalone export draws GeoJSON; it needs no vector-tile plugin
-            self.default_js = [(n, u) for n, u in self.default_js if n != "vectorGrid"]
+            # a standalone export draws embedded GeoJSON and searches nothing
+            self.default_js = [(n, u) for n, u in self.default_js if n not in self.LIVE_ONLY]
+            self.default_css = [(n, u) for n, u in self.default_css if n not in self.LIVE_ONLY]
 
 
 class MeasureTool(JSCSSMixin, MacroElement):
@@ -171,6 +186,12 @@ def site_map(
         "colours": AVAILABILITY_COLOURS,
         "zoneColours": ZONE_COLOURS,
         "kindDash": KIND_DASH,
+        "infraSymbols": INFRA_SYMBOLS,
+        "infraInk": INFRA_INK,
+        "infraOrder": list(vocab.INFRA_KIND.keys),
+        "zoneOrder": [*ZONE_TOGGLES, "other"],
+        "searchAreaColour": SEARCH_AREA_COLOUR,
+        "jurisdictionStyle": JURISDICTION_STYLE,
         # JSON objects lose their key order in the page (keys are sorted): domain order here
         "availabilityOrder": list(vocab.AVAILABILITY.keys),
         "kindOrder": list(vocab.SITE_KIND.keys),

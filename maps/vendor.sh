@@ -16,6 +16,7 @@ PACKAGES=(
   "@fortawesome/fontawesome-free@6.2.0|css/all.min.css webfonts LICENSE.txt"
   "leaflet.awesome-markers@2.0.5|dist/leaflet.awesome-markers.js dist/leaflet.awesome-markers.css dist/images LICENSE"
   "chart.js@4.5.1|dist/chart.umd.min.js LICENSE.md"
+  "@geoman-io/leaflet-geoman-free@2.20.2|dist/leaflet-geoman.min.js dist/leaflet-geoman.css LICENSE"
 )
 
 work=$(mktemp -d)

@@ -14,6 +14,7 @@ from api.deps import ConnDep, DbRoute, SettingsDep
 from api.project_deps import today
 from api.templating import other_lang_url, page_lang, render_page
 from gis_app.domain import vocab
+from gis_app.domain.filters import SEARCH_PARAMETERS, SEARCH_SECTIONS
 from gis_app.domain.vocab import Term
 from gis_app.services import attachments as attachment_service
 from gis_app.services import projects as project_service
@@ -58,6 +59,29 @@ def _layer_names(offered: list[basemaps.Basemap]) -> dict[str, dict[str, str]]:
     return out
 
 
+#: sections of the map's search form open when the page opens (the others fold)
+OPEN_SECTIONS = ("identity", "size")
+
+
+def _search_sections() -> list[dict[str, object]]:
+    """The map's search form: every search parameter (but the map window), by section."""
+    return [
+        {
+            "key": key,
+            "zh": zh,
+            "en": en,
+            "open": key in OPEN_SECTIONS,
+            "params": [p for p in SEARCH_PARAMETERS if p.section == key and p.control != "view"],
+        }
+        for key, (zh, en) in SEARCH_SECTIONS.items()
+    ]
+
+
+def _search_parameter_labels() -> list[dict[str, str]]:
+    """What the page's script knows of each search parameter: name, control and labels."""
+    return [{"name": p.name, "control": p.control, "zh": p.zh, "en": p.en} for p in SEARCH_PARAMETERS]
+
+
 @router.get("/favicon.ico", dependencies=[allow_anonymous()])
 def favicon() -> FileResponse:
     """The app's icon (browsers ask for it on every page, the login page included)."""
@@ -91,6 +115,7 @@ def map_page(
             "endpoints": ENDPOINTS,
             "listPageSize": settings.map.list_page_size,
             "layerNames": _layer_names(offered),
+            "searchParameters": _search_parameter_labels(),
         },
     )
     choices = tile_service.filter_choices(conn)
@@ -106,6 +131,7 @@ def map_page(
             "choices": choices,
             "names_en": tile_service.english_names(conn, choices) if language == "en" else {},
             "land_use_options": i18n.land_use_options(),
+            "search_sections": _search_sections(),
             "user": user,
         },
     )

@@ -228,6 +228,7 @@ class Site(Base):
         Index("ix_site_availability_kind", "availability", "kind"),
         Index("ix_site_block", "block"),
         Index("ix_site_township", "township"),
+        Index("ix_site_platform", "platform"),
         Index(
             "ix_site_planned_use", "planned_use", postgresql_ops={"planned_use": "text_pattern_ops"}
         ),

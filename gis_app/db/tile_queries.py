@@ -338,7 +338,7 @@ def english_names(conn: sa.Connection, column: str, values: list[str]) -> dict[s
 
 def distinct_values(conn: sa.Connection, column: str) -> list[str]:
     """Distinct non-null values of an indexed site column (loose index scan, fast on big tables)."""
-    if column not in {"block", "township"}:
+    if column not in {"block", "township", "platform"}:
         raise ValueError(f"no distinct-value lookup for column {column!r}")
     sql = f"""
         WITH RECURSIVE v AS (

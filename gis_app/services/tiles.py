@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from gis_app.db import ogc_queries, site_queries, tile_queries
 from gis_app.db.site_queries import SiteFilter
 from gis_app.db.tile_queries import TileRequest
-from gis_app.domain import vocab
+from gis_app.domain import fields, vocab
 from gis_app.domain.errors import InvalidInput, NotFound
+from gis_app.domain.filters import SEARCH_PARAMETERS
 from gis_app.settings import MapSettings
 
 MAX_ZOOM = 22
@@ -217,17 +218,23 @@ def map_extent(conn: sa.Connection) -> tuple[float, float, float, float] | None:
 
 
 def filter_choices(conn: sa.Connection) -> dict[str, list[str]]:
-    """Values offered by the filter panel for free-text columns (blocks, townships)."""
+    """Values offered by the search form for its place-name parameters (blocks, townships …):
+    the ``names`` parameters of :data:`gis_app.domain.filters.SEARCH_PARAMETERS`."""
     return {
-        "block": tile_queries.distinct_values(conn, "block"),
-        "township": tile_queries.distinct_values(conn, "township"),
+        p.name: tile_queries.distinct_values(conn, p.name)
+        for p in SEARCH_PARAMETERS
+        if p.control == "names"
     }
 
 
 def english_names(conn: sa.Connection, choices: dict[str, list[str]]) -> dict[str, dict[str, str]]:
     """English names of the blocks and townships of ``choices`` (as :func:`filter_choices`
     gives them), where the data has them: ``{"block": {"白莲区块": "Bailian Block"}, …}``."""
-    return {col: tile_queries.english_names(conn, col, vals) for col, vals in choices.items()}
+    return {
+        col: tile_queries.english_names(conn, col, vals)
+        for col, vals in choices.items()
+        if f"{col}_en" in fields.SITE  # places with an English name column (not platform)
+    }
 
 
 @dataclass(frozen=True)

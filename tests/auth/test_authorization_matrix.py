@@ -45,6 +45,7 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("POST", "/api/users/{username}/reset-password"): ADMIN,
     ("GET", "/api/sites"): READ,
     ("GET", "/api/sites/{site_id}"): READ,
+    ("POST", "/api/sites/search"): READ,
     # search, requirements, matching, alerts (issue 3)
     ("GET", "/api/sites/{site_id}/matching-requirements"): ("officer", "planner"),
     ("POST", "/api/requirements"): ("officer",),

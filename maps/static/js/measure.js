@@ -83,6 +83,7 @@
     start: function () {
       this.clear();
       this._active = true;
+      this._map._gisToolActive = true;  // clicks on sites go to the map (sitemap.js)
       this._panel.style.display = "";
       this._map.getContainer().classList.add("gis-measuring");
       this._dblZoom = this._map.doubleClickZoom.enabled();
@@ -95,6 +96,7 @@
     stop: function () {
       if (!this._active) { return; }
       this._active = false;
+      this._map._gisToolActive = false;
       this._map.getContainer().classList.remove("gis-measuring");
       this._map.off("click", this._onClick, this);
       this._map.off("dblclick", this.stop, this);

@@ -17,8 +17,37 @@
   if (window.L && L.DomEvent && !L.DomEvent.fakeStop) {
     L.DomEvent.fakeStop = L.DomEvent.stop;
   }
+  // Leaflet >= 1.8 also marks every canvas "_leaflet_disable_events", so a click, double
+  // click or move on a VectorGrid tile that hits no site never reached the map (its click
+  // handler only fires for a site): drawing a search area or measuring over the sites did
+  // nothing. Such events go to the map here; while a tool takes clicks (map._gisToolActive),
+  // clicks on sites go to the map too.
+  if (window.L && L.Canvas && L.Canvas.Tile) {
+    var tileMove = L.Canvas.Tile.prototype._onMouseMove;
+    L.Canvas.Tile.prototype._onClick = function (e) {
+      var map = this._map, point = map.mouseEventToLayerPoint(e).subtract(this.getOffset()), hit = null;
+      if (!map._gisToolActive) {
+        for (var id in this._layers) {
+          var layer = this._layers[id];
+          if (layer.options.interactive && layer._containsPoint(point) && !map._draggableMoved(layer)) { hit = layer; }
+        }
+      }
+      if (hit) {
+        L.DomEvent.stop(e);
+        this._fireEvent([hit], e);
+      } else {
+        map._fireDOMEvent(e, e.type);
+      }
+    };
+    L.Canvas.Tile.prototype._onMouseMove = function (e) {
+      if (!this._map._gisToolActive) { tileMove.call(this, e); }
+      this._map._fireDOMEvent(e, "mousemove");
+    };
+  }
 
-  var LIST_FILTER_SKIP = { lang: 1, basemap: 1, view: 1 };
+  // parameters of the page URL that are not search filters
+  var PAGE_PARAMS = { lang: 1, basemap: 1, view: 1 };
+  var LIST_FILTER_SKIP = PAGE_PARAMS;
   var STALE_DAYS = 365;
 
   function $(sel, root) { return (root || document).querySelector(sel); }
@@ -29,6 +58,21 @@
     if (n === null || n === undefined || n === "") { return ""; }
     var x = Number(n);
     return isFinite(x) ? x.toLocaleString("zh-CN", { maximumFractionDigits: digits === undefined ? 1 : digits }) : esc(n);
+  }
+  // An infrastructure symbol (maps/style.py INFRA_SYMBOLS) as SVG markup: dark ink on white.
+  function symbolSvg(shape, size, ink) {
+    var body = {
+      anchor: '<circle cx="8" cy="3.6" r="1.7" fill="none"/><path d="M8 5.3V14M4.6 7.8h6.8M2.6 10.2a5.4 4.4 0 0 0 10.8 0" fill="none"/>',
+      square: '<rect x="3.5" y="3.5" width="9" height="9" fill="' + ink + '"/>',
+      triangle: '<path d="M8 2.5l6 10.5H2z" fill="' + ink + '"/>',
+      diamond: '<path d="M8 1.8l6.2 6.2L8 14.2 1.8 8z" fill="' + ink + '"/>',
+      plane: '<path d="M8 1.5l1.1 4.4 5.4 3v1.4l-5.4-1.4v2.9l1.7 1.4v1.1L8 13.6l-2.8.7v-1.1l1.7-1.4V8.9L1.5 10.3V8.9l5.4-3z" fill="' + ink + '" stroke="none"/>',
+      rail: '<path d="M1 8h14M3 5.5v5M6.5 5.5v5M10 5.5v5M13.5 5.5v5" fill="none"/>',
+      bolt: '<path d="M9.5 1.2L3.5 9h4l-1.2 5.8L12.5 7h-4z" fill="' + ink + '" stroke="none"/>'
+    }[shape] || '<rect x="3.5" y="3.5" width="9" height="9" fill="' + ink + '"/>';
+    return '<svg class="gis-symbol" width="' + size + '" height="' + size + '" viewBox="0 0 16 16" aria-hidden="true">' +
+      '<rect x="0.5" y="0.5" width="15" height="15" rx="3" fill="#ffffff" stroke="' + ink + '" stroke-width="1"/>' +
+      '<g stroke="' + ink + '" stroke-width="1.4" stroke-linecap="round">' + body + "</g></svg>";
   }
   function debounce(fn, ms) {
     var t = null;
@@ -55,6 +99,17 @@
     this._listAbort = null;
     this._layersFetched = null;
     this._popupSiteId = null;
+    // the last search the server accepted (a query string); what the tiles and list show
+    this.applied = null;
+    this.urlProblems = [];
+    this.requestProblem = null;
+    this._keepList = false;
+    // other modules (search areas, comparisons …) listen here: "applied" {params}, "rejected"
+    // {message, params}, "language" {lang}
+    this.events = new L.Evented();
+    this.searchParameters = {};
+    var self0 = this;
+    (o.searchParameters || []).forEach(function (p) { self0.searchParameters[p.name] = p; });
 
     this._setUpPanes();
     this._setUpView(params);
@@ -66,7 +121,8 @@
     this._setUpLanguage();
     this._setUpList();
     this.applyLanguage();
-    this.refresh();
+    if (window.GisSearchArea && this.live) { this.searchArea = window.GisSearchArea.attach(this); }
+    this.refresh({ initial: true });
     var self = this;
     map.on("moveend", debounce(function () { self._onMove(); }, 150));
   }
@@ -110,10 +166,17 @@
     this.infraRenderer = L.svg({ pane: "gis-infra" });
   };
 
+  // the map window: view=lat,lon,zoom, or bbox=minlon,minlat,maxlon,maxlat (the API's window
+  // parameter: on the map it is where the map opens, the list follows the window)
   App.prototype._setUpView = function (params) {
     var view = (params.get("view") || "").split(",").map(Number);
     if (view.length === 3 && view.every(isFinite)) {
       this.map.setView([view[0], view[1]], view[2]);
+      return;
+    }
+    var box = (params.get("bbox") || "").split(",").map(Number);
+    if (box.length === 4 && box.every(isFinite) && box[0] < box[2] && box[1] < box[3]) {
+      this.map.fitBounds([[box[1], box[0]], [box[3], box[2]]]);
     }
   };
 
@@ -139,23 +202,42 @@
     var form = $("#gis-filters");
     this.form = form;
     if (!form) { return; }
-    // initial values from the page URL
+    var self = this;
+    // initial values from the page URL; a parameter the search does not know, or a value the
+    // form cannot hold, is reported (never silently dropped)
+    var seen = {};
     params.forEach(function (value, name) {
+      if (PAGE_PARAMS[name]) { return; }
+      var known = self.searchParameters[name];
+      if (!known && self.o.searchParameters) {
+        self.urlProblems.push({ key: "unknown_parameter", name: name, value: value });
+        return;
+      }
+      if (known && known.control === "view") { return; }
+      var taken = false;
       $all('[name="' + name + '"]', form).forEach(function (el) {
         if (el.type === "checkbox") {
-          if (el.value === value) { el.checked = true; }
-        } else if (el.tagName === "SELECT" && el.multiple) {
-          $all("option", el).forEach(function (op) { if (op.value === value) { op.selected = true; } });
-        } else {
+          if (el.value === value) { el.checked = true; taken = true; }
+        } else if (el.tagName === "SELECT") {
+          $all("option", el).forEach(function (op) {
+            if (op.value === value && value !== "" && (el.multiple || !seen[name])) { op.selected = true; taken = true; }
+          });
+        } else if (!seen[name]) {
           el.value = value;
+          taken = el.value === value || el.type === "number";
         }
       });
+      seen[name] = true;
+      if (!taken) { self.urlProblems.push({ key: "value_not_offered", name: name, value: value }); }
+      // open the form's section holding a parameter the link sets
+      var holder = $('[name="' + name + '"]', form);
+      var section = holder && holder.closest("details");
+      if (section) { section.open = true; }
     });
-    var self = this;
-    var apply = debounce(function () { self.refresh(); }, 350);
+    var apply = debounce(function () { self.refresh({ user: true }); }, 350);
     form.addEventListener("change", apply);
     form.addEventListener("input", apply);
-    form.addEventListener("submit", function (ev) { ev.preventDefault(); self.refresh(); });
+    form.addEventListener("submit", function (ev) { ev.preventDefault(); self.refresh({ user: true }); });
     var reset = $("#gis-reset");
     if (reset) {
       reset.addEventListener("click", function (ev) {
@@ -164,7 +246,8 @@
         $all("input[type=number], input[type=search], input[type=text]", form).forEach(function (el) { el.value = ""; });
         $all("input[type=checkbox]", form).forEach(function (el) { el.checked = false; });
         $all("select", form).forEach(function (el) { el.selectedIndex = el.multiple ? -1 : 0; });
-        self.refresh();
+        $all("input[type=hidden]", form).forEach(function (el) { el.value = ""; });
+        self.refresh({ user: true });
       });
     }
   };
@@ -178,31 +261,66 @@
     return p;
   };
 
+  // the page URL holds the applied search (the contract other pages and modules read)
   App.prototype._syncUrl = function () {
-    var p = this.filterParams();
+    var p = new URLSearchParams(this.applied === null ? "" : this.applied);
     p.set("lang", this.lang);
     if (this.o.basemap) { p.set("basemap", this.basemap || this.o.basemap); }
     var url = window.location.pathname + "?" + p.toString();
     if (window.location.protocol !== "file:") { window.history.replaceState(null, "", url); }
   };
 
-  App.prototype.tileUrl = function () {
-    var q = this.filterParams();
+  App.prototype.tileUrl = function (params) {
+    var q = new URLSearchParams(params === undefined ? this.filterParams().toString() : params);
     if (this.o.frame === "gcj02") { q.set("frame", "gcj02"); }
     var qs = q.toString();
     return this.o.endpoints.tiles + (qs ? "?" + qs : "");
   };
 
-  App.prototype.refresh = function () {
+  // Run the search in the form. The list request checks it first: only a search the server
+  // accepts reaches the tiles and the page URL; a refused one leaves map, list and URL as they
+  // were and says why.
+  App.prototype.refresh = function (opts) {
+    opts = opts || {};
+    this._keepList = false;
+    return this.loadList(this.filterParams().toString(), { apply: true, user: !!opts.user });
+  };
+
+  App.prototype._apply = function (params, user) {
+    this.applied = params;
+    this.requestProblem = null;
+    if (user) { this.urlProblems = []; }
+    this._renderProblems();
     this._syncUrl();
     if (this.live) {
-      var url = this.tileUrl();
+      var url = this.tileUrl(params);
       if (this.sitesLayer._url !== url) {
         this.tileRecords = {};
         this.sitesLayer.setUrl(url);
       }
+      if (!this.sitesGroup.hasLayer(this.sitesLayer)) { this.sitesGroup.addLayer(this.sitesLayer); }
     }
-    this.loadList();
+    this.events.fire("applied", { params: params });
+  };
+
+  App.prototype._reject = function (message, params) {
+    this.requestProblem = message;
+    this._renderProblems();
+    this.events.fire("rejected", { message: message, params: params });
+  };
+
+  App.prototype._renderProblems = function () {
+    var box = $("#gis-problems");
+    if (!box) { return; }
+    var self = this, items = [];
+    this.urlProblems.forEach(function (p) {
+      items.push("<li>" + esc(p.name) + "=" + esc(String(p.value).slice(0, 80)) + "：" + esc(self.t(p.key)) + "</li>");
+    });
+    if (this.requestProblem) {
+      items.push('<li class="gis-request-problem">' + esc(this.requestProblem) + "（" + esc(this.t("not_applied")) + "）</li>");
+    }
+    box.hidden = items.length === 0;
+    box.innerHTML = items.length ? "<strong>" + esc(this.t("problems")) + "</strong><ul>" + items.join("") + "</ul>" : "";
   };
 
   // --- sites layer --------------------------------------------------------------------------
@@ -268,7 +386,7 @@
           });
       }
     });
-    this.sitesLayer = new Tracked(this.tileUrl(), {
+    this.sitesLayer = new Tracked(this.tileUrl(""), {
       pane: "gis-sites",
       rendererFactory: L.canvas.tile,
       interactive: true,
@@ -297,7 +415,7 @@
       self.map.openTooltip(tip);
     });
     this.sitesLayer.on("mouseout", function () { self.map.closeTooltip(tip); });
-    group.addLayer(this.sitesLayer);
+    // added to the map by the first search the server accepts (_apply)
   };
 
   App.prototype._setUpEmbeddedSites = function (group) {
@@ -383,7 +501,14 @@
     var feature = this.listById[id];
     if (opts.zoom && feature) {
       var b = L.geoJSON(feature).getBounds();
+      var before = this.map.getCenter().toString() + this.map.getZoom();
       this.map.fitBounds(b, { maxZoom: 17, padding: [40, 40] });
+      // the list stays the result list (the row highlighted), not the sites of the new window
+      if (this.map.getCenter().toString() + this.map.getZoom() !== before || this.map._panAnim) {
+        this._keepList = true;
+        var status = $("#gis-list-status");
+        if (status) { status.setAttribute("data-kept", "1"); }
+      }
     }
     return this.siteFeature(id).then(function (f) {
       if (!f) { return; }
@@ -489,13 +614,16 @@
       clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90)].map(function (v) { return v.toFixed(6); }).join(",");
   };
 
-  App.prototype.loadList = function () {
+  App.prototype.loadList = function (params, opts) {
     var self = this;
+    opts = opts || {};
+    if (params === undefined) { params = this.applied === null ? "" : this.applied; }
     if (!this.live) {
       var bounds = this.map.getBounds();
       var feats = (this.o.embedded.sites.features || []).filter(function (f) {
         return bounds.intersects(L.geoJSON(f).getBounds());
       });
+      if (opts.apply) { this.applied = params; this._syncUrl(); }
       this._renderList(feats, feats.length);
       this._updateCounts();
       return Promise.resolve();
@@ -503,7 +631,7 @@
     if (this._listAbort) { this._listAbort.abort(); }
     var ctrl = new AbortController();
     this._listAbort = ctrl;
-    var q = this.filterParams();
+    var q = new URLSearchParams(params);
     q.set("bbox", this._viewBbox());
     q.set("limit", String(this.o.listPageSize || 200));
     q.set("sort", "code");
@@ -514,14 +642,26 @@
       credentials: "same-origin", signal: ctrl.signal, headers: { Accept: "application/geo+json" }
     }).then(function (r) {
       if (!r.ok) {
-        return r.json().then(function (body) { throw new Error(body.detail || r.statusText); },
-          function () { throw new Error(r.statusText); });
+        return r.json().then(function (body) {
+          var e = new Error(typeof body.detail === "string" ? body.detail : r.statusText);
+          e.refused = r.status >= 400 && r.status < 500;
+          throw e;
+        }, function () { throw new Error(r.statusText); });
       }
       return r.json();
     }).then(function (fc) {
+      if (opts.apply) { self._apply(params, opts.user); }
       self._renderList(fc.features, fc.numberMatched);
     }).catch(function (err) {
       if (err.name === "AbortError") { return; }
+      if (opts.apply && err.refused) {
+        self._reject(String(err.message || err), params);
+        if (self.applied !== null) {
+          // the list goes on showing the last accepted search
+          if (status) { status.textContent = self._statusText(self.listFeatures.length, self.listTotal || 0); }
+          return;
+        }
+      }
       if (status) { status.textContent = String(err.message || err); status.classList.add("gis-error"); }
     }).then(function () {
       if (self._listAbort === ctrl) { self._listAbort = null; }
@@ -538,17 +678,22 @@
     var status = $("#gis-list-status");
     if (status) {
       status.classList.remove("gis-error");
-      var txt = this.t("in_view") + " " + total + " " + this.t("sites_unit");
-      if (total > features.length) {
-        txt += "（" + this.t("showing_first") + " " + features.length + "，" + this.t("zoom_in_for_more") + "）";
-      }
-      if (total === 0) { txt = this.t("no_results"); }
-      status.textContent = txt;
+      status.removeAttribute("data-kept");
+      status.textContent = this._statusText(features.length, total);
       status.setAttribute("data-total", String(total));
     }
     if (!this.listEl) { return; }
     this.listEl.innerHTML = features.map(function (f) { return self._rowHtml(f.properties); }).join("");
     if (this.selectedId !== null) { this._highlightRow(this.selectedId, false); }
+  };
+
+  App.prototype._statusText = function (shown, total) {
+    if (total === 0) { return this.t("no_results"); }
+    var txt = this.t("in_view") + " " + total + " " + this.t("sites_unit");
+    if (total > shown) {
+      txt += "（" + this.t("showing_first") + " " + shown + "，" + this.t("zoom_in_for_more") + "）";
+    }
+    return txt;
   };
 
   App.prototype._rowHtml = function (p) {
@@ -581,7 +726,14 @@
   };
 
   App.prototype._onMove = function () {
-    this.loadList();
+    if (this._keepList) {
+      // a move to a site chosen in the list: keep the list, say so
+      this._keepList = false;
+      var status = $("#gis-list-status");
+      if (status) { status.textContent = this._statusText(this.listFeatures.length, this.listTotal || 0) + " · " + this.t("list_kept"); }
+    } else if (this.applied !== null || !this.live) {
+      this.loadList();
+    }
     this._loadReferenceLayers(false);
     this._updateCounts();
   };
@@ -638,7 +790,7 @@
       g.jurisdiction.clearLayers();
       g.jurisdiction.addLayer(L.geoJSON(data.jurisdiction, {
         pane: "gis-zones", interactive: false,
-        style: { color: "#555555", weight: 1.5, fill: false, dashArray: "6 4" }
+        style: L.extend({ fill: false }, o.jurisdictionStyle)
       }));
     }
     if (data.constraint_zones) {
@@ -654,13 +806,23 @@
     }
     if (data.infrastructure) {
       g.infrastructure.clearLayers();
+      this.infraKindsShown = {};
+      (data.infrastructure.features || []).forEach(function (f) { self.infraKindsShown[f.properties.kind] = true; });
+      this.infraFeatures = data.infrastructure.features || [];
+      this.events.fire("infrastructure", { features: this.infraFeatures });
       g.infrastructure.addLayer(L.geoJSON(data.infrastructure, {
+        // each kind its own dark symbol on white: never a coloured dot like a site
         pointToLayer: function (f, latlng) {
-          return L.circleMarker(latlng, {
-            pane: "gis-infra", renderer: self.infraRenderer, radius: 5, color: "#ffffff", weight: 1.5, fillColor: "#2b5c8a", fillOpacity: 1
+          return L.marker(latlng, {
+            pane: "gis-infra",
+            keyboard: false,
+            icon: L.divIcon({
+              className: "gis-infra-icon", iconSize: [18, 18], iconAnchor: [9, 9],
+              html: symbolSvg(o.infraSymbols[f.properties.kind] || "square", 18, o.infraInk)
+            })
           });
         },
-        style: { pane: "gis-infra", renderer: self.infraRenderer, color: "#2b5c8a", weight: 2 },
+        style: { pane: "gis-infra", renderer: self.infraRenderer, color: o.infraInk, weight: 3, dashArray: "10 3 2 3" },
         onEachFeature: function (f, layer) {
           layer.bindTooltip(function () {
             return esc(self.lang === "en" && f.properties.name_en ? f.properties.name_en : f.properties.name_zh) +
@@ -669,6 +831,7 @@
         }
       }));
     }
+    this._renderLegend();
   };
 
   // --- legend, basemaps, language -----------------------------------------------------------
@@ -685,25 +848,55 @@
       }
     });
     this.legend = new Legend().addTo(this.map);
+    this.map.on("overlayadd overlayremove", function () { self._renderLegend(); });
   };
 
+  // The legend lists every layer drawn: sites (availability fill, kind outline, clusters),
+  // the search area, the constraint zones shown, infrastructure by kind, the jurisdiction.
   App.prototype._renderLegend = function () {
     if (!this.legendEl) { return; }
-    var self = this, html = "<strong>" + esc(this.v("availability", "")) + "</strong>";
-    (this.o.availabilityOrder || Object.keys(this.o.colours)).forEach(function (k) {
-      html += '<div><span class="gis-badge" style="background:' + esc(self.o.colours[k]) + '"></span>' + esc(self.v("availability", k)) + "</div>";
+    var self = this, o = this.o, html = "<strong>" + esc(this.v("availability", "")) + "</strong>";
+    (o.availabilityOrder || Object.keys(o.colours)).forEach(function (k) {
+      html += '<div data-legend="availability-' + esc(k) + '"><span class="gis-badge" style="background:' + esc(o.colours[k]) + '"></span>' + esc(self.v("availability", k)) + "</div>";
     });
     html += "<strong>" + esc(this.t("clusters")) + "</strong>";
     [["available", "cluster_available"], ["other", "cluster_other"]].forEach(function (c) {
       html += '<div><svg width="14" height="14" aria-hidden="true"><circle cx="7" cy="7" r="6" fill="' +
-        esc(self.o.colours[c[0]] || "#999999") + '" stroke="#fff" stroke-width="1.5"></circle></svg>' + esc(self.t(c[1])) + "</div>";
+        esc(o.colours[c[0]] || "#999999") + '" stroke="#fff" stroke-width="1.5"></circle></svg>' + esc(self.t(c[1])) + "</div>";
     });
     html += "<strong>" + esc(this.t("kind_outline")) + "</strong>";
-    (this.o.kindOrder || Object.keys(this.o.kindDash)).forEach(function (k) {
-      var dash = self.o.kindDash[k];
+    (o.kindOrder || Object.keys(o.kindDash)).forEach(function (k) {
+      var dash = o.kindDash[k];
       html += '<div><svg width="22" height="10" aria-hidden="true"><line x1="1" y1="5" x2="21" y2="5" stroke="#1f1f1f" stroke-width="2"' +
         (dash ? ' stroke-dasharray="' + esc(dash) + '"' : "") + "></line></svg>" + esc(self.v("site_kind", k)) + "</div>";
     });
+    if (this.searchArea && this.searchArea.describe()) {
+      html += "<strong>" + esc(this.t("search_area")) + '</strong><div data-legend="search-area"><svg width="22" height="12" aria-hidden="true"><rect x="1" y="1" width="20" height="10" fill="' +
+        esc(o.searchAreaColour) + '" fill-opacity="0.12" stroke="' + esc(o.searchAreaColour) + '" stroke-width="2" stroke-dasharray="5 3"></rect></svg>' +
+        esc(this.searchArea.describe()) + "</div>";
+    }
+    var g = this.refGroups || { zones: {} }, zoneRows = "";
+    (o.zoneOrder || Object.keys(g.zones)).forEach(function (k) {
+      if (!g.zones[k] || !self.map.hasLayer(g.zones[k])) { return; }
+      var colour = o.zoneColours[k] || o.zoneColours.other;
+      var name = k === "other" ? self.t("other_zones") : self.v("constraint_kind", k);
+      zoneRows += '<div data-legend="zone-' + esc(k) + '"><svg width="16" height="12" aria-hidden="true"><rect x="1" y="1" width="14" height="10" fill="' + esc(colour) +
+        '" fill-opacity="0.25" stroke="' + esc(colour) + '"></rect></svg>' + esc(name) + "</div>";
+    });
+    if (zoneRows) { html += "<strong>" + esc(this.t("constraint_zones")) + "</strong>" + zoneRows; }
+    if (g.infrastructure && this.map.hasLayer(g.infrastructure)) {
+      var infraRows = "";
+      (o.infraOrder || Object.keys(o.infraSymbols)).forEach(function (k) {
+        if (self.infraKindsShown && !self.infraKindsShown[k]) { return; }
+        infraRows += '<div data-legend="infra-' + esc(k) + '">' + symbolSvg(o.infraSymbols[k], 14, o.infraInk) + esc(self.v("infra_kind", k)) + "</div>";
+      });
+      if (infraRows) { html += "<strong>" + esc(this.t("infrastructure")) + "</strong>" + infraRows; }
+    }
+    if (g.jurisdiction && this.map.hasLayer(g.jurisdiction)) {
+      var js = o.jurisdictionStyle || {};
+      html += '<div data-legend="jurisdiction"><svg width="22" height="10" aria-hidden="true"><line x1="1" y1="5" x2="21" y2="5" stroke="' + esc(js.color) +
+        '" stroke-width="2" stroke-dasharray="' + esc(js.dashArray || "") + '"></line></svg>' + esc(this.t("jurisdiction")) + "</div>";
+    }
     this.legendEl.innerHTML = html;
   };
 
@@ -723,7 +916,7 @@
       container.classList.toggle("gis-offline", hit.info.key === "none");
       if (hit.info.frame !== self.o.frame && window.location.protocol !== "file:") {
         // another display frame (GCJ-02 vs WGS84) needs another map CRS: reload in place
-        var p = self.filterParams();
+        var p = new URLSearchParams(self.applied || "");
         p.set("lang", self.lang);
         p.set("basemap", hit.info.key);
         var c = self.map.getCenter();
@@ -773,12 +966,15 @@
     var note = $("#gis-frame-note");
     if (note) { note.textContent = this.o.frame === "gcj02" ? this.t("frame_gcj02") : ""; }
     this._renderLegend();
+    this._renderProblems();
     this._updateCounts();
     if (this.map.gisMeasure) { this.map.gisMeasure.setLanguage(lang); }
+    this.events.fire("language", { lang: lang });
   };
 
   window.GisSiteMap = {
     attach: function (map, options) { return new App(map, options); },
-    App: App
+    App: App,
+    symbolSvg: symbolSvg
   };
 })();
