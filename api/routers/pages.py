@@ -79,7 +79,9 @@ def _search_sections() -> list[dict[str, object]]:
 
 def _search_parameter_labels() -> list[dict[str, str]]:
     """What the page's script knows of each search parameter: name, control and labels."""
-    return [{"name": p.name, "control": p.control, "zh": p.zh, "en": p.en} for p in SEARCH_PARAMETERS]
+    return [
+        {"name": p.name, "control": p.control, "zh": p.zh, "en": p.en} for p in SEARCH_PARAMETERS
+    ]
 
 
 @router.get("/favicon.ico", dependencies=[allow_anonymous()])

@@ -132,6 +132,12 @@ def _search_of_url(page) -> str:
     return urlencode(keep, doseq=True)
 
 
+def _open_area_tools(page) -> None:
+    section = page.locator("details[data-section=search_area]")
+    if section.get_attribute("open") is None:
+        page.click("details[data-section=search_area] > summary")
+
+
 POLYGON = [(122.28, 29.88), (122.42, 29.90), (122.44, 29.98), (122.30, 29.99)]
 
 
@@ -140,7 +146,7 @@ def test_draw_polygon_circle_line_and_a_named_place(browser, live_app):
     page = w.page
     wait_idle(page)
     all_sites = _counts(page)[1]
-    page.click("details[data-section=search_area] > summary")
+    _open_area_tools(page)
 
     # a polygon: click its corners, then the first corner again
     page.click("#gis-draw-polygon")
@@ -161,7 +167,7 @@ def test_draw_polygon_circle_line_and_a_named_place(browser, live_app):
     assert _counts(page)[1] == api
 
     # a circle: click the centre, then a point on its edge (about 3 km east)
-    page.click("details[data-section=search_area] > summary")
+    _open_area_tools(page)
     page.click("#gis-draw-circle")
     _click(page, 122.30, 29.95)
     _click(page, 122.331, 29.95)
@@ -221,7 +227,7 @@ def test_bad_areas_and_radii_are_refused_with_a_message(browser, live_app):
     page = w.page
     wait_idle(page)
     url, total = page.url, _counts(page)[1]
-    page.click("details[data-section=search_area] > summary")
+    _open_area_tools(page)
 
     # a polygon whose outline crosses itself (a bow tie)
     page.click("#gis-draw-polygon")
@@ -251,7 +257,7 @@ def test_bad_areas_and_radii_are_refused_with_a_message(browser, live_app):
           "510000 3310000,500000 3300000))"}, "SRID 4550"),
         ({"intersects": "POLYGON((500000 3300000,510000 3300000,510000 3310000,"
           "500000 3300000))"}, "projected"),
-        ({"max_km_port": "abc"}, "max_km_port"),
+        ({"max_km_port": "-3"}, "max_km_port"),
     ]:  # fmt: skip
         page.goto(f"{live_app.base_url}/?{urlencode(query)}")
         page.wait_for_function("() => !document.getElementById('gis-problems').hidden")
@@ -259,11 +265,12 @@ def test_bad_areas_and_radii_are_refused_with_a_message(browser, live_app):
         assert text in page.inner_text("#gis-problems"), (query, page.inner_text("#gis-problems"))
         assert page.evaluate("gisApp.drawnSiteCount()") == 0  # nothing searched
         assert page.locator("#gis-list li").count() == 0
-    page.goto(f"{live_app.base_url}/?kind=land&max_km_harbour=3&block=不存在的区块")
+    page.goto(f"{live_app.base_url}/?kind=land&max_km_harbour=3&block=不存在的区块&max_km_port=abc")
     wait_idle(page)
     problems = page.inner_text("#gis-problems")
     assert "max_km_harbour" in problems and "未知参数" in problems
     assert "block=不存在的区块" in problems and "没有此值" in problems
+    assert "max_km_port=abc" in problems and "不是有效的数值" in problems
     # the known filter still applies
     assert int(page.get_attribute("#gis-list-status", "data-total")) == int(
         _api_total(page, "kind=land")
@@ -281,7 +288,9 @@ def test_legend_shows_every_layer_with_infrastructure_symbols(browser, live_app)
     assert legend.locator("[data-legend=zone-ecological_redline]").count() == 1
     # a symbol per kind, drawn in ink on white: not a filled circle in a site colour
     ports = page.locator(".gis-infra-icon svg.gis-symbol")
-    assert ports.count() >= 3 and page.locator(".gis-infra-icon circle[fill='#1a9850']").count() == 0
+    assert (
+        ports.count() >= 3 and page.locator(".gis-infra-icon circle[fill='#1a9850']").count() == 0
+    )
     assert "港口" in legend.inner_text() and "客运码头" in legend.inner_text()
     # a zone layer switched off leaves the legend; switched on again, it is back
     page.hover(".leaflet-control-layers")

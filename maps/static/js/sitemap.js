@@ -214,7 +214,7 @@
         return;
       }
       if (known && known.control === "view") { return; }
-      var taken = false;
+      var taken = false, invalid = false;
       $all('[name="' + name + '"]', form).forEach(function (el) {
         if (el.type === "checkbox") {
           if (el.value === value) { el.checked = true; taken = true; }
@@ -224,11 +224,12 @@
           });
         } else if (!seen[name]) {
           el.value = value;
-          taken = el.value === value || el.type === "number";
+          taken = el.value === value;
+          if (!taken && el.type === "number") { invalid = true; }
         }
       });
       seen[name] = true;
-      if (!taken) { self.urlProblems.push({ key: "value_not_offered", name: name, value: value }); }
+      if (!taken) { self.urlProblems.push({ key: invalid ? "invalid_value" : "value_not_offered", name: name, value: value }); }
       // open the form's section holding a parameter the link sets
       var holder = $('[name="' + name + '"]', form);
       var section = holder && holder.closest("details");
