@@ -6,8 +6,14 @@ added in one ``INSERT … SELECT generate_series`` with row triggers off), serve
 127.0.0.1 and opens the map page in Debian's Chromium several times with a cold cache. It
 records the page HTML size, the bytes and requests until the map is idle, the time to the first
 site drawn (``performance.mark('gis-first-site')``, set when the first feature is styled), the
-time until tiles, list and layers are loaded, and the tiles' median latency. Results go to
-``bench/results/map_bench.json`` and ``.md``.
+time until tiles, list and layers are loaded, and the tiles' median latency. Then the drawn-
+polygon search: random quadrilaterals of 2–8 km over the jurisdiction searched as the page's
+list does (``GET /api/sites?intersects=…&limit=200``, count included) and as the POST search
+(``POST /api/sites/search``), timed from the logged-in browser (p50/p95), the page opened with
+a polygon in its URL (first site drawn, idle), and the plan of the polygon count
+(``EXPLAIN ANALYZE``, showing the GiST index) written to
+``bench/results/map_polygon_plan_<n>.txt``. Results go to ``bench/results/map_bench.json``
+and ``.md``.
 
     .venv/bin/python bench/map_bench.py                 # 1k, 100k, 1M; 5 runs each
     .venv/bin/python bench/map_bench.py --sizes 1000 --runs 3 --keep
@@ -17,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
+import random
 import shutil
 import socket
 import statistics
@@ -26,6 +34,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 import uvicorn
@@ -37,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from api.app import create_app  # noqa: E402
 from gis_app.db import migrate, provision  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
+from gis_app.db.site_queries import SiteFilter  # noqa: E402
 from gis_app.services import accounts  # noqa: E402
 from gis_app.services import tiles as tile_service  # noqa: E402
 from gis_app.services.inventory import load_sample  # noqa: E402
@@ -119,6 +129,23 @@ def build_database(server_url: str, n: int) -> str:
     return url
 
 
+def _kept(server_url: str, n: int) -> str | None:
+    """The URL of a bench database kept by an earlier ``--keep`` run, if it is there."""
+    url = make_url(server_url).set(database=f"gis_app_bench_map_{n}")
+    eng = sa.create_engine(url.render_as_string(hide_password=False))
+    try:
+        with eng.connect() as c:
+            count = c.execute(sa.text("SELECT count(*) FROM site")).scalar_one()
+    except sa.exc.OperationalError:
+        return None
+    finally:
+        eng.dispose()
+    if count != n:
+        return None
+    migrate.upgrade(url.render_as_string(hide_password=False), "head")
+    return url.render_as_string(hide_password=False)
+
+
 def serve(url: str) -> tuple[str, uvicorn.Server, threading.Thread]:
     """Serve the app on a free local port."""
     settings = Settings(db=DatabaseSettings(database_url=url))
@@ -151,8 +178,7 @@ MEASURE_JS = """() => {
 }"""
 
 
-def measure(browser, base: str) -> dict:
-    """One cold-cache load of the map page."""
+def _logged_in(browser, base: str):
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.goto(f"{base}/login?next=/favicon.ico")
@@ -160,7 +186,13 @@ def measure(browser, base: str) -> dict:
     page.fill("#password", PASSWORD)
     with page.expect_navigation():
         page.click("button[type=submit]")
-    page.goto(f"{base}/", wait_until="commit")
+    return context, page
+
+
+def measure(browser, base: str, query: str = "") -> dict:
+    """One cold-cache load of the map page (``query``: its search, e.g. a drawn polygon)."""
+    context, page = _logged_in(browser, base)
+    page.goto(f"{base}/{'?' + query if query else ''}", wait_until="commit")
     page.wait_for_function(
         "() => window.gisApp && document.body.getAttribute('data-gis-state') === 'idle'",
         timeout=600_000,
@@ -171,6 +203,96 @@ def measure(browser, base: str) -> dict:
     out["idle_ms"] = idle_ms
     context.close()
     return out
+
+
+def polygons(extent: tuple[float, float, float, float], count: int, seed: int = 7) -> list[str]:
+    """``count`` random convex quadrilaterals (WKT, lon/lat) of 2–8 km inside ``extent``."""
+    rnd = random.Random(seed)
+    x0, y0, x1, y1 = extent
+    out = []
+    for _ in range(count):
+        size = rnd.uniform(2.0, 8.0) / 111.0  # degrees, about
+        cx = rnd.uniform(x0 + size, x1 - size)
+        cy = rnd.uniform(y0 + size, y1 - size)
+        corners = []
+        for k in range(4):
+            angle = math.pi / 2 * k + rnd.uniform(-0.4, 0.4)
+            r = size * rnd.uniform(0.6, 1.0)
+            corners.append((cx + r * math.cos(angle), cy + r * math.sin(angle) * 0.9))
+        corners.append(corners[0])
+        out.append("POLYGON((" + ",".join(f"{x:.6f} {y:.6f}" for x, y in corners) + "))")
+    return out
+
+
+SEARCH_JS = """async ([url, body, csrf]) => {
+  const t = performance.now();
+  const r = await fetch(url, body === null ? {} : {
+    method: 'POST', headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf},
+    body: JSON.stringify(body)});
+  await r.text();
+  const total = Number(r.headers.get('x-total-count'));
+  return {ms: performance.now() - t, status: r.status, total: total};
+}"""
+
+
+def polygon_searches(browser, base: str, areas: list[str]) -> dict:
+    """Time the polygon searches as the page's list asks for them, and as POST searches."""
+    context, page = _logged_in(browser, base)
+    csrf = page.evaluate("fetch('/api/me').then(r => r.json()).then(j => j.csrf_token)")
+    get_ms, post_ms, found = [], [], []
+    for wkt in areas:
+        q = urlencode({"intersects": wkt, "limit": 200, "sort": "code"})
+        r = page.evaluate(SEARCH_JS, [f"{base}/api/sites?{q}", None, csrf])
+        assert r["status"] == 200, r
+        get_ms.append(r["ms"])
+        found.append(r["total"])
+    for wkt in areas:
+        r = page.evaluate(
+            SEARCH_JS, [f"{base}/api/sites/search?limit=200", {"intersects": wkt}, csrf]
+        )
+        assert r["status"] == 200, r
+        post_ms.append(r["ms"])
+    context.close()
+    return {"get_ms": get_ms, "post_ms": post_ms, "found": found}
+
+
+def _p95(values: list[float]) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def polygon_plan(url: str, wkt: str) -> str:
+    """EXPLAIN ANALYZE of the page's count for one drawn polygon."""
+    flt = SiteFilter(intersects=wkt)
+    flt.validate()
+    where, params = flt.where()
+    eng = make_engine(url)
+    try:
+        with eng.connect() as c:
+            rows = c.execute(
+                sa.text(f"EXPLAIN (ANALYZE, BUFFERS) SELECT count(*) FROM site s WHERE {where}"),
+                params,
+            ).scalars()
+            return "\n".join(rows)
+    finally:
+        eng.dispose()
+
+
+def _extent(url: str) -> tuple[float, float, float, float]:
+    eng = make_engine(url)
+    try:
+        with eng.connect() as c:
+            x0, y0, x1, y1 = c.execute(
+                sa.text(
+                    "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) "
+                    "FROM (SELECT ST_Extent(geom) b FROM jurisdiction) q"
+                )
+            ).one()
+            return x0, y0, x1, y1
+    finally:
+        eng.dispose()
 
 
 def _median(values: list[float]) -> float:
@@ -215,6 +337,29 @@ def markdown(summary: list[dict], machine: str) -> str:
             f"| {s['idle_ms']:.0f} ms | {s['tile_p50_ms']:.0f} / {s['tile_max_ms']:.0f} ms "
             f"| {s['warm_first_site_ms']:.0f} / {s['warm_idle_ms']:.0f} ms |"
         )
+    polygon_rows = [s for s in summary if "polygon" in s]
+    if polygon_rows:
+        lines += [
+            "",
+            "Drawn-polygon search: random quadrilaterals of 2–8 km over the jurisdiction, timed "
+            "from the logged-in browser (fetch, server and database; one request at a time). "
+            "List = `GET /api/sites?intersects=<WKT>&limit=200` (what the page's list asks, "
+            "with the count); POST = `POST /api/sites/search` with the same area in the body. "
+            "Page = the map opened with the polygon in its URL (cold tile cache). Plans in "
+            "`map_polygon_plan_<n>.txt`.",
+            "",
+            "| sites | searches | sites found (median) | list p50 / p95 | POST p50 / p95 "
+            "| page: first site / idle |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for s in polygon_rows:
+            g = s["polygon"]
+            lines.append(
+                f"| {s['sites']:,} | {g['searches']} | {g['found_median']:.0f} "
+                f"| {g['get_p50_ms']:.0f} / {g['get_p95_ms']:.0f} ms "
+                f"| {g['post_p50_ms']:.0f} / {g['post_p95_ms']:.0f} ms "
+                f"| {g['page_first_site_ms']:.0f} / {g['page_idle_ms']:.0f} ms |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -224,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", type=int, nargs="+", default=[1_000, 100_000, 1_000_000])
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--keep", action="store_true", help="keep the bench databases")
+    p.add_argument("--polygons", type=int, default=60, help="drawn-polygon searches per size")
+    p.add_argument("--reuse", action="store_true", help="use a kept bench database if there")
     args = p.parse_args(argv)
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
@@ -232,14 +379,17 @@ def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
     st = provision.db_up(DatabaseSettings(), log=lambda m: None)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     raw: dict[str, list[dict]] = {}
     summary = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         for n in args.sizes:
-            print(f"{n:,} sites: building the database", flush=True)
-            url = build_database(st.url, n)
+            url = _kept(st.url, n) if args.reuse else None
+            if url is None:
+                print(f"{n:,} sites: building the database", flush=True)
+                url = build_database(st.url, n)
             base, server, thread = serve(url)
             try:
                 measure(browser, base)  # warm the server (connections, plans), not measured
@@ -256,15 +406,39 @@ def main(argv: list[str] | None = None) -> int:
                     runs.append(r)
                 warm = measure(browser, base)  # a repeat visit: slow tiles come from the cache
                 print(f"  warm: first site {warm['first_site_ms']:.0f} ms", flush=True)
+                areas = polygons(_extent(url), args.polygons)
+                searched = polygon_searches(browser, base, areas)
+                tile_service._TILE_CACHE.clear()
+                drawn_page = measure(browser, base, urlencode({"intersects": areas[0]}))
+                plan = polygon_plan(url, areas[0])
+                (RESULTS / f"map_polygon_plan_{n}.txt").write_text(
+                    f"-- {n:,} sites; the page's count for one drawn polygon\n"
+                    f"-- {areas[0]}\n{plan}\n",
+                    encoding="utf-8",
+                )
+                polygon = {
+                    "searches": len(areas),
+                    "found_median": _median(searched["found"]),
+                    "get_p50_ms": round(_median(searched["get_ms"]), 0),
+                    "get_p95_ms": round(_p95(searched["get_ms"]), 0),
+                    "post_p50_ms": round(_median(searched["post_ms"]), 0),
+                    "post_p95_ms": round(_p95(searched["post_ms"]), 0),
+                    "page_first_site_ms": round(drawn_page["first_site_ms"] or float("nan"), 0),
+                    "page_idle_ms": round(drawn_page["idle_ms"], 0),
+                    "uses_gist_index": "idx_site_geom" in plan,
+                }
+                print(f"  polygon search: {polygon}", flush=True)
             finally:
                 server.should_exit = True
                 thread.join(timeout=10)
             raw[str(n)] = runs
+            raw[f"{n}_polygon_ms"] = searched  # type: ignore[assignment]
             summary.append(
                 summarise(n, runs)
                 | {
                     "warm_first_site_ms": round(warm["first_site_ms"], 0),
                     "warm_idle_ms": round(warm["idle_ms"], 0),
+                    "polygon": polygon,
                 }
             )
             if not args.keep:
@@ -277,7 +451,6 @@ def main(argv: list[str] | None = None) -> int:
                     c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()
         browser.close()
-    RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "map_bench.json").write_text(
         json.dumps({"machine": machine, "summary": summary, "runs": raw}, indent=2),
         encoding="utf-8",

@@ -331,6 +331,7 @@ _SEARCH_NUMBERS = (
     "max_km_ferry",
     "max_km_expressway",
     "radius_km",
+    "buffer_km",
 )
 
 
@@ -361,6 +362,11 @@ def _add_filter_flags(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=float)
     parser.add_argument("--bbox", help="minlon,minlat,maxlon,maxlat")
     parser.add_argument("--near", help="lon,lat (with --radius-km)")
+    parser.add_argument(
+        "--intersects",
+        help="an area: GeoJSON or WKT in lon/lat (a line or point with --buffer-km), "
+        "or @FILE holding it",
+    )
     parser.add_argument("--q", help="text in names or code")
     parser.add_argument("--verified-within-days", type=int)
 
@@ -375,6 +381,17 @@ def _coords(text: str | None, n: int, name: str) -> tuple[float, ...] | None:
     if len(parts) != n:
         raise GisAppError(f"--{name} needs {n} comma-separated numbers, got {text!r}")
     return parts
+
+
+def _area_text(text: str | None) -> str | None:
+    """The ``--intersects`` area: the text given, or the content of the file after ``@``."""
+    if not text or not text.startswith("@"):
+        return text or None
+    path = Path(text[1:])
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise GisAppError(f"--intersects: cannot read {path}: {e.strerror}") from None
 
 
 def _filter_kwargs(args: argparse.Namespace) -> dict:
@@ -392,6 +409,7 @@ def _filter_kwargs(args: argparse.Namespace) -> dict:
     kw |= {
         "bbox": _coords(args.bbox, 4, "bbox"),
         "near": _coords(args.near, 2, "near"),
+        "intersects": _area_text(args.intersects),
         "q": args.q,
         "verified_within_days": args.verified_within_days,
     }

@@ -33,8 +33,12 @@ EXPLICIT_VALUES: dict[str, dict[str, str]] = {
     "max_rent_yuan_m2_month": {"max_rent_yuan_m2_month": "20"},
     "near": {"near": "122.30,29.95", "radius_km": "3"},
     "radius_km": {"near": "122.20,30.00", "radius_km": "6"},
-    "intersects": {"intersects": "POLYGON((122.28 29.88,122.42 29.9,122.44 29.98,122.3 29.99,122.28 29.88))"},
-    "buffer_km": {"intersects": "LINESTRING(122.2 29.95,122.3 29.96,122.38 29.93)", "buffer_km": "1"},
+    "intersects": {
+        "intersects": "POLYGON((122.28 29.88,122.42 29.9,122.44 29.98,122.3 29.99,122.28 29.88))"
+    },
+    "buffer_km": {
+        "intersects": "LINESTRING(122.2 29.95,122.3 29.96,122.38 29.93)", "buffer_km": "1"
+    },
     "bbox": {"bbox": "122.0,29.5,122.8,30.3"},
 }  # fmt: skip
 
@@ -62,7 +66,8 @@ def _registry_value(conn: sa.Connection, flt: filters.RegistryFilter) -> str:
 
 def _api_total(page, query: str) -> int:
     return page.evaluate(
-        "q => fetch('/api/sites?limit=1&format=json&' + q).then(r => r.headers.get('x-total-count'))",
+        "q => fetch('/api/sites?limit=1&format=json&' + q)"
+        ".then(r => r.headers.get('x-total-count'))",
         query,
     )
 

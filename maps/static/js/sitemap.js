@@ -278,13 +278,49 @@
     return this.o.endpoints.tiles + (qs ? "?" + qs : "");
   };
 
-  // Run the search in the form. The list request checks it first: only a search the server
-  // accepts reaches the tiles and the page URL; a refused one leaves map, list and URL as they
-  // were and says why.
+  // Run the search in the form. The server checks it first (the same search in a window of a
+  // few centimetres: no count to wait for): only a search it accepts reaches the tiles, the
+  // list and the page URL; a refused one leaves them as they were and says why. A page with
+  // no search needs no check.
   App.prototype.refresh = function (opts) {
     opts = opts || {};
+    var self = this, params = this.filterParams().toString();
     this._keepList = false;
-    return this.loadList(this.filterParams().toString(), { apply: true, user: !!opts.user });
+    if (!this.live || params === "") {
+      this._apply(params, !!opts.user);
+      return this.loadList();
+    }
+    if (this._checkAbort) { this._checkAbort.abort(); }
+    var ctrl = new AbortController();
+    this._checkAbort = ctrl;
+    var q = new URLSearchParams(params), c = this.map.getCenter();
+    q.set("bbox", [c.lng, c.lat, c.lng + 1e-7, c.lat + 1e-7].map(function (v) { return v.toFixed(7); }).join(","));
+    q.set("limit", "1");
+    q.set("format", "json");
+    this._setBusy("list", 1);
+    return fetch(this.o.endpoints.sites + "?" + q.toString(), { credentials: "same-origin", signal: ctrl.signal })
+      .then(function (r) {
+        if (r.ok) { return null; }
+        return window.gisApi.problem(r).then(function (m) { return { message: m, refused: r.status < 500 }; });
+      }).then(function (refusal) {
+        if (refusal && refusal.refused) {
+          self._reject(refusal.message, params);
+          if (self.applied === null) { self._showListError(refusal.message); }
+          return;
+        }
+        self._apply(params, !!opts.user);
+        return self.loadList();
+      }).catch(function (err) {
+        if (err.name !== "AbortError") { self._showListError(String(err.message || err)); }
+      }).then(function () {
+        if (self._checkAbort === ctrl) { self._checkAbort = null; }
+        self._setBusy("list", -1);
+      });
+  };
+
+  App.prototype._showListError = function (message) {
+    var status = $("#gis-list-status");
+    if (status) { status.textContent = message; status.classList.add("gis-error"); }
   };
 
   App.prototype._apply = function (params, user) {
@@ -615,16 +651,15 @@
       clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90)].map(function (v) { return v.toFixed(6); }).join(",");
   };
 
-  App.prototype.loadList = function (params, opts) {
+  // The list of the applied search in the map's window.
+  App.prototype.loadList = function () {
     var self = this;
-    opts = opts || {};
-    if (params === undefined) { params = this.applied === null ? "" : this.applied; }
+    var params = this.applied === null ? "" : this.applied;
     if (!this.live) {
       var bounds = this.map.getBounds();
       var feats = (this.o.embedded.sites.features || []).filter(function (f) {
         return bounds.intersects(L.geoJSON(f).getBounds());
       });
-      if (opts.apply) { this.applied = params; this._syncUrl(); }
       this._renderList(feats, feats.length);
       this._updateCounts();
       return Promise.resolve();
@@ -643,27 +678,14 @@
       credentials: "same-origin", signal: ctrl.signal, headers: { Accept: "application/geo+json" }
     }).then(function (r) {
       if (!r.ok) {
-        return r.json().then(function (body) {
-          var e = new Error(typeof body.detail === "string" ? body.detail : r.statusText);
-          e.refused = r.status >= 400 && r.status < 500;
-          throw e;
-        }, function () { throw new Error(r.statusText); });
+        return window.gisApi.problem(r).then(function (m) { throw new Error(m); });
       }
       return r.json();
     }).then(function (fc) {
-      if (opts.apply) { self._apply(params, opts.user); }
       self._renderList(fc.features, fc.numberMatched);
     }).catch(function (err) {
       if (err.name === "AbortError") { return; }
-      if (opts.apply && err.refused) {
-        self._reject(String(err.message || err), params);
-        if (self.applied !== null) {
-          // the list goes on showing the last accepted search
-          if (status) { status.textContent = self._statusText(self.listFeatures.length, self.listTotal || 0); }
-          return;
-        }
-      }
-      if (status) { status.textContent = String(err.message || err); status.classList.add("gis-error"); }
+      self._showListError(String(err.message || err));
     }).then(function () {
       if (self._listAbort === ctrl) { self._listAbort = null; }
       self._setBusy("list", -1);
