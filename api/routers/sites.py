@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Depends, Path, Response
 from pydantic import Field
 
 from api.auth import CurrentUser, allow
@@ -24,21 +24,27 @@ GEOJSON = "application/geo+json"
 FORMATS = ("geojson", "json")
 
 
+@dataclasses.dataclass
+class _Page:
+    """The page of a site search: size (default and cap from the settings), start, order and
+    format (``geojson`` or ``json``)."""
+
+    limit: int | None = None
+    offset: int = 0
+    sort: str = "code"
+    format: str = "geojson"
+
+
+PageDep = Annotated[_Page, Depends()]
+
+
 @router.get(
     "",
     response_class=Response,
     responses={200: {"content": {GEOJSON: {}, "application/json": {}}}},
     dependencies=[READ],
 )
-def list_sites(
-    conn: ConnDep,
-    settings: SettingsDep,
-    flt: SiteFilterDep,
-    limit: int | None = None,
-    offset: int = 0,
-    sort: str = "code",
-    format: str = "geojson",
-) -> Response:
+def list_sites(conn: ConnDep, settings: SettingsDep, flt: SiteFilterDep, page: PageDep) -> Response:
     """Search sites: a GeoJSON FeatureCollection (WGS84 lon/lat) or, with format=json, a list.
 
     Land use matches hierarchically and across the 2023 and GB 50137 classifications; building
@@ -48,7 +54,7 @@ def list_sites(
     large areas use ``POST /api/sites/search``). The total is in ``numberMatched`` and
     ``X-Total-Count``.
     """
-    return _search(conn, settings, flt, limit, offset, sort, format)
+    return _search(conn, settings, flt, page)
 
 
 class SearchArea(StrictModel):
@@ -68,14 +74,7 @@ class SearchArea(StrictModel):
     dependencies=[READ],
 )
 def search_sites(
-    body: SearchArea,
-    conn: ConnDep,
-    settings: SettingsDep,
-    flt: SiteFilterDep,
-    limit: int | None = None,
-    offset: int = 0,
-    sort: str = "code",
-    format: str = "geojson",
+    body: SearchArea, conn: ConnDep, settings: SettingsDep, flt: SiteFilterDep, page: PageDep
 ) -> Response:
     """Search sites in an area too large for a URL: the body holds ``intersects`` (GeoJSON or
     WKT) and ``buffer_km``; the query takes every other parameter of ``GET /api/sites``.
@@ -84,18 +83,13 @@ def search_sites(
         raise InvalidInput("intersects and buffer_km go in the body of a POST search, not the URL")
     flt = dataclasses.replace(flt, intersects=body.intersects, buffer_km=body.buffer_km)
     flt.validate()
-    return _search(conn, settings, flt, limit, offset, sort, format)
+    return _search(conn, settings, flt, page)
 
 
 def _search(
-    conn: ConnDep,
-    settings: SettingsDep,
-    flt: site_service.SiteFilter,
-    limit: int | None,
-    offset: int,
-    sort: str,
-    format: str,
+    conn: ConnDep, settings: SettingsDep, flt: site_service.SiteFilter, page: _Page
 ) -> Response:
+    limit, offset, sort, format = page.limit, page.offset, page.sort, page.format
     if format not in FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, got {format[:40]!r}")
     args = {
@@ -111,9 +105,9 @@ def _search(
             media_type="application/json",
             headers={"X-Total-Count": str(rec.total)},
         )
-    page = site_service.list_sites(conn, flt, **args)
+    found = site_service.list_sites(conn, flt, **args)
     return Response(
-        page.feature_collection(), media_type=GEOJSON, headers={"X-Total-Count": str(page.total)}
+        found.feature_collection(), media_type=GEOJSON, headers={"X-Total-Count": str(found.total)}
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import shapely
 from matching.sample_oracle import PLANT, expected, load
 
 from cli import main as cli
@@ -59,3 +60,17 @@ def test_search_uses_the_api_filters(db_env, capsys) -> None:
     assert all(code in out for code in want) and f"{len(want)} / {len(want)}" in out
     assert cli.main(["search", "--kind", "castle"]) == 2
     assert "castle" in capsys.readouterr().err
+
+
+def test_search_in_a_drawn_area(db_env, capsys, tmp_path) -> None:
+    area = "POLYGON((122.28 29.88,122.42 29.9,122.44 29.98,122.3 29.99,122.28 29.88))"
+    s = load().sites
+    want = set(s.index[s.geometry.intersects(shapely.from_wkt(area))])
+    assert cli.main(["search", "--intersects", area, "--json", "--limit", "500"]) == 0
+    assert {r["code"] for r in json.loads(capsys.readouterr().out)["sites"]} == want
+    road = tmp_path / "road.wkt"
+    road.write_text("LINESTRING(122.2 29.95,122.3 29.96)", encoding="utf-8")
+    assert cli.main(["search", "--intersects", f"@{road}", "--buffer-km", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"] > 0
+    assert cli.main(["search", "--intersects", f"@{road}"]) == 2
+    assert "buffer_km" in capsys.readouterr().err
