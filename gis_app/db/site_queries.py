@@ -11,7 +11,12 @@ import sqlalchemy as sa
 from gis_app.domain import fields, landuse, vocab
 from gis_app.domain.errors import InvalidInput, UnknownVocabularyValue
 from gis_app.domain.filters import REGISTRY_FILTERS, RegistryFilter
-from gis_app.domain.search_area import MAX_RADIUS_KM, SearchArea, parse_search_area
+from gis_app.domain.search_area import (
+    MAX_RADIUS_KM,
+    SearchArea,
+    out_of_range,
+    parse_search_area,
+)
 
 #: the properties of a site in the API and in exports: the registry's ``exported`` fields
 SITE_PROPERTY_COLUMNS: tuple[str, ...] = fields.names(fields.SITE, exported=True)
@@ -141,9 +146,7 @@ class _ExplicitFilters:
             if not (_finite(lon) and _finite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
                 raise InvalidInput(f"near must be 'lon,lat' in degrees, got {self.near!r}")
             if self.radius_km is not None and not 0 < self.radius_km <= MAX_RADIUS_KM:
-                raise InvalidInput(
-                    f"radius_km must be above 0 and at most {MAX_RADIUS_KM:g}, got {self.radius_km}"
-                )
+                raise out_of_range("radius_km", self.radius_km, MAX_RADIUS_KM)
         if self.intersects is not None:
             self.search_area()
         elif self.buffer_km is not None:

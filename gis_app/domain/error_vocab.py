@@ -378,6 +378,42 @@ ERRORS: dict[str, ErrorTerm] = {
             "“{value}”不是查询条件（见 GET /api/sites）。",
             "“{value}” is not a search parameter of GET /api/sites.",
         ),
+        # --- search areas (gis_app/domain/search_area.py) -------------------------------------
+        _e(
+            "area_crosses_itself",
+            "所画范围的边线自相交（{value}），请重新绘制，边线不要交叉。",
+            "The area's outline crosses itself ({value}); draw it again without crossing lines.",
+        ),
+        _e(
+            "area_too_large",
+            "范围过大：约 {value} 平方公里，最多 {max} 平方公里（半径 500 公里的圆）。",
+            "The area is too large: about {value} km²; at most {max} km² (a 500 km circle).",
+        ),
+        _e(
+            "area_wrong_crs",
+            "范围的坐标系是 {value}，请使用经纬度（WGS84 EPSG:4326 或 CGCS2000 EPSG:4490）。",
+            "The area is in {value}; send lon/lat (WGS84 EPSG:4326 or CGCS2000 EPSG:4490).",
+        ),
+        _e(
+            "area_not_degrees",
+            "坐标 {value} 不是经纬度，像是投影坐标（米）；请使用经纬度。",
+            "{value} is not lon/lat: it looks like projected metres; send lon/lat.",
+        ),
+        _e(
+            "area_needs_buffer",
+            "线或点没有面积：请填写缓冲距离（公里）。",
+            "A line or point has no area: give buffer_km (the distance around it).",
+        ),
+        _e(
+            "area_not_understood",
+            "无法识别的范围（应为 GeoJSON 或 WKT 的面、线或点）。",
+            "The area is not understood (expected a GeoJSON or WKT polygon, line or point).",
+        ),
+        _e(
+            "not_in_range",
+            "{field}应大于 {min} 且不超过 {max}（填写的是 {value}）。",
+            "{field} must be above {min} and at most {max} (you entered {value}).",
+        ),
     )
 }
 

@@ -24,6 +24,8 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from gis_app.domain.errors import InvalidInput
+from gis_app.domain.filters import SEARCH_PARAMETERS
+from gis_app.domain.vocab import Term
 
 #: the largest area a search may cover: a circle of the largest ``near`` radius (500 km)
 MAX_RADIUS_KM = 500.0
@@ -69,8 +71,10 @@ class SearchArea:
         return None if self.buffer_km is None else self.buffer_km * 1000.0
 
 
-def _fail(problem: str) -> InvalidInput:
-    return InvalidInput(f"intersects: {problem}")
+def _fail(problem: str, code: str = "area_not_understood", **params: Any) -> InvalidInput:
+    """The refusal of an area: the English ``problem`` for the detail, ``code`` of the error
+    vocabulary with ``params`` for the message people read."""
+    return InvalidInput(f"intersects: {problem}", code=code, field="intersects", params=params)
 
 
 def _epsg_of_name(name: str) -> int | None:
@@ -92,8 +96,21 @@ def _check_crs_member(obj: dict[str, Any]) -> None:
     if epsg not in LONLAT_EPSG:
         raise _fail(
             f"the area is in {name[:60]!r}; send it in lon/lat degrees of WGS84 (EPSG:4326) "
-            "or CGCS2000 (EPSG:4490)"
+            "or CGCS2000 (EPSG:4490)",
+            "area_wrong_crs",
+            value=name[:60],
         )
+
+
+def out_of_range(name: str, value: Any, maximum: float) -> InvalidInput:
+    """The refusal of a distance ``name`` (km) that is not above 0 and at most ``maximum``."""
+    p = next(p for p in SEARCH_PARAMETERS if p.name == name)
+    return InvalidInput(
+        f"{name} must be above 0 and at most {maximum:g}, got {value}",
+        code="not_in_range",
+        field=name,
+        params={"field": Term(name, p.zh, p.en), "min": 0, "max": f"{maximum:g}", "value": value},
+    )
 
 
 def _from_geojson(obj: Any) -> BaseGeometry:
@@ -129,7 +146,9 @@ def _from_text(text: str) -> BaseGeometry:
         if not srid.isdigit() or int(srid) not in LONLAT_EPSG:
             raise _fail(
                 f"the area is in SRID {srid[:12]}; send it in lon/lat degrees of WGS84 "
-                "(SRID=4326) or CGCS2000 (SRID=4490)"
+                "(SRID=4326) or CGCS2000 (SRID=4490)",
+                "area_wrong_crs",
+                value=f"EPSG:{srid[:12]}",
             )
     try:
         geom = shapely.from_wkt(text)
@@ -155,13 +174,18 @@ def _check_degrees(geom: BaseGeometry) -> None:
             raise _fail(
                 f"the vertex ({x:g}, {y:g}) is not longitude/latitude in degrees — the area "
                 "looks like projected coordinates (metres); send lon/lat of WGS84 (EPSG:4326) "
-                "or CGCS2000 (EPSG:4490)"
+                "or CGCS2000 (EPSG:4490)",
+                "area_not_degrees",
+                value=f"({x:g}, {y:g})",
             )
     x0, _, x1, _ = geom.bounds
     if x1 - x0 > 180.0:
         raise _fail(
             f"the area spans {x1 - x0:.0f}° of longitude; a search area must be smaller "
-            f"(at most {MAX_AREA_KM2:,.0f} km²)"
+            f"(at most {MAX_AREA_KM2:,.0f} km²)",
+            "area_too_large",
+            value=f"{_geodesic_area_km2(geom):,.0f}",
+            max=f"{MAX_AREA_KM2:,.0f}",
         )
 
 
@@ -192,9 +216,7 @@ def parse_search_area(value: Any, buffer_km: float | None = None) -> SearchArea:
         and math.isfinite(buffer_km)
         and 0 < buffer_km <= MAX_BUFFER_KM
     ):
-        raise InvalidInput(
-            f"buffer_km must be above 0 and at most {MAX_BUFFER_KM:g}, got {buffer_km}"
-        )
+        raise out_of_range("buffer_km", buffer_km, MAX_BUFFER_KM)
     if isinstance(value, str):
         if len(value) > MAX_TEXT:
             raise _fail(f"the text is longer than {MAX_TEXT:,} characters")
@@ -213,10 +235,15 @@ def parse_search_area(value: Any, buffer_km: float | None = None) -> SearchArea:
         reason = shapely.is_valid_reason(geom)
         raise _fail(
             f"the outline crosses itself or is not a valid {geom.geom_type} ({reason}); "
-            "draw it again without crossing lines"
+            "draw it again without crossing lines",
+            "area_crosses_itself",
+            value=reason[:80],
         )
     if geom.geom_type in _LINEAR and buffer_km is None:
-        raise _fail(f"a {geom.geom_type} has no area: give buffer_km (the distance around it)")
+        raise _fail(
+            f"a {geom.geom_type} has no area: give buffer_km (the distance around it)",
+            "area_needs_buffer",
+        )
     area = _geodesic_area_km2(geom)
     if buffer_km is not None:
         # an upper bound of the buffered area: the area, a band along the outline, a disc
@@ -224,7 +251,10 @@ def parse_search_area(value: Any, buffer_km: float | None = None) -> SearchArea:
     if area > MAX_AREA_KM2:
         raise _fail(
             f"the area covers about {area:,.0f} km²; a search area may cover at most "
-            f"{MAX_AREA_KM2:,.0f} km² (a circle of {MAX_RADIUS_KM:g} km)"
+            f"{MAX_AREA_KM2:,.0f} km² (a circle of {MAX_RADIUS_KM:g} km)",
+            "area_too_large",
+            value=f"{area:,.0f}",
+            max=f"{MAX_AREA_KM2:,.0f}",
         )
     wkt = shapely.to_wkt(geom, rounding_precision=7, trim=True)
     return SearchArea(wkt=wkt, geom_type=geom.geom_type, buffer_km=buffer_km, area_km2=area)

@@ -239,17 +239,17 @@ def test_bad_areas_and_radii_are_refused_with_a_message(browser, live_app):
     for lon, lat in [(122.25, 29.90), (122.40, 30.00), (122.40, 29.90), (122.25, 30.00)]:
         _click(page, lon, lat)
     _click(page, 122.25, 29.90)
-    _refused(page, url, total, "crosses itself")
+    _refused(page, url, total, "边线自相交")
     assert page.input_value("#f-intersects") == ""
 
     # a radius of 0 and of 10,000 km
     page.fill("#f-near", "122.30,29.95")
     page.fill("#f-radius_km", "0")
     page.press("#f-radius_km", "Enter")
-    _refused(page, url, total, "radius_km must be above 0")
+    _refused(page, url, total, "半径（公里）应大于 0 且不超过 500（填写的是 0）")
     page.fill("#f-radius_km", "10000")
     page.press("#f-radius_km", "Enter")
-    _refused(page, url, total, "at most 500")
+    _refused(page, url, total, "填写的是 10000")
     page.fill("#f-near", "")
     page.fill("#f-radius_km", "")
     page.press("#f-radius_km", "Enter")
@@ -257,11 +257,11 @@ def test_bad_areas_and_radii_are_refused_with_a_message(browser, live_app):
 
     # links with a whole-world polygon, an area in another CRS, an unknown parameter
     for query, text in [
-        ({"intersects": "POLYGON((-180 -90,180 -90,180 90,-180 90,-180 -90))"}, "at most"),
+        ({"intersects": "POLYGON((-180 -90,180 -90,180 90,-180 90,-180 -90))"}, "范围过大"),
         ({"intersects": "SRID=4550;POLYGON((500000 3300000,510000 3300000,"
-          "510000 3310000,500000 3300000))"}, "SRID 4550"),
+          "510000 3310000,500000 3300000))"}, "坐标系是 EPSG:4550"),
         ({"intersects": "POLYGON((500000 3300000,510000 3300000,510000 3310000,"
-          "500000 3300000))"}, "projected"),
+          "500000 3300000))"}, "投影坐标"),
         ({"max_km_port": "-3"}, "max_km_port"),
     ]:  # fmt: skip
         page.goto(f"{live_app.base_url}/?{urlencode(query)}")

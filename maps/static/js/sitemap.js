@@ -300,12 +300,11 @@
     this._setBusy("list", 1);
     return fetch(this.o.endpoints.sites + "?" + q.toString(), { credentials: "same-origin", signal: ctrl.signal })
       .then(function (r) {
-        if (r.ok) { return null; }
-        return window.gisApi.problem(r).then(function (m) { return { message: m, refused: r.status < 500 }; });
+        return r.ok ? null : window.gisApi.problemOf(r);
       }).then(function (refusal) {
-        if (refusal && refusal.refused) {
-          self._reject(refusal.message, params);
-          if (self.applied === null) { self._showListError(refusal.message); }
+        if (refusal && refusal.status < 500) {
+          self._reject(refusal, params);
+          if (self.applied === null) { self._showListError(self._problemText(refusal)); }
           return;
         }
         self._apply(params, !!opts.user);
@@ -340,10 +339,17 @@
     this.events.fire("applied", { params: params });
   };
 
-  App.prototype._reject = function (message, params) {
-    this.requestProblem = message;
+  // the server's refusal (api.js problemOf) in the page's language; a refusal without a
+  // message of its own (the generic code) adds the server's English detail, which names it
+  App.prototype._problemText = function (p) {
+    var text = window.gisApi.text(p.message, p.detail);
+    return p.code === "invalid_input" && p.detail ? text + " (" + p.detail + ")" : text;
+  };
+
+  App.prototype._reject = function (problem, params) {
+    this.requestProblem = problem;
     this._renderProblems();
-    this.events.fire("rejected", { message: message, params: params });
+    this.events.fire("rejected", { message: this._problemText(problem), problem: problem, params: params });
   };
 
   App.prototype._renderProblems = function () {
@@ -354,7 +360,7 @@
       items.push("<li>" + esc(p.name) + "=" + esc(String(p.value).slice(0, 80)) + "：" + esc(self.t(p.key)) + "</li>");
     });
     if (this.requestProblem) {
-      items.push('<li class="gis-request-problem">' + esc(this.requestProblem) + "（" + esc(this.t("not_applied")) + "）</li>");
+      items.push('<li class="gis-request-problem">' + esc(this._problemText(this.requestProblem)) + "（" + esc(this.t("not_applied")) + "）</li>");
     }
     box.hidden = items.length === 0;
     box.innerHTML = items.length ? "<strong>" + esc(this.t("problems")) + "</strong><ul>" + items.join("") + "</ul>" : "";
