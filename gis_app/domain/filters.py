@@ -181,15 +181,20 @@ EXPLICIT_PARAMETERS: tuple[SearchParameter, ...] = (
 )  # fmt: skip
 
 
+#: the search form's section of a filter on a table whose fields have no sheet group of one
+_TABLE_SECTION = {"building": "building", "site_current_use": "size"}
+
+
 def _registry_parameter(flt: RegistryFilter) -> SearchParameter:
     f = flt.field
     zh, en = f.zh or flt.parameter, f.en or flt.parameter
-    if flt.op == "min":
-        zh, en = f"{zh} ≥", f"{en} ≥"
-    control = {"is": "yes_no", "min": "number"}.get(flt.op) or (
+    if flt.op in ("min", "max"):
+        sign = "≥" if flt.op == "min" else "≤"
+        zh, en = f"{zh} {sign}", f"{en} {sign}"
+    control = {"is": "yes_no", "min": "number", "max": "number"}.get(flt.op) or (
         "choices" if f.vocabulary is not None else "names"
     )
-    section = f.group if f.group in SEARCH_SECTIONS else "identity"
+    section = f.group if f.group in SEARCH_SECTIONS else _TABLE_SECTION.get(flt.table, "identity")
     return SearchParameter(flt.parameter, zh, en, control, section, f.unit, f.vocabulary)
 
 

@@ -48,14 +48,15 @@ def _registry_value(conn: sa.Connection, flt: filters.RegistryFilter) -> str:
     table, column = flt.table, flt.field.name
     if flt.op == "is":
         return "true"
-    if flt.op == "min":
+    if flt.op in ("min", "max"):
+        share = 0.3 if flt.op == "min" else 0.7
         value = conn.execute(
             sa.text(
-                f"SELECT percentile_disc(0.3) WITHIN GROUP (ORDER BY {column}) FROM {table}"
+                f"SELECT percentile_disc({share}) WITHIN GROUP (ORDER BY {column}) FROM {table}"
                 f" WHERE {column} IS NOT NULL"
             )
         ).scalar_one()
-        return f"{value:g}"
+        return "1" if value is None else f"{value:g}"
     return conn.execute(
         sa.text(
             f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL"
