@@ -42,8 +42,9 @@ from bench.api_bench import (  # noqa: E402
     make_template,
 )
 from bench.load_driver import Inventory, LoadRun, ServedApp, officer_mix, run_load  # noqa: E402
+from cli.main import default_workers  # noqa: E402
 from gis_app.db import provision  # noqa: E402
-from gis_app.settings import DatabaseSettings  # noqa: E402
+from gis_app.settings import DatabaseSettings, Settings  # noqa: E402
 
 TARGET_P95_MS = 300
 
@@ -119,7 +120,7 @@ def measure(
         log = app.stop()
     for r in out:
         r["server_errors_logged"] = log.count("Traceback")
-        r["workers"] = workers or len(os.sched_getaffinity(0))
+        r["workers"] = workers or default_workers(Settings(db=DatabaseSettings(database_url=url)))
     return out
 
 
@@ -316,7 +317,9 @@ def main(argv: list[str] | None = None) -> int:
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(st.url),
         "workers_note": ", ".join(
-            f"{w} process{'es' if w > 1 else ''}" if w else "its default: one process per core"
+            f"{w} process{'es' if w > 1 else ''}"
+            if w
+            else "its default: one process per core, less one for a local PostgreSQL"
             for w in args.workers
         ),
         "users": args.users,
