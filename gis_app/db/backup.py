@@ -56,8 +56,10 @@ def _libpq_env(url: str) -> tuple[str, dict[str, str]]:
 def _run(args: list[str], env: dict[str, str], what: str) -> str:
     res = subprocess.run(args, capture_output=True, text=True, env=env)
     if res.returncode != 0:
-        detail = (res.stderr or res.stdout).strip().splitlines()
-        raise ProvisioningError(f"{what} failed: " + " | ".join(detail[-5:]))
+        lines = (res.stderr or res.stdout).strip().splitlines()
+        # the tool's own error lines say what went wrong; the SQL it echoes after them does not
+        errors = [ln.strip() for ln in lines if "error" in ln.lower() or "hint" in ln.lower()]
+        raise ProvisioningError(f"{what} failed: " + " | ".join((errors or lines[-5:])[:4]))
     return res.stdout
 
 
