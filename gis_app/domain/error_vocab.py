@@ -107,6 +107,17 @@ ERRORS: dict[str, ErrorTerm] = {
             "This conflicts with existing data; nothing was saved.",
         ),
         _e("duplicate", "{field}“{value}”已存在。", "{field} “{value}” already exists."),
+        _e("user_exists", "用户名“{value}”已存在。", "User “{value}” already exists."),
+        _e(
+            "own_account_disable",
+            "不能停用自己的账号。",
+            "You cannot disable your own account.",
+        ),
+        _e(
+            "own_admin_role",
+            "不能取消自己的管理员角色。",
+            "You cannot remove your own admin role.",
+        ),
         _e(
             "configuration_error",
             "系统配置有误，请联系管理员。",

@@ -97,7 +97,12 @@ def create_user(
     _check_password(password)
     exists = conn.execute(sa.select(AppUser.id).where(AppUser.username == username)).first()
     if exists:
-        raise Conflict(f"user {username!r} already exists")
+        raise Conflict(
+            f"user {username!r} already exists",
+            code="user_exists",
+            field="username",
+            params={"value": username},
+        )
     roles = _check_roles(roles)
     return conn.execute(
         sa.insert(AppUser)
@@ -172,10 +177,15 @@ def check_own_change(
     if actor.strip().lower() != username.strip().lower():
         return
     if disabled:
-        raise Conflict(f"you cannot disable your own account ({username!r}) / 不能停用自己的账号")
+        raise Conflict(
+            f"you cannot disable your own account ({username!r}) / 不能停用自己的账号",
+            code="own_account_disable",
+        )
     if roles is not None and "admin" not in roles:
         raise Conflict(
-            f"you cannot remove your own admin role ({username!r}) / 不能取消自己的管理员角色"
+            f"you cannot remove your own admin role ({username!r}) / 不能取消自己的管理员角色",
+            code="own_admin_role",
+            field="roles",
         )
 
 

@@ -87,7 +87,7 @@ def test_admin_creates_a_user_who_then_logs_in(browser, live_app) -> None:
     page.fill("#gis-user-create input[name=username]", "new.planner")
     page.click("#gis-user-create button[type=submit]")
     page.wait_for_selector("#gis-user-message.gis-error")
-    assert "already exists" in page.inner_text("#gis-user-message")
+    assert "“new.planner”已存在" in page.inner_text("#gis-user-message")  # the page is Chinese
     assert errors == [] or all("409" in e for e in errors), errors
     page.context.close()
 
