@@ -33,7 +33,19 @@ _RECORD = "test_officer_records_a_project_and_enters_a_month"
 
 #: form or button → the Chromium tests that submit or click it and check the database
 _RESULTS = "tests/e2e/test_map_results.py"
+_SEARCH = "tests/e2e/test_map_search.py"
+_IMPORTS = "tests/e2e/test_import_page.py::test_import_page_shows_progress_report_and_cancels"
 BROWSER_TESTED: dict[str, tuple[str, ...]] = {
+    # drawing a search area on the map
+    **{
+        f"map.html button#gis-{tool}": (
+            f"{_SEARCH}::test_draw_polygon_circle_line_and_a_named_place",
+        )
+        for tool in ("draw-polygon", "draw-circle", "draw-line", "clear-area", "pick-centre")
+    },
+    # the planners' import page
+    "imports.html form#gis-import-form": (_IMPORTS,),
+    "imports.html button#gis-import-cancel": (_IMPORTS,),
     # the map's result tools and the comparison page
     "_result_tools.html button[data-export-format]": (
         f"{_RESULTS}::test_export_the_current_search_from_the_map",

@@ -198,6 +198,18 @@ def test_draw_polygon_circle_line_and_a_named_place(browser, live_app):
     assert drawn == listed == rows == int(_api_total(page, _search_of_url(page))) > 0
     assert "沈家门" in page.inner_text("#gis-area-summary")
 
+    # a centre picked on the map, with the radius in the form (5 km)
+    page.click("#gis-pick-centre")
+    _click(page, 122.25, 29.97)
+    page.wait_for_function(
+        "() => (new URLSearchParams(location.search).get('near') || '').startsWith('122.2')"
+    )
+    lon, lat = (float(v) for v in _url_params(page)["near"][0].split(","))
+    assert abs(lon - 122.25) < 0.01 and abs(lat - 29.97) < 0.01
+    assert _url_params(page)["radius_km"] == ["5"]
+    drawn, listed, rows = _counts(page)
+    assert drawn == listed == rows == int(_api_total(page, _search_of_url(page)))
+
     # a line along a road, widened by 1 km (double-click ends it)
     page.click("#gis-draw-line")
     _click(page, 122.20, 29.95)
