@@ -50,7 +50,11 @@ def test_blank_fields_are_not_given() -> None:
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("layer", "buildings", "unknown layer 'buildings'; choose sites, constraint_zones"),
+        (
+            "layer",
+            "parcels",
+            "unknown layer 'parcels'; choose sites, constraint_zones, buildings, current_use",
+        ),
         ("area_unit", "acre", "area unit must be m2, mu or ha, not 'acre'"),
         ("crs", "EPSG:99999", "unknown CRS EPSG:99999"),
         ("crs", "wgs", "unknown CRS 'wgs'"),
