@@ -28,8 +28,11 @@ def test_record_match_recommend_and_open_the_link(live_app, browser) -> None:
     page.click("#gis-req-save")
     page.wait_for_selector("#gis-req-message.gis-error")
     message = page.inner_text("#gis-req-message")
-    assert "gfa_m2" in message, message
-    assert page.get_attribute("#gis-req-form input[name=gfa_m2_max]", "aria-invalid") == "true"
+    assert "字段旁" in message, message  # the form says: see the message by the field
+    # the message by the field names both bounds, in Chinese on the Chinese page
+    beside = page.inner_text("#gis-req-form .gis-field-error")
+    assert "建筑面积" in beside and "5000" in beside and "3000" in beside, beside
+    assert page.get_attribute("#gis-req-form input[name=gfa_m2_min]", "aria-invalid") == "true"
     assert _count(live_app.engine, "SELECT count(*) FROM requirement") == 0
 
     page.fill("#gis-req-form input[name=gfa_m2_min]", "3000")
