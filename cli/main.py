@@ -282,8 +282,8 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
 
 def default_workers(settings: Settings) -> int:
     """Server processes when none are asked for: one per CPU core, less one when PostgreSQL
-    runs on this machine (it needs a core of its own: on 2 cores, two app processes answered
-    50 officers with a higher p95 than one, bench/results/load_bench.md)."""
+    runs on this machine (it needs a core of its own; on 2 cores one app process gave 50
+    officers the lower p95 with a C load client, bench/results/load_bench.md)."""
     from sqlalchemy.engine import make_url
 
     from gis_app.db.provision import database_url
