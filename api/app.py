@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -75,9 +76,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            app.state.import_runner.shutdown()
-            app.state.engine.dispose()
-            app.state.health_engine.dispose()
+            # joins threads and talks to the database: off the event loop
+            await anyio.to_thread.run_sync(app.state.import_runner.shutdown)
+            await anyio.to_thread.run_sync(app.state.engine.dispose)
+            await anyio.to_thread.run_sync(app.state.health_engine.dispose)
 
     app = FastAPI(
         title="gis_app — 招商用地与厂房资源库 / Investment site inventory",
