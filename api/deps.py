@@ -144,8 +144,9 @@ def give_back(conn: sa.Connection) -> None:
             conn.invalidate()
 
 
-def get_settings(request: Request) -> Settings:
-    """The settings the app was created with."""
+async def get_settings(request: Request) -> Settings:
+    """The settings the app was created with (a coroutine: FastAPI would run a plain function
+    in a worker thread, one more trip per request; this and the parsers below never block)."""
     return request.app.state.settings
 
 
@@ -196,7 +197,7 @@ def _near(value: str | None) -> tuple[float, float] | None:
     return lon, lat
 
 
-def site_filter(
+async def site_filter(
     land_use: _List = [],  # noqa: B006 - FastAPI copies defaults
     area_mu_min: float | None = None,
     area_mu_max: float | None = None,

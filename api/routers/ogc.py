@@ -65,8 +65,8 @@ def _ogc_site_filter() -> Callable[..., SiteFilter]:
         if p.name != "bbox"
     ]
 
-    def ogc_site_filter(**kwargs: Any) -> SiteFilter:
-        return site_filter(bbox=None, **kwargs)
+    async def ogc_site_filter(**kwargs: Any) -> SiteFilter:
+        return await site_filter(bbox=None, **kwargs)
 
     ogc_site_filter.__signature__ = sig.replace(  # type: ignore[attr-defined]
         parameters=params, return_annotation=SiteFilter

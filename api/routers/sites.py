@@ -35,7 +35,14 @@ class _Page:
     format: str = "geojson"
 
 
-PageDep = Annotated[_Page, Depends()]
+async def _page(
+    limit: int | None = None, offset: int = 0, sort: str = "code", format: str = "geojson"
+) -> _Page:
+    """The page parameters (a coroutine: parsing needs no worker thread)."""
+    return _Page(limit, offset, sort, format)
+
+
+PageDep = Annotated[_Page, Depends(_page)]
 
 
 @router.get(

@@ -31,7 +31,7 @@ _RESPONSES = {
 }
 
 
-def site_scope(
+async def site_scope(
     kind: _List = [],  # noqa: B006 - FastAPI copies defaults
     block: _List = [],  # noqa: B006
     township: _List = [],  # noqa: B006

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from gis_app.db import prepared
 from gis_app.settings import DatabaseSettings
 
 
@@ -48,6 +49,8 @@ def make_engine(
     engine = sa.create_engine(url, **pool_args, connect_args=connect_args)
     if s.pooler == "transaction":
         _settings_per_transaction(engine, timeouts)
+    else:
+        prepared.remember_per_session(engine)
     if pooled:
         _ping_when_idle(engine, s.ping_idle_s)
     return engine

@@ -1,16 +1,20 @@
 """Server-side prepared statements for long statements that run often (the match query).
 
 Parsing and analysing the ~40 KB match statement, and sending it, took 7–8 ms of every match.
-Prepared once per database session it is parsed once; each execution is still planned with its
-own values (``plan_cache_mode = force_custom_plan`` for the transaction): the match query needs
-the requirement's values as constants so that the planner folds away what it does not state
-and turns the rest into index conditions, which a generic plan cannot do. A statement that
-gains nothing from the values (the explanations of the thirty rows a match lists) asks for the
-generic plan instead: planned once per session, not once per execution.
+Prepared once per database session it is parsed once. Each execution is planned with its own
+values (``plan = "custom"``) or runs the statement's one generic plan, made once per session
+(``"generic"``), or as the transaction's ``plan_cache_mode`` says (``None``; the match decides
+by the size of the inventory, :mod:`gis_app.matching.engine`). The plan mode is set in the
+same trip to the server as the ``EXECUTE``.
 
-Whether the session holds the statement is asked of ``pg_prepared_statements`` each time (one
-short query), so a connection whose statements were discarded (``DISCARD ALL``, a pooler) just
-prepares again. Prepared statements are not transactional: a rollback keeps them.
+Which statements a session holds is remembered per connection when the app talks to
+PostgreSQL directly (:func:`remember_per_session`, installed by
+:func:`gis_app.db.engine.make_engine`): no query is needed before an ``EXECUTE``. A failed
+statement makes the connection read ``pg_prepared_statements`` again before its next use, so a
+session whose statements were discarded (``DEALLOCATE``) fails once and then prepares again.
+Behind a transaction-mode pooler, where each transaction may run on another server session,
+``pg_prepared_statements`` is asked every time (in the same trip as the plan mode). Prepared
+statements are not transactional: a rollback keeps them.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import functools
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
@@ -42,32 +46,75 @@ def _prepared_form(query: str) -> tuple[str, str, tuple[str, ...]]:
     return name, text, tuple(names)
 
 
+#: the connection-info key of the set of statements a direct session holds (None: not known)
+_HELD = "gis_app_prepared"
+_MODES = {"custom": "force_custom_plan", "generic": "force_generic_plan"}
+
+
+def remember_per_session(engine: sa.Engine) -> None:
+    """Remember on each new connection of ``engine`` which statements its session holds (only
+    for a direct connection to PostgreSQL: a pooler may change the session under it)."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _fresh(dbapi_connection: Any, record: Any) -> None:
+        record.info[_HELD] = set()
+
+
+def _held(conn: sa.Connection, info: dict[Any, Any]) -> set[str] | None:
+    """The names the connection's session holds; None behind a pooler (ask each time)."""
+    if _HELD not in info:
+        return None
+    held = info[_HELD]
+    if held is None:
+        names = conn.exec_driver_sql("SELECT name FROM pg_prepared_statements").scalars()
+        held = info[_HELD] = set(names)
+    return held
+
+
 def execute(
     conn: sa.Connection,
     query: str,
     params: Mapping[str, Any],
     types: Mapping[str, str],
     *,
-    generic: bool = False,
+    plan: Literal["custom", "generic"] | None = "custom",
+    before: str = "",
 ) -> Sequence[sa.RowMapping]:
     """Run ``query`` (SQLAlchemy ``:name`` binds) as a prepared statement; return its rows.
 
     ``types``: the SQL type of every bind (PostgreSQL would otherwise guess them from their
-    first use). Plans are custom, per execution (``generic``: the one generic plan), for the
-    rest of the transaction.
+    first use). ``plan``: a plan per execution with its values, the statement's generic plan,
+    or None for the transaction's ``plan_cache_mode``; set for the rest of the transaction.
+    ``before``: statements without binds or ``%`` to run first in the same trip (settings).
     """
     name, text, names = _prepared_form(query)
     missing = [n for n in names if n not in params or n not in types]
     if missing:
         raise ValueError(f"prepared statement {name}: no value or type for {missing}")
-    held = conn.exec_driver_sql(
-        "SELECT set_config('plan_cache_mode', %(mode)s, true),"
-        " EXISTS (SELECT 1 FROM pg_prepared_statements WHERE name = %(name)s)",
-        {"name": name, "mode": "force_generic_plan" if generic else "force_custom_plan"},
-    ).one()[1]
-    if not held:
-        # on the driver's cursor without arguments: no %-interpolation of the text
-        with conn.connection.cursor() as cur:
-            cur.execute(f"PREPARE {name} ({', '.join(types[n] for n in names)}) AS {text}")
-    args = ", ".join(f"%({n})s" for n in names)
-    return conn.exec_driver_sql(f"EXECUTE {name}({args})", dict(params)).mappings().all()
+    first = before + (f"SET LOCAL plan_cache_mode = {_MODES[plan]}; " if plan else "")
+    info = conn.connection.info
+    held = _held(conn, info)
+    if held is None:
+        known = conn.exec_driver_sql(
+            first + "SELECT EXISTS (SELECT 1 FROM pg_prepared_statements WHERE name = %(name)s)",
+            {"name": name},
+        ).scalar_one()
+        first = ""
+    else:
+        known = name in held
+    try:
+        if not known:
+            # on the driver's cursor without arguments: no %-interpolation of the text
+            with conn.connection.cursor() as cur:
+                cur.execute(
+                    f"{first}PREPARE {name} ({', '.join(types[n] for n in names)}) AS {text}"
+                )
+            first = ""
+            if held is not None:
+                held.add(name)
+        args = ", ".join(f"%({n})s" for n in names)
+        return conn.exec_driver_sql(f"{first}EXECUTE {name}({args})", dict(params)).mappings().all()
+    except sa.exc.DBAPIError:
+        if held is not None:
+            info[_HELD] = None  # ask the session again before the next use
+        raise

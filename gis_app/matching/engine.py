@@ -45,6 +45,9 @@ class MatchResult:
 
 #: match units (sites and vacant buildings) from which a match scans with a parallel worker
 PARALLEL_FROM_UNITS = 500_000
+#: match units from which a match is planned with the requirement's values (a custom plan);
+#: below, the statement's generic plan, made once per session, runs faster than planning
+CUSTOM_PLANS_FROM_UNITS = 5_000
 
 # JIT compilation of this wide query costs more than it saves. One parallel worker beside the
 # leader shortens the broad requests on a large inventory; two workers on two cores are slower,
@@ -56,18 +59,30 @@ PARALLEL_FROM_UNITS = 500_000
 # read serve as the gate (for the same request it swings across the threshold). A nonzero
 # setup cost keeps the two land-use branches under one Gather (one worker, not one per branch).
 # A worker starts faster when the server preloads PostGIS (``shared_preload_libraries``).
-_SETTINGS = sa.text(
-    "SET LOCAL jit = off; SET LOCAL parallel_setup_cost = 1; SET LOCAL parallel_tuple_cost = 0;"
-    " SET LOCAL min_parallel_index_scan_size = 0;"
-    " SELECT set_config('max_parallel_workers_per_gather',"
-    "   CASE WHEN reltuples >= :units THEN '1' ELSE '0' END, true)"
-    "  FROM pg_class WHERE oid = 'match_unit'::regclass"
-)
+# Planning the ~40 KB statement with the requirement's values takes 2–8 ms; on a district's
+# inventory (the sample: 73 sites) the generic plan executes in under 1 ms, on 150k units it
+# is 3x slower than a custom plan; both cross near 10k units (``bench/match_plan.py``
+# databases, figures in the README), hence the second gate.
+
+
+def settings_sql() -> str:
+    """The statements that set the planner settings a match runs with, for the transaction
+    (no binds: sent in the same trip as the match itself)."""
+    return (
+        "SET LOCAL jit = off; SET LOCAL parallel_setup_cost = 1;"
+        " SET LOCAL parallel_tuple_cost = 0; SET LOCAL min_parallel_index_scan_size = 0;"
+        " SELECT set_config('max_parallel_workers_per_gather',"
+        f"   CASE WHEN reltuples >= {int(PARALLEL_FROM_UNITS)} THEN '1' ELSE '0' END, true),"
+        " set_config('plan_cache_mode',"
+        f"   CASE WHEN reltuples >= {int(CUSTOM_PLANS_FROM_UNITS)} THEN 'force_custom_plan'"
+        "   ELSE 'force_generic_plan' END, true)"
+        "  FROM pg_class WHERE oid = 'match_unit'::regclass; "
+    )
 
 
 def apply_settings(conn: sa.Connection) -> None:
     """Set the planner settings a match query runs with, for the transaction."""
-    conn.execute(_SETTINGS, {"units": PARALLEL_FROM_UNITS})
+    conn.exec_driver_sql(settings_sql())
 
 
 def _with_explanations(
@@ -82,7 +97,7 @@ def _with_explanations(
         return []
     listed = [(r["site_id"], r["building_id"]) for r in ranked]
     query, binds = match_sql.explanation(params, listed)
-    details = prepared.execute(conn, query, binds, match_sql.EXPLAIN_BIND_TYPES, generic=True)
+    details = prepared.execute(conn, query, binds, match_sql.EXPLAIN_BIND_TYPES, plan="generic")
     if [(d["site_id"], d["building_id"]) for d in details] != listed:
         return None
     rows = [dict(r) | _criteria(d) for r, d in zip(ranked, details, strict=True)]
@@ -140,9 +155,10 @@ def run_match(
     query, params = match_sql.statement(
         spec, margin=margin / 100.0, limit=limit, nm_limit=near_miss_limit, weights=effective
     )
-    apply_settings(conn)
     for _ in range(_ATTEMPTS):
-        ranked = prepared.execute(conn, query, params, match_sql.BIND_TYPES)
+        ranked = prepared.execute(
+            conn, query, params, match_sql.BIND_TYPES, plan=None, before=settings_sql()
+        )
         rows = _with_explanations(conn, params, ranked)
         if rows is not None:
             break

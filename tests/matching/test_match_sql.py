@@ -273,7 +273,8 @@ def test_an_edit_between_ranking_and_explaining_runs_the_match_again(make_db, mo
         execute = prepared.execute
 
         def edit_before_explaining(conn, query, params, types, **kw):
-            if kw.get("generic") and not edits:  # the explanation statement, first time only
+            # the explanation statement, first time only
+            if kw.get("plan") == "generic" and not edits:
                 with editor.begin() as e:
                     e.execute(
                         sa.text("UPDATE site SET availability = 'reserved' WHERE id = :s"),
