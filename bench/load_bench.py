@@ -22,6 +22,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import statistics
 import subprocess
 import sys
 import threading
@@ -44,7 +45,7 @@ from bench.api_bench import (  # noqa: E402
 from bench.load_driver import Inventory, LoadRun, ServedApp, officer_mix, run_load  # noqa: E402
 from cli.main import default_workers  # noqa: E402
 from gis_app.db import provision  # noqa: E402
-from gis_app.settings import DatabaseSettings, Settings  # noqa: E402
+from gis_app.settings import DatabaseSettings  # noqa: E402
 
 TARGET_P95_MS = 300
 
@@ -60,68 +61,150 @@ def measure(
     seconds: float,
     think_s: float,
     clients: list[str],
-    workers: int | None = None,
+    workers: list[int],
+    rounds: int = 1,
 ) -> list[dict]:
-    """Serve the app on ``url`` and drive ``users`` officers for ``seconds`` with each of
-    ``clients`` ("wrk", "python"): without pause, then (``think_s`` > 0) pausing ``think_s``
-    on average between requests. ``workers``: server processes (None: the default)."""
+    """Serve the app on ``url`` once per entry of ``workers`` (server processes; 0: the
+    default), all side by side, and drive ``users`` officers for ``seconds`` with each of
+    ``clients`` ("wrk", "python"): without pause, then (``think_s`` > 0) pausing ``think_s`` on
+    average between requests. With ``rounds`` > 1 the servers and clients take turns, round
+    after round (the order reversed every other round), so that a slow spell of the host falls
+    on all of them; each configuration's figures are then the medians over its rounds."""
     inv = Inventory.read(url)
-    out = []
-    env = {"GIS_APP_WORKERS": str(workers)} if workers else {}
-    with ServedApp(url, env) as app:
-        # warm up: every kind of request a few times in every process, so first-use costs
-        # are not in the figures
-        asyncio.run(run_load(app.base_url, token, users=6, duration_s=4, mix=officer_mix(inv)))
+    apps: dict[int, ServedApp] = {}
+    runs: dict[tuple[float, int, str], list[dict]] = {}
+    try:
+        for w in workers:
+            apps[w] = ServedApp(url, {"GIS_APP_WORKERS": str(w)} if w else {})
+        for app in apps.values():
+            # warm up: every kind of request a few times in every process, so first-use costs
+            # are not in the figures
+            asyncio.run(run_load(app.base_url, token, users=6, duration_s=4, mix=officer_mix(inv)))
+        configs = [(w, c) for w in workers for c in clients]
         for pause in (0.0, think_s) if think_s else (0.0,):
-            for client in clients:
-                load_before = _load()
-                cpu_before = _cpu_seconds(app.proc.pid)
-                if client == "wrk":
-                    with _Prober(app.base_url) as prober:
-                        res = wrk_driver.run_wrk(
-                            app.base_url,
-                            token,
-                            inv,
-                            users=users,
-                            duration_s=seconds,
-                            think_s=pause,
-                        )
-                    cpu = {k: v - cpu_before[k] for k, v in _cpu_seconds(app.proc.pid).items()}
-                    cpu["client"] += res.pop("client_cpu_s")
-                    figures = res | {
-                        "load_before": load_before,
-                        "load_after": _load(),
-                        "readyz": prober.figures(),
-                        "per_request": {},
-                    }
-                    n = res["requests"]
-                else:
-                    run = asyncio.run(
-                        run_load(
-                            app.base_url,
-                            token,
-                            users=users,
-                            duration_s=seconds,
-                            mix=officer_mix(inv),
-                            think_s=pause,
-                        )
+            for r in range(rounds):
+                for w, client in configs if r % 2 == 0 else configs[::-1]:
+                    one = _one_run(apps[w], inv, token, client, users, seconds, pause)
+                    print(
+                        f"    round {r + 1}, {w or 'default'} proc, {client}, pause {pause}: "
+                        f"{one['requests_per_s']} req/s p95 {one['p95_ms']} ms "
+                        f"(steal {one['cpu_steal_pct']} %)",
+                        flush=True,
                     )
-                    cpu = {k: v - cpu_before[k] for k, v in _cpu_seconds(app.proc.pid).items()}
-                    figures = _figures(run, load_before)
-                    n = len(run.outcomes)
-                out.append(
-                    figures
-                    | {
-                        "client": client,
-                        "think_s": pause,
-                        "cpu_ms_per_request": _per_request(cpu, n),
-                    }
-                )
-        log = app.stop()
-    for r in out:
-        r["server_errors_logged"] = log.count("Traceback")
-        r["workers"] = workers or default_workers(Settings(db=DatabaseSettings(database_url=url)))
+                    runs.setdefault((pause, w, client), []).append(one)
+    finally:
+        logs = {w: app.stop() for w, app in apps.items()}
+    out = []
+    for (pause, w, client), rs in runs.items():
+        out.append(
+            _medians(rs)
+            | {
+                "client": client,
+                "think_s": pause,
+                "workers": w or default_workers(),
+                "server_errors_logged": logs[w].count("Traceback"),
+            }
+        )
     return out
+
+
+def _one_run(
+    app: ServedApp,
+    inv: Inventory,
+    token: str,
+    client: str,
+    users: int,
+    seconds: float,
+    pause: float,
+) -> dict:
+    """One run of one client against one server: its figures and CPU per request."""
+    load_before = _load()
+    cpu_before = _cpu_seconds(app.proc.pid)
+    host_before = _host_cpu()
+    if client == "wrk":
+        with _Prober(app.base_url) as prober:
+            res = wrk_driver.run_wrk(
+                app.base_url, token, inv, users=users, duration_s=seconds, think_s=pause
+            )
+        cpu = {k: v - cpu_before[k] for k, v in _cpu_seconds(app.proc.pid).items()}
+        cpu["client"] += res.pop("client_cpu_s")
+        figures = res | {
+            "load_before": load_before,
+            "load_after": _load(),
+            "readyz": prober.figures(),
+            "per_request": {},
+        }
+        n = res["requests"]
+    else:
+        run = asyncio.run(
+            run_load(
+                app.base_url,
+                token,
+                users=users,
+                duration_s=seconds,
+                mix=officer_mix(inv),
+                think_s=pause,
+            )
+        )
+        cpu = {k: v - cpu_before[k] for k, v in _cpu_seconds(app.proc.pid).items()}
+        figures = _figures(run, load_before)
+        n = len(run.outcomes)
+    host = [after - before for before, after in zip(host_before, _host_cpu(), strict=True)]
+    return figures | {
+        "cpu_ms_per_request": _per_request(cpu, n),
+        # the host's share of this VM's CPU time taken by other guests during the run
+        "cpu_steal_pct": round(100 * host[7] / max(1, sum(host)), 1),
+        "cpu_idle_pct": round(100 * host[3] / max(1, sum(host)), 1),
+    }
+
+
+def _host_cpu() -> list[int]:
+    """The machine's CPU time counters (``/proc/stat``: user nice system idle iowait irq
+    softirq steal …)."""
+    with open("/proc/stat", encoding="ascii") as f:
+        return [int(v) for v in f.readline().split()[1:]]
+
+
+def _medians(rs: list[dict]) -> dict:
+    """One configuration's figures over its rounds: medians of the timings and rates, sums
+    of the errors, every round's p95 and throughput kept."""
+    if len(rs) == 1:
+        return rs[0] | {"rounds": 1}
+
+    def med(key: str) -> float | None:
+        vals = [r[key] for r in rs if r.get(key) is not None]
+        return round(statistics.median(vals), 1) if vals else None
+
+    by_status: dict[str, int] = {}
+    for r in rs:
+        for k, v in r["by_status"].items():
+            by_status[str(k)] = by_status.get(str(k), 0) + v
+    return {
+        "rounds": len(rs),
+        "requests": sum(r.get("requests", 0) for r in rs),
+        "requests_per_s": med("requests_per_s"),
+        "p50_ms": med("p50_ms"),
+        "p95_ms": med("p95_ms"),
+        "p99_ms": med("p99_ms"),
+        "p95_ms_rounds": [r["p95_ms"] for r in rs],
+        "requests_per_s_rounds": [r["requests_per_s"] for r in rs],
+        "errors": sum(r["errors"] for r in rs),
+        "by_status": by_status,
+        "readyz": {
+            "probes": sum(r["readyz"]["probes"] for r in rs),
+            "ok": sum(r["readyz"]["ok"] for r in rs),
+            "max_ms": max(r["readyz"]["max_ms"] for r in rs),
+        },
+        "load_before": rs[0]["load_before"],
+        "load_after": rs[-1]["load_after"],
+        "cpu_steal_pct": med("cpu_steal_pct"),
+        "cpu_idle_pct": med("cpu_idle_pct"),
+        "cpu_ms_per_request": {
+            k: round(statistics.median(r["cpu_ms_per_request"][k] for r in rs), 2)
+            for k in rs[0]["cpu_ms_per_request"]
+        },
+        "per_request": rs[0]["per_request"] if len(rs) == 1 else {},
+    }
 
 
 class _Prober:
@@ -310,6 +393,12 @@ def main(argv: list[str] | None = None) -> int:
         default=[0],
         help="server processes to compare (0: the default of gis-app serve, one per core)",
     )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="runs per configuration, taking turns (figures: medians over the rounds)",
+    )
     args = p.parse_args(argv)
     clients = [c.strip() for c in args.clients.split(",") if c.strip()]
     st = provision.db_up(DatabaseSettings(), log=lambda m: None)
@@ -317,9 +406,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(st.url),
         "workers_note": ", ".join(
-            f"{w} process{'es' if w > 1 else ''}"
-            if w
-            else "its default: one process per core, less one for a local PostgreSQL"
+            f"{w} process{'es' if w > 1 else ''}" if w else "its default: one process per core"
             for w in args.workers
         ),
         "users": args.users,
@@ -337,11 +424,16 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 url, token = build_database(st.url, template, name, n, log=print)
                 build_s = time.perf_counter() - t
-                results = []
-                for w in args.workers:
-                    results += measure(
-                        url, token, args.users, args.seconds, args.think_s, clients, w or None
-                    )
+                results = measure(
+                    url,
+                    token,
+                    args.users,
+                    args.seconds,
+                    args.think_s,
+                    clients,
+                    args.workers,
+                    args.rounds,
+                )
             finally:
                 drop_database(st.url, name)
             for res in results:
