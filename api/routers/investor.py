@@ -286,6 +286,7 @@ def link_page(
             "in_lang": public_schema.in_lang,
             "headline": public_schema.headline,
             "sheet_rows": public_schema.sheet_rows,
+            "building_rows": public_schema.building_rows,
             "fmt": public_schema.fmt_num,
             "unit": public_schema.unit,
             "area_text": public_schema.area_text,

@@ -87,6 +87,12 @@ class Field:
     exported: bool = False
     managed: bool = False
     stored: bool = True
+    #: the longest text (characters) or list (items) a requirement may state; list items are
+    #: at most ``item_length`` characters
+    length: int | None = None
+    item_length: int | None = None
+    #: a requirement field's value when the body leaves it out (lists as tuples)
+    default: Any = None
 
     def coerce(self, value: Any) -> Any:
         """Return ``value`` converted to the field's type, or raise :class:`FieldError`."""
@@ -588,6 +594,15 @@ REQUIREMENT_GROUPS: tuple[Term, ...] = (
 
 # In the order of the form (the group is its section); a unit reads "Chinese / English" where
 # the two differ. Values are checked by gis_app.matching.spec.RequirementSpec.
+_AMOUNT = {"min": 0.0, "max": 1e9}
+_KM = {"min": 0.0, "max": 5000.0}
+_PCT = {"min": 0.0, "max": 50.0}
+_DWT = {"min": 0, "max": 1_000_000}
+_NAMES = {"length": 50, "item_length": 200}
+
+# In the order of the form (the group is its section); a unit reads "Chinese / English" where
+# the two differ. The body of a requirement (gis_app.matching.spec.RequirementSpec) is derived
+# from these: types, bounds, lengths, vocabularies and defaults.
 REQUIREMENT: dict[str, Field] = _named({
     "id": _field("int", "ID", "ID", **_KEPT),
     "project_name": _field("text", "项目名称", "Project name", required=True, group="project"),
@@ -595,65 +610,78 @@ REQUIREMENT: dict[str, Field] = _named({
     "contact": _field("text", "联系人（内部）", "Contact (internal)", group="project"),
     "officer": _field("text", "招商专员", "Officer"),
     "industry": _field("text", "行业（GB/T 4754 代码）", "Industry (GB/T 4754 code)",
-                       group="project"),
+                       group="project", length=20),
     "project_type": _field("text", "项目类型", "Project type", group="project"),
     "need": _coded(vocab.NEED, "需求类型", "Need", required=True, group="project"),
-    "tenure": _coded(vocab.TENURE, "取得方式", "Tenure", required=True, group="project"),
+    "tenure": _coded(vocab.TENURE, "取得方式", "Tenure", required=True, group="project",
+                     default="either"),
     "invest_total_wan": _field("float", "总投资", "Total investment", unit="万元 / 10k CNY",
-                               group="project"),
+                               group="project", **_AMOUNT),
     "tax_commit_wan_per_mu_yr": _field("float", "承诺亩均税收", "Tax per mu committed",
-                                       unit="万元/亩·年 / 10k CNY/mu/yr", group="project"),
+                                       unit="万元/亩·年 / 10k CNY/mu/yr", group="project",
+                                       **_AMOUNT),
     "start_by": _field("date", "计划开工", "Start by", group="project"),
-    "land_use_codes": _field("text_list", "用地类型（代码）", "Land use (codes)", group="size"),
-    "land_mu_min": _field("float", "用地面积 ≥", "Land area ≥", unit="亩 / mu", group="size"),
-    "land_mu_max": _field("float", "用地面积 ≤", "Land area ≤", unit="亩 / mu", group="size"),
-    "gfa_m2_min": _field("float", "建筑面积 ≥", "Floor area ≥", unit="㎡ / m²", group="size"),
-    "gfa_m2_max": _field("float", "建筑面积 ≤", "Floor area ≤", unit="㎡ / m²", group="size"),
-    "size_tolerance_pct": _field("float", "面积容差", "Size tolerance", unit="%", group="size"),
+    "land_use_codes": _field("text_list", "用地类型（代码）", "Land use (codes)", group="size",
+                             length=20, item_length=10, default=()),
+    "land_mu_min": _field("float", "用地面积 ≥", "Land area ≥", unit="亩 / mu", group="size",
+                          **_AMOUNT),
+    "land_mu_max": _field("float", "用地面积 ≤", "Land area ≤", unit="亩 / mu", group="size",
+                          **_AMOUNT),
+    "gfa_m2_min": _field("float", "建筑面积 ≥", "Floor area ≥", unit="㎡ / m²", group="size",
+                         **_AMOUNT),
+    "gfa_m2_max": _field("float", "建筑面积 ≤", "Floor area ≤", unit="㎡ / m²", group="size",
+                         **_AMOUNT),
+    "size_tolerance_pct": _field("float", "面积容差", "Size tolerance", unit="%", group="size",
+                                 default=0.0, **_PCT),
     "readiness_min": _coded(vocab.READINESS, "土地整理至少", "Readiness at least",
                             group="size"),
     "building_types": Field("text_list", vocabulary=vocab.BUILDING_TYPE, zh="建筑类型",
-                            en="Building types", group="building"),
+                            en="Building types", group="building", length=10, default=()),
     "height_min_m": _field("float", "层高 ≥", "Floor height ≥", unit="米 / m",
-                           group="building"),
+                           group="building", **_AMOUNT),
     "floor_load_min_kg_m2": _field("float", "楼面荷载 ≥", "Floor load ≥", unit="kg/㎡",
-                                   group="building"),
-    "crane_min_t": _field("float", "行车 ≥", "Crane ≥", unit="吨 / t", group="building"),
-    "power_kva": _field("float", "用电负荷", "Power", unit="kVA", group="utilities"),
-    "water_t_d": _field("float", "用水量", "Water", unit="吨/日 / t/d", group="utilities"),
+                                   group="building", **_AMOUNT),
+    "crane_min_t": _field("float", "行车 ≥", "Crane ≥", unit="吨 / t", group="building",
+                          **_AMOUNT),
+    "power_kva": _field("float", "用电负荷", "Power", unit="kVA", group="utilities", **_AMOUNT),
+    "water_t_d": _field("float", "用水量", "Water", unit="吨/日 / t/d", group="utilities",
+                        **_AMOUNT),
     "wastewater_t_d": _field("float", "排水量", "Wastewater", unit="吨/日 / t/d",
-                             group="utilities"),
+                             group="utilities", **_AMOUNT),
     "eia_category": _field("text", "环评类别", "EIA category", group="utilities"),
     "max_km_port": _field("float", "距港口 ≤", "Port within", unit="公里 / km",
-                          group="utilities"),
+                          group="utilities", **_KM),
     "port_berth_dwt_min": _field("int", "港口泊位 ≥", "Port berth ≥", unit="吨级 / DWT",
-                                 group="utilities"),
+                                 group="utilities", **_DWT),
     "max_km_expressway": _field("float", "距高速互通 ≤", "Expressway within", unit="公里 / km",
-                                group="utilities"),
+                                group="utilities", **_KM),
     "max_km_ferry": _field("float", "距客运码头 ≤", "Ferry terminal within", unit="公里 / km",
-                           group="utilities"),
+                           group="utilities", **_KM),
     "preferred_townships": _field("text_list", "意向街道/镇", "Preferred townships",
-                                  group="utilities"),
-    "preferred_blocks": _field("text_list", "意向区块", "Preferred blocks", group="utilities"),
+                                  group="utilities", default=(), **_NAMES),
+    "preferred_blocks": _field("text_list", "意向区块", "Preferred blocks", group="utilities",
+                               default=(), **_NAMES),
     "shoreline_min_m": _field("float", "岸线长度 ≥", "Shoreline ≥", unit="米 / m",
-                              group="marine"),
+                              group="marine", **_AMOUNT),
     "berth_dwt_min": _field("int", "自有泊位 ≥", "Own berth ≥", unit="吨级 / DWT",
-                            group="marine"),
+                            group="marine", **_DWT),
     "water_depth_min_m": _field("float", "前沿水深 ≥", "Water depth ≥", unit="米 / m",
-                                group="marine"),
+                                group="marine", **_AMOUNT),
     "max_price_wan_per_mu": _field("float", "出让价上限", "Max. land price",
-                                   unit="万元/亩 / 10k CNY/mu", group="budget"),
+                                   unit="万元/亩 / 10k CNY/mu", group="budget", **_AMOUNT),
     "max_rent_yuan_m2_month": _field("float", "租金上限", "Max. rent",
-                                     unit="元/㎡·月 / CNY/m²/month", group="budget"),
+                                     unit="元/㎡·月 / CNY/m²/month", group="budget", **_AMOUNT),
+    # at least one state: min is the fewest items of a list
     "accept_availability": Field("text_list", vocabulary=vocab.AVAILABILITY,
                                  zh="可接受的招商状态", en="Availability accepted",
-                                 group="budget"),
+                                 group="budget", min=1, length=5, default=("available",)),
     "near_miss_margin_pct": _field("float", "接近匹配容差", "Near-miss margin", unit="%",
-                                   group="budget"),
-    "notes": _field("text", "备注（内部）", "Notes (internal)", group="budget"),
+                                   group="budget", default=10.0, **_PCT),
+    "notes": _field("text", "备注（内部）", "Notes (internal)", group="budget", length=5000),
     "confidential": _field("bool", "保密（仅本人与管理员可见）",
-                           "Confidential (you and admins only)", group="budget"),
-    "status": _coded(vocab.REQUIREMENT_STATUS, "状态", "Status"),
+                           "Confidential (you and admins only)", group="budget",
+                           default=False),
+    "status": _coded(vocab.REQUIREMENT_STATUS, "状态", "Status", default="new"),
     "status_changed_at": _field("datetime", "状态变更时间", "Status changed", **_KEPT),
     "created_by": _field("text", "创建人", "Created by", **_KEPT),
     "land_use_2023_codes": _field("text_list", "用地类型（2023分类，展开）",

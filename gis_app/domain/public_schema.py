@@ -580,12 +580,66 @@ def _field_text(f: fields.Field, value: Any, lang: str) -> str:
         return ("、" if lang == "zh" else ", ").join(
             v.text(lang) if isinstance(v, Label) else str(v) for v in value
         )
+    if isinstance(value, int) and f.digits is None:  # a year, a count: as it is
+        return f"{value} {f.unit}" if f.unit else str(value)
     if isinstance(value, int | float):
         text = fmt_num(value, 2 if f.digits is None else f.digits)
         return f"{text} {f.unit}" if f.unit else text
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+#: public building fields the investor page shows in the building's heading (name, type, offer,
+#: occupancy) or in a line of its own making (floor space, crane and count, prices); every
+#: other public building field gets a line of its own, so a new one is shown without more code
+_BUILDING_ROWS_OF = frozenset(
+    {"name_zh", "name_en", "building_type", "offer", "occupancy", "gfa_m2", "crane_count"}
+)
+#: the investor page's wording of building fields (a field not named here: its registry label)
+_BUILDING_TERMS = {
+    "floors": "floors",
+    "vacant_gfa_m2": "vacant_gfa",
+    "min_split_m2": "min_split",
+    "rent_yuan_m2_month": "rent",
+    "sale_yuan_m2": "sale",
+    "floor_height_m": "floor_height",
+    "floor_load_kg_m2": "floor_load",
+    "crane_t": "crane",
+    "power_kva": "power",
+    "fire_hazard_class": "fire_hazard",
+    "eia_coverage": "eia",
+    "has_title_cert": "title_cert",
+    "built_year": "built_year",
+}
+
+
+def building_rows(b: PublicBuilding, lang: str) -> list[tuple[str, str]]:
+    """(heading, value) lines of one building on the investor page, in registry order."""
+    rows: list[tuple[str, str]] = []
+    for name, f in PUBLIC_BUILDING_FIELDS.items():
+        value = getattr(b, name)
+        if name in _BUILDING_ROWS_OF:
+            continue
+        if name == "vacant_gfa_m2":
+            if value is None and not b.gfa_m2:
+                continue
+            text = fmt_num(value, 0) + (f" / {fmt_num(b.gfa_m2, 0)}" if b.gfa_m2 else "") + " m²"
+        elif name in ("rent_yuan_m2_month", "sale_yuan_m2"):
+            if value is None:
+                continue
+            kind = "rent" if name == "rent_yuan_m2_month" else "sale"
+            text = f"{fmt_num(value, 2 if kind == 'rent' else 0)} {unit(kind, lang)}"
+        elif name == "crane_t":
+            if not value:
+                continue
+            text = f"{fmt_num(value, 1)} t" + (f" × {b.crane_count}" if b.crane_count else "")
+        else:
+            text = _field_text(f, value, lang)
+        if text:
+            term = _BUILDING_TERMS.get(name)
+            rows.append((_t(lang, term) if term else f.term.label(lang), text))
+    return rows
 
 
 def _sheet_rows(site: PublicSite, lang: str) -> Iterator[tuple[str, str]]:

@@ -16,92 +16,72 @@ from pydantic import (
     Field,
     StrictBool,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from gis_app.domain import fields, landuse, vocab
 from gis_app.domain import industry as industries
-from gis_app.domain import landuse, vocab
 from gis_app.domain.error_vocab import problem_from_pydantic
 from gis_app.domain.errors import InvalidInput, UnknownVocabularyValue
 from gis_app.domain.match_criteria import DEFAULT_WEIGHTS
 
-_BIG = 1e9
-Amount = Annotated[float, Field(ge=0, le=_BIG, allow_inf_nan=False)]
-Km = Annotated[float, Field(ge=0, le=5000, allow_inf_nan=False)]
-Dwt = Annotated[int, Field(ge=0, le=1_000_000)]
-Pct = Annotated[float, Field(ge=0, le=50, allow_inf_nan=False)]
+#: a text field's longest value when the registry does not say
+TEXT_LENGTH = 200
 Weight = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
-ShortText = Annotated[str, Field(max_length=200)]
-LongText = Annotated[str, Field(max_length=5000)]
-NameList = Annotated[list[ShortText], Field(max_length=50)]
+#: a match needs no project name; saving a requirement does (gis_app.services.requirements)
+_OPTIONAL_TO_MATCH = frozenset({"project_name"})
+_BODY = {n: f for n, f in fields.REQUIREMENT.items() if not f.managed}
 
 _VOCAB_FIELDS: dict[str, vocab.Vocabulary] = {
-    "need": vocab.NEED,
-    "tenure": vocab.TENURE,
-    "status": vocab.REQUIREMENT_STATUS,
-    "readiness_min": vocab.READINESS,
+    n: f.vocabulary for n, f in _BODY.items() if f.vocabulary and f.type != "text_list"
 }
 _VOCAB_LIST_FIELDS: dict[str, vocab.Vocabulary] = {
-    "building_types": vocab.BUILDING_TYPE,
-    "accept_availability": vocab.AVAILABILITY,
+    n: f.vocabulary for n, f in _BODY.items() if f.vocabulary and f.type == "text_list"
 }
 
 
-class RequirementSpec(BaseModel):
-    """What an investor needs (areas in 亩 or m², distances in km, prices in 万元/亩 or 元/m²)."""
+def _annotation(f: fields.Field) -> Any:
+    """The pydantic type of a requirement field: its registry type, bounds and lengths."""
+    if f.type == "text":
+        # a coded value is checked against its vocabulary instead
+        return str if f.vocabulary else Annotated[str, Field(max_length=f.length or TEXT_LENGTH)]
+    if f.type in ("float", "int"):
+        number = float if f.type == "float" else int
+        extra = {"allow_inf_nan": False} if f.type == "float" else {}
+        return Annotated[number, Field(ge=f.min, le=f.max, **extra)]
+    if f.type == "text_list":
+        item = Annotated[str, Field(max_length=f.item_length)] if f.item_length else str
+        return Annotated[list[item], Field(min_length=f.min, max_length=f.length)]
+    return {"date": dt.date, "bool": StrictBool}[f.type]
+
+
+def _field_definitions() -> dict[str, Any]:
+    """Each body field of the registry as pydantic's ``(type, default)`` (required when the
+    registry requires it and gives no default; pydantic copies a list default per instance),
+    then the soft-score weights per criterion, checked against the criterion registry."""
+    out: dict[str, Any] = {}
+    for name, f in _BODY.items():
+        kind = _annotation(f)
+        if f.required and f.default is None and name not in _OPTIONAL_TO_MATCH:
+            out[name] = (kind, ...)
+        elif isinstance(f.default, tuple):
+            out[name] = (kind, list(f.default))
+        else:
+            out[name] = (kind if f.default is not None else kind | None, f.default)
+    out["weights"] = (Annotated[dict[str, Weight], Field(max_length=len(DEFAULT_WEIGHTS))], {})
+    return out
+
+
+class _Requirement(BaseModel):
+    """The checks and helpers of a requirement; its fields come from the registry
+    (:data:`gis_app.domain.fields.REQUIREMENT`, see :data:`RequirementSpec`)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    project_name: ShortText | None = None
-    investor: ShortText | None = None  # internal
-    contact: ShortText | None = None  # internal
-    officer: ShortText | None = None
-    industry: Annotated[str, Field(max_length=20)] | None = None  # GB/T 4754 code
-    project_type: ShortText | None = None
-    need: str
-    tenure: str = "either"
-    #: 2023 or GB 50137 codes; each matches its descendants and the other system's classes
-    land_use_codes: Annotated[list[Annotated[str, Field(max_length=10)]], Field(max_length=20)] = []
-    land_mu_min: Amount | None = None
-    land_mu_max: Amount | None = None
-    gfa_m2_min: Amount | None = None
-    gfa_m2_max: Amount | None = None
-    invest_total_wan: Amount | None = None
-    tax_commit_wan_per_mu_yr: Amount | None = None
-    power_kva: Amount | None = None
-    water_t_d: Amount | None = None
-    wastewater_t_d: Amount | None = None
-    eia_category: ShortText | None = None
-    floor_load_min_kg_m2: Amount | None = None
-    height_min_m: Amount | None = None
-    crane_min_t: Amount | None = None
-    shoreline_min_m: Amount | None = None
-    berth_dwt_min: Dwt | None = None
-    water_depth_min_m: Amount | None = None
-    max_km_port: Km | None = None
-    #: the port or wharf within ``max_km_port`` must take ships of this size
-    port_berth_dwt_min: Dwt | None = None
-    max_km_expressway: Km | None = None
-    max_km_ferry: Km | None = None
-    max_price_wan_per_mu: Amount | None = None
-    max_rent_yuan_m2_month: Amount | None = None
-    readiness_min: str | None = None
-    building_types: Annotated[list[str], Field(max_length=10)] = []
-    accept_availability: Annotated[list[str], Field(min_length=1, max_length=5)] = ["available"]
-    preferred_townships: NameList = []
-    preferred_blocks: NameList = []
-    size_tolerance_pct: Pct = 0.0
-    near_miss_margin_pct: Pct = 10.0
-    weights: Annotated[dict[str, Weight], Field(max_length=len(DEFAULT_WEIGHTS))] = {}
-    start_by: dt.date | None = None
-    notes: LongText | None = None  # internal
-    #: JSON true or false only (0, 1 or "yes" are refused, not guessed)
-    confidential: StrictBool = False
-    status: str = "new"
-
-    @field_validator("*", mode="after")
+    @field_validator("*", mode="after", check_fields=False)
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
         texts = value if isinstance(value, list) else [value]
@@ -110,7 +90,7 @@ class RequirementSpec(BaseModel):
                 raise ValueError("text must not contain NUL characters")
         return value
 
-    @field_validator(*_VOCAB_FIELDS, mode="after")
+    @field_validator(*_VOCAB_FIELDS, mode="after", check_fields=False)
     @classmethod
     def _in_vocab(cls, value: str | None, info: Any) -> str | None:
         if value is not None and value not in _VOCAB_FIELDS[info.field_name]:
@@ -122,7 +102,7 @@ class RequirementSpec(BaseModel):
             )
         return value
 
-    @field_validator(*_VOCAB_LIST_FIELDS, mode="after")
+    @field_validator(*_VOCAB_LIST_FIELDS, mode="after", check_fields=False)
     @classmethod
     def _all_in_vocab(cls, values: list[str], info: Any) -> list[str]:
         voc = _VOCAB_LIST_FIELDS[info.field_name]
@@ -135,7 +115,7 @@ class RequirementSpec(BaseModel):
                 )
         return list(dict.fromkeys(values))
 
-    @field_validator("land_use_codes", mode="after")
+    @field_validator("land_use_codes", mode="after", check_fields=False)
     @classmethod
     def _land_use(cls, codes: list[str]) -> list[str]:
         out = []
@@ -152,7 +132,7 @@ class RequirementSpec(BaseModel):
             out.append(code.strip().upper())
         return list(dict.fromkeys(out))
 
-    @field_validator("industry", mode="after")
+    @field_validator("industry", mode="after", check_fields=False)
     @classmethod
     def _industry(cls, code: str | None) -> str | None:
         if not code:  # an empty form field states no industry
@@ -168,7 +148,7 @@ class RequirementSpec(BaseModel):
                 value=code,
             ) from None
 
-    @field_validator("weights", mode="after")
+    @field_validator("weights", mode="after", check_fields=False)
     @classmethod
     def _weights(cls, weights: dict[str, float]) -> dict[str, float]:
         for key in weights:
@@ -177,7 +157,7 @@ class RequirementSpec(BaseModel):
         return weights
 
     @model_validator(mode="after")
-    def _ranges(self) -> RequirementSpec:
+    def _ranges(self) -> Any:
         for lo, hi in (("land_mu_min", "land_mu_max"), ("gfa_m2_min", "gfa_m2_max")):
             a, b = getattr(self, lo), getattr(self, hi)
             if a is not None and b is not None and a > b:
@@ -220,6 +200,16 @@ class RequirementSpec(BaseModel):
         """Default weights, then this requirement's, then a per-request ``override``."""
         return DEFAULT_WEIGHTS | self.weights | (override or {})
 
+
+#: What an investor needs (areas in 亩 or m², distances in km, prices in 万元/亩 or 元/m²): the
+#: registry's requirement fields less those the server keeps, with the checks above.
+RequirementSpec = create_model(
+    "RequirementSpec",
+    __base__=_Requirement,
+    __module__=__name__,
+    __doc__="What an investor needs, as the officer states it (fields: the registry's).",
+    **_field_definitions(),
+)
 
 FIELDS: tuple[str, ...] = tuple(RequirementSpec.model_fields)
 

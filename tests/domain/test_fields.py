@@ -169,3 +169,28 @@ def test_the_requirement_body_and_the_registry_name_the_same_fields() -> None:
         "land_use_2023_codes",
         "land_use_gb_codes",
     } == SERVER_FIELDS
+
+
+def test_the_requirement_body_takes_its_types_bounds_and_defaults_from_the_registry() -> None:
+    """RequirementSpec is derived: each bound, length and default is the registry's."""
+    from gis_app.matching.spec import RequirementSpec
+
+    props = RequirementSpec.model_json_schema()["properties"]
+    checked = 0
+    for name, f in fields.REQUIREMENT.items():
+        if f.managed:
+            assert name not in props
+            continue
+        p = props[name]
+        typed = next((t for t in p.get("anyOf", [p]) if t.get("type") != "null"), p)
+        if f.type in ("float", "int"):
+            assert (typed.get("minimum"), typed.get("maximum")) == (f.min, f.max), name
+            checked += 1
+        if f.type == "text_list":
+            assert typed.get("maxItems") == f.length and typed.get("minItems") == f.min, name
+            assert typed["items"].get("maxLength") == f.item_length, name
+            checked += 1
+        default = list(f.default) if isinstance(f.default, tuple) else f.default
+        assert p.get("default") == default or name == "need", name
+    assert checked > 20
+    assert RequirementSpec.model_json_schema()["required"] == ["need"]

@@ -465,3 +465,39 @@ def test_page_and_pdf_explain_what_each_site_meets_and_misses(env: Env) -> None:
     assert "Why this site" in html and "near miss" in html and "(required 40–60 mu)" in html
     text = _pdf_text(anon.get(f"/r/{token}.pdf").content)
     assert "× Land area" in text and "√ Land area" in text
+
+
+def test_building_lines_come_from_the_public_building_fields(env: Env) -> None:
+    """Each building on the investor page lists its public fields (registry order and
+    labels); a year is a year (not 2,018) and a crane says how many."""
+    from gis_app.domain import public_schema
+
+    rec = make_recommendation(env, ("PT-DG-003",))
+    html = env.make_anon().get(f"/r/{rec.token('zh')}").text
+    specs = re.findall(r'<dl class="inv-specs">(.*?)</dl>', html, re.S)
+    assert len(specs) == 3  # the site's three buildings
+    joined = " ".join(specs)
+    assert "<dt>建成年份</dt><dd>2018</dd>" in joined
+    assert "<dt>行车</dt><dd>16 t × 1</dd>" in joined
+    assert "<dt>层高</dt><dd>8.5 m</dd>" in joined
+    assert "<dt>环评</dt><dd>区域环评已覆盖" in joined
+    # every public building field is shown (a line of its own, or in the heading or area
+    # line): a new public field appears without more code
+    values = {
+        "text": "x",
+        "float": 1.5,
+        "int": 3,
+        "bool": True,
+        "date": None,
+        "text_list": [],
+    }
+    full = {}
+    for name, f in public_schema.PUBLIC_BUILDING_FIELDS.items():
+        if f.vocabulary is not None:
+            key = next(iter(f.vocabulary.keys))
+            full[name] = public_schema.label_of(f.vocabulary, key)
+        else:
+            full[name] = values[f.type]
+    rows = dict(public_schema.building_rows(public_schema.PublicBuilding(**full), "en"))
+    shown_apart = public_schema._BUILDING_ROWS_OF
+    assert len(rows) == len(public_schema.PUBLIC_BUILDING_FIELDS) - len(shown_apart)
