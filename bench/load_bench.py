@@ -203,7 +203,19 @@ def _medians(rs: list[dict]) -> dict:
             k: round(statistics.median(r["cpu_ms_per_request"][k] for r in rs), 2)
             for k in rs[0]["cpu_ms_per_request"]
         },
-        "per_request": rs[0]["per_request"] if len(rs) == 1 else {},
+        "socket_errors": {
+            k: sum(r.get("socket_errors", {}).get(k, 0) for r in rs)
+            for k in ("connect", "read", "write", "timeout")
+        },
+        "per_request": {
+            kind: {
+                "requests": sum(r["per_request"][kind]["requests"] for r in rs),
+                "p50_ms": round(statistics.median(r["per_request"][kind]["p50_ms"] for r in rs), 1),
+                "p95_ms": round(statistics.median(r["per_request"][kind]["p95_ms"] for r in rs), 1),
+            }
+            for kind in rs[0]["per_request"]
+            if all(r["per_request"].get(kind, {}).get("p95_ms") is not None for r in rs)
+        },
     }
 
 

@@ -217,13 +217,15 @@ async def run_load(
     async def user(i: int) -> None:
         rng = random.Random(seed * 1000 + i)
         async with clients[i] as c:
+            if think_s:  # officers start at their own moments, not all in the same instant
+                await _pause(rng, think_s, deadline)
             while time.perf_counter() < deadline:
                 outcome = await _send(c, mix(rng), timeout_s)
                 run.outcomes.append(outcome)
                 if think_s:
                     # an officer reads the answer before the next request (exponential pauses
                     # of mean think_s, so the officers do not march in step)
-                    await asyncio.sleep(rng.expovariate(1 / think_s))
+                    await _pause(rng, think_s, deadline)
                 elif outcome.status is None and outcome.error != "timeout":
                     await asyncio.sleep(0.05)  # a refused connection: don't spin
 
@@ -240,6 +242,11 @@ async def run_load(
     await asyncio.gather(*tasks)
     run.duration_s = time.perf_counter() - started
     return run
+
+
+async def _pause(rng: random.Random, mean_s: float, deadline: float) -> None:
+    """Sleep an exponential time of mean ``mean_s``, but not past ``deadline``."""
+    await asyncio.sleep(min(rng.expovariate(1 / mean_s), max(0.0, deadline - time.perf_counter())))
 
 
 def free_port() -> int:

@@ -310,7 +310,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print(banner, flush=True)
         from api.app import create_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level="info",
+            timeout_keep_alive=round(settings.app.keep_alive_s),
+        )
         return 0
     # Each worker builds its app from the environment. The development secret key is made
     # here first, so that the workers do not race to create different ones.
@@ -318,7 +324,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     os.environ["GIS_APP_HOST"], os.environ["GIS_APP_PORT"] = host, str(port)
     from cli.workers import serve
 
-    return serve(host, port, workers, on_listening=lambda: print(banner, flush=True))
+    return serve(
+        host,
+        port,
+        workers,
+        keep_alive_s=settings.app.keep_alive_s,
+        on_listening=lambda: print(banner, flush=True),
+    )
 
 
 # --- search and matching -----------------------------------------------------------------------

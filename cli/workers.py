@@ -50,11 +50,16 @@ def bind_group(host: str, port: int, n: int) -> list[socket.socket]:
     return socks
 
 
-def _worker(sock: socket.socket, log_level: str) -> None:
+def _worker(sock: socket.socket, log_level: str, keep_alive_s: float) -> None:
     """One server process: the app built from the environment, on its own socket."""
     import uvicorn
 
-    config = uvicorn.Config("api.app:create_app", factory=True, log_level=log_level)
+    config = uvicorn.Config(
+        "api.app:create_app",
+        factory=True,
+        log_level=log_level,
+        timeout_keep_alive=round(keep_alive_s),
+    )
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -63,6 +68,7 @@ def serve(
     port: int,
     workers: int,
     log_level: str = "info",
+    keep_alive_s: float = 75.0,
     on_listening: Callable[[], None] | None = None,
 ) -> int:
     """Run ``workers`` server processes on ``host:port`` until SIGINT or SIGTERM; start a
@@ -80,7 +86,9 @@ def serve(
     started: dict[int, float] = {}
 
     def start(i: int) -> multiprocessing.process.BaseProcess:
-        proc = ctx.Process(target=_worker, args=(socks[i], log_level), name=f"gis_app worker {i}")
+        proc = ctx.Process(
+            target=_worker, args=(socks[i], log_level, keep_alive_s), name=f"gis_app worker {i}"
+        )
         proc.start()
         started[i] = time.monotonic()
         return proc

@@ -65,6 +65,10 @@ class AppSettings(BaseSettings):
     #: server processes ``gis-app serve`` starts; unset → one per CPU core. Processes share
     #: nothing but the database, so they may also run on several hosts behind a proxy.
     workers: int | None = Field(default=None, ge=1)
+    #: seconds an idle keep-alive connection stays open (uvicorn's own default, 5 s, closed
+    #: the connection of an officer reading an answer for longer, and a client that sent its
+    #: next request just then saw it reset)
+    keep_alive_s: float = Field(default=75.0, gt=0, le=3600)
     #: hard cap on ``limit`` for list endpoints
     max_page_size: int = Field(default=1000, ge=1)
     default_page_size: int = Field(default=100, ge=1)

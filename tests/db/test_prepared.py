@@ -3,6 +3,8 @@ prepared again when the session lost them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import sqlalchemy as sa
 
@@ -62,10 +64,18 @@ def _statements(engine: sa.Engine) -> list[str]:
     return sent
 
 
-def test_prepared_once_per_session_with_nothing_asked_before_an_execute(
-    sample_url: str,
-) -> None:
+@pytest.fixture
+def own_engine(sample_url: str) -> Iterator[sa.Engine]:
+    """An engine of the test's own: its sessions hold only what the test prepared."""
     engine = make_engine(sample_url)
+    yield engine
+    engine.dispose()
+
+
+def test_prepared_once_per_session_with_nothing_asked_before_an_execute(
+    own_engine: sa.Engine,
+) -> None:
+    engine = own_engine
     with engine.connect() as c:
         first = prepared.execute(c, QUERY, PARAMS, TYPES)
         c.rollback()  # a rollback keeps prepared statements
@@ -77,17 +87,15 @@ def test_prepared_once_per_session_with_nothing_asked_before_an_execute(
         assert [dict(r) for r in again] == [dict(r) for r in first[:2]]
         assert len(_held(c)) == 1
         c.rollback()
-    engine.dispose()
     # one trip: the plan mode and the EXECUTE; no look-up of what the session holds
     assert len(sent) == 1 and sent[0].startswith("SET LOCAL plan_cache_mode = force_generic_plan;")
     assert "EXECUTE gis_app_" in sent[0]
 
 
 def test_a_session_that_lost_its_statements_fails_once_then_prepares_again(
-    sample_url: str,
+    own_engine: sa.Engine,
 ) -> None:
-    engine = make_engine(sample_url)
-    with engine.connect() as c:
+    with own_engine.connect() as c:
         first = prepared.execute(c, QUERY, PARAMS, TYPES)
         c.exec_driver_sql("DEALLOCATE ALL")  # no pooler in between: nothing else does this
         with pytest.raises(sa.exc.OperationalError, match="does not exist"):
@@ -97,7 +105,6 @@ def test_a_session_that_lost_its_statements_fails_once_then_prepares_again(
             dict(r) for r in first
         ]
         c.rollback()
-    engine.dispose()
 
 
 def test_behind_a_pooler_the_session_is_asked_every_time(sample_url: str) -> None:
