@@ -70,14 +70,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.health_engine = make_engine(
             url, settings.db, application_name="gis_app health", pooled=False
         )
-        app.state.import_runner = ImportJobRunner(
-            app.state.engine, workers=settings.edit.import_job_workers
+        # imports hold a connection for minutes: their own small pool, so that they never
+        # take one of the few the request gate counts on
+        jobs = settings.edit.import_job_workers
+        app.state.import_engine = make_engine(
+            url,
+            # a job's transaction and its progress writes, and the heartbeat
+            settings.db.model_copy(update={"pool_size": 2 * jobs + 1}),
+            application_name="gis_app import",
         )
+        app.state.import_runner = ImportJobRunner(app.state.import_engine, workers=jobs)
         try:
             yield
         finally:
             # joins threads and talks to the database: off the event loop
             await anyio.to_thread.run_sync(app.state.import_runner.shutdown)
+            await anyio.to_thread.run_sync(app.state.import_engine.dispose)
             await anyio.to_thread.run_sync(app.state.engine.dispose)
             await anyio.to_thread.run_sync(app.state.health_engine.dispose)
 

@@ -61,32 +61,32 @@ def measure(
     seconds: float,
     think_s: float,
     clients: list[str],
-    workers: list[int],
+    servers: list[str],
     rounds: int = 1,
 ) -> list[dict]:
-    """Serve the app on ``url`` once per entry of ``workers`` (server processes; 0: the
-    default), all side by side, and drive ``users`` officers for ``seconds`` with each of
+    """Serve the app on ``url`` once per entry of ``servers`` (see :func:`server_env`), all
+    side by side, and drive ``users`` officers for ``seconds`` with each of
     ``clients`` ("wrk", "python"): without pause, then (``think_s`` > 0) pausing ``think_s`` on
     average between requests. With ``rounds`` > 1 the servers and clients take turns, round
     after round (the order reversed every other round), so that a slow spell of the host falls
     on all of them; each configuration's figures are then the medians over its rounds."""
     inv = Inventory.read(url)
-    apps: dict[int, ServedApp] = {}
-    runs: dict[tuple[float, int, str], list[dict]] = {}
+    apps: dict[str, ServedApp] = {}
+    runs: dict[tuple[float, str, str], list[dict]] = {}
     try:
-        for w in workers:
-            apps[w] = ServedApp(url, {"GIS_APP_WORKERS": str(w)} if w else {})
+        for w in servers:
+            apps[w] = ServedApp(url, server_env(w))
         for app in apps.values():
             # warm up: every kind of request a few times in every process, so first-use costs
             # are not in the figures
             asyncio.run(run_load(app.base_url, token, users=6, duration_s=4, mix=officer_mix(inv)))
-        configs = [(w, c) for w in workers for c in clients]
+        configs = [(w, c) for w in servers for c in clients]
         for pause in (0.0, think_s) if think_s else (0.0,):
             for r in range(rounds):
                 for w, client in configs if r % 2 == 0 else configs[::-1]:
                     one = _one_run(apps[w], inv, token, client, users, seconds, pause)
                     print(
-                        f"    round {r + 1}, {w or 'default'} proc, {client}, pause {pause}: "
+                        f"    round {r + 1}, server {w}, {client}, pause {pause}: "
                         f"{one['requests_per_s']} req/s p95 {one['p95_ms']} ms "
                         f"(steal {one['cpu_steal_pct']} %)",
                         flush=True,
@@ -96,16 +96,30 @@ def measure(
         logs = {w: app.stop() for w, app in apps.items()}
     out = []
     for (pause, w, client), rs in runs.items():
+        env = server_env(w)
         out.append(
             _medians(rs)
             | {
                 "client": client,
                 "think_s": pause,
-                "workers": w or default_workers(),
+                "workers": int(env.get("GIS_APP_WORKERS", default_workers())),
+                "pool_size": int(env.get("GIS_APP_POOL_SIZE", DatabaseSettings().pool_size)),
                 "server_errors_logged": logs[w].count("Traceback"),
             }
         )
     return out
+
+
+def server_env(spec: str) -> dict[str, str]:
+    """The environment of a server configuration: ``default`` (what ``gis-app serve`` does
+    unconfigured), ``N`` (N processes) or ``NxP`` (N processes of P pooled connections each)."""
+    if spec == "default":
+        return {}
+    workers, _, pool = spec.partition("x")
+    env = {"GIS_APP_WORKERS": str(int(workers))}
+    if pool:
+        env["GIS_APP_POOL_SIZE"] = str(int(pool))
+    return env
 
 
 def _one_run(
@@ -330,8 +344,9 @@ def markdown(doc: dict) -> str:
         "(limit 100), site detail, match (land or plant), a third each. Latency of answered "
         "requests in ms.",
         "",
-        "| inventory | server processes | client | pause between requests | requests/s | p50 "
-        "| p95 | p99 | errors | by status | /readyz ok | load avg before → after |",
+        "| inventory | server processes × connections | client | pause between requests "
+        "| requests/s | p50 | p95 | p99 | errors | by status | /readyz ok "
+        "| load avg before → after |",
         "|---|---:|---|---|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     for r in doc["runs"]:
@@ -351,7 +366,7 @@ def markdown(doc: dict) -> str:
         if c:
             pause = f"pause {r['think_s']:g} s" if r["think_s"] else "no pause"
             lines.append(
-                f"- {r['inventory']}, {_workers(r)} process(es), {r.get('client', 'python')}, "
+                f"- {r['inventory']}, server {_workers(r)}, {r.get('client', 'python')}, "
                 f"{pause}: app {c['app']}, PostgreSQL {c['postgres']}, client {c['client']}"
             )
     lines += ["", "Per request kind (p50 / p95 ms; Python client only):", ""]
@@ -359,7 +374,7 @@ def markdown(doc: dict) -> str:
         if not r["per_request"]:
             continue
         pause = f", pause {r['think_s']:g} s" if r["think_s"] else ", no pause"
-        pause = f", {_workers(r)} process(es){pause}"
+        pause = f", server {_workers(r)}{pause}"
         per = "; ".join(
             f"{k} {v['p50_ms']} / {v['p95_ms']} ({v['requests']})"
             for k, v in r["per_request"].items()
@@ -371,14 +386,15 @@ def markdown(doc: dict) -> str:
         if r["inventory"] == "sample" and not r["think_s"]:
             met = r["errors"] == 0 and (r["p95_ms"] or 1e9) <= TARGET_P95_MS
             lines.append(
-                f"- {_workers(r)} process(es), {r.get('client', 'python')} client: "
+                f"- server {_workers(r)}, {r.get('client', 'python')} client: "
                 f"{'met' if met else 'NOT met'} (p95 {r['p95_ms']} ms, {r['errors']} errors)"
             )
     return "\n".join(lines) + "\n"
 
 
 def _workers(run: dict) -> str:
-    return str(run.get("workers", 1))
+    pool = run.get("pool_size")
+    return f"{run.get('workers', 1)} × {pool}" if pool else str(run.get("workers", 1))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -399,11 +415,11 @@ def main(argv: list[str] | None = None) -> int:
         help="load clients, comma-separated: wrk (needs the wrk package), python",
     )
     p.add_argument(
-        "--workers",
-        type=int,
+        "--servers",
         nargs="+",
-        default=[0],
-        help="server processes to compare (0: the default of gis-app serve, one per core)",
+        default=["default"],
+        help="server configurations to compare: default (gis-app serve unconfigured: one "
+        "process per core), N (processes) or NxP (processes x pooled connections each)",
     )
     p.add_argument(
         "--rounds",
@@ -418,8 +434,10 @@ def main(argv: list[str] | None = None) -> int:
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(st.url),
         "workers_note": ", ".join(
-            f"{w} process{'es' if w > 1 else ''}" if w else "its default: one process per core"
-            for w in args.workers
+            f"its default: one process per core, {DatabaseSettings().pool_size} connections each"
+            if w == "default"
+            else f"{w} (processes × connections)"
+            for w in args.servers
         ),
         "users": args.users,
         "seconds": args.seconds,
@@ -443,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.seconds,
                     args.think_s,
                     clients,
-                    args.workers,
+                    args.servers,
                     args.rounds,
                 )
             finally:
@@ -451,7 +469,7 @@ def main(argv: list[str] | None = None) -> int:
             for res in results:
                 doc["runs"].append(res | {"inventory": label, "build_s": round(build_s, 1)})
                 print(
-                    f"  {res['client']}, {_workers(res)} proc, pause {res['think_s']} s: "
+                    f"  {res['client']}, server {_workers(res)}, pause {res['think_s']} s: "
                     f"{res['requests_per_s']} req/s, p50 "
                     f"{res['p50_ms']} p95 {res['p95_ms']} p99 {res['p99_ms']} ms, errors "
                     f"{res['errors']} {res['by_status']}",

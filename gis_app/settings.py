@@ -36,10 +36,13 @@ class DatabaseSettings(BaseSettings):
     lock_timeout_s: float = 3.0
     statement_timeout_s: float = 60.0
     #: connections a server process keeps open; it admits as many requests to the database at
-    #: once. ``max_overflow`` adds connections opened for a burst and closed after it: each costs
-    #: PostgreSQL a new backend (on 2 cores, 10 + 10 took twice the database CPU per request of
-    #: 10 + 0 under 50 users), so it stays 0 unless the database has cores to spare.
-    pool_size: int = Field(default=10, ge=1)
+    #: once, the others wait in line. The database does best with about two active connections
+    #: per core it has (all processes together): on this 2-core machine, with the app beside
+    #: it, 2 processes x 2 connections served 50 officers at ~1.5x the requests/s of 2 x 10 and
+    #: with half the p95 (bench/results/load_pool_size.md): fewer threads fight over the GIL
+    #: and fewer backends over the cores. ``max_overflow`` adds connections opened for a burst
+    #: and closed after it (each a new PostgreSQL backend), so it stays 0.
+    pool_size: int = Field(default=2, ge=1)
     max_overflow: int = Field(default=0, ge=0)
     #: seconds a request waits for a free database connection before it is refused with 503
     #: and ``Retry-After`` (the server stays responsive instead of queueing without bound)
