@@ -427,6 +427,11 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="runs per configuration, taking turns (figures: medians over the rounds)",
     )
+    p.add_argument(
+        "--out",
+        default="load_bench",
+        help="results file name in bench/results (.json and .md)",
+    )
     args = p.parse_args(argv)
     clients = [c.strip() for c in args.clients.split(",") if c.strip()]
     st = provision.db_up(DatabaseSettings(), log=lambda m: None)
@@ -475,17 +480,17 @@ def main(argv: list[str] | None = None) -> int:
                     f"{res['errors']} {res['by_status']}",
                     flush=True,
                 )
-            _write(doc)
+            _write(doc, args.out)
     finally:
         drop_database(st.url, template)
     print(markdown(doc))
     return 0
 
 
-def _write(doc: dict) -> None:
+def _write(doc: dict, name: str) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "load_bench.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
-    (RESULTS / "load_bench.md").write_text(markdown(doc), encoding="utf-8")
+    (RESULTS / f"{name}.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    (RESULTS / f"{name}.md").write_text(markdown(doc), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from gis_app.domain.errors import UnknownVocabularyValue
 
@@ -786,7 +787,14 @@ def expand_query(code: str) -> tuple[frozenset[str], frozenset[str]]:
     its descendants maps to; when none of them is mapped, the mapping of the nearest mapped
     ancestor is used instead. Raises :class:`UnknownVocabularyValue` for an unknown code.
     """
-    query = code.strip().upper() if isinstance(code, str) else code
+    if isinstance(code, str):
+        return _expand(code.strip().upper())
+    return _expand(code if isinstance(code, int | float | None) else repr(code))
+
+
+# every match expands its requirement's codes; the classifications are constants
+@lru_cache(maxsize=4096)
+def _expand(query: object) -> tuple[frozenset[str], frozenset[str]]:
     if isinstance(query, str) and query.isascii() and query.isdigit():
         system, other, index = "2023", "gb50137", _TO_GB50137
     elif isinstance(query, str) and query[:1].isascii() and query[:1].isalpha():
@@ -798,7 +806,7 @@ def expand_query(code: str) -> tuple[frozenset[str], frozenset[str]]:
             for entry in table.values()
             if entry.level == 1
         )
-        raise UnknownVocabularyValue("planned_use", code, allowed)
+        raise UnknownVocabularyValue("planned_use", query, allowed)
     own = descendants(system, query)
     targets = {target for c in own for target in index.get(c, ())}
     if not targets:

@@ -76,13 +76,8 @@ def _crs(epsg: int | None) -> CRS:
 
 
 @lru_cache(maxsize=64)
-def _transformer(epsg: int) -> Transformer:
-    return Transformer.from_crs(epsg, SRID, always_xy=True)
-
-
-@lru_cache(maxsize=64)
-def _from_storage(epsg: int) -> Transformer:
-    return Transformer.from_crs(SRID, epsg, always_xy=True)
+def _transformer(source: int, target: int) -> Transformer:
+    return Transformer.from_crs(source, target, always_xy=True)
 
 
 def parse_crs(value: Any) -> DeclaredCrs:
@@ -127,21 +122,20 @@ def crs_of(crs: CRS | None) -> DeclaredCrs | None:
 
 def to_storage(geoms: np.ndarray, crs: DeclaredCrs) -> np.ndarray:
     """Geometries transformed from ``crs`` to the storage CRS (EPSG:4490)."""
-    if crs.gcj02:
-        return shapely.transform(geoms, lambda c: shift_coords(c, to_gcj02=False))
-    if crs.epsg == SRID:
-        return geoms
-    t = _transformer(crs.epsg)
-    return shapely.transform(geoms, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1])))
+    return _reproject(geoms, crs, to_storage=True)
 
 
 def from_storage(geoms: np.ndarray, crs: DeclaredCrs) -> np.ndarray:
     """Geometries transformed from EPSG:4490 to ``crs`` (for exports and tests)."""
+    return _reproject(geoms, crs, to_storage=False)
+
+
+def _reproject(geoms: np.ndarray, crs: DeclaredCrs, *, to_storage: bool) -> np.ndarray:
     if crs.gcj02:
-        return shapely.transform(geoms, lambda c: shift_coords(c, to_gcj02=True))
+        return shapely.transform(geoms, lambda c: shift_coords(c, to_gcj02=not to_storage))
     if crs.epsg == SRID:
         return geoms
-    t = _from_storage(crs.epsg)
+    t = _transformer(crs.epsg, SRID) if to_storage else _transformer(SRID, crs.epsg)
     return shapely.transform(geoms, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1])))
 
 
@@ -271,7 +265,7 @@ def _crs_hint(g: BaseGeometry, crs: DeclaredCrs, outline: BaseGeometry | None) -
         if c.is_geographic != (abs(x) <= 180 and abs(y) <= 90):
             continue
         try:
-            px, py = _transformer(epsg).transform(x, y)
+            px, py = _transformer(epsg, SRID).transform(x, y)
         except Exception:  # any failure means "not this CRS"
             continue
         trials.append((f"the coordinates fit EPSG:{epsg} ({c.name}); declare that CRS", px, py))
