@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
@@ -59,6 +59,12 @@ class Base(DeclarativeBase):
     """Declarative base with the naming convention."""
 
     metadata = MetaData(naming_convention=NAMING)
+
+
+#: the key of every table: a database-generated bigint
+IdKey = Annotated[int, mapped_column(BigInteger, Identity(), primary_key=True)]
+#: a moment the database stamps when the row is written (``created_at``, ``updated_at`` …)
+Stamp = Annotated[dt.datetime, mapped_column(DateTime(timezone=True), server_default=func.now())]
 
 
 def _in_vocab(column: str, v: Vocabulary) -> CheckConstraint:
@@ -111,7 +117,7 @@ class Site(Base):
     """A land parcel, plant, building, island or shoreline offered (or to be offered)."""
 
     __tablename__ = "site"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdKey]
     code: Mapped[str] = mapped_column(Text, unique=True)
     name_zh: Mapped[str] = mapped_column(Text)
     name_en: Mapped[str | None] = mapped_column(Text)
@@ -197,12 +203,8 @@ class Site(Base):
     retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # bookkeeping (trigger-maintained)
     version: Mapped[int] = mapped_column(Integer, server_default="1")
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[Stamp]
+    updated_at: Mapped[Stamp]
 
     __table_args__ = (
         _in_vocab("kind", vocab.SITE_KIND),
@@ -247,7 +249,7 @@ class Building(Base):
     """Floor space (standard plant, plant, office …) on a site."""
 
     __tablename__ = "building"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdKey]
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(Text, unique=True)
     name_zh: Mapped[str] = mapped_column(Text)
@@ -274,12 +276,8 @@ class Building(Base):
     owner_contact: Mapped[str | None] = mapped_column(Text)
     internal_note: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, server_default="1")
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[Stamp]
+    updated_at: Mapped[Stamp]
 
     __table_args__ = (
         _in_vocab("building_type", vocab.BUILDING_TYPE),
@@ -303,7 +301,7 @@ class Attachment(Base):
     of its buildings, kept in the database; investors see it only when ``public``."""
 
     __tablename__ = "attachment"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdKey]
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), index=True)
     building_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     kind: Mapped[str] = mapped_column(Text)
@@ -317,9 +315,7 @@ class Attachment(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_by: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[Stamp]
     __table_args__ = (
         ForeignKeyConstraint(
             ["building_id", "site_id"],
@@ -341,7 +337,7 @@ class ConstraintZone(Base):
     """A planning control zone (生态保护红线, 永久基本农田, 城镇开发边界 …)."""
 
     __tablename__ = "constraint_zone"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdKey]
     code: Mapped[str] = mapped_column(Text, unique=True)
     kind: Mapped[str] = mapped_column(Text, index=True)
     name_zh: Mapped[str] = mapped_column(Text)
@@ -352,12 +348,8 @@ class ConstraintZone(Base):
         Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True)
     )
     version: Mapped[int] = mapped_column(Integer, server_default="1")
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[Stamp]
+    updated_at: Mapped[Stamp]
     __table_args__ = (
         _in_vocab("kind", vocab.CONSTRAINT_KIND),
         CheckConstraint("NOT ST_IsEmpty(geom) AND ST_IsValid(geom)", name="geom_valid"),
@@ -368,16 +360,14 @@ class Infrastructure(Base):
     """Ports, wharves, ferry terminals, interchanges … (points or lines)."""
 
     __tablename__ = "infrastructure"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdKey]
     code: Mapped[str] = mapped_column(Text, unique=True)
     kind: Mapped[str] = mapped_column(Text, index=True)
     name_zh: Mapped[str] = mapped_column(Text)
     name_en: Mapped[str | None] = mapped_column(Text)
     berth_dwt: Mapped[int | None] = mapped_column(Integer)
     geom: Mapped[WKBElement] = mapped_column(Geometry("GEOMETRY", srid=SRID, spatial_index=True))
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    updated_at: Mapped[Stamp]
     __table_args__ = (
         _in_vocab("kind", vocab.INFRA_KIND),
         CheckConstraint(
@@ -422,7 +412,7 @@ class CurrentUseParcel(Base):
     """A 三调 current-use parcel (图斑 of the DLTB layer): its land class (DLBM) and outline."""
 
     __tablename__ = "current_use_parcel"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdKey]
     code: Mapped[str] = mapped_column(Text, unique=True)
     use_code: Mapped[str] = mapped_column(Text, index=True)
     parcel_no: Mapped[str | None] = mapped_column(Text)
@@ -431,9 +421,7 @@ class CurrentUseParcel(Base):
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True)
     )
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[Stamp]
     __table_args__ = (
         CheckConstraint("NOT ST_IsEmpty(geom) AND ST_IsValid(geom)", name="geom_valid"),
     )
@@ -453,9 +441,7 @@ class SiteCurrentUse(Base):
     surveyed_pct: Mapped[float] = mapped_column(Float)
     #: first-level 三调 class → [m², % of the site]
     classes: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    computed_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    computed_at: Mapped[Stamp]
     __table_args__ = (
         Index("ix_site_current_use_cultivated_pct", "cultivated_pct"),
         Index("ix_site_current_use_construction_pct", "construction_pct"),
@@ -470,9 +456,7 @@ class ImportJob(Base):
         Uuid, primary_key=True, server_default=text("gen_random_uuid()")
     )
     created_by: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[Stamp]
     file_name: Mapped[str] = mapped_column(Text)
     file_bytes: Mapped[int] = mapped_column(BigInteger)
     #: the options as asked (layer, CRS, dry run …)
@@ -485,9 +469,7 @@ class ImportJob(Base):
     cancelled_by: Mapped[str | None] = mapped_column(Text)
     #: the server process of the import's transaction while it runs (a cancel signals it)
     backend_pid: Mapped[int | None] = mapped_column(Integer)
-    heartbeat_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    heartbeat_at: Mapped[Stamp]
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     report: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
@@ -534,7 +516,7 @@ class MatchUnit(Base):
     """
 
     __tablename__ = "match_unit"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdKey]
     site_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("site.id", ondelete="CASCADE"))
     site_code: Mapped[str] = mapped_column(Text)
     building_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -638,7 +620,7 @@ class Requirement(Base):
     """An investor's demand for space, recorded by an officer."""
 
     __tablename__ = "requirement"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdKey]
     project_name: Mapped[str] = mapped_column(Text)
     investor: Mapped[str | None] = mapped_column(Text)  # internal
     contact: Mapped[str | None] = mapped_column(Text)  # internal
@@ -676,17 +658,11 @@ class Requirement(Base):
     notes: Mapped[str | None] = mapped_column(Text)  # internal
     confidential: Mapped[bool] = mapped_column(Boolean, server_default="false")
     status: Mapped[str] = mapped_column(Text, server_default="new")
-    status_changed_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    status_changed_at: Mapped[Stamp]
     created_by: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, server_default="1")
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[Stamp]
+    updated_at: Mapped[Stamp]
     # matching
     #: berth class (DWT) the port or wharf within ``max_km_port`` must have
     port_berth_dwt_min: Mapped[int | None] = mapped_column(Integer)
@@ -726,7 +702,7 @@ class RequirementMatch(Base):
     site_id: Mapped[int] = mapped_column(
         ForeignKey("site.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    since: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    since: Mapped[Stamp]
 
 
 class SavedSearch(Base):
@@ -736,15 +712,13 @@ class SavedSearch(Base):
     triggers that keep :class:`SavedSearchMatch` (revision 0018)."""
 
     __tablename__ = "saved_search"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdKey]
     owner: Mapped[str] = mapped_column(Text)
     name: Mapped[str] = mapped_column(Text)
     query: Mapped[str] = mapped_column(Text)
     predicate: Mapped[str] = mapped_column(Text)
     params: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[Stamp]
     __table_args__ = (
         UniqueConstraint("owner", "name"),
         CheckConstraint("char_length(btrim(name)) BETWEEN 1 AND 100", name="name_length"),
@@ -762,7 +736,7 @@ class SavedSearchMatch(Base):
     site_id: Mapped[int] = mapped_column(
         ForeignKey("site.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    since: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    since: Mapped[Stamp]
 
 
 class Alert(Base):
@@ -770,7 +744,7 @@ class Alert(Base):
     entered one of their saved searches, or an investor answered on one of their links."""
 
     __tablename__ = "alert"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdKey]
     #: the requirement the alert is about (None: a saved search's alert)
     requirement_id: Mapped[int | None] = mapped_column(
         ForeignKey("requirement.id", ondelete="CASCADE"), index=True
@@ -782,9 +756,7 @@ class Alert(Base):
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), index=True)
     officer: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[Stamp]
     seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     #: the investor's answer this alert tells of (None: a site newly meets the requirement)
     feedback_id: Mapped[int | None] = mapped_column(
@@ -802,7 +774,7 @@ class Recommendation(Base):
     """A set of sites chosen for a requirement (or an ad-hoc request), with explanations."""
 
     __tablename__ = "recommendation"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdKey]
     requirement_id: Mapped[int | None] = mapped_column(
         ForeignKey("requirement.id", ondelete="SET NULL"), index=True
     )
@@ -812,9 +784,7 @@ class Recommendation(Base):
     intro_en: Mapped[str | None] = mapped_column(Text)
     internal_note: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[Stamp]
 
 
 class RecommendationSite(Base):
@@ -837,7 +807,7 @@ class ShareLink(Base):
     """A capability URL for one recipient; only the token's hash is stored."""
 
     __tablename__ = "share_link"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdKey]
     recommendation_id: Mapped[int] = mapped_column(
         ForeignKey("recommendation.id", ondelete="CASCADE"), index=True
     )
@@ -848,9 +818,7 @@ class ShareLink(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[Stamp]
     view_count: Mapped[int] = mapped_column(Integer, server_default="0")
     first_viewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_viewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -865,7 +833,7 @@ class Feedback(Base):
     """An investor's answer about one site of a share link."""
 
     __tablename__ = "feedback"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdKey]
     share_link_id: Mapped[int] = mapped_column(
         ForeignKey("share_link.id", ondelete="CASCADE"), index=True
     )
@@ -873,9 +841,7 @@ class Feedback(Base):
     kind: Mapped[str] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
     question: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[Stamp]
     # the language the investor answered in
     language: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (
@@ -894,7 +860,7 @@ class History(Base):
     """Append-only change log written by database triggers (app, psql and QGIS edits alike)."""
 
     __tablename__ = "history"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdKey]
     table_name: Mapped[str] = mapped_column(Text)
     row_id: Mapped[int] = mapped_column(BigInteger)
     action: Mapped[str] = mapped_column(Text)
@@ -920,18 +886,14 @@ class AppUser(Base):
     """A person who logs in: officer, planner and/or admin."""
 
     __tablename__ = "app_user"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdKey]
     username: Mapped[str] = mapped_column(Text, unique=True)
     display_name: Mapped[str | None] = mapped_column(Text)
     password_hash: Mapped[str] = mapped_column(Text)
     roles: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     disabled: Mapped[bool] = mapped_column(Boolean, server_default="false")
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    password_changed_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[Stamp]
+    password_changed_at: Mapped[Stamp]
     #: what the officer wants printed on brochures (phone, e-mail); NULL prints nothing
     contact: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (
@@ -950,14 +912,12 @@ class ApiToken(Base):
     """A bearer token for scripts; only its SHA-256 hash is stored."""
 
     __tablename__ = "api_token"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdKey]
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(Text)
     token_hash: Mapped[str] = mapped_column(Text, unique=True)
     prefix: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[Stamp]
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -967,16 +927,12 @@ class WebSession(Base):
     """A browser login session; the cookie holds a random token, the table its hash."""
 
     __tablename__ = "web_session"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdKey]
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(Text, unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[Stamp]
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    last_seen_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    last_seen_at: Mapped[Stamp]
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -984,11 +940,11 @@ class LoginAttempt(Base):
     """Failed and successful logins, for per-account and per-client rate limits."""
 
     __tablename__ = "login_attempt"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdKey]
     username: Mapped[str] = mapped_column(Text)
     client: Mapped[str] = mapped_column(Text)
     success: Mapped[bool] = mapped_column(Boolean)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    at: Mapped[Stamp]
     __table_args__ = (
         Index("ix_login_attempt_username_at", "username", "at"),
         Index("ix_login_attempt_client_at", "client", "at"),

@@ -10,23 +10,19 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
-    BigInteger,
     CheckConstraint,
     Date,
-    DateTime,
     Float,
     ForeignKey,
-    Identity,
     Index,
     Integer,
     SmallInteger,
     Text,
     UniqueConstraint,
-    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gis_app.db.models import Base, _in_vocab
+from gis_app.db.models import Base, IdKey, Stamp, _in_vocab
 from gis_app.domain import projects, vocab
 
 
@@ -34,7 +30,7 @@ class Project(Base):
     """A signed investment project followed from signing to full output."""
 
     __tablename__ = "project"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdKey]
     code: Mapped[str] = mapped_column(Text, unique=True)
     name: Mapped[str] = mapped_column(Text)
     sector: Mapped[str] = mapped_column(Text)
@@ -50,12 +46,8 @@ class Project(Base):
     notes: Mapped[str | None] = mapped_column(Text)  # internal
     created_by: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, server_default="1")
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[Stamp]
+    updated_at: Mapped[Stamp]
     __table_args__ = (
         _in_vocab("sector", vocab.SECTOR),
         CheckConstraint("length(btrim(code)) > 0", name="code_given"),
@@ -121,9 +113,7 @@ class ProjectMonth(Base):
     tax_wan: Mapped[float | None] = mapped_column(Float)
     output_wan: Mapped[float | None] = mapped_column(Float)
     entered_by: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    updated_at: Mapped[Stamp]
     __table_args__ = (
         CheckConstraint("month = date_trunc('month', month)::date", name="first_of_month"),
         CheckConstraint(" AND ".join(f"{c} >= 0" for c in projects.FIGURES), name="figures_nonneg"),
@@ -134,7 +124,7 @@ class IndicatorTarget(Base):
     """An annual target of one indicator for the district, a platform or an officer."""
 
     __tablename__ = "indicator_target"
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[IdKey]
     year: Mapped[int] = mapped_column(SmallInteger)
     scope: Mapped[str] = mapped_column(Text)
     #: the platform's name or the officer's user name ('' for the district)
