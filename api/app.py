@@ -14,6 +14,8 @@ from api import errors
 from api import openapi as api_openapi
 from api.deps import ConnectionGate
 from api.routers import (
+    activities,
+    activity_pages,
     admin_pages,
     alerts,
     attachments,
@@ -142,4 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # the project ledger: projects, monthly figures, the indicator report (issue 27)
     app.include_router(projects.router)
     app.include_router(project_pages.router)
+    # promotion activities against the monthly minimum
+    app.include_router(activities.router)
+    app.include_router(activity_pages.router)
     return app

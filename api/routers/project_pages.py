@@ -10,6 +10,7 @@ the problem, keeps what was typed, and saves nothing (422).
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,9 +19,11 @@ from starlette.datastructures import UploadFile
 from api.auth import CurrentUser, allow
 from api.deps import ConnDep, DbRoute, SettingsDep
 from api.errors import status_for
+from api.ledger_ui import UI
 from api.project_deps import read_upload, today, viewer_of
 from api.templating import other_lang_url, page_lang, render_page
 from gis_app.domain import projects, vocab
+from gis_app.domain.error_vocab import message
 from gis_app.domain.errors import (
     Conflict,
     Forbidden,
@@ -38,71 +41,11 @@ router = APIRouter(tags=["pages"], include_in_schema=False, route_class=DbRoute)
 PAGE = allow("officer", "planner", "leader")
 WRITE = allow("officer")
 FINANCE = allow("officer", "leader")
+TARGETS = allow("leader")
 IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 PAGE_SIZE = 50
 #: refusals a form shows next to itself, with their status (anything else is an error page)
 _SHOWN = (InvalidInput, Forbidden, Conflict, NotFound)
-
-#: labels of these pages (Chinese first); vocabularies and field labels come from their registries
-UI: dict[str, vocab.Term] = {
-    k: vocab.Term(k, zh, en)
-    for k, zh, en in (
-        ("projects", "项目台账", "Project ledger"),
-        ("new_project", "登记项目", "Record a project"),
-        ("save", "保存", "Save"),
-        ("stage", "当前节点", "Stage"),
-        ("late", "滞后", "Behind"),
-        ("sites", "落地地块", "Sites taken"),
-        ("buildings", "厂房/楼宇", "Buildings taken"),
-        ("milestones", "项目节点", "Milestones"),
-        ("planned", "计划日期", "Planned"),
-        ("actual", "实际日期", "Actual"),
-        ("take_site", "登记落地地块（地块编号）", "Site taken (site code)"),
-        ("months", "月度数据", "Monthly figures"),
-        ("enter_month", "填报月度数据", "Enter a month's figures"),
-        ("import", "导入月度数据（XLSX）", "Import monthly figures (XLSX)"),
-        ("import_button", "导入", "Import"),
-        ("imported", "已导入", "Imported"),
-        ("refused", "未保存", "Not saved"),
-        ("signed_on", "签约日期", "Signed on"),
-        ("site_codes", "落地地块编号（逗号分隔）", "Site codes taken (comma-separated)"),
-        ("all", "全部", "All"),
-        ("search", "查询", "Search"),
-        ("q", "项目名称或编号", "Project name or code"),
-        ("total", "共", "Total"),
-        ("report", "指标报表", "Indicator report"),
-        ("back", "返回项目台账", "Back to the ledger"),
-        ("map", "地图", "Map"),
-        ("dashboard", "统计看板", "Dashboard"),
-        ("no_finance", "财务数据仅招商专员与领导可见", "Financials: officers and leaders only"),
-        ("read_only", "只读：仅项目的招商专员可修改", "Read-only: its officer edits"),
-        ("saved", "已保存", "Saved"),
-        ("month", "月份", "Month"),
-        ("period", "统计期间", "Period"),
-        ("from", "起", "From"),
-        ("to", "止", "To"),
-        ("show", "生成", "Show"),
-        ("download", "下载", "Download"),
-        ("indicator", "指标", "Indicator"),
-        ("unit", "单位", "Unit"),
-        ("actual", "实际", "Actual"),
-        ("target", "年度目标", "Annual target"),
-        ("completion", "完成率", "Completion"),
-        ("previous", "上年同期", "Same period last year"),
-        ("yoy", "同比", "Year on year"),
-        ("traced", "构成项目", "Projects it sums"),
-        ("big", "亿元以上项目", "Projects of 100 million yuan or more"),
-        ("share", "占全部到位资金", "Share of all funds"),
-        ("by_sector", "分产业", "By sector"),
-        ("by_platform", "分平台", "By platform"),
-        ("funds", "到位市外资金", "Funds arrived"),
-        ("tax", "税收", "Tax"),
-        ("count", "项目数", "Projects"),
-        ("summary", "主要指标完成情况", "Main indicators"),
-        ("targets", "目标责任完成进度（1月起累计）", "Targets: progress since January"),
-        ("scope", "对象", "For"),
-    )
-}
 
 
 async def form_data(request: Request) -> dict[str, Any]:
@@ -395,10 +338,26 @@ def report_page(
     lang: str | None = None,
     start: Annotated[str | None, Query(max_length=20)] = None,
     end: Annotated[str | None, Query(max_length=20)] = None,
+    saved: Annotated[int, Query(ge=0, le=1)] = 0,
 ) -> HTMLResponse:
     """The indicator report for a period: figures against targets, year on year, big projects,
     by sector and platform, with charts, each figure opening onto the projects it sums; the
-    same as XLSX and DOCX."""
+    same as XLSX and DOCX; leaders set the year's targets on it."""
+    return _report(request, conn, user, lang, start, end, saved=bool(saved))
+
+
+def _report(
+    request: Request,
+    conn: Any,
+    user: Any,
+    lang: str | None,
+    start: str | None,
+    end: str | None,
+    *,
+    target_error: GisAppError | None = None,
+    typed: dict[str, Any] | None = None,
+    saved: bool = False,
+) -> HTMLResponse:
     ctx = _base(request, user, lang, "/reports/indicators")
     error = None
     try:
@@ -415,7 +374,55 @@ def report_page(
         "sector_max": max((g["funds"] for g in report["by_sector"]), default=0) or 1,
         "platform_max": max((g["funds"] for g in report["by_platform"]), default=0) or 1,
         "targets": report_service.target_progress(conn, s.year, e),
+        "can_set_targets": viewer_of(user).sets_targets,
+        "target_errors": [message(p)[ctx["lang"]] for p in target_error.refusals]
+        if target_error
+        else [],
+        "typed": {k: v for k, v in (typed or {}).items() if isinstance(v, str)},
+        "target_saved": saved,
+        "vocab_scope": list(projects.TARGET_SCOPE),
     }
     resp = render_page(request, "report.html", ctx)
-    resp.status_code = 200 if error is None else 422
+    resp.status_code = 422 if error is not None else 200
+    if target_error is not None:
+        resp.status_code = status_for(target_error)
     return resp
+
+
+@router.post("/reports/targets", response_class=HTMLResponse, dependencies=[TARGETS])
+def set_target_form(
+    request: Request, conn: ConnDep, user: CurrentUser, form: FormDep, lang: str | None = None
+) -> Response:
+    """Set an annual target from the leaders' form on the report; back to the report."""
+    start, end = str(form.get("start") or ""), str(form.get("end") or "")
+    try:
+        year = _form_number(form, "year", int)
+        value = _form_number(form, "value", float)
+        report_service.set_target(
+            conn,
+            year,
+            str(form.get("scope") or ""),
+            str(form.get("scope_key") or ""),
+            str(form.get("indicator") or ""),
+            value,
+            user.username,
+        )
+    except _SHOWN as e:
+        conn.rollback()
+        return _report(request, conn, user, lang, start, end, target_error=e, typed=form)
+    query = urlencode({"lang": page_lang(lang), "start": start, "end": end, "saved": 1})
+    return RedirectResponse(f"/reports/indicators?{query}#gis-targets", status_code=303)
+
+
+def _form_number(form: dict[str, Any], name: str, kind: type) -> Any:
+    text = str(form.get(name) or "").strip()
+    try:
+        return kind(text)
+    except ValueError:
+        code = "not_an_integer" if kind is int else "not_a_number"
+        raise InvalidInput(
+            f"target: {name} {text!r} is not a number",
+            code=code,
+            field=name,
+            params={"field": UI[name], "value": text},
+        ) from None

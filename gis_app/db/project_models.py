@@ -138,3 +138,43 @@ class IndicatorTarget(Base):
         CheckConstraint("value >= 0", name="value_nonneg"),
         CheckConstraint("(scope = 'district') = (scope_key = '')", name="scope_key_given"),
     )
+
+
+class PromotionActivity(Base):
+    """One promotion activity an officer logged (外出招商, 接待来访, 推介活动)."""
+
+    __tablename__ = "promotion_activity"
+    id: Mapped[IdKey]
+    kind: Mapped[str] = mapped_column(Text)
+    held_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    officer: Mapped[str] = mapped_column(Text, index=True)
+    title: Mapped[str] = mapped_column(Text)
+    place: Mapped[str | None] = mapped_column(Text)
+    counterpart: Mapped[str | None] = mapped_column(Text)
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("project.id", ondelete="SET NULL"), index=True
+    )
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[Stamp]
+    __table_args__ = (
+        _in_vocab("kind", vocab.ACTIVITY_KIND),
+        CheckConstraint("length(btrim(title)) > 0", name="title_given"),
+    )
+
+
+class ActivityMinimum(Base):
+    """The monthly minimum of one kind of activity in a year, for every officer ('') or one."""
+
+    __tablename__ = "activity_minimum"
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    officer: Mapped[str] = mapped_column(Text, primary_key=True, server_default="")
+    per_month: Mapped[int] = mapped_column(SmallInteger)
+    updated_by: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[Stamp]
+    __table_args__ = (
+        _in_vocab("kind", vocab.ACTIVITY_KIND),
+        CheckConstraint("per_month BETWEEN 0 AND 1000", name="per_month_range"),
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="year_range"),
+    )

@@ -377,6 +377,17 @@ MILESTONE = _v(
     ("full_output", "达产/达效", "Full output"),
 )
 
+#: what an officer logs against the monthly minimum (责任状): trips out to investors,
+#: delegations received, promotion events held or attended
+ACTIVITY_KIND = _v(
+    "activity_kind",
+    "活动类型",
+    "Activity",
+    ("trip_out", "外出招商", "Trip out to investors"),
+    ("delegation", "接待来访", "Delegation received"),
+    ("promotion_event", "推介活动", "Promotion event"),
+)
+
 LANGUAGE = _v(
     "language",
     "语言",

@@ -65,6 +65,11 @@ class ProjectViewer:
         """Officers, leaders and admins read financials; planners do not."""
         return bool(self.roles & {"officer", "leader", "admin"})
 
+    @property
+    def sets_targets(self) -> bool:
+        """Leaders and admins set the annual targets and the activities' monthly minimum."""
+        return bool(self.roles & {"leader", "admin"})
+
     def may_edit(self, officer: str | None) -> bool:
         """Whether this viewer may change a project of ``officer``."""
         return self.admin or ("officer" in self.roles and officer == self.username)

@@ -161,6 +161,18 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("GET", "/reports/indicators"): FINANCE,
     ("GET", "/api/targets"): FINANCE,
     ("PUT", "/api/targets/{year}/{scope}/{indicator}"): ("leader", "admin"),
+    # promotion activities: officers log their own; officers and leaders read; leaders set
+    # the monthly minimum
+    ("GET", "/api/activities"): FINANCE,
+    ("POST", "/api/activities"): OFFICE,
+    ("DELETE", "/api/activities/{activity_id}"): OFFICE,
+    ("GET", "/api/activity-progress"): FINANCE,
+    ("PUT", "/api/activity-minimums/{year}/{kind}"): ("leader", "admin"),
+    ("GET", "/activities"): FINANCE,
+    ("POST", "/activities"): OFFICE,
+    ("POST", "/activities/{activity_id}/delete"): OFFICE,
+    ("POST", "/activities/minimums"): ("leader", "admin"),
+    ("POST", "/reports/targets"): ("leader", "admin"),
 }
 
 ROLES = ("officer", "planner", "admin", "leader")

@@ -86,6 +86,7 @@ LATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "share_link": ("recipient_name", "recipient_org"),
     "attachment": ("filename",),
     "project": ("name", "investor", "platform", "notes"),
+    "promotion_activity": ("title", "place", "counterpart", "notes"),
 }
 
 
@@ -217,6 +218,13 @@ def hostile(hostile_db: str) -> Iterator[Hostile]:
         r = api.put(f"/api/projects/{project_id}/months/2026-02", json={"funds_registered_wan": 9})
         assert r.status_code == 200, r.text
         with app.engine.begin() as c:
+            c.execute(
+                sa.text(
+                    "INSERT INTO promotion_activity (kind, held_on, officer, title, created_by)"
+                    " VALUES ('trip_out', '2026-02-03', :u, 'T', :u)"
+                ),
+                {"u": ADMIN},
+            )
             for table, cols in LATE_COLUMNS.items():
                 _plant(c, table, cols)
             c.execute(
@@ -447,7 +455,13 @@ def test_requirement_pages(admin_browser: Browser, hostile: Hostile, path: str) 
 
 
 @pytest.mark.parametrize(
-    "path", ["/projects", "/projects/{pid}", "/reports/indicators?start=2026-01&end=2026-06"]
+    "path",
+    [
+        "/projects",
+        "/projects/{pid}",
+        "/reports/indicators?start=2026-01&end=2026-06",
+        "/activities?year=2026",
+    ],
 )
 def test_project_pages(admin_browser: Browser, hostile: Hostile, path: str) -> None:
     page = _new_page(admin_browser)

@@ -1,0 +1,132 @@
+"""Promotion activities over the API: an officer logs trips out, delegations and events; a
+leader sets the monthly minimum; each officer's months are counted against it; bad input is
+refused field by field in both languages and nothing is written."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from gis_app.db.project_models import ActivityMinimum, PromotionActivity
+from gis_app.domain import activities
+from gis_app.services import activities as activity_service
+from gis_app.services.projects import ProjectViewer
+
+TODAY = dt.date.today()
+YEAR = TODAY.year
+
+
+def _count(engine: sa.Engine) -> int:
+    with engine.connect() as c:
+        return c.execute(sa.text("SELECT count(*) FROM promotion_activity")).scalar_one()
+
+
+def test_registry_and_tables_agree_column_for_column() -> None:
+    stored = {n for n, f in activities.ACTIVITY.items() if f.stored}
+    columns = set(PromotionActivity.__table__.columns.keys())
+    assert stored == columns - {"project_id"}  # the project is named by its code
+    assert set(activities.MINIMUM) == set(ActivityMinimum.__table__.columns.keys()) - {
+        "updated_by",
+        "updated_at",
+    }
+
+
+def test_officer_logs_activities_and_progress_counts_them(ledger_url, ledger_engine, client_as):
+    officer = client_as("officer", ledger_url)
+    leader = client_as("leader", ledger_url)
+    first = TODAY.replace(day=1)
+    r = officer.post(
+        "/api/activities",
+        json={"kind": "外出招商", "held_on": first.isoformat(), "title": "赴宁波拜访海工企业",
+              "place": "宁波", "counterpart": "某海工集团", "project_code": "XM-2025-001"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    a = r.json()
+    assert (a["kind"], a["officer"], a["project_code"]) == (
+        "trip_out",
+        "test-officer",
+        "XM-2025-001",
+    )
+    assert a["kind_label"] == {"zh": "外出招商", "en": "Trip out to investors"}
+    r = officer.post(
+        "/api/activities",
+        json={"kind": "delegation", "held_on": TODAY.isoformat(), "title": "接待上海客商"},
+    )
+    assert r.status_code == 201, r.text
+
+    # the leader sets two trips out a month for everyone, one delegation for test-officer
+    r = leader.put(f"/api/activity-minimums/{YEAR}/trip_out", json={"per_month": 2})
+    assert r.status_code == 200, r.text
+    r = leader.put(
+        f"/api/activity-minimums/{YEAR}/delegation",
+        json={"per_month": 1, "officer": "test-officer"},
+    )
+    assert r.status_code == 200, r.text
+    # an officer may not
+    assert (
+        officer.put(f"/api/activity-minimums/{YEAR}/trip_out", json={"per_month": 0}).status_code
+        == 403
+    )
+
+    p = leader.get("/api/activity-progress").json()
+    assert p["months"][-1] == f"{TODAY:%Y-%m}"
+    rows = {(x["officer"], x["kind"]): x for x in p["rows"]}
+    trips = rows[("test-officer", "trip_out")]
+    assert trips["minimum"] == 2 and trips["counts"][-1] == 1 and trips["total"] == 1
+    # every month before this one ended with no trip: short; this month is still running
+    assert trips["short_months"] == p["months"][:-1]
+    assert rows[("test-officer", "delegation")]["minimum"] == 1
+    listed = leader.get("/api/activities", params={"kind": "trip_out"}).json()
+    assert [x["title"] for x in listed] == ["赴宁波拜访海工企业"]
+
+
+def test_bad_input_is_refused_field_by_field_and_nothing_is_written(
+    ledger_url, ledger_engine, client_as
+):
+    officer = client_as("officer", ledger_url)
+    before = _count(ledger_engine)
+    tomorrow = TODAY + dt.timedelta(days=1)
+    r = officer.post(
+        "/api/activities",
+        json={"kind": "trip_out", "held_on": tomorrow.isoformat(), "title": "明天的行程",
+              "project_code": "XM-NOPE"},
+    )  # fmt: skip
+    assert r.status_code == 422, r.text
+    body = r.json()
+    by_field = {e["field"]: e for e in body["errors"]} if "errors" in body else {}
+    assert {"held_on", "project_code"} <= set(by_field), body
+    assert by_field["held_on"]["code"] == "date_in_future"
+    assert "日期不能晚于今天" in by_field["held_on"]["message"]["zh"]
+    assert by_field["project_code"]["message"]["en"].startswith("Project code")
+    # an officer logs only their own
+    r = officer.post(
+        "/api/activities",
+        json={"kind": "trip_out", "held_on": TODAY.isoformat(), "title": "x", "officer": "admin"},
+    )
+    assert r.status_code == 403
+    assert _count(ledger_engine) == before
+
+
+def test_an_activity_is_removed_by_its_officer_only(ledger_url, ledger_engine, client_as):
+    officer = client_as("officer", ledger_url)
+    other = client_as("planner", ledger_url)
+    r = officer.post(
+        "/api/activities",
+        json={"kind": "promotion_event", "held_on": TODAY.isoformat(), "title": "推介会"},
+    )
+    aid = r.json()["id"]
+    assert other.delete(f"/api/activities/{aid}").status_code == 403  # planners: no access
+    with ledger_engine.begin() as c:
+        from gis_app.services import accounts
+
+        accounts.create_user(c, "officer-two", "test-password-1", ["officer"])
+        actor = ProjectViewer("officer-two", frozenset({"officer"}))
+    with ledger_engine.connect() as c:
+        try:
+            activity_service.delete_activity(c, aid, actor)
+            raise AssertionError("another officer removed the activity")
+        except activity_service.Forbidden:
+            pass
+    assert officer.delete(f"/api/activities/{aid}").status_code == 204
+    assert officer.delete(f"/api/activities/{aid}").status_code == 404
