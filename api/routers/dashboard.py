@@ -38,6 +38,12 @@ WORDS: dict[str, Term] = {
         Term("available", "可招商土地与空置建筑面积", "Available land and vacant floor area"),
         Term("pipeline", "土地供应进度", "Land pipeline"),
         Term("blockers", "各区块受阻原因（亩）", "What blocks each block (mu)"),
+        Term(
+            "stuck",
+            "项目滞后的地块（开工、达效滞后）",
+            "Sites whose projects are behind (start, output)",
+        ),
+        Term("stuck_none", "没有滞后的项目", "No project is behind"),
         Term("readiness", "哪些区块可最快供地", "Which blocks could be supplied soonest"),
         Term("stale", "超期未核实的记录", "Records not verified recently"),
         Term("funnel", "项目推进漏斗", "Requirement funnel"),
@@ -75,6 +81,7 @@ ENDPOINTS = {
     "blockers": "/api/stats/blockers",
     "readiness": "/api/stats/readiness",
     "stale": "/api/stats/stale",
+    "stuck": "/api/stats/stuck-projects",
     "funnel": "/api/stats/funnel",
 }
 

@@ -86,6 +86,18 @@ def blockers(conn: ConnDep, scope: ScopeDep, format: str = "json") -> Response:
     return _respond(stats.blockers(conn, scope), format)
 
 
+@router.get("/stuck-projects", response_class=Response, responses=_RESPONSES, dependencies=[READ])
+def stuck_projects(
+    conn: ConnDep,
+    scope: ScopeDep,
+    limit: Annotated[int, Query(ge=1, le=stats.MAX_ROWS)] = 500,
+    format: str = "json",
+) -> Response:
+    """Sites taken by projects that are behind (开工 or 达效 late): the project, its stage,
+    what is late and by how many days, the most behind first."""
+    return _respond(stats.stuck_projects(conn, scope, limit=limit), format)
+
+
 @router.get("/readiness", response_class=Response, responses=_RESPONSES, dependencies=[READ])
 def readiness(
     conn: ConnDep,

@@ -47,20 +47,34 @@ def _stage() -> sa.ScalarSelect[Any]:
     )
 
 
+def _is_late(today: dt.date) -> sa.ColumnElement[bool]:
+    """A watched milestone (开工, 达效) that is late: its planned date passed without an actual
+    date, or it was reached after the planned date."""
+    return sa.and_(
+        PMS.c.kind.in_(projects.WATCHED_MILESTONES),
+        PMS.c.planned_date.is_not(None),
+        sa.or_(
+            sa.and_(PMS.c.actual_date.is_(None), PMS.c.planned_date < today),
+            PMS.c.actual_date > PMS.c.planned_date,
+        ),
+    )
+
+
 def _late(today: dt.date) -> sa.ScalarSelect[Any]:
-    """Watched milestones (开工, 达效) that are late: planned date passed without an actual
-    date, or reached after the planned date."""
+    """The project's late watched milestones (see :func:`_is_late`)."""
     return (
         sa.select(sa.func.coalesce(sa.func.array_agg(PMS.c.kind), sa.text("'{}'::text[]")))
-        .where(
-            PMS.c.project_id == P.c.id,
-            PMS.c.kind.in_(projects.WATCHED_MILESTONES),
-            PMS.c.planned_date.is_not(None),
-            sa.or_(
-                sa.and_(PMS.c.actual_date.is_(None), PMS.c.planned_date < today),
-                PMS.c.actual_date > PMS.c.planned_date,
-            ),
-        )
+        .where(PMS.c.project_id == P.c.id, _is_late(today))
+        .scalar_subquery()
+    )
+
+
+def _days_late(today: dt.date) -> sa.ScalarSelect[Any]:
+    """How many days the project's latest watched milestone is (or was) behind its plan."""
+    behind = sa.func.coalesce(PMS.c.actual_date, today) - PMS.c.planned_date
+    return (
+        sa.select(sa.func.max(behind))
+        .where(PMS.c.project_id == P.c.id, _is_late(today))
         .scalar_subquery()
     )
 
@@ -438,3 +452,35 @@ def monthly_by_unit(conn: sa.Connection, start: dt.date, end: dt.date) -> list[d
     )
     rows = conn.execute(sa.union_all(figures, registered)).mappings()
     return [dict(r) for r in rows]
+
+
+def stuck_sites(
+    conn: sa.Connection, today: dt.date, site_where: str, params: dict[str, Any], limit: int
+) -> list[dict[str, Any]]:
+    """Sites taken by a project whose 开工 or 达效 is late, the most days behind first, with
+    the project, its stage and what is late; ``site_where`` is a condition on alias ``s``."""
+    s = S.alias("s")
+    late = _late(today)
+    query = (
+        sa.select(
+            s.c.id,
+            s.c.code,
+            s.c.name_zh,
+            s.c.block,
+            s.c.township,
+            s.c.area_mu,
+            P.c.id.label("project_id"),
+            P.c.code.label("project_code"),
+            P.c.name.label("project_name"),
+            P.c.officer,
+            _stage().label("stage"),
+            late.label("late"),
+            _days_late(today).label("days_late"),
+            sa.func.count().over().label("total"),
+        )
+        .select_from(PS.join(P, P.c.id == PS.c.project_id).join(s, s.c.id == PS.c.site_id))
+        .where(sa.text(site_where).bindparams(**params), sa.func.cardinality(late) > 0)
+        .order_by(sa.desc("days_late"), s.c.code)
+        .limit(limit)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]

@@ -41,7 +41,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gis_app.db import stats_queries
+from gis_app.db import project_queries, stats_queries
 from gis_app.db.stats_queries import Scope, Steps
 from gis_app.domain import landuse, vocab
 from gis_app.domain.errors import InvalidInput
@@ -485,6 +485,56 @@ def stale(
         rows=rows,
         params={**params, "limit": limit},
         totals={"stale_sites": total, "listed": len(rows)},
+    )
+
+
+_STUCK_COLUMNS = [
+    _c("code", "地块编号", "Site code", kind="text"),
+    _c("name_zh", "名称", "Name", kind="text"),
+    _c("block", "区块", "Block", kind="text"),
+    _c("township", "街道/镇", "Township", kind="text"),
+    AREA_MU,
+    _c("project_code", "项目编号", "Project code", kind="text"),
+    _c("project_name", "项目名称", "Project", kind="text"),
+    _c("officer", "招商专员", "Officer", kind="text"),
+    _c("stage_zh", "当前节点", "Stage (zh)", kind="text"),
+    _c("stage_en", "当前节点（英文）", "Stage", kind="text"),
+    _c("late_zh", "滞后节点", "Late (zh)", kind="text"),
+    _c("late_en", "滞后节点（英文）", "Late", kind="text"),
+    _c("days_late", "滞后天数", "Days behind", "days", kind="int"),
+]
+
+
+def stuck_projects(
+    conn: sa.Connection, scope: Scope | None = None, today: dt.date | None = None, limit: int = 500
+) -> StatTable:
+    """Sites taken by projects that are behind their milestones (开工 late, 达效 late): the
+    project, its stage, what is late and by how many days, the most behind first."""
+    _check_int("limit", limit, 1, MAX_ROWS)
+    scope = scope or Scope()
+    today = today or dt.date.today()
+    where, params = scope.where()
+    raw = project_queries.stuck_sites(conn, today, where, params, limit)
+    rows = []
+    for r in raw:
+        stage = vocab.MILESTONE.term(r["stage"]) if r["stage"] else None
+        late = [vocab.MILESTONE.term(k) for k in vocab.MILESTONE.keys if k in r["late"]]
+        rows.append(
+            {c.key: r[c.key] for c in _STUCK_COLUMNS if c.key in r}
+            | {
+                "stage_zh": stage.zh if stage else "",
+                "stage_en": stage.en if stage else "",
+                "late_zh": "、".join(t.zh for t in late),
+                "late_en": ", ".join(t.en for t in late),
+            }
+        )
+    return StatTable(
+        name="stuck-projects",
+        title=Term("stuck", "项目滞后的地块", "Sites whose projects are behind"),
+        columns=_STUCK_COLUMNS,
+        rows=_round(rows, _STUCK_COLUMNS),
+        params={"as_of": today, "limit": limit, **_scope_params(scope)},
+        totals={"stuck_sites": int(raw[0]["total"]) if raw else 0, "listed": len(rows)},
     )
 
 

@@ -173,6 +173,7 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("POST", "/activities/{activity_id}/delete"): OFFICE,
     ("POST", "/activities/minimums"): ("leader", "admin"),
     ("POST", "/reports/targets"): ("leader", "admin"),
+    ("GET", "/api/stats/stuck-projects"): READ,
 }
 
 ROLES = ("officer", "planner", "admin", "leader")

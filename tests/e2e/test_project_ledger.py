@@ -225,3 +225,33 @@ def test_import_form_all_or_nothing(ledger_app: LiveApp, browser, tmp_path) -> N
     assert n[0] == 2  # nothing of the bad file
     assert _unexpected(w.errors) == []
     page.context.close()
+
+
+def test_dashboard_lists_sites_whose_projects_are_behind(ledger_app: LiveApp, browser) -> None:
+    with ledger_app.engine.connect() as c:
+        stuck = (
+            c.execute(
+                sa.text(
+                    "SELECT DISTINCT p.code FROM project p"
+                    " JOIN project_site ps ON ps.project_id = p.id"
+                    " JOIN project_milestone m ON m.project_id = p.id"
+                    " WHERE m.kind IN ('construction_start', 'full_output')"
+                    " AND ((m.actual_date IS NULL AND m.planned_date < current_date)"
+                    "      OR m.actual_date > m.planned_date)"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert stuck
+    w = open_page(browser, ledger_app, "/dashboard")
+    page = w.page
+    page.wait_for_selector("body[data-dashboard-state=ready]")
+    text = page.inner_text("#table-stuck")
+    assert all(code in text for code in stuck), text[:300]
+    assert "滞后天数" in text and ("开工" in text or "达产/达效" in text)
+    assert page.locator("#empty-stuck").is_hidden()
+    page.goto(f"{ledger_app.base_url}/dashboard?lang=en")
+    page.wait_for_selector("body[data-dashboard-state=ready]")
+    assert "Days behind" in page.inner_text("#table-stuck")
+    assert _unexpected(w.errors) == []

@@ -11,6 +11,7 @@ import json
 from collections import defaultdict
 
 import pytest
+import sqlalchemy as sa
 from docx import Document
 from openpyxl import load_workbook
 
@@ -197,3 +198,36 @@ def test_targets_progress_by_month_and_who_sets_them(ledger_url, client_as) -> N
     assert client_as("planner", url=ledger_url).get("/api/targets").status_code == 403
     r = leader.put("/api/targets/2026/platform/funds", json={"value": 5})
     assert r.status_code == 422 and "scope_key" in r.json()["detail"]
+
+
+def test_stuck_projects_agree_with_an_independent_reading(ledger_url, ledger_engine, client_as):
+    """The dashboard's sites whose projects are behind: recomputed here from the milestones."""
+    today = dt.date.today()
+    with ledger_engine.connect() as c:
+        rows = c.execute(
+            sa.text(
+                "SELECT s.code AS site, p.code AS project, m.kind, m.planned_date, m.actual_date"
+                "  FROM project_site ps JOIN project p ON p.id = ps.project_id"
+                "  JOIN site s ON s.id = ps.site_id"
+                "  JOIN project_milestone m ON m.project_id = p.id"
+                " WHERE m.kind IN ('construction_start', 'full_output')"
+                "   AND m.planned_date IS NOT NULL AND s.retired_at IS NULL"
+            )
+        ).all()
+    expected: dict[tuple[str, str], int] = {}
+    for r in rows:
+        end = r.actual_date or today
+        if (r.actual_date is None and r.planned_date < today) or (
+            r.actual_date is not None and r.actual_date > r.planned_date
+        ):
+            key = (r.site, r.project)
+            expected[key] = max(expected.get(key, 0), (end - r.planned_date).days)
+    assert expected, "the illustrative ledger has projects behind their milestones"
+    got = client_as("planner", ledger_url).get("/api/stats/stuck-projects").json()
+    assert {(r["code"], r["project_code"]): r["days_late"] for r in got["rows"]} == expected
+    days = [r["days_late"] for r in got["rows"]]
+    assert days == sorted(days, reverse=True)
+    assert got["totals"]["stuck_sites"] == len(expected)
+    assert all(r["late_zh"] and r["stage_en"] for r in got["rows"])
+    csv = client_as("planner", ledger_url).get("/api/stats/stuck-projects?format=csv")
+    assert csv.status_code == 200 and "滞后天数" in csv.text

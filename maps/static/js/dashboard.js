@@ -199,6 +199,15 @@
     });
   }
 
+  function showStuck() {
+    setDownloads("stuck", cfg.endpoints.stuck, {});
+    return load(cfg.endpoints.stuck, {}, function (t) {
+      renderTable("stuck", t, ["code", "name_zh", "block", "project_code", "project_name",
+                               "stage_" + lang, "late_" + lang, "days_late"]);
+      document.getElementById("empty-stuck").hidden = t.rows.length > 0;
+    });
+  }
+
   function showStale() {
     var days = document.getElementById("ctl-stale-days").value;
     var params = { by: "block", days: days };
@@ -320,8 +329,8 @@
   document.getElementById("ctl-funnel-by").addEventListener("change", guard(showFunnel));
 
   window.gisDashboard = { charts: charts, tables: tables, reload: function () {
-    return Promise.allSettled([showAvailable(), showPipeline(), showBlockers(), showReadiness(),
-                               showStale(), showFunnel()]);
+    return Promise.allSettled([showAvailable(), showPipeline(), showBlockers(), showStuck(),
+                               showReadiness(), showStale(), showFunnel()]);
   } };
   window.gisDashboard.reload();
 })();
