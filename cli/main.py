@@ -28,6 +28,10 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     """Handle ``gis-app db ACTION``."""
     from gis_app.db import migrate, provision
 
+    if args.action in ("cluster", "failover"):
+        from cli.failover import cmd_formation
+
+        return cmd_formation(args, settings)
     if args.action == "up":
         st = provision.db_up(settings.db, log=_log)
         _log(st.detail)
@@ -789,13 +793,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     db = sub.add_parser(
-        "db", help="PostGIS: up, down, status, url, migrate, downgrade, backup, restore"
+        "db",
+        help="PostGIS: up, down, status, url, migrate, downgrade, backup, restore; "
+        "cluster up|down|status|url|destroy, failover (pg_auto_failover formation)",
     )
     db.add_argument(
         "action",
-        choices=["up", "down", "status", "url", "migrate", "downgrade", "backup", "restore"],
+        choices=[
+            *("up", "down", "status", "url", "migrate", "downgrade", "backup", "restore"),
+            *("cluster", "failover"),
+        ],
     )
-    db.add_argument("revision", nargs="?", help="migration revision (migrate/downgrade)")
+    db.add_argument(
+        "revision",
+        nargs="?",
+        help="migration revision (migrate/downgrade); cluster: up, down, status, url, destroy",
+    )
     db.add_argument(
         "--libpq", action="store_true", help="url: postgresql:// as psql and QGIS take it"
     )

@@ -56,6 +56,10 @@ class DatabaseSettings(BaseSettings):
     #: then run on another server connection, so the timeouts are set per transaction instead
     #: of per session (PgBouncer refuses the ``options`` start-up parameter)
     pooler: Literal["none", "transaction"] = "none"
+    #: ``gis-app db cluster``: folder of the pg_auto_failover formation (a monitor and two
+    #: nodes, gis_app/db/failover.py) and its first port (monitor; the nodes take the next two)
+    formation_dir: Path = PROJECT_ROOT / "var" / "formation"
+    formation_port: int = Field(default=54340, ge=1024, le=65533)
 
 
 class AppSettings(BaseSettings):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what gis_app needs on a Debian/Ubuntu machine: Debian packages (PostgreSQL 15 +
-# PostGIS 3, Python venv support, and with --test the Chromium browser for page tests),
+# PostGIS 3, pg_auto_failover, Python venv support, and with --test the Chromium browser for page tests),
 # a virtual environment in .venv and the project in it. Safe to run again: it only installs
 # what is missing.
 set -euo pipefail
@@ -16,6 +16,9 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 PKGS=(postgresql postgresql-15-postgis-3)
 # a TrueType font with Chinese glyphs for the investor PDFs (gis_app/io/pdf_export.py)
 PKGS+=(fonts-wqy-zenhei)
+# pg_auto_failover: `gis-app db cluster up` / `db failover` (gis_app/db/failover.py) and the
+# failover drill (tests/db/test_failover.py)
+PKGS+=(pg-auto-failover-cli postgresql-15-auto-failover)
 # the browser tests (tests/e2e) drive Debian's Chromium through Playwright
 [ $WITH_TEST -eq 1 ] && PKGS+=(chromium)
 # the OGC API tests (tests/ogc) read the service with GDAL's OAPIF and MVT drivers

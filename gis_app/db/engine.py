@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from gis_app.db import prepared
+from gis_app.db import failover, prepared
 from gis_app.settings import DatabaseSettings
 
 
@@ -53,6 +53,7 @@ def make_engine(
         prepared.remember_per_session(engine)
     if pooled:
         _ping_when_idle(engine, s.ping_idle_s)
+    failover.drop_demoted_connections(engine)
     return engine
 
 
