@@ -59,6 +59,14 @@ _MONITOR_CHECKS = {
     "pgautofailover.health_check_retry_delay": "500",
 }
 
+#: a primary that reaches neither the monitor nor its standby for this many seconds stops
+#: taking writes (demotes itself), and the monitor waits this long plus the margin below
+#: before it promotes the standby of a primary it cannot reach, so that two primaries never
+#: take writes at once. pg_auto_failover's defaults (20 s and 30 s) were most of the
+#: 35 s the app answered 503 in the drill; on loopback a partition is a dead process.
+NETWORK_PARTITION_TIMEOUT_S = 4
+_PRIMARY_DEMOTE_TIMEOUT_MS = (NETWORK_PARTITION_TIMEOUT_S + 2) * 1000
+
 #: the nodes' resources: pg_autoctl sizes shared_buffers at a quarter of the machine's memory
 #: for every node; three servers on one machine each taking a quarter would overcommit it
 _TUNING = {
@@ -345,6 +353,7 @@ class Formation:
         self._settings("monitor", _TUNING | _MONITOR_CHECKS | {
             "pgautofailover.node_considered_unhealthy_timeout":
                 str(int(self.unhealthy_timeout_s * 1000)),
+            "pgautofailover.primary_demote_timeout": str(_PRIMARY_DEMOTE_TIMEOUT_MS),
         })  # fmt: skip
         self._restrict_hba("monitor")
         self._run("monitor")
@@ -362,6 +371,7 @@ class Formation:
 
         log(f"creating node1 (primary) on 127.0.0.1:{self.ports[NODES[0]]}")
         self._autoctl(*create_node(NODES[0]), timeout_s=timeout_s)
+        self._partition_timeout(NODES[0])
         preload = ",".join(("pg_stat_statements", *preload_libraries(bindir)))
         self._settings(NODES[0], _TUNING | {"shared_preload_libraries": f"'{preload}'"})
         self._restrict_hba(NODES[0])
@@ -377,23 +387,38 @@ class Formation:
         # node2 copies node1 (pg_basebackup, which pg_autoctl runs with a spread checkpoint:
         # it waited 90 s on an idle server; an immediate checkpoint ends the wait)
         log(f"creating node2 (standby) on 127.0.0.1:{self.ports[NODES[1]]}")
-        self._spawn(NODES[1], *create_node(NODES[1]), "--run")
+        with self._log_file(NODES[1]).open("ab") as node_log:
+            create = subprocess.Popen(
+                self._command(*create_node(NODES[1])),
+                stdin=subprocess.DEVNULL,
+                stdout=node_log,
+                stderr=subprocess.STDOUT,
+                cwd="/",
+            )
         deadline = time.monotonic() + timeout_s
-        while not any(
-            n.name == NODES[1] and n.reported in ("catchingup", "secondary") for n in self.state()
-        ):
-            if time.monotonic() > deadline or not self.running(NODES[1]):
-                raise ProvisioningError(
-                    f"node2 did not join: {self._log_tail(NODES[1])} "
-                    f"(log {self._log_file(NODES[1])})"
-                )
+        while create.poll() is None:
+            if time.monotonic() > deadline:
+                create.kill()
+                break
             self._checkpoint(NODES[0])
             time.sleep(1)
+        if create.wait() != 0:
+            raise ProvisioningError(
+                f"node2 did not join: {self._log_tail(NODES[1])} (log {self._log_file(NODES[1])})"
+            )
+        self._partition_timeout(NODES[1])
+        self._run(NODES[1])
         self.password_file.write_text(password + "\n")
         self.password_file.chmod(0o600)
         self.meta_file.write_text(
             json.dumps({"ports": self.ports, "database": self.database}, indent=2) + "\n"
         )
+
+    def _partition_timeout(self, name: str) -> None:
+        self._autoctl(
+            "config", "set", "--pgdata", str(self.pgdata(name)),
+            "timeout.network_partition_timeout", str(NETWORK_PARTITION_TIMEOUT_S),
+        )  # fmt: skip
 
     def _settings(self, name: str, settings: dict[str, str]) -> None:
         """Append ``settings`` to the node's ``postgresql.auto.conf`` (read last, so they win
@@ -514,6 +539,13 @@ class Formation:
             if self.running(name):
                 self.kill(name)
         shutil.rmtree(self.base_dir, ignore_errors=True)
+
+    def events(self, count: int = 20) -> str:
+        """The monitor's last state changes (``pg_autoctl show events``)."""
+        return self._autoctl(
+            "show", "events", "--pgdata", str(self.pgdata("monitor")), "--count", str(count),
+            timeout_s=30,
+        )  # fmt: skip
 
     def describe(self) -> str:
         """One line per node for ``gis-app db cluster status``."""

@@ -164,8 +164,8 @@ def _names_on(f: Formation, node: str, tag: str) -> set[str]:
         eng.dispose()
 
 
-def _check_answers(writes: list[Write], log: str) -> list[Write]:
-    """Every write answered 201 or 503 with Retry-After, none hung; return the 503s."""
+def _check_answers(writes: list[Write], log: str) -> None:
+    """Every write answered 201 or 503 with Retry-After, none hung."""
     errors = [(w.name, w.error) for w in writes if w.error]
     assert errors == [], (errors[:5], log[-3000:])
     assert {w.status for w in writes} <= {201, 503}, (
@@ -175,14 +175,18 @@ def _check_answers(writes: list[Write], log: str) -> list[Write]:
     assert max(w.end - w.start for w in writes) < HANG_S
     refused = [w for w in writes if w.status == 503]
     assert all(w.retry_after and int(w.retry_after) > 0 for w in refused)
-    return refused
 
 
-def _report(what: str, t0: float, refused: list[Write], back_at: float) -> None:
+def _report(what: str, t0: float, writes: list[Write], back_at: float, f: Formation) -> None:
+    """Print what the drill measured (``pytest -s``), and the monitor's events."""
+    refused = [w for w in writes if w.status == 503]
     span = (max(w.end for w in refused) - min(w.start for w in refused)) if refused else 0.0
+    acks = sorted(w.end for w in writes if w.status == 201)
+    gap = max(b - a for a, b in zip(acks, acks[1:], strict=False))
     print(
-        f"\n{what}: first acknowledged write {back_at - t0:.1f} s after; "
-        f"{len(refused)} writes answered 503 over {span:.1f} s",
+        f"\n{what}: no write acknowledged for {gap:.1f} s; {len(refused)} writes answered 503 "
+        f"over {span:.1f} s; longest answer {max(w.end - w.start for w in writes):.1f} s; "
+        f"steady again {back_at - t0:.1f} s after the start\n{f.events(12)}",
         flush=True,
     )
 
@@ -205,8 +209,8 @@ def test_primary_killed_under_acknowledged_writes(formation: tuple[Formation, st
         ready = httpx.get(f"{app.base_url}/readyz", timeout=10)
         log = app.stop()
     writes = officers.writes
-    refused = _check_answers(writes, log)
-    _report("primary killed", killed_at, refused, back_at)
+    _check_answers(writes, log)
+    _report("primary killed", killed_at, writes, back_at, f)
     assert ready.status_code == 200, ready.text
     assert "Traceback" not in log, log[-3000:]
 
@@ -240,8 +244,8 @@ def test_failover_by_hand_and_old_primary_rejoins(formation: tuple[Formation, st
             out = _cli(env, "db", "failover")
             back_at = officers.wait_acknowledged(since=time.monotonic(), timeout_s=60)
         log = app.stop()
-    refused = _check_answers(officers.writes, log)
-    _report("failover by hand", started, refused, back_at)
+    _check_answers(officers.writes, log)
+    _report("failover by hand", started, officers.writes, back_at, f)
     assert "Traceback" not in log, log[-3000:]
     states = {n.name: n for n in f.state()}
     new = next(name for name in states if name != old.name)
