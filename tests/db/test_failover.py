@@ -13,6 +13,7 @@ with every write. Then ``gis-app db failover`` switches back by hand under the s
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -182,7 +183,7 @@ def _report(what: str, t0: float, writes: list[Write], back_at: float, f: Format
     refused = [w for w in writes if w.status == 503]
     span = (max(w.end for w in refused) - min(w.start for w in refused)) if refused else 0.0
     acks = sorted(w.end for w in writes if w.status == 201)
-    gap = max(b - a for a, b in zip(acks, acks[1:], strict=False))
+    gap = max(b - a for a, b in itertools.pairwise(acks))
     print(
         f"\n{what}: no write acknowledged for {gap:.1f} s; {len(refused)} writes answered 503 "
         f"over {span:.1f} s; longest answer {max(w.end - w.start for w in writes):.1f} s; "
