@@ -46,8 +46,21 @@ MARKER = "gis_app database login"
 
 
 def libpq_url(url: str) -> str:
-    """``url`` (SQLAlchemy's ``postgresql+psycopg2://…``) as a URL libpq, psql and QGIS accept."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    """``url`` (SQLAlchemy's ``postgresql+psycopg2://…``) as a URL libpq, psql and QGIS accept.
+
+    SQLAlchemy's form for several hosts (``…@/db?host=h1:p1&host=h2:p2``, a failover
+    formation) becomes libpq's own (``…@h1:p1,h2:p2/db``): libpq reads a ``host`` parameter
+    as one host name and keeps only the last of several.
+    """
+    u = make_url(url).set(drivername="postgresql")
+    hosts = u.query.get("host")
+    hosts = (hosts,) if isinstance(hosts, str) else hosts
+    if not hosts or any(h.startswith("/") for h in hosts):  # none, or a socket folder
+        return u.render_as_string(hide_password=False)
+    rest = {k: v for k, v in u.query.items() if k != "host"}
+    scheme, _, tail = u.set(query=rest).render_as_string(hide_password=False).partition("://")
+    login, _, database = tail.partition("/")  # "user:pw@" (or "") before the empty host
+    return f"{scheme}://{login}{','.join(hosts)}/{database}"
 
 
 def group_names(conn: sa.Connection) -> dict[str, str]:

@@ -25,10 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psycopg2
 import pytest
 import sqlalchemy as sa
 
 from api.errors import as_domain_error
+from gis_app.db.db_logins import libpq_url
 from gis_app.db.engine import make_engine
 from gis_app.db.failover import Formation
 from gis_app.domain.errors import DatabaseUnavailable
@@ -256,6 +258,11 @@ def test_failover_by_hand_and_old_primary_rejoins(formation: tuple[Formation, st
     assert acknowledged and acknowledged <= _names_on(f, new, "switch")
     status = _cli(env, "db", "cluster", "status")
     assert f"{old.name}: 127.0.0.1:{f.ports[old.name]} secondary" in status, status
+    # psql, pg_dump and QGIS get libpq's multi-host form, and land on the new primary
+    libpq = _cli(env, "db", "url", "--libpq").strip()
+    with psycopg2.connect(libpq) as c, c.cursor() as cur:
+        cur.execute("SELECT inet_server_port(), pg_is_in_recovery()")
+        assert cur.fetchone() == (f.ports[new], False)
 
 
 def test_write_refused_as_read_only_drops_the_connection(sample_url: str) -> None:
@@ -273,3 +280,18 @@ def test_write_refused_as_read_only_drops_the_connection(sample_url: str) -> Non
             assert isinstance(as_domain_error(caught.value), DatabaseUnavailable) is invalidated
         finally:
             eng.dispose()
+
+
+def test_libpq_url_of_a_multi_host_url() -> None:
+    """SQLAlchemy's multi-host form becomes libpq's (``h1:p1,h2:p2``); one host and a socket
+    folder are left as they were."""
+    assert libpq_url(
+        "postgresql+psycopg2://app:p%40ss@/gis?host=127.0.0.1:5501&host=127.0.0.1:5502"
+        "&target_session_attrs=read-write"
+    ) == (
+        "postgresql://app:p%40ss@127.0.0.1:5501,127.0.0.1:5502/gis?target_session_attrs=read-write"
+    )
+    assert libpq_url("postgresql+psycopg2://a:b@h:5/db") == "postgresql://a:b@h:5/db"
+    assert libpq_url("postgresql+psycopg2://a@/db?host=/run/pg") == (
+        "postgresql://a@/db?host=%2Frun%2Fpg"
+    )
