@@ -178,7 +178,12 @@ def _floats(name: str, value: str, n: int) -> tuple[float, ...]:
         parts = ()
     if len(parts) != n:
         shape = "minlon,minlat,maxlon,maxlat" if n == 4 else "lon,lat"
-        raise InvalidInput(f"{name} must be '{shape}' (numbers), got {value[:80]!r}")
+        raise InvalidInput(
+            f"{name} must be '{shape}' (numbers), got {value[:80]!r}",
+            code="bad_bbox" if n == 4 else "bad_point",
+            field=name,
+            params={"value": value[:80]},
+        )
     return parts
 
 

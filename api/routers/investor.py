@@ -345,12 +345,14 @@ async def _feedback_body(request: Request) -> tuple[FeedbackIn, bool]:
             data = {k: v for k, v in form.items() if isinstance(v, str)}
             is_form = True
         else:
-            raise InvalidInput("send the answer as JSON or as a form")
+            raise InvalidInput(
+                "send the answer as JSON or as a form", code="unsupported_media_type"
+            )
         if not isinstance(data, dict):
-            raise InvalidInput("the answer must be a JSON object")
+            raise InvalidInput("the answer must be a JSON object", code="not_an_object")
         return FeedbackIn.model_validate(data), is_form
     except JSONDecodeError:
-        raise InvalidInput("the answer is not valid JSON") from None
+        raise InvalidInput("the answer is not valid JSON", code="malformed_json") from None
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"

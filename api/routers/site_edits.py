@@ -597,7 +597,12 @@ def export_sites(
     names); XLSX and PDF link each site to its sheet; a Shapefile's text is UTF-8 or GBK;
     ``crs`` reprojects GeoPackage, Shapefile, CSV WKT and GeoJSON."""
     if format not in site_export.EXPORT_FORMATS:
-        raise InvalidInput(f"format must be one of {', '.join(site_export.EXPORT_FORMATS)}")
+        raise InvalidInput(
+            f"format must be one of {', '.join(site_export.EXPORT_FORMATS)}",
+            code="unknown_value",
+            field="format",
+            params={"value": format[:40]},
+        )
     folder = Path(tempfile.mkdtemp(prefix="gis_app_export_"))
     try:
         path, notes = site_export.export_sites(

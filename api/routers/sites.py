@@ -87,7 +87,11 @@ def search_sites(
     WKT) and ``buffer_km``; the query takes every other parameter of ``GET /api/sites``.
     """
     if flt.intersects is not None or flt.buffer_km is not None:
-        raise InvalidInput("intersects and buffer_km go in the body of a POST search, not the URL")
+        raise InvalidInput(
+            "intersects and buffer_km go in the body of a POST search, not the URL",
+            code="area_needs_post",
+            field="intersects" if flt.intersects is not None else "buffer_km",
+        )
     flt = dataclasses.replace(flt, intersects=body.intersects, buffer_km=body.buffer_km)
     flt.validate()
     return _search(conn, settings, flt, page)
@@ -98,7 +102,12 @@ def _search(
 ) -> Response:
     limit, offset, sort, format = page.limit, page.offset, page.sort, page.format
     if format not in FORMATS:
-        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, got {format[:40]!r}")
+        raise InvalidInput(
+            f"format must be one of {', '.join(FORMATS)}, got {format[:40]!r}",
+            code="unknown_value",
+            field="format",
+            params={"value": format[:40]},
+        )
     args = {
         "limit": settings.app.default_page_size if limit is None else limit,
         "offset": offset,

@@ -23,6 +23,11 @@ MAX_DEPTH = 32
 MAX_VALUES = 1000
 
 
+def _bad(detail: str, code: str, **params: Any) -> InvalidInput:
+    """The refusal of a filter (``detail`` in English) with its code of the error vocabulary."""
+    return InvalidInput(f"filter: {detail}", code=code, field="filter", params=params)
+
+
 class _Compiler:
     def __init__(self, columns: Mapping[str, str], prefix: str) -> None:
         self.columns = columns
@@ -31,7 +36,7 @@ class _Compiler:
 
     def _bind(self, value: Any) -> str:
         if len(self.params) >= MAX_VALUES:
-            raise InvalidInput(f"filter: more than {MAX_VALUES} values")
+            raise _bad(f"more than {MAX_VALUES} values", code="filter_too_complex", max=MAX_VALUES)
         name = f"{self.prefix}{len(self.params)}"
         self.params[name] = value
         return f":{name}"
@@ -41,9 +46,10 @@ class _Compiler:
             name = node["property"]
             if name not in self.columns:
                 allowed = ", ".join(sorted(self.columns))
-                raise InvalidInput(
-                    f"filter: unknown or unreadable property {str(name)[:60]!r}; "
-                    f"queryables: {allowed}"
+                raise _bad(
+                    f"unknown or unreadable property {str(name)[:60]!r}; queryables: {allowed}",
+                    code="filter_unknown_property",
+                    value=str(name)[:60],
                 )
             return self.columns[name]
         if isinstance(node, dict) and "date" in node:
@@ -51,20 +57,22 @@ class _Compiler:
         if isinstance(node, dict) and "timestamp" in node:
             return f"CAST({self._bind(_timestamp(node['timestamp']))} AS timestamptz)"
         if isinstance(node, dict) and "op" in node:
-            raise InvalidInput(f"filter: operator {str(node['op'])[:30]!r} cannot be a value")
+            raise _bad(f"operator {str(node['op'])[:30]!r} cannot be a value", code="bad_filter")
         if isinstance(node, bool | int | float | str) or node is None:
             if isinstance(node, str) and "\x00" in node:
-                raise InvalidInput("filter: text must not contain NUL characters")
+                raise _bad("text must not contain NUL characters", code="text_nul")
             return "NULL" if node is None else self._bind(node)
-        raise InvalidInput(f"filter: unsupported value {str(node)[:60]!r}")
+        raise _bad(
+            f"unsupported value {str(node)[:60]!r}", code="filter_bad_value", value=str(node)[:60]
+        )
 
     def predicate(self, node: Any, depth: int = 0) -> str:
         if depth > MAX_DEPTH:
-            raise InvalidInput(f"filter: nested deeper than {MAX_DEPTH}")
+            raise _bad(f"nested deeper than {MAX_DEPTH}", code="filter_too_complex", max=MAX_DEPTH)
         if isinstance(node, bool):
             return "true" if node else "false"
         if not isinstance(node, dict) or "op" not in node:
-            raise InvalidInput(f"filter: expected a condition, got {str(node)[:60]!r}")
+            raise _bad(f"expected a condition, got {str(node)[:60]!r}", code="bad_filter")
         op = str(node["op"]).lower()
         args = node.get("args") or []
         if op in ("and", "or"):
@@ -84,21 +92,22 @@ class _Compiler:
         if op == "in":
             value, items = _arity(op, args, 2)
             if not isinstance(items, list) or not items:
-                raise InvalidInput("filter: IN needs a list of values")
+                raise _bad("IN needs a list of values", code="bad_filter")
             listed = ", ".join(self.operand(i) for i in items)
             return f"({self.operand(value)} IN ({listed}))"
         if op == "isnull":
             (value,) = _arity(op, args, 1)
             return f"({self.operand(value)} IS NULL)"
-        raise InvalidInput(
-            f"filter: operator {op[:30]!r} is not supported (supported: and, or, not, =, <>, "
-            "<, <=, >, >=, like, between, in, is null)"
+        raise _bad(
+            f"operator {op[:30]!r} is not supported (supported: and, or, not, =, <>, "
+            "<, <=, >, >=, like, between, in, is null)",
+            code="bad_filter",
         )
 
 
 def _arity(op: str, args: list, n: int) -> list:
     if len(args) != n:
-        raise InvalidInput(f"filter: {op} takes {n} arguments, got {len(args)}")
+        raise _bad(f"{op} takes {n} arguments, got {len(args)}", code="bad_filter")
     return args
 
 
@@ -106,14 +115,22 @@ def _date(text: Any) -> dt.date:
     try:
         return dt.date.fromisoformat(str(text))
     except ValueError:
-        raise InvalidInput(f"filter: {str(text)[:40]!r} is not a date (YYYY-MM-DD)") from None
+        raise _bad(
+            f"{str(text)[:40]!r} is not a date (YYYY-MM-DD)",
+            code="filter_bad_value",
+            value=str(text)[:40],
+        ) from None
 
 
 def _timestamp(text: Any) -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInput(f"filter: {str(text)[:40]!r} is not a timestamp (RFC 3339)") from None
+        raise _bad(
+            f"{str(text)[:40]!r} is not a timestamp (RFC 3339)",
+            code="filter_bad_value",
+            value=str(text)[:40],
+        ) from None
 
 
 def to_sql(

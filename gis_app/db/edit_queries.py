@@ -77,7 +77,11 @@ def translate_db_errors(where: str) -> Iterator[None]:
             detail = getattr(getattr(e.orig, "diag", None), "message_detail", None) or msg
             raise errors.EditConflict(f"{where}: {detail}") from e
         if code in ("23514", "23502", "22P02", "22003", "23503"):
-            raise errors.InvalidInput(f"{where}: {msg}") from e
+            # a CHECK, NOT NULL, type or foreign-key rule: name the column when PostgreSQL does
+            column = getattr(getattr(e.orig, "diag", None), "column_name", None)
+            raise errors.InvalidInput(
+                f"{where}: {msg}", code="db_check_failed", field=column
+            ) from e
         raise
 
 

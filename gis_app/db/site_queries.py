@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from gis_app.domain import fields, landuse, vocab
+from gis_app.domain.error_vocab import field_label
 from gis_app.domain.errors import InvalidInput, UnknownVocabularyValue
 from gis_app.domain.filters import REGISTRY_FILTERS, RegistryFilter
 from gis_app.domain.search_area import (
@@ -117,7 +118,11 @@ class _ExplicitFilters:
             elif flt.op in ("min", "max"):
                 _check_number(flt.parameter, value)
             elif value is not None and not isinstance(value, bool):
-                raise InvalidInput(f"{flt.parameter} must be true or false, got {value!r}")
+                raise InvalidInput(
+                    f"{flt.parameter} must be true or false, got {value!r}",
+                    code="not_a_bool",
+                    field=flt.parameter,
+                )
         if self.q is not None:
             _check_text("q", self.q)
         for code in self.land_use:
@@ -136,24 +141,49 @@ class _ExplicitFilters:
         for lo, hi in _RANGES:
             a, b = getattr(self, lo), getattr(self, hi)
             if a is not None and b is not None and a > b:
-                raise InvalidInput(f"{lo} ({a}) is greater than {hi} ({b})")
+                raise InvalidInput(
+                    f"{lo} ({a}) is greater than {hi} ({b})",
+                    code="range_inverted",
+                    field=lo,
+                    params={"value": a, "upper": field_label(hi), "upper_value": b},
+                )
         if self.bbox is not None:
             _check_bbox(self.bbox)
         if (self.near is None) != (self.radius_km is None):
-            raise InvalidInput("near and radius_km go together: give both or neither")
+            raise InvalidInput(
+                "near and radius_km go together: give both or neither",
+                code="params_together",
+                field="near" if self.near is None else "radius_km",
+                params={"other": field_label("radius_km" if self.near is None else "near")},
+            )
         if self.near is not None:
             lon, lat = self.near
             if not (_finite(lon) and _finite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-                raise InvalidInput(f"near must be 'lon,lat' in degrees, got {self.near!r}")
+                raise InvalidInput(
+                    f"near must be 'lon,lat' in degrees, got {self.near!r}",
+                    code="bad_point",
+                    field="near",
+                    params={"value": f"{lon},{lat}"},
+                )
             if self.radius_km is not None and not 0 < self.radius_km <= MAX_RADIUS_KM:
                 raise out_of_range("radius_km", self.radius_km, MAX_RADIUS_KM)
         if self.intersects is not None:
             self.search_area()
         elif self.buffer_km is not None:
-            raise InvalidInput("buffer_km widens an area: give intersects with it")
+            raise InvalidInput(
+                "buffer_km widens an area: give intersects with it",
+                code="params_together",
+                field="buffer_km",
+                params={"other": field_label("intersects")},
+            )
         d = self.verified_within_days
         if d is not None and not 0 <= d <= 36_500:
-            raise InvalidInput(f"verified_within_days must be between 0 and 36500, got {d}")
+            raise InvalidInput(
+                f"verified_within_days must be between 0 and 36500, got {d}",
+                code="out_of_range",
+                field="verified_within_days",
+                params={"min": 0, "max": 36_500, "value": d},
+            )
 
     def search_area(self) -> SearchArea | None:
         """The checked area of ``intersects`` (None: no area); InvalidInput when it is bad."""
@@ -301,18 +331,33 @@ def _check_number(name: str, value: float | None) -> None:
     if value is None:
         return
     if not _finite(value) or value < 0 or value > _MAX_NUMBER:
-        raise InvalidInput(f"{name} must be a number between 0 and {_MAX_NUMBER:g}, got {value}")
+        raise InvalidInput(
+            f"{name} must be a number between 0 and {_MAX_NUMBER:g}, got {value}",
+            code="out_of_range",
+            field=name,
+            params={"min": 0, "max": f"{_MAX_NUMBER:g}", "value": value},
+        )
 
 
 def _check_text(name: str, value: str) -> None:
     if "\x00" in value or len(value) > 200:
-        raise InvalidInput(f"{name}: value {value[:40]!r} is not acceptable text")
+        raise InvalidInput(
+            f"{name}: value {value[:40]!r} is not acceptable text",
+            code="text_not_acceptable",
+            field=name,
+            params={"value": value[:40].replace("\x00", "␀"), "max_length": 200},
+        )
 
 
 def _check_bbox(bbox: tuple[float, float, float, float]) -> None:
     x0, y0, x1, y1 = bbox
     if not (all(_finite(v) for v in bbox) and -180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-        raise InvalidInput(f"bbox {','.join(map(str, bbox))} is not a lon/lat box with min <= max")
+        raise InvalidInput(
+            f"bbox {','.join(map(str, bbox))} is not a lon/lat box with min <= max",
+            code="bad_bbox",
+            field="bbox",
+            params={"value": ",".join(map(str, bbox))},
+        )
 
 
 def _escape_like(text: str) -> str:

@@ -425,6 +425,348 @@ ERRORS: dict[str, ErrorTerm] = {
             "{field}应大于 {min} 且不超过 {max}（填写的是 {value}）。",
             "{field} must be above {min} and at most {max} (you entered {value}).",
         ),
+        # --- request parameters: numbers, choices, text, boxes (every API and page) ----------
+        _e(
+            "out_of_range",
+            "{field}应在 {min} 到 {max} 之间（填写的是 {value}）。",
+            "{field} must be between {min} and {max} (you entered {value}).",
+        ),
+        _e(
+            "text_not_acceptable",
+            "{field}：“{value}”不是可接受的文字（1–{max_length} 个字，不含空字符）。",
+            "{field}: “{value}” is not acceptable text (1 to {max_length} characters, no NUL).",
+        ),
+        _e(
+            "one_line_text",
+            "{field}须为一行文字，不含换行或控制字符。",
+            "{field} must be one line of text, without line breaks or control characters.",
+        ),
+        _e(
+            "too_many_values",
+            "{field}最多 {max} 项（填写了 {count} 项）。",
+            "{field} takes at most {max} values (you gave {count}).",
+        ),
+        _e(
+            "bad_bbox",
+            "{field}应为“西,南,东,北”四个经纬度数字，且西不大于东、南不大于北"
+            "（填写的是 {value}）。",
+            "{field} must be four lon/lat numbers “west,south,east,north” with west ≤ east and "
+            "south ≤ north (you entered {value}).",
+        ),
+        _e(
+            "bbox_outside_crs",
+            "{field}（{value}）超出了该坐标系的适用范围。",
+            "{field} ({value}) lies outside the area where its coordinate system is defined.",
+        ),
+        _e(
+            "bad_point",
+            "{field}应为“经度,纬度”（填写的是 {value}）。",
+            "{field} must be “lon,lat” in degrees (you entered {value}).",
+        ),
+        _e(
+            "params_together",
+            "{field}与{other}须同时填写，或都不填。",
+            "{field} and {other} go together: give both or neither.",
+        ),
+        _e(
+            "not_applicable",
+            "{field}不适用于此处（{value}）。",
+            "{field} does not apply here ({value}).",
+        ),
+        _e(
+            "area_needs_post",
+            "绘制的范围须用 POST 查询提交，不能写在网址中。",
+            "A drawn area goes in the body of a POST search, not in the URL.",
+        ),
+        _e(
+            "needs_time_zone",
+            "{field}须带时区（如 +08:00），或只填日期（填写的是 {value}）。",
+            "{field} needs a time zone (e.g. +08:00), or give a date (you entered {value}).",
+        ),
+        _e(
+            "bad_weight",
+            "权重“{value}”应写成“条件:数值”（0–1000），条件须为匹配条件之一。",
+            "Weight “{value}” must be “criterion:number” (0–1000) with a known criterion.",
+        ),
+        _e(
+            "status_unchanged",
+            "状态已经是“{new}”。",
+            "The status is already “{new}”.",
+        ),
+        _e(
+            "status_final",
+            "“{old}”是最终状态，不能再改为“{new}”。",
+            "“{old}” is a final status; it cannot move to “{new}”.",
+        ),
+        # --- coordinate systems and the search filter (OGC API, exports, imports) -------------
+        _e(
+            "unknown_crs",
+            "坐标系“{value}”无法识别或不支持；请填写 EPSG 代码，如 EPSG:4490（CGCS2000）、"
+            "EPSG:4326（WGS84）或 EPSG:4550。",
+            "The coordinate system “{value}” is unknown or not supported; give an EPSG code "
+            "such as EPSG:4490 (CGCS2000), EPSG:4326 (WGS84) or EPSG:4550.",
+        ),
+        _e(
+            "crs_without_epsg",
+            "坐标系“{value}”没有 EPSG 代码，请指明坐标系（如 EPSG:4550）。",
+            "The coordinate system “{value}” has no EPSG code; name one (e.g. EPSG:4550).",
+        ),
+        _e(
+            "file_crs_missing",
+            "“{value}”没有注明坐标系，请选择坐标系"
+            "（如 EPSG:4490、EPSG:4326、EPSG:4550 或 gcj02）。",
+            "“{value}” declares no coordinate system; choose one (e.g. EPSG:4490, EPSG:4326, "
+            "EPSG:4550 or gcj02).",
+        ),
+        _e(
+            "file_crs_mismatch",
+            "“{value}”注明的坐标系是 {old}，与所选的 {new} 不同：请不选坐标系，或修正文件。",
+            "“{value}” declares {old} but {new} was chosen: leave the choice empty or fix the "
+            "file.",
+        ),
+        _e(
+            "bad_filter",
+            "筛选条件（filter）无法执行，请检查写法（支持 and、or、not、比较、like、between、in、"
+            "is null）。",
+            "The filter cannot be run; check how it is written (supported: and, or, not, "
+            "comparisons, like, between, in, is null).",
+        ),
+        _e(
+            "filter_unknown_property",
+            "筛选条件中的属性“{value}”不存在或不可查询。",
+            "The filter's property “{value}” does not exist or cannot be queried.",
+        ),
+        _e(
+            "filter_bad_value",
+            "筛选条件中的值“{value}”与其属性不符（日期写作 2026-08-21）。",
+            "A value of the filter, “{value}”, does not suit its property (a date is 2026-08-21).",
+        ),
+        _e(
+            "filter_type_mismatch",
+            "筛选条件中有值与其属性的类型不符（如数字属性填了文字）。",
+            "A value of the filter does not suit its property (e.g. text for a number).",
+        ),
+        _e(
+            "filter_too_complex",
+            "筛选条件过长或过于复杂（上限 {max}），请简化。",
+            "The filter is too long or too complex (limit {max}); simplify it.",
+        ),
+        # --- files: imports, exports, monthly sheets ------------------------------------------
+        _e(
+            "import_file_type",
+            "“{value}”不是可导入的文件，请上传 .gpkg、.zip（Shapefile）、.geojson、.csv 或 "
+            ".xlsx 文件。",
+            "“{value}” cannot be imported; send a .gpkg, .zip (Shapefile), .geojson, .csv or "
+            ".xlsx file.",
+        ),
+        _e(
+            "file_unreadable",
+            "“{value}”无法读取，请检查文件是否完整、类型是否正确。",
+            "“{value}” cannot be read; check that the file is complete and of the right type.",
+        ),
+        _e(
+            "file_encoding_unknown",
+            "“{value}”的文字编码无法识别（不是 UTF-8，也不是 GBK），请选择编码。",
+            "The text of “{value}” is in an encoding that could not be recognised (neither UTF-8 "
+            "nor GBK); choose the encoding.",
+        ),
+        _e(
+            "zip_no_data_file",
+            "压缩包“{value}”中没有 .shp、.gpkg、.geojson、.csv 或 .xlsx 文件。",
+            "The zip “{value}” holds no .shp, .gpkg, .geojson, .csv or .xlsx file.",
+        ),
+        _e(
+            "zip_several_files",
+            "压缩包“{value}”中有多个数据文件（{choices}），请每次只上传一个。",
+            "The zip “{value}” holds several data files ({choices}); send one at a time.",
+        ),
+        _e(
+            "zip_too_many_files",
+            "压缩包“{value}”中有 {count} 个文件（最多 {max} 个）。",
+            "The zip “{value}” holds {count} files (at most {max}).",
+        ),
+        _e(
+            "file_several_layers",
+            "“{value}”含有多个图层（{choices}），请填写要导入的图层名。",
+            "“{value}” holds several layers ({choices}); name the one to import.",
+        ),
+        _e("file_no_header", "“{value}”中找不到表头行。", "“{value}” has no header row."),
+        _e(
+            "month_sheet_no_header",
+            "“{value}”的前 {max} 行中找不到含“项目编号”“月份”和至少一项指标的表头。",
+            "“{value}” has no header row with the project code, the month and a figure in its "
+            "first {max} rows.",
+        ),
+        _e("file_no_rows", "“{value}”的表头下没有数据行。", "“{value}” has no data rows."),
+        _e(
+            "file_too_many_rows",
+            "“{value}”超过 {max} 行，请拆分文件。",
+            "“{value}” has more than {max} rows; split the file.",
+        ),
+        _e(
+            "bad_mapping",
+            "列对应关系应写成 JSON 对象 {{列名: 字段}}，或逐项写“列名=字段”（有误的是：{value}）。",
+            "The column mapping must be a JSON object {{column: field}} or “COLUMN=FIELD” items "
+            "(wrong: {value}).",
+        ),
+        _e(
+            "bad_set_value",
+            "统一赋值应逐行写“字段=值”（如 kind=land），或写成 JSON 对象（有误的是：{value}）。",
+            "Values for every row are “FIELD=VALUE” lines (e.g. kind=land) or a JSON object "
+            "(wrong: {value}).",
+        ),
+        _e(
+            "set_code_not_allowed",
+            "编号不能统一赋值：每一行须有自己的编号。",
+            "The code cannot be set for every row: each row needs its own.",
+        ),
+        _e(
+            "gbk_cannot_encode",
+            "有些文字无法以 GBK 编码保存（{value}），请以 UTF-8 导出，或修改这些文字。",
+            "Some text cannot be written in GBK ({value}); export in UTF-8 or correct it.",
+        ),
+        # --- accounts ---------------------------------------------------------------------------
+        _e("role_required", "请至少选择一个角色。", "Choose at least one role."),
+        _e(
+            "bad_username",
+            "用户名应为 2–64 个字符，只含小写字母、数字和 . _ -（填写的是 {value}）。",
+            "A username is 2–64 of a-z 0-9 . _ - (you entered {value}).",
+        ),
+        # --- recommendations and links ----------------------------------------------------------
+        _e(
+            "sites_repeated",
+            "资源 {value} 被重复选择。",
+            "Site(s) {value} listed more than once.",
+        ),
+        _e(
+            "site_retired",
+            "资源 {value} 已被分割或合并，请改选其后继资源。",
+            "Site {value} was split or merged; choose its successors.",
+        ),
+        _e(
+            "site_signed",
+            "资源 {value} 已签约，不能再推荐。",
+            "Site {value} is already signed; it cannot be recommended.",
+        ),
+        _e(
+            "no_matches_to_recommend",
+            "该需求没有匹配的资源可推荐：请手动选择资源，或放宽需求条件。",
+            "This requirement has no matching sites; pick sites by hand or widen the requirement.",
+        ),
+        _e(
+            "link_expiry_too_late",
+            "链接最多有效到今天起 {max} 天（延长后为 {value}）。",
+            "A link may stay valid at most {max} days from today (it would be {value}).",
+        ),
+        _e(
+            "site_not_in_link",
+            "资源 {value} 不在此推荐中。",
+            "Site {value} is not part of this recommendation.",
+        ),
+        _e(
+            "feedback_needs_site",
+            "请指明这条答复针对哪一处资源。",
+            "Say which site this answer is about.",
+        ),
+        # --- splitting and merging sites --------------------------------------------------------
+        _e(
+            "split_line_or_parts",
+            "请只给出分割线或各部分图形中的一种。",
+            "Give either a cutting line or the parts, not both.",
+        ),
+        _e(
+            "split_line_not_cutting",
+            "分割线没有把地块分开（须从边界一侧穿到另一侧）。",
+            "The line does not cut the site into pieces (it must cross the outline from edge to "
+            "edge).",
+        ),
+        _e(
+            "split_needs_two",
+            "分割后至少要有两块。",
+            "A split needs at least two parts.",
+        ),
+        _e(
+            "split_children_count",
+            "分割为 {count} 块，但填写了 {value} 块的信息。",
+            "The split has {count} parts but {value} part descriptions.",
+        ),
+        _e(
+            "split_codes_repeat",
+            "子地块编号重复：{value}。",
+            "The parts' codes repeat: {value}.",
+        ),
+        _e(
+            "split_building_target",
+            "地块上有楼宇 {value}：请说明每栋楼宇归入哪一块（子地块序号或编号）。",
+            "The site has buildings {value}: say which part each goes to (part number or code).",
+        ),
+        _e(
+            "split_building_target_unknown",
+            "楼宇 {value} 的去向“{new}”不是分割后的地块。",
+            "Building {value} → “{new}” is not one of the parts.",
+        ),
+        _e(
+            "merge_needs_two",
+            "合并至少需要两个不同的地块。",
+            "A merge needs at least two different sites.",
+        ),
+        _e(
+            "merge_needs_reason",
+            "待合并的地块不相邻（分成 {count} 组，相距超过 {max} 米）：请在备注中说明合并理由。",
+            "The sites are not adjacent ({count} groups more than {max} m apart): give the "
+            "reason to merge them in the note.",
+        ),
+        _e(
+            "merge_kinds_differ",
+            "待合并地块的类型不同（{value}），请指定合并后的类型。",
+            "The sites are of different kinds ({value}); say which kind the result is.",
+        ),
+        _e(
+            "db_check_failed",
+            "有值不符合数据库的规则，未保存。",
+            "A value breaks a rule of the database; nothing was saved.",
+        ),
+        # --- projects, monthly figures and targets ----------------------------------------------
+        _e(
+            "not_a_requirement_id",
+            "找不到需求 {value}。",
+            "Requirement {value} not found.",
+        ),
+        _e(
+            "requirement_not_signed",
+            "需求 {value} 的状态是“{old}”：只有已签约的需求才能转为项目。",
+            "Requirement {value} is “{old}”: only a signed requirement becomes a project.",
+        ),
+        _e(
+            "cannot_be_emptied",
+            "{field}不能清空。",
+            "{field} cannot be emptied.",
+        ),
+        _e(
+            "building_not_found",
+            "找不到楼宇 {value}。",
+            "Building {value} not found.",
+        ),
+        _e(
+            "period_inverted",
+            "统计期间的开始（{value}）晚于结束（{max}）。",
+            "The period starts ({value}) after it ends ({max}).",
+        ),
+        _e(
+            "period_two_years",
+            "统计期间须在同一年内（年度目标按年下达），填写的是 {value}–{max}。",
+            "A period lies within one year (targets are annual); you entered {value}–{max}.",
+        ),
+        _e(
+            "not_a_month",
+            "{field}应为月份，如 2026-03（填写的是 {value}）。",
+            "{field} must be a month such as 2026-03 (you entered {value}).",
+        ),
+        _e(
+            "target_scope_key",
+            "请填写平台或招商专员（全区目标不填）。",
+            "Name the platform or the officer (leave it empty for the district).",
+        ),
     )
 }
 
@@ -432,18 +774,100 @@ ERRORS: dict[str, ErrorTerm] = {
 # --- rendering ----------------------------------------------------------------------------------
 
 
-def field_label(name: str) -> Term:
-    """The label of a field (or a vocabulary) by its name, from the field registry; the name
-    itself when nothing declares it."""
-    from gis_app.domain import fields, vocab
+#: labels of request parameters and form fields that no field registry, search parameter or
+#: vocabulary declares (zh, en): what a refusal calls them
+PARAMETER_LABELS: dict[str, tuple[str, str]] = {
+    "limit": ("每页条数", "Page size"),
+    "offset": ("起始位置", "Offset"),
+    "sort": ("排序", "Sort order"),
+    "format": ("格式", "Format"),
+    "headers": ("表头", "Headers"),
+    "encoding": ("文字编码", "Text encoding"),
+    "crs": ("坐标系", "Coordinate system"),
+    "bbox-crs": ("范围坐标系", "Box coordinate system"),
+    "filter": ("筛选条件", "Filter"),
+    "filter-lang": ("筛选语言", "Filter language"),
+    "layer": ("图层", "Layer"),
+    "area_unit": ("面积单位", "Area unit"),
+    "mapping": ("列对应关系", "Column mapping"),
+    "set": ("统一赋值", "Value for every row"),
+    "note": ("备注 / 理由", "Note / reason"),
+    "doc_ref": ("依据文件", "Document reference"),
+    "status": ("状态", "Status"),
+    "top": ("推荐数量", "Number of sites"),
+    "sites": ("资源", "Sites"),
+    "expires_days": ("有效天数", "Valid for (days)"),
+    "days": ("延长天数", "Days to extend"),
+    "zoom": ("缩放级别", "Zoom level"),
+    "frame": ("底图框架", "Frame"),
+    "source": ("来源", "Source"),
+    "username": ("用户名", "Username"),
+    "password": ("密码", "Password"),
+    "roles": ("角色", "Roles"),
+    "contact": ("联系方式", "Contact"),
+    "as_of": ("查询时点", "As of"),
+    "period": ("统计期间", "Period"),
+    "start": ("开始月份", "From month"),
+    "end": ("结束月份", "To month"),
+    "month": ("月份", "Month"),
+    "year": ("年度", "Year"),
+    "scope": ("目标范围", "Scope"),
+    "scope_key": ("平台或招商专员", "Platform or officer"),
+    "indicator": ("指标", "Indicator"),
+    "value": ("数值", "Value"),
+    "margin_pct": ("容差（%）", "Margin (%)"),
+    "near_miss_limit": ("接近匹配条数", "Near misses shown"),
+    "weight": ("权重", "Weights"),
+    "kind": ("类型", "Kind"),
+    "site": ("资源", "Site"),
+    "site_codes": ("资源编号", "Site codes"),
+    "milestones": ("节点", "Milestones"),
+    "requirement_id": ("需求", "Requirement"),
+    "planned_date": ("计划日期", "Planned date"),
+    "actual_date": ("实际日期", "Actual date"),
+    "building_id": ("楼宇", "Building"),
+    "buildings": ("楼宇去向", "Buildings' parts"),
+    "children": ("分割后的地块", "Parts"),
+    "line": ("分割线", "Cutting line"),
+    "parts": ("分割后的图形", "Parts' outlines"),
+    "site_ids": ("待合并的地块", "Sites to merge"),
+    "If-Match": ("版本号（If-Match）", "Version (If-Match)"),
+    "title_zh": ("标题（中文）", "Title (Chinese)"),
+    "title_en": ("标题（英文）", "Title (English)"),
+    "intro_zh": ("说明（中文）", "Introduction (Chinese)"),
+    "intro_en": ("说明（英文）", "Introduction (English)"),
+    "internal_note": ("内部备注", "Internal note"),
+    "note_zh": ("推荐理由（中文）", "Note (Chinese)"),
+    "note_en": ("推荐理由（英文）", "Note (English)"),
+    "recipient_name": ("接收人", "Recipient"),
+    "recipient_org": ("接收单位", "Recipient's organisation"),
+    "message": ("留言", "Message"),
+    "reason": ("原因", "Reason"),
+    "question": ("问题", "Question"),
+    "file": ("文件", "File"),
+    "z": ("缩放级别", "Zoom level"),
+}
 
-    for registry in (fields.SITE, fields.REQUIREMENT, fields.BUILDING, fields.ZONE):
+
+def field_label(name: str) -> Term:
+    """The label of a field (or a vocabulary) by its name: from the field registries, the
+    search parameters, the vocabularies or :data:`PARAMETER_LABELS`; the name itself when
+    nothing declares it."""
+    from gis_app.domain import fields, filters, projects, vocab
+
+    registries = (fields.SITE, fields.REQUIREMENT, fields.BUILDING, fields.ZONE)
+    for registry in (*registries, projects.PROJECT, projects.MONTH):
         f = registry.get(name)
         if f is not None and f.zh and f.en:
             return f.term
+    for p in filters.SEARCH_PARAMETERS:
+        if p.name == name:
+            return vocab.Term(name, p.zh, p.en)
     v = getattr(vocab, name.upper(), None)
     if isinstance(v, vocab.Vocabulary):
         return vocab.Term(name, v.zh, v.en)
+    if name in PARAMETER_LABELS:
+        return vocab.Term(name, *PARAMETER_LABELS[name])
     return vocab.Term(name, name, name)
 
 

@@ -59,6 +59,14 @@ class InvalidInput(GisAppError):
     code = "invalid_input"
 
 
+def range_refusal(detail: str, field: str, value: Any, low: Any, high: Any) -> InvalidInput:
+    """The refusal of a number ``field`` that is not between ``low`` and ``high`` (both
+    included); ``detail`` is the English detail."""
+    return InvalidInput(
+        detail, code="out_of_range", field=field, params={"min": low, "max": high, "value": value}
+    )
+
+
 class UnknownVocabularyValue(InvalidInput):
     """A value that is not a key of its controlled vocabulary."""
 

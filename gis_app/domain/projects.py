@@ -178,7 +178,11 @@ def parse_month(value: Any) -> dt.date:
         year, month = int(m.group(1)), int(m.group(2))
         if 1 <= month <= 12 and 1900 < year < 2200:
             return dt.date(year, month, 1)
-    raise FieldError(f"expected a month (2026-03, 2026年3月 or a date), got {value!r}")
+    raise FieldError(
+        f"expected a month (2026-03, 2026年3月 or a date), got {value!r}",
+        "not_a_month",
+        value=text[:40],
+    )
 
 
 def month_key(month: dt.date) -> str:
@@ -189,7 +193,15 @@ def month_key(month: dt.date) -> str:
 def check_month_not_future(month: dt.date, today: dt.date) -> None:
     """Refuse a month after ``today``'s month: figures are actuals, not plans."""
     if month > today.replace(day=1):
-        raise FieldError(f"{month_key(month)} is in the future (today is {today.isoformat()})")
+        raise FieldError(
+            f"{month_key(month)} is in the future (today is {today.isoformat()})",
+            "date_in_future",
+            value=month_key(month),
+        )
+
+
+#: what the figures of a month are called in a refusal
+_FIGURES_TERM = Term("figures", "月度指标（至少一项）", "The month's figures (at least one)")
 
 
 def coerce_figures(values: dict[str, Any]) -> dict[str, float | None]:
@@ -201,9 +213,13 @@ def coerce_figures(values: dict[str, Any]) -> dict[str, float | None]:
         try:
             out[name] = f.coerce(values.get(name))
         except FieldError as e:
-            raise FieldError(f"{name} ({f.zh}): {e}") from None
+            raise FieldError(f"{name} ({f.zh}): {e}", e.code, **e.params, field=f.term) from None
     if all(v is None for v in out.values()):
-        raise FieldError("no figure given (" + ", ".join(MONTH[n].zh or n for n in FIGURES) + ")")
+        raise FieldError(
+            "no figure given (" + ", ".join(MONTH[n].zh or n for n in FIGURES) + ")",
+            "required",
+            field=_FIGURES_TERM,
+        )
     return out
 
 

@@ -229,9 +229,19 @@ def target_crs(crs: str | int | None) -> pyproj.CRS | None:
     try:
         out = pyproj.CRS.from_user_input(f"EPSG:{text}" if text.isdigit() else text)
     except pyproj.exceptions.CRSError:
-        raise InvalidInput(f"unknown CRS {crs!r}; e.g. EPSG:4490, EPSG:4326 or EPSG:4550") from None
+        raise InvalidInput(
+            f"unknown CRS {crs!r}; e.g. EPSG:4490, EPSG:4326 or EPSG:4550",
+            code="unknown_crs",
+            field="crs",
+            params={"value": text[:80]},
+        ) from None
     if out.to_epsg() is None:
-        raise InvalidInput(f"CRS {crs!r} has no EPSG code; name one such as EPSG:4550")
+        raise InvalidInput(
+            f"CRS {crs!r} has no EPSG code; name one such as EPSG:4550",
+            code="crs_without_epsg",
+            field="crs",
+            params={"value": text[:80]},
+        )
     return out
 
 
@@ -259,12 +269,27 @@ def export_sites(
     (what was searched), and holds at most :data:`PDF_MAX_SITES` sites.
     """
     if fmt not in EXPORT_FORMATS:
-        raise InvalidInput(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}")
+        raise InvalidInput(
+            f"format must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}",
+            code="unknown_value",
+            field="format",
+            params={"value": str(fmt)[:40]},
+        )
     if headers not in HEADER_STYLES:
-        raise InvalidInput(f"headers must be zh or keys, not {headers!r}")
+        raise InvalidInput(
+            f"headers must be zh or keys, not {headers!r}",
+            code="unknown_value",
+            field="headers",
+            params={"value": str(headers)[:40]},
+        )
     shp_encoding = SHP_ENCODINGS.get(str(encoding).strip().lower().replace("_", "-"))
     if shp_encoding is None:
-        raise InvalidInput(f"encoding must be UTF-8 or GBK, not {encoding!r}")
+        raise InvalidInput(
+            f"encoding must be UTF-8 or GBK, not {encoding!r}",
+            code="unknown_value",
+            field="encoding",
+            params={"value": str(encoding)[:40]},
+        )
     to_crs = target_crs(crs)
     notes: list[str] = []
     if shp_encoding != "UTF-8" and fmt != "shp":
@@ -424,7 +449,10 @@ def _write_shapefile(
                 "GBK cannot hold some characters of "
                 + ", ".join(bad[:20])
                 + ("…" if len(bad) > 20 else "")
-                + "; export in UTF-8 or correct the text"
+                + "; export in UTF-8 or correct the text",
+                code="gbk_cannot_encode",
+                field="encoding",
+                params={"value": ", ".join(bad[:5]) + ("…" if len(bad) > 5 else "")},
             )
     dropped = []
     for col in list(frame.columns):

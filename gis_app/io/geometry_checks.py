@@ -95,14 +95,27 @@ def parse_crs(value: Any) -> DeclaredCrs:
     if not code.isdigit():
         raise InvalidInput(
             f"unknown CRS {value!r}: give an EPSG code (4490 CGCS2000, 4326 WGS84, 4528–4554 "
-            "CGCS2000 Gauss-Krüger such as 4550) or 'gcj02'"
+            "CGCS2000 Gauss-Krüger such as 4550) or 'gcj02'",
+            code="unknown_crs",
+            field="crs",
+            params={"value": text[:80]},
         )
     try:
         crs = _crs(int(code))
     except CRSError:
-        raise InvalidInput(f"unknown CRS EPSG:{code}") from None
+        raise InvalidInput(
+            f"unknown CRS EPSG:{code}",
+            code="unknown_crs",
+            field="crs",
+            params={"value": f"EPSG:{code}"},
+        ) from None
     if not (crs.is_geographic or crs.is_projected) or len(crs.axis_info) != 2:
-        raise InvalidInput(f"EPSG:{code} ({crs.name}) is not a 2-D geographic or projected CRS")
+        raise InvalidInput(
+            f"EPSG:{code} ({crs.name}) is not a 2-D geographic or projected CRS",
+            code="unknown_crs",
+            field="crs",
+            params={"value": f"EPSG:{code}"},
+        )
     return DeclaredCrs(int(code))
 
 
@@ -115,7 +128,10 @@ def crs_of(crs: CRS | None) -> DeclaredCrs | None:
     epsg = crs.to_epsg(min_confidence=70)
     if epsg is None:
         raise InvalidInput(
-            f"the file's CRS ({crs.name}) has no EPSG code; declare the CRS (e.g. EPSG:4550)"
+            f"the file's CRS ({crs.name}) has no EPSG code; declare the CRS (e.g. EPSG:4550)",
+            code="crs_without_epsg",
+            field="crs",
+            params={"value": crs.name[:80]},
         )
     return parse_crs(epsg)
 

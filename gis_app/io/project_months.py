@@ -69,7 +69,12 @@ def read_month_sheet(data: bytes, filename: str) -> list[SheetRow]:
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
-        raise InvalidInput(f"{filename}: not an XLSX workbook ({e})") from None
+        raise InvalidInput(
+            f"{filename}: not an XLSX workbook ({e})",
+            code="file_unreadable",
+            field="file",
+            params={"value": filename},
+        ) from None
     try:
         ws = wb.worksheets[0]
         known = _headers()
@@ -88,7 +93,10 @@ def read_month_sheet(data: bytes, filename: str) -> list[SheetRow]:
             raise InvalidInput(
                 f"{filename}: no header row with 项目编号, 月份 and a figure "
                 f"({', '.join(projects.MONTH[n].zh or n for n in projects.FIGURES)}) "
-                f"in the first {HEADER_SEARCH_ROWS} rows of sheet {ws.title!r}"
+                f"in the first {HEADER_SEARCH_ROWS} rows of sheet {ws.title!r}",
+                code="month_sheet_no_header",
+                field="file",
+                params={"value": filename, "max": HEADER_SEARCH_ROWS},
             )
         out: list[SheetRow] = []
         for number, row in enumerate(rows, start=header_number + 1):
@@ -102,7 +110,12 @@ def read_month_sheet(data: bytes, filename: str) -> list[SheetRow]:
                 continue
             out.append(SheetRow(number, values))
             if len(out) > MAX_ROWS:
-                raise InvalidInput(f"{filename}: more than {MAX_ROWS} rows; split the file")
+                raise InvalidInput(
+                    f"{filename}: more than {MAX_ROWS} rows; split the file",
+                    code="file_too_many_rows",
+                    field="file",
+                    params={"value": filename, "max": MAX_ROWS},
+                )
         return out
     finally:
         wb.close()

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from gis_app.db import prepared
 from gis_app.domain import match_criteria as criteria
-from gis_app.domain.errors import Conflict, InvalidInput
+from gis_app.domain.errors import Conflict, InvalidInput, range_refusal
 from gis_app.matching import sql as match_sql
 from gis_app.matching.explain import SiteMatch, explain_row
 from gis_app.matching.spec import RequirementSpec
@@ -140,17 +140,34 @@ def run_match(
     Ties in score are broken by site code (then building code), so a result is reproducible.
     """
     if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+        raise range_refusal(
+            f"limit must be between 1 and {MAX_LIMIT}, got {limit}", "limit", limit, 1, MAX_LIMIT
+        )
     if not 0 <= near_miss_limit <= MAX_NEAR_MISS_LIMIT:
-        raise InvalidInput(
-            f"near_miss_limit must be between 0 and {MAX_NEAR_MISS_LIMIT}, got {near_miss_limit}"
+        raise range_refusal(
+            f"near_miss_limit must be between 0 and {MAX_NEAR_MISS_LIMIT}, got {near_miss_limit}",
+            "near_miss_limit",
+            near_miss_limit,
+            0,
+            MAX_NEAR_MISS_LIMIT,
         )
     margin = spec.near_miss_margin_pct if margin_pct is None else margin_pct
     if not 0 <= margin <= MAX_MARGIN_PCT:
-        raise InvalidInput(f"margin_pct must be between 0 and {MAX_MARGIN_PCT:g}, got {margin}")
+        raise range_refusal(
+            f"margin_pct must be between 0 and {MAX_MARGIN_PCT:g}, got {margin}",
+            "margin_pct",
+            margin,
+            0,
+            f"{MAX_MARGIN_PCT:g}",
+        )
     for key, w in (weights or {}).items():
         if key not in criteria.DEFAULT_WEIGHTS or not 0 <= w <= 1000:
-            raise InvalidInput(f"weight {key!r}={w} is not a known criterion with 0 <= weight")
+            raise InvalidInput(
+                f"weight {key!r}={w} is not a known criterion with 0 <= weight",
+                code="bad_weight",
+                field="weight",
+                params={"value": f"{key}:{w}"[:60]},
+            )
     effective = spec.effective_weights(weights)
     query, params = match_sql.statement(
         spec, margin=margin / 100.0, limit=limit, nm_limit=near_miss_limit, weights=effective

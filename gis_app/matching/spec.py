@@ -255,7 +255,10 @@ def parse_weights(items: list[str]) -> dict[str, float]:
         if not sep or key not in DEFAULT_WEIGHTS or not 0 <= w <= 1000:
             raise InvalidInput(
                 f"weight {item[:60]!r} must be 'criterion:number' (0–1000) with a criterion "
-                f"among {', '.join(DEFAULT_WEIGHTS)}"
+                f"among {', '.join(DEFAULT_WEIGHTS)}",
+                code="bad_weight",
+                field="weight",
+                params={"value": item[:60]},
             )
         out[key] = w
     return out

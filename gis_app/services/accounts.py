@@ -64,7 +64,11 @@ def hash_token(token: str) -> str:
 def _check_roles(roles: list[str]) -> list[str]:
     if not roles:
         # a user without a role could log in and reach nothing; name one
-        raise InvalidInput("a user needs at least one role: " + ", ".join(vocab.ROLE.keys))
+        raise InvalidInput(
+            "a user needs at least one role: " + ", ".join(vocab.ROLE.keys),
+            code="role_required",
+            field="roles",
+        )
     for r in roles:
         vocab.ROLE.term(r)
     return sorted(set(roles))
@@ -72,7 +76,12 @@ def _check_roles(roles: list[str]) -> list[str]:
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInput(
+            f"password must have at least {MIN_PASSWORD_LENGTH} characters",
+            code="too_short",
+            field="password",
+            params={"min_length": MIN_PASSWORD_LENGTH},
+        )
 
 
 def _user(conn: sa.Connection, username: str) -> sa.Row:
@@ -93,7 +102,12 @@ def create_user(
     """Create a user; raises :class:`Conflict` when the username is taken."""
     username = username.strip().lower()
     if not _USERNAME.match(username):
-        raise InvalidInput(f"username {username!r} must be 2–64 of a-z 0-9 . _ -")
+        raise InvalidInput(
+            f"username {username!r} must be 2–64 of a-z 0-9 . _ -",
+            code="bad_username",
+            field="username",
+            params={"value": username[:64]},
+        )
     _check_password(password)
     exists = conn.execute(sa.select(AppUser.id).where(AppUser.username == username)).first()
     if exists:

@@ -32,7 +32,10 @@ def list_alerts(
         raise Forbidden("only admins may list every officer's alerts (all=true)")
     if source not in alert_queries.ALERT_SOURCES:
         raise InvalidInput(
-            f"source must be one of {', '.join(alert_queries.ALERT_SOURCES)}, got {source[:40]!r}"
+            f"source must be one of {', '.join(alert_queries.ALERT_SOURCES)}, got {source[:40]!r}",
+            code="unknown_value",
+            field="source",
+            params={"value": source[:40]},
         )
     check_page(limit, offset, MAX_PAGE)
     officer = None if everyone else username

@@ -195,11 +195,16 @@ def set_contact(conn: sa.Connection, username: str, contact: str | None) -> str 
     text = (contact or "").strip() or None
     if text is not None and len(text) > CONTACT_MAX:
         raise InvalidInput(
-            f"contact: at most {CONTACT_MAX} characters / 联系方式最多 {CONTACT_MAX} 字"
+            f"contact: at most {CONTACT_MAX} characters / 联系方式最多 {CONTACT_MAX} 字",
+            code="too_long",
+            field="contact",
+            params={"max_length": CONTACT_MAX},
         )
     if text is not None and any(not c.isprintable() for c in text):
         raise InvalidInput(
-            "contact: one line of text, no control characters / 联系方式须为一行文字"
+            "contact: one line of text, no control characters / 联系方式须为一行文字",
+            code="one_line_text",
+            field="contact",
         )
     q.set_user_contact(conn, username, text)
     conn.commit()

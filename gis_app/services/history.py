@@ -50,10 +50,17 @@ def parse_as_of(text: str) -> AsOf:
         value = dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(
-            f"as_of {text!r} is not a date (YYYY-MM-DD) or an ISO 8601 date-time"
+            f"as_of {text!r} is not a date (YYYY-MM-DD) or an ISO 8601 date-time",
+            code="not_a_date",
+            field="as_of",
         ) from None
     if value.tzinfo is None:
-        raise InvalidInput(f"as_of {text!r} has no time zone; add one (e.g. +08:00) or give a date")
+        raise InvalidInput(
+            f"as_of {text!r} has no time zone; add one (e.g. +08:00) or give a date",
+            code="needs_time_zone",
+            field="as_of",
+            params={"value": s[:40]},
+        )
     return AsOf("timestamp", value)
 
 

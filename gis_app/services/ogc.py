@@ -92,7 +92,10 @@ def parse_crs(value: str | None, parameter: str) -> Crs:
     if code is not None and f"{_EPSG}{code}" in CRSS:
         return CRSS[f"{_EPSG}{code}"]
     raise InvalidInput(
-        f"{parameter}: unknown or unsupported CRS {value[:80]!r}; supported: {', '.join(CRSS)}"
+        f"{parameter}: unknown or unsupported CRS {value[:80]!r}; supported: {', '.join(CRSS)}",
+        code="unknown_crs",
+        field=parameter,
+        params={"value": value[:80]},
     )
 
 
@@ -243,20 +246,33 @@ def parse_bbox(
     except ValueError:
         nums = []
     if len(nums) != 4 or not all(math.isfinite(v) for v in nums):
-        raise InvalidInput(f"bbox must be four numbers separated by commas, got {value[:80]!r}")
+        raise InvalidInput(
+            f"bbox must be four numbers separated by commas, got {value[:80]!r}",
+            code="bad_bbox",
+            field="bbox",
+            params={"value": value[:80]},
+        )
     order = "minlat,minlon,maxlat,maxlon" if crs.north_first else "minlon,minlat,maxlon,maxlat"
     if crs.projected:
         order = "minnorthing,mineasting,maxnorthing,maxeasting"
     a0, b0, a1, b1 = nums
     if a0 > a1 or b0 > b1:
-        raise InvalidInput(f"bbox: min above max (order for {crs.label}: {order})")
+        raise InvalidInput(
+            f"bbox: min above max (order for {crs.label}: {order})",
+            code="bad_bbox",
+            field="bbox",
+            params={"value": value[:80]},
+        )
     x0, y0, x1, y1 = (b0, a0, b1, a1) if crs.north_first else (a0, b0, a1, b1)
     box = (x0, y0, x1, y1)
     if not crs.projected:
         if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
             raise InvalidInput(
                 f"bbox {value[:80]!r} lies outside {crs.label} (longitude -180..180, latitude "
-                f"-90..90; order for {crs.label}: {order})"
+                f"-90..90; order for {crs.label}: {order})",
+                code="bbox_outside_crs",
+                field="bbox",
+                params={"value": value[:80]},
             )
         return box, crs
     lonlat = None
@@ -272,7 +288,10 @@ def parse_bbox(
     ):
         raise InvalidInput(
             f"bbox {value[:80]!r} lies outside the area where {crs.label} is defined "
-            f"(lon {ax0}..{ax1}, lat {ay0}..{ay1}; order: {order}, metres)"
+            f"(lon {ax0}..{ax1}, lat {ay0}..{ay1}; order: {order}, metres)",
+            code="bbox_outside_crs",
+            field="bbox",
+            params={"value": value[:80]},
         )
     return box, crs
 
@@ -316,7 +335,9 @@ def items_request(
         if not coll.site_filters:
             raise InvalidInput(
                 f"collection {coll.id!r} takes no site search filters (only bbox); "
-                "they are queryables of sites and sites_public"
+                "they are queryables of sites and sites_public",
+                code="not_applicable",
+                params={"field": _SITE_FILTERS, "value": coll.id},
             )
         site_filter.validate()
     else:
@@ -324,6 +345,9 @@ def items_request(
     cql = _cql(coll, columns, cql_filter, filter_lang) if cql_filter else None
     return ItemsRequest(coll, columns, out_crs, limit, offset, box, site_filter, cql)
 
+
+#: what the site search's filters are called in a refusal
+_SITE_FILTERS = vocab.Term("site_filters", "资源查询条件", "Site search filters")
 
 #: the ``filter-lang`` values understood (``cql-text``: the name GDAL's OAPIF driver sends)
 FILTER_LANGS = ("cql2-text", "cql2-json", "cql-text")
@@ -343,14 +367,26 @@ def _cql(
     """Parse a CQL2 ``filter`` (text or JSON) into SQL on the properties the caller reads."""
     lang = (lang or "cql2-text").lower()
     if lang not in FILTER_LANGS:
-        raise InvalidInput(f"filter-lang must be one of {', '.join(FILTER_LANGS)}, got {lang!r}")
+        raise InvalidInput(
+            f"filter-lang must be one of {', '.join(FILTER_LANGS)}, got {lang!r}",
+            code="unknown_value",
+            field="filter-lang",
+            params={"value": lang[:40]},
+        )
     if len(text) > 20_000:
-        raise InvalidInput("filter: longer than 20,000 characters")
+        raise InvalidInput(
+            "filter: longer than 20,000 characters",
+            code="filter_too_complex",
+            field="filter",
+            params={"max": "20,000"},
+        )
     try:
         expr = cql2.Expr(json.loads(text) if lang == "cql2-json" else text).to_json()
     except Exception as e:  # cql2 raises a plain Exception for syntax errors
         detail = " ".join(str(e).split())[:300]
-        raise InvalidInput(f"filter is not valid {lang}: {detail}") from None
+        raise InvalidInput(
+            f"filter is not valid {lang}: {detail}", code="bad_filter", field="filter"
+        ) from None
     return cql2_sql.to_sql(expr, filter_properties(coll, columns))
 
 
@@ -395,7 +431,11 @@ def items(conn: sa.Connection, req: ItemsRequest) -> Page:
         # a value that does not suit its property (area_mu = 'large', kind > 3)
         conn.rollback()
         reason = str(getattr(e, "orig", e)).strip().splitlines()[0][:200]
-        raise InvalidInput(f"filter: a value does not suit its property ({reason})") from None
+        raise InvalidInput(
+            f"filter: a value does not suit its property ({reason})",
+            code="filter_type_mismatch",
+            field="filter",
+        ) from None
     return Page(text, matched, returned)
 
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from gis_app.db import project_queries as q
 from gis_app.db.engine import set_app_user
 from gis_app.domain import projects, vocab
-from gis_app.domain.errors import InvalidInput
+from gis_app.domain.errors import InvalidInput, range_refusal
 from gis_app.domain.fields import FieldError
 
 #: the name the report gives projects without a platform
@@ -35,13 +35,23 @@ def parse_period(start: str | None, end: str | None, today: dt.date) -> tuple[dt
         s = projects.parse_month(start) if start else last.replace(month=1)
         e = projects.parse_month(end) if end else last
     except FieldError as err:
-        raise InvalidInput(f"period: {err}") from None
+        raise InvalidInput(
+            f"period: {err}", code=err.code, field="period", params=err.params
+        ) from None
     if s > e:
-        raise InvalidInput(f"period: {projects.month_key(s)} is after {projects.month_key(e)}")
+        raise InvalidInput(
+            f"period: {projects.month_key(s)} is after {projects.month_key(e)}",
+            code="period_inverted",
+            field="start",
+            params={"value": projects.month_key(s), "max": projects.month_key(e)},
+        )
     if s.year != e.year:
         raise InvalidInput(
             f"period: {projects.month_key(s)}–{projects.month_key(e)} spans two years; the "
-            "targets are annual, so a period lies within one year"
+            "targets are annual, so a period lies within one year",
+            code="period_two_years",
+            field="start",
+            params={"value": projects.month_key(s), "max": projects.month_key(e)},
         )
     return s, e
 
@@ -235,19 +245,29 @@ def set_target(
     the year's targets."""
     what = f"target {year} {scope} {scope_key or ''} {indicator}".replace("  ", " ")
     if not 2000 <= year <= 2100:
-        raise InvalidInput(f"{what}: year must be between 2000 and 2100")
+        raise range_refusal(f"{what}: year must be between 2000 and 2100", "year", year, 2000, 2100)
     if scope not in projects.TARGET_SCOPE or indicator not in projects.INDICATOR:
         raise InvalidInput(
             f"{what}: scope is one of {', '.join(projects.TARGET_SCOPE.keys)}; indicator one of "
-            f"{', '.join(projects.INDICATOR.keys)}"
+            f"{', '.join(projects.INDICATOR.keys)}",
+            code="unknown_value",
+            field="scope" if scope not in projects.TARGET_SCOPE else "indicator",
+            params={"value": (scope if scope not in projects.TARGET_SCOPE else indicator)[:40]},
         )
     key = scope_key.strip()
     if (scope == "district") != (key == ""):
         raise InvalidInput(
-            f"{what}: scope_key names the platform or the officer (and is empty for the district)"
+            f"{what}: scope_key names the platform or the officer (and is empty for the district)",
+            code="target_scope_key",
+            field="scope_key",
         )
     if value < 0:
-        raise InvalidInput(f"{what}: a target cannot be negative")
+        raise InvalidInput(
+            f"{what}: a target cannot be negative",
+            code="below_min",
+            field="value",
+            params={"min": 0, "value": value},
+        )
     set_app_user(conn, user, f"set {what}")
     q.put_target(conn, year, scope, key, indicator, value)
     conn.commit()

@@ -198,20 +198,33 @@ def _coerce(name: str, value: Any, what: str) -> Any:
         # GB/T 4754 codes as requirements store them (section letter first: C3734)
         return industries.normalise(out) if name == "industry" and out else out
     except FieldError as e:
-        raise InvalidInput(f"{what}: {name} ({f.zh}): {e}") from None
+        raise InvalidInput(
+            f"{what}: {name} ({f.zh}): {e}", code=e.code, field=name, params=e.params
+        ) from None
     except UnknownVocabularyValue:
         raise InvalidInput(
-            f"{what}: industry: unknown GB/T 4754-2017 code {value!r} (e.g. C3734, C26 or 26)"
+            f"{what}: industry: unknown GB/T 4754-2017 code {value!r} (e.g. C3734, C26 or 26)",
+            code="unknown_industry",
+            field="industry",
+            params={"value": str(value)[:40]},
         ) from None
 
 
 def _refuse_unknown(data: dict[str, Any], allowed: frozenset[str] | set[str], what: str) -> None:
     managed = sorted(k for k in data if k in projects.PROJECT and projects.PROJECT[k].managed)
     if managed:
-        raise InvalidInput(f"{what}: {', '.join(managed)} are kept by the server; leave them out")
+        raise InvalidInput(
+            f"{what}: {', '.join(managed)} are kept by the server; leave them out",
+            code="server_managed",
+            field=managed[0],
+        )
     unknown = sorted(set(data) - set(allowed))
     if unknown:
-        raise InvalidInput(f"{what}: unknown field(s) {', '.join(unknown)}")
+        raise InvalidInput(
+            f"{what}: unknown field(s) {', '.join(unknown)}",
+            code="unknown_field",
+            params={"field": ", ".join(unknown)[:200]},
+        )
 
 
 def _from_requirement(
@@ -222,12 +235,23 @@ def _from_requirement(
         req = get_requirement(conn, requirement_id, Viewer(viewer.username, admin=viewer.admin))
     except NotFound:
         # a reference in the body, not the record the request names: the body is wrong
-        raise InvalidInput(f"requirement_id: no requirement {requirement_id}") from None
+        raise InvalidInput(
+            f"requirement_id: no requirement {requirement_id}",
+            code="not_a_requirement_id",
+            field="requirement_id",
+            params={"value": requirement_id},
+        ) from None
     if req["status"] not in SIGNED_STATES:
         raise InvalidInput(
             f"requirement {requirement_id} is {req['status']} "
             f"({vocab.REQUIREMENT_STATUS.label(req['status'])}): only a signed requirement "
-            "becomes a project"
+            "becomes a project",
+            code="requirement_not_signed",
+            field="requirement_id",
+            params={
+                "value": requirement_id,
+                "old": vocab.REQUIREMENT_STATUS.term(req["status"]),
+            },
         )
     return {
         "name": req["project_name"],
@@ -276,15 +300,27 @@ def _apply_extras(
 ) -> None:
     stones = data.get("milestones") or {}
     if not isinstance(stones, dict):
-        raise InvalidInput(f"project {code}: milestones must be an object {{kind: dates}}")
+        raise InvalidInput(
+            f"project {code}: milestones must be an object {{kind: dates}}",
+            code="not_an_object",
+            field="milestones",
+        )
     for kind, dates in stones.items():
         if not isinstance(dates, dict):
-            raise InvalidInput(f"project {code}: milestone {kind} must be an object of dates")
+            raise InvalidInput(
+                f"project {code}: milestone {kind} must be an object of dates",
+                code="not_an_object",
+                field="milestones",
+            )
         _refuse_unknown(dates, {"planned_date", "actual_date"}, f"project {code}, {kind}")
         _write_milestone(conn, project_id, code, kind, dates, today)
     site_codes = data.get("site_codes") or []
     if not isinstance(site_codes, list):
-        raise InvalidInput(f"project {code}: site_codes must be a list of site codes")
+        raise InvalidInput(
+            f"project {code}: site_codes must be a list of site codes",
+            code="not_a_list",
+            field="site_codes",
+        )
     for site_code in site_codes:
         _take_site(conn, project_id, code, str(site_code))
 
@@ -313,7 +349,11 @@ def update_project(
     values = {n: _coerce(n, v, f"project {row['code']}") for n, v in patch.items()}
     for name in ("code", "name", "sector"):
         if name in values and values[name] is None:
-            raise InvalidInput(f"project {row['code']}: {name} cannot be emptied")
+            raise InvalidInput(
+                f"project {row['code']}: {name} cannot be emptied",
+                code="cannot_be_emptied",
+                field=name,
+            )
     if "officer" in values and values["officer"] != row["officer"] and not viewer.admin:
         raise Forbidden(f"project {row['code']}: only an admin hands a project to another officer")
     set_app_user(conn, viewer.username, f"change project {row['code']}")
@@ -335,19 +375,27 @@ def _write_milestone(
         raise InvalidInput(
             f"project {code}: unknown milestone {kind!r} (allowed: "
             + ", ".join(f"{t.key} {t.zh}" for t in vocab.MILESTONE)
-            + ")"
+            + ")",
+            code="unknown_value",
+            field="milestone",
+            params={"value": str(kind)[:40]},
         )
     parsed: dict[str, dt.date | None] = {}
     for name in ("planned_date", "actual_date"):
         try:
             parsed[name] = _DATE.coerce(dates.get(name))
         except FieldError as e:
-            raise InvalidInput(f"project {code}, {kind} {name}: {e}") from None
+            raise InvalidInput(
+                f"project {code}, {kind} {name}: {e}", code=e.code, field=name, params=e.params
+            ) from None
     actual = parsed["actual_date"]
     if actual is not None and actual > today:
         raise InvalidInput(
             f"project {code}, {kind}: the actual date {actual} is in the future; "
-            "give it as the planned date"
+            "give it as the planned date",
+            code="date_in_future",
+            field="actual_date",
+            params={"value": actual.isoformat()},
         )
     q.set_milestone(conn, project_id, kind, parsed["planned_date"], actual)
 
@@ -373,7 +421,12 @@ def set_milestone(
 def _take_site(conn: sa.Connection, project_id: int, code: str, site_code: str) -> None:
     site = q.find_site(conn, site_code.strip())
     if site is None:
-        raise InvalidInput(f"project {code}: no site with code {site_code!r}")
+        raise InvalidInput(
+            f"project {code}: no site with code {site_code!r}",
+            code="site_not_found",
+            field="site_codes",
+            params={"value": site_code[:40]},
+        )
     if site["retired"]:
         raise RetiredSite(
             f"project {code}: site {site['code']} was split or merged; take its successors"
@@ -409,7 +462,12 @@ def take_building(
     row = _lock(conn, project_id, viewer)
     building = q.find_building(conn, building_id)
     if building is None:
-        raise InvalidInput(f"project {row['code']}: no building {building_id}")
+        raise InvalidInput(
+            f"project {row['code']}: no building {building_id}",
+            code="building_not_found",
+            field="building_id",
+            params={"value": building_id},
+        )
     set_app_user(conn, viewer.username, f"taken by project {row['code']}")
     with translate_db_errors(f"project {row['code']}, building {building_id}"):
         q.take_building(conn, project_id, building_id)
@@ -441,7 +499,12 @@ def put_month(
     try:
         month, values = _month_values(row["code"], month_value, figures, today)
     except FieldError as e:
-        raise InvalidInput(f"project {row['code']}, month {month_value}: {e}") from None
+        raise InvalidInput(
+            f"project {row['code']}, month {month_value}: {e}",
+            code=e.code,
+            field="month" if e.code in ("not_a_month", "date_in_future") else None,
+            params=e.params,
+        ) from None
     set_app_user(conn, viewer.username, f"figures of project {row['code']}")
     with translate_db_errors(f"project {row['code']}, {projects.month_key(month)}"):
         q.put_month(conn, project_id, month, values, viewer.username)
@@ -461,7 +524,12 @@ def import_months(
     """
     rows = read_month_sheet(data, filename)
     if not rows:
-        raise InvalidInput(f"{filename}: no data rows under the header")
+        raise InvalidInput(
+            f"{filename}: no data rows under the header",
+            code="file_no_rows",
+            field="file",
+            params={"value": filename},
+        )
     known = q.project_ids_by_code(
         conn, (str(r.values.get("project_code") or "").strip() for r in rows)
     )

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from gis_app.db.engine import set_app_user
 from gis_app.db.models import Recommendation, RecommendationSite, Requirement, ShareLink, Site
 from gis_app.domain import vocab
-from gis_app.domain.errors import InvalidInput, NotFound, TransitionRefused
+from gis_app.domain.errors import InvalidInput, NotFound, TransitionRefused, range_refusal
 from gis_app.domain.public_schema import stored_explanation_item
 from gis_app.matching.engine import MAX_LIMIT, MAX_NEAR_MISS_LIMIT
 from gis_app.services import matching as matching_service
@@ -60,14 +60,23 @@ def check_status_move(requirement_id: int, old: str, new: str) -> None:
     vocab.REQUIREMENT_STATUS.term(new)
     label = vocab.REQUIREMENT_STATUS.bilingual
     where = f"requirement {requirement_id}"
+    terms = {"old": vocab.REQUIREMENT_STATUS.term(old), "new": vocab.REQUIREMENT_STATUS.term(new)}
     if old == new:
-        raise TransitionRefused(f"{where} is already {new} ({label(new)})")
+        raise TransitionRefused(
+            f"{where} is already {new} ({label(new)})",
+            code="status_unchanged",
+            field="status",
+            params=terms,
+        )
     allowed = allowed_moves(old)
     if new in allowed:
         return
     if not allowed:
         raise TransitionRefused(
-            f"{where} is {old} ({label(old)}), a final status; it cannot move to {new}"
+            f"{where} is {old} ({label(old)}), a final status; it cannot move to {new}",
+            code="status_final",
+            field="status",
+            params=terms,
         )
     if new == "dropped":
         why = "only an open requirement can be dropped"
@@ -77,7 +86,10 @@ def check_status_move(requirement_id: int, old: str, new: str) -> None:
         why = "not allowed"
     raise TransitionRefused(
         f"{where}: {old} ({label(old)}) → {new} ({label(new)}): {why}; "
-        f"allowed next: {', '.join(allowed)}"
+        f"allowed next: {', '.join(allowed)}",
+        code="status_move_refused",
+        field="status",
+        params=terms,
     )
 
 
@@ -99,14 +111,22 @@ def change_status(
     trigger records the change with the user and ``note``.
     """
     if note is not None and (len(note) > MAX_TEXT or "\x00" in note):
-        raise InvalidInput(f"note: at most {MAX_TEXT} characters of text")
+        raise InvalidInput(
+            f"note: at most {MAX_TEXT} characters of text",
+            code="too_long",
+            field="note",
+            params={"max_length": MAX_TEXT},
+        )
     current = requirement_service.lock_requirement(
         conn, requirement_id, requirement_service.Viewer(username, admin), expected_version
     )
     old = current["status"]
     if new not in vocab.REQUIREMENT_STATUS:
         raise InvalidInput(
-            f"status {new[:40]!r} is unknown; allowed: {', '.join(vocab.REQUIREMENT_STATUS.keys)}"
+            f"status {new[:40]!r} is unknown; allowed: {', '.join(vocab.REQUIREMENT_STATUS.keys)}",
+            code="unknown_value",
+            field="status",
+            params={"value": new[:40]},
         )
     check_status_move(requirement_id, old, new)
     set_app_user(conn, username, note or f"status {old} → {new}")
@@ -177,7 +197,12 @@ def _text(field: str, value: str | None, limit: int = MAX_TEXT) -> str | None:
         return None
     value = value.strip()
     if "\x00" in value or len(value) > limit:
-        raise InvalidInput(f"{field}: at most {limit} characters of text")
+        raise InvalidInput(
+            f"{field}: at most {limit} characters of text",
+            code="too_long",
+            field=field,
+            params={"max_length": limit},
+        )
     return value or None
 
 
@@ -254,10 +279,18 @@ def _check_sites(conn: sa.Connection, site_ids: list[int]) -> None:
         if r.retired_at is not None:
             raise InvalidInput(
                 f"site {r.code} (id {sid}) was split or merged and is retired; "
-                "recommend its successors"
+                "recommend its successors",
+                code="site_retired",
+                field="sites",
+                params={"value": r.code},
             )
         if r.availability == "signed":
-            raise InvalidInput(f"site {r.code} (id {sid}) is already signed (已签约)")
+            raise InvalidInput(
+                f"site {r.code} (id {sid}) is already signed (已签约)",
+                code="site_signed",
+                field="sites",
+                params={"value": r.code},
+            )
 
 
 def create_recommendation(
@@ -285,13 +318,29 @@ def create_recommendation(
     is new or matching moves to "recommended".
     """
     if not 1 <= top <= settings.max_sites:
-        raise InvalidInput(f"top must be between 1 and {settings.max_sites}, got {top}")
+        raise range_refusal(
+            f"top must be between 1 and {settings.max_sites}, got {top}",
+            "top",
+            top,
+            1,
+            settings.max_sites,
+        )
     if len(sites) > settings.max_sites:
-        raise InvalidInput(f"at most {settings.max_sites} sites per recommendation")
+        raise InvalidInput(
+            f"at most {settings.max_sites} sites per recommendation",
+            code="too_many_sites",
+            field="sites",
+            params={"count": len(sites), "max": settings.max_sites},
+        )
     ids = [s.site_id for s in sites]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
-        raise InvalidInput(f"site(s) {', '.join(map(str, dupes))} listed more than once")
+        raise InvalidInput(
+            f"site(s) {', '.join(map(str, dupes))} listed more than once",
+            code="sites_repeated",
+            field="sites",
+            params={"value": ", ".join(map(str, dupes))},
+        )
     notes = {s.site_id: s for s in sites}
     requirement: dict[str, Any] | None = None
     explanations: dict[int, dict[str, Any]] = {}
@@ -305,11 +354,17 @@ def create_recommendation(
             if not ranked:
                 raise InvalidInput(
                     f"requirement {requirement_id} has no matching sites to recommend; "
-                    "pick sites by hand (sites=[…]) or widen the requirement"
+                    "pick sites by hand (sites=[…]) or widen the requirement",
+                    code="no_matches_to_recommend",
+                    field="sites",
                 )
             ids = ranked
     elif not ids:
-        raise InvalidInput("give requirement_id (recommend its matches) or sites (a list)")
+        raise InvalidInput(
+            "give requirement_id (recommend its matches) or sites (a list)",
+            code="no_sites_chosen",
+            field="sites",
+        )
     _check_sites(conn, ids)
     values = {
         "title_zh": _text("title_zh", title_zh, 200) or "投资选址推荐",

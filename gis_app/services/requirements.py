@@ -101,7 +101,9 @@ def create_requirement(conn: sa.Connection, data: Any, user: str) -> dict[str, A
         _refuse_server_fields(data)
     spec = data if isinstance(data, RequirementSpec) else parse_spec(data)
     if not spec.project_name:
-        raise InvalidInput("requirement: project_name is required")
+        raise InvalidInput(
+            "requirement: project_name is required", code="required", field="project_name"
+        )
     values = _values(spec)
     values["officer"] = values.get("officer") or user
     values["created_by"] = user
@@ -179,22 +181,34 @@ def update_requirement(
     :func:`lock_requirement`.
     """
     if not isinstance(patch, dict):
-        raise InvalidInput("requirement update must be a JSON object of fields")
+        raise InvalidInput(
+            "requirement update must be a JSON object of fields", code="not_an_object"
+        )
     _refuse_server_fields(patch)
     unknown = sorted(set(patch) - set(FIELDS))
     if unknown:
-        raise InvalidInput(f"requirement: unknown field(s) {', '.join(unknown)}")
+        raise InvalidInput(
+            f"requirement: unknown field(s) {', '.join(unknown)}",
+            code="unknown_field",
+            field=unknown[0][:60],
+        )
     current = lock_requirement(conn, requirement_id, viewer, expected_version)
     if "status" in patch and patch["status"] != current["status"]:
         # the transition rules live in one place (recommendations.change_status)
         raise InvalidInput(
             f"requirement {requirement_id}: change the status with "
-            f"POST /api/requirements/{requirement_id}/status, which checks the transition"
+            f"POST /api/requirements/{requirement_id}/status, which checks the transition",
+            code="status_change_elsewhere",
+            field="status",
         )
     merged = {k: current[k] for k in FIELDS} | patch
     spec = parse_spec(merged, f"requirement {requirement_id}")
     if not spec.project_name:
-        raise InvalidInput(f"requirement {requirement_id}: project_name must not be empty")
+        raise InvalidInput(
+            f"requirement {requirement_id}: project_name must not be empty",
+            code="required",
+            field="project_name",
+        )
     values = _values(spec)
     changed = {k: v for k, v in values.items() if _differs(current.get(k), v)}
     if not changed:
@@ -218,7 +232,11 @@ def _differs(old: Any, new: Any) -> bool:
 def _refuse_server_fields(data: dict[str, Any]) -> None:
     managed = sorted(set(data) & SERVER_FIELDS)
     if managed:
-        raise InvalidInput(f"requirement: {', '.join(managed)} cannot be set by a client")
+        raise InvalidInput(
+            f"requirement: {', '.join(managed)} cannot be set by a client",
+            code="server_managed",
+            field=managed[0],
+        )
 
 
 def list_requirements(
@@ -248,7 +266,7 @@ def list_requirements(
         conds.append(_REQUIREMENT.c.officer == officer)
     if q:
         if "\x00" in q:
-            raise InvalidInput("q must not contain NUL characters")
+            raise InvalidInput("q must not contain NUL characters", code="text_nul", field="q")
         like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conds.append(
             sa.or_(

@@ -27,7 +27,14 @@ import sqlalchemy as sa
 from gis_app.db import rate_queries
 from gis_app.db.models import Feedback, Recommendation, RecommendationSite, ShareLink, Site
 from gis_app.domain import vocab
-from gis_app.domain.errors import Conflict, InvalidInput, LinkUnavailable, NotFound, RateLimited
+from gis_app.domain.errors import (
+    Conflict,
+    InvalidInput,
+    LinkUnavailable,
+    NotFound,
+    RateLimited,
+    range_refusal,
+)
 from gis_app.domain.public_schema import FeedbackReceipt, label_of
 from gis_app.services import answers
 from gis_app.services.recommendations import Viewer, require_visible, visible_to
@@ -116,7 +123,12 @@ def _check_text(field: str, value: str | None, limit: int = 200) -> str | None:
         return None
     value = value.strip()
     if "\x00" in value or len(value) > limit:
-        raise InvalidInput(f"{field}: text too long (max {limit}) or not acceptable")
+        raise InvalidInput(
+            f"{field}: text too long (max {limit}) or not acceptable",
+            code="text_not_acceptable",
+            field=field,
+            params={"value": value[:40].replace("\x00", "␀"), "max_length": limit},
+        )
     return value or None
 
 
@@ -136,13 +148,21 @@ def create_link(
     vocab.LANGUAGE.term(language)
     days = settings.default_expiry_days if expires_days is None else expires_days
     if not 1 <= days <= settings.max_expiry_days:
-        raise InvalidInput(
-            f"expires_days must be between 1 and {settings.max_expiry_days}, got {days}"
+        raise range_refusal(
+            f"expires_days must be between 1 and {settings.max_expiry_days}, got {days}",
+            "expires_days",
+            days,
+            1,
+            settings.max_expiry_days,
         )
     name = _check_text("recipient_name", recipient_name)
     org = _check_text("recipient_org", recipient_org)
     if name is None and org is None:
-        raise InvalidInput("a link is for one recipient: give recipient_name or recipient_org")
+        raise InvalidInput(
+            "a link is for one recipient: give recipient_name or recipient_org",
+            code="recipient_required",
+            field="recipient_name",
+        )
     token = new_token()
     link_id = conn.execute(
         sa.insert(ShareLink)
@@ -306,14 +326,22 @@ def extend_link(
             "a revoked link cannot be extended, create a new link instead"
         )
     if days < 1:
-        raise InvalidInput(f"days must be at least 1, got {days}")
+        raise InvalidInput(
+            f"days must be at least 1, got {days}",
+            code="below_min",
+            field="days",
+            params={"min": 1, "value": days},
+        )
     now = _now()
     new_expiry = max(now, link["expires_at"]) + dt.timedelta(days=days)
     limit = now + dt.timedelta(days=settings.max_expiry_days)
     if new_expiry > limit:
         raise InvalidInput(
             f"link {link_id} would then expire on {new_expiry:%Y-%m-%d}, later than the "
-            f"{settings.max_expiry_days} days from today a link may stay valid"
+            f"{settings.max_expiry_days} days from today a link may stay valid",
+            code="link_expiry_too_late",
+            field="days",
+            params={"value": f"{new_expiry:%Y-%m-%d}", "max": settings.max_expiry_days},
         )
     conn.execute(
         sa.update(ShareLink)
@@ -346,7 +374,10 @@ def record_feedback(
     """
     if kind not in vocab.FEEDBACK_KIND:
         raise InvalidInput(
-            f"kind must be one of {', '.join(vocab.FEEDBACK_KIND.keys)}, got {kind[:40]!r}"
+            f"kind must be one of {', '.join(vocab.FEEDBACK_KIND.keys)}, got {kind[:40]!r}",
+            code="unknown_value",
+            field="kind",
+            params={"value": kind[:40]},
         )
     vocab.LANGUAGE.term(language)
     reason = _check_text("reason", reason, MAX_TEXT)
@@ -372,9 +403,16 @@ def record_feedback(
             )
         ).scalar()
         if site_id is None:
-            raise InvalidInput(f"site {site_code[:40]!r} is not part of this recommendation")
+            raise InvalidInput(
+                f"site {site_code[:40]!r} is not part of this recommendation",
+                code="site_not_in_link",
+                field="site",
+                params={"value": site_code[:40]},
+            )
     elif kind != "question":
-        raise InvalidInput(f"{kind}: name the site this answer is about")
+        raise InvalidInput(
+            f"{kind}: name the site this answer is about", code="feedback_needs_site", field="site"
+        )
     recent = conn.execute(
         sa.select(sa.func.count())
         .select_from(Feedback)

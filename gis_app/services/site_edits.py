@@ -105,10 +105,18 @@ def parse_if_match(value: str | None) -> int | None:
             "If-Match: * is not accepted; send the ETag of the version you read"
         )
     if "," in v:
-        raise InvalidInput("If-Match must carry a single ETag (the version you read)")
+        raise InvalidInput(
+            "If-Match must carry a single ETag (the version you read)",
+            code="bad_etag",
+            field="If-Match",
+        )
     v = v.removeprefix("W/").strip('"')
     if not v.isdigit():
-        raise InvalidInput(f'If-Match {value!r} is not an ETag of this API (e.g. "7")')
+        raise InvalidInput(
+            f'If-Match {value!r} is not an ETag of this API (e.g. "7")',
+            code="bad_etag",
+            field="If-Match",
+        )
     return int(v)
 
 
@@ -352,7 +360,12 @@ def _child_values(
     where: str, parent: Mapping[str, Any], specs: list[dict[str, Any]], n: int
 ) -> list[dict[str, Any]]:
     if specs and len(specs) != n:
-        raise InvalidInput(f"{where}: {n} parts but {len(specs)} child descriptions")
+        raise InvalidInput(
+            f"{where}: {n} parts but {len(specs)} child descriptions",
+            code="split_children_count",
+            field="children",
+            params={"count": n, "value": len(specs)},
+        )
     out = []
     for i in range(n):
         given = dict(specs[i]) if specs else {}
@@ -364,7 +377,12 @@ def _child_values(
         out.append(_coerce(at, SITE_FIELDS, given, set(SITE_FIELDS), EDIT_READ_ONLY))
     codes = [v["code"] for v in out]
     if len(set(codes)) != len(codes):
-        raise InvalidInput(f"{where}: child codes repeat: {', '.join(codes)}")
+        raise InvalidInput(
+            f"{where}: child codes repeat: {', '.join(codes)}",
+            code="split_codes_repeat",
+            field="children",
+            params={"value": ", ".join(codes)},
+        )
     return out
 
 
@@ -410,7 +428,11 @@ def split_site(
     limits = limits or geometry_checks.GeometryLimits()
     declared = geometry_checks.parse_crs(crs)
     if (line is None) == (parts is None):
-        raise InvalidInput(f"site {site_id}: give either a cutting line or the parts, not both")
+        raise InvalidInput(
+            f"site {site_id}: give either a cutting line or the parts, not both",
+            code="split_line_or_parts",
+            field="line",
+        )
 
     def work() -> EditResult:
         row = _lock(conn, "site", site_id, expected_version)
@@ -423,11 +445,17 @@ def split_site(
             if len(pieces) < 2:
                 raise InvalidInput(
                     f"{where}: the line does not cut the site into pieces (it must cross the "
-                    "outline from edge to edge)"
+                    "outline from edge to edge)",
+                    code="split_line_not_cutting",
+                    field="line",
                 )
         else:
             if not parts or len(parts) < 2:
-                raise InvalidInput(f"{where}: a split needs at least two parts")
+                raise InvalidInput(
+                    f"{where}: a split needs at least two parts",
+                    code="split_needs_two",
+                    field="parts",
+                )
             raws = [
                 geometry_checks.geometry_from_geojson(
                     p, f"{where} part {i + 1}", limits.max_vertices
@@ -510,12 +538,20 @@ def _building_targets(
     """Child index → building ids, from a mapping of building code to child index or code."""
     unknown = sorted(set(mapping) - {b["code"] for b in own})
     if unknown:
-        raise InvalidInput(f"{where}: buildings {', '.join(unknown)} are not on this site")
+        raise InvalidInput(
+            f"{where}: buildings {', '.join(unknown)} are not on this site",
+            code="building_of_other_site",
+            field="buildings",
+            params={"value": ", ".join(unknown)},
+        )
     missing = [b["code"] for b in own if b["code"] not in mapping]
     if missing:
         raise InvalidInput(
             f"{where} has buildings {', '.join(missing)}: say which child each goes to "
-            f"(buildings: {{code: child number 1–{len(codes)} or child code}})"
+            f"(buildings: {{code: child number 1–{len(codes)} or child code}})",
+            code="split_building_target",
+            field="buildings",
+            params={"value": ", ".join(missing)},
         )
     out: dict[int, list[int]] = {}
     for b in own:
@@ -525,7 +561,12 @@ def _building_targets(
         elif isinstance(t, int) and not isinstance(t, bool) and 1 <= t <= len(codes):
             k = t - 1
         else:
-            raise InvalidInput(f"{where}: building {b['code']} → {t!r} is not a child")
+            raise InvalidInput(
+                f"{where}: building {b['code']} → {t!r} is not a child",
+                code="split_building_target_unknown",
+                field="buildings",
+                params={"value": b["code"], "new": str(t)[:40]},
+            )
         out.setdefault(k, []).append(b["id"])
     return out
 
@@ -547,7 +588,9 @@ def merge_sites(
     """
     ids = list(dict.fromkeys(site_ids))
     if len(ids) < 2:
-        raise InvalidInput("a merge needs at least two different sites")
+        raise InvalidInput(
+            "a merge needs at least two different sites", code="merge_needs_two", field="site_ids"
+        )
 
     def work() -> EditResult:
         rows = {}
@@ -559,14 +602,20 @@ def merge_sites(
         if groups > 1 and not (note and note.strip()):
             raise ReasonRequired(
                 f"{where}: the sites are not adjacent ({groups} separate groups more than "
-                f"{ADJACENCY_TOLERANCE_M:g} m apart); give a reason (note) to merge them anyway"
+                f"{ADJACENCY_TOLERANCE_M:g} m apart); give a reason (note) to merge them anyway",
+                code="merge_needs_reason",
+                field="note",
+                params={"count": groups, "max": f"{ADJACENCY_TOLERANCE_M:g}"},
             )
         given = dict(values or {})
         kinds = {rows[i]["kind"] for i in ids}
         if len(kinds) > 1 and "kind" not in given:
             raise InvalidInput(
                 f"{where}: the sites are of different kinds "
-                f"({', '.join(sorted(kinds))}); say which kind the result is"
+                f"({', '.join(sorted(kinds))}); say which kind the result is",
+                code="merge_kinds_differ",
+                field="kind",
+                params={"value": [vocab.SITE_KIND.term(k) for k in sorted(kinds)]},
             )
         given.setdefault("code", f"{first['code']}-M")
         given.setdefault("name_zh", first["name_zh"])
@@ -622,7 +671,12 @@ def update_building(
         if "site_code" in requested:
             site_id = edit_queries.live_site_id(conn, requested.pop("site_code"))
             if site_id is None:
-                raise InvalidInput(f"{where}: site_code is not a current site")
+                raise InvalidInput(
+                    f"{where}: site_code is not a current site",
+                    code="site_not_found",
+                    field="site_code",
+                    params={"value": str(values.get("site_code"))[:40]},
+                )
             requested["site_id"] = site_id
         gfa = requested.get("gfa_m2", row.get("gfa_m2"))
         vacant = requested.get("vacant_gfa_m2", row.get("vacant_gfa_m2"))

@@ -54,7 +54,10 @@ def _check_page(
     if key not in site_queries.SORTABLE:
         raise InvalidInput(
             f"sort: cannot sort by {key!r}; choose one of "
-            f"{', '.join(sorted(site_queries.SORTABLE))} (prefix '-' for descending)"
+            f"{', '.join(sorted(site_queries.SORTABLE))} (prefix '-' for descending)",
+            code="unknown_value",
+            field="sort",
+            params={"value": sort[:40]},
         )
     return key, descending
 

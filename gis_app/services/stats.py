@@ -44,7 +44,7 @@ import sqlalchemy as sa
 from gis_app.db import project_queries, stats_queries
 from gis_app.db.stats_queries import Scope, Steps
 from gis_app.domain import landuse, vocab
-from gis_app.domain.errors import InvalidInput
+from gis_app.domain.errors import InvalidInput, range_refusal
 from gis_app.domain.vocab import Term, Vocabulary
 from gis_app.io.spreadsheet import safe_cell
 
@@ -263,22 +263,39 @@ def _nulls_last(key: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any
 
 def _check_choice(name: str, value: str, allowed: Sequence[str]) -> str:
     if value not in allowed:
-        raise InvalidInput(f"{name} must be one of {', '.join(allowed)}, got {value[:40]!r}")
+        raise InvalidInput(
+            f"{name} must be one of {', '.join(allowed)}, got {value[:40]!r}",
+            code="unknown_value",
+            field=name,
+            params={"value": value[:40]},
+        )
     return value
 
 
 def _check_int(name: str, value: int, lo: int, hi: int) -> int:
     if not lo <= value <= hi:
-        raise InvalidInput(f"{name} must be between {lo} and {hi}, got {value}")
+        raise range_refusal(
+            f"{name} must be between {lo} and {hi}, got {value}", name, value, lo, hi
+        )
     return value
 
 
 def _check_names(name: str, values: Sequence[str]) -> tuple[str, ...]:
     if len(values) > 200:
-        raise InvalidInput(f"{name}: at most 200 values, got {len(values)}")
+        raise InvalidInput(
+            f"{name}: at most 200 values, got {len(values)}",
+            code="too_many_values",
+            field=name,
+            params={"max": 200, "count": len(values)},
+        )
     for v in values:
         if not v.strip() or len(v) > 200:
-            raise InvalidInput(f"{name}: {v[:40]!r} is not a name (1 to 200 characters)")
+            raise InvalidInput(
+                f"{name}: {v[:40]!r} is not a name (1 to 200 characters)",
+                code="text_not_acceptable",
+                field=name,
+                params={"value": v[:40], "max_length": 200},
+            )
     return tuple(values)
 
 

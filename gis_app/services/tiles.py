@@ -13,7 +13,7 @@ from gis_app.db import ogc_queries, site_queries, tile_queries
 from gis_app.db.site_queries import SiteFilter
 from gis_app.db.tile_queries import TileRequest
 from gis_app.domain import fields, vocab
-from gis_app.domain.errors import InvalidInput, NotFound
+from gis_app.domain.errors import InvalidInput, NotFound, range_refusal
 from gis_app.domain.filters import SEARCH_PARAMETERS
 from gis_app.settings import MapSettings
 
@@ -73,16 +73,29 @@ _TILE_CACHE = _SlowTileCache()
 def check_tile_address(z: int, x: int, y: int) -> None:
     """Raise :class:`InvalidInput` unless z/x/y names a Web-Mercator tile."""
     if not 0 <= z <= MAX_ZOOM:
-        raise InvalidInput(f"tile zoom must be between 0 and {MAX_ZOOM}, got {z}")
+        raise range_refusal(
+            f"tile zoom must be between 0 and {MAX_ZOOM}, got {z}", "z", z, 0, MAX_ZOOM
+        )
     n = 2**z
     if not (0 <= x < n and 0 <= y < n):
-        raise InvalidInput(f"tile {z}/{x}/{y} does not exist (x and y go from 0 to {n - 1})")
+        raise range_refusal(
+            f"tile {z}/{x}/{y} does not exist (x and y go from 0 to {n - 1})",
+            "x" if not 0 <= x < n else "y",
+            x if not 0 <= x < n else y,
+            0,
+            n - 1,
+        )
 
 
 def check_frame(frame: str) -> str:
     """Return ``frame`` if it is a known display frame ("wgs84" or "gcj02")."""
     if frame not in FRAMES:
-        raise InvalidInput(f"frame must be one of {', '.join(FRAMES)}, got {frame[:20]!r}")
+        raise InvalidInput(
+            f"frame must be one of {', '.join(FRAMES)}, got {frame[:20]!r}",
+            code="unknown_value",
+            field="frame",
+            params={"value": frame[:20]},
+        )
     return frame
 
 
@@ -199,16 +212,28 @@ def reference_layer(
             f"no map layer {layer!r}; layers: {', '.join(sorted(tile_queries.REFERENCE_LAYERS))}"
         )
     if not 0 <= zoom <= MAX_ZOOM:
-        raise InvalidInput(f"zoom must be between 0 and {MAX_ZOOM}, got {zoom}")
+        raise range_refusal(
+            f"zoom must be between 0 and {MAX_ZOOM}, got {zoom}", "zoom", zoom, 0, MAX_ZOOM
+        )
     voc = {"constraint_zones": vocab.CONSTRAINT_KIND, "infrastructure": vocab.INFRA_KIND}.get(layer)
     for k in kinds or []:
         if voc is None:
-            raise InvalidInput(f"layer {layer!r} has no kinds to filter on")
+            raise InvalidInput(
+                f"layer {layer!r} has no kinds to filter on",
+                code="not_applicable",
+                field="kind",
+                params={"value": layer},
+            )
         voc.term(k)
     if bbox is not None:
         x0, y0, x1, y1 = bbox
         if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-            raise InvalidInput(f"bbox {bbox!r} is not a lon/lat box with min <= max")
+            raise InvalidInput(
+                f"bbox {bbox!r} is not a lon/lat box with min <= max",
+                code="bad_bbox",
+                field="bbox",
+                params={"value": ",".join(map(str, bbox))},
+            )
     return tile_queries.reference_layer(conn, layer, bbox=bbox, zoom=zoom, kinds=kinds)
 
 

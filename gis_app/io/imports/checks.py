@@ -33,7 +33,10 @@ def _resolve_crs(src: SourceTable, opts: ImportOptions, name: str) -> geometry_c
     if given is None and src.crs is None:
         raise InvalidInput(
             f"{name} declares no CRS: give one (EPSG:4490 CGCS2000, EPSG:4326 WGS84, "
-            "EPSG:4550 Gauss-Krüger 123°E …, or gcj02)"
+            "EPSG:4550 Gauss-Krüger 123°E …, or gcj02)",
+            code="file_crs_missing",
+            field="crs",
+            params={"value": name},
         )
     if given is None:
         return src.crs  # type: ignore[return-value]
@@ -44,7 +47,10 @@ def _resolve_crs(src: SourceTable, opts: ImportOptions, name: str) -> geometry_c
         return given
     raise InvalidInput(
         f"{name} declares {src.crs.describe()} but {given.describe()} was given; "
-        "drop the option or fix the file"
+        "drop the option or fix the file",
+        code="file_crs_mismatch",
+        field="crs",
+        params={"value": name, "old": src.crs.describe(), "new": given.describe()},
     )
 
 

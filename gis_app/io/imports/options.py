@@ -105,6 +105,11 @@ def python_codec(name: str) -> str:
 _MAPPING_SHAPE = "mapping must be a JSON object {column: field}"
 
 
+def _shape_refusal(detail: str, code: str, name: str, value: Any) -> InvalidInput:
+    """The refusal of a mapping or of values (option ``name``) not written as they must be."""
+    return InvalidInput(detail, code=code, field=name, params={"value": str(value)[:60]})
+
+
 def parse_mapping(value: str | Sequence[str] | Mapping[str, Any] | None) -> dict[str, str]:
     """Column → field from a JSON object (text or parsed) or ``COLUMN=FIELD`` items.
 
@@ -116,18 +121,20 @@ def parse_mapping(value: str | Sequence[str] | Mapping[str, Any] | None) -> dict
         try:
             value = json.loads(value)
         except json.JSONDecodeError:
-            raise InvalidInput(_MAPPING_SHAPE) from None
+            raise _shape_refusal(_MAPPING_SHAPE, "bad_mapping", "mapping", value) from None
         if not isinstance(value, dict):
-            raise InvalidInput(_MAPPING_SHAPE)
+            raise _shape_refusal(_MAPPING_SHAPE, "bad_mapping", "mapping", value)
     if isinstance(value, Mapping):
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-            raise InvalidInput(_MAPPING_SHAPE)
+            raise _shape_refusal(_MAPPING_SHAPE, "bad_mapping", "mapping", value)
         return dict(value)
     out: dict[str, str] = {}
     for item in value:
         src, sep, dst = str(item).partition("=")
         if not sep or not src:
-            raise InvalidInput(f"mapping item {item!r} must be COLUMN=FIELD")
+            raise _shape_refusal(
+                f"mapping item {item!r} must be COLUMN=FIELD", "bad_mapping", "mapping", item
+            )
         out[src] = dst
     return out
 
@@ -146,18 +153,20 @@ def parse_values(value: str | Sequence[str] | Mapping[str, Any] | None) -> dict[
             try:
                 value = json.loads(text)
             except json.JSONDecodeError:
-                raise InvalidInput(_VALUES_SHAPE) from None
+                raise _shape_refusal(_VALUES_SHAPE, "bad_set_value", "set", text) from None
         else:
             value = [line for line in text.splitlines() if line.strip()]
     if isinstance(value, Mapping):
         if not all(isinstance(k, str) for k in value):
-            raise InvalidInput(_VALUES_SHAPE)
+            raise _shape_refusal(_VALUES_SHAPE, "bad_set_value", "set", value)
         return dict(value)
     out: dict[str, Any] = {}
     for item in value:
         name, sep, given = str(item).partition("=")
         if not sep or not name.strip():
-            raise InvalidInput(f"value {item!r} must be FIELD=VALUE (e.g. kind=land)")
+            raise _shape_refusal(
+                f"value {item!r} must be FIELD=VALUE (e.g. kind=land)", "bad_set_value", "set", item
+            )
         out[name.strip()] = given.strip()
     return out
 
@@ -170,14 +179,20 @@ def _checked_values(layer: ImportLayer, given: Mapping[str, Any]) -> dict[str, A
         hit = headers.get(name.strip().lower())
         if hit is None:
             raise InvalidInput(
-                f"--set {name}: no such field of {layer.name} that an import may set"
+                f"--set {name}: no such field of {layer.name} that an import may set",
+                code="unknown_field",
+                field=name[:60],
             )
         if hit[0] == "code":
-            raise InvalidInput("--set code: every row needs its own code")
+            raise InvalidInput(
+                "--set code: every row needs its own code", code="set_code_not_allowed", field="set"
+            )
         try:
             out[hit[0]] = layer.fields[hit[0]].coerce(value)
         except FieldError as e:
-            raise InvalidInput(f"--set {name}={value}: {e}") from None
+            raise InvalidInput(
+                f"--set {name}={value}: {e}", code=e.code, field=hit[0], params=e.params
+            ) from None
     return out
 
 
@@ -214,11 +229,19 @@ class ImportOptions:
 
     def __post_init__(self) -> None:
         if self.layer not in LAYERS:
-            raise InvalidInput(f"unknown layer {self.layer!r}; choose {', '.join(LAYERS)}")
+            raise InvalidInput(
+                f"unknown layer {self.layer!r}; choose {', '.join(LAYERS)}",
+                code="unknown_value",
+                field="layer",
+                params={"value": str(self.layer)[:40]},
+            )
         if self.area_unit not in AREA_UNITS:
             raise InvalidInput(
                 f"area unit must be {', '.join(AREA_UNITS[:-1])} or {AREA_UNITS[-1]}, "
-                f"not {self.area_unit!r}"
+                f"not {self.area_unit!r}",
+                code="unknown_value",
+                field="area_unit",
+                params={"value": str(self.area_unit)[:40]},
             )
         object.__setattr__(self, "mapping", parse_mapping(self.mapping))
         object.__setattr__(
@@ -234,7 +257,10 @@ class ImportOptions:
                 codecs.lookup(python_codec(self.encoding))
             except LookupError:
                 raise InvalidInput(
-                    f"unknown encoding {self.encoding!r}; e.g. UTF-8, GBK or GB18030"
+                    f"unknown encoding {self.encoding!r}; e.g. UTF-8, GBK or GB18030",
+                    code="unknown_value",
+                    field="encoding",
+                    params={"value": self.encoding[:40]},
                 ) from None
         object.__setattr__(self, "note", _text(self.note))
         object.__setattr__(self, "doc_ref", _text(self.doc_ref))

@@ -60,6 +60,11 @@ class SourceTable:
     notes: list[str] = field(default_factory=list)
 
 
+def _file_refusal(detail: str, code: str, name: str, **params: Any) -> InvalidInput:
+    """The refusal of the uploaded file ``name`` (the ``file`` field of the import form)."""
+    return InvalidInput(detail, code=code, field="file", params={"value": name, **params})
+
+
 def _detect_text_encoding(data: bytes, what: str) -> tuple[str, str | None]:
     """Encoding of undeclared text: UTF-8 if it decodes, else GB18030/GBK, else refuse."""
     try:
@@ -70,13 +75,17 @@ def _detect_text_encoding(data: bytes, what: str) -> tuple[str, str | None]:
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
-        raise InvalidInput(
-            f"{what}: the text is neither UTF-8 nor GBK/GB18030; declare the encoding"
+        raise _file_refusal(
+            f"{what}: the text is neither UTF-8 nor GBK/GB18030; declare the encoding",
+            code="file_encoding_unknown",
+            name=what,
         ) from None
     if not re.search(r"[\u4e00-\u9fff]", text):
-        raise InvalidInput(
+        raise _file_refusal(
             f"{what}: the text is not UTF-8 and does not read as Chinese in GBK either; "
-            "declare the encoding"
+            "declare the encoding",
+            code="file_encoding_unknown",
+            name=what,
         )
     return "gb18030", f"{what}: no encoding declared; the text was detected as GBK (GB18030)"
 
@@ -84,7 +93,7 @@ def _detect_text_encoding(data: bytes, what: str) -> tuple[str, str | None]:
 def _dbf_text(dbf: Path) -> bytes:
     data = dbf.read_bytes()
     if len(data) < 32:
-        raise InvalidInput(f"{dbf.name}: not a dBASE file")
+        raise _file_refusal(f"{dbf.name}: not a dBASE file", code="file_unreadable", name=dbf.name)
     n = int.from_bytes(data[4:8], "little")
     header = int.from_bytes(data[8:10], "little")
     rec = int.from_bytes(data[10:12], "little")
@@ -95,7 +104,11 @@ def _shapefile_encoding(shp: Path, declared: str | None) -> tuple[str, list[str]
     """The GDAL encoding name for a shapefile's text, checked so that nothing is mojibake."""
     dbf = next((p for p in shp.parent.glob(shp.stem + ".*") if p.suffix.lower() == ".dbf"), None)
     if dbf is None:
-        raise InvalidInput(f"{shp.name}: the .dbf file (attributes) is missing")
+        raise _file_refusal(
+            f"{shp.name}: the .dbf file (attributes) is missing",
+            code="file_unreadable",
+            name=shp.name,
+        )
     text = _dbf_text(dbf)
     cpg = next((p for p in shp.parent.glob(shp.stem + ".*") if p.suffix.lower() == ".cpg"), None)
     notes: list[str] = []
@@ -111,9 +124,11 @@ def _shapefile_encoding(shp: Path, declared: str | None) -> tuple[str, list[str]
         text.decode(python_codec(name))
     except (UnicodeDecodeError, LookupError):
         source = "given" if declared else f"declared by {cpg.name}"
-        raise InvalidInput(
+        raise _file_refusal(
             f"{shp.name}: the text does not decode as {name} ({source}); "
-            "give the right encoding (e.g. GBK)"
+            "give the right encoding (e.g. GBK)",
+            code="file_encoding_unknown",
+            name=shp.name,
         ) from None
     return ("CP936" if python_codec(name) == "gbk" else name), notes
 
@@ -123,11 +138,19 @@ def safe_unzip(archive: Path, dest: Path, limits: UploadLimits) -> list[Path]:
     try:
         zf = zipfile.ZipFile(archive)
     except zipfile.BadZipFile:
-        raise InvalidInput(f"{archive.name}: not a valid zip file") from None
+        raise _file_refusal(
+            f"{archive.name}: not a valid zip file", code="file_unreadable", name=archive.name
+        ) from None
     with zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         if len(infos) > 1000:
-            raise InvalidInput(f"{archive.name}: {len(infos)} files in the zip (at most 1000)")
+            raise _file_refusal(
+                f"{archive.name}: {len(infos)} files in the zip (at most 1000)",
+                code="zip_too_many_files",
+                name=archive.name,
+                count=len(infos),
+                max=1000,
+            )
         total = sum(i.file_size for i in infos)
         if total > limits.max_unzipped_bytes:
             raise PayloadTooLarge(
@@ -164,13 +187,20 @@ _GIS_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".csv", ".xlsx")
 def _pick_member(files: list[Path], archive: str) -> Path:
     found = [f for f in files if f.suffix.lower() in _GIS_SUFFIXES]
     if not found:
-        raise InvalidInput(
-            f"{archive}: no .shp, .gpkg, .geojson, .csv or .xlsx file inside the zip"
+        raise _file_refusal(
+            f"{archive}: no .shp, .gpkg, .geojson, .csv or .xlsx file inside the zip",
+            code="zip_no_data_file",
+            name=archive,
         )
     shp = [f for f in found if f.suffix.lower() == ".shp"]
     if len(shp) > 1 or (not shp and len(found) > 1):
         names = ", ".join(sorted(f.name for f in (shp or found)))
-        raise InvalidInput(f"{archive}: several data files in the zip ({names}); send one")
+        raise _file_refusal(
+            f"{archive}: several data files in the zip ({names}); send one",
+            code="zip_several_files",
+            name=archive,
+            choices=names,
+        )
     return shp[0] if shp else found[0]
 
 
@@ -210,9 +240,12 @@ def _read_gis(path: Path, opts: ImportOptions, limits: UploadLimits) -> SourceTa
         if len(layers) > 1:
             wanted = [x for x in layers if x in (opts.layer, LAYERS[opts.layer].table)]
             if not wanted:
-                raise InvalidInput(
+                raise _file_refusal(
                     f"{path.name} holds several layers ({', '.join(layers)}); "
-                    f"name one '{opts.layer}'"
+                    f"name one '{opts.layer}'",
+                    code="file_several_layers",
+                    name=path.name,
+                    choices=", ".join(layers),
                 )
             layer = wanted[0]
     try:
@@ -230,7 +263,9 @@ def _read_gis(path: Path, opts: ImportOptions, limits: UploadLimits) -> SourceTa
             kw["HEADERS"] = "FORCE"
         meta, _, geoms, fields = pyogrio.raw.read(path, layer=layer, datetime_as_string=True, **kw)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as e:
-        raise InvalidInput(f"{path.name}: cannot read the file: {e}") from None
+        raise _file_refusal(
+            f"{path.name}: cannot read the file: {e}", code="file_unreadable", name=path.name
+        ) from None
     columns, rows, g = _from_raw(meta, geoms, list(fields))
     crs = None
     if meta.get("crs"):
@@ -271,7 +306,11 @@ def _read_csv(path: Path, opts: ImportOptions, limits: UploadLimits) -> SourceTa
     try:
         text = data.decode(codec)
     except (UnicodeDecodeError, LookupError):
-        raise InvalidInput(f"{path.name}: the text does not decode as {codec}") from None
+        raise _file_refusal(
+            f"{path.name}: the text does not decode as {codec}",
+            code="file_encoding_unknown",
+            name=path.name,
+        ) from None
     sample = text[:8192]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -280,7 +319,7 @@ def _read_csv(path: Path, opts: ImportOptions, limits: UploadLimits) -> SourceTa
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
     columns = [c.strip() for c in (reader.fieldnames or [])]
     if not columns:
-        raise InvalidInput(f"{path.name}: no header row")
+        raise _file_refusal(f"{path.name}: no header row", code="file_no_header", name=path.name)
     rows = []
     for i, r in enumerate(reader):
         if i >= limits.max_features:
@@ -380,8 +419,15 @@ def read_source(path: Path, work: Path, opts: ImportOptions, limits: UploadLimit
         if suffix == ".shp":
             for ext in (".shx", ".dbf"):
                 if not any(p.suffix.lower() == ext for p in path.parent.glob(path.stem + ".*")):
-                    raise InvalidInput(f"{path.name}: the {ext} file is missing")
+                    raise _file_refusal(
+                        f"{path.name}: the {ext} file is missing",
+                        code="file_unreadable",
+                        name=path.name,
+                    )
         return _read_gis(path, opts, limits)
-    raise InvalidInput(
-        f"{path.name}: unsupported file type; send .gpkg, .zip (Shapefile), .geojson, .csv or .xlsx"
+    raise _file_refusal(
+        f"{path.name}: unsupported file type; send .gpkg, .zip (Shapefile), .geojson, .csv "
+        "or .xlsx",
+        code="import_file_type",
+        name=path.name,
     )
