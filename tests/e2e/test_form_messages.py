@@ -69,3 +69,120 @@ def test_requirement_form_names_each_refused_field_in_the_page_language(
     assert tuple(row) == (50, 80)
     # the failed requests are the two refused saves (422)
     assert len(w.errors) == 2 and all("422" in e for e in w.errors), w.errors
+
+
+# --- refusals that had only the generic message before (issue 21, item 1) ------------------
+
+#: what each page language says next to the field (and what it must not say)
+_REQUIRED_NAME = {"zh": ("请填写项目名称。", "required"), "en": ("Project name is required.", "请")}
+
+
+def _field_message(page: Any, form: str, field: str) -> str:
+    """The message shown right after the input ``field`` of ``form`` (waits for it)."""
+    el = page.locator(f"{form} [name={field}] + .gis-field-error")
+    el.wait_for()
+    assert page.get_attribute(f"{form} [name={field}]", "aria-invalid") == "true"
+    return el.inner_text()
+
+
+def test_requirement_form_without_a_project_name_is_told_next_to_the_name(
+    live_app: LiveApp, browser: Any
+) -> None:
+    with live_app.engine.connect() as c:
+        before = c.execute(sa.text("SELECT count(*) FROM requirement")).scalar()
+    for lang in ("zh", "en"):
+        w = open_page(browser, live_app, f"/requirements?lang={lang}")
+        page = w.page
+        f = "#gis-req-form"
+        page.fill(f"{f} input[name=project_name]", "   ")  # blank: the page sends no name
+        page.select_option(f"{f} select[name=need]", "land")
+        page.fill(f"{f} input[name=land_mu_min]", "20")
+        page.click("#gis-req-save")
+        message = _field_message(page, f, "project_name")
+        said, unsaid = _REQUIRED_NAME[lang]
+        assert message == said and unsaid not in message, message
+        assert page.evaluate("document.activeElement.name") == "project_name"
+        assert ("未保存" if lang == "zh" else "Not saved") in page.inner_text("#gis-req-message")
+        w.page.context.close()
+    with live_app.engine.connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM requirement")).scalar() == before
+
+
+def test_recommend_form_link_expiry_beyond_the_limit_is_told_next_to_the_days(
+    live_app: LiveApp, browser: Any
+) -> None:
+    from gis_app.services import requirements as req_service
+
+    with live_app.engine.connect() as c:
+        rid = req_service.create_requirement(
+            c,
+            {
+                "project_name": "报错测试厂房",
+                "need": "plant",
+                "tenure": "lease",
+                "gfa_m2_min": 1000,
+                "accept_availability": ["available", "negotiating"],
+            },
+            live_app.username,
+        )["id"]
+    words = {
+        "zh": "有效天数应在 1 到 365 之间（填写的是 400）。",
+        "en": "Valid for (days) must be between 1 and 365 (you entered 400).",
+    }
+    for lang in ("zh", "en"):
+        w = open_page(browser, live_app, f"/requirements/{rid}?lang={lang}")
+        page = w.page
+        f = "#gis-recommend-form"
+        assert page.locator(".gis-pick:checked").count() > 0, "the sample has plants that fit"
+        page.fill(f"{f} input[name=recipient_name]", "赵总")
+        page.fill(f"{f} input[name=expires_days]", "400")  # the form allows it, the office not
+        page.click("#gis-recommend-save")
+        assert _field_message(page, f, "expires_days") == words[lang]
+        assert page.locator("#gis-link-box").is_hidden()
+        w.page.context.close()
+    with live_app.engine.connect() as c:
+        # no link was made (the recommendation waits for a corrected link: one per page)
+        assert c.execute(
+            sa.text(
+                "SELECT count(*) FROM share_link l JOIN recommendation r "
+                "ON r.id = l.recommendation_id WHERE r.requirement_id = :i"
+            ),
+            {"i": rid},
+        ).scalar() == 0
+
+
+def test_site_status_form_words_a_refused_progress_in_the_page_language(
+    live_app: LiveApp, browser: Any
+) -> None:
+    from e2e_helpers import PASSWORD
+
+    from gis_app.services import accounts
+
+    with live_app.engine.begin() as c:
+        accounts.create_user(c, "msg-planner", PASSWORD, ["planner"])
+        sid, version = c.execute(
+            sa.text("SELECT id, version FROM site WHERE code = 'PT-KF-001'")
+        ).one()
+    words = {
+        "zh": "政策处理进度（%）不能大于 100（填写的是 150）。",
+        "en": "Progress (%) cannot be above 100 (you entered 150).",
+    }
+    for lang in ("zh", "en"):
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        page.goto(f"{live_app.base_url}/login?next=/sites/{sid}?lang={lang}")
+        page.fill("#username", "msg-planner")
+        page.fill("#password", PASSWORD)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        f = "#gis-status-form"
+        page.wait_for_selector(f"#gis-status-edit:not([hidden]) {f} [name=policy_progress_pct]")
+        page.fill(f"{f} [name=policy_progress_pct]", "150")
+        page.click("#gis-status-save")
+        message = _field_message(page, f, "policy_progress_pct")
+        assert message == words[lang], message
+        context.close()
+    with live_app.engine.connect() as c:
+        assert c.execute(
+            sa.text("SELECT version FROM site WHERE id = :i"), {"i": sid}
+        ).scalar() == version

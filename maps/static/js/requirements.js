@@ -18,6 +18,13 @@
   var lang = cfg.lang;
   function t(key) { return (cfg.labels[key] || {})[lang] || key; }
 
+  // a refusal: each field's message next to it (window.gisApi.showErrors), what names no field
+  // of the form in the form's message box
+  function refused(form, box, e) {
+    var rest = window.gisApi.showErrors(form, e);
+    show(box, rest.length ? rest.join(" ") : t("see_fields"), false);
+  }
+
   function show(box, text, ok) {
     box.hidden = false;
     box.textContent = text;
@@ -177,8 +184,7 @@
       }).catch(function (e) {
         if (e.status === 412) { conflict(box); save.disabled = false; return; }
         // each field's message next to it; what names no field of the form above the button
-        var rest = window.gisApi.showErrors(form, e);
-        if (rest.length) { show(box, rest.join(" "), false); } else { show(box, t("see_fields"), false); }
+        refused(form, box, e);
         save.disabled = false;
       });
     });
@@ -199,7 +205,7 @@
         window.location.reload();
       }).catch(function (e) {
         if (e.status === 412) { conflict(box); return; }
-        show(box, String(e.message || e), false);
+        refused(statusForm, box, e);
       });
     }
   });
@@ -262,7 +268,7 @@
         // the list of recommendations and the status (new → recommended) follow at once
         return refresh();
       }).catch(function (e) {
-        show(box, String(e.message || e), false);
+        refused(recForm, box, e);
       }).then(function () { save.disabled = false; });
     });
     var copy = document.getElementById("gis-link-copy");
