@@ -142,13 +142,16 @@ def test_recommend_form_link_expiry_beyond_the_limit_is_told_next_to_the_days(
         w.page.context.close()
     with live_app.engine.connect() as c:
         # no link was made (the recommendation waits for a corrected link: one per page)
-        assert c.execute(
-            sa.text(
-                "SELECT count(*) FROM share_link l JOIN recommendation r "
-                "ON r.id = l.recommendation_id WHERE r.requirement_id = :i"
-            ),
-            {"i": rid},
-        ).scalar() == 0
+        assert (
+            c.execute(
+                sa.text(
+                    "SELECT count(*) FROM share_link l JOIN recommendation r "
+                    "ON r.id = l.recommendation_id WHERE r.requirement_id = :i"
+                ),
+                {"i": rid},
+            ).scalar()
+            == 0
+        )
 
 
 def test_site_status_form_words_a_refused_progress_in_the_page_language(
@@ -183,6 +186,7 @@ def test_site_status_form_words_a_refused_progress_in_the_page_language(
         assert message == words[lang], message
         context.close()
     with live_app.engine.connect() as c:
-        assert c.execute(
-            sa.text("SELECT version FROM site WHERE id = :i"), {"i": sid}
-        ).scalar() == version
+        assert (
+            c.execute(sa.text("SELECT version FROM site WHERE id = :i"), {"i": sid}).scalar()
+            == version
+        )
