@@ -77,6 +77,16 @@ def test_requirement_form_names_each_refused_field_in_the_page_language(
 _REQUIRED_NAME = {"zh": ("请填写项目名称。", "required"), "en": ("Project name is required.", "请")}
 
 
+#: a requirement the sample's plants fit (the recommend form lists and ticks them)
+_PLANT = {
+    "project_name": "报错测试厂房",
+    "need": "plant",
+    "tenure": "lease",
+    "gfa_m2_min": 1000,
+    "accept_availability": ["available", "negotiating"],
+}
+
+
 def _field_message(page: Any, form: str, field: str) -> str:
     """The message shown right after the input ``field`` of ``form`` (waits for it)."""
     el = page.locator(f"{form} [name={field}] + .gis-field-error")
@@ -114,17 +124,7 @@ def test_recommend_form_link_expiry_beyond_the_limit_is_told_next_to_the_days(
     from gis_app.services import requirements as req_service
 
     with live_app.engine.connect() as c:
-        rid = req_service.create_requirement(
-            c,
-            {
-                "project_name": "报错测试厂房",
-                "need": "plant",
-                "tenure": "lease",
-                "gfa_m2_min": 1000,
-                "accept_availability": ["available", "negotiating"],
-            },
-            live_app.username,
-        )["id"]
+        rid = req_service.create_requirement(c, _PLANT, live_app.username)["id"]
     words = {
         "zh": "有效天数应在 1 到 365 之间（填写的是 400）。",
         "en": "Valid for (days) must be between 1 and 365 (you entered 400).",
