@@ -186,7 +186,7 @@ def import_months_form(
     upload = form.get("file")
     try:
         if not isinstance(upload, UploadFile):
-            raise InvalidInput("no file was chosen / 请选择文件")
+            raise InvalidInput("no file was chosen / 请选择文件", code="required", field="file")
         data, name = read_upload(upload, settings.security.max_upload_bytes)
         result = project_service.import_months(conn, data, name, viewer_of(user), today())
     except _SHOWN as e:

@@ -133,10 +133,6 @@ GENERIC_ALLOWED: dict[str, str] = {
     "gis_app/services/requirements.py::load_examples": "CLI only: loads the sample file",
     "gis_app/services/projects.py::load_ledger": "CLI only: loads the sample ledger",
     "gis_app/services/tiles.py::export_selection": "CLI only (gis-app map export)",
-    "api/routers/project_pages.py::import_months_form": (
-        "reachable (no file chosen on the monthly-figures form): left generic while the file "
-        "is being changed in the lead's checkout; to get code required, field file"
-    ),
 }
 
 
