@@ -377,5 +377,6 @@ def test_public_api_names():
         "Callable",
         "Iterable",
         "dataclass",
+        "lru_cache",
         "UnknownVocabularyValue",
     }
