@@ -8,7 +8,8 @@ requirement only once the last one was answered) while the primary's keeper and 
 killed with SIGKILL, as a machine that dies: every answer is 201, 200 or 503 with Retry-After
 (never a 500, a reset or a hang), every acknowledged write is on the new primary, the app
 serves again without a restart, and the killed node, started again, rejoins as the standby
-with every write. Then ``gis-app db failover`` switches back by hand under the same stream.
+with every write. A killed standby only holds writes until the monitor lets the primary
+commit alone. Then ``gis-app db failover`` switches by hand under the same stream.
 """
 
 from __future__ import annotations
@@ -167,6 +168,15 @@ def _names_on(f: Formation, node: str, tag: str) -> set[str]:
         eng.dispose()
 
 
+def _replayed_on(f: Formation, node: str, tag: str, names: set[str], timeout_s: float = 30) -> None:
+    """Wait until a standby has replayed every write in ``names`` (it acknowledges receiving
+    WAL, then replays it a moment later)."""
+    deadline = time.monotonic() + timeout_s
+    while not names <= (stored := _names_on(f, node, tag)):
+        assert time.monotonic() < deadline, sorted(names - stored)[:5]
+        time.sleep(0.5)
+
+
 def _check_answers(writes: list[Write], log: str) -> None:
     """Every write answered 201 or 503 with Retry-After, none hung."""
     errors = [(w.name, w.error) for w in writes if w.error]
@@ -227,7 +237,35 @@ def test_primary_killed_under_acknowledged_writes(formation: tuple[Formation, st
     f.up(log=lambda m: None, timeout_s=150)
     states = {n.name: n for n in f.state()}
     assert (states[old.name].reported, states[other.name].reported) == ("secondary", "primary")
-    assert acknowledged <= _names_on(f, old.name, "kill")
+    _replayed_on(f, old.name, "kill", acknowledged)
+
+
+@pytest.mark.slow
+def test_standby_killed_writes_go_on(formation: tuple[Formation, str]) -> None:
+    """A dead standby holds commits (synchronous replication) only until the monitor lets the
+    primary commit alone; then writes go on, and the standby catches up when back."""
+    f, token = formation
+    f.up(log=lambda m: None, timeout_s=150)
+    primary = f.primary()
+    assert primary is not None
+    standby = next(n for n in f.state() if n.name != primary.name)
+    with ServedApp(f.url()) as app:
+        with Officers(app.base_url, token, "standby") as officers:
+            officers.wait_acknowledged(since=0, timeout_s=60)
+            killed_at = time.monotonic()
+            f.kill(standby.name)
+            f.wait_for(lambda s: s[primary.name].reported == "wait_primary", "primary alone", 60)
+            back_at = officers.wait_acknowledged(since=time.monotonic(), timeout_s=30)
+        log = app.stop()
+    _check_answers(officers.writes, log)
+    _report("standby killed", killed_at, officers.writes, back_at, f)
+    assert "Traceback" not in log, log[-3000:]
+    acknowledged = {w.name for w in officers.writes if w.status == 201}
+    assert acknowledged <= _names_on(f, primary.name, "standby")
+    f.up(log=lambda m: None, timeout_s=150)
+    now = f.primary()
+    assert now is not None and now.name == primary.name
+    _replayed_on(f, standby.name, "standby", acknowledged)
 
 
 @pytest.mark.slow
