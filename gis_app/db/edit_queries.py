@@ -8,6 +8,7 @@ translated into domain errors by :func:`translate_db_errors`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -61,7 +62,9 @@ def translate_db_errors(where: str) -> Iterator[None]:
                 f"{where}: the database took too long (statement timeout); nothing was changed"
             ) from e
         if code == "40P01":
-            raise errors.EditConflict(f"{where}: concurrent edits deadlocked; try again") from e
+            raise errors.EditConflict(
+                f"{where}: concurrent edits deadlocked; try again", code="try_again"
+            ) from e
         if code == "GA001":
             raise errors.AvailabilityBlocked(msg) from e
         if code == "GA002":
@@ -75,7 +78,14 @@ def translate_db_errors(where: str) -> Iterator[None]:
             raise errors.EditConflict(msg) from e
         if code == "23505":
             detail = getattr(getattr(e.orig, "diag", None), "message_detail", None) or msg
-            raise errors.EditConflict(f"{where}: {detail}") from e
+            # "Key (code)=(PT-1) already exists.": the field and the value taken
+            key = re.match(r"Key \((\w+)\)=\((.*)\) already exists", detail)
+            raise errors.EditConflict(
+                f"{where}: {detail}",
+                code="duplicate" if key else None,
+                field=key.group(1) if key else None,
+                params={"value": key.group(2)[:60]} if key else None,
+            ) from e
         if code in ("23514", "23502", "22P02", "22003", "23503"):
             # a CHECK, NOT NULL, type or foreign-key rule: name the column when PostgreSQL does
             column = getattr(getattr(e.orig, "diag", None), "column_name", None)

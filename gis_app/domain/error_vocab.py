@@ -144,6 +144,21 @@ ERRORS: dict[str, ErrorTerm] = {
             "Someone else is editing this record (maybe in QGIS); try again shortly.",
         ),
         _e("payload_too_large", "上传的文件过大。", "The upload is too large."),
+        _e(
+            "try_again",
+            "有人同时在修改这些数据，未保存：请稍后重试。",
+            "Someone changed the same data at the same moment; nothing was saved — try again.",
+        ),
+        _e(
+            "job_already_ended",
+            "该导入任务已结束（{value}），无法取消。",
+            "This import job has already ended ({value}); it cannot be cancelled.",
+        ),
+        _e(
+            "link_revoked",
+            "该链接已于 {value} 撤销，不能延长；请新建链接。",
+            "This link was revoked on {value}; it cannot be extended — create a new link.",
+        ),
         # --- photos and documents of sites (issue 21) ----------------------------------------
         _e(
             "file_type_unsupported",

@@ -181,7 +181,8 @@ def run_match(
             break
     else:
         raise Conflict(
-            f"the inventory changed {_ATTEMPTS} times while matching; try again in a moment"
+            f"the inventory changed {_ATTEMPTS} times while matching; try again in a moment",
+            code="try_again",
         )
     result = MatchResult(
         need=spec.need,

@@ -32,6 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from gis_app.db import import_job_queries
+from gis_app.domain import vocab
 from gis_app.domain.errors import Conflict, GisAppError, NotFound
 from gis_app.io.imports import ImportOptions, UploadLimits, report_json
 from gis_app.services.imports import import_file
@@ -238,5 +239,9 @@ def cancel_job(conn: sa.Connection, job_id: uuid.UUID, *, user: str, admin: bool
         import_job_queries.interrupt(conn, [job_id])
         conn.commit()
     else:
-        raise Conflict(f"import job {job_id} has already ended ({job['status']})")
+        raise Conflict(
+            f"import job {job_id} has already ended ({job['status']})",
+            code="job_already_ended",
+            params={"value": vocab.IMPORT_JOB_STATUS.term(job["status"])},
+        )
     return status

@@ -323,7 +323,9 @@ def extend_link(
     if link["revoked_at"] is not None:
         raise Conflict(
             f"link {link_id} was revoked on {link['revoked_at']:%Y-%m-%d}; "
-            "a revoked link cannot be extended, create a new link instead"
+            "a revoked link cannot be extended, create a new link instead",
+            code="link_revoked",
+            params={"value": f"{link['revoked_at']:%Y-%m-%d}"},
         )
     if days < 1:
         raise InvalidInput(

@@ -122,8 +122,8 @@ def test_reason_required_words_the_move_with_vocabulary_labels() -> None:
 
 # --- every refusal a person can reach has its own code ------------------------------------------
 
-#: raise sites of a generic refusal (InvalidInput without a code) that no page, form, file
-#: import or API request reaches, by ``path::function`` → why
+#: raise sites of a generic refusal (InvalidInput, Conflict … without a code) that no page,
+#: form, file import or API request reaches, by ``path::function`` → why
 GENERIC_ALLOWED: dict[str, str] = {
     "gis_app/db/backup.py::backup": "CLI only (gis-app db backup): an admin reads the detail",
     "gis_app/db/backup.py::restore": "CLI only (gis-app db restore)",
@@ -136,10 +136,15 @@ GENERIC_ALLOWED: dict[str, str] = {
 }
 
 
+#: the codes that say only what kind of refusal it is (their message cannot help a person)
+GENERIC_CODES = frozenset({"error", "invalid_input", "conflict"})
+
+
 def _generic_classes() -> set[str]:
-    """InvalidInput and its subclasses whose own code is the generic one."""
-    classes = [errors.InvalidInput, *_subclasses(errors.InvalidInput)]
-    return {c.__name__ for c in classes if c.code == errors.InvalidInput.code}
+    """The error classes whose own code is a generic one (InvalidInput, TransitionRefused,
+    Conflict, GisAppError …)."""
+    classes = [errors.GisAppError, *_subclasses(errors.GisAppError)]
+    return {c.__name__ for c in classes if c.code in GENERIC_CODES}
 
 
 def _own_calls(fn: ast.AST) -> list[ast.Call]:

@@ -11,8 +11,10 @@ import sqlalchemy as sa
 from shapely import wkb
 from shapely.geometry import mapping
 
+from gis_app.domain.error_vocab import message
 from gis_app.domain.errors import (
     AvailabilityBlocked,
+    EditConflict,
     GeometryRejected,
     InvalidInput,
     LockTimeout,
@@ -173,6 +175,22 @@ def test_unknown_or_read_only_fields_are_named(edit_engine, site_ids, version) -
         assert "unknown availability value 'sold'" in msg and "colour" in msg
         with pytest.raises(InvalidInput, match="cannot be edited here"):
             se.update_site(c, sid, {"name_zh": "x"}, expected_version=v, user="p", status_only=True)
+
+
+def test_a_code_taken_by_another_site_is_named_in_both_languages(
+    edit_engine, site_ids, version
+) -> None:
+    sid = site_ids["PT-KF-001"]
+    taken = next(code for code in site_ids if code != "PT-KF-001")
+    v = version(edit_engine, sid)
+    with edit_engine.connect() as c, pytest.raises(EditConflict) as e:
+        se.update_site(c, sid, {"code": taken}, expected_version=v, user="p")
+    assert "already exists" in str(e.value)
+    (problem,) = e.value.refusals
+    assert (problem.code, problem.field, problem.params) == ("duplicate", "code", {"value": taken})
+    msg = message(problem)
+    assert msg["zh"].endswith(f"“{taken}”已存在。") and msg["en"].endswith("already exists.")
+    assert version(edit_engine, sid) == v  # nothing was written
 
 
 def test_overlap_with_redline_blocks_available_in_the_database(
