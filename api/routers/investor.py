@@ -349,7 +349,9 @@ async def _feedback_body(request: Request) -> tuple[FeedbackIn, bool]:
                 "send the answer as JSON or as a form", code="unsupported_media_type"
             )
         if not isinstance(data, dict):
-            raise InvalidInput("the answer must be a JSON object", code="not_an_object")
+            raise InvalidInput(
+                "the answer must be a JSON object", code="not_an_object", field="body"
+            )
         return FeedbackIn.model_validate(data), is_form
     except JSONDecodeError:
         raise InvalidInput("the answer is not valid JSON", code="malformed_json") from None

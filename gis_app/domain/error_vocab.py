@@ -860,6 +860,7 @@ PARAMETER_LABELS: dict[str, tuple[str, str]] = {
     "reason": ("原因", "Reason"),
     "question": ("问题", "Question"),
     "file": ("文件", "File"),
+    "body": ("请求内容", "The request body"),
     "z": ("缩放级别", "Zoom level"),
 }
 

@@ -182,7 +182,7 @@ def update_requirement(
     """
     if not isinstance(patch, dict):
         raise InvalidInput(
-            "requirement update must be a JSON object of fields", code="not_an_object"
+            "requirement update must be a JSON object of fields", code="not_an_object", field="body"
         )
     _refuse_server_fields(patch)
     unknown = sorted(set(patch) - set(FIELDS))

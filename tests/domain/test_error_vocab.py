@@ -195,6 +195,36 @@ def test_every_refusal_a_person_can_reach_has_a_specific_code() -> None:
     assert not stale, f"GENERIC_ALLOWED names sites that no longer raise a generic error: {stale}"
 
 
+def test_every_coded_refusal_gives_the_params_its_message_needs() -> None:
+    """An error class made with a literal ``code=`` and literal (or no) ``params=`` fills every
+    placeholder of the code's messages (else a person reads "?")."""
+    classes = {c.__name__ for c in [errors.GisAppError, *_subclasses(errors.GisAppError)]}
+    checked, short = 0, {}
+    for folder in ("gis_app", "api"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call):
+                    continue
+                if getattr(node.func, "id", getattr(node.func, "attr", "")) not in classes:
+                    continue
+                kw = {k.arg: k.value for k in node.keywords}
+                code, params = kw.get("code"), kw.get("params")
+                if not (isinstance(code, ast.Constant) and code.value in ERRORS):
+                    continue
+                if params is not None and not (
+                    isinstance(params, ast.Dict) and all(k is not None for k in params.keys)
+                ):
+                    continue  # params computed at run time
+                given = {k.value for k in (params.keys if params else []) if k is not None}
+                given |= {"field"} if "field" in kw else set()
+                missing = ERRORS[code.value].placeholders("zh") - given
+                checked += 1
+                if missing:
+                    short[f"{path.relative_to(ROOT)}:{node.lineno}"] = sorted(missing)
+    assert checked > 100
+    assert not short
+
+
 def test_the_codes_of_parameters_and_files_name_them_in_each_language() -> None:
     from gis_app.services.paging import check_page
 
