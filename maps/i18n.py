@@ -8,11 +8,18 @@ browser needs to label sites in either language.
 from __future__ import annotations
 
 from gis_app.domain import landuse, vocab
+from gis_app.domain.error_vocab import PARAMETER_LABELS
 from gis_app.domain.vocab import Term
 
 
 def _t(key: str, zh: str, en: str) -> Term:
     return Term(key, zh, en)
+
+
+def _p(key: str) -> Term:
+    """The label of a form field that the error vocabulary names too (one text for the field
+    and for the refusals that name it)."""
+    return Term(key, *PARAMETER_LABELS[key])
 
 
 UI: dict[str, Term] = {
@@ -61,7 +68,7 @@ UI: dict[str, Term] = {
         _t("coverage_min_pct", "建筑密度 ≥", "Coverage ≥"),
         _t("green_max_pct", "绿地率 ≤", "Green ratio ≤"),
         _t("height_limit_m", "限高", "Height limit"),
-        _t("status", "状态", "Status"),
+        _p("status"),
         _t("supply_stage", "供应阶段", "Supply stage"),
         _t("planning_status", "控规状态", "Regulatory plan"),
         _t("quota_status", "用地指标", "Land-use quota"),
@@ -207,7 +214,7 @@ UI: dict[str, Term] = {
         _t("site_value", "资源情况", "Site"),
         _t("requirement_value", "要求", "Required"),
         _t("verdict", "结果", "Result"),
-        _t("margin_pct", "接近匹配容差（%）", "Near-miss margin (%)"),
+        _p("margin_pct"),
         _t("list_length", "列出前", "List the first"),
         _t("rematch", "重新匹配", "Match again"),
         _t("select", "选入推荐", "Recommend"),
@@ -217,14 +224,14 @@ UI: dict[str, Term] = {
             "勾选要推荐的资源（按排名顺序）",
             "Tick the sites to recommend (in rank order)",
         ),
-        _t("title_zh", "标题（中文）", "Title (Chinese)"),
-        _t("title_en", "标题（英文）", "Title (English)"),
-        _t("intro_zh", "致客商（中文）", "Message to the investor (Chinese)"),
-        _t("intro_en", "致客商（英文）", "Message to the investor (English)"),
-        _t("recipient_name", "收件人", "Recipient"),
-        _t("recipient_org", "收件单位", "Organisation"),
+        _p("title_zh"),
+        _p("title_en"),
+        _p("intro_zh"),
+        _p("intro_en"),
+        _p("recipient_name"),
+        _p("recipient_org"),
         _t("link_language", "页面语言", "Page language"),
-        _t("expires_days", "有效天数", "Valid for (days)"),
+        _p("expires_days"),
         _t(
             "link_created",
             "推荐链接已生成（仅此一次显示，请复制）",

@@ -830,7 +830,7 @@ PARAMETER_LABELS: dict[str, tuple[str, str]] = {
     "scope_key": ("平台或招商专员", "Platform or officer"),
     "indicator": ("指标", "Indicator"),
     "value": ("数值", "Value"),
-    "margin_pct": ("容差（%）", "Margin (%)"),
+    "margin_pct": ("接近匹配容差（%）", "Near-miss margin (%)"),
     "near_miss_limit": ("接近匹配条数", "Near misses shown"),
     "weight": ("权重", "Weights"),
     "kind": ("类型", "Kind"),
