@@ -47,6 +47,8 @@ INSTALL_HINT = (
 )
 NODES = ("node1", "node2")
 APP_USER = "gis_app"
+#: the role pg_autoctl replicates (and rewinds) with
+REPLICATOR = "pgautofailover_replicator"
 
 #: the monitor's health checks (``pgautofailover.*``, milliseconds): a node whose keeper has
 #: not reported for ``node_considered_unhealthy_timeout`` and whose PostgreSQL fails a check is
@@ -444,6 +446,11 @@ class Formation:
         if name == "monitor":
             # pg_autoctl's commands reach the monitor as autoctl_node over its socket
             kept.append("local   pg_auto_failover autoctl_node                          trust")
+        else:
+            # pg_rewind (a failed primary rejoining) reads the new primary's "postgres"
+            # database as the replication user; without it the keeper copies the whole
+            # cluster again (pg_basebackup) instead of rewinding what diverged
+            kept.append(f"host    postgres        {REPLICATOR}  127.0.0.1/32            trust")
         kept += [
             "local   all             all                                     peer",
             "local   replication     all                                     peer",
