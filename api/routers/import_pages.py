@@ -29,6 +29,7 @@ def imports_page(request: Request, user: CurrentUser, lang: str | None = None) -
     words = i18n.IMPORT_UI
     terms = {
         **words,
+        "see_fields": i18n.UI["see_fields"],
         **{f"status_{t.key}": t for t in vocab.IMPORT_JOB_STATUS},
         **{f"phase_{t.key}": t for t in vocab.IMPORT_PHASE},
     }

@@ -154,15 +154,33 @@ def test_recommend_form_link_expiry_beyond_the_limit_is_told_next_to_the_days(
         )
 
 
-def test_site_status_form_words_a_refused_progress_in_the_page_language(
-    live_app: LiveApp, browser: Any
-) -> None:
+_PLANNER = "msg-planner"
+
+
+def _planner_page(browser: Any, app: LiveApp, path: str) -> Any:
+    """A new browser context logged in as the planner (made on first use) at ``path``."""
     from e2e_helpers import PASSWORD
 
     from gis_app.services import accounts
 
+    with app.engine.begin() as c:
+        if not c.execute(
+            sa.text("SELECT 1 FROM app_user WHERE username = :u"), {"u": _PLANNER}
+        ).first():
+            accounts.create_user(c, _PLANNER, PASSWORD, ["planner"])
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    page.goto(f"{app.base_url}/login?next={path}")
+    page.fill("#username", _PLANNER)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    return page
+
+
+def test_site_status_form_words_a_refused_progress_in_the_page_language(
+    live_app: LiveApp, browser: Any
+) -> None:
     with live_app.engine.begin() as c:
-        accounts.create_user(c, "msg-planner", PASSWORD, ["planner"])
         sid, version = c.execute(
             sa.text("SELECT id, version FROM site WHERE code = 'PT-KF-001'")
         ).one()
@@ -171,22 +189,43 @@ def test_site_status_form_words_a_refused_progress_in_the_page_language(
         "en": "Progress (%) cannot be above 100 (you entered 150).",
     }
     for lang in ("zh", "en"):
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        page = context.new_page()
-        page.goto(f"{live_app.base_url}/login?next=/sites/{sid}?lang={lang}")
-        page.fill("#username", "msg-planner")
-        page.fill("#password", PASSWORD)
-        with page.expect_navigation():
-            page.click("button[type=submit]")
+        page = _planner_page(browser, live_app, f"/sites/{sid}?lang={lang}")
         f = "#gis-status-form"
         page.wait_for_selector(f"#gis-status-edit:not([hidden]) {f} [name=policy_progress_pct]")
         page.fill(f"{f} [name=policy_progress_pct]", "150")
         page.click("#gis-status-save")
         message = _field_message(page, f, "policy_progress_pct")
         assert message == words[lang], message
-        context.close()
+        page.context.close()
     with live_app.engine.connect() as c:
         assert (
             c.execute(sa.text("SELECT version FROM site WHERE id = :i"), {"i": sid}).scalar()
             == version
         )
+
+
+def test_import_form_names_an_unknown_crs_next_to_it_in_the_page_language(
+    live_app: LiveApp, browser: Any, tmp_path: Any
+) -> None:
+    # a planner's CSV as Excel saves it in China: GBK, Chinese headers
+    sheet = tmp_path / "新地块.csv"
+    sheet.write_bytes("编号,名称,经度,纬度\r\nPT-MSG-1,报错测试地块,122.3,29.9\r\n".encode("gbk"))
+    words = {
+        "zh": "坐标系“EPSG:9999”无法识别或不支持；请填写 EPSG 代码，如 EPSG:4490（CGCS2000）、"
+        "EPSG:4326（WGS84）或 EPSG:4550。",
+        "en": "The coordinate system “EPSG:9999” is unknown or not supported; give an EPSG "
+        "code such as EPSG:4490 (CGCS2000), EPSG:4326 (WGS84) or EPSG:4550.",
+    }
+    for lang in ("zh", "en"):
+        page = _planner_page(browser, live_app, f"/imports?lang={lang}")
+        f = "#gis-import-form"
+        page.set_input_files(f"{f} input[name=file]", str(sheet))
+        page.fill(f"{f} input[name=crs]", "EPSG:9999")
+        page.click(f"{f} button[type=submit]")
+        assert _field_message(page, f, "crs") == words[lang]
+        box = page.inner_text("#gis-import-message")
+        assert ("未保存" if lang == "zh" else "Not saved") in box and "EPSG:9999" not in box
+        page.context.close()
+    with live_app.engine.connect() as c:
+        assert not c.execute(sa.text("SELECT 1 FROM site WHERE code = 'PT-MSG-1'")).first()
+        assert c.execute(sa.text("SELECT count(*) FROM import_job")).scalar() == 0

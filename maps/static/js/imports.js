@@ -154,11 +154,17 @@
       if (r.status === 202) {
         return r.json().then(function (b) { poll(b.url); });
       }
+      var refusal = r.clone();
       return r.json().then(function (b) {
         form.querySelector("button[type=submit]").disabled = false;
         box.hidden = true;
         if (b && b.rows) { report(b); }
-        if (!r.ok) { show(typeof b.detail === "string" ? b.detail : r.statusText, false); }
+        if (r.ok) { window.gisApi.clearErrors(form); return null; }
+        // the refusal in the page's language, each option's message next to it
+        return window.gisApi.problemOf(refusal).then(function (p) {
+          var rest = window.gisApi.showErrors(form, { problem: p });
+          show(rest.length ? rest.join(" ") : t("see_fields"), false);
+        });
       }, function () {
         form.querySelector("button[type=submit]").disabled = false;
         show(r.status + " " + r.statusText, false);
