@@ -160,21 +160,10 @@ _PLANNER = "msg-planner"
 def _planner_page(browser: Any, app: LiveApp, path: str) -> Any:
     """A new browser context logged in as the planner (made on first use) at ``path``."""
     from e2e_helpers import PASSWORD
+    from test_admin_users import _ensure_user, _login
 
-    from gis_app.services import accounts
-
-    with app.engine.begin() as c:
-        if not c.execute(
-            sa.text("SELECT 1 FROM app_user WHERE username = :u"), {"u": _PLANNER}
-        ).first():
-            accounts.create_user(c, _PLANNER, PASSWORD, ["planner"])
-    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-    page.goto(f"{app.base_url}/login?next={path}")
-    page.fill("#username", _PLANNER)
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    return page
+    _ensure_user(app, _PLANNER, PASSWORD, ["planner"])
+    return _login(browser, app, _PLANNER, PASSWORD, path)[0]
 
 
 def test_site_status_form_words_a_refused_progress_in_the_page_language(
