@@ -77,7 +77,7 @@ def serve(
     try:
         socks = bind_group(host, port, workers)
     except OSError as e:
-        print(f"gis-app serve: cannot listen on {host}:{port}: {e.strerror}", file=sys.stderr)
+        print(f"gis-app serve: cannot listen on {host}:{port}: {e.strerror or e}", file=sys.stderr)
         return 1
     if on_listening is not None:
         on_listening()
