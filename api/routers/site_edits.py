@@ -424,6 +424,11 @@ class ImportJobOut(BaseModel):
         "a row was rejected or it was a dry run)"
     )
     error: str | None
+    error_problem: dict[str, Any] | None = PydanticField(
+        None,
+        description="a failed job's refusal as the error vocabulary words it: code, field and "
+        "message {zh, en} (error is its English detail)",
+    )
 
 
 @router.post(

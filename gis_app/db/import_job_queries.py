@@ -100,8 +100,9 @@ def finish(
     *,
     report: dict[str, Any] | None = None,
     error: str | None = None,
+    error_problem: dict[str, Any] | None = None,
 ) -> None:
-    """Record how a job ended."""
+    """Record how a job ended (``error_problem``: the refusal's code, field and message)."""
     conn.execute(
         sa.update(_JOB)
         .where(_JOB.c.id == job_id)
@@ -110,6 +111,7 @@ def finish(
             phase="done",
             report=report,
             error=error,
+            error_problem=error_problem,
             backend_pid=None,
             finished_at=sa.func.now(),
         )

@@ -474,6 +474,8 @@ class ImportJob(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     report: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(Text)
+    #: the refusal that failed the job as the error vocabulary words it: code, field, message
+    error_problem: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     __table_args__ = (
         _in_vocab("status", vocab.IMPORT_JOB_STATUS),
         Index("ix_import_job_created_by", "created_by", "created_at"),

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 
 from gis_app.db import import_job_queries
 from gis_app.domain import vocab
+from gis_app.domain.error_vocab import message
 from gis_app.domain.errors import Conflict, GisAppError, NotFound
 from gis_app.io.imports import ImportOptions, UploadLimits, report_json
 from gis_app.services.imports import import_file
@@ -162,6 +163,7 @@ class ImportJobRunner:
 
     def _run(self, job_id: uuid.UUID, request: JobRequest) -> None:
         status, report, error = "failed", None, None
+        problem: dict[str, Any] | None = None
         try:
             with self._engine.connect() as conn:
                 # the import's transaction begins here: its server process is the one to signal
@@ -186,6 +188,8 @@ class ImportJobRunner:
                 status, error = "cancelled", "cancelled; nothing was written"
             elif isinstance(e, GisAppError):  # the file as a whole: no CRS, unreadable, limits
                 error = str(e)
+                first = e.refusals[0]
+                problem = {"code": first.code, "field": first.field, "message": message(first)}
             else:
                 log.exception("import job %s failed", job_id)
                 error = "the database failed during the import; nothing was written"
@@ -196,7 +200,9 @@ class ImportJobRunner:
             shutil.rmtree(request.path.parent, ignore_errors=True)
         try:
             with self._engine.begin() as c:
-                import_job_queries.finish(c, job_id, status, report=report, error=error)
+                import_job_queries.finish(
+                    c, job_id, status, report=report, error=error, error_problem=problem
+                )
         finally:
             with self._lock:
                 self._held.discard(job_id)

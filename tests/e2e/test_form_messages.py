@@ -218,3 +218,34 @@ def test_import_form_names_an_unknown_crs_next_to_it_in_the_page_language(
     with live_app.engine.connect() as c:
         assert not c.execute(sa.text("SELECT 1 FROM site WHERE code = 'PT-MSG-1'")).first()
         assert c.execute(sa.text("SELECT count(*) FROM import_job")).scalar() == 0
+
+
+def test_import_that_fails_in_its_job_is_worded_in_the_page_language(
+    live_app: LiveApp, browser: Any, tmp_path: Any
+) -> None:
+    import zipfile
+
+    # a zip without a data file (the planner zipped the wrong folder)
+    archive = tmp_path / "控规图层.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("说明.txt", "控规批复文件另行提供".encode("gbk"))
+    words = {
+        "zh": "压缩包“控规图层.zip”中没有 .shp、.gpkg、.geojson、.csv 或 .xlsx 文件。",
+        "en": "The zip “控规图层.zip” holds no .shp, .gpkg, .geojson, .csv or .xlsx file.",
+    }
+    for lang in ("zh", "en"):
+        page = _planner_page(browser, live_app, f"/imports?lang={lang}")
+        f = "#gis-import-form"
+        page.set_input_files(f"{f} input[name=file]", str(archive))
+        page.click(f"{f} button[type=submit]")
+        page.wait_for_selector("#gis-import-progress[data-status=failed]", timeout=60_000)
+        assert _field_message(page, f, "file") == words[lang]
+        box = page.inner_text("#gis-import-message")
+        assert words[lang] in box and ("inside the zip" not in box)
+        page.context.close()
+    with live_app.engine.connect() as c:
+        jobs = c.execute(sa.text("SELECT status, error, error_problem FROM import_job")).all()
+    assert [j.status for j in jobs] == ["failed", "failed"]
+    # the English detail stays for logs and API clients; the problem words it for people
+    assert all("no .shp, .gpkg" in j.error for j in jobs)
+    assert {j.error_problem["code"] for j in jobs} == {"zip_no_data_file"}

@@ -96,6 +96,12 @@
     form.querySelector("button[type=submit]").disabled = false;
     if (job.report) { report(job.report); }
     if (job.status === "cancelled") { show(t("cancelled"), false); }
+    else if (job.status === "failed" && job.error_problem) {
+      // the refusal in the page's language, next to the option (or the file) it names
+      var p = job.error_problem;
+      window.gisApi.showErrors(form, { problem: { code: p.code, field: p.field, message: p.message, errors: [] } });
+      show(t("failed") + ": " + window.gisApi.text(p.message), false);
+    }
     else if (job.status === "failed") { show(t("failed") + ": " + (job.error || ""), false); }
   }
 
