@@ -193,6 +193,18 @@ def test_site_status_form_words_a_refused_progress_in_the_page_language(
         )
 
 
+_IMPORT = "#gis-import-form"
+
+
+def _import(browser: Any, app: LiveApp, lang: str, path: Any, crs: str = "") -> Any:
+    """The planner submits ``path`` on the import page in ``lang`` (with ``crs`` if given)."""
+    page = _planner_page(browser, app, f"/imports?lang={lang}")
+    page.set_input_files(f"{_IMPORT} input[name=file]", str(path))
+    page.fill(f"{_IMPORT} input[name=crs]", crs)
+    page.click(f"{_IMPORT} button[type=submit]")
+    return page
+
+
 def test_import_form_names_an_unknown_crs_next_to_it_in_the_page_language(
     live_app: LiveApp, browser: Any, tmp_path: Any
 ) -> None:
@@ -206,12 +218,8 @@ def test_import_form_names_an_unknown_crs_next_to_it_in_the_page_language(
         "code such as EPSG:4490 (CGCS2000), EPSG:4326 (WGS84) or EPSG:4550.",
     }
     for lang in ("zh", "en"):
-        page = _planner_page(browser, live_app, f"/imports?lang={lang}")
-        f = "#gis-import-form"
-        page.set_input_files(f"{f} input[name=file]", str(sheet))
-        page.fill(f"{f} input[name=crs]", "EPSG:9999")
-        page.click(f"{f} button[type=submit]")
-        assert _field_message(page, f, "crs") == words[lang]
+        page = _import(browser, live_app, lang, sheet, crs="EPSG:9999")
+        assert _field_message(page, _IMPORT, "crs") == words[lang]
         box = page.inner_text("#gis-import-message")
         assert ("未保存" if lang == "zh" else "Not saved") in box and "EPSG:9999" not in box
         page.context.close()
@@ -234,12 +242,9 @@ def test_import_that_fails_in_its_job_is_worded_in_the_page_language(
         "en": "The zip “控规图层.zip” holds no .shp, .gpkg, .geojson, .csv or .xlsx file.",
     }
     for lang in ("zh", "en"):
-        page = _planner_page(browser, live_app, f"/imports?lang={lang}")
-        f = "#gis-import-form"
-        page.set_input_files(f"{f} input[name=file]", str(archive))
-        page.click(f"{f} button[type=submit]")
+        page = _import(browser, live_app, lang, archive)
         page.wait_for_selector("#gis-import-progress[data-status=failed]", timeout=60_000)
-        assert _field_message(page, f, "file") == words[lang]
+        assert _field_message(page, _IMPORT, "file") == words[lang]
         box = page.inner_text("#gis-import-message")
         assert words[lang] in box and ("inside the zip" not in box)
         page.context.close()
