@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from api import errors
 from api import openapi as api_openapi
 from api.deps import ConnectionGate
+from api.reads import read_routing
 from api.routers import (
     activities,
     activity_pages,
@@ -82,9 +83,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             application_name="gis_app import",
         )
         app.state.import_runner = ImportJobRunner(app.state.import_engine, workers=jobs)
+        app.state.reads = await anyio.to_thread.run_sync(
+            lambda: read_routing(url, settings.db, app.state.db_gate, ConnectionGate.for_engine)
+        )
         try:
             yield
         finally:
+            if app.state.reads is not None:
+                await anyio.to_thread.run_sync(app.state.reads.close)
             # joins threads and talks to the database: off the event loop
             await anyio.to_thread.run_sync(app.state.import_runner.shutdown)
             await anyio.to_thread.run_sync(app.state.import_engine.dispose)
@@ -104,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.secret_key = secret_key
+    app.state.reads = None  # api.reads.ReadRouting when a standby is configured (lifespan)
     errors.install(app)
     errors.install_request_errors(app)
     api_openapi.install(app)

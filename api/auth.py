@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Request, params
 from fastapi.routing import APIRoute
 
+from gis_app.db.replica import PrimaryNeeded
 from gis_app.domain.errors import CsrfFailed, Forbidden, NotAuthenticated
 from gis_app.services import accounts
 from gis_app.services.accounts import Identity
@@ -73,26 +74,35 @@ class Principal:
 ANONYMOUS = Principal(None)
 
 
-def _resolve(conn: sa.Connection, request: Request) -> Principal:
-    """Look the caller's credentials up (blocking; runs in a worker thread)."""
+def _resolve(conn: sa.Connection, request: Request, on_standby: bool = False) -> Principal:
+    """Look the caller's credentials up (blocking; runs in a worker thread).
+
+    ``on_standby``: ``conn`` is a hot standby's, which cannot write and may lag: a lookup
+    that would record the caller's activity, or finds no such login (it may be too new for
+    the standby), raises :class:`PrimaryNeeded` to be done on the primary instead.
+    """
     settings = request.app.state.settings
     auth = request.headers.get("authorization", "")
     if auth:
         scheme, _, token = auth.partition(" ")
         ident = (
-            accounts.resolve_token(conn, token.strip())
+            accounts.resolve_token(conn, token.strip(), read_only=on_standby)
             if scheme.lower() == "bearer" and token.strip()
             else None
         )
         if ident is None:
+            if on_standby:
+                raise PrimaryNeeded("the token is not on the standby (yet)")
             # a wrong token is an error, not a silent fall-back to the cookie
             raise NotAuthenticated("invalid, expired or revoked API token")
         return Principal(ident)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        ident = accounts.resolve_session(conn, cookie, settings.security)
+        ident = accounts.resolve_session(conn, cookie, settings.security, read_only=on_standby)
         if ident is not None:
             return Principal(ident, session_token=cookie)
+        if on_standby:
+            raise PrimaryNeeded("the session is not on the standby (yet)")
     return ANONYMOUS
 
 
@@ -130,6 +140,17 @@ class Policy:
             return
         if not _has_credentials(request):
             raise NotAuthenticated("login required / 请先登录")
+        routing = getattr(request.app.state, "reads", None)
+        if routing is not None and getattr(request.state, "reads_only", False):
+            # a route that only reads: the login is looked up where its reads will run
+            async with routing.connection_with(
+                request, lambda c, on_standby: _resolve(c, request, on_standby)
+            ) as (conn, principal):
+                request.state.principal = principal
+                request.state.read_conn = conn
+                await self._check(request, principal)
+                yield principal
+            return
         gate = request.app.state.db_gate
         async with gate.connection_with(lambda c: _resolve(c, request)) as (
             conn,

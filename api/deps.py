@@ -13,17 +13,20 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager, suppress
 from typing import Annotated, Any, TypeVar
 
 import anyio
 import sqlalchemy as sa
 from fastapi import Depends, Query, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
-from api.auth import Principal
+from api.auth import SAFE_METHODS, Principal
+from api.reads import CURRENT_FENCE, ReadRouting
 from gis_app.db.site_queries import SiteFilter
 from gis_app.domain.errors import DatabaseBusy, InvalidInput
 from gis_app.domain.filters import REGISTRY_FILTERS
@@ -68,11 +71,13 @@ class ConnectionGate:
 
     @asynccontextmanager
     async def connection_with(
-        self, fn: Callable[[sa.Connection], T]
+        self, fn: Callable[[sa.Connection], T], *, wait: bool = True
     ) -> AsyncIterator[tuple[sa.Connection, T]]:
         """A pooled connection on which ``fn(conn)`` has run, in the same trip to a worker
         thread that took the connection. ``fn`` commits what it writes; the transaction of its
-        reads stays open for the request's own statements."""
+        reads stays open for the request's own statements. ``wait=False``: only if a slot is
+        free now, else :class:`anyio.WouldBlock` (for a request already holding a connection
+        of another gate, which must not wait here: api.reads)."""
 
         def _open() -> tuple[sa.Connection, T]:
             conn = self.engine.connect()
@@ -82,7 +87,10 @@ class ConnectionGate:
                 give_back(conn)
                 raise
 
-        await self._admit()
+        if wait:
+            await self._admit()
+        else:
+            self._semaphore.acquire_nowait()
         try:
             # shielded: once taken, the connection must reach the code that gives it back
             with anyio.CancelScope(shield=True):
@@ -111,6 +119,30 @@ class DbRoute(APIRoute):
             endpoint = _ending_transaction(endpoint)
         super().__init__(path, endpoint, **kwargs)
 
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """With a standby configured, let :class:`api.reads.ReadRouting` run the handler."""
+        original = super().get_route_handler()
+        # (called by APIRoute.__init__, once the dependencies are known)
+        #: the endpoint takes ReadConnDep: its reads may go to a hot standby (what it writes,
+        #: if anything, it writes on a ConnDep: an investor page counts its view)
+        self.reads_only = reads_only = _takes(self.dependant, get_read_conn)
+        #: a route that may write: its caller's next reads wait until the standby has
+        #: replayed what it wrote (api.reads)
+        self.writes = writes = not reads_only and bool(self.methods - SAFE_METHODS)
+
+        async def handler(request: Request) -> Response:
+            routing: ReadRouting | None = getattr(request.app.state, "reads", None)
+            if routing is None:
+                return await original(request)
+            return await routing.handle(request, original, reads_only=reads_only, writes=writes)
+
+        return handler
+
+
+def _takes(dependant: Dependant, call: Callable[..., Any]) -> bool:
+    """True when ``call`` is among the dependencies of ``dependant`` (at any depth)."""
+    return any(d.call is call or _takes(d, call) for d in dependant.dependencies)
+
 
 def _ending_transaction(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(endpoint)  # FastAPI reads the signature through __wrapped__
@@ -118,12 +150,15 @@ def _ending_transaction(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return endpoint(*args, **kwargs)
         finally:
+            fence = CURRENT_FENCE.get()
             for value in kwargs.values():
                 if isinstance(value, sa.Connection) and value.in_transaction():
                     # what is not committed by now is not meant to be (give_back would roll
                     # it back too); a failure here leaves the connection to give_back
                     with suppress(sa.exc.SQLAlchemyError):
                         value.rollback()
+                if isinstance(value, sa.Connection) and fence is not None:
+                    fence.take(value)  # a route that writes, with a standby configured
 
     return call
 
@@ -162,8 +197,30 @@ async def get_conn(request: Request) -> AsyncIterator[sa.Connection]:
         yield conn
 
 
+async def get_read_conn(request: Request) -> AsyncIterator[sa.Connection]:
+    """A connection for a route that only reads: the hot standby's when one is configured
+    and may serve this caller (:mod:`api.reads`), else the primary's as :func:`get_conn`.
+    Nothing may be written on it."""
+    routing: ReadRouting | None = getattr(request.app.state, "reads", None)
+    taken = getattr(request.state, "read_conn", None)
+    if taken is None and routing is None:
+        taken = getattr(request.state, "db_conn", None)
+    if taken is not None:
+        yield taken
+        return
+    if routing is None:
+        async with request.app.state.db_gate.connection() as conn:
+            yield conn
+        return
+    held = getattr(request.state, "db_conn", None)
+    async with routing.read_connection(request, held) as conn:
+        yield conn
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ConnDep = Annotated[sa.Connection, Depends(get_conn)]
+#: the connection of a route that only reads (the marker that lets it read on a standby)
+ReadConnDep = Annotated[sa.Connection, Depends(get_read_conn)]
 
 
 # --- query parsing shared by routers (a router imports no other router) ----------------------

@@ -52,6 +52,8 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     elif args.action == "downgrade":
         migrate.downgrade(_url(settings), args.revision or "base")
         _log(f"database at {args.revision or 'base'}")
+    elif args.action == "replica":
+        return _replica(args, settings)
     elif args.action == "backup" and args.base:
         from gis_app.db import pitr
 
@@ -80,6 +82,29 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
         # a backup of an older version is brought up to this version's schema
         migrate.upgrade(url, "head")
         _log("database at head")
+    return 0
+
+
+def _replica(args: argparse.Namespace, settings: Settings) -> int:
+    """``gis-app db replica up|down|status``: the private cluster's hot standby for reads."""
+    from gis_app.db import replica
+
+    what = args.revision
+    if what == "up":
+        url = replica.replica_up(settings.db, log=_log)
+        if settings.db.replica_url != url:
+            _log("to send reads there, set GIS_APP_REPLICA_URL (then restart gis-app serve):")
+        print(url, flush=True)
+    elif what == "down":
+        stopped = replica.replica_down(settings.db, remove=args.remove, log=_log)
+        _log("standby stopped" if stopped else "standby not running")
+    elif what == "status":
+        st = replica.replica_status(settings.db)
+        print(f"standby: {'running' if st.running else 'not running'} — {st.detail}")
+        return 0 if st.running else 3
+    else:
+        _log("error: db replica needs up, down or status")
+        return 2
     return 0
 
 
@@ -795,19 +820,26 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser(
         "db",
         help="PostGIS: up, down, status, url, migrate, downgrade, backup, restore; "
-        "cluster up|down|status|url|destroy, failover (pg_auto_failover formation)",
+        "cluster up|down|status|url|destroy, failover (pg_auto_failover formation); "
+        "replica up|down|status (a hot standby for reads)",
     )
     db.add_argument(
         "action",
         choices=[
             *("up", "down", "status", "url", "migrate", "downgrade", "backup", "restore"),
-            *("cluster", "failover"),
+            *("cluster", "failover", "replica"),
         ],
     )
     db.add_argument(
         "revision",
         nargs="?",
-        help="migration revision (migrate/downgrade); cluster: up, down, status, url, destroy",
+        help="migration revision (migrate/downgrade); cluster: up, down, status, url, destroy; "
+        "replica: up, down, status (the hot standby for reads, on GIS_APP_REPLICA_PORT)",
+    )
+    db.add_argument(
+        "--remove",
+        action="store_true",
+        help="replica down: also drop its replication slot and delete its data folder",
     )
     db.add_argument(
         "--libpq", action="store_true", help="url: postgresql:// as psql and QGIS take it"

@@ -60,6 +60,21 @@ class DatabaseSettings(BaseSettings):
     #: nodes, gis_app/db/failover.py) and its first port (monitor; the nodes take the next two)
     formation_dir: Path = PROJECT_ROOT / "var" / "formation"
     formation_port: int = Field(default=54340, ge=1024, le=65533)
+    #: a hot standby for reads (``postgresql+psycopg2://…``, e.g. the one ``gis-app db replica
+    #: up`` makes): searches, tiles, investor pages, matches of unsaved requirements and the
+    #: dashboard read there, everything else goes to the primary; unset → no standby
+    replica_url: str | None = None
+    #: data folder and port of the private cluster's standby (``gis-app db replica up``)
+    replica_data_dir: Path = PROJECT_ROOT / "var" / "pg-replica"
+    replica_port: int = 54330
+    #: reads go to the primary while the standby is further behind than this (seconds or bytes
+    #: of WAL not yet replayed), and while it is down or unreachable
+    replica_max_lag_s: float = Field(default=5.0, ge=0)
+    replica_max_lag_bytes: int = Field(default=16 * 1024 * 1024, ge=0)
+    #: connections a server process keeps open to the standby (its own request gate)
+    replica_pool_size: int = Field(default=2, ge=1)
+    #: how often each process asks the standby how far it has replayed (seconds)
+    replica_check_s: float = Field(default=1.0, gt=0)
 
 
 class AppSettings(BaseSettings):

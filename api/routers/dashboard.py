@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.auth import CurrentUser, allow
-from api.deps import ConnDep, DbRoute
+from api.deps import DbRoute, ReadConnDep
 from api.templating import page_lang, render_page
 from gis_app.domain import vocab
 from gis_app.domain.vocab import Term
@@ -96,7 +96,7 @@ def _choices(keys: tuple[str, ...]) -> list[dict[str, str]]:
 @router.get("/dashboard", response_class=HTMLResponse, dependencies=[PAGE])
 def dashboard(
     request: Request,
-    conn: ConnDep,
+    conn: ReadConnDep,
     user: CurrentUser,
     lang: str | None = None,
     days: int = stats.DEFAULT_STALE_DAYS,

@@ -21,9 +21,13 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", dependencies=[allow_anonymous()])
 def readyz(request: Request) -> JSONResponse:
-    """Report whether the database is reachable and migrated to head."""
+    """Report whether the database is reachable and migrated to head (and, with a hot
+    standby, its replication lag in bytes and seconds and whether reads go there)."""
     try:
         facts = check_ready(request.app.state.health_engine)
     except DatabaseUnavailable as e:
         return JSONResponse({"status": "unavailable", "detail": e.public_message}, status_code=503)
+    if (reads := request.app.state.reads) is not None:
+        # the hot standby: whether reads go there, and how far behind the primary it is
+        facts = {**facts, "standby": reads.detail()}
     return JSONResponse({"status": "ok", **facts})

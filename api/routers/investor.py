@@ -24,7 +24,7 @@ from pydantic import Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import allow_anonymous
-from api.deps import ConnDep, DbRoute, SettingsDep
+from api.deps import ConnDep, DbRoute, ReadConnDep, SettingsDep
 from api.errors import (
     DATABASE_DOWN,
     as_domain_error,
@@ -191,9 +191,15 @@ def _json(
     return JSONResponse(data)
 
 
-def _load(conn: Any, token: str) -> tuple[LinkContext, public_schema.PublicRecommendation]:
+def _load(
+    conn: Any, reads: Any, token: str
+) -> tuple[LinkContext, public_schema.PublicRecommendation]:
+    """The live link (looked up on the primary: a link just sent may not be on a standby yet)
+    and its public view, read on ``reads`` (a hot standby's connection when one serves)."""
     link = link_service.resolve(conn, token)
-    return link, investor_view.build_view(conn, link, file_base=f"/r/{quote(token, safe='')}/files")
+    return link, investor_view.build_view(
+        reads, link, file_base=f"/r/{quote(token, safe='')}/files"
+    )
 
 
 @robots_router.get("/robots.txt", response_class=PlainTextResponse, dependencies=[ANYONE])
@@ -203,19 +209,21 @@ def robots() -> PlainTextResponse:
 
 
 @router.get("/r/{token}.json", dependencies=[ANYONE])
-def link_json(token: str, request: Request, conn: ConnDep) -> JSONResponse:
+def link_json(token: str, request: Request, conn: ConnDep, reads: ReadConnDep) -> JSONResponse:
     """The recommendation as JSON (public fields only), for the investor's own systems."""
-    link, view = _load(conn, token)
+    link, view = _load(conn, reads, token)
     link_service.record_view(conn, link)
     return _json(request, link, view)
 
 
 @router.get("/r/{token}.pdf", dependencies=[ANYONE])
-def link_pdf(token: str, conn: ConnDep, settings: SettingsDep, lang: str | None = None) -> Response:
+def link_pdf(
+    token: str, conn: ConnDep, reads: ReadConnDep, settings: SettingsDep, lang: str | None = None
+) -> Response:
     """The whole recommendation as a PDF, in the link's language (``lang`` to switch)."""
-    link, view = _load(conn, token)
+    link, view = _load(conn, reads, token)
     pdf = brochure.recommendation_pdf(
-        conn, link, view, _lang(link, lang), settings.links.pdf_font_path
+        reads, link, view, _lang(link, lang), settings.links.pdf_font_path
     )
     link_service.record_view(conn, link)
     return Response(
@@ -226,11 +234,13 @@ def link_pdf(token: str, conn: ConnDep, settings: SettingsDep, lang: str | None 
 
 
 @router.get("/r/{token}/files/{attachment_id}", dependencies=[ANYONE])
-def link_file(token: str, attachment_id: int, conn: ConnDep, thumbnail: bool = False) -> Response:
+def link_file(
+    token: str, attachment_id: int, conn: ConnDep, reads: ReadConnDep, thumbnail: bool = False
+) -> Response:
     """A photo or document of one of the link's sites that a planner marked public (the same
     404 as an unknown link for any other file)."""
     link = link_service.resolve(conn, token)
-    f = attachment_service.public_file(conn, link.recommendation_id, attachment_id, thumbnail)
+    f = attachment_service.public_file(reads, link.recommendation_id, attachment_id, thumbnail)
     if f is None:
         raise LinkUnavailable("file not available")
     return file_response(f, private=False)
@@ -238,12 +248,17 @@ def link_file(token: str, attachment_id: int, conn: ConnDep, thumbnail: bool = F
 
 @router.get("/r/{token}/sites/{code}/brochure.pdf", dependencies=[ANYONE])
 def link_brochure(
-    token: str, code: str, conn: ConnDep, settings: SettingsDep, lang: str | None = None
+    token: str,
+    code: str,
+    conn: ConnDep,
+    reads: ReadConnDep,
+    settings: SettingsDep,
+    lang: str | None = None,
 ) -> Response:
     """One site of the link as a one-page brochure (public fields, map, public photos)."""
-    link, view = _load(conn, token)
+    link, view = _load(conn, reads, token)
     pdf = brochure.link_site_brochure(
-        conn, link, view, code, _lang(link, lang), settings.links.pdf_font_path
+        reads, link, view, code, _lang(link, lang), settings.links.pdf_font_path
     )
     return Response(
         pdf,
@@ -257,19 +272,20 @@ def link_page(
     token: str,
     request: Request,
     conn: ConnDep,
+    reads: ReadConnDep,
     settings: SettingsDep,
     lang: str | None = None,
     format: str | None = None,
     sent: str | None = None,
 ) -> Response:
     """The investor's page: map, a sheet per site, PDF and JSON, answer forms."""
-    link, view = _load(conn, token)
+    link, view = _load(conn, reads, token)
     if format == "json":
         link_service.record_view(conn, link)
         return _json(request, link, view)
     language = _lang(link, lang)
     other = "en" if language == "zh" else "zh"
-    context = investor_view.map_context(conn, link)
+    context = investor_view.map_context(reads, link)
     basemap = basemaps.choose(settings.map, None)
     nonce = request.state.csp_nonce
     parts = render_parts(investor_map(view, context, basemap, language), nonce)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.auth import allow
-from api.deps import ConnDep, DbRoute
+from api.deps import DbRoute, ReadConnDep
 from api.responses import fast_json
 from gis_app.matching.spec import RequirementSpec, parse_weights
 from gis_app.services import matching as match_service
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/match", tags=["matching"], route_class=DbRoute)
 @router.post("", dependencies=[allow("officer", "planner")])
 def match(
     body: RequirementSpec,
-    conn: ConnDep,
+    conn: ReadConnDep,
     limit: int = 20,
     near_miss_limit: int = 10,
     margin_pct: float | None = None,

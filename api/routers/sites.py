@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Response
 from pydantic import Field
 
 from api.auth import CurrentUser, allow
-from api.deps import ConnDep, DbRoute, SettingsDep, SiteFilterDep
+from api.deps import ConnDep, DbRoute, ReadConnDep, SettingsDep, SiteFilterDep
 from api.schemas import StrictModel
 from gis_app.domain.errors import InvalidInput
 from gis_app.services import history as history_service
@@ -51,7 +51,9 @@ PageDep = Annotated[_Page, Depends(_page)]
     responses={200: {"content": {GEOJSON: {}, "application/json": {}}}},
     dependencies=[READ],
 )
-def list_sites(conn: ConnDep, settings: SettingsDep, flt: SiteFilterDep, page: PageDep) -> Response:
+def list_sites(
+    conn: ReadConnDep, settings: SettingsDep, flt: SiteFilterDep, page: PageDep
+) -> Response:
     """Search sites: a GeoJSON FeatureCollection (WGS84 lon/lat) or, with format=json, a list.
 
     Land use matches hierarchically and across the 2023 and GB 50137 classifications; building
@@ -81,7 +83,7 @@ class SearchArea(StrictModel):
     dependencies=[READ],
 )
 def search_sites(
-    body: SearchArea, conn: ConnDep, settings: SettingsDep, flt: SiteFilterDep, page: PageDep
+    body: SearchArea, conn: ReadConnDep, settings: SettingsDep, flt: SiteFilterDep, page: PageDep
 ) -> Response:
     """Search sites in an area too large for a URL: the body holds ``intersects`` (GeoJSON or
     WKT) and ``buffer_km``; the query takes every other parameter of ``GET /api/sites``.
@@ -98,7 +100,7 @@ def search_sites(
 
 
 def _search(
-    conn: ConnDep, settings: SettingsDep, flt: site_service.SiteFilter, page: _Page
+    conn: ReadConnDep, settings: SettingsDep, flt: site_service.SiteFilter, page: _Page
 ) -> Response:
     limit, offset, sort, format = page.limit, page.offset, page.sort, page.format
     if format not in FORMATS:
@@ -134,7 +136,7 @@ def _search(
     responses={200: {"content": {GEOJSON: {}}}},
     dependencies=[READ],
 )
-def get_site(site_id: int, conn: ConnDep, as_of: str | None = None) -> Response:
+def get_site(site_id: int, conn: ReadConnDep, as_of: str | None = None) -> Response:
     """Return one site as a GeoJSON Feature (WGS84 lon/lat); ``ETag`` is its version (send it
     as ``If-Match`` when editing). ``as_of=YYYY-MM-DD`` (end of that day) or an ISO date-time
     returns the site as it was then, rebuilt from its history."""

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
 from api.auth import allow
-from api.deps import ConnDep, DbRoute
+from api.deps import DbRoute, ReadConnDep
 from api.schemas import IsoDate
 from gis_app.db.stats_queries import Scope
 from gis_app.services import stats
@@ -59,7 +59,7 @@ def _respond(table: StatTable, fmt: str) -> Response:
 
 @router.get("/available", response_class=Response, responses=_RESPONSES, dependencies=[READ])
 def available(
-    conn: ConnDep,
+    conn: ReadConnDep,
     scope: ScopeDep,
     by: str = "block",
     land_use_level: int = 2,
@@ -74,14 +74,14 @@ def available(
 
 @router.get("/pipeline", response_class=Response, responses=_RESPONSES, dependencies=[READ])
 def pipeline(
-    conn: ConnDep, scope: ScopeDep, by: str = "supply_stage", format: str = "json"
+    conn: ReadConnDep, scope: ScopeDep, by: str = "supply_stage", format: str = "json"
 ) -> Response:
     """Sites and 亩 per supply stage, policy-handling, regulatory-plan or land-quota status."""
     return _respond(stats.pipeline(conn, by, scope), format)
 
 
 @router.get("/blockers", response_class=Response, responses=_RESPONSES, dependencies=[READ])
-def blockers(conn: ConnDep, scope: ScopeDep, format: str = "json") -> Response:
+def blockers(conn: ReadConnDep, scope: ScopeDep, format: str = "json") -> Response:
     """Per block, what holds up the sites not yet signed (policy, plan, quota, clearing, zones)."""
     return _respond(stats.blockers(conn, scope), format)
 
@@ -100,7 +100,7 @@ def stuck_projects(
 
 @router.get("/readiness", response_class=Response, responses=_RESPONSES, dependencies=[READ])
 def readiness(
-    conn: ConnDep,
+    conn: ReadConnDep,
     scope: ScopeDep,
     by: str = "block",
     soon_steps: int = 2,
@@ -112,7 +112,7 @@ def readiness(
 
 @router.get("/stale", response_class=Response, responses=_RESPONSES, dependencies=[READ])
 def stale(
-    conn: ConnDep,
+    conn: ReadConnDep,
     scope: ScopeDep,
     days: int = stats.DEFAULT_STALE_DAYS,
     by: str = "block",
@@ -126,7 +126,7 @@ def stale(
 
 @router.get("/funnel", response_class=Response, responses=_RESPONSES, dependencies=[READ])
 def funnel(
-    conn: ConnDep,
+    conn: ReadConnDep,
     officer: _List = [],  # noqa: B006
     block: _List = [],  # noqa: B006
     by: str = "none",

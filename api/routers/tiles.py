@@ -10,7 +10,7 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.auth import allow
-from api.deps import ConnDep, DbRoute, SettingsDep, SiteFilterDep, parse_bbox
+from api.deps import DbRoute, ReadConnDep, SettingsDep, SiteFilterDep, parse_bbox
 from gis_app.services import tiles as tile_service
 
 router = APIRouter(prefix="/tiles", tags=["map"], route_class=DbRoute)
@@ -45,7 +45,11 @@ def _not_modified(request: Request, tag: str) -> bool:
     dependencies=[READ],
 )
 def site_tilejson(
-    request: Request, conn: ConnDep, settings: SettingsDep, flt: SiteFilterDep, frame: str = "wgs84"
+    request: Request,
+    conn: ReadConnDep,
+    settings: SettingsDep,
+    flt: SiteFilterDep,
+    frame: str = "wgs84",
 ) -> Response:
     """TileJSON 3.0.0 of the site vector tiles (GDAL's ``MVT:``, MapLibre, QGIS).
 
@@ -81,7 +85,7 @@ def site_tilejson(
 )
 def site_tile(
     request: Request,
-    conn: ConnDep,
+    conn: ReadConnDep,
     settings: SettingsDep,
     flt: SiteFilterDep,
     z: Annotated[int, Path()],
@@ -120,7 +124,7 @@ def site_tile(
     dependencies=[READ],
 )
 def reference_layer(
-    conn: ConnDep,
+    conn: ReadConnDep,
     layer: str,
     zoom: int = 12,
     bbox: str | None = None,

@@ -173,7 +173,9 @@ class LocalCluster:
         self.log_file = self.data_dir / "server.log"
 
     # -- helpers ---------------------------------------------------------------------------
-    def _run(self, bindir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def _run(
+        self, bindir: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess:
         cmd = [str(bindir / args[0]), *args[1:]]
         if _is_root():
             cmd = (
@@ -181,7 +183,9 @@ class LocalCluster:
                 if shutil.which("runuser")
                 else ["su", "-s", "/bin/sh", "postgres", "-c", " ".join(cmd)]
             )
-        res = subprocess.run(cmd, capture_output=True, text=True, cwd="/")
+        res = subprocess.run(
+            cmd, capture_output=True, text=True, cwd="/", env={**os.environ, **(env or {})}
+        )
         if check and res.returncode != 0:
             raise ProvisioningError(
                 f"{args[0]} failed ({res.returncode}): {res.stderr.strip() or res.stdout.strip()}"

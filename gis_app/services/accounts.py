@@ -19,6 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from gis_app.db.models import ApiToken, AppUser, LoginAttempt, WebSession
+from gis_app.db.replica import PrimaryNeeded
 from gis_app.domain import vocab
 from gis_app.domain.errors import (
     ConfigurationError,
@@ -299,11 +300,14 @@ _SESSION_LOOKUP = (
 )
 
 
-def resolve_session(conn: sa.Connection, token: str, sec: SecuritySettings) -> Identity | None:
+def resolve_session(
+    conn: sa.Connection, token: str, sec: SecuritySettings, *, read_only: bool = False
+) -> Identity | None:
     """The identity behind a session cookie, or None when unknown, ended, expired or idle.
 
     Commits when it records the session's activity (at most once a minute), as
-    :func:`resolve_token` does.
+    :func:`resolve_token` does; ``read_only`` (``conn`` is a hot standby's) raises
+    :class:`PrimaryNeeded` instead, for the lookup to be done on the primary.
     """
     now = _now()
     row = conn.execute(_SESSION_LOOKUP, {"token_hash": hash_token(token), "now": now}).first()
@@ -312,6 +316,8 @@ def resolve_session(conn: sa.Connection, token: str, sec: SecuritySettings) -> I
     if row.last_seen_at < now - dt.timedelta(minutes=sec.session_idle_minutes):
         return None
     if row.last_seen_at < now - dt.timedelta(minutes=1):  # limit writes on busy pages
+        if read_only:
+            raise PrimaryNeeded("the session's activity is due to be recorded")
         conn.execute(sa.update(WebSession).where(WebSession.id == row.id).values(last_seen_at=now))
         conn.commit()  # at once: the request's own work must not hold the session's row
     return Identity(row.user_id, row.username, frozenset(row.roles), "session")
@@ -402,17 +408,21 @@ _TOKEN_LOOKUP = (
 )
 
 
-def resolve_token(conn: sa.Connection, token: str) -> Identity | None:
+def resolve_token(conn: sa.Connection, token: str, *, read_only: bool = False) -> Identity | None:
     """The identity behind an API token, or None when unknown, revoked, expired or disabled.
 
     Commits when it records the token's use (at most once a minute); a plain lookup leaves its
     transaction open for the caller's work (the request's reads run in it, one round trip less).
+    ``read_only`` (``conn`` is a hot standby's): raises :class:`PrimaryNeeded` instead of
+    recording the use.
     """
     now = _now()
     row = conn.execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token), "now": now}).first()
     if row is None:
         return None
     if row.last_used_at is None or row.last_used_at < now - dt.timedelta(minutes=1):
+        if read_only:
+            raise PrimaryNeeded("the token's use is due to be recorded")
         conn.execute(sa.update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
         conn.commit()  # at once: the request's own work must not hold the token's row
     return Identity(row.user_id, row.username, frozenset(row.roles), "token")
