@@ -34,7 +34,7 @@ from gis_app.db import migrate, provision, replica
 from gis_app.db.engine import make_engine
 from gis_app.services import accounts
 from gis_app.services.inventory import load_sample
-from gis_app.settings import DatabaseSettings, Settings
+from gis_app.settings import DatabaseSettings, LinkSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = "x-test-db-role"
@@ -164,7 +164,9 @@ def served(pair: Pair, **db: object) -> Iterator[str]:
     settings = Settings(
         db=pair.settings.model_copy(
             update={"replica_url": pair.standby_url, "replica_check_s": 0.2, **db}
-        )
+        ),
+        # the tests' clients all come from 127.0.0.1
+        links=LinkSettings(rate_limit_requests=100_000),
     )
     port = _free_port()
     server = uvicorn.Server(
@@ -372,22 +374,27 @@ def test_reads_keep_working_when_the_standby_stops(pair: Pair) -> None:
     assert sum(c[2] == "primary" for c in calls[down_at:back_at]) >= 30
 
 
+def _link_path(officer: httpx.Client, pair: Pair) -> str:
+    """The path of a new investor link to a recommendation of one site."""
+    made = officer.post(
+        "/api/recommendations",
+        json={"sites": [{"site_id": pair.site_id}], "title_zh": "备用库测试", "title_en": "T"},
+    )
+    assert made.status_code == 201, made.text
+    link = officer.post(
+        f"/api/recommendations/{made.json()['id']}/links",
+        json={"recipient_name": "张先生", "recipient_org": "Example Co", "language": "zh"},
+    )
+    assert link.status_code == 201, link.text
+    return httpx.URL(link.json()["url"]).path
+
+
 def test_investor_pages_read_on_the_standby(pair: Pair) -> None:
     with (
         served(pair, replica_max_lag_s=120, replica_max_lag_bytes=10**9) as base,
         _client(base, pair, "officer") as officer,
     ):
-        made = officer.post(
-            "/api/recommendations",
-            json={"sites": [{"site_id": pair.site_id}], "title_zh": "备用库测试", "title_en": "T"},
-        )
-        assert made.status_code == 201, made.text
-        link = officer.post(
-            f"/api/recommendations/{made.json()['id']}/links",
-            json={"recipient_name": "张先生", "recipient_org": "Example Co", "language": "zh"},
-        )
-        assert link.status_code == 201, link.text
-        path = httpx.URL(link.json()["url"]).path
+        path = _link_path(officer, pair)
         _settled(pair, base)
         views_before = pair.one(pair.primary_url, "SELECT sum(view_count) FROM share_link")
         investor = httpx.get(f"{base}{path}.json")  # no cookie, no token: a stranger
@@ -397,6 +404,73 @@ def test_investor_pages_read_on_the_standby(pair: Pair) -> None:
         # the view is counted on the primary
         views = pair.one(pair.primary_url, "SELECT sum(view_count) FROM share_link")
         assert views == views_before + 1
+
+
+def test_two_gates_of_one_connection_each_do_not_deadlock(pair: Pair) -> None:
+    """More clients than connections, one per pool: reads on the standby, investor pages
+    (a primary connection, then a standby one if free at once), writes and the writer's
+    fenced reads on the primary, logins looked up on the standby. Every request answers."""
+    results: list[tuple[str, int]] = []
+    stop = threading.Event()
+    with served(
+        pair,
+        pool_size=1,
+        replica_pool_size=1,
+        queue_timeout_s=30,
+        replica_max_lag_s=120,
+        replica_max_lag_bytes=10**9,
+    ) as base:
+        with _client(base, pair, "officer") as officer:
+            link = _link_path(officer, pair)
+        with _client(base, pair, "planner") as planner:
+            planner.get("/api/sites?limit=1")
+        _settled(pair, base)
+        site_ids = [
+            int(i)
+            for i in str(
+                pair.one(pair.primary_url, "SELECT string_agg(id::text, ',') FROM site")
+            ).split(",")
+        ]
+
+        def officer_reads(n: int) -> None:
+            with _client(base, pair, "officer") as c:
+                while not stop.is_set():
+                    for path in (f"/api/sites?format=json&limit=10&offset={n}", link + ".json"):
+                        results.append((path, c.get(path).status_code))
+                    results.append(("match", c.post("/api/match", json=SPEC).status_code))
+
+        def planner_writes(site_id: int) -> None:
+            with _client(base, pair, "planner") as c:
+                etag = c.get(f"/api/sites/{site_id}").headers["ETag"]
+                k = 0
+                while not stop.is_set():
+                    k += 1
+                    r = c.patch(
+                        f"/api/sites/{site_id}",
+                        json={"name_en": f"Edit {k}"},
+                        headers={"If-Match": etag},
+                    )
+                    results.append(("patch", r.status_code))
+                    etag = r.headers.get("ETag", etag)
+                    mine = c.get(f"/api/sites/{site_id}")  # fenced: from the primary
+                    results.append(("read own", mine.status_code))
+                    if mine.json()["properties"]["name_en"] != f"Edit {k}":
+                        results.append(("read own: stale", 0))
+
+        threads = [threading.Thread(target=officer_reads, args=(n,)) for n in range(6)]
+        threads += [threading.Thread(target=planner_writes, args=(i,)) for i in site_ids[-3:]]
+        for t in threads:
+            t.start()
+        time.sleep(8)
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+        assert not any(t.is_alive() for t in threads), "a client hangs"
+    bad = [r for r in results if r[1] != 200]
+    assert not bad, bad[:5]
+    kinds = sorted({r[0].split("?")[0] for r in results})
+    print({k: sum(r[0].split("?")[0] == k for r in results) for k in kinds})
+    assert len(results) > 20 and any(r[0] == "read own" for r in results)
 
 
 def test_a_fence_is_signed_and_expires() -> None:
