@@ -112,7 +112,11 @@ class ConnectionGate:
 class DbRoute(APIRoute):
     """The route class of every router: a synchronous endpoint ends the transaction of the
     database connection it was given in its own worker thread, before it returns, so that
-    the connection goes back to the pool without one more trip to a thread per request."""
+    the connection goes back to the pool without one more trip to a thread per request.
+
+    A route whose endpoint takes :data:`ReadConnDep` only reads (``reads_only``): with a hot
+    standby configured its reads may go there; a route that may write sends its caller the
+    primary's WAL position after it (:mod:`api.reads`)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if not inspect.iscoroutinefunction(endpoint):

@@ -191,15 +191,26 @@ def _json(
     return JSONResponse(data)
 
 
+def _link(conn: Any, reads: Any, token: str) -> tuple[LinkContext, Any]:
+    """The live link, looked up on the primary, and the connection to read its pages on:
+    ``reads`` (a hot standby's when one serves), or the primary's when the standby does not
+    have the link yet (it was sent a moment ago; its recommendation came before it)."""
+    link = link_service.resolve(conn, token)
+    if reads is not conn:
+        try:
+            link_service.resolve(reads, token)
+        except LinkUnavailable:
+            reads = conn
+    return link, reads
+
+
 def _load(
     conn: Any, reads: Any, token: str
-) -> tuple[LinkContext, public_schema.PublicRecommendation]:
-    """The live link (looked up on the primary: a link just sent may not be on a standby yet)
-    and its public view, read on ``reads`` (a hot standby's connection when one serves)."""
-    link = link_service.resolve(conn, token)
-    return link, investor_view.build_view(
-        reads, link, file_base=f"/r/{quote(token, safe='')}/files"
-    )
+) -> tuple[LinkContext, public_schema.PublicRecommendation, Any]:
+    """The live link, its public view and the connection it was read on (see :func:`_link`)."""
+    link, reads = _link(conn, reads, token)
+    view = investor_view.build_view(reads, link, file_base=f"/r/{quote(token, safe='')}/files")
+    return link, view, reads
 
 
 @robots_router.get("/robots.txt", response_class=PlainTextResponse, dependencies=[ANYONE])
@@ -211,7 +222,7 @@ def robots() -> PlainTextResponse:
 @router.get("/r/{token}.json", dependencies=[ANYONE])
 def link_json(token: str, request: Request, conn: ConnDep, reads: ReadConnDep) -> JSONResponse:
     """The recommendation as JSON (public fields only), for the investor's own systems."""
-    link, view = _load(conn, reads, token)
+    link, view, reads = _load(conn, reads, token)
     link_service.record_view(conn, link)
     return _json(request, link, view)
 
@@ -221,7 +232,7 @@ def link_pdf(
     token: str, conn: ConnDep, reads: ReadConnDep, settings: SettingsDep, lang: str | None = None
 ) -> Response:
     """The whole recommendation as a PDF, in the link's language (``lang`` to switch)."""
-    link, view = _load(conn, reads, token)
+    link, view, reads = _load(conn, reads, token)
     pdf = brochure.recommendation_pdf(
         reads, link, view, _lang(link, lang), settings.links.pdf_font_path
     )
@@ -239,7 +250,7 @@ def link_file(
 ) -> Response:
     """A photo or document of one of the link's sites that a planner marked public (the same
     404 as an unknown link for any other file)."""
-    link = link_service.resolve(conn, token)
+    link, reads = _link(conn, reads, token)
     f = attachment_service.public_file(reads, link.recommendation_id, attachment_id, thumbnail)
     if f is None:
         raise LinkUnavailable("file not available")
@@ -256,7 +267,7 @@ def link_brochure(
     lang: str | None = None,
 ) -> Response:
     """One site of the link as a one-page brochure (public fields, map, public photos)."""
-    link, view = _load(conn, reads, token)
+    link, view, reads = _load(conn, reads, token)
     pdf = brochure.link_site_brochure(
         reads, link, view, code, _lang(link, lang), settings.links.pdf_font_path
     )
@@ -279,7 +290,7 @@ def link_page(
     sent: str | None = None,
 ) -> Response:
     """The investor's page: map, a sheet per site, PDF and JSON, answer forms."""
-    link, view = _load(conn, reads, token)
+    link, view, reads = _load(conn, reads, token)
     if format == "json":
         link_service.record_view(conn, link)
         return _json(request, link, view)

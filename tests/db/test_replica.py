@@ -32,7 +32,7 @@ from api.app import create_app
 from api.reads import FENCE_COOKIE, FENCE_HEADER, read_fence, sign_fence
 from gis_app.db import migrate, provision, replica
 from gis_app.db.engine import make_engine
-from gis_app.services import accounts
+from gis_app.services import accounts, share_links
 from gis_app.services.inventory import load_sample
 from gis_app.settings import DatabaseSettings, LinkSettings, Settings
 
@@ -404,6 +404,23 @@ def test_investor_pages_read_on_the_standby(pair: Pair) -> None:
         # the view is counted on the primary
         views = pair.one(pair.primary_url, "SELECT sum(view_count) FROM share_link")
         assert views == views_before + 1
+        # a link the standby does not have yet opens all the same (read on the primary)
+        pair.pause()
+        try:
+            fresh = _link_path(officer, pair)
+            page = httpx.get(f"{base}{fresh}.json")
+            assert page.status_code == 200, page.text
+            assert page.json()["title_zh"] == "备用库测试"
+            assert (
+                pair.one(
+                    pair.standby_url,
+                    "SELECT count(*) FROM share_link WHERE token_hash = :h",
+                    h=share_links.hash_token(fresh.rsplit("/", 1)[1]),
+                )
+                == 0
+            )
+        finally:
+            pair.resume()
 
 
 def test_two_gates_of_one_connection_each_do_not_deadlock(pair: Pair) -> None:
