@@ -17,9 +17,12 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
+
+from gis_app.settings import DatabaseSettings
 
 #: the two requirements the mix matches (plausible for the sample and for synthetic inventories)
 MATCH_BODIES: tuple[dict, ...] = (
@@ -256,6 +259,44 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def primary_and_standby(base: Path) -> DatabaseSettings:
+    """Settings of a private cluster and its standby in the new folder ``base`` (which the
+    ``postgres`` user may enter), each on a free port (the replica bench and tests)."""
+    base.mkdir(parents=True)
+    for folder in (base.parent, base):
+        folder.chmod(0o755)
+    return DatabaseSettings(
+        database_url=None,
+        pg_data_dir=base / "pg",
+        pg_port=free_port(),
+        replica_data_dir=base / "standby",
+        replica_port=free_port(),
+    )
+
+
+def with_sample(url: str, roles: tuple[str, ...]) -> dict[str, str]:
+    """Migrate the empty database at ``url``, load the sample and make a user ``load-<role>``
+    per role; return an API token per role."""
+    from gis_app.db import migrate
+    from gis_app.db.engine import make_engine
+    from gis_app.services import accounts
+    from gis_app.services.inventory import load_sample
+
+    migrate.upgrade(url, "head")
+    eng = make_engine(url)
+    tokens = {}
+    try:
+        with eng.connect() as c:
+            load_sample(c)
+        with eng.begin() as c:
+            for role in roles:
+                accounts.create_user(c, f"load-{role}", "load-password-1", [role])
+                tokens[role] = accounts.create_token(c, f"load-{role}", "load")[1]
+    finally:
+        eng.dispose()
+    return tokens
 
 
 class ServedApp:

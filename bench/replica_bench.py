@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import shutil
 import statistics
 import sys
@@ -33,12 +32,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import wrk_driver  # noqa: E402
-from bench.load_driver import Inventory, ServedApp, free_port  # noqa: E402
-from gis_app.db import migrate, provision, replica  # noqa: E402
-from gis_app.db.engine import make_engine  # noqa: E402
-from gis_app.services import accounts  # noqa: E402
-from gis_app.services.inventory import load_sample  # noqa: E402
-from gis_app.settings import DatabaseSettings  # noqa: E402
+from bench.load_driver import (  # noqa: E402
+    Inventory,
+    ServedApp,
+    primary_and_standby,
+    with_sample,
+)
+from gis_app.db import provision, replica  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -70,30 +70,12 @@ def main() -> None:
     args = ap.parse_args()
 
     base = ROOT / "var" / f"bench-replica-{uuid.uuid4().hex[:6]}"
-    base.mkdir(parents=True)
-    os.chmod(base.parent, 0o755)
-    os.chmod(base, 0o755)
-    settings = DatabaseSettings(
-        database_url=None,
-        pg_data_dir=base / "pg",
-        pg_port=free_port(),
-        replica_data_dir=base / "standby",
-        replica_port=free_port(),
-    )
+    settings = primary_and_standby(base)
     runs: list[dict] = []
     try:
         provision.db_up(settings, log=lambda m: None)
         url = provision.local_cluster(settings).url()
-        migrate.upgrade(url, "head")
-        eng = make_engine(url)
-        try:
-            with eng.connect() as c:
-                load_sample(c)
-            with eng.begin() as c:
-                accounts.create_user(c, "bench-officer", "bench-password-1", ["officer"])
-                _, token = accounts.create_token(c, "bench-officer", "replica bench")
-        finally:
-            eng.dispose()
+        token = with_sample(url, ("officer",))["officer"]
         standby_url = replica.replica_up(settings, log=lambda m: None)
         inv = Inventory.read(url)
         configs = {"primary only": {}, "reads on the standby": {"GIS_APP_REPLICA_URL": standby_url}}

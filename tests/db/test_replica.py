@@ -28,12 +28,12 @@ import sqlalchemy as sa
 import uvicorn
 from e2e.e2e_helpers import _free_port
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the bench's helpers
 from api.app import create_app
 from api.reads import FENCE_COOKIE, FENCE_HEADER, read_fence, sign_fence
-from gis_app.db import migrate, provision, replica
-from gis_app.db.engine import make_engine
-from gis_app.services import accounts, share_links
-from gis_app.services.inventory import load_sample
+from bench.load_driver import primary_and_standby, with_sample
+from gis_app.db import provision, replica
+from gis_app.services import share_links
 from gis_app.settings import DatabaseSettings, LinkSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,13 +55,8 @@ class Pair:
     site_id: int
 
     def one(self, url: str, sql: str, **params: object) -> object:
-        eng = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-        try:
-            with eng.connect() as c:
-                result = c.execute(sa.text(sql), params)
-                return result.scalar() if result.returns_rows else None
-        finally:
-            eng.dispose()
+        """The first value of ``sql`` run on ``url`` (autocommit)."""
+        return _one(url, sql, **params)
 
     def caught_up(self) -> bool:
         """The standby has replayed everything the primary has written."""
@@ -74,6 +69,16 @@ class Pair:
 
     def resume(self) -> None:
         self.one(self.standby_url, "SELECT pg_wal_replay_resume()")
+
+
+def _one(url: str, sql: str, **params: object) -> object:
+    eng = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with eng.connect() as c:
+            result = c.execute(sa.text(sql), params)
+            return result.scalar() if result.returns_rows else None
+    finally:
+        eng.dispose()
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -93,17 +98,11 @@ def _wait(what: str, ok: Callable[[], bool], timeout_s: float = 30.0) -> None:
 @pytest.fixture(scope="module")
 def pair() -> Iterator[Pair]:
     """The primary (migrated, the sample, an officer and a planner token) and its standby."""
-    base = ROOT / "var" / "test-scratch" / f"replica-{uuid.uuid4().hex[:8]}"
-    base.mkdir(parents=True)
-    for folder in (base.parent.parent, base.parent, base):
-        os.chmod(folder, 0o755)
-    settings = DatabaseSettings(
-        database_url=None,
-        pg_data_dir=base / "pg",
-        pg_port=_free_port(),
-        replica_data_dir=base / "standby",
-        replica_port=_free_port(),
-    )
+    scratch = ROOT / "var" / "test-scratch"
+    scratch.mkdir(parents=True, exist_ok=True)
+    os.chmod(scratch.parent, 0o755)
+    base = scratch / f"replica-{uuid.uuid4().hex[:8]}"
+    settings = primary_and_standby(base)
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIS_APP_")} | {
         "GIS_APP_PG_DATA_DIR": str(settings.pg_data_dir),
         "GIS_APP_PG_PORT": str(settings.pg_port),
@@ -113,19 +112,8 @@ def pair() -> Iterator[Pair]:
     try:
         provision.db_up(settings, log=lambda m: None)
         url = provision.local_cluster(settings).url()
-        migrate.upgrade(url, "head")
-        eng = make_engine(url)
-        tokens = {}
-        try:
-            with eng.connect() as c:
-                load_sample(c)
-            with eng.begin() as c:
-                for role in ("officer", "planner"):
-                    accounts.create_user(c, f"replica-{role}", "replica-password-1", [role])
-                    tokens[role] = accounts.create_token(c, f"replica-{role}", "replica test")[1]
-                site_id = c.execute(sa.text("SELECT min(id) FROM site")).scalar_one()
-        finally:
-            eng.dispose()
+        tokens = with_sample(url, ("officer", "planner"))
+        site_id = int(str(_one(url, "SELECT min(id) FROM site")))
         made = _cli("db", "replica", "up", env=env)
         assert made.returncode == 0, made.stderr
         standby_url = made.stdout.strip().splitlines()[-1]
