@@ -88,7 +88,7 @@ def blockers(conn: ReadConnDep, scope: ScopeDep, format: str = "json") -> Respon
 
 @router.get("/stuck-projects", response_class=Response, responses=_RESPONSES, dependencies=[READ])
 def stuck_projects(
-    conn: ConnDep,
+    conn: ReadConnDep,
     scope: ScopeDep,
     limit: Annotated[int, Query(ge=1, le=stats.MAX_ROWS)] = 500,
     format: str = "json",

@@ -335,7 +335,7 @@ def test_reads_keep_working_when_the_standby_stops(pair: Pair) -> None:
         for t in threads:
             t.start()
         try:
-            _wait("reads on the standby", lambda: any(c[2] == "standby" for c in calls), 60)
+            _wait("reads on the standby", lambda: sum(c[2] == "standby" for c in calls) >= 12, 60)
             standby.down(log=lambda m: None)  # fast shutdown under the stream of reads
             down_at = len(calls)
             _wait("reads on the primary", lambda: len(calls) > down_at + 30, 60)
