@@ -242,8 +242,12 @@ def test_reads_come_from_the_standby_and_a_writer_reads_its_writes(pair: Pair) -
             stale = officer.get(f"/api/sites/{sid}")
             assert stale.headers[ROLE] == "standby"
             assert stale.json()["properties"]["name_en"] == old_name
+            _wait(
+                "/readyz shows the lag (checked every 0.2 s)",
+                lambda: httpx.get(f"{base}/readyz").json()["standby"].get("lag_bytes", 0) > 0,
+            )
             ready = httpx.get(f"{base}/readyz").json()
-            assert ready["standby"]["lag_bytes"] > 0 and ready["standby"]["replay_paused"]
+            assert ready["standby"]["replay_paused"] and ready["standby"]["status"] == "ok"
 
             # the planner's own write: their reads go to the primary until it is replayed
             version = pair.one(pair.primary_url, "SELECT version FROM site WHERE id = :i", i=sid)
