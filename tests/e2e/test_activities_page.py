@@ -94,6 +94,13 @@ def test_officer_logs_removes_and_leader_sets_the_minimum(live_app: LiveApp, bro
         page.click("#gis-activity-list form.gis-remove-activity button")
     assert _activities(live_app) == []
     assert "赴宁波拜访海工企业" not in page.inner_text("#gis-activity-list")
+
+    # another year: nothing logged then
+    page.fill("#gis-activity-year input[name=year]", str(TODAY.year - 1))
+    with page.expect_navigation():
+        page.click("#gis-activity-year button[type=submit]")
+    assert page.get_attribute("#gis-activities", "data-year") == str(TODAY.year - 1)
+    assert "本年度尚无记录" in page.inner_text("#gis-activity-list")
     assert [e for e in w.errors if "status of 422" not in e] == []
 
 

@@ -30,6 +30,8 @@ _FILES = "tests/e2e/test_site_files_browser.py"
 _FILES_TEST = "test_planner_uploads_publishes_and_the_investor_sees_only_public"
 _LEDGER = "tests/e2e/test_project_ledger.py"
 _RECORD = "test_officer_records_a_project_and_enters_a_month"
+_ACTIVITIES = "tests/e2e/test_activities_page.py"
+_LOGGED = "test_officer_logs_removes_and_leader_sets_the_minimum"
 
 #: form or button → the Chromium tests that submit or click it and check the database
 _RESULTS = "tests/e2e/test_map_results.py"
@@ -167,6 +169,16 @@ BROWSER_TESTED: dict[str, tuple[str, ...]] = {
     "project.html form#gis-site-form": (f"{_LEDGER}::{_RECORD}",),
     "project.html form#gis-month-form": (f"{_LEDGER}::{_RECORD}",),
     "report.html form#gis-report-period": (f"{_LEDGER}::{_RECORD}",),
+    "report.html form#gis-set-target": (f"{_ACTIVITIES}::test_leader_sets_a_target_on_the_report",),
+    **{
+        f"activities.html {form}": (f"{_ACTIVITIES}::{_LOGGED}",)
+        for form in (
+            "form#gis-activity-year",
+            "form#gis-log-activity",
+            "form#gis-set-minimum",
+            "form[action=/activities/{{ a.id }}/delete?lang={{ lang }}]",
+        )
+    },
 }
 
 #: forms and buttons another engineer owns, with where they are tested
