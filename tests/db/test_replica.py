@@ -275,8 +275,12 @@ def test_reads_come_from_the_standby_and_a_writer_reads_its_writes(pair: Pair) -
         finally:
             pair.resume()
         _settled(pair, base)
+        # the fence is met: back on the standby once the monitor has seen the replay
+        _wait(
+            "the planner reads on the standby again",
+            lambda: planner.get(f"/api/sites/{sid}").headers[ROLE] == "standby",
+        )
         after = planner.get(f"/api/sites/{sid}")
-        assert after.headers[ROLE] == "standby"  # the fence is met: back on the standby
         assert after.json()["properties"]["name_en"] == "Renamed by the planner"
 
 

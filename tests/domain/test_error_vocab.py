@@ -129,6 +129,8 @@ GENERIC_ALLOWED: dict[str, str] = {
     "gis_app/db/backup.py::restore": "CLI only (gis-app db restore)",
     "gis_app/db/pitr.py::base_backup": "CLI only (gis-app db backup --base)",
     "gis_app/db/pitr.py::restore_to": "CLI only (gis-app db restore-to)",
+    "gis_app/db/replica.py::_private_primary": "CLI only (gis-app db replica up)",
+    "gis_app/db/replica.py::replica_up": "CLI only (gis-app db replica up)",
     "gis_app/services/db_logins.py::create_db_login": "CLI only (gis-app db login)",
     "gis_app/services/requirements.py::load_examples": "CLI only: loads the sample file",
     "gis_app/services/projects.py::load_ledger": "CLI only: loads the sample ledger",

@@ -275,7 +275,7 @@ def test_bad_areas_and_radii_are_refused_with_a_message(browser, live_app):
           "510000 3310000,500000 3300000))"}, "坐标系是 EPSG:4550"),
         ({"intersects": "POLYGON((500000 3300000,510000 3300000,510000 3310000,"
           "500000 3300000))"}, "投影坐标"),
-        ({"max_km_port": "-3"}, "max_km_port"),
+        ({"max_km_port": "-3"}, "距港口 ≤应在 0 到"),  # the parameter's label, in Chinese
     ]:  # fmt: skip
         page.goto(f"{live_app.base_url}/?{urlencode(query)}")
         page.wait_for_function("() => !document.getElementById('gis-problems').hidden")
