@@ -25,6 +25,7 @@ UI: dict[str, vocab.Term] = {
         ("import", "导入月度数据（XLSX）", "Import monthly figures (XLSX)"),
         ("import_button", "导入", "Import"),
         ("imported", "已导入", "Imported"),
+        ("rows", "行", "rows"),
         ("refused", "未保存", "Not saved"),
         ("signed_on", "签约日期", "Signed on"),
         ("site_codes", "落地地块编号（逗号分隔）", "Site codes taken (comma-separated)"),

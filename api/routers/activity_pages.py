@@ -14,11 +14,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.auth import CurrentUser, allow
 from api.deps import ConnDep, DbRoute
 from api.errors import status_for
+from api.form_errors import form_errors
 from api.ledger_ui import UI
 from api.project_deps import today, viewer_of
 from api.templating import other_lang_url, page_lang, render_page
 from gis_app.domain import activities, vocab
-from gis_app.domain.error_vocab import message
 from gis_app.domain.errors import Forbidden, GisAppError, InvalidInput, NotFound
 from gis_app.services import activities as activity_service
 from maps import assets, i18n
@@ -55,15 +55,6 @@ def _page(
     now = today()
     shown_year = year or now.year
     actor = viewer_of(user)
-    field_errors: dict[str, str] = {}
-    general: list[str] = []
-    if error is not None:
-        for p in error.refusals:
-            text = message(p)[language]
-            if p.field and p.field in (activities.ACTIVITY | activities.MINIMUM):
-                field_errors[p.field] = text
-            else:
-                general.append(text)
     other = "en" if language == "zh" else "zh"
     ctx = {
         "lang": language,
@@ -91,8 +82,7 @@ def _page(
         "admin": actor.admin,
         "form": form,
         "typed": typed or {},
-        "field_errors": field_errors,
-        "general_errors": general,
+        "errors": form_errors(error, language, activities.ACTIVITY | activities.MINIMUM),
         "saved": saved,
     }
     resp = render_page(request, "activities.html", ctx)

@@ -19,17 +19,16 @@ from starlette.datastructures import UploadFile
 from api.auth import CurrentUser, allow
 from api.deps import ConnDep, DbRoute, SettingsDep
 from api.errors import status_for
+from api.form_errors import form_errors
 from api.ledger_ui import UI
 from api.project_deps import read_upload, today, viewer_of
 from api.templating import other_lang_url, page_lang, render_page
 from gis_app.domain import projects, vocab
-from gis_app.domain.error_vocab import message
 from gis_app.domain.errors import (
     Conflict,
     Forbidden,
     GisAppError,
     InvalidInput,
-    LoadError,
     NotFound,
 )
 from gis_app.io import report_export
@@ -109,7 +108,7 @@ def _list_page(
         "filters": {"sector": sector or "", "q": q or ""},
         "page": page,
         "pages": max(1, -(-total // PAGE_SIZE)),
-        "error": _message(error),
+        "errors": form_errors(error, ctx["lang"], _LIST_FORM),
         "typed": {k: v for k, v in (typed or {}).items() if isinstance(v, str)},
         "imported": imported,
     }
@@ -118,12 +117,10 @@ def _list_page(
     return resp
 
 
-def _message(error: GisAppError | None) -> dict[str, Any] | None:
-    if error is None:
-        return None
-    if isinstance(error, LoadError):
-        return {"text": f"{error.source}: nothing was imported / 未导入", "items": error.problems}
-    return {"text": str(error), "items": []}
+#: form fields of the ledger's pages beyond the registries' (a refusal about one shows beside it)
+_LIST_FORM = frozenset(projects.PROJECT) | {"signed_on", "site_codes", "notes", "file"}
+_TARGET_FORM = frozenset({"year", "scope", "scope_key", "indicator", "value"})
+_PROJECT_FORMS = frozenset(projects.MONTH) | {"kind", "planned_date", "actual_date", "site_code"}
 
 
 @router.get("/projects", response_class=HTMLResponse, dependencies=[PAGE])
@@ -212,7 +209,7 @@ def _project_page(
     ctx |= {
         "record": record,
         "groups": projects.PROJECT_GROUPS,
-        "error": _message(error),
+        "errors": form_errors(error, ctx["lang"], _PROJECT_FORMS),
         "typed": {k: v for k, v in (typed or {}).items() if isinstance(v, str)},
         "saved": saved,
     }
@@ -369,15 +366,13 @@ def _report(
     ctx |= {
         "report": report,
         "prose": report_export.report_prose(report),
-        "error": _message(error),
+        "errors": form_errors(error, ctx["lang"], ("start", "end")),
         "indicator_key": projects.INDICATOR_BY_KEY,
         "sector_max": max((g["funds"] for g in report["by_sector"]), default=0) or 1,
         "platform_max": max((g["funds"] for g in report["by_platform"]), default=0) or 1,
         "targets": report_service.target_progress(conn, s.year, e),
         "can_set_targets": viewer_of(user).sets_targets,
-        "target_errors": [message(p)[ctx["lang"]] for p in target_error.refusals]
-        if target_error
-        else [],
+        "target_errors": form_errors(target_error, ctx["lang"], _TARGET_FORM),
         "typed": {k: v for k, v in (typed or {}).items() if isinstance(v, str)},
         "target_saved": saved,
         "vocab_scope": list(projects.TARGET_SCOPE),

@@ -778,6 +778,28 @@ ERRORS: dict[str, ErrorTerm] = {
             "{field} must be a month such as 2026-03 (you entered {value}).",
         ),
         _e(
+            "row_problem",
+            "第 {row} 行{record}：{problem}",
+            "Row {row}{record}: {problem}",
+        ),
+        _e("project_code_empty", "项目编号为空。", "The project code is empty."),
+        _e("project_unknown", "项目编号“{value}”不存在。", "There is no project “{value}”."),
+        _e(
+            "project_not_yours",
+            "项目 {value} 由招商专员 {officer} 负责：只能填报自己负责项目的数据。",
+            "Project {value} is officer {officer}'s: you enter figures for your own projects only.",
+        ),
+        _e(
+            "month_repeated",
+            "{value} 的 {month} 在文件中出现两次（另见第 {other_row} 行）。",
+            "{value} {month} is in the file twice (also row {other_row}).",
+        ),
+        _e(
+            "month_recorded",
+            "{value} 的 {month} 已填报；请在项目页面上更正。",
+            "{value} {month} is already recorded; correct it on the project's page.",
+        ),
+        _e(
             "target_scope_key",
             "请填写平台或招商专员（全区目标不填）。",
             "Name the platform or the officer (leave it empty for the district).",
@@ -919,6 +941,21 @@ def render(code: str, lang: str, field: str | None = None, params: Mapping[str, 
 def message(problem: Problem) -> dict[str, str]:
     """``{"zh": …, "en": …}``: the problem's message in both languages."""
     return {lang: render(problem.code, lang, problem.field, problem.params) for lang in LANGS}
+
+
+def at_row(row: int, record: str | None, problem: Problem) -> Problem:
+    """``problem`` found in row ``row`` of a file (about ``record``, e.g. a project code): a
+    ``row_problem`` whose message says where, then the problem's own message."""
+    from gis_app.domain.vocab import Term
+
+    inner = message(problem)
+    where = Term(record, f"（{record}）", f" ({record})") if record else ""
+    return Problem(
+        "row_problem",
+        problem.field,
+        {"row": row, "record": where, "problem": Term(problem.code, inner["zh"], inner["en"])},
+        f"row {row}" + (f" ({record})" if record else "") + f": {problem.detail}",
+    )
 
 
 def check_codes(codes: Iterable[str]) -> list[str]:

@@ -84,19 +84,28 @@ class UnknownVocabularyValue(InvalidInput):
 
 
 class LoadError(InvalidInput):
-    """A data file that cannot be loaded; ``problems`` lists every bad record."""
+    """A data file that cannot be loaded; ``problems`` lists every bad record (English).
+
+    When the bad records are given as ``rows`` (each a coded :class:`Problem`, e.g. from
+    :func:`gis_app.domain.error_vocab.at_row`), ``problems`` are their details and the
+    refusals are the file's summary followed by one per row, each with its bilingual message.
+    """
 
     code = "load_error"
 
-    def __init__(self, source: str, problems: list[str]) -> None:
+    def __init__(
+        self, source: str, problems: list[str] | None = None, rows: Iterable[Problem] = ()
+    ) -> None:
         self.source = source
-        self.problems = problems
-        head = "; ".join(problems[:20])
-        more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
-        super().__init__(
-            f"{source}: {len(problems)} problem(s), nothing loaded: {head}{more}",
-            params={"count": len(problems)},
-        )
+        self.rows = list(rows)
+        self.problems = problems if problems is not None else [p.detail for p in self.rows]
+        n = len(self.problems)
+        head = "; ".join(self.problems[:20])
+        more = f" (and {n - 20} more)" if n > 20 else ""
+        summary = f"{source}: {n} problem(s), nothing loaded: {head}{more}"
+        super().__init__(summary, params={"count": n})
+        if self.rows:
+            self._refusals = [Problem(self.code, None, {"count": n}, summary), *self.rows]
 
 
 class DatabaseUnavailable(GisAppError):

@@ -634,8 +634,12 @@ def _fresh_site(v: Mapping[str, Any]) -> Texts:
 
 
 def _location_site(v: Mapping[str, Any]) -> Texts:
-    parts = [p for p in (v.get("township"), v.get("block")) if p]
-    return ("，".join(parts), ", ".join(parts)) if parts else unknown_texts()
+    """The site's township and block; in English their ``*_en`` names where the data has them,
+    else the Chinese name."""
+    names = [n for n in ("township", "block") if v.get(n)]
+    if not names:
+        return unknown_texts()
+    return "，".join(v[n] for n in names), ", ".join(v.get(f"{n}_en") or v[n] for n in names)
 
 
 def _location_req(spec: Spec) -> Texts:
@@ -1387,7 +1391,10 @@ SOFT: tuple[Criterion, ...] = (
             f"CASE WHEN {q.s.township} = ANY({q.r.preferred_townships})"
             f" OR {q.s.block} = ANY({q.r.preferred_blocks}) THEN 1.0 ELSE 0 END"
         ),
-        value=lambda q: f"jsonb_build_object('township', {q.s.township}, 'block', {q.s.block})",
+        value=lambda q: (
+            f"jsonb_build_object('township', {q.s.township}, 'block', {q.s.block},"
+            f" 'township_en', {q.s.township_en}, 'block_en', {q.s.block_en})"
+        ),
         explain=_f(
             _location_site,
             _location_req,

@@ -809,9 +809,17 @@ def _format_value(kind: str, unit: str, value: Any) -> Text | None:
         lu = land_use_of("2023", code) if isinstance(code, str) else None
         return _both(f"{lu.code} {lu.zh}", f"{lu.code} {lu.en}") if lu else None
     if kind == "location" and isinstance(value, Mapping):
-        parts = [value.get("township"), value.get("block")]
-        text = " ".join(p for p in parts if isinstance(p, str) and p)
-        return _both(text) if text else None
+        names = [n for n in ("township", "block") if isinstance(value.get(n), str) and value[n]]
+        if not names:
+            return None
+        english = [value.get(f"{n}_en") for n in names]
+        return Text(
+            zh="，".join(value[n] for n in names),
+            en=", ".join(
+                e if isinstance(e, str) and e else value[n]
+                for n, e in zip(names, english, strict=True)
+            ),
+        )
     if kind == "utilities" and isinstance(value, Mapping):
         has = value.get("has")
         if isinstance(has, list):

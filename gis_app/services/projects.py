@@ -23,6 +23,7 @@ from gis_app.db.edit_queries import translate_db_errors
 from gis_app.db.engine import set_app_user
 from gis_app.domain import fields, projects, vocab
 from gis_app.domain import industry as industries
+from gis_app.domain.error_vocab import Problem, at_row
 from gis_app.domain.errors import (
     Forbidden,
     InvalidInput,
@@ -34,6 +35,7 @@ from gis_app.domain.errors import (
     UnknownVocabularyValue,
 )
 from gis_app.domain.fields import FieldError
+from gis_app.domain.vocab import Term
 from gis_app.io.project_months import read_month_sheet
 from gis_app.services.paging import check_page
 from gis_app.services.requirements import Viewer, get_requirement
@@ -418,13 +420,15 @@ def set_milestone(
     return get_project(conn, project_id, viewer, today)
 
 
-def _take_site(conn: sa.Connection, project_id: int, code: str, site_code: str) -> None:
+def _take_site(
+    conn: sa.Connection, project_id: int, code: str, site_code: str, field: str = "site_codes"
+) -> None:
     site = q.find_site(conn, site_code.strip())
     if site is None:
         raise InvalidInput(
             f"project {code}: no site with code {site_code!r}",
             code="site_not_found",
-            field="site_codes",
+            field=field,
             params={"value": site_code[:40]},
         )
     if site["retired"]:
@@ -446,7 +450,7 @@ def take_site(
     row = _lock(conn, project_id, viewer)
     set_app_user(conn, viewer.username, f"taken by project {row['code']}")
     with translate_db_errors(f"project {row['code']}, site {site_code}"):
-        _take_site(conn, project_id, row["code"], site_code)
+        _take_site(conn, project_id, row["code"], site_code, "site_code")
     conn.commit()
     return get_project(conn, project_id, viewer, today)
 
@@ -485,6 +489,14 @@ def _month_values(
     return month, projects.coerce_figures(figures)
 
 
+def _figure_field(e: FieldError) -> str | None:
+    """The form field a month's :class:`FieldError` is about: the month, or the figure."""
+    if e.code in ("not_a_month", "date_in_future"):
+        return "month"
+    named = e.params.get("field")
+    return named.key if isinstance(named, Term) and named.key in projects.MONTH else None
+
+
 def put_month(
     conn: sa.Connection,
     project_id: int,
@@ -502,7 +514,7 @@ def put_month(
         raise InvalidInput(
             f"project {row['code']}, month {month_value}: {e}",
             code=e.code,
-            field="month" if e.code in ("not_a_month", "date_in_future") else None,
+            field=_figure_field(e),
             params=e.params,
         ) from None
     set_app_user(conn, viewer.username, f"figures of project {row['code']}")
@@ -533,35 +545,67 @@ def import_months(
     known = q.project_ids_by_code(
         conn, (str(r.values.get("project_code") or "").strip() for r in rows)
     )
-    problems: list[str] = []
+    problems: list[Problem] = []
     accepted: list[tuple[int, dict[str, Any]]] = []
     seen: dict[tuple[str, dt.date], int] = {}
+
+    def refuse(number: int, code: str, problem: Problem) -> None:
+        problems.append(at_row(number, code or None, problem))
+
     for row in rows:
         code = str(row.values.get("project_code") or "").strip()
-        where = f"row {row.number}" + (f" ({code})" if code else "")
         project = known.get(code)
         if not code:
-            problems.append(f"{where}: 项目编号 / project code is empty")
+            refuse(
+                row.number,
+                code,
+                Problem(
+                    "project_code_empty", "project_code", {}, "项目编号 / project code is empty"
+                ),
+            )
             continue
         if project is None:
-            problems.append(f"{where}: unknown project {code!r} / 项目编号不存在")
+            refuse(
+                row.number,
+                code,
+                Problem(
+                    "project_unknown",
+                    "project_code",
+                    {"value": code},
+                    f"unknown project {code!r} / 项目编号不存在",
+                ),
+            )
             continue
         if not viewer.may_edit(project["officer"]):
-            problems.append(
-                f"{where}: project {code} is officer {project['officer']!r}'s; you may enter "
-                "figures only for your own projects"
+            refuse(
+                row.number,
+                code,
+                Problem(
+                    "project_not_yours",
+                    "project_code",
+                    {"value": code, "officer": project["officer"]},
+                    f"project {code} is officer {project['officer']!r}'s; you may enter "
+                    "figures only for your own projects",
+                ),
             )
             continue
         try:
             month, figures = _month_values(code, row.values.get("month"), row.values, today)
         except FieldError as e:
-            problems.append(f"{where}: {e}")
+            refuse(row.number, code, Problem(e.code, _figure_field(e), e.params, str(e)))
             continue
         key = (code, month)
         if key in seen:
-            problems.append(
-                f"{where}: duplicated month {projects.month_key(month)} of {code} "
-                f"(also row {seen[key]}) / 月份重复"
+            refuse(
+                row.number,
+                code,
+                Problem(
+                    "month_repeated",
+                    "month",
+                    {"value": code, "month": projects.month_key(month), "other_row": seen[key]},
+                    f"duplicated month {projects.month_key(month)} of {code} "
+                    f"(also row {seen[key]}) / 月份重复",
+                ),
             )
             continue
         seen[key] = row.number
@@ -570,12 +614,19 @@ def import_months(
     by_id = {p["id"]: c for c, p in known.items()}
     for number, r in accepted:
         if (r["project_id"], r["month"]) in recorded:
-            problems.append(
-                f"row {number} ({by_id[r['project_id']]}): {projects.month_key(r['month'])} is "
-                "already recorded; correct it on the project's page / 该月已填报"
+            code, month = by_id[r["project_id"]], projects.month_key(r["month"])
+            refuse(
+                number,
+                code,
+                Problem(
+                    "month_recorded",
+                    "month",
+                    {"value": code, "month": month},
+                    f"{month} is already recorded; correct it on the project's page / 该月已填报",
+                ),
             )
     if problems:
-        raise LoadError(filename, problems)
+        raise LoadError(filename, rows=sorted(problems, key=lambda p: p.params["row"]))
     set_app_user(conn, viewer.username, f"import {filename}")
     with translate_db_errors(filename):
         q.insert_months(conn, [{**r, "entered_by": viewer.username} for _, r in accepted])

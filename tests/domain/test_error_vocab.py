@@ -74,6 +74,12 @@ def test_every_code_has_both_languages_with_the_same_placeholders(code: str) -> 
         "looks",  # what an uploaded file's content looks like (HTML, GIF …)
         "other",  # the other parameter of a pair
         "choices",  # the layers or files a person chooses among
+        "row",  # the row of a file, with the "record" it is about and the row's "problem"
+        "record",
+        "problem",
+        "officer",
+        "month",
+        "other_row",
     }, code
 
 

@@ -121,6 +121,8 @@ def test_leader_sets_a_target_on_the_report(live_app: LiveApp, browser) -> None:
     with page.expect_navigation():
         page.click(f"{f} button[type=submit]")
     assert page.locator("#gis-target-error").count() == 1
+    assert page.inner_text(f"{f} #gis-error-scope_key") == "请填写平台或招商专员（全区目标不填）。"
+    assert page.get_attribute(f"{f} input[name=scope_key]", "aria-invalid") == "true"
     with live_app.engine.connect() as c:
         assert c.execute(sa.text("SELECT count(*) FROM indicator_target")).scalar_one() == 0
     # the district's funds target for this year

@@ -31,8 +31,8 @@ def ledger_app(live_app: LiveApp) -> LiveApp:
 
 
 def _unexpected(errors: list[str]) -> list[str]:
-    """Console errors other than the refused form's own 422 answer."""
-    return [e for e in errors if "status of 422" not in e]
+    """Console errors other than a refused form's own answer (422, or 409 for a duplicate)."""
+    return [e for e in errors if "status of 422" not in e and "status of 409" not in e]
 
 
 def _one(app: LiveApp, sql: str, **params: Any) -> sa.Row:
@@ -131,8 +131,10 @@ def test_officer_records_a_project_and_enters_a_month(ledger_app: LiveApp, brows
     page.fill(f"{m} input[name=tax_wan]", "-5")
     with page.expect_navigation():
         page.click(f"{m} button[type=submit]")
-    err = page.inner_text("#gis-form-error")
-    assert "tax_wan" in err and "below the minimum" in err and "XM-E2E-01" in err
+    # in the page's language, beside the figure it is about
+    assert page.locator("#gis-form-error").count() == 1
+    assert page.inner_text(f"{m} #gis-error-tax_wan") == "税收不能小于 0（填写的是 -5）。"
+    assert page.get_attribute(f"{m} input[name=tax_wan]", "aria-invalid") == "true"
     assert page.input_value(f"{m} input[name=tax_wan]") == "-5"
     n = _one(ledger_app, "SELECT count(*) FROM project_month WHERE project_id = :p", p=row.id)
     assert n[0] == 1
@@ -200,7 +202,7 @@ def test_import_form_all_or_nothing(ledger_app: LiveApp, browser, tmp_path) -> N
     page.set_input_files("#gis-import-months input[type=file]", str(good))
     with page.expect_navigation():
         page.click("#gis-import-months button[type=submit]")
-    assert "2 rows" in page.inner_text("#gis-imported")
+    assert "2 行" in page.inner_text("#gis-imported")
     n = _one(ledger_app, "SELECT count(*) FROM project_month WHERE month < '2025-01-01'")
     assert n[0] == 2
 
@@ -219,8 +221,9 @@ def test_import_form_all_or_nothing(ledger_app: LiveApp, browser, tmp_path) -> N
         page.click("#gis-import-months button[type=submit]")
     problems = page.locator("#gis-import-problems li").all_inner_texts()
     assert len(problems) == 2, problems
-    assert problems[0].startswith("row 4 (XM-NONE): unknown project")
-    assert problems[1].startswith("row 5 (XM-2026-004): funds_registered_wan")
+    assert problems[0] == "第 4 行（XM-NONE）：项目编号“XM-NONE”不存在。"
+    assert problems[1].startswith("第 5 行（XM-2026-004）：到位市外资金（注册资本）")
+    assert "不能小于 0" in problems[1] and "below" not in problems[1]
     n = _one(ledger_app, "SELECT count(*) FROM project_month WHERE month < '2025-01-01'")
     assert n[0] == 2  # nothing of the bad file
     assert _unexpected(w.errors) == []
@@ -255,3 +258,53 @@ def test_dashboard_lists_sites_whose_projects_are_behind(ledger_app: LiveApp, br
     page.wait_for_selector("body[data-dashboard-state=ready]")
     assert "Days behind" in page.inner_text("#table-stuck")
     assert _unexpected(w.errors) == []
+
+
+def test_ledger_forms_refuse_in_the_page_language_beside_the_field(
+    ledger_app: LiveApp, browser
+) -> None:
+    """On the English pages: a code already recorded, a site that does not exist and an actual
+    date in the future are each refused in English beside their field; nothing is written."""
+    with ledger_app.engine.connect() as c:
+        before = c.execute(sa.text("SELECT count(*) FROM project")).scalar_one()
+        code, pid = c.execute(sa.text("SELECT code, id FROM project ORDER BY id LIMIT 1")).one()
+    w = open_page(browser, ledger_app, "/projects?lang=en")
+    page = w.page
+    f = "#gis-new-project"
+    page.fill(f"{f} input[name=code]", code)
+    page.fill(f"{f} input[name=name]", "Duplicate code")
+    page.fill(f"{f} input[name=industry]", "5532")
+    with page.expect_navigation():
+        page.click(f"{f} button[type=submit]")
+    beside = page.inner_text(f"{f} #gis-error-code")
+    assert code in beside and "already exists" in beside, beside
+    assert page.get_attribute(f"{f} input[name=code]", "aria-invalid") == "true"
+    assert page.input_value(f"{f} input[name=name]") == "Duplicate code"
+    assert "Not saved" in page.inner_text("#gis-form-error")
+
+    page.goto(f"{ledger_app.base_url}/projects/{pid}?lang=en")
+    s = "#gis-site-form"
+    page.fill(f"{s} input[name=site_code]", "NO-SUCH-SITE")
+    with page.expect_navigation():
+        page.click(f"{s} button[type=submit]")
+    assert page.inner_text(f"{s} #gis-error-site_code") == "Site NO-SUCH-SITE not found."
+
+    m = "#gis-milestone-form"
+    page.select_option(f"{m} select[name=kind]", "construction_start")
+    page.fill(f"{m} input[name=actual_date]", (TODAY + dt.timedelta(days=30)).isoformat())
+    with page.expect_navigation():
+        page.click(f"{m} button[type=submit]")
+    beside = page.inner_text(f"{m} #gis-error-actual_date")
+    assert "future" in beside and not re.search(r"[\u4e00-\u9fff]", beside), beside
+    with ledger_app.engine.connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM project")).scalar_one() == before
+        n = c.execute(
+            sa.text(
+                "SELECT count(*) FROM project_milestone WHERE project_id = :p"
+                " AND kind = 'construction_start' AND actual_date > current_date"
+            ),
+            {"p": pid},
+        ).scalar_one()
+    assert n == 0
+    assert _unexpected(w.errors) == []
+    page.context.close()

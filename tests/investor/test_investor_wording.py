@@ -95,3 +95,41 @@ def test_the_map_has_a_legend_in_the_page_language(
     page.goto(f"{live}/r/{token}?lang=zh", wait_until="networkidle")
     assert "推荐资源" in page.locator("#map-legend").inner_text()
     page.close()
+
+
+def test_why_a_site_fits_names_its_area_in_english(env: Env, live: str, browser: Any) -> None:
+    """The preferred-area reason of a recommendation made from a requirement: the English page
+    names the township and block by their English names, the Chinese page by the Chinese."""
+    r = env.officer.post(
+        "/api/requirements",
+        json={
+            "project_name": "六横临港项目",
+            "need": "land",
+            "land_use_codes": ["M"],
+            "preferred_townships": ["六横镇"],
+        },
+    )
+    assert r.status_code == 201, r.text
+    r = env.officer.post("/api/recommendations", json={"requirement_id": r.json()["id"], "top": 3})
+    assert r.status_code == 201, r.text
+    rec = r.json()
+    links = {}
+    for lang in ("en", "zh"):
+        made = env.officer.post(
+            f"/api/recommendations/{rec['id']}/links",
+            json={"recipient_name": "Ms Smith", "recipient_org": "Example Co", "language": lang},
+        )
+        assert made.status_code == 201, made.text
+        links[lang] = made.json()["url"]
+    liuheng = env.scalar(
+        "SELECT count(*) FROM site WHERE id = ANY(:ids) AND township = '六横镇'",
+        ids=[s["site_id"] for s in rec["sites"]],
+    )
+    assert liuheng, "the preferred township is among the recommended sites"
+    page = browser.new_page()
+    page.goto(f"{live}/r/{links['en'].rsplit('/', 1)[-1]}?lang=en", wait_until="networkidle")
+    text = page.locator("main").inner_text()
+    assert "Liuheng Town" in text and "六横镇" not in text, text[:2000]
+    page.goto(f"{live}/r/{links['zh'].rsplit('/', 1)[-1]}?lang=zh", wait_until="networkidle")
+    assert "六横镇" in page.locator("main").inner_text()
+    page.close()

@@ -3,6 +3,8 @@ the data files (geopandas/pyproj, see sample_oracle.py), not from the matcher's 
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -273,6 +275,21 @@ def test_ranking_by_preferred_area_alone_breaks_ties_by_code(conn: sa.Connection
     sites = load().sites
     want = sorted(_codes(got.matches), key=lambda c: (sites.loc[c, "township"] != "六横镇", c))
     assert _codes(got.matches) == want
+
+
+def test_the_preferred_area_is_explained_with_english_names_in_english(
+    conn: sa.Connection,
+) -> None:
+    req = {"need": "land", "land_use_codes": ["M"], "preferred_townships": ["六横镇"]}
+    got = _match(conn, req, 0, weights=ZERO | {"location": 1.0})
+    sites = load().sites
+    for m in got.matches:
+        where = next(c for c in m.criteria if c.key == "location")
+        site = sites.loc[m.code]
+        assert where.site_text_zh == f"{site['township']}，{site['block']}"
+        assert where.site_text_en == f"{site['township_en']}, {site['block_en']}"
+        assert not re.search(r"[\u4e00-\u9fff]", where.site_text_en), where.site_text_en
+    assert {sites.loc[m.code, "township"] for m in got.matches} >= {"六横镇"}
 
 
 def test_default_weights_score_is_the_sum_of_points(conn: sa.Connection) -> None:

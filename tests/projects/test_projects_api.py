@@ -231,6 +231,24 @@ def test_import_all_or_nothing_names_bad_rows(ledger_url, ledger_engine, client_
     assert "row 7 (XM-T-001): duplicated month 2025-01 of XM-T-001 (also row 3)" in detail
     assert f"row 8 (XM-T-001): {prev:%Y-%m} is already recorded" in detail
     assert "row 3" not in detail.replace("also row 3", "")
+    # the file's summary first, then each row with its code, field and message in both languages
+    body = r.json()
+    assert (
+        body["code"] == "load_error"
+        and body["message"]["zh"] == "文件中有 5 处问题，未导入任何内容。"
+    )
+    rows = body["errors"][1:]
+    assert [(e["code"], e["field"]) for e in rows] == [("row_problem", "project_code")] + [
+        ("row_problem", f) for f in ("funds_registered_wan", "month", "month", "month")
+    ]
+    assert rows[0]["message"] == {
+        "zh": "第 4 行（XM-NOPE-1）：项目编号“XM-NOPE-1”不存在。",
+        "en": "Row 4 (XM-NOPE-1): There is no project “XM-NOPE-1”.",
+    }
+    assert (
+        rows[3]["message"]["zh"]
+        == "第 7 行（XM-T-001）：XM-T-001 的 2025-01 在文件中出现两次（另见第 3 行）。"
+    )
     with ledger_engine.connect() as c:
         n = c.execute(
             sa.text("SELECT count(*) FROM project_month WHERE project_id = :p"), {"p": pid}
