@@ -17,6 +17,7 @@ placeholders and that every code the code base raises is declared here.
 from __future__ import annotations
 
 import dataclasses
+import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -276,8 +277,8 @@ ERRORS: dict[str, ErrorTerm] = {
         ),
         _e(
             "range_inverted",
-            "{field}（{value}）不能大于{upper}（{upper_value}）。",
-            "{field} ({value}) cannot be greater than {upper} ({upper_value}).",
+            "{range}的下限（{value}）不能大于上限（{upper_value}）。",
+            "{range}: the minimum ({value}) cannot be greater than the maximum ({upper_value}).",
         ),
         _e("bad_request", "请求无法处理。", "The request cannot be processed."),
         _e(
@@ -935,7 +936,13 @@ def render(code: str, lang: str, field: str | None = None, params: Mapping[str, 
     values = _Defaulted({k: _show(v, lang) for k, v in params.items()})
     if "field" not in values:
         values["field"] = field_label(field).label(lang) if field else ""
+    if "range" not in values:
+        values["range"] = _RANGE_SIGNS.sub(" ", values["field"]).strip().replace(" （", "（")
     return term.template(lang).format_map(values)
+
+
+#: the comparison a bound's label carries ("用地面积 ≥"): a range's name is the label without it
+_RANGE_SIGNS = re.compile(r"\s*[≥≤]\s*")
 
 
 def message(problem: Problem) -> dict[str, str]:
