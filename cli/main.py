@@ -196,6 +196,12 @@ def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
             codes = load_ledger(conn, SAMPLE_DIR / "projects.json", "admin", dt.date.today())
         if codes:
             print(f"recorded {len(codes)} illustrative projects for admin", flush=True)
+        from gis_app.services.activities import load_activities
+
+        with _engine(settings, "gis-app setup").connect() as conn:
+            n = load_activities(conn, SAMPLE_DIR / "projects.json", "admin", dt.date.today())
+        if n:
+            print(f"recorded {n} illustrative promotion activities for admin", flush=True)
     # QGIS users find the styled layers and the project in the database from the start
     cmd_qgis(argparse.Namespace(host="127.0.0.1", port=None), settings)
     return 0

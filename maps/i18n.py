@@ -80,6 +80,8 @@ UI: dict[str, Term] = {
         _t("stale", "信息可能已过期", "may be out of date"),
         _t("buildings", "楼栋/厂房", "Buildings"),
         _t("open_sheet", "查看详情", "Open sheet"),
+        _t("project", "落地项目", "Project"),
+        _t("late", "滞后", "Behind"),
         _t("start_match", "发起匹配", "Start a match"),
         _t("add_to_recommendation", "加入推荐", "Add to recommendation"),
         _t("cluster", "处资源，放大查看", "sites here, zoom in"),

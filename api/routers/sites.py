@@ -10,6 +10,7 @@ from pydantic import Field
 
 from api.auth import CurrentUser, allow
 from api.deps import ConnDep, DbRoute, ReadConnDep, SettingsDep, SiteFilterDep
+from api.project_deps import today
 from api.schemas import StrictModel
 from gis_app.domain.errors import InvalidInput
 from gis_app.services import history as history_service
@@ -144,7 +145,7 @@ def get_site(site_id: int, conn: ReadConnDep, as_of: str | None = None) -> Respo
     if as_of is not None:
         past = history_service.site_feature_as_of(conn, site_id, history_service.parse_as_of(as_of))
         return Response(past, media_type=GEOJSON)
-    body = site_service.get_site(conn, site_id)
+    body = site_service.get_site(conn, site_id, today())
     version = site_edits.feature_version(body)
     headers = {"ETag": site_edits.etag(version)} if version is not None else {}
     return Response(body, media_type=GEOJSON, headers=headers)

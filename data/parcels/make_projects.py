@@ -3,7 +3,8 @@
 A dozen invented projects signed over 2025–2026 (names, investors, amounts and dates are made
 up, plausible for a coastal district's investment-promotion office; none is a real project),
 with their milestones, the sample sites they took (sites already ``signed`` in the sample),
-their monthly figures until November 2026, and the district's and platforms' annual targets.
+their monthly figures until November 2026, the district's and platforms' annual targets, and
+the sample officer's promotion activities of 2026 against the monthly minimum (责任状).
 Deterministic: run it again and the same file comes out.
 
     python data/parcels/make_projects.py
@@ -120,6 +121,63 @@ def _figures(rng: random.Random, p: tuple) -> list[dict]:
     return rows
 
 
+# where officers go, whom they receive and what they present (invented, plausible)
+TRIPS = [
+    ("赴上海拜访海工装备企业", "上海", "示例海工装备集团"),
+    ("赴宁波对接船舶配套项目", "宁波", "示例船舶配套集团"),
+    ("赴杭州走访数字经济企业", "杭州", "示例数字科技有限公司"),
+    ("赴深圳对接海洋电子企业", "深圳", "示例海洋电子有限公司"),
+    ("赴苏州拜访新材料企业", "苏州", "示例新材料科技股份公司"),
+    ("赴新加坡对接航运服务机构", "新加坡", "示例航运服务公司"),
+]
+VISITS = [
+    ("接待海岛文旅投资考察团", "普陀区投资促进中心", "示例文旅投资有限公司"),
+    ("接待远洋渔业企业选址考察", "六横临港产业园", "示例远洋渔业有限公司"),
+    ("接待康养产业投资方", "朱家尖旅游度假区", "示例健康产业有限公司"),
+]
+EVENTS = [
+    ("普陀区海洋经济招商推介会", "上海", "长三角海洋产业企业"),
+    ("临港产业园专题推介", "宁波", "船舶与海工配套企业"),
+]
+#: the monthly minimum of 2026 (every officer): trips out and delegations received
+MINIMUMS = {"trip_out": 2, "delegation": 1}
+# the projects an activity was about (by the trip's counterpart)
+ABOUT = {
+    "示例船舶配套集团": "XM-2025-002",
+    "示例新材料科技股份公司": "XM-2026-001",
+    "示例远洋渔业有限公司": "XM-2026-002",
+    "示例海洋电子有限公司": "XM-2025-001",
+}
+
+
+def _activities(rng: random.Random) -> list[dict]:
+    """Trips out, delegations and events of January–November 2026; February (Spring
+    Festival) and August fall short of the minimum, as real months do."""
+    rows = []
+    for month in range(1, LAST_MONTH.month + 1):
+        short = month in (2, 8)
+        counts = {
+            "trip_out": 1 if short else rng.choice((2, 2, 3, 4)),
+            "delegation": 0 if short else rng.choice((1, 1, 2)),
+            "promotion_event": 1 if month in (4, 9) else 0,
+        }
+        for kind, n in counts.items():
+            pool = {"trip_out": TRIPS, "delegation": VISITS, "promotion_event": EVENTS}[kind]
+            for title, place, counterpart in rng.sample(pool, n):
+                day = rng.randint(3, 27)
+                row = {
+                    "kind": kind,
+                    "held_on": f"2026-{month:02d}-{day:02d}",
+                    "title": title,
+                    "place": place,
+                    "counterpart": counterpart,
+                }
+                if counterpart in ABOUT:
+                    row["project_code"] = ABOUT[counterpart]
+                rows.append(row)
+    return sorted(rows, key=lambda r: (r["held_on"], r["kind"]))
+
+
 def build() -> dict:
     """The ledger as written to ``projects.json``."""
     rng = random.Random(27)
@@ -159,6 +217,10 @@ def build() -> dict:
         "projects": projects,
         "months": months,
         "targets": targets,
+        "activities": _activities(rng),
+        "activity_minimums": [
+            {"year": 2026, "kind": k, "per_month": n} for k, n in MINIMUMS.items()
+        ],
     }
 
 

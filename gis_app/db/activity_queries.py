@@ -20,6 +20,11 @@ def insert_activity(conn: sa.Connection, values: dict[str, Any]) -> int:
     return conn.execute(sa.insert(ACT).values(**values).returning(ACT.c.id)).scalar_one()
 
 
+def has_activities(conn: sa.Connection, officer: str) -> bool:
+    """Whether ``officer`` has logged any activity."""
+    return bool(conn.execute(sa.select(sa.exists().where(ACT.c.officer == officer))).scalar())
+
+
 def activity(conn: sa.Connection, activity_id: int) -> dict[str, Any] | None:
     """One activity, or None."""
     row = conn.execute(sa.select(ACT).where(ACT.c.id == activity_id)).mappings().first()

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from gis_app.db.models import Building, Site
 from gis_app.db.project_models import (
@@ -47,7 +48,11 @@ def _stage() -> sa.ScalarSelect[Any]:
     )
 
 
-def _is_late(today: dt.date) -> sa.ColumnElement[bool]:
+#: a date: a Python date, or an SQL expression (a bind of a statement built once)
+Day = dt.date | sa.ColumnElement[Any]
+
+
+def _is_late(today: Day) -> sa.ColumnElement[bool]:
     """A watched milestone (开工, 达效) that is late: its planned date passed without an actual
     date, or it was reached after the planned date."""
     return sa.and_(
@@ -60,7 +65,7 @@ def _is_late(today: dt.date) -> sa.ColumnElement[bool]:
     )
 
 
-def _late(today: dt.date) -> sa.ScalarSelect[Any]:
+def _late(today: Day) -> sa.ScalarSelect[Any]:
     """The project's late watched milestones (see :func:`_is_late`)."""
     return (
         sa.select(sa.func.coalesce(sa.func.array_agg(PMS.c.kind), sa.text("'{}'::text[]")))
@@ -151,6 +156,26 @@ def projects_of_site(conn: sa.Connection, site_id: int, today: dt.date) -> list[
         sa.select(*project_columns(("id", "code", "name"), today)).where(taken).order_by(P.c.id)
     ).mappings()
     return [dict(r) for r in rows]
+
+
+def projects_of_site_sql(site_alias: str) -> str:
+    """SQL of a scalar subquery: the projects that took site ``<site_alias>.id`` as a JSON
+    array of ``{id, code, name, stage, late}`` (``[]`` when none), late as of the bind
+    ``:today`` — for statements written as text that show a site with its projects in one
+    round trip (the rule is :func:`_stage`/:func:`_late`, as on the ledger)."""
+    today = sa.literal_column("CAST(:today AS date)")
+    site_id = sa.literal_column(f"{site_alias}.id")
+    rows = (
+        sa.select(P.c.id, P.c.code, P.c.name, _stage().label("stage"), _late(today).label("late"))
+        .select_from(P.join(PS, PS.c.project_id == P.c.id))
+        .where(PS.c.site_id == site_id)
+        .order_by(P.c.id)
+        .subquery("sp")
+    )
+    query = sa.select(
+        sa.func.coalesce(sa.func.json_agg(sa.literal_column("sp")), sa.text("'[]'::json"))
+    ).select_from(rows)
+    return str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 
 
 def lock_project(conn: sa.Connection, project_id: int) -> dict[str, Any] | None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field, make_dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
+from gis_app.db.project_queries import projects_of_site_sql
 from gis_app.domain import fields, landuse, vocab
 from gis_app.domain.error_vocab import field_label
 from gis_app.domain.errors import InvalidInput, UnknownVocabularyValue
@@ -398,10 +400,20 @@ def site_features(
     return list(conn.execute(sa.text(sql), params).scalars())
 
 
-def site_feature(conn: sa.Connection, site_id: int) -> str | None:
-    """One site as a GeoJSON Feature string, or ``None``."""
-    sql = f"SELECT {_FEATURE_SQL} FROM site s WHERE s.id = :id"
-    return conn.execute(sa.text(sql), {"id": site_id}).scalar()
+#: one site's Feature, its properties with the projects that took it (stage, late milestones)
+_DETAIL_SQL = f"""
+    SELECT json_build_object(
+             'type', 'Feature', 'id', s.id,
+             'geometry', ST_AsGeoJSON(ST_Transform(s.geom, 4326), 7)::json,
+             'properties', {_PROPS_JSONB}
+                           || jsonb_build_object('projects', ({projects_of_site_sql("s")})))::text
+      FROM site s WHERE s.id = :id"""
+
+
+def site_feature(conn: sa.Connection, site_id: int, today: dt.date) -> str | None:
+    """One site as a GeoJSON Feature string, or ``None``; its ``projects`` property lists the
+    projects that took it, with their stage and milestones late as of ``today``."""
+    return conn.execute(sa.text(_DETAIL_SQL), {"id": site_id, "today": today}).scalar()
 
 
 def site_records(

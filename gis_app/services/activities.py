@@ -10,7 +10,9 @@ when anything is refused.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -52,29 +54,17 @@ def _check(registry: Mapping[str, Field], data: Mapping[str, Any]) -> tuple[dict
     return out, problems
 
 
-def log_activity(
-    conn: sa.Connection, data: Mapping[str, Any], actor: ProjectViewer, today: dt.date
-) -> dict[str, Any]:
-    """Record one activity (``officer`` defaults to the actor; an officer logs only their
-    own) and commit; the activity as stored."""
+def _activity(
+    conn: sa.Connection, data: Mapping[str, Any], today: dt.date
+) -> tuple[dict[str, Any], str | None, list[Problem]]:
+    """An activity's values checked (not in the future; its project known), the project code
+    it named, and a problem per bad field."""
     values, problems = _check(activities.ACTIVITY, data)
     spec = activities.ACTIVITY
     held_on = values.get("held_on")
     if held_on is not None and held_on > today:
         problems.append(
             _problem(spec["held_on"], "date_in_future", f"{held_on} is after today", value=held_on)
-        )
-    officer = values.get("officer") or actor.username
-    if officer != actor.username and not actor.admin:
-        raise Forbidden(f"activity: {actor.username!r} logs only their own activities")
-    if officer not in q.officers(conn):
-        problems.append(
-            _problem(
-                spec["officer"],
-                "unknown_value",
-                f"{officer!r} is not an officer's account",
-                value=officer,
-            )
         )
     code = values.pop("project_code", None)
     if code:
@@ -83,6 +73,27 @@ def log_activity(
             problems.append(
                 _problem(spec["project_code"], "unknown_value", f"no project {code!r}", value=code)
             )
+    return values, code, problems
+
+
+def log_activity(
+    conn: sa.Connection, data: Mapping[str, Any], actor: ProjectViewer, today: dt.date
+) -> dict[str, Any]:
+    """Record one activity (``officer`` defaults to the actor; an officer logs only their
+    own) and commit; the activity as stored."""
+    values, code, problems = _activity(conn, data, today)
+    officer = values.get("officer") or actor.username
+    if officer != actor.username and not actor.admin:
+        raise Forbidden(f"activity: {actor.username!r} logs only their own activities")
+    if officer not in q.officers(conn):
+        problems.append(
+            _problem(
+                activities.ACTIVITY["officer"],
+                "unknown_value",
+                f"{officer!r} is not an officer's account",
+                value=officer,
+            )
+        )
     if problems:
         what = f"activity {values.get('title') or ''}".strip()
         raise InvalidInput(f"{what}: " + "; ".join(p.detail for p in problems), refusals=problems)
@@ -91,6 +102,42 @@ def log_activity(
     activity_id = q.insert_activity(conn, values)
     conn.commit()
     return _public(q.activity(conn, activity_id) or {}, code)
+
+
+def load_activities(conn: sa.Connection, path: Path, officer: str, today: dt.date) -> int:
+    """Record the activities and monthly minimums of a ledger file (``projects.json`` of the
+    sample: illustrative) as ``officer``'s, in one transaction, each checked as the page checks
+    it; nothing when ``officer`` already has activities. Returns how many were recorded."""
+    try:
+        ledger = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise InvalidInput(f"{path.name}: cannot read the ledger ({e})") from None
+    if q.has_activities(conn, officer):
+        return 0
+    rows, minimums = [], []
+    for n, item in enumerate(ledger.get("activities", []), 1):
+        values, _, problems = _activity(conn, item, today)
+        if problems:
+            raise InvalidInput(
+                f"{path.name}: activity {n}: " + "; ".join(p.detail for p in problems),
+                refusals=problems,
+            )
+        rows.append(values | {"officer": officer, "created_by": officer})
+    for n, item in enumerate(ledger.get("activity_minimums", []), 1):
+        values, problems = _check(activities.MINIMUM, item)
+        if problems:
+            raise InvalidInput(
+                f"{path.name}: minimum {n}: " + "; ".join(p.detail for p in problems),
+                refusals=problems,
+            )
+        minimums.append(values)
+    set_app_user(conn, officer, f"load {path.name}")
+    for row in rows:
+        q.insert_activity(conn, row)
+    for m in minimums:
+        q.put_minimum(conn, m["year"], m["kind"], m.get("officer") or "", m["per_month"], officer)
+    conn.commit()
+    return len(rows)
 
 
 def delete_activity(conn: sa.Connection, activity_id: int, actor: ProjectViewer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -109,9 +110,10 @@ def list_site_records(
     return SiteRecordPage(total, limit, offset, records)
 
 
-def get_site(conn: sa.Connection, site_id: int) -> str:
-    """One site as a GeoJSON Feature string; :class:`NotFound` when there is none."""
-    feat = site_queries.site_feature(conn, site_id)
+def get_site(conn: sa.Connection, site_id: int, today: dt.date) -> str:
+    """One site as a GeoJSON Feature string, with the projects that took it (stage and
+    milestones late as of ``today``); :class:`NotFound` when there is none."""
+    feat = site_queries.site_feature(conn, site_id, today)
     if feat is None:
         raise NotFound(f"site {site_id} not found")
     return feat

@@ -141,6 +141,7 @@ GENERIC_ALLOWED: dict[str, str] = {
     "gis_app/services/db_logins.py::create_db_login": "CLI only (gis-app db login)",
     "gis_app/services/requirements.py::load_examples": "CLI only: loads the sample file",
     "gis_app/services/projects.py::load_ledger": "CLI only: loads the sample ledger",
+    "gis_app/services/activities.py::load_activities": "CLI only: loads the sample activities",
     "gis_app/services/tiles.py::export_selection": "CLI only (gis-app map export)",
 }
 

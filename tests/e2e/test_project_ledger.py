@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from e2e_helpers import LiveApp, open_page
+from e2e_helpers import LiveApp, open_page, wait_idle
 from projects.xlsx_sheets import office_sheet
 
+from gis_app.domain import vocab
 from gis_app.services.inventory import SAMPLE_DIR
 from gis_app.services.projects import load_ledger
 
@@ -306,5 +307,66 @@ def test_ledger_forms_refuse_in_the_page_language_beside_the_field(
             {"p": pid},
         ).scalar_one()
     assert n == 0
+    assert _unexpected(w.errors) == []
+    page.context.close()
+
+
+def test_map_popup_shows_the_project_that_took_the_site(ledger_app: LiveApp, browser) -> None:
+    """Clicking a site a project took: the popup names the project, its stage and what is
+    behind, as the ledger computes them (recomputed here from the milestones)."""
+    with ledger_app.engine.connect() as c:
+        site_code, project_id, project_code = c.execute(
+            sa.text(
+                "SELECT s.code, p.id, p.code FROM project_site ps JOIN site s ON s.id = ps.site_id"
+                " JOIN project p ON p.id = ps.project_id"
+                " WHERE EXISTS (SELECT 1 FROM project_milestone m WHERE m.project_id = p.id"
+                "   AND m.kind IN ('construction_start', 'full_output')"
+                "   AND m.actual_date IS NULL AND m.planned_date < current_date)"
+                " ORDER BY p.id LIMIT 1"
+            )
+        ).one()
+        milestones = c.execute(
+            sa.text(
+                "SELECT kind, planned_date, actual_date FROM project_milestone"
+                " WHERE project_id = :p"
+            ),
+            {"p": project_id},
+        ).all()
+    order = list(vocab.MILESTONE.keys)
+    reached = [m.kind for m in milestones if m.actual_date]
+    stage = max(reached, key=order.index)
+    late = sorted(
+        (
+            m.kind
+            for m in milestones
+            if m.kind in ("construction_start", "full_output")
+            and m.planned_date
+            and (
+                (m.actual_date is None and m.planned_date < TODAY)
+                or (m.actual_date and m.actual_date > m.planned_date)
+            )
+        ),
+        key=order.index,
+    )
+    assert late
+    w = open_page(browser, ledger_app, f"/map?q={site_code}")
+    page = w.page
+    wait_idle(page)
+    sid = page.get_attribute("#gis-list li[data-site-id]", "data-site-id")
+    page.click(f'#gis-list li[data-site-id="{sid}"]')
+    shown = page.locator(f'.gis-popup[data-site-id="{sid}"] .gis-popup-project')
+    shown.wait_for()
+    assert shown.get_attribute("data-code") == project_code
+    assert shown.locator(".gis-stage").inner_text() == vocab.MILESTONE.label(stage, "zh")
+    flags = shown.locator(".gis-late-flag").all_inner_texts()
+    assert flags == [f"滞后: {vocab.MILESTONE.label(k, 'zh')}" for k in late]
+    # the language button words the open popup in English
+    page.click("#gis-lang")
+    english = f"Behind: {vocab.MILESTONE.label(late[0], 'en')}"
+    page.wait_for_function(
+        "t => [...document.querySelectorAll('.gis-popup .gis-late-flag')]"
+        ".some(e => e.textContent === t)",
+        arg=english,
+    )
     assert _unexpected(w.errors) == []
     page.context.close()

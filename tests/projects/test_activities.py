@@ -5,11 +5,14 @@ refused field by field in both languages and nothing is written."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
+import pytest
 import sqlalchemy as sa
 
 from gis_app.db.project_models import ActivityMinimum, PromotionActivity
 from gis_app.domain import activities
+from gis_app.domain.errors import InvalidInput
 from gis_app.services import activities as activity_service
 from gis_app.services.projects import ProjectViewer
 
@@ -130,3 +133,38 @@ def test_an_activity_is_removed_by_its_officer_only(ledger_url, ledger_engine, c
             pass
     assert officer.delete(f"/api/activities/{aid}").status_code == 204
     assert officer.delete(f"/api/activities/{aid}").status_code == 404
+
+
+def test_sample_activities_load_once_and_show_short_months(ledger_url, ledger_engine, tmp_path):
+    """The illustrative activities of the sample ledger: loaded once for the officer (a second
+    load adds nothing), counted against the 2026 minimum (February and August fall short); a
+    file with a bad activity is refused naming it, and nothing of it is written."""
+    from gis_app.services.inventory import SAMPLE_DIR
+
+    sample = SAMPLE_DIR / "projects.json"
+    with ledger_engine.connect() as c:
+        n = activity_service.load_activities(c, sample, "test-officer", dt.date(2026, 12, 3))
+        assert n >= 30
+        assert (
+            activity_service.load_activities(c, sample, "test-officer", dt.date(2026, 12, 3)) == 0
+        )
+        grid = activity_service.progress(c, 2026, dt.date(2026, 12, 3))
+    assert _count(ledger_engine) == n
+    trips = next(
+        r for r in grid["rows"] if r["officer"] == "test-officer" and r["kind"] == "trip_out"
+    )
+    assert trips["minimum"] == 2 and trips["short_months"] == ["2026-02", "2026-08"]
+    with ledger_engine.connect() as c:
+        linked = c.execute(
+            sa.text("SELECT count(*) FROM promotion_activity WHERE project_id IS NOT NULL")
+        ).scalar_one()
+    assert linked > 0
+
+    bad = json.loads(sample.read_text(encoding="utf-8"))
+    bad["activities"][5]["held_on"] = "2031-01-01"
+    path = tmp_path / "projects.json"
+    path.write_text(json.dumps(bad, ensure_ascii=False), encoding="utf-8")
+    with ledger_engine.connect() as c, pytest.raises(InvalidInput) as info:
+        activity_service.load_activities(c, path, "another-officer", dt.date(2026, 12, 3))
+    assert "activity 6" in str(info.value) and "held_on" in str(info.value)
+    assert _count(ledger_engine) == n

@@ -628,6 +628,15 @@
       var days = (Date.now() - Date.parse(p.verified_at)) / 86400000;
       row(this.t("verified_at"), esc(p.verified_at) + (days > STALE_DAYS ? ' <span class="gis-stale">' + esc(this.t("stale")) + "</span>" : ""));
     }
+    // the projects that took the site: code and name, stage, what is behind (one row each)
+    (p.projects || []).forEach(function (pr) {
+      var text = esc(pr.code) + " " + esc(pr.name);
+      if (pr.stage) { text += ' · <span class="gis-stage">' + esc(self.v("milestone", pr.stage)) + "</span>"; }
+      (pr.late || []).forEach(function (k) {
+        text += ' <span class="gis-late-flag">' + esc(self.t("late")) + ": " + esc(self.v("milestone", k)) + "</span>";
+      });
+      row(self.t("project"), '<span class="gis-popup-project" data-code="' + esc(pr.code) + '">' + text + "</span>");
+    });
     var links = "";
     if (this.live && this.o.endpoints.sheet) {
       links = '<p class="gis-popup-links"><a href="' + esc(this.o.endpoints.sheet.replace("{id}", p.id)) + '">' + esc(this.t("open_sheet")) + "</a></p>";
