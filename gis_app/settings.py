@@ -166,6 +166,10 @@ class EditSettings(BaseSettings):
     max_zip_ratio: float = Field(default=200.0, gt=1)
     #: features per import file
     max_import_features: int = Field(default=1_000_000, ge=1)
+    #: an import file with at least this many rows takes the bulk path: staged with COPY, and
+    #: the sites' history and derived tables (areas, distances, zone overlaps, match units,
+    #: reverse matches, alerts) computed once per statement instead of once per row
+    bulk_import_min_features: int = Field(default=5_000, ge=1)
     #: an API upload at least this large runs as a background job (202 and a job to poll)
     import_job_min_bytes: int = Field(default=2_000_000, ge=0)
     #: imports one app process runs at once (more wait, queued)

@@ -674,6 +674,78 @@ def fill_stage(
                 progress(start + len(chunk))
 
 
+def _copy_text(value: Any) -> str:
+    """One value in COPY's text format (NULL as ``\\N``; arrays as array literals)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, list | tuple):
+        inner = ",".join(
+            "NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+            for v in value
+        )
+        text = "{" + inner + "}"
+    elif isinstance(value, float):
+        text = repr(value)
+    elif hasattr(value, "isoformat"):
+        text = value.isoformat()
+    elif isinstance(value, dict):
+        text = _json(value)
+    else:
+        text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def copy_stage(
+    conn: sa.Connection,
+    cols: list[str],
+    rows: list[tuple[int, Any, BaseGeometry | None, list[Any]]],
+    *,
+    points: bool,
+    progress: Any = None,
+    page: int = 20_000,
+) -> None:
+    """COPY (row number, code, geometry, values) tuples into the stage, a page at a time (the
+    bulk path: one stream instead of INSERT statements). Geometries go as hex EWKB."""
+    import io
+
+    import numpy as np
+    import shapely
+
+    target = "point" if points else "geom"
+    names = ", ".join(["rownum", "code", *cols, target])
+    geoms = np.empty(len(rows), dtype=object)
+    geoms[:] = [g for _, _, g, _ in rows]
+    present = np.flatnonzero([g is not None for g in geoms])
+    hexes = np.full(len(rows), "\\N", dtype=object)
+    if len(present):
+        hexes[present] = shapely.to_wkb(
+            shapely.set_srid(geoms[present], SRID), hex=True, include_srid=True
+        )
+    raw = conn.connection.dbapi_connection
+    with raw.cursor() as cur:
+        for start in range(0, len(rows), page):
+            buf = io.StringIO()
+            for k in range(start, min(start + page, len(rows))):
+                n, code, _, vals = rows[k]
+                buf.write("\t".join([str(n), _copy_text(code), *map(_copy_text, vals), hexes[k]]))
+                buf.write("\n")
+            buf.seek(0)
+            cur.copy_expert(f"COPY {_STAGE} ({names}) FROM STDIN", buf)
+            if progress:
+                progress(min(start + page, len(rows)))
+
+
+def bulk_apply(conn: sa.Connection, on: bool) -> None:
+    """Turn the bulk apply of site rows on or off for the rest of this transaction: while on,
+    the site's per-row history and derived-table triggers stand aside and statement-level
+    triggers do their work once per statement (migration 0028)."""
+    conn.execute(
+        sa.text("SELECT set_config('gis_app.bulk_apply', :v, true)"), {"v": "on" if on else "off"}
+    )
+
+
 def compare_stage(
     conn: sa.Connection,
     table: str,
@@ -771,11 +843,13 @@ def apply_stage(
     geometry: bool = True,
     progress: Any = None,
     chunk: int = 2000,
+    bulk: bool = False,
 ) -> None:
     """Write staged rows: insert the new ones, update the changed ones (geometry if changed).
 
     Rows go in chunks (statements) so that progress can be shown; all in the caller's one
-    transaction.
+    transaction. ``bulk`` (site rows only): history and derived tables are computed once per
+    chunk by the statement-level triggers instead of once per row (:func:`bulk_apply`).
     """
     keep = _not_null_defaults(conn, table)
     target = _TABLES[table]
@@ -812,6 +886,8 @@ def apply_stage(
         ["code", *cols, *(["geom"] if geometry else [])],
         sa.select(stage.c.code, *values, *shape).where(staged_rows).order_by(stage.c.rownum),
     )
+    if bulk:
+        bulk_apply(conn, True)
     for stmt, rows in ((update, update_rows), (insert, insert_rows)):
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]
@@ -819,6 +895,8 @@ def apply_stage(
             done += len(part)
             if progress:
                 progress(done)
+    if bulk:
+        bulk_apply(conn, False)
 
 
 def export_rows(

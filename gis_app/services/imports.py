@@ -60,7 +60,8 @@ def import_file(
         report = prep.report
         if not report.problems:
             with edit_queries.translate_db_errors(f"import of {path.name}"):
-                apply_rows(conn, prep, opts, user, tick)
+                bulk = len(prep.values) >= limits.bulk_min_features
+                apply_rows(conn, prep, opts, user, tick, bulk=bulk)
     except BaseException:
         conn.rollback()
         raise

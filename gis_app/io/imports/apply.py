@@ -26,6 +26,8 @@ from gis_app.io.imports.report import RowReport
 POINT_TOLERANCE_M = 50.0
 # Geometry within this distance (degrees, ~1 cm) of the stored one counts as unchanged.
 GEOM_TOLERANCE_DEG = 1e-7
+#: rows per statement when a large file is written in bulk (progress is reported per statement)
+BULK_CHUNK = 10_000
 
 
 def _status_of(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -102,12 +104,17 @@ def apply_rows(
     opts: ImportOptions,
     user: str,
     tick: Progress,
+    *,
+    bulk: bool = False,
 ) -> None:
     """Stage the rows, compare them with the database, and (if all is well) write them.
 
     Runs in the caller's transaction and never commits: the rows of the report are marked
     insert, update, unchanged or rejected; nothing is written unless every row is fine and
-    this is not a dry run.
+    this is not a dry run. ``bulk`` (a large file): the rows are staged with ``COPY`` and
+    sites are written with their history and derived tables computed per statement rather
+    than per row (:func:`gis_app.db.edit_queries.bulk_apply`); the checks, the report and
+    the rows written are the same.
     """
     layer = opts.import_layer
     report, values, geoms, points = prep.report, prep.values, prep.geoms, prep.points
@@ -120,7 +127,8 @@ def apply_rows(
     ref = layer.site_reference
     edit_queries.create_stage(conn, layer.table, cols, reference=ref)
     tick("staging", 0, n)
-    edit_queries.fill_stage(
+    fill = edit_queries.copy_stage if bulk else edit_queries.fill_stage
+    fill(
         conn,
         cols,
         [
@@ -238,4 +246,6 @@ def apply_rows(
         update_rows=[r for r in to_update if r in ok],
         geom_rows=[r for r in geom_rows if r in ok],
         progress=lambda k: tick("writing", k, len(to_insert) + len(to_update)),
+        bulk=bulk and layer.table == "site",
+        chunk=BULK_CHUNK if bulk else 2000,
     )

@@ -307,12 +307,15 @@ class ImportOptions:
 
 @dataclass(frozen=True)
 class UploadLimits:
-    """Limits on what an import may unpack and read."""
+    """Limits on what an import may unpack and read, and the size from which it goes in bulk."""
 
     max_unzipped_bytes: int = 1_000_000_000
     max_zip_ratio: float = 200.0
     max_features: int = 1_000_000
     geometry: geometry_checks.GeometryLimits = field(default_factory=geometry_checks.GeometryLimits)
+    #: files with at least this many rows take the bulk path (COPY into the stage; site
+    #: history and derived tables computed per statement instead of per row)
+    bulk_min_features: int = 5_000
 
     @classmethod
     def from_settings(cls, s: Any) -> UploadLimits:
@@ -322,4 +325,5 @@ class UploadLimits:
             s.max_zip_ratio,
             s.max_import_features,
             geometry_checks.GeometryLimits.from_settings(s),
+            s.bulk_import_min_features,
         )

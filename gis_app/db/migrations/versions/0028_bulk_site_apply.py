@@ -1,0 +1,212 @@
+"""Bulk apply of site rows: the per-row derived work of a large import, done per statement.
+
+A file import above the bulk threshold (:mod:`gis_app.io.imports.apply`) writes its sites with
+the transaction-local setting ``gis_app.bulk_apply = 'on'``. While it is on, the site's AFTER
+row triggers that keep history and the derived tables (current-use shares, distances, zone
+overlaps, reverse matches and their alerts, saved-search matches and their alerts, match
+units) do not fire (a ``WHEN`` clause, so not even a function call is paid per row); two
+statement-level triggers with transition tables do the same work once per statement instead:
+
+- history: one row per inserted site and per site whose columns changed, with the same
+  ``changes`` (the old → new difference of the two row images, now one function,
+  ``gis_app_history_diff``, that the row trigger calls too), user, note and document;
+- current-use shares, distances and zone overlaps of the inserted sites and of the sites whose
+  outline moved, through the same refresh functions the row triggers call, with the ids of the
+  whole statement;
+- reverse matches and alerts, saved-search matches and alerts, through the same per-site
+  functions (only when open requirements, or saved searches, exist — as the row triggers);
+- match units of every written site, through the same refresh function.
+
+Rows are read from the statement's transition tables, so every writer that turns the setting
+on gets the same history and derived rows as row by row; everything else (the app's edits, QGIS,
+psql) leaves it off and keeps its per-row triggers exactly as before. The BEFORE row triggers
+(rules: vocabularies, land-use codes, jurisdiction, blocking zones, retired sites, version)
+are untouched and fire in both modes. Deletes keep their row-level history in both modes.
+
+Revision ID: 0028
+Revises: 0027
+Create Date: 2026-12-04
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0028"
+down_revision: str | None = "0027"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+#: the row triggers' WHEN: fire unless the transaction applies a bulk import
+_ROW_WHEN = "(current_setting('gis_app.bulk_apply', true) IS DISTINCT FROM 'on')"
+_BULK_WHEN = "(current_setting('gis_app.bulk_apply', true) = 'on')"
+
+#: AFTER row triggers of ``site`` (name → event, function) replaced in bulk mode
+_ROW_TRIGGERS = {
+    "site_current_use": ("INSERT OR UPDATE OF geom", "gis_app_site_current_use_trg"),
+    "site_distance": ("INSERT OR UPDATE OF geom", "gis_app_site_distance_trg"),
+    "site_history": ("INSERT OR DELETE OR UPDATE", "gis_app_history"),
+    "site_overlap": ("INSERT OR UPDATE OF geom", "gis_app_site_overlap_trg"),
+    "site_requirement_match": ("INSERT OR UPDATE", "gis_app_site_match_trg"),
+    "site_saved_search": ("INSERT OR UPDATE", "gis_app_saved_search_site_trg"),
+    "site_unit_sync": ("INSERT OR UPDATE", "gis_app_match_unit_site_trg"),
+}
+
+_HISTORY_BODY = r"""
+CREATE OR REPLACE FUNCTION gis_app_history() RETURNS trigger LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    o jsonb := CASE WHEN TG_OP = 'INSERT' THEN '{}'::jsonb ELSE to_jsonb(OLD) END;
+    n jsonb := CASE WHEN TG_OP = 'DELETE' THEN '{}'::jsonb ELSE to_jsonb(NEW) END;
+    diff jsonb;
+BEGIN
+    {diff}
+    IF TG_OP = 'UPDATE' AND diff = '{}'::jsonb THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO history (table_name, row_id, action, changes, changed_by, app_user, db_user,
+                         application_name, note, doc_ref)
+    VALUES (TG_TABLE_NAME, COALESCE((n ->> 'id')::bigint, (o ->> 'id')::bigint), lower(TG_OP),
+            diff, gis_app_changed_by(), gis_app_trusted_user(),
+            session_user, NULLIF(current_setting('application_name', true), ''),
+            NULLIF(current_setting('gis_app.note', true), ''),
+            NULLIF(current_setting('gis_app.doc_ref', true), ''));
+    RETURN NULL;
+END $$;
+"""
+
+_OLD_DIFF = """SELECT COALESCE(jsonb_object_agg(k, jsonb_build_array(o -> k, n -> k)), '{}'::jsonb)
+      INTO diff
+      FROM (SELECT jsonb_object_keys(o || n) AS k) keys
+     WHERE k <> ALL (ARRAY['version', 'updated_at'])
+       AND (o -> k) IS DISTINCT FROM (n -> k);"""
+
+UPGRADE = r"""
+CREATE FUNCTION gis_app_history_diff(o jsonb, n jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    -- the changed keys of two row images, old -> new (version and updated_at are not changes)
+    SELECT COALESCE(jsonb_object_agg(k, jsonb_build_array(o -> k, n -> k)), '{}'::jsonb)
+      FROM (SELECT jsonb_object_keys(o || n) AS k) keys
+     WHERE k <> ALL (ARRAY['version', 'updated_at'])
+       AND (o -> k) IS DISTINCT FROM (n -> k)
+$$;
+
+CREATE FUNCTION gis_app_site_bulk_trg() RETURNS trigger LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    ids bigint[];    -- every written site: match units (as site_unit_sync)
+    moved bigint[];  -- new sites and moved outlines: shares, distances, overlaps
+BEGIN
+    -- who, why and on which document: as gis_app_history(), once per statement
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO history (table_name, row_id, action, changes, changed_by, app_user,
+                             db_user, application_name, note, doc_ref)
+        SELECT 'site', n.id, 'insert', gis_app_history_diff('{}'::jsonb, to_jsonb(n)),
+               gis_app_changed_by(), gis_app_trusted_user(), session_user,
+               NULLIF(current_setting('application_name', true), ''),
+               NULLIF(current_setting('gis_app.note', true), ''),
+               NULLIF(current_setting('gis_app.doc_ref', true), '')
+          FROM new_rows n ORDER BY n.id;
+        SELECT array_agg(n.id ORDER BY n.id) INTO ids FROM new_rows n;
+        moved := ids;
+    ELSE
+        INSERT INTO history (table_name, row_id, action, changes, changed_by, app_user,
+                             db_user, application_name, note, doc_ref)
+        SELECT 'site', d.id, 'update', d.diff,
+               gis_app_changed_by(), gis_app_trusted_user(), session_user,
+               NULLIF(current_setting('application_name', true), ''),
+               NULLIF(current_setting('gis_app.note', true), ''),
+               NULLIF(current_setting('gis_app.doc_ref', true), '')
+          FROM (SELECT n.id, gis_app_history_diff(to_jsonb(o), to_jsonb(n)) AS diff
+                  FROM old_rows o JOIN new_rows n ON n.id = o.id) d
+         WHERE d.diff <> '{}'::jsonb
+         ORDER BY d.id;
+        SELECT array_agg(n.id ORDER BY n.id) INTO ids FROM new_rows n;
+        SELECT array_agg(n.id ORDER BY n.id) INTO moved
+          FROM old_rows o JOIN new_rows n ON n.id = o.id
+         WHERE ST_AsEWKB(o.geom) IS DISTINCT FROM ST_AsEWKB(n.geom);
+    END IF;
+    IF ids IS NULL THEN
+        RETURN NULL;  -- a statement that wrote nothing (NULL would mean "every site" below)
+    END IF;
+    -- in the row triggers' name order: shares, distances, overlaps before matching
+    IF moved IS NOT NULL THEN
+        IF EXISTS (SELECT 1 FROM current_use_parcel LIMIT 1) THEN
+            PERFORM gis_app_refresh_current_use(moved);
+        END IF;
+        PERFORM gis_app_refresh_site_distance(moved);
+        PERFORM gis_app_refresh_overlap(moved, NULL);
+    END IF;
+    IF gis_app_open_requirements() THEN
+        IF TG_OP = 'INSERT' THEN
+            PERFORM gis_app_sync_site_matches(n.id, '新增地块 / new site')
+               FROM (SELECT id FROM new_rows ORDER BY id) n;
+        ELSE
+            PERFORM gis_app_sync_site_matches(c.id, '变更 / changed: ' || c.fields)
+               FROM (SELECT n.id, gis_app_changed_fields(to_jsonb(o), to_jsonb(n)) AS fields
+                       FROM old_rows o JOIN new_rows n ON n.id = o.id ORDER BY n.id) c
+              WHERE c.fields IS NOT NULL;
+        END IF;
+    END IF;
+    IF EXISTS (SELECT 1 FROM saved_search) THEN
+        IF TG_OP = 'INSERT' THEN
+            PERFORM gis_app_sync_site_saved_searches(n.id, '新增地块 / new site')
+               FROM (SELECT id FROM new_rows ORDER BY id) n;
+        ELSE
+            PERFORM gis_app_sync_site_saved_searches(c.id, '变更 / changed: ' || c.fields)
+               FROM (SELECT n.id, gis_app_changed_fields(to_jsonb(o), to_jsonb(n)) AS fields
+                       FROM old_rows o JOIN new_rows n ON n.id = o.id ORDER BY n.id) c
+              WHERE c.fields IS NOT NULL;
+        END IF;
+    END IF;
+    PERFORM gis_app_refresh_match_units(ids);
+    RETURN NULL;
+END $$;
+"""
+
+DOWNGRADE = r"""
+DROP TRIGGER IF EXISTS site_bulk_insert ON site;
+DROP TRIGGER IF EXISTS site_bulk_update ON site;
+DROP FUNCTION IF EXISTS gis_app_site_bulk_trg();
+"""
+
+
+def _row_triggers(when: str) -> str:
+    out = []
+    for name, (event, fn) in _ROW_TRIGGERS.items():
+        out.append(f"DROP TRIGGER {name} ON site;")
+        out.append(
+            f"CREATE TRIGGER {name} AFTER {event} ON site FOR EACH ROW {when} "
+            f"EXECUTE FUNCTION {fn}();"
+        )
+    return "\n".join(out)
+
+
+def upgrade() -> None:
+    """Row triggers skip bulk applies; statement triggers do their work set-based."""
+    op.execute(UPGRADE)
+    op.execute(_HISTORY_BODY.replace("{diff}", "diff := gis_app_history_diff(o, n);"))
+    op.execute(_row_triggers(f"WHEN {_ROW_WHEN}"))
+    # deletes keep their row-level history whatever the setting (no statement trigger for them)
+    op.execute(
+        "CREATE TRIGGER site_history_delete AFTER DELETE ON site FOR EACH ROW "
+        f"WHEN (NOT {_ROW_WHEN}) EXECUTE FUNCTION gis_app_history();"
+    )
+    op.execute(
+        "CREATE TRIGGER site_bulk_insert AFTER INSERT ON site REFERENCING NEW TABLE AS new_rows "
+        f"FOR EACH STATEMENT WHEN {_BULK_WHEN} EXECUTE FUNCTION gis_app_site_bulk_trg();"
+    )
+    op.execute(
+        "CREATE TRIGGER site_bulk_update AFTER UPDATE ON site "
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+        f"FOR EACH STATEMENT WHEN {_BULK_WHEN} EXECUTE FUNCTION gis_app_site_bulk_trg();"
+    )
+
+
+def downgrade() -> None:
+    """Row triggers as before; no statement triggers; history's diff inline again."""
+    op.execute(DOWNGRADE)
+    op.execute("DROP TRIGGER IF EXISTS site_history_delete ON site;")
+    op.execute(_row_triggers(""))
+    op.execute(_HISTORY_BODY.replace("{diff}", _OLD_DIFF))
+    op.execute("DROP FUNCTION IF EXISTS gis_app_history_diff(jsonb, jsonb);")

@@ -1,0 +1,294 @@
+"""The bulk import path (issue 24, item 1): a file above the bulk threshold is staged with COPY
+and its sites' history and derived tables are computed per statement — and the database ends
+exactly as the per-row path leaves it.
+
+The same GBK shapefile with Chinese headers (new parcels, moved and renamed sample sites) is
+imported into two fresh copies of the sample, each with open requirements, a saved search and
+三调 parcels so that every derived table has work: once row by row, once in bulk. Every table
+the import writes to or derives must then hold the same rows (ids and row order of append-only
+logs aside, timestamps aside).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+import sqlalchemy as sa
+
+from gis_app.db.engine import make_engine
+from gis_app.db.site_queries import SiteFilter
+from gis_app.io.imports import ImportOptions, UploadLimits
+from gis_app.services import requirements as requirement_service
+from gis_app.services import saved_searches
+from gis_app.services.imports import import_file
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+N_NEW = 240
+#: every table the import of sites writes or derives: (table, columns that are not content)
+#: (timestamps, e.g. created_at, since, are never content: they are left out of every table)
+DERIVED = {
+    "site": (),
+    "history": ("id",),
+    "site_current_use": (),
+    "site_distance": (),
+    "site_constraint_overlap": (),
+    "match_unit": ("id",),
+    "requirement_match": ("id",),
+    "alert": ("id",),
+    "saved_search_match": ("id",),
+}
+ROW_BY_ROW = UploadLimits(bulk_min_features=10**9)
+BULK = UploadLimits(bulk_min_features=1)
+
+
+def _prepare(url: str) -> None:
+    """Open requirements, a saved search and 三调 parcels: matches, alerts, current-use shares."""
+    eng = make_engine(url)
+    try:
+        with eng.connect() as c:
+            requirement_service.create_requirement(
+                c, {"project_name": "一类工业项目", "need": "land", "land_use_codes": ["M1"]}, "li"
+            )
+            requirement_service.create_requirement(
+                c, {"project_name": "任意用地", "need": "land", "land_mu_min": 0.1}, "wang"
+            )
+            saved_searches.save(c, "li", "工业用地", [("kind", "land")], SiteFilter(kind=["land"]))
+        with eng.begin() as c:
+            c.execute(
+                sa.text(
+                    "INSERT INTO current_use_parcel (code, use_code, geom) "
+                    "SELECT 'CU-' || id, CASE WHEN id % 2 = 0 THEN '0101' ELSE '0601' END, geom "
+                    "FROM constraint_zone WHERE kind IN ('ugb', 'public_welfare_forest')"
+                )
+            )
+    finally:
+        eng.dispose()
+
+
+def _sender_file(url: str, folder: Path) -> Path:
+    """A GBK shapefile with Chinese headers, as a planning bureau sends it: N_NEW new parcels
+    on a grid (away from blocking zones; every third one available for M1 industry), 20 sample
+    sites shrunk a little (outline moved) and 10 available ones renamed."""
+    eng = make_engine(url)
+    with eng.connect() as c:
+        outline = shapely.from_wkb(
+            bytes(
+                c.execute(sa.text("SELECT ST_AsBinary(ST_Union(geom)) FROM jurisdiction")).scalar()
+            )
+        )
+        blocking = shapely.from_wkb(
+            bytes(
+                c.execute(
+                    sa.text(
+                        "SELECT ST_AsBinary(ST_Union(geom)) FROM constraint_zone "
+                        "WHERE kind IN ('ecological_redline', 'basic_farmland')"
+                    )
+                ).scalar()
+            )
+        )
+        moved = c.execute(
+            sa.text(
+                "SELECT code, name_zh, kind, availability, legacy_use, ST_AsBinary(geom) g "
+                "FROM site WHERE availability <> 'available' ORDER BY code LIMIT 20"
+            )
+        ).all()
+        renamed = c.execute(
+            sa.text(
+                "SELECT code, name_zh, kind, availability, legacy_use, ST_AsBinary(geom) g "
+                "FROM site WHERE availability = 'available' ORDER BY code LIMIT 10"
+            )
+        ).all()
+    eng.dispose()
+    island = max(shapely.get_parts(outline), key=lambda p: p.area).buffer(-0.001)
+    away = blocking.buffer(0.0005)
+    x0, y0, x1, y1 = island.bounds
+    step, side = 0.0012, 0.0008
+    xs, ys = np.meshgrid(np.arange(x0, x1, step), np.arange(y0, y1, step))
+    boxes = shapely.box(xs.ravel(), ys.ravel(), xs.ravel() + side, ys.ravel() + side)
+    boxes = boxes[shapely.covers(island, boxes) & ~shapely.intersects(away, boxes)][:N_NEW]
+    assert len(boxes) == N_NEW
+    labels = {"available": "可招商", "unavailable": "暂不可用", "reserved": "预留",
+              "negotiating": "洽谈中", "signed": "已签约"}  # fmt: skip
+    kinds = {"land": "土地", "standard_plant": "标准厂房", "plant": "厂房", "building": "楼宇",
+             "island": "海岛", "shoreline": "岸线"}  # fmt: skip
+    rows = [
+        {
+            "地块编号": f"PT-BULK-{i:04d}",
+            "地块名称": f"批量导入地块{i}号",
+            "资源类型": "土地",
+            "招商状态": "可招商" if i % 3 == 0 else "暂不可用",
+            "用地性质": "M1" if i % 2 == 0 else "M2",
+            "容积率": "1.0-2.0",
+            "geometry": box,
+        }
+        for i, box in enumerate(boxes)
+    ]
+    for r in moved:
+        g = shapely.from_wkb(bytes(r.g))
+        rows.append(
+            {
+                "地块编号": r.code,
+                "地块名称": r.name_zh + "（调整）",
+                "资源类型": kinds[r.kind],
+                "招商状态": labels[r.availability],
+                "用地性质": r.legacy_use,
+                "容积率": None,
+                "geometry": shapely.affinity.scale(g, 0.97, 0.97, origin="centroid"),
+            }
+        )
+    for r in renamed:
+        rows.append(
+            {
+                "地块编号": r.code,
+                "地块名称": r.name_zh + "（更名）",
+                "资源类型": kinds[r.kind],
+                "招商状态": labels[r.availability],
+                "用地性质": r.legacy_use,
+                "容积率": None,
+                "geometry": shapely.from_wkb(bytes(r.g)),
+            }
+        )
+    gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4490")
+    out = folder / "地块"
+    out.mkdir()
+    gdf.to_file(out / "parcels.shp", encoding="GBK", engine="pyogrio")
+    (out / "parcels.cpg").unlink(missing_ok=True)  # as ArcGIS 9 / many bureaus: no .cpg
+    return out / "parcels.shp"
+
+
+def _content(url: str) -> dict[str, list[str]]:
+    """Every derived table's rows as sorted JSON text, without ids and timestamps."""
+    eng = make_engine(url)
+    out: dict[str, list[str]] = {}
+    with eng.connect() as c:
+        for table, skip in DERIVED.items():
+            stamps = c.execute(
+                sa.text(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = :t "
+                    "AND table_schema = current_schema() AND data_type LIKE 'timestamp%'"
+                ),
+                {"t": table},
+            ).scalars()
+            drop = "".join(f" - '{col}'" for col in (*skip, *stamps))
+            # an insert's history holds the row's created_at: a timestamp, not content
+            fix = (
+                "jsonb_set(j, '{changes}', (j -> 'changes') - 'created_at' - 'updated_at')"
+                if table == "history"
+                else "j"
+            )
+            out[table] = list(
+                c.execute(
+                    sa.text(
+                        f"SELECT ({fix})::text FROM (SELECT to_jsonb(t){drop} AS j FROM {table} t"
+                        # the import writes the history of sites (requirements' hold clocks)
+                        + (" WHERE table_name = 'site'" if table == "history" else "")
+                        + ") x ORDER BY 1"
+                    )
+                ).scalars()
+            )
+    eng.dispose()
+    return out
+
+
+def _import(url: str, path: Path, limits: UploadLimits, phases: list[str]):
+    eng = make_engine(url)
+    try:
+        with eng.connect() as c:
+            return import_file(
+                c,
+                path,
+                ImportOptions(note="2026年控规调整", doc_ref="舟政发〔2026〕12号"),
+                user="planner-zhang",
+                limits=limits,
+                progress=lambda phase, done, total: phases.append(phase),
+            )
+    finally:
+        eng.dispose()
+
+
+def test_bulk_and_row_by_row_imports_leave_equal_databases(make_db, scratch_dir: Path) -> None:
+    row_url, bulk_url = make_db("sample"), make_db("sample")
+    for url in (row_url, bulk_url):
+        _prepare(url)
+    path = _sender_file(row_url, scratch_dir)
+    before = _content(row_url)
+    assert before == _content(bulk_url)
+
+    row_phases: list[str] = []
+    bulk_phases: list[str] = []
+    by_row = _import(row_url, path, ROW_BY_ROW, row_phases)
+    in_bulk = _import(bulk_url, path, BULK, bulk_phases)
+
+    assert by_row.committed and in_bulk.committed, in_bulk.summary()
+    assert (
+        by_row.counts()
+        == in_bulk.counts()
+        == {
+            "insert": N_NEW,
+            "update": 30,
+            "unchanged": 0,
+            "rejected": 0,
+        }
+    )
+    assert by_row.as_dict(10_000) == in_bulk.as_dict(10_000)  # the same per-row report
+    assert row_phases == bulk_phases  # the same progress
+    after_row, after_bulk = _content(row_url), _content(bulk_url)
+    for table in DERIVED:
+        assert after_row[table] == after_bulk[table], table
+    # and the import had work for every one of them
+    for table in DERIVED:
+        assert len(after_bulk[table]) > len(before[table]), table
+    eng = make_engine(bulk_url)
+    with eng.connect() as c:
+        hist = c.execute(
+            sa.text(
+                "SELECT count(*) FILTER (WHERE action = 'insert'), "
+                "count(*) FILTER (WHERE action = 'update'), "
+                "bool_and(note = '2026年控规调整' AND doc_ref = '舟政发〔2026〕12号') "
+                "FROM history WHERE table_name = 'site' AND changed_by = 'planner-zhang'"
+            )
+        ).one()
+        reasons = c.execute(
+            sa.text("SELECT count(*) FROM alert WHERE reason LIKE '%新增地块 / new site'")
+        ).scalar_one()
+    eng.dispose()
+    assert tuple(hist) == (N_NEW, 30, True)
+    assert reasons > 0
+
+
+def test_direct_sql_edits_keep_their_row_triggers(make_db) -> None:
+    """QGIS and psql never set the bulk switch: one UPDATE of many sites still writes one
+    history row per site, with the version bumped and the derived rows kept — and a writer
+    that does set it gets the very same rows from the statement triggers."""
+    urls = make_db("sample"), make_db("sample")
+    for url, bulk in zip(urls, (False, True), strict=True):
+        eng = make_engine(url)
+        with eng.begin() as c:
+            if bulk:
+                c.execute(sa.text("SELECT set_config('gis_app.bulk_apply', 'on', true)"))
+            c.execute(sa.text("SET LOCAL application_name = 'QGIS'"))
+            c.execute(
+                sa.text(
+                    "UPDATE site SET name_zh = name_zh || '（QGIS）', "
+                    "geom = ST_Multi(ST_Scale(geom, ST_MakePoint(0.99, 0.99), "
+                    "ST_Centroid(geom))) WHERE availability <> 'available'"
+                )
+            )
+        with eng.connect() as c:
+            n = c.execute(
+                sa.text(
+                    "SELECT count(*) FROM history WHERE table_name = 'site' "
+                    "AND application_name = 'QGIS' AND changes ? 'geom' AND changes ? 'name_zh'"
+                )
+            ).scalar_one()
+            edited = c.execute(
+                sa.text("SELECT count(*) FROM site WHERE availability <> 'available'")
+            ).scalar_one()
+        eng.dispose()
+        assert n == edited > 0
+    assert _content(urls[0]) == _content(urls[1])
