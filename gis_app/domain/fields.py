@@ -147,6 +147,8 @@ def _is_missing(v: Any) -> bool:
         return True
     if isinstance(v, str) and v.strip() == "":
         return True
+    if isinstance(v, str | int | float):  # the usual cells, settled above (pandas is slow)
+        return False
     try:
         import pandas as pd
 

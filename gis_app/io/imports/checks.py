@@ -104,11 +104,12 @@ def prepare(
     report.crs = crs.describe() if crs is not None else None
     tick("checking", 0, n)
     values: list[dict[str, Any]] = []
+    memo: dict[tuple[str, Any, Any], bool] = {}
     for i, raw in enumerate(src.rows):
         problems_i: list[str] = []
         code = raw.get(next(c for c, t in columns.items() if t == "code"))
         where = f"row {i + 1}" + (f" ({code})" if code not in (None, "") else "")
-        v = row_values(layer, raw, columns, where, opts, problems_i, labels)
+        v = row_values(layer, raw, columns, where, opts, problems_i, labels, memo)
         rep = RowReport(i + 1, v.get("code"), problems=[p.split(": ", 1)[1] for p in problems_i])
         if i in src.geom_errors:
             rep.problems.append(src.geom_errors[i])

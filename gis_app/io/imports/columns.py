@@ -205,8 +205,12 @@ def row_values(
     opts: ImportOptions,
     problems: list[str],
     labels: Mapping[str, str] | None = None,
+    memo: dict[tuple[str, Any, Any], bool] | None = None,
 ) -> dict[str, Any]:
     """The checked field values of one row; problems are added to ``problems``.
+
+    ``memo`` (one dict per file) remembers which label agrees with which code, so that a
+    file of many rows compares each pair once.
 
     ``labels`` are label columns (→ field) to compare with the code columns: a name that
     disagrees with its code is a problem (an edited label column is never silently ignored),
@@ -234,7 +238,7 @@ def row_values(
             props[target] = value
             source[target] = col
     for col, target in (labels or {}).items():
-        _compare_label(layer, raw.get(col), col, target, props, source, where, problems)
+        _compare_label(layer, raw.get(col), col, target, props, source, where, problems, memo)
     for name, value in opts.values.items():
         if _blank(props.get(name)):
             props[name] = value
@@ -258,6 +262,7 @@ def _compare_label(
     source: dict[str, str],
     where: str,
     problems: list[str],
+    memo: dict[tuple[str, Any, Any], bool] | None = None,
 ) -> None:
     """Check a label column's name against the code of its field (or use it if none)."""
     if _blank(name):
@@ -266,6 +271,12 @@ def _compare_label(
         props[target] = name  # the code was cleared and the name given: the name counts
         source[target] = col
         return
+    key = (target, props[target], name)
+    try:
+        if memo is not None and memo.get(key):
+            return  # this pair agreed in an earlier row
+    except TypeError:  # an unhashable cell (a list): compare it
+        key = None  # type: ignore[assignment]
     spec = layer.fields[target]
     try:
         code = spec.coerce(props[target])
@@ -276,6 +287,8 @@ def _compare_label(
     except FieldError:
         named = None
     if named == code or str(name).strip() == _name_of(spec, code):
+        if memo is not None and key is not None:
+            memo[key] = True
         return
     problems.append(
         f"{where}: column {col}: {str(name).strip()!r} disagrees with column "

@@ -1,0 +1,322 @@
+"""`gis-app import` of bench parcels against `ogr2ogr` loading the same file, in the same run.
+
+For each size (default 10k and 100k synthetic sites) the script builds a bench inventory as
+``bench/api_bench.py`` does (a migrated template, the sample, ``n`` synthetic sites obeying the
+product's rules, derived tables), exports it with ``gis-app export --format gpkg`` (the file a
+planner would get, ``n`` + 73 features with Chinese labels) and then, ``--runs`` times,
+interleaved (the order alternates each run):
+
+* ``gis-app import FILE`` (the CLI, as a planner runs it, in a subprocess) into a fresh copy of
+  the template with the sample and the bench's jurisdiction — all checks, the per-row report,
+  the sites written with their history and derived tables, committed; the phases are timed
+  from the CLI's progress lines;
+* ``ogr2ogr -f PostgreSQL`` of the same file into a scratch table of the same database (COPY,
+  no checks, no derived tables): the floor a loader can reach on this machine.
+
+``--row-by-row-sizes`` also imports those sizes through the per-row path (the bulk threshold
+raised above the file), for the before/after figure. Each measurement records the load
+average and the CPU time stolen by the hypervisor (``/proc/stat``) while it ran. Results go to
+``bench/results/import_bench.{json,md}``; the databases are dropped.
+
+    .venv/bin/python bench/import_bench.py                        # 10k, 100k; 2 runs each
+    .venv/bin/python bench/import_bench.py --sizes 10000 --runs 3 --row-by-row-sizes 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.api_bench import (
+    ROOT,
+    _load,
+    build_database,
+    drop_database,
+    machine,
+    make_template,
+    widen_jurisdiction,
+)
+from gis_app.db import provision
+from gis_app.db.engine import make_engine
+from gis_app.settings import DatabaseSettings
+
+RESULTS = ROOT / "bench" / "results"
+TARGET_PER_S = 10_000
+
+
+def _cpu_times() -> list[int]:
+    """The aggregate CPU line of /proc/stat: user nice system idle iowait irq softirq steal."""
+    return [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+
+
+class _Gauge:
+    """Wall time, load average and CPU shares (busy, stolen) over one measurement."""
+
+    def __enter__(self) -> _Gauge:
+        self.load_before = os.getloadavg()[0]
+        self.cpu0 = _cpu_times()
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.t0
+        d = [b - a for a, b in zip(self.cpu0, _cpu_times(), strict=True)]
+        total = sum(d) or 1
+        self.busy_pct = round(100 * (total - d[3] - d[4]) / total, 1)
+        self.steal_pct = round(100 * d[7] / total, 1)
+        self.load = round(max(self.load_before, os.getloadavg()[0]), 2)
+
+    def figures(self, features: int) -> dict:
+        """The measurement as stored."""
+        return {
+            "seconds": round(self.seconds, 2),
+            "features_per_s": round(features / self.seconds),
+            "load_1min": self.load,
+            "cpu_busy_pct": self.busy_pct,
+            "cpu_steal_pct": self.steal_pct,
+        }
+
+
+def _env(url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIS_APP_")}
+    return env | {"GIS_APP_DATABASE_URL": url, "PYTHONPATH": str(ROOT)} | extra
+
+
+def _fresh(server_url: str, template: str, name: str) -> str:
+    """A fresh database: the sample and the bench's jurisdiction, no synthetic sites."""
+    url, _ = build_database(server_url, template, name, 0, log=lambda m: None)
+    eng = make_engine(url)
+    with eng.begin() as c:
+        widen_jurisdiction(c)
+    eng.dispose()
+    return url
+
+
+def _export(url: str, folder: Path) -> Path:
+    made = subprocess.run(
+        [sys.executable, "-m", "cli", "export", "--format", "gpkg", "--out", str(folder)],
+        env=_env(url),
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        cwd=ROOT,
+    )
+    if made.returncode != 0:
+        raise RuntimeError(made.stderr[-2000:])
+    (gpkg,) = folder.glob("*.gpkg")
+    return gpkg
+
+
+def _count(url: str, table: str = "site") -> int:
+    eng = make_engine(url)
+    with eng.connect() as c:
+        n = c.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+    eng.dispose()
+    return n
+
+
+def run_import(url: str, path: Path, features: int, *, row_by_row: bool = False) -> dict:
+    """``gis-app import`` of ``path`` into ``url``; wall time, phases, load."""
+    extra = {"GIS_APP_EDIT_BULK_IMPORT_MIN_FEATURES": str(10**9)} if row_by_row else {}
+    before = _count(url)
+    phases: dict[str, float] = {}
+    with _Gauge() as g:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cli", "import", str(path), "--user", "import-bench"],
+            env=_env(url, **extra),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        assert proc.stderr is not None and proc.stdout is not None
+        last, at = "start", time.perf_counter()
+        for line in proc.stderr:
+            if "import: " in line:
+                now = time.perf_counter()
+                phases[last] = round(phases.get(last, 0.0) + now - at, 2)
+                last, at = line.split("import: ", 1)[1].strip(), now
+        out = proc.stdout.read()
+        code = proc.wait()
+    phases[last] = round(phases.get(last, 0.0) + time.perf_counter() - at, 2)
+    if code != 0:
+        raise RuntimeError(f"gis-app import failed ({code}): {out[-2000:]}")
+    written = _count(url) - before
+    if written != features - 73:
+        raise RuntimeError(f"expected {features - 73} new sites, got {written}: {out[-500:]}")
+    return g.figures(features) | {"phases_s": phases, "summary": out.strip().splitlines()[0]}
+
+
+def _pg_dsn(url: str) -> str:
+    u = make_url(url)
+    return (
+        f"PG:host={u.host} port={u.port} dbname={u.database} user={u.username} "
+        f"password={u.password}"
+    )
+
+
+def run_ogr2ogr(url: str, path: Path, features: int) -> dict:
+    """``ogr2ogr`` of ``path`` into a scratch table of ``url`` (dropped before and after)."""
+    eng = make_engine(url)
+    with eng.begin() as c:
+        c.execute(sa.text("DROP TABLE IF EXISTS bench_ogr_scratch"))
+    with _Gauge() as g:
+        done = subprocess.run(
+            ["ogr2ogr", "-f", "PostgreSQL", _pg_dsn(url), str(path), "-nln", "bench_ogr_scratch",
+             "-lco", "GEOMETRY_NAME=geom", "-lco", "SPATIAL_INDEX=GIST", "-overwrite"],
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    loaded = _count(url, "bench_ogr_scratch")
+    with eng.begin() as c:
+        c.execute(sa.text("DROP TABLE bench_ogr_scratch"))
+    eng.dispose()
+    if loaded != features:
+        raise RuntimeError(f"ogr2ogr loaded {loaded} of {features} features")
+    return g.figures(features)
+
+
+def _median(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def markdown(doc: dict) -> str:
+    """The results table."""
+    m = doc["machine"]
+    lines = [
+        "# Import benchmark: `gis-app import` vs `ogr2ogr` (same file, same run, interleaved)",
+        "",
+        f"Started {doc['started']} on {m['nproc']} × {m['cpu']}, {m['memory_gib']} GiB, "
+        f"PostgreSQL {m['postgresql']} (shared_buffers {m['shared_buffers']}); load average "
+        f"{doc['load_start']} at the start, {doc.get('load_end', '?')} at the end. "
+        f"Bulk threshold: {doc['bulk_min_features']:,} features.",
+        "",
+        "| features | path | app s | app features/s | ogr2ogr s | ogr2ogr features/s | "
+        "app ÷ ogr2ogr speed | load (1 min) | CPU steal % |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for s in doc["sizes"]:
+        for path in ("bulk", "row_by_row"):
+            runs = s.get(path) or []
+            if not runs:
+                continue
+            ogr = s["ogr2ogr"]
+            app_fs, ogr_fs = _median(runs, "features_per_s"), _median(ogr, "features_per_s")
+            lines.append(
+                f"| {s['features']:,} | {path.replace('_', ' ')} | "
+                f"{_median(runs, 'seconds'):.1f} | {app_fs:,.0f} | "
+                f"{_median(ogr, 'seconds'):.1f} | {ogr_fs:,.0f} | {app_fs / ogr_fs:.3f} | "
+                f"{max(r['load_1min'] for r in runs + ogr):.2f} | "
+                f"{max(r['cpu_steal_pct'] for r in runs + ogr):.1f} |"
+            )
+    lines += ["", "Medians of the runs; load and steal are the worst seen during them.", ""]
+    for s in doc["sizes"]:
+        for r in s.get("bulk", []):
+            phases = ", ".join(f"{k} {v:.1f} s" for k, v in r["phases_s"].items())
+            lines.append(f"- {s['features']:,} bulk: {phases}")
+    lines += ["", f"Target ≥ {TARGET_PER_S:,} features/s at 100k: {doc.get('target', '?')}", ""]
+    return "\n".join(lines)
+
+
+def _verdict(doc: dict) -> str:
+    big = [s for s in doc["sizes"] if s["features"] >= 100_000 and s.get("bulk")]
+    if not big:
+        return "not measured (no 100k run)"
+    fs = _median(big[0]["bulk"], "features_per_s")
+    return f"{'met' if fs >= TARGET_PER_S else 'NOT met'} ({fs:,.0f} features/s)"
+
+
+def _write(doc: dict) -> None:
+    doc["load_end"] = _load()
+    doc["target"] = _verdict(doc)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "import_bench.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    (RESULTS / "import_bench.md").write_text(markdown(doc), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    p.add_argument("--runs", type=int, default=2)
+    p.add_argument("--row-by-row-sizes", type=int, nargs="*", default=[])
+    args = p.parse_args(argv)
+    if shutil.which("ogr2ogr") is None:
+        print("ogr2ogr is not installed (Debian package gdal-bin)", file=sys.stderr)
+        return 2
+    from gis_app.settings import EditSettings
+
+    st = provision.db_up(DatabaseSettings(), log=lambda m: None)
+    doc: dict = {
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(st.url),
+        "load_start": _load(),
+        "runs": args.runs,
+        "bulk_min_features": EditSettings().bulk_import_min_features,
+        "sizes": [],
+    }
+    pid = os.getpid()
+    template = f"gis_app_bench_imp_tpl_{pid}"
+    make_template(st.url, template)
+    work = Path(tempfile.mkdtemp(prefix="gis_app_import_bench_"))
+    try:
+        for n in args.sizes:
+            source = f"gis_app_bench_imp_src_{n}_{pid}"
+            print(f"{n:,} synthetic sites: building and exporting {source}", flush=True)
+            try:
+                src_url, _ = build_database(st.url, template, source, n, log=print)
+                gpkg = _export(src_url, work / f"export_{n}")
+            finally:
+                drop_database(st.url, source)
+            features = n + 73
+            size: dict = {"synthetic": n, "features": features, "file_bytes": gpkg.stat().st_size}
+            size |= {"bulk": [], "row_by_row": [], "ogr2ogr": []}
+            doc["sizes"].append(size)
+            for run in range(args.runs):
+                name = f"gis_app_bench_imp_{n}_{run}_{pid}"
+                try:
+                    url = _fresh(st.url, template, name)
+                    steps = [("bulk", run_import), ("ogr2ogr", run_ogr2ogr)]
+                    for kind, fn in steps if run % 2 == 0 else steps[::-1]:
+                        res = fn(url, gpkg, features)
+                        size[kind].append(res)
+                        print(f"  run {run + 1} {kind}: {res}", flush=True)
+                finally:
+                    drop_database(st.url, name)
+                _write(doc)
+            if n in args.row_by_row_sizes:
+                name = f"gis_app_bench_imp_{n}_rows_{pid}"
+                try:
+                    url = _fresh(st.url, template, name)
+                    res = run_import(url, gpkg, features, row_by_row=True)
+                    size["row_by_row"].append(res)
+                    print(f"  row by row: {res}", flush=True)
+                finally:
+                    drop_database(st.url, name)
+                _write(doc)
+    finally:
+        drop_database(st.url, template)
+        shutil.rmtree(work, ignore_errors=True)
+    _write(doc)
+    print(markdown(doc))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
