@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from gis_app.db.engine import make_engine
 from gis_app.db.site_queries import SiteFilter
+from gis_app.domain import vocab
 from gis_app.io.imports import ImportOptions, UploadLimits
 from gis_app.services import requirements as requirement_service
 from gis_app.services import saved_searches
@@ -112,10 +113,6 @@ def _sender_file(url: str, folder: Path) -> Path:
     boxes = shapely.box(xs.ravel(), ys.ravel(), xs.ravel() + side, ys.ravel() + side)
     boxes = boxes[shapely.covers(island, boxes) & ~shapely.intersects(away, boxes)][:N_NEW]
     assert len(boxes) == N_NEW
-    labels = {"available": "可招商", "unavailable": "暂不可用", "reserved": "预留",
-              "negotiating": "洽谈中", "signed": "已签约"}  # fmt: skip
-    kinds = {"land": "土地", "standard_plant": "标准厂房", "plant": "厂房", "building": "楼宇",
-             "island": "海岛", "shoreline": "岸线"}  # fmt: skip
     rows = [
         {
             "地块编号": f"PT-BULK-{i:04d}",
@@ -128,29 +125,18 @@ def _sender_file(url: str, folder: Path) -> Path:
         }
         for i, box in enumerate(boxes)
     ]
-    for r in moved:
-        g = shapely.from_wkb(bytes(r.g))
+    for r, what, scale in [*((r, "调整", 0.97) for r in moved), *((r, "更名", 1) for r in renamed)]:
         rows.append(
             {
                 "地块编号": r.code,
-                "地块名称": r.name_zh + "（调整）",
-                "资源类型": kinds[r.kind],
-                "招商状态": labels[r.availability],
+                "地块名称": f"{r.name_zh}（{what}）",
+                "资源类型": vocab.SITE_KIND.term(r.kind).zh,
+                "招商状态": vocab.AVAILABILITY.term(r.availability).zh,
                 "用地性质": r.legacy_use,
                 "容积率": None,
-                "geometry": shapely.affinity.scale(g, 0.97, 0.97, origin="centroid"),
-            }
-        )
-    for r in renamed:
-        rows.append(
-            {
-                "地块编号": r.code,
-                "地块名称": r.name_zh + "（更名）",
-                "资源类型": kinds[r.kind],
-                "招商状态": labels[r.availability],
-                "用地性质": r.legacy_use,
-                "容积率": None,
-                "geometry": shapely.from_wkb(bytes(r.g)),
+                "geometry": shapely.affinity.scale(
+                    shapely.from_wkb(bytes(r.g)), scale, scale, origin="centroid"
+                ),
             }
         )
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4490")

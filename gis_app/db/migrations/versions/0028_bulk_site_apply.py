@@ -96,6 +96,11 @@ SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     ids bigint[];    -- every written site: match units (as site_unit_sync)
     moved bigint[];  -- new sites and moved outlines: shares, distances, overlaps
+    -- as the row triggers: no open requirement (saved search), nothing to bring up to date
+    matching boolean := gis_app_open_requirements();
+    saving boolean := EXISTS (SELECT 1 FROM saved_search);
+    changed bigint[];  -- sites to match again, with what changed (the alerts' reason)
+    reasons text[];
 BEGIN
     -- who, why and on which document: as gis_app_history(), once per statement
     IF TG_OP = 'INSERT' THEN
@@ -109,6 +114,10 @@ BEGIN
           FROM new_rows n ORDER BY n.id;
         SELECT array_agg(n.id ORDER BY n.id) INTO ids FROM new_rows n;
         moved := ids;
+        IF matching OR saving THEN
+            changed := ids;
+            reasons := array_fill('新增地块 / new site'::text, ARRAY[cardinality(ids)]);
+        END IF;
     ELSE
         INSERT INTO history (table_name, row_id, action, changes, changed_by, app_user,
                              db_user, application_name, note, doc_ref)
@@ -125,6 +134,14 @@ BEGIN
         SELECT array_agg(n.id ORDER BY n.id) INTO moved
           FROM old_rows o JOIN new_rows n ON n.id = o.id
          WHERE ST_AsEWKB(o.geom) IS DISTINCT FROM ST_AsEWKB(n.geom);
+        IF matching OR saving THEN
+            SELECT array_agg(c.id ORDER BY c.id),
+                   array_agg('变更 / changed: ' || c.fields ORDER BY c.id)
+              INTO changed, reasons
+              FROM (SELECT n.id, gis_app_changed_fields(to_jsonb(o), to_jsonb(n)) AS fields
+                      FROM old_rows o JOIN new_rows n ON n.id = o.id) c
+             WHERE c.fields IS NOT NULL;
+        END IF;
     END IF;
     IF ids IS NULL THEN
         RETURN NULL;  -- a statement that wrote nothing (NULL would mean "every site" below)
@@ -137,28 +154,15 @@ BEGIN
         PERFORM gis_app_refresh_site_distance(moved);
         PERFORM gis_app_refresh_overlap(moved, NULL);
     END IF;
-    IF gis_app_open_requirements() THEN
-        IF TG_OP = 'INSERT' THEN
-            PERFORM gis_app_sync_site_matches(n.id, '新增地块 / new site')
-               FROM (SELECT id FROM new_rows ORDER BY id) n;
-        ELSE
-            PERFORM gis_app_sync_site_matches(c.id, '变更 / changed: ' || c.fields)
-               FROM (SELECT n.id, gis_app_changed_fields(to_jsonb(o), to_jsonb(n)) AS fields
-                       FROM old_rows o JOIN new_rows n ON n.id = o.id ORDER BY n.id) c
-              WHERE c.fields IS NOT NULL;
+    -- reverse matches and saved searches: each site as its row triggers would, in id order
+    FOR i IN 1 .. COALESCE(cardinality(changed), 0) LOOP
+        IF matching THEN
+            PERFORM gis_app_sync_site_matches(changed[i], reasons[i]);
         END IF;
-    END IF;
-    IF EXISTS (SELECT 1 FROM saved_search) THEN
-        IF TG_OP = 'INSERT' THEN
-            PERFORM gis_app_sync_site_saved_searches(n.id, '新增地块 / new site')
-               FROM (SELECT id FROM new_rows ORDER BY id) n;
-        ELSE
-            PERFORM gis_app_sync_site_saved_searches(c.id, '变更 / changed: ' || c.fields)
-               FROM (SELECT n.id, gis_app_changed_fields(to_jsonb(o), to_jsonb(n)) AS fields
-                       FROM old_rows o JOIN new_rows n ON n.id = o.id ORDER BY n.id) c
-              WHERE c.fields IS NOT NULL;
+        IF saving THEN
+            PERFORM gis_app_sync_site_saved_searches(changed[i], reasons[i]);
         END IF;
-    END IF;
+    END LOOP;
     PERFORM gis_app_refresh_match_units(ids);
     RETURN NULL;
 END $$;
