@@ -418,9 +418,9 @@ def ensure_postgis(url: str) -> str:
                 sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")
             ).scalar()
             if not avail:
+                where = make_url(url).render_as_string(hide_password=True)
                 raise ProvisioningError(
-                    f"server {make_url(url).host}:{make_url(url).port} has no PostGIS extension "
-                    f"available. {INSTALL_HINT}"
+                    f"the server of {where} has no PostGIS extension available. {INSTALL_HINT}"
                 )
             try:
                 c.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))

@@ -108,6 +108,12 @@ class Field:
                 out = vocabulary_key(self.vocabulary, out)
         if self.landuse_system is not None:
             out = landuse_code(self.landuse_system, out)
+        if self.length is not None and isinstance(out, str) and len(out) > self.length:
+            raise FieldError(
+                f"is {len(out)} characters long, at most {self.length}",
+                "too_long",
+                max_length=self.length,
+            )
         if self.min is not None and out < self.min:
             raise FieldError(
                 f"{out} is below the minimum {self.min}", "below_min", value=out, min=self.min

@@ -46,11 +46,6 @@ def _check(registry: Mapping[str, Field], data: Mapping[str, Any]) -> tuple[dict
             out[name] = f.coerce(value)
         except FieldError as e:
             problems.append(_problem(f, e.code, str(e), **e.params))
-            continue
-        if f.length is not None and isinstance(out[name], str) and len(out[name]) > f.length:
-            problems.append(
-                _problem(f, "too_long", f"at most {f.length} characters", max_length=f.length)
-            )
     return out, problems
 
 

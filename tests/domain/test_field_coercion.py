@@ -64,3 +64,13 @@ def test_leading_zeros_restored_only_when_one_code_fits() -> None:
     assert restore_leading_zeros("A1", ["0A1"]) is None
     with pytest.raises(FieldError, match="could be any of 0012, 012"):
         restore_leading_zeros("12", ["012", "0012", "120"])
+
+
+def test_a_declared_length_is_checked_by_coercion_itself() -> None:
+    from gis_app.domain.fields import Field
+
+    f = Field("text", name="title", length=5)
+    assert f.coerce("五个字正好") == "五个字正好"
+    with pytest.raises(FieldError) as info:
+        f.coerce("六个字太长了")
+    assert info.value.code == "too_long" and info.value.params == {"max_length": 5}
