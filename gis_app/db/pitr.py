@@ -55,9 +55,7 @@ def base_backup(settings: DatabaseSettings, dest: Path) -> Path:
             "set GIS_APP_WAL_ARCHIVE_DIR and restart the cluster (gis-app db down; gis-app db "
             "up) before taking base backups"
         )
-    cluster = provision.local_cluster(settings)
-    if not cluster.running():
-        raise ProvisioningError("the private cluster is not running (gis-app db up)")
+    cluster = provision.running_local_cluster(settings)
     if not _archiving(cluster.url()):
         raise InvalidInput(
             "the cluster does not archive its WAL yet: restart it (gis-app db down; gis-app "

@@ -481,6 +481,14 @@ def local_cluster(settings: DatabaseSettings) -> LocalCluster:
     )
 
 
+def running_local_cluster(settings: DatabaseSettings) -> LocalCluster:
+    """The private cluster; :class:`ProvisioningError` when it is not running."""
+    cluster = local_cluster(settings)
+    if not cluster.running():
+        raise ProvisioningError("the private cluster is not running (gis-app db up)")
+    return cluster
+
+
 def database_url(settings: DatabaseSettings) -> str:
     """The URL the app uses: the external one if set, else the private cluster's."""
     if settings.database_url:

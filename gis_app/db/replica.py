@@ -218,10 +218,7 @@ def _private_primary(settings: DatabaseSettings) -> provision.LocalCluster:
             "gis-app db replica manages a standby of the private cluster; for an external "
             "server set GIS_APP_REPLICA_URL to a standby its DBA made"
         )
-    primary = provision.local_cluster(settings)
-    if not primary.running():
-        raise ProvisioningError("the private cluster is not running (gis-app db up)")
-    return primary
+    return provision.running_local_cluster(settings)
 
 
 def _admin(url: str) -> sa.Engine:
