@@ -18,7 +18,7 @@ import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from api.auth import CurrentUser, allow
-from api.deps import ConnDep, DbRoute, site_filter
+from api.deps import DbRoute, ReadConnDep, site_filter
 from gis_app.db.site_queries import SiteFilter
 from gis_app.domain.errors import NotFound
 from gis_app.services import ogc as ogc_service
@@ -117,7 +117,7 @@ _304 = {304: {"description": "not modified: the copy named by If-None-Match is c
 
 
 @router.get("", responses={200: {"content": {JSON: {}}}, **_304}, dependencies=[READ])
-def landing_page(request: Request, conn: ConnDep) -> Response:
+def landing_page(request: Request, conn: ReadConnDep) -> Response:
     """Landing page of the OGC API: links to the API description, conformance and collections."""
     base = _base(request)
     tag = ogc_service.etag("landing", base)
@@ -148,7 +148,7 @@ def landing_page(request: Request, conn: ConnDep) -> Response:
 
 
 @router.get("/conformance", responses={200: {"content": {JSON: {}}}}, dependencies=[READ])
-def conformance(conn: ConnDep) -> Response:
+def conformance(conn: ReadConnDep) -> Response:
     """Conformance classes the service implements."""
     return _json({"conformsTo": list(CONFORMANCE)}, headers={"Cache-Control": _CACHE})
 
@@ -191,7 +191,7 @@ def _collection_doc(
 
 
 @router.get("/collections", responses={200: {"content": {JSON: {}}}, **_304}, dependencies=[READ])
-def collections(request: Request, conn: ConnDep) -> Response:
+def collections(request: Request, conn: ReadConnDep) -> Response:
     """The collections: sites (by role), sites_public, buildings, constraint zones,
     infrastructure and the jurisdiction, with the CRSs each is offered in."""
     base = _base(request)
@@ -216,7 +216,7 @@ CollectionId = Annotated[str, Path(max_length=100)]
     responses={200: {"content": {JSON: {}}}, **_304},
     dependencies=[READ],
 )
-def collection(request: Request, conn: ConnDep, collectionId: CollectionId) -> Response:
+def collection(request: Request, conn: ReadConnDep, collectionId: CollectionId) -> Response:
     """One collection's description: extent, CRSs, links to its items and queryables."""
     coll = ogc_service.collection(collectionId)
     base = _base(request)
@@ -233,7 +233,7 @@ def collection(request: Request, conn: ConnDep, collectionId: CollectionId) -> R
     responses={200: {"content": {SCHEMA_JSON: {"schema": {"type": "object"}}}}},
     dependencies=[READ],
 )
-def queryables(conn: ConnDep, user: CurrentUser, collectionId: CollectionId) -> Response:
+def queryables(conn: ReadConnDep, user: CurrentUser, collectionId: CollectionId) -> Response:
     """The collection's queryables (JSON Schema): the properties the caller reads (for a CQL2
     ``filter``), and for sites and sites_public the search filters of ``GET /api/sites``."""
     coll = ogc_service.collection(collectionId)
@@ -270,7 +270,7 @@ def _page_links(
 )
 def items(
     request: Request,
-    conn: ConnDep,
+    conn: ReadConnDep,
     user: CurrentUser,
     flt: OgcSiteFilterDep,
     collectionId: CollectionId,
@@ -334,7 +334,7 @@ def items(
 )
 def item(
     request: Request,
-    conn: ConnDep,
+    conn: ReadConnDep,
     user: CurrentUser,
     collectionId: CollectionId,
     featureId: Annotated[int, Path(ge=1, le=2**63 - 1)],
@@ -405,7 +405,7 @@ def _tiled(collection_id: str) -> str:
     responses={200: {"content": {JSON: {}}}},
     dependencies=[READ],
 )
-def tilesets(request: Request, conn: ConnDep, collectionId: CollectionId) -> Response:
+def tilesets(request: Request, conn: ReadConnDep, collectionId: CollectionId) -> Response:
     """The collection's vector tilesets (sites: WebMercatorQuad, Mapbox Vector Tiles)."""
     coll_id = _tiled(collectionId)
     href = f"{_base(request)}/collections/{coll_id}/tiles"
@@ -423,7 +423,7 @@ def tilesets(request: Request, conn: ConnDep, collectionId: CollectionId) -> Res
 )
 def tileset(
     request: Request,
-    conn: ConnDep,
+    conn: ReadConnDep,
     collectionId: CollectionId,
     tileMatrixSetId: Annotated[str, Path(max_length=100)],
 ) -> Response:

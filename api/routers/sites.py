@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Response
 from pydantic import Field
 
 from api.auth import CurrentUser, allow
-from api.deps import ConnDep, DbRoute, ReadConnDep, SettingsDep, SiteFilterDep
+from api.deps import DbRoute, ReadConnDep, SettingsDep, SiteFilterDep
 from api.project_deps import today
 from api.schemas import StrictModel
 from gis_app.domain.errors import InvalidInput
@@ -156,7 +156,7 @@ def get_site(site_id: int, conn: ReadConnDep, as_of: str | None = None) -> Respo
     dependencies=[allow("officer", "planner")],
 )
 def matching_requirements(
-    site_id: Annotated[int, Path(ge=1, le=2**63 - 1)], conn: ConnDep, user: CurrentUser
+    site_id: Annotated[int, Path(ge=1, le=2**63 - 1)], conn: ReadConnDep, user: CurrentUser
 ) -> list[dict[str, Any]]:
     """Open requirements this site meets now (every hard constraint), newest first."""
     viewer = Viewer(user.username, admin="admin" in user.roles)

@@ -225,7 +225,13 @@ def test_reads_come_from_the_standby_and_a_writer_reads_its_writes(pair: Pair) -
         old_name = before.json()["properties"]["name_en"]
         for path in ("/api/sites?format=json&limit=5", "/tiles/sites/9/430/210.pbf", "/readyz"):
             assert officer.get(path).status_code == 200
-        assert officer.get("/api/sites?format=json&limit=5").headers[ROLE] == "standby"
+        for path in (
+            "/api/sites?format=json&limit=5",
+            "/ogc/collections/sites/items?limit=5",
+            f"/api/sites/{sid}/matching-requirements",
+        ):
+            read = officer.get(path)
+            assert (read.status_code, read.headers[ROLE]) == (200, "standby"), (path, read.text)
         matched = officer.post("/api/match", json=SPEC)
         assert matched.status_code == 200 and matched.headers[ROLE] == "standby"
         # a route not marked as reading only is not routed at all: the primary
