@@ -222,7 +222,7 @@ def serve(url: str, root: Path = ROOT) -> tuple[str, subprocess.Popen]:
     env = os.environ | {"GIS_APP_DATABASE_URL": url, "PYTHONPATH": str(root)}
     proc = subprocess.Popen(
         [
-            str(ROOT / ".venv" / "bin" / "python"),
+            sys.executable,  # this interpreter: a worktree has no .venv of its own
             "-m",
             "uvicorn",
             "--factory",

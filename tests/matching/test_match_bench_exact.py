@@ -70,7 +70,12 @@ REQUESTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"limit": 100, "near_miss_limit": 30, "weights": {"location": 40, "price": 0}},
     ),
     "land, size only": (
-        {"need": "land", "land_mu_min": 100, "land_mu_max": 120, "accept_availability": ["available", "reserved"]},
+        {
+            "need": "land",
+            "land_mu_min": 100,
+            "land_mu_max": 120,
+            "accept_availability": ["available", "reserved"],
+        },
         {"limit": 200, "near_miss_limit": 100, "margin_pct": 15},
     ),
     "shoreline with a berth": (
@@ -82,9 +87,7 @@ REQUESTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 
 
 def _rows(items: list) -> list[list]:
-    return [
-        [m.rank, m.code, m.building_code, m.score, m.near_miss, m.failed] for m in items
-    ]
+    return [[m.rank, m.code, m.building_code, m.score, m.near_miss, m.failed] for m in items]
 
 
 def figures(result: MatchResult) -> dict[str, Any]:
