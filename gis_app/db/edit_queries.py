@@ -674,27 +674,36 @@ def fill_stage(
                 progress(start + len(chunk))
 
 
+#: characters COPY's text format escapes
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
 def _copy_text(value: Any) -> str:
     """One value in COPY's text format (NULL as ``\\N``; arrays as array literals)."""
+    kind = type(value)
     if value is None:
         return "\\N"
-    if isinstance(value, bool):
+    if kind is str:  # the usual cell first
+        return value.translate(_COPY_ESCAPES)
+    if kind is float:
+        return repr(value)
+    if kind is bool:
         return "t" if value else "f"
+    if kind is int:
+        return str(value)
     if isinstance(value, list | tuple):
         inner = ",".join(
             "NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
             for v in value
         )
         text = "{" + inner + "}"
-    elif isinstance(value, float):
-        text = repr(value)
     elif hasattr(value, "isoformat"):
         text = value.isoformat()
     elif isinstance(value, dict):
         text = _json(value)
     else:
         text = str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text.translate(_COPY_ESCAPES)
 
 
 def copy_stage(

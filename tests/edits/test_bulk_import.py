@@ -116,7 +116,8 @@ def _sender_file(url: str, folder: Path) -> Path:
     rows = [
         {
             "地块编号": f"PT-BULK-{i:04d}",
-            "地块名称": f"批量导入地块{i}号",
+            # text that COPY must escape (a tab, a backslash, "\N", a line break) now and then
+            "地块名称": f"批量导入地块{i}号" + ("\t\\N 旧编号 C:\\图\n" if i % 7 == 0 else ""),
             "资源类型": "土地",
             "招商状态": "可招商" if i % 3 == 0 else "暂不可用",
             "用地性质": "M1" if i % 2 == 0 else "M2",
@@ -239,12 +240,17 @@ def test_bulk_and_row_by_row_imports_leave_equal_databases(make_db, scratch_dir:
                 "FROM history WHERE table_name = 'site' AND changed_by = 'planner-zhang'"
             )
         ).one()
+        escaped = c.execute(
+            sa.text("SELECT count(*) FROM site WHERE name_zh LIKE :n"),
+            {"n": "%号\t\\\\N 旧编号 C:\\\\图"},
+        ).scalar_one()
         reasons = c.execute(
             sa.text("SELECT count(*) FROM alert WHERE reason LIKE '%新增地块 / new site'")
         ).scalar_one()
     eng.dispose()
     assert tuple(hist) == (N_NEW, 30, True)
     assert reasons > 0
+    assert escaped == len(range(0, N_NEW, 7))  # tabs and backslashes kept, "\N" not a NULL
 
 
 def test_direct_sql_edits_keep_their_row_triggers(make_db) -> None:
