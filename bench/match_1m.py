@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
 import statistics
 import sys
@@ -42,7 +41,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_bench import REQUIREMENTS  # noqa: E402
+from bench.api_bench import REQUIREMENTS, _load, _p95, machine  # noqa: E402
 from gis_app.db import provision  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.domain import match_criteria as criteria  # noqa: E402
@@ -68,11 +67,6 @@ def _steal() -> tuple[int, int]:
     """(stolen, total) jiffies of all CPUs since boot."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     return fields[7], sum(fields[:8])
-
-
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def _stats(values: list[float]) -> dict[str, float]:
@@ -234,30 +228,23 @@ def main(argv: list[str] | None = None) -> int:
     with eng.connect() as c:
         n_sites = c.execute(sa.text("SELECT count(*) FROM site")).scalar_one()
         n_units = c.execute(sa.text("SELECT count(*) FROM match_unit")).scalar_one()
-        version = c.execute(sa.text("SHOW server_version")).scalar_one()
     eng.dispose()
-    cpu_name = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        "unknown CPU",
-    )
+    box = machine(url)
     steal0 = _steal()
     doc: dict[str, Any] = {
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "db": args.db,
         "sites": n_sites,
         "units": n_units,
-        "machine": f"{os.cpu_count()} cores ({cpu_name}), PostgreSQL {version.split()[0]}",
-        "load_start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "machine": f"{box['nproc']} cores ({box['cpu']}), {box['memory_gib']} GiB RAM,"
+        f" PostgreSQL {box['postgresql'].split()[0]} (shared_buffers {box['shared_buffers']})",
+        "load_start": _load(),
         "rounds": args.rounds,
         "profile_rounds": args.profile_rounds,
     }
     doc |= measure(url, args.rounds, args.profile_rounds)
     steal1 = _steal()
-    doc["load_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    doc["load_end"] = _load()
     doc["steal_pct"] = round(100.0 * (steal1[0] - steal0[0]) / max(1, steal1[1] - steal0[1]), 1)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{args.name}.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
