@@ -3,7 +3,8 @@ the site-detail gauge beside them (issue 24, item 3).
 
 Runs in-process against a kept inventory (``bench/api_bench.py --keep``), on the server named by
 ``GIS_APP_DATABASE_URL`` (or the private cluster). Rounds are interleaved: each round runs every
-request once in every configuration (as shipped; without the parallel worker), then one site
+request once in every configuration (a parallel worker for every match on a large inventory, as
+before 2026-12-04; as shipped: none for land needs stating land uses; never a worker), then one site
 detail (``services.sites.get_site`` of a random site: it does not grow with the inventory, so it
 tells how busy the machine was). Per run it records the wall time of ``run_match`` and the CPU
 time the database backend spent (``/proc/<pid>/schedstat``; only when the server runs on this
@@ -52,8 +53,14 @@ from gis_app.services import sites  # noqa: E402
 from gis_app.settings import DatabaseSettings  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-#: configuration name → matches from this many units run with a parallel worker
-CONFIGS = {"as shipped": match_engine.PARALLEL_FROM_UNITS, "no worker": 10**12}
+_SETTINGS = match_engine.settings_sql
+#: configuration name → the planner settings ``run_match`` sends
+CONFIGS = {
+    # before 2026-12-04: a worker for every match on a large inventory
+    "worker for all": lambda worker=True: _SETTINGS(),
+    "as shipped": _SETTINGS,
+    "no worker": lambda worker=True: _SETTINGS(worker=False),
+}
 
 
 def _cpu_ms(pid: int) -> float | None:
@@ -120,8 +127,8 @@ def measure(url: str, rounds: int, profile_rounds: int) -> dict[str, Any]:
             today = dt.date.today()
             for r in range(rounds + 2):  # two warm-up rounds
                 for key, spec in specs.items():
-                    for config, units in CONFIGS.items():
-                        match_engine.PARALLEL_FROM_UNITS = units
+                    for config, settings in CONFIGS.items():
+                        match_engine.settings_sql = settings
                         before, t = _cpu_ms(pid), time.perf_counter()
                         res = match_engine.run_match(c, spec)
                         c.rollback()
@@ -139,7 +146,7 @@ def measure(url: str, rounds: int, profile_rounds: int) -> dict[str, Any]:
                 c.rollback()
                 if r >= 2:
                     wall.setdefault("site detail", []).append((time.perf_counter() - t) * 1000)
-            match_engine.PARALLEL_FROM_UNITS = CONFIGS["as shipped"]
+            match_engine.settings_sql = _SETTINGS
 
             profile: dict[str, dict[str, list[float]]] = {}
             for r in range(profile_rounds + 1):

@@ -59,20 +59,28 @@ CUSTOM_PLANS_FROM_UNITS = 5_000
 # read serve as the gate (for the same request it swings across the threshold). A nonzero
 # setup cost keeps the two land-use branches under one Gather (one worker, not one per branch).
 # A worker starts faster when the server preloads PostGIS (``shared_preload_libraries``).
+# Land needs stating land uses take no worker: their candidates come from two index ranges of
+# the stated classes (about 9,400 entries for class M2 at 1M sites), so the worker took at most
+# 2–4 ms of the leader's CPU and cost more than that to start and gather: at 1M sites, on the
+# 2-core machine with other work running, the two land requests ran 7–26 % faster (p50)
+# without it, in interleaved rounds (``bench/match_1m.py``; README).
 # Planning the ~40 KB statement with the requirement's values takes 2–8 ms; on a district's
 # inventory (the sample: 73 sites) the generic plan executes in under 1 ms, on 150k units it
 # is 3x slower than a custom plan; both cross near 10k units (``bench/match_plan.py``
 # databases, figures in the README), hence the second gate.
 
 
-def settings_sql() -> str:
+def settings_sql(worker: bool = True) -> str:
     """The statements that set the planner settings a match runs with, for the transaction
-    (no binds: sent in the same trip as the match itself)."""
+    (no binds: sent in the same trip as the match itself); ``worker=False``: never a parallel
+    worker."""
+    from_units = int(PARALLEL_FROM_UNITS) if worker else -1
     return (
         "SET LOCAL jit = off; SET LOCAL parallel_setup_cost = 1;"
         " SET LOCAL parallel_tuple_cost = 0; SET LOCAL min_parallel_index_scan_size = 0;"
         " SELECT set_config('max_parallel_workers_per_gather',"
-        f"   CASE WHEN reltuples >= {int(PARALLEL_FROM_UNITS)} THEN '1' ELSE '0' END, true),"
+        f"   CASE WHEN {from_units} >= 0 AND reltuples >= {from_units} THEN '1' ELSE '0' END,"
+        " true),"
         " set_config('plan_cache_mode',"
         f"   CASE WHEN reltuples >= {int(CUSTOM_PLANS_FROM_UNITS)} THEN 'force_custom_plan'"
         "   ELSE 'force_generic_plan' END, true)"
@@ -174,7 +182,12 @@ def run_match(
     )
     for _ in range(_ATTEMPTS):
         ranked = prepared.execute(
-            conn, query, params, match_sql.BIND_TYPES, plan=None, before=settings_sql()
+            conn,
+            query,
+            params,
+            match_sql.BIND_TYPES,
+            plan=None,
+            before=settings_sql(worker=not match_sql.land_use_branches(spec.need, params)),
         )
         rows = _with_explanations(conn, params, ranked)
         if rows is not None:

@@ -218,14 +218,21 @@ def statement(
     params |= {"margin": margin, "limit": limit, "nm_limit": nm_limit}
     chosen = spec.effective_weights() if weights is None else weights
     params |= {f"w_{k}": float(v) for k, v in chosen.items()}
-    land_use = bool(params["r_land_use_2023_codes"] or params["r_land_use_gb_codes"])
     query = match_sql(
         row_sql,
         space=spec.need in criteria.SPACE_NEEDS,
-        land_use=land_use,
+        land_use=land_use_branches(spec.need, params),
         berth=spec.port_berth_dwt_min is not None,
     )
     return query, params
+
+
+def land_use_branches(need: str, params: dict[str, Any]) -> bool:
+    """Whether the candidates of a match with these binds (of :func:`statement`) come from the
+    two land-use branches (a land need stating land uses, or an industry implying them)."""
+    return need not in criteria.SPACE_NEEDS and bool(
+        params["r_land_use_2023_codes"] or params["r_land_use_gb_codes"]
+    )
 
 
 # the price the price criterion scores against: the lowest among the matches, else among all

@@ -324,9 +324,16 @@ def test_a_large_inventory_matches_with_a_parallel_worker_and_ranks_the_same(
     # scan with the worker as it does at 1M sites; the ranking must not change
     conn.exec_driver_sql("SET LOCAL cpu_operator_cost = 1")
     with_worker = 0
+    narrow = 0
     for name, spec in cases.items():
         query, params = match_sql.statement(spec)
+        engine.apply_settings(conn)  # a match below may have left the worker off
         plan = conn.execute(sa.text("EXPLAIN (ANALYZE, COSTS OFF) " + query), params).scalars()
         with_worker += "Workers Launched: 1" in "\n".join(plan)
         assert ranked(run_match(conn, spec, limit=50)) == serial[name], name
+        # land needs stating land uses read two narrow index ranges: never a worker for them
+        land_uses = match_sql.land_use_branches(spec.need, params)
+        narrow += land_uses
+        assert workers() == ("0" if land_uses else "1"), name
     assert with_worker >= len(cases) - 2
+    assert 0 < narrow < len(cases)
