@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from gis_app.db import migrate, provision
 from gis_app.db.engine import make_engine
-from gis_app.services.inventory import SAMPLE_DIR, load_sample
+from gis_app.services.inventory import SAMPLE_DIR, load_districts, load_sample
 from gis_app.settings import DatabaseSettings, Settings
 
 # Per-run names, so that two test runs on one server (two checkouts) do not clobber each other.
@@ -62,11 +62,19 @@ def admin_engine(server_url: str) -> Iterator[sa.Engine]:
 
 @pytest.fixture(scope="session")
 def templates(server_url: str, admin_engine: sa.Engine) -> Iterator[dict[str, str]]:
-    """Two template databases: migrated and empty; migrated with the sample loaded."""
+    """Two template databases: migrated with the districts only (empty); migrated with the
+    sample loaded."""
     _recreate(admin_engine, TEMPLATE_EMPTY)
     empty_url = _with_db(server_url, TEMPLATE_EMPTY)
     provision.ensure_postgis(empty_url)
     migrate.upgrade(empty_url, "head")
+    # an empty inventory of a configured deployment: its districts, which users need
+    eng = make_engine(empty_url)
+    try:
+        with eng.connect() as c:
+            load_districts(c)
+    finally:
+        eng.dispose()
     _recreate(admin_engine, TEMPLATE_SAMPLE, TEMPLATE_EMPTY)
     sample_url = _with_db(server_url, TEMPLATE_SAMPLE)
     eng = make_engine(sample_url)

@@ -161,6 +161,15 @@ ISLANDS: dict[str, str] = {
         122.199 29.752, 122.208 29.760, 122.216 29.755, 122.211 29.746, 122.201 29.745""",
 }
 
+# The second, ILLUSTRATIVE district: a small part of 定海区 (临城 and the hills north of it)
+# west of the Putuo part of Zhoushan Island. Drawn past the Putuo west edge on purpose: the
+# Putuo outline is cut away from it, so the two share that edge exactly.
+DINGHAI_PART = """
+    122.150 30.040, 122.162 30.052, 122.180 30.058, 122.196 30.061, 122.212 30.058,
+    122.214 29.962, 122.200 29.958, 122.185 29.963, 122.170 29.972, 122.158 29.984,
+    122.150 30.000, 122.147 30.020"""
+DINGHAI_ISLAND = "舟山本岛（普陀部分）"
+
 # small islands drawn as ellipses: (lon, lat, semi-axis a m, semi-axis b m, rotation deg)
 SMALL_ISLANDS: dict[str, list[tuple[float, float, float, float, float]]] = {
     "葫芦岛":   [(122.2280, 29.7680, 400, 330, 20), (122.2338, 29.7738, 250, 210, 0)],
@@ -285,6 +294,13 @@ FAKE_FIRMS = [
 
 # fmt: off
 BLOCKS: dict[str, dict[str, Any]] = {
+    # the illustrative 定海区 part (not Putuo): its own owner and officers
+    "LC": {"zh": "临城示意区块", "en": "Lincheng Illustrative Block", "township": "临城街道",
+           "platform": None, "loc_zh": "位于定海区临城街道（示意）",
+           "loc_en": "in Lincheng Subdistrict of Dinghai (illustrative)",
+           "addr": "定海区临城街道（示意）",
+           "addr_en": "Lincheng Subdistrict, Dinghai District (illustrative)",
+           "owner": "定海区土地储备中心（示意）", "officers": {"周文斌": "定海区投促中心（示意）"}},
     "TT": {"zh": "塘头佛茶园地块", "en": "Tangtou Tea Garden Block", "township": "勾山街道",
            "platform": None, "loc_zh": "位于勾山街道塘头村佛茶园一带",
            "loc_en": "in the Tangtou tea-garden area of Goushan Subdistrict",
@@ -353,6 +369,7 @@ BLOCKS: dict[str, dict[str, Any]] = {
 # English names of the townships (街道/镇); the blocks' are in BLOCKS. Two blocks' addresses have
 # no English (CB, HL): the English pages say "Chinese only" there.
 TOWNSHIP_EN: dict[str, str] = {
+    "临城街道": "Lincheng Subdistrict",
     "勾山街道": "Goushan Subdistrict",
     "沈家门街道": "Shenjiamen Subdistrict",
     "展茅街道": "Zhanmao Subdistrict",
@@ -561,6 +578,21 @@ GROUPS: list[dict[str, Any]] = [
            sm="agreement", owner=4),
         _s("005", _PLANT, kind="plant", ha=1.6, pu="100101", av="available", owner=5,
            sm="agreement", st="inefficient"),
+    ]},
+]
+
+# The illustrative 定海区 part: a handful of sites in 临城 (codes DH-LC-…).
+DH_SRC = "定海区示意数据（非官方，仅供多辖区演示）"
+DINGHAI_GROUPS: list[dict[str, Any]] = [
+    {"block": "LC", "anchor": (122.1700, 30.0180), "rot": 0, "width": 900, "sites": [
+        _s("001", _LND, mu=40, pu="100101", cu="1202", st="land_bank", av="available",
+           src=DH_SRC),
+        _s("002", _LND, mu=25, pu="110101", cu="0601", st="approved_unsupplied",
+           av="available", src=DH_SRC),
+        _s("003", _PLANT, kind="standard_plant", ha=1.6, pu="100101", av="available",
+           src=DH_SRC),
+        _s("004", _LND, mu=30, pu="0902", cu="1202", st="land_bank", av="negotiating",
+           src=DH_SRC, neg="航运服务企业在普陀与定海两地比选总部用地（示意）。"),
     ]},
 ]
 
@@ -929,6 +961,8 @@ def _texts(spec: dict[str, Any], blk: dict[str, Any]) -> tuple[str, str]:
 def _owner(spec: dict[str, Any], blk: dict[str, Any]) -> str:
     if spec.get("owner") is not None:
         return FAKE_FIRMS[spec["owner"]]
+    if blk.get("owner"):
+        return blk["owner"]
     if spec["own"] == "collective":
         town = blk["township"].removesuffix("街道").removesuffix("镇")
         return f"{town}某村股份经济合作社"
@@ -1010,7 +1044,8 @@ def site_properties(
         note = "已列入重点项目预留，暂不对外推介"
 
     ver = spec.get("ver") or _date(rng)
-    officer = _pick(rng, OFFICERS)
+    office_of = blk.get("officers", OFFICE_OF)
+    officer = _pick(rng, list(office_of))
     desc_zh, desc_en = _texts(spec, blk)
     # No photo files ship with the sample, and links to other hosts would break the
     # no-third-party-requests rule of the investor pages.
@@ -1057,7 +1092,7 @@ def site_properties(
         "blocking_note": note,
         "source_doc": spec["src"],
         "verified_at": ver,
-        "verified_by": f"{officer}（{OFFICE_OF[officer]}）",
+        "verified_by": f"{officer}（{office_of[officer]}）",
         "description_zh": desc_zh,
         "description_en": desc_en,
         "photo_urls": photos,
@@ -1266,6 +1301,25 @@ def build_sites(
     return out
 
 
+def build_dinghai_sites(
+    dinghai: BaseGeometry, ugb: BaseGeometry
+) -> list[tuple[MultiPolygon, dict[str, Any]]]:
+    """The handful of sites of the illustrative 定海区 part (codes DH-…), inside its outline."""
+    inner = dinghai.buffer(-10.0)
+    out = []
+    for group in DINGHAI_GROUPS:
+        geoms = layout_group(group)
+        for spec in group["sites"]:
+            spec = {**spec, "block": group["block"]}
+            code = f"DH-{group['block']}-{spec['n']}"
+            raw = geoms[spec["n"]]
+            if not inner.covers(raw):
+                raise ValueError(f"{code} sticks out of the Dinghai outline")
+            multi = _as_multi(raw)
+            out.append((multi, site_properties(spec, code, multi, _ugb_status(multi, ugb))))
+    return out
+
+
 def build_zones(islands: dict[str, Polygon], land: BaseGeometry) -> list[dict[str, Any]]:
     """Constraint zones (metres) clipped to the jurisdiction, with their properties."""
     out = []
@@ -1355,21 +1409,65 @@ EXAMPLE_REQUIREMENTS: list[dict[str, Any]] = [
 ]
 
 
+def build_dinghai(islands: dict[str, Polygon]) -> MultiPolygon:
+    """The illustrative part of 定海区 (metres): its own coast, the Putuo west edge as its east
+    edge (the two outlines share it exactly, no gap and no overlap)."""
+    rng = random.Random(f"{SEED}-coast-dinghai")
+    raw = _jagged(_poly_ll(DINGHAI_PART), rng)
+    part = raw.difference(islands[DINGHAI_ISLAND])
+    parts = getattr(part, "geoms", [part])
+    return _as_multi(max(parts, key=lambda g: g.area))
+
+
+#: the city above both districts (no outline: its districts carry theirs)
+CITY: dict[str, Any] = {
+    "code": "330900",
+    "name_zh": "舟山市",
+    "name_en": "Zhoushan City",
+    "default_epsg": 4550,
+    "level": "city",
+    "parent_code": None,
+    "illustrative": False,
+    "note": "上级城市：范围由所辖区县组成，本示例只含普陀区与定海区的一部分",
+}
+PUTUO: dict[str, Any] = {
+    "code": "330903",
+    "name_zh": "普陀区",
+    "name_en": "Putuo District",
+    "default_epsg": 4550,
+    "level": "district",
+    "parent_code": "330900",
+    "illustrative": False,
+    "note": None,
+}
+DINGHAI: dict[str, Any] = {
+    "code": "330902",
+    "name_zh": "定海区（示意范围）",
+    "name_en": "Dinghai District (illustrative part)",
+    "default_epsg": 4550,
+    "level": "district",
+    "parent_code": "330900",
+    "illustrative": True,
+    "note": "示意数据：仅为定海区临城一带的一小部分，边界为示意，不是官方行政区界；"
+    "Illustrative: a small made-up part of Dinghai around Lincheng, not the official boundary",
+}
+
+
 def main() -> None:
     """Generate every file in ``data/parcels/``."""
     islands = build_islands()
     land = _as_multi(unary_union(list(islands.values())))
-    juris: dict[str, Any] = {
-        "code": "330903",
-        "name_zh": "普陀区",
-        "name_en": "Putuo District",
-        "default_epsg": 4550,
-    }
-    _write_fc(HERE / "jurisdiction.geojson", "jurisdiction", [_feature(land, juris)])
+    dinghai = build_dinghai(islands)
+    city = {"type": "Feature", "properties": CITY, "geometry": None}
+    _write_fc(
+        HERE / "jurisdiction.geojson",
+        "jurisdiction",
+        [city, _feature(land, PUTUO), _feature(dinghai, DINGHAI)],
+    )
 
     zones = build_zones(islands, land)
     ugb = unary_union([z["geom"] for z in zones if z["props"]["kind"] == "ugb"])
-    sites = build_sites(islands, land, ugb)
+    sites = build_sites(islands, land, ugb) + build_dinghai_sites(dinghai, ugb)
     infra = build_infra(land)
     buildings = building_records()
     _write_fc(HERE / "sites.geojson", "sites", [_feature(g, p) for g, p in sites])

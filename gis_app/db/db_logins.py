@@ -22,12 +22,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-#: what the officer group reads (tables and the history view)
+#: what the officer group reads (tables, the history view and the districts' outlines)
 READ_RELATIONS: tuple[str, ...] = (
     "site",
     "building",
     "constraint_zone",
     "infrastructure",
+    "district",
     "jurisdiction",
     "land_use_code",
     "land_use_mapping",

@@ -8,8 +8,9 @@ translated into domain errors by :func:`translate_db_errors`.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,7 +22,7 @@ from gis_app.db.engine import set_app_user
 from gis_app.db.models import SRID, Building, ConstraintZone, CurrentUseParcel, Site
 from gis_app.db.site_queries import SITE_PROPERTY_COLUMNS
 from gis_app.domain import errors, fields
-from gis_app.domain.vocab import BLOCKING_CONSTRAINT_KINDS
+from gis_app.domain.vocab import BLOCKING_CONSTRAINT_KINDS, Term
 
 #: tables whose rows planners edit through the API (name → editable columns are checked by
 #: the service against the field specs of gis_app.io.fields)
@@ -42,6 +43,27 @@ def _first_line(e: sa.exc.DBAPIError) -> str:
     diag = getattr(orig, "diag", None)
     primary = getattr(diag, "message_primary", None)
     return primary or str(orig or e).strip().splitlines()[0]
+
+
+def _district_term(d: Mapping[str, Any]) -> Term:
+    return Term(str(d["code"]), str(d["zh"]), str(d["en"]))
+
+
+def district_refusal(where: str, e: sa.exc.DBAPIError) -> errors.GeometryRejected:
+    """The coded refusal of a district rule the database enforced (revision 0028): its DETAIL
+    names the site and the districts (codes, Chinese and English names)."""
+    diag = getattr(getattr(e, "orig", None), "diag", None)
+    detail = json.loads(getattr(diag, "message_detail", None) or "{}")
+    if getattr(e.orig, "pgcode", None) == "GA005":
+        return errors.OutsideOwnDistrict(
+            where,
+            detail["site"],
+            _district_term(detail["district"]),
+            _district_term(detail["found"]),
+        )
+    return errors.CrossesDistrictBoundary(
+        where, detail["site"], _district_term(detail["a"]), _district_term(detail["b"])
+    )
 
 
 @contextmanager
@@ -76,6 +98,8 @@ def translate_db_errors(where: str) -> Iterator[None]:
             raise errors.GeometryRejected(where, [msg.split(": ", 1)[-1]]) from e
         if code == "GA004":
             raise errors.EditConflict(msg) from e
+        if code in ("GA005", "GA006"):
+            raise district_refusal(where, e) from e
         if code == "23505":
             detail = getattr(getattr(e.orig, "diag", None), "message_detail", None) or msg
             # "Key (code)=(PT-1) already exists.": the field and the value taken
@@ -293,7 +317,8 @@ def live_site_id(conn: sa.Connection, code: str) -> int | None:
 
 
 def jurisdiction_outline(conn: sa.Connection) -> BaseGeometry | None:
-    """The union of the jurisdiction's polygons (EPSG:4490), or ``None`` when there is none."""
+    """The union of every district's outline (EPSG:4490: the ``jurisdiction`` view), or
+    ``None`` when there is none."""
     row = conn.execute(sa.text("SELECT ST_AsBinary(ST_Union(geom)) FROM jurisdiction")).scalar()
     return wkb.loads(bytes(row)) if row else None
 

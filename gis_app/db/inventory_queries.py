@@ -15,15 +15,15 @@ from gis_app.db.models import (
     SRID,
     Building,
     ConstraintZone,
+    District,
     Infrastructure,
-    Jurisdiction,
     Site,
 )
 from gis_app.db.site_queries import SITE_PROPERTY_COLUMNS
 
 _LOADED_TABLES: dict[str, sa.Table] = {
     model.__table__.name: model.__table__
-    for model in (Jurisdiction, Infrastructure, ConstraintZone, Site, Building)
+    for model in (District, Infrastructure, ConstraintZone, Site, Building)
 }
 REFERENCE_LAYERS = frozenset({"jurisdiction", "constraint_zone", "infrastructure"})
 

@@ -76,17 +76,42 @@ def _in_vocab(column: str, v: Vocabulary) -> CheckConstraint:
 _AREA = "ST_Area(geom::geography)"
 
 
-class Jurisdiction(Base):
-    """The administrative area the inventory covers (e.g. 普陀区)."""
+class District(Base):
+    """A jurisdiction of the deployment: a district (普陀区), or a city or province above it.
 
-    __tablename__ = "jurisdiction"
+    District-level rows carry the outline sites must lie in; ``parent_code`` names the city
+    (province) above. The ``jurisdiction`` view lists the district-level outlines. An
+    ``illustrative`` row is sample geography, not an official boundary.
+    """
+
+    __tablename__ = "district"
     id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
     code: Mapped[str] = mapped_column(Text, unique=True)
     name_zh: Mapped[str] = mapped_column(Text)
     name_en: Mapped[str | None] = mapped_column(Text)
     default_epsg: Mapped[int] = mapped_column(Integer, default=4550)
-    geom: Mapped[WKBElement] = mapped_column(
-        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True)
+    geom: Mapped[WKBElement | None] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=True
+    )
+    level: Mapped[str] = mapped_column(Text, server_default="district")
+    parent_code: Mapped[str | None] = mapped_column(
+        ForeignKey("district.code", onupdate="CASCADE"), index=True
+    )
+    illustrative: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        _in_vocab("level", vocab.DISTRICT_LEVEL),
+        CheckConstraint("parent_code <> code", name="not_own_parent"),
+    )
+
+
+def _district_key(*, home_default: bool = False) -> Any:
+    """The district a row belongs to (``district.code``, indexed); users, requirements and
+    recommendations written without one get the first district."""
+    return mapped_column(
+        ForeignKey("district.code", onupdate="CASCADE"),
+        index=True,
+        server_default=text("gis_app_home_district()") if home_default else None,
     )
 
 
@@ -205,6 +230,8 @@ class Site(Base):
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[Stamp]
     updated_at: Mapped[Stamp]
+    #: the district the site lies in (assigned from the outline when not given; 0028)
+    district_code: Mapped[str] = _district_key()
 
     __table_args__ = (
         _in_vocab("kind", vocab.SITE_KIND),
@@ -350,6 +377,8 @@ class ConstraintZone(Base):
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[Stamp]
     updated_at: Mapped[Stamp]
+    #: the district the zone overlaps most (assigned when not given; 0028)
+    district_code: Mapped[str] = _district_key()
     __table_args__ = (
         _in_vocab("kind", vocab.CONSTRAINT_KIND),
         CheckConstraint("NOT ST_IsEmpty(geom) AND ST_IsValid(geom)", name="geom_valid"),
@@ -683,6 +712,8 @@ class Requirement(Base):
     #: ``land_use_codes`` expanded by the service (hierarchy and cross-classification)
     land_use_2023_codes: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     land_use_gb_codes: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    #: the district the requirement belongs to: its officer's
+    district_code: Mapped[str] = _district_key(home_default=True)
     __table_args__ = (
         _in_vocab("need", vocab.NEED),
         _in_vocab("tenure", vocab.TENURE),
@@ -787,6 +818,8 @@ class Recommendation(Base):
     internal_note: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[Stamp]
+    #: the district the recommendation belongs to: its requirement's, else its author's
+    district_code: Mapped[str] = _district_key(home_default=True)
 
 
 class RecommendationSite(Base):
@@ -898,6 +931,8 @@ class AppUser(Base):
     password_changed_at: Mapped[Stamp]
     #: what the officer wants printed on brochures (phone, e-mail); NULL prints nothing
     contact: Mapped[str | None] = mapped_column(Text)
+    #: the district the user works for (a city's user: the city)
+    district_code: Mapped[str] = _district_key(home_default=True)
     __table_args__ = (
         CheckConstraint(
             "roles <@ ARRAY[" + ", ".join(f"'{k}'" for k in vocab.ROLE.keys) + "]::text[]",

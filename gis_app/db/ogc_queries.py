@@ -220,7 +220,7 @@ def data_version(conn: sa.Connection) -> str:
                       (SELECT sum(pg_stat_get_tuples_inserted(t) + pg_stat_get_tuples_updated(t)
                                   + pg_stat_get_tuples_deleted(t))
                          FROM unnest(ARRAY['site', 'building', 'constraint_zone',
-                                           'infrastructure', 'jurisdiction', 'site_distance',
+                                           'infrastructure', 'district', 'site_distance',
                                            'history']::regclass[]) AS t)"""
         )
     ).one()

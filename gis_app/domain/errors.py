@@ -236,6 +236,31 @@ class GeometryRejected(InvalidInput):
         super().__init__(f"{where}: " + "; ".join(problems), params={"count": len(problems)})
 
 
+class OutsideOwnDistrict(GeometryRejected):
+    """A site outline that lies in another district than the site's own (issue 26).
+
+    ``site`` is the site's code; ``district`` (its own) and ``found`` (where the outline
+    lies) are vocabulary terms, so the message names each in the reader's language.
+    """
+
+    code = "outside_own_district"
+
+    def __init__(self, where: str, site: str, district: Any, found: Any) -> None:
+        super().__init__(where, [f"lies in {found.en}, not in its district {district.en}"])
+        self.params = {"site": site, "district": district, "found": found}
+
+
+class CrossesDistrictBoundary(GeometryRejected):
+    """A site outline that reaches into two districts (beyond the inside tolerance); ``a``
+    and ``b`` are the two districts as vocabulary terms."""
+
+    code = "crosses_district_boundary"
+
+    def __init__(self, where: str, site: str, a: Any, b: Any) -> None:
+        super().__init__(where, [f"crosses the boundary between {a.en} and {b.en}"])
+        self.params = {"site": site, "a": a, "b": b}
+
+
 class PayloadTooLarge(InvalidInput):
     """An upload (or its unpacked content) above the configured limit."""
 

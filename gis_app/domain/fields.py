@@ -359,6 +359,8 @@ def _named(fields: dict[str, Field]) -> dict[str, Field]:
     return {name: replace(f, name=name) for name, f in fields.items()}
 
 
+#: how files head a record's district (code of a district row: 330903 for 普陀区)
+_DISTRICT_ALIASES = ("district", "行政区", "所属区县", "区县代码", "xzqdm", "行政区代码")
 _NONNEG = {"min": 0.0}
 #: shown to investors and written to exports
 _OPEN = {"public": True, "exported": True}
@@ -400,6 +402,11 @@ SITE: dict[str, Field] = _named({
                           shp="town_en", **_OPEN),
     "address_en": _field("text", "地址（英文）", "Address (English)", group="identity",
                          shp="addr_en", **_OPEN),
+    # the district the site lies in (code of a district row); assigned from the outline when a
+    # file or an edit does not say, refused when the outline lies in another district
+    "district_code": _field("text", "行政区代码", "District code", group="identity",
+                            sheet_before="block_en", shp="dist_code", aliases=_DISTRICT_ALIASES,
+                            exported=True),
     "geom_quality": _coded(vocab.GEOM_QUALITY, "图形精度", "Geometry quality", group="area",
                            sheet_before="planned_use", shp="geom_qual", shp_label="geom_q_zh",
                            exported=True),
@@ -555,6 +562,7 @@ BUILDING: dict[str, Field] = _named({
 
 ZONE: dict[str, Field] = _named({
     "code": _field("text", "编号", "Code", required=True),
+    "district_code": _field("text", "行政区代码", "District code", aliases=_DISTRICT_ALIASES),
     "kind": _coded(vocab.CONSTRAINT_KIND, "管控类型", "Kind", required=True),
     "name_zh": _field("text", "名称", "Name", required=True),
     "name_en": _field("text", "英文名称", "Name (English)"),
@@ -692,6 +700,7 @@ REQUIREMENT: dict[str, Field] = _named({
     "status": _coded(vocab.REQUIREMENT_STATUS, "状态", "Status", default="new"),
     "status_changed_at": _field("datetime", "状态变更时间", "Status changed", **_KEPT),
     "created_by": _field("text", "创建人", "Created by", **_KEPT),
+    "district_code": _field("text", "所属行政区", "District", **_KEPT),
     "land_use_2023_codes": _field("text_list", "用地类型（2023分类，展开）",
                                   "Land use (2023, expanded)", **_KEPT),
     "land_use_gb_codes": _field("text_list", "用地类型（GB 50137，展开）",

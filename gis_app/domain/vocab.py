@@ -349,6 +349,17 @@ ROLE = _v(
     ("leader", "领导", "Leader"),
 )
 
+# --- districts (issue 26) -----------------------------------------------------------------------
+#: the level of a jurisdiction; sites lie in district-level ones (区/县, or a platform run as one)
+DISTRICT_LEVEL = _v(
+    "district_level",
+    "行政层级",
+    "Level",
+    ("province", "省", "Province"),
+    ("city", "市", "City"),
+    ("district", "区/县", "District"),
+)
+
 # --- project ledger (issue 27) --------------------------------------------------------------
 SECTOR = _v(
     "sector",

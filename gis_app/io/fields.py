@@ -50,9 +50,16 @@ INFRA_FIELDS: dict[str, Field] = {
     "berth_dwt": _f("int", min=0),
 }
 
+#: a row of ``district`` (the file keeps its historical name, ``jurisdiction.geojson``): a
+#: district with its outline, or a city / province above districts (no outline needed);
+#: ``level`` defaults to district, ``illustrative`` to false
 JURISDICTION_FIELDS: dict[str, Field] = {
     "code": _f("text", required=True),
     "name_zh": _f("text", required=True),
     "name_en": _f("text"),
     "default_epsg": _f("int", required=True),
+    "level": _voc(vocab.DISTRICT_LEVEL),
+    "parent_code": _f("text"),
+    "illustrative": _f("bool"),
+    "note": _f("text"),
 }

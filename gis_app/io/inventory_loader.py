@@ -53,9 +53,12 @@ class Layer:
     geometry: str | None  # "polygon", "point_or_line" or None (no geometry)
 
 
+#: the deployment's districts (and the city / province above them) into ``district``
 JURISDICTION = Layer(
-    "jurisdiction", "jurisdiction.geojson", "jurisdiction", JURISDICTION_FIELDS, "polygon"
+    "jurisdiction", "jurisdiction.geojson", "district", JURISDICTION_FIELDS, "polygon"
 )
+#: districts are written parents first (a district names its city)
+_LEVEL_ORDER = {"province": 0, "city": 1, "district": 2}
 INFRASTRUCTURE = Layer(
     "infrastructure", "infrastructure.geojson", "infrastructure", INFRA_FIELDS, "point_or_line"
 )
@@ -149,6 +152,8 @@ def _check_geometry(
 ) -> bytes | None:
     g = rec.geom
     where = rec.label(layer)
+    if g is None and layer is JURISDICTION and rec.props.get("level") in ("city", "province"):
+        return None  # a city or province may leave its outline to its districts
     if g is None:
         problems.append(f"{where}: has no geometry")
         return None
@@ -241,18 +246,21 @@ def _check_attributes(layer: Layer, rec: Record, problems: list[str]) -> dict[st
     return out
 
 
-def validate_folder(folder: Path, conn: sa.Connection) -> dict[str, list[dict[str, Any]]]:
-    """Read and check every layer in ``folder``; raise :class:`LoadError` listing all problems.
+def validate_folder(
+    folder: Path, conn: sa.Connection, layers: tuple[Layer, ...] = LAYERS
+) -> dict[str, list[dict[str, Any]]]:
+    """Read and check ``layers`` (all by default) in ``folder``; raise :class:`LoadError`
+    listing all problems.
 
     Returns the clean rows per layer name (attributes plus ``_wkb`` for geometry layers).
     """
     folder = Path(folder)
     problems: list[str] = []
     raw: dict[str, list[Record]] = {}
-    for layer in LAYERS:
+    for layer in layers:
         path = _layer_path(folder, layer)
         if not path.exists():
-            if layer is SITES:
+            if layer is SITES or layers == (JURISDICTION,):
                 problems.append(f"sites: {path} not found")
             continue
         recs = _read_features(layer, path, problems)
@@ -262,7 +270,11 @@ def validate_folder(folder: Path, conn: sa.Connection) -> dict[str, list[dict[st
 
     outline: BaseGeometry | None = None
     if raw.get("jurisdiction"):
-        geoms = [r.geom for r in raw["jurisdiction"] if r.geom is not None and r.geom.is_valid]
+        geoms = [
+            r.geom
+            for r in raw["jurisdiction"]
+            if r.geom is not None and r.geom.is_valid and r.props.get("level") in (None, "district")
+        ]
         outline = gpd.GeoSeries(geoms).union_all() if geoms else None
     else:
         outline = edit_queries.jurisdiction_outline(conn)
@@ -272,7 +284,7 @@ def validate_folder(folder: Path, conn: sa.Connection) -> dict[str, list[dict[st
         outline = outline.buffer(_INSIDE_TOLERANCE_DEG)
 
     clean: dict[str, list[dict[str, Any]]] = {}
-    for layer in LAYERS:
+    for layer in layers:
         rows = []
         seen: dict[str, int] = {}
         for rec in raw.get(layer.name, []):
@@ -287,7 +299,12 @@ def validate_folder(folder: Path, conn: sa.Connection) -> dict[str, list[dict[st
                 seen.setdefault(code, rec.index)
             if layer.geometry is not None:
                 attrs["_wkb"] = _check_geometry(layer, rec, outline, problems)
+            if layer is JURISDICTION:
+                attrs["level"] = attrs.get("level") or "district"
+                attrs["illustrative"] = bool(attrs.get("illustrative"))
             rows.append(attrs)
+        if layer is JURISDICTION:
+            rows.sort(key=lambda r: _LEVEL_ORDER[r["level"]])
         clean[layer.name] = rows
 
     site_codes = {r["code"] for r in clean.get("sites", [])}
@@ -307,15 +324,19 @@ def validate_folder(folder: Path, conn: sa.Connection) -> dict[str, list[dict[st
     return clean
 
 
-def load_folder(conn: sa.Connection, folder: Path, user: str = "loader") -> LoadReport:
-    """Validate ``folder`` and upsert its records in the caller's transaction (no commit).
+def load_folder(
+    conn: sa.Connection, folder: Path, user: str = "loader", layers: tuple[Layer, ...] = LAYERS
+) -> LoadReport:
+    """Validate ``folder`` and upsert its records (of ``layers``, all by default) in the
+    caller's transaction (no commit). ``(JURISDICTION,)`` loads only the districts: what a new
+    deployment configures before its users and inventory.
 
     Raises :class:`LoadError` listing every problem before anything is written.
     """
     report = LoadReport()
     set_app_user(conn, user, f"load {Path(folder).name}")
-    clean = validate_folder(folder, conn)
-    for layer in LAYERS:
+    clean = validate_folder(folder, conn, layers)
+    for layer in layers:
         rows = clean.get(layer.name)
         if not rows:
             continue

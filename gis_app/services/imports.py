@@ -19,7 +19,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from gis_app.db import edit_queries
+from gis_app.db import district_queries, edit_queries
 from gis_app.io import geometry_checks
 from gis_app.io.imports.apply import apply_rows
 from gis_app.io.imports.checks import prepare
@@ -56,7 +56,16 @@ def import_file(
             edit_queries.jurisdiction_outline(conn), INSIDE_TOLERANCE_DEG
         )
         with tempfile.TemporaryDirectory(prefix="gis_app_import_") as tmp:
-            prep = prepare(path, opts, limits, outline, Path(tmp), tick)
+            prep = prepare(
+                path,
+                opts,
+                limits,
+                outline,
+                Path(tmp),
+                tick,
+                districts=district_queries.district_outlines(conn),
+                district_names=district_queries.district_terms(conn),
+            )
         report = prep.report
         if not report.problems:
             with edit_queries.translate_db_errors(f"import of {path.name}"):

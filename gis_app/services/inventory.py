@@ -6,7 +6,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from gis_app.io.inventory_loader import LoadReport, load_folder
+from gis_app.io.inventory_loader import JURISDICTION, LoadReport, load_folder
 from gis_app.settings import PROJECT_ROOT
 
 SAMPLE_DIR = PROJECT_ROOT / "data" / "parcels"
@@ -20,6 +20,21 @@ def load_sample(
     written."""
     try:
         report = load_folder(conn, folder or SAMPLE_DIR, user=user)
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+    return report
+
+
+def load_districts(
+    conn: sa.Connection, folder: Path | None = None, user: str = "load-districts"
+) -> LoadReport:
+    """Check and load only the districts (``jurisdiction.geojson``) of the sample or of
+    ``folder`` and commit; idempotent. Users, requirements and sites need a district: this is
+    what a deployment configures first."""
+    try:
+        report = load_folder(conn, folder or SAMPLE_DIR, user=user, layers=(JURISDICTION,))
     except BaseException:
         conn.rollback()
         raise

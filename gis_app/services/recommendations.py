@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from gis_app.db.district_queries import recommendation_district
 from gis_app.db.engine import set_app_user
 from gis_app.db.models import Recommendation, RecommendationSite, Requirement, ShareLink, Site
 from gis_app.domain import vocab
@@ -376,7 +377,12 @@ def create_recommendation(
     set_app_user(conn, username, "create recommendation")
     rec_id = conn.execute(
         sa.insert(Recommendation)
-        .values(requirement_id=requirement_id, created_by=username, **values)
+        .values(
+            requirement_id=requirement_id,
+            created_by=username,
+            district_code=recommendation_district(requirement_id, username),
+            **values,
+        )
         .returning(Recommendation.id)
     ).scalar_one()
     rows = []

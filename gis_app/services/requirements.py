@@ -21,6 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from gis_app.db.district_queries import user_district
 from gis_app.db.edit_queries import translate_db_errors
 from gis_app.db.engine import set_app_user
 from gis_app.db.models import Requirement
@@ -107,6 +108,8 @@ def create_requirement(conn: sa.Connection, data: Any, user: str) -> dict[str, A
     values = _values(spec)
     values["officer"] = values.get("officer") or user
     values["created_by"] = user
+    # the requirement belongs to its author's district (else the first district)
+    values["district_code"] = user_district(user)
     set_app_user(conn, user, "create requirement")
     new_id = conn.execute(
         sa.insert(_REQUIREMENT).values(**values).returning(_REQUIREMENT.c.id)

@@ -27,8 +27,8 @@ from shapely import wkb
 from shapely.geometry import LineString, MultiLineString, MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
-from gis_app.db import edit_queries
-from gis_app.domain import fields, transitions, vocab
+from gis_app.db import district_queries, edit_queries
+from gis_app.domain import districts, fields, transitions, vocab
 from gis_app.domain.error_vocab import Problem
 from gis_app.domain.errors import (
     AvailabilityBlocked,
@@ -203,6 +203,22 @@ def _outline(conn: sa.Connection) -> BaseGeometry | None:
     )
 
 
+def _site_district(
+    conn: sa.Connection, where: str, code: str, geom: BaseGeometry, given: str | None
+) -> str | None:
+    """The district of a site outline: ``given`` once checked against the districts'
+    outlines, or the one it lies in (refusals name both districts; see
+    :func:`gis_app.domain.districts.site_district`)."""
+    return districts.site_district(
+        geom,
+        given,
+        district_queries.district_outlines(conn),
+        where=where,
+        site=code,
+        names=district_queries.district_terms(conn),
+    )
+
+
 def _run(conn: sa.Connection, work: Any, dry_run: bool = False) -> Any:
     """Run ``work()`` in the connection's transaction; commit (or roll back a dry run)."""
     try:
@@ -254,6 +270,9 @@ def update_site(
         row = _lock(conn, "site", site_id, expected_version)
         where = _where("site", row)
         requested = _coerce(where, SITE_FIELDS, values, allowed, EDIT_READ_ONLY)
+        if requested.get("district_code", row["district_code"]) != row["district_code"]:
+            geom = wkb.loads(bytes(row["geom_wkb"]))
+            _site_district(conn, where, row["code"], geom, requested["district_code"])
         if "verified_at" in requested and requested["verified_at"] != row.get("verified_at"):
             requested["verified_by"] = user
         changes = transitions.check_changes(where, row, requested, note, today)
@@ -309,6 +328,7 @@ def replace_site_geometry(
             limits=limits,
             repair_invalid=repair,
         )
+        _site_district(conn, where, row["code"], checked.geom, row["district_code"])
         before = edit_queries.site_summary(conn, site_id)
         with edit_queries.translate_db_errors(where):
             version = edit_queries.update_geom(conn, "site", site_id, checked.geom)
@@ -469,6 +489,10 @@ def split_site(
             if problems:
                 raise GeometryRejected(where, problems)
             pieces = _fit_parts(where, parent_geom, [c.geom for c in checked])
+            for i, piece in enumerate(pieces):
+                _site_district(
+                    conn, f"{where} part {i + 1}", row["code"], piece, row["district_code"]
+                )
         values = _child_values(where, row, children or [], len(pieces))
         _check_children_availability(conn, where, row, values, pieces)
         codes = [v["code"] for v in values]

@@ -79,7 +79,7 @@ def test_setup_with_the_sample_records_its_example_requirements_once(db_env, cap
             sa.text("SELECT project_name, officer, created_by FROM requirement ORDER BY id")
         ).all()
         sites = c.execute(sa.text("SELECT count(*) FROM site")).scalar()
-    assert [r.officer for r in rows] == ["admin", "admin"] and sites == 73
+    assert [r.officer for r in rows] == ["admin", "admin"] and sites == 77
     assert all(r.project_name.endswith("（示例）") for r in rows)
     # the QGIS project and the layers' styles are in the database for QGIS users
     with db_env.connect() as c:

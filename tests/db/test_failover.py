@@ -68,7 +68,7 @@ def formation() -> Iterator[tuple[Formation, str]]:
         f.up(log=lambda m: None, timeout_s=150)
         env = {"GIS_APP_DATABASE_URL": f.url()}
         _cli(env, "db", "migrate")
-        assert "sites: 73 inserted" in _cli(env, "load-sample")
+        assert "sites: 77 inserted" in _cli(env, "load-sample")
         eng = make_engine(f.url())
         try:
             with eng.begin() as c:

@@ -168,6 +168,7 @@ def test_the_requirement_body_and_the_registry_name_the_same_fields() -> None:
         "status_changed_at",
         "land_use_2023_codes",
         "land_use_gb_codes",
+        "district_code",
     } == SERVER_FIELDS
 
 

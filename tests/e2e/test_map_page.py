@@ -50,7 +50,7 @@ def test_drawn_sites_equal_api_count_and_follow_filters(browser, live_app):
     page = w.page
     wait_idle(page)
     total = _api_total(page, "")
-    assert total == 73
+    assert total == 77
     assert page.evaluate("gisApp.drawnSiteCount()") == total
     assert int(page.get_attribute("#gis-drawn-count", "data-count")) == total
     assert int(page.get_attribute("#gis-list-status", "data-total")) == total

@@ -45,7 +45,7 @@ def test_a_10k_bench_inventory_obeys_the_rules_and_imports_again(
                 )
             ).scalar_one()
         engine.dispose()
-        assert sites == N + 73 and outside == 0 and blocked == 0
+        assert sites == N + 77 and outside == 0 and blocked == 0
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("GIS_APP_")}
         out = tmp_path / "export"
@@ -74,7 +74,7 @@ def test_a_10k_bench_inventory_obeys_the_rules_and_imports_again(
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         assert f"{N} new" in done.stdout and "0 rejected" in done.stdout, done.stdout
         with engine2.connect() as c:
-            assert c.execute(sa.text("SELECT count(*) FROM site")).scalar_one() == N + 73
+            assert c.execute(sa.text("SELECT count(*) FROM site")).scalar_one() == N + 77
         engine2.dispose()
     finally:
         for name in (bench, fresh, template):

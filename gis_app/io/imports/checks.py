@@ -10,6 +10,7 @@ run when the rows are staged (:mod:`gis_app.io.imports.apply`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gis_app.domain import fields
-from gis_app.domain.errors import InvalidInput
+from gis_app.domain.districts import DistrictOutline, site_district
+from gis_app.domain.errors import GeometryRejected, InvalidInput
+from gis_app.domain.vocab import Term
 from gis_app.io import geometry_checks
 from gis_app.io.export import DERIVED_COLUMNS
 from gis_app.io.imports.columns import map_columns, row_values
@@ -61,8 +64,14 @@ def prepare(
     outline: BaseGeometry | None,
     work: Path,
     progress: Progress | None = None,
+    districts: Sequence[DistrictOutline] = (),
+    district_names: dict[str, Term] | None = None,
 ) -> Prepared:
-    """Read and check a file without the database: report, clean values, geometries, fields."""
+    """Read and check a file without the database: report, clean values, geometries, fields.
+
+    Site outlines are checked against ``districts`` (each must lie in its row's district, or,
+    when the file does not say, in one district, which the row gets when written).
+    """
     layer = opts.import_layer
     report = ImportReport(path.name, layer.name, dry_run=opts.dry_run)
     tick = progress or (lambda *_: None)
@@ -144,6 +153,8 @@ def prepare(
                 report.rows[i].problems.append("lon/lat cannot be transformed")
             else:
                 geoms[i] = g
+    if layer.table == "site" and districts:
+        _check_districts(report, values, geoms, districts, district_names)
     seen: dict[str, int] = {}
     for i, v in enumerate(values):
         code = v.get("code")
@@ -160,6 +171,30 @@ def prepare(
     named = {"name_zh"} if "name_zh" in layer.fields else set()
     field_names = sorted(({f for v in values for f in v} | named) - {"code"})
     return Prepared(report, values, geoms, field_names, src.points)
+
+
+def _check_districts(
+    report: ImportReport,
+    values: list[dict[str, Any]],
+    geoms: list[BaseGeometry | None],
+    districts: Sequence[DistrictOutline],
+    names: dict[str, Term] | None,
+) -> None:
+    """Each row's outline lies in its district, or in one district when the file names none
+    (noted: the database assigns it on insert, by the same rule)."""
+    for i, g in enumerate(geoms):
+        rep = report.rows[i]
+        if g is None or rep.problems:
+            continue
+        given = values[i].get("district_code")
+        code = str(values[i].get("code") or f"row {i + 1}")
+        try:
+            found = site_district(g, given, districts, where=f"row {i + 1}", site=code, names=names)
+        except GeometryRejected as e:
+            rep.problems += e.problems
+            continue
+        if given is None and found is not None:
+            rep.notes.append(f"district {found} (from the outline)")
 
 
 @dataclass

@@ -1,0 +1,56 @@
+"""Districts (revision 0028): which district a row belongs to, and the outlines the geometry
+rules of imports and edits check against.
+
+The database keeps the rules for every writer (``gis_app_site_district``); the app reads the
+same outlines to name a refusal per row before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from shapely import wkb
+
+from gis_app.db.models import AppUser, District, Requirement
+from gis_app.domain.districts import DistrictOutline
+from gis_app.domain.vocab import Term
+
+
+def home_district() -> sa.ColumnElement[str]:
+    """The first district-level row: where rows go when nobody says (a column default too)."""
+    return sa.func.gis_app_home_district()
+
+
+def user_district(username: str) -> sa.ColumnElement[str]:
+    """The district of app user ``username`` (else the first district), as an SQL expression."""
+    own = sa.select(AppUser.district_code).where(AppUser.username == username)
+    return sa.func.coalesce(own.scalar_subquery(), home_district())
+
+
+def recommendation_district(requirement_id: int | None, username: str) -> sa.ColumnElement[str]:
+    """A recommendation's district: its requirement's, else its author's."""
+    if requirement_id is None:
+        return user_district(username)
+    req = sa.select(Requirement.district_code).where(Requirement.id == requirement_id)
+    return sa.func.coalesce(req.scalar_subquery(), user_district(username))
+
+
+def district_outlines(conn: sa.Connection) -> Sequence[DistrictOutline]:
+    """Every district-level row with an outline (EPSG:4490), by code."""
+    rows = conn.execute(
+        sa.select(
+            District.code, District.name_zh, District.name_en, sa.func.ST_AsBinary(District.geom)
+        )
+        .where(District.level == "district", District.geom.is_not(None))
+        .order_by(District.code)
+    ).all()
+    return [
+        DistrictOutline(Term(code, zh, en or zh), wkb.loads(bytes(g))) for code, zh, en, g in rows
+    ]
+
+
+def district_terms(conn: sa.Connection) -> dict[str, Term]:
+    """Every district (and city, province) by code, as a vocabulary term (its names)."""
+    rows = conn.execute(sa.select(District.code, District.name_zh, District.name_en)).all()
+    return {code: Term(code, zh, en or zh) for code, zh, en in rows}
