@@ -105,16 +105,17 @@ BENCH_JURISDICTION = ("浙江省（基准测试，合成）", "Zhejiang (benchma
 
 
 def widen_jurisdiction(conn: sa.Connection) -> None:
-    """Make the database's jurisdiction the province the synthetic sites spread over (it
-    keeps the sample's district inside), so that every site lies in the jurisdiction, as the
-    product requires of every site it is given (0.01° more on each side: the parcels drawn
-    around points near the edge reach up to ~180 m beyond it)."""
+    """Make the database's first district the province the synthetic sites spread over (it
+    keeps the sample's districts inside; the synthetic sites belong to it), so that every site
+    lies in the jurisdiction, as the product requires of every site it is given (0.01° more on
+    each side: the parcels drawn around points near the edge reach up to ~180 m beyond it)."""
     conn.execute(
         sa.text(
-            """UPDATE jurisdiction
+            """UPDATE district
                   SET geom = ST_Multi(ST_Union(geom, ST_Expand(
                                  ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4490), 0.01))),
-                      name_zh = :zh, name_en = :en"""
+                      name_zh = :zh, name_en = :en
+                WHERE code = gis_app_home_district()"""
         ),
         dict(zip(("x0", "y0", "x1", "y1"), PROVINCE, strict=True))
         | {"zh": BENCH_JURISDICTION[0], "en": BENCH_JURISDICTION[1]},

@@ -58,7 +58,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 SYNTHETIC_SQL = """
 INSERT INTO site (code, name_zh, name_en, kind, block, township, availability, readiness,
-                  policy_status, planned_use, reserve_price_wan_per_mu, verified_at, geom)
+                  policy_status, planned_use, reserve_price_wan_per_mu, verified_at, geom,
+                  district_code)
 SELECT 'SYN-' || lpad(g::text, 7, '0'),
        '合成地块' || g,
        'Synthetic site ' || g,
@@ -71,7 +72,8 @@ SELECT 'SYN-' || lpad(g::text, 7, '0'),
        '100101',
        10 + (g % 40),
        DATE '2026-01-01' + (g % 300),
-       ST_Multi(ST_MakeEnvelope(x, y, x + w, y + w * 0.8, 4490))
+       ST_Multi(ST_MakeEnvelope(x, y, x + w, y + w * 0.8, 4490)),
+       gis_app_home_district()  -- triggers are off: no district from the outline
   FROM (SELECT g,
                :x0 + random() * (:x1 - :x0) AS x,
                :y0 + random() * (:y1 - :y0) AS y,

@@ -94,7 +94,8 @@ INSERT INTO site (code, name_zh, name_en, kind, block, township, platform, geom,
                   planned_use, legacy_use, ownership, supply_stage, readiness, utilities,
                   policy_status, policy_progress_pct, planning_status, quota_status,
                   supply_mode, reserve_price_wan_per_mu, shoreline_m, berth_dwt, water_depth_m,
-                  availability, verified_at, far_min, far_max, height_limit_m)
+                  availability, verified_at, far_min, far_max, height_limit_m,
+                  district_code)
 SELECT 'BN-' || lpad(n::text, 7, '0'), '合成地块 ' || n, 'Synthetic site ' || n,
        k.kind, b.block, b.township, NULL,
        ST_Multi(ST_Transform(ST_Buffer(ST_Transform(pt, 4550),
@@ -115,7 +116,8 @@ SELECT 'BN-' || lpad(n::text, 7, '0'), '合成地块 ' || n, 'Synthetic site ' |
        (ARRAY['available','available','available','available','reserved','reserved',
               'negotiating','negotiating','signed','unavailable'])[1 + abs(h1 >> 16) % 10],
        current_date - (abs(h2 >> 16) % 900)::int,
-       1.0, 2.5, 40
+       1.0, 2.5, 40,
+       gis_app_home_district()  -- triggers are off: no district from the outline
   FROM attrs
  CROSS JOIN LATERAL (
        SELECT kind FROM (VALUES {kinds}) v(kind, lo, hi)

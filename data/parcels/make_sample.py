@@ -581,7 +581,7 @@ GROUPS: list[dict[str, Any]] = [
     ]},
 ]
 
-# The illustrative 定海区 part: a handful of sites in 临城 (codes DH-LC-…).
+# The illustrative 定海区 part: a handful of sites in 临城 (codes ZS-DH-LC-…).
 DH_SRC = "定海区示意数据（非官方，仅供多辖区演示）"
 DINGHAI_GROUPS: list[dict[str, Any]] = [
     {"block": "LC", "anchor": (122.1700, 30.0180), "rot": 0, "width": 900, "sites": [
@@ -1304,14 +1304,16 @@ def build_sites(
 def build_dinghai_sites(
     dinghai: BaseGeometry, ugb: BaseGeometry
 ) -> list[tuple[MultiPolygon, dict[str, Any]]]:
-    """The handful of sites of the illustrative 定海区 part (codes DH-…), inside its outline."""
+    """The handful of sites of the illustrative 定海区 part (codes ZS-DH-…), inside its
+    outline."""
     inner = dinghai.buffer(-10.0)
     out = []
     for group in DINGHAI_GROUPS:
         geoms = layout_group(group)
         for spec in group["sites"]:
             spec = {**spec, "block": group["block"]}
-            code = f"DH-{group['block']}-{spec['n']}"
+            # the city's prefix (舟山) before the district's: ZS-DH-LC-001
+            code = f"ZS-DH-{group['block']}-{spec['n']}"
             raw = geoms[spec["n"]]
             if not inner.covers(raw):
                 raise ValueError(f"{code} sticks out of the Dinghai outline")

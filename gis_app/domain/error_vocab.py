@@ -210,15 +210,16 @@ ERRORS: dict[str, ErrorTerm] = {
         ),
         _e(
             "outside_own_district",
-            "地块 {site} 位于{found}，不在其所属的{district}范围内：地块须位于本行政区内。",
-            "Site {site} lies in {found}, not in its district {district}: a site must lie in "
+            "地块 {value} 位于{other}，不在其所属的{district}范围内：地块须位于本行政区内。",
+            "Site {value} lies in {other}, not in its district {district}: a site must lie in "
             "its own district.",
         ),
         _e(
             "crosses_district_boundary",
-            "地块 {site} 跨越{a}与{b}的行政区界线：地块须完整位于一个行政区内，请沿区界拆分。",
-            "Site {site} crosses the boundary between {a} and {b}: a site must lie within one "
-            "district; split it at the boundary.",
+            "地块 {value} 跨越{district}与{other}的行政区界线：地块须完整位于一个行政区内，"
+            "请沿区界拆分。",
+            "Site {value} crosses the boundary between {district} and {other}: a site must lie "
+            "within one district; split it at the boundary.",
         ),
         # --- a value of one field --------------------------------------------------------------
         _e("required", "请填写{field}。", "{field} is required."),

@@ -240,14 +240,15 @@ class OutsideOwnDistrict(GeometryRejected):
     """A site outline that lies in another district than the site's own (issue 26).
 
     ``site`` is the site's code; ``district`` (its own) and ``found`` (where the outline
-    lies) are vocabulary terms, so the message names each in the reader's language.
+    lies) are vocabulary terms, so the message names each in the reader's language (params
+    ``value``, ``district`` and ``other``).
     """
 
     code = "outside_own_district"
 
     def __init__(self, where: str, site: str, district: Any, found: Any) -> None:
         super().__init__(where, [f"lies in {found.en}, not in its district {district.en}"])
-        self.params = {"site": site, "district": district, "found": found}
+        self.params = {"value": site, "district": district, "other": found}
 
 
 class CrossesDistrictBoundary(GeometryRejected):
@@ -258,7 +259,7 @@ class CrossesDistrictBoundary(GeometryRejected):
 
     def __init__(self, where: str, site: str, a: Any, b: Any) -> None:
         super().__init__(where, [f"crosses the boundary between {a.en} and {b.en}"])
-        self.params = {"site": site, "a": a, "b": b}
+        self.params = {"value": site, "district": a, "other": b}
 
 
 class PayloadTooLarge(InvalidInput):

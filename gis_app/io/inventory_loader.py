@@ -23,10 +23,12 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-from gis_app.db import edit_queries, inventory_queries
+from gis_app.db import district_queries, edit_queries, inventory_queries
 from gis_app.db.engine import set_app_user
 from gis_app.db.models import SRID
-from gis_app.domain.errors import LoadError
+from gis_app.domain.districts import DistrictOutline, site_district
+from gis_app.domain.errors import GeometryRejected, LoadError
+from gis_app.domain.vocab import Term
 from gis_app.io.fields import (
     BUILDING_FIELDS,
     INFRA_FIELDS,
@@ -189,6 +191,44 @@ def _check_geometry(
     return wkb.dumps(g)
 
 
+def _districts(records: list[Record] | None, conn: sa.Connection) -> list[DistrictOutline]:
+    """The district outlines sites are checked against: the folder's, else the database's."""
+    if not records:
+        return list(district_queries.district_outlines(conn))
+    return sorted(
+        (
+            DistrictOutline(
+                Term(str(r.props["code"]), str(r.props["name_zh"]), str(r.props.get("name_en"))),
+                r.geom,
+            )
+            for r in records
+            if r.geom is not None
+            and r.geom.is_valid
+            and r.props.get("level") in (None, "district")
+            and r.props.get("code")
+            and r.props.get("name_zh")
+        ),
+        key=lambda d: d.code,
+    )
+
+
+def _check_district(
+    rec: Record, attrs: dict[str, Any], districts: list[DistrictOutline], problems: list[str]
+) -> None:
+    """A site lies in its district (or in one district, which it gets on insert)."""
+    where = rec.label(SITES)
+    try:
+        site_district(
+            wkb.loads(attrs["_wkb"]),
+            attrs.get("district_code"),
+            districts,
+            where=where,
+            site=str(attrs.get("code")),
+        )
+    except GeometryRejected as e:
+        problems.extend(f"{where}: {p}" for p in e.problems)
+
+
 def check_values(
     fields: dict[str, Field],
     props: dict[str, Any],
@@ -282,6 +322,7 @@ def validate_folder(
             problems.append("jurisdiction: no jurisdiction.geojson and none in the database")
     if outline is not None:
         outline = outline.buffer(_INSIDE_TOLERANCE_DEG)
+    districts = _districts(raw.get("jurisdiction"), conn)
 
     clean: dict[str, list[dict[str, Any]]] = {}
     for layer in layers:
@@ -299,6 +340,8 @@ def validate_folder(
                 seen.setdefault(code, rec.index)
             if layer.geometry is not None:
                 attrs["_wkb"] = _check_geometry(layer, rec, outline, problems)
+            if layer is SITES and attrs.get("_wkb") is not None:
+                _check_district(rec, attrs, districts, problems)
             if layer is JURISDICTION:
                 attrs["level"] = attrs.get("level") or "district"
                 attrs["illustrative"] = bool(attrs.get("illustrative"))

@@ -27,9 +27,10 @@ def _insert_synthetic_sites(url: str, n: int) -> None:
             c.execute(sa.text("ALTER TABLE site DISABLE TRIGGER USER"))
             c.execute(
                 sa.text(
-                    """INSERT INTO site (code, name_zh, kind, availability, geom)
+                    """INSERT INTO site (code, name_zh, kind, availability, geom, district_code)
                        SELECT 'SYN-' || g, '合成地块' || g, 'land', 'available',
-                              ST_Multi(ST_MakeEnvelope(x, y, x + 0.0004, y + 0.0004, 4490))
+                              ST_Multi(ST_MakeEnvelope(x, y, x + 0.0004, y + 0.0004, 4490)),
+                              gis_app_home_district()
                          FROM (SELECT g, 122.1 + (g % 700) * 0.0009 AS x,
                                       29.7 + (g / 700) * 0.0009 AS y
                                  FROM generate_series(1, :n) g) q"""
