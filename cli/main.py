@@ -231,7 +231,9 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
             )
             generated = password is None
             password = password or secrets.token_urlsafe(12)
-            accounts.create_user(conn, args.username, password, roles, args.display_name)
+            accounts.create_user(
+                conn, args.username, password, roles, args.display_name, args.district
+            )
             print(
                 f"created user {args.username.lower()!r} with roles {roles or '[]'}"
                 + (f"; password (shown once): {password}" if generated else "")
@@ -891,6 +893,9 @@ def build_parser() -> argparse.ArgumentParser:
     us.add_argument("--roles", help="comma-separated: officer,planner,admin")
     us.add_argument("--password", help="default: prompt, or generate and print once")
     us.add_argument("--display-name")
+    us.add_argument(
+        "--district", help="code of the district the user works for (default: the first one)"
+    )
     us.add_argument(
         "--db-login",
         action="store_true",

@@ -22,6 +22,14 @@ def home_district() -> sa.ColumnElement[str]:
     return sa.func.gis_app_home_district()
 
 
+def existing_district(conn: sa.Connection, code: str | None) -> str | None:
+    """``code`` if it names a district (or city, province); without a code the first
+    district; None when there is no such row."""
+    if code is None:
+        return conn.execute(sa.select(home_district())).scalar()
+    return conn.execute(sa.select(District.code).where(District.code == code)).scalar()
+
+
 def user_district(username: str) -> sa.ColumnElement[str]:
     """The district of app user ``username`` (else the first district), as an SQL expression."""
     own = sa.select(AppUser.district_code).where(AppUser.username == username)

@@ -215,6 +215,11 @@ ERRORS: dict[str, ErrorTerm] = {
             "its own district.",
         ),
         _e(
+            "no_district",
+            "尚未配置任何行政区：请先载入行政区（jurisdiction.geojson）。",
+            "No district is configured: load the districts first (jurisdiction.geojson).",
+        ),
+        _e(
             "crosses_district_boundary",
             "地块 {value} 跨越{district}与{other}的行政区界线：地块须完整位于一个行政区内，"
             "请沿区界拆分。",

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from gis_app.db import district_queries
 from gis_app.db.models import ApiToken, AppUser, LoginAttempt, WebSession
 from gis_app.db.replica import PrimaryNeeded
 from gis_app.domain import vocab
@@ -99,8 +100,11 @@ def create_user(
     password: str,
     roles: list[str],
     display_name: str | None = None,
+    district_code: str | None = None,
 ) -> int:
-    """Create a user; raises :class:`Conflict` when the username is taken."""
+    """Create a user of ``district_code`` (default: the first district); raises
+    :class:`Conflict` when the username is taken, :class:`InvalidInput` for a district that
+    does not exist or when no district is configured yet."""
     username = username.strip().lower()
     if not _USERNAME.match(username):
         raise InvalidInput(
@@ -119,6 +123,20 @@ def create_user(
             params={"value": username},
         )
     roles = _check_roles(roles)
+    district = district_queries.existing_district(conn, district_code)
+    if district is None and district_code is not None:
+        raise InvalidInput(
+            f"no district {district_code!r}",
+            code="unknown_value",
+            field="district_code",
+            params={"value": district_code[:64]},
+        )
+    if district is None:
+        raise InvalidInput(
+            "no district is configured: load the districts first (gis-app load-sample, or an "
+            "inventory folder's jurisdiction.geojson)",
+            code="no_district",
+        )
     return conn.execute(
         sa.insert(AppUser)
         .values(
@@ -126,6 +144,7 @@ def create_user(
             password_hash=_hasher.hash(password),
             roles=roles,
             display_name=display_name,
+            district_code=district,
         )
         .returning(AppUser.id)
     ).scalar_one()

@@ -22,12 +22,18 @@ APP_NAME = "gis-app import"
 
 
 def _grid_file(url: str, folder: Path, n: int = N) -> Path:
-    """n small squares (20 m) on a grid inside the largest island of the jurisdiction."""
+    """n small squares (20 m) on a grid inside the largest island of the first district (a
+    square across a district boundary would be refused)."""
     eng = make_engine(url)
     with eng.connect() as c:
         outline = shapely.from_wkb(
             bytes(
-                c.execute(sa.text("SELECT ST_AsBinary(ST_Union(geom)) FROM jurisdiction")).scalar()
+                c.execute(
+                    sa.text(
+                        "SELECT ST_AsBinary(geom) FROM district"
+                        " WHERE code = gis_app_home_district()"
+                    )
+                ).scalar()
             )
         )
     eng.dispose()
