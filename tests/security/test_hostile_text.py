@@ -75,7 +75,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "building": ("name_zh", "name_en", "owner_contact", "internal_note"),
     "constraint_zone": ("name_zh", "name_en", "source"),
     "infrastructure": ("name_zh", "name_en"),
-    "jurisdiction": ("name_zh", "name_en"),
+    "district": ("name_zh", "name_en", "note"),
     "app_user": ("display_name", "contact"),
 }
 #: written after the recommendation and its link are made through the API
