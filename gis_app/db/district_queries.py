@@ -1,4 +1,4 @@
-"""Districts (revision 0028): which district a row belongs to, and the outlines the geometry
+"""Districts (revision 0029): which district a row belongs to, and the outlines the geometry
 rules of imports and edits check against.
 
 The database keeps the rules for every writer (``gis_app_site_district``); the app reads the

@@ -50,7 +50,7 @@ def _district_term(d: Mapping[str, Any]) -> Term:
 
 
 def district_refusal(where: str, e: sa.exc.DBAPIError) -> errors.GeometryRejected:
-    """The coded refusal of a district rule the database enforced (revision 0028): its DETAIL
+    """The coded refusal of a district rule the database enforced (revision 0029): its DETAIL
     names the site and the districts (codes, Chinese and English names)."""
     diag = getattr(getattr(e, "orig", None), "diag", None)
     detail = json.loads(getattr(diag, "message_detail", None) or "{}")

@@ -230,7 +230,7 @@ class Site(Base):
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[Stamp]
     updated_at: Mapped[Stamp]
-    #: the district the site lies in (assigned from the outline when not given; 0028)
+    #: the district the site lies in (assigned from the outline when not given; 0029)
     district_code: Mapped[str] = _district_key()
 
     __table_args__ = (
@@ -377,7 +377,7 @@ class ConstraintZone(Base):
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[Stamp]
     updated_at: Mapped[Stamp]
-    #: the district the zone overlaps most (assigned when not given; 0028)
+    #: the district the zone overlaps most (assigned when not given; 0029)
     district_code: Mapped[str] = _district_key()
     __table_args__ = (
         _in_vocab("kind", vocab.CONSTRAINT_KIND),

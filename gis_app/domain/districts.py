@@ -4,7 +4,7 @@ A site lies in its own district; a site that reaches into two districts is refus
 both; a site given without a district gets the one its outline lies in. "Lies in" allows the
 inside tolerance of edits and imports (1e-5°, ~1 m): outlines and parcels share edges only
 approximately. The same decision is made by the trigger ``gis_app_site_district`` (revision
-0028) for every writer, QGIS included; :func:`site_district` makes it before anything is
+0029) for every writer, QGIS included; :func:`site_district` makes it before anything is
 written, so imports can name each row and the API the field.
 """
 

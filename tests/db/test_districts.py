@@ -185,7 +185,7 @@ def test_the_app_decides_as_the_database_and_words_it_in_both_languages(
 def test_existing_rows_are_migrated_to_the_former_jurisdiction(make_db) -> None:
     url = make_db("none")
     provision.ensure_postgis(url)
-    migrate.upgrade(url, "0027")
+    migrate.upgrade(url, "0028")
     eng = sa.create_engine(url)
     try:
         with eng.begin() as c:

@@ -79,7 +79,13 @@ def _sender_file(url: str, folder: Path) -> Path:
     with eng.connect() as c:
         outline = shapely.from_wkb(
             bytes(
-                c.execute(sa.text("SELECT ST_AsBinary(ST_Union(geom)) FROM jurisdiction")).scalar()
+                # the first district's: a parcel across a district boundary would be refused
+                c.execute(
+                    sa.text(
+                        "SELECT ST_AsBinary(geom) FROM district"
+                        " WHERE code = gis_app_home_district()"
+                    )
+                ).scalar()
             )
         )
         blocking = shapely.from_wkb(

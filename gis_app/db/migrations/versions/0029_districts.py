@@ -24,8 +24,8 @@ Each refusal carries a DETAIL in JSON (``{"site", "district", "found"}`` or ``{"
 vocabulary. Users, requirements and recommendations written without a district get the first
 district (``gis_app_home_district()``).
 
-Revision ID: 0028
-Revises: 0027
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-04
 """
 
@@ -34,8 +34,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0028"
-down_revision: str | None = "0027"
+revision: str = "0029"
+down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -48,7 +48,7 @@ DEFAULTED = ("requirement", "recommendation", "app_user")
 PLACEHOLDER = (
     "INSERT INTO district (code, name_zh, name_en, default_epsg, geom, note) VALUES "
     "('unassigned', '未指定辖区', 'Unassigned district', 4550, NULL, "
-    "'made by migration 0028 for rows that predate any jurisdiction; load the real outline')"
+    "'made by migration 0029 for rows that predate any jurisdiction; load the real outline')"
 )
 
 FUNCTIONS = rf"""
