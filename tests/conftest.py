@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -60,6 +60,16 @@ def admin_engine(server_url: str) -> Iterator[sa.Engine]:
     eng.dispose()
 
 
+def _load_into(url: str, load: Callable[[sa.Connection], object]) -> None:
+    """Run a loader of :mod:`gis_app.services.inventory` on the database at ``url``."""
+    eng = make_engine(url)
+    try:
+        with eng.connect() as c:
+            load(c)
+    finally:
+        eng.dispose()
+
+
 @pytest.fixture(scope="session")
 def templates(server_url: str, admin_engine: sa.Engine) -> Iterator[dict[str, str]]:
     """Two template databases: migrated with the districts only (empty); migrated with the
@@ -69,20 +79,10 @@ def templates(server_url: str, admin_engine: sa.Engine) -> Iterator[dict[str, st
     provision.ensure_postgis(empty_url)
     migrate.upgrade(empty_url, "head")
     # an empty inventory of a configured deployment: its districts, which users need
-    eng = make_engine(empty_url)
-    try:
-        with eng.connect() as c:
-            load_districts(c)
-    finally:
-        eng.dispose()
+    _load_into(empty_url, load_districts)
     _recreate(admin_engine, TEMPLATE_SAMPLE, TEMPLATE_EMPTY)
     sample_url = _with_db(server_url, TEMPLATE_SAMPLE)
-    eng = make_engine(sample_url)
-    try:
-        with eng.connect() as c:
-            load_sample(c)
-    finally:
-        eng.dispose()
+    _load_into(sample_url, load_sample)
     yield {"empty": empty_url, "sample": sample_url}
     with admin_engine.connect() as c:
         for name in (SHARED_SAMPLE, TEMPLATE_SAMPLE, TEMPLATE_EMPTY):

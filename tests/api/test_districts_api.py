@@ -8,12 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from shapely import wkt
-from shapely.geometry import box, mapping
+from shapely.geometry import mapping
+from writers import DINGHAI, PUTUO, boundary_square
 
 from gis_app.db.engine import make_engine
-
-PUTUO, DINGHAI = "330903", "330902"
 
 
 @pytest.fixture
@@ -32,22 +30,6 @@ def _site(eng: sa.Engine, code: str) -> tuple[int, str, int]:
     return row.id, row.district_code, row.version
 
 
-def _boundary_square(eng: sa.Engine) -> dict:
-    """A ~400 m square on the middle of the Putuo–Dinghai boundary, as GeoJSON."""
-    with eng.connect() as c:
-        point = wkt.loads(
-            c.execute(
-                sa.text(
-                    "SELECT ST_AsText(ST_LineInterpolatePoint(ST_LineMerge(ST_Intersection("
-                    "ST_Boundary(p.geom), ST_Boundary(d.geom))), 0.5)) FROM district p, "
-                    "district d WHERE p.code = :p AND d.code = :d"
-                ),
-                {"p": PUTUO, "d": DINGHAI},
-            ).scalar_one()
-        )
-    return mapping(box(point.x - 0.002, point.y - 0.002, point.x + 0.002, point.y + 0.002))
-
-
 def test_a_parcel_across_the_boundary_is_refused_naming_both_districts(db, client_as) -> None:
     url, eng = db
     planner = client_as("planner", url=url)
@@ -56,7 +38,7 @@ def test_a_parcel_across_the_boundary_is_refused_naming_both_districts(db, clien
     assert feat.json()["properties"]["district_code"] == district == PUTUO
     r = planner.put(
         f"/api/sites/{sid}/geometry",
-        json={"geometry": _boundary_square(eng), "crs": "EPSG:4490"},
+        json={"geometry": mapping(boundary_square(eng)), "crs": "EPSG:4490"},
         headers={"If-Match": feat.headers["etag"]},
     )
     assert r.status_code == 422, r.text

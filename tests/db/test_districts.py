@@ -6,57 +6,17 @@ writer (here plain SQL, as psql or QGIS write), worded as the app words them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import psycopg2
 import pytest
 import sqlalchemy as sa
 from shapely import wkt
 from shapely.geometry import box
+from writers import CITY, DINGHAI, PUTUO, boundary_square, refused
 
 from gis_app.db import district_queries, migrate, provision
-from gis_app.db.db_logins import libpq_url
 from gis_app.domain import error_vocab
 from gis_app.domain.districts import site_district
 from gis_app.domain.errors import CrossesDistrictBoundary, OutsideOwnDistrict
-
-PUTUO, DINGHAI, CITY = "330903", "330902", "330900"
-
-
-@pytest.fixture
-def cur(sample_url: str) -> Iterator[psycopg2.extensions.cursor]:
-    """A psycopg2 cursor on the sample database, as psql or QGIS would write; rolled back."""
-    conn = psycopg2.connect(libpq_url(sample_url), application_name="QGIS")
-    try:
-        with conn.cursor() as c:
-            yield c
-    finally:
-        conn.rollback()
-        conn.close()
-
-
-def _refused(cur, sql: str, params: tuple = ()) -> psycopg2.Error:
-    cur.execute("SAVEPOINT rule")
-    with pytest.raises(psycopg2.Error) as err:
-        cur.execute(sql, params)
-    cur.execute("ROLLBACK TO SAVEPOINT rule")
-    return err.value
-
-
-def _boundary_square(conn_or_cur, half: float = 0.002) -> str:
-    """A ~400 m square centred on the middle of the Putuo–Dinghai boundary (WKT, EPSG:4490)."""
-    sql = (
-        "SELECT ST_AsText(ST_LineInterpolatePoint(ST_LineMerge(ST_Intersection("
-        "ST_Boundary(p.geom), ST_Boundary(d.geom))), 0.5)) FROM district p, district d "
-        f"WHERE p.code = '{PUTUO}' AND d.code = '{DINGHAI}'"
-    )
-    if isinstance(conn_or_cur, sa.Connection):
-        point = wkt.loads(conn_or_cur.execute(sa.text(sql)).scalar_one())
-    else:
-        conn_or_cur.execute(sql)
-        point = wkt.loads(conn_or_cur.fetchone()[0])
-    return box(point.x - half, point.y - half, point.x + half, point.y + half).wkt
-
 
 #: a small square well inside the illustrative Dinghai part (north-west of its sites)
 DINGHAI_SQUARE = box(122.1600, 30.0380, 122.1620, 30.0395).wkt
@@ -131,7 +91,7 @@ def test_a_site_written_without_a_district_gets_the_one_it_lies_in(cur) -> None:
 
 
 def test_a_qgis_move_into_another_district_is_refused_naming_both(cur) -> None:
-    e = _refused(
+    e = refused(
         cur,
         "UPDATE site SET geom = ST_Multi(ST_GeomFromText(%s, 4490)) WHERE code = 'PT-KF-001'",
         (DINGHAI_SQUARE,),
@@ -144,18 +104,18 @@ def test_a_qgis_move_into_another_district_is_refused_naming_both(cur) -> None:
     detail = json.loads(e.diag.message_detail)
     assert (detail["district"]["code"], detail["found"]["code"]) == (PUTUO, DINGHAI)
     # so is giving a site a district it does not lie in
-    e = _refused(cur, f"UPDATE site SET district_code = '{DINGHAI}' WHERE code = 'PT-KF-001'")
+    e = refused(cur, f"UPDATE site SET district_code = '{DINGHAI}' WHERE code = 'PT-KF-001'")
     assert e.pgcode == "GA005"
 
 
 def test_a_parcel_across_the_district_boundary_is_refused_naming_both(cur) -> None:
-    square = _boundary_square(cur)
+    square = boundary_square(cur).wkt
     for sql in (
         "INSERT INTO site (code, name_zh, kind, geom) VALUES"
         " ('QG-X-1', '跨区地块', 'land', ST_Multi(ST_GeomFromText(%s, 4490)))",
         "UPDATE site SET geom = ST_Multi(ST_GeomFromText(%s, 4490)) WHERE code = 'PT-GS-001'",
     ):
-        e = _refused(cur, sql, (square,))
+        e = refused(cur, sql, (square,))
         assert e.pgcode == "GA006" and e.diag.constraint_name == "site_within_one_district"
         assert "普陀区 (Putuo District)" in e.diag.message_primary
         assert "定海区（示意范围） (Dinghai District (illustrative part))" in e.diag.message_primary
@@ -167,7 +127,7 @@ def test_the_app_decides_as_the_database_and_words_it_in_both_languages(
 ) -> None:
     outlines = district_queries.district_outlines(conn)
     assert [d.code for d in outlines] == [DINGHAI, PUTUO]
-    square = wkt.loads(_boundary_square(conn))
+    square = boundary_square(conn)
     with pytest.raises(CrossesDistrictBoundary) as crossed:
         site_district(square, None, outlines, where="site X-1", site="X-1")
     msg = error_vocab.message(crossed.value.refusals[0])

@@ -8,39 +8,16 @@ counterparts it checks; the last tests say when the code has moved on from them.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
 
-import psycopg2
-import psycopg2.errors
 import pytest
 import shapely
 from shapely import wkt
+from writers import refused
 
-from gis_app.db.db_logins import libpq_url
 from gis_app.domain import fields, landuse, vocab
 from gis_app.io import geometry_checks
 
 MIGRATION = importlib.import_module("gis_app.db.migrations.versions.0013_writer_rules")
-
-
-@pytest.fixture
-def cur(sample_url: str) -> Iterator[psycopg2.extensions.cursor]:
-    """A psycopg2 cursor on the sample database, as psql or QGIS would write; rolled back."""
-    conn = psycopg2.connect(libpq_url(sample_url), application_name="psql")
-    try:
-        with conn.cursor() as c:
-            yield c
-    finally:
-        conn.rollback()
-        conn.close()
-
-
-def _refused(cur, sql: str, params: tuple = ()) -> psycopg2.Error:
-    cur.execute("SAVEPOINT rule")
-    with pytest.raises(psycopg2.Error) as err:
-        cur.execute(sql, params)
-    cur.execute("ROLLBACK TO SAVEPOINT rule")
-    return err.value
 
 
 def _one(cur, sql: str, params: tuple = ()) -> tuple:
@@ -51,7 +28,7 @@ def _one(cur, sql: str, params: tuple = ()) -> tuple:
 def test_a_site_moved_out_of_the_jurisdiction_gets_the_apps_message(cur) -> None:
     code, geom = _one(cur, "SELECT code, ST_AsText(geom) FROM site ORDER BY code LIMIT 1")
     moved = shapely.affinity.translate(wkt.loads(geom), -6.2, 10.0)  # to Beijing
-    e = _refused(cur, "UPDATE site SET geom = ST_GeomFromText(%s, 4490) WHERE code = %s",
+    e = refused(cur, "UPDATE site SET geom = ST_GeomFromText(%s, 4490) WHERE code = %s",
                  (moved.wkt, code))  # fmt: skip
     assert e.pgcode == "GA003"
     assert e.diag.constraint_name == "site_inside_jurisdiction"
@@ -71,15 +48,15 @@ def test_a_site_moved_out_of_the_jurisdiction_gets_the_apps_message(cur) -> None
     assert _one(cur, "SELECT ST_AsText(geom) FROM site WHERE code = %s", (code,))[0] == geom
 
 
-def test_a_new_site_outside_and_a_zone_far_away_are_refused(cur) -> None:
-    e = _refused(
+def test_a_new_site_outside_and_a_zone_far_away_arerefused(cur) -> None:
+    e = refused(
         cur,
         "INSERT INTO site (code, name_zh, kind, geom) VALUES ('QG-NEW-1', '北京', 'land',"
         " ST_Multi(ST_Buffer(ST_SetSRID(ST_Point(116.4, 39.9), 4490), 0.001)))",
     )
     assert e.pgcode == "GA003" and e.diag.message_primary.startswith("site QG-NEW-1: lies outside")
     assert "100.0% of its area outside" in e.diag.message_primary
-    e = _refused(
+    e = refused(
         cur,
         "UPDATE constraint_zone SET geom = ST_Translate(geom, -6, 10)"
         " WHERE code = (SELECT min(code) FROM constraint_zone)",
@@ -95,7 +72,7 @@ def test_a_new_site_outside_and_a_zone_far_away_are_refused(cur) -> None:
 
 def test_deleting_a_site_is_refused_and_says_retire(cur) -> None:
     site_id, code = _one(cur, "SELECT id, code FROM site ORDER BY code LIMIT 1")
-    e = _refused(cur, "DELETE FROM site WHERE id = %s", (site_id,))
+    e = refused(cur, "DELETE FROM site WHERE id = %s", (site_id,))
     assert e.pgcode == "GA004" and e.diag.constraint_name == "site_not_deleted"
     assert e.diag.message_primary.startswith(f"site {code} (")
     assert "retire it instead (retired_at)" in e.diag.message_primary
@@ -162,7 +139,7 @@ def test_a_value_outside_its_vocabulary_lists_the_allowed_keys_and_labels(
         for name, table in (("site", "site"), ("building", "building"),
                             ("zone", "constraint_zone"))
     }  # fmt: skip
-    e = _refused(cur, sql.format(**codes))
+    e = refused(cur, sql.format(**codes))
     assert e.pgcode == "23514"
     table = record.replace("constraint zone", "constraint_zone")
     assert e.diag.constraint_name == f"{table}_{column}_vocab"

@@ -12,14 +12,13 @@ import pytest
 import sqlalchemy as sa
 from shapely import wkt
 from shapely.geometry import box
+from writers import DINGHAI, PUTUO, boundary_square
 
 from gis_app.domain import vocab
 from gis_app.io.imports import ImportOptions
 from gis_app.services.imports import import_file
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
-
-PUTUO, DINGHAI = "330903", "330902"
 
 
 def _free_spot(engine: sa.Engine, district: str) -> tuple[float, float]:
@@ -95,17 +94,8 @@ def test_a_file_without_districts_gets_them_from_the_outlines(edit_engine, scrat
 
 
 def test_a_parcel_across_the_boundary_is_a_rejected_row(edit_engine, scratch_dir) -> None:
+    crossing = boundary_square(edit_engine)
     with edit_engine.connect() as c:
-        mid = wkt.loads(
-            c.execute(
-                sa.text(
-                    "SELECT ST_AsText(ST_LineInterpolatePoint(ST_LineMerge(ST_Intersection("
-                    "ST_Boundary(p.geom), ST_Boundary(d.geom))), 0.5)) FROM district p, "
-                    "district d WHERE p.code = :p AND d.code = :d"
-                ),
-                {"p": PUTUO, "d": DINGHAI},
-            ).scalar_one()
-        )
         before = c.execute(sa.text("SELECT count(*) FROM site")).scalar_one()
     x, y = _free_spot(edit_engine, DINGHAI)
     path = _shapefile(
@@ -115,7 +105,7 @@ def test_a_parcel_across_the_boundary_is_a_rejected_row(edit_engine, scratch_dir
             (
                 "X-CROSS-001",
                 "跨区地块",
-                box(mid.x - 0.002, mid.y - 0.002, mid.x + 0.002, mid.y + 0.002),
+                crossing,
             ),
         ],
     )
