@@ -8,7 +8,7 @@ plan as on the custom one.
 
 The inventory is the same at every run (seeded points, hashed attributes); the only input that
 moves with the calendar, the date each site was last verified (the freshness score reads its age),
-is set relative to today for the 73 sample sites as the generator does for its own.
+is set relative to today for the sample sites as the generator does for its own.
 
 Regenerate the expected figures only for a change that is meant to alter rankings (a criterion,
 a weight, the generator)::
