@@ -484,9 +484,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.reuse:
         for name in args.reuse:
-            url = _url(st.url, name)
             print(f"{name}: measuring again", flush=True)
-            res = _serve_and_measure(url, _new_token(url), count_sites(url), args.runs)
+            url, token = reuse_database(st.url, name)
+            res = _serve_and_measure(url, token, count_sites(url), args.runs)
             doc["sizes"].append(res)
             _write(doc, "api_bench_again")
         print(markdown(doc))
@@ -524,6 +524,13 @@ def count_sites(url: str) -> int:
             return c.execute(sa.text("SELECT count(*) FROM site")).scalar_one()
     finally:
         eng.dispose()
+
+
+def reuse_database(server_url: str, name: str) -> tuple[str, str]:
+    """A database kept by ``--keep``, migrated to the head; return (URL, new API token)."""
+    url = _url(server_url, name)
+    migrate.upgrade(url, "head")
+    return url, _new_token(url)
 
 
 def _new_token(url: str) -> str:

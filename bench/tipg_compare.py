@@ -16,6 +16,7 @@ Results: ``bench/results/tipg_compare.{json,md}``.
 
     .venv/bin/python bench/tipg_compare.py --sizes 100000          # one inventory
     .venv/bin/python bench/tipg_compare.py --sizes 1000000 --rounds 3
+    .venv/bin/python bench/tipg_compare.py --reuse gis_app_bench_api_1000000_123  # kept by api_bench
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from bench.api_bench import (  # noqa: E402
     drop_database,
     machine,
     make_template,
+    reuse_database,
 )
 from bench.load_driver import ServedApp, free_port  # noqa: E402
 from gis_app.db import provision  # noqa: E402
@@ -279,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--page", type=int, default=500)
     p.add_argument("--requests", type=int, default=60)
+    p.add_argument(
+        "--reuse", metavar="DB", nargs="+", help="measure inventories kept by api_bench --keep"
+    )
     args = p.parse_args(argv)
     ensure_tipg()
     st = provision.db_up(DatabaseSettings(), log=lambda m: None)
@@ -288,6 +293,12 @@ def main(argv: list[str] | None = None) -> int:
         "load_before": " ".join(f"{v:.2f}" for v in os.getloadavg()),
         "inventories": [],
     }
+    if args.reuse:
+        for name in args.reuse:
+            url, token = reuse_database(st.url, name)
+            doc["inventories"].append(measure(url, token, args.rounds, args.page, args.requests))
+        _write(doc)
+        return 0
     template = f"gis_app_bench_tipg_tpl_{os.getpid()}"
     make_template(st.url, template)
     try:
@@ -302,12 +313,16 @@ def main(argv: list[str] | None = None) -> int:
                 drop_database(st.url, name)
     finally:
         drop_database(st.url, template)
+    _write(doc)
+    return 0
+
+
+def _write(doc: dict) -> None:
     doc["load_after"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "tipg_compare.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
     (RESULTS / "tipg_compare.md").write_text(markdown(doc), encoding="utf-8")
     print(markdown(doc))
-    return 0
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from gis_app.db.engine import set_app_user
 from gis_app.db.models import SRID, Building, ConstraintZone, CurrentUseParcel, Site
 from gis_app.db.site_queries import SITE_PROPERTY_COLUMNS
 from gis_app.domain import errors, fields
+from gis_app.domain.error_vocab import Problem
 from gis_app.domain.vocab import BLOCKING_CONSTRAINT_KINDS, Term
 
 #: tables whose rows planners edit through the API (name → editable columns are checked by
@@ -95,7 +96,10 @@ def translate_db_errors(where: str) -> Iterator[None]:
         # only reach it when a check and the database disagree
         if code == "GA003":
             # the rule's message names the record too: keep its problem part
-            raise errors.GeometryRejected(where, [msg.split(": ", 1)[-1]]) from e
+            raise errors.GeometryRejected(
+                where,
+                [Problem("geom_outside_jurisdiction", "geom", {}, msg.split(": ", 1)[-1])],
+            ) from e
         if code == "GA004":
             raise errors.EditConflict(msg) from e
         if code in ("GA005", "GA006"):
@@ -848,22 +852,19 @@ def stage_plane_areas(conn: sa.Connection, rownums: list[int]) -> dict[int, tupl
     return {r.rownum: (r.m2, r.epsg) for r in rows}
 
 
-def stage_blocking(conn: sa.Connection, rownums: list[int]) -> dict[int, str]:
-    """Staged rows whose outline (new, or else the stored one) overlaps a blocking zone."""
+def stage_blocking(conn: sa.Connection, rownums: list[int]) -> dict[int, sa.Row]:
+    """Staged rows whose outline (new, or else the stored one) overlaps a blocking zone:
+    the zone's ``kind``, ``code``, ``name`` and ``overlap_m2``."""
     rows = conn.execute(
         sa.text(f"""
-        SELECT t.rownum, b.zone_kind, b.zone_code, b.zone_name, b.overlap_m2
+        SELECT t.rownum, b.zone_kind AS kind, b.zone_code AS code, b.zone_name AS name,
+               b.overlap_m2
           FROM {_STAGE} t LEFT JOIN site s ON s.code = t.code
          CROSS JOIN LATERAL gis_app_blocking_overlap(COALESCE(t.geom, s.geom)) b
          WHERE t.rownum = ANY(:r)"""),
         {"r": rownums},
     ).all()
-    return {
-        r.rownum: (
-            f"overlaps {r.zone_kind} zone {r.zone_code} ({r.zone_name}) by {r.overlap_m2:.0f} m²"
-        )
-        for r in rows
-    }
+    return {r.rownum: r for r in rows}
 
 
 def apply_stage(

@@ -823,6 +823,239 @@ ERRORS: dict[str, ErrorTerm] = {
             "请填写平台或招商专员（全区目标不填）。",
             "Name the platform or the officer (leave it empty for the district).",
         ),
+        # --- rows of an imported site, building or zone file (gis_app.io.imports) -------------
+        _e("column_problem", "列“{column}”：{problem}", "Column {column}: {problem}"),
+        _e("part_problem", "第 {part} 部分：{problem}", "Part {part}: {problem}"),
+        _e(
+            "import_no_code_column",
+            "文件中没有编号列（DKBH / 地块编号 / code），请指定哪一列是编号。文件的列：{value}",
+            "The file has no code column (DKBH or code); say which column holds the code. Its "
+            "columns: {value}",
+        ),
+        _e("import_no_rows", "文件 {value} 中没有数据行。", "{value} holds no rows."),
+        _e(
+            "mapping_column_missing",
+            "列对应中指定的列“{value}”在文件中不存在。",
+            "The column mapping names column “{value}”, which the file does not have.",
+        ),
+        _e(
+            "mapping_field_unknown",
+            "列对应“{value}”→“{other}”：{layer}没有这个字段。",
+            "Column mapping “{value}” → “{other}”: {layer} have no such field.",
+        ),
+        _e(
+            "columns_same_field",
+            "列“{value}”和“{other}”都对应到{field}，只能保留一列。",
+            "Columns “{value}” and “{other}” both map to {field}; keep one.",
+        ),
+        _e(
+            "binary_value",
+            "该单元格是二进制数据，不是文字或数字。",
+            "The cell holds binary data, not text or a number.",
+        ),
+        _e(
+            "label_disagrees",
+            "“{value}”与编码列“{other}”（{code} = {name}）不一致；"
+            "请同时修改两列，或清空编码只填名称。",
+            "“{value}” disagrees with column {other} ({code} = {name}); change both, or clear "
+            "the code to use the name.",
+        ),
+        _e("import_no_code", "该行没有编号。", "The row has no code."),
+        _e("preset_not_a_number", "“{value}”不是数字。", "“{value}” is not a number."),
+        _e(
+            "preset_unknown_land_use",
+            "“{value}”既不是 2023 用地用海分类的代码或名称，也不是 GB 50137 的。",
+            "“{value}” is no land-use code or name of the 2023 classification nor of GB 50137.",
+        ),
+        _e(
+            "preset_planning_class",
+            "地类名称“{value}”是规划分类，不是三调现状地类。",
+            "Land class name “{value}” is a planning class, not a current use of the third "
+            "national land survey.",
+        ),
+        _e(
+            "preset_unknown_dlmc",
+            "地类名称“{value}”不是三调的地类名称。",
+            "“{value}” is no land class name of the third national land survey.",
+        ),
+        _e(
+            "duplicate_code",
+            "编号“{value}”在文件中重复（另见第 {other_row} 行）。",
+            "Code “{value}” is in the file twice (also row {other_row}).",
+        ),
+        _e(
+            "code_zeros_ambiguous",
+            "编号“{value}”丢失了前导零，可能是 {other} 中的任一个；请把编号列设为文本格式。",
+            "Code “{value}” lost its leading zeros and could be any of {other}; type the code "
+            "as text.",
+        ),
+        _e(
+            "code_zeros_collide",
+            "编号“{value}”丢失了前导零，而“{other}”也在文件中{where}。",
+            "Code “{value}” lost its leading zeros; “{other}” is also in the file{where}.",
+        ),
+        _e(
+            "site_code_unknown",
+            "{field}“{value}”：没有这个地块（或它已被分割或合并）。",
+            "{field} “{value}”: no such site (or it was retired by a split or merge).",
+        ),
+        _e(
+            "new_record_needs",
+            "新增的{layer}必须填写：{value}。",
+            "A new {layer} record needs {value}.",
+        ),
+        _e(
+            "new_record_needs_polygon",
+            "新增记录需要多边形图形（GIS 文件或 WKT 列）；{reason}",
+            "A new record needs a polygon (a GIS file or a WKT column); {reason}",
+        ),
+        _e(
+            "import_site_retired",
+            "该地块已被分割或合并，请导入其后继地块。",
+            "The site was retired (split or merged); import its successors.",
+        ),
+        _e(
+            "point_far_from_site",
+            "经纬度点距该地块 {value} 米（超过 {max} 米）：坐标系错误或经纬度列颠倒？",
+            "The lon/lat lies {value} m from the site (more than {max} m): wrong coordinate "
+            "system or swapped columns?",
+        ),
+        _e(
+            "lonlat_not_transformable",
+            "经纬度无法转换到 CGCS2000。",
+            "The lon/lat cannot be transformed to CGCS2000.",
+        ),
+        _e(
+            "blocked_by_zone",
+            "与{kind}“{name}”（{value}）重叠 {area} 平方米，不能设为“可招商”；"
+            "请改用其他招商状态或修正图形。",
+            "It overlaps {kind} zone {value} ({name}) by {area} m²: it cannot be available; "
+            "import it with another availability or fix the geometry.",
+        ),
+        # --- geometry checks (gis_app.io.geometry_checks) --------------------------------------
+        _e("geom_missing", "没有图形。", "There is no geometry."),
+        _e("geom_unreadable", "图形无法读取：{reason}", "The geometry cannot be read: {reason}"),
+        _e("wkt_unreadable", "WKT 无法读取：{reason}", "The WKT cannot be read: {reason}"),
+        _e(
+            "lonlat_not_numbers",
+            "经纬度（{value}）不是数字。",
+            "The lon/lat ({value}) are not numbers.",
+        ),
+        _e("geom_empty", "图形为空。", "The geometry is empty."),
+        _e(
+            "geom_too_many_vertices",
+            "图形有 {value} 个节点，超过上限 {max} 个。",
+            "The geometry has {value} vertices, more than the limit of {max}.",
+        ),
+        _e(
+            "geom_not_finite",
+            "有坐标不是有限数值（NaN 或无穷大）：第 {vertex} 个节点为 {value}。",
+            "A coordinate is not a finite number (NaN or infinity): vertex #{vertex} is {value}.",
+        ),
+        _e(
+            "geom_not_polygon",
+            "应为面（Polygon 或 MultiPolygon），而不是 {value}。",
+            "Expected a Polygon or MultiPolygon, got {value}.",
+        ),
+        _e(
+            "geom_not_degrees",
+            "坐标如 {value} 不是经纬度，但声明的坐标系是 {crs}{hint}",
+            "Coordinates such as {value} are not degrees although {crs} was declared{hint}",
+        ),
+        _e(
+            "geom_not_transformable",
+            "坐标无法从 {crs} 转换{hint}",
+            "The coordinates cannot be transformed from {crs}{hint}",
+        ),
+        _e(
+            "geom_invalid",
+            "多边形无效：{reason}（可勾选“修复”，用 make_valid 修复并保留面状部分）。",
+            "Invalid polygon: {reason} (send repair=true to fix it with make_valid, keeping the "
+            "polygonal part).",
+        ),
+        _e(
+            "geom_nothing_left",
+            "多边形无效：{reason}；修复后不剩任何面状部分。",
+            "Invalid polygon: {reason}; nothing polygonal is left.",
+        ),
+        _e(
+            "geom_too_small",
+            "面积 {value} 平方米，小于下限 {min} 平方米。",
+            "The area, {value} m², is below the minimum of {min} m².",
+        ),
+        _e(
+            "geom_too_large",
+            "面积 {value} 平方米，大于上限 {max} 平方米{hint}",
+            "The area, {value} m², is above the maximum of {max} m²{hint}",
+        ),
+        _e(
+            "geom_outside",
+            "位于辖区范围之外（在 {value} 附近；{share}% 的面积在辖区外）{hint}",
+            "It lies outside the jurisdiction (near {value}; {share}% of its area outside){hint}",
+        ),
+        _e(
+            "geom_entirely_outside",
+            "完全位于辖区范围之外{hint}",
+            "It lies entirely outside the jurisdiction{hint}",
+        ),
+        _e(
+            "geojson_not_geometry",
+            "应为 GeoJSON 图形对象（带 type 的 Polygon 或 MultiPolygon）。",
+            "Expected a GeoJSON geometry object with 'type' (Polygon or MultiPolygon).",
+        ),
+        _e("polygon_no_rings", "第 {value} 个多边形没有环。", "Polygon {value} has no rings."),
+        _e(
+            "ring_too_short",
+            "{value}：一个环至少需要 4 个坐标点。",
+            "{value}: a ring needs at least 4 positions.",
+        ),
+        _e(
+            "ring_has_measures",
+            "{value}：坐标含 4 个数（x, y, z, m），不接受 M 值；"
+            "请使用 [x, y] 或 [x, y, z]（高程会被去掉）。",
+            "{value}: 4 numbers (x, y, z, m) — measures are refused; send [x, y] or [x, y, z] "
+            "(heights are dropped).",
+        ),
+        _e(
+            "ring_bad_position",
+            "{value}：应为 [x, y]，收到的是 {other}。",
+            "{value}: expected [x, y], got {other}.",
+        ),
+        _e(
+            "ring_not_finite",
+            "{value}：坐标不是有限数值（NaN 或无穷大）。",
+            "{value}: a coordinate is not a finite number (NaN or infinity).",
+        ),
+        _e(
+            "ring_not_closed",
+            "{value} 没有闭合（首点 {first} 与末点 {last} 不同）。",
+            "{value} is not closed (first {first} and last {last} differ).",
+        ),
+        _e(
+            "geom_outside_jurisdiction",
+            "位于辖区范围之外。",
+            "It lies outside the jurisdiction.",
+        ),
+        _e(
+            "part_outside_site",
+            "第 {part} 部分有 {area} 平方米超出原地块。",
+            "Part {part} reaches {area} m² outside the site.",
+        ),
+        _e(
+            "parts_overlap",
+            "第 {part} 与第 {other} 部分重叠 {area} 平方米。",
+            "Parts {part} and {other} overlap by {area} m².",
+        ),
+        _e(
+            "parts_leave_gap",
+            "各部分留下 {area} 平方米未覆盖原地块。",
+            "The parts leave {area} m² of the site uncovered.",
+        ),
+        _e(
+            "cut_line_invalid",
+            "分割线无效：{reason}",
+            "The cutting line is not usable: {reason}",
+        ),
     )
 }
 
@@ -980,6 +1213,29 @@ def at_row(row: int, record: str | None, problem: Problem) -> Problem:
         problem.field,
         {"row": row, "record": where, "problem": Term(problem.code, inner["zh"], inner["en"])},
         f"row {row}" + (f" ({record})" if record else "") + f": {problem.detail}",
+    )
+
+
+def at_part(part: int, problem: Problem) -> Problem:
+    """``problem`` of part ``part`` of a split: a ``part_problem`` naming the part."""
+    return _wrapped("part_problem", {"part": part}, problem, f"part {part}: {problem.detail}")
+
+
+def in_column(column: str, problem: Problem, detail: str | None = None) -> Problem:
+    """``problem`` of a value read from the file's column ``column`` (as the person sees the
+    column: a header such as 地块面积 rather than the field's name)."""
+    return _wrapped("column_problem", {"column": column}, problem, detail or problem.detail)
+
+
+def _wrapped(code: str, params: Mapping[str, Any], problem: Problem, detail: str) -> Problem:
+    from gis_app.domain.vocab import Term
+
+    inner = message(problem)
+    return Problem(
+        code,
+        problem.field,
+        {**params, "problem": Term(problem.code, inner["zh"], inner["en"])},
+        detail,
     )
 
 

@@ -226,14 +226,19 @@ class ReasonRequired(TransitionRefused):
 
 
 class GeometryRejected(InvalidInput):
-    """A geometry that fails the checks; ``problems`` names each one."""
+    """A geometry that fails the checks: ``checks`` are its problems, each coded
+    (``problems`` their English details); the refusals are the summary and then each."""
 
     code = "geometry_rejected"
 
-    def __init__(self, where: str, problems: list[str]) -> None:
+    def __init__(self, where: str, checks: Iterable[Problem]) -> None:
         self.where = where
-        self.problems = problems
-        super().__init__(f"{where}: " + "; ".join(problems), params={"count": len(problems)})
+        self.checks = list(checks)
+        self.problems = [p.detail for p in self.checks]
+        n = len(self.checks)
+        super().__init__(f"{where}: " + "; ".join(self.problems), params={"count": n})
+        summary = Problem(self.code, "geom", {"count": n}, self.public_message)
+        self._refusals = [summary, *self.checks]
 
 
 class OutsideOwnDistrict(GeometryRejected):
@@ -247,8 +252,11 @@ class OutsideOwnDistrict(GeometryRejected):
     code = "outside_own_district"
 
     def __init__(self, where: str, site: str, district: Any, found: Any) -> None:
-        super().__init__(where, [f"lies in {found.en}, not in its district {district.en}"])
-        self.params = {"value": site, "district": district, "other": found}
+        params = {"value": site, "district": district, "other": found}
+        detail = f"lies in {found.en}, not in its district {district.en}"
+        super().__init__(where, [Problem(self.code, "geom", params, detail)])
+        self.params = params
+        self._refusals = self.checks
 
 
 class CrossesDistrictBoundary(GeometryRejected):
@@ -258,8 +266,11 @@ class CrossesDistrictBoundary(GeometryRejected):
     code = "crosses_district_boundary"
 
     def __init__(self, where: str, site: str, a: Any, b: Any) -> None:
-        super().__init__(where, [f"crosses the boundary between {a.en} and {b.en}"])
-        self.params = {"value": site, "district": a, "other": b}
+        params = {"value": site, "district": a, "other": b}
+        detail = f"crosses the boundary between {a.en} and {b.en}"
+        super().__init__(where, [Problem(self.code, "geom", params, detail)])
+        self.params = params
+        self._refusals = self.checks
 
 
 class PayloadTooLarge(InvalidInput):

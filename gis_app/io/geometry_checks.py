@@ -30,8 +30,10 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from gis_app.db.models import SRID
+from gis_app.domain.error_vocab import Problem
 from gis_app.domain.errors import GeometryRejected, InvalidInput
 from gis_app.domain.gcj02 import shift_coords
+from gis_app.domain.vocab import Term
 
 _GEOD = Geod(ellps="GRS80")  # the CGCS2000 ellipsoid (to 0.1 mm of GRS80)
 
@@ -201,15 +203,21 @@ class CheckedGeometry:
     """A checked geometry: the MultiPolygon in EPSG:4490 (or problems), notes and repairs."""
 
     geom: MultiPolygon | None
-    problems: list[str] = field(default_factory=list)
+    #: what is wrong with it, coded (:mod:`gis_app.domain.error_vocab`)
+    refusals: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     repair: RepairReport | None = None
     area_m2: float | None = None
 
     @property
+    def problems(self) -> tuple[str, ...]:
+        """The refusals' English details."""
+        return tuple(p.detail for p in self.refusals)
+
+    @property
     def ok(self) -> bool:
         """True when the geometry may be stored."""
-        return self.geom is not None and not self.problems
+        return self.geom is not None and not self.refusals
 
 
 def geodesic_area_m2(g: BaseGeometry) -> float:
@@ -256,24 +264,36 @@ def repair(g: BaseGeometry) -> tuple[MultiPolygon | None, RepairReport]:
     return out, report
 
 
-def _first_bad_coordinate(g: BaseGeometry) -> str:
+def _not_finite(g: BaseGeometry) -> Problem:
     xy = shapely.get_coordinates(g, include_z=False)
     bad = np.argwhere(~np.isfinite(xy).all(axis=1))
     i = int(bad[0][0]) if len(bad) else 0
-    return f"vertex #{i + 1} is ({xy[i][0]}, {xy[i][1]})"
+    at = f"({xy[i][0]}, {xy[i][1]})"
+    return Problem(
+        "geom_not_finite",
+        "geom",
+        {"vertex": i + 1, "value": at},
+        f"has a coordinate that is not a finite number (NaN or infinity): vertex #{i + 1} is {at}",
+    )
 
 
-def _crs_hint(g: BaseGeometry, crs: DeclaredCrs, outline: BaseGeometry | None) -> str:
-    """Name the CRS mistake that would put ``g`` inside ``outline``, if one does."""
+def _hint(en: str, zh: str) -> Term:
+    """A hint appended to a message: " — …" in English, "——…" in Chinese."""
+    return Term("hint", f"——{zh}", f" — {en}")
+
+
+def _crs_hint(g: BaseGeometry, crs: DeclaredCrs, outline: BaseGeometry | None) -> Term | str:
+    """Name the CRS mistake that would put ``g`` inside ``outline``, if one does (a
+    bilingual hint; its English is the end of the problem's detail)."""
     if outline is None or g.is_empty:
         return ""
     try:
         x, y = shapely.get_coordinates(g.representative_point())[0]
     except (shapely.errors.GEOSException, IndexError):
         return ""
-    trials: list[tuple[str, float, float]] = []
+    trials: list[tuple[Term, float, float]] = []
     if crs.geographic:
-        trials.append(("latitude and longitude look swapped", y, x))
+        trials.append((_hint("latitude and longitude look swapped", "经度和纬度似乎颠倒了"), y, x))
     for epsg in _HINT_EPSG:
         if epsg == crs.epsg:
             continue
@@ -284,18 +304,35 @@ def _crs_hint(g: BaseGeometry, crs: DeclaredCrs, outline: BaseGeometry | None) -
             px, py = _transformer(epsg, SRID).transform(x, y)
         except Exception:  # any failure means "not this CRS"
             continue
-        trials.append((f"the coordinates fit EPSG:{epsg} ({c.name}); declare that CRS", px, py))
-    for text, px, py in trials:
+        trials.append(
+            (
+                _hint(
+                    f"the coordinates fit EPSG:{epsg} ({c.name}); declare that CRS",
+                    f"坐标符合 EPSG:{epsg}（{c.name}），请声明该坐标系",
+                ),
+                px,
+                py,
+            )
+        )
+    for hint, px, py in trials:
         if math.isfinite(px) and math.isfinite(py) and outline.covers(shapely.Point(px, py)):
-            return f" — {text}"
+            return hint
     if crs.geographic and not (abs(x) <= 180 and abs(y) <= 90):
-        return (
-            " — these are not degrees but metres of a projected CRS (Web Mercator, "
-            "Gauss-Krüger …); declare the CRS"
+        return _hint(
+            "these are not degrees but metres of a projected CRS (Web Mercator, "
+            "Gauss-Krüger …); declare the CRS",
+            "这些不是经纬度，而是投影坐标系（Web 墨卡托、高斯-克吕格等）的米，请声明坐标系",
         )
     if not crs.geographic and abs(x) <= 180 and abs(y) <= 90:
-        return f" — these look like degrees, not the metres of {crs.label}"
+        return _hint(
+            f"these look like degrees, not the metres of {crs.label}",
+            f"这些像是经纬度，而不是 {crs.label} 的米",
+        )
     return ""
+
+
+def _en(hint: Term | str) -> str:
+    return hint.en if isinstance(hint, Term) else hint
 
 
 def areas_m2(geoms: np.ndarray) -> np.ndarray:
@@ -345,18 +382,23 @@ def check_geometries(
     out = [CheckedGeometry(None) for _ in range(n)]
     alive = np.ones(n, dtype=bool)
 
-    def fail(mask: np.ndarray, message: Any) -> None:
+    def fail(mask: np.ndarray, problem: Any) -> None:
         for i in np.flatnonzero(mask & alive):
-            out[i].problems.append(message(i) if callable(message) else message)
+            out[i].refusals.append(problem(i) if callable(problem) else problem)
         alive[mask] = False
 
     missing = np.asarray([g is None for g in arr], dtype=bool)
-    fail(missing, "has no geometry")
-    fail(shapely.is_empty(arr) & ~missing, "geometry is empty")
+    fail(missing, Problem("geom_missing", "geom", {}, "has no geometry"))
+    fail(shapely.is_empty(arr) & ~missing, Problem("geom_empty", "geom", {}, "geometry is empty"))
     ncoords = shapely.get_num_coordinates(arr)
     fail(
         ncoords > limits.max_vertices,
-        lambda i: f"has {ncoords[i]} vertices, more than the limit of {limits.max_vertices}",
+        lambda i: Problem(
+            "geom_too_many_vertices",
+            "geom",
+            {"value": int(ncoords[i]), "max": limits.max_vertices},
+            f"has {ncoords[i]} vertices, more than the limit of {limits.max_vertices}",
+        ),
     )
     has_z, has_m = shapely.has_z(arr), shapely.has_m(arr)
     live = np.flatnonzero(alive)
@@ -364,13 +406,7 @@ def check_geometries(
     bad = _per_geometry(~np.isfinite(xy).all(axis=1), idx, len(live), np.logical_or)
     mask = np.zeros(n, dtype=bool)
     mask[live[bad]] = True
-    fail(
-        mask,
-        lambda i: (
-            "has a coordinate that is not a finite number (NaN or infinity): "
-            f"{_first_bad_coordinate(arr[i])}"
-        ),
-    )
+    fail(mask, lambda i: _not_finite(arr[i]))
     for i in np.flatnonzero(alive & has_m):
         out[i].notes.append("M values dropped (measures are not stored)")
     for i in np.flatnonzero(alive & has_z):
@@ -381,7 +417,12 @@ def check_geometries(
     types = shapely.get_type_id(arr)
     fail(
         alive & (types != 3) & (types != 6),
-        lambda i: f"expected a Polygon or MultiPolygon, got {arr[i].geom_type}",
+        lambda i: Problem(
+            "geom_not_polygon",
+            "geom",
+            {"value": arr[i].geom_type},
+            f"expected a Polygon or MultiPolygon, got {arr[i].geom_type}",
+        ),
     )
     single = np.flatnonzero(alive & (types == 3))
     if len(single):
@@ -394,11 +435,15 @@ def check_geometries(
         mask = np.zeros(n, dtype=bool)
         mask[live[bad]] = True
 
-        def not_degrees(i: int) -> str:
+        def not_degrees(i: int) -> Problem:
             x0, y0 = shapely.get_coordinates(arr[i])[0]
-            return (
+            hint = _crs_hint(arr[i], crs, outline)
+            return Problem(
+                "geom_not_degrees",
+                "geom",
+                {"value": f"({x0:.1f}, {y0:.1f})", "crs": crs.label, "hint": hint},
                 f"coordinates such as ({x0:.1f}, {y0:.1f}) are not degrees although "
-                f"{crs.label} was declared{_crs_hint(arr[i], crs, outline)}"
+                f"{crs.label} was declared{_en(hint)}",
             )
 
         fail(mask, not_degrees)
@@ -411,28 +456,43 @@ def check_geometries(
     bad = _per_geometry(~np.isfinite(xy).all(axis=1), idx, len(live), np.logical_or)
     mask = np.zeros(n, dtype=bool)
     mask[live[bad]] = True
-    fail(
-        mask,
-        lambda i: (
-            f"coordinates cannot be transformed from {crs.label}{_crs_hint(raw[i], crs, outline)}"
-        ),
-    )
+
+    def not_transformable(i: int) -> Problem:
+        hint = _crs_hint(raw[i], crs, outline)
+        return Problem(
+            "geom_not_transformable",
+            "geom",
+            {"crs": crs.label, "hint": hint},
+            f"coordinates cannot be transformed from {crs.label}{_en(hint)}",
+        )
+
+    fail(mask, not_transformable)
     invalid = alive & ~shapely.is_valid(arr)
     if not repair_invalid:
-        fail(
-            invalid,
-            lambda i: (
-                f"invalid polygon: {shapely.is_valid_reason(arr[i])} (send repair=true to "
-                "fix it with make_valid, keeping the polygonal part)"
-            ),
-        )
+
+        def not_valid(i: int) -> Problem:
+            reason = shapely.is_valid_reason(arr[i])
+            return Problem(
+                "geom_invalid",
+                "geom",
+                {"reason": reason},
+                f"invalid polygon: {reason} (send repair=true to fix it with make_valid, "
+                "keeping the polygonal part)",
+            )
+
+        fail(invalid, not_valid)
     else:
         for i in np.flatnonzero(invalid):
             fixed, report = repair(arr[i])
             out[i].repair = report
             if fixed is None:
-                out[i].problems.append(
-                    f"invalid polygon: {report.reason}; nothing polygonal is left"
+                out[i].refusals.append(
+                    Problem(
+                        "geom_nothing_left",
+                        "geom",
+                        {"reason": report.reason},
+                        f"invalid polygon: {report.reason}; nothing polygonal is left",
+                    )
                 )
                 alive[i] = False
                 continue
@@ -451,40 +511,57 @@ def check_geometries(
         out[i].area_m2 = float(area[i])
     fail(
         alive & (area < limits.min_area_m2),
-        lambda i: f"area {area[i]:.2f} m² is below the minimum {limits.min_area_m2} m²",
-    )
-    fail(
-        alive & (area > limits.max_area_m2),
-        lambda i: (
-            f"area {area[i]:,.0f} m² is above the maximum {limits.max_area_m2:,.0f} m²"
-            f"{_crs_hint(raw[i], crs, outline)}"
+        lambda i: Problem(
+            "geom_too_small",
+            "geom",
+            {"value": f"{area[i]:.2f}", "min": limits.min_area_m2},
+            f"area {area[i]:.2f} m² is below the minimum {limits.min_area_m2} m²",
         ),
     )
+
+    def too_large(i: int) -> Problem:
+        hint = _crs_hint(raw[i], crs, outline)
+        return Problem(
+            "geom_too_large",
+            "geom",
+            {"value": f"{area[i]:,.0f}", "max": f"{limits.max_area_m2:,.0f}", "hint": hint},
+            f"area {area[i]:,.0f} m² is above the maximum {limits.max_area_m2:,.0f} m²{_en(hint)}",
+        )
+
+    fail(alive & (area > limits.max_area_m2), too_large)
     if outline is not None:
         live = np.flatnonzero(alive)
         mask = np.zeros(n, dtype=bool)
         if must_cover:
             mask[live] = ~shapely.covers(outline, arr[live])
 
-            def outside(i: int) -> str:
+            def outside(i: int) -> Problem:
                 g = arr[i]
                 x, y = shapely.get_coordinates(g.representative_point())[0]
                 share = 100 * g.difference(outline).area / g.area if g.area > 0 else 100.0
                 hint = _crs_hint(raw[i], crs, outline) if share > 99 else ""
-                return (
+                return Problem(
+                    "geom_outside",
+                    "geom",
+                    {"value": f"{x:.5f}, {y:.5f}", "share": f"{share:.1f}", "hint": hint},
                     f"lies outside the jurisdiction (near {x:.5f}, {y:.5f}; {share:.1f}% of its "
-                    f"area outside){hint}"
+                    f"area outside){_en(hint)}",
                 )
 
             fail(mask, outside)
         else:
             mask[live] = ~shapely.intersects(outline, arr[live])
-            fail(
-                mask,
-                lambda i: (
-                    f"lies entirely outside the jurisdiction{_crs_hint(raw[i], crs, outline)}"
-                ),
-            )
+
+            def entirely_outside(i: int) -> Problem:
+                hint = _crs_hint(raw[i], crs, outline)
+                return Problem(
+                    "geom_entirely_outside",
+                    "geom",
+                    {"hint": hint},
+                    f"lies entirely outside the jurisdiction{_en(hint)}",
+                )
+
+            fail(mask, entirely_outside)
     for i in np.flatnonzero(alive):
         out[i].geom = arr[i]
     return out
@@ -510,7 +587,7 @@ def check_geometry(
         must_cover=must_cover,
     )[0]
     if not r.ok:
-        raise GeometryRejected(where, r.problems)
+        raise GeometryRejected(where, r.refusals)
     return r
 
 
@@ -523,36 +600,84 @@ def geometry_from_geojson(obj: Any, where: str, max_vertices: int) -> BaseGeomet
     if isinstance(obj, dict) and obj.get("type") == "Feature":
         obj = obj.get("geometry")
     if not isinstance(obj, dict) or "type" not in obj:
-        raise GeometryRejected(where, ["expected a GeoJSON geometry object with 'type'"])
+        raise GeometryRejected(
+            where,
+            [
+                Problem(
+                    "geojson_not_geometry",
+                    "geom",
+                    {},
+                    "expected a GeoJSON geometry object with 'type'",
+                )
+            ],
+        )
     gtype = obj["type"]
     if gtype not in ("Polygon", "MultiPolygon"):
-        raise GeometryRejected(where, [f"expected a Polygon or MultiPolygon, got {gtype}"])
+        raise GeometryRejected(
+            where,
+            [
+                Problem(
+                    "geom_not_polygon",
+                    "geom",
+                    {"value": str(gtype)[:40]},
+                    f"expected a Polygon or MultiPolygon, got {gtype}",
+                )
+            ],
+        )
     coords = obj.get("coordinates")
     if not isinstance(coords, list | tuple) or not coords:
-        raise GeometryRejected(where, ["geometry is empty"])
+        raise GeometryRejected(where, [Problem("geom_empty", "geom", {}, "geometry is empty")])
     polys = [coords] if gtype == "Polygon" else coords
-    problems: list[str] = []
+    problems: list[Problem] = []
     count = 0
     out: list[Polygon] = []
     for pi, poly in enumerate(polys):
         if not isinstance(poly, list | tuple) or not poly:
-            problems.append(f"polygon {pi}: no rings")
+            problems.append(
+                Problem("polygon_no_rings", "geom", {"value": pi}, f"polygon {pi}: no rings")
+            )
             continue
         rings = []
         for ri, ring in enumerate(poly):
             at = f"polygon {pi} ring {ri}"
+            ring_at = Term(at, f"多边形 {pi} 环 {ri}", at)
             if not isinstance(ring, list | tuple) or len(ring) < 4:
-                problems.append(f"{at}: a ring needs at least 4 positions")
+                problems.append(
+                    Problem(
+                        "ring_too_short",
+                        "geom",
+                        {"value": ring_at},
+                        f"{at}: a ring needs at least 4 positions",
+                    )
+                )
                 continue
             count += len(ring)
             if count > max_vertices:
-                raise GeometryRejected(where, [f"more than the limit of {max_vertices} vertices"])
+                raise GeometryRejected(
+                    where,
+                    [
+                        Problem(
+                            "geom_too_many_vertices",
+                            "geom",
+                            {"value": f"> {max_vertices}", "max": max_vertices},
+                            f"more than the limit of {max_vertices} vertices",
+                        )
+                    ],
+                )
             pts = []
             for k, p in enumerate(ring):
+                pos = Term(
+                    f"{at} position {k}", f"多边形 {pi} 环 {ri} 第 {k} 点", f"{at} position {k}"
+                )
                 if isinstance(p, list | tuple) and len(p) == 4:
                     problems.append(
-                        f"{at} position {k}: 4 numbers (x, y, z, m) — measures are refused; "
-                        "send [x, y] or [x, y, z] (heights are dropped)"
+                        Problem(
+                            "ring_has_measures",
+                            "geom",
+                            {"value": pos},
+                            f"{at} position {k}: 4 numbers (x, y, z, m) — measures are refused; "
+                            "send [x, y] or [x, y, z] (heights are dropped)",
+                        )
                     )
                     break
                 if (
@@ -560,18 +685,37 @@ def geometry_from_geojson(obj: Any, where: str, max_vertices: int) -> BaseGeomet
                     or not 2 <= len(p) <= 3
                     or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in p)
                 ):
-                    problems.append(f"{at} position {k}: expected [x, y], got {p!r}")
+                    problems.append(
+                        Problem(
+                            "ring_bad_position",
+                            "geom",
+                            {"value": pos, "other": repr(p)[:40]},
+                            f"{at} position {k}: expected [x, y], got {p!r}",
+                        )
+                    )
                     break
                 if not all(math.isfinite(v) for v in p):
                     problems.append(
-                        f"{at} position {k}: coordinate is not a finite number (NaN or infinity)"
+                        Problem(
+                            "ring_not_finite",
+                            "geom",
+                            {"value": pos},
+                            f"{at} position {k}: coordinate is not a finite number (NaN or "
+                            "infinity)",
+                        )
                     )
                     break
                 pts.append(p)
             else:
                 if list(pts[0][:2]) != list(pts[-1][:2]):
                     problems.append(
-                        f"{at} is not closed (first {pts[0][:2]} and last {pts[-1][:2]} differ)"
+                        Problem(
+                            "ring_not_closed",
+                            "geom",
+                            {"value": ring_at, "first": str(pts[0][:2]), "last": str(pts[-1][:2])},
+                            f"{at} is not closed (first {pts[0][:2]} and last {pts[-1][:2]} "
+                            "differ)",
+                        )
                     )
                     continue
                 rings.append(pts)

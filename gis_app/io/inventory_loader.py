@@ -27,6 +27,7 @@ from gis_app.db import district_queries, edit_queries, inventory_queries
 from gis_app.db.engine import set_app_user
 from gis_app.db.models import SRID
 from gis_app.domain.districts import DistrictOutline, site_district
+from gis_app.domain.error_vocab import Problem
 from gis_app.domain.errors import GeometryRejected, LoadError
 from gis_app.domain.vocab import Term
 from gis_app.io.fields import (
@@ -226,18 +227,19 @@ def _check_district(
             site=str(attrs.get("code")),
         )
     except GeometryRejected as e:
-        problems.extend(f"{where}: {p}" for p in e.problems)
+        problems.extend(f"{where}: {p}" for p in e.problems)  # the folder loader's English
 
 
 def check_values(
     fields: dict[str, Field],
     props: dict[str, Any],
     where: str,
-    problems: list[str],
+    problems: list[Problem],
     *,
     only_given: bool = False,
 ) -> dict[str, Any]:
-    """Coerce ``props`` with the layer's field specs; append problems naming record and field.
+    """Coerce ``props`` with the layer's field specs; append problems (coded, their details
+    naming record and field).
 
     With ``only_given`` only the fields present in ``props`` are checked (an update of some
     fields of an existing record); otherwise every field is, and required ones must be there.
@@ -250,12 +252,12 @@ def check_values(
         try:
             out[name] = spec.coerce(props.get(name))
         except FieldError as e:
-            problems.append(f"{where}: field {name}: {e}")
+            problems.append(Problem(e.code, name, e.params, f"{where}: field {name}: {e}"))
     return out
 
 
 def check_cross_fields(
-    fields: dict[str, Field], values: dict[str, Any], where: str, problems: list[str]
+    fields: dict[str, Field], values: dict[str, Any], where: str, problems: list[Problem]
 ) -> None:
     """Checks between fields of one record (FAR range, vacant floor space within GFA)."""
     if (
@@ -264,7 +266,14 @@ def check_cross_fields(
         and values.get("far_max") is not None
         and values["far_min"] > values["far_max"]
     ):
-        problems.append(f"{where}: far_min {values['far_min']} exceeds far_max {values['far_max']}")
+        problems.append(
+            Problem(
+                "far_min_above_max",
+                "far_min",
+                {"value": values["far_min"], "max": values["far_max"]},
+                f"{where}: far_min {values['far_min']} exceeds far_max {values['far_max']}",
+            )
+        )
     if (
         fields is BUILDING_FIELDS
         and values.get("vacant_gfa_m2") is not None
@@ -272,7 +281,13 @@ def check_cross_fields(
         and values["vacant_gfa_m2"] > values["gfa_m2"]
     ):
         problems.append(
-            f"{where}: vacant_gfa_m2 {values['vacant_gfa_m2']} exceeds gfa_m2 {values['gfa_m2']}"
+            Problem(
+                "vacant_above_gfa",
+                "vacant_gfa_m2",
+                {"value": values["vacant_gfa_m2"], "max": values["gfa_m2"]},
+                f"{where}: vacant_gfa_m2 {values['vacant_gfa_m2']} exceeds gfa_m2 "
+                f"{values['gfa_m2']}",
+            )
         )
 
 
@@ -281,8 +296,10 @@ def _check_attributes(layer: Layer, rec: Record, problems: list[str]) -> dict[st
     unknown = sorted(set(rec.props) - set(layer.fields) - {"id", "fid"})
     for name in unknown:
         problems.append(f"{where}: unknown field {name!r}")
-    out = check_values(layer.fields, rec.props, where, problems)
-    check_cross_fields(layer.fields, out, where, problems)
+    found: list[Problem] = []
+    out = check_values(layer.fields, rec.props, where, found)
+    check_cross_fields(layer.fields, out, where, found)
+    problems.extend(p.detail for p in found)
     return out
 
 

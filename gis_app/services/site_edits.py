@@ -29,7 +29,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gis_app.db import district_queries, edit_queries
 from gis_app.domain import districts, fields, transitions, vocab
-from gis_app.domain.error_vocab import Problem
+from gis_app.domain.error_vocab import Problem, at_part
 from gis_app.domain.errors import (
     AvailabilityBlocked,
     GeometryRejected,
@@ -40,6 +40,7 @@ from gis_app.domain.errors import (
     ReasonRequired,
     RetiredSite,
 )
+from gis_app.domain.vocab import Term
 from gis_app.io import geometry_checks
 from gis_app.io.fields import BUILDING_FIELDS, SITE_FIELDS, ZONE_FIELDS, Field, FieldError
 
@@ -356,19 +357,33 @@ def replace_site_geometry(
 # --- split and merge ----------------------------------------------------------------------------
 
 
+def _bad_line(where: str, en: str, zh: str) -> GeometryRejected:
+    return GeometryRejected(
+        where, [Problem("cut_line_invalid", "line", {"reason": Term("line", zh, en)}, en)]
+    )
+
+
 def _line_from_geojson(obj: Any, where: str) -> BaseGeometry:
     if isinstance(obj, dict) and obj.get("type") == "Feature":
         obj = obj.get("geometry")
     if not isinstance(obj, dict) or obj.get("type") not in ("LineString", "MultiLineString"):
-        raise GeometryRejected(where, ["the cutting line must be a GeoJSON LineString"])
+        raise _bad_line(
+            where,
+            "the cutting line must be a GeoJSON LineString",
+            "分割线应为 GeoJSON LineString。",
+        )
     try:
         g = shapely.geometry.shape(obj)
     except (ValueError, TypeError, AttributeError, shapely.errors.GEOSException) as e:
-        raise GeometryRejected(where, [f"unreadable line: {e}"]) from None
+        raise _bad_line(where, f"unreadable line: {e}", f"无法读取：{e}") from None
     if g.is_empty or not isinstance(g, LineString | MultiLineString):
-        raise GeometryRejected(where, ["the cutting line is empty"])
+        raise _bad_line(where, "the cutting line is empty", "分割线为空。")
     if not all(map(_finite, shapely.get_coordinates(g).ravel())):
-        raise GeometryRejected(where, ["the cutting line has a NaN or infinite coordinate"])
+        raise _bad_line(
+            where,
+            "the cutting line has a NaN or infinite coordinate",
+            "分割线有非有限数值（NaN 或无穷大）的坐标。",
+        )
     return shapely.force_2d(g)
 
 
@@ -485,7 +500,7 @@ def split_site(
             checked = geometry_checks.check_geometries(
                 raws, declared, outline=_outline(conn), limits=limits
             )
-            problems = [f"part {i + 1}: {p}" for i, c in enumerate(checked) for p in c.problems]
+            problems = [at_part(i + 1, p) for i, c in enumerate(checked) for p in c.refusals]
             if problems:
                 raise GeometryRejected(where, problems)
             pieces = _fit_parts(where, parent_geom, [c.geom for c in checked])
@@ -530,19 +545,40 @@ def _fit_parts(where: str, parent: BaseGeometry, parts: list[BaseGeometry]) -> l
     """Check that parts tile the parent; return them clipped to it."""
     parent_area = geometry_checks.geodesic_area_m2(parent)
     tol = max(SPLIT_TOLERANCE_M2, SPLIT_TOLERANCE_SHARE * parent_area)
-    problems = []
+    problems: list[Problem] = []
     for i, p in enumerate(parts):
         outside = geometry_checks.geodesic_area_m2(p.difference(parent))
         if outside > tol:
-            problems.append(f"part {i + 1} reaches {outside:.1f} m² outside the site")
+            problems.append(
+                Problem(
+                    "part_outside_site",
+                    "geom",
+                    {"part": i + 1, "area": f"{outside:.1f}"},
+                    f"part {i + 1} reaches {outside:.1f} m² outside the site",
+                )
+            )
     for i in range(len(parts)):
         for j in range(i + 1, len(parts)):
             both = geometry_checks.geodesic_area_m2(parts[i].intersection(parts[j]))
             if both > tol:
-                problems.append(f"parts {i + 1} and {j + 1} overlap by {both:.1f} m²")
+                problems.append(
+                    Problem(
+                        "parts_overlap",
+                        "geom",
+                        {"part": i + 1, "other": j + 1, "area": f"{both:.1f}"},
+                        f"parts {i + 1} and {j + 1} overlap by {both:.1f} m²",
+                    )
+                )
     gap = geometry_checks.geodesic_area_m2(parent.difference(shapely.union_all(parts)))
     if gap > tol:
-        problems.append(f"the parts leave {gap:.1f} m² of the site uncovered")
+        problems.append(
+            Problem(
+                "parts_leave_gap",
+                "geom",
+                {"area": f"{gap:.1f}"},
+                f"the parts leave {gap:.1f} m² of the site uncovered",
+            )
+        )
     if problems:
         raise GeometryRejected(where, problems)
     out = []

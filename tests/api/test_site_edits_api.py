@@ -204,6 +204,11 @@ def test_geometry_put_checks_repairs_and_reports_overlaps(db, client_as) -> None
         f"/api/sites/{sid}/geometry", json={"geometry": bowtie}, headers={"If-Match": etag}
     )
     assert r.status_code == 422 and "Self-intersection" in r.json()["detail"]
+    # the page shows the summary, then each problem, in its own language
+    summary, problem = r.json()["errors"]
+    assert summary["code"] == "geometry_rejected" and problem["code"] == "geom_invalid"
+    assert problem["message"]["zh"].startswith("多边形无效：Self-intersection")
+    assert "修复" in problem["message"]["zh"] and problem["field"] == "geom"
     r = planner.put(
         f"/api/sites/{sid}/geometry",
         json={"geometry": bowtie, "repair": True, "note": "修复自相交"},

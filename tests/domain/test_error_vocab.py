@@ -82,6 +82,22 @@ def test_every_code_has_both_languages_with_the_same_placeholders(code: str) -> 
         "other_row",
         "range",  # a bound's field label without its ≥/≤: the range both bounds belong to
         "district",  # a district (a term: named in the message's language); "other" the second
+        # rows of imported files and the geometry checks
+        "column",  # the file's column as the person sees it, with the cell's "problem"
+        "part",  # a part of a split
+        "layer",  # what a row of the layer is (地块 / site …), a term
+        "code",  # a vocabulary code and its "name" beside a label column
+        "name",
+        "kind",  # a constraint zone's kind (a term), its "area" of overlap
+        "area",
+        "where",  # where else in the file, a term ("（第 3 行）")
+        "reason",  # GEOS's reason a polygon is invalid, or a term
+        "crs",  # the declared coordinate system and a "hint" (a term) at the likely mistake
+        "hint",
+        "vertex",  # the first non-finite vertex
+        "share",  # the share of an outline outside the jurisdiction, in %
+        "first",  # first and "last" position of an open ring
+        "last",
     }, code
 
 

@@ -84,3 +84,43 @@ def test_import_page_shows_progress_report_and_cancels(browser, planner_app, scr
         ).scalar()
     assert status == "cancelled"
     assert errors == [], errors
+
+
+def test_import_page_reports_each_bad_row_in_the_pages_language(browser, planner_app, scratch_dir):
+    """A 控规 Shapefile (GBK) with bad rows, imported from the Chinese page and then the English
+    one: every refusal is worded in the page's language, beside its row, and nothing is
+    written."""
+    app = planner_app
+    archive = _kg_shapefile(
+        app.engine,
+        scratch_dir / "kg",
+        # a code typed twice, and a FAR the planning system left as text
+        extra={"DKBH": ["KG-01", "KG-02", "KG-01"], "RJL": ["1.2-2.0", "约两倍", "≤2.5"]},
+    )
+    before = _fingerprint(app.engine)
+    page, errors = _login(browser, app, PLANNER, PLANNER_PASSWORD, "/imports")
+    shown: dict[str, dict[str, str]] = {}
+    for lang in ("zh", "en"):
+        page.goto(f"{app.base_url}/imports?lang={lang}")
+        page.set_input_files("input[name=file]", str(archive))  # kind and availability not set
+        page.click("#gis-import-form button[type=submit]")
+        page.wait_for_selector("#gis-import-outcome", timeout=60_000)
+        assert page.get_attribute("[data-count=rejected]", "data-value") == "3"
+        cells = page.query_selector_all("#gis-import-rows tr[data-status=rejected] td:last-child")
+        rows = page.query_selector_all("#gis-import-rows tr[data-status=rejected]")
+        shown[lang] = {
+            f"{r.query_selector('td').text_content()}": c.text_content()
+            for r, c in zip(rows, cells, strict=True)
+        }
+    zh, en = shown["zh"], shown["en"]
+    assert "编号“KG-01”在文件中重复（另见第 3 行）" in zh["1"], zh
+    assert "编号“KG-01”在文件中重复（另见第 1 行）" in zh["3"], zh
+    assert zh["2"].startswith("列“RJL”："), zh  # the column the planner sees
+    assert "约两倍" in zh["2"]
+    # English nowhere on the Chinese page's rows, Chinese wording nowhere on the English one's
+    assert not any(w in " ".join(zh.values()) for w in ("duplicate", "Code", "Column", "needs"))
+    assert "Code “KG-01” is in the file twice (also row 3)" in en["1"], en
+    assert en["2"].startswith("Column RJL: "), en
+    assert not any(w in " ".join(en.values()) for w in ("编号", "列“", "必须"))
+    assert _fingerprint(app.engine) == before  # nothing written
+    assert errors == [], errors

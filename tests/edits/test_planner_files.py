@@ -273,9 +273,12 @@ def test_nul_in_a_csv_cell_is_refused_naming_row_and_column(edit_engine, scratch
     path.write_text("编号,名称,招商状态\nPT-KF-001,坏\x00名,可招商\n", encoding="utf-8")
     rep = _import(edit_engine, path, ImportOptions(crs="EPSG:4490"))
     assert not rep.committed
-    assert rep.rows[0].problems == [
-        "column 名称 (field name_zh): text may not contain NUL (\\u0000) characters"
-    ]
+    assert rep.rows[0].problems == (
+        "column 名称 (field name_zh): text may not contain NUL (\\u0000) characters",
+    )
+    # the page shows the same refusal in its language, naming the column the planner sees
+    (said,) = rep.as_dict()["rows"][0]["messages"]
+    assert said["zh"].startswith("列“名称”：") and said["en"].startswith("Column 名称: ")
     assert "row 1 (PT-KF-001)" in rep.summary()
 
 

@@ -11,13 +11,16 @@ transaction holds it all; the service (:mod:`gis_app.services.imports`) commits 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 
 from gis_app.db import edit_queries
-from gis_app.domain import plane_area, transitions
+from gis_app.domain import plane_area, transitions, vocab
+from gis_app.domain.error_vocab import Problem, field_label
 from gis_app.domain.errors import ReasonRequired, TransitionRefused
+from gis_app.domain.vocab import Term
 from gis_app.io.imports.checks import Prepared
 from gis_app.io.imports.options import ImportOptions, Progress
 from gis_app.io.imports.report import RowReport
@@ -46,7 +49,7 @@ def _check_declared_areas(
     declared = {
         i + 1: v["declared_area_mu"]
         for i, v in enumerate(values)
-        if v.get("declared_area_mu") is not None and not rows[i].problems
+        if v.get("declared_area_mu") is not None and not rows[i].refusals
     }
     if not declared:
         return
@@ -66,7 +69,7 @@ def _restore_code_zeros(
     digits = {
         i: str(v["code"])
         for i, v in enumerate(values)
-        if isinstance(v.get("code"), str) and v["code"].isdigit() and not rows[i].problems
+        if isinstance(v.get("code"), str) and v["code"].isdigit() and not rows[i].refusals
     }
     if not digits:
         return
@@ -80,15 +83,30 @@ def _restore_code_zeros(
         if not candidates or code in found.get(code.lstrip("0"), []):
             continue
         if len(candidates) > 1:
-            rows[i].problems.append(
-                f"code {code!r} lost its leading zeros and could be any of "
-                f"{', '.join(candidates)}; type the code as text"
+            rows[i].refuse(
+                Problem(
+                    "code_zeros_ambiguous",
+                    "code",
+                    {"value": code, "other": candidates},
+                    f"code {code!r} lost its leading zeros and could be any of "
+                    f"{', '.join(candidates)}; type the code as text",
+                )
             )
         elif candidates[0] in given or candidates[0] in restored:
             other = restored.get(candidates[0])
-            rows[i].problems.append(
-                f"code {code!r} lost its leading zeros; {candidates[0]!r} is also in the file"
-                + (f" (row {other + 1})" if other is not None else "")
+            at = (
+                Term("row", f"（第 {other + 1} 行）", f" (row {other + 1})")
+                if other is not None
+                else ""
+            )
+            rows[i].refuse(
+                Problem(
+                    "code_zeros_collide",
+                    "code",
+                    {"value": code, "other": candidates[0], "where": at},
+                    f"code {code!r} lost its leading zeros; {candidates[0]!r} is also in the file"
+                    + (f" (row {other + 1})" if other is not None else ""),
+                )
             )
         else:
             restored[candidates[0]] = i
@@ -140,8 +158,13 @@ def apply_rows(
     )
     if ref is not None and ref[0] in cols:
         for rownum, code in edit_queries.stage_resolve_sites(conn, ref[0], ref[1]).items():
-            report.rows[rownum - 1].problems.append(
-                f"{ref[0]} {code!r}: no such site (or it was retired by a split or merge)"
+            report.rows[rownum - 1].refuse(
+                Problem(
+                    "site_code_unknown",
+                    ref[0],
+                    {"value": code},
+                    f"{ref[0]} {code!r}: no such site (or it was retired by a split or merge)",
+                )
             )
         cols = [c for c in cols if c != ref[0]] + [ref[1]]
     tick("comparing", 0, n)
@@ -158,9 +181,9 @@ def apply_rows(
     for i, rep in enumerate(report.rows):
         cur = current.get(i + 1)
         v = values[i]
-        if rep.problems or v.get("code") is None:
-            if v.get("code") is None and not any("code" in p for p in rep.problems):
-                rep.problems.append("no code")
+        if rep.refusals or v.get("code") is None:
+            if v.get("code") is None and not any(p.field == "code" for p in rep.refusals):
+                rep.refuse(Problem("import_no_code", "code", {}, "no code"))
             continue
         if cur is None or cur["id"] is None:
             if "name_zh" in cols and v.get("name_zh") is None:
@@ -169,13 +192,29 @@ def apply_rows(
                 rep.notes.append("no name given: named after its code")
             missing = [f for f in required if v.get(f) is None]
             if missing:
-                rep.problems.append(f"a new {layer.noun} needs {', '.join(missing)}")
-            if layer.geometry and (geoms[i] is None or points):
-                rep.problems.append(
-                    "a new record needs a polygon (a GIS file or a WKT column); "
-                    + ("a lon/lat point is not enough" if points else "this row has none")
+                rep.refuse(
+                    Problem(
+                        "new_record_needs",
+                        missing[0],
+                        {"layer": layer.noun, "value": [field_label(f) for f in missing]},
+                        f"a new {layer.noun.en} needs {', '.join(missing)}",
+                    )
                 )
-            if not rep.problems:
+            if layer.geometry and (geoms[i] is None or points):
+                reason = (
+                    Term("point", "经纬度点不够。", "a lon/lat point is not enough")
+                    if points
+                    else Term("none", "该行没有图形。", "this row has none")
+                )
+                rep.refuse(
+                    Problem(
+                        "new_record_needs_polygon",
+                        "geom",
+                        {"reason": reason},
+                        f"a new record needs a polygon (a GIS file or a WKT column); {reason.en}",
+                    )
+                )
+            if not rep.refusals:
                 rep.status = "insert"
                 rep.changed = sorted(v)
                 rep.values = _shown({f: x for f, x in v.items() if x not in (None, [])})
@@ -184,15 +223,27 @@ def apply_rows(
                     candidates_blocking.append(i + 1)
             continue
         if cur.get("retired"):
-            rep.problems.append("the site was retired (split or merged); import its successors")
+            rep.refuse(
+                Problem(
+                    "import_site_retired",
+                    "code",
+                    {},
+                    "the site was retired (split or merged); import its successors",
+                )
+            )
             continue
         changed = list(cur["changed"])
         if points and geoms[i] is not None:
             d = cur.get("point_distance_m")
             if d is not None and d > POINT_TOLERANCE_M:
-                rep.problems.append(
-                    f"the lon/lat lies {d:.0f} m from the site (more than {POINT_TOLERANCE_M:g} "
-                    "m): wrong CRS or swapped columns?"
+                rep.refuse(
+                    Problem(
+                        "point_far_from_site",
+                        "geom",
+                        {"value": f"{d:.0f}", "max": f"{POINT_TOLERANCE_M:g}"},
+                        f"the lon/lat lies {d:.0f} m from the site (more than "
+                        f"{POINT_TOLERANCE_M:g} m): wrong CRS or swapped columns?",
+                    )
                 )
                 continue
         elif cur.get("geom_changed"):
@@ -205,7 +256,9 @@ def apply_rows(
                     f"row {i + 1} ({v['code']})", _status_of(cur), requested, opts.note
                 )
             except (ReasonRequired, TransitionRefused) as e:
-                rep.problems.append(str(e).split(": ", 1)[1] + " (use --note)")
+                detail = str(e).split(": ", 1)[1] + " (use --note)"
+                for k, p in enumerate(e.refusals):  # the first carries the whole English detail
+                    rep.refuse(replace(p, detail=detail if k == 0 else ""))
                 continue
             final_available = v.get("availability", cur.get("availability")) == "available"
             if final_available and (
@@ -223,15 +276,26 @@ def apply_rows(
     if layer.table == "site":
         _check_declared_areas(conn, report.rows, values)
     if candidates_blocking:
-        for rownum, text in edit_queries.stage_blocking(conn, candidates_blocking).items():
+        for rownum, zone in edit_queries.stage_blocking(conn, candidates_blocking).items():
             rep = report.rows[rownum - 1]
-            rep.problems.append(
-                f"cannot be available: it {text}; import it with another availability or fix "
-                "the geometry"
+            rep.refuse(
+                Problem(
+                    "blocked_by_zone",
+                    "availability",
+                    {
+                        "kind": vocab.CONSTRAINT_KIND.term(zone.kind),
+                        "value": zone.code,
+                        "name": zone.name,
+                        "area": f"{zone.overlap_m2:.0f}",
+                    },
+                    f"cannot be available: it overlaps {zone.kind} zone {zone.code} "
+                    f"({zone.name}) by {zone.overlap_m2:.0f} m²; import it with another "
+                    "availability or fix the geometry",
+                )
             )
             rep.status = "rejected"
     for rep in report.rows:
-        if rep.problems:
+        if rep.refusals:
             rep.status = "rejected"
     if not report.ok or opts.dry_run:
         return

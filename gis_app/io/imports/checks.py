@@ -11,7 +11,7 @@ run when the rows are staged (:mod:`gis_app.io.imports.apply`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gis_app.domain import fields
 from gis_app.domain.districts import DistrictOutline, site_district
+from gis_app.domain.error_vocab import Problem
 from gis_app.domain.errors import GeometryRejected, InvalidInput
 from gis_app.domain.vocab import Term
 from gis_app.io import geometry_checks
@@ -80,7 +81,7 @@ def prepare(
     report.encoding = src.encoding
     report.notes += src.notes
     columns, ignored, problems, labels = map_columns(src.columns, layer, opts.mapping)
-    report.columns, report.problems = columns, problems
+    report.columns, report.refusals = columns, problems
     kept = fields.column_names(layer.registry)
     derived = [
         c
@@ -96,14 +97,21 @@ def prepare(
     if unknown:
         report.notes.append(f"unknown columns ignored: {', '.join(unknown)}")
     if "code" not in columns.values():
-        report.problems.append(
-            f"no code column (DKBH/地块编号/code); map one with code=COLUMN. Columns: "
-            f"{', '.join(src.columns)}"
+        shown = ", ".join(src.columns)
+        report.refusals.append(
+            Problem(
+                "import_no_code_column",
+                "code",
+                {"value": shown},
+                f"no code column (DKBH/地块编号/code); map one with code=COLUMN. Columns: {shown}",
+            )
         )
     n = len(src.rows)
     if n == 0:
-        report.problems.append(f"{path.name} holds no rows")
-    if report.problems:
+        report.refusals.append(
+            Problem("import_no_rows", "file", {"value": path.name}, f"{path.name} holds no rows")
+        )
+    if report.refusals:
         return Prepared(report, [], [], [], False)
     if not layer.geometry and src.geoms is not None:
         report.notes.append(f"{path.name}: {layer.name} have no outline; the geometry is ignored")
@@ -115,13 +123,18 @@ def prepare(
     values: list[dict[str, Any]] = []
     memo: dict[tuple[str, Any, Any], bool] = {}
     for i, raw in enumerate(src.rows):
-        problems_i: list[str] = []
+        problems_i: list[Problem] = []
         code = raw.get(next(c for c, t in columns.items() if t == "code"))
         where = f"row {i + 1}" + (f" ({code})" if code not in (None, "") else "")
         v = row_values(layer, raw, columns, where, opts, problems_i, labels, memo)
-        rep = RowReport(i + 1, v.get("code"), problems=[p.split(": ", 1)[1] for p in problems_i])
+        # a row's report names the row already: its details drop the "row N (code): " prefix
+        rep = RowReport(
+            i + 1,
+            v.get("code"),
+            refusals=[replace(p, detail=p.detail.split(": ", 1)[1]) for p in problems_i],
+        )
         if i in src.geom_errors:
-            rep.problems.append(src.geom_errors[i])
+            rep.refuse(src.geom_errors[i])
         report.rows.append(rep)
         values.append(v)
         if i % 5000 == 0:
@@ -142,7 +155,7 @@ def prepare(
             must_cover=layer.must_cover,
         )
         for i, c in zip(todo, checked, strict=True):
-            report.rows[i].problems += c.problems
+            report.rows[i].refusals += c.refusals
             report.rows[i].notes += c.notes
             geoms[i] = c.geom
     elif src.geoms is not None:
@@ -150,7 +163,9 @@ def prepare(
         stored = geometry_checks.to_storage(np.asarray(pts, dtype=object), crs) if pts else []
         for i, g in enumerate(stored):
             if g is not None and not np.isfinite(shapely.get_coordinates(g)).all():
-                report.rows[i].problems.append("lon/lat cannot be transformed")
+                report.rows[i].refuse(
+                    Problem("lonlat_not_transformable", "geom", {}, "lon/lat cannot be transformed")
+                )
             else:
                 geoms[i] = g
     if layer.table == "site" and districts:
@@ -162,9 +177,9 @@ def prepare(
             continue
         if code in seen:
             j = seen[code]
-            report.rows[i].problems.append(f"duplicate code {code!r} (also row {j + 1})")
-            if not any("duplicate code" in p for p in report.rows[j].problems):
-                report.rows[j].problems.append(f"duplicate code {code!r} (also row {i + 1})")
+            report.rows[i].refuse(_duplicate(code, j + 1))
+            if not any(p.code == "duplicate_code" for p in report.rows[j].refusals):
+                report.rows[j].refuse(_duplicate(code, i + 1))
         else:
             seen[code] = i
     # a new row without a name is named after its code when staged: stage the column
@@ -184,17 +199,26 @@ def _check_districts(
     (noted: the database assigns it on insert, by the same rule)."""
     for i, g in enumerate(geoms):
         rep = report.rows[i]
-        if g is None or rep.problems:
+        if g is None or rep.refusals:
             continue
         given = values[i].get("district_code")
         code = str(values[i].get("code") or f"row {i + 1}")
         try:
             found = site_district(g, given, districts, where=f"row {i + 1}", site=code, names=names)
         except GeometryRejected as e:
-            rep.problems += e.problems
+            rep.refusals += e.checks
             continue
         if given is None and found is not None:
             rep.notes.append(f"district {found} (from the outline)")
+
+
+def _duplicate(code: Any, other_row: int) -> Problem:
+    return Problem(
+        "duplicate_code",
+        "code",
+        {"value": code, "other_row": other_row},
+        f"duplicate code {code!r} (also row {other_row})",
+    )
 
 
 @dataclass

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gis_app.domain import fields, landuse, vocab
+from gis_app.domain.error_vocab import Problem, in_column
 from gis_app.io.export import SHP_NAMES
 from gis_app.io.fields import FieldError
 from gis_app.io.imports.options import ImportLayer, ImportOptions
@@ -72,20 +73,34 @@ _PSEUDO = {
 
 def map_columns(
     columns: list[str], layer: ImportLayer, mapping: Mapping[str, str]
-) -> tuple[dict[str, str], list[str], list[str], dict[str, str]]:
+) -> tuple[dict[str, str], list[str], list[Problem], dict[str, str]]:
     """Column → field (or preset pseudo-field); the ignored columns; problems with the mapping;
     label columns (Chinese names of a coded field that another column gives the code of) →
     their field, to be compared with the code."""
     out: dict[str, str] = {}
     ignored: list[str] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     labels: dict[str, str] = {}
     headers = fields.column_names(layer.registry)
     for src, dst in mapping.items():
         if src not in columns:
-            problems.append(f"mapping names column {src!r}, which the file does not have")
+            problems.append(
+                Problem(
+                    "mapping_column_missing",
+                    "mapping",
+                    {"value": src},
+                    f"mapping names column {src!r}, which the file does not have",
+                )
+            )
         elif dst not in ("", "-") and dst not in layer.fields and dst not in _PSEUDO:
-            problems.append(f"mapping {src!r} → {dst!r}: no such field in {layer.name}")
+            problems.append(
+                Problem(
+                    "mapping_field_unknown",
+                    "mapping",
+                    {"value": src, "other": dst, "layer": layer.noun},
+                    f"mapping {src!r} → {dst!r}: no such field in {layer.name}",
+                )
+            )
     for col in columns:
         key = col.strip().lower()
         hit = headers.get(key)
@@ -126,7 +141,14 @@ def map_columns(
     for col, target in out.items():
         for f in _PSEUDO.get(target, (target,)):
             if f in seen:
-                problems.append(f"columns {seen[f]!r} and {col!r} both map to {f}")
+                problems.append(
+                    Problem(
+                        "columns_same_field",
+                        f,
+                        {"value": seen[f], "other": col},
+                        f"columns {seen[f]!r} and {col!r} both map to {f}",
+                    )
+                )
             seen.setdefault(f, col)
     return out, ignored, problems, labels
 
@@ -159,7 +181,9 @@ def _pseudo(target: str, value: Any, opts: ImportOptions) -> dict[str, Any]:
             if len(hits) == 1:
                 return {target_field: hits[0]}
         raise FieldError(
-            f"unknown land-use code {text!r} (neither the 2023 classification nor GB 50137)"
+            f"unknown land-use code {text!r} (neither the 2023 classification nor GB 50137)",
+            "preset_unknown_land_use",
+            value=text,
         )
     if target == "_dlmc":
         for system in ("sandiao", "2023"):
@@ -167,11 +191,17 @@ def _pseudo(target: str, value: Any, opts: ImportOptions) -> dict[str, Any]:
             if hits:
                 if system == "sandiao":
                     return {"current_use": hits[0].code}
-                raise FieldError(f"地类名称 {text!r} is a planning class, not a 三调 current use")
-        raise FieldError(f"unknown 地类名称 {text!r} (not a 三调 class name)")
+                raise FieldError(
+                    f"地类名称 {text!r} is a planning class, not a 三调 current use",
+                    "preset_planning_class",
+                    value=text,
+                )
+        raise FieldError(
+            f"unknown 地类名称 {text!r} (not a 三调 class name)", "preset_unknown_dlmc", value=text
+        )
     nums = _numbers(value)
     if not nums:
-        raise FieldError(f"expected a number, got {value!r}")
+        raise FieldError(f"expected a number, got {value!r}", "preset_not_a_number", value=text)
     if target == "_area":
         factor = {"m2": 1 / vocab.M2_PER_MU, "mu": 1.0, "ha": vocab.MU_PER_HA}[opts.area_unit]
         return {"declared_area_mu": round(nums[0] * factor, 4)}
@@ -203,7 +233,7 @@ def row_values(
     columns: dict[str, str],
     where: str,
     opts: ImportOptions,
-    problems: list[str],
+    problems: list[Problem],
     labels: Mapping[str, str] | None = None,
     memo: dict[tuple[str, Any, Any], bool] | None = None,
 ) -> dict[str, Any]:
@@ -222,13 +252,20 @@ def row_values(
     for col, target in columns.items():
         value = raw.get(col)
         if isinstance(value, bytes):
-            problems.append(f"{where}: column {col}: binary value")
+            problems.append(
+                in_column(
+                    col,
+                    Problem("binary_value", None if target in _PSEUDO else target, {}, ""),
+                    f"{where}: column {col}: binary value",
+                )
+            )
             continue
         if target in _PSEUDO:
             try:
                 found = _pseudo(target, value, opts)
             except FieldError as e:
-                problems.append(f"{where}: column {col}: {e}")
+                problem = Problem(e.code, None, e.params, str(e))  # a preset, not a field
+                problems.append(in_column(col, problem, f"{where}: column {col}: {e}"))
                 continue
             props.update(found)
             source.update(dict.fromkeys(found, col))
@@ -245,10 +282,12 @@ def row_values(
     start = len(problems)
     values = check_values(layer.fields, props, where, problems, only_given=True)
     for i in range(start, len(problems)):  # name the column the person sees, beside the field
-        head, _, rest = problems[i].partition(": field ")
-        name, sep, text = rest.partition(": ")
-        if sep and name in source and source[name] != name:
-            problems[i] = f"{head}: column {source[name]} (field {name}): {text}"
+        p = problems[i]
+        col = source.get(p.field or "")
+        if col is not None and col != p.field:
+            head, _, rest = p.detail.partition(": field ")
+            text = rest.partition(": ")[2]
+            problems[i] = in_column(col, p, f"{head}: column {col} (field {p.field}): {text}")
     check_cross_fields(layer.fields, values, where, problems)
     return values
 
@@ -261,7 +300,7 @@ def _compare_label(
     props: dict[str, Any],
     source: dict[str, str],
     where: str,
-    problems: list[str],
+    problems: list[Problem],
     memo: dict[tuple[str, Any, Any], bool] | None = None,
 ) -> None:
     """Check a label column's name against the code of its field (or use it if none)."""
@@ -290,10 +329,25 @@ def _compare_label(
         if memo is not None and key is not None:
             memo[key] = True
         return
+    other = source.get(target, target)
     problems.append(
-        f"{where}: column {col}: {str(name).strip()!r} disagrees with column "
-        f"{source.get(target, target)} ({code} = {_name_of(spec, code)}); change both, or "
-        "clear the code to use the name"
+        in_column(
+            col,
+            Problem(
+                "label_disagrees",
+                target,
+                {
+                    "value": str(name).strip(),
+                    "other": other,
+                    "code": code,
+                    "name": _name_of(spec, code),
+                },
+                "",
+            ),
+            f"{where}: column {col}: {str(name).strip()!r} disagrees with column "
+            f"{other} ({code} = {_name_of(spec, code)}); change both, or "
+            "clear the code to use the name",
+        )
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from gis_app.domain import fields
 from gis_app.domain.errors import InvalidInput
+from gis_app.domain.vocab import Term
 from gis_app.io import geometry_checks
 from gis_app.io.fields import (
     BUILDING_FIELDS,
@@ -42,8 +43,8 @@ class ImportLayer:
     #: every field of the layer in the registry, those the database keeps included (their
     #: columns are recognised, then ignored as derived)
     registry: dict[str, Field]
-    #: what one row is, for messages ("a new site needs …")
-    noun: str
+    #: what one row is, for messages ("a new site needs …"), in both languages
+    noun: Term
     #: rows carry an outline (buildings do not: they belong to a site)
     geometry: bool = True
     #: a field naming the site a row belongs to by code, and the column it fills with the
@@ -52,9 +53,16 @@ class ImportLayer:
 
 
 LAYERS: dict[str, ImportLayer] = {
-    "sites": ImportLayer("sites", "site", SITE_FIELDS, True, fields.SITE, "site"),
+    "sites": ImportLayer(
+        "sites", "site", SITE_FIELDS, True, fields.SITE, Term("site", "地块", "site")
+    ),
     "constraint_zones": ImportLayer(
-        "constraint_zones", "constraint_zone", ZONE_FIELDS, False, fields.ZONE, "constraint zone"
+        "constraint_zones",
+        "constraint_zone",
+        ZONE_FIELDS,
+        False,
+        fields.ZONE,
+        Term("constraint_zone", "管控区", "constraint zone"),
     ),
     # buildings (plants, offices …) of existing sites: no geometry, a site code per row
     "buildings": ImportLayer(
@@ -63,7 +71,7 @@ LAYERS: dict[str, ImportLayer] = {
         BUILDING_FIELDS,
         False,
         fields.BUILDING,
-        "building",
+        Term("building", "楼宇", "building"),
         geometry=False,
         site_reference=("site_code", "site_id"),
     ),
@@ -74,7 +82,7 @@ LAYERS: dict[str, ImportLayer] = {
         CURRENT_USE_FIELDS,
         False,
         fields.CURRENT_USE,
-        "current-use parcel",
+        Term("current_use", "现状地类图斑", "current-use parcel"),
     ),
 }
 

@@ -22,6 +22,7 @@ import pyogrio
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from gis_app.domain.error_vocab import Problem
 from gis_app.domain.errors import InvalidInput, PayloadTooLarge
 from gis_app.io import geometry_checks
 from gis_app.io.imports.options import LAYERS, ImportOptions, UploadLimits, python_codec
@@ -51,7 +52,8 @@ class SourceTable:
     columns: list[str]
     rows: list[dict[str, Any]]
     geoms: list[BaseGeometry | None] | None  # None: the file has no geometry at all
-    geom_errors: dict[int, str] = field(default_factory=dict)
+    #: rows whose geometry cannot be read, and why
+    geom_errors: dict[int, Problem] = field(default_factory=dict)
     crs: geometry_checks.DeclaredCrs | None = None
     points: bool = False  # geometries are lon/lat points from table columns
     #: a table's blank WKT cell: the row keeps the stored outline (a new row needs one)
@@ -220,7 +222,13 @@ def _from_raw(meta: dict, geoms: Any, fields: list[np.ndarray]) -> tuple[list, l
                 try:
                     shapely.from_wkb(raw)
                 except shapely.errors.GEOSException as e:
-                    errors[i] = f"unreadable geometry: {str(e).split(': ', 1)[-1]}"
+                    reason = str(e).split(": ", 1)[-1]
+                    errors[i] = Problem(
+                        "geom_unreadable",
+                        "geom",
+                        {"reason": reason},
+                        f"unreadable geometry: {reason}",
+                    )
             out.append(g)
     return names, rows, {"geoms": out if geoms is not None else None, "errors": errors}
 
@@ -367,7 +375,10 @@ def _table_geometry(
                 geoms.append(shapely.from_wkt(str(text)))
             except shapely.errors.GEOSException as e:
                 geoms.append(None)
-                errors[i] = f"unreadable WKT: {str(e).split(': ', 1)[-1]}"
+                reason = str(e).split(": ", 1)[-1]
+                errors[i] = Problem(
+                    "wkt_unreadable", "geom", {"reason": reason}, f"unreadable WKT: {reason}"
+                )
         if named is not None:  # else the CRS must be given: GCJ-02 read as 4490 is ~500 m off
             crs = geometry_checks.parse_crs(int(named[1].group(1)))
         columns = [c for c in columns if c != wkt_col]
@@ -397,7 +408,12 @@ def _table_geometry(
         except (TypeError, ValueError):
             geoms.append(None)
             if x not in (None, "") or y not in (None, ""):
-                errors[i] = f"lon/lat ({x!r}, {y!r}) are not numbers"
+                errors[i] = Problem(
+                    "lonlat_not_numbers",
+                    "geom",
+                    {"value": f"{x}, {y}"},
+                    f"lon/lat ({x!r}, {y!r}) are not numbers",
+                )
             continue
         geoms.append(shapely.Point(fx, fy))
     columns = [c for c in columns if c not in pair]

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from gis_app.domain.error_vocab import Problem, message
+
 
 @dataclass
 class RowReport:
@@ -14,7 +16,9 @@ class RowReport:
     row: int
     code: str | None
     status: str = "rejected"  # insert, update, unchanged, rejected
-    problems: list[str] = field(default_factory=list)
+    #: why the row is refused, coded (:mod:`gis_app.domain.error_vocab`): the report gives
+    #: each one's English detail (``problems``) and its message in both languages
+    refusals: list[Problem] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     #: things a person should look at that do not stop the import (a declared area off the
@@ -22,6 +26,30 @@ class RowReport:
     warnings: list[str] = field(default_factory=list)
     #: what the row writes: every value of a new row, the new values of changed fields
     values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """The refusals' English details (a refusal that only adds to the one before it,
+        such as the second change of one "give a reason", has none)."""
+        return tuple(p.detail for p in self.refusals if p.detail)
+
+    def refuse(self, problem: Problem) -> None:
+        """Add a reason to refuse the row."""
+        self.refusals.append(problem)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: the row's outcome, its problems in English and their messages."""
+        return {
+            "row": self.row,
+            "code": self.code,
+            "status": self.status,
+            "problems": list(self.problems),
+            "messages": [message(p) for p in self.refusals],
+            "changed": self.changed,
+            "notes": self.notes,
+            "warnings": self.warnings,
+            "values": self.values,
+        }
 
 
 @dataclass
@@ -36,7 +64,8 @@ class ImportReport:
     ignored_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     rows: list[RowReport] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # file-level problems
+    #: file-level problems (no code column, no rows, a bad column mapping), coded
+    refusals: list[Problem] = field(default_factory=list)
     dry_run: bool = False
     committed: bool = False
 
@@ -48,9 +77,14 @@ class ImportReport:
         return out
 
     @property
+    def problems(self) -> tuple[str, ...]:
+        """The file-level refusals' English details."""
+        return tuple(p.detail for p in self.refusals)
+
+    @property
     def ok(self) -> bool:
         """True when nothing was rejected."""
-        return not self.problems and not any(r.status == "rejected" for r in self.rows)
+        return not self.refusals and not any(r.status == "rejected" for r in self.rows)
 
     def as_dict(self, max_rows: int = 1000) -> dict[str, Any]:
         """JSON-ready report; rejected rows first, at most ``max_rows`` rows listed."""
@@ -69,8 +103,9 @@ class ImportReport:
             "columns": self.columns,
             "ignored_columns": self.ignored_columns,
             "notes": self.notes,
-            "problems": self.problems,
-            "rows": [r.__dict__ for r in shown],
+            "problems": list(self.problems),
+            "messages": [message(p) for p in self.refusals],
+            "rows": [r.as_dict() for r in shown],
             "rows_omitted": len(ordered) - len(shown),
         }
 

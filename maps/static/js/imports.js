@@ -47,6 +47,11 @@
     if (open && job.cancel_requested) { $("gis-import-status").textContent = t("cancelling"); }
   }
 
+  function said(messages, problems) {
+    if (messages && messages.length) { return messages.map(function (m) { return window.gisApi.text(m); }); }
+    return problems || [];
+  }
+
   function report(rep) {
     out.hidden = false;
     out.textContent = "";
@@ -63,7 +68,8 @@
     });
     if (rep.warnings) { counts.appendChild(el("span", t("warnings") + " " + rep.warnings)); }
     out.appendChild(counts);
-    [["file_problems", rep.problems], ["notes", rep.notes]].forEach(function (pair) {
+    // refusals in the page's language (each has its message in both); notes stay as written
+    [["file_problems", said(rep.messages, rep.problems)], ["notes", rep.notes]].forEach(function (pair) {
       if (!pair[1] || !pair[1].length) { return; }
       out.appendChild(el("h3", t(pair[0])));
       var ul = el("ul");
@@ -83,7 +89,7 @@
       row.appendChild(el("td", r.row));
       row.appendChild(el("td", r.code || "—"));
       row.appendChild(el("td", t(r.status)));
-      var details = [].concat(r.problems || [], r.warnings || []);
+      var details = [].concat(said(r.messages, r.problems), r.warnings || []);
       if (!details.length && r.changed && r.changed.length) { details = [r.changed.join(", ")]; }
       row.appendChild(el("td", details.join("; ")));
       table.appendChild(row);
