@@ -140,15 +140,25 @@ def _inner_select(q: Query) -> str:
 
 
 def features(conn: sa.Connection, q: Query, *, limit: int, offset: int) -> tuple[str, int]:
-    """One page of features (in id order) as the text of a JSON array's items, and their count."""
+    """One page of features (in id order) as the text of a JSON array's items, and their count.
+
+    A page past the first starts at the id found ``offset`` rows in, by a scan that reads ids
+    only (an index-only scan of ``ix_site_live_id`` when no other filter applies): skipping
+    rows with ``OFFSET`` on the full select would read and project every skipped row.
+    """
     where, params = _where(q)
+    start = ""
+    if offset > 0:
+        ids = q.source.id_sql
+        start = f"""AND {ids} >= (SELECT {ids} FROM {q.source.from_sql} WHERE {where}
+                                  ORDER BY {ids} OFFSET :ogc_offset LIMIT 1)"""
     sql = f"""
         SELECT count(*)::int, COALESCE(string_agg(f, ',' ORDER BY ogc_id), '')
           FROM (SELECT q.ogc_id, {_feature_sql(q)} AS f
                   FROM ({_inner_select(q)}
-                         WHERE {where}
+                         WHERE {where} {start}
                          ORDER BY {q.source.id_sql}
-                         LIMIT :ogc_limit OFFSET :ogc_offset) q) page"""
+                         LIMIT :ogc_limit) q) page"""
     row = conn.execute(sa.text(sql), params | {"ogc_limit": limit, "ogc_offset": offset}).one()
     return str(row[1]), int(row[0])
 

@@ -174,71 +174,86 @@ def _own_sql(x: str, y: str) -> str:
     )
 
 
-def site_tile(conn: sa.Connection, flt: SiteFilter, req: TileRequest) -> tuple[bytes, str]:
-    """The sites of one tile as a Mapbox Vector Tile (layer ``sites``) and the form used."""
-    where, params = flt.where()
-    params = {**params, "tz": req.z, "tx": req.x, "ty": req.y}
-    env = """
+#: the tile's envelope: ``m`` in Web Mercator, ``g`` its lon/lat box (EPSG:4490)
+_ENVELOPE_SQL = """
         WITH e AS (
             SELECT ST_TileEnvelope(:tz, :tx, :ty) AS m,
                    ST_SetSRID(ST_Transform(ST_TileEnvelope(:tz, :tx, :ty), 4326)::box2d::geometry,
                               4490) AS g)"""
-    count_sql = f"""{env}
-        SELECT count(*) FROM (
-            SELECT 1{_tile_sites_sql(where, req.frame)[0]} LIMIT :cap) q"""
-    n = conn.execute(sa.text(count_sql), {**params, "cap": req.max_features + 1}).scalar_one()
+
+
+def site_tile(conn: sa.Connection, flt: SiteFilter, req: TileRequest) -> tuple[bytes, str]:
+    """The sites of one tile as a Mapbox Vector Tile (layer ``sites``) and the form used."""
+    where, params = flt.where()
+    params = {**params, "tz": req.z, "tx": req.x, "ty": req.y}
+    env = _ENVELOPE_SQL
+    point = "ST_SetSRID(ST_MakePoint(c.mx, c.my), 3857)"
+    form = "polygon" if req.z >= req.polygon_min_zoom else "point"
+    # One statement for the usual tile: its sites (at most one more than a tile may hold) are
+    # read once, counted, and drawn when they fit; only a crowded tile runs a second statement.
+    n, data = conn.execute(
+        sa.text(_drawn_tile_sql(where, req.frame, form)),
+        {**params, "cap": req.max_features + 1, "max": req.max_features},
+    ).one()
     if n == 0:
         return b"", "empty"
-    point = "ST_SetSRID(ST_MakePoint(c.mx, c.my), 3857)"
-    if n > req.max_features:
-        form = "cluster"
-        cell = f"((ST_XMax(e.m) - ST_XMin(e.m)) / {CLUSTER_CELLS})"
-        # a cluster is drawn as "available" when it holds any available site, else "other".
-        # MATERIALIZED: each site's centre is computed once, not in every clause using it;
-        # the larger work_mem keeps the grouping of a crowded tile in memory.
-        conn.execute(sa.text("SET LOCAL work_mem = '64MB'"))
-        sql = f"""{env},
-            c AS MATERIALIZED ({_candidates_sql(where, req.frame, full=False)}),
-            g AS (
-                SELECT floor((c.mx - ST_XMin(e.m)) / {cell}) AS gx,
-                       floor((c.my - ST_YMin(e.m)) / {cell}) AS gy,
-                       count(*) AS n,
-                       count(*) FILTER (WHERE c.availability = 'available') AS n_available,
-                       min(c.id) AS id,
-                       min(c.availability) AS availability,
-                       avg(c.mx) AS mx, avg(c.my) AS my
-                  FROM c, e
-                 WHERE {_own_sql("c.mx", "c.my")}
-                 GROUP BY 1, 2)
-            SELECT ST_AsMVT(t, 'sites', {MVT_EXTENT}, 'geom') FROM (
-                SELECT CASE WHEN c.n = 1 THEN c.id END AS id, c.n::int AS n,
-                       c.n_available::int AS n_available,
-                       CASE WHEN c.n = 1 THEN c.availability
-                            WHEN c.n_available > 0 THEN 'available' ELSE 'other' END
-                           AS availability,
-                       1 AS own, 'cluster' AS form,
-                       ST_AsMVTGeom({point}, e.m, {MVT_EXTENT}, {MVT_BUFFER}, true) AS geom
-                  FROM g c, e) t WHERE t.geom IS NOT NULL"""
-    else:
-        form = "polygon" if req.z >= req.polygon_min_zoom else "point"
-        centre_geom = f"ST_AsMVTGeom({point}, e.m, {MVT_EXTENT}, {MVT_BUFFER}, false)"
-        if form == "polygon":
-            # an outline that collapses below a tile unit is still drawn, as its centre point
-            geom = (
-                f"COALESCE(ST_AsMVTGeom(c.g3857, e.m, {MVT_EXTENT},"
-                f" {MVT_BUFFER}, true), {centre_geom})"
-            )
-        else:
-            geom = centre_geom
-        sql = f"""{env},
-            c AS ({_candidates_sql(where, req.frame, full=True)})
-            SELECT ST_AsMVT(t, 'sites', {MVT_EXTENT}, 'geom') FROM (
-                SELECT c.id, c.code, c.name_zh, c.name_en, c.kind, c.availability, c.area_mu,
-                       1 AS n, {_own_sql("c.mx", "c.my")}::int AS own, '{form}' AS form,
-                       {geom} AS geom
-                  FROM c, e) t WHERE t.geom IS NOT NULL"""
+    if n <= req.max_features:
+        return bytes(data or b""), form
+    form = "cluster"
+    cell = f"((ST_XMax(e.m) - ST_XMin(e.m)) / {CLUSTER_CELLS})"
+    # a cluster is drawn as "available" when it holds any available site, else "other".
+    # MATERIALIZED: each site's centre is computed once, not in every clause using it;
+    # the larger work_mem keeps the grouping of a crowded tile in memory.
+    conn.execute(sa.text("SET LOCAL work_mem = '64MB'"))
+    sql = f"""{env},
+        c AS MATERIALIZED ({_candidates_sql(where, req.frame, full=False)}),
+        g AS (
+            SELECT floor((c.mx - ST_XMin(e.m)) / {cell}) AS gx,
+                   floor((c.my - ST_YMin(e.m)) / {cell}) AS gy,
+                   count(*) AS n,
+                   count(*) FILTER (WHERE c.availability = 'available') AS n_available,
+                   min(c.id) AS id,
+                   min(c.availability) AS availability,
+                   avg(c.mx) AS mx, avg(c.my) AS my
+              FROM c, e
+             WHERE {_own_sql("c.mx", "c.my")}
+             GROUP BY 1, 2)
+        SELECT ST_AsMVT(t, 'sites', {MVT_EXTENT}, 'geom') FROM (
+            SELECT CASE WHEN c.n = 1 THEN c.id END AS id, c.n::int AS n,
+                   c.n_available::int AS n_available,
+                   CASE WHEN c.n = 1 THEN c.availability
+                        WHEN c.n_available > 0 THEN 'available' ELSE 'other' END
+                       AS availability,
+                   1 AS own, 'cluster' AS form,
+                   ST_AsMVTGeom({point}, e.m, {MVT_EXTENT}, {MVT_BUFFER}, true) AS geom
+              FROM g c, e) t WHERE t.geom IS NOT NULL"""
     data = conn.execute(sa.text(sql), params).scalar_one()
     return bytes(data or b""), form
+
+
+def _drawn_tile_sql(where: str, frame: Frame, form: str) -> str:
+    """``(n, tile)``: how many sites the tile holds (counted up to ``:cap``) and, when they
+    are at most ``:max``, the tile drawn as outlines (``form`` polygon) or points."""
+    point = "ST_SetSRID(ST_MakePoint(c.mx, c.my), 3857)"
+    centre_geom = f"ST_AsMVTGeom({point}, e.m, {MVT_EXTENT}, {MVT_BUFFER}, false)"
+    if form == "polygon":
+        # an outline that collapses below a tile unit is still drawn, as its centre point
+        geom = (
+            f"COALESCE(ST_AsMVTGeom(c.g3857, e.m, {MVT_EXTENT}, {MVT_BUFFER}, true), {centre_geom})"
+        )
+    else:
+        geom = centre_geom
+    return f"""{_ENVELOPE_SQL},
+        c AS MATERIALIZED ({_candidates_sql(where, frame, full=True)} LIMIT :cap),
+        n AS (SELECT count(*) AS n FROM c)
+        SELECT n.n,
+               CASE WHEN n.n <= :max THEN (
+                   SELECT ST_AsMVT(t, 'sites', {MVT_EXTENT}, 'geom') FROM (
+                       SELECT c.id, c.code, c.name_zh, c.name_en, c.kind, c.availability,
+                              c.area_mu, 1 AS n, {_own_sql("c.mx", "c.my")}::int AS own,
+                              '{form}' AS form, {geom} AS geom
+                         FROM c, e) t WHERE t.geom IS NOT NULL) END
+          FROM n"""
 
 
 # --- reference layers (small tables; by bbox, simplified for the zoom) ----------------------

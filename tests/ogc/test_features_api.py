@@ -60,6 +60,29 @@ def test_every_collection_pages_to_its_end(client_as, engine, collection: str) -
         assert matched == n
 
 
+def test_a_page_at_an_offset_is_the_ordered_rows_after_it_with_filters(client_as, engine) -> None:
+    """A deep page starts by counting ids, not by skipping whole rows: the same rows in the same
+    order as ``OFFSET`` on the filtered, id-ordered sites, past the end empty."""
+    c = client_as("officer")
+    with engine.connect() as conn:
+        ids = (
+            conn.execute(
+                sa.text(
+                    "SELECT id FROM site WHERE retired_at IS NULL AND kind = 'land' ORDER BY id"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert len(ids) > 8
+    for offset in (0, 1, 5, len(ids) - 2, len(ids), len(ids) + 5):
+        body = c.get(
+            "/ogc/collections/sites/items", params={"kind": "land", "limit": 3, "offset": offset}
+        ).json()
+        assert [f["id"] for f in body["features"]] == ids[offset : offset + 3], offset
+        assert body["numberMatched"] == len(ids)
+
+
 def test_prev_link_and_offset(client_as) -> None:
     c = client_as("officer")
     body = c.get("/ogc/collections/sites/items?limit=3&offset=3").json()
