@@ -16,7 +16,7 @@ Results: ``bench/results/tipg_compare.{json,md}``.
 
     .venv/bin/python bench/tipg_compare.py --sizes 100000          # one inventory
     .venv/bin/python bench/tipg_compare.py --sizes 1000000 --rounds 3
-    .venv/bin/python bench/tipg_compare.py --reuse gis_app_bench_api_1000000_123  # kept by api_bench
+    .venv/bin/python bench/tipg_compare.py --reuse gis_app_bench_api_1000000_1 --only tiles
 """
 
 from __future__ import annotations
@@ -190,7 +190,12 @@ def _figures(lat: list[float], errors: int, seconds: float, size: int) -> dict:
     }
 
 
-def measure(url: str, token: str, rounds: int, page: int, requests: int) -> dict:
+ALL_CASES = ("features", "tiles")
+
+
+def measure(
+    url: str, token: str, rounds: int, page: int, requests: int, only: tuple[str, ...] = ALL_CASES
+) -> dict:
     """Interleaved rounds of each case on both servers; medians per case and server."""
     eng = sa.create_engine(url)
     with eng.connect() as c:
@@ -218,6 +223,7 @@ def measure(url: str, token: str, rounds: int, page: int, requests: int) -> dict
         },
     }
     cases = [("features", 1), ("features", 8), ("tile z14", 1), ("tile z16", 1)]
+    cases = [(c, n) for c, n in cases if ("tiles" if c.startswith("tile") else c) in only]
     runs: dict[str, dict[str, list[dict]]] = {}
     env = {"GIS_APP_WORKERS": "1"}
     ours_headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
@@ -284,7 +290,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--reuse", metavar="DB", nargs="+", help="measure inventories kept by api_bench --keep"
     )
+    p.add_argument("--only", nargs="+", choices=ALL_CASES, default=list(ALL_CASES))
     args = p.parse_args(argv)
+    # a run of some cases only is kept beside the full comparison, not over it
+    name = "tipg_compare" if set(args.only) == set(ALL_CASES) else f"tipg_compare_{args.only[0]}"
     ensure_tipg()
     st = provision.db_up(DatabaseSettings(), log=lambda m: None)
     doc: dict = {
@@ -296,8 +305,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.reuse:
         for name in args.reuse:
             url, token = reuse_database(st.url, name)
-            doc["inventories"].append(measure(url, token, args.rounds, args.page, args.requests))
-        _write(doc)
+            doc["inventories"].append(
+                measure(url, token, args.rounds, args.page, args.requests, tuple(args.only))
+            )
+        _write(doc, name)
         return 0
     template = f"gis_app_bench_tipg_tpl_{os.getpid()}"
     make_template(st.url, template)
@@ -307,21 +318,22 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 url, token = build_database(st.url, template, name, n, log=print)
                 doc["inventories"].append(
-                    measure(url, token, args.rounds, args.page, args.requests)
+                    measure(url, token, args.rounds, args.page, args.requests, tuple(args.only))
                 )
             finally:
                 drop_database(st.url, name)
     finally:
         drop_database(st.url, template)
-    _write(doc)
+    _write(doc, name)
     return 0
 
 
-def _write(doc: dict) -> None:
+def _write(doc: dict, name: str = "tipg_compare") -> None:
+    """Results in ``bench/results/<name>.{json,md}``."""
     doc["load_after"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "tipg_compare.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
-    (RESULTS / "tipg_compare.md").write_text(markdown(doc), encoding="utf-8")
+    (RESULTS / f"{name}.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    (RESULTS / f"{name}.md").write_text(markdown(doc), encoding="utf-8")
     print(markdown(doc))
 
 
