@@ -106,6 +106,7 @@ def build_database(server_url: str, n: int) -> str:
     try:
         with eng.connect() as c:
             load_sample(c)
+            in_sample = c.execute(sa.text("SELECT count(*) FROM site")).scalar_one()
         x0, y0, x1, y1 = _extent(url)
         with eng.begin() as c:
             c.execute(sa.text("SELECT setseed(0.42)"))
@@ -114,10 +115,12 @@ def build_database(server_url: str, n: int) -> str:
             t = time.perf_counter()
             c.execute(
                 sa.text(SYNTHETIC_SQL),
-                {"n": n - 73, "x0": x0, "y0": y0, "x1": x1 - 0.003, "y1": y1 - 0.003},
+                {"n": n - in_sample, "x0": x0, "y0": y0, "x1": x1 - 0.003, "y1": y1 - 0.003},
             )
             c.execute(sa.text("ALTER TABLE site ENABLE TRIGGER USER"))
-            print(f"  inserted {n - 73} sites in {time.perf_counter() - t:.0f} s", flush=True)
+            print(
+                f"  inserted {n - in_sample} sites in {time.perf_counter() - t:.0f} s", flush=True
+            )
             accounts.create_user(c, USER, PASSWORD, ["officer"])
         with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(sa.text("VACUUM ANALYZE site"))
