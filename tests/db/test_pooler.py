@@ -75,6 +75,7 @@ def test_timeouts_hold_per_transaction_and_do_not_leak(bouncer) -> None:
             with pooled.connect() as c:
                 assert c.execute(sa.text("SHOW statement_timeout")).scalar() == "7s"
                 assert c.execute(sa.text("SHOW lock_timeout")).scalar() == "2s"
+                assert c.execute(sa.text("SHOW jit")).scalar() == "off"
                 # a transaction's own setting ends with it, whichever server connection ran it
                 c.execute(sa.text("SET LOCAL statement_timeout = 1234"))
                 c.commit()
@@ -127,3 +128,10 @@ def test_session_options_through_a_pooler_are_explained(bouncer) -> None:
             check_ready(unaware)
     finally:
         unaware.dispose()
+
+
+def test_a_direct_connection_runs_without_jit(engine) -> None:
+    """JIT compiling costs a costly-looking query (a list over a drawn area at 1M sites) more
+    than it runs; the app's connections switch it off at start-up."""
+    with engine.connect() as c:
+        assert c.execute(sa.text("SHOW jit")).scalar() == "off"
