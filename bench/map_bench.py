@@ -12,8 +12,9 @@ list does (``GET /api/sites?intersects=…&limit=200``, count included) and as t
 (``POST /api/sites/search``), timed from the logged-in browser (p50/p95), the page opened with
 a polygon in its URL (first site drawn, idle), and the plan of the polygon count
 (``EXPLAIN ANALYZE``, showing the GiST index) written to
-``bench/results/map_polygon_plan_<n>.txt``. Results go to ``bench/results/map_bench.json``
-and ``.md``.
+``bench/results/map_polygon_plan_<n>.txt``. Last, the compare view of 2–4 random sites
+(``/compare?ids=…``), opened one after another until loaded (p50/p95). Results go to
+``bench/results/<--out>.json`` and ``.md`` (``map_bench`` by default).
 
     .venv/bin/python bench/map_bench.py                 # 1k, 100k, 1M; 5 runs each
     .venv/bin/python bench/map_bench.py --sizes 1000 --runs 3 --keep
@@ -256,6 +257,43 @@ def polygon_searches(browser, base: str, areas: list[str]) -> dict:
     return {"get_ms": get_ms, "post_ms": post_ms, "found": found}
 
 
+def compare_views(browser, base: str, url: str, count: int, seed: int = 11) -> dict:
+    """Open the compare view of ``count`` random sets of 2–4 sites as an officer does (the
+    page's URL with their ids) and time each until it is loaded; return the times (ms)."""
+    rnd = random.Random(seed)
+    eng = make_engine(url)
+    try:
+        with eng.connect() as c:
+            top = c.execute(sa.text("SELECT max(id) FROM site")).scalar_one()
+            ids = (
+                c.execute(
+                    sa.text("SELECT id FROM site WHERE id = ANY(:ids) AND retired_at IS NULL"),
+                    {"ids": [rnd.randrange(1, top + 1) for _ in range(count * 8)]},
+                )
+                .scalars()
+                .all()
+            )
+    finally:
+        eng.dispose()
+    rnd.shuffle(ids)
+    context, page = _logged_in(browser, base)
+    times: list[float] = []
+    for i in range(count):
+        chosen = ids[i * 4 : i * 4 + rnd.randint(2, 4)]
+        if len(chosen) < 2:
+            break
+        response = page.goto(f"{base}/compare?ids={','.join(map(str, chosen))}")
+        assert response is not None and response.status == 200, response
+        times.append(
+            page.evaluate(
+                "(() => { const n = performance.getEntriesByType('navigation')[0];"
+                " return n.loadEventEnd - n.startTime; })()"
+            )
+        )
+    context.close()
+    return {"views": len(times), "ms": times}
+
+
 def _p95(values: list[float]) -> float:
     if not values:
         return float("nan")
@@ -360,6 +398,21 @@ def markdown(summary: list[dict], machine: str) -> str:
                 f"| {g['post_p50_ms']:.0f} / {g['post_p95_ms']:.0f} ms "
                 f"| {g['page_first_site_ms']:.0f} / {g['page_idle_ms']:.0f} ms |"
             )
+    compare_rows = [s for s in summary if "compare" in s]
+    if compare_rows:
+        lines += [
+            "",
+            "Compare view: 2–4 random sites side by side (`/compare?ids=…`), opened in the "
+            "logged-in browser one after another; time from navigation to the load event.",
+            "",
+            "| sites | views | p50 | p95 |",
+            "|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {s['sites']:,} | {s['compare']['views']} | {s['compare']['p50_ms']:.0f} ms "
+            f"| {s['compare']['p95_ms']:.0f} ms |"
+            for s in compare_rows
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -371,6 +424,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", action="store_true", help="keep the bench databases")
     p.add_argument("--polygons", type=int, default=60, help="drawn-polygon searches per size")
     p.add_argument("--reuse", action="store_true", help="use a kept bench database if there")
+    p.add_argument("--compares", type=int, default=20, help="compare views opened per size")
+    p.add_argument("--out", default="map_bench", help="results file name (bench/results/)")
     args = p.parse_args(argv)
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
@@ -428,6 +483,13 @@ def main(argv: list[str] | None = None) -> int:
                     "uses_gist_index": "idx_site_geom" in plan,
                 }
                 print(f"  polygon search: {polygon}", flush=True)
+                compared = compare_views(browser, base, url, args.compares)
+                compare = {
+                    "views": compared["views"],
+                    "p50_ms": round(_median(compared["ms"]), 0),
+                    "p95_ms": round(_p95(compared["ms"]), 0),
+                }
+                print(f"  compare view: {compare}", flush=True)
             finally:
                 server.should_exit = True
                 thread.join(timeout=10)
@@ -439,6 +501,7 @@ def main(argv: list[str] | None = None) -> int:
                     "warm_first_site_ms": round(warm["first_site_ms"], 0),
                     "warm_idle_ms": round(warm["idle_ms"], 0),
                     "polygon": polygon,
+                    "compare": compare,
                 }
             )
             if not args.keep:
@@ -451,11 +514,11 @@ def main(argv: list[str] | None = None) -> int:
                     c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()
         browser.close()
-    (RESULTS / "map_bench.json").write_text(
+    (RESULTS / f"{args.out}.json").write_text(
         json.dumps({"machine": machine, "summary": summary, "runs": raw}, indent=2),
         encoding="utf-8",
     )
-    (RESULTS / "map_bench.md").write_text(markdown(summary, machine), encoding="utf-8")
+    (RESULTS / f"{args.out}.md").write_text(markdown(summary, machine), encoding="utf-8")
     print(markdown(summary, machine))
     return 0
 
