@@ -104,17 +104,29 @@ def site_tile(
     current version may be cached for a day. ``ETag``/``If-None-Match`` answer 304 while the
     data did not change.
     """
-    version = tile_service.data_version(conn)
-    tag = _etag("tile", version, request.url.path, request.url.query)
-    cache = _CACHE if v is None else _CACHE_VERSIONED if v == version else _CACHE_STALE
-    headers = {"Cache-Control": cache, "ETag": tag}
-    if _not_modified(request, tag):
-        return Response(status_code=304, headers=headers)
+    version = None
+    if request.headers.get("if-none-match"):
+        # a revalidation: the version alone may answer it, without cutting the tile
+        version = tile_service.data_version(conn)
+        headers = _tile_headers(request, v, version)
+        if _not_modified(request, headers["ETag"]):
+            return Response(status_code=304, headers=headers)
+    # otherwise the version comes with the tile, from the same statement
     tile = tile_service.site_tile(
         conn, flt, z, x, y, frame=frame, settings=settings.map, version=version
     )
-    headers |= {"X-Tile-Form": tile.form, "X-Tile-Cache": "hit" if tile.cached else "miss"}
+    headers = _tile_headers(request, v, tile.version) | {
+        "X-Tile-Form": tile.form,
+        "X-Tile-Cache": "hit" if tile.cached else "miss",
+    }
     return Response(tile.data, media_type=MVT, headers=headers)
+
+
+def _tile_headers(request: Request, v: str | None, version: str) -> dict[str, str]:
+    """``ETag`` and ``Cache-Control`` of a tile cut at data version ``version``."""
+    tag = _etag("tile", version, request.url.path, request.url.query)
+    cache = _CACHE if v is None else _CACHE_VERSIONED if v == version else _CACHE_STALE
+    return {"Cache-Control": cache, "ETag": tag}
 
 
 @router.get(

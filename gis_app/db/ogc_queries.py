@@ -221,17 +221,17 @@ def data_version(conn: sa.Connection) -> str:
     by up to ~10 s) add what neither sees: the jurisdiction, and a history row whose
     transaction commits after a later one's.
     """
-    row = conn.execute(
-        sa.text(
-            """SELECT (SELECT COALESCE(max(id), 0) FROM history),
-                      (SELECT count(*) || '.' || COALESCE(
-                                  extract(epoch FROM max(updated_at))::text, '')
-                         FROM infrastructure),
-                      (SELECT sum(pg_stat_get_tuples_inserted(t) + pg_stat_get_tuples_updated(t)
-                                  + pg_stat_get_tuples_deleted(t))
-                         FROM unnest(ARRAY['site', 'building', 'constraint_zone',
-                                           'infrastructure', 'district', 'site_distance',
-                                           'history']::regclass[]) AS t)"""
-        )
-    ).one()
-    return f"{row[0]}-{row[1]}-{row[2]}"
+    return conn.execute(sa.text(f"SELECT {DATA_VERSION_SQL}")).scalar_one()
+
+
+#: the data version as one text expression, for a statement that reads it beside its own
+#: rows (a tile: one round trip, and the version of the snapshot the tile was cut from)
+DATA_VERSION_SQL = """
+    concat_ws('-',
+        (SELECT COALESCE(max(id), 0) FROM history),
+        (SELECT count(*) || '.' || COALESCE(extract(epoch FROM max(updated_at))::text, '')
+           FROM infrastructure),
+        (SELECT sum(pg_stat_get_tuples_inserted(t) + pg_stat_get_tuples_updated(t)
+                    + pg_stat_get_tuples_deleted(t))
+           FROM unnest(ARRAY['site', 'building', 'constraint_zone', 'infrastructure',
+                             'district', 'site_distance', 'history']::regclass[]) AS t))"""

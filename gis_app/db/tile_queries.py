@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from gis_app.db.ogc_queries import DATA_VERSION_SQL
 from gis_app.db.site_queries import SiteFilter
 
 Frame = Literal["wgs84", "gcj02"]
@@ -182,8 +183,10 @@ _ENVELOPE_SQL = """
                               4490) AS g)"""
 
 
-def site_tile(conn: sa.Connection, flt: SiteFilter, req: TileRequest) -> tuple[bytes, str]:
-    """The sites of one tile as a Mapbox Vector Tile (layer ``sites``) and the form used."""
+def site_tile(conn: sa.Connection, flt: SiteFilter, req: TileRequest) -> tuple[bytes, str, str]:
+    """The sites of one tile as a Mapbox Vector Tile (layer ``sites``), the form used and the
+    data version it was cut at (:func:`gis_app.db.ogc_queries.data_version`, read in the same
+    statement)."""
     where, params = flt.where()
     params = {**params, "tz": req.z, "tx": req.x, "ty": req.y}
     env = _ENVELOPE_SQL
@@ -191,14 +194,14 @@ def site_tile(conn: sa.Connection, flt: SiteFilter, req: TileRequest) -> tuple[b
     form = "polygon" if req.z >= req.polygon_min_zoom else "point"
     # One statement for the usual tile: its sites (at most one more than a tile may hold) are
     # read once, counted, and drawn when they fit; only a crowded tile runs a second statement.
-    n, data = conn.execute(
+    version, n, data = conn.execute(
         sa.text(_drawn_tile_sql(where, req.frame, form)),
         {**params, "cap": req.max_features + 1, "max": req.max_features},
     ).one()
     if n == 0:
-        return b"", "empty"
+        return b"", "empty", version
     if n <= req.max_features:
-        return bytes(data or b""), form
+        return bytes(data or b""), form, version
     form = "cluster"
     cell = f"((ST_XMax(e.m) - ST_XMin(e.m)) / {CLUSTER_CELLS})"
     # a cluster is drawn as "available" when it holds any available site, else "other".
@@ -228,12 +231,13 @@ def site_tile(conn: sa.Connection, flt: SiteFilter, req: TileRequest) -> tuple[b
                    ST_AsMVTGeom({point}, e.m, {MVT_EXTENT}, {MVT_BUFFER}, true) AS geom
               FROM g c, e) t WHERE t.geom IS NOT NULL"""
     data = conn.execute(sa.text(sql), params).scalar_one()
-    return bytes(data or b""), form
+    return bytes(data or b""), form, version
 
 
 def _drawn_tile_sql(where: str, frame: Frame, form: str) -> str:
-    """``(n, tile)``: how many sites the tile holds (counted up to ``:cap``) and, when they
-    are at most ``:max``, the tile drawn as outlines (``form`` polygon) or points."""
+    """``(version, n, tile)``: the data version, how many sites the tile holds (counted up to
+    ``:cap``) and, when they are at most ``:max``, the tile drawn as outlines (``form``
+    polygon) or points."""
     point = "ST_SetSRID(ST_MakePoint(c.mx, c.my), 3857)"
     centre_geom = f"ST_AsMVTGeom({point}, e.m, {MVT_EXTENT}, {MVT_BUFFER}, false)"
     if form == "polygon":
@@ -246,7 +250,7 @@ def _drawn_tile_sql(where: str, frame: Frame, form: str) -> str:
     return f"""{_ENVELOPE_SQL},
         c AS MATERIALIZED ({_candidates_sql(where, frame, full=True)} LIMIT :cap),
         n AS (SELECT count(*) AS n FROM c)
-        SELECT n.n,
+        SELECT {DATA_VERSION_SQL}, n.n,
                CASE WHEN n.n <= :max THEN (
                    SELECT ST_AsMVT(t, 'sites', {MVT_EXTENT}, 'geom') FROM (
                        SELECT c.id, c.code, c.name_zh, c.name_en, c.kind, c.availability,

@@ -27,6 +27,8 @@ class Tile:
 
     data: bytes
     form: str
+    #: the data version the tile was cut at (its ETag and cache lifetime depend on it)
+    version: str = ""
     #: served from the slow-tile cache
     cached: bool = False
 
@@ -34,11 +36,11 @@ class Tile:
 class _SlowTileCache:
     """Tiles that took long to cut (crowded low-zoom clusters), until the data changes.
 
-    The key holds the database, the request and the data version (:func:`data_version`:
-    exact for the writes that leave history, which are all writes of sites and buildings);
-    fast tiles are never cached.
-    Every process keeps its own, but the version comes from the database: a write seen by
-    one process's key is seen by all of them.
+    The key holds the database and the request; a tile is served from here only while the
+    data version (:func:`data_version`: exact for the writes that leave history, which are
+    all writes of sites and buildings) is still the one it was cut at. Fast tiles are never
+    cached. Every process keeps its own, but the version comes from the database: a write
+    seen by one process is seen by all of them.
     """
 
     def __init__(self, max_entries: int = 512) -> None:
@@ -112,8 +114,9 @@ def site_tile(
 ) -> Tile:
     """The sites matching ``flt`` in tile z/x/y, as a vector tile (layer ``sites``).
 
-    ``version``: the data version the caller has just read (:func:`data_version`), so that a
-    request asks for it once."""
+    ``version``: the data version if the caller has just read it (:func:`data_version`);
+    otherwise it is read in the tile's own statement, or first when a cut of this tile is in
+    the cache (to know whether it is still current)."""
     check_tile_address(z, x, y)
     s = settings or MapSettings()
     req = TileRequest(
@@ -127,17 +130,18 @@ def site_tile(
     where, params = flt.where()
     key = (
         conn.engine.url.render_as_string(hide_password=True),
-        version if version is not None else data_version(conn),
         req,
         where,
         tuple(sorted((k, repr(v)) for k, v in params.items())),
     )
     cached = _TILE_CACHE.get(key)
     if cached is not None:
-        return replace(cached, cached=True)
+        current = version if version is not None else data_version(conn)
+        if cached.version == current:
+            return replace(cached, cached=True)
     started = time.perf_counter()
-    data, form = tile_queries.site_tile(conn, flt, req)
-    tile = Tile(data, form)
+    data, form, cut_at = tile_queries.site_tile(conn, flt, req)
+    tile = Tile(data, form, cut_at)
     _TILE_CACHE.put(key, tile, time.perf_counter() - started, s.tile_cache_min_s)
     return tile
 

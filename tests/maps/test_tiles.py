@@ -48,7 +48,7 @@ def test_every_site_is_owned_by_exactly_one_tile(conn, tmp_path, z, form):
     owned: list[int] = []
     forms = set()
     for x, y in _tiles_over(conn, z):
-        data, f = tile_queries.site_tile(conn, SiteFilter(), TileRequest(z, x, y))
+        data, f, _ = tile_queries.site_tile(conn, SiteFilter(), TileRequest(z, x, y))
         df = _read(tmp_path, data, z, x, y)
         if df is None:
             continue
@@ -65,7 +65,7 @@ def test_tile_follows_the_search_filter(conn, tmp_path):
     ).scalar_one()
     owned = []
     for x, y in _tiles_over(conn, 11):
-        data, _ = tile_queries.site_tile(conn, flt, TileRequest(11, x, y))
+        data, _, _ = tile_queries.site_tile(conn, flt, TileRequest(11, x, y))
         df = _read(tmp_path, data, 11, x, y)
         if df is not None:
             assert set(df["availability"]) == {"available"} and set(df["kind"]) == {"land"}
@@ -78,7 +78,7 @@ def test_crowded_tile_is_drawn_as_clusters_that_count_every_site(conn, tmp_path)
     counted = 0
     forms = set()
     for x, y in _tiles_over(conn, 9):
-        data, form = tile_queries.site_tile(
+        data, form, _ = tile_queries.site_tile(
             conn, SiteFilter(), TileRequest(9, x, y, max_features=5)
         )
         df = _read(tmp_path, data, 9, x, y)
@@ -111,7 +111,7 @@ def test_gcj02_frame_translates_each_site_by_its_offset(conn, tmp_path):
         pts = []
         for dx in (-1, 0, 1):
             for dy in (-1, 0, 1):
-                data, _ = tile_queries.site_tile(
+                data, _, _ = tile_queries.site_tile(
                     conn, SiteFilter(), TileRequest(z, x + dx, y + dy, frame=frame)
                 )
                 df = _read(tmp_path / frame, data, z, x + dx, y + dy)
@@ -148,8 +148,36 @@ def test_sql_gcj02_formula_matches_the_domain_module(conn):
 
 
 def test_empty_tile_is_empty(conn):
-    data, form = tile_queries.site_tile(conn, SiteFilter(), TileRequest(10, 0, 0))
+    data, form, _ = tile_queries.site_tile(conn, SiteFilter(), TileRequest(10, 0, 0))
     assert data == b"" and form == "empty"
+
+
+def test_a_tile_carries_the_data_version_it_was_cut_at_and_a_cached_cut_expires_with_it(conn):
+    """The tile's statement reads the data version beside the sites (one round trip); a slow
+    tile kept by the process is served again only while that version is current."""
+    from gis_app.db import ogc_queries
+    from gis_app.settings import MapSettings
+
+    site_id, lon, lat = conn.execute(
+        sa.text(
+            "SELECT id, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM site "
+            "WHERE retired_at IS NULL ORDER BY id LIMIT 1"
+        )
+    ).one()
+    x, y = _tile_xy(lon, lat, 12)
+    keep_all = MapSettings(tile_cache_min_s=0)
+    tile_service._TILE_CACHE.clear()
+    first = tile_service.site_tile(conn, SiteFilter(), 12, x, y, settings=keep_all)
+    assert not first.cached and first.version == ogc_queries.data_version(conn)
+    again = tile_service.site_tile(conn, SiteFilter(), 12, x, y, settings=keep_all)
+    assert again.cached and again.data == first.data
+    conn.execute(
+        sa.text("UPDATE site SET name_zh = name_zh || '（改）' WHERE id = :i"), {"i": site_id}
+    )
+    changed = tile_service.site_tile(conn, SiteFilter(), 12, x, y, settings=keep_all)
+    assert not changed.cached and changed.version != first.version
+    assert changed.data != first.data
+    tile_service._TILE_CACHE.clear()  # (the fixture rolls the edit back)
 
 
 def test_tile_address_and_frame_are_checked(conn):
