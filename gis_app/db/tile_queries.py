@@ -291,7 +291,9 @@ def reference_layer(
     clauses = ["true"]
     params: dict[str, Any] = {"tol": tolerance_for_zoom(zoom)}
     if bbox is not None:
-        clauses.append("r.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4490)")
+        # intersection, as the site list's bbox: a zone whose box overlaps the window while
+        # its outline does not is not in it (the && still puts the box on the GiST index)
+        clauses.append("ST_Intersects(r.geom, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4490))")
         params.update(dict(zip(("x0", "y0", "x1", "y1"), bbox, strict=True)))
     if kinds:
         clauses.append("r.kind = ANY(:kinds)")

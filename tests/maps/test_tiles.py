@@ -209,6 +209,33 @@ def test_reference_layers_are_simplified_by_zoom_and_filtered(conn):
         tile_service.reference_layer(conn, "jurisdiction", zoom=12, kinds=["ugb"])
 
 
+def test_a_reference_layer_window_holds_the_outlines_it_meets_not_their_boxes(conn):
+    """A window inside a zone's bounding box but clear of its outline does not return the zone
+    (box overlap alone would)."""
+    import json
+
+    zone_id, x, y = conn.execute(
+        sa.text(
+            """SELECT z.id, ST_X(p), ST_Y(p) FROM constraint_zone z
+                 CROSS JOIN LATERAL (SELECT ST_Difference(ST_Envelope(z.geom),
+                                                          ST_Buffer(z.geom, 0.002)) AS d) q
+                 CROSS JOIN LATERAL (SELECT ST_PointOnSurface(q.d) AS p) r
+                WHERE NOT ST_IsEmpty(q.d) ORDER BY z.id LIMIT 1"""
+        )
+    ).one()
+    box = (x - 0.0002, y - 0.0002, x + 0.0002, y + 0.0002)
+    overlaps_box = conn.execute(
+        sa.text(
+            "SELECT geom && ST_MakeEnvelope(:a, :b, :c, :d, 4490) FROM constraint_zone "
+            "WHERE id = :i"
+        ),
+        {"a": box[0], "b": box[1], "c": box[2], "d": box[3], "i": zone_id},
+    ).scalar_one()
+    assert overlaps_box  # the case the old && filter got wrong
+    got = json.loads(tile_service.reference_layer(conn, "constraint_zones", zoom=14, bbox=box))
+    assert zone_id not in {f["id"] for f in got["features"]}
+
+
 def test_filter_choices_use_the_inventory(conn):
     choices = tile_service.filter_choices(conn)
     blocks = conn.execute(
