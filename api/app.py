@@ -34,6 +34,7 @@ from api.routers import (
     project_pages,
     projects,
     recommendations,
+    referrals,
     requirement_pages,
     requirements,
     saved_searches,
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(import_pages.router)
     # investor recommendation links: officers' API, /r/ pages, robots.txt
     app.include_router(recommendations.router)
+    app.include_router(referrals.router)
     app.include_router(investor.router)
     app.include_router(investor.robots_router)
     # the project ledger: projects, monthly figures, the indicator report (issue 27)

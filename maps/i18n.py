@@ -320,6 +320,26 @@ UI: dict[str, Term] = {
         _t("new_answers", "新反馈", "New answers"),
         _t("new_badge", "新", "New"),
         _t("mark_answers_read", "标为已读", "Mark as read"),
+        # referrals between districts (issue 26, item 3)
+        _t("referrals", "跨区转介", "Referrals to other districts"),
+        _t("refer", "转介给其他区县", "Refer to another district"),
+        _t("refer_to", "转介至", "Refer to"),
+        _t("refer_note", "转介说明", "Note for their officers"),
+        _t("refer_send", "转介", "Refer"),
+        _t("referred", "已转介", "Referred"),
+        _t("referred_in", "转介给本区的需求", "Requirements referred to our district"),
+        _t("referred_from", "转介自", "Referred by"),
+        _t("referral_district", "区县", "District"),
+        _t("referral_note", "说明", "Note"),
+        _t("referred_at", "转介时间", "Referred on"),
+        _t("matched_sites", "匹配资源数", "Sites matched"),
+        _t("matched_at", "匹配时间", "Matched on"),
+        _t("link_sent", "已发推荐链接", "Link sent"),
+        _t("not_yet", "尚未", "not yet"),
+        _t("no_referrals", "尚未转介", "Not referred yet"),
+        _t("match_for_district", "按本区资源匹配", "Match against our district's sites"),
+        _t("referral_matched", "已按本区资源匹配", "Matched against our district's sites"),
+        _t("site_district", "所在区县", "District"),
     )
 }
 

@@ -25,6 +25,7 @@ from gis_app.services import alerts as alert_service
 from gis_app.services import answers as answer_service
 from gis_app.services import matching as match_service
 from gis_app.services import recommendations as rec_service
+from gis_app.services import referrals as referral_service
 from gis_app.services import requirement_form
 from gis_app.services import requirements as req_service
 from gis_app.services import share_links as link_service
@@ -37,6 +38,7 @@ IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 PAGE_SIZE = 50
 ALERTS_SHOWN = 20
 RECOMMENDATIONS_SHOWN = 50
+REFERRALS_SHOWN = 50
 #: how often an open requirement page asks for new answers (seconds)
 POLL_SECONDS = 20
 JS = "gis_requirements"
@@ -62,6 +64,8 @@ def _config(request: Request, user: Any, language: str, **extra: Any) -> dict[st
             "alertSeen": "/api/alerts/{id}/seen",
             "linkRevoke": "/api/recommendations/{rec}/links/{link}/revoke",
             "linkExtend": "/api/recommendations/{rec}/links/{link}/extend",
+            "refer": "/api/requirements/{id}/referrals",
+            "referralMatch": "/api/referrals/{id}/match",
         },
         **extra,
     }
@@ -90,6 +94,8 @@ def requirements_page(
         offset=(page - 1) * PAGE_SIZE,
     )
     counts = match_service.match_counts(conn, [r["id"] for r in items])
+    referred = referral_service.received(conn, [r["id"] for r in items], viewer_of(user))
+    inbox = referral_service.inbox(conn, viewer_of(user), limit=REFERRALS_SHOWN)
     new_answers = answer_service.unseen_counts(conn, [r["id"] for r in items])
     alerts_total, alerts = (
         alert_service.list_alerts(conn, user.username, unseen_only=True, limit=ALERTS_SHOWN)
@@ -112,6 +118,8 @@ def requirements_page(
             "can_write": _can_write(user),
             "items": items,
             "counts": counts,
+            "referred": referred,
+            "inbox": inbox,
             "new_answers": new_answers,
             "alerts": alerts,
             "alerts_total": alerts_total,
@@ -159,6 +167,7 @@ def requirement_page(
             limit=limit,
             near_miss_limit=near_miss_limit,
             margin_pct=margin_pct,
+            districts=match_service.match_scope(conn, viewer),
         )
     except InvalidInput as e:  # a stored row that no longer validates: say so, show the rest
         error = e.public_message
@@ -208,6 +217,7 @@ def requirement_page(
             "max_limit": MAX_LIMIT,
             "max_margin": MAX_MARGIN_PCT,
             **live,
+            **_referral_context(conn, record, viewer),
             "map_parts": officer_map.render_parts(m, request.state.csp_nonce),
             "other_lang_url": other_lang_url(request, language),
             "config": config,
@@ -215,6 +225,19 @@ def requirement_page(
             "api_js": assets.asset_url("gis_api"),
         },
     )
+
+
+def _referral_context(conn: ConnDep, record: dict[str, Any], viewer: Any) -> dict[str, Any]:
+    """The referral part of a requirement's page: for its own district the referrals made and
+    their outcome, and the districts it may still go to; for a district it was referred to,
+    that referral (from whom, the note) and the match against its own sites."""
+    referrals = referral_service.referrals_of(conn, record["id"], viewer)
+    own = referral_service.refers(conn, record, viewer)
+    return {
+        "referrals": referrals if own else [],
+        "incoming": None if own else next(iter(referrals), None),
+        "refer_choices": referral_service.refer_choices(conn, record) if own else [],
+    }
 
 
 def _live_context(conn: ConnDep, record: dict[str, Any], viewer: Any) -> dict[str, Any]:

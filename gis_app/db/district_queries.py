@@ -36,11 +36,38 @@ def user_district(username: str) -> sa.ColumnElement[str]:
     return sa.func.coalesce(own.scalar_subquery(), home_district())
 
 
+def scope_codes(username: str) -> sa.Select[tuple[str]]:
+    """The codes of app user ``username``'s home district and every district below it (a
+    city's user: the city and its districts; a province's: three levels), as a subquery."""
+    home = user_district(username)
+    below = sa.select(District.code).where(District.parent_code == home)
+    return sa.select(District.code).where(
+        sa.or_(
+            District.code == home,
+            District.parent_code == home,
+            District.parent_code.in_(below),
+        )
+    )
+
+
+def in_scope(column: sa.ColumnElement[str], username: str) -> sa.ColumnElement[bool]:
+    """SQL condition: ``column`` (a district code) lies in ``username``'s scope."""
+    return column.in_(scope_codes(username))
+
+
+def user_scope(conn: sa.Connection, username: str) -> list[str]:
+    """The district codes of ``username``'s scope (see :func:`scope_codes`), sorted."""
+    return sorted(conn.execute(scope_codes(username)).scalars())
+
+
 def recommendation_district(requirement_id: int | None, username: str) -> sa.ColumnElement[str]:
-    """A recommendation's district: its requirement's, else its author's."""
+    """A recommendation's district: its requirement's when that lies in the author's scope,
+    else the author's (an officer answering a requirement referred to their district)."""
     if requirement_id is None:
         return user_district(username)
-    req = sa.select(Requirement.district_code).where(Requirement.id == requirement_id)
+    req = sa.select(Requirement.district_code).where(
+        Requirement.id == requirement_id, in_scope(Requirement.district_code, username)
+    )
     return sa.func.coalesce(req.scalar_subquery(), user_district(username))
 
 

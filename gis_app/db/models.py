@@ -824,6 +824,43 @@ class Recommendation(Base):
     district_code: Mapped[str] = _district_key(home_default=True)
 
 
+REFERRAL_COMMENT = "a requirement referred by its district to another district (issue 26, item 3)"
+
+
+class Referral(Base):
+    """A requirement referred by its district to another district (issue 26, item 3), with the
+    receiving district's answer and the outcome of its last match (revision 0030)."""
+
+    __tablename__ = "referral"
+    id: Mapped[IdKey]
+    requirement_id: Mapped[int] = mapped_column(ForeignKey("requirement.id", ondelete="CASCADE"))
+    #: the district referring (the requirement's) and the one receiving (another district)
+    from_district: Mapped[str] = mapped_column(ForeignKey("district.code", onupdate="CASCADE"))
+    to_district: Mapped[str] = mapped_column(
+        ForeignKey("district.code", onupdate="CASCADE"), index=True
+    )
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, server_default="open")
+    referred_by: Mapped[str] = mapped_column(Text)
+    #: the receiving district's last match: how many of its sites met every hard constraint
+    matched_count: Mapped[int | None] = mapped_column(Integer)
+    matched_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    matched_by: Mapped[str | None] = mapped_column(Text)
+    status_changed_at: Mapped[Stamp]
+    status_changed_by: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[Stamp]
+    updated_at: Mapped[Stamp]
+    __table_args__ = (
+        _in_vocab("status", vocab.REFERRAL_STATUS),
+        CheckConstraint("to_district <> from_district", name="other_district"),
+        CheckConstraint("length(note) <= 2000", name="note_length"),
+        CheckConstraint("matched_count >= 0", name="matched_count_nonneg"),
+        UniqueConstraint("requirement_id", "to_district"),
+        {"comment": REFERRAL_COMMENT},
+    )
+
+
 class RecommendationSite(Base):
     """One site in a recommendation, with the officer's note and the match explanation."""
 

@@ -532,6 +532,37 @@ ERRORS: dict[str, ErrorTerm] = {
             "“{old}”是最终状态，不能再改为“{new}”。",
             "“{old}” is a final status; it cannot move to “{new}”.",
         ),
+        # --- referrals between districts (issue 26, item 3) -----------------------------------
+        _e(
+            "referral_not_a_district",
+            "“{value}”不是区县，需求只能转介给区县。",
+            "“{value}” is not a district; a requirement is referred to a district.",
+        ),
+        _e(
+            "referral_own_district",
+            "需求已属于{value}，请转介给其他区县。",
+            "The requirement belongs to {value} already; refer it to another district.",
+        ),
+        _e(
+            "referral_exists",
+            "该需求已转介给{value}。",
+            "This requirement was referred to {value} already.",
+        ),
+        _e(
+            "referral_not_referring",
+            "只有需求所属区县的专员可以转介或关闭转介。",
+            "Only officers of the requirement's district may refer it or close a referral.",
+        ),
+        _e(
+            "referral_not_receiving",
+            "只有接收转介的区县的专员可以受理、婉拒或匹配。",
+            "Only officers of the receiving district may accept, decline or match it.",
+        ),
+        _e(
+            "referral_move_refused",
+            "转介状态不能从“{old}”改为“{new}”。",
+            "A referral cannot move from “{old}” to “{new}”.",
+        ),
         # --- coordinate systems and the search filter (OGC API, exports, imports) -------------
         _e(
             "unknown_crs",
@@ -1081,6 +1112,7 @@ PARAMETER_LABELS: dict[str, tuple[str, str]] = {
     "mapping": ("列对应关系", "Column mapping"),
     "set": ("统一赋值", "Value for every row"),
     "note": ("备注 / 理由", "Note / reason"),
+    "to_district": ("转介至", "Refer to"),
     "doc_ref": ("依据文件", "Document reference"),
     "status": ("状态", "Status"),
     "top": ("推荐数量", "Number of sites"),

@@ -328,6 +328,19 @@ REQUIREMENT_STATUS = _v(
     ("dropped", "已放弃", "Dropped"),
 )
 
+# Where a requirement referred to another district stands (issue 26, item 3): open until the
+# receiving district answers (accepted: it takes the requirement up; declined: it has nothing
+# that fits); closed by the referring district.
+REFERRAL_STATUS = _v(
+    "referral_status",
+    "转介状态",
+    "Referral status",
+    ("open", "待处理", "Open"),
+    ("accepted", "已受理", "Accepted"),
+    ("declined", "已婉拒", "Declined"),
+    ("closed", "已关闭", "Closed"),
+)
+
 FEEDBACK_KIND = _v(
     "feedback_kind",
     "客商反馈",
@@ -440,6 +453,7 @@ VOCABULARIES: dict[str, Vocabulary] = {
         NEED,
         TENURE,
         REQUIREMENT_STATUS,
+        REFERRAL_STATUS,
         FEEDBACK_KIND,
         LANGUAGE,
         SECTOR,

@@ -142,8 +142,12 @@ def run_match(
     margin_pct: float | None = None,
     weights: dict[str, float] | None = None,
     requirement_id: int | None = None,
+    districts: list[str] | None = None,
 ) -> MatchResult:
     """Match ``spec`` against the inventory; ``margin_pct`` and ``weights`` override the spec's.
+
+    ``districts``: only sites of these districts (codes), each result naming its district;
+    None: every site.
 
     Ties in score are broken by site code (then building code), so a result is reproducible.
     """
@@ -178,7 +182,12 @@ def run_match(
             )
     effective = spec.effective_weights(weights)
     query, params = match_sql.statement(
-        spec, margin=margin / 100.0, limit=limit, nm_limit=near_miss_limit, weights=effective
+        spec,
+        margin=margin / 100.0,
+        limit=limit,
+        nm_limit=near_miss_limit,
+        weights=effective,
+        districts=districts,
     )
     for _ in range(_ATTEMPTS):
         ranked = prepared.execute(

@@ -60,6 +60,8 @@ class SiteMatch:
     building_name_zh: str | None = None
     building_name_en: str | None = None
     near_miss: bool = False
+    #: the district the site lies in: {"code", "zh", "en"}
+    district: dict[str, str] | None = None
     #: for a near miss: the constraint it fails and what would have to change
     failed: str | None = None
     change_zh: str | None = None
@@ -118,6 +120,7 @@ def explain_row(
         building_name_zh=row["building_name_zh"],
         building_name_en=row["building_name_en"],
         near_miss=near,
+        district=row.get("district"),
     )
     for c in criteria.HARD:
         applies, passed, shortfall, value = row["hard"][c.key]

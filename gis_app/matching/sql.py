@@ -199,6 +199,15 @@ BIND_TYPES: dict[str, str] = (
     {f"r_{name}": typ for name, typ in REQ_COLUMNS.items()}
     | {"margin": "float8", "limit": "bigint", "nm_limit": "bigint"}
     | {f"w_{key}": "float8" for key in criteria.DEFAULT_WEIGHTS}
+    | {"districts": "text[]"}
+)
+
+# A match restricted to some districts (a district's officers, a referral, a city): the
+# candidates whose site lies in one of them, by the site's primary key (one index probe a
+# candidate, after the cheaper filters). An unrestricted match has no such clause.
+_IN_DISTRICTS = (
+    "AND EXISTS (SELECT 1 FROM site sd WHERE sd.id = s.site_id"
+    " AND sd.district_code = ANY(CAST(:districts AS text[])))"
 )
 
 
@@ -209,20 +218,25 @@ def statement(
     limit: int = 20,
     nm_limit: int = 10,
     weights: dict[str, float] | None = None,
+    districts: list[str] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The match query for ``spec`` and all its binds (see :data:`BIND_TYPES`).
 
-    ``margin`` is a share (0.1 = 10 %); ``weights`` default to ``spec.effective_weights()``.
+    ``margin`` is a share (0.1 = 10 %); ``weights`` default to ``spec.effective_weights()``;
+    ``districts``: only sites of these districts (codes), None: every site.
     """
     row_sql, params = constant_row(spec)
     params |= {"margin": margin, "limit": limit, "nm_limit": nm_limit}
     chosen = spec.effective_weights() if weights is None else weights
     params |= {f"w_{k}": float(v) for k, v in chosen.items()}
+    if districts is not None:
+        params["districts"] = list(districts)
     query = match_sql(
         row_sql,
         space=spec.need in criteria.SPACE_NEEDS,
         land_use=land_use_branches(spec.need, params),
         berth=spec.port_berth_dwt_min is not None,
+        scoped=districts is not None,
     )
     return query, params
 
@@ -344,7 +358,9 @@ def _soft_points(source: criteria.Source) -> str:
     )
 
 
-def _candidates(row_sql: str, *, space: bool, land_use: bool, berth: bool) -> str:
+def _candidates(
+    row_sql: str, *, space: bool, land_use: bool, berth: bool, scoped: bool = False
+) -> str:
     """``cand``: the candidates that pass the relaxed hard filter, scored, from match units."""
     source = UNIT
     # the partial indexes' predicates (the vacancy criterion demands vacant space anyway)
@@ -366,6 +382,7 @@ def _candidates(row_sql: str, *, space: bool, land_use: bool, berth: bool) -> st
    WHERE {units}
      AND {_NEAR_PORTS}
      AND {hard_predicate(":margin", "join", source)}
+     {_IN_DISTRICTS if scoped else ""}
 )"""
 
 
@@ -414,7 +431,9 @@ _SELECT = """SELECT k.site_id, k.site_code, k.building_id, k.building_code, k.n_
 
 # the text depends only on these arguments; building it took ~4 ms
 @functools.lru_cache(maxsize=32)
-def match_sql(row_sql: str, *, space: bool, land_use: bool = False, berth: bool = False) -> str:
+def match_sql(
+    row_sql: str, *, space: bool, land_use: bool = False, berth: bool = False, scoped: bool = False
+) -> str:
     """The match query: relaxed hard filter, scores, best building per site, top N of each list.
 
     Candidates come from ``match_unit`` (one row per site for land needs, per building for
@@ -424,7 +443,8 @@ def match_sql(row_sql: str, *, space: bool, land_use: bool = False, berth: bool 
     :func:`explanation`, a second query.
 
     ``land_use``: the requirement states land uses (the land-use criterion applies);
-    ``berth``: it states a port berth class (port distances are then computed per candidate).
+    ``berth``: it states a port berth class (port distances are then computed per candidate);
+    ``scoped``: only sites of the districts bound as ``:districts`` (codes).
 
     Binds: ``:margin`` (share, e.g. 0.1), ``:limit``, ``:nm_limit``, ``:w_<criterion>`` and
     the requirement's ``:r_<column>`` of :func:`constant_row`. Returns one row per listed site
@@ -437,7 +457,7 @@ def match_sql(row_sql: str, *, space: bool, land_use: bool = False, berth: bool 
         else _site_lists(_ORDER, _per_request())
     )
     ctes = [
-        _candidates(row_sql, space=space, land_use=land_use, berth=berth),
+        _candidates(row_sql, space=space, land_use=land_use, berth=berth, scoped=scoped),
         counting,
         _totals(),
         top,
@@ -528,6 +548,7 @@ def explanation_sql() -> str:
     )
     return f"""
 SELECT k.site_id, k.building_id, s.name_zh, s.name_en, s.kind, s.township, s.block,
+       gis_app_district_json(s.district_code) AS district,
        b.name_zh AS building_name_zh, b.name_en AS building_name_en, b.building_type,
        CASE WHEN {_uses(_PORT_KEYS, source)} THEN round({criteria.d_port(source)}) END AS port_m,
        np.port,

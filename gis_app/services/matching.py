@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from gis_app.db import match_queries, site_queries
+from gis_app.db.district_queries import user_scope
 from gis_app.domain import vocab
 from gis_app.domain.errors import NotFound
 from gis_app.matching.engine import MatchResult, run_match
@@ -45,7 +46,8 @@ def match_requirement(
     margin_pct: float | None = None,
     weights: dict[str, float] | None = None,
 ) -> MatchResult:
-    """Match a saved requirement (its own margin and weights unless overridden)."""
+    """Match a saved requirement (its own margin and weights unless overridden) against the
+    sites of ``viewer``'s districts (:func:`match_scope`)."""
     return match_record(
         conn,
         get_requirement(conn, requirement_id, viewer),
@@ -53,7 +55,16 @@ def match_requirement(
         near_miss_limit=near_miss_limit,
         margin_pct=margin_pct,
         weights=weights,
+        districts=match_scope(conn, viewer),
     )
+
+
+def match_scope(conn: sa.Connection, viewer: Viewer) -> list[str]:
+    """The districts whose sites ``viewer``'s matches of saved requirements read: their home
+    district and those below it — a district's officer their district (a requirement referred
+    to them: against their own inventory), a city's officer every district of the city, in one
+    ranked list naming each site's district (issue 26, item 3)."""
+    return user_scope(conn, viewer.username)
 
 
 def match_record(
@@ -64,8 +75,10 @@ def match_record(
     near_miss_limit: int = 10,
     margin_pct: float | None = None,
     weights: dict[str, float] | None = None,
+    districts: list[str] | None = None,
 ) -> MatchResult:
-    """:func:`match_requirement` of a requirement already read with ``get_requirement``."""
+    """:func:`match_requirement` of a requirement already read with ``get_requirement``;
+    ``districts``: only sites of these districts (None: every site)."""
     return run_match(
         conn,
         spec_of(record),
@@ -74,6 +87,7 @@ def match_record(
         margin_pct=margin_pct,
         weights=weights,
         requirement_id=record["id"],
+        districts=districts,
     )
 
 

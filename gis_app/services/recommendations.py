@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gis_app.db.district_queries import recommendation_district
+from gis_app.db.district_queries import in_scope, recommendation_district
 from gis_app.db.engine import set_app_user
 from gis_app.db.models import Recommendation, RecommendationSite, Requirement, ShareLink, Site
 from gis_app.domain import vocab
@@ -159,16 +159,25 @@ Viewer = requirement_service.Viewer
 
 
 def visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
-    """Recommendations ``viewer`` may see: those of a confidential requirement only for the
-    requirement's officer and creator (as the requirement itself), the author and admins."""
+    """Recommendations ``viewer`` may see: those of their districts (or their own); of a
+    confidential requirement only for the requirement's officer and creator (as the
+    requirement itself), the author and admins."""
     if viewer.admin:
         return sa.true()
-    return sa.or_(
-        Recommendation.requirement_id.is_(None),
-        Recommendation.created_by == viewer.username,
-        sa.exists().where(
-            Requirement.id == Recommendation.requirement_id,
-            requirement_service.visible_to(viewer),
+    return sa.and_(
+        # a district's recommendations stay with it (a referral's outcome says only whether
+        # and when one was sent: issue 26, item 3)
+        sa.or_(
+            in_scope(Recommendation.district_code, viewer.username),
+            Recommendation.created_by == viewer.username,
+        ),
+        sa.or_(
+            Recommendation.requirement_id.is_(None),
+            Recommendation.created_by == viewer.username,
+            sa.exists().where(
+                Requirement.id == Recommendation.requirement_id,
+                requirement_service.visible_to(viewer),
+            ),
         ),
     )
 

@@ -25,6 +25,7 @@ from gis_app.db.district_queries import user_district
 from gis_app.db.edit_queries import translate_db_errors
 from gis_app.db.engine import set_app_user
 from gis_app.db.models import Requirement
+from gis_app.db.referral_queries import referred_to_scope
 from gis_app.domain import fields, vocab
 from gis_app.domain.errors import (
     InvalidInput,
@@ -51,13 +52,16 @@ class Viewer:
 
 
 def visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
-    """SQL condition: requirements ``viewer`` may see (confidential ones only their own)."""
+    """SQL condition: requirements ``viewer`` may see (confidential ones only their own and
+    those referred to their district)."""
     if viewer.admin:
         return sa.true()
     return sa.or_(
         _REQUIREMENT.c.confidential.is_(False),
         _REQUIREMENT.c.officer == viewer.username,
         _REQUIREMENT.c.created_by == viewer.username,
+        # referred to the viewer's district: its officers work on it (issue 26, item 3)
+        referred_to_scope(viewer.username),
     )
 
 

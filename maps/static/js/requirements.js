@@ -210,6 +210,45 @@
     }
   });
 
+  // --- referral to another district, and a referred requirement's match (issue 26) -----------
+  // Both reload the page when done: it then shows the referral's outcome (the referring
+  // district) or the match against the district's own sites (the receiving district).
+  var referForm = document.getElementById("gis-refer-form");
+  if (referForm) {
+    referForm.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var box = document.getElementById("gis-refer-message");
+      var save = referForm.querySelector("button[type=submit]");
+      window.gisApi.clearErrors(referForm);
+      var body = { to_district: referForm.elements.to_district.value };
+      var note = referForm.elements.note.value.trim();
+      if (note) { body.note = note; }
+      save.disabled = true;
+      send("POST", cfg.endpoints.refer.replace("{id}", cfg.requirementId), body).then(function () {
+        window.location.reload();
+      }).catch(function (e) {
+        save.disabled = false;
+        refused(referForm, box, e);
+      });
+    });
+  }
+  var referralMatch = document.getElementById("gis-referral-match-form");
+  if (referralMatch) {
+    referralMatch.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var box = document.getElementById("gis-referral-match-message");
+      var go = referralMatch.querySelector("button[type=submit]");
+      go.disabled = true;
+      var url = cfg.endpoints.referralMatch.replace("{id}", referralMatch.getAttribute("data-referral-id"));
+      send("POST", url, {}).then(function () {
+        window.location.reload();
+      }).catch(function (e) {
+        go.disabled = false;
+        refused(referralMatch, box, e);
+      });
+    });
+  }
+
   // --- recommendation link from the ticked results -------------------------------------------
   var recForm = document.getElementById("gis-recommend-form");
   if (recForm) {
