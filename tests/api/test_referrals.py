@@ -155,9 +155,12 @@ def test_refer_match_send_and_see_the_outcome(db, user_in) -> None:
     )
     assert rec.status_code == 201, rec.text
     rec_id = rec.json()["id"]
-    assert _row(eng, "SELECT district_code FROM recommendation WHERE id = :i", i=rec_id)[
-        "district_code"
-    ] == DINGHAI
+    assert (
+        _row(eng, "SELECT district_code FROM recommendation WHERE id = :i", i=rec_id)[
+            "district_code"
+        ]
+        == DINGHAI
+    )
     link = dinghai.post(f"/api/recommendations/{rec_id}/links", json={"recipient_name": "王总"})
     assert link.status_code == 201, link.text
 
@@ -213,12 +216,14 @@ def test_refusals_name_the_problem_and_write_nothing(db, user_in) -> None:
     assert len(_referrals(eng, rid)) == 1
     # only the receiving district matches, accepts and declines; only Putuo closes
     assert putuo.post(f"/api/referrals/{ref['id']}/match").status_code == 403
-    assert putuo.post(
-        f"/api/referrals/{ref['id']}/status", json={"status": "declined"}
-    ).status_code == 403
-    assert dinghai.post(
-        f"/api/referrals/{ref['id']}/status", json={"status": "closed"}
-    ).status_code == 403
+    assert (
+        putuo.post(f"/api/referrals/{ref['id']}/status", json={"status": "declined"}).status_code
+        == 403
+    )
+    assert (
+        dinghai.post(f"/api/referrals/{ref['id']}/status", json={"status": "closed"}).status_code
+        == 403
+    )
     bad = dinghai.post(f"/api/referrals/{ref['id']}/status", json={"status": "open"})
     assert bad.status_code == 422 and bad.json()["code"] == "status_unchanged"
     unknown = dinghai.post(f"/api/referrals/{ref['id']}/status", json={"status": "maybe"})
@@ -248,9 +253,7 @@ def test_refusals_name_the_problem_and_write_nothing(db, user_in) -> None:
     assert dinghai.post(f"/api/referrals/{10**9}/match").status_code == 404
 
 
-def test_a_confidential_requirement_is_seen_by_the_district_it_is_referred_to(
-    db, user_in
-) -> None:
+def test_a_confidential_requirement_is_seen_by_the_district_it_is_referred_to(db, user_in) -> None:
     putuo = user_in("pt-officer", PUTUO)
     dinghai = user_in("dh-officer", DINGHAI)
     rid = putuo.post("/api/requirements", json=BODY | {"confidential": True}).json()["id"]

@@ -97,6 +97,11 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("POST", "/api/recommendations/{recommendation_id}/links/{link_id}/revoke"): OFFICE,
     ("POST", "/api/recommendations/{recommendation_id}/links/{link_id}/extend"): OFFICE,
     ("POST", "/api/requirements/{requirement_id}/status"): OFFICE,
+    # referrals between districts (issue 26, item 3)
+    ("POST", "/api/requirements/{requirement_id}/referrals"): OFFICE,
+    ("GET", "/api/requirements/{requirement_id}/referrals"): READ,
+    ("POST", "/api/referrals/{referral_id}/match"): OFFICE,
+    ("POST", "/api/referrals/{referral_id}/status"): OFFICE,
     ("GET", "/r/{token}"): ANON,
     ("GET", "/r/{token}.json"): ANON,
     ("GET", "/r/{token}.pdf"): ANON,

@@ -284,3 +284,115 @@ def test_no_internal_field_reaches_any_investor_response(env: Env, client_as) ->
             conn.exec_driver_sql("SELECT filename FROM attachment").scalars().all()
         ) + _pdf_text(conn, file_ids[0])
     assert [f for f in canaries if f not in dump] == []
+
+
+def test_the_referring_district_sees_no_internal_field_of_the_other(env: Env) -> None:
+    """Issue 26, item 3: 普陀区 refers a requirement to 定海区, which matches it against its
+    sites and sends its own recommendation and link. Every internal field of Dinghai's sites,
+    buildings, recommendation and link holds a canary; nothing Putuo's officer reads about the
+    requirement (its page, the live part, the list, the referral outcome, the match, the
+    recommendations) holds any of them, nor any Dinghai site at all — only the outcome."""
+    from gis_app.services import accounts
+
+    canaries: list[str] = []
+
+    def c(what: str) -> str:
+        value = _canary(what)
+        canaries.append(value)
+        return value
+
+    dinghai = "330902"
+    with env.engine.begin() as conn:
+        in_dinghai = "SELECT id FROM site WHERE district_code = %(d)s"
+        for table, cols, where in (
+            ("site", SITE_TEXT, f"id IN ({in_dinghai})"),
+            ("building", BUILDING_TEXT, f"site_id IN ({in_dinghai})"),
+        ):
+            ids = conn.exec_driver_sql(f"SELECT id FROM {table} WHERE {where}", {"d": dinghai})
+            for i in ids.scalars().all():
+                values = {col: c(f"dh{table}{i}{col}") for col in cols}
+                sets = ", ".join(f"{col} = %({col})s" for col in cols)
+                conn.exec_driver_sql(f"UPDATE {table} SET {sets} WHERE id = {int(i)}", values)
+        conn.exec_driver_sql(
+            "UPDATE site SET price_floor_wan_per_mu = %s WHERE district_code = %s",
+            (PRICE_FLOOR, dinghai),
+        )
+        accounts.create_user(conn, "dh-officer", "test-password-1", ["officer"], None, dinghai)
+        _, token = accounts.create_token(conn, "dh-officer", "tests")
+    dh = env.make_anon()
+    dh.headers["Authorization"] = f"Bearer {token}"
+
+    putuo = env.officer
+    r = putuo.post(
+        "/api/requirements",
+        json={
+            "project_name": "转介·精密机械",
+            "need": "land",
+            "land_mu_min": 20,
+            "land_mu_max": 60,
+            "land_use_codes": ["1001"],
+            "accept_availability": ["available", "negotiating"],
+        },
+    )
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    r = putuo.post(
+        f"/api/requirements/{rid}/referrals", json={"to_district": dinghai, "note": "请定海协助"}
+    )
+    assert r.status_code == 201, r.text
+    ref_id = r.json()["id"]
+    matched = dh.post(f"/api/referrals/{ref_id}/match")
+    assert matched.status_code == 200, matched.text
+    assert "ZS-DH-LC-001" in matched.text  # Dinghai's own officers see their sites
+    r = dh.post(
+        "/api/recommendations",
+        json={
+            "requirement_id": rid,
+            "top": 2,
+            "internal_note": c("dhrecnote"),
+            "title_zh": c("dhtitle"),
+            "intro_zh": c("dhintro"),
+        },
+    )
+    assert r.status_code == 201, r.text
+    rec_id = r.json()["id"]
+    r = dh.post(
+        f"/api/recommendations/{rec_id}/links",
+        json={"recipient_name": c("dhname"), "recipient_org": c("dhorg")},
+    )
+    assert r.status_code == 201, r.text
+
+    texts = {
+        "outcome": putuo.get(f"/api/requirements/{rid}/referrals"),
+        "requirement": putuo.get(f"/api/requirements/{rid}"),
+        "matches": putuo.get(f"/api/requirements/{rid}/matches?limit=200&near_miss_limit=100"),
+        "recommendations": putuo.get(f"/api/recommendations?requirement_id={rid}"),
+        "recommendation": putuo.get(f"/api/recommendations/{rec_id}"),
+        "links": putuo.get(f"/api/recommendations/{rec_id}/links"),
+        "page": putuo.get(f"/requirements/{rid}?limit=200&near_miss_limit=100"),
+        "page_en": putuo.get(f"/requirements/{rid}?lang=en"),
+        "live": putuo.get(f"/requirements/{rid}/live"),
+        "list": putuo.get("/requirements"),
+    }
+    assert texts["recommendation"].status_code == texts["links"].status_code == 404
+    for name in ("outcome", "requirement", "matches", "recommendations", "page", "live", "list"):
+        assert texts[name].status_code == 200, (name, texts[name].text[:200])
+    # sanity: the outcome is there (so an empty answer cannot pass)
+    (outcome,) = texts["outcome"].json()
+    assert outcome["status"] == "accepted" and outcome["matched_count"] >= 1
+    assert outcome["recommendation_sent"] is True
+    assert "定海区（示意范围）" in texts["page"].text
+    assert "gis-referral-outcomes" in texts["page"].text
+    leaks = [
+        (name, f)
+        for name, r in texts.items()
+        for f in (*canaries, *_numbers(PRICE_FLOOR), "ZS-DH-")
+        if f in r.text
+    ]
+    assert leaks == []
+    with env.engine.connect() as conn:
+        dump = " ".join(
+            conn.exec_driver_sql(f"SELECT string_agg(x::text, ' ') FROM {t} x").scalar() or ""
+            for t in ("site", "building", "recommendation", "share_link")
+        )
+    assert [f for f in canaries if f not in dump] == []

@@ -87,6 +87,7 @@ LATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "attachment": ("filename",),
     "project": ("name", "investor", "platform", "notes"),
     "promotion_activity": ("title", "place", "counterpart", "notes"),
+    "referral": ("note",),
 }
 
 
@@ -122,6 +123,8 @@ class Hostile:
     token: str
     api: httpx.Client
     project_id: int = 0
+    #: a requirement of 定海区 referred to the admin's district (普陀区)
+    referred_id: int = 0
 
 
 @pytest.fixture(scope="module")
@@ -217,6 +220,26 @@ def hostile(hostile_db: str) -> Iterator[Hostile]:
         project_id = r.json()["id"]
         r = api.put(f"/api/projects/{project_id}/months/2026-02", json={"funds_registered_wan": 9})
         assert r.status_code == 200, r.text
+        # the requirement referred to 定海区, and one of 定海区 referred to the admin's 普陀区
+        r = api.post(
+            f"/api/requirements/{requirement_id}/referrals",
+            json={"to_district": "330902", "note": "N"},
+        )
+        assert r.status_code == 201, r.text
+        with app.engine.begin() as c:
+            referred_id = c.execute(
+                sa.text(
+                    "INSERT INTO requirement (project_name, need, district_code, created_by)"
+                    " VALUES ('R', 'land', '330902', 'dh') RETURNING id"
+                )
+            ).scalar_one()
+            c.execute(
+                sa.text(
+                    "INSERT INTO referral (requirement_id, from_district, to_district, note,"
+                    " referred_by) VALUES (:r, '330902', '330903', 'N', 'dh')"
+                ),
+                {"r": referred_id},
+            )
         with app.engine.begin() as c:
             c.execute(
                 sa.text(
@@ -252,7 +275,7 @@ def hostile(hostile_db: str) -> Iterator[Hostile]:
                 ),
                 {"q": r.json()["id"], "s": site_id, "u": ADMIN, "h": payload(3)},
             )
-        yield Hostile(app, hostile_db, site_id, requirement_id, link, api, project_id)
+        yield Hostile(app, hostile_db, site_id, requirement_id, link, api, project_id, referred_id)
     finally:
         api.close()
         app.stop()
@@ -451,6 +474,22 @@ def test_requirement_pages(admin_browser: Browser, hostile: Hostile, path: str) 
         html = _overlays(page)  # the match map: numbered sites with tooltips and popups
         assert _literal_in_overlays(html), html[:3]
         _assert_inert(page, admin_browser)
+    page.close()
+
+
+@pytest.mark.parametrize(
+    "path", ["/requirements", "/requirements/{rid}", "/requirements/{referred}"]
+)
+def test_referral_notes(admin_browser: Browser, hostile: Hostile, path: str) -> None:
+    page = _new_page(admin_browser)
+    url = path.format(rid=hostile.requirement_id, referred=hostile.referred_id)
+    page.goto(admin_browser.base + url, wait_until="networkidle")
+    notes = page.locator(".gis-referral-note").all_inner_texts()
+    assert notes, url
+    for note in notes:
+        for piece in LITERALS:
+            assert piece in note, (url, piece, note)
+    _assert_inert(page, admin_browser)
     page.close()
 
 
