@@ -72,6 +72,13 @@ BROWSER_TESTED: dict[str, tuple[str, ...]] = {
     "map.html form#gis-filters": (f"{_PAGES}::test_map_filter_apply_and_reset",),
     "map.html button#gis-reset": (f"{_PAGES}::test_map_filter_apply_and_reset",),
     "map.html button#gis-lang": (f"{_MAP}::test_language_switch",),  # switches language only
+    # referrals between districts (issue 26, item 3)
+    "requirement.html form#gis-refer-form": (
+        "tests/e2e/test_referral_browser.py::test_refer_to_dinghai_match_there_and_see_the_outcome",
+    ),
+    "requirement.html form#gis-referral-match-form": (
+        "tests/e2e/test_referral_browser.py::test_refer_to_dinghai_match_there_and_see_the_outcome",
+    ),
     # the requirements list (the form is the macro of _requirement_form.html, mode create)
     "_requirement_form.html form#gis-req-form": (
         f"{_REQ}::test_create_form_stores_every_kind_of_input",
