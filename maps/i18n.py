@@ -340,6 +340,10 @@ UI: dict[str, Term] = {
         _t("match_for_district", "按本区资源匹配", "Match against our district's sites"),
         _t("referral_matched", "已按本区资源匹配", "Matched against our district's sites"),
         _t("site_district", "所在区县", "District"),
+        _t("referral_answer", "答复转介", "Answer the referral"),
+        _t("referral_answer_send", "提交答复", "Send answer"),
+        _t("referral_close", "关闭转介", "Close"),
+        _t("referral_reopen", "重新开启", "Reopen"),
     )
 }
 

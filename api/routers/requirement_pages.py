@@ -66,6 +66,7 @@ def _config(request: Request, user: Any, language: str, **extra: Any) -> dict[st
             "linkExtend": "/api/recommendations/{rec}/links/{link}/extend",
             "refer": "/api/requirements/{id}/referrals",
             "referralMatch": "/api/referrals/{id}/match",
+            "referralStatus": "/api/referrals/{id}/status",
         },
         **extra,
     }
@@ -237,6 +238,8 @@ def _referral_context(conn: ConnDep, record: dict[str, Any], viewer: Any) -> dic
         "referrals": referrals if own else [],
         "incoming": None if own else next(iter(referrals), None),
         "refer_choices": referral_service.refer_choices(conn, record) if own else [],
+        "receiver_moves": referral_service.RECEIVER_MOVES,
+        "referrer_moves": referral_service.REFERRER_MOVES,
     }
 
 

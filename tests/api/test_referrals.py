@@ -283,3 +283,30 @@ def test_a_city_officer_matches_across_every_district_in_one_ranked_list(db, use
     pt = putuo.get(f"/api/requirements/{rid}/matches", params={"limit": 200}).json()
     assert result["total_matches"] > pt["total_matches"] >= 1
     assert {m["site_id"] for m in pt["matches"]} < {m["site_id"] for m in ranked}
+
+
+def test_the_pages_show_the_referral_to_each_district(db, user_in) -> None:
+    putuo = user_in("pt-officer", PUTUO)
+    dinghai = user_in("dh-officer", DINGHAI)
+    rid = putuo.post("/api/requirements", json=BODY).json()["id"]
+    page = putuo.get(f"/requirements/{rid}").text
+    assert 'id="gis-refer-form"' in page and f'value="{DINGHAI}"' in page
+    assert f'value="{CITY}"' not in page and f'<option value="{PUTUO}"' not in page
+    ref = putuo.post(
+        f"/api/requirements/{rid}/referrals", json={"to_district": DINGHAI, "note": NOTE}
+    ).json()
+    page = putuo.get(f"/requirements/{rid}?lang=en").text
+    assert 'id="gis-referral-outcomes"' in page and 'id="gis-refer-form"' not in page
+    assert "Dinghai District (illustrative part)" in page and NOTE in page
+    assert 'class="gis-button gis-referral-close"' in page and 'data-status="closed"' in page
+
+    listed = dinghai.get("/requirements").text
+    assert 'id="gis-referral-inbox"' in listed and NOTE in listed
+    assert 'class="gis-count-badge gis-referred-badge"' in listed
+    page = dinghai.get(f"/requirements/{rid}").text
+    assert f'id="gis-referral-in" data-referral-id="{ref["id"]}"' in page
+    assert 'id="gis-referral-answer-form"' in page and 'id="gis-referral-match-form"' in page
+    assert 'id="gis-refer-form"' not in page and 'id="gis-referral-outcomes"' not in page
+    assert "ZS-DH-LC-001" in page and "PT-" not in page.split('id="gis-matches"')[1]
+    # Putuo's list has no inbox: nothing was referred to Putuo
+    assert 'id="gis-referral-inbox"' not in putuo.get("/requirements").text

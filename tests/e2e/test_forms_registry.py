@@ -79,6 +79,12 @@ BROWSER_TESTED: dict[str, tuple[str, ...]] = {
     "requirement.html form#gis-referral-match-form": (
         "tests/e2e/test_referral_browser.py::test_refer_to_dinghai_match_there_and_see_the_outcome",
     ),
+    "requirement.html form#gis-referral-answer-form": (
+        "tests/e2e/test_referral_browser.py::test_refer_to_dinghai_match_there_and_see_the_outcome",
+    ),
+    "requirement.html button.gis-referral-close": (
+        "tests/e2e/test_referral_browser.py::test_refer_to_dinghai_match_there_and_see_the_outcome",
+    ),
     # the requirements list (the form is the macro of _requirement_form.html, mode create)
     "_requirement_form.html form#gis-req-form": (
         f"{_REQ}::test_create_form_stores_every_kind_of_input",

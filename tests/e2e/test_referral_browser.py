@@ -97,7 +97,19 @@ def test_refer_to_dinghai_match_there_and_see_the_outcome(live_app: LiveApp, bro
     assert shown and set(shown) == {DINGHAI}
     assert "ZS-DH-LC-001" in dh.inner_text("#gis-matches")
 
-    # ... runs the match for the referral: its count is kept, the referral accepted
+    # ... accepts it
+    dh.select_option("#gis-referral-answer-form select[name=status]", "accepted")
+    with dh.expect_navigation():
+        dh.click("#gis-referral-answer-form button[type=submit]")
+    dh.wait_for_selector("#gis-referral-in[data-status='accepted']")
+    ref = _referral(live_app, rid)
+    assert (ref["status"], ref["status_changed_by"], ref["matched_count"]) == (
+        "accepted",
+        "dh-officer",
+        None,
+    )
+
+    # ... runs the match for the referral: its count is kept
     with dh.expect_navigation():
         dh.click("#gis-referral-match-form button[type=submit]")
     dh.wait_for_selector("#gis-referral-in[data-status='accepted']")
@@ -148,4 +160,13 @@ def test_refer_to_dinghai_match_there_and_see_the_outcome(live_app: LiveApp, bro
     body = page.content()
     assert "ZS-DH-" not in body and "李总" not in body
     assert page.locator(f"[data-recommendation-id='{rec['id']}']").count() == 0
+
+    # Putuo closes the referral: Dinghai's list no longer holds it
+    with page.expect_navigation():
+        page.click(f"button.gis-referral-close[data-referral-id='{ref['id']}']")
+    page.wait_for_selector("#gis-referral-outcomes tr[data-status='closed']")
+    assert _referral(live_app, rid)["status"] == "closed"
+    dh.goto(f"{live_app.base_url}/requirements")
+    dh.wait_for_selector("#gis-req-table")
+    assert dh.locator(f"#gis-referral-inbox tr[data-requirement-id='{rid}']").count() == 0
     assert pt_errors == [] and dh_errors == []

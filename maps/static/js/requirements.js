@@ -249,6 +249,27 @@
     });
   }
 
+  var referralAnswer = document.getElementById("gis-referral-answer-form");
+  if (referralAnswer) {
+    referralAnswer.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var box = document.getElementById("gis-referral-match-message");
+      var url = cfg.endpoints.referralStatus.replace("{id}", referralAnswer.getAttribute("data-referral-id"));
+      send("POST", url, { status: referralAnswer.elements.status.value }).then(function () {
+        window.location.reload();
+      }).catch(function (e) { refused(referralAnswer, box, e); });
+    });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll(".gis-referral-close"), function (btn) {
+    btn.addEventListener("click", function () {
+      btn.disabled = true;
+      var url = cfg.endpoints.referralStatus.replace("{id}", btn.getAttribute("data-referral-id"));
+      send("POST", url, { status: btn.getAttribute("data-status") }).then(function () {
+        window.location.reload();
+      }).catch(function (e) { btn.disabled = false; btn.title = String(e.message || e); });
+    });
+  });
+
   // --- recommendation link from the ticked results -------------------------------------------
   var recForm = document.getElementById("gis-recommend-form");
   if (recForm) {
