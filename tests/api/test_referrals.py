@@ -31,20 +31,14 @@ NOTE = "普陀暂无合适地块，客商也考虑定海临城；请协助对接
 
 
 @pytest.fixture
-def db(make_db) -> Iterator[tuple[str, sa.Engine]]:
+def world(make_db) -> Iterator[tuple[sa.Engine, Callable[..., TestClient]]]:
+    """A copy of the sample, and ``user_in(name, district, roles)`` → a TestClient of a new
+    user of that district."""
     url = make_db("sample")
     eng = make_engine(url)
-    yield url, eng
-    eng.dispose()
-
-
-@pytest.fixture
-def user_in(db) -> Iterator[Callable[..., TestClient]]:
-    """``user_in(name, district, roles)`` → a TestClient of a new user of that district."""
-    url, eng = db
     opened: list[TestClient] = []
 
-    def make(name: str, district: str, roles: tuple[str, ...] = ("officer",)) -> TestClient:
+    def user_in(name: str, district: str, roles: tuple[str, ...] = ("officer",)) -> TestClient:
         with eng.begin() as c:
             accounts.create_user(c, name, "test-password-1", list(roles), district_code=district)
             _, token = accounts.create_token(c, name, "tests")
@@ -56,9 +50,10 @@ def user_in(db) -> Iterator[Callable[..., TestClient]]:
         opened.append(client)
         return client
 
-    yield make
+    yield eng, user_in
     for c in opened:
         c.__exit__(None, None, None)
+    eng.dispose()
 
 
 def _row(eng: sa.Engine, sql: str, **params) -> sa.RowMapping | None:
@@ -85,8 +80,8 @@ def _site_districts(eng: sa.Engine, site_ids: list[int]) -> set[str]:
         )
 
 
-def test_refer_match_send_and_see_the_outcome(db, user_in) -> None:
-    _, eng = db
+def test_refer_match_send_and_see_the_outcome(world) -> None:
+    eng, user_in = world
     putuo = user_in("pt-officer", PUTUO)
     dinghai = user_in("dh-officer", DINGHAI)
     req = putuo.post("/api/requirements", json=BODY)
@@ -183,8 +178,8 @@ def test_refer_match_send_and_see_the_outcome(db, user_in) -> None:
     assert "底价可谈" not in text and "王总" not in text
 
 
-def test_refusals_name_the_problem_and_write_nothing(db, user_in) -> None:
-    _, eng = db
+def test_refusals_name_the_problem_and_write_nothing(world) -> None:
+    eng, user_in = world
     putuo = user_in("pt-officer", PUTUO)
     dinghai = user_in("dh-officer", DINGHAI)
     rid = putuo.post("/api/requirements", json=BODY).json()["id"]
@@ -253,7 +248,8 @@ def test_refusals_name_the_problem_and_write_nothing(db, user_in) -> None:
     assert dinghai.post(f"/api/referrals/{10**9}/match").status_code == 404
 
 
-def test_a_confidential_requirement_is_seen_by_the_district_it_is_referred_to(db, user_in) -> None:
+def test_a_confidential_requirement_is_seen_by_the_district_it_is_referred_to(world) -> None:
+    _, user_in = world
     putuo = user_in("pt-officer", PUTUO)
     dinghai = user_in("dh-officer", DINGHAI)
     rid = putuo.post("/api/requirements", json=BODY | {"confidential": True}).json()["id"]
@@ -267,7 +263,8 @@ def test_a_confidential_requirement_is_seen_by_the_district_it_is_referred_to(db
     assert dinghai.get(f"/api/requirements/{rid}").status_code == 404
 
 
-def test_a_city_officer_matches_across_every_district_in_one_ranked_list(db, user_in) -> None:
+def test_a_city_officer_matches_across_every_district_in_one_ranked_list(world) -> None:
+    _, user_in = world
     putuo = user_in("pt-officer", PUTUO)
     city = user_in("zs-officer", CITY)
     rid = putuo.post("/api/requirements", json=BODY).json()["id"]
@@ -285,7 +282,8 @@ def test_a_city_officer_matches_across_every_district_in_one_ranked_list(db, use
     assert {m["site_id"] for m in pt["matches"]} < {m["site_id"] for m in ranked}
 
 
-def test_the_pages_show_the_referral_to_each_district(db, user_in) -> None:
+def test_the_pages_show_the_referral_to_each_district(world) -> None:
+    _, user_in = world
     putuo = user_in("pt-officer", PUTUO)
     dinghai = user_in("dh-officer", DINGHAI)
     rid = putuo.post("/api/requirements", json=BODY).json()["id"]

@@ -213,58 +213,44 @@
   // --- referral to another district, and a referred requirement's match (issue 26) -----------
   // Both reload the page when done: it then shows the referral's outcome (the referring
   // district) or the match against the district's own sites (the receiving district).
-  var referForm = document.getElementById("gis-refer-form");
-  if (referForm) {
-    referForm.addEventListener("submit", function (ev) {
+  // a referral form: on submit, post what body(form) gives to url(form), then reload; a refusal
+  // is shown next to its field or in the message box
+  function referralForm(id, boxId, url, body) {
+    var form = document.getElementById(id);
+    if (!form) { return; }
+    form.addEventListener("submit", function (ev) {
       ev.preventDefault();
-      var box = document.getElementById("gis-refer-message");
-      var save = referForm.querySelector("button[type=submit]");
-      window.gisApi.clearErrors(referForm);
-      var body = { to_district: referForm.elements.to_district.value };
-      var note = referForm.elements.note.value.trim();
-      if (note) { body.note = note; }
-      save.disabled = true;
-      send("POST", cfg.endpoints.refer.replace("{id}", cfg.requirementId), body).then(function () {
-        window.location.reload();
-      }).catch(function (e) {
-        save.disabled = false;
-        refused(referForm, box, e);
-      });
-    });
-  }
-  var referralMatch = document.getElementById("gis-referral-match-form");
-  if (referralMatch) {
-    referralMatch.addEventListener("submit", function (ev) {
-      ev.preventDefault();
-      var box = document.getElementById("gis-referral-match-message");
-      var go = referralMatch.querySelector("button[type=submit]");
+      var box = document.getElementById(boxId);
+      var go = form.querySelector("button[type=submit]");
+      window.gisApi.clearErrors(form);
       go.disabled = true;
-      var url = cfg.endpoints.referralMatch.replace("{id}", referralMatch.getAttribute("data-referral-id"));
-      send("POST", url, {}).then(function () {
+      send("POST", url(form), body(form)).then(function () {
         window.location.reload();
       }).catch(function (e) {
         go.disabled = false;
-        refused(referralMatch, box, e);
+        refused(form, box, e);
       });
     });
   }
-
-  var referralAnswer = document.getElementById("gis-referral-answer-form");
-  if (referralAnswer) {
-    referralAnswer.addEventListener("submit", function (ev) {
-      ev.preventDefault();
-      var box = document.getElementById("gis-referral-match-message");
-      var url = cfg.endpoints.referralStatus.replace("{id}", referralAnswer.getAttribute("data-referral-id"));
-      send("POST", url, { status: referralAnswer.elements.status.value }).then(function () {
-        window.location.reload();
-      }).catch(function (e) { refused(referralAnswer, box, e); });
-    });
+  function referral(endpoint) {
+    return function (form) { return endpoint.replace("{id}", form.getAttribute("data-referral-id")); };
   }
+  referralForm("gis-refer-form", "gis-refer-message",
+    function () { return cfg.endpoints.refer.replace("{id}", cfg.requirementId); },
+    function (form) {
+      var body = { to_district: form.elements.to_district.value };
+      var note = form.elements.note.value.trim();
+      if (note) { body.note = note; }
+      return body;
+    });
+  referralForm("gis-referral-match-form", "gis-referral-match-message",
+    referral(cfg.endpoints.referralMatch), function () { return {}; });
+  referralForm("gis-referral-answer-form", "gis-referral-match-message",
+    referral(cfg.endpoints.referralStatus), function (form) { return { status: form.elements.status.value }; });
   Array.prototype.forEach.call(document.querySelectorAll(".gis-referral-close"), function (btn) {
     btn.addEventListener("click", function () {
       btn.disabled = true;
-      var url = cfg.endpoints.referralStatus.replace("{id}", btn.getAttribute("data-referral-id"));
-      send("POST", url, { status: btn.getAttribute("data-status") }).then(function () {
+      send("POST", referral(cfg.endpoints.referralStatus)(btn), { status: btn.getAttribute("data-status") }).then(function () {
         window.location.reload();
       }).catch(function (e) { btn.disabled = false; btn.title = String(e.message || e); });
     });
