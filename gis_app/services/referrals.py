@@ -108,7 +108,8 @@ def refer(
             "only its officers refer it",
             code="referral_not_referring",
         )
-    target = q.district_row(conn, to_district) if isinstance(to_district, str) else None
+    valid = isinstance(to_district, str) and "\x00" not in to_district
+    target = q.district_row(conn, to_district) if valid else None
     if target is None or target.level != "district":
         raise InvalidInput(
             f"referral of requirement {requirement_id}: {to_district!r} is not a district",

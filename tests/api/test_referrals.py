@@ -191,6 +191,8 @@ def test_refusals_name_the_problem_and_write_nothing(world) -> None:
     assert city.status_code == 422 and city.json()["code"] == "referral_not_a_district"
     nowhere = putuo.post(f"/api/requirements/{rid}/referrals", json={"to_district": "999999"})
     assert nowhere.status_code == 422 and nowhere.json()["field"] == "to_district"
+    nul_code = putuo.post(f"/api/requirements/{rid}/referrals", json={"to_district": "33\x0002"})
+    assert nul_code.status_code == 422 and nul_code.json()["field"] == "to_district"
     nul = putuo.post(
         f"/api/requirements/{rid}/referrals", json={"to_district": DINGHAI, "note": "a\x00b"}
     )
