@@ -829,7 +829,7 @@ REFERRAL_COMMENT = "a requirement referred by its district to another district (
 
 class Referral(Base):
     """A requirement referred by its district to another district (issue 26, item 3), with the
-    receiving district's answer and the outcome of its last match (revision 0030)."""
+    receiving district's answer and the outcome of its last match (revision 0031)."""
 
     __tablename__ = "referral"
     id: Mapped[IdKey]

@@ -1,4 +1,4 @@
-"""SQL of referrals between districts (revision 0030): write a referral, read it, and read the
+"""SQL of referrals between districts (revision 0031): write a referral, read it, and read the
 outcome the referring district may see (counts and dates only, never a site of the other
 district)."""
 

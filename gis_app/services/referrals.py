@@ -36,7 +36,7 @@ from gis_app.matching.engine import MatchResult
 from gis_app.services import matching as match_service
 from gis_app.services.requirements import Viewer, get_requirement
 
-#: longest note (characters); the table checks it too (revision 0030)
+#: longest note (characters); the table checks it too (revision 0031)
 MAX_NOTE = 2000
 #: status moves the receiving district may make, and those the referring district may make
 RECEIVER_MOVES: dict[str, tuple[str, ...]] = {

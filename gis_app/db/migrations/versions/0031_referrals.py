@@ -9,8 +9,8 @@ receiving district's last match (how many of its sites matched, when, by whom). 
 audited as the other tables: ``version`` and ``updated_at`` bumped by ``gis_app_bump_version``,
 every insert, update and delete written to ``history`` by ``gis_app_history``.
 
-Revision ID: 0030
-Revises: 0029
+Revision ID: 0031
+Revises: 0030
 Create Date: 2026-12-04
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0030"
-down_revision: str | None = "0029"
+revision: str = "0031"
+down_revision: str | None = "0030"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
