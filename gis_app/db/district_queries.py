@@ -60,6 +60,15 @@ def user_scope(conn: sa.Connection, username: str) -> list[str]:
     return sorted(conn.execute(scope_codes(username)).scalars())
 
 
+def district_codes(conn: sa.Connection) -> list[str]:
+    """The codes of every district-level row (those sites belong to), sorted."""
+    return list(
+        conn.execute(
+            sa.select(District.code).where(District.level == "district").order_by(District.code)
+        ).scalars()
+    )
+
+
 def recommendation_district(requirement_id: int | None, username: str) -> sa.ColumnElement[str]:
     """A recommendation's district: its requirement's when that lies in the author's scope,
     else the author's (an officer answering a requirement referred to their district)."""

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from gis_app.db import match_queries, site_queries
-from gis_app.db.district_queries import user_scope
+from gis_app.db.district_queries import district_codes, user_scope
 from gis_app.domain import vocab
 from gis_app.domain.errors import NotFound
 from gis_app.matching.engine import MatchResult, run_match
@@ -59,12 +59,15 @@ def match_requirement(
     )
 
 
-def match_scope(conn: sa.Connection, viewer: Viewer) -> list[str]:
+def match_scope(conn: sa.Connection, viewer: Viewer) -> list[str] | None:
     """The districts whose sites ``viewer``'s matches of saved requirements read: their home
     district and those below it — a district's officer their district (a requirement referred
     to them: against their own inventory), a city's officer every district of the city, in one
-    ranked list naming each site's district (issue 26, item 3)."""
-    return user_scope(conn, viewer.username)
+    ranked list naming each site's district (issue 26, item 3). None when that is every
+    district of the deployment: the match then has no district clause at all (a deployment of
+    one district, a city officer of the only city, match as fast as before districts)."""
+    scope = user_scope(conn, viewer.username)
+    return None if set(district_codes(conn)) <= set(scope) else scope
 
 
 def match_record(

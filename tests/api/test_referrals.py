@@ -16,7 +16,11 @@ from writers import CITY, DINGHAI, PUTUO
 
 from api.app import create_app
 from gis_app.db.engine import make_engine
+from gis_app.matching import sql as match_sql
+from gis_app.matching.spec import parse_spec
 from gis_app.services import accounts
+from gis_app.services import matching as match_service
+from gis_app.services.requirements import Viewer
 from gis_app.settings import DatabaseSettings, Settings
 
 #: land for light industry: Dinghai's ZS-DH-LC-001 (40 亩, 100101) fits, and Putuo's parcels
@@ -310,3 +314,18 @@ def test_the_pages_show_the_referral_to_each_district(world) -> None:
     assert "ZS-DH-LC-001" in page and "PT-" not in page.split('id="gis-matches"')[1]
     # Putuo's list has no inbox: nothing was referred to Putuo
     assert 'id="gis-referral-inbox"' not in putuo.get("/requirements").text
+
+
+def test_a_match_has_a_district_clause_only_when_its_scope_leaves_a_district_out(world) -> None:
+    eng, user_in = world
+    user_in("pt-officer", PUTUO)
+    user_in("zs-officer", CITY)
+    with eng.connect() as c:
+        assert match_service.match_scope(c, Viewer("pt-officer")) == [PUTUO]
+        assert match_service.match_scope(c, Viewer("zs-officer")) is None
+    spec = parse_spec(BODY)
+    scoped, params = match_sql.statement(spec, districts=[PUTUO])
+    assert "sd.district_code = ANY(CAST(:districts AS text[]))" in scoped
+    assert params["districts"] == [PUTUO]
+    whole, params = match_sql.statement(spec)
+    assert "district" not in whole and "districts" not in params
