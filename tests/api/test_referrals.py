@@ -329,3 +329,16 @@ def test_a_match_has_a_district_clause_only_when_its_scope_leaves_a_district_out
     assert params["districts"] == [PUTUO]
     whole, params = match_sql.statement(spec)
     assert "district" not in whole and "districts" not in params
+
+
+def test_a_city_officer_reads_each_sites_district_on_the_requirement_page(world) -> None:
+    _, user_in = world
+    putuo = user_in("pt-officer", PUTUO)
+    city = user_in("zs-officer", CITY)
+    rid = putuo.post("/api/requirements", json=BODY).json()["id"]
+    for lang, names in (("zh", ("普陀区", "定海区（示意范围）")), ("en", ("Putuo District",))):
+        page = city.get(f"/requirements/{rid}?lang={lang}&limit=200").text
+        matches = page.split('id="gis-matches"')[1].split('id="gis-near-misses"')[0]
+        assert f'data-district="{PUTUO}"' in matches and f'data-district="{DINGHAI}"' in matches
+        for name in names:
+            assert f">{name}</span>" in matches, (lang, name)
