@@ -631,6 +631,7 @@ def cmd_render_map(args: argparse.Namespace, settings: Settings) -> int:
         title=args.title or ("招商资源地图" if args.lang == "zh" else "Investment site map"),
         filter_text=" ".join(shown),
         lang=args.lang,
+        districts=sel.districts,
     )
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -76,14 +76,17 @@ def export_html(
     filter_text: str = "",
     lang: str = "zh",
     when: dt.datetime | None = None,
+    districts: dict[str, dict[str, str]] | None = None,
 ) -> str:
-    """A self-contained HTML map of ``sites`` (GeoJSON, WGS84) with its context layers."""
+    """A self-contained HTML map of ``sites`` (GeoJSON, WGS84) with its context layers;
+    ``districts`` names the sites' districts in the popups (code → zh/en)."""
     offline = basemaps.CATALOGUE["none"]
     m = officer_map.site_map(
         basemap=offline,
         offered=[offline],
         bounds=bounds,
         lang=lang,
+        options={"districts": districts} if districts else None,
         embedded={
             "sites": sites,
             "jurisdiction": jurisdiction,

@@ -455,6 +455,8 @@ ADMIN_UI: dict[str, Term] = {
         _t("disable", "停用", "Disable"),
         _t("enable", "启用", "Enable"),
         _t("save_roles", "保存角色", "Save roles"),
+        _t("home_district", "所属行政区", "Home district"),
+        _t("save_district", "保存行政区", "Save district"),
         _t("reset_password", "重置密码", "Reset password"),
         _t("created_at", "创建时间", "Created"),
         _t("actions", "操作", "Actions"),

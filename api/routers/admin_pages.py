@@ -16,6 +16,7 @@ from api.deps import ConnDep, DbRoute
 from api.templating import other_lang_url, page_lang, render_page
 from gis_app.domain import vocab
 from gis_app.services import accounts
+from gis_app.services import districts as district_service
 from maps import assets, i18n
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=DbRoute)
@@ -28,6 +29,7 @@ def users_page(
     """List users with their roles and state, and every API token (never a secret)."""
     language = page_lang(lang)
     words = {**i18n.ADMIN_UI}
+    districts = district_service.home_districts(conn)
     config = {
         "lang": language,
         "csrfToken": user.csrf_token(request.app.state.secret_key),
@@ -49,6 +51,8 @@ def users_page(
             "ui": i18n.UI,
             "user": user,
             "roles": list(vocab.ROLE),
+            "districts": districts,
+            "default_district": district_service.first_district(conn),
             "users": accounts.list_users(conn),
             "tokens": accounts.list_tokens(conn),
             "other_lang_url": other_lang_url(request, language),

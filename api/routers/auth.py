@@ -220,13 +220,17 @@ class UserCreate(StrictModel):
     roles: list[Role] = Field(min_length=1)
     display_name: str | None = Field(default=None, max_length=200)
     password: str | None = Field(default=None, min_length=10, max_length=256)
+    #: the user's home district (code; a city's user: the city); default the first district
+    district_code: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class UserUpdate(StrictModel):
-    """Changes to a user: roles (at least one) and/or disabled (a JSON boolean)."""
+    """Changes to a user: roles (at least one), disabled (a JSON boolean) and/or the home
+    district (a district's code)."""
 
     roles: list[Role] | None = Field(default=None, min_length=1)
     disabled: StrictBool | None = None
+    district_code: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 @router.get("/api/users", dependencies=[allow("admin")])
@@ -239,7 +243,9 @@ def list_users(conn: ConnDep) -> list[dict]:
 def create_user(body: UserCreate, conn: ConnDep) -> dict:
     """Create a user; the generated password (if any) is shown once."""
     password = body.password or secrets.token_urlsafe(12)
-    uid = accounts.create_user(conn, body.username, password, body.roles, body.display_name)
+    uid = accounts.create_user(
+        conn, body.username, password, body.roles, body.display_name, body.district_code
+    )
     conn.commit()
     return {
         "id": uid,
@@ -250,11 +256,13 @@ def create_user(body: UserCreate, conn: ConnDep) -> dict:
 
 @router.patch("/api/users/{username}", dependencies=[allow("admin")])
 def update_user(username: str, body: UserUpdate, conn: ConnDep, user: CurrentUser) -> dict:
-    """Change a user's roles or disable/enable the account (not your own admin role or
-    account: 409)."""
+    """Change a user's roles, home district, or disable/enable the account (not your own admin
+    role or account: 409)."""
     accounts.check_own_change(user.username, username, body.roles, body.disabled)
     if body.roles is not None:
         accounts.set_roles(conn, username, body.roles)
+    if body.district_code is not None:
+        accounts.set_district(conn, username, body.district_code)
     if body.disabled is not None:
         accounts.set_disabled(conn, username, body.disabled)
     conn.commit()

@@ -17,6 +17,7 @@ from gis_app.domain import vocab
 from gis_app.domain.filters import SEARCH_PARAMETERS, SEARCH_SECTIONS
 from gis_app.domain.vocab import Term
 from gis_app.services import attachments as attachment_service
+from gis_app.services import districts as district_service
 from gis_app.services import projects as project_service
 from gis_app.services import site_sheet as sheet_service
 from gis_app.services import tiles as tile_service
@@ -118,6 +119,8 @@ def map_page(
             "listPageSize": settings.map.list_page_size,
             "layerNames": _layer_names(offered),
             "searchParameters": _search_parameter_labels(),
+            # the popup names a site's district (a vocabulary read from the database)
+            "districts": district_service.script_labels(conn),
         },
     )
     choices = tile_service.filter_choices(conn)
@@ -133,6 +136,7 @@ def map_page(
             "choices": choices,
             "names_en": tile_service.english_names(conn, choices) if language == "en" else {},
             "land_use_options": i18n.land_use_options(),
+            "districts": district_service.site_districts(conn),
             "search_sections": _search_sections(),
             "user": user,
         },

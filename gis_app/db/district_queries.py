@@ -98,3 +98,19 @@ def district_terms(conn: sa.Connection) -> dict[str, Term]:
     """Every district (and city, province) by code, as a vocabulary term (its names)."""
     rows = conn.execute(sa.select(District.code, District.name_zh, District.name_en)).all()
     return {code: Term(code, zh, en or zh) for code, zh, en in rows}
+
+
+#: levels from the top of the tree down (a list orders cities before their districts)
+_LEVEL_ORDER = ("province", "city", "district")
+
+
+def district_list(conn: sa.Connection, levels: Sequence[str] = _LEVEL_ORDER) -> list[Term]:
+    """The rows of ``levels`` as vocabulary terms: provinces, then cities, then districts, each
+    by code (a deployment holds a handful: no paging)."""
+    rank = sa.func.array_position(sa.literal(list(_LEVEL_ORDER)), District.level)
+    rows = conn.execute(
+        sa.select(District.code, District.name_zh, District.name_en)
+        .where(District.level.in_(list(levels)))
+        .order_by(rank, District.code)
+    ).all()
+    return [Term(code, zh, en or zh) for code, zh, en in rows]

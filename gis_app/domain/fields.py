@@ -72,6 +72,9 @@ class Field:
     #: how the sheet renders the value when not derived from the type (``gk_zone``: an EPSG
     #: code named with its central meridian)
     shown_as: str | None = None
+    #: the table whose ``code`` the value is (``district``): pages show that row's name (zh/en)
+    #: and search forms offer its rows
+    references: str | None = None
     #: Shapefile field name (at most 10 characters) and that of its Chinese label column
     shp: str | None = None
     shp_label: str | None = None
@@ -134,6 +137,8 @@ class Field:
         """How the site sheet renders the value (``text``, ``num2``, ``vocab:<name>`` …)."""
         if self.shown_as is not None:
             return self.shown_as
+        if self.references is not None:
+            return f"ref:{self.references}"
         if self.landuse_system is not None:
             return f"lu:{self.landuse_system}"
         if self.vocabulary is not None:
@@ -404,9 +409,9 @@ SITE: dict[str, Field] = _named({
                          shp="addr_en", **_OPEN),
     # the district the site lies in (code of a district row); assigned from the outline when a
     # file or an edit does not say, refused when the outline lies in another district
-    "district_code": _field("text", "行政区代码", "District code", group="identity",
+    "district_code": _field("text", "所属行政区", "District", group="identity",
                             sheet_before="block_en", shp="dist_code", aliases=_DISTRICT_ALIASES,
-                            exported=True),
+                            references="district", filterable=True, exported=True),
     "geom_quality": _coded(vocab.GEOM_QUALITY, "图形精度", "Geometry quality", group="area",
                            sheet_before="planned_use", shp="geom_qual", shp_label="geom_q_zh",
                            exported=True),

@@ -118,7 +118,10 @@ REGISTRY_FILTERS: tuple[RegistryFilter, ...] = _registry_filters()
 # --- every parameter of the site search, as a search form shows it ---------------------------
 
 #: how a form asks for a parameter
-CONTROLS = ("choices", "names", "yes_no", "number", "text", "land_use", "point", "area", "view")
+CONTROLS = (
+    *("choices", "names", "yes_no", "number", "text", "land_use", "point", "area", "view"),
+    "district",
+)
 
 
 @dataclass(frozen=True)
@@ -126,9 +129,11 @@ class SearchParameter:
     """One query parameter of ``GET /api/sites`` as a search form (the officers' map) shows it.
 
     ``control`` is how the form asks for it: ``choices`` (tick any keys of ``vocabulary``),
-    ``names`` (any of the place names found in the data), ``yes_no``, ``number`` (in ``unit``),
-    ``text``, ``land_use`` (a code with its hierarchy), ``point`` (``lon,lat``), ``area`` (a
-    drawn area), ``view`` (the map's window). ``section`` is the form's group it sits in.
+    ``names`` (any of the place names found in the data), ``district`` (any of the
+    deployment's districts, by name: the field references ``district``), ``yes_no``,
+    ``number`` (in ``unit``), ``text``, ``land_use`` (a code with its hierarchy), ``point``
+    (``lon,lat``), ``area`` (a drawn area), ``view`` (the map's window). ``section`` is the
+    form's group it sits in.
     """
 
     name: str
@@ -192,7 +197,7 @@ def _registry_parameter(flt: RegistryFilter) -> SearchParameter:
         sign = "≥" if flt.op == "min" else "≤"
         zh, en = f"{zh} {sign}", f"{en} {sign}"
     control = {"is": "yes_no", "min": "number", "max": "number"}.get(flt.op) or (
-        "choices" if f.vocabulary is not None else "names"
+        "choices" if f.vocabulary is not None else f.references or "names"
     )
     section = f.group if f.group in SEARCH_SECTIONS else _TABLE_SECTION.get(flt.table, "identity")
     return SearchParameter(flt.parameter, zh, en, control, section, f.unit, f.vocabulary)

@@ -93,6 +93,25 @@ def _user(conn: sa.Connection, username: str) -> sa.Row:
     return row
 
 
+def _check_district(conn: sa.Connection, code: str | None) -> str:
+    """``code`` once known as a district (city, province) row; without one the first district."""
+    district = district_queries.existing_district(conn, code)
+    if district is None and code is not None:
+        raise InvalidInput(
+            f"no district {code!r}",
+            code="unknown_value",
+            field="district_code",
+            params={"value": code[:64]},
+        )
+    if district is None:
+        raise InvalidInput(
+            "no district is configured: load the districts first (gis-app load-sample, or an "
+            "inventory folder's jurisdiction.geojson)",
+            code="no_district",
+        )
+    return district
+
+
 # -- users ---------------------------------------------------------------------------------
 def create_user(
     conn: sa.Connection,
@@ -123,20 +142,7 @@ def create_user(
             params={"value": username},
         )
     roles = _check_roles(roles)
-    district = district_queries.existing_district(conn, district_code)
-    if district is None and district_code is not None:
-        raise InvalidInput(
-            f"no district {district_code!r}",
-            code="unknown_value",
-            field="district_code",
-            params={"value": district_code[:64]},
-        )
-    if district is None:
-        raise InvalidInput(
-            "no district is configured: load the districts first (gis-app load-sample, or an "
-            "inventory folder's jurisdiction.geojson)",
-            code="no_district",
-        )
+    district = _check_district(conn, district_code)
     return conn.execute(
         sa.insert(AppUser)
         .values(
@@ -160,6 +166,7 @@ def list_users(conn: sa.Connection) -> list[dict]:
             AppUser.roles,
             AppUser.disabled,
             AppUser.created_at,
+            AppUser.district_code,
         ).order_by(AppUser.username)
     ).mappings()
     return [dict(r) for r in rows]
@@ -170,6 +177,16 @@ def set_roles(conn: sa.Connection, username: str, roles: list[str]) -> None:
     _user(conn, username)
     conn.execute(
         sa.update(AppUser).where(AppUser.username == username).values(roles=_check_roles(roles))
+    )
+
+
+def set_district(conn: sa.Connection, username: str, district_code: str) -> None:
+    """Move a user to another home district (where their new requirements and recommendations
+    go); :class:`InvalidInput` naming ``district_code`` when there is no such district."""
+    _user(conn, username)
+    district = _check_district(conn, district_code)
+    conn.execute(
+        sa.update(AppUser).where(AppUser.username == username).values(district_code=district)
     )
 
 

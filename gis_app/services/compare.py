@@ -24,8 +24,10 @@ from gis_app.services.site_sheet import (
     BUILDING_SHEET_FIELDS,
     SECTIONS,
     SITE_SHEET_FIELDS,
+    References,
     Value,
     format_value,
+    references,
 )
 
 #: how many sites a comparison holds
@@ -113,13 +115,18 @@ def _value(key: str, zh_en: tuple[str, str], raw: Any = None, label: Term | None
 
 
 def _field_rows(
-    records: list[dict[str, Any]], names: Iterable[str], registry: dict[str, fields.Field]
+    records: list[dict[str, Any]],
+    names: Iterable[str],
+    registry: dict[str, fields.Field],
+    refs: References | None = None,
 ) -> list[Row]:
     rows = []
     for name in names:
         label = _label(name, registry)
         how = SITE_SHEET_FIELDS[name][1]
-        values = [_value(name, format_value(how, r.get(name)), r.get(name), label) for r in records]
+        values = [
+            _value(name, format_value(how, r.get(name), refs), r.get(name), label) for r in records
+        ]
         rows.append(Row(name, label, values))
     return rows
 
@@ -227,12 +234,13 @@ def compare_sites(conn: sa.Connection, ids: list[int]) -> Comparison:
                 params={"value": site_id},
             )
         records.append(rec)
+    refs = references(conn)
     sections = [
-        Section(title.key, title, _field_rows(records, names, fields.SITE))
+        Section(title.key, title, _field_rows(records, names, fields.SITE, refs))
         for title, names in SECTIONS
     ]
     internal = site_sheet_queries.INTERNAL_COLUMNS
-    sections.append(Section("internal", None, _field_rows(records, internal, fields.SITE)))
+    sections.append(Section("internal", None, _field_rows(records, internal, fields.SITE, refs)))
     buildings = [site_sheet_queries.site_buildings(conn, i) for i in ids]
     sections.append(Section("buildings", None, _building_rows(buildings)))
     distances = [site_sheet_queries.site_distances(conn, i) for i in ids]

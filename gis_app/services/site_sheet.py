@@ -8,12 +8,13 @@ Values are rendered in both languages here (vocabulary and land-use labels from
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
-from gis_app.db import site_sheet_queries
+from gis_app.db import district_queries, site_sheet_queries
 from gis_app.domain import fields, landuse, plane_area, vocab
 from gis_app.domain.errors import NotFound, UnknownVocabularyValue
 from gis_app.domain.vocab import Term, Vocabulary
@@ -138,11 +139,25 @@ def _number(value: float, digits: int) -> str:
     return f"{value:,.{digits}f}"
 
 
-def format_value(how: str, value: Any) -> tuple[str, str]:
-    """A stored value as (Chinese, English) text for the sheet."""
+#: rows of other tables by code, for values that reference them (``ref:district``): the
+#: table's name → code → its names; read per page with :func:`references`
+References = Mapping[str, Mapping[str, Term]]
+
+
+def references(conn: sa.Connection) -> dict[str, dict[str, Term]]:
+    """The rows that registry fields reference by code (districts), with their names."""
+    return {"district": district_queries.district_terms(conn)}
+
+
+def format_value(how: str, value: Any, refs: References | None = None) -> tuple[str, str]:
+    """A stored value as (Chinese, English) text for the sheet; ``refs`` names the codes of
+    other tables (a district code is shown by the district's name, the code when unknown)."""
     if value is None or value == "" or value == []:
         return "—", "—"
     kind, _, arg = how.partition(":")
+    if kind == "ref":
+        t = (refs or {}).get(arg, {}).get(str(value))
+        return (t.zh, t.en) if t is not None else (str(value), str(value))
     if kind == "vocab":
         voc: Vocabulary = vocab.VOCABULARIES[arg]
         if value in voc:
@@ -185,23 +200,25 @@ def format_value(how: str, value: Any) -> tuple[str, str]:
     return str(value), str(value)
 
 
-def _value(fields: dict[str, tuple[Term, str]], key: str, raw: Any) -> Value:
+def _value(
+    fields: dict[str, tuple[Term, str]], key: str, raw: Any, refs: References | None = None
+) -> Value:
     label, how = fields[key]
-    zh, en = format_value(how, raw)
+    zh, en = format_value(how, raw, refs)
     return Value(key, label, zh, en, raw)
 
 
-def _history_value(table: str, key: str, raw: Any) -> tuple[Term, Value]:
+def _history_value(table: str, key: str, raw: Any, refs: References) -> tuple[Term, Value]:
     fields = SITE_SHEET_FIELDS if table == "site" else BUILDING_SHEET_FIELDS
     if key in fields:
-        v = _value(fields, key, raw)
+        v = _value(fields, key, raw, refs)
         return v.label, v
     label = Term(key, key, key)
     text = "…" if key == "geom" else ("—" if raw is None else str(raw)[:200])
     return label, Value(key, label, text, text, raw)
 
 
-def _history(rows: list[dict[str, Any]]) -> list[HistoryEntry]:
+def _history(rows: list[dict[str, Any]], refs: References) -> list[HistoryEntry]:
     out = []
     for r in rows:
         entry = HistoryEntry(
@@ -216,8 +233,8 @@ def _history(rows: list[dict[str, Any]]) -> list[HistoryEntry]:
                 if key in _KEPT_BY_DATABASE:
                     continue
                 old, new = changes[key]
-                label, before = _history_value(r["table_name"], key, old)
-                _, after = _history_value(r["table_name"], key, new)
+                label, before = _history_value(r["table_name"], key, old, refs)
+                _, after = _history_value(r["table_name"], key, new, refs)
                 entry.changes.append((label, before, after))
         out.append(entry)
     return out
@@ -228,12 +245,13 @@ def site_sheet(conn: sa.Connection, site_id: int, today: dt.date | None = None) 
     rec = site_sheet_queries.site_record(conn, site_id)
     if rec is None:
         raise NotFound(f"site {site_id} not found")
+    refs = references(conn)
     sections = [
-        (title, [_value(SITE_SHEET_FIELDS, k, rec.get(k)) for k in keys])
+        (title, [_value(SITE_SHEET_FIELDS, k, rec.get(k), refs) for k in keys])
         for title, keys in SECTIONS
     ]
     internal = [
-        _value(SITE_SHEET_FIELDS, k, rec.get(k)) for k in site_sheet_queries.INTERNAL_COLUMNS
+        _value(SITE_SHEET_FIELDS, k, rec.get(k), refs) for k in site_sheet_queries.INTERNAL_COLUMNS
     ]
     buildings = [
         [_value(BUILDING_SHEET_FIELDS, k, b.get(k)) for k in BUILDING_SHEET_FIELDS]
@@ -253,7 +271,7 @@ def site_sheet(conn: sa.Connection, site_id: int, today: dt.date | None = None) 
         buildings=buildings,
         distances=site_sheet_queries.site_distances(conn, site_id),
         overlaps=site_sheet_queries.site_overlaps(conn, site_id),
-        history=_history(site_sheet_queries.site_history(conn, site_id)),
+        history=_history(site_sheet_queries.site_history(conn, site_id), refs),
         geometry=rec["geometry"],
         bounds=(rec["x0"], rec["y0"], rec["x1"], rec["y1"]),
         stale=stale,

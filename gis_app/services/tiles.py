@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 
@@ -15,6 +15,7 @@ from gis_app.db.tile_queries import TileRequest
 from gis_app.domain import fields, vocab
 from gis_app.domain.errors import InvalidInput, NotFound, range_refusal
 from gis_app.domain.filters import SEARCH_PARAMETERS
+from gis_app.services import districts as district_service
 from gis_app.settings import MapSettings
 
 MAX_ZOOM = 22
@@ -275,6 +276,8 @@ class Selection:
     constraint_zones: dict
     infrastructure: dict
     bounds: tuple[float, float, float, float] | None
+    #: the districts' names for the popups (see :func:`districts.script_labels`)
+    districts: dict = field(default_factory=dict)
 
 
 def export_selection(conn: sa.Connection, flt: SiteFilter, *, max_sites: int) -> Selection:
@@ -297,4 +300,6 @@ def export_selection(conn: sa.Connection, flt: SiteFilter, *, max_sites: int) ->
         name: json.loads(tile_queries.reference_layer(conn, name, bbox=None, zoom=13))
         for name in ("jurisdiction", "constraint_zones", "infrastructure")
     }
-    return Selection(sites=sites, bounds=bounds, **layers)
+    return Selection(
+        sites=sites, bounds=bounds, districts=district_service.script_labels(conn), **layers
+    )

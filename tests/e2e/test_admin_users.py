@@ -146,6 +146,42 @@ def test_admin_sets_roles_but_not_away_their_own(browser, live_app) -> None:
     page.context.close()
 
 
+def _district(app: LiveApp, name: str) -> str:
+    with app.engine.connect() as c:
+        return c.execute(
+            sa.text("SELECT district_code FROM app_user WHERE username = :u"), {"u": name}
+        ).scalar_one()
+
+
+def test_admin_sets_home_districts_by_name(browser, live_app) -> None:
+    putuo, dinghai, city = "330903", "330902", "330900"
+    page, errors = _admin_page(browser, live_app)
+    # a new user of the Dinghai office: the form's district select, by name
+    create = page.locator("#gis-user-create select[name=district_code]")
+    assert create.input_value() == putuo  # the first district, as the API would choose
+    assert create.locator(f"option[value='{dinghai}']").inner_text() == "定海区（示意范围）"
+    page.fill("#gis-user-create input[name=username]", "dh.officer")
+    create.select_option(label="定海区（示意范围）")
+    page.click("#gis-user-create button[type=submit]")
+    row = page.locator('#gis-users tr[data-username="dh.officer"]')
+    row.wait_for()
+    assert _district(live_app, "dh.officer") == dinghai
+    assert row.locator("select.gis-district-select").input_value() == dinghai
+    # moved to the city: the row's select and its button
+    row.locator("select.gis-district-select").select_option(label="舟山市")
+    row.locator("button.gis-user-district").click()
+    page.wait_for_selector("#gis-user-message.gis-ok")
+    assert "舟山市" in page.inner_text("#gis-user-message")
+    assert _district(live_app, "dh.officer") == city
+    page.wait_for_function(
+        """c => document.querySelector('#gis-users tr[data-username="dh.officer"]'
+                + ' select.gis-district-select').value === c""",
+        arg=city,
+    )
+    assert errors == []
+    page.context.close()
+
+
 def test_admin_sees_tokens_and_revokes_one(browser, live_app) -> None:
     _ensure_user(live_app, "etl.bot", "etl-bot-password-1", ["planner"])
     with live_app.engine.begin() as c:

@@ -163,6 +163,7 @@ BROWSER_TESTED: dict[str, tuple[str, ...]] = {
     # the users page (admins)
     "admin_users.html form#gis-user-create": (
         f"{_ADMIN}::test_admin_creates_a_user_who_then_logs_in",
+        f"{_ADMIN}::test_admin_sets_home_districts_by_name",
     ),
     "admin_users.html button.gis-user-roles": (
         f"{_ADMIN}::test_admin_sets_roles_but_not_away_their_own",
@@ -171,6 +172,9 @@ BROWSER_TESTED: dict[str, tuple[str, ...]] = {
         f"{_ADMIN}::test_admin_disables_a_user_whose_login_is_then_refused",
     ),
     "admin_users.html button.gis-user-reset": (f"{_ADMIN}::test_admin_resets_a_password",),
+    "admin_users.html button.gis-user-district": (
+        f"{_ADMIN}::test_admin_sets_home_districts_by_name",
+    ),
     "admin_users.html button.gis-token-revoke": (
         f"{_ADMIN}::test_admin_sees_tokens_and_revokes_one",
     ),

@@ -1,6 +1,6 @@
 /*
- * The users page (admins): create a user, save a user's roles, disable or enable, reset a
- * password, revoke an API token — each through the JSON API with the session's CSRF header.
+ * The users page (admins): create a user, save a user's roles or home district, disable or
+ * enable, reset a password, revoke an API token — each through the JSON API with the session's CSRF header.
  * After a change the tables are read again from the server (the page's own HTML, escaped by
  * the template) and swapped in place; a new password is shown once, as text, and kept on
  * screen until the admin leaves the page.
@@ -52,6 +52,7 @@
     var body = { username: f.username.value.trim(), roles: roles };
     if (f.display_name.value.trim()) { body.display_name = f.display_name.value.trim(); }
     if (f.password.value) { body.password = f.password.value; }
+    if (f.district_code && f.district_code.value) { body.district_code = f.district_code.value; }
     var save = form.querySelector("button[type=submit]");
     save.disabled = true;
     send("POST", cfg.endpoints.users, body).then(function (made) {
@@ -77,6 +78,11 @@
       }).map(function (el) { return el.value; });
       done = send("PATCH", userUrl(name), { roles: roles }).then(function () {
         show(t("saved") + ": " + name, true);
+      });
+    } else if (btn.classList.contains("gis-user-district")) {
+      var select = btn.closest("tr").querySelector(".gis-district-select");
+      done = send("PATCH", userUrl(name), { district_code: select.value }).then(function () {
+        show(t("saved") + ": " + name + " · " + select.options[select.selectedIndex].textContent, true);
       });
     } else if (btn.classList.contains("gis-user-toggle")) {
       var disable = btn.getAttribute("data-disable") === "true";

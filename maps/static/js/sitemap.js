@@ -108,6 +108,8 @@
     // {message, params}, "language" {lang}
     this.events = new L.Evented();
     this.searchParameters = {};
+    // districts are rows of the database, not a fixed vocabulary: the page passes their names
+    if (o.districts) { o.vocab = L.extend({}, o.vocab, { district: o.districts }); }
     var self0 = this;
     (o.searchParameters || []).forEach(function (p) { self0.searchParameters[p.name] = p; });
 
@@ -598,6 +600,7 @@
     function row(label, value) { if (value !== "" && value !== null && value !== undefined) { rows.push("<tr><th>" + esc(label) + "</th><td>" + value + "</td></tr>"); } }
     row(this.t("code"), esc(p.code));
     row(this.v("site_kind", ""), esc(this.v("site_kind", p.kind)));
+    if (p.district_code && this.o.vocab.district) { row(this.v("district", ""), esc(this.v("district", p.district_code))); }
     row(this.t("area"), '<span class="gis-area-mu">' + fmt(p.area_mu, 2) + " " + this.t("mu") + "</span> · " + fmt(p.area_m2, 0) + " " + this.t("m2"));
     row(this.t("planned_use"), esc(this.landUse("2023", p.planned_use)));
     if (p.legacy_use) { row(this.t("legacy_use"), esc(this.landUse("gb50137", p.legacy_use))); }
