@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.auth import CurrentUser, allow
 from api.deps import DbRoute, ReadConnDep
 from api.templating import page_lang, render_page
 from gis_app.domain import vocab
+from gis_app.domain.errors import InvalidInput
 from gis_app.domain.vocab import Term
+from gis_app.services import districts as district_service
 from gis_app.services import stats
 from maps import assets
 from maps.availability_map import block_availability_map
@@ -72,6 +75,15 @@ WORDS: dict[str, Term] = {
             "Not enough data yet: no completed stage lasted a day, so no times are drawn",
         ),
         Term("dropped_total", "已放弃（不计入漏斗）", "Dropped (outside the funnel)"),
+        Term("districts", "各区县对比", "Districts side by side"),
+        Term("city_scope", "全市", "Whole city"),
+        Term("scope", "统计范围", "Scope"),
+        Term("back_to_city", "返回全市", "Back to the whole city"),
+        Term(
+            "drill_note",
+            "点击区县名称查看该区县的看板",
+            "Click a district to see its own dashboard",
+        ),
     )
 }
 
@@ -83,6 +95,7 @@ ENDPOINTS = {
     "stale": "/api/stats/stale",
     "stuck": "/api/stats/stuck-projects",
     "funnel": "/api/stats/funnel",
+    "districts": "/api/stats/districts",
 }
 
 
@@ -100,10 +113,26 @@ def dashboard(
     user: CurrentUser,
     lang: str | None = None,
     days: int = stats.DEFAULT_STALE_DAYS,
+    district_code: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> HTMLResponse:
-    """Show the dashboard: available land, pipelines, blockers, stale records, funnel, map."""
+    """Show the dashboard: available land, pipelines, blockers, stale records, funnel, map.
+
+    Without ``district_code`` it covers the whole deployment (the city view) and shows the
+    districts side by side, each linking to the dashboard of that district (``district_code``
+    given: every figure, download and the map cover that district only)."""
     language = page_lang(lang)
-    blocks, outline = stats.availability_map_data(conn)
+    offered = {t.key: t for t in district_service.site_districts(conn)}
+    for code in district_code:
+        if code not in offered:
+            raise InvalidInput(
+                f"district_code: no district {code[:64]!r}",
+                code="unknown_value",
+                field="district_code",
+                params={"value": code[:64]},
+            )
+    scope = stats.make_scope(districts=district_code)
+    chosen = [offered[c] for c in dict.fromkeys(district_code)]
+    blocks, outline = stats.availability_map_data(conn, scope)
     parts = render_parts(block_availability_map(blocks, outline, language), request.state.csp_nonce)
     config = {
         "lang": language,
@@ -116,8 +145,13 @@ def dashboard(
         # the funnel chart shows these stages only; working statuses count in their stage
         "funnelStages": list(stats.FUNNEL_STAGES),
         "stageOf": stats.FUNNEL_STAGE_OF,
+        # every figure (and its downloads) covers these districts: the page's drill-down
+        "scope": {stats.DISTRICT_PARAMETER: [t.key for t in chosen]},
+        "cityView": not chosen,
+        "drillUrl": "/dashboard?" + urlencode({"lang": language, "days": days}),
     }
     other = "en" if language == "zh" else "zh"
+    scope_query = [(stats.DISTRICT_PARAMETER, t.key) for t in chosen]
     context = {
         "lang": language,
         "w": WORDS,
@@ -131,7 +165,10 @@ def dashboard(
         "pipeline_by": _choices(stats.PIPELINE_BY),
         "funnel_by": _choices(stats.FUNNEL_BY),
         "stale_days": days,
-        "other_lang_url": "/dashboard?" + urlencode({"lang": other, "days": days}),
-        "map_url": "/?" + urlencode({"lang": language}),
+        "other_lang_url": "/dashboard?"
+        + urlencode([("lang", other), ("days", days), *scope_query]),
+        "map_url": "/?" + urlencode([("lang", language), *scope_query]),
+        "districts": chosen,
+        "city_url": "/dashboard?" + urlencode({"lang": language, "days": days}),
     }
     return render_page(request, "dashboard.html", context)

@@ -35,9 +35,11 @@ async def site_scope(
     kind: _List = [],  # noqa: B006 - FastAPI copies defaults
     block: _List = [],  # noqa: B006
     township: _List = [],  # noqa: B006
+    district_code: _List = [],  # noqa: B006
 ) -> Scope:
-    """Parse ``kind``, ``block`` and ``township`` (repeatable) into the sites a figure covers."""
-    return stats.make_scope(kind, block, township)
+    """Parse ``kind``, ``block``, ``township`` and ``district_code`` (repeatable; the site
+    search's parameters) into the sites a figure covers."""
+    return stats.make_scope(kind, block, township, district_code)
 
 
 ScopeDep = Annotated[Scope, Depends(site_scope)]
@@ -129,13 +131,21 @@ def funnel(
     conn: ReadConnDep,
     officer: _List = [],  # noqa: B006
     block: _List = [],  # noqa: B006
+    district_code: _List = [],  # noqa: B006
     by: str = "none",
     format: str = "json",
 ) -> Response:
     """Requirement funnel new → recommended → visiting → negotiating → signed → landed (+dropped).
 
     Per stage: requirements now in it, reached it, dropped from it, and days spent in it (from
-    the history of status changes). Narrow by ``officer`` and ``block`` (repeatable); group with
-    ``by=officer`` or ``by=block``.
+    the history of status changes). Narrow by ``officer``, ``block`` and ``district_code`` (the
+    requirement's district; repeatable); group with ``by=officer`` or ``by=block``.
     """
-    return _respond(stats.funnel(conn, by, officer, block), format)
+    return _respond(stats.funnel(conn, by, officer, block, districts=district_code), format)
+
+
+@router.get("/districts", response_class=Response, responses=_RESPONSES, dependencies=[READ])
+def districts(conn: ReadConnDep, scope: ScopeDep, format: str = "json") -> Response:
+    """The districts side by side (city view): per district, available land (亩), vacant floor
+    area (m²), blocked sites and 亩 per blocker, and requirements per status."""
+    return _respond(stats.districts(conn, scope), format)

@@ -22,7 +22,10 @@ AVAILABLE_DIMENSIONS: dict[str, str] = {
     "township": "s.township",
     "kind": "s.kind",
     "land_use": "left(s.planned_use, :lu_len)",
+    "district": "s.district_code",
 }
+#: group expressions of the blocker figures (per block, or per district side by side)
+BLOCKER_DIMENSIONS: dict[str, str] = {"block": "s.block", "district": "s.district_code"}
 #: status columns the pipeline can be grouped by
 PIPELINE_FIELDS: tuple[str, ...] = (
     "supply_stage",
@@ -34,11 +37,13 @@ PIPELINE_FIELDS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Scope:
-    """Which active sites a figure covers (empty lists: all)."""
+    """Which active sites a figure covers (empty lists: all); ``districts`` are district codes
+    (the dashboard drilled down to a district)."""
 
     kinds: Sequence[str] = ()
     blocks: Sequence[str] = ()
     townships: Sequence[str] = ()
+    districts: Sequence[str] = ()
 
     def where(self) -> tuple[str, dict[str, Any]]:
         """SQL condition on alias ``s`` and its parameters (only the filters given)."""
@@ -48,6 +53,7 @@ class Scope:
             ("scope_kinds", "kind", self.kinds),
             ("scope_blocks", "block", self.blocks),
             ("scope_townships", "township", self.townships),
+            ("scope_districts", "district_code", self.districts),
         ):
             if values:
                 clauses.append(f"s.{column} = ANY(CAST(:{name} AS text[]))")
@@ -178,14 +184,19 @@ _ZONE_JOIN = """
 """
 
 
-def blockers_by_block(
-    conn: sa.Connection, scope: Scope, steps: Steps, exclude_availability: Sequence[str]
+def blockers_by(
+    conn: sa.Connection,
+    scope: Scope,
+    steps: Steps,
+    exclude_availability: Sequence[str],
+    dimension: str = "block",
 ) -> list[dict[str, Any]]:
-    """Per block: sites and 亩 held up by each blocker (a site may have several)."""
+    """Per block (or district): sites and 亩 held up by each blocker (a site may have
+    several)."""
     where, params = scope.where()
     sql = f"""
         WITH f AS MATERIALIZED (
-            SELECT s.block, s.area_mu, {_STEP_COLUMNS}
+            SELECT {BLOCKER_DIMENSIONS[dimension]} AS grp, s.area_mu, {_STEP_COLUMNS}
               FROM site s {_ZONE_JOIN}
              WHERE {where} AND s.availability <> ALL(CAST(:exclude AS text[]))
         ), g AS (
@@ -193,7 +204,7 @@ def blockers_by_block(
                          OR clearing_steps > 0 OR zone_conflict) AS blocked
               FROM f
         )
-        SELECT block AS key,
+        SELECT grp AS key,
                count(*) AS sites,
                COALESCE(sum(area_mu), 0) AS area_mu,
                count(*) FILTER (WHERE blocked) AS blocked_sites,
@@ -343,8 +354,11 @@ def block_outlines_geojson(conn: sa.Connection, scope: Scope) -> dict[str, Any]:
     return conn.execute(sa.text(sql), params).scalar_one()
 
 
-def jurisdiction_outline_geojson(conn: sa.Connection, tolerance_deg: float) -> dict[str, Any]:
-    """The jurisdiction outline, simplified for a small map, as a FeatureCollection (WGS84)."""
+def jurisdiction_outline_geojson(
+    conn: sa.Connection, tolerance_deg: float, districts: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The outlines of the districts (``districts``; empty: all), simplified for a small map,
+    as a FeatureCollection (WGS84)."""
     sql = """
         SELECT json_build_object(
                  'type', 'FeatureCollection',
@@ -355,8 +369,26 @@ def jurisdiction_outline_geojson(conn: sa.Connection, tolerance_deg: float) -> d
                      'properties', json_build_object('name_zh', j.name_zh,
                                                      'name_en', j.name_en))), '[]'::json))
           FROM jurisdiction j
+         WHERE cardinality(CAST(:districts AS text[])) = 0
+            OR j.code = ANY(CAST(:districts AS text[]))
     """
-    return conn.execute(sa.text(sql), {"tol": tolerance_deg}).scalar_one()
+    params = {"tol": tolerance_deg, "districts": list(districts)}
+    return conn.execute(sa.text(sql), params).scalar_one()
+
+
+def requirements_by_district(
+    conn: sa.Connection, districts: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Requirements per district and status: one row (``key``, ``status``, ``n``) per pair that
+    has any; ``districts`` narrows to those codes (empty: every district)."""
+    where = "r.district_code = ANY(CAST(:districts AS text[]))" if districts else "true"
+    sql = f"""
+        SELECT r.district_code AS key, r.status, count(*) AS n
+          FROM requirement r
+         WHERE {where}
+         GROUP BY 1, 2
+    """
+    return _rows(conn, sql, {"districts": list(districts)})
 
 
 # --- requirement funnel -----------------------------------------------------------------------
@@ -383,6 +415,8 @@ class FunnelQuery:
     officers: Sequence[str] = ()
     blocks: Sequence[str] = ()
     as_of: dt.datetime | None = None
+    #: requirements of these districts only (empty: every district)
+    districts: Sequence[str] = ()
 
 
 def funnel(conn: sa.Connection, q: FunnelQuery) -> list[dict[str, Any]]:
@@ -407,6 +441,9 @@ def funnel(conn: sa.Connection, q: FunnelQuery) -> list[dict[str, Any]]:
     if q.officers:
         req_filter.append("r.officer = ANY(CAST(:officers AS text[]))")
         params["officers"] = list(q.officers)
+    if q.districts:
+        req_filter.append("r.district_code = ANY(CAST(:districts AS text[]))")
+        params["districts"] = list(q.districts)
     block_filter = "true"
     if q.blocks:
         params["blocks"] = list(q.blocks)

@@ -35,20 +35,22 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
-from gis_app.db import project_queries, stats_queries
+from gis_app.db import district_queries, project_queries, stats_queries
 from gis_app.db.stats_queries import Scope, Steps
-from gis_app.domain import landuse, vocab
+from gis_app.domain import fields, landuse, vocab
 from gis_app.domain.errors import InvalidInput, range_refusal
 from gis_app.domain.vocab import Term, Vocabulary
 from gis_app.io.spreadsheet import safe_cell
 
 NOT_RECORDED = Term("", "未登记", "Not recorded")
+#: the query parameter narrowing a figure to districts: the site search's (the registry field)
+DISTRICT_PARAMETER = "district_code"
 
 AVAILABLE_BY: tuple[str, ...] = tuple(stats_queries.AVAILABLE_DIMENSIONS)
 PIPELINE_BY: tuple[str, ...] = stats_queries.PIPELINE_FIELDS
@@ -176,6 +178,7 @@ TOTAL_MU = _c("total_mu", "资源总面积", "Total area", "亩")
 AREA_MU = _c("area_mu", "面积", "Area", "亩")
 
 DIMENSION_TERMS: dict[str, Term] = {
+    "district": Term("district", fields.SITE["district_code"].zh, fields.SITE["district_code"].en),
     "block": Term("block", "区块", "Block"),
     "township": Term("township", "街道/镇", "Township"),
     "kind": Term("kind", "资源类型", "Kind"),
@@ -187,12 +190,17 @@ DIMENSION_TERMS: dict[str, Term] = {
 }
 
 
-def _labeller(dimension: str) -> Callable[[str | None], Term]:
-    """Labels for the keys of a dimension (vocabulary, land-use code or the name itself)."""
+def _labeller(
+    dimension: str, districts: Mapping[str, Term] | None = None
+) -> Callable[[str | None], Term]:
+    """Labels for the keys of a dimension (vocabulary, land-use code, a district's names from
+    ``districts``, or the name itself)."""
 
     def label(key: str | None) -> Term:
         if key is None:
             return NOT_RECORDED
+        if dimension == "district":
+            return (districts or {}).get(key) or Term(key, key, key)
         if dimension == "kind":
             return vocab.SITE_KIND.term(key)
         if dimension in _PIPELINE_VOCAB:
@@ -207,8 +215,10 @@ def _labeller(dimension: str) -> Callable[[str | None], Term]:
     return label
 
 
-def _labelled(rows: Iterable[dict[str, Any]], dimension: str) -> list[dict[str, Any]]:
-    label = _labeller(dimension)
+def _labelled(
+    rows: Iterable[dict[str, Any]], dimension: str, districts: Mapping[str, Term] | None = None
+) -> list[dict[str, Any]]:
+    label = _labeller(dimension, districts)
     out = []
     for r in rows:
         t = label(r["key"])
@@ -300,12 +310,21 @@ def _check_names(name: str, values: Sequence[str]) -> tuple[str, ...]:
 
 
 def make_scope(
-    kinds: Sequence[str] = (), blocks: Sequence[str] = (), townships: Sequence[str] = ()
+    kinds: Sequence[str] = (),
+    blocks: Sequence[str] = (),
+    townships: Sequence[str] = (),
+    districts: Sequence[str] = (),
 ) -> Scope:
-    """A checked :class:`Scope`; unknown kinds raise ``UnknownVocabularyValue``."""
+    """A checked :class:`Scope`; unknown kinds raise ``UnknownVocabularyValue``. ``districts``
+    are district codes (an unknown one covers no site)."""
     for k in kinds:
         vocab.SITE_KIND.term(k)
-    return Scope(tuple(kinds), _check_names("block", blocks), _check_names("township", townships))
+    return Scope(
+        tuple(kinds),
+        _check_names("block", blocks),
+        _check_names("township", townships),
+        _check_names(DISTRICT_PARAMETER, districts),
+    )
 
 
 def check_format(fmt: str) -> str:
@@ -326,8 +345,9 @@ def available(
     _check_choice("by", by, AVAILABLE_BY)
     _check_int("land_use_level", land_use_level, 1, 3)
     scope = scope or Scope()
+    names = district_queries.district_terms(conn) if by == "district" else None
     rows = _labelled(
-        stats_queries.available_by(conn, by, scope, 2 * land_use_level, KIND_GROUPS), by
+        stats_queries.available_by(conn, by, scope, 2 * land_use_level, KIND_GROUPS), by, names
     )
     if by == "kind":
         rows.sort(key=_nulls_last(lambda r: vocab.SITE_KIND.rank(r["key"])))
@@ -417,13 +437,80 @@ BLOCKERS: dict[str, Term] = {
 def blockers(conn: sa.Connection, scope: Scope | None = None) -> StatTable:
     """Per block: what holds up its sites that are not yet signed (sites and 亩 per blocker)."""
     scope = scope or Scope()
-    raw = stats_queries.blockers_by_block(conn, scope, STEPS, BLOCKERS_EXCLUDE)
+    raw = stats_queries.blockers_by(conn, scope, STEPS, BLOCKERS_EXCLUDE, "block")
     rows, totals = _finish(_labelled(raw, "block"), _BLOCKER_COLUMNS)
     rows.sort(key=_nulls_last(lambda r: (-r["blocked_mu"], r["key"])))
     return StatTable(
         name="blockers-block",
         title=Term("blockers", "各区块受阻原因", "What blocks each block"),
         columns=[KEY, LABEL_ZH, LABEL_EN, *_BLOCKER_COLUMNS],
+        rows=rows,
+        params={"exclude_availability": list(BLOCKERS_EXCLUDE), **_scope_params(scope)},
+        totals=totals,
+    )
+
+
+#: the blocker columns of the districts side by side: sites and 亩 held up, 亩 per blocker
+_DISTRICT_BLOCKER_COLUMNS = [
+    c
+    for c in _BLOCKER_COLUMNS
+    if c.key == "blocked_sites" or (c.key.endswith("_mu") and c.key != AREA_MU.key)
+]
+#: the requirement pipeline of a district: requirements in each status, and those still open
+OPEN_REQUIREMENTS = _c("open_requirements", "在谈需求", "Open requirements", kind="int")
+_PIPELINE_STATUS_COLUMNS = [
+    _c(f"req_{t.key}", f"需求·{t.zh}", f"Requirements: {t.en.lower()}", kind="int")
+    for t in vocab.REQUIREMENT_STATUS
+]
+DISTRICT_COLUMNS = [
+    SITES,
+    AVAILABLE_SITES,
+    AVAILABLE_LAND_MU,
+    VACANT_GFA,
+    *_DISTRICT_BLOCKER_COLUMNS,
+    OPEN_REQUIREMENTS,
+    *_PIPELINE_STATUS_COLUMNS,
+]
+
+
+def districts(conn: sa.Connection, scope: Scope | None = None) -> StatTable:
+    """The districts side by side (the city view): per district, available land (亩) and
+    vacant floor area (m²), what blocks its sites not yet signed (sites, 亩, 亩 per blocker)
+    and its requirement pipeline (requirements per status; open ones together).
+
+    Every district-level row in scope is listed, zeros included, by code. The site figures
+    are the same queries as :func:`available` and :func:`blockers`, grouped by
+    ``district_code`` in the database; requirements count by their own district (the site
+    filters of ``scope`` do not apply to them, its districts do).
+    """
+    scope = scope or Scope()
+    terms = district_queries.district_list(conn, ("district",))
+    if scope.districts:
+        terms = [t for t in terms if t.key in scope.districts]
+    avail = stats_queries.available_by(conn, "district", scope, kinds=KIND_GROUPS)
+    blocked = stats_queries.blockers_by(conn, scope, STEPS, BLOCKERS_EXCLUDE, "district")
+    site_figures: dict[str, dict[str, Any]] = {r["key"]: _without_key(r) for r in avail}
+    for r in blocked:  # its "sites" are those not yet signed: the blocker columns only
+        site_figures.setdefault(r["key"], {}).update(
+            {c.key: r[c.key] for c in _DISTRICT_BLOCKER_COLUMNS}
+        )
+    requirements: dict[str, dict[str, int]] = {}
+    for r in stats_queries.requirements_by_district(conn, scope.districts):
+        requirements.setdefault(r["key"], {})[f"req_{r['status']}"] = int(r["n"])
+    rows = []
+    for t in terms:
+        got = site_figures.get(t.key, {}) | requirements.get(t.key, {})
+        row: dict[str, Any] = {"key": t.key, "label_zh": t.zh, "label_en": t.en}
+        row |= {c.key: got.get(c.key, 0) for c in DISTRICT_COLUMNS}
+        row[OPEN_REQUIREMENTS.key] = sum(
+            got.get(f"req_{k}", 0) for k in vocab.OPEN_REQUIREMENT_STATUSES
+        )
+        rows.append(row)
+    rows, totals = _finish(rows, DISTRICT_COLUMNS)
+    return StatTable(
+        name="districts",
+        title=Term("districts", "各区县对比", "Districts side by side"),
+        columns=[KEY, LABEL_ZH, LABEL_EN, *DISTRICT_COLUMNS],
         rows=rows,
         params={"exclude_availability": list(BLOCKERS_EXCLUDE), **_scope_params(scope)},
         totals=totals,
@@ -688,10 +775,12 @@ def funnel(
     officers: Sequence[str] = (),
     blocks: Sequence[str] = (),
     as_of: dt.datetime | None = None,
+    districts: Sequence[str] = (),
 ) -> StatTable:
     """The requirement funnel new → … → landed (+ dropped), per officer or block if asked.
 
-    ``officers`` and ``blocks`` narrow the requirements (a requirement belongs to the blocks
+    ``officers``, ``blocks`` and ``districts`` (the requirement's district) narrow the
+    requirements (a requirement belongs to the blocks
     it prefers and to the blocks of sites recommended to it, so per block it may count in
     several groups). Times come from the status changes in the history table.
     """
@@ -706,6 +795,7 @@ def funnel(
         officers=_check_names("officer", officers),
         blocks=_check_names("block", blocks),
         as_of=as_of,
+        districts=_check_names(DISTRICT_PARAMETER, districts),
     )
     raw = stats_queries.funnel(conn, fq)
     status_label = _labeller("status")
@@ -752,7 +842,13 @@ def funnel(
         title=Term("funnel", f"项目推进漏斗{suffix}", f"Requirement funnel{suffix_en}"),
         columns=[*group_cols, KEY, LABEL_ZH, LABEL_EN, *_FUNNEL_COLUMNS],
         rows=rows,
-        params={"by": by, "officer": list(officers), "block": list(blocks), "as_of": as_of},
+        params={
+            "by": by,
+            "officer": list(officers),
+            "block": list(blocks),
+            DISTRICT_PARAMETER: list(districts),
+            "as_of": as_of,
+        },
         totals={
             **_time_data(rows),
             "requirements": int(sum(r["current"] for r in rows)) if by != "block" else None,
@@ -786,7 +882,7 @@ def availability_map_data(
     scope = scope or Scope()
     return (
         stats_queries.block_outlines_geojson(conn, scope),
-        stats_queries.jurisdiction_outline_geojson(conn, outline_tolerance_deg),
+        stats_queries.jurisdiction_outline_geojson(conn, outline_tolerance_deg, scope.districts),
     )
 
 
@@ -795,6 +891,7 @@ def _scope_params(scope: Scope) -> dict[str, list[str]]:
         "kind": list(scope.kinds),
         "block": list(scope.blocks),
         "township": list(scope.townships),
+        DISTRICT_PARAMETER: list(scope.districts),
     }
 
 

@@ -114,6 +114,7 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("GET", "/api/stats/readiness"): READ,
     ("GET", "/api/stats/stale"): READ,
     ("GET", "/api/stats/funnel"): READ,
+    ("GET", "/api/stats/districts"): READ,
     ("GET", "/dashboard"): READ,
     # OGC API Features and Tiles (issue 22)
     ("GET", "/ogc"): READ,

@@ -25,8 +25,10 @@
     return { key: key, zh: key, en: key, unit: "" };
   }
 
+  // every figure and download covers the page's scope (the districts drilled down to)
   function url(path, params, format) {
     var q = new URLSearchParams();
+    params = Object.assign({}, cfg.scope || {}, params);
     Object.keys(params).forEach(function (k) {
       var v = params[k];
       if (Array.isArray(v)) v.forEach(function (x) { q.append(k, x); });
@@ -63,7 +65,8 @@
     });
   }
 
-  function renderTable(name, table, keys) {
+  // link (optional): the URL the first cell of a row leads to
+  function renderTable(name, table, keys, link) {
     tables[name] = table;
     var el = document.getElementById("table-" + name);
     var cols = keys.map(function (k) { return column(table, k); });
@@ -71,11 +74,13 @@
       return "<th>" + esc(colText(c)) + "</th>";
     }).join("") + "</tr></thead><tbody>";
     table.rows.forEach(function (r) {
-      html += "<tr>" + cols.map(function (c) {
+      html += '<tr data-key="' + esc(String(r.key)) + '">' + cols.map(function (c, i) {
         var v = r[c.key];
         if (v === null || v === undefined) v = "";
         else if (typeof v === "number") v = c.kind === "int" ? String(v) : nf2.format(v);
-        return "<td>" + esc(String(v)) + "</td>";
+        var text = esc(String(v));
+        if (i === 0 && link) text = '<a href="' + esc(link(r)) + '">' + text + "</a>";
+        return '<td data-col="' + esc(c.key) + '">' + text + "</td>";
       }).join("") + "</tr>";
     });
     el.innerHTML = html + "</tbody></table>";
@@ -132,6 +137,34 @@
       kpi("available_island_mu", t.totals.available_island_mu, nf1);
       kpi("available_shoreline_m", t.totals.available_shoreline_m, nf1);
       kpi("available_sites", t.totals.available_sites, nf1);
+    });
+  }
+
+  // the city view: the districts side by side, each leading to its own dashboard
+  function showDistricts() {
+    if (!cfg.cityView) return Promise.resolve();
+    setDownloads("districts", cfg.endpoints.districts, {});
+    return load(cfg.endpoints.districts, {}, function (t) {
+      draw("districts", {
+        type: "bar",
+        data: {
+          labels: t.rows.map(label),
+          datasets: [dataset(t, "available_land_mu", 1, { yAxisID: "y" }),
+                     dataset(t, "blocked_mu", 3, { yAxisID: "y" }),
+                     dataset(t, "vacant_gfa_m2", 0, { yAxisID: "y1" }),
+                     dataset(t, "open_requirements", 4, { yAxisID: "y2" })]
+        },
+        options: { scales: { y: axis(lang === "zh" ? "亩" : "mu"), y1: axis("m²", "right"),
+                             y2: axis(colText(column(t, "open_requirements")), "right", true) } }
+      });
+      var keys = ["label_" + lang, "sites", "available_sites", "available_land_mu", "vacant_gfa_m2",
+                  "blocked_sites", "blocked_mu"];
+      cfg.blockers.forEach(function (b) { keys.push(b.key + "_mu"); });
+      keys.push("open_requirements");
+      t.columns.forEach(function (c) { if (c.key.indexOf("req_") === 0) keys.push(c.key); });
+      renderTable("districts", t, keys, function (r) {
+        return cfg.drillUrl + "&district_code=" + encodeURIComponent(r.key);
+      });
     });
   }
 
@@ -329,7 +362,7 @@
   document.getElementById("ctl-funnel-by").addEventListener("change", guard(showFunnel));
 
   window.gisDashboard = { charts: charts, tables: tables, reload: function () {
-    return Promise.allSettled([showAvailable(), showPipeline(), showBlockers(), showStuck(),
+    return Promise.allSettled([showDistricts(), showAvailable(), showPipeline(), showBlockers(), showStuck(),
                                showReadiness(), showStale(), showFunnel()]);
   } };
   window.gisDashboard.reload();
