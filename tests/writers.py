@@ -40,3 +40,18 @@ def boundary_square(db: sa.Connection | sa.Engine | object, half: float = 0.002)
         db.execute(_BOUNDARY_MIDDLE)
         point = wkt.loads(db.fetchone()[0])
     return box(point.x - half, point.y - half, point.x + half, point.y + half)
+
+
+def add_requirements(db: sa.Engine, per_district: dict[str, dict[str, int]]) -> None:
+    """Record requirements as psql would: ``{district: {status: how many}}``, land needs."""
+    with db.begin() as c:
+        for district, statuses in per_district.items():
+            for status, n in statuses.items():
+                for i in range(n):
+                    c.execute(
+                        sa.text(
+                            "INSERT INTO requirement (project_name, need, status, district_code)"
+                            " VALUES (:p, 'land', :s, :d)"
+                        ),
+                        {"p": f"{district}-{status}-{i}", "s": status, "d": district},
+                    )

@@ -12,7 +12,6 @@ from api.auth import CurrentUser, allow
 from api.deps import DbRoute, ReadConnDep
 from api.templating import page_lang, render_page
 from gis_app.domain import vocab
-from gis_app.domain.errors import InvalidInput
 from gis_app.domain.vocab import Term
 from gis_app.services import districts as district_service
 from gis_app.services import stats
@@ -121,17 +120,8 @@ def dashboard(
     districts side by side, each linking to the dashboard of that district (``district_code``
     given: every figure, download and the map cover that district only)."""
     language = page_lang(lang)
-    offered = {t.key: t for t in district_service.site_districts(conn)}
-    for code in district_code:
-        if code not in offered:
-            raise InvalidInput(
-                f"district_code: no district {code[:64]!r}",
-                code="unknown_value",
-                field="district_code",
-                params={"value": code[:64]},
-            )
-    scope = stats.make_scope(districts=district_code)
-    chosen = [offered[c] for c in dict.fromkeys(district_code)]
+    chosen = district_service.chosen_districts(conn, district_code)
+    scope = stats.make_scope(districts=[t.key for t in chosen])
     blocks, outline = stats.availability_map_data(conn, scope)
     parts = render_parts(block_availability_map(blocks, outline, language), request.state.csp_nonce)
     config = {

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from gis_app.db import district_queries
 from gis_app.domain import fields
+from gis_app.domain.errors import InvalidInput
 from gis_app.domain.vocab import Term
 
 #: the label of a site's district (the registry's field), for pages that show one
@@ -20,6 +21,22 @@ FIELD: Term = fields.SITE["district_code"].term
 def site_districts(conn: sa.Connection) -> list[Term]:
     """The districts sites lie in (district level), by code: what a site search offers."""
     return district_queries.district_list(conn, ("district",))
+
+
+def chosen_districts(conn: sa.Connection, codes: list[str]) -> list[Term]:
+    """The districts ``codes`` names (each once, in the order given), as a page drilled down to
+    them shows them; :class:`InvalidInput` naming ``district_code`` for a code that is not a
+    district sites lie in."""
+    offered = {t.key: t for t in site_districts(conn)}
+    for code in codes:
+        if code not in offered:
+            raise InvalidInput(
+                f"district_code: no district {code[:64]!r}",
+                code="unknown_value",
+                field="district_code",
+                params={"value": code[:64]},
+            )
+    return [offered[c] for c in dict.fromkeys(codes)]
 
 
 def home_districts(conn: sa.Connection) -> list[Term]:

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import sqlalchemy as sa
 from e2e_helpers import open_page, wait_idle
-from writers import DINGHAI, PUTUO
+from writers import DINGHAI, PUTUO, add_requirements
 
 from gis_app.domain import vocab
 
@@ -32,20 +32,6 @@ _FIGURES = """
      WHERE s.retired_at IS NULL
      GROUP BY 1
 """
-
-
-def _add_requirements(engine: sa.Engine) -> None:
-    with engine.begin() as c:
-        for district, statuses in REQUIREMENTS.items():
-            for status, n in statuses.items():
-                for i in range(n):
-                    c.execute(
-                        sa.text(
-                            "INSERT INTO requirement (project_name, need, status, district_code)"
-                            " VALUES (:p, 'land', :s, :d)"
-                        ),
-                        {"p": f"{district}-{status}-{i}", "s": status, "d": district},
-                    )
 
 
 def _number(text: str) -> float:
@@ -113,7 +99,7 @@ def test_map_search_by_district_kept_in_the_url_and_named_in_the_popup(browser, 
 
 
 def test_city_dashboard_shows_districts_side_by_side_and_drills_down(browser, live_app):
-    _add_requirements(live_app.engine)
+    add_requirements(live_app.engine, REQUIREMENTS)
     with live_app.engine.connect() as c:
         figures = {r["key"]: r for r in c.execute(sa.text(_FIGURES)).mappings()}
         names = dict(

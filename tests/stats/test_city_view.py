@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from writers import DINGHAI, PUTUO
+from writers import DINGHAI, PUTUO, add_requirements
 
 from gis_app.db.engine import make_engine
 from gis_app.services import stats
@@ -51,17 +51,7 @@ def with_requirements(make_db) -> Iterator[tuple[str, sa.Connection]]:
     """A copy of the sample with :data:`_REQUIREMENTS` recorded, and a connection to it."""
     url = make_db("sample")
     eng = make_engine(url)
-    with eng.begin() as c:
-        for district, statuses in _REQUIREMENTS.items():
-            for status, n in statuses.items():
-                for i in range(n):
-                    c.execute(
-                        sa.text(
-                            "INSERT INTO requirement (project_name, need, status, district_code)"
-                            " VALUES (:p, 'land', :s, :d)"
-                        ),
-                        {"p": f"{district}-{status}-{i}", "s": status, "d": district},
-                    )
+    add_requirements(eng, _REQUIREMENTS)
     with eng.connect() as c:
         yield url, c
     eng.dispose()
