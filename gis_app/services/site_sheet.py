@@ -8,7 +8,7 @@ Values are rendered in both languages here (vocabulary and land-use labels from
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,9 +144,17 @@ def _number(value: float, digits: int) -> str:
 References = Mapping[str, Mapping[str, Term]]
 
 
+#: how the rows of a table that registry fields reference (``Field.references``) are read
+_REFERENCED: dict[str, Callable[[sa.Connection], dict[str, Term]]] = {
+    "district": district_queries.district_terms,
+}
+
+
 def references(conn: sa.Connection) -> dict[str, dict[str, Term]]:
-    """The rows that registry fields reference by code (districts), with their names."""
-    return {"district": district_queries.district_terms(conn)}
+    """The rows that the site's registry fields reference by code (districts), with their
+    names: a handful of rows per table, read once per page."""
+    tables = {f.references for f in fields.SITE.values() if f.references is not None}
+    return {t: _REFERENCED[t](conn) for t in sorted(tables)}
 
 
 def format_value(how: str, value: Any, refs: References | None = None) -> tuple[str, str]:

@@ -12,6 +12,9 @@ import pytest
 import sqlalchemy as sa
 from writers import CITY, DINGHAI, PUTUO
 
+from gis_app.domain import fields, filters
+from gis_app.services import site_sheet
+
 
 def _codes(conn: sa.Connection, district: str) -> set[str]:
     rows = conn.execute(
@@ -103,3 +106,15 @@ def test_an_admin_sets_a_users_home_district(client_as, make_db) -> None:
         "/api/users", json={"username": "nowhere", "roles": ["officer"], "district_code": "0"}
     )
     assert r.status_code == 422 and r.json()["field"] == "district_code"
+
+
+def test_every_table_the_registry_references_is_named_on_the_sheet(conn) -> None:
+    referenced = {f.references for f in fields.SITE.values() if f.references is not None}
+    assert referenced == {"district"}
+    names = site_sheet.references(conn)
+    assert names["district"][DINGHAI].en == "Dinghai District (illustrative part)"
+    assert site_sheet.format_value("ref:district", PUTUO, names) == ("普陀区", "Putuo District")
+    assert site_sheet.format_value("ref:district", "999", names) == ("999", "999")
+    # the search form asks for a referencing field with a control of its own
+    param = next(p for p in filters.SEARCH_PARAMETERS if p.name == "district_code")
+    assert param.control == "district" and param.section == "identity"
