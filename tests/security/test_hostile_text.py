@@ -670,6 +670,8 @@ def test_dashboard_downloads_neutralise_formulas(hostile: Hostile, fmt: str) -> 
         ("stale", {}),
         ("readiness", {}),
         ("blockers", {}),
+        ("available", {"by": "district"}),  # district names (planted)
+        ("districts", {}),
     ):
         r = hostile.api.get(f"/api/stats/{name}", params={**params, "format": fmt})
         assert r.status_code == 200, (name, r.text)
