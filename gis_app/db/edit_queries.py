@@ -932,24 +932,3 @@ def apply_stage(
                 progress(done)
     if bulk:
         bulk_apply(conn, False)
-
-
-def export_rows(
-    conn: sa.Connection, flt: Any, columns: list[str], max_rows: int
-) -> tuple[list[dict[str, Any]], int]:
-    """Current (not retired) sites matching a SiteFilter: rows with ``geom_wkb``, and the total."""
-    where, params = flt.where()
-    total = conn.execute(
-        sa.text(f"SELECT count(*) FROM site s WHERE ({where}) AND s.retired_at IS NULL"), params
-    ).scalar_one()
-    if total > max_rows:
-        return [], total
-    cols = ", ".join(f"s.{c}" for c in columns)
-    rows = conn.execute(
-        sa.text(
-            f"SELECT {cols}, ST_AsBinary(s.geom) AS geom_wkb FROM site s "
-            f"WHERE ({where}) AND s.retired_at IS NULL ORDER BY s.code"
-        ),
-        params,
-    ).mappings()
-    return [dict(r) for r in rows], total

@@ -14,31 +14,48 @@ names are at most 10 characters: a fixed, reversible abbreviation per field (:da
 declared in the field registry), which :mod:`gis_app.io.imports` maps back, so importing an
 export changes nothing; its text is UTF-8 or, for older Chinese GIS software, GBK (``.cpg``
 says which). The caller owns the connection and its transaction; export only reads.
+
+How it runs (issue 24): PostGIS produces every value of the file — labels joined in SQL,
+lists joined, dates as the format wants them, the outline as WKB or WKT in the CRS asked for
+(:mod:`gis_app.db.export_queries`) — and sends the selection with one ``COPY … TO STDOUT`` to a
+spool file beside the export (one statement and one snapshot, done in seconds even at 1M
+sites, so no statement timeout runs while a slow writer works). The file is then read back in
+batches of :data:`BATCH_BYTES` by Arrow's CSV reader (no Python object per value) and each
+batch goes on to its writer: GDAL's Arrow writer for GeoPackage, Shapefile and GeoJSON (one
+layer, one transaction, the spatial index built once at the end, as ``ogr2ogr`` does), Arrow's
+CSV writer, openpyxl's write-only workbook. Memory stays at a few batches whatever the
+selection; the disk holds the spool (about 1 KB per site) until the export returns.
 """
 
 from __future__ import annotations
 
+import binascii
+import csv
 import datetime as dt
 import shutil
+import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
-import pyogrio
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyogrio.raw
 import pyproj
-import shapely
 import sqlalchemy as sa
 
-from gis_app.db import edit_queries
+from gis_app.db import export_queries
 from gis_app.db.models import SRID
 from gis_app.db.site_queries import SITE_PROPERTY_COLUMNS, SiteFilter
 from gis_app.domain import fields, landuse, vocab
 from gis_app.domain.errors import InvalidInput
-from gis_app.io.spreadsheet import safe_cell
+from gis_app.io.spreadsheet import FORMULA_PATTERN, QUOTE
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 #: fields whose values have Chinese labels in exports (vocabulary or land-use system): the
 #: registry's fields with a Shapefile name for their label column
@@ -83,9 +100,16 @@ PDF_MAX_SITES = 2000
 HEADER_STYLES = ("zh", "keys")
 #: text encodings of Shapefile exports (the ``.cpg`` says which)
 SHP_ENCODINGS = {"utf-8": "UTF-8", "gbk": "GBK"}
-_EXPORT_COLUMNS = [c for c in SITE_PROPERTY_COLUMNS]
-_LIST_FIELDS = ("utilities", "photo_urls")
-_DATE_FIELDS = ("verified_at", "created_at", "updated_at")
+#: the most sites one export writes: the product's target inventory (the rows stream through
+#: in batches, so memory does not grow with the selection)
+MAX_SITES = 1_000_000
+#: bytes of spooled rows read at a time (about 15,000 sites): what an export holds in memory
+BATCH_BYTES = 16 << 20
+_EXPORT_COLUMNS = tuple(SITE_PROPERTY_COLUMNS)
+_TYPES = {c: fields.SITE[c].type for c in _EXPORT_COLUMNS}
+_LIST_FIELDS = tuple(c for c, t in _TYPES.items() if t == "text_list")
+_DATE_FIELDS = tuple(c for c, t in _TYPES.items() if t == "date")
+_TIME_FIELDS = tuple(c for c, t in _TYPES.items() if t == "datetime")
 
 #: the start of each cell of a Chinese CSV's documentation row (the importer skips that row)
 DOC_PREFIX = "说明："
@@ -178,47 +202,144 @@ def column_doc(column: str) -> dict[str, str]:
     }
 
 
-def _label(fieldname: str, key: Any) -> str | None:
-    if key is None:
-        return None
-    src = LABELLED[fieldname]
-    try:
-        if isinstance(src, str):
-            return landuse.label(src, key)
-        return src.term(key).zh
-    except Exception:  # an unknown stored code gets no label rather than failing the export
-        return None
+def _label_table(source: vocab.Vocabulary | str) -> dict[str, str]:
+    """Key → Chinese label of a vocabulary or a land-use classification."""
+    if isinstance(source, str):
+        return {code: entry.zh for code, entry in landuse._table(source).items()}
+    return {t.key: t.zh for t in source}
 
 
-def _export_frame(
-    conn: sa.Connection, flt: SiteFilter, max_sites: int, *, dates_as_text: bool = True
-) -> gpd.GeoDataFrame:
-    rows, total = edit_queries.export_rows(conn, flt, _EXPORT_COLUMNS, max_sites)
-    if total > max_sites:
-        raise InvalidInput(
-            f"the selection holds {total} sites, more than the export limit of {max_sites}; "
-            "narrow the filter",
-            code="too_many_sites",
-            params={"count": total, "max": max_sites},
+#: the Chinese labels of the coded fields, joined to the rows in SQL
+LABEL_TABLES: dict[str, dict[str, str]] = {f: _label_table(s) for f, s in LABELLED.items() if s}
+
+
+def _columns(fmt: str, srid: int) -> export_queries.ExportColumns:
+    """The row PostGIS produces for a format: GeoPackage, XLSX and PDF keep dates as dates;
+    CSV has the outline as WKT and, like XLSX, a WGS84 point; XLSX has no outline."""
+    return export_queries.ExportColumns(
+        columns=_EXPORT_COLUMNS,
+        labels=LABEL_TABLES,
+        lists=_LIST_FIELDS,
+        dates=_DATE_FIELDS,
+        times=_TIME_FIELDS,
+        dates_as_text=fmt not in ("gpkg", "xlsx", "pdf"),
+        geometry=None if fmt == "xlsx" else ("wkt" if fmt == "csv" else "hex"),
+        srid=SRID if fmt in ("xlsx", "pdf") else srid,
+        point=fmt in ("csv", "xlsx"),
+    )
+
+
+def _read_type(name: str, spec: export_queries.ExportColumns) -> pa.DataType:
+    """The Arrow type a spooled column is read as (the registry's type of the field)."""
+    if name in ("lon_wgs84", "lat_wgs84"):
+        return pa.float64()
+    kind = _TYPES.get(name)
+    if kind is None or name in spec.lists:  # a label column, the outline (hex or WKT)
+        return pa.string()
+    if kind in ("date", "datetime") and spec.dates_as_text:
+        return pa.string()
+    return {
+        "int": pa.int64(),
+        "float": pa.float64(),
+        "bool": pa.bool_(),
+        "date": pa.date32(),
+        "datetime": pa.timestamp("us", tz="UTC"),
+    }.get(kind, pa.string())
+
+
+#: the geometry column as GDAL's Arrow writer takes it
+_WKB_FIELD = pa.field("geom", pa.binary(), metadata={"ARROW:extension:name": "geoarrow.wkb"})
+
+
+class _Spool:
+    """The selection's rows, copied from PostGIS into a CSV file once and read back in batches
+    as often as a writer needs (a Shapefile checks its text before writing it)."""
+
+    def __init__(self, path: Path, spec: export_queries.ExportColumns) -> None:
+        self.path = path
+        self.spec = spec
+        self.names = spec.names()
+        self._types = {n: _read_type(n, spec) for n in self.names}
+        fields_ = [pa.field(n, t) for n, t in self._types.items()]
+        if spec.geometry == "hex":
+            fields_[self.names.index("geom")] = _WKB_FIELD
+        #: the schema of the batches (hex outlines decoded to WKB)
+        self.schema = pa.schema(fields_)
+
+    @classmethod
+    def copy(
+        cls, conn: sa.Connection, flt: SiteFilter, spec: export_queries.ExportColumns, path: Path
+    ) -> _Spool:
+        """Run the export's statement into ``path``."""
+        sql, params = export_queries.export_select(flt, spec)
+        with path.open("wb", buffering=1 << 20) as f:
+            export_queries.copy_csv(conn, sql, params, f)
+        return cls(path, spec)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The rows in batches of about :data:`BATCH_BYTES` of CSV, typed, outlines as WKB."""
+        reader = pacsv.open_csv(
+            self.path,
+            read_options=pacsv.ReadOptions(column_names=self.names, block_size=BATCH_BYTES),
+            # PostgreSQL quotes a value holding a line break
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=self._types,
+                # PostgreSQL's CSV: an unquoted empty field is NULL, a quoted one is text
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+                true_values=["t"],
+                false_values=["f"],
+            ),
         )
-    geoms = [shapely.from_wkb(bytes(r.pop("geom_wkb"))) for r in rows]
-    df = pd.DataFrame(rows, columns=_EXPORT_COLUMNS)
-    for c in _LIST_FIELDS:
-        df[c] = df[c].map(lambda v: ",".join(v) if isinstance(v, list) else v)
-    if dates_as_text:
-        for c in _DATE_FIELDS:
-            df[c] = df[c].map(lambda v: v.isoformat() if isinstance(v, dt.date) else v)
-    for f in LABELLED:
-        df.insert(df.columns.get_loc(f) + 1, f"{f}_zh", df[f].map(lambda k, f=f: _label(f, k)))
-    return gpd.GeoDataFrame(df, geometry=geoms, crs=f"EPSG:{SRID}")
+        at = self.names.index("geom") if self.spec.geometry == "hex" else None
+        for batch in reader:
+            if at is not None:
+                batch = batch.set_column(at, _WKB_FIELD, _unhex(batch.column(at)))
+            yield batch
+
+    def reader(
+        self,
+        convert: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None,
+        schema: pa.Schema | None = None,
+    ) -> pa.RecordBatchReader:
+        """The batches as an Arrow stream (what GDAL's Arrow writer reads), each passed
+        through ``convert`` if given, which gives batches of ``schema``."""
+        batches = self.batches()
+        if convert is not None:
+            batches = (convert(b) for b in batches)
+        return pa.RecordBatchReader.from_batches(schema or self.schema, batches)
 
 
-def _spreadsheet_cells(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with text that a spreadsheet would evaluate kept as text (``'`` before it)."""
-    for c in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[c]):  # object or (pandas 3) str columns
-            frame[c] = frame[c].map(safe_cell)
-    return frame
+def _unhex(column: pa.Array) -> pa.Array:
+    """Hex text (``encode(…, 'hex')``) as binary: one decode of the batch's whole buffer."""
+    if column.null_count or column.offset:  # not what the reader gives; decode value by value
+        return pa.array(
+            [bytes.fromhex(v) if v is not None else None for v in column.to_pylist()], pa.binary()
+        )
+    n = len(column)
+    if n == 0:
+        return pa.array([], pa.binary())
+    _, offsets_buf, data = column.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32, count=n + 1)
+    start, end = int(offsets[0]), int(offsets[-1])
+    raw = binascii.unhexlify(memoryview(data)[start:end])
+    half = ((offsets - start) // 2).astype(np.int32)
+    return pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(half), pa.py_buffer(raw)])
+
+
+def _spreadsheet_text(batch: pa.RecordBatch, skip: tuple[str, ...] = ()) -> pa.RecordBatch:
+    """``batch`` with text that a spreadsheet would evaluate kept as text (``'`` before it):
+    :func:`gis_app.io.spreadsheet.safe_cell` on whole columns."""
+    columns = []
+    for name, col in zip(batch.schema.names, batch.columns, strict=True):
+        if pa.types.is_string(col.type) and name not in skip:
+            risky = pc.match_substring_regex(col, FORMULA_PATTERN)
+            if pc.any(risky).as_py():
+                col = pc.if_else(risky, pc.binary_join_element_wise(QUOTE, col, ""), col)
+        columns.append(col)
+    return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
 
 
 def target_crs(crs: str | int | None) -> pyproj.CRS | None:
@@ -250,7 +371,7 @@ def export_sites(
     flt: SiteFilter,
     fmt: str,
     folder: Path,
-    max_sites: int = 100_000,
+    max_sites: int = MAX_SITES,
     *,
     headers: str = "zh",
     encoding: str = "UTF-8",
@@ -266,7 +387,9 @@ def export_sites(
     ``crs`` the CRS of GeoPackage, Shapefile, CSV WKT and GeoJSON (default EPSG:4490; GeoJSON
     WGS84). ``sheet_url`` (``…/sites/{id}``) links each site of an XLSX or PDF to its sheet;
     a PDF is a list with a map (sites in ``colours`` by availability), headed by ``title``
-    (what was searched), and holds at most :data:`PDF_MAX_SITES` sites.
+    (what was searched), and holds at most :data:`PDF_MAX_SITES` sites. A selection of more
+    than ``max_sites`` is refused with its count before any row is read; a refusal while
+    writing (text GBK cannot hold) leaves no file behind.
     """
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput(
@@ -298,122 +421,114 @@ def export_sites(
         notes.append(f"{fmt} has no coordinates to reproject; the CRS applies to the other formats")
     if fmt == "pdf":
         max_sites = min(max_sites, PDF_MAX_SITES)
-    gdf = _export_frame(conn, flt, max_sites, dates_as_text=fmt not in ("gpkg", "xlsx", "pdf"))
-    if to_crs is not None and fmt != "xlsx":
-        gdf = gdf.to_crs(to_crs)
-    stamp = dt.date.today().strftime("%Y%m%d")
-    base = folder / f"sites_{stamp}"
-    if fmt == "gpkg":
-        out = base.with_suffix(".gpkg")
-        _write_gpkg(gdf, out)
-    elif fmt == "geojson":
-        out = base.with_suffix(".geojson")
-        if to_crs is None or to_crs.to_epsg() == 4326:
-            pyogrio.write_dataframe(
-                gdf.to_crs(4326), out, driver="GeoJSON", layer_options={"RFC7946": "YES"}
-            )
-        else:  # a named CRS is not RFC 7946 (WGS84 only): GDAL writes the crs member
-            pyogrio.write_dataframe(gdf, out, driver="GeoJSON")
-            notes.append(f"GeoJSON in EPSG:{to_crs.to_epsg()} (not RFC 7946, which is WGS84)")
-    elif fmt == "csv":
-        out = base.with_suffix(".csv")
-        frame = _spreadsheet_cells(pd.DataFrame(gdf.drop(columns="geometry")))
-        frame[wkt_column(to_crs.to_epsg() if to_crs else SRID)] = shapely.to_wkt(
-            gdf.geometry.values, rounding_precision=-1
+    total = export_queries.count_selection(conn, flt)
+    if total > max_sites:
+        raise InvalidInput(
+            f"the selection holds {total} sites, more than the export limit of {max_sites}; "
+            "narrow the filter",
+            code="too_many_sites",
+            params={"count": total, "max": max_sites},
         )
-        pts = gdf.geometry.representative_point().to_crs(4326)
-        frame["lon_wgs84"], frame["lat_wgs84"] = pts.x.round(7), pts.y.round(7)
-        _write_csv(frame, out, headers)
-    elif fmt == "xlsx":
-        out = base.with_suffix(".xlsx")
-        frame = _spreadsheet_cells(pd.DataFrame(gdf.drop(columns="geometry")))
-        pts = gdf.geometry.representative_point().to_crs(4326)
-        frame["lon_wgs84"], frame["lat_wgs84"] = pts.x.round(7), pts.y.round(7)
-        from gis_app.io.workbook import write_workbook
-
-        write_workbook(frame, out, headers, sheet_url=sheet_url)
-    elif fmt == "pdf":
-        from gis_app.io.site_list_pdf import site_list_pdf
-
-        out = base.with_suffix(".pdf")
-        outline = edit_queries.jurisdiction_outline(conn)
-        out.write_bytes(
-            site_list_pdf(gdf, outline, title=title, sheet_url=sheet_url, colours=colours)
+    # GeoJSON is WGS84 (RFC 7946) unless another CRS is named
+    srid = to_crs.to_epsg() if to_crs is not None else (4326 if fmt == "geojson" else SRID)
+    if srid != SRID and not export_queries.srid_known(conn, srid):
+        raise InvalidInput(
+            f"the database cannot project to EPSG:{srid}; name another CRS such as EPSG:4550",
+            code="unknown_crs",
+            field="crs",
+            params={"value": f"EPSG:{srid}"},
         )
-    else:
-        out, more = _write_shapefile(gdf, base, shp_encoding)
-        notes += more
+    crs_wkt = (to_crs or pyproj.CRS.from_epsg(srid)).to_wkt()
+    base = folder / f"sites_{dt.date.today():%Y%m%d}"
+    out = base.with_suffix(EXPORT_FORMATS[fmt][0])
+    with tempfile.TemporaryDirectory(prefix="gis_app_export_rows_") as work:
+        spool = _Spool.copy(conn, flt, _columns(fmt, srid), Path(work) / "rows.csv")
+        try:
+            if fmt == "gpkg":
+                _write_gdal(spool, out, "GPKG", crs_wkt, dataset_options={"VERSION": "1.2"})
+            elif fmt == "geojson":
+                rfc = {"RFC7946": "YES"} if srid == 4326 else None
+                _write_gdal(spool, out, "GeoJSON", crs_wkt, layer_options=rfc)
+                if srid != 4326:  # a named CRS is not RFC 7946 (WGS84 only): GDAL writes `crs`
+                    notes.append(f"GeoJSON in EPSG:{srid} (not RFC 7946, which is WGS84)")
+            elif fmt == "csv":
+                _write_csv(spool, out, headers, wkt_column(srid))
+            elif fmt == "xlsx":
+                from gis_app.io.workbook import write_workbook
+
+                rows = (
+                    row
+                    for batch in spool.batches()
+                    for row in zip(
+                        *(c.to_pylist() for c in _spreadsheet_text(batch).columns), strict=True
+                    )
+                )
+                write_workbook(spool.names, rows, out, headers, sheet_url=sheet_url)
+            elif fmt == "pdf":
+                from gis_app.db import edit_queries
+                from gis_app.io.site_list_pdf import site_list_pdf
+
+                outline = edit_queries.jurisdiction_outline(conn)
+                pdf = site_list_pdf(
+                    _frame(spool), outline, title=title, sheet_url=sheet_url, colours=colours
+                )
+                out.write_bytes(pdf)
+            else:
+                notes += _write_shapefile(spool, base, out, crs_wkt, shp_encoding)
+        except BaseException:
+            out.unlink(missing_ok=True)
+            raise
     return out, notes
 
 
-def _write_gpkg(gdf: gpd.GeoDataFrame, out: Path) -> None:
-    """GeoPackage 1.2 with dates as Date fields and times as DateTime with their offset.
-
-    Version 1.2: GDAL 3.6 (Debian 12's) warns on the 1.4 that newer GDAL writes. pyogrio's
-    data-frame writer has no Date type (pandas has no day-resolution datetimes), so the
-    columns go to its array writer, as the data-frame writer passes them, with the dates as
-    ``datetime64[D]``.
-    """
-    names = [c for c in gdf.columns if c != gdf.geometry.name]
-    data: list[Any] = []
-    masks: list[Any] = []
-    offsets: dict[str, np.ndarray] = {}
-    for name in names:
-        col = gdf[name]
-        mask = None
-        if fields.SITE.get(name, _NO_FIELD).type == "date":
-            values = np.array(
-                [np.datetime64(v, "D") if isinstance(v, dt.date) else None for v in col],
-                dtype="datetime64[D]",
-            )
-        elif fields.SITE.get(name, _NO_FIELD).type == "datetime":
-            stamps = [v if isinstance(v, dt.datetime) else None for v in col]
-            values = np.array(
-                [np.datetime64(v.replace(tzinfo=None), "us") if v else None for v in stamps],
-                dtype="datetime64[us]",
-            )
-            # GDAL's offset: 100 is UTC, one step per 15 minutes (RFC 56)
-            offsets[name] = np.array(
-                [
-                    100 + (v.utcoffset() or dt.timedelta()) // dt.timedelta(minutes=15) if v else 0
-                    for v in stamps
-                ],
-                dtype=np.int16,
-            )
-        elif isinstance(col.array, pd.api.extensions.ExtensionArray) and not isinstance(
-            col.array, pd.arrays.NumpyExtensionArray
-        ):
-            values, mask = np.asarray(col.array, dtype=object), np.asarray(col.isna())
-        else:
-            values = col.to_numpy()
-        data.append(values)
-        masks.append(mask)
-    pyogrio.raw.write(
+def _write_gdal(
+    spool: _Spool,
+    out: Path,
+    driver: str,
+    crs_wkt: str,
+    *,
+    reader: pa.RecordBatchReader | None = None,
+    **options: Any,
+) -> None:
+    """Stream the rows into one layer ``sites`` of a new ``driver`` file with GDAL's Arrow
+    writer (GeoPackage: one transaction, the spatial index built once at the end)."""
+    pyogrio.raw.write_arrow(
+        reader or spool.reader(),
         out,
-        shapely.to_wkb(gdf.geometry.values),
-        data,
-        names,
-        field_mask=masks,
         layer="sites",
-        driver="GPKG",
+        driver=driver,
+        geometry_name="geom",
         geometry_type="MultiPolygon",
-        crs=gdf.crs.to_wkt(),
-        dataset_options={"VERSION": "1.2"},
-        gdal_tz_offsets=offsets,
+        crs=crs_wkt,
+        **options,
     )
 
 
-_NO_FIELD = fields.Field("text")
+def _frame(spool: _Spool) -> gpd.GeoDataFrame:
+    """The rows as a GeoDataFrame in EPSG:4490 (for the PDF list, at most 2,000 sites)."""
+    import geopandas as gpd  # (imported here: a command-line export of data needs neither)
+    import pandas as pd
+    import shapely
+
+    rows = [r for batch in spool.batches() for r in batch.to_pylist()]
+    frame = pd.DataFrame(rows, columns=spool.names)
+    geoms = shapely.from_wkb(frame.pop("geom").to_numpy(dtype=object))
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=f"EPSG:{SRID}")
 
 
-def _write_csv(frame: pd.DataFrame, out: Path, headers: str) -> None:
-    """CSV for Excel/WPS (UTF-8 with BOM); Chinese headers get a documentation row."""
-    columns = list(frame.columns)
-    frame = frame.rename(columns={c: column_header(c, headers) for c in columns})
-    if headers == "zh":
-        doc = {column_header(c): DOC_PREFIX + _doc_text(column_doc(c)) for c in columns}
-        frame = pd.concat([pd.DataFrame([doc]), frame], ignore_index=True)
-    frame.to_csv(out, index=False, encoding="utf-8-sig")
+def _write_csv(spool: _Spool, out: Path, headers: str, wkt: str) -> None:
+    """CSV for Excel/WPS (UTF-8 with BOM); Chinese headers get a documentation row. The
+    header rows go through Python's CSV writer, the data rows through Arrow's."""
+    columns = [wkt if n == "geom" else n for n in spool.names]
+    with out.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow([column_header(c, headers) for c in columns])
+        if headers == "zh":
+            writer.writerow([DOC_PREFIX + _doc_text(column_doc(c)) for c in columns])
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    with out.open("ab") as f:
+        for batch in spool.batches():
+            pacsv.write_csv(_spreadsheet_text(batch, skip=("geom",)), f, write_options=options)
 
 
 def _doc_text(doc: dict[str, str]) -> str:
@@ -426,57 +541,114 @@ def _doc_text(doc: dict[str, str]) -> str:
     return "；".join(p for p in parts if p)
 
 
+#: what a Shapefile's ``.dbf`` holds of one text value
+_SHP_MAX_BYTES = 254
+
+
+def _shapefile_text(spool: _Spool, codec: str) -> tuple[list[str], list[str]]:
+    """Read the rows once before writing: the values GBK cannot hold (``code column``, the
+    first 21) and the text columns with a value longer than a ``.dbf`` holds in ``codec``."""
+    bad: list[str] = []
+    long: set[str] = set()
+    text = [
+        n for n in spool.names if n != "geom" and pa.types.is_string(spool.schema.field(n).type)
+    ]
+    for batch in spool.batches():
+        codes = batch.column("code")
+        for name in text:
+            col = batch.column(name)
+            utf8 = pc.binary_length(col)
+            ascii_only = pc.all(pc.fill_null(pc.string_is_ascii(col), True)).as_py()
+            if codec == "gbk" and len(bad) < 21 and not ascii_only:
+                bad += _not_gbk(codes, col, name, limit=21 - len(bad))
+            if name in long or (pc.max(utf8).as_py() or 0) <= _SHP_MAX_BYTES:
+                continue  # GBK never takes more bytes than UTF-8
+            if codec == "utf-8":
+                long.add(name)
+                continue
+            for v in pc.filter(col, pc.greater(utf8, _SHP_MAX_BYTES)).to_pylist():
+                if len(v.encode("gbk", errors="replace")) > _SHP_MAX_BYTES:
+                    long.add(name)
+                    break
+    return bad, [n for n in spool.names if n in long]
+
+
+def _not_gbk(codes: pa.Array, col: pa.Array, name: str, limit: int) -> list[str]:
+    """``code name`` of the values of ``col`` that GBK cannot hold (at most ``limit``)."""
+    values = col.to_pylist()
+    try:  # one encode of the column's text: the common case, every value fits
+        "\n".join(v for v in values if v is not None).encode("gbk")
+        return []
+    except UnicodeEncodeError:
+        pass
+    bad = []
+    for code, v in zip(codes.to_pylist(), values, strict=True):
+        if v is None or len(bad) >= limit:
+            continue
+        try:
+            v.encode("gbk")
+        except UnicodeEncodeError:
+            bad.append(f"{code} {SHP_NAMES.get(name) or _SHP_LABELS.get(name, name)}")
+    return bad
+
+
+#: Shapefile names of the label columns (``<field>_zh``)
+_SHP_LABELS: dict[str, str] = {f"{f}_zh": n for f, n in SHP_LABEL_NAMES.items()}
+
+
 def _write_shapefile(
-    gdf: gpd.GeoDataFrame, base: Path, encoding: str = "UTF-8"
-) -> tuple[Path, list[str]]:
+    spool: _Spool, base: Path, out: Path, crs_wkt: str, encoding: str = "UTF-8"
+) -> list[str]:
+    """A zipped Shapefile (``sites.shp`` …) with ≤ 10-character field names, its text in
+    ``encoding`` (the ``.cpg`` says which); text GBK cannot hold is refused naming the site
+    and field, columns with text longer than 254 bytes are left out with a note."""
     notes = []
     codec = "utf-8" if encoding == "UTF-8" else "gbk"
-    names = {**SHP_NAMES, **{f"{f}_zh": n for f, n in SHP_LABEL_NAMES.items()}}
-    frame = gdf.rename(columns=names)
-    if codec == "gbk":
-        bad = []
-        for col in frame.columns:
-            if col == "geometry" or not pd.api.types.is_string_dtype(frame[col]):
-                continue
-            for code, v in zip(gdf["code"], frame[col], strict=True):
-                if isinstance(v, str):
-                    try:
-                        v.encode(codec)
-                    except UnicodeEncodeError:
-                        bad.append(f"{code} {col}")
-        if bad:
-            raise InvalidInput(
-                "GBK cannot hold some characters of "
-                + ", ".join(bad[:20])
-                + ("…" if len(bad) > 20 else "")
-                + "; export in UTF-8 or correct the text",
-                code="gbk_cannot_encode",
-                field="encoding",
-                params={"value": ", ".join(bad[:5]) + ("…" if len(bad) > 5 else "")},
-            )
-    dropped = []
-    for col in list(frame.columns):
-        if col == "geometry" or not pd.api.types.is_string_dtype(frame[col]):
-            continue
-        longest = frame[col].map(lambda v: len(str(v).encode(codec)) if v is not None else 0).max()
-        if longest and longest > 254:
-            dropped.append(col)
+    bad, dropped = _shapefile_text(spool, codec)
+    if bad:
+        raise InvalidInput(
+            "GBK cannot hold some characters of "
+            + ", ".join(bad[:20])
+            + ("…" if len(bad) > 20 else "")
+            + "; export in UTF-8 or correct the text",
+            code="gbk_cannot_encode",
+            field="encoding",
+            params={"value": ", ".join(bad[:5]) + ("…" if len(bad) > 5 else "")},
+        )
     if dropped:
-        frame = frame.drop(columns=dropped)
-        originals = [k for k, v in names.items() if v in dropped]
-        notes.append("Shapefile text is limited to 254 bytes; left out: " + ", ".join(originals))
+        notes.append("Shapefile text is limited to 254 bytes; left out: " + ", ".join(dropped))
+    keep = [n for n in spool.names if n not in dropped]
+    names = {**SHP_NAMES, **_SHP_LABELS}
+    schema = pa.schema(
+        [
+            spool.schema.field(n).with_name(names.get(n, n)) if n != "geom" else _WKB_FIELD
+            for n in keep
+        ]
+    )
+
+    def convert(batch: pa.RecordBatch) -> pa.RecordBatch:
+        return pa.RecordBatch.from_arrays([batch.column(n) for n in keep], schema=schema)
+
     folder = base.parent / f"{base.name}_shp"
     folder.mkdir()
-    shp = folder / "sites.shp"
-    gdal_encoding = "UTF-8" if codec == "utf-8" else "CP936"
-    pyogrio.write_dataframe(frame, shp, driver="ESRI Shapefile", encoding=gdal_encoding)
-    # GDAL writes no .cpg for CP936; older software reads the code page from it
-    for cpg in folder.glob("*.cpg"):
-        cpg.unlink()
-    (folder / "sites.cpg").write_text(encoding, encoding="ascii")
-    out = base.with_suffix(".zip")
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for f in sorted(folder.iterdir()):
-            zf.write(f, f.name)
-    shutil.rmtree(folder)
-    return out, notes
+    try:
+        shp = folder / "sites.shp"
+        gdal_encoding = "UTF-8" if codec == "utf-8" else "CP936"
+        _write_gdal(
+            spool,
+            shp,
+            "ESRI Shapefile",
+            crs_wkt,
+            reader=spool.reader(convert, schema),
+            encoding=gdal_encoding,
+        )
+        # GDAL writes no .cpg for CP936; older software reads the code page from it
+        for cpg in folder.glob("*.cpg"):
+            cpg.unlink()
+        (folder / "sites.cpg").write_text(encoding, encoding="ascii")
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            for f in sorted(folder.iterdir()):
+                zf.write(f, f.name)
+    finally:
+        shutil.rmtree(folder)
+    return notes

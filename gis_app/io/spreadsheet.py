@@ -45,3 +45,14 @@ def unquote_cell(value: T) -> T | str:
 def _quoted(text: str) -> bool:
     """Whether ``text`` is quotes and then formula-like text (as :func:`safe_cell` writes)."""
     return text.startswith(QUOTE) and text.lstrip(QUOTE).startswith(_QUOTED_START)
+
+
+def _char_class(chars: tuple[str, ...]) -> str:
+    return "[" + "".join(f"\\x{ord(c):02x}" for c in chars) + "]"
+
+
+#: the text :func:`safe_cell` quotes, as a regular expression (RE2 and Python ``re``), for
+#: writers that neutralise whole columns at once (the streamed site export)
+FORMULA_PATTERN: str = (
+    f"^(?:{_char_class(FORMULA_START)}|\\x{ord(QUOTE):02x}+{_char_class(_QUOTED_START)})"
+)

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -60,32 +63,42 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _header_row(ws: Worksheet, headers: list[str]) -> None:
-    ws.append(headers)
-    for c in ws[1]:
-        c.font, c.fill = _HEAD, _HEAD_FILL
-    ws.freeze_panes = "A2"
+def _header_row(ws: Worksheet | WriteOnlyWorksheet, headers: list[str]) -> None:
+    """The bold, shaded first row, frozen; columns as wide as their headers (in a
+    write-only sheet this must come before any other row)."""
     for i, h in enumerate(headers, start=1):
         ws.column_dimensions[get_column_letter(i)].width = max(10, min(40, 2 * len(h) + 2))
+    ws.freeze_panes = "A2"
+    cells = []
+    for h in headers:
+        cell = WriteOnlyCell(ws, value=h)
+        cell.font, cell.fill = _HEAD, _HEAD_FILL
+        cells.append(cell)
+    ws.append(cells)
 
 
 def _doc_sheet(wb: Workbook, columns: list[str], headers: list[str]) -> None:
     ws = wb.create_sheet(DOC_SHEET)
+    for col, width in zip("ABCDE", (24, 24, 60, 14, 80), strict=True):
+        ws.column_dimensions[col].width = width
     _header_row(ws, [zh for _, zh in _DOC_COLUMNS])
     for c, head in zip(columns, headers, strict=True):
         doc = column_doc(c) | {"header": head}
         ws.append([doc.get(k, "") for k, _ in _DOC_COLUMNS])
-    for col, width in zip("ABCDE", (24, 24, 60, 14, 80), strict=True):
-        ws.column_dimensions[col].width = width
+
+
+def _number_format(column: str) -> str | None:
+    """Date columns as dates, text columns as text (an Excel user's 0902 stays 0902)."""
+    f = fields.SITE.get(column)
+    if f is None or f.type in ("float", "int", "bool", "datetime"):
+        return None
+    return "yyyy-mm-dd" if f.type == "date" else "@"
 
 
 def _formats(ws: Worksheet, columns: list[str], rows: int) -> None:
-    """Date columns as dates, text columns as text (an Excel user's 0902 stays 0902)."""
+    """:func:`_number_format` on the first ``rows`` rows under the headers."""
     for i, c in enumerate(columns, start=1):
-        f = fields.SITE.get(c)
-        if f is None or f.type in ("float", "int", "bool"):
-            continue
-        fmt = "yyyy-mm-dd" if f.type == "date" else ("@" if f.type != "datetime" else None)
+        fmt = _number_format(c)
         if fmt is None:
             continue
         for (cell,) in ws.iter_rows(min_row=2, max_row=max(rows + 1, 2), min_col=i, max_col=i):
@@ -98,30 +111,46 @@ _LINK = Font(color="0563C1", underline="single")
 
 
 def write_workbook(
-    frame: pd.DataFrame, out: Path, headers: str = "zh", *, sheet_url: str | None = None
+    columns: list[str],
+    rows: Iterable[Sequence[Any]],
+    out: Path,
+    headers: str = "zh",
+    *,
+    sheet_url: str | None = None,
 ) -> None:
-    """Write an export ``frame`` (columns named by field keys) to ``out`` with its headers in
-    ``headers`` style and the documentation sheet.
+    """Write export ``rows`` (values of ``columns``, named by field keys) to ``out`` with
+    their headers in ``headers`` style and the documentation sheet.
 
-    With ``sheet_url`` (``https://…/sites/{id}``) each site's code and name link to its sheet
-    in the app (a hyperlink on the cell: the value stays what the importer reads back).
+    The workbook is written as the rows come (openpyxl's write-only mode): memory does not
+    grow with the rows. With ``sheet_url`` (``https://…/sites/{id}``) each site's code and
+    name link to its sheet in the app (a hyperlink on the cell: the value stays what the
+    importer reads back).
     """
-    wb = Workbook()
-    ws = wb.active
-    ws.title = DATA_SHEET
-    columns = list(frame.columns)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(DATA_SHEET)
     heads = [column_header(c, headers) for c in columns]
     _header_row(ws, heads)
-    linked = [columns.index(c) for c in LINKED_COLUMNS if c in columns]
+    formats = [_number_format(c) for c in columns]
+    linked = frozenset(columns.index(c) for c in LINKED_COLUMNS if c in columns)
     ids = columns.index("id") if sheet_url and "id" in columns else None
-    for n, row in enumerate(frame.itertuples(index=False, name=None), start=2):
-        ws.append([_cell(v) for v in row])
+    for row in rows:
+        url = None
         if ids is not None and row[ids] is not None:
             url = sheet_url.replace("{id}", str(int(row[ids])))  # type: ignore[union-attr]
-            for i in linked:
-                cell = ws.cell(n, i + 1)  # the row just appended (max_row scans every cell)
-                cell.hyperlink, cell.font = url, _LINK
-    _formats(ws, columns, len(frame))
+        cells: list[Any] = []
+        for i, value in enumerate(row):
+            value = _cell(value)
+            link = url if i in linked else None
+            if formats[i] is None and link is None:
+                cells.append(value)
+                continue
+            cell = WriteOnlyCell(ws, value=value)
+            if formats[i] is not None:
+                cell.number_format = formats[i]
+            if link is not None:
+                cell.hyperlink, cell.font = link, _LINK
+            cells.append(cell)
+        ws.append(cells)
     _doc_sheet(wb, columns, heads)
     wb.save(out)
 
