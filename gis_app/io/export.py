@@ -278,6 +278,8 @@ class _Spool:
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         """The rows in batches of about :data:`BATCH_BYTES` of CSV, typed, outlines as WKB."""
+        if self.path.stat().st_size == 0:
+            return  # no site: Arrow's reader refuses an empty file
         reader = pacsv.open_csv(
             self.path,
             read_options=pacsv.ReadOptions(column_names=self.names, block_size=BATCH_BYTES),
