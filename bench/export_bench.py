@@ -161,17 +161,24 @@ def summary(doc: dict) -> list[dict]:
     return rows
 
 
-def markdown(doc: dict) -> str:
-    """The results table."""
+def _setting(doc: dict) -> str:
+    """Where and when: the machine, the load, the inventory."""
     m = doc["machine"]
-    lines = [
-        "# Export benchmark: `gis-app export` vs `ogr2ogr -f GPKG` (same rows and columns)",
-        "",
+    return (
         f"Started {doc['started']} on {m['nproc']} × {m['cpu']}, {m['memory_gib']} GiB, "
         f"{m['os']}, Python {m['python']}, PostgreSQL {m['postgresql']} (shared_buffers "
         f"{m['shared_buffers']}); load average (1/5/15 min) {doc['load_start']} at the start, "
         f"{doc.get('load_end', '?')} at the end. {doc['sites']:,} sites (database "
-        f"`{doc['database']}`), {doc['rounds']} interleaved rounds; medians.",
+        f"`{doc['database']}`), {doc['rounds']} interleaved rounds; medians."
+    )
+
+
+def markdown(doc: dict) -> str:
+    """The results table."""
+    lines = [
+        "# Export benchmark: `gis-app export` vs `ogr2ogr -f GPKG` (same rows and columns)",
+        "",
+        _setting(doc),
         "",
         "| what | seconds | sites/s | speed ÷ ogr2ogr GPKG | peak memory MB | file MB "
         "| load (1 min, max) | CPU steal % (max) |",
