@@ -103,8 +103,8 @@ SHP_ENCODINGS = {"utf-8": "UTF-8", "gbk": "GBK"}
 #: the most sites one export writes: the product's target inventory (the rows stream through
 #: in batches, so memory does not grow with the selection)
 MAX_SITES = 1_000_000
-#: bytes of spooled rows read at a time (about 15,000 sites): what an export holds in memory
-BATCH_BYTES = 16 << 20
+#: bytes of spooled rows read at a time (about 4,000 sites): what an export holds in memory
+BATCH_BYTES = 4 << 20
 _EXPORT_COLUMNS = tuple(SITE_PROPERTY_COLUMNS)
 _TYPES = {c: fields.SITE[c].type for c in _EXPORT_COLUMNS}
 _LIST_FIELDS = tuple(c for c, t in _TYPES.items() if t == "text_list")
