@@ -103,8 +103,10 @@ SHP_ENCODINGS = {"utf-8": "UTF-8", "gbk": "GBK"}
 #: the most sites one export writes: the product's target inventory (the rows stream through
 #: in batches, so memory does not grow with the selection)
 MAX_SITES = 1_000_000
-#: bytes of spooled rows read at a time (about 4,000 sites): what an export holds in memory
-BATCH_BYTES = 4 << 20
+#: bytes of spooled rows read at a time (about 15,000 sites): what an export holds in memory.
+#: One row must fit: 16 MB is an outline of some 400,000 vertices as WKT (imports and edits
+#: allow 100,000, ``GIS_APP_EDIT_MAX_VERTICES``)
+BATCH_BYTES = 16 << 20
 _EXPORT_COLUMNS = tuple(SITE_PROPERTY_COLUMNS)
 _TYPES = {c: fields.SITE[c].type for c in _EXPORT_COLUMNS}
 _LIST_FIELDS = tuple(c for c, t in _TYPES.items() if t == "text_list")
