@@ -237,6 +237,7 @@ def _referral_context(conn: ConnDep, record: dict[str, Any], viewer: Any) -> dic
     return {
         "referrals": referrals if own else [],
         "incoming": None if own else next(iter(referrals), None),
+        "owns": own,
         "refer_choices": referral_service.refer_choices(conn, record) if own else [],
         "receiver_moves": referral_service.RECEIVER_MOVES,
         "referrer_moves": referral_service.REFERRER_MOVES,
@@ -280,6 +281,7 @@ def requirement_live(
             "user": user,
             "can_write": _can_write(user),
             "record": record,
+            "owns": referral_service.refers(conn, record, viewer),
             **_live_context(conn, record, viewer),
         },
     )

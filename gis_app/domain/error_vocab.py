@@ -559,6 +559,11 @@ ERRORS: dict[str, ErrorTerm] = {
             "Only officers of the receiving district may accept, decline or match it.",
         ),
         _e(
+            "requirement_other_district",
+            "该需求属于{value}，只有其所属区县的专员可以修改。",
+            "This requirement belongs to {value}; only its officers change it.",
+        ),
+        _e(
             "referral_move_refused",
             "转介状态不能从“{old}”改为“{new}”。",
             "A referral cannot move from “{old}” to “{new}”.",

@@ -21,13 +21,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gis_app.db.district_queries import user_district
+from gis_app.db.district_queries import district_terms, user_district, user_scope
 from gis_app.db.edit_queries import translate_db_errors
 from gis_app.db.engine import set_app_user
 from gis_app.db.models import Requirement
 from gis_app.db.referral_queries import referred_to_scope
 from gis_app.domain import fields, vocab
 from gis_app.domain.errors import (
+    Forbidden,
     InvalidInput,
     NotFound,
     PreconditionFailed,
@@ -142,8 +143,9 @@ def lock_requirement(
     """Lock the requirement ``FOR UPDATE`` and check it is the version the caller read.
 
     :class:`PreconditionRequired` without a version, :class:`NotFound` if it does not exist or
-    is hidden from ``viewer``, :class:`PreconditionFailed` (with the current version) when it
-    changed since; a row locked longer than the lock timeout is a :class:`LockTimeout`.
+    is hidden from ``viewer``, :class:`Forbidden` when it belongs to a district outside the
+    viewer's (one it was referred to), :class:`PreconditionFailed` (with the current version)
+    when it changed since; a row locked longer than the lock timeout is a :class:`LockTimeout`.
     """
     if expected_version is None:
         raise PreconditionRequired(
@@ -163,6 +165,17 @@ def lock_requirement(
     if row is None:
         conn.rollback()
         raise NotFound(f"requirement {requirement_id} not found")
+    if not viewer.admin and row["district_code"] not in user_scope(conn, viewer.username):
+        # seen by another district through a referral: it matches and recommends, its
+        # district changes it (issue 26, item 3)
+        conn.rollback()
+        name = district_terms(conn).get(row["district_code"])
+        raise Forbidden(
+            f"requirement {requirement_id} belongs to district {row['district_code']}; only "
+            "its officers change it",
+            code="requirement_other_district",
+            params={"value": name or row["district_code"]},
+        )
     if row["version"] != expected_version:
         conn.rollback()
         raise PreconditionFailed(

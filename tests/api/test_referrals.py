@@ -311,6 +311,21 @@ def test_the_pages_show_the_referral_to_each_district(world) -> None:
     assert f'id="gis-referral-in" data-referral-id="{ref["id"]}"' in page
     assert 'id="gis-referral-answer-form"' in page and 'id="gis-referral-match-form"' in page
     assert 'id="gis-refer-form"' not in page and 'id="gis-referral-outcomes"' not in page
+    # Dinghai reads, matches and recommends; Putuo's requirement stays Putuo's to change
+    assert 'id="gis-edit"' not in page and 'id="gis-status-form"' not in page
+    assert 'id="gis-status-block"' not in dinghai.get(f"/requirements/{rid}/live").text
+    etag = dinghai.get(f"/api/requirements/{rid}").headers["etag"]
+    r = dinghai.patch(
+        f"/api/requirements/{rid}", json={"land_mu_max": 80}, headers={"If-Match": etag}
+    )
+    assert r.status_code == 403 and r.json()["code"] == "requirement_other_district"
+    assert "普陀区" in r.json()["message"]["zh"]
+    r = dinghai.post(
+        f"/api/requirements/{rid}/status", json={"status": "matching"}, headers={"If-Match": etag}
+    )
+    assert r.status_code == 403
+    assert dinghai.get(f"/api/requirements/{rid}").headers["etag"] == etag  # nothing changed
+    assert 'id="gis-edit"' in putuo.get(f"/requirements/{rid}").text
     assert "ZS-DH-LC-001" in page and "PT-" not in page.split('id="gis-matches"')[1]
     # Putuo's list has no inbox: nothing was referred to Putuo
     assert 'id="gis-referral-inbox"' not in putuo.get("/requirements").text
