@@ -122,17 +122,27 @@ def run_export(url: str, fmt: str, sites: int) -> dict:
         return res | {"bytes": out.stat().st_size}
 
 
-def run_ogr2ogr(url: str, sql_file: Path, sites: int) -> dict:
-    """``ogr2ogr -f GPKG`` of the export's SELECT; its figures and the file's size."""
+#: ogr2ogr of the same SELECT into the GDAL formats the export writes (``--same-format``): the
+#: floor each of GDAL's writers sets, beside the GeoPackage reference
+OGR_FORMATS = {
+    "gpkg": ("GPKG", "sites.gpkg", ["-dsco", "VERSION=1.2"]),
+    "shp": ("ESRI Shapefile", "sites.shp", ["-lco", "ENCODING=UTF-8"]),
+    "geojson": ("GeoJSON", "sites.geojson", ["-lco", "RFC7946=YES"]),
+}
+
+
+def run_ogr2ogr(url: str, sql_file: Path, sites: int, fmt: str = "gpkg") -> dict:
+    """``ogr2ogr -f …`` of the export's SELECT; its figures and the file's size."""
+    driver, name, options = OGR_FORMATS[fmt]
     with tempfile.TemporaryDirectory(prefix="gis_app_export_bench_") as folder:
-        out = Path(folder) / "sites.gpkg"
-        cmd = ["ogr2ogr", "-f", "GPKG", str(out), _pg_dsn(url), "-sql", f"@{sql_file}",
-               "-nln", "sites", "-nlt", "MULTIPOLYGON", "-dsco", "VERSION=1.2"]  # fmt: skip
+        out = Path(folder) / name
+        cmd = ["ogr2ogr", "-f", driver, str(out), _pg_dsn(url), "-sql", f"@{sql_file}",
+               "-nln", "sites", "-nlt", "MULTIPOLYGON", *options]  # fmt: skip
         res = _timed(cmd)
         features = pyogrio.read_info(out)["features"]
         if features != sites:
             raise RuntimeError(f"ogr2ogr: {features} features, expected {sites}")
-        return res | {"bytes": out.stat().st_size}
+        return res | {"bytes": sum(f.stat().st_size for f in Path(folder).iterdir())}
 
 
 def _median(runs: list[dict], key: str = "seconds") -> float:
@@ -185,7 +195,13 @@ def markdown(doc: dict) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in summary(doc):
-        what = "`ogr2ogr -f GPKG`" if r["what"] == "ogr2ogr" else f"`gis-app export` {r['what']}"
+        what = (
+            "`ogr2ogr -f GPKG`"
+            if r["what"] == "ogr2ogr"
+            else f"`ogr2ogr -f {OGR_FORMATS[r['what'][8:]][0]}`"
+            if r["what"].startswith("ogr2ogr_")
+            else f"`gis-app export` {r['what']}"
+        )
         lines.append(
             f"| {what} | {r['seconds']:.2f} | {r['sites_per_s']:,} | {r['ratio']:.2f} | "
             f"{r['max_rss_mb']} | {r['mb']} | {r['load_max']:.2f} | {r['steal_max_pct']:.1f} |"
@@ -227,6 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reuse", metavar="DB", help="measure this existing bench database")
     p.add_argument("--keep", action="store_true", help="keep the database the script built")
     p.add_argument("--name", default="export_bench", help="results file name (no suffix)")
+    p.add_argument(
+        "--same-format",
+        action="store_true",
+        help="also ogr2ogr into each GDAL format exported (Shapefile, GeoJSON)",
+    )
     args = p.parse_args(argv)
     if shutil.which("ogr2ogr") is None or not Path(GNU_TIME).exists():
         print("needs ogr2ogr and GNU time (Debian packages gdal-bin, time)", file=sys.stderr)
@@ -260,12 +281,17 @@ def main(argv: list[str] | None = None) -> int:
             "batch_bytes": export.BATCH_BYTES,
             "runs": {"ogr2ogr": [], **{f: [] for f in args.formats}},
         }
-        steps = ["ogr2ogr", *args.formats]
+        same = [f"ogr2ogr_{f}" for f in args.formats if args.same_format and f in OGR_FORMATS]
+        same = [s for s in same if s != "ogr2ogr_gpkg"]
+        doc["runs"] |= {s: [] for s in same}
+        steps = ["ogr2ogr", *args.formats, *same]
         for rnd in range(args.rounds):
             shift = rnd % len(steps)
             for step in steps[shift:] + steps[:shift]:
                 if step == "ogr2ogr":
                     res = run_ogr2ogr(url, sql_file, sites)
+                elif step.startswith("ogr2ogr_"):
+                    res = run_ogr2ogr(url, sql_file, sites, step.removeprefix("ogr2ogr_"))
                 else:
                     res = run_export(url, step, sites)
                 doc["runs"][step].append(res)
