@@ -303,8 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         "inventories": [],
     }
     if args.reuse:
-        for name in args.reuse:
-            url, token = reuse_database(st.url, name)
+        for db in args.reuse:
+            url, token = reuse_database(st.url, db)
             doc["inventories"].append(
                 measure(url, token, args.rounds, args.page, args.requests, tuple(args.only))
             )
