@@ -1,10 +1,9 @@
 """`gis-app import` of bench parcels against `ogr2ogr` loading the same file, in the same run.
 
 For each size (default 10k and 100k features) the script builds a bench inventory as
-``bench/api_bench.py`` does (a migrated template, the sample's 73 sites and ``size`` − 73
+``bench/api_bench.py`` does (a migrated template, the sample's sites and ``size`` − 73
 synthetic sites obeying the product's rules, derived tables), exports it with ``gis-app export
---format gpkg`` (the file a planner would get, with Chinese labels; the export takes at most
-100,000 sites) and then, ``--runs`` times,
+--format gpkg`` (the file a planner would get, with Chinese labels) and then, ``--runs`` times,
 interleaved (the order alternates each run):
 
 * ``gis-app import FILE`` (the CLI, as a planner runs it, in a subprocess) into a fresh copy of
