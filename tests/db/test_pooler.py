@@ -97,6 +97,13 @@ def test_the_api_reads_and_writes_through_the_pooler(bouncer, token_for) -> None
         assert sites.status_code == 200, sites.text
         site_id = sites.json()[0]["id"]
         assert c.post("/api/match", json=MATCH_BODIES[0]).status_code == 200
+        # tiles run prepared statements too: repeated over two server connections
+        tiles = [c.get("/tiles/sites/11/1719/845.pbf", params=p) for p in ({}, {"kind": "land"})]
+        for _ in range(3):
+            for p, first in zip(({}, {"kind": "land"}), tiles, strict=True):
+                again = c.get("/tiles/sites/11/1719/845.pbf", params=p)
+                assert again.status_code == 200 and again.content == first.content
+        assert tiles[0].content and tiles[0].content != tiles[1].content
         got = c.get(f"/api/sites/{site_id}")
         changed = c.patch(
             f"/api/sites/{site_id}",
