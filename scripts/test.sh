@@ -13,7 +13,9 @@ if [ $was_running -eq 0 ] && [ -z "${GIS_APP_DATABASE_URL:-}" ]; then
   trap '.venv/bin/gis-app db down || true' EXIT
 fi
 set +e
-.venv/bin/python -m pytest "$@"
+# two workers by default (GIS_APP_TEST_WORKERS=0 runs in one process); a test file's tests stay
+# together on one worker, so module fixtures (served apps, clusters) are made once
+.venv/bin/python -m pytest -n "${GIS_APP_TEST_WORKERS:-2}" --dist loadfile "$@"
 rc=$?
 set -e
 if [ $rc -eq 5 ]; then
