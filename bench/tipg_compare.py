@@ -194,7 +194,13 @@ ALL_CASES = ("features", "tiles")
 
 
 def measure(
-    url: str, token: str, rounds: int, page: int, requests: int, only: tuple[str, ...] = ALL_CASES
+    url: str,
+    token: str,
+    rounds: int,
+    page: int,
+    requests: int,
+    only: tuple[str, ...] = ALL_CASES,
+    zooms: tuple[int, ...] = (14, 16),
 ) -> dict:
     """Interleaved rounds of each case on both servers; medians per case and server."""
     eng = sa.create_engine(url)
@@ -203,7 +209,7 @@ def measure(
     eng.dispose()
     rng = random.Random(22)
     offsets = [rng.randrange(0, max(1, n_sites - page)) for _ in range(requests)]
-    tiles = {z: _tiles(url, z, requests, 22 + z) for z in (14, 16)}
+    tiles = {z: _tiles(url, z, requests, 22 + z) for z in zooms}
     ours_paths = {
         "features": [f"/ogc/collections/sites/items?limit={page}&offset={o}" for o in offsets],
         **{
@@ -222,7 +228,7 @@ def measure(
             for z, tl in tiles.items()
         },
     }
-    cases = [("features", 1), ("features", 8), ("tile z14", 1), ("tile z16", 1)]
+    cases = [("features", 1), ("features", 8), *((f"tile z{z}", 1) for z in zooms)]
     cases = [(c, n) for c, n in cases if ("tiles" if c.startswith("tile") else c) in only]
     runs: dict[str, dict[str, list[dict]]] = {}
     env = {"GIS_APP_WORKERS": "1"}
@@ -291,9 +297,13 @@ def main(argv: list[str] | None = None) -> int:
         "--reuse", metavar="DB", nargs="+", help="measure inventories kept by api_bench --keep"
     )
     p.add_argument("--only", nargs="+", choices=ALL_CASES, default=list(ALL_CASES))
+    p.add_argument("--zooms", type=int, nargs="+", default=[14, 16], help="tile zoom levels")
+    p.add_argument("--out", help="results file name (default tipg_compare[_CASE])")
     args = p.parse_args(argv)
     # a run of some cases only is kept beside the full comparison, not over it
     name = "tipg_compare" if set(args.only) == set(ALL_CASES) else f"tipg_compare_{args.only[0]}"
+    name = args.out or name
+    zooms = tuple(args.zooms)
     ensure_tipg()
     st = provision.db_up(DatabaseSettings(), log=lambda m: None)
     doc: dict = {
@@ -306,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         for db in args.reuse:
             url, token = reuse_database(st.url, db)
             doc["inventories"].append(
-                measure(url, token, args.rounds, args.page, args.requests, tuple(args.only))
+                measure(url, token, args.rounds, args.page, args.requests, tuple(args.only), zooms)
             )
         _write(doc, name)
         return 0
@@ -314,14 +324,16 @@ def main(argv: list[str] | None = None) -> int:
     make_template(st.url, template)
     try:
         for n in args.sizes:
-            name = f"gis_app_bench_tipg_{n}_{os.getpid()}"
+            db_name = f"gis_app_bench_tipg_{n}_{os.getpid()}"
             try:
-                url, token = build_database(st.url, template, name, n, log=print)
+                url, token = build_database(st.url, template, db_name, n, log=print)
                 doc["inventories"].append(
-                    measure(url, token, args.rounds, args.page, args.requests, tuple(args.only))
+                    measure(
+                        url, token, args.rounds, args.page, args.requests, tuple(args.only), zooms
+                    )
                 )
             finally:
-                drop_database(st.url, name)
+                drop_database(st.url, db_name)
     finally:
         drop_database(st.url, template)
     _write(doc, name)
