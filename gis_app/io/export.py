@@ -100,9 +100,10 @@ PDF_MAX_SITES = 2000
 HEADER_STYLES = ("zh", "keys")
 #: text encodings of Shapefile exports (the ``.cpg`` says which)
 SHP_ENCODINGS = {"utf-8": "UTF-8", "gbk": "GBK"}
-#: the most sites one export writes: the product's target inventory (the rows stream through
-#: in batches, so memory does not grow with the selection)
-MAX_SITES = 1_000_000
+#: the most sites one export writes: twice the product's target inventory of 1M (a province's
+#: 1M parcels and the sample's had to fit; the rows stream through in batches, so memory does
+#: not grow with the selection)
+MAX_SITES = 2_000_000
 #: bytes of spooled rows read at a time (about 15,000 sites): what an export holds in memory.
 #: One row must fit: 16 MB is an outline of some 400,000 vertices as WKT (imports and edits
 #: allow 100,000, ``GIS_APP_EDIT_MAX_VERTICES``)
