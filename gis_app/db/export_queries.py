@@ -13,6 +13,7 @@ file back in batches, so neither side ever holds the selection.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ _ISO_TEXT = (
 _ISO_UTC = """to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 #: geometry encodings: hex WKB (CSV-safe), WKT, or the geometry itself (for GDAL's reader)
 GEOMETRY_ENCODINGS = ("hex", "wkt", "native")
+#: tables a site column may reference by code whose rows have a Chinese name (``name_zh``)
+NAMED_TABLES = {"district": "district"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +61,20 @@ class ExportColumns:
     geometry: str | None = "hex"
     srid: int = SRID
     point: bool = False
+    #: columns holding the code of a row of a named table (``district``): the row's Chinese
+    #: name follows as ``<table>_name_zh``, looked up when the export runs
+    references: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def names(self) -> list[str]:
-        """The output columns in order: the site's (each label after its code), the geometry,
-        the point."""
+        """The output columns in order: the site's (each label or referenced name after its
+        code), the geometry, the point."""
         out: list[str] = []
         for c in self.columns:
             out.append(c)
             if c in self.labels:
                 out.append(f"{c}_zh")
+            if c in self.references:
+                out.append(f"{self.references[c]}_name_zh")
         if self.geometry is not None:
             out.append("geom")
         if self.point:
@@ -99,6 +107,12 @@ def export_select(flt: Any, spec: ExportColumns) -> tuple[str, dict[str, Any]]:
         parts.append(f"{_expression(c, spec)} AS {c}")
         if c in spec.labels:
             parts.append(f"(CAST(:label_{c} AS jsonb) ->> s.{c}) AS {c}_zh")
+        if c in spec.references:
+            table = NAMED_TABLES[spec.references[c]]
+            parts.append(
+                f"(SELECT r.name_zh FROM {table} r WHERE r.code = s.{c})"
+                f" AS {spec.references[c]}_name_zh"
+            )
     if spec.geometry is not None:
         geom = "s.geom" if spec.srid == SRID else f"ST_Transform(s.geom, {int(spec.srid)})"
         parts.append(

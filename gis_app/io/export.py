@@ -65,22 +65,43 @@ LABELLED: dict[str, vocab.Vocabulary | str] = {
     if f.shp_label is not None
 }
 
-#: columns an export carries that are derived or kept by the database: ignored on import
-DERIVED_COLUMNS = frozenset(fields.names(fields.SITE, managed=True)) | {
-    "fid",
-    "distances_m",
-    "building_count",
-    "parent_ids",
-    "retired_at",
-    "lon_wgs84",
-    "lat_wgs84",
+#: exported fields holding the code of a named row (a district): the export adds the row's
+#: Chinese name after the code (``<table>_name_zh``, looked up when it runs; the code decides
+#: on import and the name column is ignored)
+REFERENCED: dict[str, str] = {
+    n: f.references
+    for n, f in fields.SITE.items()
+    if f.exported and f.references in export_queries.NAMED_TABLES
 }
+#: name column → the code column it names
+REFERENCE_NAMES: dict[str, str] = {f"{t}_name_zh": n for n, t in REFERENCED.items()}
+
+#: columns an export carries that are derived or kept by the database: ignored on import
+DERIVED_COLUMNS = (
+    frozenset(fields.names(fields.SITE, managed=True))
+    | set(REFERENCE_NAMES)
+    | {
+        "fid",
+        "distances_m",
+        "building_count",
+        "parent_ids",
+        "retired_at",
+        "lon_wgs84",
+        "lat_wgs84",
+    }
+)
 
 # Shapefile field names are at most 10 characters: a fixed, reversible abbreviation per field
 # (and per Chinese label column), declared in the registry.
 SHP_NAMES: dict[str, str] = {n: f.shp for n, f in fields.SITE.items() if f.shp is not None}
 SHP_LABEL_NAMES: dict[str, str] = {
     n: f.shp_label for n, f in fields.SITE.items() if f.shp_label is not None
+}
+#: a referenced row's name column: its code's Shapefile name with ``_name`` for ``_code``
+#: (``dist_code`` → ``dist_name``)
+_SHP_REFERENCE_NAMES: dict[str, str] = {
+    col: f"{(fields.SITE[code].shp or code).removesuffix('_code')[:5]}_name"
+    for col, code in REFERENCE_NAMES.items()
 }
 
 
@@ -143,6 +164,8 @@ def column_header(column: str, style: str = "zh") -> str:
         return GEOMETRY_HEADERS[column]
     if column.endswith("_zh") and column[:-3] in LABELLED:
         return fields.SITE[column[:-3]].zh or column
+    if column in REFERENCE_NAMES:
+        return f"{fields.SITE[REFERENCE_NAMES[column]].zh}名称"
     f = fields.SITE.get(column)
     if f is None or not f.zh:
         return column
@@ -162,6 +185,14 @@ def column_doc(column: str) -> dict[str, str]:
             "header": column_header(column),
             "key": column,
             "meaning": f"地块内一点的{what}（WGS84），只用于核对位置 / a point in the site (WGS84)",
+        }
+    if column in REFERENCE_NAMES:
+        f = fields.SITE[REFERENCE_NAMES[column]]
+        return {
+            "header": column_header(column),
+            "key": column,
+            "meaning": f"{f.zh}的中文名称（按代码填写，导入时忽略） / name of the {f.en.lower()}"
+            " (from the code; ignored on import)",
         }
     label = column.endswith("_zh") and column[:-3] in LABELLED
     f = fields.SITE.get(column[:-3] if label else column)
@@ -222,6 +253,7 @@ def _columns(fmt: str, srid: int) -> export_queries.ExportColumns:
     return export_queries.ExportColumns(
         columns=_EXPORT_COLUMNS,
         labels=LABEL_TABLES,
+        references=REFERENCED,
         lists=_LIST_FIELDS,
         dates=_DATE_FIELDS,
         times=_TIME_FIELDS,
@@ -593,12 +625,14 @@ def _not_gbk(codes: pa.Array, col: pa.Array, name: str, limit: int) -> list[str]
         try:
             v.encode("gbk")
         except UnicodeEncodeError:
-            bad.append(f"{code} {SHP_NAMES.get(name) or _SHP_LABELS.get(name, name)}")
+            bad.append(f"{code} {_SHP_ALL.get(name, name)}")
     return bad
 
 
 #: Shapefile names of the label columns (``<field>_zh``)
 _SHP_LABELS: dict[str, str] = {f"{f}_zh": n for f, n in SHP_LABEL_NAMES.items()}
+#: every exported column's Shapefile field name
+_SHP_ALL: dict[str, str] = {**SHP_NAMES, **_SHP_LABELS, **_SHP_REFERENCE_NAMES}
 
 
 def _write_shapefile(
@@ -623,7 +657,7 @@ def _write_shapefile(
     if dropped:
         notes.append("Shapefile text is limited to 254 bytes; left out: " + ", ".join(dropped))
     keep = [n for n in spool.names if n not in dropped]
-    names = {**SHP_NAMES, **_SHP_LABELS}
+    names = _SHP_ALL
     schema = pa.schema(
         [
             spool.schema.field(n).with_name(names.get(n, n)) if n != "geom" else _WKB_FIELD

@@ -161,3 +161,37 @@ def test_a_refusal_while_streaming_leaves_no_file(
         export.export_sites(conn, SiteFilter(), "shp", scratch_dir, encoding="GBK")
     assert len(batches) >= 3
     assert list(scratch_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "shp", "csv", "xlsx"])
+def test_each_site_carries_its_district_name_beside_the_code(
+    conn: sa.Connection, scratch_dir: Path, fmt: str
+) -> None:
+    """A city-wide export names each site's district (the code alone says little to people)."""
+    stored = dict(
+        conn.execute(
+            sa.text(
+                "SELECT s.code, d.name_zh FROM site s JOIN district d ON d.code = s.district_code"
+                " WHERE s.retired_at IS NULL"
+            )
+        ).all()
+    )
+    assert len(set(stored.values())) >= 2  # the sample's two districts
+    options = {"encoding": "GBK"} if fmt == "shp" else {}
+    out, _ = export.export_sites(conn, SiteFilter(), fmt, scratch_dir, **options)
+    if fmt in ("gpkg", "shp"):
+        path = f"/vsizip/{out}/sites.shp" if fmt == "shp" else str(out)
+        frame = pyogrio.read_dataframe(path, read_geometry=False)
+        column = "dist_name" if fmt == "shp" else "district_name_zh"
+        got = dict(zip(frame["code"], frame[column], strict=True))
+    else:
+        if fmt == "csv":
+            rows = list(csv.reader(io.StringIO(out.read_text("utf-8-sig"))))
+            heads, body = rows[0], rows[2:]
+        else:
+            rows = list(load_workbook(out, read_only=True)["sites"].iter_rows(values_only=True))
+            heads, body = list(rows[0]), rows[1:]
+        name_at = heads.index("所属行政区名称")
+        assert heads[name_at - 1] == "所属行政区"  # right after the code
+        got = {r[heads.index("编号")]: r[name_at] for r in body}
+    assert got == stored
