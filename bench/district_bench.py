@@ -37,12 +37,20 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_bench import PROVINCE, REQUIREMENTS, _load, _p95, machine  # noqa: E402
+from bench.api_bench import (  # noqa: E402
+    PROVINCE,
+    REQUIREMENTS,
+    _admin,
+    _load,
+    _p95,
+    _url,
+    drop_database,
+    machine,
+)
 from gis_app.db import provision  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.db.site_queries import SiteFilter  # noqa: E402
@@ -57,17 +65,6 @@ SAMPLE_DISTRICTS = ROOT / "data" / "parcels" / "jurisdiction.geojson"
 #: the synthetic districts' codes: BENCH01 …
 CODE = "BENCH{:02d}"
 PAGE = 200
-
-
-def _admin(server_url: str) -> sa.Engine:
-    return sa.create_engine(
-        make_url(server_url).set(database="postgres").render_as_string(hide_password=False),
-        isolation_level="AUTOCOMMIT",
-    )
-
-
-def _url(server_url: str, name: str) -> str:
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 def copy_database(server_url: str, source: str, name: str) -> None:
@@ -333,10 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         plan_file.write_text(plans(url, district, doc["bbox"]), encoding="utf-8")
     finally:
         if not args.keep:
-            admin = _admin(st.url)
-            with admin.connect() as c:
-                c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+            drop_database(st.url, name)
     doc["load_end"] = _load()
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{args.out}.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
