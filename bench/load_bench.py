@@ -1,6 +1,6 @@
 """50 officers at once: latency, throughput and errors of the default server under load.
 
-For each inventory (the sample's 73 sites; 100k synthetic sites over Zhejiang's extent plus the
+For each inventory (the sample's 77 sites; 100k synthetic sites over Zhejiang's extent plus the
 sample, built like ``bench/api_bench.py``) the script serves the app with the default server
 command (``gis-app serve``, in a subprocess on 127.0.0.1) and drives ``--users`` concurrent
 keep-alive officers for ``--seconds`` with the officers' mix of ``bench/load_driver.py`` (a

@@ -2,7 +2,7 @@
 
 Creates a throw-away database on the project's server (the private cluster unless
 GIS_APP_DATABASE_URL is set), migrates it, loads the sample (jurisdiction, infrastructure,
-constraint zones and 73 real-looking sites), bulk-inserts N synthetic sites (``INSERT …
+constraint zones and 77 real-looking sites), bulk-inserts N synthetic sites (``INSERT …
 SELECT generate_series``: buffered random points inside the jurisdiction, attributes drawn
 with the sample's proportions) and their buildings, refreshes the derived tables in bulk,
 then times the match of two typical requirements and writes the plans and timings to

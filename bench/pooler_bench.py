@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": started,
         "machine": machine(st.url),
         "load_before": load_before,
-        "inventory": "the sample (73 sites)"
+        "inventory": "the sample (77 sites)"
         if not args.sites
         else f"{args.sites:,} synthetic sites + the sample",
         "users": args.users,
