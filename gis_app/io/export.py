@@ -20,11 +20,13 @@ lists joined, dates as the format wants them, the outline as WKB or WKT in the C
 (:mod:`gis_app.db.export_queries`) — and sends the selection with one ``COPY … TO STDOUT`` to a
 spool file beside the export (one statement and one snapshot, done in seconds even at 1M
 sites, so no statement timeout runs while a slow writer works). The file is then read back in
-batches of :data:`BATCH_BYTES` by Arrow's CSV reader (no Python object per value) and each
+batches of :data:`BATCH_BYTES` by Arrow's CSV reader (no Python object per value; the spool is
+cut into files of :data:`PART_BYTES`, as the reader reads far ahead within a file) and each
 batch goes on to its writer: GDAL's Arrow writer for GeoPackage, Shapefile and GeoJSON (one
 layer, one transaction, the spatial index built once at the end, as ``ogr2ogr`` does), Arrow's
-CSV writer, openpyxl's write-only workbook. Memory stays at a few batches whatever the
-selection; the disk holds the spool (about 1 KB per site) until the export returns.
+CSV writer, openpyxl's write-only workbook. Memory stays at one part of the spool and a few
+batches whatever the selection; the disk holds the spool (about 1 KB per site) until the
+export returns.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -125,10 +127,14 @@ SHP_ENCODINGS = {"utf-8": "UTF-8", "gbk": "GBK"}
 #: 1M parcels and the sample's had to fit; the rows stream through in batches, so memory does
 #: not grow with the selection)
 MAX_SITES = 2_000_000
-#: bytes of spooled rows read at a time (about 15,000 sites): what an export holds in memory.
-#: One row must fit: 16 MB is an outline of some 400,000 vertices as WKT (imports and edits
-#: allow 100,000, ``GIS_APP_EDIT_MAX_VERTICES``)
+#: bytes of spooled rows read at a time (about 15,000 sites). One row must fit: 16 MB is an
+#: outline of some 400,000 vertices as WKT (imports and edits allow 100,000,
+#: ``GIS_APP_EDIT_MAX_VERTICES``)
 BATCH_BYTES = 16 << 20
+#: the spool is cut into files of about this many bytes (at row boundaries): Arrow's CSV reader
+#: reads up to 32 blocks ahead of its consumer, which over one file of 1M sites held ~600 MB;
+#: over parts of 64 MB it holds at most one part
+PART_BYTES = 64 << 20
 _EXPORT_COLUMNS = tuple(SITE_PROPERTY_COLUMNS)
 _TYPES = {c: fields.SITE[c].type for c in _EXPORT_COLUMNS}
 _LIST_FIELDS = tuple(c for c, t in _TYPES.items() if t == "text_list")
@@ -286,12 +292,42 @@ def _read_type(name: str, spec: export_queries.ExportColumns) -> pa.DataType:
 _WKB_FIELD = pa.field("geom", pa.binary(), metadata={"ARROW:extension:name": "geoarrow.wkb"})
 
 
+class _PartWriter:
+    """A binary file-like object that writes to ``<stem>-0001.csv``, ``-0002`` … in ``folder``,
+    opening the next once the current one holds :data:`PART_BYTES`. psycopg2 writes a ``COPY``
+    one row per ``write`` call (PostgreSQL sends a row per CopyData message), so each file
+    holds whole rows."""
+
+    def __init__(self, folder: Path, stem: str) -> None:
+        self.folder, self.stem = folder, stem
+        self.paths: list[Path] = []
+        self._file: IO[bytes] | None = None
+        self._size = 0
+
+    def write(self, data: bytes) -> int:
+        """Write one row (a ``COPY`` data message)."""
+        if self._file is None or self._size >= PART_BYTES:
+            self.close()
+            path = self.folder / f"{self.stem}-{len(self.paths) + 1:04d}.csv"
+            self.paths.append(path)
+            self._file = path.open("wb", buffering=1 << 20)
+            self._size = 0
+        self._size += len(data)
+        return self._file.write(data)
+
+    def close(self) -> None:
+        """Close the current file."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
 class _Spool:
-    """The selection's rows, copied from PostGIS into a CSV file once and read back in batches
+    """The selection's rows, copied from PostGIS into CSV files once and read back in batches
     as often as a writer needs (a Shapefile checks its text before writing it)."""
 
-    def __init__(self, path: Path, spec: export_queries.ExportColumns) -> None:
-        self.path = path
+    def __init__(self, paths: list[Path], spec: export_queries.ExportColumns) -> None:
+        self.paths = paths
         self.spec = spec
         self.names = spec.names()
         self._types = {n: _read_type(n, spec) for n in self.names}
@@ -305,18 +341,23 @@ class _Spool:
     def copy(
         cls, conn: sa.Connection, flt: SiteFilter, spec: export_queries.ExportColumns, path: Path
     ) -> _Spool:
-        """Run the export's statement into ``path``."""
+        """Run the export's statement into files named after ``path`` in its folder."""
         sql, params = export_queries.export_select(flt, spec)
-        with path.open("wb", buffering=1 << 20) as f:
-            export_queries.copy_csv(conn, sql, params, f)
-        return cls(path, spec)
+        out = _PartWriter(path.parent, path.stem)
+        try:
+            export_queries.copy_csv(conn, sql, params, out)
+        finally:
+            out.close()
+        return cls(out.paths, spec)
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         """The rows in batches of about :data:`BATCH_BYTES` of CSV, typed, outlines as WKB."""
-        if self.path.stat().st_size == 0:
-            return  # no site: Arrow's reader refuses an empty file
+        for path in self.paths:  # no path at all: no site
+            yield from self._batches(path)
+
+    def _batches(self, path: Path) -> Iterator[pa.RecordBatch]:
         reader = pacsv.open_csv(
-            self.path,
+            path,
             read_options=pacsv.ReadOptions(column_names=self.names, block_size=BATCH_BYTES),
             # PostgreSQL quotes a value holding a line break
             parse_options=pacsv.ParseOptions(newlines_in_values=True),

@@ -29,8 +29,10 @@ AWKWARD = '第一行，含逗号,\n第二行 "引号" 与 NA'
 
 @pytest.fixture
 def batches(monkeypatch) -> list[int]:
-    """Batches of 24 KB of spooled rows (a few sites each); the rows of each batch read."""
+    """Batches of 24 KB of spooled rows (a few sites each) from spool files of 60 KB; the rows
+    of each batch read."""
     monkeypatch.setattr(export, "BATCH_BYTES", 24 * 1024)
+    monkeypatch.setattr(export, "PART_BYTES", 60 * 1024)
     seen: list[int] = []
     read = export._Spool.batches
 
@@ -195,3 +197,18 @@ def test_each_site_carries_its_district_name_beside_the_code(
         assert heads[name_at - 1] == "所属行政区"  # right after the code
         got = {r[heads.index("编号")]: r[name_at] for r in body}
     assert got == stored
+
+
+def test_the_spool_is_cut_into_files_of_whole_rows(
+    conn: sa.Connection, scratch_dir: Path, monkeypatch
+) -> None:
+    """Every row in a file of its own (the smallest part): a row with a line break in a value
+    is still one row, so each file reads back as whole sites and all of them once."""
+    monkeypatch.setattr(export, "PART_BYTES", 1)
+    stored = _stored(conn)
+    spool = export._Spool.copy(conn, SiteFilter(), export._columns("csv", 4490), scratch_dir / "r")
+    assert len(spool.paths) == len(stored)
+    codes = [code for b in spool.batches() for code in b.column("code").to_pylist()]
+    assert codes == list(stored)
+    descriptions = [d for b in spool.batches() for d in b.column("description_zh").to_pylist()]
+    assert AWKWARD in descriptions
