@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -47,7 +48,7 @@ from api.schemas import refuse_nul
 from api.security import SecurityMiddleware, SelectiveGZipMiddleware
 from gis_app import __version__
 from gis_app.db.engine import make_engine
-from gis_app.db.provision import database_url
+from gis_app.db.provision import runtime_url
 from gis_app.services.accounts import load_secret_key
 from gis_app.services.import_jobs import ImportJobRunner
 from gis_app.settings import Settings
@@ -67,7 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        url = database_url(settings.db)
+        # requests, import jobs and investor links run as the runtime login, which owns
+        # nothing: PostgreSQL's row-level security applies to it (the owner migrates)
+        log = logging.getLogger("gis_app").warning
+        url = await anyio.to_thread.run_sync(lambda: runtime_url(settings.db, log=log))
         app.state.engine = make_engine(url, settings.db)
         app.state.db_gate = ConnectionGate.for_engine(app.state.engine, settings.db)
         # readiness probes get a connection of their own, so they answer while the pool is busy

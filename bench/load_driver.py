@@ -269,6 +269,8 @@ def primary_and_standby(base: Path) -> DatabaseSettings:
         folder.chmod(0o755)
     return DatabaseSettings(
         database_url=None,
+        # the private cluster's own runtime login (made by the app), whatever the environment
+        runtime_user=None,
         pg_data_dir=base / "pg",
         pg_port=free_port(),
         replica_data_dir=base / "standby",

@@ -22,6 +22,15 @@ class DatabaseSettings(BaseSettings):
 
     #: external server (``postgresql+psycopg2://user:pw@host:port/db``); unset → private cluster
     database_url: str | None = None
+    #: the login the web app serves requests with (``gis-app serve``: requests, import jobs,
+    #: investor links), on the server and database of ``database_url``; it owns nothing and is
+    #: no superuser, so PostgreSQL's row-level security applies to it. ``database_url``'s
+    #: user, the tables' owner, runs migrations and maintenance (the CLI). Unset with the
+    #: private cluster → ``gis_app_runtime``, made by the app with a password kept beside
+    #: the cluster's; unset with an external server → the app serves as the owner (and says
+    #: so at start-up; README, "Owner and runtime login", says how to make one).
+    runtime_user: str | None = None
+    runtime_password: str | None = None
     #: data folder of the private cluster
     pg_data_dir: Path = PROJECT_ROOT / "var" / "pg"
     pg_port: int = 54329

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from gis_app.db import migrate, provision
+from gis_app.db import db_logins, migrate, provision
 from gis_app.db.engine import make_engine
 from gis_app.services.inventory import SAMPLE_DIR, load_districts, load_sample
 from gis_app.settings import DatabaseSettings, Settings
@@ -24,6 +24,8 @@ from gis_app.settings import DatabaseSettings, Settings
 # Per-run names, so that two test runs on one server (two checkouts) do not clobber each other.
 _RUN = f"{os.getpid()}"
 TEMPLATE_EMPTY = f"gis_app_test_empty_{_RUN}"
+#: the login the apps of this run serve as (conftest ``templates``)
+RUNTIME_LOGIN = f"gis_app_test_runtime_{_RUN}"
 TEMPLATE_SAMPLE = f"gis_app_test_sample_{_RUN}"
 SHARED_SAMPLE = f"gis_app_test_{_RUN}"
 
@@ -34,6 +36,16 @@ def _admin_url(url: str) -> str:
 
 def _with_db(url: str, name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_roles(c: sa.Connection, *names: str) -> None:
+    """Drop the roles ``names`` this run made, where no other database still holds grants
+    to them (a role with grants somewhere cannot be dropped; it is then left)."""
+    for name in names:
+        try:
+            c.execute(sa.text(f'DROP ROLE IF EXISTS "{name}"'))
+        except sa.exc.DBAPIError:
+            c.rollback()
 
 
 def _recreate(admin: sa.Engine, name: str, template: str | None = None) -> None:
@@ -78,15 +90,34 @@ def templates(server_url: str, admin_engine: sa.Engine) -> Iterator[dict[str, st
     empty_url = _with_db(server_url, TEMPLATE_EMPTY)
     provision.ensure_postgis(empty_url)
     migrate.upgrade(empty_url, "head")
+    # apps serve as a runtime login of this run, as a deployment's do (a member of the
+    # template's runtime group, whose grants every copy keeps): set for every app the tests
+    # build, in this process and in the servers they start
+    password = uuid.uuid4().hex
+    eng = sa.create_engine(empty_url, poolclass=sa.pool.NullPool)
+    try:
+        with eng.begin() as c:
+            db_logins.ensure_runtime_login(c, RUNTIME_LOGIN, password)
+    finally:
+        eng.dispose()
+    saved = {k: os.environ.get(k) for k in ("GIS_APP_RUNTIME_USER", "GIS_APP_RUNTIME_PASSWORD")}
+    os.environ["GIS_APP_RUNTIME_USER"] = RUNTIME_LOGIN
+    os.environ["GIS_APP_RUNTIME_PASSWORD"] = password
     # an empty inventory of a configured deployment: its districts, which users need
     _load_into(empty_url, load_districts)
     _recreate(admin_engine, TEMPLATE_SAMPLE, TEMPLATE_EMPTY)
     sample_url = _with_db(server_url, TEMPLATE_SAMPLE)
     _load_into(sample_url, load_sample)
     yield {"empty": empty_url, "sample": sample_url}
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
     with admin_engine.connect() as c:
         for name in (SHARED_SAMPLE, TEMPLATE_SAMPLE, TEMPLATE_EMPTY):
             c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop_roles(c, RUNTIME_LOGIN, f"{TEMPLATE_EMPTY}_app")
 
 
 @pytest.fixture
@@ -107,6 +138,8 @@ def make_db(server_url: str, admin_engine: sa.Engine, templates: dict[str, str])
     with admin_engine.connect() as c:
         for name in created:
             c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            # the runtime group a migration of this database made (copies keep the template's)
+            _drop_roles(c, f"{name}_app")
 
 
 @pytest.fixture(scope="session")

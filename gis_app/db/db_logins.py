@@ -159,3 +159,129 @@ def login_groups(conn: sa.Connection, username: str) -> list[str]:
             {"u": username},
         ).scalars()
     )
+
+
+#: comment that marks the app's runtime login (one per cluster or deployment)
+RUNTIME_MARKER = "gis_app runtime login"
+#: comment that marks a database's runtime group
+RUNTIME_GROUP_MARKER = "gis_app runtime group"
+
+
+def runtime_group_name(conn: sa.Connection) -> str:
+    """The runtime group of this database: the one recorded (revision 0032), else
+    ``<database>_app``."""
+    recorded = conn.execute(sa.text("SELECT role_name FROM app_runtime_group LIMIT 1")).scalar()
+    if recorded:
+        return recorded
+    db = conn.execute(sa.text("SELECT current_database()")).scalar_one()
+    return f"{db}_app"
+
+
+def can_create_roles(conn: sa.Connection) -> bool:
+    """Whether the connected user may create roles (superuser or ``CREATEROLE``)."""
+    return bool(
+        conn.execute(
+            sa.text("SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user")
+        ).scalar()
+    )
+
+
+#: the runtime group's rights: every table's rows and every sequence of the app's schema,
+#: except PostGIS's own tables (readable by all already), Alembic's and the record of whom
+#: history believes (read only: the app may not widen that trust)
+RUNTIME_GRANTS = r"""
+DO $$
+DECLARE
+    g text := %L;
+    rel record;
+BEGIN
+    EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %%I TO %%I', current_database(), g);
+    EXECUTE format('GRANT USAGE ON SCHEMA public TO %%I', g);
+    FOR rel IN SELECT c.oid::regclass::text AS name, c.relkind
+                 FROM pg_class c
+                WHERE c.relnamespace = 'public'::regnamespace
+                  AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+                  AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                                   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                                     AND d.deptype = 'e') LOOP
+        IF rel.relkind = 'S' THEN
+            EXECUTE format('GRANT USAGE, SELECT, UPDATE ON SEQUENCE %%s TO %%I', rel.name, g);
+        ELSIF rel.name IN ('alembic_version', 'app_runtime_group') THEN
+            EXECUTE format('GRANT SELECT ON %%s TO %%I', rel.name, g);
+        ELSE
+            EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %%s TO %%I', rel.name, g);
+        END IF;
+    END LOOP;
+    -- tables and sequences later revisions create, as this user
+    EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA public '
+                   'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %%I', g);
+    EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA public '
+                   'GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO %%I', g);
+END $$
+"""
+
+
+def ensure_runtime_group(conn: sa.Connection) -> str | None:
+    """Create this database's runtime group if missing, record it, and (re)grant its rights;
+    idempotent. Run by the owner after every upgrade (:func:`gis_app.db.migrate.upgrade`).
+
+    Returns the group's name, or ``None`` when the database predates revision 0032 or the
+    group is missing and the connected user may not create roles (a DBA creates it:
+    ``CREATE ROLE <database>_app NOLOGIN``, then the next upgrade grants its rights).
+    """
+    if conn.execute(sa.text("SELECT to_regclass('public.app_runtime_group')")).scalar() is None:
+        return None
+    group = runtime_group_name(conn)
+    if not _role_exists(conn, group):
+        if not can_create_roles(conn):
+            return None
+        _ddl(conn, "CREATE ROLE %I NOLOGIN NOSUPERUSER NOBYPASSRLS", group)
+        _ddl(conn, "COMMENT ON ROLE %I IS %L", group, RUNTIME_GROUP_MARKER)
+    conn.execute(
+        sa.text("INSERT INTO app_runtime_group (role_name) VALUES (:g) ON CONFLICT DO NOTHING"),
+        {"g": group},
+    )
+    _ddl(conn, RUNTIME_GRANTS, group)
+    return group
+
+
+def ensure_runtime_login(conn: sa.Connection, username: str, password: str) -> None:
+    """Create the app's runtime login ``username`` (or set its password) and make it a member
+    of this database's runtime group, which must exist (:func:`ensure_runtime_group`).
+
+    Refuses a role of that name that this app did not make, and one that would bypass
+    row-level security (superuser, ``BYPASSRLS``) or owns the tables: the app must be subject
+    to the policies.
+    """
+    from gis_app.domain.errors import ProvisioningError
+
+    group = ensure_runtime_group(conn)
+    if group is None or not _role_exists(conn, group):
+        raise ProvisioningError(
+            "the database has no runtime group: upgrade it (gis-app db migrate) as a user "
+            "that may create roles, or have the DBA create it (CREATE ROLE <database>_app "
+            "NOLOGIN) and upgrade again"
+        )
+    row = conn.execute(
+        sa.text(
+            "SELECT shobj_description(oid, 'pg_authid') = :m, rolsuper OR rolbypassrls,"
+            " oid = (SELECT relowner FROM pg_class WHERE oid = 'public.site'::regclass)"
+            " FROM pg_roles WHERE rolname = :n"
+        ),
+        {"n": username, "m": RUNTIME_MARKER},
+    ).first()
+    if row is None:
+        _ddl(
+            conn,
+            "CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS INHERIT"
+            " PASSWORD %L",
+            username,
+            password,
+        )
+        _ddl(conn, "COMMENT ON ROLE %I IS %L", username, RUNTIME_MARKER)
+    elif not row[0] or row[1] or row[2]:
+        why = "is not a runtime login this app made" if not row[0] else "bypasses row security"
+        raise ProvisioningError(f"role {username!r} {why}: choose another runtime login name")
+    else:
+        _ddl(conn, "ALTER ROLE %I LOGIN PASSWORD %L", username, password)
+    _ddl(conn, "GRANT %I TO %I", group, username)

@@ -25,8 +25,17 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Upgrade the database at ``url`` to ``revision``."""
+    """Upgrade the database at ``url`` to ``revision``, then give the app's runtime group the
+    rights on what the revisions created (:func:`gis_app.db.db_logins.ensure_runtime_group`)."""
     command.upgrade(alembic_config(url), revision)
+    from gis_app.db import db_logins
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            db_logins.ensure_runtime_group(conn)
+    finally:
+        engine.dispose()
 
 
 def downgrade(url: str, revision: str = "base") -> None:

@@ -1089,6 +1089,14 @@ class QgisProject(Base):
     content: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
+class AppRuntimeGroup(Base):
+    """The group role of the app's runtime login in this database (revision 0032,
+    :func:`gis_app.db.db_logins.ensure_runtime_group`)."""
+
+    __tablename__ = "app_runtime_group"
+    role_name: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
 # the project ledger's tables live in a module of their own; importing it here puts them in
 # the one metadata (Alembic's env and the schema tests read Base.metadata from this module)
 from gis_app.db import project_models  # noqa: E402, F401

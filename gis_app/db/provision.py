@@ -26,6 +26,8 @@ from gis_app.settings import DatabaseSettings
 PG_MAJOR = 15
 DEBIAN_PACKAGES = ("postgresql", f"postgresql-{PG_MAJOR}-postgis-3")
 SUPERUSER = "gis_app"
+#: the private cluster's runtime login: the web app serves requests as it (not the owner)
+RUNTIME_LOGIN = "gis_app_runtime"
 INSTALL_HINT = (
     f"PostgreSQL {PG_MAJOR} with PostGIS 3 is required. On Debian/Ubuntu: "
     f"sudo apt-get update && sudo apt-get install -y postgresql postgresql-{PG_MAJOR}-postgis-3. "
@@ -170,6 +172,10 @@ class LocalCluster:
         #: whether the server preloads PostGIS (a benchmark compares it without)
         self.preload = preload
         self.password_file = self.data_dir.with_name(self.data_dir.name + ".password")
+        #: the runtime login's password (made with the login, :func:`runtime_url`)
+        self.runtime_password_file = self.data_dir.with_name(
+            self.data_dir.name + ".runtime.password"
+        )
         self.log_file = self.data_dir / "server.log"
 
     # -- helpers ---------------------------------------------------------------------------
@@ -494,6 +500,66 @@ def database_url(settings: DatabaseSettings) -> str:
     if settings.database_url:
         return settings.database_url
     return local_cluster(settings).url()
+
+
+def runtime_url(settings: DatabaseSettings, *, log=print) -> str:
+    """The URL the web app serves requests with: the runtime login on the database of
+    :func:`database_url` (``DatabaseSettings.runtime_user``).
+
+    With the private cluster and no runtime user configured, the login ``gis_app_runtime`` is
+    made (or its password set) by the owner, its password kept beside the cluster's. With an
+    external server and none configured, the owner's URL, which row-level security does not
+    restrict: said in the log.
+    """
+    from gis_app.db import db_logins
+
+    owner = database_url(settings)
+    if settings.runtime_user:
+        return (
+            make_url(owner)
+            .set(username=settings.runtime_user, password=settings.runtime_password)
+            .render_as_string(hide_password=False)
+        )
+    if settings.database_url:
+        log(
+            "GIS_APP_RUNTIME_USER is not set: the app serves as the tables' owner, "
+            "which row-level security does not restrict (see README, Configuration)"
+        )
+        return owner
+    pw_file = local_cluster(settings).runtime_password_file
+    known = pw_file.exists()
+    if not known:
+        # written whole under another name, then linked: server processes starting together
+        # all end up with the first one's password
+        tmp = pw_file.with_name(f"{pw_file.name}.{os.getpid()}")
+        tmp.write_text(secrets.token_urlsafe(24) + "\n")
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, pw_file)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    password = pw_file.read_text().strip()
+    engine = sa.create_engine(owner, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            # one process at a time changes the roles (concurrent changes of a role fail)
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('gis_app runtime login'))"))
+            db_logins.ensure_runtime_login(conn, RUNTIME_LOGIN, password)
+    except (ProvisioningError, sa.exc.OperationalError) as exc:
+        if not known or isinstance(exc, ProvisioningError):
+            # not migrated yet (/readyz says so), or down before the login was ever made
+            log(f"the app serves as the owner until restarted after `gis-app db migrate`: {exc}")
+            return owner
+        # the server is down: the login made before serves once it is back
+    finally:
+        engine.dispose()
+    return (
+        make_url(owner)
+        .set(username=RUNTIME_LOGIN, password=password)
+        .render_as_string(hide_password=False)
+    )
 
 
 def db_up(settings: DatabaseSettings, *, log=print) -> ClusterStatus:

@@ -38,6 +38,9 @@ from gis_app.domain.errors import DatabaseUnavailable
 from gis_app.services import accounts
 
 ROOT = Path(__file__).resolve().parents[2]
+#: a server on a cluster of its own serves as the owner: the runtime login the test run
+#: made (tests/conftest.py) exists on the shared cluster only
+NO_RUNTIME = {"GIS_APP_RUNTIME_USER": ""}
 sys.path.insert(0, str(ROOT))  # the bench's served app
 from bench.load_driver import ServedApp, free_port  # noqa: E402
 
@@ -211,7 +214,7 @@ def test_primary_killed_under_acknowledged_writes(formation: tuple[Formation, st
     assert old is not None
     other = next(n for n in f.state() if n.name != old.name)
     assert other.reported == "secondary"
-    with ServedApp(f.url()) as app:
+    with ServedApp(f.url(), NO_RUNTIME) as app:
         with Officers(app.base_url, token, "kill") as officers:
             officers.wait_acknowledged(since=0, timeout_s=60)
             killed_at = time.monotonic()
@@ -260,7 +263,7 @@ def test_standby_killed_writes_go_on(formation: tuple[Formation, str]) -> None:
     primary = f.primary()
     assert primary is not None
     standby = next(n for n in f.state() if n.name != primary.name)
-    with ServedApp(f.url()) as app:
+    with ServedApp(f.url(), NO_RUNTIME) as app:
         with Officers(app.base_url, token, "standby") as officers:
             officers.wait_acknowledged(since=0, timeout_s=60)
             killed_at = time.monotonic()
@@ -289,7 +292,7 @@ def test_failover_by_hand_and_old_primary_rejoins(formation: tuple[Formation, st
         "GIS_APP_FORMATION_DIR": str(f.base_dir),
         "GIS_APP_DATABASE_URL": f.url(),
     }
-    with ServedApp(f.url()) as app:
+    with ServedApp(f.url(), NO_RUNTIME) as app:
         with Officers(app.base_url, token, "switch") as officers:
             officers.wait_acknowledged(since=0, timeout_s=60)
             started = time.monotonic()

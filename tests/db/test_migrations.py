@@ -46,7 +46,9 @@ _OURS = (
 )
 _CATALOG: dict[str, str] = {
     "relations": "SELECT n.nspname, c.relname, c.relkind, c.relpersistence, c.reloptions::text,"
-    " c.relacl::text, obj_description(c.oid, 'pg_class')"
+    # no ACL yet (NULL) and the owner's alone after a grant was revoked are the same rights
+    " COALESCE(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END,"
+    " c.relowner))::text, obj_description(c.oid, 'pg_class')"
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
     " AND " + _OURS.format(cat="'pg_class'", oid="c.oid"),

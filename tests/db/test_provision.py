@@ -108,13 +108,17 @@ def test_readyz_fails_when_database_down(scratch_dir: Path) -> None:
 
     from api.app import create_app
 
-    db = DatabaseSettings(pg_data_dir=scratch_dir / "pg", pg_port=_free_port(), database_url=None)
+    # the private cluster's own runtime login (made by the app), not the test run's
+    db = DatabaseSettings(
+        pg_data_dir=scratch_dir / "pg", pg_port=_free_port(), database_url=None, runtime_user=None
+    )
     cluster = provision.local_cluster(db)
     try:
         provision.db_up(db, log=lambda m: None)
         migrate.upgrade(cluster.url())
         with TestClient(create_app(Settings(db=db))) as client:
             assert client.get("/readyz").status_code == 200
+            assert client.app.state.engine.url.username == provision.RUNTIME_LOGIN
             cluster.down(log=lambda m: None)
             r = client.get("/readyz")
             assert r.status_code == 503
