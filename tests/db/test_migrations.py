@@ -47,7 +47,7 @@ _OURS = (
 _CATALOG: dict[str, str] = {
     "relations": "SELECT n.nspname, c.relname, c.relkind, c.relpersistence, c.reloptions::text,"
     # no ACL yet (NULL) and the owner's alone after a grant was revoked are the same rights
-    " COALESCE(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END,"
+    " COALESCE(c.relacl, acldefault((CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::\"char\","
     " c.relowner))::text, obj_description(c.oid, 'pg_class')"
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
