@@ -166,12 +166,27 @@ def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
     """Handle ``gis-app setup``: db up, migrate, first admin, load the sample data and its
     example requirements."""
     from gis_app.db import migrate, provision
+    from gis_app.domain.errors import InvalidInput
     from gis_app.services import accounts
 
     provision.db_up(settings.db, log=_log)
     migrate.upgrade(_url(settings), "head")
-    with _engine(settings, "gis-app setup").begin() as conn:
-        password = accounts.ensure_initial_admin(conn, settings.security.admin_password)
+    if not args.no_sample:
+        # the districts first: every user, the first admin too, belongs to one
+        cmd_load_sample(argparse.Namespace(path=None), settings)
+    try:
+        with _engine(settings, "gis-app setup").begin() as conn:
+            password = accounts.ensure_initial_admin(conn, settings.security.admin_password)
+    except InvalidInput as exc:
+        if exc.code != "no_district":
+            raise
+        password = None
+        print(
+            "no district is configured yet, so no admin was created: load your districts "
+            "(`gis-app load-sample --path FOLDER` with its jurisdiction.geojson), then run "
+            "`gis-app setup --no-sample` again",
+            flush=True,
+        )
     if password is not None:
         shown = "from GIS_APP_ADMIN_PASSWORD" if settings.security.admin_password else password
         print(
@@ -180,7 +195,6 @@ def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
             flush=True,
         )
     if not args.no_sample:
-        cmd_load_sample(argparse.Namespace(path=None), settings)
         from gis_app.services.inventory import SAMPLE_DIR
         from gis_app.services.requirements import load_examples
 

@@ -85,3 +85,43 @@ def test_setup_with_the_sample_records_its_example_requirements_once(db_env, cap
     with db_env.connect() as c:
         assert c.execute(sa.text("SELECT count(*) FROM qgis_projects")).scalar() == 1
         assert c.execute(sa.text("SELECT count(*) FROM layer_styles")).scalar() > 0
+
+
+def test_setup_on_a_fresh_database_loads_the_districts_before_the_first_admin(
+    make_db, monkeypatch, capsys
+) -> None:
+    """The README's first command on a new machine: nothing in the database yet (no district,
+    no user). The sample's districts come first, so the admin has a home district."""
+    url = make_db("none")
+    monkeypatch.setenv("GIS_APP_DATABASE_URL", url)
+    monkeypatch.delenv("GIS_APP_ADMIN_PASSWORD", raising=False)
+    assert main(["setup"]) == 0
+    out = capsys.readouterr().out
+    assert "created user 'admin'" in out and "recorded 2 example requirements" in out
+    eng = sa.create_engine(url)
+    try:
+        with eng.connect() as c:
+            admin = c.execute(
+                sa.text("SELECT district_code FROM app_user WHERE username = 'admin'")
+            ).scalar_one()
+            assert admin == c.execute(sa.text("SELECT gis_app_home_district()")).scalar_one()
+            assert c.execute(sa.text("SELECT count(*) FROM site")).scalar_one() == 77
+    finally:
+        eng.dispose()
+
+
+def test_setup_without_the_sample_on_a_fresh_database_says_what_to_load(
+    make_db, monkeypatch, capsys
+) -> None:
+    url = make_db("none")
+    monkeypatch.setenv("GIS_APP_DATABASE_URL", url)
+    assert main(["setup", "--no-sample"]) == 0
+    out = capsys.readouterr().out
+    assert "no district is configured yet, so no admin was created" in out
+    assert "gis-app load-sample --path" in out
+    eng = sa.create_engine(url)
+    try:
+        with eng.connect() as c:
+            assert c.execute(sa.text("SELECT count(*) FROM app_user")).scalar_one() == 0
+    finally:
+        eng.dispose()
