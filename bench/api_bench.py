@@ -558,12 +558,17 @@ def _serve_and_measure(url: str, token: str, n_sites: int, runs: int) -> dict:
         proc.wait(timeout=20)
 
 
+def write_results(name: str, doc: dict, table: str) -> None:
+    """A bench's figures as ``bench/results/<name>.json`` and its table as ``<name>.md``."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    (RESULTS / f"{name}.md").write_text(table, encoding="utf-8")
+
+
 def _write(doc: dict, name: str = "api_bench") -> None:
     doc["load_end"] = _load()
     doc["target"] = target_verdict(doc["sizes"])
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
-    (RESULTS / f"{name}.md").write_text(markdown(doc), encoding="utf-8")
+    write_results(name, doc, markdown(doc))
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ from bench.api_bench import (  # noqa: E402
     _url,
     drop_database,
     machine,
+    write_results,
 )
 from gis_app.db import provision  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
@@ -332,9 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             drop_database(st.url, name)
     doc["load_end"] = _load()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{args.out}.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
-    (RESULTS / f"{args.out}.md").write_text(markdown(doc), encoding="utf-8")
+    write_results(args.out, doc, markdown(doc))
     print(markdown(doc))
     return 0
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import random
 import statistics
 import sys
@@ -42,7 +41,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_bench import REQUIREMENTS, _load, _p95, machine  # noqa: E402
+from bench.api_bench import REQUIREMENTS, _load, _p95, machine, write_results  # noqa: E402
 from gis_app.db import provision  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.domain import match_criteria as criteria  # noqa: E402
@@ -253,9 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     steal1 = _steal()
     doc["load_end"] = _load()
     doc["steal_pct"] = round(100.0 * (steal1[0] - steal0[0]) / max(1, steal1[1] - steal0[1]), 1)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{args.name}.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
-    (RESULTS / f"{args.name}.md").write_text(markdown(doc), encoding="utf-8")
+    write_results(args.name, doc, markdown(doc))
     print(markdown(doc))
     return 0
 
