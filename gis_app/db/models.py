@@ -532,10 +532,12 @@ MATCH_UNIT_LAND_ONLY: tuple[str, ...] = (
     "tax_wan_per_mu_yr", "utilities",
 )  # fmt: skip
 #: everything the match query reads, carried in its indexes so that candidates come from
-#: index-only scans (in a large inventory a heap visit per candidate costs more than the scoring)
+#: index-only scans (in a large inventory a heap visit per candidate costs more than the scoring);
+#: ``blocked`` only in their predicates (no blocked unit is ever listed, revision 0033)
 MATCH_UNIT_PAYLOAD: tuple[str, ...] = (
     "site_id", "site_code", "building_id", "building_code", "d_port", "d_expressway", "d_ferry",
     "blocked", "envelope", *MATCH_UNIT_SITE_COLUMNS, *MATCH_UNIT_BUILDING_COLUMNS, "site_units",
+    "district_code",
 )  # fmt: skip
 
 
@@ -599,6 +601,9 @@ class MatchUnit(Base):
     #: building units: how many of the site's buildings have vacant floor area (a site with
     #: one needs no grouping by site in the match query)
     site_units: Mapped[int | None] = mapped_column(SmallInteger)
+    #: the site's district (revision 0033): every match bounds its candidate index scans by
+    #: it (a district's officer: their districts; otherwise every district)
+    district_code: Mapped[str] = mapped_column(Text)
     __table_args__ = (
         CheckConstraint(
             "building_id IS NULL OR site_units IS NOT NULL", name="site_units_counted"
@@ -615,15 +620,17 @@ class MatchUnit(Base):
         Index("ix_match_unit_blocked", "site_id", postgresql_where=text("blocked")),
         # land, island and shoreline needs: kind and availability, then the size range; with
         # land uses stated, the same by 2023 code and by GB 50137 code (the latter only for
-        # units whose 2023 code does not imply their GB 50137 code, revision 0011)
+        # units whose 2023 code does not imply their GB 50137 code, revision 0011). In each
+        # candidate index the district comes before the size range (every match states its
+        # districts), and blocked units are left out (never listed; revision 0033)
         *(
             Index(
-                name, "availability", "kind", *use, "area_m2",
-                postgresql_where=text(where),
+                name, "availability", "kind", *use, "district_code", "area_m2",
+                postgresql_where=text(f"{where} AND NOT blocked"),
                 postgresql_include=[
                     c for c in MATCH_UNIT_PAYLOAD
-                    if c not in ("kind", "availability", "area_m2", *use)
-                    and c not in (*MATCH_UNIT_BUILDING_COLUMNS, "site_units")
+                    if c not in ("kind", "availability", "area_m2", "district_code", *use)
+                    and c not in (*MATCH_UNIT_BUILDING_COLUMNS, "site_units", "blocked")
                 ],
             )
             for name, use, where in (
@@ -636,13 +643,19 @@ class MatchUnit(Base):
                 ),
             )
         ),
-        # plant and building needs: vacant space of the wanted types, then its size
+        # plant and building needs: vacant space of the wanted types, the district, its size
         Index(
-            "ix_match_unit_space", "availability", "kind", "building_type", "vacant_gfa_m2",
-            postgresql_where=text("building_id IS NOT NULL AND vacant_gfa_m2 > 0"),
+            "ix_match_unit_space", "availability", "kind", "building_type", "district_code",
+            "vacant_gfa_m2",
+            postgresql_where=text(
+                "building_id IS NOT NULL AND vacant_gfa_m2 > 0 AND NOT blocked"
+            ),
             postgresql_include=[
                 c for c in MATCH_UNIT_PAYLOAD
-                if c not in ("kind", "availability", "building_type", "vacant_gfa_m2")
+                if c not in (
+                    "kind", "availability", "building_type", "vacant_gfa_m2", "district_code",
+                    "blocked",
+                )
                 and c not in MATCH_UNIT_LAND_ONLY
             ],
         ),

@@ -202,13 +202,16 @@ BIND_TYPES: dict[str, str] = (
     | {"districts": "text[]"}
 )
 
-# A match restricted to some districts (a district's officers, a referral, a city): the
-# candidates whose site lies in one of them, by the site's primary key (one index probe a
-# candidate, after the cheaper filters). An unrestricted match has no such clause.
-_IN_DISTRICTS = (
-    "AND EXISTS (SELECT 1 FROM site sd WHERE sd.id = s.site_id"
-    " AND sd.district_code = ANY(CAST(:districts AS text[])))"
-)
+# The districts a match reads (revision 0033). Restricted (a district's officers, a referral,
+# a city): the candidates whose unit carries one of the bound codes. Unrestricted: every
+# district, read in the statement's own snapshot (every unit's district is its site's, a
+# foreign key on district.code, so this keeps every unit). The candidate indexes hold
+# district_code between their equality keys and the size range, so either way it is an index
+# condition bounding one range per district: a district reads only its own entries, and the
+# match over every district keeps its size bound (PostgreSQL 15 has no skip scan: with no
+# condition on the district, the size range would no longer bound the scan).
+_IN_DISTRICTS = "AND s.district_code = ANY(CAST(:districts AS text[]))"
+_EVERY_DISTRICT = "AND s.district_code = ANY(ARRAY(SELECT d.code FROM district d))"
 
 
 def statement(
@@ -382,7 +385,7 @@ def _candidates(
    WHERE {units}
      AND {_NEAR_PORTS}
      AND {hard_predicate(":margin", "join", source)}
-     {_IN_DISTRICTS if scoped else ""}
+     {_IN_DISTRICTS if scoped else _EVERY_DISTRICT}
 )"""
 
 
@@ -444,7 +447,8 @@ def match_sql(
 
     ``land_use``: the requirement states land uses (the land-use criterion applies);
     ``berth``: it states a port berth class (port distances are then computed per candidate);
-    ``scoped``: only sites of the districts bound as ``:districts`` (codes).
+    ``scoped``: only sites of the districts bound as ``:districts`` (codes); otherwise every
+    district's (stated all the same: the candidate indexes are bounded by district).
 
     Binds: ``:margin`` (share, e.g. 0.1), ``:limit``, ``:nm_limit``, ``:w_<criterion>`` and
     the requirement's ``:r_<column>`` of :func:`constant_row`. Returns one row per listed site

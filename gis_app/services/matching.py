@@ -64,8 +64,8 @@ def match_scope(conn: sa.Connection, viewer: Viewer) -> list[str] | None:
     district and those below it — a district's officer their district (a requirement referred
     to them: against their own inventory), a city's officer every district of the city, in one
     ranked list naming each site's district (issue 26, item 3). None when that is every
-    district of the deployment: the match then has no district clause at all (a deployment of
-    one district, a city officer of the only city, match as fast as before districts)."""
+    district of the deployment: the match then reads every district (a deployment of one
+    district, a city officer of the only city, match as fast as before districts)."""
     scope = user_scope(conn, viewer.username)
     return None if set(district_codes(conn)) <= set(scope) else scope
 

@@ -331,7 +331,7 @@ def test_the_pages_show_the_referral_to_each_district(world) -> None:
     assert 'id="gis-referral-inbox"' not in putuo.get("/requirements").text
 
 
-def test_a_match_has_a_district_clause_only_when_its_scope_leaves_a_district_out(world) -> None:
+def test_a_match_binds_districts_only_when_its_scope_leaves_a_district_out(world) -> None:
     eng, user_in = world
     user_in("pt-officer", PUTUO)
     user_in("zs-officer", CITY)
@@ -340,10 +340,12 @@ def test_a_match_has_a_district_clause_only_when_its_scope_leaves_a_district_out
         assert match_service.match_scope(c, Viewer("zs-officer")) is None
     spec = parse_spec(BODY)
     scoped, params = match_sql.statement(spec, districts=[PUTUO])
-    assert "sd.district_code = ANY(CAST(:districts AS text[]))" in scoped
+    assert "s.district_code = ANY(CAST(:districts AS text[]))" in scoped
     assert params["districts"] == [PUTUO]
+    # every district: their codes, read by the statement itself (revision 0033)
     whole, params = match_sql.statement(spec)
-    assert "district" not in whole and "districts" not in params
+    assert "s.district_code = ANY(ARRAY(SELECT d.code FROM district d))" in whole
+    assert ":districts" not in whole and "districts" not in params
 
 
 def test_a_city_officer_reads_each_sites_district_on_the_requirement_page(world) -> None:

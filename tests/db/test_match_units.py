@@ -7,11 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from shapely.geometry import box
+from writers import DINGHAI, PUTUO
 
 from gis_app.db.engine import make_engine
 from gis_app.db.models import MATCH_UNIT_PAYLOAD
 from gis_app.domain import vocab
 from gis_app.matching import criteria as C
+from gis_app.matching import sql as match_sql
 
 COLS = ", ".join(MATCH_UNIT_PAYLOAD)
 ORDER = "ORDER BY site_id, building_id NULLS FIRST"
@@ -215,5 +218,80 @@ def test_migration_constants_agree_with_the_criteria() -> None:
     mig = importlib.import_module("gis_app.db.migrations.versions.0008_match_units")
     assert C.sql_list(C.PORT_KINDS) == mig.PORT_KINDS
     assert C.sql_list(sorted(vocab.BLOCKING_CONSTRAINT_KINDS)) == mig.BLOCKING_KINDS
-    latest = importlib.import_module("gis_app.db.migrations.versions.0010_match_unit_site_units")
+    latest = importlib.import_module("gis_app.db.migrations.versions.0033_match_unit_district")
     assert latest.PAYLOAD == MATCH_UNIT_PAYLOAD
+    # the candidate indexes leave blocked units out (revision 0033): sound only while no
+    # blocked unit can be a match or a near miss (a hard criterion on every need, no margin)
+    blocking = C.BY_KEY["blocking_zones"]
+    assert blocking.hard and not blocking.has_margin
+    assert blocking.applies(match_sql.UNIT) == "true"
+    assert blocking.test(match_sql.UNIT, ":margin") == "NOT s.blocked"
+
+
+#: a small square well inside the illustrative Dinghai part (as in tests/db/test_districts.py)
+DINGHAI_SQUARE = box(122.1600, 30.0380, 122.1620, 30.0395).wkt
+
+
+def _districts(eng: sa.Engine, code: str) -> set[str]:
+    with eng.connect() as c:
+        return set(
+            c.execute(
+                sa.text("SELECT district_code FROM match_unit WHERE site_code = :s"), {"s": code}
+            ).scalars()
+        )
+
+
+def _site_with_buildings(eng: sa.Engine) -> str:
+    with eng.connect() as c:
+        return c.execute(
+            sa.text(
+                "SELECT s.code FROM site s JOIN building b ON b.site_id = s.id"
+                " WHERE s.district_code = :d AND s.retired_at IS NULL"
+                " GROUP BY s.code HAVING count(*) >= 2 ORDER BY s.code LIMIT 1"
+            ),
+            {"d": PUTUO},
+        ).scalar_one()
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["row by row", "bulk apply"])
+def test_units_carry_their_sites_district_and_move_with_it(db: sa.Engine, bulk: bool) -> None:
+    """A new site's units carry the district it gets; a site moved into another district (its
+    outline and district in one update, as QGIS or an import writes it) takes its site and
+    building units along, row by row and through the bulk import's statement triggers."""
+    switch = "SELECT set_config('gis_app.bulk_apply', 'on', true); " if bulk else ""
+    assert _districts(db, "PT-BL-001") == {PUTUO}
+    # written without a district: it gets the one it lies in, and so do its units
+    _sql(
+        db,
+        switch + "INSERT INTO site (code, name_zh, kind, availability, geom) VALUES"
+        " ('T-DH-1', '测试地块', 'land', 'available', ST_Multi(ST_GeomFromText(:g, 4490)))",
+        g=DINGHAI_SQUARE,
+    )
+    assert _districts(db, "T-DH-1") == {DINGHAI}
+    _sql(
+        db,
+        "INSERT INTO building (site_id, code, name_zh, building_type, gfa_m2, vacant_gfa_m2,"
+        " occupancy, offer) SELECT id, 'T-DH-1-B1', '测试厂房', 'standard_plant', 2000, 2000,"
+        " 'vacant', 'lease' FROM site WHERE code = 'T-DH-1'",
+    )
+    assert _unit(db, "T-DH-1", "T-DH-1-B1").district_code == DINGHAI
+    # a Putuo site with buildings redrawn in Dinghai, and given that district
+    code = _site_with_buildings(db)
+    _sql(
+        db,
+        switch + "UPDATE site SET geom = ST_Multi(ST_Translate(ST_GeomFromText(:g, 4490),"
+        " 0.003, 0)), district_code = :d WHERE code = :c",
+        g=DINGHAI_SQUARE,
+        d=DINGHAI,
+        c=code,
+    )
+    with db.connect() as c:
+        n = c.execute(
+            sa.text(
+                "SELECT count(*) FROM match_unit u JOIN site s ON s.id = u.site_id"
+                " WHERE s.code = :c AND u.building_id IS NOT NULL"
+            ),
+            {"c": code},
+        ).scalar_one()
+    assert n >= 2 and _districts(db, code) == {DINGHAI}
+    _assert_current(db)
