@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Request, params
 from fastapi.routing import APIRoute
 
+from gis_app.db import scope
 from gis_app.db.replica import PrimaryNeeded
 from gis_app.domain.errors import CsrfFailed, Forbidden, NotAuthenticated
 from gis_app.services import accounts
@@ -75,12 +76,19 @@ ANONYMOUS = Principal(None)
 
 
 def _resolve(conn: sa.Connection, request: Request, on_standby: bool = False) -> Principal:
-    """Look the caller's credentials up (blocking; runs in a worker thread).
+    """Look the caller's credentials up (blocking; runs in a worker thread), and let the
+    request's transactions on ``conn`` read and write the caller's districts (row security).
 
     ``on_standby``: ``conn`` is a hot standby's, which cannot write and may lag: a lookup
     that would record the caller's activity, or finds no such login (it may be too new for
     the standby), raises :class:`PrimaryNeeded` to be done on the primary instead.
     """
+    principal = _lookup(conn, request, on_standby)
+    scope.bind(conn, principal.identity.scope if principal.identity else None)
+    return principal
+
+
+def _lookup(conn: sa.Connection, request: Request, on_standby: bool) -> Principal:
     settings = request.app.state.settings
     auth = request.headers.get("authorization", "")
     if auth:

@@ -273,7 +273,35 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
         elif args.action == "reset-password":
             pw = accounts.reset_password(conn, args.username, args.password)
             print(f"{args.username}: new password (shown once): {pw}")
+        elif args.action in ("grant", "revoke"):
+            _grant(conn, args, roles)
+        elif args.action == "scope":
+            _print_scope(conn, args.username)
     return 0
+
+
+def _grant(conn, args: argparse.Namespace, roles: list[str]) -> None:
+    """``user grant|revoke NAME --district CODE --roles R[,R]``: a role in another district."""
+    from gis_app.domain.errors import InvalidInput
+    from gis_app.services import accounts
+
+    if not args.district or not roles:
+        raise InvalidInput(f"`gis-app user {args.action}` needs --district CODE and --roles")
+    for role in roles:
+        if args.action == "grant":
+            done = accounts.grant_district_role(conn, args.username, args.district, role, "cli")
+        else:
+            done = accounts.revoke_district_role(conn, args.username, args.district, role)
+        state = ({"grant": "granted", "revoke": "revoked"}[args.action]) if done else "unchanged"
+        print(f"{args.username}: {role} in {args.district} {state}")
+    _print_scope(conn, args.username)
+
+
+def _print_scope(conn, username: str) -> None:
+    from gis_app.services import accounts
+
+    scope = accounts.user_scope(conn, username)
+    print(f"{username}: reads {','.join(scope.read) or '-'}; writes {','.join(scope.write) or '-'}")
 
 
 def _print_db_login(conn, username: str, password: str | None, settings: Settings) -> None:
@@ -898,18 +926,34 @@ def build_parser() -> argparse.ArgumentParser:
     st.set_defaults(func=cmd_setup)
 
     us = sub.add_parser(
-        "user", help="accounts: create, list, set-role, disable, enable, reset-password"
+        "user",
+        help="accounts: create, list, set-role, disable, enable, reset-password, db-login;"
+        " grant/revoke a role in another district (--district, --roles); scope: the districts"
+        " a user reads and writes",
     )
     us.add_argument(
         "action",
-        choices=["create", "list", "set-role", "disable", "enable", "reset-password", "db-login"],
+        choices=[
+            "create",
+            "list",
+            "set-role",
+            "disable",
+            "enable",
+            "reset-password",
+            "db-login",
+            "grant",
+            "revoke",
+            "scope",
+        ],
     )
     us.add_argument("username", nargs="?")
     us.add_argument("--roles", help="comma-separated: officer,planner,admin")
     us.add_argument("--password", help="default: prompt, or generate and print once")
     us.add_argument("--display-name")
     us.add_argument(
-        "--district", help="code of the district the user works for (default: the first one)"
+        "--district",
+        help="create: code of the district the user works for (default: the first one);"
+        " grant/revoke: the district (a city's code covers its districts)",
     )
     us.add_argument(
         "--db-login",

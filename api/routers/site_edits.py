@@ -524,7 +524,11 @@ def _start_job(
         job_id = request.app.state.import_runner.submit(
             conn,
             import_jobs.JobRequest(
-                path, opts, user.username, UploadLimits.from_settings(settings.edit)
+                path,
+                opts,
+                user.username,
+                UploadLimits.from_settings(settings.edit),
+                user.identity.scope if user.identity else None,
             ),
             size,
         )

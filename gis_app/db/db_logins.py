@@ -212,6 +212,12 @@ BEGIN
             EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %%s TO %%I', rel.name, g);
         END IF;
     END LOOP;
+    -- the district scope of a user and of an investor link, for the app to bind (0034)
+    FOR rel IN SELECT p.oid::regprocedure::text AS name FROM pg_proc p
+                WHERE p.pronamespace = 'public'::regnamespace
+                  AND p.proname IN ('gis_app_user_scope', 'gis_app_recommendation_scope') LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %%s TO %%I', rel.name, g);
+    END LOOP;
     -- tables and sequences later revisions create, as this user
     EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA public '
                    'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %%I', g);

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from gis_app.db import failover, prepared
+from gis_app.db import failover, prepared, scope
 from gis_app.settings import DatabaseSettings
 
 
@@ -50,6 +50,7 @@ def make_engine(
         else {"poolclass": sa.pool.NullPool}
     )
     engine = sa.create_engine(url, **pool_args, connect_args=connect_args)
+    scope.install(engine)
     if s.pooler == "transaction":
         _settings_per_transaction(engine, session)
     else:

@@ -21,6 +21,7 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 
+from gis_app.db import scope
 from gis_app.db.models import SRID
 
 #: a time stamp as ISO text, as Python's ``datetime.isoformat`` writes it (microseconds only
@@ -175,6 +176,7 @@ def copy_csv(conn: sa.Connection, sql: str, params: Mapping[str, Any], out: IO[b
     """Write the rows of ``sql`` to ``out`` as CSV (PostgreSQL's: unquoted empty is NULL, a
     quoted empty string is text, booleans ``t``/``f``), in the caller's transaction."""
     query = literal_sql(conn, sql, params)
+    scope.send(conn)  # the driver's cursor below bypasses the engine's hooks
     dbapi = conn.connection.dbapi_connection
     cur = dbapi.cursor()  # type: ignore[union-attr]
     try:

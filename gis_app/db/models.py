@@ -997,6 +997,28 @@ class AppUser(Base):
     )
 
 
+class DistrictRole(Base):
+    """A user's role in a district beyond their home district (revision 0034): "reader
+    (``leader``) of the city". A grant on a city or province covers the districts below it;
+    ``gis_app_user_scope`` turns a user's home district and grants into district codes."""
+
+    __tablename__ = "district_role"
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    district_code: Mapped[str] = mapped_column(
+        ForeignKey("district.code", onupdate="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(Text, primary_key=True)
+    granted_by: Mapped[str | None] = mapped_column(Text)
+    granted_at: Mapped[Stamp]
+    __table_args__ = (
+        CheckConstraint(
+            "role IN (" + ", ".join(f"'{k}'" for k in vocab.GRANT_ROLES) + ")", name="role_known"
+        ),
+    )
+
+
 class ApiToken(Base):
     """A bearer token for scripts; only its SHA-256 hash is stored."""
 

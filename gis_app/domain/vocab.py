@@ -361,6 +361,9 @@ ROLE = _v(
     # reads every page, ledger and report an officer or planner reads; writes nothing
     ("leader", "领导", "Leader"),
 )
+#: the roles a user may hold in a district beyond their home one (``district_role``; an admin
+#: holds every district already): a ``leader`` grant reads, the others read and write
+GRANT_ROLES: tuple[str, ...] = ("officer", "planner", "leader")
 
 # --- districts (issue 26) -----------------------------------------------------------------------
 #: the level of a jurisdiction; sites lie in district-level ones (区/县, or a platform run as one)

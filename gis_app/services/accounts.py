@@ -17,10 +17,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from gis_app.db import district_queries
-from gis_app.db.models import ApiToken, AppUser, LoginAttempt, WebSession
+from gis_app.db.models import ApiToken, AppUser, DistrictRole, LoginAttempt, WebSession
 from gis_app.db.replica import PrimaryNeeded
+from gis_app.db.scope import NO_SCOPE, Scope
 from gis_app.domain import vocab
 from gis_app.domain.errors import (
     ConfigurationError,
@@ -48,6 +50,9 @@ class Identity:
     username: str
     roles: frozenset[str]
     via: str  # "session" or "token"
+    #: the districts the user reads and writes (``gis_app_user_scope``; empty at login, where
+    #: nothing of a district is read)
+    scope: Scope = NO_SCOPE
 
     def has(self, *roles: str) -> bool:
         """True when the user holds any of ``roles`` (admins hold every role)."""
@@ -190,6 +195,63 @@ def set_district(conn: sa.Connection, username: str, district_code: str) -> None
     )
 
 
+def grant_district_role(
+    conn: sa.Connection, username: str, district_code: str, role: str, by: str | None = None
+) -> bool:
+    """Give ``username`` ``role`` in ``district_code`` beyond their home district ("reader of
+    the city": ``leader`` in the city's code); False when they held it already. The grant
+    covers the districts below a city or province; a ``leader`` grant reads, others write."""
+    user = _user(conn, username)
+    district = _check_district(conn, district_code)
+    if role not in vocab.GRANT_ROLES:
+        raise InvalidInput(
+            f"role {role!r} cannot be granted in a district (one of: "
+            f"{', '.join(vocab.GRANT_ROLES)}; an admin holds every district already)",
+            code="unknown_value",
+            field="role",
+            params={"value": role[:64]},
+        )
+    done = conn.execute(
+        pg_insert(DistrictRole)
+        .values(user_id=user.id, district_code=district, role=role, granted_by=by)
+        .on_conflict_do_nothing()
+    )
+    return bool(done.rowcount)
+
+
+def revoke_district_role(conn: sa.Connection, username: str, district_code: str, role: str) -> bool:
+    """Take back a grant of :func:`grant_district_role`; False when there was none."""
+    user = _user(conn, username)
+    done = conn.execute(
+        sa.delete(DistrictRole).where(
+            DistrictRole.user_id == user.id,
+            DistrictRole.district_code == district_code,
+            DistrictRole.role == role,
+        )
+    )
+    return bool(done.rowcount)
+
+
+def district_roles(conn: sa.Connection, username: str) -> list[tuple[str, str]]:
+    """``username``'s grants beyond their home district: (district code, role), sorted."""
+    user = _user(conn, username)
+    rows = conn.execute(
+        sa.select(DistrictRole.district_code, DistrictRole.role)
+        .where(DistrictRole.user_id == user.id)
+        .order_by(DistrictRole.district_code, DistrictRole.role)
+    ).all()
+    return [(d, r) for d, r in rows]
+
+
+def user_scope(conn: sa.Connection, username: str) -> Scope:
+    """The districts ``username`` reads and writes (home district and grants, expanded)."""
+    user = _user(conn, username)
+    row = conn.execute(
+        sa.select(*_SCOPE_COLUMNS).select_from(AppUser).where(AppUser.id == user.id)
+    ).one()
+    return _scope(row)
+
+
 def set_disabled(conn: sa.Connection, username: str, disabled: bool = True) -> None:
     """Disable (or re-enable) a user; disabling ends their sessions at once."""
     user = _user(conn, username)
@@ -318,6 +380,17 @@ def create_session(conn: sa.Connection, user_id: int, sec: SecuritySettings) -> 
 
 # Built once: every request of a logged-in caller runs one of these two lookups, and building
 # the statement anew each time cost more Python time than the handler of a site's detail.
+#: the user's districts, read in the same statement as their session or token
+_SCOPE_COLUMNS = (
+    sa.func.gis_app_user_scope(AppUser.id, False).label("read_scope"),
+    sa.func.gis_app_user_scope(AppUser.id, True).label("write_scope"),
+)
+
+
+def _scope(row: sa.Row) -> Scope:
+    return Scope.of(row.read_scope, row.write_scope)
+
+
 _SESSION_LOOKUP = (
     sa.select(
         WebSession.id,
@@ -325,6 +398,7 @@ _SESSION_LOOKUP = (
         AppUser.id.label("user_id"),
         AppUser.username,
         AppUser.roles,
+        *_SCOPE_COLUMNS,
     )
     .join(AppUser, AppUser.id == WebSession.user_id)
     .where(
@@ -356,7 +430,7 @@ def resolve_session(
             raise PrimaryNeeded("the session's activity is due to be recorded")
         conn.execute(sa.update(WebSession).where(WebSession.id == row.id).values(last_seen_at=now))
         conn.commit()  # at once: the request's own work must not hold the session's row
-    return Identity(row.user_id, row.username, frozenset(row.roles), "session")
+    return Identity(row.user_id, row.username, frozenset(row.roles), "session", _scope(row))
 
 
 def end_session(conn: sa.Connection, token: str) -> None:
@@ -433,6 +507,7 @@ _TOKEN_LOOKUP = (
         AppUser.id.label("user_id"),
         AppUser.username,
         AppUser.roles,
+        *_SCOPE_COLUMNS,
     )
     .join(AppUser, AppUser.id == ApiToken.user_id)
     .where(
@@ -461,7 +536,7 @@ def resolve_token(conn: sa.Connection, token: str, *, read_only: bool = False) -
             raise PrimaryNeeded("the token's use is due to be recorded")
         conn.execute(sa.update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
         conn.commit()  # at once: the request's own work must not hold the token's row
-    return Identity(row.user_id, row.username, frozenset(row.roles), "token")
+    return Identity(row.user_id, row.username, frozenset(row.roles), "token", _scope(row))
 
 
 # -- secret key and CSRF -------------------------------------------------------------------

@@ -31,7 +31,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gis_app.db import import_job_queries
+from gis_app.db import import_job_queries, scope
+from gis_app.db.scope import Scope
 from gis_app.domain import vocab
 from gis_app.domain.error_vocab import message
 from gis_app.domain.errors import Conflict, GisAppError, NotFound
@@ -56,12 +57,14 @@ class JobCancelled(Exception):
 
 @dataclass(frozen=True)
 class JobRequest:
-    """What a job runs: the file (in a folder the job owns and removes), options, user."""
+    """What a job runs: the file (in a folder the job owns and removes), options, user, and
+    the districts the user reads and writes (the import runs with them, as their request)."""
 
     path: Path
     opts: ImportOptions
     user: str
     limits: UploadLimits
+    scope: Scope | None = None
 
 
 def options_record(opts: ImportOptions) -> dict[str, Any]:
@@ -166,6 +169,7 @@ class ImportJobRunner:
         problem: dict[str, Any] | None = None
         try:
             with self._engine.connect() as conn:
+                scope.bind(conn, request.scope)
                 # the import's transaction begins here: its server process is the one to signal
                 pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
                 with self._engine.begin() as c:

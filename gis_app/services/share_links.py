@@ -24,8 +24,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gis_app.db import rate_queries
+from gis_app.db import rate_queries, scope
 from gis_app.db.models import Feedback, Recommendation, RecommendationSite, ShareLink, Site
+from gis_app.db.scope import Scope
 from gis_app.domain import vocab
 from gis_app.domain.errors import (
     Conflict,
@@ -83,13 +84,18 @@ class LinkContext:
 
 
 def resolve(conn: sa.Connection, token: str) -> LinkContext:
-    """The live link for ``token``; :class:`LinkUnavailable` if unknown, expired or revoked."""
+    """The live link for ``token``; :class:`LinkUnavailable` if unknown, expired or revoked.
+    From now on ``conn`` reads and writes the districts of the link's recommendation."""
     if not isinstance(token, str) or not _TOKEN_RE.match(token):
         raise LinkUnavailable("link not available")
     h = hash_token(token)
     row = conn.execute(
         sa.select(
-            ShareLink.id, ShareLink.recommendation_id, ShareLink.language, ShareLink.expires_at
+            ShareLink.id,
+            ShareLink.recommendation_id,
+            ShareLink.language,
+            ShareLink.expires_at,
+            sa.func.gis_app_recommendation_scope(ShareLink.recommendation_id).label("districts"),
         ).where(
             ShareLink.token_hash == h,
             ShareLink.revoked_at.is_(None),
@@ -98,6 +104,8 @@ def resolve(conn: sa.Connection, token: str) -> LinkContext:
     ).first()
     if row is None:
         raise LinkUnavailable("link not available")
+    # the link reads its recommendation's districts, and writes there (answers, views)
+    scope.bind(conn, Scope.of(row.districts, row.districts))
     return LinkContext(row.id, row.recommendation_id, row.language, row.expires_at, h)
 
 

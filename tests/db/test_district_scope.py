@@ -1,0 +1,202 @@
+"""Roles per district and the scope a session reads and writes (revision 0034): computed by the
+database for personal logins (QGIS, psql), passed by the app for its runtime login, never
+taken from a personal login that claims one."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg2
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from writers import CITY, DINGHAI, PUTUO
+
+from gis_app.db import scope
+from gis_app.db.db_logins import libpq_url
+from gis_app.db.engine import make_engine
+from gis_app.domain.errors import InvalidInput
+from gis_app.services import accounts, db_logins
+
+ALL = sorted((CITY, DINGHAI, PUTUO))
+
+
+class People:
+    """A copy of the sample with users of both districts and the city, each with a login."""
+
+    def __init__(self, url: str, engine: sa.Engine) -> None:
+        self.url, self.engine = url, engine
+        tag = uuid.uuid4().hex[:6]
+        self.names = {
+            "putuo_planner": (f"pp-{tag}", ["planner"], PUTUO),
+            "dinghai_officer": (f"do-{tag}", ["officer"], DINGHAI),
+            "city_leader": (f"cl-{tag}", ["leader"], CITY),
+            "admin": (f"ad-{tag}", ["admin"], PUTUO),
+        }
+        self.passwords: dict[str, str] = {}
+        with engine.connect() as c:
+            for name, roles, district in self.names.values():
+                accounts.create_user(c, name, "people-password-1", roles, district_code=district)
+            c.commit()
+            for name, roles, _ in self.names.values():
+                if roles != ["leader"]:  # a leader has no database login (no layer group)
+                    self.passwords[name] = db_logins.create_db_login(c, name).password
+            c.commit()
+
+    def name(self, who: str) -> str:
+        return self.names[who][0]
+
+    def connect(self, who: str) -> psycopg2.extensions.connection:
+        """A psycopg2 connection as ``who``'s own login (as QGIS connects)."""
+        name = self.name(who)
+        dsn = make_url(self.url).set(username=name, password=self.passwords[name])
+        return psycopg2.connect(libpq_url(dsn.render_as_string(hide_password=False)))
+
+
+@pytest.fixture
+def people(make_db, admin_engine: sa.Engine) -> Iterator[People]:
+    url = make_db("sample")
+    eng = make_engine(url)
+    made = People(url, eng)
+    yield made
+    eng.dispose()
+    with admin_engine.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+        for name, _, _ in made.names.values():
+            c.execute(sa.text(f'DROP ROLE IF EXISTS "{name}"'))
+
+
+def _scopes(conn: psycopg2.extensions.connection) -> tuple[list[str], list[str]]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT gis_app_read_scope(), gis_app_write_scope()")
+        read, write = cur.fetchone()
+    return sorted(read), sorted(write)
+
+
+def test_a_login_reads_its_users_districts_and_writes_where_its_roles_write(
+    people: People,
+) -> None:
+    expected = {
+        "putuo_planner": ([PUTUO], [PUTUO]),
+        "dinghai_officer": ([DINGHAI], [DINGHAI]),
+        "admin": (ALL, ALL),
+    }
+    for who, want in expected.items():
+        conn = people.connect(who)
+        try:
+            assert _scopes(conn) == want, who
+            # a personal login that names districts itself gains nothing
+            with conn.cursor() as cur:
+                cur.execute(
+                    "SELECT set_config('gis_app.districts', %s, false),"
+                    " set_config('gis_app.write_districts', %s, false)",
+                    (",".join(ALL), ",".join(ALL)),
+                )
+            assert _scopes(conn) == want, who
+        finally:
+            conn.close()
+
+
+def test_a_city_leader_reads_the_city_and_its_districts_and_writes_nothing(
+    people: People,
+) -> None:
+    with people.engine.connect() as c:
+        assert accounts.user_scope(c, people.name("city_leader")) == scope.Scope(tuple(ALL), ())
+
+
+def test_grants_add_districts_and_a_disabled_user_has_none(people: People) -> None:
+    planner = people.name("putuo_planner")
+    with people.engine.begin() as c:
+        assert accounts.grant_district_role(c, planner, CITY, "leader", "test")
+        assert not accounts.grant_district_role(c, planner, CITY, "leader", "test")
+    conn = people.connect("putuo_planner")
+    try:
+        # reader of the city, planner of Putuo: reads all, writes Putuo only
+        assert _scopes(conn) == (ALL, [PUTUO])
+        with people.engine.begin() as c:
+            accounts.grant_district_role(c, planner, DINGHAI, "planner", "test")
+            assert accounts.district_roles(c, planner) == [(CITY, "leader"), (DINGHAI, "planner")]
+        conn.rollback()
+        assert _scopes(conn) == (ALL, sorted([PUTUO, DINGHAI]))
+        with people.engine.begin() as c:
+            assert accounts.revoke_district_role(c, planner, CITY, "leader")
+            assert accounts.revoke_district_role(c, planner, DINGHAI, "planner")
+            assert not accounts.revoke_district_role(c, planner, DINGHAI, "planner")
+        conn.rollback()
+        assert _scopes(conn) == ([PUTUO], [PUTUO])
+        with people.engine.begin() as c:
+            accounts.set_disabled(c, planner, True)
+        conn.rollback()
+        assert _scopes(conn) == ([], [])
+    finally:
+        conn.close()
+
+
+def test_a_grant_names_a_known_district_and_a_grantable_role(people: People) -> None:
+    planner = people.name("putuo_planner")
+    with people.engine.begin() as c:
+        with pytest.raises(InvalidInput, match="no district '999999'"):
+            accounts.grant_district_role(c, planner, "999999", "officer")
+        with pytest.raises(InvalidInput, match="role 'admin' cannot be granted"):
+            accounts.grant_district_role(c, planner, DINGHAI, "admin")
+
+
+def _runtime_engine(url: str) -> sa.Engine:
+    runtime = make_url(url).set(
+        username=os.environ["GIS_APP_RUNTIME_USER"],
+        password=os.environ["GIS_APP_RUNTIME_PASSWORD"],
+    )
+    return make_engine(runtime.render_as_string(hide_password=False))
+
+
+def _engine_scopes(conn: sa.Connection) -> tuple[list[str], list[str]]:
+    read, write = conn.execute(sa.text("SELECT gis_app_read_scope(), gis_app_write_scope()")).one()
+    return sorted(read), sorted(write)
+
+
+def test_the_runtime_login_reads_the_scope_the_app_binds_in_every_transaction(
+    people: People,
+) -> None:
+    eng = _runtime_engine(people.url)
+    try:
+        with eng.connect() as c:
+            assert _engine_scopes(c) == ([], [])  # nobody bound: nothing
+            c.rollback()
+            scope.bind(c, scope.Scope.of([DINGHAI, PUTUO], [PUTUO]))
+            assert _engine_scopes(c) == (sorted([DINGHAI, PUTUO]), [PUTUO])
+            c.commit()
+            # a new transaction on the same connection gets it again (transaction-local)
+            assert _engine_scopes(c) == (sorted([DINGHAI, PUTUO]), [PUTUO])
+            c.rollback()
+            # the driver's cursor used directly: send() first
+            scope.send(c)
+            raw = c.connection.dbapi_connection.cursor()
+            raw.execute("SELECT current_setting('gis_app.write_districts')")
+            assert raw.fetchone() == (PUTUO,)
+            c.rollback()
+        # back in the pool, the connection forgets it: the next user of it reads nothing
+        with eng.connect() as c:
+            assert _engine_scopes(c) == ([], [])
+    finally:
+        eng.dispose()
+
+
+def test_the_app_binds_the_callers_scope_and_the_investor_links(people: People) -> None:
+    """The login lookup of a request reads the user's scope in the same statement."""
+    eng = _runtime_engine(people.url)
+    try:
+        with eng.connect() as c:
+            _, token = accounts.create_token(c, people.name("dinghai_officer"), "t")
+            c.commit()
+            ident = accounts.resolve_token(c, token)
+            assert ident is not None
+            assert ident.scope == scope.Scope((DINGHAI,), (DINGHAI,))
+    finally:
+        eng.dispose()
+
+
+def test_a_district_code_is_checked_before_it_is_sent() -> None:
+    with pytest.raises(ValueError, match="not a district code"):
+        scope.Scope.of(["330903', true); DROP TABLE site; --"]).statement()
