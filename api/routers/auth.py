@@ -13,6 +13,7 @@ from api.auth import SESSION_COOKIE, CurrentUser, allow, allow_anonymous
 from api.deps import ConnDep, DbRoute, SettingsDep
 from api.schemas import StrictModel
 from api.templating import templates
+from gis_app.domain import vocab
 from gis_app.domain.errors import NotAuthenticated, RateLimited
 from gis_app.services import accounts
 
@@ -268,6 +269,40 @@ def update_user(username: str, body: UserUpdate, conn: ConnDep, user: CurrentUse
     conn.commit()
     row = next((u for u in accounts.list_users(conn) if u["username"] == username), None)
     return row or {}
+
+
+class DistrictGrant(StrictModel):
+    """A role in a district beyond the user's home district (a city's code covers its
+    districts; ``leader`` reads, ``officer`` and ``planner`` read and write)."""
+
+    district_code: str = Field(min_length=1, max_length=64)
+    role: Literal[vocab.GRANT_ROLES]  # type: ignore[valid-type]
+
+
+class DistrictGrants(StrictModel):
+    """Every grant a user holds beyond their home district (replaces the ones held)."""
+
+    grants: list[DistrictGrant] = Field(max_length=100)
+
+
+@router.put("/api/users/{username}/district-roles", dependencies=[allow("admin")])
+def set_district_roles(
+    username: str, body: DistrictGrants, conn: ConnDep, user: CurrentUser
+) -> dict:
+    """Replace a user's roles in districts beyond their home one; the districts they now read
+    and write (the scope row security gives their requests and database login)."""
+    pairs = [(g.district_code, g.role) for g in body.grants]
+    accounts.set_district_roles(conn, username, pairs, user.username)
+    conn.commit()
+    scope = accounts.user_scope(conn, username)
+    return {
+        "username": username,
+        "district_roles": [
+            {"district_code": d, "role": r} for d, r in accounts.district_roles(conn, username)
+        ],
+        "read_scope": list(scope.read),
+        "write_scope": list(scope.write),
+    }
 
 
 @router.post("/api/users/{username}/reset-password", dependencies=[allow("admin")])

@@ -104,11 +104,13 @@ def execute(
         known = name in held
     try:
         if not known:
-            # on the driver's cursor without arguments: no %-interpolation of the text
-            with conn.connection.cursor() as cur:
-                cur.execute(
-                    f"{first}PREPARE {name} ({', '.join(types[n] for n in names)}) AS {text}"
-                )
+            # sent without arguments: no %-interpolation of the text; through SQLAlchemy, so
+            # that a lost server raises its DBAPIError (a standby's read is run again on the
+            # primary, an outage answers 503) and the engine's per-transaction hooks see it
+            conn.exec_driver_sql(
+                f"{first}PREPARE {name} ({', '.join(types[n] for n in names)}) AS {text}",
+                execution_options={"no_parameters": True},
+            )
             first = ""
             if held is not None:
                 held.add(name)

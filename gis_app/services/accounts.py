@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from gis_app.db import district_queries
@@ -161,6 +162,27 @@ def create_user(
     ).scalar_one()
 
 
+#: a user's grants beyond their home district, as [{"district_code", "role"}] by code
+_GRANTS = (
+    sa.select(
+        sa.func.coalesce(
+            sa.func.jsonb_agg(
+                aggregate_order_by(
+                    sa.func.jsonb_build_object(
+                        "district_code", DistrictRole.district_code, "role", DistrictRole.role
+                    ),
+                    DistrictRole.district_code,
+                    DistrictRole.role,
+                )
+            ),
+            sa.text("'[]'::jsonb"),
+        )
+    )
+    .where(DistrictRole.user_id == AppUser.id)
+    .scalar_subquery()
+)
+
+
 def list_users(conn: sa.Connection) -> list[dict]:
     """All users (never their password hashes)."""
     rows = conn.execute(
@@ -172,6 +194,7 @@ def list_users(conn: sa.Connection) -> list[dict]:
             AppUser.disabled,
             AppUser.created_at,
             AppUser.district_code,
+            _GRANTS.label("district_roles"),
         ).order_by(AppUser.username)
     ).mappings()
     return [dict(r) for r in rows]
@@ -230,6 +253,18 @@ def revoke_district_role(conn: sa.Connection, username: str, district_code: str,
         )
     )
     return bool(done.rowcount)
+
+
+def set_district_roles(
+    conn: sa.Connection, username: str, grants: list[tuple[str, str]], by: str | None = None
+) -> None:
+    """Replace ``username``'s grants beyond their home district with ``grants`` ((district
+    code, role) pairs; each checked as :func:`grant_district_role` does, none half-applied)."""
+    user = _user(conn, username)
+    with conn.begin_nested():
+        conn.execute(sa.delete(DistrictRole).where(DistrictRole.user_id == user.id))
+        for district_code, role in grants:
+            grant_district_role(conn, username, district_code, role, by)
 
 
 def district_roles(conn: sa.Connection, username: str) -> list[tuple[str, str]]:

@@ -125,3 +125,25 @@ def test_setup_without_the_sample_on_a_fresh_database_says_what_to_load(
             assert c.execute(sa.text("SELECT count(*) FROM app_user")).scalar_one() == 0
     finally:
         eng.dispose()
+
+
+def test_user_grant_revoke_and_scope_commands(db_env, capsys) -> None:
+    from writers import CITY, DINGHAI, PUTUO
+
+    create = ["user", "create", "zhou", "--roles", "planner", "--district", DINGHAI]
+    assert main([*create, "--password", "long-password-9"]) == 0
+    capsys.readouterr()
+    assert main(["user", "grant", "zhou", "--district", CITY, "--roles", "leader"]) == 0
+    out = capsys.readouterr().out
+    assert f"zhou: leader in {CITY} granted" in out
+    assert f"zhou: reads {CITY},{DINGHAI},{PUTUO}; writes {DINGHAI}" in out
+    assert main(["user", "grant", "zhou", "--district", CITY, "--roles", "leader"]) == 0
+    assert "unchanged" in capsys.readouterr().out
+    # a bad grant names what is wrong and changes nothing
+    assert main(["user", "grant", "zhou", "--district", "999999", "--roles", "officer"]) == 2
+    assert "no district '999999'" in capsys.readouterr().err
+    assert main(["user", "grant", "zhou", "--roles", "officer"]) == 2
+    assert "--district" in capsys.readouterr().err
+    assert main(["user", "revoke", "zhou", "--district", CITY, "--roles", "leader"]) == 0
+    assert main(["user", "scope", "zhou"]) == 0
+    assert capsys.readouterr().out.endswith(f"zhou: reads {DINGHAI}; writes {DINGHAI}\n")
