@@ -104,6 +104,13 @@ def translate_db_errors(where: str) -> Iterator[None]:
             raise errors.EditConflict(msg) from e
         if code in ("GA005", "GA006"):
             raise district_refusal(where, e) from e
+        if code == "42501" and "row-level security" in msg:
+            # a row of a district outside the writer's (revision 0035)
+            raise errors.Forbidden(
+                f"{where} lies in a district you may not change / 不在您可编辑的行政区范围内",
+                code="outside_write_scope",
+                field="district_code",
+            ) from e
         if code == "23505":
             detail = getattr(getattr(e.orig, "diag", None), "message_detail", None) or msg
             # "Key (code)=(PT-1) already exists.": the field and the value taken

@@ -26,14 +26,16 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Upgrade the database at ``url`` to ``revision``, then give the app's runtime group the
-    rights on what the revisions created (:func:`gis_app.db.db_logins.ensure_runtime_group`)."""
+    rights on what the revisions created (:func:`gis_app.db.db_logins.ensure_runtime_group`)
+    and mark the functions row security needs leakproof (:mod:`gis_app.db.row_security`)."""
     command.upgrade(alembic_config(url), revision)
-    from gis_app.db import db_logins
+    from gis_app.db import db_logins, row_security
 
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as conn:
             db_logins.ensure_runtime_group(conn)
+            row_security.ensure_leakproof(conn)
     finally:
         engine.dispose()
 

@@ -215,6 +215,11 @@ ERRORS: dict[str, ErrorTerm] = {
             "its own district.",
         ),
         _e(
+            "outside_write_scope",
+            "该记录所在的行政区不在您可编辑的范围内。",
+            "This record lies in a district you may not change.",
+        ),
+        _e(
             "no_district",
             "尚未配置任何行政区：请先载入行政区（jurisdiction.geojson）。",
             "No district is configured: load the districts first (jurisdiction.geojson).",
