@@ -293,8 +293,14 @@ def with_sample(url: str, roles: tuple[str, ...]) -> dict[str, str]:
         with eng.connect() as c:
             load_sample(c)
         with eng.begin() as c:
+            # users of the city: they read and write every district (row security)
+            city = c.execute(
+                sa.text("SELECT code FROM district WHERE parent_code IS NULL ORDER BY id LIMIT 1")
+            ).scalar()
             for role in roles:
-                accounts.create_user(c, f"load-{role}", "load-password-1", [role])
+                accounts.create_user(
+                    c, f"load-{role}", "load-password-1", [role], district_code=city
+                )
                 tokens[role] = accounts.create_token(c, f"load-{role}", "load")[1]
     finally:
         eng.dispose()

@@ -209,6 +209,13 @@ def scratch_dir() -> Iterator[Path]:
 _TOKENS: dict[tuple[str, str], str] = {}
 
 
+def _city(conn: sa.Connection) -> str | None:
+    """The code of the top of the districts' tree (the sample's city), None if none loaded."""
+    return conn.execute(
+        sa.text("SELECT code FROM district WHERE parent_code IS NULL ORDER BY id LIMIT 1")
+    ).scalar()
+
+
 def api_token_for(url: str, role: str) -> str:
     """An API token of a test user holding ``role`` in the database at ``url`` (cached)."""
     key = (url, role)
@@ -223,7 +230,9 @@ def api_token_for(url: str, role: str) -> str:
                     sa.text("SELECT 1 FROM app_user WHERE username = :u"), {"u": name}
                 ).first()
                 if not exists:
-                    accounts.create_user(c, name, "test-password-1", [role])
+                    # an officer of the city: reads and writes every district of the sample
+                    # (row security, revision 0035); tests of one district's view make their own
+                    accounts.create_user(c, name, "test-password-1", [role], district_code=_city(c))
                 _, token = accounts.create_token(c, name, "tests")
         finally:
             eng.dispose()

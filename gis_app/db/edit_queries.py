@@ -108,7 +108,7 @@ def translate_db_errors(where: str) -> Iterator[None]:
             # a row of a district outside the writer's (revision 0035)
             raise errors.Forbidden(
                 f"{where} lies in a district you may not change / 不在您可编辑的行政区范围内",
-                code="outside_write_scope",
+                code="district_not_writable",
                 field="district_code",
             ) from e
         if code == "23505":

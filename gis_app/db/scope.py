@@ -27,6 +27,7 @@ WRITE_SETTING = "gis_app.write_districts"
 #: has had it
 _BOUND = "gis_app_scope"
 _SENT = "gis_app_scope_sent"
+_SCOPE = "gis_app_scope_object"
 #: what a district code may hold (it is sent as a literal)
 _CODE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 
@@ -63,14 +64,16 @@ def bind(conn: sa.Connection, scope: Scope | None) -> None:
     pool) reads and writes as ``scope``; None: as nobody."""
     if scope is None:
         conn.info.pop(_BOUND, None)
+        conn.info.pop(_SCOPE, None)
     else:
         conn.info[_BOUND] = scope.statement() + "; "
+        conn.info[_SCOPE] = scope
     conn.info[_SENT] = False
 
 
-def bound(conn: sa.Connection) -> bool:
-    """True when a scope is bound to ``conn``."""
-    return _BOUND in conn.info
+def bound(conn: sa.Connection) -> Scope | None:
+    """The scope bound to ``conn``; None when none is (the owner's CLI, a loader)."""
+    return conn.info.get(_SCOPE)
 
 
 def send(conn: sa.Connection) -> None:
@@ -106,5 +109,5 @@ def install(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "checkin")
     def _returned(dbapi_conn: Any, record: Any) -> None:
-        record.info.pop(_BOUND, None)
-        record.info.pop(_SENT, None)
+        for key in (_BOUND, _SENT, _SCOPE):
+            record.info.pop(key, None)

@@ -216,6 +216,11 @@ ERRORS: dict[str, ErrorTerm] = {
         ),
         _e(
             "outside_write_scope",
+            "地块 {value} 位于{district}，不在您可编辑的行政区范围内。",
+            "Site {value} lies in {district}, a district you may not change.",
+        ),
+        _e(
+            "district_not_writable",
             "该记录所在的行政区不在您可编辑的范围内。",
             "This record lies in a district you may not change.",
         ),

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from gis_app.db import district_queries, edit_queries
+from gis_app.db import district_queries, edit_queries, scope
 from gis_app.io import geometry_checks
 from gis_app.io.imports.apply import apply_rows
 from gis_app.io.imports.checks import prepare
@@ -65,6 +65,7 @@ def import_file(
                 tick,
                 districts=district_queries.district_outlines(conn),
                 district_names=district_queries.district_terms(conn),
+                writable=_writable(conn),
             )
         report = prep.report
         if not report.problems:
@@ -88,3 +89,9 @@ def import_file(
         raise
     tick("done", n, n)
     return report
+
+
+def _writable(conn: sa.Connection) -> frozenset[str] | None:
+    """The districts the connection's caller may change (None: not bound, e.g. the owner)."""
+    bound = scope.bound(conn)
+    return None if bound is None else frozenset(bound.write)

@@ -43,6 +43,7 @@ EXPECTED: dict[tuple[str, str], str | tuple[str, ...]] = {
     ("POST", "/api/users"): ADMIN,
     ("PATCH", "/api/users/{username}"): ADMIN,
     ("POST", "/api/users/{username}/reset-password"): ADMIN,
+    ("PUT", "/api/users/{username}/district-roles"): ADMIN,
     ("GET", "/api/sites"): READ,
     ("GET", "/api/sites/{site_id}"): READ,
     ("POST", "/api/sites/search"): READ,

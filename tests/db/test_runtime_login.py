@@ -11,8 +11,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from gis_app.db import db_logins
+from gis_app.db import db_logins, scope
 from gis_app.db.db_logins import libpq_url
+from gis_app.db.district_queries import district_codes
 from gis_app.domain.errors import ProvisioningError
 
 
@@ -73,8 +74,11 @@ def test_every_table_of_the_app_is_granted_to_the_runtime_group(conn) -> None:
 def test_history_names_the_app_user_the_runtime_login_passes(make_db) -> None:
     url = make_db()
     runtime = sa.create_engine(_as_runtime(url), poolclass=sa.pool.NullPool)
+    scope.install(runtime)
     try:
         with runtime.begin() as c:
+            # the districts the app passes for its caller (row security, revision 0035)
+            scope.bind(c, scope.Scope.of(district_codes(c), district_codes(c)))
             c.execute(sa.text("SELECT set_config('gis_app.user', 'officer-wang', true)"))
             site_id = c.execute(
                 sa.text(
@@ -83,6 +87,7 @@ def test_history_names_the_app_user_the_runtime_login_passes(make_db) -> None:
                 )
             ).scalar_one()
         with runtime.connect() as c:
+            scope.bind(c, scope.Scope.of(district_codes(c)))
             row = c.execute(
                 sa.text(
                     "SELECT app_user, db_user FROM history WHERE table_name = 'site'"

@@ -55,7 +55,11 @@ def start_app(
             sa.text("SELECT 1 FROM app_user WHERE username = :u"), {"u": username}
         ).first()
         if not exists:
-            accounts.create_user(c, username, PASSWORD, ["officer"])
+            # an officer of the city (every district of the sample; row security, 0035)
+            city = c.execute(
+                sa.text("SELECT code FROM district WHERE parent_code IS NULL ORDER BY id LIMIT 1")
+            ).scalar()
+            accounts.create_user(c, username, PASSWORD, ["officer"], district_code=city)
     settings = Settings(
         db=DatabaseSettings(database_url=db_url, lock_timeout_s=lock_timeout_s),
         map=map_settings or MapSettings(),

@@ -1,5 +1,7 @@
 """QGIS as a planner: headless QGIS opens the project stored in PostgreSQL with a planner's own
-login and finds every layer valid, with Chinese aliases, value maps and the web map's colours.
+login and finds every layer valid, with Chinese aliases, value maps and the web map's colours —
+and, row security (revision 0035), a Putuo planner's layers hold Putuo's sites and buildings
+only (zones and district outlines are everyone's).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from needs import need
 from sqlalchemy.engine import make_url
+from writers import PUTUO
 
 from gis_app.db.engine import make_engine
 from gis_app.services import accounts, db_logins, qgis
@@ -30,14 +33,22 @@ def test_qgis_opens_the_stored_project_as_a_planner(make_db, admin_engine: sa.En
     try:
         with eng.connect() as c:
             assert qgis.publish(c, AVAILABILITY_COLOURS) == qgis.PROJECT_NAME
-            accounts.create_user(c, name, "planner-password-1", ["planner"])
+            accounts.create_user(c, name, "planner-password-1", ["planner"], district_code=PUTUO)
             c.commit()
             login = db_logins.create_db_login(c, name)
             groups = list(db_logins.db_logins.group_names(c).values())
+            own = f"site_id IN (SELECT id FROM site WHERE district_code = '{PUTUO}')"
             counts = {
-                t: c.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
-                for t in ("site", "building", "constraint_zone", "jurisdiction")
+                t: c.execute(sa.text(f"SELECT count(*) FROM {t} WHERE {where}")).scalar_one()
+                for t, where in (
+                    ("site", f"district_code = '{PUTUO}'"),
+                    ("building", own),
+                    ("constraint_zone", "true"),
+                    ("jurisdiction", "true"),
+                )
             }
+            everything = c.execute(sa.text("SELECT count(*) FROM site")).scalar_one()
+            assert 0 < counts["site"] < everything
             qml = c.execute(
                 sa.text(
                     "SELECT styleqml::text FROM layer_styles"

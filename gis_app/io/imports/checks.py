@@ -67,11 +67,13 @@ def prepare(
     progress: Progress | None = None,
     districts: Sequence[DistrictOutline] = (),
     district_names: dict[str, Term] | None = None,
+    writable: frozenset[str] | None = None,
 ) -> Prepared:
     """Read and check a file without the database: report, clean values, geometries, fields.
 
     Site outlines are checked against ``districts`` (each must lie in its row's district, or,
-    when the file does not say, in one district, which the row gets when written).
+    when the file does not say, in one district, which the row gets when written), and that
+    district against ``writable``, the districts the importing user may change (None: any).
     """
     layer = opts.import_layer
     report = ImportReport(path.name, layer.name, dry_run=opts.dry_run)
@@ -169,7 +171,7 @@ def prepare(
             else:
                 geoms[i] = g
     if layer.table == "site" and districts:
-        _check_districts(report, values, geoms, districts, district_names)
+        _check_districts(report, values, geoms, districts, district_names, writable)
     seen: dict[str, int] = {}
     for i, v in enumerate(values):
         code = v.get("code")
@@ -194,9 +196,11 @@ def _check_districts(
     geoms: list[BaseGeometry | None],
     districts: Sequence[DistrictOutline],
     names: dict[str, Term] | None,
+    writable: frozenset[str] | None,
 ) -> None:
     """Each row's outline lies in its district, or in one district when the file names none
-    (noted: the database assigns it on insert, by the same rule)."""
+    (noted: the database assigns it on insert, by the same rule); that district is one the
+    user may change (the database's row security would refuse the whole file)."""
     for i, g in enumerate(geoms):
         rep = report.rows[i]
         if g is None or rep.refusals:
@@ -207,6 +211,18 @@ def _check_districts(
             found = site_district(g, given, districts, where=f"row {i + 1}", site=code, names=names)
         except GeometryRejected as e:
             rep.refusals += e.checks
+            continue
+        district = given or found
+        if writable is not None and district is not None and district not in writable:
+            term = (names or {}).get(district) or Term(district, district, district)
+            rep.refusals.append(
+                Problem(
+                    "outside_write_scope",
+                    "district_code",
+                    {"value": code, "district": term},
+                    f"site {code} lies in {term.zh} ({district}), a district you may not change",
+                )
+            )
             continue
         if given is None and found is not None:
             rep.notes.append(f"district {found} (from the outline)")

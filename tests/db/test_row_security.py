@@ -1,0 +1,176 @@
+"""Row-level security on the inventory (revision 0035), with real PostgreSQL logins: a Putuo
+planner's QGIS session reads and edits Putuo's sites only, counts and sums included; a reader
+of the city reads both districts; the app's runtime login reads the scope it was given and
+nothing without one; a spatial filter still uses the GiST index under the policies."""
+
+from __future__ import annotations
+
+import os
+
+import psycopg2
+import psycopg2.errors
+import pytest
+import sqlalchemy as sa
+from people import People
+from sqlalchemy.engine import make_url
+from writers import DINGHAI, PUTUO
+
+from gis_app.db import row_security, scope
+from gis_app.db.engine import make_engine
+from gis_app.services import accounts
+
+# one corner of each district's sample ground (writers.py: the sample's two districts)
+_PUTUO_SQL = "SELECT count(*), round(sum(area_m2)) FROM site WHERE district_code = %s"
+
+
+def _one(conn: psycopg2.extensions.connection, sql: str, params: tuple = ()) -> tuple:
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchone()
+
+
+def _truth(people: People, district: str | None) -> tuple:
+    """Count and area of the sites of ``district`` (all when None), as the owner sees them."""
+    with people.engine.connect() as c:
+        where = "" if district is None else f"WHERE district_code = '{district}'"
+        return tuple(
+            c.execute(sa.text(f"SELECT count(*), round(sum(area_m2)) FROM site {where}")).one()
+        )
+
+
+def test_a_putuo_planners_login_reads_and_sums_putuo_only(people: People) -> None:
+    putuo, everything = _truth(people, PUTUO), _truth(people, None)
+    assert putuo[0] < everything[0]
+    conn = people.connect("putuo_planner")
+    try:
+        assert _one(conn, "SELECT count(*), round(sum(area_m2)) FROM site") == putuo
+        # a Dinghai site is not there, by id or by code, nor its buildings or distances
+        assert _one(conn, "SELECT count(*) FROM site WHERE district_code = %s", (DINGHAI,)) == (0,)
+        assert _one(
+            conn,
+            "SELECT count(*) FROM building b WHERE NOT EXISTS"
+            " (SELECT 1 FROM site s WHERE s.id = b.site_id AND s.district_code = %s)",
+            (PUTUO,),
+        ) == (0,)
+        assert _one(conn, "SELECT count(DISTINCT site_id) FROM site_distance")[0] <= putuo[0]
+        # the history QGIS shows: Putuo's rows only
+        with people.engine.connect() as c:
+            dinghai_ids = list(
+                c.execute(
+                    sa.text("SELECT id FROM site WHERE district_code = :d"), {"d": DINGHAI}
+                ).scalars()
+            )
+        assert dinghai_ids
+        assert _one(
+            conn,
+            "SELECT count(*) FROM layer_history WHERE table_name = 'site' AND row_id = ANY(%s)",
+            (dinghai_ids,),
+        ) == (0,)
+    finally:
+        conn.close()
+
+
+def test_a_putuo_planner_cannot_change_or_add_a_dinghai_site(people: People) -> None:
+    with people.engine.connect() as c:
+        dinghai_id, dinghai_geom = c.execute(
+            sa.text("SELECT id, ST_AsText(geom) FROM site WHERE district_code = :d LIMIT 1"),
+            {"d": DINGHAI},
+        ).one()
+        putuo_id = c.execute(
+            sa.text("SELECT id FROM site WHERE district_code = :d LIMIT 1"), {"d": PUTUO}
+        ).scalar_one()
+    conn = people.connect("putuo_planner")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("UPDATE site SET name_zh = 'x' WHERE id = %s", (dinghai_id,))
+            assert cur.rowcount == 0
+            cur.execute("UPDATE site SET name_zh = name_zh || '' WHERE id = %s", (putuo_id,))
+            assert cur.rowcount == 1
+        conn.commit()
+        # a new site on Dinghai ground gets Dinghai as its district, outside the writer's
+        with (
+            pytest.raises(psycopg2.errors.InsufficientPrivilege, match="row-level security"),
+            conn.cursor() as cur,
+        ):
+            cur.execute(
+                "INSERT INTO site (code, name_zh, kind, availability, geom)"
+                " VALUES ('RLS-1', '越界', 'land', 'available',"
+                " ST_Multi(ST_Buffer(ST_PointOnSurface(ST_GeomFromText(%s, 4490)),"
+                " 0.0001)))",
+                (dinghai_geom,),
+            )
+        conn.rollback()
+    finally:
+        conn.close()
+    with people.engine.connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM site WHERE code = 'RLS-1'")).scalar() == 0
+
+
+def test_a_reader_of_the_city_reads_both_districts_and_writes_only_its_own(
+    people: People,
+) -> None:
+    planner = people.name("putuo_planner")
+    with people.engine.begin() as c:
+        accounts.grant_district_role(c, planner, "330900", "leader")
+        dinghai_id = c.execute(
+            sa.text("SELECT id FROM site WHERE district_code = :d LIMIT 1"), {"d": DINGHAI}
+        ).scalar_one()
+    conn = people.connect("putuo_planner")
+    try:
+        assert _one(conn, "SELECT count(*), round(sum(area_m2)) FROM site") == _truth(people, None)
+        with conn.cursor() as cur:
+            cur.execute("UPDATE site SET name_zh = 'x' WHERE id = %s", (dinghai_id,))
+            assert cur.rowcount == 0
+        conn.rollback()
+    finally:
+        conn.close()
+
+
+def _runtime(url: str) -> sa.Engine:
+    u = make_url(url).set(
+        username=os.environ["GIS_APP_RUNTIME_USER"],
+        password=os.environ["GIS_APP_RUNTIME_PASSWORD"],
+    )
+    return make_engine(u.render_as_string(hide_password=False))
+
+
+def test_the_runtime_login_reads_the_scope_it_is_given_and_nothing_without(
+    people: People,
+) -> None:
+    eng = _runtime(people.url)
+    try:
+        with eng.connect() as c:
+            count = "SELECT count(*), round(sum(area_m2)) FROM site"
+            assert tuple(c.execute(sa.text(count)).one()) == (0, None)
+            c.rollback()
+            scope.bind(c, scope.Scope.of([DINGHAI], [DINGHAI]))
+            assert tuple(c.execute(sa.text(count)).one()) == _truth(people, DINGHAI)
+    finally:
+        eng.dispose()
+
+
+def test_a_spatial_filter_uses_the_gist_index_under_the_policies(people: People) -> None:
+    """Without the leakproof marks the planner may not put ``geom && box`` on the GiST index
+    of a table with policies (it would scan the caller's districts); a box around one site
+    is the GiST index's to answer."""
+    with people.engine.connect() as c:
+        assert row_security.missing_leakproof(c) == []
+        x, y = c.execute(
+            sa.text(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM site"
+                " WHERE district_code = :d LIMIT 1) q"
+            ),
+            {"d": PUTUO},
+        ).one()
+    box = f"ST_MakeEnvelope({x - 1e-4}, {y - 1e-4}, {x + 1e-4}, {y + 1e-4}, 4490)"
+    eng = _runtime(people.url)
+    try:
+        with eng.connect() as c:
+            scope.bind(c, scope.Scope.of([PUTUO], [PUTUO]))
+            for where in (f"geom && {box}", f"ST_Intersects(geom, {box})"):
+                sql = f"SELECT id FROM site WHERE {where}"
+                plan = "\n".join(c.execute(sa.text(f"EXPLAIN {sql}")).scalars())
+                assert "idx_site_geom" in plan and "(geom && " in plan, plan
+                assert len(c.execute(sa.text(sql)).all()) == 1
+    finally:
+        eng.dispose()
