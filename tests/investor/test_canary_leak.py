@@ -319,10 +319,14 @@ def test_the_referring_district_sees_no_internal_field_of_the_other(env: Env) ->
         )
         accounts.create_user(conn, "dh-officer", "test-password-1", ["officer"], None, dinghai)
         _, token = accounts.create_token(conn, "dh-officer", "tests")
+        # the referring officer is Putuo's (the default test officer is the city's)
+        accounts.create_user(conn, "pt-officer", "test-password-1", ["officer"], None, "330903")
+        _, pt_token = accounts.create_token(conn, "pt-officer", "tests")
     dh = env.make_anon()
     dh.headers["Authorization"] = f"Bearer {token}"
 
-    putuo = env.officer
+    putuo = env.make_anon()
+    putuo.headers["Authorization"] = f"Bearer {pt_token}"
     r = putuo.post(
         "/api/requirements",
         json={
