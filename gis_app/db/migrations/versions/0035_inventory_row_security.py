@@ -12,6 +12,8 @@ user's (``gis_app_read_scope()`` / ``gis_app_write_scope()``, revision 0034).
   policy), written when its site lies in the write scope.
 * ``constraint_zone``: read by every login (a redline is the planning bureau's published
   restriction and constrains both sides of a boundary); written in the write scope.
+* ``match_unit`` (the matcher's candidates): by its own ``district_code`` (revision 0033), which
+  the candidate indexes hold, so the policy costs the matcher no probe of ``site``.
 * ``history``: rows of sites and buildings are read when the site (building) is; the rest as
   before.
 * ``layer_history`` (the QGIS view of the layers' history) filters itself the same way: a view
@@ -125,6 +127,13 @@ CREATE POLICY constraint_zone_update ON constraint_zone FOR UPDATE
 CREATE POLICY constraint_zone_delete ON constraint_zone FOR DELETE
     USING (district_code = ANY ({WRITE}));
 
+-- the matcher's units carry their site's district (0033), a key of the candidate indexes:
+-- the policy is an index condition there, as the match's own district clause is
+ALTER TABLE match_unit ENABLE ROW LEVEL SECURITY;
+CREATE POLICY match_unit_read ON match_unit FOR SELECT USING (district_code = ANY ({READ}));
+CREATE POLICY match_unit_write ON match_unit FOR ALL
+    USING (district_code = ANY ({WRITE})) WITH CHECK (district_code = ANY ({WRITE}));
+
 ALTER TABLE history ENABLE ROW LEVEL SECURITY;
 CREATE POLICY history_read ON history FOR SELECT USING ({HISTORY_VISIBLE});
 CREATE POLICY history_insert ON history FOR INSERT WITH CHECK (true);
@@ -150,6 +159,7 @@ DOWNGRADE = (
     + ";\n"
     + "".join(_drop(t, ("read", "write")) for t in (*SITE_KEYED, *SITE_OPTIONAL))
     + _drop("history", ("read", "insert"))
+    + _drop("match_unit", ("read", "write"))
     + _drop("constraint_zone", ("read", "insert", "update", "delete"))
     + _drop("site", ("read", "insert", "update", "delete"))
 )
