@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -54,7 +55,7 @@ from bench.api_bench import (  # noqa: E402
     machine,
     write_results,
 )
-from gis_app.db import provision  # noqa: E402
+from gis_app.db import provision, scope  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.db.site_queries import SiteFilter  # noqa: E402
 from gis_app.matching import engine as match_engine  # noqa: E402
@@ -200,25 +201,59 @@ def _timed(fn: Any) -> float:
     return (time.perf_counter() - t) * 1000
 
 
-def measure(url: str, district: str, rounds: int) -> dict[str, Any]:
-    """Interleaved rounds of the unscoped and scoped search and matches and a site detail."""
-    eng = make_engine(url)
+def runtime_bench_url(owner_url: str) -> str:
+    """A runtime login of the bench (no superuser, owns nothing, a member of the database's
+    runtime group, as the app's own) on the database of ``owner_url``: row security applies."""
+    import secrets
+
+    from gis_app.db import db_logins
+
+    name, password = "gis_app_bench_runtime", secrets.token_urlsafe(18)
+    eng = make_engine(owner_url)
+    try:
+        with eng.begin() as c:
+            db_logins.ensure_runtime_login(c, name, password)
+    finally:
+        eng.dispose()
+    url = make_url(owner_url).set(username=name, password=password)
+    return url.render_as_string(hide_password=False)
+
+
+def measure(url: str, district: str, rounds: int, runtime: str | None = None) -> dict[str, Any]:
+    """Interleaved rounds of the unscoped and scoped search and matches and a site detail.
+
+    ``runtime``: measured as that login (the app's runtime login), each request with the scope
+    the app binds: every district (a city officer) or the one district (its officer)."""
+    eng = make_engine(runtime or url)
     specs = {key: parse_spec(body) for key, (_title, body) in REQUIREMENTS.items()}
     wall: dict[str, list[float]] = {}
     counts: dict[str, Any] = {}
+
+    def bind(c: sa.Connection, codes: list[str] | None) -> None:
+        if runtime is not None:
+            scope.bind(c, scope.Scope.of(codes or every, codes or every))
+
     try:
         with eng.connect() as c:
+            every = list(c.execute(sa.text("SELECT code FROM district")).scalars())
+            c.rollback()
+            bind(c, None)
             bbox = _window(c, district)
             ids = list(c.execute(sa.text("SELECT id FROM site ORDER BY random() LIMIT 300")))
             c.rollback()
             searches = {
                 "search, every district": SiteFilter(bbox=bbox),
-                f"search, {district}": SiteFilter(bbox=bbox, district_code=[district]),
+                # as its officer searches: under row security the scope alone says the district
+                f"search, {district}": SiteFilter(
+                    bbox=bbox, district_code=[] if runtime else [district]
+                ),
             }
+            search_scope = {f"search, {district}": [district]}
             scopes: dict[str, list[str] | None] = {"every district": None, district: [district]}
             today = dt.date.today()
             for r in range(rounds + 2):  # two warm-up rounds
                 for name, flt in searches.items():
+                    bind(c, search_scope.get(name))
 
                     def search(flt: SiteFilter = flt, name: str = name) -> None:
                         page = sites.list_sites(c, flt, limit=PAGE)
@@ -229,7 +264,8 @@ def measure(url: str, district: str, rounds: int) -> dict[str, Any]:
                     if r >= 2:
                         wall.setdefault(name, []).append(ms)
                 for key, spec in specs.items():
-                    for scope, codes in scopes.items():
+                    for where, codes in scopes.items():
+                        bind(c, codes)
 
                         def match(
                             spec: Any = spec, codes: list[str] | None = codes, key: str = key
@@ -240,7 +276,8 @@ def measure(url: str, district: str, rounds: int) -> dict[str, Any]:
                         ms = _timed(match)
                         c.rollback()
                         if r >= 2:
-                            wall.setdefault(f"{key} | {scope}", []).append(ms)
+                            wall.setdefault(f"{key} | {where}", []).append(ms)
+                bind(c, None)
                 ms = _timed(lambda: sites.get_site(c, random.choice(ids)[0], today))
                 c.rollback()
                 if r >= 2:
@@ -301,7 +338,8 @@ def markdown(doc: dict[str, Any]) -> str:
         f" {doc['per_district'][d]:,}). Machine: {m['nproc']} cores ({m['cpu']}),"
         f" {m['memory_gib']} GiB RAM, PostgreSQL {m['postgresql']}. Load average (1/5/15 min)"
         f" at start {doc['load_start']}, at end {doc['load_end']}. {doc['rounds']} interleaved"
-        " rounds after 2 warm-ups, in process (no HTTP); ms.",
+        " rounds after 2 warm-ups, in process (no HTTP), as the"
+        f" {doc.get('as', 'owner (no row security)')}; ms.",
         "",
         "| request | every district p50 / p95 | one district p50 / p95 | ratio of p50s |",
         "|---|---:|---:|---:|",
@@ -323,14 +361,24 @@ def markdown(doc: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Copy, split and measure."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--reuse", required=True, metavar="DB", help="a kept api_bench inventory")
+    p.add_argument("--reuse", metavar="DB", help="a kept api_bench inventory (copied, split)")
+    p.add_argument(
+        "--split", metavar="DB", help="a copy an earlier --keep run split (measured as it is)"
+    )
+    p.add_argument(
+        "--runtime",
+        action="store_true",
+        help="measure as the app's runtime login, under row security, with the scope bound",
+    )
     p.add_argument("--districts", type=int, default=10, help="synthetic districts (stripes)")
     p.add_argument("--rounds", type=int, default=12)
     p.add_argument("--keep", action="store_true", help="keep the split copy")
     p.add_argument("--out", default="district_bench_1m")
     args = p.parse_args(argv)
+    if bool(args.reuse) == bool(args.split):
+        p.error("give --reuse (copy and split a kept inventory) or --split (an earlier split)")
     st = provision.db_up(DatabaseSettings(), log=lambda m: None)
-    name = f"{args.reuse}_d{args.districts}"
+    name = args.split or f"{args.reuse}_d{args.districts}"
     doc: dict[str, Any] = {
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(st.url),
@@ -340,8 +388,41 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": args.rounds,
     }
     t = time.perf_counter()
-    copy_database(st.url, args.reuse, name)
     url = _url(st.url, name)
+    if args.split:
+        eng = make_engine(url)
+        with eng.connect() as c:
+            doc["per_district"] = dict(
+                c.execute(
+                    sa.text("SELECT district_code, count(*) FROM site GROUP BY 1 ORDER BY 1")
+                ).all()
+            )
+        eng.dispose()
+    else:
+        _copy_and_split(st.url, args, name, url, doc)
+    print(f"ready in {time.perf_counter() - t:.0f} s: {doc['per_district']}")
+    doc["sites"] = sum(doc["per_district"].values())
+    district = CODE.format(args.districts // 2)
+    doc["district"] = district
+    doc["as"] = "runtime login, row security" if args.runtime else "owner (no row security)"
+    runtime = runtime_bench_url(url) if args.runtime else None
+    try:
+        doc |= measure(url, district, args.rounds, runtime)
+        plan_file = RESULTS / f"district_plans_{doc['sites'] // 1000}k.txt"
+        plan_file.write_text(plans(url, district, doc["bbox"]), encoding="utf-8")
+    finally:
+        if not args.keep and not args.split:
+            drop_database(st.url, name)
+    doc["load_end"] = _load()
+    write_results(args.out, doc, markdown(doc))
+    print(markdown(doc))
+    return 0
+
+
+def _copy_and_split(
+    server: str, args: argparse.Namespace, name: str, url: str, doc: dict[str, Any]
+) -> None:
+    copy_database(server, args.reuse, name)
     eng = make_engine(url, DatabaseSettings(statement_timeout_s=3600))
     try:
         with eng.begin() as c:
@@ -354,21 +435,6 @@ def main(argv: list[str] | None = None) -> int:
             c.execute(sa.text("VACUUM ANALYZE match_unit"))
     finally:
         eng.dispose()
-    print(f"copied and split in {time.perf_counter() - t:.0f} s: {doc['per_district']}")
-    doc["sites"] = sum(doc["per_district"].values())
-    district = CODE.format(args.districts // 2)
-    doc["district"] = district
-    try:
-        doc |= measure(url, district, args.rounds)
-        plan_file = RESULTS / f"district_plans_{doc['sites'] // 1000}k.txt"
-        plan_file.write_text(plans(url, district, doc["bbox"]), encoding="utf-8")
-    finally:
-        if not args.keep:
-            drop_database(st.url, name)
-    doc["load_end"] = _load()
-    write_results(args.out, doc, markdown(doc))
-    print(markdown(doc))
-    return 0
 
 
 if __name__ == "__main__":
