@@ -174,3 +174,25 @@ def test_a_spatial_filter_uses_the_gist_index_under_the_policies(people: People)
                 assert len(c.execute(sa.text(sql)).all()) == 1
     finally:
         eng.dispose()
+
+
+def test_a_statement_under_the_policies_may_still_run_in_parallel(people: People) -> None:
+    """The scope functions are parallel restricted: the policies' InitPlan runs in the leader
+    and the statement may use workers (an unsafe function would keep it on one process)."""
+    eng = _runtime(people.url)
+    try:
+        with eng.connect() as c:
+            scope.bind(c, scope.Scope.of([PUTUO], [PUTUO]))
+            for setting in (
+                "parallel_setup_cost = 0",
+                "parallel_tuple_cost = 0",
+                "min_parallel_table_scan_size = 0",
+                "max_parallel_workers_per_gather = 2",
+            ):
+                c.execute(sa.text(f"SET LOCAL {setting}"))
+            plan = "\n".join(
+                c.execute(sa.text("EXPLAIN SELECT count(*) FROM site WHERE area_m2 > 0")).scalars()
+            )
+            assert "Gather" in plan, plan
+    finally:
+        eng.dispose()
