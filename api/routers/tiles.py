@@ -126,7 +126,9 @@ def _tile_headers(request: Request, v: str | None, version: str) -> dict[str, st
     """``ETag`` and ``Cache-Control`` of a tile cut at data version ``version``."""
     tag = _etag("tile", version, request.url.path, request.url.query)
     cache = _CACHE if v is None else _CACHE_VERSIONED if v == version else _CACHE_STALE
-    return {"Cache-Control": cache, "ETag": tag}
+    # a browser keeps a tile for whoever was logged in: under row security another login
+    # (another session cookie or token) sees other sites in it
+    return {"Cache-Control": cache, "ETag": tag, "Vary": "Authorization, Cookie"}
 
 
 @router.get(

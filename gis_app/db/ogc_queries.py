@@ -214,7 +214,8 @@ def lonlat_box(
 def data_version(conn: sa.Connection) -> str:
     """A cheap token that changes whenever the data the collections and tiles show changes.
 
-    ``max(history.id)`` is exact and an index probe: the database's history triggers write a
+    ``max(history.id)`` (of every district: ``gis_app_history_head()``, revision 0038, reads
+    it past the row-level policies) is exact and an index probe: the history triggers write a
     row for every insert, update and delete of sites, buildings and zones, from the app, psql
     or QGIS alike. Infrastructure (a small table kept with ``updated_at``) is read as its row
     count and latest change. The tables' write counters (PostgreSQL statistics, lagging a write
@@ -228,7 +229,7 @@ def data_version(conn: sa.Connection) -> str:
 #: rows (a tile: one round trip, and the version of the snapshot the tile was cut from)
 DATA_VERSION_SQL = """
     concat_ws('-',
-        (SELECT COALESCE(max(id), 0) FROM history),
+        (SELECT gis_app_history_head()),
         (SELECT count(*) || '.' || COALESCE(extract(epoch FROM max(updated_at))::text, '')
            FROM infrastructure),
         (SELECT sum(pg_stat_get_tuples_inserted(t) + pg_stat_get_tuples_updated(t)

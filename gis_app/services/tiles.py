@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 
-from gis_app.db import ogc_queries, site_queries, tile_queries
+from gis_app.db import ogc_queries, scope, site_queries, tile_queries
 from gis_app.db.site_queries import SiteFilter
 from gis_app.db.tile_queries import TileRequest
 from gis_app.domain import fields, vocab
@@ -131,6 +131,8 @@ def site_tile(
     where, params = flt.where()
     key = (
         conn.engine.url.render_as_string(hide_password=True),
+        # whose tile it is: under row security two callers see different sites in it
+        scope.bound(conn),
         req,
         where,
         tuple(sorted((k, repr(v)) for k, v in params.items())),

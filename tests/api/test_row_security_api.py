@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from writers import CITY, DINGHAI, PUTUO
 from api.app import create_app
 from gis_app.db.engine import make_engine
 from gis_app.services import accounts
-from gis_app.settings import DatabaseSettings, Settings
+from gis_app.settings import DatabaseSettings, MapSettings, Settings
 
 
 @pytest.fixture
@@ -145,3 +146,41 @@ def test_a_putuo_planners_import_reaching_into_dinghai_is_refused_naming_the_sit
         assert tuple(c.execute(sa.text("SELECT count(*), max(updated_at) FROM site")).one()) == (
             tuple(before)
         )
+
+
+def test_one_process_serves_each_caller_their_own_tile_from_the_cache(db) -> None:
+    """The process's slow-tile cache is keyed on the caller's districts: a city officer's cut
+    of a tile over Dinghai is never handed to Putuo's officer, who shares the process."""
+    url, eng = db
+    with eng.begin() as c:
+        lon, lat = c.execute(
+            sa.text(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM site"
+                " WHERE district_code = :d ORDER BY id LIMIT 1) q"
+            ),
+            {"d": DINGHAI},
+        ).one()
+        c.execute(
+            sa.text("UPDATE site SET name_zh = 'DHTILE' || id WHERE district_code = :d"),
+            {"d": DINGHAI},
+        )
+        tokens = {}
+        for name, district in (("tile-city", CITY), ("tile-pt", PUTUO)):
+            accounts.create_user(c, name, "tile-password-1", ["officer"], district_code=district)
+            tokens[name] = accounts.create_token(c, name, "tiles")[1]
+    z = 13
+    x = int((lon + 180) / 360 * 2**z)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z)
+    # every tile counts as slow: each cut goes into the cache
+    settings = Settings(db=DatabaseSettings(database_url=url), map=MapSettings(tile_cache_min_s=0))
+    with TestClient(create_app(settings)) as c:
+        path = f"/tiles/sites/{z}/{x}/{y}.mvt"
+        city = c.get(path, headers={"Authorization": f"Bearer {tokens['tile-city']}"})
+        assert city.status_code == 200 and b"DHTILE" in city.content
+        again = c.get(path, headers={"Authorization": f"Bearer {tokens['tile-city']}"})
+        assert again.headers["X-Tile-Cache"] == "hit"  # the cache is in use
+        putuo = c.get(path, headers={"Authorization": f"Bearer {tokens['tile-pt']}"})
+        assert putuo.status_code == 200, putuo.text
+        assert b"DHTILE" not in putuo.content
+        assert putuo.headers["X-Tile-Cache"] == "miss"
+        assert "Authorization" in putuo.headers["Vary"] and "Cookie" in putuo.headers["Vary"]
