@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from gis_app.db.district_queries import in_scope
-from gis_app.db.models import District, Recommendation, Referral, Requirement, ShareLink
+from gis_app.db.models import District, Referral, Requirement
 
 _DISTRICT_JSON = sa.func.gis_app_district_json
 
@@ -98,24 +98,16 @@ def record_match(
     conn.execute(sa.update(Referral).where(Referral.id == referral_id).values(**values))
 
 
-def _sent_links() -> tuple[sa.ScalarSelect[Any], sa.ScalarSelect[Any]]:
+def _sent_links() -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
     """Per referral: the first investor link the receiving district made for the requirement,
-    and how many recommendations it made (correlated to ``referral``)."""
-    of_district = sa.and_(
-        Recommendation.requirement_id == Referral.requirement_id,
-        Recommendation.district_code == Referral.to_district,
+    and how many recommendations it made — counted by ``gis_app_referral_sent`` (revision
+    0039) past the policy that hides the other district's recommendations from the referring
+    one (correlated to ``referral``)."""
+    sent = "(gis_app_referral_sent(referral.id))"
+    return (
+        sa.literal_column(f"{sent}.recommended_at", sa.DateTime(timezone=True)),
+        sa.literal_column(f"{sent}.recommendations", sa.BigInteger()),
     )
-    first_link = (
-        sa.select(sa.func.min(ShareLink.created_at))
-        .select_from(ShareLink)
-        .join(Recommendation, Recommendation.id == ShareLink.recommendation_id)
-        .where(of_district)
-        .scalar_subquery()
-    )
-    recs = (
-        sa.select(sa.func.count()).select_from(Recommendation).where(of_district).scalar_subquery()
-    )
-    return first_link, recs
 
 
 def referrals(

@@ -137,6 +137,17 @@ def get_requirement(conn: sa.Connection, requirement_id: int, viewer: Viewer) ->
     return _record(row)
 
 
+def _other_district(conn: sa.Connection, requirement_id: int, district: str) -> Forbidden:
+    """The refusal of a change to a requirement seen by another district through a referral:
+    it matches and recommends, the requirement's own district changes it (issue 26, item 3)."""
+    name = district_terms(conn).get(district)
+    return Forbidden(
+        f"requirement {requirement_id} belongs to district {district}; only its officers change it",
+        code="requirement_other_district",
+        params={"value": name or district},
+    )
+
+
 def lock_requirement(
     conn: sa.Connection, requirement_id: int, viewer: Viewer, expected_version: int | None
 ) -> dict[str, Any]:
@@ -163,19 +174,26 @@ def lock_requirement(
             .one_or_none()
         )
     if row is None:
+        # under row security a requirement referred to the caller's district is read but not
+        # locked (its own district's writers only): say so, not "not found"
+        seen = (
+            conn.execute(
+                sa.select(_REQUIREMENT).where(
+                    _REQUIREMENT.c.id == requirement_id, visible_to(viewer)
+                )
+            )
+            .mappings()
+            .one_or_none()
+        )
         conn.rollback()
-        raise NotFound(f"requirement {requirement_id} not found")
+        if seen is None:
+            raise NotFound(f"requirement {requirement_id} not found")
+        raise _other_district(conn, requirement_id, seen["district_code"])
     if not viewer.admin and row["district_code"] not in user_scope(conn, viewer.username):
         # seen by another district through a referral: it matches and recommends, its
         # district changes it (issue 26, item 3)
         conn.rollback()
-        name = district_terms(conn).get(row["district_code"])
-        raise Forbidden(
-            f"requirement {requirement_id} belongs to district {row['district_code']}; only "
-            "its officers change it",
-            code="requirement_other_district",
-            params={"value": name or row["district_code"]},
-        )
+        raise _other_district(conn, requirement_id, row["district_code"])
     if row["version"] != expected_version:
         conn.rollback()
         raise PreconditionFailed(

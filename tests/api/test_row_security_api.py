@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from writers import CITY, DINGHAI, PUTUO
+from writers import CITY, DINGHAI, PUTUO, add_requirements
 
 from api.app import create_app
 from gis_app.db.engine import make_engine
@@ -184,3 +184,34 @@ def test_one_process_serves_each_caller_their_own_tile_from_the_cache(db) -> Non
         assert b"DHTILE" not in putuo.content
         assert putuo.headers["X-Tile-Cache"] == "miss"
         assert "Authorization" in putuo.headers["Vary"] and "Cookie" in putuo.headers["Vary"]
+
+
+def test_another_districts_requirements_are_neither_listed_nor_counted(db) -> None:
+    """Row security on requirements (revision 0039): Putuo's officer neither lists nor opens
+    Dinghai's requirements, and the city view's requirement figures count none of them; the
+    city's officer sees both; the app's login without a caller reads none."""
+    url, eng = db
+    add_requirements(eng, {DINGHAI: {"new": 2, "matching": 1}, PUTUO: {"new": 1}})
+    with eng.connect() as c:
+        dinghai_ids = set(
+            c.execute(
+                sa.text("SELECT id FROM requirement WHERE district_code = :d"), {"d": DINGHAI}
+            ).scalars()
+        )
+    assert len(dinghai_ids) == 3
+    putuo = _client(url, eng, "pt-req", ["officer"], PUTUO)
+    city = _client(url, eng, "city-req", ["officer"], CITY)
+    try:
+        listed = {r["id"] for r in putuo.get("/api/requirements", params={"limit": 500}).json()}
+        assert listed and not (listed & dinghai_ids)
+        assert putuo.get(f"/api/requirements/{min(dinghai_ids)}").status_code == 404
+        rows = {r["key"]: r for r in putuo.get("/api/stats/districts").json()["rows"]}
+        assert rows[DINGHAI]["req_new"] == rows[DINGHAI]["req_matching"] == 0
+        assert rows[PUTUO]["req_new"] >= 1
+        seen = {r["id"] for r in city.get("/api/requirements", params={"limit": 500}).json()}
+        assert dinghai_ids <= seen
+        rows = {r["key"]: r for r in city.get("/api/stats/districts").json()["rows"]}
+        assert rows[DINGHAI]["req_new"] == 2 and rows[DINGHAI]["req_matching"] == 1
+    finally:
+        for c in (putuo, city):
+            c.__exit__(None, None, None)
