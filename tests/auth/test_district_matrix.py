@@ -1,9 +1,9 @@
-"""The authorization matrix's district dimension for the inventory (issue 26, item 2; row
-security, revision 0035): Putuo's officer, planner and leader call every GET route of the app —
-API, pages, OGC, tiles, exports, stats — with Dinghai's sites, buildings and a tile over them in
-the path, and no answer holds anything of a Dinghai site: its code, names, or internal notes
-(canaries planted as the owner), counts included, as the default listings show them. A city
-officer's crawl finds the same canaries (so an empty answer cannot pass)."""
+"""The authorization matrix's district dimension (issue 26, item 2; row security, revisions
+0035 and 0039): Putuo's officer, planner and leader call every GET route of the app — API,
+pages, OGC, tiles, exports, stats — with Dinghai's site, building, requirement and a tile over
+them in the path, and no answer holds anything of Dinghai's: a site's code, names or internal
+notes, a requirement's name (canaries planted as the owner), as the default listings show
+them. A city officer's crawl finds the same canaries (so an empty answer cannot pass)."""
 
 from __future__ import annotations
 
@@ -63,6 +63,14 @@ class Inventory:
                 ),
                 {"d": DINGHAI},
             ).scalar()
+            # a requirement of Dinghai's (row security on requirements, revision 0039)
+            self.requirement_id = c.execute(
+                sa.text(
+                    "INSERT INTO requirement (project_name, need, status, district_code)"
+                    " VALUES ('定海需求" + CANARY + "', 'land', 'new', :d) RETURNING id"
+                ),
+                {"d": DINGHAI},
+            ).scalar_one()
             self.tokens: dict[str, str] = {}
             for name, roles, district in (
                 ("pt-officer", ["officer"], PUTUO),
@@ -97,6 +105,7 @@ def _fill(path: str, inv: Inventory) -> str:
     values = {
         "site_id": inv.site_id,
         "building_id": inv.building_id,
+        "requirement_id": inv.requirement_id,
         "code": inv.codes[0],
         "z": z,
         "x": x,
@@ -161,6 +170,12 @@ def test_nothing_of_another_districts_sites_reaches_a_district_user(
         assert _leaks(seen, inventory) == [], user
     # the same crawl as an officer of the city finds the canaries: they would be seen
     leaks = _leaks(_crawl(inventory, "city-officer"), inventory)
-    for shows in ("/api/sites?", "/api/exports/sites?", "/ogc/collections/sites/items?"):
+    for shows in (
+        "/api/sites?",
+        "/api/exports/sites?",
+        "/ogc/collections/sites/items?",
+        "/api/requirements",
+        f"/requirements/{inventory.requirement_id}",
+    ):
         assert any(url.startswith(shows) for url in leaks), leaks
     assert any(f"/sites/{inventory.site_id}" in url for url in leaks), leaks  # its page
