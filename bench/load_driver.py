@@ -282,6 +282,7 @@ def with_sample(url: str, roles: tuple[str, ...]) -> dict[str, str]:
     """Migrate the empty database at ``url``, load the sample and make a user ``load-<role>``
     per role; return an API token per role."""
     from gis_app.db import migrate
+    from gis_app.db.district_queries import top_district
     from gis_app.db.engine import make_engine
     from gis_app.services import accounts
     from gis_app.services.inventory import load_sample
@@ -294,9 +295,7 @@ def with_sample(url: str, roles: tuple[str, ...]) -> dict[str, str]:
             load_sample(c)
         with eng.begin() as c:
             # users of the city: they read and write every district (row security)
-            city = c.execute(
-                sa.text("SELECT code FROM district WHERE parent_code IS NULL ORDER BY id LIMIT 1")
-            ).scalar()
+            city = top_district(c)
             for role in roles:
                 accounts.create_user(
                     c, f"load-{role}", "load-password-1", [role], district_code=city

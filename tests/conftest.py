@@ -209,17 +209,11 @@ def scratch_dir() -> Iterator[Path]:
 _TOKENS: dict[tuple[str, str], str] = {}
 
 
-def _city(conn: sa.Connection) -> str | None:
-    """The code of the top of the districts' tree (the sample's city), None if none loaded."""
-    return conn.execute(
-        sa.text("SELECT code FROM district WHERE parent_code IS NULL ORDER BY id LIMIT 1")
-    ).scalar()
-
-
 def api_token_for(url: str, role: str) -> str:
     """An API token of a test user holding ``role`` in the database at ``url`` (cached)."""
     key = (url, role)
     if key not in _TOKENS:
+        from gis_app.db.district_queries import top_district
         from gis_app.services import accounts
 
         eng = make_engine(url)
@@ -232,7 +226,9 @@ def api_token_for(url: str, role: str) -> str:
                 if not exists:
                     # an officer of the city: reads and writes every district of the sample
                     # (row security, revision 0035); tests of one district's view make their own
-                    accounts.create_user(c, name, "test-password-1", [role], district_code=_city(c))
+                    accounts.create_user(
+                        c, name, "test-password-1", [role], district_code=top_district(c)
+                    )
                 _, token = accounts.create_token(c, name, "tests")
         finally:
             eng.dispose()

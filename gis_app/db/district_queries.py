@@ -22,6 +22,17 @@ def home_district() -> sa.ColumnElement[str]:
     return sa.func.gis_app_home_district()
 
 
+def top_district(conn: sa.Connection) -> str | None:
+    """The code of the first row at the top of the districts' tree (a city or province over
+    the districts, or a lone district); None when no district is loaded."""
+    return conn.execute(
+        sa.select(District.code)
+        .where(District.parent_code.is_(None))
+        .order_by(District.id)
+        .limit(1)
+    ).scalar()
+
+
 def existing_district(conn: sa.Connection, code: str | None) -> str | None:
     """``code`` if it names a district (or city, province); without a code the first
     district; None when there is no such row."""

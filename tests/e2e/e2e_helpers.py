@@ -11,6 +11,7 @@ import sqlalchemy as sa
 import uvicorn
 
 from api.app import create_app
+from gis_app.db.district_queries import top_district
 from gis_app.db.engine import make_engine
 from gis_app.services import accounts
 from gis_app.settings import DatabaseSettings, MapSettings, SecuritySettings, Settings
@@ -56,9 +57,7 @@ def start_app(
         ).first()
         if not exists:
             # an officer of the city (every district of the sample; row security, 0035)
-            city = c.execute(
-                sa.text("SELECT code FROM district WHERE parent_code IS NULL ORDER BY id LIMIT 1")
-            ).scalar()
+            city = top_district(c)
             accounts.create_user(c, username, PASSWORD, ["officer"], district_code=city)
     settings = Settings(
         db=DatabaseSettings(database_url=db_url, lock_timeout_s=lock_timeout_s),
