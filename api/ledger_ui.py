@@ -64,6 +64,7 @@ UI: dict[str, vocab.Term] = {
         ("summary", "主要指标完成情况", "Main indicators"),
         ("targets", "目标责任完成进度（1月起累计）", "Targets: progress since January"),
         ("scope", "对象", "For"),
+        ("district", "行政区", "District"),
         ("activities", "招商活动", "Promotion activities"),
         ("log_activity", "登记活动", "Log an activity"),
         (

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import UploadFile
+from fastapi import Query, UploadFile
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from api.auth import Principal
@@ -14,6 +15,15 @@ from gis_app.domain.errors import PayloadTooLarge
 from gis_app.services import projects as project_service
 
 _CHUNK = 1 << 20
+
+#: the district (or city) a ledger view is about; default: the caller's home district
+DistrictQuery = Annotated[
+    str | None,
+    Query(
+        max_length=20,
+        description="a district or city code (e.g. 330903); default: the caller's district",
+    ),
+]
 
 
 def viewer_of(user: Principal) -> project_service.ProjectViewer:

@@ -12,10 +12,11 @@ from pydantic import Field, create_model
 
 from api.auth import CurrentUser, allow
 from api.deps import ConnDep, DbRoute
-from api.project_deps import today, viewer_of
+from api.project_deps import DistrictQuery, today, viewer_of
 from api.schemas import IsoDate, StrictModel
 from gis_app.domain import activities, vocab
 from gis_app.services import activities as activity_service
+from gis_app.services import project_report as report_service
 
 router = APIRouter(tags=["activities"], route_class=DbRoute)
 READ = allow("officer", "leader")
@@ -85,10 +86,14 @@ def delete_activity(
 
 
 @router.get("/api/activity-progress", dependencies=[READ])
-def activity_progress(conn: ConnDep, year: YearQuery = None) -> dict[str, Any]:
-    """Each officer's activities month by month against the monthly minimum."""
+def activity_progress(
+    conn: ConnDep, user: CurrentUser, year: YearQuery = None, district: DistrictQuery = None
+) -> dict[str, Any]:
+    """Each officer's activities month by month against the monthly minimum, for
+    ``district`` and the districts below it (default: the caller's district)."""
     now = today()
-    return activity_service.progress(conn, year or now.year, now)
+    where = report_service.report_district(conn, district, user.username)
+    return activity_service.progress(conn, year or now.year, now, where.key)
 
 
 @router.put("/api/activity-minimums/{year}/{kind}", dependencies=[MINIMUMS])

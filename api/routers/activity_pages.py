@@ -21,6 +21,7 @@ from api.templating import other_lang_url, page_lang, render_page
 from gis_app.domain import activities, vocab
 from gis_app.domain.errors import Forbidden, GisAppError, InvalidInput, NotFound
 from gis_app.services import activities as activity_service
+from gis_app.services import project_report as report_service
 from maps import assets, i18n
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=DbRoute)
@@ -75,7 +76,9 @@ def _page(
         "year": shown_year,
         "today": now.isoformat(),
         "items": activity_service.list_activities(conn, shown_year),
-        "progress": activity_service.progress(conn, shown_year, now),
+        "progress": activity_service.progress(
+            conn, shown_year, now, report_service.report_district(conn, None, user.username).key
+        ),
         "can_log": user.has("officer"),
         "can_set_minimum": actor.sets_targets,
         "username": user.username,

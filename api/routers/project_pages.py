@@ -21,7 +21,7 @@ from api.deps import ConnDep, DbRoute, SettingsDep
 from api.errors import status_for
 from api.form_errors import form_errors
 from api.ledger_ui import UI
-from api.project_deps import read_upload, today, viewer_of
+from api.project_deps import DistrictQuery, read_upload, today, viewer_of
 from api.templating import other_lang_url, page_lang, render_page
 from gis_app.domain import projects, vocab
 from gis_app.domain.errors import (
@@ -32,6 +32,7 @@ from gis_app.domain.errors import (
     NotFound,
 )
 from gis_app.io import report_export
+from gis_app.services import districts as district_service
 from gis_app.services import project_report as report_service
 from gis_app.services import projects as project_service
 from maps import assets, i18n
@@ -335,12 +336,13 @@ def report_page(
     lang: str | None = None,
     start: Annotated[str | None, Query(max_length=20)] = None,
     end: Annotated[str | None, Query(max_length=20)] = None,
+    district: DistrictQuery = None,
     saved: Annotated[int, Query(ge=0, le=1)] = 0,
 ) -> HTMLResponse:
-    """The indicator report for a period: figures against targets, year on year, big projects,
-    by sector and platform, with charts, each figure opening onto the projects it sums; the
-    same as XLSX and DOCX; leaders set the year's targets on it."""
-    return _report(request, conn, user, lang, start, end, saved=bool(saved))
+    """The indicator report of a district (or city) for a period: figures against targets,
+    year on year, big projects, by sector and platform, with charts, each figure opening onto
+    the projects it sums; the same as XLSX and DOCX; leaders set the year's targets on it."""
+    return _report(request, conn, user, lang, start, end, district, saved=bool(saved))
 
 
 def _report(
@@ -350,6 +352,7 @@ def _report(
     lang: str | None,
     start: str | None,
     end: str | None,
+    district: str | None,
     *,
     target_error: GisAppError | None = None,
     typed: dict[str, Any] | None = None,
@@ -362,15 +365,21 @@ def _report(
     except InvalidInput as err:
         error = err
         s, e = report_service.parse_period(None, None, today())
-    report = report_service.indicator_report(conn, s, e)
+    try:
+        where = report_service.report_district(conn, district or None, user.username)
+    except InvalidInput as err:
+        error = err
+        where = report_service.report_district(conn, None, user.username)
+    report = report_service.indicator_report(conn, s, e, where)
     ctx |= {
         "report": report,
         "prose": report_export.report_prose(report),
-        "errors": form_errors(error, ctx["lang"], ("start", "end")),
+        "errors": form_errors(error, ctx["lang"], ("start", "end", "district")),
+        "district_choices": district_service.readable_districts(conn),
         "indicator_key": projects.INDICATOR_BY_KEY,
         "sector_max": max((g["funds"] for g in report["by_sector"]), default=0) or 1,
         "platform_max": max((g["funds"] for g in report["by_platform"]), default=0) or 1,
-        "targets": report_service.target_progress(conn, s.year, e),
+        "targets": report_service.target_progress(conn, s.year, e, where),
         "can_set_targets": viewer_of(user).sets_targets,
         "target_errors": form_errors(target_error, ctx["lang"], _TARGET_FORM),
         "typed": {k: v for k, v in (typed or {}).items() if isinstance(v, str)},
@@ -390,11 +399,14 @@ def set_target_form(
 ) -> Response:
     """Set an annual target from the leaders' form on the report; back to the report."""
     start, end = str(form.get("start") or ""), str(form.get("end") or "")
+    district = str(form.get("district") or "")
     try:
         year = _form_number(form, "year", int)
         value = _form_number(form, "value", float)
+        where = report_service.report_district(conn, district or None, user.username)
         report_service.set_target(
             conn,
+            where,
             year,
             str(form.get("scope") or ""),
             str(form.get("scope_key") or ""),
@@ -404,8 +416,10 @@ def set_target_form(
         )
     except _SHOWN as e:
         conn.rollback()
-        return _report(request, conn, user, lang, start, end, target_error=e, typed=form)
-    query = urlencode({"lang": page_lang(lang), "start": start, "end": end, "saved": 1})
+        return _report(request, conn, user, lang, start, end, district, target_error=e, typed=form)
+    query = urlencode(
+        {"lang": page_lang(lang), "start": start, "end": end, "district": where.key, "saved": 1}
+    )
     return RedirectResponse(f"/reports/indicators?{query}#gis-targets", status_code=303)
 
 

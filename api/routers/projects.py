@@ -16,7 +16,7 @@ from pydantic import Field, create_model
 
 from api.auth import CurrentUser, allow
 from api.deps import ConnDep, DbRoute, SettingsDep
-from api.project_deps import read_upload, today, viewer_of
+from api.project_deps import DistrictQuery, read_upload, today, viewer_of
 from api.schemas import IsoDate, StrictModel
 from gis_app.domain import projects, vocab
 from gis_app.io import report_export
@@ -275,7 +275,7 @@ MonthQuery = Annotated[
 
 def report_title(report: dict[str, Any]) -> str:
     """The heading of the report's documents."""
-    return f"招商引资主要指标完成情况（{report['period']['zh']}）"
+    return f"{report['district']['zh']}招商引资主要指标完成情况（{report['period']['zh']}）"
 
 
 @router.get(
@@ -290,15 +290,19 @@ def report_title(report: dict[str, Any]) -> str:
 )
 def indicator_report(
     conn: ConnDep,
+    user: CurrentUser,
     start: MonthQuery = None,
     end: MonthQuery = None,
+    district: DistrictQuery = None,
     format: Literal["json", "xlsx", "docx"] = "json",
 ) -> Any:
     """The indicators of the office's report for the months ``start``–``end`` (one year;
     default: this year so far): actual vs annual target, completion %, year-on-year, projects
-    of 1亿元 or more and their share, by sector and platform — each with the projects it sums."""
+    of 1亿元 or more and their share, by sector and platform — each with the projects it sums.
+    ``district``: whose report (a city's sums its districts'); default the caller's."""
     s, e = report_service.parse_period(start, end, today())
-    report = report_service.indicator_report(conn, s, e)
+    where = report_service.report_district(conn, district, user.username)
+    report = report_service.indicator_report(conn, s, e, where)
     if format == "json":
         return report
     name = f"indicators_{report['period']['start']}_{report['period']['end']}.{format}"
@@ -331,16 +335,20 @@ class TargetValue(StrictModel):
 @router.get("/api/targets", dependencies=[FINANCE])
 def list_targets(
     conn: ConnDep,
+    user: CurrentUser,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     through: MonthQuery = None,
+    district: DistrictQuery = None,
 ) -> list[dict[str, Any]]:
-    """The year's targets (district, platforms, officers) with the month-by-month cumulative
-    actual until ``through`` (default: this month) and the completion % so far."""
+    """The year's targets (district, platforms, officers) of ``district`` and the districts
+    below it (default: the caller's) with the month-by-month cumulative actual until
+    ``through`` (default: this month) and the completion % so far."""
+    where = report_service.report_district(conn, district, user.username)
     now = today()
     y = year or now.year
     end = report_service.parse_period(f"{y}-01", through, now)[1] if through else None
     last = end or (now.replace(day=1) if y == now.year else dt.date(y, 12, 1))
-    return report_service.target_progress(conn, y, last)
+    return report_service.target_progress(conn, y, last, where)
 
 
 @router.put("/api/targets/{year}/{scope}/{indicator}", dependencies=[TARGETS])
@@ -351,8 +359,11 @@ def put_target(
     body: TargetValue,
     conn: ConnDep,
     user: CurrentUser,
+    district: DistrictQuery = None,
 ) -> list[dict[str, Any]]:
-    """Set an annual target of the district, a platform or an officer (leaders, admins)."""
+    """Set an annual target of ``district`` (default: the caller's), one of its platforms or
+    officers (leaders, admins; refused 403 for a district the caller may not change)."""
+    where = report_service.report_district(conn, district, user.username)
     return report_service.set_target(
-        conn, year, scope, body.scope_key, indicator, body.value, user.username
+        conn, where, year, scope, body.scope_key, indicator, body.value, user.username
     )

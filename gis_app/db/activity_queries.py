@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
+from gis_app.db.district_queries import user_district
 from gis_app.db.project_models import ActivityMinimum, Project, PromotionActivity
 
 ACT = PromotionActivity.__table__
@@ -16,8 +17,11 @@ PROJECT = Project.__table__
 
 
 def insert_activity(conn: sa.Connection, values: dict[str, Any]) -> int:
-    """Record one activity; its id."""
-    return conn.execute(sa.insert(ACT).values(**values).returning(ACT.c.id)).scalar_one()
+    """Record one activity (in its project's district, else its officer's); its id."""
+    project = sa.select(PROJECT.c.district_code).where(PROJECT.c.id == values.get("project_id"))
+    district = sa.func.coalesce(project.scalar_subquery(), user_district(values["officer"]))
+    stmt = sa.insert(ACT).values(**values, district_code=district).returning(ACT.c.id)
+    return conn.execute(stmt).scalar_one()
 
 
 def has_activities(conn: sa.Connection, officer: str) -> bool:
@@ -61,33 +65,45 @@ def list_activities(
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def monthly_counts(conn: sa.Connection, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
-    """Per officer, month and kind: how many activities were held from ``start`` to ``end``."""
+def monthly_counts(
+    conn: sa.Connection, start: dt.date, end: dt.date, districts: list[str]
+) -> list[dict[str, Any]]:
+    """Per officer, month and kind: how many activities of ``districts`` were held from
+    ``start`` to ``end``."""
     month = sa.func.date_trunc("month", ACT.c.held_on).cast(sa.Date).label("month")
     query = (
         sa.select(ACT.c.officer, month, ACT.c.kind, sa.func.count().label("n"))
-        .where(ACT.c.held_on.between(start, end))
+        .where(ACT.c.held_on.between(start, end), ACT.c.district_code.in_(districts))
         .group_by(ACT.c.officer, month, ACT.c.kind)
     )
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def minimums(conn: sa.Connection, year: int) -> list[dict[str, Any]]:
-    """The year's monthly minimums (officer '' applies to every officer)."""
-    query = sa.select(MIN.c.kind, MIN.c.officer, MIN.c.per_month).where(MIN.c.year == year)
+def minimums(conn: sa.Connection, year: int, districts: list[str]) -> list[dict[str, Any]]:
+    """The year's monthly minimums of ``districts`` (officer '' applies to every officer of
+    the district)."""
+    query = sa.select(MIN.c.district_code, MIN.c.kind, MIN.c.officer, MIN.c.per_month).where(
+        MIN.c.year == year, MIN.c.district_code.in_(districts)
+    )
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def put_minimum(
     conn: sa.Connection, year: int, kind: str, officer: str, per_month: int, user: str
 ) -> None:
-    """Set one monthly minimum (replacing the one there was)."""
+    """Set one monthly minimum (replacing the one there was): an officer's in their district,
+    every officer's ('') in ``user``'s."""
     stmt = insert(MIN).values(
-        year=year, kind=kind, officer=officer, per_month=per_month, updated_by=user
+        district_code=user_district(officer or user),
+        year=year,
+        kind=kind,
+        officer=officer,
+        per_month=per_month,
+        updated_by=user,
     )
     conn.execute(
         stmt.on_conflict_do_update(
-            index_elements=[MIN.c.year, MIN.c.kind, MIN.c.officer],
+            index_elements=[MIN.c.district_code, MIN.c.year, MIN.c.kind, MIN.c.officer],
             set_={"per_month": per_month, "updated_by": user, "updated_at": sa.func.now()},
         )
     )
@@ -98,13 +114,16 @@ def project_id(conn: sa.Connection, code: str) -> int | None:
     return conn.execute(sa.select(PROJECT.c.id).where(PROJECT.c.code == code)).scalar()
 
 
-def officers(conn: sa.Connection) -> list[str]:
-    """User names of the active accounts holding the officer role."""
-    return list(
-        conn.execute(
-            sa.text(
-                "SELECT username FROM app_user WHERE 'officer' = ANY(roles) AND NOT disabled"
-                " ORDER BY username"
-            )
-        ).scalars()
+def officers(conn: sa.Connection, districts: list[str] | None = None) -> dict[str, str]:
+    """The active accounts holding the officer role (of ``districts``, else all): their
+    district by user name."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT username, district_code FROM app_user"
+            " WHERE 'officer' = ANY(roles) AND NOT disabled"
+            " AND (CAST(:d AS text[]) IS NULL OR district_code = ANY(CAST(:d AS text[])))"
+            " ORDER BY username"
+        ),
+        {"d": districts},
     )
+    return {r.username: r.district_code for r in rows}

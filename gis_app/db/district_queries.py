@@ -66,6 +66,17 @@ def in_scope(column: sa.ColumnElement[str], username: str) -> sa.ColumnElement[b
     return column.in_(scope_codes(username))
 
 
+def home_of(conn: sa.Connection, username: str) -> str | None:
+    """The district of app user ``username`` (else the first district); None without any."""
+    return conn.execute(sa.select(user_district(username))).scalar()
+
+
+def districts_below(conn: sa.Connection, code: str) -> list[str]:
+    """``code`` and the codes of every district below it (a city: its districts), sorted."""
+    below = sa.func.gis_app_districts_below(sa.literal([code], sa.ARRAY(sa.Text)))
+    return list(conn.execute(sa.select(below)).scalar() or [])
+
+
 def user_scope(conn: sa.Connection, username: str) -> list[str]:
     """The district codes of ``username``'s scope (see :func:`scope_codes`), sorted."""
     return sorted(conn.execute(scope_codes(username)).scalars())

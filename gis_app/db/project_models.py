@@ -19,10 +19,11 @@ from sqlalchemy import (
     SmallInteger,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gis_app.db.models import Base, IdKey, Stamp, _in_vocab
+from gis_app.db.models import Base, IdKey, Stamp, _district_key, _in_vocab
 from gis_app.domain import projects, vocab
 
 
@@ -48,6 +49,9 @@ class Project(Base):
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[Stamp]
     updated_at: Mapped[Stamp]
+    #: the district whose ledger holds it (its requirement's, else its first site's, else its
+    #: officer's; revision 0040)
+    district_code: Mapped[str] = _district_key(home_default=True)
     __table_args__ = (
         _in_vocab("sector", vocab.SECTOR),
         CheckConstraint("length(btrim(code)) > 0", name="code_given"),
@@ -121,10 +125,12 @@ class ProjectMonth(Base):
 
 
 class IndicatorTarget(Base):
-    """An annual target of one indicator for the district, a platform or an officer."""
+    """An annual target of one indicator for a district (or city), one of its platforms or one
+    of its officers."""
 
     __tablename__ = "indicator_target"
     id: Mapped[IdKey]
+    district_code: Mapped[str] = _district_key(home_default=True)
     year: Mapped[int] = mapped_column(SmallInteger)
     scope: Mapped[str] = mapped_column(Text)
     #: the platform's name or the officer's user name ('' for the district)
@@ -132,7 +138,14 @@ class IndicatorTarget(Base):
     indicator: Mapped[str] = mapped_column(Text)
     value: Mapped[float] = mapped_column(Float)
     __table_args__ = (
-        UniqueConstraint("year", "scope", "scope_key", "indicator"),
+        UniqueConstraint(
+            "district_code",
+            "year",
+            "scope",
+            "scope_key",
+            "indicator",
+            name="uq_indicator_target_district_year_scope_indicator",
+        ),
         _in_vocab("scope", projects.TARGET_SCOPE),
         _in_vocab("indicator", projects.INDICATOR),
         CheckConstraint("value >= 0", name="value_nonneg"),
@@ -157,6 +170,8 @@ class PromotionActivity(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[Stamp]
+    #: its project's district, else its officer's (revision 0040)
+    district_code: Mapped[str] = _district_key(home_default=True)
     __table_args__ = (
         _in_vocab("kind", vocab.ACTIVITY_KIND),
         CheckConstraint("length(btrim(title)) > 0", name="title_given"),
@@ -164,9 +179,15 @@ class PromotionActivity(Base):
 
 
 class ActivityMinimum(Base):
-    """The monthly minimum of one kind of activity in a year, for every officer ('') or one."""
+    """The monthly minimum of one kind of activity in a year, for every officer of a district
+    ('') or one."""
 
     __tablename__ = "activity_minimum"
+    district_code: Mapped[str] = mapped_column(
+        ForeignKey("district.code", onupdate="CASCADE"),
+        primary_key=True,
+        server_default=text("gis_app_home_district()"),
+    )
     year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     kind: Mapped[str] = mapped_column(Text, primary_key=True)
     officer: Mapped[str] = mapped_column(Text, primary_key=True, server_default="")

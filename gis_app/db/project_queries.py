@@ -182,7 +182,7 @@ def lock_project(conn: sa.Connection, project_id: int) -> dict[str, Any] | None:
     """Lock the project row ``FOR UPDATE``; its officer and version (None if unknown)."""
     row = (
         conn.execute(
-            sa.select(P.c.id, P.c.officer, P.c.version, P.c.code)
+            sa.select(P.c.id, P.c.officer, P.c.version, P.c.code, P.c.district_code)
             .where(P.c.id == project_id)
             .with_for_update()
         )
@@ -253,7 +253,7 @@ def set_milestone(
 
 
 def find_site(conn: sa.Connection, code: str) -> dict[str, Any] | None:
-    """A site by code: id, code, names, availability, whether it is retired."""
+    """A site by code: id, code, names, availability, district, whether it is retired."""
     row = (
         conn.execute(
             sa.select(
@@ -261,6 +261,7 @@ def find_site(conn: sa.Connection, code: str) -> dict[str, Any] | None:
                 S.c.code,
                 S.c.name_zh,
                 S.c.availability,
+                S.c.district_code,
                 S.c.retired_at.is_not(None).label("retired"),
             ).where(S.c.code == code)
         )
@@ -282,6 +283,11 @@ def take_site(conn: sa.Connection, project_id: int, site_id: int) -> None:
         .where(S.c.id == site_id, S.c.availability != "signed")
         .values(availability="signed")
     )
+
+
+def project_district(conn: sa.Connection, project_id: int) -> str:
+    """The district of project ``project_id``."""
+    return conn.execute(sa.select(P.c.district_code).where(P.c.id == project_id)).scalar_one()
 
 
 def find_building(conn: sa.Connection, building_id: int) -> dict[str, Any] | None:
@@ -380,24 +386,37 @@ def insert_months(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
 # --- targets -----------------------------------------------------------------------------------
 
 
-def targets(conn: sa.Connection, year: int) -> list[dict[str, Any]]:
-    """Every target of ``year``."""
+def targets(conn: sa.Connection, year: int, districts: Sequence[str]) -> list[dict[str, Any]]:
+    """Every target of ``year`` set for one of ``districts``."""
     rows = conn.execute(
-        sa.select(T.c.scope, T.c.scope_key, T.c.indicator, T.c.value).where(T.c.year == year)
+        sa.select(T.c.district_code, T.c.scope, T.c.scope_key, T.c.indicator, T.c.value).where(
+            T.c.year == year, T.c.district_code.in_(list(districts))
+        )
     ).mappings()
     return [dict(r) for r in rows]
 
 
 def put_target(
-    conn: sa.Connection, year: int, scope: str, scope_key: str, indicator: str, value: float
+    conn: sa.Connection,
+    district: str,
+    year: int,
+    scope: str,
+    scope_key: str,
+    indicator: str,
+    value: float,
 ) -> None:
-    """Set one annual target (replacing the one there was)."""
+    """Set one annual target of ``district`` (replacing the one there was)."""
     stmt = sa.dialects.postgresql.insert(T).values(
-        year=year, scope=scope, scope_key=scope_key, indicator=indicator, value=value
+        district_code=district,
+        year=year,
+        scope=scope,
+        scope_key=scope_key,
+        indicator=indicator,
+        value=value,
     )
     conn.execute(
         stmt.on_conflict_do_update(
-            constraint="uq_indicator_target_year_scope_scope_key_indicator",
+            constraint="uq_indicator_target_district_year_scope_indicator",
             set_={"value": value},
         )
     )
@@ -406,9 +425,12 @@ def put_target(
 # --- the indicator report ----------------------------------------------------------------------
 
 
-def period_by_project(conn: sa.Connection, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
-    """Per project with figures or a 注册 in [``start``, ``end``] (months, inclusive): the sums
-    of each figure, whether it registered in the period, and what the report groups by."""
+def period_by_project(
+    conn: sa.Connection, start: dt.date, end: dt.date, districts: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Per project of ``districts`` with figures or a 注册 in [``start``, ``end``] (months,
+    inclusive): the sums of each figure, whether it registered in the period, and what the
+    report groups by."""
     sums = (
         sa.select(
             PM.c.project_id,
@@ -432,6 +454,7 @@ def period_by_project(conn: sa.Connection, start: dt.date, end: dt.date) -> list
             P.c.sector,
             P.c.platform,
             P.c.officer,
+            P.c.district_code,
             P.c.planned_fixed_asset_wan,
             *(sums.c[c] for c in projects.FIGURES),
             registered.c.project_id.is_not(None).label("registered"),
@@ -441,39 +464,48 @@ def period_by_project(conn: sa.Connection, start: dt.date, end: dt.date) -> list
                 registered, registered.c.project_id == P.c.id
             )
         )
-        .where(sa.or_(sums.c.project_id.is_not(None), registered.c.project_id.is_not(None)))
+        .where(
+            sa.or_(sums.c.project_id.is_not(None), registered.c.project_id.is_not(None)),
+            P.c.district_code.in_(list(districts)),
+        )
         .order_by(P.c.code)
     ).mappings()
     return [dict(r) for r in rows]
 
 
-def monthly_by_unit(conn: sa.Connection, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
-    """Per month of [``start``, ``end``], officer and platform: the sums of each figure and
-    the number of projects registered (注册) that month — what targets are measured against."""
+def monthly_by_unit(
+    conn: sa.Connection, start: dt.date, end: dt.date, districts: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Per month of [``start``, ``end``], district, officer and platform (projects of
+    ``districts``): the sums of each figure and the number of projects registered (注册) that
+    month — what targets are measured against."""
+    mine = P.c.district_code.in_(list(districts))
     figures = (
         sa.select(
             PM.c.month,
+            P.c.district_code,
             P.c.officer,
             P.c.platform,
             *(sa.func.sum(PM.c[c]).label(c) for c in projects.FIGURES),
             sa.literal(0).label("registered"),
         )
         .select_from(PM.join(P, P.c.id == PM.c.project_id))
-        .where(PM.c.month.between(start, end))
-        .group_by(PM.c.month, P.c.officer, P.c.platform)
+        .where(PM.c.month.between(start, end), mine)
+        .group_by(PM.c.month, P.c.district_code, P.c.officer, P.c.platform)
     )
     month = sa.cast(sa.func.date_trunc("month", PMS.c.actual_date), sa.Date)
     registered = (
         sa.select(
             month.label("month"),
+            P.c.district_code,
             P.c.officer,
             P.c.platform,
             *(sa.null().label(c) for c in projects.FIGURES),
             sa.func.count().label("registered"),
         )
         .select_from(PMS.join(P, P.c.id == PMS.c.project_id))
-        .where(PMS.c.kind == "registered", month.between(start, end))
-        .group_by(month, P.c.officer, P.c.platform)
+        .where(PMS.c.kind == "registered", month.between(start, end), mine)
+        .group_by(month, P.c.district_code, P.c.officer, P.c.platform)
     )
     rows = conn.execute(sa.union_all(figures, registered)).mappings()
     return [dict(r) for r in rows]

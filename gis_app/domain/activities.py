@@ -37,6 +37,7 @@ ACTIVITY: dict[str, Field] = _named({
     "notes": Field("text", zh="备注", en="Notes", length=2000),
     "created_by": Field("text", zh="登记人", en="Logged by", **_KEPT),
     "created_at": Field("datetime", zh="登记时间", en="Logged", **_KEPT),
+    "district_code": Field("text", zh="所属行政区", en="District", **_KEPT),
 })
 
 #: the monthly minimum of one kind of activity in a year; officer '' is every officer's
@@ -48,6 +49,7 @@ MINIMUM: dict[str, Field] = _named({
                      length=100),
     "per_month": Field("int", required=True, min=0, max=1000, zh="每月不少于（次）",
                        en="At least, per month"),
+    "district_code": Field("text", zh="所属行政区", en="District", **_KEPT),
 })
 # fmt: on
 

@@ -225,6 +225,13 @@ ERRORS: dict[str, ErrorTerm] = {
             "This record lies in a district you may not change.",
         ),
         _e(
+            "site_other_district",
+            "地块 {value} 位于{other}，不在本项目所属的{district}范围内："
+            "项目只取用本行政区的地块。",
+            "Site {value} lies in {other}, outside the project's district {district}: a project "
+            "takes sites of its own district.",
+        ),
+        _e(
             "no_district",
             "尚未配置任何行政区：请先载入行政区（jurisdiction.geojson）。",
             "No district is configured: load the districts first (jurisdiction.geojson).",

@@ -64,6 +64,7 @@ PROJECT: dict[str, Field] = _named({
     "version": Field("int", zh="版本", en="Version", **_KEPT),
     "created_at": Field("datetime", zh="创建时间", en="Created", **_KEPT),
     "updated_at": Field("datetime", zh="更新时间", en="Updated", **_KEPT),
+    "district_code": Field("text", zh="所属行政区", en="District", **_KEPT),
 })
 
 #: one month of one project's figures; the labels are the spreadsheets' column headers

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from gis_app.db import activity_queries as q
+from gis_app.db.district_queries import districts_below
 from gis_app.db.engine import set_app_user
 from gis_app.domain import activities, vocab
 from gis_app.domain.error_vocab import Problem
@@ -211,23 +212,31 @@ def set_minimum(
             "per_month": values["per_month"]}  # fmt: skip
 
 
-def progress(conn: sa.Connection, year: int, today: dt.date) -> dict[str, Any]:
-    """Each officer's activities month by month from January (to this month, or December of
-    a past year) against the monthly minimum; months that ended below it are ``short``."""
+def progress(conn: sa.Connection, year: int, today: dt.date, district: str) -> dict[str, Any]:
+    """Each officer's activities of ``district`` (and the districts below it) month by month
+    from January (to this month, or December of a past year) against the monthly minimum (the
+    officer's own, else their district's, else ``district``'s); months that ended below it
+    are ``short``."""
+    below = districts_below(conn, district)
     last = min(dt.date(year, 12, 1), today.replace(day=1))
     months = [dt.date(year, m, 1) for m in range(1, last.month + 1)] if last.year == year else []
     end = dt.date(year, 12, 31)
     counts: dict[tuple[str, str, dt.date], int] = {}
-    for r in q.monthly_counts(conn, dt.date(year, 1, 1), end):
+    for r in q.monthly_counts(conn, dt.date(year, 1, 1), end, below):
         counts[(r["officer"], r["kind"], r["month"])] = r["n"]
-    minimums = q.minimums(conn, year)
-    per: dict[tuple[str, str], int] = {(m["officer"], m["kind"]): m["per_month"] for m in minimums}
-    names = sorted(set(q.officers(conn)) | {officer for officer, _, _ in counts})
+    minimums = q.minimums(conn, year, below)
+    per: dict[tuple[str, str, str], int] = {
+        (m["district_code"], m["officer"], m["kind"]): m["per_month"] for m in minimums
+    }
+    homes = q.officers(conn, below)
+    names = sorted(set(homes) | {officer for officer, _, _ in counts})
     this_month = today.replace(day=1)
     rows = []
     for officer in names:
         for kind in vocab.ACTIVITY_KIND:
-            minimum = per.get((officer, kind.key), per.get(("", kind.key)))
+            home = homes.get(officer, district)
+            keys = ((home, officer, kind.key), (home, "", kind.key), (district, "", kind.key))
+            minimum = next((per[k] for k in keys if k in per), None)
             cells = [counts.get((officer, kind.key, m), 0) for m in months]
             if minimum is None and not any(cells):
                 continue
@@ -251,6 +260,6 @@ def progress(conn: sa.Connection, year: int, today: dt.date) -> dict[str, Any]:
         "year": year,
         "months": [m.strftime("%Y-%m") for m in months],
         "current_month": this_month.strftime("%Y-%m") if this_month.year == year else None,
-        "minimums": sorted(minimums, key=lambda m: (m["kind"], m["officer"])),
+        "minimums": sorted(minimums, key=lambda m: (m["kind"], m["district_code"], m["officer"])),
         "rows": rows,
     }

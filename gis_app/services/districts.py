@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from gis_app.db import district_queries
+from gis_app.db.scope import bound
 from gis_app.domain import fields
 from gis_app.domain.errors import InvalidInput
 from gis_app.domain.vocab import Term
@@ -42,6 +43,14 @@ def chosen_districts(conn: sa.Connection, codes: list[str]) -> list[Term]:
 def home_districts(conn: sa.Connection) -> list[Term]:
     """Every row a user may belong to: provinces, cities (a city's user), then districts."""
     return district_queries.district_list(conn)
+
+
+def readable_districts(conn: sa.Connection) -> list[Term]:
+    """The provinces, cities and districts the caller bound to ``conn`` reads (all of them for
+    the owner's own connections): what a ledger view may be drilled down to."""
+    scope = bound(conn)
+    rows = district_queries.district_list(conn)
+    return rows if scope is None else [t for t in rows if t.key in scope.read]
 
 
 def first_district(conn: sa.Connection) -> str | None:

@@ -4,6 +4,10 @@ same period of the year before and the year-on-year change, the projects of 1亿
 their share of the funds, and the funds by sector and by platform (against each platform's
 target). Every figure carries the projects it sums, so that each can be traced.
 
+A report is a district's (or a city's: its districts' projects together, against the city's own
+targets): by default the reader's home district; row security keeps out what the reader may not
+read.
+
 The database sums each project's months of the period (one statement per period); the report
 groups those per-project sums, which are as many as the projects active in the period.
 """
@@ -16,11 +20,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from gis_app.db import district_queries
 from gis_app.db import project_queries as q
+from gis_app.db.edit_queries import translate_db_errors
 from gis_app.db.engine import set_app_user
 from gis_app.domain import projects, vocab
 from gis_app.domain.errors import InvalidInput, range_refusal
 from gis_app.domain.fields import FieldError
+from gis_app.domain.vocab import Term
 
 #: the name the report gives projects without a platform
 NO_PLATFORM = {"zh": "未指定平台", "en": "No platform"}
@@ -56,6 +63,25 @@ def parse_period(start: str | None, end: str | None, today: dt.date) -> tuple[dt
     return s, e
 
 
+def report_district(conn: sa.Connection, district: str | None, username: str) -> Term:
+    """The district (or city) a ledger report is about: ``district`` when given (refused when it
+    names none), else ``username``'s home district."""
+    code = district.strip() if district else district_queries.home_of(conn, username)
+    names = district_queries.district_terms(conn)
+    if code not in names:
+        raise InvalidInput(
+            f"district: no district {code!r}",
+            code="referral_not_a_district",
+            field="district",
+            params={"value": str(code)[:40]},
+        )
+    return names[code]
+
+
+def _district(term: Term) -> dict[str, str]:
+    return {"code": term.key, "zh": term.zh, "en": term.en}
+
+
 def _label(s: dt.date, e: dt.date) -> dict[str, str]:
     zh = f"{s.year}年{s.month}月" if s == e else f"{s.year}年{s.month}—{e.month}月"
     en_s, en_e = f"{s:%B}", f"{e:%B}"
@@ -80,13 +106,21 @@ def _total(rows: list[dict[str, Any]], ind: projects.Indicator) -> float:
     return sum(_value(r, ind) for r in rows)
 
 
-def indicator_report(conn: sa.Connection, start: dt.date, end: dt.date) -> dict[str, Any]:
-    """The report for the months ``start``–``end`` (first days of months, one year)."""
-    rows = q.period_by_project(conn, start, end)
+def indicator_report(
+    conn: sa.Connection, start: dt.date, end: dt.date, district: Term
+) -> dict[str, Any]:
+    """The report of ``district`` (its projects and those of the districts below it, against
+    its targets) for the months ``start``–``end`` (first days of months, one year)."""
+    below = district_queries.districts_below(conn, district.key)
+    rows = q.period_by_project(conn, start, end, below)
     prev_start, prev_end = start.replace(year=start.year - 1), end.replace(year=end.year - 1)
-    prev_rows = q.period_by_project(conn, prev_start, prev_end)
-    targets = q.targets(conn, start.year)
-    district = {t["indicator"]: t["value"] for t in targets if t["scope"] == "district"}
+    prev_rows = q.period_by_project(conn, prev_start, prev_end, below)
+    targets = q.targets(conn, start.year, below)
+    own = {
+        t["indicator"]: t["value"]
+        for t in targets
+        if t["scope"] == "district" and t["district_code"] == district.key
+    }
     platform_targets = {
         t["scope_key"]: t["value"]
         for t in targets
@@ -95,7 +129,7 @@ def indicator_report(conn: sa.Connection, start: dt.date, end: dt.date) -> dict[
     indicators = []
     for ind in projects.INDICATORS:
         actual, previous = _total(rows, ind), _total(prev_rows, ind)
-        target = district.get(ind.key)
+        target = own.get(ind.key)
         indicators.append(
             {
                 "key": ind.key,
@@ -130,6 +164,7 @@ def indicator_report(conn: sa.Connection, start: dt.date, end: dt.date) -> dict[
         ],
     }
     return {
+        "district": _district(district),
         "period": _label(start, end),
         "previous_period": _label(prev_start, prev_end),
         "indicators": indicators,
@@ -184,31 +219,49 @@ def _by_platform(rows: list[dict[str, Any]], targets: dict[str, float]) -> list[
     return out
 
 
-def _matches(target: dict[str, Any], row: dict[str, Any]) -> bool:
+def _matches(target: dict[str, Any], row: dict[str, Any], below: list[str]) -> bool:
+    if row["district_code"] not in below:
+        return False
     if target["scope"] == "district":
         return True
     return row[target["scope"]] == target["scope_key"]
 
 
-def target_progress(conn: sa.Connection, year: int, through: dt.date) -> list[dict[str, Any]]:
-    """Every target of ``year`` (district, platforms, officers: 责任状) with its month-by-month
-    cumulative actual from January to ``through`` and its completion % so far."""
+def target_progress(
+    conn: sa.Connection, year: int, through: dt.date, district: Term
+) -> list[dict[str, Any]]:
+    """Every target of ``year`` set by ``district`` or a district below it (the district's,
+    its platforms', its officers': 责任状) with its month-by-month cumulative actual from
+    January to ``through`` and its completion % so far; each target counts the projects of its
+    own district and those below it."""
     start = dt.date(year, 1, 1)
     end = min(through, dt.date(year, 12, 1))
     months = [dt.date(year, m, 1) for m in range(1, end.month + 1)] if end >= start else []
-    rows = q.monthly_by_unit(conn, start, end) if months else []
+    below = district_queries.districts_below(conn, district.key)
+    rows = q.monthly_by_unit(conn, start, end, below) if months else []
+    names = district_queries.district_terms(conn)
+    under: dict[str, list[str]] = {}
     out = []
     scopes = {k: i for i, k in enumerate(projects.TARGET_SCOPE.keys)}
     order = {i.key: n for n, i in enumerate(projects.INDICATORS)}
     targets = sorted(
-        q.targets(conn, year),
-        key=lambda t: (scopes[t["scope"]], t["scope_key"], order[t["indicator"]]),
+        q.targets(conn, year, below),
+        key=lambda t: (
+            t["district_code"] != district.key,
+            t["district_code"],
+            scopes[t["scope"]],
+            t["scope_key"],
+            order[t["indicator"]],
+        ),
     )
     for t in targets:
         ind = projects.INDICATOR_BY_KEY[t["indicator"]]
+        code = t["district_code"]
+        if code not in under:
+            under[code] = district_queries.districts_below(conn, code)
         per_month = dict.fromkeys(months, 0.0)
         for r in rows:
-            if _matches(t, r):
+            if _matches(t, r, under[code]):
                 per_month[r["month"]] += _value(r, ind)
         running, cumulative = 0.0, []
         for m in months:
@@ -217,6 +270,7 @@ def target_progress(conn: sa.Connection, year: int, through: dt.date) -> list[di
         scope = projects.TARGET_SCOPE.term(t["scope"])
         out.append(
             {
+                "district": _district(names.get(code) or Term(code, code, code)),
                 "scope": t["scope"],
                 "scope_label": {"zh": scope.zh, "en": scope.en},
                 "scope_key": t["scope_key"],
@@ -234,6 +288,7 @@ def target_progress(conn: sa.Connection, year: int, through: dt.date) -> list[di
 
 def set_target(
     conn: sa.Connection,
+    district: Term,
     year: int,
     scope: str,
     scope_key: str,
@@ -241,9 +296,9 @@ def set_target(
     value: float,
     user: str,
 ) -> list[dict[str, Any]]:
-    """Set one annual target (the district's, a platform's or an officer's); commit. Returns
-    the year's targets."""
-    what = f"target {year} {scope} {scope_key or ''} {indicator}".replace("  ", " ")
+    """Set one annual target of ``district`` (the district's own, one of its platforms' or
+    officers'); commit. Returns the year's targets of the district and those below it."""
+    what = f"target {district.key} {year} {scope} {scope_key or ''} {indicator}".replace("  ", " ")
     if not 2000 <= year <= 2100:
         raise range_refusal(f"{what}: year must be between 2000 and 2100", "year", year, 2000, 2100)
     if scope not in projects.TARGET_SCOPE or indicator not in projects.INDICATOR:
@@ -269,6 +324,7 @@ def set_target(
             params={"min": 0, "value": value},
         )
     set_app_user(conn, user, f"set {what}")
-    q.put_target(conn, year, scope, key, indicator, value)
+    with translate_db_errors(what):
+        q.put_target(conn, district.key, year, scope, key, indicator, value)
     conn.commit()
-    return q.targets(conn, year)
+    return q.targets(conn, year, district_queries.districts_below(conn, district.key))

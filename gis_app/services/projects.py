@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from gis_app.db import project_queries as q
+from gis_app.db.district_queries import district_terms, districts_below, home_of, user_district
 from gis_app.db.edit_queries import translate_db_errors
 from gis_app.db.engine import set_app_user
 from gis_app.domain import fields, projects, vocab
@@ -260,7 +261,29 @@ def _from_requirement(
         "investor": req.get("investor"),
         "industry": req.get("industry"),
         "officer": req.get("officer"),
+        "district_code": req.get("district_code"),
     }
+
+
+def _first_site_district(conn: sa.Connection, data: dict[str, Any]) -> str | None:
+    """The district of the first site a new project's body names (None: none or unknown)."""
+    codes = data.get("site_codes")
+    if isinstance(codes, list) and codes:
+        site = q.find_site(conn, str(codes[0]).strip())
+        return site["district_code"] if site else None
+    return None
+
+
+def _project_district(
+    conn: sa.Connection, values: dict[str, Any], data: dict[str, Any], username: str
+) -> Any:
+    """A new project's district: its requirement's, else its first site's, else its
+    officer's (an SQL expression when it comes from the officer's account)."""
+    return (
+        values.get("district_code")
+        or _first_site_district(conn, data)
+        or user_district(values.get("officer") or username)
+    )
 
 
 def create_project(
@@ -281,6 +304,7 @@ def create_project(
     if rid not in (None, ""):
         rid = _coerce("requirement_id", rid, what)
         values |= {k: v for k, v in _from_requirement(conn, rid, viewer).items() if v}
+    district = values.pop("district_code", None)
     for name in projects.WRITABLE:
         if name in data and data[name] not in (None, "", []):
             values[name] = data[name]
@@ -289,6 +313,9 @@ def create_project(
     if values["officer"] != viewer.username and not viewer.admin:
         raise Forbidden(f"{what}: only an admin records a project for another officer")
     values["created_by"] = viewer.username
+    values["district_code"] = _project_district(
+        conn, {"district_code": district, **values}, data, viewer.username
+    )
     set_app_user(conn, viewer.username, f"record project {values['code']}")
     with translate_db_errors(what):
         project_id = q.insert_project(conn, values)
@@ -434,6 +461,22 @@ def _take_site(
     if site["retired"]:
         raise RetiredSite(
             f"project {code}: site {site['code']} was split or merged; take its successors"
+        )
+    own = q.project_district(conn, project_id)
+    if site["district_code"] not in districts_below(conn, own):
+        names = district_terms(conn)
+        there, here = names.get(site["district_code"]), names.get(own)
+        raise InvalidInput(
+            f"project {code}: site {site['code']} lies in "
+            f"{there.zh if there else site['district_code']}, outside the project's district "
+            f"{here.zh if here else own}",
+            code="site_other_district",
+            field=field,
+            params={
+                "value": site["code"],
+                "other": there or site["district_code"],
+                "district": here or own,
+            },
         )
     q.take_site(conn, project_id, site["id"])
 
@@ -659,6 +702,7 @@ def load_ledger(conn: sa.Connection, path: Path, officer: str, today: dt.date) -
             _refuse_unknown(item, set(projects.WRITABLE) | _EXTRA, what)
             values = {n: _coerce(n, item.get(n), what) for n in projects.WRITABLE}
             values |= {"officer": values["officer"] or officer, "created_by": officer}
+            values["district_code"] = _project_district(conn, values, item, officer)
             ids[item["code"]] = q.insert_project(conn, values)
             _apply_extras(conn, ids[item["code"]], item["code"], item, today)
             recorded.append(item["code"])
@@ -677,8 +721,9 @@ def load_ledger(conn: sa.Connection, path: Path, officer: str, today: dt.date) -
             )
         q.insert_months(conn, rows)
         if recorded:
+            home = home_of(conn, officer)
             for t in ledger.get("targets", []):
                 keys = (t["year"], t["scope"], t["scope_key"], t["indicator"])
-                q.put_target(conn, *keys, t["value"])
+                q.put_target(conn, t.get("district_code") or home, *keys, t["value"])
     conn.commit()
     return recorded

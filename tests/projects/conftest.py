@@ -17,9 +17,13 @@ TODAY = dt.date(2026, 12, 3)
 
 
 @pytest.fixture
-def ledger_url(make_db) -> str:
-    """A copy of the sample database with the illustrative ledger (officer ``test-officer``)."""
+def ledger_url(make_db, token_for) -> str:
+    """A copy of the sample database with the illustrative ledger (officer ``test-officer``),
+    recorded in the city's ledger: the test officer and leader are the city's (made first), and
+    their reports default to the city (revision 0040)."""
     url = make_db("sample")
+    for role in ("officer", "leader"):
+        token_for(url, role)
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:

@@ -10,6 +10,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from gis_app.db.district_queries import home_of
 from gis_app.db.project_models import ActivityMinimum, PromotionActivity
 from gis_app.domain import activities
 from gis_app.domain.errors import InvalidInput
@@ -148,7 +149,9 @@ def test_sample_activities_load_once_and_show_short_months(ledger_url, ledger_en
         assert (
             activity_service.load_activities(c, sample, "test-officer", dt.date(2026, 12, 3)) == 0
         )
-        grid = activity_service.progress(c, 2026, dt.date(2026, 12, 3))
+        home = home_of(c, "test-officer")
+        assert home is not None
+        grid = activity_service.progress(c, 2026, dt.date(2026, 12, 3), home)
     assert _count(ledger_engine) == n
     trips = next(
         r for r in grid["rows"] if r["officer"] == "test-officer" and r["kind"] == "trip_out"
