@@ -68,8 +68,10 @@ def district_refusal(where: str, e: sa.exc.DBAPIError) -> errors.GeometryRejecte
 
 
 @contextmanager
-def translate_db_errors(where: str) -> Iterator[None]:
-    """Turn the database's deliberate refusals into domain errors naming ``where``."""
+def translate_db_errors(where: str, values: Mapping[str, Any] | None = None) -> Iterator[None]:
+    """Turn the database's deliberate refusals into domain errors naming ``where``; ``values``
+    (the row being written) name the value a unique key refused when PostgreSQL does not (it
+    leaves the key out of the message for a table under row security)."""
     try:
         yield
     except sa.exc.DBAPIError as e:
@@ -115,11 +117,13 @@ def translate_db_errors(where: str) -> Iterator[None]:
             detail = getattr(getattr(e.orig, "diag", None), "message_detail", None) or msg
             # "Key (code)=(PT-1) already exists.": the field and the value taken
             key = re.match(r"Key \((\w+)\)=\((.*)\) already exists", detail)
+            field, value = (key.group(1), key.group(2)) if key else _unique_key(e, values)
+            told = f"{where}: {value} already exists" if value is not None and not key else None
             raise errors.EditConflict(
-                f"{where}: {detail}",
-                code="duplicate" if key else None,
-                field=key.group(1) if key else None,
-                params={"value": key.group(2)[:60]} if key else None,
+                told or f"{where}: {detail}",
+                code="duplicate" if value is not None else None,
+                field=field,
+                params={"value": value[:60]} if value is not None else None,
             ) from e
         if code in ("23514", "23502", "22P02", "22003", "23503"):
             # a CHECK, NOT NULL, type or foreign-key rule: name the column when PostgreSQL does
@@ -128,6 +132,21 @@ def translate_db_errors(where: str) -> Iterator[None]:
                 f"{where}: {msg}", code="db_check_failed", field=column
             ) from e
         raise
+
+
+def _unique_key(
+    e: sa.exc.DBAPIError, values: Mapping[str, Any] | None
+) -> tuple[str | None, str | None]:
+    """The column and value of a one-column unique key (``uq_<table>_<column>``) that refused
+    a row of ``values``: (None, None) when it cannot be told."""
+    diag = getattr(getattr(e, "orig", None), "diag", None)
+    name, table = getattr(diag, "constraint_name", None), getattr(diag, "table_name", None)
+    prefix = f"uq_{table}_"
+    if not (values and name and table and name.startswith(prefix)):
+        return None, None
+    column = name[len(prefix) :]
+    value = values.get(column)
+    return (column, str(value)) if value is not None else (None, None)
 
 
 def set_edit_context(

@@ -317,7 +317,7 @@ def create_project(
         conn, {"district_code": district, **values}, data, viewer.username
     )
     set_app_user(conn, viewer.username, f"record project {values['code']}")
-    with translate_db_errors(what):
+    with translate_db_errors(what, values):
         project_id = q.insert_project(conn, values)
         _apply_extras(conn, project_id, values["code"], data, today)
     conn.commit()

@@ -1,9 +1,9 @@
 """The authorization matrix's district dimension (issue 26, item 2; row security, revisions
-0035 and 0039): Putuo's officer, planner and leader call every GET route of the app — API,
-pages, OGC, tiles, exports, stats — with Dinghai's site, building, requirement and a tile over
-them in the path, and no answer holds anything of Dinghai's: a site's code, names or internal
-notes, a requirement's name (canaries planted as the owner), as the default listings show
-them. A city officer's crawl finds the same canaries (so an empty answer cannot pass)."""
+0035, 0039 and 0040): Putuo's officer, planner and leader call every GET route of the app — API,
+pages, OGC, tiles, exports, stats, the ledger and its reports — with Dinghai's site, building,
+requirement, project and a tile over them in the path, and no answer holds anything of
+Dinghai's: a site's code, names or internal notes, a requirement's or project's name, an
+activity's title (canaries planted as the owner), as the default listings show them. A city officer's crawl finds the same canaries (so an empty answer cannot pass)."""
 
 from __future__ import annotations
 
@@ -71,6 +71,30 @@ class Inventory:
                 ),
                 {"d": DINGHAI},
             ).scalar_one()
+            # a project of Dinghai's ledger, with a month of figures and an activity (0040)
+            self.project_id = c.execute(
+                sa.text(
+                    "INSERT INTO project (code, name, sector, district_code, officer, notes)"
+                    " VALUES ('DH-" + CANARY + "', '定海项目" + CANARY + "', 'manufacturing',"
+                    " :d, 'nobody', '" + CANARY + "-project-note') RETURNING id"
+                ),
+                {"d": DINGHAI},
+            ).scalar_one()
+            c.execute(
+                sa.text(
+                    "INSERT INTO project_month (project_id, month, funds_fixed_asset_wan)"
+                    " VALUES (:p, make_date(extract(year FROM now())::int, 1, 1), 99)"
+                ),
+                {"p": self.project_id},
+            )
+            c.execute(
+                sa.text(
+                    "INSERT INTO promotion_activity (kind, held_on, officer, title, created_by,"
+                    " district_code) VALUES ('trip_out', make_date(extract(year FROM now())::int,"
+                    " 1, 2), 'nobody', '定海活动" + CANARY + "', 'nobody', :d)"
+                ),
+                {"d": DINGHAI},
+            )
             self.tokens: dict[str, str] = {}
             for name, roles, district in (
                 ("pt-officer", ["officer"], PUTUO),
@@ -106,6 +130,7 @@ def _fill(path: str, inv: Inventory) -> str:
         "site_id": inv.site_id,
         "building_id": inv.building_id,
         "requirement_id": inv.requirement_id,
+        "project_id": inv.project_id,
         "code": inv.codes[0],
         "z": z,
         "x": x,
@@ -142,6 +167,9 @@ def _crawl(inv: Inventory, user: str) -> dict[str, bytes]:
             ("/ogc/collections/sites/items", {"limit": 1000}),
             ("/api/stats/available", {"by": "district"}),
             ("/api/stats/districts", {}),
+            ("/api/reports/indicators", {"district": DINGHAI}),
+            ("/api/targets", {"district": DINGHAI}),
+            ("/reports/indicators", {"district": DINGHAI}),
         ):
             r = c.get(url, params=params)
             if r.status_code == 200:
@@ -176,6 +204,11 @@ def test_nothing_of_another_districts_sites_reaches_a_district_user(
         "/ogc/collections/sites/items?",
         "/api/requirements",
         f"/requirements/{inventory.requirement_id}",
+        "/api/projects",
+        f"/projects/{inventory.project_id}",
+        "/api/activities",
+        "/api/reports/indicators",
+        "/reports/indicators",
     ):
         assert any(url.startswith(shows) for url in leaks), leaks
     assert any(f"/sites/{inventory.site_id}" in url for url in leaks), leaks  # its page

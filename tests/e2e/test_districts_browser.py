@@ -5,14 +5,17 @@ figures SQL counts here, a click on a district drills down to its own dashboard.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 import sqlalchemy as sa
-from e2e_helpers import open_page, wait_idle
-from writers import DINGHAI, PUTUO, add_requirements
+from e2e_helpers import PASSWORD, open_page, wait_idle
+from writers import CITY, DINGHAI, PUTUO, add_requirements
 
 from gis_app.domain import vocab
+from gis_app.services import accounts
 
 #: requirements recorded per district for the pipeline (status → how many)
 REQUIREMENTS = {DINGHAI: {"new": 1, "visiting": 1}, PUTUO: {"negotiating": 2, "dropped": 1}}
@@ -168,3 +171,128 @@ def test_city_dashboard_shows_districts_side_by_side_and_drills_down(browser, li
     assert w.errors == []
     assert [u for u in w.requests if not u.startswith(live_app.base_url + "/")] == []
     page.context.close()
+
+
+def test_district_leaders_ledger_and_the_city_drilling_down_and_setting_a_target(browser, live_app):
+    """A Putuo officer's map lists Putuo's sites only and a Putuo leader's report sums Putuo's
+    projects (no district to choose); the city's leader picks 定海区 in the report's form,
+    sees Dinghai's project and sets Dinghai's target through the form: the database holds it
+    as Dinghai's, and Putuo's leader still sees no trace of it (revision 0040)."""
+    year = dt.date.today().year
+    month = f"{year}-01"
+    with live_app.engine.begin() as c:
+        for name, roles, district in (
+            ("pt-map-officer", ["officer"], PUTUO),
+            ("pt-ledger-leader", ["leader"], PUTUO),
+            ("city-ledger-leader", ["leader"], CITY),
+        ):
+            accounts.create_user(c, name, PASSWORD, roles, district_code=district)
+        putuo_sites = set(
+            c.execute(
+                sa.text("SELECT id FROM site WHERE district_code = :d AND retired_at IS NULL"),
+                {"d": PUTUO},
+            ).scalars()
+        )
+        dh = c.execute(
+            sa.text(
+                "INSERT INTO project (code, name, sector, district_code, officer)"
+                " VALUES ('DH-E2E-1', '定海浏览器项目', 'manufacturing', :d, 'nobody')"
+                " RETURNING id"
+            ),
+            {"d": DINGHAI},
+        ).scalar_one()
+        c.execute(
+            sa.text(
+                "INSERT INTO project_month (project_id, month, funds_fixed_asset_wan)"
+                " VALUES (:p, :m, 4321)"
+            ),
+            {"p": dh, "m": dt.date(year, 1, 1)},
+        )
+        pt = c.execute(
+            sa.text(
+                "INSERT INTO project (code, name, sector, district_code, officer)"
+                " VALUES ('PT-E2E-1', '普陀浏览器项目', 'manufacturing', :d, 'nobody')"
+                " RETURNING id"
+            ),
+            {"d": PUTUO},
+        ).scalar_one()
+        c.execute(
+            sa.text(
+                "INSERT INTO project_month (project_id, month, funds_fixed_asset_wan)"
+                " VALUES (:p, :m, 1234)"
+            ),
+            {"p": pt, "m": dt.date(year, 1, 1)},
+        )
+
+    # the Putuo officer's map: Putuo's sites only
+    w = open_page(browser, replace(live_app, username="pt-map-officer"), "/")
+    page = w.page
+    wait_idle(page)
+    listed = page.locator("#gis-list li[data-site-id]").evaluate_all(
+        "els => els.map(e => Number(e.dataset.siteId))"
+    )
+    assert listed and set(listed) <= putuo_sites
+    assert int(page.get_attribute("#gis-list-status", "data-total")) == len(putuo_sites)
+    page.context.close()
+
+    # the Putuo leader's report: Putuo's project, no Dinghai trace, no district to pick
+    path = f"/reports/indicators?start={month}&end={month}"
+    w = open_page(browser, replace(live_app, username="pt-ledger-leader"), path)
+    page = w.page
+    assert page.inner_text("#gis-report-district") == "普陀区"
+    assert page.locator("#gis-report-period select[name=district]").count() == 0
+    funds = "#gis-indicators tr[data-indicator=funds]"
+    codes = page.locator(f"{funds} li[data-code]").evaluate_all(
+        "els => els.map(e => e.dataset.code)"
+    )
+    assert "PT-E2E-1" in codes and "DH-E2E-1" not in codes
+    assert "DH-E2E-1" not in page.content() and "定海浏览器项目" not in page.content()
+    page.context.close()
+
+    # the city's leader: drills down to Dinghai with the form, then sets Dinghai's target
+    w = open_page(browser, replace(live_app, username="city-ledger-leader"), path)
+    page = w.page
+    assert page.inner_text("#gis-report-district") == "舟山市"
+    codes = page.locator(f"{funds} li[data-code]").evaluate_all(
+        "els => els.map(e => e.dataset.code)"
+    )
+    assert {"PT-E2E-1", "DH-E2E-1"} <= set(codes)
+    page.select_option("#gis-report-period select[name=district]", DINGHAI)
+    with page.expect_navigation():
+        page.click("#gis-report-period button[type=submit]")
+    assert parse_qs(urlparse(page.url).query)["district"] == [DINGHAI]
+    assert page.inner_text("#gis-report-district") == "定海区（示意范围）"
+    codes = page.locator(f"{funds} li[data-code]").evaluate_all(
+        "els => els.map(e => e.dataset.code)"
+    )
+    assert codes == ["DH-E2E-1"]
+    assert float(page.get_attribute(f"{funds} .gis-actual", "data-value")) == 4321
+    f = "#gis-set-target"
+    page.fill(f"{f} input[name=year]", str(year))
+    page.select_option(f"{f} select[name=scope]", "district")
+    page.select_option(f"{f} select[name=indicator]", "funds")
+    page.fill(f"{f} input[name=value]", "8642")
+    with page.expect_navigation():
+        page.click(f"{f} button[type=submit]")
+    page.wait_for_selector("#gis-target-saved")
+    assert parse_qs(urlparse(page.url).query)["district"] == [DINGHAI]
+    row = page.locator(f"#gis-targets tr[data-district='{DINGHAI}'][data-indicator=funds]")
+    assert row.count() == 1
+    assert float(page.get_attribute(f"{funds} td:nth-child(4)", "data-value")) == 8642
+    assert not w.errors, w.errors
+    page.context.close()
+    with live_app.engine.connect() as c:
+        got = c.execute(
+            sa.text(
+                "SELECT district_code, value FROM indicator_target"
+                " WHERE year = :y AND scope = 'district' AND indicator = 'funds'"
+            ),
+            {"y": year},
+        ).all()
+    assert [tuple(r) for r in got] == [(DINGHAI, 8642)]
+
+    # Putuo's leader: no target of Dinghai's on their report
+    w = open_page(browser, replace(live_app, username="pt-ledger-leader"), path)
+    assert w.page.locator(f"#gis-targets tr[data-district='{DINGHAI}']").count() == 0
+    assert w.page.get_attribute(f"{funds} td:nth-child(4)", "data-value") == ""
+    w.page.context.close()
