@@ -3,7 +3,8 @@
 pages, OGC, tiles, exports, stats, the ledger and its reports — with Dinghai's site, building,
 requirement, project and a tile over them in the path, and no answer holds anything of
 Dinghai's: a site's code, names or internal notes, a requirement's or project's name, an
-activity's title (canaries planted as the owner), as the default listings show them. A city officer's crawl finds the same canaries (so an empty answer cannot pass)."""
+activity's title (canaries planted as the owner), as the default listings show them. A city
+officer's crawl finds the same canaries (so an empty answer cannot pass)."""
 
 from __future__ import annotations
 
