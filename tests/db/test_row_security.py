@@ -196,3 +196,71 @@ def test_a_statement_under_the_policies_may_still_run_in_parallel(people: People
             assert "Gather" in plan, plan
     finally:
         eng.dispose()
+
+
+def test_the_ledger_of_another_district_is_neither_read_nor_written(people: People) -> None:
+    """Revision 0040: a Dinghai project, its month, milestone and history, an activity, a target
+    and a minimum are invisible to the runtime login bound to Putuo (counts and sums included),
+    and it can neither add nor change Dinghai's."""
+    with people.engine.begin() as c:
+        pid = c.execute(
+            sa.text(
+                "INSERT INTO project (code, name, sector, district_code)"
+                " VALUES ('DH-RLS-1', '定海项目', 'manufacturing', :d) RETURNING id"
+            ),
+            {"d": DINGHAI},
+        ).scalar_one()
+        c.execute(
+            sa.text(
+                "INSERT INTO project_month (project_id, month, tax_wan)"
+                " VALUES (:p, '2026-01-01', 5);"
+                "INSERT INTO project_milestone (project_id, kind, actual_date)"
+                " VALUES (:p, 'signed', '2026-01-02');"
+                "INSERT INTO promotion_activity (kind, held_on, officer, title, created_by,"
+                " district_code) VALUES ('trip_out', '2026-01-03', 'x', 't', 'x', :d);"
+                "INSERT INTO indicator_target (district_code, year, scope, indicator, value)"
+                " VALUES (:d, 2026, 'district', 'funds', 1);"
+                "INSERT INTO activity_minimum (district_code, year, kind, per_month)"
+                " VALUES (:d, 2026, 'trip_out', 3)"
+            ),
+            {"p": pid, "d": DINGHAI},
+        )
+    counts = {
+        "project": "SELECT count(*) FROM project",
+        "project_month": "SELECT count(*), sum(tax_wan) FROM project_month",
+        "project_milestone": "SELECT count(*) FROM project_milestone",
+        "promotion_activity": "SELECT count(*) FROM promotion_activity",
+        "indicator_target": "SELECT count(*) FROM indicator_target",
+        "activity_minimum": "SELECT count(*) FROM activity_minimum",
+        "history": "SELECT count(*) FROM history WHERE table_name = 'project'",
+    }
+    with people.engine.connect() as c:
+        owner = {k: tuple(c.execute(sa.text(q)).one()) for k, q in counts.items()}
+    assert owner["project"][0] >= 1 and owner["history"][0] >= 1
+    eng = _runtime(people.url)
+    try:
+        with eng.connect() as c:
+            scope.bind(c, scope.Scope.of([PUTUO], [PUTUO]))
+            seen = {k: tuple(c.execute(sa.text(q)).one()) for k, q in counts.items()}
+            assert seen["project"][0] == owner["project"][0] - 1
+            assert seen["project_month"] == (owner["project_month"][0] - 1, None)
+            for table in ("project_milestone", "promotion_activity", "indicator_target"):
+                assert seen[table][0] == owner[table][0] - 1, table
+            assert seen["activity_minimum"][0] == owner["activity_minimum"][0] - 1
+            assert seen["history"][0] == owner["history"][0] - 1
+            changed = c.execute(
+                sa.text("UPDATE project SET name = 'x' WHERE id = :p"), {"p": pid}
+            ).rowcount
+            assert changed == 0
+            c.rollback()
+            for sql in (
+                "INSERT INTO project (code, name, sector, district_code)"
+                " VALUES ('DH-RLS-2', 'x', 'manufacturing', :d)",
+                "INSERT INTO indicator_target (district_code, year, scope, indicator, value)"
+                " VALUES (:d, 2027, 'district', 'funds', 1)",
+            ):
+                with pytest.raises(sa.exc.ProgrammingError, match="row-level security"):
+                    c.execute(sa.text(sql), {"d": DINGHAI})
+                c.rollback()
+    finally:
+        eng.dispose()
