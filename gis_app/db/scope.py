@@ -55,6 +55,11 @@ class Scope:
         )
 
 
+def is_code(code: str) -> bool:
+    """Whether ``code`` has the shape of a district code (safe to send as a literal)."""
+    return bool(_CODE.match(code))
+
+
 #: no district: what a caller who is nobody in particular reads (the policies let nothing by)
 NO_SCOPE = Scope((), ())
 

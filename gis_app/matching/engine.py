@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gis_app.db import prepared
+from gis_app.db import prepared, scope
 from gis_app.domain import match_criteria as criteria
 from gis_app.domain.errors import Conflict, InvalidInput, range_refusal
 from gis_app.matching import sql as match_sql
@@ -70,21 +70,26 @@ CUSTOM_PLANS_FROM_UNITS = 5_000
 # databases, figures in the README), hence the second gate.
 
 
-def settings_sql(worker: bool = True) -> str:
+def settings_sql(worker: bool = True, districts: Sequence[str] | None = None) -> str:
     """The statements that set the planner settings a match runs with, for the transaction
     (no binds: sent in the same trip as the match itself); ``worker=False``: never a parallel
-    worker."""
+    worker. ``districts``: the match reads these districts only, so the gates count their
+    units (under row security, those the session may read; revision 0041), not the table's."""
     from_units = int(PARALLEL_FROM_UNITS) if worker else -1
+    units = "reltuples"
+    if districts is not None and all(scope.is_code(d) for d in districts):
+        listed = ", ".join(f"'{d}'" for d in districts)
+        units = f"COALESCE(gis_app_match_units(ARRAY[{listed}]::text[]), reltuples)"
     return (
         "SET LOCAL jit = off; SET LOCAL parallel_setup_cost = 1;"
         " SET LOCAL parallel_tuple_cost = 0; SET LOCAL min_parallel_index_scan_size = 0;"
         " SELECT set_config('max_parallel_workers_per_gather',"
-        f"   CASE WHEN {from_units} >= 0 AND reltuples >= {from_units} THEN '1' ELSE '0' END,"
+        f"   CASE WHEN {from_units} >= 0 AND n >= {from_units} THEN '1' ELSE '0' END,"
         " true),"
         " set_config('plan_cache_mode',"
-        f"   CASE WHEN reltuples >= {int(CUSTOM_PLANS_FROM_UNITS)} THEN 'force_custom_plan'"
+        f"   CASE WHEN n >= {int(CUSTOM_PLANS_FROM_UNITS)} THEN 'force_custom_plan'"
         "   ELSE 'force_generic_plan' END, true)"
-        "  FROM pg_class WHERE oid = 'match_unit'::regclass; "
+        f"  FROM (SELECT {units} AS n FROM pg_class WHERE oid = 'match_unit'::regclass) u; "
     )
 
 
@@ -189,6 +194,9 @@ def run_match(
         weights=effective,
         districts=districts,
     )
+    # the districts the match reads: those it names, else (row security) the caller's
+    bound = scope.bound(conn)
+    reads = districts if districts is not None else (bound.read if bound else None)
     for _ in range(_ATTEMPTS):
         ranked = prepared.execute(
             conn,
@@ -196,7 +204,9 @@ def run_match(
             params,
             match_sql.BIND_TYPES,
             plan=None,
-            before=settings_sql(worker=not match_sql.land_use_branches(spec.need, params)),
+            before=settings_sql(
+                worker=not match_sql.land_use_branches(spec.need, params), districts=reads
+            ),
         )
         rows = _with_explanations(conn, params, ranked)
         if rows is not None:

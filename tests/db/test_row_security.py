@@ -264,3 +264,54 @@ def test_the_ledger_of_another_district_is_neither_read_nor_written(people: Peop
                 c.rollback()
     finally:
         eng.dispose()
+
+
+def test_a_scoped_match_counts_the_units_of_the_districts_it_reads(
+    people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Revision 0041: the match's planner gates count the units of the districts it reads, and
+    only those the session may read (the statistics of a table under row security are hidden
+    from the runtime login, so a definer's function reads them)."""
+    from gis_app.matching import engine as match_engine
+
+    with people.engine.begin() as c:
+        c.execute(sa.text("ANALYZE match_unit"))
+        rows = c.execute(
+            sa.text(
+                "SELECT x.v, x.f * c.reltuples FROM pg_stats st, pg_class c,"
+                " unnest(st.most_common_vals::text::text[], st.most_common_freqs) AS x(v, f)"
+                " WHERE st.tablename = 'match_unit' AND st.attname = 'district_code'"
+                " AND c.oid = 'match_unit'::regclass"
+            )
+        ).all()
+        units = {code: n for code, n in rows}
+        assert units[PUTUO] > 10 * units[DINGHAI] > 0
+        # the owner reads no district's scope: the gates fall back to the whole table
+        owner = c.execute(
+            sa.text("SELECT gis_app_match_units(ARRAY[:p, :d])"), {"p": PUTUO, "d": DINGHAI}
+        ).scalar()
+        assert owner is None
+    threshold = (units[PUTUO] + units[DINGHAI]) / 2
+    monkeypatch.setattr(match_engine, "PARALLEL_FROM_UNITS", threshold)
+    eng = _runtime(people.url)
+    try:
+        with eng.connect() as c:
+            scope.bind(c, scope.Scope.of([PUTUO], [PUTUO]))
+            hidden = c.execute(
+                sa.text("SELECT count(*) FROM pg_stats WHERE tablename = 'match_unit'")
+            ).scalar()
+            assert hidden == 0
+            # Dinghai's units are not counted for a Putuo session, even when named
+            got = c.execute(
+                sa.text("SELECT gis_app_match_units(ARRAY[:p, :d])"), {"p": PUTUO, "d": DINGHAI}
+            ).scalar()
+            assert got == pytest.approx(units[PUTUO])
+            c.rollback()
+            for districts, worker in (([PUTUO], "1"), ([DINGHAI], "0"), (None, "1")):
+                scope.bind(c, scope.Scope.of(districts or [PUTUO, DINGHAI], []))
+                c.exec_driver_sql(match_engine.settings_sql(districts=districts))
+                shown = c.execute(sa.text("SHOW max_parallel_workers_per_gather")).scalar()
+                assert shown == worker, districts
+                c.rollback()
+    finally:
+        eng.dispose()
