@@ -219,11 +219,20 @@ def runtime_bench_url(owner_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def measure(url: str, district: str, rounds: int, runtime: str | None = None) -> dict[str, Any]:
+def measure(
+    url: str, district: str, rounds: int, runtime: str | None = None, gate_ab: bool = False
+) -> dict[str, Any]:
     """Interleaved rounds of the unscoped and scoped search and matches and a site detail.
 
     ``runtime``: measured as that login (the app's runtime login), each request with the scope
-    the app binds: every district (a city officer) or the one district (its officer)."""
+    the app binds: every district (a city officer) or the one district (its officer).
+    ``gate_ab``: each scoped match also with the planner gates counting the whole table (as
+    before revision 0041), interleaved."""
+    shipped = match_engine.settings_sql
+
+    def table_gate(worker: bool = True, units: Any = None) -> str:
+        return shipped(worker)
+
     eng = make_engine(runtime or url)
     specs = {key: parse_spec(body) for key, (_title, body) in REQUIREMENTS.items()}
     wall: dict[str, list[float]] = {}
@@ -264,8 +273,12 @@ def measure(url: str, district: str, rounds: int, runtime: str | None = None) ->
                     if r >= 2:
                         wall.setdefault(name, []).append(ms)
                 for key, spec in specs.items():
-                    for where, codes in scopes.items():
+                    runs = [(w, codes, "") for w, codes in scopes.items()]
+                    if gate_ab:
+                        runs.append((district, [district], " | table gate"))
+                    for where, codes, gate in runs if r % 2 == 0 else runs[::-1]:
                         bind(c, codes)
+                        match_engine.settings_sql = table_gate if gate else shipped
 
                         def match(
                             spec: Any = spec, codes: list[str] | None = codes, key: str = key
@@ -273,10 +286,13 @@ def measure(url: str, district: str, rounds: int, runtime: str | None = None) ->
                             res = match_engine.run_match(c, spec, districts=codes)
                             counts[f"{key} | {codes}"] = [res.total_matches, res.total_near_misses]
 
-                        ms = _timed(match)
+                        try:
+                            ms = _timed(match)
+                        finally:
+                            match_engine.settings_sql = shipped
                         c.rollback()
                         if r >= 2:
-                            wall.setdefault(f"{key} | {where}", []).append(ms)
+                            wall.setdefault(f"{key} | {where}{gate}", []).append(ms)
                 bind(c, None)
                 ms = _timed(lambda: sites.get_site(c, random.choice(ids)[0], today))
                 c.rollback()
@@ -354,6 +370,21 @@ def markdown(doc: dict[str, Any]) -> str:
         )
     g = w["site detail"]
     lines += [f"| site detail (the gauge) | {g['p50']} / {g['p95']} | — | — |", ""]
+    if any(k.endswith(" | table gate") for k in w):
+        lines += [
+            "One district's matches with the planner gates counting the district's units (as"
+            " shipped, revision 0041) and the whole table's (before), interleaved:",
+            "",
+            "| request | district's units p50 / p95 | whole table p50 / p95 | ratio of p50s |",
+            "|---|---:|---:|---:|",
+        ]
+        for k in REQUIREMENTS:
+            a, b = w[f"{k} | {d}"], w[f"{k} | {d} | table gate"]
+            lines.append(
+                f"| {REQUIREMENTS[k][0]} | {a['p50']} / {a['p95']} | {b['p50']} / {b['p95']} "
+                f"| {a['p50'] / max(b['p50'], 0.01):.2f} |"
+            )
+        lines.append("")
     lines.append("Counts (sites found; matches / near misses): " + json.dumps(doc["counts"]))
     return "\n".join(lines) + "\n"
 
@@ -369,6 +400,11 @@ def main(argv: list[str] | None = None) -> int:
         "--runtime",
         action="store_true",
         help="measure as the app's runtime login, under row security, with the scope bound",
+    )
+    p.add_argument(
+        "--gate-ab",
+        action="store_true",
+        help="also run each scoped match with the planner gates counting the whole table",
     )
     p.add_argument("--districts", type=int, default=10, help="synthetic districts (stripes)")
     p.add_argument("--rounds", type=int, default=12)
@@ -407,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
     doc["as"] = "runtime login, row security" if args.runtime else "owner (no row security)"
     runtime = runtime_bench_url(url) if args.runtime else None
     try:
-        doc |= measure(url, district, args.rounds, runtime)
+        doc |= measure(url, district, args.rounds, runtime, args.gate_ab)
         plan_file = RESULTS / f"district_plans_{doc['sites'] // 1000}k.txt"
         plan_file.write_text(plans(url, district, doc["bbox"]), encoding="utf-8")
     finally:

@@ -309,7 +309,8 @@ def test_a_scoped_match_counts_the_units_of_the_districts_it_reads(
             c.rollback()
             for districts, worker in (([PUTUO], "1"), ([DINGHAI], "0"), (None, "1")):
                 scope.bind(c, scope.Scope.of(districts or [PUTUO, DINGHAI], []))
-                c.exec_driver_sql(match_engine.settings_sql(districts=districts))
+                units = match_engine.scoped_units(c, districts) if districts else None
+                c.exec_driver_sql(match_engine.settings_sql(units=units))
                 shown = c.execute(sa.text("SHOW max_parallel_workers_per_gather")).scalar()
                 assert shown == worker, districts
                 c.rollback()

@@ -12,7 +12,8 @@ statistics of ``match_unit.district_code``, counted only for the districts the s
 read (NULL for a session that reads none, e.g. the owner: the caller then uses the whole
 table). A definer's function because ``pg_stats`` hides the statistics of a table under row
 security from the runtime login; it answers nothing about a district outside the session's
-scope.
+scope. PL/pgSQL, so that a connection plans the statistics query once (as a SQL function it
+was planned at every call: 0.6 ms, which a district's land match noticed).
 
 Revision ID: 0041
 Revises: 0040
@@ -30,17 +31,24 @@ depends_on: str | Sequence[str] | None = None
 
 UPGRADE = """
 CREATE FUNCTION gis_app_match_units(codes text[]) RETURNS float8
-LANGUAGE sql STABLE AS $$
-    SELECT c.reltuples::float8 * (
-             SELECT sum(f.freq)
-               FROM pg_stats st,
-                    unnest(st.most_common_vals::text::text[], st.most_common_freqs)
-                        AS f(val, freq)
-              WHERE st.schemaname = 'public' AND st.tablename = 'match_unit'
-                AND st.attname = 'district_code'
-                AND f.val = ANY (codes) AND f.val = ANY (gis_app_read_scope()))
-      FROM pg_class c
-     WHERE c.oid = 'match_unit'::regclass
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    readable text[] := gis_app_read_scope();  -- once, not once per statistics row
+BEGIN
+    IF cardinality(readable) = 0 THEN
+        RETURN NULL;
+    END IF;
+    RETURN (SELECT c.reltuples::float8 * (
+                     SELECT sum(f.freq)
+                       FROM pg_stats st,
+                            unnest(st.most_common_vals::text::text[], st.most_common_freqs)
+                                AS f(val, freq)
+                      WHERE st.schemaname = 'public' AND st.tablename = 'match_unit'
+                        AND st.attname = 'district_code'
+                        AND f.val = ANY (codes) AND f.val = ANY (readable))
+              FROM pg_class c
+             WHERE c.oid = 'match_unit'::regclass);
+END
 $$;
 ALTER FUNCTION gis_app_match_units(text[]) SECURITY DEFINER SET search_path = public, pg_temp
     PARALLEL RESTRICTED;
