@@ -16,11 +16,12 @@ from api.deps import ConnDep, DbRoute
 from api.errors import status_for
 from api.form_errors import form_errors
 from api.ledger_ui import UI
-from api.project_deps import today, viewer_of
+from api.project_deps import DistrictQuery, today, viewer_of
 from api.templating import other_lang_url, page_lang, render_page
 from gis_app.domain import activities, vocab
 from gis_app.domain.errors import Forbidden, GisAppError, InvalidInput, NotFound
 from gis_app.services import activities as activity_service
+from gis_app.services import districts as district_service
 from gis_app.services import project_report as report_service
 from maps import assets, i18n
 
@@ -46,6 +47,7 @@ def _page(
     user: Any,
     lang: str | None,
     year: int | None = None,
+    district: str | None = None,
     *,
     error: GisAppError | None = None,
     form: str = "",
@@ -54,6 +56,11 @@ def _page(
 ) -> HTMLResponse:
     language = page_lang(lang)
     now = today()
+    choices = district_service.readable_districts(conn)
+    try:
+        where = report_service.report_district(conn, district or None, user.username)
+    except InvalidInput as e:
+        error, where = e, report_service.report_district(conn, None, user.username)
     shown_year = year or now.year
     actor = viewer_of(user)
     other = "en" if language == "zh" else "zh"
@@ -76,9 +83,9 @@ def _page(
         "year": shown_year,
         "today": now.isoformat(),
         "items": activity_service.list_activities(conn, shown_year),
-        "progress": activity_service.progress(
-            conn, shown_year, now, report_service.report_district(conn, None, user.username).key
-        ),
+        "progress": activity_service.progress(conn, shown_year, now, where.key),
+        "district": where,
+        "district_choices": choices,
         "can_log": user.has("officer"),
         "can_set_minimum": actor.sets_targets,
         "username": user.username,
@@ -100,10 +107,12 @@ def activities_page(
     user: CurrentUser,
     lang: str | None = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    district: DistrictQuery = None,
     saved: Annotated[int, Query(ge=0, le=1)] = 0,
 ) -> HTMLResponse:
-    """This year's activities, each officer's months against the minimum, and the forms."""
-    return _page(request, conn, user, lang, year, saved=bool(saved))
+    """This year's activities, each officer's months against the minimum (of one district,
+    for whoever reads several; default their own), and the forms."""
+    return _page(request, conn, user, lang, year, district, saved=bool(saved))
 
 
 def _saved(lang: str | None) -> RedirectResponse:

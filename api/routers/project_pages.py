@@ -87,6 +87,7 @@ def _list_page(
     *,
     sector: str | None = None,
     q: str | None = None,
+    district: str | None = None,
     page: int = 1,
     error: GisAppError | None = None,
     typed: dict[str, Any] | None = None,
@@ -94,19 +95,33 @@ def _list_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     ctx = _base(request, user, lang, "/projects")
+    choices = district_service.readable_districts(conn)
+    if district and district not in {d.key for d in choices}:
+        error, status_code, district = (
+            InvalidInput(
+                f"district: no district {district[:40]!r}",
+                code="referral_not_a_district",
+                field="district",
+                params={"value": district[:40]},
+            ),
+            422,
+            None,
+        )
     total, items = project_service.list_projects(
         conn,
         viewer_of(user),
         today(),
         sector=sector or None,
         q_text=q or None,
+        district=district or None,
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )
     ctx |= {
         "items": items,
         "total": total,
-        "filters": {"sector": sector or "", "q": q or ""},
+        "filters": {"sector": sector or "", "q": q or "", "district": district or ""},
+        "district_choices": choices,
         "page": page,
         "pages": max(1, -(-total // PAGE_SIZE)),
         "errors": form_errors(error, ctx["lang"], _LIST_FORM),
@@ -132,11 +147,12 @@ def projects_page(
     lang: str | None = None,
     sector: Annotated[str | None, Query(max_length=40)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
+    district: DistrictQuery = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    """The project ledger: projects with stage and late milestones; forms to record a project
-    and to import monthly figures (officers)."""
-    return _list_page(request, conn, user, lang, sector=sector, q=q, page=page)
+    """The project ledger: projects with stage and late milestones (of one district for whoever
+    reads several); forms to record a project and to import monthly figures (officers)."""
+    return _list_page(request, conn, user, lang, sector=sector, q=q, district=district, page=page)
 
 
 def _project_body(form: dict[str, Any]) -> dict[str, Any]:

@@ -119,11 +119,14 @@ def list_projects(
     sector: Literal[vocab.SECTOR.keys] | None = None,  # type: ignore[valid-type]
     platform: Annotated[str | None, Query(max_length=200)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
+    district: DistrictQuery = None,
     limit: Annotated[int, Query(ge=1, le=project_service.MAX_PAGE)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[dict[str, Any]]:
     """List projects newest first, with stage and late milestones (planners: no financials);
-    the total is in ``X-Total-Count``."""
+    the total is in ``X-Total-Count``. ``district``: of that district (a city: its districts')
+    only; default every district the caller reads."""
+    where = report_service.report_district(conn, district, user.username) if district else None
     total, items = project_service.list_projects(
         conn,
         viewer_of(user),
@@ -132,6 +135,7 @@ def list_projects(
         sector=sector,
         platform=platform,
         q_text=q,
+        district=where.key if where else None,
         limit=limit,
         offset=offset,
     )

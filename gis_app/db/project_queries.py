@@ -112,11 +112,15 @@ def list_projects(
     sector: str | None = None,
     platform: str | None = None,
     q: str | None = None,
+    districts: Sequence[str] | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Projects (newest first) with the columns ``names``, and how many match in all."""
+    """Projects (newest first) with the columns ``names``, and how many match in all;
+    ``districts``: of these districts only."""
     where = []
+    if districts is not None:
+        where.append(P.c.district_code.in_(list(districts)))
     if officer:
         where.append(P.c.officer == officer)
     if sector:

@@ -131,13 +131,17 @@ def list_projects(
     sector: str | None = None,
     platform: str | None = None,
     q_text: str | None = None,
+    district: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Projects the viewer may read (planners: stages only), newest first, and the total."""
+    """Projects the viewer may read (planners: stages only), newest first, and the total;
+    ``district``: of that district (a city: of its districts) only. Each names its district
+    (``district_label``)."""
     check_page(limit, offset, MAX_PAGE)
     if sector:
         vocab.SECTOR.term(sector)
+    names = district_terms(conn)
     total, rows = q.list_projects(
         conn,
         _columns(viewer),
@@ -146,10 +150,15 @@ def list_projects(
         sector=sector,
         platform=platform,
         q=q_text,
+        districts=districts_below(conn, district) if district else None,
         limit=limit,
         offset=offset,
     )
-    return total, [_labelled(r) for r in rows]
+    out = [_labelled(r) for r in rows]
+    for r in out:
+        term = names.get(r.get("district_code") or "")
+        r["district_label"] = {"zh": term.zh, "en": term.en} if term else None
+    return total, out
 
 
 def get_project(

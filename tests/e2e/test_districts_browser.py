@@ -185,6 +185,7 @@ def test_district_leaders_ledger_and_the_city_drilling_down_and_setting_a_target
             ("pt-map-officer", ["officer"], PUTUO),
             ("pt-ledger-leader", ["leader"], PUTUO),
             ("city-ledger-leader", ["leader"], CITY),
+            ("dh-act-officer", ["officer"], DINGHAI),
         ):
             accounts.create_user(c, name, PASSWORD, roles, district_code=district)
         putuo_sites = set(
@@ -207,6 +208,14 @@ def test_district_leaders_ledger_and_the_city_drilling_down_and_setting_a_target
                 " VALUES (:p, :m, 4321)"
             ),
             {"p": dh, "m": dt.date(year, 1, 1)},
+        )
+        c.execute(
+            sa.text(
+                "INSERT INTO promotion_activity (kind, held_on, officer, title, created_by,"
+                " district_code) VALUES ('trip_out', :d, 'dh-act-officer', '定海外出招商',"
+                " 'dh-act-officer', :c)"
+            ),
+            {"d": dt.date(year, 1, 5), "c": DINGHAI},
         )
         pt = c.execute(
             sa.text(
@@ -290,6 +299,39 @@ def test_district_leaders_ledger_and_the_city_drilling_down_and_setting_a_target
             {"y": year},
         ).all()
     assert [tuple(r) for r in got] == [(DINGHAI, 8642)]
+
+    # the city's leader: the project list and the activities drilled down to 定海区 with their
+    # forms
+    w = open_page(browser, replace(live_app, username="city-ledger-leader"), "/projects")
+    page = w.page
+    shown = page.locator("#gis-projects td.gis-district").evaluate_all(
+        "els => els.map(e => e.dataset.district)"
+    )
+    assert {PUTUO, DINGHAI} <= set(shown)
+    page.select_option("#gis-project-filters select[name=district]", DINGHAI)
+    with page.expect_navigation():
+        page.click("#gis-project-filters button[type=submit]")
+    assert parse_qs(urlparse(page.url).query)["district"] == [DINGHAI]
+    rows = page.locator("#gis-projects td.gis-district").evaluate_all(
+        "els => els.map(e => e.dataset.district)"
+    )
+    assert rows == [DINGHAI]
+    assert "DH-E2E-1" in page.inner_text("#gis-projects")
+    assert page.inner_text("#gis-project-total") == "1"
+    page.goto(f"{live_app.base_url}/activities?year={year}")
+    officers = page.locator("#gis-activity-progress").inner_text()
+    assert "dh-act-officer" in officers
+    page.select_option("#gis-activity-year select[name=district]", PUTUO)
+    with page.expect_navigation():
+        page.click("#gis-activity-year button[type=submit]")
+    assert page.inner_text("#gis-activity-district") == "普陀区"
+    assert "dh-act-officer" not in page.locator("#gis-activity-progress").inner_text()
+    page.select_option("#gis-activity-year select[name=district]", DINGHAI)
+    with page.expect_navigation():
+        page.click("#gis-activity-year button[type=submit]")
+    assert "dh-act-officer" in page.locator("#gis-activity-progress").inner_text()
+    assert not w.errors, w.errors
+    page.context.close()
 
     # Putuo's leader: no target of Dinghai's on their report
     w = open_page(browser, replace(live_app, username="pt-ledger-leader"), path)

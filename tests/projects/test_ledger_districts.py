@@ -138,6 +138,18 @@ def test_a_districts_ledger_is_its_own_and_the_city_reads_both(ledger) -> None:
     r = city.get("/api/reports/indicators", params={"district": "no-such"})
     assert r.status_code == 422 and r.json()["field"] == "district"
 
+    # the city's ledger drilled down to one district: the list, its count and the page
+    r = city.get("/api/projects", params={"district": DINGHAI, "limit": 500})
+    assert r.status_code == 200, r.text
+    assert _codes(r.json()) == {CANARY} and r.headers["X-Total-Count"] == "1"
+    assert r.json()[0]["district_label"]["zh"].startswith("定海区")
+    r = city.get("/api/projects", params={"district": PUTUO, "limit": 500})
+    assert _codes(r.json()) == putuo_codes
+    assert city.get("/api/projects", params={"district": "no-such"}).status_code == 422
+    page = city.get("/projects", params={"district": DINGHAI}).text
+    assert CANARY in page and not any(code in page for code in putuo_codes)
+    assert city.get("/projects", params={"district": "no-such"}).status_code == 422
+
     # activities: Dinghai's count in the city's progress, not in Putuo's
     def trips(client: TestClient) -> int:
         grid = client.get("/api/activity-progress").json()
