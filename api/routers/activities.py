@@ -103,7 +103,10 @@ def put_minimum(
     body: MinimumValue,
     conn: ConnDep,
     user: CurrentUser,
+    district: DistrictQuery = None,
 ) -> dict[str, Any]:
-    """Set the monthly minimum of one kind of activity for a year (leaders, admins)."""
+    """Set the monthly minimum of one kind of activity for a year (leaders, admins): for every
+    officer of ``district`` (default: the caller's), or for one officer."""
     data = {"year": year, "kind": kind} | body.model_dump()
-    return activity_service.set_minimum(conn, data, viewer_of(user))
+    where = report_service.report_district(conn, district, user.username)
+    return activity_service.set_minimum(conn, data, viewer_of(user), where.key)

@@ -7,6 +7,7 @@ was typed, and saves nothing (422)."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -115,8 +116,9 @@ def activities_page(
     return _page(request, conn, user, lang, year, district, saved=bool(saved))
 
 
-def _saved(lang: str | None) -> RedirectResponse:
-    return RedirectResponse(f"/activities?lang={page_lang(lang)}&saved=1", status_code=303)
+def _saved(lang: str | None, district: str | None = None) -> RedirectResponse:
+    query = {"lang": page_lang(lang), "saved": 1} | ({"district": district} if district else {})
+    return RedirectResponse(f"/activities?{urlencode(query)}", status_code=303)
 
 
 @router.post("/activities", response_class=HTMLResponse, dependencies=[WRITE])
@@ -154,11 +156,13 @@ def delete_activity_form(
 def set_minimum_form(
     request: Request, conn: ConnDep, user: CurrentUser, form: FormDep, lang: str | None = None
 ) -> Response:
-    """Set a monthly minimum from the leaders' form."""
+    """Set a monthly minimum from the leaders' form (for the district the page shows)."""
     data = {k: v for k, v in form.items() if k in activities.MINIMUM}
+    district = form.get("district") or None
     try:
-        activity_service.set_minimum(conn, data, viewer_of(user))
+        where = report_service.report_district(conn, district, user.username)
+        activity_service.set_minimum(conn, data, viewer_of(user), where.key)
     except _SHOWN as e:
         conn.rollback()
-        return _page(request, conn, user, lang, error=e, form="minimum", typed=form)
-    return _saved(lang)
+        return _page(request, conn, user, lang, None, district, error=e, form="minimum", typed=form)
+    return _saved(lang, where.key)

@@ -89,12 +89,19 @@ def minimums(conn: sa.Connection, year: int, districts: list[str]) -> list[dict[
 
 
 def put_minimum(
-    conn: sa.Connection, year: int, kind: str, officer: str, per_month: int, user: str
+    conn: sa.Connection,
+    year: int,
+    kind: str,
+    officer: str,
+    per_month: int,
+    user: str,
+    district: str | None = None,
 ) -> None:
     """Set one monthly minimum (replacing the one there was): an officer's in their district,
-    every officer's ('') in ``user``'s."""
+    every officer's ('') in ``district`` (default: ``user``'s)."""
+    where = district if district and not officer else user_district(officer or user)
     stmt = insert(MIN).values(
-        district_code=user_district(officer or user),
+        district_code=where,
         year=year,
         kind=kind,
         officer=officer,

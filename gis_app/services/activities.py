@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from gis_app.db import activity_queries as q
 from gis_app.db.district_queries import districts_below
+from gis_app.db.edit_queries import translate_db_errors
 from gis_app.db.engine import set_app_user
 from gis_app.domain import activities, vocab
 from gis_app.domain.error_vocab import Problem
@@ -182,10 +183,14 @@ def list_activities(
 
 
 def set_minimum(
-    conn: sa.Connection, data: Mapping[str, Any], actor: ProjectViewer
+    conn: sa.Connection,
+    data: Mapping[str, Any],
+    actor: ProjectViewer,
+    district: str | None = None,
 ) -> dict[str, Any]:
-    """Set the monthly minimum of one kind of activity for a year (for every officer when
-    ``officer`` is empty) and commit; the minimum as set."""
+    """Set the monthly minimum of one kind of activity for a year (for every officer of
+    ``district`` — default the actor's — when ``officer`` is empty; an officer's own in their
+    district) and commit; the minimum as set. A district the actor may not lead: 403."""
     if not actor.sets_targets:
         raise Forbidden(f"{actor.username!r} may not set the monthly minimum (leaders do)")
     values, problems = _check(activities.MINIMUM, data)
@@ -204,9 +209,16 @@ def set_minimum(
             "monthly minimum: " + "; ".join(p.detail for p in problems), refusals=problems
         )
     set_app_user(conn, actor.username, "set activity minimum")
-    q.put_minimum(
-        conn, values["year"], values["kind"], officer, values["per_month"], actor.username
-    )
+    with translate_db_errors("monthly minimum"):
+        q.put_minimum(
+            conn,
+            values["year"],
+            values["kind"],
+            officer,
+            values["per_month"],
+            actor.username,
+            district,
+        )
     conn.commit()
     return {"year": values["year"], "kind": values["kind"], "officer": officer,
             "per_month": values["per_month"]}  # fmt: skip

@@ -330,8 +330,25 @@ def test_district_leaders_ledger_and_the_city_drilling_down_and_setting_a_target
     with page.expect_navigation():
         page.click("#gis-activity-year button[type=submit]")
     assert "dh-act-officer" in page.locator("#gis-activity-progress").inner_text()
+    # …and sets Dinghai's monthly minimum with the form under it: back on Dinghai's page
+    m = "#gis-set-minimum"
+    page.fill(f"{m} input[name=year]", str(year))
+    page.select_option(f"{m} select[name=kind]", "trip_out")
+    page.fill(f"{m} input[name=per_month]", "4")
+    with page.expect_navigation():
+        page.click(f"{m} button[type=submit]")
+    page.wait_for_selector("#gis-saved")
+    assert parse_qs(urlparse(page.url).query)["district"] == [DINGHAI]
+    assert page.inner_text("#gis-activity-district").startswith("定海区")
+    assert page.locator("#gis-minimums li[data-kind=trip_out]").count() == 1
     assert not w.errors, w.errors
     page.context.close()
+    with live_app.engine.connect() as c:
+        minimums = c.execute(
+            sa.text("SELECT district_code, per_month FROM activity_minimum WHERE year = :y"),
+            {"y": year},
+        ).all()
+    assert [tuple(r) for r in minimums] == [(DINGHAI, 4)]
 
     # Putuo's leader: no target of Dinghai's on their report
     w = open_page(browser, replace(live_app, username="pt-ledger-leader"), path)

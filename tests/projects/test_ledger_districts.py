@@ -268,3 +268,42 @@ def test_a_project_takes_no_site_of_another_district(ledger) -> None:
             sa.text("SELECT count(*) FROM project_site WHERE project_id = :p"), {"p": pid}
         ).scalar_one()
     assert after == before
+
+
+def test_monthly_minimums_are_set_for_the_district_shown(ledger) -> None:
+    """Every officer's minimum goes to the district the leader names (default theirs); the
+    city's leader sets Dinghai's, Putuo's leader may not (403, nothing written), and Dinghai's
+    progress counts its officer against it."""
+    eng, c = ledger
+    year = int(MONTH[:4])
+    city, lead = c["city_leader"], c["pt_leader"]
+    r = city.put(
+        f"/api/activity-minimums/{year}/trip_out",
+        params={"district": DINGHAI},
+        json={"per_month": 3, "officer": ""},
+    )
+    assert r.status_code == 200, r.text
+    r = lead.put(
+        f"/api/activity-minimums/{year}/trip_out",
+        params={"district": DINGHAI},
+        json={"per_month": 9, "officer": ""},
+    )
+    assert r.status_code == 403 and r.json()["code"] == "district_not_writable", r.text
+    r = lead.put(f"/api/activity-minimums/{year}/trip_out", json={"per_month": 1, "officer": ""})
+    assert r.status_code == 200, r.text
+    with eng.connect() as conn:
+        rows = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT district_code, per_month FROM activity_minimum"
+                    " WHERE year = :y AND kind = 'trip_out' AND officer = ''"
+                ),
+                {"y": year},
+            ).all()
+        )
+    assert rows == {DINGHAI: 3, PUTUO: 1}
+    grid = city.get("/api/activity-progress", params={"district": DINGHAI}).json()
+    row = next(r for r in grid["rows"] if r["officer"] == "dh-officer" and r["kind"] == "trip_out")
+    assert row["minimum"] == 3 and row["total"] == 1
+    mine = lead.get("/api/activity-progress").json()
+    assert {m["district_code"] for m in mine["minimums"]} == {PUTUO}
