@@ -96,17 +96,11 @@ def _list_page(
 ) -> HTMLResponse:
     ctx = _base(request, user, lang, "/projects")
     choices = district_service.readable_districts(conn)
-    if district and district not in {d.key for d in choices}:
-        error, status_code, district = (
-            InvalidInput(
-                f"district: no district {district[:40]!r}",
-                code="referral_not_a_district",
-                field="district",
-                params={"value": district[:40]},
-            ),
-            422,
-            None,
-        )
+    if district:
+        try:
+            report_service.report_district(conn, district, user.username)
+        except InvalidInput as e:
+            error, status_code, district = e, 422, None
     total, items = project_service.list_projects(
         conn,
         viewer_of(user),
