@@ -50,38 +50,19 @@ def make_engine(
         else {"poolclass": sa.pool.NullPool}
     )
     engine = sa.create_engine(url, **pool_args, connect_args=connect_args)
-    scope.install(engine)
+    # Behind a transaction-mode pooler every transaction gets the session settings a direct
+    # connection gets at start-up: SET LOCAL in front of its first statement, in the same trip,
+    # so they hold on whichever server connection the pooler lends and end with it.
+    per_transaction = ""
     if s.pooler == "transaction":
-        _settings_per_transaction(engine, session)
+        per_transaction = "".join(f"SET LOCAL {k} = {v}; " for k, v in session.items())
     else:
         prepared.remember_per_session(engine)
+    scope.install(engine, per_transaction)
     if pooled:
         _ping_when_idle(engine, s.ping_idle_s)
     failover.drop_demoted_connections(engine)
     return engine
-
-
-def _settings_per_transaction(engine: sa.Engine, settings: dict[str, int | str]) -> None:
-    """Behind a transaction-mode pooler, give every transaction the session settings a direct
-    connection gets at start-up: ``SET LOCAL`` in front of the transaction's first statement,
-    sent with it (no extra round trip), so they hold on whichever server connection the pooler
-    lends for that transaction and end with it."""
-    prefix = "".join(f"SET LOCAL {k} = {v}; " for k, v in settings.items())
-    flag = "gis_app_settings_sent"
-
-    @sa.event.listens_for(engine, "begin")
-    def _begun(conn: sa.Connection) -> None:
-        conn.info[flag] = False
-
-    @sa.event.listens_for(engine, "before_cursor_execute", retval=True)
-    def _first_statement(
-        conn: sa.Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
-    ) -> tuple[str, Any]:
-        if conn.info.get(flag) is False:
-            conn.info[flag] = True
-            # psycopg2 %-formats the text when it has parameters: the prefix holds no "%"
-            return prefix + statement, parameters
-        return statement, parameters
 
 
 def _ping_when_idle(engine: sa.Engine, idle_s: float) -> None:

@@ -84,17 +84,20 @@ def bound(conn: sa.Connection) -> Scope | None:
 def send(conn: sa.Connection) -> None:
     """Set the bound scope in the current transaction now, if not yet done: before the driver's
     cursor is used directly (``COPY``), which the engine hook does not see."""
-    prefix = conn.info.get(_BOUND)
-    if prefix and not conn.in_transaction():
+    if conn.info.get(_BOUND) is None:
+        return
+    if not conn.in_transaction():
         conn.begin()  # the transaction the driver's cursor will run in
-    if prefix and conn.info.get(_SENT) is False:
-        conn.info[_SENT] = True  # before: the hook must not send it a second time
-        conn.exec_driver_sql(prefix.removesuffix("; "))
+    if conn.info.get(_SENT) is False:
+        conn.exec_driver_sql("SELECT 1")  # the hook puts what the transaction needs in front
 
 
-def install(engine: sa.Engine) -> None:
-    """Send the bound scope in front of the first statement of each transaction of ``engine``,
-    and forget it when a connection goes back to the pool."""
+def install(engine: sa.Engine, every_transaction: str = "") -> None:
+    """Send, in front of the first statement of each transaction of ``engine`` and in the same
+    trip, ``every_transaction`` (statements each transaction needs, e.g. ``SET LOCAL`` of the
+    session settings behind a transaction pooler) and the bound scope; forget the scope when a
+    connection goes back to the pool. ``every_transaction`` holds no ``%`` (psycopg2
+    %-formats a statement that has parameters)."""
 
     @sa.event.listens_for(engine, "begin")
     def _begun(conn: sa.Connection) -> None:
@@ -105,10 +108,9 @@ def install(engine: sa.Engine) -> None:
         conn: sa.Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
     ) -> tuple[str, Any]:
         if conn.info.get(_SENT) is False:
-            prefix = conn.info.get(_BOUND)
-            if prefix is not None:
-                conn.info[_SENT] = True
-                # psycopg2 %-formats the text when it has parameters: the prefix holds no "%"
+            conn.info[_SENT] = True
+            prefix = every_transaction + conn.info.get(_BOUND, "")
+            if prefix:
                 return prefix + statement, parameters
         return statement, parameters
 
