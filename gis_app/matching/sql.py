@@ -134,16 +134,17 @@ _BERTH_DISTANCE = (
 # without a berth class the criteria's berth branch folds away; pd is then a constant row
 _NO_BERTH_DISTANCE = "CROSS JOIN (SELECT NULL::float8 AS d) pd"
 
-# A port limit first asks whether the site's box (kept in match_unit) meets a box around a
-# qualifying port that surely holds the (relaxed) limit: a few box comparisons per candidate,
-# the boxes built once per query. It only demands part of what the port criterion demands, so
+# A port limit first asks whether the site's box (kept in match_unit; a PostgreSQL box since
+# revision 0042, 32 bytes of every index entry) meets a box around a qualifying port that
+# surely holds the (relaxed) limit: a few box comparisons per candidate, the boxes built once
+# per query. It only demands part of what the port criterion demands, so
 # it changes no result; it spares the geodesic distance for candidates far from every port.
 _NEAR_PORTS = f"""(r.max_km_port IS NULL OR s.envelope && ANY(ARRAY(
-        SELECT ST_Expand(i.geom,
+        SELECT box(ST_Expand(i.geom,
                    (r.max_km_port * 1000.0 * (1 + :margin)) / (110000.0 * cos(radians(least(89.0,
                        abs(ST_Y(ST_Centroid(i.geom)))
                        + r.max_km_port * 1000.0 * (1 + :margin) / 110000.0)))),
-                   r.max_km_port * 1000.0 * (1 + :margin) / 110000.0)
+                   r.max_km_port * 1000.0 * (1 + :margin) / 110000.0))
           FROM infrastructure i
          WHERE i.kind IN {criteria.sql_list(criteria.PORT_KINDS)}
            AND (r.port_berth_dwt_min IS NULL OR i.berth_dwt >= r.port_berth_dwt_min))))"""
