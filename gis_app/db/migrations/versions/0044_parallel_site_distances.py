@@ -6,7 +6,7 @@ the one backend that applies the import while the machine's other core idles. Po
 runs a query's scan in parallel workers only when nothing in it has a ``LIMIT`` below the
 scan, and the nearest-by-KNN subqueries have two. So:
 
-* ``gis_app_site_nearest(geom)``: one site's nearest infrastructure of every kind — the
+* ``gis_app_site_nearest(outline)``: one site's nearest infrastructure of every kind — the
   subqueries of ``gis_app_site_distance_rows`` as they were (KNN on degrees for 8 candidates,
   then the geodesic distance decides, ties by id; the outline cast to geography once), moved
   into a function marked ``PARALLEL SAFE``, with its cost (about 130 µs a call) declared so
@@ -41,7 +41,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 UPGRADE = r"""
-CREATE FUNCTION gis_app_site_nearest(geom geometry)
+CREATE FUNCTION gis_app_site_nearest(outline geometry)
 RETURNS TABLE (infra_kind text, infrastructure_id bigint, distance_m float8)
 LANGUAGE sql STABLE PARALLEL SAFE COST 10000 ROWS 6
 SET max_parallel_workers_per_gather = 0
@@ -49,14 +49,14 @@ AS $$
     -- KNN on degrees picks candidates via the GiST index; the geodesic distance then decides.
     SELECT k.kind, n.id, n.d
       -- the outline as geography once, not once per candidate (same values)
-      FROM (SELECT geom::geography AS g OFFSET 0) sg
+      FROM (SELECT outline::geography AS g OFFSET 0) sg
      CROSS JOIN (SELECT DISTINCT kind FROM infrastructure) k
      CROSS JOIN LATERAL (
            SELECT c.id, c.d FROM (
                SELECT i.id, ST_Distance(sg.g, i.geom::geography) AS d
                  FROM infrastructure i
                 WHERE i.kind = k.kind
-                ORDER BY i.geom <-> geom
+                ORDER BY i.geom <-> outline
                 LIMIT 8) c
             ORDER BY c.d, c.id
             LIMIT 1) n
