@@ -48,7 +48,7 @@ def render(path: Path) -> None:
 
 
 def _p95(v: list[float]) -> float:
-    return round(sorted(v)[max(0, int(round(0.95 * len(v))) - 1)], 1)
+    return round(sorted(v)[max(0, round(0.95 * len(v)) - 1)], 1)
 
 
 def measure(before_url: str, before: dict, after_url: str, rounds: int) -> dict[str, Any]:
