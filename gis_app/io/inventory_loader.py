@@ -10,6 +10,7 @@ commits it, or rolls it back when anything fails.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,6 +231,20 @@ def _check_district(
         problems.extend(f"{where}: {p}" for p in e.problems)  # the folder loader's English
 
 
+#: what a text cell became, per field and cell (``check_values``'s ``coerced``): a value, or the
+#: refusal as (code, params, message)
+Coerced = dict[tuple[str, str], tuple[bool, Any]]
+#: results that may be shared between rows (a list would be one object in every row)
+_SHAREABLE = (str, int, float, bool, dt.date, type(None))
+
+
+def _coerced(spec: Field, value: Any) -> tuple[bool, Any]:
+    try:
+        return True, spec.coerce(value)
+    except FieldError as e:
+        return False, (e.code, e.params, str(e))
+
+
 def check_values(
     fields: dict[str, Field],
     props: dict[str, Any],
@@ -237,22 +252,35 @@ def check_values(
     problems: list[Problem],
     *,
     only_given: bool = False,
+    coerced: Coerced | None = None,
 ) -> dict[str, Any]:
     """Coerce ``props`` with the layer's field specs; append problems (coded, their details
     naming record and field).
 
     With ``only_given`` only the fields present in ``props`` are checked (an update of some
     fields of an existing record); otherwise every field is, and required ones must be there.
+    ``coerced`` (one dict per file) remembers what each text cell of each field became: a file
+    repeats the same vocabulary words, codes and names thousands of times.
     Used by the folder loader and by file imports (:mod:`gis_app.io.imports`).
     """
     out: dict[str, Any] = {}
+    cache: Coerced = coerced if coerced is not None else {}
     for name, spec in fields.items():
         if only_given and name not in props:
             continue
-        try:
-            out[name] = spec.coerce(props.get(name))
-        except FieldError as e:
-            problems.append(Problem(e.code, name, e.params, f"{where}: field {name}: {e}"))
+        value = props.get(name)
+        key = (name, value) if coerced is not None and type(value) is str else None
+        known = cache.get(key) if key is not None else None
+        if known is None:
+            known = _coerced(spec, value)
+            if key is not None and (not known[0] or isinstance(known[1], _SHAREABLE)):
+                cache[key] = known
+        ok, result = known
+        if ok:
+            out[name] = result
+        else:
+            code, params, text = result
+            problems.append(Problem(code, name, dict(params), f"{where}: field {name}: {text}"))
     return out
 
 

@@ -30,6 +30,7 @@ from gis_app.io.imports.columns import map_columns, row_values
 from gis_app.io.imports.options import ImportOptions, Progress, UploadLimits
 from gis_app.io.imports.readers import SourceTable, read_source
 from gis_app.io.imports.report import ImportReport, RowReport
+from gis_app.io.inventory_loader import Coerced
 
 
 def _resolve_crs(src: SourceTable, opts: ImportOptions, name: str) -> geometry_checks.DeclaredCrs:
@@ -124,11 +125,12 @@ def prepare(
     tick("checking", 0, n)
     values: list[dict[str, Any]] = []
     memo: dict[tuple[str, Any, Any], bool] = {}
+    coerced: Coerced = {}
     for i, raw in enumerate(src.rows):
         problems_i: list[Problem] = []
         code = raw.get(next(c for c, t in columns.items() if t == "code"))
         where = f"row {i + 1}" + (f" ({code})" if code not in (None, "") else "")
-        v = row_values(layer, raw, columns, where, opts, problems_i, labels, memo)
+        v = row_values(layer, raw, columns, where, opts, problems_i, labels, memo, coerced)
         # a row's report names the row already: its details drop the "row N (code): " prefix
         rep = RowReport(
             i + 1,

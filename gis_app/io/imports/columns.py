@@ -23,7 +23,7 @@ from gis_app.domain.error_vocab import Problem, in_column
 from gis_app.io.export import SHP_NAMES
 from gis_app.io.fields import FieldError
 from gis_app.io.imports.options import ImportLayer, ImportOptions
-from gis_app.io.inventory_loader import check_cross_fields, check_values
+from gis_app.io.inventory_loader import Coerced, check_cross_fields, check_values
 
 _FROM_SHP = {v.lower(): k for k, v in SHP_NAMES.items()}
 
@@ -236,11 +236,13 @@ def row_values(
     problems: list[Problem],
     labels: Mapping[str, str] | None = None,
     memo: dict[tuple[str, Any, Any], bool] | None = None,
+    coerced: Coerced | None = None,
 ) -> dict[str, Any]:
     """The checked field values of one row; problems are added to ``problems``.
 
     ``memo`` (one dict per file) remembers which label agrees with which code, so that a
-    file of many rows compares each pair once.
+    file of many rows compares each pair once; ``coerced`` (one dict per file) what each text
+    cell became (:func:`~gis_app.io.inventory_loader.check_values`).
 
     ``labels`` are label columns (→ field) to compare with the code columns: a name that
     disagrees with its code is a problem (an edited label column is never silently ignored),
@@ -280,7 +282,7 @@ def row_values(
         if _blank(props.get(name)):
             props[name] = value
     start = len(problems)
-    values = check_values(layer.fields, props, where, problems, only_given=True)
+    values = check_values(layer.fields, props, where, problems, only_given=True, coerced=coerced)
     for i in range(start, len(problems)):  # name the column the person sees, beside the field
         p = problems[i]
         col = source.get(p.field or "")
