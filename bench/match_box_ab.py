@@ -38,13 +38,18 @@ from gis_app.matching import engine as match_engine  # noqa: E402
 from gis_app.settings import DatabaseSettings  # noqa: E402
 
 
-def render(path: Path) -> None:
-    """Write this checkout's ranking statements and binds to ``path`` (JSON)."""
+def _ranking_statements() -> dict[str, dict[str, Any]]:
+    """This checkout's ranking statement and binds of each request (each built once)."""
     out = {}
     for key, (_title, body) in REQUIREMENTS.items():
-        st, params = stages(body)
-        out[key] = {"sql": st["ranked"], "params": params}
-    path.write_text(json.dumps(out, default=str), encoding="utf-8")
+        statements, params = stages(body)
+        out[key] = {"sql": statements["ranked"], "params": params}
+    return out
+
+
+def render(path: Path) -> None:
+    """Write this checkout's ranking statements and binds to ``path`` (JSON)."""
+    path.write_text(json.dumps(_ranking_statements(), default=str), encoding="utf-8")
 
 
 def _p95(v: list[float]) -> float:
@@ -53,8 +58,7 @@ def _p95(v: list[float]) -> float:
 
 def measure(before_url: str, before: dict, after_url: str, rounds: int) -> dict[str, Any]:
     """Interleaved rounds of the four ranking statements on both copies."""
-    after = {key: {"sql": stages(body)[0]["ranked"], "params": stages(body)[1]}
-             for key, (_t, body) in REQUIREMENTS.items()}  # fmt: skip
+    after = _ranking_statements()
     engines = {"before": make_engine(before_url), "after": make_engine(after_url)}
     sides = {"before": before, "after": after}
     wall: dict[str, dict[str, list[float]]] = {k: {"before": [], "after": []} for k in REQUIREMENTS}
