@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from test_match_cases import CASES
@@ -60,7 +62,7 @@ def test_database_functions_agree_with_the_matcher(conn: sa.Connection, name: st
     assert kept == by_matcher
 
 
-def _plan(conn: sa.Connection, spec: RequirementSpec) -> str:
+def _plan(conn: sa.Connection, spec: RequirementSpec, *, verbose: bool = False) -> str:
     # Every match states its districts (revision 0033). Planned as Putuo's officers match:
     # over every district the codes come from an InitPlan, which the planner costs as ten, and
     # on the sample's 77 units ten index descents cost more than reading every unit through a
@@ -69,7 +71,8 @@ def _plan(conn: sa.Connection, spec: RequirementSpec) -> str:
     query, params = match_sql.statement(spec, districts=[PUTUO])
     conn.execute(sa.text("ANALYZE match_unit"))
     conn.execute(sa.text("SET LOCAL enable_seqscan = off"))  # 77 units: force the index choice
-    lines = conn.execute(sa.text("EXPLAIN " + query), params).scalars()
+    explain = "EXPLAIN (VERBOSE) " if verbose else "EXPLAIN "
+    lines = conn.execute(sa.text(explain + query), params).scalars()
     return "\n".join(lines)
 
 
@@ -167,10 +170,73 @@ def test_space_candidates_come_from_the_space_index(conn: sa.Connection) -> None
         {"need": "plant", "gfa_m2_min": 3000, "height_min_m": 8, "max_km_expressway": 20}
     )
     plan = _candidate_plan(_plan(conn, spec))
-    assert "ix_match_unit_space" in plan, plan
+    # it states nothing of the site's place or land: the narrow index holds all it reads
+    assert "ix_match_unit_space_common" in plan, plan
     assert "building_type = ANY" in plan and "vacant_gfa_m2 >=" in plan, plan
     for table in ("site_distance", "site_constraint_overlap", "on building", "on site "):
         assert table not in plan, (table, plan)
+
+
+def _unit_columns_read(conn: sa.Connection, spec: RequirementSpec) -> set[str]:
+    """The match units' columns the candidate scan of ``spec``'s folded statement reads."""
+    plan = _candidate_plan(_plan(conn, spec, verbose=True))
+    return set(re.findall(r"\bs\.(\w+)", plan))
+
+
+def _index_columns(conn: sa.Connection, index: str) -> set[str]:
+    return set(
+        conn.execute(
+            sa.text(
+                "SELECT a.attname FROM pg_index i JOIN pg_attribute a"
+                " ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
+                " WHERE i.indexrelid = CAST(:ix AS regclass)"
+            ),
+            {"ix": index},
+        ).scalars()
+    ) | {"building_id", "vacant_gfa_m2", "blocked"}  # the indexes' predicate
+
+
+_PLANT = {"need": "plant", "gfa_m2_min": 3000}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _PLANT
+        | {"height_min_m": 8, "floor_load_min_kg_m2": 1500, "crane_min_t": 10, "tenure": "lease"},
+        _PLANT | {"building_types": ["standard_plant"], "tenure": "lease"},
+        _PLANT | {"gfa_m2_max": 6000, "tenure": "buy", "power_kva": 800, "max_km_expressway": 10},
+        {"need": "building", "gfa_m2_min": 500, "max_rent_yuan_m2_month": 40},
+    ],
+    ids=["bench plant", "standard plant", "buy", "building"],
+)
+def test_the_narrow_space_index_holds_what_a_common_space_need_reads(
+    conn: sa.Connection, body: dict
+) -> None:
+    read = _unit_columns_read(conn, parse_spec(body))
+    assert {"vacant_gfa_m2", "site_code", "building_code"} <= read, read
+    assert read <= _index_columns(conn, "ix_match_unit_space_common"), read
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"preferred_townships": ["展茅街道"]},
+        {"preferred_blocks": ["塘头"]},
+        {"max_km_port": 20},
+        {"max_km_ferry": 5},
+        {"land_use_codes": ["100102"]},
+        {"berth_dwt_min": 1000},
+    ],
+    ids=lambda e: next(iter(e)),
+)
+def test_space_needs_reading_the_sites_place_take_the_full_space_index(
+    conn: sa.Connection, extra: dict
+) -> None:
+    # a column the narrow index lacks, which the full one holds (still index-only)
+    read = _unit_columns_read(conn, parse_spec(_PLANT | extra))
+    assert not read <= _index_columns(conn, "ix_match_unit_space_common"), read
+    assert read <= _index_columns(conn, "ix_match_unit_space"), read
 
 
 def test_port_limit_checks_boxes_before_distances(conn: sa.Connection) -> None:

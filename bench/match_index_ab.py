@@ -1,0 +1,158 @@
+"""The match statement with and without one candidate index, side by side on one inventory
+(issue 24, item 3; first written for revision 0045's narrow space index).
+
+Each round runs every request on both sides, the side that goes first alternating: "without"
+drops the index inside a transaction that is rolled back (the planner then takes what it had
+before; nothing changes for other sessions but a brief lock), "with" runs as shipped. The
+ranked rows of both sides must be equal. Per side it records which index the candidate scan
+used. The ranking statement alone, in process, no HTTP; wall ms, median and p95, to
+``bench/results/<name>.{json,md}``::
+
+    .venv/bin/python bench/match_index_ab.py --db gis_app_bench_api_1000000_26744 \\
+        --index ix_match_unit_space_common --rounds 20
+
+The server is the private cluster, or the one of ``GIS_APP_PG_DATA_DIR`` / ``GIS_APP_PG_PORT``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.api_bench import _load, _p95, machine, write_results  # noqa: E402
+from bench.match_1m import REQUIREMENTS  # noqa: E402
+from gis_app.db import provision  # noqa: E402
+from gis_app.db.engine import make_engine  # noqa: E402
+from gis_app.matching import engine as match_engine  # noqa: E402
+from gis_app.matching import sql as match_sql  # noqa: E402
+from gis_app.matching.spec import parse_spec  # noqa: E402
+from gis_app.settings import DatabaseSettings  # noqa: E402
+
+#: the bench's requests, and the any-type plant request with a preferred township (it reads the
+#: unit's township, which only the full space index holds: a control, the same plan both sides)
+_PLANT = REQUIREMENTS["match_plant"]
+REQUESTS: dict[str, tuple[str, dict[str, Any]]] = REQUIREMENTS | {
+    "match_plant_township": (
+        _PLANT[0] + ", preferring 展茅街道",
+        _PLANT[1] | {"preferred_townships": ["展茅街道"]},
+    ),
+}
+_SCAN = re.compile(r"(?:Index Only Scan|Index Scan|Bitmap Index Scan) (?:Backward )?using (\w+)")
+
+
+def _candidate_indexes(conn: sa.Connection, sql: str, params: dict[str, Any]) -> list[str]:
+    plan = conn.execute(sa.text("EXPLAIN " + sql), params).scalars().all()
+    return sorted({m.group(1) for line in plan for m in _SCAN.finditer(line)})
+
+
+def measure(url: str, index: str, rounds: int) -> dict[str, Any]:
+    """Interleaved rounds of every request with ``index`` hidden and present."""
+    statements = {k: match_sql.statement(parse_spec(body)) for k, (_t, body) in REQUESTS.items()}
+    wall = {k: {"without": [], "with": []} for k in REQUESTS}
+    used: dict[str, dict[str, list[str]]] = {k: {} for k in REQUESTS}
+    rows: dict[str, int] = {}
+    eng = make_engine(url)
+    try:
+        with eng.connect() as c:
+            for r in range(rounds + 2):
+                order = ("without", "with") if r % 2 == 0 else ("with", "without")
+                for key, (sql, params) in statements.items():
+                    got = {}
+                    for side in order:
+                        if side == "without":
+                            c.exec_driver_sql(f"DROP INDEX {index}")
+                        match_engine.apply_settings(c)
+                        t = time.perf_counter()
+                        res = c.execute(sa.text(sql), params).all()
+                        ms = (time.perf_counter() - t) * 1000
+                        if r == 0:
+                            used[key][side] = _candidate_indexes(c, sql, params)
+                        c.rollback()
+                        got[side] = [tuple(x) for x in res]
+                        if r >= 2:
+                            wall[key][side].append(ms)
+                    if got["without"] != got["with"]:
+                        raise RuntimeError(f"{key}: the two sides ranked differently")
+                    rows[key] = len(got["with"])
+    finally:
+        eng.dispose()
+    return {
+        "listed": rows,
+        "indexes": used,
+        "wall_ms": {
+            key: {
+                side: {"median": round(statistics.median(v), 1), "p95": round(_p95(v), 1)}
+                for side, v in sides.items()
+            }
+            for key, sides in wall.items()
+        },
+    }
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    """The figures as a Markdown table."""
+    out = [
+        f"# Match statement without and with `{doc['index']}`, {doc['started']}",
+        "",
+        f"Inventory `{doc['db']}`. Machine: {doc['machine']}. Load average at start"
+        f" {doc['load_start']}, at end {doc['load_end']}. {doc['rounds']} interleaved rounds"
+        " after 2 warm-ups (without: the index dropped in a transaction rolled back after the"
+        " statement); the ranking statement in process (no explanations, no HTTP); ranked rows"
+        " equal on both sides in every round.",
+        "",
+        "| request | without: p50 / p95 ms (indexes) | with: p50 / p95 ms (indexes)"
+        " | with ÷ without (p50) |",
+        "|---|---:|---:|---:|",
+    ]
+    for key, (title, _b) in REQUESTS.items():
+        w, n = doc["wall_ms"][key]["with"], doc["wall_ms"][key]["without"]
+        iw = ", ".join(doc["indexes"][key]["with"])
+        inn = ", ".join(doc["indexes"][key]["without"])
+        out.append(
+            f"| {title} | {n['median']} / {n['p95']} ({inn}) | {w['median']} / {w['p95']} ({iw})"
+            f" | {w['median'] / n['median']:.2f} |"
+        )
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure and write the results."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--db", required=True)
+    p.add_argument("--index", required=True)
+    p.add_argument("--rounds", type=int, default=20)
+    p.add_argument("--name", default="match_space_index_ab")
+    args = p.parse_args(argv)
+    st = provision.db_up(DatabaseSettings(), log=lambda m: None)
+    url = make_url(st.url).set(database=args.db).render_as_string(hide_password=False)
+    box = machine(url)
+    doc: dict[str, Any] = {
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "db": args.db,
+        "index": args.index,
+        "machine": f"{box['nproc']} cores ({box['cpu']}), {box['memory_gib']} GiB RAM,"
+        f" PostgreSQL {box['postgresql'].split()[0]}",
+        "load_start": _load(),
+        "rounds": args.rounds,
+    }
+    doc |= measure(url, args.index, args.rounds)
+    doc["load_end"] = _load()
+    write_results(args.name, doc, markdown(doc))
+    print(markdown(doc))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
