@@ -777,7 +777,9 @@ CREATE TRIGGER requirement_requirement_match AFTER INSERT OR UPDATE ON requireme
     FOR EACH ROW EXECUTE FUNCTION gis_app_requirement_match_trg();
 CREATE TRIGGER zone_requirement_match AFTER INSERT OR UPDATE OR DELETE ON constraint_zone
     FOR EACH STATEMENT EXECUTE FUNCTION gis_app_context_match_trg();
-CREATE TRIGGER infrastructure_requirement_match AFTER INSERT OR UPDATE OR DELETE
+-- an infrastructure update fires it only through what the predicate reads (revision 0046)
+CREATE TRIGGER infrastructure_requirement_match
+    AFTER INSERT OR UPDATE OF id, kind, geom, berth_dwt OR DELETE
     ON infrastructure FOR EACH STATEMENT EXECUTE FUNCTION gis_app_context_match_trg();
 """
 

@@ -1,0 +1,99 @@
+"""An infrastructure edit recomputes derived rows only when it changes what they read (revision
+0046): a rename writes the row and nothing else; a move or a new berth class brings distances,
+match units, reverse matches and saved searches up to date as before."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from gis_app.db.models import Requirement
+from gis_app.matching.spec import parse_spec
+
+#: every site's nearest infrastructure of each kind by brute force (ties by id)
+_BRUTE_FORCE = """
+SELECT DISTINCT ON (s.id, i.kind) s.id, i.kind, i.id
+  FROM site s CROSS JOIN infrastructure i
+ ORDER BY s.id, i.kind, ST_Distance(s.geom::geography, i.geom::geography), i.id
+"""
+_STORED = "SELECT site_id, infra_kind, infrastructure_id FROM site_distance"
+_DERIVED = ("site_distance", "match_unit", "requirement_match", "saved_search_match")
+
+
+def _writes(conn: sa.Connection) -> dict[str, int]:
+    """Rows this transaction has inserted, updated or deleted so far, per derived table."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables"
+            " WHERE relname = ANY(:t)"
+        ),
+        {"t": list(_DERIVED)},
+    ).all()
+    return {name: n for name, n in rows}
+
+
+def _saved_requirement(conn: sa.Connection, body: dict) -> int:
+    spec = parse_spec(body)
+    values = spec.model_dump()
+    c2023, cgb = spec.land_use_sets()
+    values |= {"land_use_2023_codes": c2023, "land_use_gb_codes": cgb, "project_name": "t"}
+    t = Requirement.__table__
+    return conn.execute(sa.insert(t).values(**values).returning(t.c.id)).scalar_one()
+
+
+def _matched(conn: sa.Connection, rid: int) -> set[int]:
+    return set(
+        conn.execute(
+            sa.text("SELECT site_id FROM requirement_match WHERE requirement_id = :r"), {"r": rid}
+        ).scalars()
+    )
+
+
+def test_renaming_infrastructure_recomputes_nothing(conn: sa.Connection) -> None:
+    _saved_requirement(conn, {"need": "land", "max_km_port": 20})  # an open requirement
+    before = _writes(conn)
+    n = conn.execute(
+        sa.text(
+            "UPDATE infrastructure SET name_en = name_en || ' (renamed)', code = code || '-R',"
+            " name_zh = name_zh || '（改名）'"
+        )
+    ).rowcount
+    assert n > 0
+    assert _writes(conn) == before
+    # the refreshes themselves still run on what they read, so nothing was stale
+    assert sorted(conn.execute(sa.text(_STORED)).all()) == sorted(
+        conn.execute(sa.text(_BRUTE_FORCE)).all()
+    )
+
+
+def test_moving_infrastructure_refreshes_distances_and_units(conn: sa.Connection) -> None:
+    ferry = conn.execute(
+        sa.text("SELECT id FROM infrastructure WHERE kind = 'ferry_terminal' ORDER BY id LIMIT 1")
+    ).scalar_one()
+    before = _writes(conn)
+    # QGIS saves a moved point as an update of its geometry alone
+    conn.execute(
+        sa.text("UPDATE infrastructure SET geom = ST_Translate(geom, 0.05, 0.03) WHERE id = :i"),
+        {"i": ferry},
+    )
+    after = _writes(conn)
+    assert after["site_distance"] > before.get("site_distance", 0)
+    assert sorted(conn.execute(sa.text(_STORED)).all()) == sorted(
+        conn.execute(sa.text(_BRUTE_FORCE)).all()
+    )
+    stale = conn.execute(
+        sa.text(
+            "SELECT count(*) FROM match_unit u JOIN site_distance d ON d.site_id = u.site_id"
+            " AND d.infra_kind = 'ferry_terminal' WHERE u.d_ferry IS DISTINCT FROM d.distance_m"
+        )
+    ).scalar_one()
+    assert stale == 0
+
+
+def test_a_new_berth_class_brings_reverse_matches_up_to_date(conn: sa.Connection) -> None:
+    rid = _saved_requirement(conn, {"need": "land", "max_km_port": 30, "port_berth_dwt_min": 10000})
+    assert _matched(conn, rid), "the sample should have sites near a 10,000-DWT berth"
+    distances_before = _writes(conn)["site_distance"]
+    conn.execute(sa.text("UPDATE infrastructure SET berth_dwt = 500 WHERE berth_dwt >= 10000"))
+    assert _matched(conn, rid) == set()
+    # distances do not read the berth class: not recomputed
+    assert _writes(conn)["site_distance"] == distances_before
