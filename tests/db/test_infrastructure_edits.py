@@ -4,6 +4,7 @@ match units, reverse matches and saved searches up to date as before."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from gis_app.db.models import Requirement
@@ -97,3 +98,96 @@ def test_a_new_berth_class_brings_reverse_matches_up_to_date(conn: sa.Connection
     assert _matched(conn, rid) == set()
     # distances do not read the berth class: not recomputed
     assert _writes(conn)["site_distance"] == distances_before
+
+
+def _distance_rows_rewritten(conn: sa.Connection) -> int:
+    return _writes(conn).get("site_distance", 0)
+
+
+def _agrees_with_brute_force(conn: sa.Connection) -> None:
+    assert sorted(conn.execute(sa.text(_STORED)).all()) == sorted(
+        conn.execute(sa.text(_BRUTE_FORCE)).all()
+    )
+    stale = conn.execute(
+        sa.text(
+            "SELECT count(*) FROM match_unit u WHERE"
+            " u.d_ferry IS DISTINCT FROM (SELECT d.distance_m FROM site_distance d"
+            "   WHERE d.site_id = u.site_id AND d.infra_kind = 'ferry_terminal')"
+            " OR u.d_expressway IS DISTINCT FROM (SELECT d.distance_m FROM site_distance d"
+            "   WHERE d.site_id = u.site_id AND d.infra_kind = 'expressway_interchange')"
+            " OR u.d_port IS DISTINCT FROM (SELECT min(d.distance_m) FROM site_distance d"
+            "   WHERE d.site_id = u.site_id AND d.infra_kind IN ('port', 'wharf'))"
+        )
+    ).scalar_one()
+    assert stale == 0
+
+
+def _a_site_point(conn: sa.Connection, offset: int = 0) -> tuple[float, float]:
+    row = conn.execute(
+        sa.text(
+            "SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM site"
+            " WHERE retired_at IS NULL ORDER BY code OFFSET :o LIMIT 1"
+        ),
+        {"o": offset},
+    ).one()
+    return row[0], row[1]
+
+
+def test_a_new_point_recomputes_only_the_sites_it_is_nearest_to(conn: sa.Connection) -> None:
+    total = conn.execute(sa.text("SELECT count(*) FROM site_distance")).scalar_one()
+    before = _distance_rows_rewritten(conn)
+    x, y = _a_site_point(conn)
+    conn.execute(
+        sa.text(
+            "INSERT INTO infrastructure (code, kind, name_zh, geom) VALUES"
+            " ('INF-NEAR', 'expressway_interchange', '测试互通',"
+            "  ST_SetSRID(ST_MakePoint(:x, :y), 4490))"
+        ),
+        {"x": x, "y": y},
+    )
+    _agrees_with_brute_force(conn)
+    rewritten = _distance_rows_rewritten(conn) - before
+    assert 0 < rewritten < total  # a few sites' rows, not every site's
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        # a point moved across the district (QGIS saves the geometry alone)
+        "UPDATE infrastructure SET geom = ST_Translate(geom, -0.08, 0.05)"
+        " WHERE id = (SELECT min(id) FROM infrastructure WHERE kind = 'port')",
+        # a point given another kind
+        "UPDATE infrastructure SET kind = 'wharf'"
+        " WHERE id = (SELECT min(id) FROM infrastructure WHERE kind = 'port')",
+        # a point removed (its distance rows go with it)
+        "DELETE FROM infrastructure"
+        " WHERE id = (SELECT max(id) FROM infrastructure WHERE kind = 'ferry_terminal')",
+        # every point of a kind removed: no site has a nearest of that kind
+        "DELETE FROM infrastructure WHERE kind = 'expressway_interchange'",
+        # several points moved in one statement, one of them onto a site
+        "UPDATE infrastructure SET geom = ST_Translate(geom, 0.02, -0.01)"
+        " WHERE kind IN ('substation', 'ferry_terminal')",
+        # renamed and moved far out to sea in one statement
+        "UPDATE infrastructure SET code = code || '-X', geom = ST_Translate(geom, 0.3, 0.3)"
+        " WHERE kind = 'airport'",
+    ],
+    ids=["move", "new kind", "remove", "remove kind", "move several", "far away"],
+)
+def test_edited_points_leave_every_site_with_its_nearest(conn: sa.Connection, edit: str) -> None:
+    conn.execute(sa.text(edit))
+    _agrees_with_brute_force(conn)
+    # then the first point of a kind that had none: every site gets a nearest of that kind
+    x, y = _a_site_point(conn, 3)
+    conn.execute(
+        sa.text(
+            "INSERT INTO infrastructure (code, kind, name_zh, geom) VALUES"
+            " ('INF-RAIL', 'rail', '测试铁路站', ST_SetSRID(ST_MakePoint(:x, :y), 4490))"
+        ),
+        {"x": x, "y": y},
+    )
+    _agrees_with_brute_force(conn)
+    sites = conn.execute(sa.text("SELECT count(*) FROM site")).scalar_one()
+    rail = conn.execute(
+        sa.text("SELECT count(*) FROM site_distance WHERE infra_kind = 'rail'")
+    ).scalar_one()
+    assert rail == sites
