@@ -28,6 +28,7 @@ and listing CTEs of :func:`_site_lists` / :func:`_space_lists`, :func:`_ranked`)
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
@@ -629,6 +630,44 @@ END $fn$;
 """
 
 
+_INFRA = "__infrastructure__"
+
+
+def _measures_to_infrastructure(c: criteria.Criterion) -> bool:
+    """Whether a hard criterion's test reads a distance to infrastructure."""
+    probe = dataclasses.replace(
+        criteria.SITE, d_port_any=_INFRA, d_port_berth=_INFRA, d_expressway=_INFRA, d_ferry=_INFRA
+    )
+    return c.test is not None and _INFRA in c.test(probe, "0")
+
+
+def context_match_function() -> str:
+    """``gis_app_context_match_trg``: a zone or infrastructure statement brings the reverse
+    matches of the open requirements up to date — for infrastructure, only of those that state a
+    criterion measuring to it (revision 0048; the others cannot change)."""
+    measuring = " OR ".join(
+        f"COALESCE(({c.applies(criteria.SITE)}), false)"
+        for c in criteria.HARD
+        if _measures_to_infrastructure(c)
+    )
+    return f"""
+CREATE FUNCTION gis_app_context_match_trg() RETURNS trigger LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+DECLARE
+    rid bigint;
+BEGIN
+    FOR rid IN SELECT r.id FROM requirement r
+                WHERE r.status IN {OPEN_STATUSES}
+                  AND (TG_TABLE_NAME <> 'infrastructure' OR {measuring})
+                ORDER BY r.id LOOP
+        PERFORM gis_app_sync_requirement_matches(
+            rid, true, format('%s 变更 / %s changed', TG_TABLE_NAME, TG_TABLE_NAME));
+    END LOOP;
+    RETURN NULL;
+END $fn$;
+"""
+
+
 _SYNC_FUNCTIONS = f"""
 CREATE FUNCTION gis_app_alert_reason(p_site_id bigint, p_requirement_id bigint, p_change text)
 RETURNS text LANGUAGE sql STABLE AS $fn$
@@ -757,17 +796,7 @@ BEGIN
     RETURN NULL;
 END $fn$;
 
-CREATE FUNCTION gis_app_context_match_trg() RETURNS trigger LANGUAGE plpgsql AS $fn$
-DECLARE
-    rid bigint;
-BEGIN
-    FOR rid IN SELECT id FROM requirement WHERE status IN {OPEN_STATUSES} ORDER BY id LOOP
-        PERFORM gis_app_sync_requirement_matches(
-            rid, true, format('%s 变更 / %s changed', TG_TABLE_NAME, TG_TABLE_NAME));
-    END LOOP;
-    RETURN NULL;
-END $fn$;
-
+{context_match_function()}
 -- Names sort after site_distance and site_overlap, so derived tables are current when these run.
 CREATE TRIGGER site_requirement_match AFTER INSERT OR UPDATE ON site
     FOR EACH ROW EXECUTE FUNCTION gis_app_site_match_trg();

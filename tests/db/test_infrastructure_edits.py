@@ -191,3 +191,44 @@ def test_edited_points_leave_every_site_with_its_nearest(conn: sa.Connection, ed
         sa.text("SELECT count(*) FROM site_distance WHERE infra_kind = 'rail'")
     ).scalar_one()
     assert rail == sites
+
+
+def _syncs(conn: sa.Connection) -> int:
+    """Reverse-match syncs of one requirement this transaction ran (function statistics)."""
+    return (
+        conn.execute(
+            sa.text(
+                "SELECT calls FROM pg_stat_xact_user_functions"
+                " WHERE funcname = 'gis_app_sync_requirement_matches'"
+            )
+        ).scalar()
+        or 0
+    )
+
+
+def test_a_move_re_evaluates_only_requirements_measuring_to_infrastructure(
+    conn: sa.Connection,
+) -> None:
+    conn.execute(sa.text("SET LOCAL track_functions = 'pl'"))
+    near_port = _saved_requirement(conn, {"need": "land", "max_km_port": 3})
+    _saved_requirement(conn, {"need": "plant", "gfa_m2_min": 1000})  # measures to nothing
+    before, matched = _syncs(conn), _matched(conn, near_port)
+    # every port and wharf far out to sea: the requirement within 3 km of one loses its sites
+    conn.execute(
+        sa.text(
+            "UPDATE infrastructure SET geom = ST_Translate(geom, 0.5, 0)"
+            " WHERE kind IN ('port', 'wharf')"
+        )
+    )
+    assert _syncs(conn) - before == 1
+    assert matched and _matched(conn, near_port) < matched
+    # a zone edit concerns every open requirement (blocking zones apply to all)
+    before = _syncs(conn)
+    conn.execute(sa.text("UPDATE constraint_zone SET name_zh = name_zh || '（改）'"))
+    open_now = conn.execute(
+        sa.text(
+            "SELECT count(*) FROM requirement"
+            " WHERE status IN ('new', 'matching', 'recommended', 'visiting', 'negotiating')"
+        )
+    ).scalar_one()
+    assert _syncs(conn) - before == open_now

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -11,6 +12,7 @@ from writers import DINGHAI, PUTUO
 
 from gis_app.db.models import Requirement
 from gis_app.domain import landuse
+from gis_app.domain import match_criteria as criteria
 from gis_app.matching import sql as match_sql
 from gis_app.matching.engine import run_match
 from gis_app.matching.spec import RequirementSpec, parse_spec
@@ -482,3 +484,26 @@ def test_a_districts_candidates_are_cut_on_their_units(conn: sa.Connection) -> N
         # to a filter; at 1M sites it is an index condition (bench/results/district_plans_*)
         assert index in plan and "district_code = ANY ('{330903}'::text[])" in plan, plan
         assert "on site " not in plan, plan  # no probe of the site per candidate
+
+
+def test_database_holds_the_current_context_function(conn: sa.Connection) -> None:
+    body = conn.execute(
+        sa.text("SELECT prosrc FROM pg_proc WHERE proname = 'gis_app_context_match_trg'")
+    ).scalar_one()
+    assert body == match_sql.context_match_function().split("$fn$")[1], (
+        "the criteria measuring to infrastructure changed: ship a new migration holding the"
+        " text of gis_app.matching.sql.context_match_function()"
+    )
+
+
+def test_criteria_reach_infrastructure_only_through_the_distances() -> None:
+    # what context_match_function relies on to tell which requirements an edit concerns
+    probe = dataclasses.replace(
+        criteria.SITE, d_port_any="D", d_port_berth="D", d_expressway="D", d_ferry="D"
+    )
+    for c in criteria.HARD:
+        if c.test is not None:
+            text = c.test(probe, "0") + c.applies(probe)
+            assert "infrastructure" not in text and "site_distance" not in text, c.key
+    measuring = [c.key for c in criteria.HARD if match_sql._measures_to_infrastructure(c)]
+    assert measuring == ["port_distance", "expressway_distance", "ferry_distance"]
