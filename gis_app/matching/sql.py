@@ -804,7 +804,9 @@ CREATE TRIGGER building_requirement_match AFTER INSERT OR UPDATE OR DELETE ON bu
     FOR EACH ROW EXECUTE FUNCTION gis_app_building_match_trg();
 CREATE TRIGGER requirement_requirement_match AFTER INSERT OR UPDATE ON requirement
     FOR EACH ROW EXECUTE FUNCTION gis_app_requirement_match_trg();
-CREATE TRIGGER zone_requirement_match AFTER INSERT OR UPDATE OR DELETE ON constraint_zone
+-- a zone update fires it only through what the site overlaps read (revision 0049)
+CREATE TRIGGER zone_requirement_match
+    AFTER INSERT OR UPDATE OF id, geom, kind OR DELETE ON constraint_zone
     FOR EACH STATEMENT EXECUTE FUNCTION gis_app_context_match_trg();
 -- an infrastructure update fires it only through what the predicate reads (revision 0046)
 CREATE TRIGGER infrastructure_requirement_match

@@ -1,6 +1,6 @@
-"""An infrastructure edit recomputes derived rows only when it changes what they read (revision
-0046): a rename writes the row and nothing else; a move or a new berth class brings distances,
-match units, reverse matches and saved searches up to date as before."""
+"""An infrastructure or zone edit recomputes derived rows only when it changes what they read
+(revisions 0046-0049): a rename writes the row and nothing else; a move, a new point or a new
+berth class brings distances, match units, reverse matches and saved searches up to date."""
 
 from __future__ import annotations
 
@@ -222,9 +222,9 @@ def test_a_move_re_evaluates_only_requirements_measuring_to_infrastructure(
     )
     assert _syncs(conn) - before == 1
     assert matched and _matched(conn, near_port) < matched
-    # a zone edit concerns every open requirement (blocking zones apply to all)
+    # a zone moved concerns every open requirement (blocking zones apply to all)
     before = _syncs(conn)
-    conn.execute(sa.text("UPDATE constraint_zone SET name_zh = name_zh || '（改）'"))
+    conn.execute(sa.text("UPDATE constraint_zone SET geom = ST_Translate(geom, 0.0001, 0)"))
     open_now = conn.execute(
         sa.text(
             "SELECT count(*) FROM requirement"
@@ -232,3 +232,31 @@ def test_a_move_re_evaluates_only_requirements_measuring_to_infrastructure(
         )
     ).scalar_one()
     assert _syncs(conn) - before == open_now
+
+
+def test_renaming_a_zone_re_evaluates_nothing(conn: sa.Connection) -> None:
+    conn.execute(sa.text("SET LOCAL track_functions = 'pl'"))
+    _saved_requirement(conn, {"need": "land", "land_mu_min": 10})
+    before, writes = _syncs(conn), _writes(conn)
+    conn.execute(
+        sa.text("UPDATE constraint_zone SET name_zh = name_zh || '（改）', code = code || '-R'")
+    )
+    assert _syncs(conn) == before
+    assert _writes(conn) == writes
+    # a zone given another kind still re-evaluates the blocking flags and the matches
+    conn.execute(
+        sa.text(
+            "UPDATE constraint_zone SET kind = 'ecological_redline'"
+            " WHERE id = (SELECT min(id) FROM constraint_zone"
+            "              WHERE kind NOT IN ('ecological_redline', 'basic_farmland'))"
+        )
+    )
+    assert _syncs(conn) > before
+    stale = conn.execute(
+        sa.text(
+            "SELECT count(*) FROM match_unit u WHERE u.blocked IS DISTINCT FROM EXISTS ("
+            " SELECT 1 FROM site_constraint_overlap o WHERE o.site_id = u.site_id"
+            " AND o.zone_kind IN ('basic_farmland', 'ecological_redline'))"
+        )
+    ).scalar_one()
+    assert stale == 0
