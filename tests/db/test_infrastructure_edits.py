@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from gis_app.db import saved_search_queries
 from gis_app.db.models import Requirement
+from gis_app.db.site_queries import SiteFilter
 from gis_app.matching.spec import parse_spec
 
 #: every site's nearest infrastructure of each kind by brute force (ties by id)
@@ -260,3 +262,55 @@ def test_renaming_a_zone_re_evaluates_nothing(conn: sa.Connection) -> None:
         )
     ).scalar_one()
     assert stale == 0
+
+
+def test_a_move_re_evaluates_only_saved_searches_reading_infrastructure(
+    conn: sa.Connection,
+) -> None:
+    conn.execute(sa.text("SET LOCAL track_functions = 'pl'"))
+    searches = {}
+    for name, flt in (
+        ("near a port", SiteFilter(max_km_port=3)),
+        ("land", SiteFilter(kind=["land"])),
+    ):
+        predicate, params = saved_search_queries.compile_filter(flt)
+        searches[name] = saved_search_queries.create(conn, "li", name, "", predicate, params)
+        saved_search_queries.sync(conn, searches[name], alert=False)
+
+    def calls() -> int:
+        return (
+            conn.execute(
+                sa.text(
+                    "SELECT calls FROM pg_stat_xact_user_functions"
+                    " WHERE funcname = 'gis_app_sync_saved_search'"
+                )
+            ).scalar()
+            or 0
+        )
+
+    def held(name: str) -> set[int]:
+        return set(
+            conn.execute(
+                sa.text("SELECT site_id FROM saved_search_match WHERE saved_search_id = :i"),
+                {"i": searches[name]},
+            ).scalars()
+        )
+
+    assert (
+        "site_distance"
+        in conn.execute(
+            sa.text("SELECT predicate FROM saved_search WHERE id = :i"),
+            {"i": searches["near a port"]},
+        ).scalar_one()
+    )
+    others = conn.execute(sa.text("SELECT count(*) FROM saved_search")).scalar_one() - 2
+    before, near = calls(), held("near a port")
+    conn.execute(
+        sa.text(
+            "UPDATE infrastructure SET geom = ST_Translate(geom, 0.5, 0)"
+            " WHERE kind IN ('port', 'wharf')"
+        )
+    )
+    # the sample's own saved searches, if any, filter on no distance either
+    assert calls() - before == 1, others
+    assert near and held("near a port") < near
