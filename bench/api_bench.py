@@ -392,6 +392,24 @@ def _load() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
+def run_header(server_url: str) -> dict:
+    """When a bench run starts, on what machine (one line) and under what load."""
+    box = machine(server_url)
+    return {
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": f"{box['nproc']} cores ({box['cpu']}), {box['memory_gib']} GiB RAM,"
+        f" PostgreSQL {box['postgresql'].split()[0]}",
+        "load_start": _load(),
+    }
+
+
+def kept_database_url(database: str) -> str:
+    """The URL of ``database`` on the private cluster (``GIS_APP_PG_DATA_DIR`` /
+    ``GIS_APP_PG_PORT`` name another), started if it is not running."""
+    st = provision.db_up(DatabaseSettings(), log=lambda m: None)
+    return make_url(st.url).set(database=database).render_as_string(hide_password=False)
+
+
 def markdown(doc: dict) -> str:
     """The results table."""
     m = doc["machine"]

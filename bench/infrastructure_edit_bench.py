@@ -16,22 +16,18 @@ rewritten (``pg_stat_xact_user_tables``). Results to ``bench/results/<name>.{jso
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_bench import _load, machine, write_results  # noqa: E402
-from gis_app.db import provision  # noqa: E402
+from bench.api_bench import _load, kept_database_url, run_header, write_results  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
-from gis_app.settings import DatabaseSettings  # noqa: E402
 
 #: the point of a kind that the fewest / the most sites are nearest to
 _POINT = """
@@ -152,15 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--edits", nargs="+", default=list(EDITS), choices=list(EDITS))
     p.add_argument("--name", default="infrastructure_edit_bench")
     args = p.parse_args(argv)
-    st = provision.db_up(DatabaseSettings(), log=lambda m: None)
-    url = make_url(st.url).set(database=args.db).render_as_string(hide_password=False)
-    box = machine(url)
-    doc: dict[str, Any] = {
-        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    url = kept_database_url(args.db)
+    doc: dict[str, Any] = run_header(url) | {
         "db": args.db,
-        "machine": f"{box['nproc']} cores ({box['cpu']}), {box['memory_gib']} GiB RAM,"
-        f" PostgreSQL {box['postgresql'].split()[0]}",
-        "load_start": _load(),
     }
     measured = measure(url, args.edits)
     doc["sites"] = measured.pop("sites")

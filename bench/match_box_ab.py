@@ -16,7 +16,6 @@ median and p95, to ``bench/results/<name>.{json,md}``::
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import statistics
 import sys
@@ -30,7 +29,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_bench import _load, machine, write_results  # noqa: E402
+from bench.api_bench import _load, run_header, write_results  # noqa: E402
 from bench.match_1m import REQUIREMENTS, stages  # noqa: E402
 from gis_app.db import provision  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
@@ -140,14 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     base = make_url(st.url)
     before_url = base.set(database=args.before_db).render_as_string(hide_password=False)
     after_url = base.set(database=args.after_db).render_as_string(hide_password=False)
-    box = machine(after_url)
-    doc: dict[str, Any] = {
-        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    doc: dict[str, Any] = run_header(after_url) | {
         "before_db": args.before_db,
         "after_db": args.after_db,
-        "machine": f"{box['nproc']} cores ({box['cpu']}), {box['memory_gib']} GiB RAM,"
-        f" PostgreSQL {box['postgresql'].split()[0]}",
-        "load_start": _load(),
         "rounds": args.rounds,
     }
     before = json.loads(args.before_sql.read_text(encoding="utf-8"))

@@ -17,7 +17,6 @@ The server is the private cluster, or the one of ``GIS_APP_PG_DATA_DIR`` / ``GIS
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import re
 import statistics
 import sys
@@ -26,19 +25,16 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_bench import _load, _p95, machine, write_results  # noqa: E402
+from bench.api_bench import _load, _p95, kept_database_url, run_header, write_results  # noqa: E402
 from bench.match_1m import REQUIREMENTS  # noqa: E402
-from gis_app.db import provision  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.matching import engine as match_engine  # noqa: E402
 from gis_app.matching import sql as match_sql  # noqa: E402
 from gis_app.matching.spec import parse_spec  # noqa: E402
-from gis_app.settings import DatabaseSettings  # noqa: E402
 
 #: the bench's requests, and the any-type plant request with a preferred township (it reads the
 #: unit's township, which only the full space index holds: a control, the same plan both sides)
@@ -135,16 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=20)
     p.add_argument("--name", default="match_space_index_ab")
     args = p.parse_args(argv)
-    st = provision.db_up(DatabaseSettings(), log=lambda m: None)
-    url = make_url(st.url).set(database=args.db).render_as_string(hide_password=False)
-    box = machine(url)
-    doc: dict[str, Any] = {
-        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    url = kept_database_url(args.db)
+    doc: dict[str, Any] = run_header(url) | {
         "db": args.db,
         "index": args.index,
-        "machine": f"{box['nproc']} cores ({box['cpu']}), {box['memory_gib']} GiB RAM,"
-        f" PostgreSQL {box['postgresql'].split()[0]}",
-        "load_start": _load(),
         "rounds": args.rounds,
     }
     doc |= measure(url, args.index, args.rounds)
