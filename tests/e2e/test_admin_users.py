@@ -130,9 +130,21 @@ def test_admin_resets_a_password(browser, live_app) -> None:
 def test_admin_sets_roles_but_not_away_their_own(browser, live_app) -> None:
     _ensure_user(live_app, "promoted", "promoted-password-1", ["officer"])
     page, _ = _admin_page(browser, live_app)
+    # the page says "saved" only once it has swapped in the tables it fetches again: said
+    # before, a row edited meanwhile was swapped under the hand that clicked its button next
+    held = []
+    page.route("**/admin/users?lang=*", lambda route: held.append(route))
     row = page.locator('#gis-users tr[data-username="promoted"]')
     row.locator("input.gis-role[value=planner]").check()
     row.locator("button.gis-user-roles").click()
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the page did not fetch its tables again after the save"
+    assert page.locator("#gis-user-message.gis-ok").count() == 0
+    held[0].continue_()
+    page.unroute("**/admin/users?lang=*")
     page.wait_for_selector("#gis-user-message.gis-ok")
     assert sorted(_user(live_app, "promoted").roles) == ["officer", "planner"]
     # the admin's own admin role stays: the API refuses, the page says so

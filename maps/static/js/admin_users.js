@@ -70,38 +70,40 @@
     var btn = ev.target.closest("button");
     if (!btn) { return; }
     var name = btn.getAttribute("data-username");
+    // done: the server's answer; said: what the page then says, once the tables are swapped
+    // (said before, a row being edited meanwhile was swapped under the hand that clicked next)
     var done = null;
+    var said = null;
     if (btn.classList.contains("gis-user-roles")) {
       var row = btn.closest("tr");
       var roles = Array.prototype.filter.call(row.querySelectorAll(".gis-role"), function (el) {
         return el.checked;
       }).map(function (el) { return el.value; });
-      done = send("PATCH", userUrl(name), { roles: roles }).then(function () {
-        show(t("saved") + ": " + name, true);
-      });
+      done = send("PATCH", userUrl(name), { roles: roles });
+      said = function () { show(t("saved") + ": " + name, true); };
     } else if (btn.classList.contains("gis-user-district")) {
       var select = btn.closest("tr").querySelector(".gis-district-select");
-      done = send("PATCH", userUrl(name), { district_code: select.value }).then(function () {
-        show(t("saved") + ": " + name + " · " + select.options[select.selectedIndex].textContent, true);
-      });
+      var place = select.options[select.selectedIndex].textContent;
+      done = send("PATCH", userUrl(name), { district_code: select.value });
+      said = function () { show(t("saved") + ": " + name + " · " + place, true); };
     } else if (btn.classList.contains("gis-user-toggle")) {
       var disable = btn.getAttribute("data-disable") === "true";
       if (disable && !window.confirm(t("confirm_disable") + " " + name)) { return; }
-      done = send("PATCH", userUrl(name), { disabled: disable }).then(function () {
-        show(t("saved") + ": " + name + " · " + t(disable ? "disabled" : "enabled"), true);
-      });
+      done = send("PATCH", userUrl(name), { disabled: disable });
+      said = function () { show(t("saved") + ": " + name + " · " + t(disable ? "disabled" : "enabled"), true); };
     } else if (btn.classList.contains("gis-user-reset")) {
-      done = send("POST", cfg.endpoints.reset.replace("{name}", encodeURIComponent(name)), {})
-        .then(function (r) { show(r.username + " · " + t("new_password") + ":", true, r.password); });
+      done = send("POST", cfg.endpoints.reset.replace("{name}", encodeURIComponent(name)), {});
+      said = function (r) { show(r.username + " · " + t("new_password") + ":", true, r.password); };
     } else if (btn.classList.contains("gis-token-revoke")) {
       // a DELETE has no body: the CSRF header goes along by hand
       done = window.gisApi.send("DELETE", cfg.endpoints.token.replace("{id}", btn.getAttribute("data-token-id")),
-                                undefined, cfg.csrfToken, { "X-CSRF-Token": cfg.csrfToken })
-        .then(function () { show(t("saved"), true); });
+                                undefined, cfg.csrfToken, { "X-CSRF-Token": cfg.csrfToken });
+      said = function () { show(t("saved"), true); };
     } else {
       return;
     }
     btn.disabled = true;
-    done.then(refresh).catch(function (e) { fail(e); btn.disabled = false; });
+    done.then(function (answer) { return refresh().then(function () { said(answer); }); })
+      .catch(function (e) { fail(e); btn.disabled = false; });
   });
 })();
