@@ -392,6 +392,17 @@ def _load() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
+def median_p95(samples: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, dict]]:
+    """Per request and side, the median and p95 (ms, one decimal) of interleaved A/B samples."""
+    return {
+        key: {
+            side: {"median": round(statistics.median(v), 1), "p95": round(_p95(v), 1)}
+            for side, v in sides.items()
+        }
+        for key, sides in samples.items()
+    }
+
+
 def run_header(server_url: str) -> dict:
     """When a bench run starts, on what machine (one line) and under what load."""
     box = machine(server_url)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -29,7 +28,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_bench import _load, run_header, write_results  # noqa: E402
+from bench.api_bench import _load, median_p95, run_header, write_results  # noqa: E402
 from bench.match_1m import REQUIREMENTS, stages  # noqa: E402
 from gis_app.db import provision  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
@@ -49,10 +48,6 @@ def _ranking_statements() -> dict[str, dict[str, Any]]:
 def render(path: Path) -> None:
     """Write this checkout's ranking statements and binds to ``path`` (JSON)."""
     path.write_text(json.dumps(_ranking_statements(), default=str), encoding="utf-8")
-
-
-def _p95(v: list[float]) -> float:
-    return round(sorted(v)[max(0, round(0.95 * len(v)) - 1)], 1)
 
 
 def measure(before_url: str, before: dict, after_url: str, rounds: int) -> dict[str, Any]:
@@ -89,13 +84,7 @@ def measure(before_url: str, before: dict, after_url: str, rounds: int) -> dict[
             eng.dispose()
     return {
         "rows": rows,
-        "wall_ms": {
-            key: {
-                side: {"median": round(statistics.median(v), 1), "p95": _p95(v)}
-                for side, v in sides_.items()
-            }
-            for key, sides_ in wall.items()
-        },
+        "wall_ms": median_p95(wall),
     }
 
 

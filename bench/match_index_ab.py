@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -29,7 +28,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_bench import _load, _p95, kept_database_url, run_header, write_results  # noqa: E402
+from bench.api_bench import _load, kept_database_url, median_p95, run_header, write_results  # noqa: E402
 from bench.match_1m import REQUIREMENTS  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.matching import engine as match_engine  # noqa: E402
@@ -87,13 +86,7 @@ def measure(url: str, index: str, rounds: int) -> dict[str, Any]:
     return {
         "listed": rows,
         "indexes": used,
-        "wall_ms": {
-            key: {
-                side: {"median": round(statistics.median(v), 1), "p95": round(_p95(v), 1)}
-                for side, v in sides.items()
-            }
-            for key, sides in wall.items()
-        },
+        "wall_ms": median_p95(wall),
     }
 
 
