@@ -22,16 +22,13 @@ import sqlalchemy as sa
 from gis_app.db import district_queries, edit_queries, scope
 from gis_app.io import geometry_checks
 from gis_app.io.imports.apply import apply_rows
-from gis_app.io.imports.checks import prepare
-from gis_app.io.imports.options import ImportOptions, Progress, UploadLimits
+from gis_app.io.imports.checks import Opened, open_source
+from gis_app.io.imports.options import ImportOptions, Progress, UploadLimits, quiet
+from gis_app.io.imports.pipeline import write_in_chunks
 from gis_app.io.imports.report import ImportReport
 
 # Outlines and parcels share edges only approximately (~1 m), as in the folder loader and edits.
 INSIDE_TOLERANCE_DEG = 1e-5
-
-
-def _quiet(phase: str, done: int, total: int) -> None:
-    """A progress callback that reports nothing."""
 
 
 def import_file(
@@ -50,28 +47,33 @@ def import_file(
     file as a whole (no CRS, unreadable, over a limit) raises a domain error; nothing is written.
     """
     limits = limits or UploadLimits()
-    tick = progress or _quiet
+    tick = progress or quiet
     try:
         outline = geometry_checks.prepared_outline(
             edit_queries.jurisdiction_outline(conn), INSIDE_TOLERANCE_DEG
         )
+        context = {
+            "districts": district_queries.district_outlines(conn),
+            "district_names": district_queries.district_terms(conn),
+            "writable": _writable(conn),
+        }
         with tempfile.TemporaryDirectory(prefix="gis_app_import_") as tmp:
-            prep = prepare(
-                path,
-                opts,
-                limits,
-                outline,
-                Path(tmp),
-                tick,
-                districts=district_queries.district_outlines(conn),
-                district_names=district_queries.district_terms(conn),
-                writable=_writable(conn),
-            )
-        report = prep.report
-        if not report.problems:
-            with edit_queries.translate_db_errors(f"import of {path.name}"):
-                bulk = len(prep.values) >= limits.bulk_min_features
-                apply_rows(conn, prep, opts, user, tick, bulk=bulk)
+            opened = open_source(path, opts, limits, Path(tmp), tick)
+        report = opened.report
+        if isinstance(opened, Opened):
+            if not opts.dry_run and len(opened.src.rows) >= limits.bulk_min_features:
+                with edit_queries.translate_db_errors(f"import of {path.name}"):
+                    written = write_in_chunks(
+                        conn, opened, outline, user=user, tick=tick, **context
+                    )
+            else:
+                written = False
+            if not written:  # a small file, a dry run, or a refused row: the file in one pass
+                prep = opened.check_all(outline, **context, tick=tick)
+                if not report.problems:
+                    with edit_queries.translate_db_errors(f"import of {path.name}"):
+                        bulk = len(prep.values) >= limits.bulk_min_features
+                        apply_rows(conn, prep, opts, user, tick, bulk=bulk)
     except BaseException:
         conn.rollback()
         raise

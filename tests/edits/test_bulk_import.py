@@ -11,13 +11,17 @@ logs aside, timestamps aside).
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
 import sqlalchemy as sa
+from shapely.geometry.base import BaseGeometry
 
 from gis_app.db.engine import make_engine
 from gis_app.db.site_queries import SiteFilter
@@ -30,6 +34,8 @@ from gis_app.services.imports import import_file
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 N_NEW = 240
+#: a change to the sender's rows (given the blocking zones' union)
+Edit = Callable[[list[dict[str, Any]], BaseGeometry], list[dict[str, Any]]]
 #: every table the import of sites writes or derives: (table, columns that are not content)
 #: (timestamps, e.g. created_at, since, are never content: they are left out of every table)
 DERIVED = {
@@ -44,7 +50,8 @@ DERIVED = {
     "saved_search_match": ("id",),
 }
 ROW_BY_ROW = UploadLimits(bulk_min_features=10**9)
-BULK = UploadLimits(bulk_min_features=1)
+#: the bulk path in chunks of 100 rows: the file's 270 rows are checked and written in three
+BULK = UploadLimits(bulk_min_features=1, bulk_chunk_rows=100)
 
 
 def _prepare(url: str) -> None:
@@ -71,10 +78,11 @@ def _prepare(url: str) -> None:
         eng.dispose()
 
 
-def _sender_file(url: str, folder: Path) -> Path:
+def _sender_file(url: str, folder: Path, edit: Edit | None = None) -> Path:
     """A GBK shapefile with Chinese headers, as a planning bureau sends it: N_NEW new parcels
     on a grid (away from blocking zones; every third one available for M1 industry), 20 sample
-    sites shrunk a little (outline moved) and 10 available ones renamed."""
+    sites shrunk a little (outline moved) and 10 available ones renamed; ``edit`` changes the
+    rows (given the blocking zones' union) before they are written."""
     eng = make_engine(url)
     with eng.connect() as c:
         outline = shapely.from_wkb(
@@ -146,9 +154,11 @@ def _sender_file(url: str, folder: Path) -> Path:
                 ),
             }
         )
+    if edit is not None:
+        rows = edit(rows, blocking)
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4490")
     out = folder / "地块"
-    out.mkdir()
+    out.mkdir(exist_ok=True)
     gdf.to_file(out / "parcels.shp", encoding="GBK", engine="pyogrio")
     (out / "parcels.cpg").unlink(missing_ok=True)  # as ArcGIS 9 / many bureaus: no .cpg
     return out / "parcels.shp"
@@ -188,7 +198,12 @@ def _content(url: str) -> dict[str, list[str]]:
     return out
 
 
-def _import(url: str, path: Path, limits: UploadLimits, phases: list[str]):
+def _phases(ticks: list[tuple[str, int, int]]) -> list[str]:
+    """The phases in the order shown, each once."""
+    return [p for k, (p, _, _) in enumerate(ticks) if k == 0 or ticks[k - 1][0] != p]
+
+
+def _import(url: str, path: Path, limits: UploadLimits, ticks: list[tuple[str, int, int]]):
     eng = make_engine(url)
     try:
         with eng.connect() as c:
@@ -198,7 +213,7 @@ def _import(url: str, path: Path, limits: UploadLimits, phases: list[str]):
                 ImportOptions(note="2026年控规调整", doc_ref="舟政发〔2026〕12号"),
                 user="planner-zhang",
                 limits=limits,
-                progress=lambda phase, done, total: phases.append(phase),
+                progress=lambda phase, done, total: ticks.append((phase, done, total)),
             )
     finally:
         eng.dispose()
@@ -212,10 +227,10 @@ def test_bulk_and_row_by_row_imports_leave_equal_databases(make_db, scratch_dir:
     before = _content(row_url)
     assert before == _content(bulk_url)
 
-    row_phases: list[str] = []
-    bulk_phases: list[str] = []
-    by_row = _import(row_url, path, ROW_BY_ROW, row_phases)
-    in_bulk = _import(bulk_url, path, BULK, bulk_phases)
+    row_ticks: list[tuple[str, int, int]] = []
+    bulk_ticks: list[tuple[str, int, int]] = []
+    by_row = _import(row_url, path, ROW_BY_ROW, row_ticks)
+    in_bulk = _import(bulk_url, path, BULK, bulk_ticks)
 
     assert by_row.committed and in_bulk.committed, in_bulk.summary()
     assert (
@@ -229,7 +244,19 @@ def test_bulk_and_row_by_row_imports_leave_equal_databases(make_db, scratch_dir:
         }
     )
     assert by_row.as_dict(10_000) == in_bulk.as_dict(10_000)  # the same per-row report
-    assert row_phases == bulk_phases  # the same progress
+    # the progress: one pass checks, stages, compares, then writes; the chunks are written
+    # while the next are checked (the rows written so far)
+    assert _phases(row_ticks) == [
+        "reading",
+        "checking",
+        "staging",
+        "comparing",
+        "writing",
+        "committing",
+        "done",
+    ]
+    assert _phases(bulk_ticks) == ["reading", "checking", "writing", "committing", "done"]
+    assert [d for p, d, _ in bulk_ticks if p == "writing"] == [100, 200, N_NEW + 30]
     after_row, after_bulk = _content(row_url), _content(bulk_url)
     for table in DERIVED:
         assert after_row[table] == after_bulk[table], table
@@ -290,3 +317,154 @@ def test_direct_sql_edits_keep_their_row_triggers(make_db) -> None:
         eng.dispose()
         assert n == edited > 0
     assert _content(urls[0]) == _content(urls[1])
+
+
+# --- the bulk path writes a large file in chunks while the next are checked
+# (gis_app.io.imports.pipeline): a file it cannot write chunk by chunk gets exactly the
+# report of one pass over the whole file, and nothing is written.
+
+
+def _late_bad_value(rows: list[dict[str, Any]], _: BaseGeometry) -> list[dict[str, Any]]:
+    """A row of the last chunk with an availability no vocabulary knows."""
+    rows[260]["招商状态"] = "也许可以"
+    return rows
+
+
+def _late_blocked(rows: list[dict[str, Any]], blocking: BaseGeometry) -> list[dict[str, Any]]:
+    """A new available parcel of the last chunk drawn on a blocking zone."""
+    p = blocking.representative_point()
+    rows[231] |= {"招商状态": "可招商", "geometry": shapely.box(p.x, p.y, p.x + 2e-4, p.y + 2e-4)}
+    return rows
+
+
+def _late_duplicate(rows: list[dict[str, Any]], _: BaseGeometry) -> list[dict[str, Any]]:
+    """A row of the last chunk with the code of a row of the first."""
+    rows[250]["地块编号"] = rows[5]["地块编号"]
+    return rows
+
+
+def _zeros_across_chunks(rows: list[dict[str, Any]], _: BaseGeometry) -> list[dict[str, Any]]:
+    """The renamed site ``00123`` (the last chunk) also in the first chunk as ``123``, the
+    way a spreadsheet drops leading zeros: the one pass refuses it (the code collides)."""
+    first = next(r for r in rows if r["地块编号"] == "00123")
+    rows[3] = dict(first, 地块编号="123")
+    return rows
+
+
+LATE_REFUSALS = {
+    "a value refused in the last chunk": (_late_bad_value, "column_problem"),
+    "a blocking zone under a parcel of the last chunk": (_late_blocked, "blocked_by_zone"),
+    "a code of the first chunk again in the last": (_late_duplicate, "duplicate_code"),
+    "a code's lost zeros put back onto a code of a later chunk": (
+        _zeros_across_chunks,
+        "code_zeros_collide",
+    ),
+}
+
+
+def _zero_padded_site(url: str) -> None:
+    """One available sample site coded ``00123`` (codes typed as digits in a spreadsheet)."""
+    eng = make_engine(url)
+    with eng.begin() as c:
+        c.execute(
+            sa.text(
+                "UPDATE site SET code = '00123' WHERE code = (SELECT min(code) FROM site "
+                "WHERE availability = 'available')"
+            )
+        )
+    eng.dispose()
+
+
+def test_a_refusal_after_chunks_were_written_rolls_back_and_reports_as_one_pass(
+    make_db, scratch_dir: Path
+) -> None:
+    row_url, bulk_url = make_db("sample"), make_db("sample")
+    for url in (row_url, bulk_url):
+        _prepare(url)
+        _zero_padded_site(url)
+    before = _content(bulk_url)
+    for name, (edit, code) in LATE_REFUSALS.items():
+        folder = scratch_dir / code
+        folder.mkdir()
+        path = _sender_file(row_url, folder, edit)
+        one_pass: list[tuple[str, int, int]] = []
+        chunked: list[tuple[str, int, int]] = []
+        by_row = _import(row_url, path, ROW_BY_ROW, one_pass)
+        in_bulk = _import(bulk_url, path, BULK, chunked)
+        assert not in_bulk.committed and not in_bulk.ok, name
+        refused = {p.code for r in in_bulk.rows for p in r.refusals}
+        assert code in refused, (name, refused)
+        # the same per-row report as one pass over the file gives
+        assert in_bulk.as_dict(10_000) == by_row.as_dict(10_000), name
+        # chunks had been written before the refusal (the fallback reports, nothing is left)
+        written = [d for p, d, _ in chunked if p == "writing"]
+        assert written and written[0] >= 100, (name, written)
+        assert _content(bulk_url) == before, name
+        assert _content(row_url) == before, name
+
+
+def _kind_given_late(rows: list[dict[str, Any]], _: BaseGeometry) -> list[dict[str, Any]]:
+    """The 30 updates first, their kind left blank (a blank required cell keeps the stored
+    value), then the new parcels with theirs: the first chunks give no ``kind`` field."""
+    updates = [dict(r, 资源类型=None) for r in rows[N_NEW:]]
+    return updates + rows[:N_NEW]
+
+
+def test_a_field_first_given_by_a_later_chunk_is_written_as_in_one_pass(
+    make_db, scratch_dir: Path
+) -> None:
+    row_url, bulk_url = make_db("sample"), make_db("sample")
+    path = _sender_file(row_url, scratch_dir, _kind_given_late)
+    chunked: list[tuple[str, int, int]] = []
+    by_row = _import(row_url, path, ROW_BY_ROW, [])
+    in_bulk = _import(
+        bulk_url, path, UploadLimits(bulk_min_features=1, bulk_chunk_rows=10), chunked
+    )
+    assert by_row.committed and in_bulk.committed, in_bulk.summary()
+    assert in_bulk.as_dict(10_000) == by_row.as_dict(10_000)
+    # the chunks without the field were written, then rolled back; one pass wrote the file
+    assert [d for p, d, _ in chunked if p == "writing"][:3] == [10, 20, 30]
+    assert _phases(chunked) == [
+        "reading",
+        "checking",
+        "writing",  # the chunks
+        "checking",
+        "staging",
+        "comparing",
+        "writing",
+        "committing",
+        "done",  # one pass
+    ]
+    assert _content(row_url) == _content(bulk_url)
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def test_a_cancel_while_chunks_are_written_stops_the_checking_thread(
+    make_db, scratch_dir: Path
+) -> None:
+    url = make_db("sample")
+    path = _sender_file(url, scratch_dir)
+    before = _content(url)
+
+    def cancel_at_first_chunk(phase: str, done: int, total: int) -> None:
+        if phase == "writing":
+            raise _Cancelled
+
+    eng = make_engine(url)
+    try:
+        with eng.connect() as c, pytest.raises(_Cancelled):
+            import_file(
+                c,
+                path,
+                ImportOptions(note="取消"),
+                user="planner-zhang",
+                limits=BULK,
+                progress=cancel_at_first_chunk,
+            )
+    finally:
+        eng.dispose()
+    assert not [t for t in threading.enumerate() if t.name == "gis_app_import_check"]
+    assert _content(url) == before

@@ -47,17 +47,16 @@ def _check_declared_areas(
 ) -> None:
     """Warn on rows whose declared area (YDMJ) is off the plane area by more than 1 %."""
     declared = {
-        i + 1: v["declared_area_mu"]
+        rows[i].row: (rows[i], v["declared_area_mu"])
         for i, v in enumerate(values)
         if v.get("declared_area_mu") is not None and not rows[i].refusals
     }
     if not declared:
         return
     for rownum, (m2, epsg) in edit_queries.stage_plane_areas(conn, list(declared)).items():
-        if plane_area.is_flagged(declared[rownum], m2):
-            rows[rownum - 1].warnings.append(
-                plane_area.declared_gap_text(declared[rownum], m2, epsg)[1]
-            )
+        rep, mu = declared[rownum]
+        if plane_area.is_flagged(mu, m2):
+            rep.warnings.append(plane_area.declared_gap_text(mu, m2, epsg)[1])
 
 
 def _restore_code_zeros(
@@ -94,9 +93,10 @@ def _restore_code_zeros(
             )
         elif candidates[0] in given or candidates[0] in restored:
             other = restored.get(candidates[0])
+            other_row = rows[other].row if other is not None else None
             at = (
-                Term("row", f"（第 {other + 1} 行）", f" (row {other + 1})")
-                if other is not None
+                Term("row", f"（第 {other_row} 行）", f" (row {other_row})")
+                if other_row is not None
                 else ""
             )
             rows[i].refuse(
@@ -105,7 +105,7 @@ def _restore_code_zeros(
                     "code",
                     {"value": code, "other": candidates[0], "where": at},
                     f"code {code!r} lost its leading zeros; {candidates[0]!r} is also in the file"
-                    + (f" (row {other + 1})" if other is not None else ""),
+                    + (f" (row {other_row})" if other_row is not None else ""),
                 )
             )
         else:
@@ -137,6 +137,8 @@ def apply_rows(
     layer = opts.import_layer
     report, values, geoms, points = prep.report, prep.values, prep.geoms, prep.points
     n = len(values)
+    # row numbers are the file's (a chunk of a large file starts past 1)
+    at = {rep.row: k for k, rep in enumerate(report.rows)}
     edit_queries.set_edit_context(conn, user, opts.note or f"import {report.source}", opts.doc_ref)
     # A large file legitimately runs longer than an API statement; locks still time out fast.
     edit_queries.no_statement_timeout(conn)
@@ -150,15 +152,15 @@ def apply_rows(
         conn,
         cols,
         [
-            (i + 1, v.get("code"), g, [v.get(c) for c in cols])
-            for i, (v, g) in enumerate(zip(values, geoms, strict=True))
+            (rep.row, v.get("code"), g, [v.get(c) for c in cols])
+            for rep, v, g in zip(report.rows, values, geoms, strict=True)
         ],
         points=points,
         progress=lambda k: tick("staging", k, n),
     )
     if ref is not None and ref[0] in cols:
         for rownum, code in edit_queries.stage_resolve_sites(conn, ref[0], ref[1]).items():
-            report.rows[rownum - 1].refuse(
+            report.rows[at[rownum]].refuse(
                 Problem(
                     "site_code_unknown",
                     ref[0],
@@ -179,7 +181,7 @@ def apply_rows(
     required = [f for f, spec in layer.fields.items() if spec.required]
     named_by_code: list[int] = []
     for i, rep in enumerate(report.rows):
-        cur = current.get(i + 1)
+        cur = current.get(rep.row)
         v = values[i]
         if rep.refusals or v.get("code") is None:
             if v.get("code") is None and not any(p.field == "code" for p in rep.refusals):
@@ -188,7 +190,7 @@ def apply_rows(
         if cur is None or cur["id"] is None:
             if "name_zh" in cols and v.get("name_zh") is None:
                 v["name_zh"] = v["code"]
-                named_by_code.append(i + 1)
+                named_by_code.append(rep.row)
                 rep.notes.append("no name given: named after its code")
             missing = [f for f in required if v.get(f) is None]
             if missing:
@@ -218,9 +220,9 @@ def apply_rows(
                 rep.status = "insert"
                 rep.changed = sorted(v)
                 rep.values = _shown({f: x for f, x in v.items() if x not in (None, [])})
-                to_insert.append(i + 1)
+                to_insert.append(rep.row)
                 if layer.table == "site" and v.get("availability") == "available":
-                    candidates_blocking.append(i + 1)
+                    candidates_blocking.append(rep.row)
             continue
         if cur.get("retired"):
             rep.refuse(
@@ -248,12 +250,12 @@ def apply_rows(
                 continue
         elif cur.get("geom_changed"):
             changed.append("geom")
-            geom_rows.append(i + 1)
+            geom_rows.append(rep.row)
         if layer.table == "site":
             requested = {f: v[f] for f in v if f in transitions.STATUS_FIELDS}
             try:
                 transitions.check_changes(
-                    f"row {i + 1} ({v['code']})", _status_of(cur), requested, opts.note
+                    f"row {rep.row} ({v['code']})", _status_of(cur), requested, opts.note
                 )
             except (ReasonRequired, TransitionRefused) as e:
                 detail = str(e).split(": ", 1)[1] + " (use --note)"
@@ -265,19 +267,19 @@ def apply_rows(
                 "geom" in changed
                 or ("availability" in changed and cur.get("availability") != "available")
             ):
-                candidates_blocking.append(i + 1)
+                candidates_blocking.append(rep.row)
         rep.changed = sorted(changed)
         rep.values = _shown({f: v[f] for f in changed if f in v})
         rep.status = "update" if changed else "unchanged"
         if changed:
-            to_update.append(i + 1)
+            to_update.append(rep.row)
     if named_by_code:
         edit_queries.stage_name_from_code(conn, named_by_code)
     if layer.table == "site":
         _check_declared_areas(conn, report.rows, values)
     if candidates_blocking:
         for rownum, zone in edit_queries.stage_blocking(conn, candidates_blocking).items():
-            rep = report.rows[rownum - 1]
+            rep = report.rows[at[rownum]]
             rep.refuse(
                 Problem(
                     "blocked_by_zone",

@@ -11,7 +11,7 @@ run when the rows are staged (:mod:`gis_app.io.imports.apply`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,13 @@ from gis_app.domain.vocab import Term
 from gis_app.io import geometry_checks
 from gis_app.io.export import DERIVED_COLUMNS
 from gis_app.io.imports.columns import map_columns, row_values
-from gis_app.io.imports.options import ImportOptions, Progress, UploadLimits
+from gis_app.io.imports.options import (
+    ImportLayer,
+    ImportOptions,
+    Progress,
+    UploadLimits,
+    quiet,
+)
 from gis_app.io.imports.readers import SourceTable, read_source
 from gis_app.io.imports.report import ImportReport, RowReport
 from gis_app.io.inventory_loader import Coerced
@@ -76,9 +82,20 @@ def prepare(
     when the file does not say, in one district, which the row gets when written), and that
     district against ``writable``, the districts the importing user may change (None: any).
     """
+    tick = progress or quiet
+    opened = open_source(path, opts, limits, work, tick)
+    if isinstance(opened, Prepared):
+        return opened
+    return opened.check_all(outline, districts, district_names, writable, tick=tick)
+
+
+def open_source(
+    path: Path, opts: ImportOptions, limits: UploadLimits, work: Path, tick: Progress
+) -> Opened | Prepared:
+    """Read a file and map its columns: what :meth:`Opened.check_rows` checks, or, for a file
+    refused as a whole (no code column, no rows), its report as a :class:`Prepared`."""
     layer = opts.import_layer
     report = ImportReport(path.name, layer.name, dry_run=opts.dry_run)
-    tick = progress or (lambda *_: None)
     tick("reading", 0, 1)
     src = read_source(path, work, opts, limits)
     report.encoding = src.encoding
@@ -109,8 +126,7 @@ def prepare(
                 f"no code column (DKBH/地块编号/code); map one with code=COLUMN. Columns: {shown}",
             )
         )
-    n = len(src.rows)
-    if n == 0:
+    if not src.rows:
         report.refusals.append(
             Problem("import_no_rows", "file", {"value": path.name}, f"{path.name} holds no rows")
         )
@@ -122,78 +138,165 @@ def prepare(
     # a table without geometry (attributes of existing records) needs no CRS
     crs = _resolve_crs(src, opts, path.name) if src.geoms is not None else None
     report.crs = crs.describe() if crs is not None else None
-    tick("checking", 0, n)
-    values: list[dict[str, Any]] = []
-    memo: dict[tuple[str, Any, Any], bool] = {}
-    coerced: Coerced = {}
-    for i, raw in enumerate(src.rows):
-        problems_i: list[Problem] = []
-        code = raw.get(next(c for c, t in columns.items() if t == "code"))
-        where = f"row {i + 1}" + (f" ({code})" if code not in (None, "") else "")
-        v = row_values(layer, raw, columns, where, opts, problems_i, labels, memo, coerced)
-        # a row's report names the row already: its details drop the "row N (code): " prefix
-        rep = RowReport(
-            i + 1,
-            v.get("code"),
-            refusals=[replace(p, detail=p.detail.split(": ", 1)[1]) for p in problems_i],
+    return Opened(report, src, columns, labels, crs, opts, limits)
+
+
+@dataclass
+class Opened:
+    """A file read and its columns mapped; its rows are checked by :meth:`check_rows`."""
+
+    report: ImportReport
+    src: SourceTable
+    columns: dict[str, str]
+    labels: dict[str, str]
+    crs: geometry_checks.DeclaredCrs | None
+    opts: ImportOptions
+    limits: UploadLimits
+    #: per file: which label agrees with which code, what each text cell became
+    memo: dict[tuple[str, Any, Any], bool] = field(default_factory=dict)
+    coerced: Coerced = field(default_factory=dict)
+
+    @property
+    def layer(self) -> ImportLayer:
+        """The layer the file is imported into."""
+        return self.opts.import_layer
+
+    def check_all(
+        self,
+        outline: BaseGeometry | None,
+        districts: Sequence[DistrictOutline] = (),
+        district_names: dict[str, Term] | None = None,
+        writable: frozenset[str] | None = None,
+        *,
+        tick: Progress = quiet,
+    ) -> Prepared:
+        """Check every row in one pass (again, if rows were checked before: the report's
+        rows start afresh), duplicate codes included."""
+        n = len(self.src.rows)
+        self.report.rows = []
+        tick("checking", 0, n)
+        values, geoms = self.check_rows(
+            0, n, outline, districts, district_names, writable, tick=tick
         )
-        if i in src.geom_errors:
-            rep.refuse(src.geom_errors[i])
-        report.rows.append(rep)
-        values.append(v)
-        if i % 5000 == 0:
-            tick("checking", i, n)
-    geoms: list[BaseGeometry | None] = [None] * n
-    if src.geoms is not None and not src.points:
-        todo = [
-            i
-            for i in range(n)
-            if i not in src.geom_errors and not (src.optional_geometry and src.geoms[i] is None)
-        ]
-        checked = geometry_checks.check_geometries(
-            [src.geoms[i] for i in todo],
-            crs,
-            outline=outline,
-            limits=limits.geometry,
-            repair_invalid=opts.repair,
-            must_cover=layer.must_cover,
+        refuse_duplicates(self.report.rows, values, {})
+        return Prepared(
+            self.report, values, geoms, field_names(self.layer, values), self.src.points
         )
-        for i, c in zip(todo, checked, strict=True):
-            report.rows[i].refusals += c.refusals
-            report.rows[i].notes += c.notes
-            geoms[i] = c.geom
-    elif src.geoms is not None:
-        pts = [g for g in src.geoms]
-        stored = geometry_checks.to_storage(np.asarray(pts, dtype=object), crs) if pts else []
-        for i, g in enumerate(stored):
-            if g is not None and not np.isfinite(shapely.get_coordinates(g)).all():
-                report.rows[i].refuse(
-                    Problem("lonlat_not_transformable", "geom", {}, "lon/lat cannot be transformed")
-                )
-            else:
-                geoms[i] = g
-    if layer.table == "site" and districts:
-        _check_districts(report, values, geoms, districts, district_names, writable)
-    seen: dict[str, int] = {}
-    for i, v in enumerate(values):
+
+    def check_rows(
+        self,
+        start: int,
+        stop: int,
+        outline: BaseGeometry | None,
+        districts: Sequence[DistrictOutline] = (),
+        district_names: dict[str, Term] | None = None,
+        writable: frozenset[str] | None = None,
+        *,
+        tick: Progress = quiet,
+    ) -> tuple[list[dict[str, Any]], list[BaseGeometry | None]]:
+        """Check rows ``start`` to ``stop`` (0-based, in order, each once): their reports are
+        appended to the report's rows; their clean values and geometries (EPSG:4490)."""
+        layer, src, report, n = self.layer, self.src, self.report, len(self.src.rows)
+        code_col = next(c for c, t in self.columns.items() if t == "code")
+        values: list[dict[str, Any]] = []
+        reps: list[RowReport] = []
+        for i in range(start, stop):
+            raw = src.rows[i]
+            problems_i: list[Problem] = []
+            code = raw.get(code_col)
+            where = f"row {i + 1}" + (f" ({code})" if code not in (None, "") else "")
+            v = row_values(
+                layer,
+                raw,
+                self.columns,
+                where,
+                self.opts,
+                problems_i,
+                self.labels,
+                self.memo,
+                self.coerced,
+            )
+            # a row's report names the row already: its details drop the "row N (code): " prefix
+            rep = RowReport(
+                i + 1,
+                v.get("code"),
+                refusals=[replace(p, detail=p.detail.split(": ", 1)[1]) for p in problems_i],
+            )
+            if i in src.geom_errors:
+                rep.refuse(src.geom_errors[i])
+            reps.append(rep)
+            values.append(v)
+            if i % 5000 == 0:
+                tick("checking", i, n)
+        report.rows += reps
+        geoms: list[BaseGeometry | None] = [None] * (stop - start)
+        if src.geoms is not None and not src.points:
+            todo = [
+                i
+                for i in range(start, stop)
+                if i not in src.geom_errors and not (src.optional_geometry and src.geoms[i] is None)
+            ]
+            checked = geometry_checks.check_geometries(
+                [src.geoms[i] for i in todo],
+                self.crs,
+                outline=outline,
+                limits=self.limits.geometry,
+                repair_invalid=self.opts.repair,
+                must_cover=layer.must_cover,
+            )
+            for i, c in zip(todo, checked, strict=True):
+                reps[i - start].refusals += c.refusals
+                reps[i - start].notes += c.notes
+                geoms[i - start] = c.geom
+        elif src.geoms is not None:
+            pts = src.geoms[start:stop]
+            stored = (
+                geometry_checks.to_storage(np.asarray(pts, dtype=object), self.crs) if pts else []
+            )
+            for k, g in enumerate(stored):
+                if g is not None and not np.isfinite(shapely.get_coordinates(g)).all():
+                    reps[k].refuse(
+                        Problem(
+                            "lonlat_not_transformable", "geom", {}, "lon/lat cannot be transformed"
+                        )
+                    )
+                else:
+                    geoms[k] = g
+        if layer.table == "site" and districts:
+            _check_districts(reps, values, geoms, districts, district_names, writable)
+        return values, geoms
+
+
+def refuse_duplicates(
+    rows: Sequence[RowReport], values: Sequence[dict[str, Any]], seen: dict[str, RowReport]
+) -> bool:
+    """Refuse the rows whose code another row has; ``seen`` (code → the first row with it)
+    carries over from rows checked before. Whether any row was refused."""
+    found = False
+    for rep, v in zip(rows, values, strict=True):
         code = v.get("code")
         if code is None:
             continue
-        if code in seen:
-            j = seen[code]
-            report.rows[i].refuse(_duplicate(code, j + 1))
-            if not any(p.code == "duplicate_code" for p in report.rows[j].refusals):
-                report.rows[j].refuse(_duplicate(code, i + 1))
-        else:
-            seen[code] = i
-    # a new row without a name is named after its code when staged: stage the column
+        first = seen.get(code)
+        if first is None:
+            seen[code] = rep
+            continue
+        found = True
+        rep.refuse(_duplicate(code, first.row))
+        if not any(p.code == "duplicate_code" for p in first.refusals):
+            first.refuse(_duplicate(code, rep.row))
+    return found
+
+
+def field_names(layer: ImportLayer, values: Sequence[dict[str, Any]]) -> list[str]:
+    """The fields the rows give (a new row without a name is named after its code when
+    staged, so ``name_zh`` is staged whenever the layer has it), ``code`` aside."""
     named = {"name_zh"} if "name_zh" in layer.fields else set()
-    field_names = sorted(({f for v in values for f in v} | named) - {"code"})
-    return Prepared(report, values, geoms, field_names, src.points)
+    return sorted(({f for v in values for f in v} | named) - {"code"})
 
 
 def _check_districts(
-    report: ImportReport,
+    reps: Sequence[RowReport],
     values: list[dict[str, Any]],
     geoms: list[BaseGeometry | None],
     districts: Sequence[DistrictOutline],
@@ -204,13 +307,15 @@ def _check_districts(
     (noted: the database assigns it on insert, by the same rule); that district is one the
     user may change (the database's row security would refuse the whole file)."""
     for i, g in enumerate(geoms):
-        rep = report.rows[i]
+        rep = reps[i]
         if g is None or rep.refusals:
             continue
         given = values[i].get("district_code")
-        code = str(values[i].get("code") or f"row {i + 1}")
+        code = str(values[i].get("code") or f"row {rep.row}")
         try:
-            found = site_district(g, given, districts, where=f"row {i + 1}", site=code, names=names)
+            found = site_district(
+                g, given, districts, where=f"row {rep.row}", site=code, names=names
+            )
         except GeometryRejected as e:
             rep.refusals += e.checks
             continue

@@ -31,6 +31,10 @@ from gis_app.io.fields import (
 Progress = Callable[[str, int, int], None]
 
 
+def quiet(phase: str, done: int, total: int) -> None:
+    """A progress callback that reports nothing."""
+
+
 @dataclass(frozen=True)
 class ImportLayer:
     """A layer that files can be imported into."""
@@ -324,6 +328,9 @@ class UploadLimits:
     #: files with at least this many rows take the bulk path (COPY into the stage; site
     #: history and derived tables computed per statement instead of per row)
     bulk_min_features: int = 5_000
+    #: rows a bulk import checks and writes at a time (the next chunk is checked while one is
+    #: written, :mod:`gis_app.io.imports.pipeline`)
+    bulk_chunk_rows: int = 10_000
 
     @classmethod
     def from_settings(cls, s: Any) -> UploadLimits:
