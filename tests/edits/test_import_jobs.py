@@ -4,6 +4,7 @@ creator and admins only, jobs of a process that stopped failed by the next reade
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -105,6 +106,25 @@ def test_large_upload_runs_as_a_job_and_a_rejected_row_writes_nothing(
 def test_cancelled_job_leaves_nothing_written(planner: TestClient, edit_engine, scratch_dir):
     """The job is held mid-write by a row lock (as a QGIS edit session holds one), cancelled
     there: the blocked statement is interrupted and the whole import rolled back."""
+    _cancel_while_held(planner, edit_engine, scratch_dir)
+
+
+def test_cancelled_bulk_job_leaves_nothing_written(
+    edit_url: str, edit_engine, scratch_dir, token_for
+) -> None:
+    """The same through the bulk path, whose chunks are written while the next are checked
+    in another thread: the blocked chunk is interrupted, that thread ends, nothing stays."""
+    settings = Settings(
+        db=DatabaseSettings(database_url=edit_url, lock_timeout_s=60),
+        edit=EditSettings(import_job_min_bytes=10_000_000, bulk_import_min_features=1),
+    )
+    headers = {"Authorization": f"Bearer {token_for(edit_url, 'planner')}"}
+    with TestClient(create_app(settings), headers=headers) as c:
+        _cancel_while_held(c, edit_engine, scratch_dir)
+    assert not [t for t in threading.enumerate() if t.name == "gis_app_import_check"]
+
+
+def _cancel_while_held(planner: TestClient, edit_engine: sa.Engine, scratch_dir: Path) -> None:
     archive = _kg_shapefile(edit_engine, scratch_dir / "kg")
     assert _post(planner, archive).status_code == 200  # small: runs in the request
     with edit_engine.begin() as c:

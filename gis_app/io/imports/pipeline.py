@@ -112,6 +112,7 @@ def _write_checked(
         elif not set(given) <= set(cols):
             return False
         # the chunk's own progress is not shown: the file's is (``writing``, rows done)
+        tick("writing", start, n)
         part = ImportReport(report.source, report.layer)
         part.rows = rows
         apply_rows(
