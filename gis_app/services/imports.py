@@ -1,15 +1,18 @@
 """File imports as one unit of work: check a file, then write all of its rows or none.
 
 :func:`import_file` takes the caller's connection, as every service does, and owns its
-transaction: the jurisdiction's outline is read, the file is read and checked
-(:func:`gis_app.io.imports.checks.prepare`), its rows are staged and compared with the current
-rows and, when every row is fine and it is not a dry run, written
+transaction: the jurisdiction's outline is read, the file is read
+(:func:`gis_app.io.imports.checks.open_source`) and checked, its rows are staged and compared
+with the current rows and, when every row is fine and it is not a dry run, written
 (:func:`gis_app.io.imports.apply.apply_rows`) — all in that one transaction, which is then
-committed. A dry run, a rejected row or any error rolls it back, so nothing is half written;
-a process killed at any point leaves the database as it was (the transaction dies with the
-connection). Like geopandas' ``_get_conn``, it joins a transaction the caller has begun
-rather than opening a connection of its own, so the CLI and the API (which hand it a
-connection) decide which pool and which database session it runs on.
+committed. A large file is checked and written in chunks, the next checked while one is
+written (:mod:`gis_app.io.imports.pipeline`); if a row is refused, the chunks are rolled back
+and the file is checked in one pass for its report. A dry run, a rejected row or any error
+rolls the transaction back, so nothing is half written; a process killed at any point leaves
+the database as it was (the transaction dies with the connection). Like geopandas'
+``_get_conn``, it joins a transaction the caller has begun rather than opening a connection
+of its own, so the CLI and the API (which hand it a connection) decide which pool and which
+database session it runs on.
 """
 
 from __future__ import annotations

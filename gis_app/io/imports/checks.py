@@ -1,11 +1,13 @@
 """Checks of a whole file before the database is touched: columns, values, CRS, geometries.
 
-:func:`prepare` reads a file, maps its columns, checks every value against the field specs
-(:func:`gis_app.io.inventory_loader.check_values`), every geometry
-(:mod:`gis_app.io.geometry_checks`, in the declared CRS, against the jurisdiction's outline)
-and duplicate codes, and returns the report so far with the clean values and geometries in
-EPSG:4490. Checks that need the current rows (status moves, blocking overlaps, retired sites)
-run when the rows are staged (:mod:`gis_app.io.imports.apply`).
+:func:`open_source` reads a file and maps its columns; :meth:`Opened.check_rows` checks the
+values of a run of rows against the field specs (:func:`gis_app.io.inventory_loader.check_values`)
+and their geometries (:mod:`gis_app.io.geometry_checks`, in the declared CRS, against the
+jurisdiction's outline and the districts), :func:`refuse_duplicates` their codes, and
+:meth:`Opened.check_all` does all of it in one pass, returning the report so far with the
+clean values and geometries in EPSG:4490 (the bulk path checks chunk by chunk,
+:mod:`gis_app.io.imports.pipeline`). Checks that need the current rows (status moves,
+blocking overlaps, retired sites) run when the rows are staged (:mod:`gis_app.io.imports.apply`).
 """
 
 from __future__ import annotations
@@ -63,30 +65,6 @@ def _resolve_crs(src: SourceTable, opts: ImportOptions, name: str) -> geometry_c
         field="crs",
         params={"value": name, "old": src.crs.describe(), "new": given.describe()},
     )
-
-
-def prepare(
-    path: Path,
-    opts: ImportOptions,
-    limits: UploadLimits,
-    outline: BaseGeometry | None,
-    work: Path,
-    progress: Progress | None = None,
-    districts: Sequence[DistrictOutline] = (),
-    district_names: dict[str, Term] | None = None,
-    writable: frozenset[str] | None = None,
-) -> Prepared:
-    """Read and check a file without the database: report, clean values, geometries, fields.
-
-    Site outlines are checked against ``districts`` (each must lie in its row's district, or,
-    when the file does not say, in one district, which the row gets when written), and that
-    district against ``writable``, the districts the importing user may change (None: any).
-    """
-    tick = progress or quiet
-    opened = open_source(path, opts, limits, work, tick)
-    if isinstance(opened, Prepared):
-        return opened
-    return opened.check_all(outline, districts, district_names, writable, tick=tick)
 
 
 def open_source(
