@@ -10,9 +10,13 @@ XLSX, GeoJSON without geometry) take their geometry from a WKT column or lon/lat
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import re
+import threading
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,10 +213,15 @@ def _pick_member(files: list[Path], archive: str) -> Path:
 def _from_raw(meta: dict, geoms: Any, fields: list[np.ndarray]) -> tuple[list, list, dict]:
     names = [str(n) for n in meta["fields"]]
     n = len(geoms) if geoms is not None else (len(fields[0]) if fields else 0)
-    rows = [{} for _ in range(n)]
-    for name, values in zip(names, fields, strict=True):
-        for i, v in enumerate(values.tolist() if hasattr(values, "tolist") else values):
-            rows[i][name] = v
+    columns = [values.tolist() if hasattr(values, "tolist") else list(values) for values in fields]
+    if len(columns) != len(names) or any(len(c) != n for c in columns):
+        raise ValueError("pyogrio returned fields of other lengths than the layer's features")
+    # each row's dict built in one call (a key at a time took 16 s for 1M rows of 74 fields)
+    rows = (
+        [dict(zip(names, vals, strict=True)) for vals in zip(*columns, strict=True)]
+        if columns
+        else [{} for _ in range(n)]
+    )
     errors: dict[int, str] = {}
     out: list[BaseGeometry | None] = []
     if geoms is not None:
@@ -425,6 +434,37 @@ def _table_geometry(
 
 def read_source(path: Path, work: Path, opts: ImportOptions, limits: UploadLimits) -> SourceTable:
     """Read an import file (a zip is unpacked into ``work`` first, safely)."""
+    with collector_paused():
+        return _read_source(path, work, opts, limits)
+
+
+_paused = 0
+_paused_lock = threading.Lock()
+_was_enabled = False
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a file's rows are built: millions of new
+    dicts make it scan the growing heap again and again (a 1M-row, 74-field GeoPackage read in
+    33 s with it, 22 s without). The switch is the process's, so the last of several readers
+    at once turns it back on, and only if it was on."""
+    global _paused, _was_enabled
+    with _paused_lock:
+        if _paused == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _paused += 1
+    try:
+        yield
+    finally:
+        with _paused_lock:
+            _paused -= 1
+            if _paused == 0 and _was_enabled:
+                gc.enable()
+
+
+def _read_source(path: Path, work: Path, opts: ImportOptions, limits: UploadLimits) -> SourceTable:
     suffix = path.suffix.lower()
     if suffix == ".zip":
         path = _pick_member(safe_unzip(path, work, limits), path.name)
