@@ -14,7 +14,13 @@ from api.app import create_app
 from gis_app.db.district_queries import top_district
 from gis_app.db.engine import make_engine
 from gis_app.services import accounts
-from gis_app.settings import DatabaseSettings, MapSettings, SecuritySettings, Settings
+from gis_app.settings import (
+    DatabaseSettings,
+    EditSettings,
+    MapSettings,
+    SecuritySettings,
+    Settings,
+)
 
 PASSWORD = "e2e-password-1"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -46,7 +52,11 @@ class LiveApp:
 
 
 def start_app(
-    db_url: str, map_settings: MapSettings | None = None, *, lock_timeout_s: float = 3.0
+    db_url: str,
+    map_settings: MapSettings | None = None,
+    *,
+    lock_timeout_s: float = 3.0,
+    edit: EditSettings | None = None,
 ) -> LiveApp:
     """Serve the app on a free local port against ``db_url`` with an officer account."""
     engine = make_engine(db_url)
@@ -63,6 +73,7 @@ def start_app(
         db=DatabaseSettings(database_url=db_url, lock_timeout_s=lock_timeout_s),
         map=map_settings or MapSettings(),
         security=SecuritySettings(),
+        edit=edit or EditSettings(),
     )
     port = _free_port()
     config = uvicorn.Config(

@@ -13,16 +13,21 @@ from e2e_helpers import LiveApp, start_app
 from edits.test_planner_files import _fingerprint, _kg_shapefile
 from test_admin_users import _ensure_user, _login
 
+from gis_app.settings import EditSettings
+
 PLANNER = "e2e-planner"
 PLANNER_PASSWORD = "e2e-planner-password-1"
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 
-@pytest.fixture
-def planner_app(make_db) -> Iterator[LiveApp]:
-    """The app with a lock timeout long enough to hold an import at its write."""
-    app = start_app(make_db("sample"), lock_timeout_s=60)
+@pytest.fixture(params=["one pass", "in chunks"])
+def planner_app(make_db, request) -> Iterator[LiveApp]:
+    """The app with a lock timeout long enough to hold an import at its write; a file goes
+    through the one-pass path, or (every file counting as large) the bulk path that checks and
+    writes it in chunks."""
+    edit = EditSettings(bulk_import_min_features=1) if request.param == "in chunks" else None
+    app = start_app(make_db("sample"), lock_timeout_s=60, edit=edit)
     _ensure_user(app, PLANNER, PLANNER_PASSWORD, ["planner"])
     yield app
     app.stop()
