@@ -178,8 +178,8 @@ class Opened:
         code_col = next(c for c, t in self.columns.items() if t == "code")
         values: list[dict[str, Any]] = []
         reps: list[RowReport] = []
-        for i in range(start, stop):
-            raw = src.rows[i]
+        # the chunk's rows built at once (a GIS file's are kept as its columns)
+        for i, raw in enumerate(src.rows[start:stop], start):
             problems_i: list[Problem] = []
             code = raw.get(code_col)
             where = f"row {i + 1}" + (f" ({code})" if code not in (None, "") else "")
