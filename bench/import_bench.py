@@ -13,19 +13,23 @@ then, ``--runs`` times, interleaved (the order alternates each run):
 * ``ogr2ogr -f PostgreSQL`` of the same file into a scratch table of the same database (COPY,
   no checks, no derived tables): the floor a loader can reach on this machine.
 
-``--row-by-row-sizes`` also imports those sizes through the per-row path (the bulk threshold
-raised above the file), for the before/after figure. Each measurement records the load
-average and the CPU time stolen by the hypervisor (``/proc/stat``) while it ran. Results go to
-``bench/results/import_bench.{json,md}``; the databases are dropped.
+``--file`` imports a GeoPackage this bench exported before instead (the 1M one takes an hour
+to build). ``--row-by-row-sizes`` also imports those sizes through the per-row path (the bulk
+threshold raised above the file), for the before/after figure. Each measurement records the
+load average and the CPU time stolen by the hypervisor (``/proc/stat``) while it ran, and the
+import's peak resident memory (the kernel's account of the child, ``wait4``). Results go to
+``bench/results/import_bench.{json,md}`` (``--out`` names them); the databases are dropped.
 
     .venv/bin/python bench/import_bench.py                        # 10k, 100k; 2 runs each
     .venv/bin/python bench/import_bench.py --sizes 10000 --runs 3 --row-by-row-sizes 10000
+    .venv/bin/python bench/import_bench.py --file sites_1m.gpkg --runs 1 --out import_bench_1m
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import os
 import shutil
@@ -36,6 +40,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import pyogrio
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -133,8 +138,13 @@ def _count(url: str, table: str = "site") -> int:
     return n
 
 
-def run_import(url: str, path: Path, features: int, *, row_by_row: bool = False) -> dict:
-    """``gis-app import`` of ``path`` into ``url``; wall time, phases, load."""
+def run_import(
+    url: str, path: Path, features: int, *, row_by_row: bool = False, given: bool = False
+) -> dict:
+    """``gis-app import`` of ``path`` into ``url``; wall time, phases, load, peak memory.
+    ``given``: a file not exported by this run (how many rows are new is read from the
+    import's summary, checked against the sites written)."""
+    expect_new = None if given else features - SAMPLE_SITES
     extra = {"GIS_APP_EDIT_BULK_IMPORT_MIN_FEATURES": str(10**9)} if row_by_row else {}
     before = _count(url)
     phases: dict[str, float] = {}
@@ -155,16 +165,24 @@ def run_import(url: str, path: Path, features: int, *, row_by_row: bool = False)
                 phases[last] = round(phases.get(last, 0.0) + now - at, 2)
                 last, at = line.split("import: ", 1)[1].strip(), now
         out = proc.stdout.read()
-        code = proc.wait()
+        # the child's peak resident memory, from the kernel's accounting of it
+        _, status, usage = os.wait4(proc.pid, 0)
+        code = proc.returncode = os.waitstatus_to_exitcode(status)
     phases[last] = round(phases.get(last, 0.0) + time.perf_counter() - at, 2)
     if code != 0:
         raise RuntimeError(f"gis-app import failed ({code}): {out[-2000:]}")
     written = _count(url) - before
-    if written != features - SAMPLE_SITES:
-        raise RuntimeError(
-            f"expected {features - SAMPLE_SITES} new sites, got {written}: {out[-500:]}"
-        )
-    return g.figures(features) | {"phases_s": phases, "summary": out.strip().splitlines()[0]}
+    if expect_new is None:  # a given file: every row written, those the sample has not
+        head = out.strip().splitlines()[0]
+        if "committed" not in head or f"— {written} new" not in head or " 0 rejected" not in head:
+            raise RuntimeError(f"{written} new sites written: {out[-500:]}")
+    elif written != expect_new:
+        raise RuntimeError(f"expected {expect_new} new sites, got {written}: {out[-500:]}")
+    return g.figures(features) | {
+        "phases_s": phases,
+        "summary": out.strip().splitlines()[0],
+        "peak_rss_mb": round(usage.ru_maxrss / 1024),
+    }
 
 
 def _pg_dsn(url: str) -> str:
@@ -215,8 +233,8 @@ def markdown(doc: dict) -> str:
         f"Bulk threshold: {doc['bulk_min_features']:,} features.",
         "",
         "| features | path | app s | app features/s | ogr2ogr s | ogr2ogr features/s | "
-        "app ÷ ogr2ogr speed | load (1 min) | CPU steal % |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "app ÷ ogr2ogr speed | app peak memory MB | load (1 min) | CPU steal % |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in doc["sizes"]:
         for path in ("bulk", "row_by_row"):
@@ -229,6 +247,7 @@ def markdown(doc: dict) -> str:
                 f"| {s['features']:,} | {path.replace('_', ' ')} | "
                 f"{_median(runs, 'seconds'):.1f} | {app_fs:,.0f} | "
                 f"{_median(ogr, 'seconds'):.1f} | {ogr_fs:,.0f} | {app_fs / ogr_fs:.3f} | "
+                f"{max((r.get('peak_rss_mb') or 0) for r in runs):,} | "
                 f"{max(r['load_1min'] for r in runs + ogr):.2f} | "
                 f"{max(r['cpu_steal_pct'] for r in runs + ogr):.1f} |"
             )
@@ -249,12 +268,12 @@ def _verdict(doc: dict) -> str:
     return f"{'met' if fs >= TARGET_PER_S else 'NOT met'} ({fs:,.0f} features/s)"
 
 
-def _write(doc: dict) -> None:
+def _write(doc: dict, name: str = "import_bench") -> None:
     doc["load_end"] = _load()
     doc["target"] = _verdict(doc)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "import_bench.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
-    (RESULTS / "import_bench.md").write_text(markdown(doc), encoding="utf-8")
+    (RESULTS / f"{name}.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    (RESULTS / f"{name}.md").write_text(markdown(doc), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -263,7 +282,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     p.add_argument("--runs", type=int, default=2)
     p.add_argument("--row-by-row-sizes", type=int, nargs="*", default=[])
+    p.add_argument(
+        "--file",
+        type=Path,
+        help="a GeoPackage this bench exported before (a bench inventory: the sample and "
+        "synthetic sites); imported instead of building and exporting an inventory per size",
+    )
+    p.add_argument("--out", default="import_bench", help="results file name, without suffix")
     args = p.parse_args(argv)
+    write = functools.partial(_write, name=args.out)
     if shutil.which("ogr2ogr") is None:
         print("ogr2ogr is not installed (Debian package gdal-bin)", file=sys.stderr)
         return 2
@@ -283,14 +310,20 @@ def main(argv: list[str] | None = None) -> int:
     make_template(st.url, template)
     work = Path(tempfile.mkdtemp(prefix="gis_app_import_bench_"))
     try:
-        for n in args.sizes:
-            source = f"gis_app_bench_imp_src_{n}_{pid}"
-            print(f"{n:,} features ({n - SAMPLE_SITES:,} synthetic): building {source}", flush=True)
-            try:
-                src_url, _ = build_database(st.url, template, source, n - SAMPLE_SITES, log=print)
-                gpkg = _export(src_url, work / f"export_{n}")
-            finally:
-                drop_database(st.url, source)
+        sizes = [pyogrio.read_info(args.file)["features"]] if args.file else args.sizes
+        for n in sizes:
+            if args.file:
+                gpkg = args.file
+            else:
+                source = f"gis_app_bench_imp_src_{n}_{pid}"
+                print(f"{n:,} features ({n - SAMPLE_SITES:,} synthetic): building {source}")
+                try:
+                    src_url, _ = build_database(
+                        st.url, template, source, n - SAMPLE_SITES, log=print
+                    )
+                    gpkg = _export(src_url, work / f"export_{n}")
+                finally:
+                    drop_database(st.url, source)
             features = n
             size: dict = {
                 "synthetic": n - SAMPLE_SITES,
@@ -303,14 +336,15 @@ def main(argv: list[str] | None = None) -> int:
                 name = f"gis_app_bench_imp_{n}_{run}_{pid}"
                 try:
                     url = _fresh(st.url, template, name)
-                    steps = [("bulk", run_import), ("ogr2ogr", run_ogr2ogr)]
+                    bulk = functools.partial(run_import, given=args.file is not None)
+                    steps = [("bulk", bulk), ("ogr2ogr", run_ogr2ogr)]
                     for kind, fn in steps if run % 2 == 0 else steps[::-1]:
                         res = fn(url, gpkg, features)
                         size[kind].append(res)
                         print(f"  run {run + 1} {kind}: {res}", flush=True)
                 finally:
                     drop_database(st.url, name)
-                _write(doc)
+                write(doc)
             if n in args.row_by_row_sizes:
                 name = f"gis_app_bench_imp_{n}_rows_{pid}"
                 try:
@@ -320,11 +354,11 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  row by row: {res}", flush=True)
                 finally:
                     drop_database(st.url, name)
-                _write(doc)
+                write(doc)
     finally:
         drop_database(st.url, template)
         shutil.rmtree(work, ignore_errors=True)
-    _write(doc)
+    write(doc)
     print(markdown(doc))
     return 0
 
