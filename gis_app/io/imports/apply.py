@@ -23,7 +23,7 @@ from gis_app.domain.errors import ReasonRequired, TransitionRefused
 from gis_app.domain.vocab import Term
 from gis_app.io.imports.checks import Prepared
 from gis_app.io.imports.options import ImportOptions, Progress
-from gis_app.io.imports.report import RowReport
+from gis_app.io.imports.report import RowReport, RowValues
 
 # A lon/lat point in a table updates an existing site only if it lies this close to it.
 POINT_TOLERANCE_M = 50.0
@@ -180,6 +180,9 @@ def apply_rows(
     geom_rows: list[int] = []
     required = [f for f, spec in layer.fields.items() if spec.required]
     named_by_code: list[int] = []
+    # rows giving the same fields share the report's tuple of their names and list of them
+    names: dict[tuple[str, ...], tuple[str, ...]] = {}
+    changed_lists: dict[tuple[str, ...], list[str]] = {}
     for i, rep in enumerate(report.rows):
         cur = current.get(rep.row)
         v = values[i]
@@ -218,8 +221,11 @@ def apply_rows(
                 )
             if not rep.refusals:
                 rep.status = "insert"
-                rep.changed = sorted(v)
-                rep.values = _shown({f: x for f, x in v.items() if x not in (None, [])})
+                given = tuple(sorted(v))
+                rep.changed = changed_lists.setdefault(given, list(given))
+                rep.values = RowValues.shared(
+                    _shown({f: x for f, x in v.items() if x not in (None, [])}), names
+                )
                 to_insert.append(rep.row)
                 if layer.table == "site" and v.get("availability") == "available":
                     candidates_blocking.append(rep.row)
@@ -269,7 +275,7 @@ def apply_rows(
             ):
                 candidates_blocking.append(rep.row)
         rep.changed = sorted(changed)
-        rep.values = _shown({f: v[f] for f in changed if f in v})
+        rep.values = RowValues.shared(_shown({f: v[f] for f in changed if f in v}), names)
         rep.status = "update" if changed else "unchanged"
         if changed:
             to_update.append(rep.row)
