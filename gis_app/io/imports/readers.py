@@ -5,6 +5,9 @@ file's own CRS — without touching the database. Text encodings are declared (`
 option) or detected as UTF-8 or GBK, and refused rather than read as mojibake; zip archives are
 checked for entry count, size and compression ratio before anything is unpacked. Tables (CSV,
 XLSX, GeoJSON without geometry) take their geometry from a WKT column or lon/lat columns.
+A large GeoPackage or Shapefile is read in batches, its repeated text held once, and its rows
+kept as columns until they are checked (:class:`ColumnRows`): a 1M-row file's memory is its
+values, not a string per cell and a dict per row.
 """
 
 from __future__ import annotations
