@@ -44,6 +44,9 @@ def test_rows_hold_every_column_of_every_feature(tmp_path: Path) -> None:
         src.rows[3]
     rows[0]["地块编号"] = "changed"  # a caller's dict is its own
     assert src.rows[0]["地块编号"] == "A-1"
+    # the outlines, parsed when asked for: a chunk's at once, or one
+    assert len(src.geoms) == 3 and src.geoms[1:3] == [src.geoms[1], src.geoms[2]]
+    assert src.geoms[-1].equals(shapely.box(122, 30, 122.001, 30.001))
     assert gc.isenabled()
 
 

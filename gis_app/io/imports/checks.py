@@ -209,13 +209,16 @@ class Opened:
         report.rows += reps
         geoms: list[BaseGeometry | None] = [None] * (stop - start)
         if src.geoms is not None and not src.points:
+            # the chunk's outlines read at once (a GIS file's are kept as its WKB)
+            given = src.geoms[start:stop]
             todo = [
                 i
                 for i in range(start, stop)
-                if i not in src.geom_errors and not (src.optional_geometry and src.geoms[i] is None)
+                if i not in src.geom_errors
+                and not (src.optional_geometry and given[i - start] is None)
             ]
             checked = geometry_checks.check_geometries(
-                [src.geoms[i] for i in todo],
+                [given[i - start] for i in todo],
                 self.crs,
                 outline=outline,
                 limits=self.limits.geometry,

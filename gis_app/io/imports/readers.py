@@ -60,7 +60,8 @@ class SourceTable:
     columns: list[str]
     #: the rows, each a dict column → value (a GIS file's: :class:`ColumnRows`)
     rows: Sequence[dict[str, Any]]
-    geoms: list[BaseGeometry | None] | None  # None: the file has no geometry at all
+    #: in the file's CRS (a GIS file's: :class:`WkbGeoms`); None: the file has no geometry
+    geoms: Sequence[BaseGeometry | None] | None
     #: rows whose geometry cannot be read, and why
     geom_errors: dict[int, Problem] = field(default_factory=dict)
     crs: geometry_checks.DeclaredCrs | None = None
@@ -290,9 +291,29 @@ READ_BATCH = 50_000
 _BATCHED = (".gpkg", ".shp")
 
 
-def _parse_wkb(wkb: Any, first: int, errors: dict[int, Problem]) -> list[BaseGeometry | None]:
-    """The geometries of ``wkb`` (rows ``first`` …); each unreadable one's reason into
-    ``errors`` under its row index."""
+class WkbGeoms(Sequence[BaseGeometry | None]):
+    """A GIS file's outlines kept as the WKB GDAL gave, parsed when a chunk asks for them:
+    parsed for the whole file, a 1M-row file's polygons held ~0.8 GB through the import, their
+    WKB a third of that. Unreadable ones are found when the file is read
+    (:func:`_unreadable`) and read as None here."""
+
+    __slots__ = ("_wkb",)
+
+    def __init__(self, wkb: np.ndarray) -> None:
+        self._wkb = wkb
+
+    def __len__(self) -> int:
+        return len(self._wkb)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return list(shapely.from_wkb(self._wkb[i], on_invalid="ignore"))
+        return shapely.from_wkb(self._wkb[i], on_invalid="ignore")
+
+
+def _unreadable(wkb: Any, first: int, errors: dict[int, Problem]) -> None:
+    """Each outline of ``wkb`` (rows ``first`` …) GEOS cannot read: its reason into ``errors``
+    under its row index."""
     parsed = shapely.from_wkb(wkb, on_invalid="ignore")
     for i, (raw, g) in enumerate(zip(wkb, parsed, strict=True)):
         if g is None and raw is not None:
@@ -303,38 +324,38 @@ def _parse_wkb(wkb: Any, first: int, errors: dict[int, Problem]) -> list[BaseGeo
                 errors[first + i] = Problem(
                     "geom_unreadable", "geom", {"reason": reason}, f"unreadable geometry: {reason}"
                 )
-    return list(parsed)
 
 
 def _read_batch(
     path: Path, layer: str | int | None, kw: dict[str, Any], text: _SharedText, first: int
-) -> tuple[dict[str, Any], list[Any], list[BaseGeometry | None] | None, dict[int, Problem], int]:
+) -> tuple[dict[str, Any], list[Any], np.ndarray | None, dict[int, Problem], int]:
     """One ``pyogrio.raw.read`` (``kw`` may bound it): the layer's names and CRS, the text
-    columns shared (``text``), the geometries parsed and their problems (rows from
+    columns shared (``text``), the geometries' WKB and the unreadable ones (rows from
     ``first``), and how many features were read."""
     meta, _, wkb, fields = pyogrio.raw.read(path, layer=layer, datetime_as_string=True, **kw)
     count = len(wkb) if wkb is not None else (len(fields[0]) if len(fields) else 0)
     if len(fields) != len(meta["fields"]) or any(len(c) != count for c in fields):
         raise ValueError("pyogrio returned fields of other lengths than the layer's features")
     errors: dict[int, Problem] = {}
-    geoms = _parse_wkb(wkb, first, errors) if wkb is not None else None
+    if wkb is not None:
+        _unreadable(wkb, first, errors)
     about = {"fields": [str(x) for x in meta["fields"]], "crs": meta.get("crs")}
-    return about, [text.column(j, c) for j, c in enumerate(fields)], geoms, errors, count
+    return about, [text.column(j, c) for j, c in enumerate(fields)], wkb, errors, count
 
 
 def _read_raw(
     path: Path, layer: str | int | None, features: int, kw: dict[str, Any]
-) -> tuple[dict, list[str], ColumnRows, list[BaseGeometry | None] | None, dict[int, Problem]]:
+) -> tuple[dict, list[str], ColumnRows, WkbGeoms | None, dict[int, Problem]]:
     """The layer read by pyogrio: its names and CRS, field names, rows, geometries (None: no
     geometry column) and unreadable geometries. A large GeoPackage or Shapefile is read in
     batches of :data:`READ_BATCH` features, each batch's text shared with the batches' before
-    (:class:`_SharedText`) and its geometries parsed before the next is read, so that the
-    cells' own strings and the WKB of one batch, not of the whole file, are held at a time."""
+    (:class:`_SharedText`) before the next is read, so that the cells' own strings of one
+    batch, not of the whole file, are held at a time."""
     batched = path.suffix.lower() in _BATCHED and features > READ_BATCH
     text = _SharedText()
     about: dict[str, Any] = {}
     parts: list[list[Any]] = []
-    geoms: list[BaseGeometry | None] | None = None
+    wkb: list[np.ndarray] = []
     errors: dict[int, Problem] = {}
     n = 0
     while True:
@@ -342,10 +363,8 @@ def _read_raw(
         about, columns, got, bad, count = _read_batch(path, layer, kw | bound, text, n)
         parts.append(columns)
         errors |= bad
-        if got is not None and geoms is not None:
-            geoms += got
-        elif got is not None:
-            geoms = got
+        if got is not None:
+            wkb.append(got)
         n += count
         if not batched or count < READ_BATCH:
             break
@@ -357,6 +376,9 @@ def _read_raw(
         parts[0][j] if len(parts) == 1 else np.concatenate([p[j] for p in parts])
         for j in range(len(names))
     ]
+    geoms = None
+    if wkb:
+        geoms = WkbGeoms(wkb[0] if len(wkb) == 1 else np.concatenate(wkb))
     return about, names, ColumnRows(names, columns, n), geoms, errors
 
 
