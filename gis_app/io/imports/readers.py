@@ -236,14 +236,15 @@ class ColumnRows(Sequence[dict[str, Any]]):
     def _slice(self, start: int, stop: int) -> list[dict[str, Any]]:
         if not self._columns:
             return [{} for _ in range(start, stop)]
-        cols = [_as_list(c[start:stop]) for c in self._columns]
+        cols = [c[start:stop].tolist() for c in self._columns]
         return [dict(zip(self._names, vals, strict=True)) for vals in zip(*cols, strict=True)]
 
     def __getitem__(self, i: Any) -> Any:
         if isinstance(i, slice):
             start, stop, step = i.indices(self._n)
-            rows = self._slice(start, max(start, stop)) if step == 1 else None
-            return rows if rows is not None else [self[k] for k in range(start, stop, step)]
+            if step != 1:
+                return [self[k] for k in range(start, stop, step)]
+            return self._slice(start, max(start, stop))
         k = i + self._n if i < 0 else i
         if not 0 <= k < self._n:
             raise IndexError(f"row {i} of {self._n}")
@@ -280,10 +281,6 @@ class _SharedText:
         out = values.copy()
         out[present] = shared[codes[present]]
         return out
-
-
-def _as_list(values: Any) -> list[Any]:
-    return values.tolist() if hasattr(values, "tolist") else list(values)
 
 
 #: a GeoPackage or Shapefile with more features is read this many at a time
@@ -328,8 +325,8 @@ def _unreadable(wkb: Any, first: int, errors: dict[int, Problem]) -> None:
 
 def _read_batch(
     path: Path, layer: str | int | None, kw: dict[str, Any], text: _SharedText, first: int
-) -> tuple[dict[str, Any], list[Any], np.ndarray | None, dict[int, Problem], int]:
-    """One ``pyogrio.raw.read`` (``kw`` may bound it): the layer's names and CRS, the text
+) -> tuple[list[str], str | None, list[Any], np.ndarray | None, dict[int, Problem], int]:
+    """One ``pyogrio.raw.read`` (``kw`` may bound it): the layer's field names and CRS, the text
     columns shared (``text``), the geometries' WKB and the unreadable ones (rows from
     ``first``), and how many features were read."""
     meta, _, wkb, fields = pyogrio.raw.read(path, layer=layer, datetime_as_string=True, **kw)
@@ -339,28 +336,30 @@ def _read_batch(
     errors: dict[int, Problem] = {}
     if wkb is not None:
         _unreadable(wkb, first, errors)
-    about = {"fields": [str(x) for x in meta["fields"]], "crs": meta.get("crs")}
-    return about, [text.column(j, c) for j, c in enumerate(fields)], wkb, errors, count
+    names = [str(x) for x in meta["fields"]]
+    shared = [text.column(j, c) for j, c in enumerate(fields)]
+    return names, meta.get("crs"), shared, wkb, errors, count
 
 
 def _read_raw(
     path: Path, layer: str | int | None, features: int, kw: dict[str, Any]
-) -> tuple[dict, list[str], ColumnRows, WkbGeoms | None, dict[int, Problem]]:
-    """The layer read by pyogrio: its names and CRS, field names, rows, geometries (None: no
+) -> tuple[str | None, list[str], ColumnRows, WkbGeoms | None, dict[int, Problem]]:
+    """The layer read by pyogrio: its CRS, field names, rows, geometries (None: no
     geometry column) and unreadable geometries. A large GeoPackage or Shapefile is read in
     batches of :data:`READ_BATCH` features, each batch's text shared with the batches' before
     (:class:`_SharedText`) before the next is read, so that the cells' own strings of one
     batch, not of the whole file, are held at a time."""
     batched = path.suffix.lower() in _BATCHED and features > READ_BATCH
     text = _SharedText()
-    about: dict[str, Any] = {}
+    names: list[str] = []
+    crs: str | None = None
     parts: list[list[Any]] = []
     wkb: list[np.ndarray] = []
     errors: dict[int, Problem] = {}
     n = 0
     while True:
         bound = {"skip_features": n, "max_features": READ_BATCH} if batched else {}
-        about, columns, got, bad, count = _read_batch(path, layer, kw | bound, text, n)
+        names, crs, columns, got, bad, count = _read_batch(path, layer, kw | bound, text, n)
         parts.append(columns)
         errors |= bad
         if got is not None:
@@ -371,7 +370,6 @@ def _read_raw(
         # what pyogrio returns holds its arrays in a reference cycle, and the collector is
         # paused while a file is read: the batch's strings go only when the cycle does
         gc.collect(0)
-    names = about["fields"]
     columns = [
         parts[0][j] if len(parts) == 1 else np.concatenate([p[j] for p in parts])
         for j in range(len(names))
@@ -379,7 +377,7 @@ def _read_raw(
     geoms = None
     if wkb:
         geoms = WkbGeoms(wkb[0] if len(wkb) == 1 else np.concatenate(wkb))
-    return about, names, ColumnRows(names, columns, n), geoms, errors
+    return crs, names, ColumnRows(names, columns, n), geoms, errors
 
 
 def _read_gis(path: Path, opts: ImportOptions, limits: UploadLimits) -> SourceTable:
@@ -418,14 +416,14 @@ def _read_gis(path: Path, opts: ImportOptions, limits: UploadLimits) -> SourceTa
         if path.suffix.lower() == ".xlsx":
             # the first row holds the headers even when every row is text (a filled template)
             kw["HEADERS"] = "FORCE"
-        meta, columns, rows, geoms, errors = _read_raw(path, layer, info["features"], kw)
+        layer_crs, columns, rows, geoms, errors = _read_raw(path, layer, info["features"], kw)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as e:
         raise _file_refusal(
             f"{path.name}: cannot read the file: {e}", code="file_unreadable", name=path.name
         ) from None
     crs = None
-    if meta.get("crs"):
-        crs = geometry_checks.crs_of(pyogrio_crs(meta["crs"]))
+    if layer_crs:
+        crs = geometry_checks.crs_of(pyogrio_crs(layer_crs))
     if path.suffix.lower() in (".geojson", ".json") and crs is not None:
         head = path.read_bytes()[:4096]
         if b'"crs"' not in head:

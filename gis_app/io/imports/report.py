@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,8 +41,12 @@ class RowValues(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self._keys)
 
+    def items(self) -> ItemsView[str, Any]:
+        """The (name, value) pairs, in one pass (the mixin's asks for each by name)."""
+        return dict(zip(self._keys, self._values, strict=True)).items()
+
     def __repr__(self) -> str:
-        return repr(dict(self))
+        return repr(dict(self.items()))
 
 
 @dataclass(slots=True)
@@ -84,7 +88,7 @@ class RowReport:
             "changed": self.changed,
             "notes": self.notes,
             "warnings": self.warnings,
-            "values": dict(self.values),
+            "values": dict(self.values.items()),
         }
 
 
