@@ -1,7 +1,8 @@
 """The planners' import page in headless Chromium: download the template, import a 控规
 Shapefile (GBK, EPSG:4550) with values for every row and read the final report; import again
 while a QGIS-like edit session holds a row, watch the job's progress reach the write, cancel
-it, and find nothing written."""
+it, and find nothing written. Each test runs against the one-pass path, the chunked bulk path,
+and the bulk path reading the file in batches as it reads a province's layer."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from e2e_helpers import LiveApp, start_app
 from edits.test_planner_files import _fingerprint, _kg_shapefile
 from test_admin_users import _ensure_user, _login
 
+from gis_app.io.imports import readers
 from gis_app.settings import EditSettings
 
 PLANNER = "e2e-planner"
@@ -21,16 +23,32 @@ PLANNER_PASSWORD = "e2e-planner-password-1"
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 
-@pytest.fixture(params=["one pass", "in chunks"])
-def planner_app(make_db, request) -> Iterator[LiveApp]:
+@pytest.fixture(params=["one pass", "in chunks", "read in batches"])
+def planner_app(make_db, request, monkeypatch) -> Iterator[LiveApp]:
     """The app with a lock timeout long enough to hold an import at its write; a file goes
     through the one-pass path, or (every file counting as large) the bulk path that checks and
-    writes it in chunks."""
-    edit = EditSettings(bulk_import_min_features=1) if request.param == "in chunks" else None
+    writes it in chunks, or that path with the file read in batches of two features as a
+    province's layer is read in batches of ``READ_BATCH`` (so a code typed twice lies in two
+    batches)."""
+    reads: list[int] = []
+    if request.param == "read in batches":
+        read_batch = readers._read_batch
+
+        def counted(*args, **kwargs):
+            got = read_batch(*args, **kwargs)
+            reads.append(got[-1])
+            return got
+
+        monkeypatch.setattr(readers, "READ_BATCH", 2)
+        monkeypatch.setattr(readers, "_read_batch", counted)
+    edit = EditSettings(bulk_import_min_features=1) if request.param != "one pass" else None
     app = start_app(make_db("sample"), lock_timeout_s=60, edit=edit)
     _ensure_user(app, PLANNER, PLANNER_PASSWORD, ["planner"])
     yield app
     app.stop()
+    if request.param == "read in batches":
+        # each file the test imported was read as two batches: two features, then one
+        assert reads and reads == [2, 1] * (len(reads) // 2), reads
 
 
 def test_import_page_shows_progress_report_and_cancels(browser, planner_app, scratch_dir):
