@@ -742,6 +742,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         note=args.note,
         doc_ref=args.doc_ref,
         values=args.set,
+        full_report=bool(args.report),
     )
     engine = _engine(settings, "gis-app import")
     try:

@@ -26,7 +26,7 @@ from shapely.geometry.base import BaseGeometry
 from gis_app.db.engine import make_engine
 from gis_app.db.site_queries import SiteFilter
 from gis_app.domain import vocab
-from gis_app.io.imports import ImportOptions, UploadLimits
+from gis_app.io.imports import ImportOptions, UploadLimits, checks, report_json
 from gis_app.services import requirements as requirement_service
 from gis_app.services import saved_searches
 from gis_app.services.imports import import_file
@@ -203,14 +203,23 @@ def _phases(ticks: list[tuple[str, int, int]]) -> list[str]:
     return [p for k, (p, _, _) in enumerate(ticks) if k == 0 or ticks[k - 1][0] != p]
 
 
-def _import(url: str, path: Path, limits: UploadLimits, ticks: list[tuple[str, int, int]]):
+def _import(
+    url: str,
+    path: Path,
+    limits: UploadLimits,
+    ticks: list[tuple[str, int, int]],
+    *,
+    full_report: bool = True,
+):
     eng = make_engine(url)
     try:
         with eng.connect() as c:
             return import_file(
                 c,
                 path,
-                ImportOptions(note="2026年控规调整", doc_ref="舟政发〔2026〕12号"),
+                ImportOptions(
+                    note="2026年控规调整", doc_ref="舟政发〔2026〕12号", full_report=full_report
+                ),
                 user="planner-zhang",
                 limits=limits,
                 progress=lambda phase, done, total: ticks.append((phase, done, total)),
@@ -284,6 +293,30 @@ def test_bulk_and_row_by_row_imports_leave_equal_databases(make_db, scratch_dir:
     assert tuple(hist) == (N_NEW, 30, True)
     assert reasons > 0
     assert escaped == len(range(0, N_NEW, 7))  # tabs and backslashes kept, "\N" not a NULL
+
+
+def test_a_large_files_report_keeps_what_the_rows_it_lists_wrote(
+    make_db, scratch_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written in chunks, a file's report keeps the values of the rows it lists (the first
+    ``REPORT_ROWS``; 50 here) and lets go of the others' as each chunk is written: the listed
+    rows are those of the full report, the rest carry no values, a longer list is refused."""
+    monkeypatch.setattr(checks, "REPORT_ROWS", 50)
+    full_url, url = make_db("sample"), make_db("sample")
+    path = _sender_file(full_url, scratch_dir)
+    full = _import(full_url, path, BULK, [])
+    short = _import(url, path, BULK, [], full_report=False)
+    assert full.committed and short.committed, short.summary()
+    assert full.values_kept is None and short.values_kept == 50
+    assert short.as_dict(50) == full.as_dict(50)
+    assert all(r.values for r in short.rows[:50])  # every listed row wrote values
+    assert not any(r.values for r in short.rows[50:])
+    assert [r.values for r in full.rows[50:]] != [{}] * (len(full.rows) - 50)
+    assert short.counts() == full.counts()
+    assert report_json(short, max_rows=50) == report_json(full, max_rows=50)
+    with pytest.raises(ValueError, match="keeps the written values of 50 rows"):
+        short.as_dict(51)
+    assert _content(url) == _content(full_url)
 
 
 def test_direct_sql_edits_keep_their_row_triggers(make_db) -> None:

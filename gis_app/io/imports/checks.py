@@ -37,7 +37,7 @@ from gis_app.io.imports.options import (
     quiet,
 )
 from gis_app.io.imports.readers import SourceTable, read_source
-from gis_app.io.imports.report import ImportReport, RowReport
+from gis_app.io.imports.report import REPORT_ROWS, ImportReport, RowReport
 from gis_app.io.inventory_loader import Coerced
 
 
@@ -73,7 +73,12 @@ def open_source(
     """Read a file and map its columns: what :meth:`Opened.check_rows` checks, or, for a file
     refused as a whole (no code column, no rows), its report as a :class:`Prepared`."""
     layer = opts.import_layer
-    report = ImportReport(path.name, layer.name, dry_run=opts.dry_run)
+    report = ImportReport(
+        path.name,
+        layer.name,
+        dry_run=opts.dry_run,
+        values_kept=None if opts.full_report else REPORT_ROWS,
+    )
     tick("reading", 0, 1)
     src = read_source(path, work, opts, limits)
     report.encoding = src.encoding

@@ -236,6 +236,9 @@ class ImportOptions:
     doc_ref: str | None = None
     #: field → value for every row that leaves the field blank or lacks it (``--set``), checked
     values: Mapping[str, Any] = field(default_factory=dict)
+    #: the report keeps what every row writes (the CLI's ``--report``); otherwise a large
+    #: file's report keeps it for the rows it lists (:data:`~gis_app.io.imports.report.REPORT_ROWS`)
+    full_report: bool = False
     #: ``crs`` parsed (None: the file's own)
     declared_crs: geometry_checks.DeclaredCrs | None = field(init=False, repr=False, compare=False)
 
@@ -291,6 +294,7 @@ class ImportOptions:
         note: str | None = None,
         doc_ref: str | None = None,
         values: str | Sequence[str] | Mapping[str, Any] | None = None,
+        full_report: bool = False,
     ) -> ImportOptions:
         """Options from what a user typed (CLI flags or form fields); ``None`` is the default.
 
@@ -309,6 +313,7 @@ class ImportOptions:
             note=note,
             doc_ref=doc_ref,
             values=parse_values(values),
+            full_report=full_report,
         )
 
     @property

@@ -39,7 +39,7 @@ from gis_app.domain.vocab import Term
 from gis_app.io.imports.apply import apply_rows
 from gis_app.io.imports.checks import Opened, Prepared, field_names, refuse_duplicates
 from gis_app.io.imports.options import Progress, quiet
-from gis_app.io.imports.report import ImportReport
+from gis_app.io.imports.report import ImportReport, RowReport, RowValues
 
 #: checked chunks waiting to be written, at most
 AHEAD = 2
@@ -129,8 +129,20 @@ def _write_checked(
         if codes & written_codes:
             return False
         written_codes |= codes
+        _forget_values(rows, start, report.values_kept)
         tick("writing", stop, n)
     return True
+
+
+_NO_VALUES = RowValues()
+
+
+def _forget_values(rows: list[RowReport], start: int, kept: int | None) -> None:
+    """Let go of what the written ``rows`` (the file's from ``start``) wrote, beyond the first
+    ``kept`` rows of the file: a clean file's report lists its first rows only."""
+    if kept is not None:
+        for r in rows[max(0, kept - start) :]:
+            r.values = _NO_VALUES
 
 
 def _check_ahead(
