@@ -56,9 +56,9 @@ _SETTINGS = match_engine.settings_sql
 #: configuration name → the planner settings ``run_match`` sends
 CONFIGS = {
     # before 2026-12-04: a worker for every match on a large inventory
-    "worker for all": lambda worker=True: _SETTINGS(),
+    "worker for all": lambda worker=True, units=None: _SETTINGS(units=units),
     "as shipped": _SETTINGS,
-    "no worker": lambda worker=True: _SETTINGS(worker=False),
+    "no worker": lambda worker=True, units=None: _SETTINGS(worker=False, units=units),
 }
 
 
