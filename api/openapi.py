@@ -9,7 +9,8 @@ FastAPI documents a 200 and its own validation error. This adds, for every opera
   one error body of the API, ``ErrorBody`` (``{"detail", "code", "field", "message", "errors"}``):
   400/413 where there is a request body, 401/403 where a login and a role are needed, 404 where a
   record is named, 409 for writes, 412/428 where ``If-Match`` is read, 422 and 503 everywhere;
-- a schema for 2xx bodies that FastAPI leaves open (GeoJSON, tiles, files).
+- a schema for 2xx bodies that FastAPI leaves open (GeoJSON, tiles, files);
+- the site search parameters of routes that read them without declaring them (the tiles).
 
 Statuses a route declares itself (``responses=`` on the decorator) are kept as declared.
 """
@@ -23,6 +24,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from api.auth import SESSION_COOKIE, iter_api_routes, route_policy
+from api.deps import SEARCH_PARAMETERS, quick_site_filter
 from api.schemas import ErrorBody
 
 ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorBody"}
@@ -131,6 +133,7 @@ def complete(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
             anonymous = policy is not None and policy.roles is None
             op["security"] = [] if anonymous else [{"bearerToken": []}, {"sessionCookie": []}]
             _require_if_match(op)
+            _search_parameters(route, op, paths)
             responses = op.setdefault("responses", {})
             for status in sorted(_statuses(route, method, op)):
                 if status == 422 or str(status) not in responses:
@@ -140,6 +143,23 @@ def complete(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
                 if status.startswith("2"):
                     _close_open_bodies(response)
     return schema
+
+
+def _search_parameters(route: APIRoute, op: dict[str, Any], paths: dict[str, Any]) -> None:
+    """A route reading the site search through :func:`api.deps.quick_site_filter` declares
+    none of its parameters to FastAPI; it takes them as ``GET /api/sites`` does, so they are
+    documented as there."""
+    calls = {d.call for d in route.dependant.dependencies}
+    if quick_site_filter not in calls:
+        return
+    have = {(p.get("in"), p.get("name")) for p in op.get("parameters", [])}
+    op.setdefault("parameters", []).extend(
+        p
+        for p in paths["/api/sites"]["get"]["parameters"]
+        if p.get("in") == "query"
+        and p.get("name") in SEARCH_PARAMETERS
+        and ("query", p["name"]) not in have
+    )
 
 
 def _require_if_match(op: dict[str, Any]) -> None:

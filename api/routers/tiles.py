@@ -10,7 +10,14 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.auth import allow
-from api.deps import DbRoute, ReadConnDep, SettingsDep, SiteFilterDep, parse_bbox
+from api.deps import (
+    DbRoute,
+    QuickSiteFilterDep,
+    ReadConnDep,
+    SettingsDep,
+    SiteFilterDep,
+    parse_bbox,
+)
 from gis_app.services import tiles as tile_service
 
 router = APIRouter(prefix="/tiles", tags=["map"], route_class=DbRoute)
@@ -87,7 +94,7 @@ def site_tile(
     request: Request,
     conn: ReadConnDep,
     settings: SettingsDep,
-    flt: SiteFilterDep,
+    flt: QuickSiteFilterDep,
     z: Annotated[int, Path()],
     x: Annotated[int, Path()],
     y: Annotated[int, Path()],
