@@ -4,6 +4,7 @@ taken from a personal login that claims one."""
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import psycopg2
@@ -153,3 +154,44 @@ def test_the_app_binds_the_callers_scope_and_the_investor_links(people: People) 
 def test_a_district_code_is_checked_before_it_is_sent() -> None:
     with pytest.raises(ValueError, match="not a district code"):
         scope.Scope.of(["330903', true); DROP TABLE site; --"]).statement()
+
+
+def test_the_plpgsql_user_scope_answers_as_the_sql_one_did(people: People) -> None:
+    """Revision 0051 rewrote ``gis_app_user_scope`` and ``gis_app_districts_below`` in
+    PL/pgSQL (plans kept for the session): for every user — home district, grants on a city
+    and on a district, a leader, an admin, a disabled one — and an id no user has, reading and
+    writing, the same arrays as revision 0034's SQL bodies (its downgrade's text, run here as
+    temporary functions)."""
+    mig = importlib.import_module("gis_app.db.migrations.versions.0051_plpgsql_user_scope")
+    old = mig.DOWNGRADE.replace("gis_app_districts_below(", "pg_temp.old_districts_below(")
+    old = old.replace("FUNCTION gis_app_user_scope(", "FUNCTION pg_temp.old_user_scope(")
+    assert "gis_app_districts_below" not in old and "FUNCTION gis_app_" not in old
+    planner, officer = people.name("putuo_planner"), people.name("dinghai_officer")
+    with people.engine.begin() as c:
+        accounts.grant_district_role(c, planner, CITY, "leader", "test")
+        accounts.grant_district_role(c, officer, PUTUO, "planner", "test")
+    with people.engine.connect() as c:
+        c.execute(sa.text(old))
+        ids = c.execute(sa.text("SELECT id FROM app_user ORDER BY id")).scalars().all()
+        assert len(ids) >= 4
+        language = c.execute(
+            sa.text(
+                "SELECT lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang"
+                " WHERE proname = 'gis_app_user_scope'"
+            )
+        ).scalar_one()
+        assert language == "plpgsql"
+        for uid in [*ids, max(ids) + 1000]:
+            for write in (False, True):
+                new, was = c.execute(
+                    sa.text("SELECT gis_app_user_scope(:u, :w), pg_temp.old_user_scope(:u, :w)"),
+                    {"u": uid, "w": write},
+                ).one()
+                assert new == was, (uid, write)
+        # a disabled user has none, as before
+        c.execute(sa.text("UPDATE app_user SET disabled = true WHERE id = :u"), {"u": ids[0]})
+        assert c.execute(
+            sa.text("SELECT gis_app_user_scope(:u, false), pg_temp.old_user_scope(:u, false)"),
+            {"u": ids[0]},
+        ).one() == ([], [])
+        c.rollback()
