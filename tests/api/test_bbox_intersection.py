@@ -3,12 +3,12 @@ touch is not in the list, its count, the OGC items, exports or the tile over tha
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pyogrio
 import pytest
 import sqlalchemy as sa
+from webmercator import tile_of
 
 from gis_app.db.engine import make_engine
 from gis_app.db.site_queries import SiteFilter
@@ -19,13 +19,6 @@ CODE = "BBOX-DIAG-1"
 SPAN = 0.012  # degrees: the diagonal strip's bounding box is SPAN x SPAN
 WIDTH = 0.0006
 Z = 17  # a tile is ~0.00275° wide here: it fits into the strip's empty corner
-
-
-def _tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
 
 
 def _box(x0: float, y0: float, x1: float, y1: float) -> str:
@@ -134,10 +127,10 @@ def test_bbox_is_intersection(diagonal, client_as, tmp_path) -> None:
     dlon, dlat = float(glon[0]) - cx, float(glat[0]) - cy
     for frame, (ox, oy) in (("wgs84", (0.0, 0.0)), ("gcj02", (dlon, dlat))):
         # the tile's count (which picks its form) does not see the site either
-        tx, ty = _tile_xy(x + 0.002 + ox, y + SPAN - 0.002 + oy, Z)
+        tx, ty = tile_of(x + 0.002 + ox, y + SPAN - 0.002 + oy, Z)
         assert _tile(c, tmp_path, Z, tx, ty, frame) == (set(), "empty")
-        tx, ty = _tile_xy(x + SPAN / 2 + ox, y + SPAN / 2 + oy, Z)
+        tx, ty = tile_of(x + SPAN / 2 + ox, y + SPAN / 2 + oy, Z)
         assert _tile(c, tmp_path, Z, tx, ty, frame) == ({CODE}, "polygon")
         # a tile the outline crosses but whose box centre lies elsewhere
-        tx, ty = _tile_xy(x + SPAN / 4 + ox, y + SPAN / 4 + oy, Z)
+        tx, ty = tile_of(x + SPAN / 4 + ox, y + SPAN / 4 + oy, Z)
         assert _tile(c, tmp_path, Z, tx, ty, frame) == ({CODE}, "polygon")

@@ -7,7 +7,6 @@ that each process keeps in its slow-tile cache is cut again by both once the dat
 
 from __future__ import annotations
 
-import math
 import secrets
 import socket
 import sys
@@ -18,6 +17,8 @@ import httpx
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the bench's server runner
+from webmercator import tile_of
+
 from bench.load_driver import ServedApp
 
 ONE_PROCESS = {"GIS_APP_WORKERS": "1"}
@@ -41,13 +42,6 @@ def test_the_link_rate_limit_holds_across_processes(make_db) -> None:
     assert other == 404
 
 
-def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
-
-
 def test_a_tile_cached_by_each_process_changes_for_both_after_a_write(make_db, token_for) -> None:
     url = make_db("sample")
     token = token_for(url, "officer")
@@ -59,7 +53,7 @@ def test_a_tile_cached_by_each_process_changes_for_both_after_a_write(make_db, t
                 "FROM site WHERE code = 'PT-TT-001'"
             )
         ).one()
-    x, y = _tile_of(lon, lat, 14)
+    x, y = tile_of(lon, lat, 14)
     path = f"/tiles/sites/14/{x}/{y}.pbf"
     head = {"Authorization": f"Bearer {token}"}
     env = ONE_PROCESS | {"GIS_APP_MAP_TILE_CACHE_MIN_S": "0"}  # cache every tile

@@ -9,6 +9,7 @@ import numpy as np
 import pyogrio
 import pytest
 import sqlalchemy as sa
+from webmercator import tile_of
 
 from gis_app.db import tile_queries
 from gis_app.db.site_queries import SiteFilter
@@ -16,13 +17,6 @@ from gis_app.db.tile_queries import TileRequest
 from gis_app.domain.errors import InvalidInput, NotFound
 from gis_app.domain.gcj02 import wgs84_to_gcj02
 from gis_app.services import tiles as tile_service
-
-
-def _tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
 
 
 def _read(tmp_path: Path, data: bytes, z: int, x: int, y: int):
@@ -37,8 +31,8 @@ def _read(tmp_path: Path, data: bytes, z: int, x: int, y: int):
 
 def _tiles_over(conn, z: int) -> list[tuple[int, int]]:
     x0, y0, x1, y1 = tile_queries.jurisdiction_bounds(conn)
-    tx0, ty1 = _tile_xy(x0, y0, z)
-    tx1, ty0 = _tile_xy(x1, y1, z)
+    tx0, ty1 = tile_of(x0, y0, z)
+    tx1, ty0 = tile_of(x1, y1, z)
     return [(x, y) for x in range(tx0, tx1 + 1) for y in range(ty0, ty1 + 1)]
 
 
@@ -153,7 +147,7 @@ def test_gcj02_frame_translates_each_site_by_its_offset(conn, tmp_path):
         {"c": code},
     ).one()
     z = 15
-    x, y = _tile_xy(cx, cy, z)
+    x, y = tile_of(cx, cy, z)
 
     def centre(frame: str) -> tuple[float, float]:
         pts = []
@@ -212,7 +206,7 @@ def test_a_tile_carries_the_data_version_it_was_cut_at_and_a_cached_cut_expires_
             "WHERE retired_at IS NULL ORDER BY id LIMIT 1"
         )
     ).one()
-    x, y = _tile_xy(lon, lat, 12)
+    x, y = tile_of(lon, lat, 12)
     keep_all = MapSettings(tile_cache_min_s=0)
     tile_service._TILE_CACHE.clear()
     first = tile_service.site_tile(conn, SiteFilter(), 12, x, y, settings=keep_all)

@@ -4,21 +4,14 @@ for the same parameters, the same refusals, and the same parameters in the API d
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pyogrio
 import pytest
 import sqlalchemy as sa
+from webmercator import tile_of
 
 from api.deps import SEARCH_PARAMETERS
-
-
-def _tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    return int((lon + 180) / 360 * n), int(
-        (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
-    )
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +26,8 @@ def tile(sample_url) -> str:
             )
         ).one()
     eng.dispose()
-    z = max(z for z in range(4, 15) if _tile_xy(x0, y1, z) == _tile_xy(x1, y0, z))
-    x, y = _tile_xy(x0, y1, z)
+    z = max(z for z in range(4, 15) if tile_of(x0, y1, z) == tile_of(x1, y0, z))
+    x, y = tile_of(x0, y1, z)
     return f"/tiles/sites/{z}/{x}/{y}.pbf"
 
 
