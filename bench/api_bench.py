@@ -409,7 +409,7 @@ def run_header(server_url: str) -> dict:
     return {
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": f"{box['nproc']} cores ({box['cpu']}), {box['memory_gib']} GiB RAM,"
-        f" PostgreSQL {box['postgresql'].split()[0]}",
+        f" PostgreSQL {box['postgresql'].split()[0]} (shared_buffers {box['shared_buffers']})",
         "load_start": _load(),
     }
 

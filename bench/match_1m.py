@@ -36,20 +36,24 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_bench import REQUIREMENTS, _load, _p95, machine, write_results  # noqa: E402
-from gis_app.db import provision  # noqa: E402
+from bench.api_bench import (  # noqa: E402
+    REQUIREMENTS,
+    _load,
+    _p95,
+    kept_database_url,
+    run_header,
+    write_results,
+)
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.domain import match_criteria as criteria  # noqa: E402
 from gis_app.matching import engine as match_engine  # noqa: E402
 from gis_app.matching import sql as match_sql  # noqa: E402
 from gis_app.matching.spec import parse_spec  # noqa: E402
 from gis_app.services import sites  # noqa: E402
-from gis_app.settings import DatabaseSettings  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 _SETTINGS = match_engine.settings_sql
@@ -228,23 +232,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile-rounds", type=int, default=8)
     p.add_argument("--name", default="match_1m", help="results file name")
     args = p.parse_args(argv)
-    st = provision.db_up(DatabaseSettings(), log=lambda m: None)
-    url = make_url(st.url).set(database=args.db).render_as_string(hide_password=False)
+    url = kept_database_url(args.db)
     eng = make_engine(url)
     with eng.connect() as c:
         n_sites = c.execute(sa.text("SELECT count(*) FROM site")).scalar_one()
         n_units = c.execute(sa.text("SELECT count(*) FROM match_unit")).scalar_one()
     eng.dispose()
-    box = machine(url)
     steal0 = _steal()
-    doc: dict[str, Any] = {
-        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    doc: dict[str, Any] = run_header(url) | {
         "db": args.db,
         "sites": n_sites,
         "units": n_units,
-        "machine": f"{box['nproc']} cores ({box['cpu']}), {box['memory_gib']} GiB RAM,"
-        f" PostgreSQL {box['postgresql'].split()[0]} (shared_buffers {box['shared_buffers']})",
-        "load_start": _load(),
         "rounds": args.rounds,
         "profile_rounds": args.profile_rounds,
     }

@@ -36,21 +36,25 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_bench import REQUIREMENTS, _load, _p95, machine, write_results  # noqa: E402
+from bench.api_bench import (  # noqa: E402
+    REQUIREMENTS,
+    _load,
+    _p95,
+    kept_database_url,
+    run_header,
+    write_results,
+)
 from bench.match_1m import _cpu_ms  # noqa: E402
-from gis_app.db import provision  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.matching import engine as match_engine  # noqa: E402
 from gis_app.matching import sql as match_sql  # noqa: E402
 from gis_app.matching.engine import MatchResult  # noqa: E402
 from gis_app.matching.spec import parse_spec  # noqa: E402
 from gis_app.services import sites  # noqa: E402
-from gis_app.settings import DatabaseSettings  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 _PLANT_TITLE, _PLANT = REQUIREMENTS["match_plant"]
@@ -208,25 +212,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=20)
     p.add_argument("--name", default="match_ab", help="results file name")
     args = p.parse_args(argv)
-    st = provision.db_up(DatabaseSettings(), log=lambda m: None)
     urls = {
-        side: make_url(st.url).set(database=db).render_as_string(hide_password=False)
-        for side, db in (("before", args.before), ("after", args.after))
+        side: kept_database_url(db) for side, db in (("before", args.before), ("after", args.after))
     }
     eng = make_engine(urls["before"])
     with eng.connect() as c:
         n_sites = c.execute(sa.text("SELECT count(*) FROM site")).scalar_one()
     eng.dispose()
-    box = machine(urls["before"])
-    doc: dict[str, Any] = {
-        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    doc: dict[str, Any] = run_header(urls["before"]) | {
         "before": args.before,
         "after": args.after,
         "change": args.change,
         "sites": n_sites,
-        "machine": f"{box['nproc']} cores ({box['cpu']}), {box['memory_gib']} GiB RAM,"
-        f" PostgreSQL {box['postgresql'].split()[0]} (shared_buffers {box['shared_buffers']})",
-        "load_start": _load(),
         "rounds": args.rounds,
     }
     doc |= measure(urls, args.rounds)

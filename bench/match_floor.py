@@ -30,7 +30,6 @@ Writes ``bench/results/<--name>.{json,md}``::
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import statistics
 import sys
 import time
@@ -38,20 +37,24 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_bench import REQUIREMENTS, _load, _p95, machine, write_results  # noqa: E402
+from bench.api_bench import (  # noqa: E402
+    REQUIREMENTS,
+    _load,
+    _p95,
+    kept_database_url,
+    run_header,
+    write_results,
+)
 from bench.match_1m import stages  # noqa: E402
-from gis_app.db import provision  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.domain import match_criteria as criteria  # noqa: E402
 from gis_app.matching import engine as match_engine  # noqa: E402
 from gis_app.matching import sql as match_sql  # noqa: E402
 from gis_app.matching.spec import parse_spec  # noqa: E402
-from gis_app.settings import DatabaseSettings  # noqa: E402
 
 #: one worker for a query of one row: what starting it costs
 _WORKER = (
@@ -99,14 +102,6 @@ def _parts(body: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], str]:
         },
         params,
         rest,
-    )
-
-
-def _machine(url: str) -> str:
-    box = machine(url)
-    return (
-        f"{box['nproc']} cores ({box['cpu']}), {box['memory_gib']} GiB RAM,"
-        f" PostgreSQL {box['postgresql'].split()[0]} (shared_buffers {box['shared_buffers']})"
     )
 
 
@@ -267,18 +262,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=15)
     p.add_argument("--name", default="match_floor", help="results file name")
     args = p.parse_args(argv)
-    st = provision.db_up(DatabaseSettings(), log=lambda m: None)
-    url = make_url(st.url).set(database=args.db).render_as_string(hide_password=False)
+    url = kept_database_url(args.db)
     eng = make_engine(url)
     with eng.connect() as c:
         n_sites = c.execute(sa.text("SELECT count(*) FROM site")).scalar_one()
     eng.dispose()
-    doc: dict[str, Any] = {
-        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    doc: dict[str, Any] = run_header(url) | {
         "db": args.db,
         "sites": n_sites,
-        "machine": _machine(url),
-        "load_start": _load(),
         "rounds": args.rounds,
     }
     doc |= measure(url, args.rounds)
