@@ -20,7 +20,8 @@ Then, in process, interleaved rounds of:
 * one site detail (the gauge of how busy the machine was).
 
 Plans (``EXPLAIN (ANALYZE, BUFFERS)``) of the scoped requests, and of the matches over every
-district, go to ``bench/results/district_plans_<n>.txt``, figures to
+district, go to ``bench/results/district_plans_<n>.txt`` (``<out>_plans.txt`` for a run named
+otherwise than the default, so that it leaves the default run's plans alone), figures to
 ``bench/results/<out>.{json,md}``::
 
     .venv/bin/python bench/district_bench.py --reuse gis_app_bench_api_1000000_7997 --rounds 12
@@ -389,6 +390,10 @@ def markdown(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: the default results name (its plans keep their historic file name)
+DEFAULT_OUT = "district_bench_1m"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Copy, split and measure."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -409,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--districts", type=int, default=10, help="synthetic districts (stripes)")
     p.add_argument("--rounds", type=int, default=12)
     p.add_argument("--keep", action="store_true", help="keep the split copy")
-    p.add_argument("--out", default="district_bench_1m")
+    p.add_argument("--out", default=DEFAULT_OUT)
     args = p.parse_args(argv)
     if bool(args.reuse) == bool(args.split):
         p.error("give --reuse (copy and split a kept inventory) or --split (an earlier split)")
@@ -444,7 +449,12 @@ def main(argv: list[str] | None = None) -> int:
     runtime = runtime_bench_url(url) if args.runtime else None
     try:
         doc |= measure(url, district, args.rounds, runtime, args.gate_ab)
-        plan_file = RESULTS / f"district_plans_{doc['sites'] // 1000}k.txt"
+        plan_file = RESULTS / (
+            f"district_plans_{doc['sites'] // 1000}k.txt"
+            if args.out == DEFAULT_OUT
+            else f"{args.out}_plans.txt"
+        )
+        doc["plan_file"] = plan_file.name
         plan_file.write_text(plans(url, district, doc["bbox"]), encoding="utf-8")
     finally:
         if not args.keep and not args.split:

@@ -12,9 +12,10 @@ list does (``GET /api/sites?intersects=…&limit=200``, count included) and as t
 (``POST /api/sites/search``), timed from the logged-in browser (p50/p95), the page opened with
 a polygon in its URL (first site drawn, idle), and the plan of the polygon count
 (``EXPLAIN ANALYZE``, showing the GiST index) written to
-``bench/results/map_polygon_plan_<n>.txt``. Last, the compare view of 2–4 random sites
-(``/compare?ids=…``), opened one after another until loaded (p50/p95). Results go to
-``bench/results/<--out>.json`` and ``.md`` (``map_bench`` by default).
+``bench/results/map_polygon_plan_<n>.txt`` (``<--out>_polygon_plan_<n>.txt`` for a run named
+otherwise, so that a named run leaves the default run's plans alone). Last, the compare view of
+2–4 random sites (``/compare?ids=…``), opened one after another until loaded (p50/p95).
+Results go to ``bench/results/<--out>.json`` and ``.md`` (``map_bench`` by default).
 
     .venv/bin/python bench/map_bench.py                 # 1k, 100k, 1M; 5 runs each
     .venv/bin/python bench/map_bench.py --sizes 1000 --runs 3 --keep
@@ -337,6 +338,11 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def plan_name(out: str, n: int) -> str:
+    """The file of a run's polygon plan: the default run's historic name, a named run's own."""
+    return f"map_polygon_plan_{n}.txt" if out == "map_bench" else f"{out}_polygon_plan_{n}.txt"
+
+
 def summarise(n: int, runs: list[dict]) -> dict:
     """Medians of the runs for one size."""
     tile_ms = [t for r in runs for t in r["tile_ms"]]
@@ -384,7 +390,11 @@ def markdown(summary: list[dict], machine: str) -> str:
             "List = `GET /api/sites?intersects=<WKT>&limit=200` (what the page's list asks, "
             "with the count); POST = `POST /api/sites/search` with the same area in the body. "
             "Page = the map opened with the polygon in its URL (cold tile cache). Plans in "
-            "`map_polygon_plan_<n>.txt`.",
+            + ", ".join(
+                f"`{s['polygon'].get('plan_file', 'map_polygon_plan_<n>.txt')}`"
+                for s in polygon_rows
+            )
+            + ".",
             "",
             "| sites | searches | sites found (median) | list p50 / p95 | POST p50 / p95 "
             "| page: first site / idle |",
@@ -466,7 +476,8 @@ def main(argv: list[str] | None = None) -> int:
                 tile_service._TILE_CACHE.clear()
                 drawn_page = measure(browser, base, urlencode({"intersects": areas[0]}))
                 plan = polygon_plan(url, areas[0])
-                (RESULTS / f"map_polygon_plan_{n}.txt").write_text(
+                plan_file = RESULTS / plan_name(args.out, n)
+                plan_file.write_text(
                     f"-- {n:,} sites; the page's count for one drawn polygon\n"
                     f"-- {areas[0]}\n{plan}\n",
                     encoding="utf-8",
@@ -481,6 +492,7 @@ def main(argv: list[str] | None = None) -> int:
                     "page_first_site_ms": round(drawn_page["first_site_ms"] or float("nan"), 0),
                     "page_idle_ms": round(drawn_page["idle_ms"], 0),
                     "uses_gist_index": "idx_site_geom" in plan,
+                    "plan_file": plan_file.name,
                 }
                 print(f"  polygon search: {polygon}", flush=True)
                 compared = compare_views(browser, base, url, args.compares)
