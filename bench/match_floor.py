@@ -33,6 +33,7 @@ import argparse
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,11 +75,28 @@ def _stats(values: list[float]) -> dict[str, float]:
     }
 
 
-def _parts(body: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], str]:
-    """The statements timed for one request, their binds and the candidates' FROM clause."""
+@dataclass(frozen=True)
+class Parts:
+    """One request's statements and the pieces they are built from."""
+
+    statements: dict[str, str]  # name → SQL, each timed
+    params: dict[str, Any]
+    cand: str  # the ranking statement's own candidates CTE
+    rest: str  # its FROM and WHERE clauses (closing the CTE)
+    counts: str  # the body of its counts CTE, ``( … )``
+
+
+#: each candidate judged (failed constraints) and priced, nothing scored
+_JUDGED = (
+    f"{match_sql._n_fail(match_sql.UNIT)} AS n_fail,"
+    f" {match_sql._PRICE.value(match_sql.UNIT)}::float8 AS price"
+)
+
+
+def _parts(body: dict[str, Any]) -> Parts:
+    """The statements timed for one request, their binds and their pieces."""
     spec = parse_spec(body)
     staged, params = stages(body)
-    query = staged["ranked"]
     row_sql, _ = match_sql.constant_row(spec)
     space = spec.need in criteria.SPACE_NEEDS
     berth = spec.port_berth_dwt_min is not None
@@ -86,23 +104,18 @@ def _parts(body: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], str]:
         row_sql, space=space, land_use=match_sql.land_use_branches(spec.need, params), berth=berth
     )
     _head, rest = cand.split("    FROM ", 1)
+    counts = staged["counted"].split(", counts AS", 1)[1].split(" SELECT * FROM counts", 1)[0]
     # judged, priced and counted per site; no soft score, no list
     lean = (
-        "cand AS MATERIALIZED (\n  SELECT s.site_id AS site_id,"
-        f" {match_sql._n_fail(match_sql.UNIT)} AS n_fail,"
-        f" {match_sql._PRICE.value(match_sql.UNIT)}::float8 AS price,"
+        f"cand AS MATERIALIZED (\n  SELECT s.site_id AS site_id, {_JUDGED},"
         f" {'s.site_units' if space else 'NULL::smallint'} AS site_units\n    FROM {rest}"
     )
-    counts = staged["counted"].split(", counts AS", 1)[1]
-    return (
-        {
-            "statement": query,
-            "counts only": f"WITH {lean}, counts AS{counts}",
-            "scan only": staged["scan"],
-        },
-        params,
-        rest,
-    )
+    statements = {
+        "statement": staged["ranked"],
+        "counts only": f"WITH {lean}, counts AS{counts} SELECT * FROM counts",
+        "scan only": staged["scan"],
+    }
+    return Parts(statements, params, cand, rest, counts)
 
 
 def _settings(spec_body: dict[str, Any], params: dict[str, Any]) -> str:
@@ -110,9 +123,7 @@ def _settings(spec_body: dict[str, Any], params: dict[str, Any]) -> str:
     return match_engine.settings_sql(worker=not match_sql.land_use_branches(spec.need, params))
 
 
-def _bound_reads(
-    c: sa.Connection, body: dict[str, Any], rest: str, params: dict[str, Any]
-) -> dict[str, Any]:
+def _bound_reads(c: sa.Connection, body: dict[str, Any], parts: Parts) -> dict[str, Any]:
     """How many matching candidates a best-first scan on the size fit, or on the price, would
     read before proving the list: those whose score could still reach the last listed one."""
     spec = parse_spec(body)
@@ -123,18 +134,14 @@ def _bound_reads(
     last = result.matches[-1].score
     size = criteria.BY_KEY["size_fit"]
     probe = (
-        "probe AS (\n  SELECT"
-        f" {match_sql._n_fail(match_sql.UNIT)} AS n_fail,"
-        f" {match_sql._PRICE.value(match_sql.UNIT)}::float8 AS price,"
+        f"probe AS (\n  SELECT {_JUDGED},"
         f" CASE WHEN ({size.applies(match_sql.UNIT)}) THEN ({size.score(match_sql.UNIT)})"
-        " ELSE 1 END AS size_fit\n    FROM " + rest
+        " ELSE 1 END AS size_fit\n    FROM " + parts.rest
     )
-    staged, _ = stages(body)
-    counts = staged["counted"].split(", counts AS", 1)[1]
     rounded = "floor(1000.0 * ({}) / w_total + 0.5 + 1e-9) / 10.0"
     ps = "CASE WHEN p.price IS NULL THEN 0.5 ELSE least(1.0, cheapest / NULLIF(p.price, 0)) END"
-    sql = f"""WITH {staged["scored"].split("WITH ", 1)[1].split(" SELECT count(*)", 1)[0]},
-counts AS MATERIALIZED{counts.split(" SELECT * FROM counts", 1)[0]},
+    sql = f"""WITH {parts.cand},
+counts AS MATERIALIZED{parts.counts},
 {probe}
 SELECT count(*) AS matches,
        count(*) FILTER (WHERE p.size_fit >= 1) AS full_size_fit,
@@ -146,7 +153,7 @@ SELECT count(*) AS matches,
   FROM probe p CROSS JOIN counts
  WHERE p.n_fail = 0"""  # noqa: E501
     match_engine.apply_settings(c)
-    row = c.execute(sa.text(sql), params | {"last": last}).mappings().one()
+    row = c.execute(sa.text(sql), parts.params | {"last": last}).mappings().one()
     c.rollback()
     return {"last_listed_score": last, "weights": result.weights} | {
         k: (float(v) if v is not None and not isinstance(v, int) else v) for k, v in row.items()
@@ -162,7 +169,7 @@ def measure(url: str, rounds: int) -> dict[str, Any]:
         with eng.connect() as c:
             for r in range(rounds + 2):  # two warm-up rounds
                 for key, (_title, body) in REQUIREMENTS.items():
-                    statements, params, _rest = parts[key]
+                    statements, params = parts[key].statements, parts[key].params
                     for name, sql in statements.items():
                         workers = ("as shipped", "no worker") if name == "scan only" else ("",)
                         for w in workers:
@@ -194,7 +201,7 @@ def measure(url: str, rounds: int) -> dict[str, Any]:
             if "Workers Launched: 1" not in plan:
                 raise RuntimeError(f"the worker probe ran without a worker:\n{plan}")
             bounds = {
-                key: _bound_reads(c, body, parts[key][2], parts[key][1])
+                key: _bound_reads(c, body, parts[key])
                 for key, (_title, body) in REQUIREMENTS.items()
                 if key in ("match_plant", "match_standard_plant")
             }
