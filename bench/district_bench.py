@@ -231,8 +231,8 @@ def measure(
     before revision 0041), interleaved."""
     shipped = match_engine.settings_sql
 
-    def table_gate(worker: bool = True, units: Any = None) -> str:
-        return shipped(worker)
+    def table_gate(worker: bool = True, units: Any = None, space: bool = False) -> str:
+        return shipped(worker, space=space)
 
     eng = make_engine(runtime or url)
     specs = {key: parse_spec(body) for key, (_title, body) in REQUIREMENTS.items()}

@@ -60,9 +60,13 @@ _SETTINGS = match_engine.settings_sql
 #: configuration name → the planner settings ``run_match`` sends
 CONFIGS = {
     # before 2026-12-04: a worker for every match on a large inventory
-    "worker for all": lambda worker=True, units=None: _SETTINGS(units=units),
+    "worker for all": lambda worker=True, units=None, space=False: _SETTINGS(
+        units=units, space=space
+    ),
     "as shipped": _SETTINGS,
-    "no worker": lambda worker=True, units=None: _SETTINGS(worker=False, units=units),
+    "no worker": lambda worker=True, units=None, space=False: _SETTINGS(
+        worker=False, units=units, space=space
+    ),
 }
 
 

@@ -120,7 +120,10 @@ def _parts(body: dict[str, Any]) -> Parts:
 
 def _settings(spec_body: dict[str, Any], params: dict[str, Any]) -> str:
     spec = parse_spec(spec_body)
-    return match_engine.settings_sql(worker=not match_sql.land_use_branches(spec.need, params))
+    return match_engine.settings_sql(
+        worker=not match_sql.land_use_branches(spec.need, params),
+        space=spec.need in criteria.SPACE_NEEDS,
+    )
 
 
 def _bound_reads(c: sa.Connection, body: dict[str, Any], parts: Parts) -> dict[str, Any]:

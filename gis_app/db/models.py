@@ -41,6 +41,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import UserDefinedType
 
 from gis_app.domain import vocab
+from gis_app.domain.match_criteria import SPACE_KEY_COLUMNS, space_key
 from gis_app.domain.vocab import Vocabulary
 
 SRID = 4490
@@ -550,20 +551,22 @@ MATCH_UNIT_PAYLOAD: tuple[str, ...] = (
     "district_code",
 )  # fmt: skip
 #: what every plant or building need reads of a unit: the building's fields, the distance to
-#: an expressway (scored for plants) and the freshness of the record. A need that states
-#: nothing about the site's place or land (port, ferry, shoreline, berth, land uses, preferred
-#: townships or blocks) takes its candidates from the narrow space index holding only these:
-#: an index-only scan copies and deforms every entry it reads, whole, so its width is most of
-#: the scan (revision 0045). Fixed-width columns first.
+#: an expressway (scored for plants), the freshness of the record, the ids and codes, and what
+#: the space key is made of. A need that states nothing about the site's place or land (port,
+#: ferry, shoreline, berth, land uses, preferred townships or blocks) takes its candidates from
+#: the narrow space index holding only these: an index-only scan copies and deforms every entry
+#: it reads, whole, so its width is most of the scan (revision 0045). Fixed-width columns first.
 MATCH_UNIT_SPACE_COMMON: tuple[str, ...] = (
     "site_id", "building_id", "site_units", "vacant_gfa_m2", "min_split_m2", "floor_height_m",
     "floor_load_kg_m2", "crane_t", "power_kva", "rent_yuan_m2_month", "sale_yuan_m2",
-    "d_expressway", "verified_at", "building_type", "occupancy", "offer", "site_code",
-    "building_code",
+    "d_expressway", "verified_at", *SPACE_KEY_COLUMNS, "occupancy", "site_code", "building_code",
+)  # fmt: skip
+#: the narrow space index's keys (revision 0052): the space key, then the vacant floor area
+#: (the range a need's size bounds) and the minimums a need may state, checked in the index
+MATCH_UNIT_SPACE_KEYS: tuple[str, ...] = (
+    "vacant_gfa_m2", "floor_height_m", "floor_load_kg_m2", "crane_t",
 )  # fmt: skip
 
-
-#: the space indexes' keys and predicate (vacant space of the wanted types, the district, its size)
 _SPACE_KEYS = ("availability", "kind", "building_type", "district_code", "vacant_gfa_m2")
 _SPACE_UNITS = "building_id IS NOT NULL AND vacant_gfa_m2 > 0 AND NOT blocked"
 
@@ -680,11 +683,14 @@ class MatchUnit(Base):
         ),
         # the same for needs that read nothing of the site's place or land (the common plant
         # or building request): the planner takes the narrower index when it holds every
-        # column the folded statement reads
+        # column the folded statement reads; led by the space key (revision 0052)
         Index(
-            "ix_match_unit_space_common", *_SPACE_KEYS,
+            "ix_match_unit_space_key", text(space_key(SPACE_KEY_COLUMNS)),
+            *MATCH_UNIT_SPACE_KEYS,
             postgresql_where=text(_SPACE_UNITS),
-            postgresql_include=[c for c in MATCH_UNIT_SPACE_COMMON if c not in _SPACE_KEYS],
+            postgresql_include=[
+                c for c in MATCH_UNIT_SPACE_COMMON if c not in MATCH_UNIT_SPACE_KEYS
+            ],
         ),
     )  # fmt: skip
 

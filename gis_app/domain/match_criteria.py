@@ -739,6 +739,28 @@ _INTERNAL = "internal scoring, not the investor's requirement"
 
 
 @dataclass(frozen=True)
+class Member:
+    """A hard criterion met when one column holds a value of a set: the column (of the site
+    ``s`` or the building ``b``, as a source names them) and the set (SQL ``text[]``) the
+    requirement accepts. Its test is ``column = ANY(set)``. ``every``: each value the column
+    may hold (None for NULL), when the criterion may not apply to a space need; the space key
+    (:data:`SPACE_KEY_CRITERIA`) is built from these sets."""
+
+    table: str
+    column: str
+    accepted: Part
+    every: tuple[str | None, ...] | None = None
+
+    def of(self, q: Source) -> str:
+        """The column as ``q`` names it."""
+        return str(getattr(getattr(q, self.table), self.column))
+
+    def test(self, q: Source, margin: str) -> str:
+        """The criterion's test (no margin: a value is in the set or not)."""
+        return f"{self.of(q)} = ANY({self.accepted(q)})"
+
+
+@dataclass(frozen=True)
 class Criterion:
     """One match criterion, declared once: labels, SQL parts, formatter, public wording.
 
@@ -760,6 +782,8 @@ class Criterion:
     score: Part | None = None
     level: str = "site"
     weight: float = 0.0
+    #: a membership criterion: its column and accepted set (its ``test`` is the member's)
+    member: Member | None = None
 
     @functools.cached_property
     def term(self) -> vocab.Term:
@@ -823,6 +847,27 @@ _BLOCKING_VALUE = (
     " WHERE o.site_id = {site_id} AND o.zone_kind IN {kinds})"
 )
 
+_KIND = Member("s", "kind", lambda q: _case_need(q, NEED_KINDS))
+_AVAILABILITY = Member("s", "availability", lambda q: q.r.accept_availability)
+_BUILDING_TYPE = Member(
+    "b",
+    "building_type",
+    lambda q: (
+        f"CASE WHEN cardinality({q.r.building_types}) > 0"
+        f" THEN {q.r.building_types} ELSE {_case_need(q, DEFAULT_BUILDING_TYPES)} END"
+    ),
+)
+_OFFER = Member(
+    "b",
+    "offer",
+    lambda q: (
+        f"CASE {q.r.tenure}"
+        + "".join(f" WHEN {_lit(t)} THEN {sql_array(o)}" for t, o in TENURE_OFFERS.items())
+        + " ELSE ARRAY[]::text[] END"
+    ),
+    every=(*vocab.OFFER.keys, None),
+)
+
 HARD: tuple[Criterion, ...] = (
     Criterion(
         "kind",
@@ -830,7 +875,8 @@ HARD: tuple[Criterion, ...] = (
         "Site kind",
         hard=True,
         applies=lambda q: "true",
-        test=lambda q, m: f"{q.s.kind} = ANY({_case_need(q, NEED_KINDS)})",
+        test=_KIND.test,
+        member=_KIND,
         value=_value(lambda q: q.s.kind),
         explain=_f(
             _labelled(vocab.SITE_KIND),
@@ -863,7 +909,8 @@ HARD: tuple[Criterion, ...] = (
         "Availability",
         hard=True,
         applies=lambda q: "true",
-        test=lambda q, m: f"{q.s.availability} = ANY({q.r.accept_availability})",
+        test=_AVAILABILITY.test,
+        member=_AVAILABILITY,
         value=_value(lambda q: q.s.availability),
         explain=_f(
             _labelled(vocab.AVAILABILITY),
@@ -1048,10 +1095,8 @@ HARD: tuple[Criterion, ...] = (
         hard=True,
         level="building",
         applies=_space,
-        test=lambda q, m: (
-            f"{q.b.building_type} = ANY(CASE WHEN cardinality({q.r.building_types}) > 0"
-            f" THEN {q.r.building_types} ELSE {_case_need(q, DEFAULT_BUILDING_TYPES)} END)"
-        ),
+        test=_BUILDING_TYPE.test,
+        member=_BUILDING_TYPE,
         value=_value(lambda q: q.b.building_type),
         explain=_f(
             _labelled(vocab.BUILDING_TYPE),
@@ -1115,11 +1160,8 @@ HARD: tuple[Criterion, ...] = (
         hard=True,
         level="building",
         applies=lambda q: f"{_space(q)} AND {q.r.tenure} <> 'either'",
-        test=lambda q, m: (
-            f"{q.b.offer} = ANY(CASE {q.r.tenure}"
-            + "".join(f" WHEN {_lit(t)} THEN {sql_array(o)}" for t, o in TENURE_OFFERS.items())
-            + " ELSE ARRAY[]::text[] END)"
-        ),
+        test=_OFFER.test,
+        member=_OFFER,
         value=_value(lambda q: q.b.offer),
         explain=_f(
             _labelled(vocab.OFFER), lambda s: _labels(vocab.OFFER, _offers_for(s)), _offers_for
@@ -1526,6 +1568,22 @@ MATCH_CRITERION = vocab.Vocabulary(
 )
 
 
+#: The space key (revision 0052): one 64-bit number per building unit for its district and
+#: the values of the hard criteria of space needs that test one column against a set
+#: (availability, kind, building type, offer): ``gis_app_space_key`` of these columns. It leads
+#: the space index instead of four text keys and a filter: PostgreSQL 15 checks every key of
+#: every index entry it reads and deforms each entry whole, and a text key makes each later
+#: column's offset a walk from the start. A need asks for the keys of every combination it
+#: accepts; the criteria themselves stay in the statement, so a hash collision can only cost a
+#: read, never a wrong candidate.
+SPACE_KEY_CRITERIA: tuple[str, ...] = ("availability", "kind", "building_type", "offer")
+#: the space key's arguments: the district, then each criterion's column
+SPACE_KEY_COLUMNS: tuple[str, ...] = (
+    "district_code",
+    *(m.column for m in (BY_KEY[k].member for k in SPACE_KEY_CRITERIA) if m is not None),
+)
+
+
 def _check(criteria: tuple[Criterion, ...]) -> None:
     """Refuse, at import, a criterion that lacks a part its kind needs."""
     for c in criteria:
@@ -1537,6 +1595,49 @@ def _check(criteria: tuple[Criterion, ...]) -> None:
             raise ValueError(f"criterion {c.key}: level {c.level!r}")
     if len(BY_KEY) != len(criteria):
         raise ValueError("duplicate criterion key")
+    for k in SPACE_KEY_CRITERIA:
+        m = BY_KEY[k].member
+        if m is None:
+            raise ValueError(f"space key criterion {k}: a membership (column and accepted set)")
+        # without the values it may hold, it must apply to every space need
+        if m.every is None and BY_KEY[k].applies(SITE) not in ("true", _space(SITE)):
+            raise ValueError(f"space key criterion {k}: may not apply, give every value")
 
 
 _check(CRITERIA)
+
+
+def space_key(columns: Iterable[str]) -> str:
+    """SQL: the space key of these column expressions (in :data:`SPACE_KEY_COLUMNS` order)."""
+    return f"gis_app_space_key({', '.join(columns)})"
+
+
+def _space_key_members() -> list[tuple[Criterion, Member]]:
+    pairs = [(BY_KEY[k], BY_KEY[k].member) for k in SPACE_KEY_CRITERIA]
+    return [(c, m) for c, m in pairs if m is not None]
+
+
+def space_key_of(q: Source) -> str:
+    """SQL: the space key of ``q``'s unit (the space index's leading expression)."""
+    return space_key([q.s.district_code, *(m.of(q) for _, m in _space_key_members())])
+
+
+def _accepted(c: Criterion, m: Member, q: Source) -> str:
+    if m.every is None:
+        return m.accepted(q)
+    every = ", ".join("NULL" if v is None else _lit(v) for v in m.every)
+    return (
+        f"CASE WHEN COALESCE(({c.applies(q)}), false) THEN {m.accepted(q)}"
+        f" ELSE ARRAY[{every}]::text[] END"
+    )
+
+
+def accepted_space_keys(q: Source, districts: str) -> str:
+    """SQL: the array of the space keys requirement ``q.r`` accepts in ``districts`` (a
+    ``text[]``): one per combination of a district and a value of each criterion's column it
+    accepts (every value the column may hold, NULL included, when the criterion does not
+    apply)."""
+    sets = [districts, *(_accepted(c, m, q) for c, m in _space_key_members())]
+    names = [f"k{i}" for i in range(len(sets))]
+    unnested = ", ".join(f"unnest({s}) {n}" for s, n in zip(sets, names, strict=True))
+    return f"ARRAY(SELECT {space_key(names)} FROM {unnested})"

@@ -69,6 +69,14 @@ CUSTOM_PLANS_FROM_UNITS = 5_000
 # inventory (the sample: 73 sites) the generic plan executes in under 1 ms, on 150k units it
 # is 3x slower than a custom plan; both cross near 10k units (``bench/match_plan.py``
 # databases, figures in the README), hence the second gate.
+# A space need's candidates come from the space key index (revision 0052), whose entries the
+# leader and the worker share only if the planner sees enough per-row work to divide: its
+# estimate of the rows (a handful, the correlated criteria multiplied again) leaves the index
+# descents, which a worker does not divide, as the whole cost, and it plans no worker. Costing
+# each row at 1 (not 0.01) for a space need that may take a worker lets it choose the
+# parallel scan: the any-type plant request at 1M sites ran in ~0.85 of the time
+# (``bench/results/match_space_key_ab.md``).
+SPACE_ROW_COST = 1.0
 
 
 #: how long a process trusts the units of a set of districts (they change with ANALYZE)
@@ -96,19 +104,28 @@ def scoped_units(conn: sa.Connection, districts: Sequence[str]) -> float | None:
     return _UNITS[key][1]
 
 
-def settings_sql(worker: bool = True, units: float | None = None) -> str:
+def settings_sql(worker: bool = True, units: float | None = None, space: bool = False) -> str:
     """The statements that set the planner settings a match runs with, for the transaction
     (no binds: sent in the same trip as the match itself); ``worker=False``: never a parallel
     worker. ``units``: how many match units the match reads (:func:`scoped_units`; default:
-    the whole table's)."""
+    the whole table's). ``space``: a plant or building need (its rows costed at
+    :data:`SPACE_ROW_COST` when it may take a worker)."""
     from_units = int(PARALLEL_FROM_UNITS) if worker else -1
     n = "reltuples" if units is None else repr(float(units))
+    takes_worker = f"{from_units} >= 0 AND n >= {from_units}"
+    row_cost = (
+        f" set_config('cpu_tuple_cost', CASE WHEN {takes_worker} THEN '{SPACE_ROW_COST!r}'"
+        " ELSE current_setting('cpu_tuple_cost') END, true),"
+        if space
+        else ""
+    )
     return (
         "SET LOCAL jit = off; SET LOCAL parallel_setup_cost = 1;"
         " SET LOCAL parallel_tuple_cost = 0; SET LOCAL min_parallel_index_scan_size = 0;"
         " SELECT set_config('max_parallel_workers_per_gather',"
-        f"   CASE WHEN {from_units} >= 0 AND n >= {from_units} THEN '1' ELSE '0' END,"
+        f"   CASE WHEN {takes_worker} THEN '1' ELSE '0' END,"
         " true),"
+        f"{row_cost}"
         " set_config('plan_cache_mode',"
         f"   CASE WHEN n >= {int(CUSTOM_PLANS_FROM_UNITS)} THEN 'force_custom_plan'"
         "   ELSE 'force_generic_plan' END, true)"
@@ -229,7 +246,9 @@ def run_match(
             match_sql.BIND_TYPES,
             plan=None,
             before=settings_sql(
-                worker=not match_sql.land_use_branches(spec.need, params), units=units
+                worker=not match_sql.land_use_branches(spec.need, params),
+                units=units,
+                space=spec.need in criteria.SPACE_NEEDS,
             ),
         )
         rows = _with_explanations(conn, params, ranked)

@@ -212,8 +212,21 @@ BIND_TYPES: dict[str, str] = (
 # condition bounding one range per district: a district reads only its own entries, and the
 # match over every district keeps its size bound (PostgreSQL 15 has no skip scan: with no
 # condition on the district, the size range would no longer bound the scan).
-_IN_DISTRICTS = "AND s.district_code = ANY(CAST(:districts AS text[]))"
-_EVERY_DISTRICT = "AND s.district_code = ANY(ARRAY(SELECT d.code FROM district d))"
+_BOUND_DISTRICTS = "CAST(:districts AS text[])"
+_ALL_DISTRICTS = "ARRAY(SELECT d.code FROM district d)"
+_IN_DISTRICTS = f"AND s.district_code = ANY({_BOUND_DISTRICTS})"
+_EVERY_DISTRICT = f"AND s.district_code = ANY({_ALL_DISTRICTS})"
+
+
+# A space need's candidates: the space index's entries under the space keys the need accepts
+# (revision 0052; one per combination of district, availability, kind and building type, built
+# once per query), each an index range bounded by the size. The same conditions stay in the
+# hard predicate, which decides.
+def _space_keys(scoped: bool) -> str:
+    districts = _BOUND_DISTRICTS if scoped else _ALL_DISTRICTS
+    return (
+        f"AND {criteria.space_key_of(UNIT)} = ANY({criteria.accepted_space_keys(UNIT, districts)})"
+    )
 
 
 def statement(
@@ -388,6 +401,7 @@ def _candidates(
      AND {_NEAR_PORTS}
      AND {hard_predicate(":margin", "join", source)}
      {_IN_DISTRICTS if scoped else _EVERY_DISTRICT}
+     {_space_keys(scoped) if space else ""}
 )"""
 
 

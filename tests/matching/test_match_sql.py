@@ -171,12 +171,79 @@ def test_space_candidates_come_from_the_space_index(conn: sa.Connection) -> None
     spec = parse_spec(
         {"need": "plant", "gfa_m2_min": 3000, "height_min_m": 8, "max_km_expressway": 20}
     )
+    conn.execute(sa.text("SET LOCAL enable_bitmapscan = off"))  # 77 units: as at 1M
     plan = _candidate_plan(_plan(conn, spec))
-    # it states nothing of the site's place or land: the narrow index holds all it reads
-    assert "ix_match_unit_space_common" in plan, plan
-    assert "building_type = ANY" in plan and "vacant_gfa_m2 >=" in plan, plan
+    # it states nothing of the site's place or land: the narrow index holds all it reads,
+    # its entries ranged by the space keys the need accepts and the size (revision 0052)
+    assert "Index Only Scan using ix_match_unit_space_key" in plan, plan
+    cond = next(line for line in plan.splitlines() if "Index Cond:" in line)
+    assert "hashtextextended" in cond and "= ANY ($" in cond, cond
+    assert "vacant_gfa_m2 >=" in cond and "floor_height_m >=" in cond, cond
+    # the criteria the key stands for still decide
+    assert "building_type = ANY" in plan and "kind = ANY" in plan, plan
     for table in ("site_distance", "site_constraint_overlap", "on building", "on site "):
         assert table not in plan, (table, plan)
+
+
+def _without_space_keys(query: str) -> str:
+    """The match statement without its space key condition: the criteria alone."""
+    keyed = [line for line in query.splitlines() if "gis_app_space_key(" in line]
+    assert len(keyed) == 1, keyed
+    return query.replace(keyed[0] + "\n", "")
+
+
+@pytest.mark.parametrize("districts", [None, [PUTUO]], ids=["every district", "putuo"])
+@pytest.mark.parametrize("tenure", ["lease", "buy", "either"])
+def test_space_keys_change_no_result(
+    conn: sa.Connection, tenure: str, districts: list[str] | None
+) -> None:
+    # the largest vacant plant unit, with no offer recorded: a candidate only for an open tenure
+    unit = conn.execute(
+        sa.text(
+            "SELECT building_id, site_id, district_code FROM match_unit"
+            " WHERE building_id IS NOT NULL"
+            " AND vacant_gfa_m2 > 0 AND NOT blocked AND kind = 'plant'"
+            " AND availability = 'available' ORDER BY vacant_gfa_m2 DESC LIMIT 1"
+        )
+    ).one()
+    conn.execute(sa.text("UPDATE building SET offer = NULL WHERE id = :b"), {"b": unit[0]})
+    listed: set[int] = set()
+    for body in (
+        {"need": "plant", "gfa_m2_min": 200},
+        {"need": "building", "gfa_m2_min": 100, "max_rent_yuan_m2_month": 60},
+        {"need": "plant", "building_types": ["standard_plant", "single_storey_plant"],
+         "accept_availability": ["available", "reserved"], "height_min_m": 6},
+    ):  # fmt: skip
+        spec = parse_spec(body | {"tenure": tenure})
+        query, params = match_sql.statement(spec, limit=500, nm_limit=500, districts=districts)
+        keyed = conn.execute(sa.text(query), params).all()
+        plain = conn.execute(sa.text(_without_space_keys(query)), params).all()
+        assert keyed == plain, (body, tenure)
+        listed |= {r.site_id for r in keyed}
+    assert listed, "the sample answers these needs"
+    # an open tenure reads the units without an offer too (NULL is among its keys)
+    in_scope = districts is None or unit[2] in districts
+    assert (unit[1] in listed) == (tenure == "either" and in_scope), (unit, tenure)
+
+
+def test_a_space_need_that_may_take_a_worker_costs_its_rows_dearer(
+    conn: sa.Connection, monkeypatch
+) -> None:
+    from gis_app.matching import engine
+
+    def row_cost() -> str:
+        return conn.exec_driver_sql("SHOW cpu_tuple_cost").scalar_one()
+
+    default = row_cost()
+    conn.exec_driver_sql(engine.settings_sql(space=True))
+    assert row_cost() == default  # the sample: no worker, the planner's own costs
+    conn.exec_driver_sql(engine.settings_sql(space=True, units=1e6))
+    assert row_cost() == "1"
+    conn.exec_driver_sql("RESET cpu_tuple_cost")
+    conn.exec_driver_sql(engine.settings_sql(space=False, units=1e6))
+    assert row_cost() == default  # land needs keep it
+    conn.exec_driver_sql(engine.settings_sql(worker=False, space=True, units=1e6))
+    assert row_cost() == default
 
 
 def _unit_columns_read(conn: sa.Connection, spec: RequirementSpec) -> set[str]:
@@ -217,7 +284,7 @@ def test_the_narrow_space_index_holds_what_a_common_space_need_reads(
 ) -> None:
     read = _unit_columns_read(conn, parse_spec(body))
     assert {"vacant_gfa_m2", "site_code", "building_code"} <= read, read
-    assert read <= _index_columns(conn, "ix_match_unit_space_common"), read
+    assert read <= _index_columns(conn, "ix_match_unit_space_key"), read
 
 
 @pytest.mark.parametrize(
@@ -237,7 +304,7 @@ def test_space_needs_reading_the_sites_place_take_the_full_space_index(
 ) -> None:
     # a column the narrow index lacks, which the full one holds (still index-only)
     read = _unit_columns_read(conn, parse_spec(_PLANT | extra))
-    assert not read <= _index_columns(conn, "ix_match_unit_space_common"), read
+    assert not read <= _index_columns(conn, "ix_match_unit_space_key"), read
     assert read <= _index_columns(conn, "ix_match_unit_space"), read
 
 
