@@ -9,7 +9,7 @@ used. The ranking statement alone, in process, no HTTP; wall ms, median and p95,
 ``bench/results/<name>.{json,md}``::
 
     .venv/bin/python bench/match_index_ab.py --db gis_app_bench_api_1000000_26744 \\
-        --index ix_match_unit_space_common --rounds 20
+        --index ix_match_unit_space_key --rounds 20
 
 The server is the private cluster, or the one of ``GIS_APP_PG_DATA_DIR`` / ``GIS_APP_PG_PORT``.
 """

@@ -281,7 +281,8 @@ def site_tile(conn: sa.Connection, flt: SiteFilter, req: TileRequest) -> tuple[b
 def _drawn_tile_sql(where: str, frame: Frame, form: str) -> str:
     """``(version, n, tile)``: the data version, how many sites the tile holds (counted up to
     ``:cap``) and, when they are at most ``:max``, the tile drawn as outlines (``form``
-    polygon) or points."""
+    polygon) or points, its features in site order (the same bytes whatever plan found them:
+    a tile cut again under the same data version and ETag is the same tile)."""
     point = "ST_SetSRID(ST_MakePoint(c.mx, c.my), 3857)"
     centre_geom = f"ST_AsMVTGeom({point}, e.m, {MVT_EXTENT}, {MVT_BUFFER}, false)"
     if form == "polygon":
@@ -300,7 +301,7 @@ def _drawn_tile_sql(where: str, frame: Frame, form: str) -> str:
                        SELECT c.id, c.code, c.name_zh, c.name_en, c.kind, c.availability,
                               c.area_mu, 1 AS n, {_own_sql("c.mx", "c.my")}::int AS own,
                               '{form}' AS form, {geom} AS geom
-                         FROM c, e) t WHERE t.geom IS NOT NULL) END AS tile
+                         FROM c, e ORDER BY c.id) t WHERE t.geom IS NOT NULL) END AS tile
           FROM n"""
 
 

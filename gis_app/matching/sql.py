@@ -237,11 +237,14 @@ def statement(
     nm_limit: int = 10,
     weights: dict[str, float] | None = None,
     districts: list[str] | None = None,
+    space_keys: bool = True,
 ) -> tuple[str, dict[str, Any]]:
     """The match query for ``spec`` and all its binds (see :data:`BIND_TYPES`).
 
     ``margin`` is a share (0.1 = 10 %); ``weights`` default to ``spec.effective_weights()``;
-    ``districts``: only sites of these districts (codes), None: every site.
+    ``districts``: only sites of these districts (codes), None: every site. ``space_keys``:
+    a space need reads the space index by its keys (False: the criteria alone, as before
+    revision 0052; the same result, for tests and benchmarks).
     """
     row_sql, params = constant_row(spec)
     params |= {"margin": margin, "limit": limit, "nm_limit": nm_limit}
@@ -255,6 +258,7 @@ def statement(
         land_use=land_use_branches(spec.need, params),
         berth=spec.port_berth_dwt_min is not None,
         scoped=districts is not None,
+        space_keys=space_keys,
     )
     return query, params
 
@@ -377,7 +381,13 @@ def _soft_points(source: criteria.Source) -> str:
 
 
 def _candidates(
-    row_sql: str, *, space: bool, land_use: bool, berth: bool, scoped: bool = False
+    row_sql: str,
+    *,
+    space: bool,
+    land_use: bool,
+    berth: bool,
+    scoped: bool = False,
+    space_keys: bool = True,
 ) -> str:
     """``cand``: the candidates that pass the relaxed hard filter, scored, from match units."""
     source = UNIT
@@ -401,7 +411,7 @@ def _candidates(
      AND {_NEAR_PORTS}
      AND {hard_predicate(":margin", "join", source)}
      {_IN_DISTRICTS if scoped else _EVERY_DISTRICT}
-     {_space_keys(scoped) if space else ""}
+     {_space_keys(scoped) if space and space_keys else ""}
 )"""
 
 
@@ -451,7 +461,13 @@ _SELECT = """SELECT k.site_id, k.site_code, k.building_id, k.building_code, k.n_
 # the text depends only on these arguments; building it took ~4 ms
 @functools.lru_cache(maxsize=32)
 def match_sql(
-    row_sql: str, *, space: bool, land_use: bool = False, berth: bool = False, scoped: bool = False
+    row_sql: str,
+    *,
+    space: bool,
+    land_use: bool = False,
+    berth: bool = False,
+    scoped: bool = False,
+    space_keys: bool = True,
 ) -> str:
     """The match query: relaxed hard filter, scores, best building per site, top N of each list.
 
@@ -465,6 +481,7 @@ def match_sql(
     ``berth``: it states a port berth class (port distances are then computed per candidate);
     ``scoped``: only sites of the districts bound as ``:districts`` (codes); otherwise every
     district's (stated all the same: the candidate indexes are bounded by district).
+    ``space_keys``: a space need's candidates are read by their space keys (revision 0052).
 
     Binds: ``:margin`` (share, e.g. 0.1), ``:limit``, ``:nm_limit``, ``:w_<criterion>`` and
     the requirement's ``:r_<column>`` of :func:`constant_row`. Returns one row per listed site
@@ -477,7 +494,14 @@ def match_sql(
         else _site_lists(_ORDER, _per_request())
     )
     ctes = [
-        _candidates(row_sql, space=space, land_use=land_use, berth=berth, scoped=scoped),
+        _candidates(
+            row_sql,
+            space=space,
+            land_use=land_use,
+            berth=berth,
+            scoped=scoped,
+            space_keys=space_keys,
+        ),
         counting,
         _totals(),
         top,
