@@ -41,7 +41,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import UserDefinedType
 
 from gis_app.domain import vocab
-from gis_app.domain.match_criteria import SPACE_KEY_COLUMNS, space_key
+from gis_app.domain.match_criteria import SPACE_KEY_COLUMNS, space_key, space_units
 from gis_app.domain.vocab import Vocabulary
 
 SRID = 4490
@@ -559,16 +559,16 @@ MATCH_UNIT_PAYLOAD: tuple[str, ...] = (
 MATCH_UNIT_SPACE_COMMON: tuple[str, ...] = (
     "site_id", "building_id", "site_units", "vacant_gfa_m2", "min_split_m2", "floor_height_m",
     "floor_load_kg_m2", "crane_t", "power_kva", "rent_yuan_m2_month", "sale_yuan_m2",
-    "d_expressway", "verified_at", *SPACE_KEY_COLUMNS, "occupancy", "site_code", "building_code",
+    "d_expressway", "verified_at", *SPACE_KEY_COLUMNS, "site_code", "building_code",
 )  # fmt: skip
-#: the narrow space index's keys (revision 0052): the space key, then the vacant floor area
-#: (the range a need's size bounds) and the minimums a need may state, checked in the index
+#: the space indexes' keys after the space key (revision 0052): the vacant floor area (the
+#: range a need's size bounds), then the minimums a need may state, checked in the index
 MATCH_UNIT_SPACE_KEYS: tuple[str, ...] = (
     "vacant_gfa_m2", "floor_height_m", "floor_load_kg_m2", "crane_t",
 )  # fmt: skip
-
-_SPACE_KEYS = ("availability", "kind", "building_type", "district_code", "vacant_gfa_m2")
-_SPACE_UNITS = "building_id IS NOT NULL AND vacant_gfa_m2 > 0 AND NOT blocked"
+#: the space indexes' predicate: the units a plant or building need can take (the occupancy is
+#: decided by it, so the entries need not carry it)
+_SPACE_UNITS = space_units()
 
 
 class MatchUnit(Base):
@@ -672,18 +672,21 @@ class MatchUnit(Base):
                 ),
             )
         ),
-        # plant and building needs: vacant space of the wanted types, the district, its size
+        # plant and building needs: vacant space under the space keys the need accepts
+        # (district, availability, kind, building type, offer; revision 0052), its size and
+        # stated minimums, carrying what every space need may read
         Index(
-            "ix_match_unit_space", *_SPACE_KEYS,
+            "ix_match_unit_space", text(space_key(SPACE_KEY_COLUMNS)), *MATCH_UNIT_SPACE_KEYS,
             postgresql_where=text(_SPACE_UNITS),
             postgresql_include=[
                 c for c in MATCH_UNIT_PAYLOAD
-                if c not in (*_SPACE_KEYS, "blocked") and c not in MATCH_UNIT_LAND_ONLY
+                if c not in (*MATCH_UNIT_SPACE_KEYS, "blocked", "occupancy")
+                and c not in MATCH_UNIT_LAND_ONLY
             ],
         ),
         # the same for needs that read nothing of the site's place or land (the common plant
         # or building request): the planner takes the narrower index when it holds every
-        # column the folded statement reads; led by the space key (revision 0052)
+        # column the folded statement reads
         Index(
             "ix_match_unit_space_key", text(space_key(SPACE_KEY_COLUMNS)),
             *MATCH_UNIT_SPACE_KEYS,

@@ -65,6 +65,8 @@ DEFAULT_BUILDING_TYPES: dict[str, tuple[str, ...]] = {
     "plant": ("standard_plant", "single_storey_plant", "multi_storey_plant"),
     "building": ("office", "commercial", "mixed"),
 }
+#: the occupancy of a building with space to offer (every plant or building need demands it)
+VACANT_OCCUPANCY: tuple[str, ...] = ("vacant", "partly_vacant")
 #: building offers that suit each tenure
 TENURE_OFFERS: dict[str, tuple[str, ...]] = {
     "lease": ("lease", "lease_or_sale"),
@@ -1113,13 +1115,13 @@ HARD: tuple[Criterion, ...] = (
         level="building",
         applies=_space,
         test=lambda q, m: (
-            f"{q.b.occupancy} IN ('vacant', 'partly_vacant') AND {q.b.vacant_gfa_m2} > 0"
+            f"{q.b.occupancy} IN {sql_list(VACANT_OCCUPANCY)} AND {q.b.vacant_gfa_m2} > 0"
         ),
         value=_value(lambda q: q.b.occupancy),
         explain=_f(
             _labelled(vocab.OCCUPANCY),
-            lambda s: _labels(vocab.OCCUPANCY, ["vacant", "partly_vacant"]),
-            lambda s: ["vacant", "partly_vacant"],
+            lambda s: _labels(vocab.OCCUPANCY, list(VACANT_OCCUPANCY)),
+            lambda s: list(VACANT_OCCUPANCY),
         ),
         public=Public(vocab_kind(vocab.OCCUPANCY), site=True),
     ),
@@ -1641,3 +1643,14 @@ def accepted_space_keys(q: Source, districts: str) -> str:
     names = [f"k{i}" for i in range(len(sets))]
     unnested = ", ".join(f"unnest({s}) {n}" for s, n in zip(sets, names, strict=True))
     return f"ARRAY(SELECT {space_key(names)} FROM {unnested})"
+
+
+def space_units(alias: str = "") -> str:
+    """SQL: the units a plant or building need can take, the space indexes' predicate: a
+    building with vacant floor area in a vacant or partly vacant state, on no blocking zone
+    (``alias``: the unit's table alias, e.g. ``"s."``)."""
+    a = alias
+    return (
+        f"{a}building_id IS NOT NULL AND {a}vacant_gfa_m2 > 0 AND NOT {a}blocked"
+        f" AND {a}occupancy IN {sql_list(VACANT_OCCUPANCY)}"
+    )

@@ -392,9 +392,7 @@ def _candidates(
     """``cand``: the candidates that pass the relaxed hard filter, scored, from match units."""
     source = UNIT
     # the partial indexes' predicates (the vacancy criterion demands vacant space anyway)
-    units = (
-        "s.building_id IS NOT NULL AND s.vacant_gfa_m2 > 0" if space else "s.building_id IS NULL"
-    )
+    units = criteria.space_units("s.") if space else "s.building_id IS NULL"
     ids = (
         f"{source.s.id} AS site_id, {source.s.code} AS site_code,"
         f" {source.b.id} AS building_id, {source.b.code} AS building_code"

@@ -243,6 +243,18 @@ def test_a_space_need_that_may_take_a_worker_costs_its_rows_dearer(
     assert row_cost() == default
 
 
+@pytest.mark.parametrize("index", ["ix_match_unit_space", "ix_match_unit_space_key"])
+def test_both_space_indexes_lead_with_the_space_key(conn: sa.Connection, index: str) -> None:
+    # the statement's key condition ranges whichever of the two the planner takes (on the
+    # sample it may take neither; at 1M: bench/results/match_space_key_ab.md)
+    ddl = conn.execute(sa.text("SELECT pg_get_indexdef(CAST(:i AS regclass))"), {"i": index})
+    ddl = ddl.scalar_one()
+    key = criteria.space_key(criteria.SPACE_KEY_COLUMNS)
+    assert f"USING btree ({key}, vacant_gfa_m2, floor_height_m," in ddl, ddl
+    assert "occupancy = ANY (ARRAY['vacant'::text, 'partly_vacant'::text])" in ddl, ddl
+    assert criteria.space_key_of(match_sql.UNIT).startswith("gis_app_space_key(s.district_code")
+
+
 def _unit_columns_read(conn: sa.Connection, spec: RequirementSpec) -> set[str]:
     """The match units' columns the candidate scan of ``spec``'s folded statement reads."""
     plan = _candidate_plan(_plan(conn, spec, verbose=True))
