@@ -20,6 +20,7 @@ import argparse
 import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,42 +53,61 @@ def _candidate_indexes(conn: sa.Connection, sql: str, params: dict[str, Any]) ->
     return sorted({m.group(1) for line in plan for m in _SCAN.finditer(line)})
 
 
+#: one side of a request: (connection, request key, side) → the statement and its binds, after
+#: whatever the side changes in the open transaction (rolled back after the statement)
+Prepare = Callable[[sa.Connection, str, str], tuple[str, dict[str, Any]]]
+
+
+def interleave(
+    c: sa.Connection, keys: list[str], sides: tuple[str, str], prepare: Prepare, rounds: int
+) -> dict[str, Any]:
+    """Rounds of every request on both sides, the side that goes first alternating; two
+    warm-up rounds. Each side's statement runs in a transaction rolled back after it; the ranked
+    rows of both sides must be equal. Returns the wall ms per request and side, the listed rows,
+    and, from the first round, the indexes the plan read and whether a worker ran."""
+    wall: dict[str, dict[str, list[float]]] = {k: {s: [] for s in sides} for k in keys}
+    used: dict[str, dict[str, list[str]]] = {k: {} for k in keys}
+    workers: dict[str, dict[str, bool]] = {k: {} for k in keys}
+    rows: dict[str, int] = {}
+    for r in range(rounds + 2):
+        order = sides if r % 2 == 0 else sides[::-1]
+        for key in keys:
+            got = {}
+            for side in order:
+                sql, params = prepare(c, key, side)
+                t = time.perf_counter()
+                res = c.execute(sa.text(sql), params).all()
+                ms = (time.perf_counter() - t) * 1000
+                if r == 0:
+                    used[key][side] = _candidate_indexes(c, sql, params)
+                    plan = c.execute(sa.text("EXPLAIN (ANALYZE) " + sql), params).scalars()
+                    workers[key][side] = "Workers Launched: 1" in "\n".join(plan)
+                c.rollback()
+                got[side] = [tuple(x) for x in res]
+                if r >= 2:
+                    wall[key][side].append(ms)
+            if got[sides[0]] != got[sides[1]]:
+                raise RuntimeError(f"{key}: the two sides ranked differently")
+            rows[key] = len(got[sides[1]])
+    return {"listed": rows, "indexes": used, "workers": workers, "wall_ms": median_p95(wall)}
+
+
 def measure(url: str, index: str, rounds: int) -> dict[str, Any]:
     """Interleaved rounds of every request with ``index`` hidden and present."""
     statements = {k: match_sql.statement(parse_spec(body)) for k, (_t, body) in REQUESTS.items()}
-    wall = {k: {"without": [], "with": []} for k in REQUESTS}
-    used: dict[str, dict[str, list[str]]] = {k: {} for k in REQUESTS}
-    rows: dict[str, int] = {}
+
+    def prepare(c: sa.Connection, key: str, side: str) -> tuple[str, dict[str, Any]]:
+        if side == "without":
+            c.exec_driver_sql(f"DROP INDEX {index}")
+        match_engine.apply_settings(c)
+        return statements[key]
+
     eng = make_engine(url)
     try:
         with eng.connect() as c:
-            for r in range(rounds + 2):
-                order = ("without", "with") if r % 2 == 0 else ("with", "without")
-                for key, (sql, params) in statements.items():
-                    got = {}
-                    for side in order:
-                        if side == "without":
-                            c.exec_driver_sql(f"DROP INDEX {index}")
-                        match_engine.apply_settings(c)
-                        t = time.perf_counter()
-                        res = c.execute(sa.text(sql), params).all()
-                        ms = (time.perf_counter() - t) * 1000
-                        if r == 0:
-                            used[key][side] = _candidate_indexes(c, sql, params)
-                        c.rollback()
-                        got[side] = [tuple(x) for x in res]
-                        if r >= 2:
-                            wall[key][side].append(ms)
-                    if got["without"] != got["with"]:
-                        raise RuntimeError(f"{key}: the two sides ranked differently")
-                    rows[key] = len(got["with"])
+            return interleave(c, list(REQUESTS), ("without", "with"), prepare, rounds)
     finally:
         eng.dispose()
-    return {
-        "listed": rows,
-        "indexes": used,
-        "wall_ms": median_p95(wall),
-    }
 
 
 def markdown(doc: dict[str, Any]) -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +29,8 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_bench import _load, kept_database_url, median_p95, run_header, write_results  # noqa: E402
-from bench.match_index_ab import REQUESTS, _candidate_indexes  # noqa: E402
+from bench.api_bench import _load, kept_database_url, run_header, write_results  # noqa: E402
+from bench.match_index_ab import REQUESTS, interleave  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.domain import match_criteria as criteria  # noqa: E402
 from gis_app.matching import engine as match_engine  # noqa: E402
@@ -55,7 +54,7 @@ OLD_INDEXES = {
         " occupancy, offer, site_code, building_code"
     ),
 }
-SIDES = ("before", "after")
+SIDES: tuple[str, str] = ("before", "after")
 
 
 def _side(key: str, side: str) -> tuple[str, dict[str, Any], str, tuple[str, ...]]:
@@ -68,12 +67,16 @@ def _side(key: str, side: str) -> tuple[str, dict[str, Any], str, tuple[str, ...
     return sql, params, settings, NEW_INDEXES if side == "before" else tuple(OLD_INDEXES)
 
 
+def _prepare(c: sa.Connection, key: str, side: str) -> tuple[str, dict[str, Any]]:
+    sql, params, settings, hidden = _side(key, side)
+    for name in hidden:
+        c.exec_driver_sql(f"DROP INDEX {name}")
+    c.exec_driver_sql(settings)
+    return sql, params
+
+
 def measure(url: str, rounds: int) -> dict[str, Any]:
     """Interleaved rounds of every request before and after."""
-    wall = {k: {s: [] for s in SIDES} for k in REQUESTS}
-    used: dict[str, dict[str, list[str]]] = {k: {} for k in REQUESTS}
-    workers: dict[str, dict[str, bool]] = {k: {} for k in REQUESTS}
-    rows: dict[str, int] = {}
     eng = make_engine(url)
     try:
         with eng.connect() as c:
@@ -85,31 +88,7 @@ def measure(url: str, rounds: int) -> dict[str, Any]:
             c.exec_driver_sql("ANALYZE match_unit")
             c.commit()
             try:
-                for r in range(rounds + 2):
-                    order = SIDES if r % 2 == 0 else SIDES[::-1]
-                    for key in REQUESTS:
-                        got = {}
-                        for side in order:
-                            sql, params, settings, hidden = _side(key, side)
-                            for name in hidden:
-                                c.exec_driver_sql(f"DROP INDEX {name}")
-                            c.exec_driver_sql(settings)
-                            t = time.perf_counter()
-                            res = c.execute(sa.text(sql), params).all()
-                            ms = (time.perf_counter() - t) * 1000
-                            if r == 0:
-                                used[key][side] = _candidate_indexes(c, sql, params)
-                                plan = c.execute(
-                                    sa.text("EXPLAIN (ANALYZE) " + sql), params
-                                ).scalars()
-                                workers[key][side] = "Workers Launched: 1" in "\n".join(plan)
-                            c.rollback()
-                            got[side] = [tuple(x) for x in res]
-                            if r >= 2:
-                                wall[key][side].append(ms)
-                        if got["before"] != got["after"]:
-                            raise RuntimeError(f"{key}: the two sides ranked differently")
-                        rows[key] = len(got["after"])
+                return interleave(c, list(REQUESTS), SIDES, _prepare, rounds)
             finally:
                 c.rollback()
                 for name in OLD_INDEXES:
@@ -117,7 +96,6 @@ def measure(url: str, rounds: int) -> dict[str, Any]:
                 c.commit()
     finally:
         eng.dispose()
-    return {"listed": rows, "indexes": used, "workers": workers, "wall_ms": median_p95(wall)}
 
 
 def markdown(doc: dict[str, Any]) -> str:
