@@ -53,7 +53,7 @@ CUSTOM_PLANS_FROM_UNITS = 5_000
 # JIT compilation of this wide query costs more than it saves. One parallel worker beside the
 # leader shortens the broad requests on a large inventory; two workers on two cores are slower,
 # and on a small inventory starting the worker costs more than it saves, hence the size gate,
-# read from the table statistics (figures: README, "Search and matching";
+# read from the table statistics (figures: docs/matching_performance.md;
 # ``bench/worker_start.py``).
 # The planner would not choose the worker by itself: it multiplies the selectivities of
 # correlated specs and expects a handful of rows, nor can its estimate of the index pages
