@@ -39,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -592,6 +593,15 @@ def write_results(name: str, doc: dict, table: str) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
     (RESULTS / f"{name}.md").write_text(table, encoding="utf-8")
+
+
+def finish_run(name: str, doc: dict, markdown: Callable[[dict], str]) -> None:
+    """End a bench run: note the load at the end, write the figures and their table (made by
+    ``markdown``) to ``bench/results/<name>.*`` and print the table."""
+    doc["load_end"] = _load()
+    table = markdown(doc)
+    write_results(name, doc, table)
+    print(table)
 
 
 def _write(doc: dict, name: str = "api_bench") -> None:

@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_bench import _load, median_p95, run_header, write_results  # noqa: E402
+from bench.api_bench import finish_run, median_p95, run_header  # noqa: E402
 from bench.match_1m import REQUIREMENTS, stages  # noqa: E402
 from gis_app.db import provision  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
@@ -135,9 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     before = json.loads(args.before_sql.read_text(encoding="utf-8"))
     doc |= measure(before_url, before, after_url, args.rounds)
-    doc["load_end"] = _load()
-    write_results(args.name, doc, markdown(doc))
-    print(markdown(doc))
+    finish_run(args.name, doc, markdown)
     return 0
 
 

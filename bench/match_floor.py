@@ -44,11 +44,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.api_bench import (  # noqa: E402
     REQUIREMENTS,
-    _load,
     _p95,
+    finish_run,
     kept_database_url,
     run_header,
-    write_results,
 )
 from bench.match_1m import stages  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
@@ -283,9 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": args.rounds,
     }
     doc |= measure(url, args.rounds)
-    doc["load_end"] = _load()
-    write_results(args.name, doc, markdown(doc))
-    print(markdown(doc))
+    finish_run(args.name, doc, markdown)
     return 0
 
 

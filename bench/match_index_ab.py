@@ -29,7 +29,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_bench import _load, kept_database_url, median_p95, run_header, write_results  # noqa: E402
+from bench.api_bench import finish_run, kept_database_url, median_p95, run_header  # noqa: E402
 from bench.match_1m import REQUIREMENTS  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.matching import engine as match_engine  # noqa: E402
@@ -151,9 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": args.rounds,
     }
     doc |= measure(url, args.index, args.rounds)
-    doc["load_end"] = _load()
-    write_results(args.name, doc, markdown(doc))
-    print(markdown(doc))
+    finish_run(args.name, doc, markdown)
     return 0
 
 

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_bench import _load, kept_database_url, run_header, write_results  # noqa: E402
+from bench.api_bench import finish_run, kept_database_url, run_header  # noqa: E402
 from bench.match_index_ab import REQUESTS, interleave  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.domain import match_criteria as criteria  # noqa: E402
@@ -136,9 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     url = kept_database_url(args.db)
     doc: dict[str, Any] = run_header(url) | {"db": args.db, "rounds": args.rounds}
     doc |= measure(url, args.rounds)
-    doc["load_end"] = _load()
-    write_results(args.name, doc, markdown(doc))
-    print(markdown(doc))
+    finish_run(args.name, doc, markdown)
     return 0
 
 

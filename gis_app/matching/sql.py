@@ -219,9 +219,9 @@ _EVERY_DISTRICT = f"AND s.district_code = ANY({_ALL_DISTRICTS})"
 
 
 # A space need's candidates: the space index's entries under the space keys the need accepts
-# (revision 0052; one per combination of district, availability, kind and building type, built
-# once per query), each an index range bounded by the size. The same conditions stay in the
-# hard predicate, which decides.
+# (revision 0052; one per combination of district, availability, kind, building type and
+# offer, built once per query), each an index range bounded by the size. The same conditions
+# stay in the hard predicate, which decides.
 def _space_keys(scoped: bool) -> str:
     districts = _BOUND_DISTRICTS if scoped else _ALL_DISTRICTS
     return (
