@@ -113,6 +113,8 @@ class District(Base):
     __table_args__ = (
         _in_vocab("level", vocab.DISTRICT_LEVEL),
         CheckConstraint("parent_code <> code", name="not_own_parent"),
+        # no two districts share a part of the space key, so the key is exact (revision 0053)
+        Index("ux_district_space_key", text("gis_app_district_key(code)"), unique=True),
     )
 
 
@@ -551,15 +553,16 @@ MATCH_UNIT_PAYLOAD: tuple[str, ...] = (
     "district_code",
 )  # fmt: skip
 #: what every plant or building need reads of a unit: the building's fields, the distance to
-#: an expressway (scored for plants), the freshness of the record, the ids and codes, and what
-#: the space key is made of. A need that states nothing about the site's place or land (port,
-#: ferry, shoreline, berth, land uses, preferred townships or blocks) takes its candidates from
-#: the narrow space index holding only these: an index-only scan copies and deforms every entry
-#: it reads, whole, so its width is most of the scan (revision 0045). Fixed-width columns first.
+#: an expressway (scored for plants), the freshness of the record, the ids and codes (what the
+#: space key is made of, the key decides: revision 0053). A need that states nothing about the
+#: site's place or land (port, ferry, shoreline, berth, land uses, preferred townships or
+#: blocks) takes its candidates from the narrow space index holding only these: an index-only
+#: scan copies and deforms every entry it reads, whole, so its width is most of the scan
+#: (revision 0045). Fixed-width columns first.
 MATCH_UNIT_SPACE_COMMON: tuple[str, ...] = (
     "site_id", "building_id", "site_units", "vacant_gfa_m2", "min_split_m2", "floor_height_m",
     "floor_load_kg_m2", "crane_t", "power_kva", "rent_yuan_m2_month", "sale_yuan_m2",
-    "d_expressway", "verified_at", *SPACE_KEY_COLUMNS, "site_code", "building_code",
+    "d_expressway", "verified_at", "site_code", "building_code",
 )  # fmt: skip
 #: the space indexes' keys after the space key (revision 0052): the vacant floor area (the
 #: range a need's size bounds), then the minimums a need may state, checked in the index
@@ -633,6 +636,11 @@ class MatchUnit(Base):
     #: the site's district (revision 0033): every match bounds its candidate index scans by
     #: it (a district's officer: their districts; otherwise every district)
     district_code: Mapped[str] = mapped_column(Text)
+    #: the unit's district and the values of the criteria the space key stands for, as one
+    #: exact number (revision 0053; ``match_criteria.SPACE_KEY_CRITERIA``)
+    space_key: Mapped[int | None] = mapped_column(
+        BigInteger, Computed(space_key(SPACE_KEY_COLUMNS), persisted=True)
+    )
     __table_args__ = (
         CheckConstraint(
             "building_id IS NULL OR site_units IS NOT NULL", name="site_units_counted"
@@ -673,23 +681,22 @@ class MatchUnit(Base):
             )
         ),
         # plant and building needs: vacant space under the space keys the need accepts
-        # (district, availability, kind, building type, offer; revision 0052), its size and
-        # stated minimums, carrying what every space need may read
+        # (district, availability, kind, building type, offer; revisions 0052, 0053), its size
+        # and stated minimums, carrying what every space need may read
         Index(
-            "ix_match_unit_space", text(space_key(SPACE_KEY_COLUMNS)), *MATCH_UNIT_SPACE_KEYS,
+            "ix_match_unit_space", "space_key", *MATCH_UNIT_SPACE_KEYS,
             postgresql_where=text(_SPACE_UNITS),
             postgresql_include=[
                 c for c in MATCH_UNIT_PAYLOAD
                 if c not in (*MATCH_UNIT_SPACE_KEYS, "blocked", "occupancy")
-                and c not in MATCH_UNIT_LAND_ONLY
+                and c not in (*MATCH_UNIT_LAND_ONLY, *SPACE_KEY_COLUMNS)
             ],
         ),
         # the same for needs that read nothing of the site's place or land (the common plant
         # or building request): the planner takes the narrower index when it holds every
         # column the folded statement reads
         Index(
-            "ix_match_unit_space_key", text(space_key(SPACE_KEY_COLUMNS)),
-            *MATCH_UNIT_SPACE_KEYS,
+            "ix_match_unit_space_key", "space_key", *MATCH_UNIT_SPACE_KEYS,
             postgresql_where=text(_SPACE_UNITS),
             postgresql_include=[
                 c for c in MATCH_UNIT_SPACE_COMMON if c not in MATCH_UNIT_SPACE_KEYS

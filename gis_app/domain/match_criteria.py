@@ -743,15 +743,18 @@ _INTERNAL = "internal scoring, not the investor's requirement"
 @dataclass(frozen=True)
 class Member:
     """A hard criterion met when one column holds a value of a set: the column (of the site
-    ``s`` or the building ``b``, as a source names them) and the set (SQL ``text[]``) the
-    requirement accepts. Its test is ``column = ANY(set)``. ``every``: each value the column
-    may hold (None for NULL), when the criterion may not apply to a space need; the space key
-    (:data:`SPACE_KEY_CRITERIA`) is built from these sets."""
+    ``s`` or the building ``b``, as a source names them), the vocabulary its values come from
+    (a check constraint holds it to them) and the set (SQL ``text[]``) the requirement
+    accepts. Its test is ``column = ANY(set)``. ``every``: the criterion may not apply to a
+    space need, and then accepts every value, NULL included (a building without a recorded
+    offer). The space key (:data:`SPACE_KEY_CRITERIA`) numbers each value by its place in the
+    vocabulary."""
 
     table: str
     column: str
+    values: vocab.Vocabulary
     accepted: Part
-    every: tuple[str | None, ...] | None = None
+    every: bool = False
 
     def of(self, q: Source) -> str:
         """The column as ``q`` names it."""
@@ -849,11 +852,12 @@ _BLOCKING_VALUE = (
     " WHERE o.site_id = {site_id} AND o.zone_kind IN {kinds})"
 )
 
-_KIND = Member("s", "kind", lambda q: _case_need(q, NEED_KINDS))
-_AVAILABILITY = Member("s", "availability", lambda q: q.r.accept_availability)
+_KIND = Member("s", "kind", vocab.SITE_KIND, lambda q: _case_need(q, NEED_KINDS))
+_AVAILABILITY = Member("s", "availability", vocab.AVAILABILITY, lambda q: q.r.accept_availability)
 _BUILDING_TYPE = Member(
     "b",
     "building_type",
+    vocab.BUILDING_TYPE,
     lambda q: (
         f"CASE WHEN cardinality({q.r.building_types}) > 0"
         f" THEN {q.r.building_types} ELSE {_case_need(q, DEFAULT_BUILDING_TYPES)} END"
@@ -862,12 +866,13 @@ _BUILDING_TYPE = Member(
 _OFFER = Member(
     "b",
     "offer",
+    vocab.OFFER,
     lambda q: (
         f"CASE {q.r.tenure}"
         + "".join(f" WHEN {_lit(t)} THEN {sql_array(o)}" for t, o in TENURE_OFFERS.items())
         + " ELSE ARRAY[]::text[] END"
     ),
-    every=(*vocab.OFFER.keys, None),
+    every=True,
 )
 
 HARD: tuple[Criterion, ...] = (
@@ -1570,20 +1575,29 @@ MATCH_CRITERION = vocab.Vocabulary(
 )
 
 
-#: The space key (revision 0052): one 64-bit number per building unit for its district and
-#: the values of the hard criteria of space needs that test one column against a set
-#: (availability, kind, building type, offer): ``gis_app_space_key`` of these columns. It leads
-#: the space index instead of four text keys and a filter: PostgreSQL 15 checks every key of
-#: every index entry it reads and deforms each entry whole, and a text key makes each later
-#: column's offset a walk from the start. A need asks for the keys of every combination it
-#: accepts; the criteria themselves stay in the statement, so a hash collision can only cost a
-#: read, never a wrong candidate.
+#: The space key (revisions 0052, 0053): one 64-bit number per unit for its district and the
+#: values of the hard criteria of space needs that test one column against a set
+#: (availability, kind, building type, offer), kept in ``match_unit.space_key`` (a generated
+#: column of ``gis_app_space_key`` of these columns). It leads the space indexes instead of
+#: four text keys and a filter: PostgreSQL 15 checks every key of every index entry it reads,
+#: and an index-only scan copies and deforms each entry whole, where a text column makes each
+#: later column's offset a walk from the start. The key is exact: the district's part is 39
+#: bits of the hash of its code, unique among the districts (an index on ``district`` refuses
+#: a district whose part another holds), and each criterion's column takes 6 bits, the
+#: value's place in its vocabulary (0: NULL; a value outside it makes the key NULL, and the
+#: unit no space need's candidate). So a unit's key is among those a need accepts exactly
+#: when its district is one the match reads and the four criteria hold: the match statement
+#: reads the key and leaves those tests out, and the space indexes need not carry the five
+#: text columns.
 SPACE_KEY_CRITERIA: tuple[str, ...] = ("availability", "kind", "building_type", "offer")
 #: the space key's arguments: the district, then each criterion's column
 SPACE_KEY_COLUMNS: tuple[str, ...] = (
     "district_code",
     *(m.column for m in (BY_KEY[k].member for k in SPACE_KEY_CRITERIA) if m is not None),
 )
+#: bits of the district's part of the space key, and of each criterion's value
+_DISTRICT_KEY_BITS = 39
+_VALUE_KEY_BITS = 6
 
 
 def _check(criteria: tuple[Criterion, ...]) -> None:
@@ -1601,9 +1615,13 @@ def _check(criteria: tuple[Criterion, ...]) -> None:
         m = BY_KEY[k].member
         if m is None:
             raise ValueError(f"space key criterion {k}: a membership (column and accepted set)")
-        # without the values it may hold, it must apply to every space need
-        if m.every is None and BY_KEY[k].applies(SITE) not in ("true", _space(SITE)):
-            raise ValueError(f"space key criterion {k}: may not apply, give every value")
+        # without every value, it must apply to every space need
+        if not m.every and BY_KEY[k].applies(SITE) not in ("true", _space(SITE)):
+            raise ValueError(f"space key criterion {k}: may not apply, accept every value")
+        if len(m.values) >= 2**_VALUE_KEY_BITS:
+            raise ValueError(f"space key criterion {k}: too many values for its bits")
+    if _DISTRICT_KEY_BITS + _VALUE_KEY_BITS * len(SPACE_KEY_CRITERIA) > 63:
+        raise ValueError("the space key's parts overflow a bigint")
 
 
 _check(CRITERIA)
@@ -1619,18 +1637,48 @@ def _space_key_members() -> list[tuple[Criterion, Member]]:
     return [(c, m) for c, m in pairs if m is not None]
 
 
+def _district_part(code: str) -> str:
+    # only built-in functions: a restore computes the generated column under an empty
+    # search_path
+    return f"(hashtextextended({code}, 0) & {2**_DISTRICT_KEY_BITS - 1})"
+
+
+def district_key_function() -> str:
+    """SQL creating ``gis_app_district_key(code)``: a district's part of the space key."""
+    return f"""CREATE OR REPLACE FUNCTION gis_app_district_key(code text) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
+SELECT {_district_part("code")}
+$fn$;"""
+
+
+def space_key_function() -> str:
+    """SQL creating ``gis_app_space_key``: the exact space key of a unit's district code and
+    the columns of :data:`SPACE_KEY_CRITERIA` (see there)."""
+    members = [m for _, m in _space_key_members()]
+    params = ", ".join(f"{col} text" for col in SPACE_KEY_COLUMNS)
+    parts = [f"({_district_part('district_code')} << {_VALUE_KEY_BITS * len(members)})"]
+    for i, m in enumerate(members):
+        shift = _VALUE_KEY_BITS * (len(members) - 1 - i)
+        place = f"array_position({sql_array(m.values.keys)}, {m.column})"
+        parts.append(f"(CASE WHEN {m.column} IS NULL THEN 0 ELSE {place} END::bigint << {shift})")
+    body = "\n     | ".join(parts)
+    return f"""CREATE OR REPLACE FUNCTION gis_app_space_key({params}) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+SELECT {body}
+$fn$;"""
+
+
 def space_key_of(q: Source) -> str:
-    """SQL: the space key of ``q``'s unit (the space index's leading expression)."""
-    return space_key([q.s.district_code, *(m.of(q) for _, m in _space_key_members())])
+    """SQL: the space key of ``q``'s unit (the space indexes' leading column)."""
+    return str(q.s.space_key)
 
 
 def _accepted(c: Criterion, m: Member, q: Source) -> str:
-    if m.every is None:
+    if not m.every:
         return m.accepted(q)
-    every = ", ".join("NULL" if v is None else _lit(v) for v in m.every)
     return (
         f"CASE WHEN COALESCE(({c.applies(q)}), false) THEN {m.accepted(q)}"
-        f" ELSE ARRAY[{every}]::text[] END"
+        f" ELSE {sql_array(m.values.keys)} || ARRAY[NULL]::text[] END"
     )
 
 

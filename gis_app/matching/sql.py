@@ -81,17 +81,21 @@ def _term(c: criteria.Criterion, source: criteria.Source, margin: str) -> str:
 
 
 def hard_predicate(
-    margin: str = "0", buildings: str = "exists", source: criteria.Source = criteria.SITE
+    margin: str = "0",
+    buildings: str = "exists",
+    source: criteria.Source = criteria.SITE,
+    without: tuple[str, ...] = (),
 ) -> str:
     """The hard constraints as one SQL condition on ``source``'s site and requirement ``r``
     (``margin`` relaxes them).
 
     ``buildings="exists"`` puts the building-level constraints in an ``EXISTS`` over the site's
     buildings (base tables only); ``"join"`` expects the building in the row (a joined ``b``,
-    or a match unit).
+    or a match unit). ``without``: the criteria another condition decides (the space key).
     """
-    site = [_term(c, source, margin) for c in criteria.HARD if c.level == "site"]
-    bld = [_term(c, source, margin) for c in criteria.HARD if c.level == "building"]
+    hard = [c for c in criteria.HARD if c.key not in without]
+    site = [_term(c, source, margin) for c in hard if c.level == "site"]
+    bld = [_term(c, source, margin) for c in hard if c.level == "building"]
     need_space = f"{source.r.need} IN {criteria.sql_list(criteria.SPACE_NEEDS)}"
     if buildings == "exists":
         bpart = (
@@ -219,9 +223,9 @@ _EVERY_DISTRICT = f"AND s.district_code = ANY({_ALL_DISTRICTS})"
 
 
 # A space need's candidates: the space index's entries under the space keys the need accepts
-# (revision 0052; one per combination of district, availability, kind, building type and
-# offer, built once per query), each an index range bounded by the size. The same conditions
-# stay in the hard predicate, which decides.
+# (revisions 0052, 0053; one per combination of district, availability, kind, building type and
+# offer, built once per query), each an index range bounded by the size. The key is exact, so
+# it decides the districts and those four criteria (the statement leaves their tests out).
 def _space_keys(scoped: bool) -> str:
     districts = _BOUND_DISTRICTS if scoped else _ALL_DISTRICTS
     return (
@@ -243,8 +247,9 @@ def statement(
 
     ``margin`` is a share (0.1 = 10 %); ``weights`` default to ``spec.effective_weights()``;
     ``districts``: only sites of these districts (codes), None: every site. ``space_keys``:
-    a space need reads the space index by its keys (False: the criteria alone, as before
-    revision 0052; the same result, for tests and benchmarks).
+    a space need's candidates are those under the space keys it accepts, which decide the
+    districts and the criteria they stand for (False: those criteria and districts tested
+    instead, the keys unread; the same result, for tests and benchmarks).
     """
     row_sql, params = constant_row(spec)
     params |= {"margin": margin, "limit": limit, "nm_limit": nm_limit}
@@ -391,6 +396,9 @@ def _candidates(
 ) -> str:
     """``cand``: the candidates that pass the relaxed hard filter, scored, from match units."""
     source = UNIT
+    keyed = space and space_keys
+    districts = _IN_DISTRICTS if scoped else _EVERY_DISTRICT
+    where = _space_keys(scoped) if keyed else districts
     # the partial indexes' predicates (the vacancy criterion demands vacant space anyway)
     units = criteria.space_units("s.") if space else "s.building_id IS NULL"
     ids = (
@@ -407,9 +415,8 @@ def _candidates(
    {_BERTH_DISTANCE if berth else _NO_BERTH_DISTANCE}
    WHERE {units}
      AND {_NEAR_PORTS}
-     AND {hard_predicate(":margin", "join", source)}
-     {_IN_DISTRICTS if scoped else _EVERY_DISTRICT}
-     {_space_keys(scoped) if space and space_keys else ""}
+     AND {hard_predicate(":margin", "join", source, criteria.SPACE_KEY_CRITERIA if keyed else ())}
+     {where}
 )"""
 
 
@@ -479,7 +486,9 @@ def match_sql(
     ``berth``: it states a port berth class (port distances are then computed per candidate);
     ``scoped``: only sites of the districts bound as ``:districts`` (codes); otherwise every
     district's (stated all the same: the candidate indexes are bounded by district).
-    ``space_keys``: a space need's candidates are read by their space keys (revision 0052).
+    ``space_keys``: a space need's candidates are read by their space keys (revisions 0052,
+    0053), which stand for its districts and the criteria of
+    :data:`~gis_app.domain.match_criteria.SPACE_KEY_CRITERIA`.
 
     Binds: ``:margin`` (share, e.g. 0.1), ``:limit``, ``:nm_limit``, ``:w_<criterion>`` and
     the requirement's ``:r_<column>`` of :func:`constant_row`. Returns one row per listed site

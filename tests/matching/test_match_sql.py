@@ -177,10 +177,11 @@ def test_space_candidates_come_from_the_space_index(conn: sa.Connection) -> None
     # its entries ranged by the space keys the need accepts and the size (revision 0052)
     assert "Index Only Scan using ix_match_unit_space_key" in plan, plan
     cond = next(line for line in plan.splitlines() if "Index Cond:" in line)
-    assert "hashtextextended" in cond and "= ANY ($" in cond, cond
+    assert "space_key = ANY ($" in cond, cond
     assert "vacant_gfa_m2 >=" in cond and "floor_height_m >=" in cond, cond
-    # the criteria the key stands for still decide
-    assert "building_type = ANY" in plan and "kind = ANY" in plan, plan
+    # the exact key decides the criteria it stands for, and the districts (revision 0053)
+    for column in criteria.SPACE_KEY_COLUMNS:
+        assert column not in plan, (column, plan)
     for table in ("site_distance", "site_constraint_overlap", "on building", "on site "):
         assert table not in plan, (table, plan)
 
@@ -210,10 +211,11 @@ def test_space_keys_change_no_result(
         spec = parse_spec(body | {"tenure": tenure})
         lists = {"limit": 500, "nm_limit": 500, "districts": districts}
         query, params = match_sql.statement(spec, **lists)
-        assert "gis_app_space_key(" in query
+        candidates = query.split("counts AS (")[0]
+        assert "s.space_key = ANY(" in candidates and "s.offer = ANY(" not in candidates
         keyed = conn.execute(sa.text(query), params).all()
         query, params = match_sql.statement(spec, **lists, space_keys=False)
-        assert "gis_app_space_key(" not in query
+        assert "space_key" not in query and "s.offer = ANY(" in query
         plain = conn.execute(sa.text(query), params).all()
         assert keyed == plain, (body, tenure)
         listed |= {r.site_id for r in keyed}
@@ -246,13 +248,67 @@ def test_a_space_need_that_may_take_a_worker_costs_its_rows_dearer(
 @pytest.mark.parametrize("index", ["ix_match_unit_space", "ix_match_unit_space_key"])
 def test_both_space_indexes_lead_with_the_space_key(conn: sa.Connection, index: str) -> None:
     # the statement's key condition ranges whichever of the two the planner takes (on the
-    # sample it may take neither; at 1M: bench/results/match_space_key_ab.md)
+    # sample it may take neither; at 1M: bench/results/match_exact_key_ab.md)
     ddl = conn.execute(sa.text("SELECT pg_get_indexdef(CAST(:i AS regclass))"), {"i": index})
     ddl = ddl.scalar_one()
-    key = criteria.space_key(criteria.SPACE_KEY_COLUMNS)
-    assert f"USING btree ({key}, vacant_gfa_m2, floor_height_m," in ddl, ddl
+    assert "USING btree (space_key, vacant_gfa_m2, floor_height_m," in ddl, ddl
     assert "occupancy = ANY (ARRAY['vacant'::text, 'partly_vacant'::text])" in ddl, ddl
-    assert criteria.space_key_of(match_sql.UNIT).startswith("gis_app_space_key(s.district_code")
+    # the key stands for these: the entries need not carry them (revision 0053)
+    include = ddl.split("INCLUDE (", 1)[1].split(")", 1)[0].split(", ")
+    assert not set(include) & set(criteria.SPACE_KEY_COLUMNS), include
+    assert criteria.space_key_of(match_sql.UNIT) == "s.space_key"
+
+
+def test_the_database_holds_the_current_space_key_functions(conn: sa.Connection) -> None:
+    # a vocabulary or a criterion of the key changed: ship a migration with the new texts
+    for name, ddl in (
+        ("gis_app_space_key", criteria.space_key_function()),
+        ("gis_app_district_key", criteria.district_key_function()),
+    ):
+        body = conn.execute(
+            sa.text("SELECT prosrc FROM pg_proc WHERE proname = :n"), {"n": name}
+        ).scalar_one()
+        assert body == ddl.split("$fn$")[1], name
+
+
+def test_the_space_key_tells_every_unit_apart(conn: sa.Connection) -> None:
+    # every combination of the key's values in two districts, NULL included: no two share a key
+    members = [criteria.BY_KEY[k].member for k in criteria.SPACE_KEY_CRITERIA]
+    sets = ["ARRAY['330903', '330902']::text[]"] + [
+        f"{criteria.sql_array(m.values.keys)} || ARRAY[NULL]::text[]" for m in members if m
+    ]
+    names = [f"k{i}" for i in range(len(sets))]
+    unnested = ", ".join(f"unnest({s}) {n}" for s, n in zip(sets, names, strict=True))
+    n, keys = conn.execute(
+        sa.text(f"SELECT count(*), count(DISTINCT {criteria.space_key(names)}) FROM {unnested}")
+    ).one()
+    assert n == keys > 2 * 5 * 6 * 7 * 3
+    # a value outside the vocabulary (which the tables' checks refuse) makes no key at all
+    assert (
+        conn.execute(
+            sa.text("SELECT gis_app_space_key('330903', 'available', 'plant', 'silo', 'lease')")
+        ).scalar_one()
+        is None
+    )
+    # the unit's key is kept with it: an edit to its building changes it
+    unit = conn.execute(
+        sa.text(
+            "SELECT building_id, space_key FROM match_unit WHERE building_id IS NOT NULL"
+            " AND offer = 'lease' ORDER BY building_id LIMIT 1"
+        )
+    ).one()
+    conn.execute(sa.text("UPDATE building SET offer = 'sale' WHERE id = :b"), {"b": unit[0]})
+    after = conn.execute(
+        sa.text("SELECT space_key FROM match_unit WHERE building_id = :b"), {"b": unit[0]}
+    ).scalar_one()
+    assert after == unit[1] - 1 + 2  # the offer's place: lease 1, sale 2
+
+
+def test_no_two_districts_share_a_part_of_the_space_key(conn: sa.Connection) -> None:
+    ddl = conn.execute(
+        sa.text("SELECT pg_get_indexdef(CAST('ux_district_space_key' AS regclass))")
+    ).scalar_one()
+    assert "CREATE UNIQUE INDEX" in ddl and "gis_app_district_key(code)" in ddl, ddl
 
 
 def _unit_columns_read(conn: sa.Connection, spec: RequirementSpec) -> set[str]:
@@ -513,13 +569,18 @@ def test_a_districts_match_is_the_match_of_every_district_cut_to_it(
     listed, row for row; and what the match over every district lists in that district, with
     the same counts (the lists long enough to hold every candidate)."""
     spec = parse_spec(CASES[name][0])
-    every_q, every_p = match_sql.statement(spec, limit=500, nm_limit=500)
+    # the district clause as a test (a space need's key stands for it: the same rows)
+    lists = {"limit": 500, "nm_limit": 500, "space_keys": False}
+    every_q, every_p = match_sql.statement(spec, **lists)
     every = _rows(conn, every_q, every_p)
+    assert every == _rows(conn, *match_sql.statement(spec, limit=500, nm_limit=500))
     district_of = dict(conn.execute(sa.text("SELECT id, district_code FROM site")).all())
     for district in (PUTUO, DINGHAI):
-        query, params = match_sql.statement(spec, limit=500, nm_limit=500, districts=[district])
+        query, params = match_sql.statement(spec, **lists, districts=[district])
         assert "FROM site sd" not in query and match_sql._IN_DISTRICTS in query
         scoped = _rows(conn, query, params)
+        keyed = match_sql.statement(spec, limit=500, nm_limit=500, districts=[district])
+        assert scoped == _rows(conn, *keyed), (name, district)
         before = query.replace(match_sql._IN_DISTRICTS, _SITE_PROBE)
         assert before != query
         assert scoped == _rows(conn, before, params), (name, district)
@@ -557,8 +618,14 @@ def test_a_districts_candidates_are_cut_on_their_units(conn: sa.Connection) -> N
             "\n".join(conn.execute(sa.text("EXPLAIN " + query), params).scalars())
         )
         # on the sample's 73 sites the planner may leave the district (as it leaves the kind)
-        # to a filter; at 1M sites it is an index condition (bench/results/district_plans_*)
-        assert index in plan and "district_code = ANY ('{330903}'::text[])" in plan, plan
+        # to a filter; at 1M sites it is an index condition (bench/results/district_plans_*).
+        # A space need's district is in its space keys (index conditions), built from the
+        # bound codes alone
+        district = "district_code = ANY ('{330903}'::text[])"
+        if index == "ix_match_unit_space":
+            assert "space_key = ANY ($" in plan, plan
+            assert "unnest(CAST(:districts AS text[])) k0" in query
+        assert index in plan and (district in plan) == (index != "ix_match_unit_space"), plan
         assert "on site " not in plan, plan  # no probe of the site per candidate
 
 
