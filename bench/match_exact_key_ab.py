@@ -18,19 +18,15 @@ The server is the private cluster, or the one of ``GIS_APP_PG_DATA_DIR`` / ``GIS
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_bench import finish_run, kept_database_url, run_header  # noqa: E402
-from bench.match_index_ab import REQUESTS, interleave  # noqa: E402
-from gis_app.db.engine import make_engine  # noqa: E402
+from bench.match_index_ab import REQUESTS  # noqa: E402
+from bench.match_space_key_ab import measure_beside, run, table  # noqa: E402
 from gis_app.domain import match_criteria as criteria  # noqa: E402
 from gis_app.matching import engine as match_engine  # noqa: E402
 from gis_app.matching import sql as match_sql  # noqa: E402
@@ -54,7 +50,6 @@ OLD_INDEXES = {
         " building_type, offer, site_code, building_code"
     ),
 }
-SIDES: tuple[str, str] = ("before", "after")
 
 
 def _side(key: str, side: str) -> tuple[str, dict[str, Any], str, tuple[str, ...]]:
@@ -75,36 +70,14 @@ def _side(key: str, side: str) -> tuple[str, dict[str, Any], str, tuple[str, ...
     return sql, params, settings, NEW_INDEXES if side == "before" else tuple(OLD_INDEXES)
 
 
-def _prepare(c: sa.Connection, key: str, side: str) -> tuple[str, dict[str, Any]]:
-    sql, params, settings, hidden = _side(key, side)
-    for name in hidden:
-        c.exec_driver_sql(f"DROP INDEX {name}")
-    c.exec_driver_sql(settings)
-    return sql, params
-
-
 def measure(url: str, rounds: int) -> dict[str, Any]:
     """Interleaved rounds of every request before and after."""
-    eng = make_engine(url)
-    try:
-        with eng.connect() as c:
-            key = criteria.space_key(criteria.SPACE_KEY_COLUMNS)
-            for name, include in OLD_INDEXES.items():
-                c.exec_driver_sql(
-                    f"CREATE INDEX {name} ON match_unit ({key}, {_RANGE}) INCLUDE ({include})"
-                    f" WHERE {_UNITS}"
-                )
-            c.exec_driver_sql("ANALYZE match_unit")
-            c.commit()
-            try:
-                return interleave(c, list(REQUESTS), SIDES, _prepare, rounds)
-            finally:
-                c.rollback()
-                for name in OLD_INDEXES:
-                    c.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
-                c.commit()
-    finally:
-        eng.dispose()
+    key = criteria.space_key(criteria.SPACE_KEY_COLUMNS)
+    indexes = {
+        name: f"({key}, {_RANGE}) INCLUDE ({include}) WHERE {_UNITS}"
+        for name, include in OLD_INDEXES.items()
+    }
+    return measure_beside(url, rounds, indexes, _side)
 
 
 def markdown(doc: dict[str, Any]) -> str:
@@ -120,34 +93,14 @@ def markdown(doc: dict[str, Any]) -> str:
         " (the key an expression, the five text columns carried) and its statement (the key"
         " beside the five tests). After: as shipped.",
         "",
-        "| request | before: p50 / p95 ms (index; worker) | after: p50 / p95 ms (index; worker)"
-        " | after ÷ before (p50) |",
-        "|---|---:|---:|---:|",
+        *table(doc),
     ]
-    for key, (title, _b) in REQUESTS.items():
-        cells = []
-        for side in SIDES:
-            w = doc["wall_ms"][key][side]
-            ix = ", ".join(doc["indexes"][key][side])
-            worker = "worker" if doc["workers"][key][side] else "no worker"
-            cells.append(f"{w['median']} / {w['p95']} ({ix}; {worker})")
-        ratio = doc["wall_ms"][key]["after"]["median"] / doc["wall_ms"][key]["before"]["median"]
-        out.append(f"| {title} | {cells[0]} | {cells[1]} | {ratio:.2f} |")
     return "\n".join(out) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Measure and write the results."""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--db", required=True)
-    p.add_argument("--rounds", type=int, default=20)
-    p.add_argument("--name", default="match_exact_key_ab")
-    args = p.parse_args(argv)
-    url = kept_database_url(args.db)
-    doc: dict[str, Any] = run_header(url) | {"db": args.db, "rounds": args.rounds}
-    doc |= measure(url, args.rounds)
-    finish_run(args.name, doc, markdown)
-    return 0
+    return run(argv, __doc__ or "", "match_exact_key_ab", measure, markdown)
 
 
 if __name__ == "__main__":

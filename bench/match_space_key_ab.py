@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,35 +68,87 @@ def _side(key: str, side: str) -> tuple[str, dict[str, Any], str, tuple[str, ...
     return sql, params, settings, NEW_INDEXES if side == "before" else tuple(OLD_INDEXES)
 
 
-def _prepare(c: sa.Connection, key: str, side: str) -> tuple[str, dict[str, Any]]:
-    sql, params, settings, hidden = _side(key, side)
-    for name in hidden:
-        c.exec_driver_sql(f"DROP INDEX {name}")
-    c.exec_driver_sql(settings)
-    return sql, params
+#: one side of a request: (request key, side) → its statement, binds, planner settings and the
+#: indexes it hides
+Side = Callable[[str, str], tuple[str, dict[str, Any], str, tuple[str, ...]]]
 
 
-def measure(url: str, rounds: int) -> dict[str, Any]:
-    """Interleaved rounds of every request before and after."""
+def measure_beside(url: str, rounds: int, indexes: dict[str, str], side: Side) -> dict[str, Any]:
+    """Interleaved rounds of every request on both sides, with ``indexes`` (name → the rest of
+    its ``CREATE INDEX name ON match_unit ...``) built for the run and dropped after it."""
+
+    def prepare(c: sa.Connection, key: str, which: str) -> tuple[str, dict[str, Any]]:
+        sql, params, settings, hidden = side(key, which)
+        for name in hidden:
+            c.exec_driver_sql(f"DROP INDEX {name}")
+        c.exec_driver_sql(settings)
+        return sql, params
+
     eng = make_engine(url)
     try:
         with eng.connect() as c:
-            for name, include in OLD_INDEXES.items():
-                c.exec_driver_sql(
-                    f"CREATE INDEX {name} ON match_unit ({_OLD_KEYS}) INCLUDE ({include})"
-                    f" WHERE {_OLD_UNITS}"
-                )
+            for name, definition in indexes.items():
+                c.exec_driver_sql(f"CREATE INDEX {name} ON match_unit {definition}")
             c.exec_driver_sql("ANALYZE match_unit")
             c.commit()
             try:
-                return interleave(c, list(REQUESTS), SIDES, _prepare, rounds)
+                return interleave(c, list(REQUESTS), SIDES, prepare, rounds)
             finally:
                 c.rollback()
-                for name in OLD_INDEXES:
+                for name in indexes:
                     c.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
                 c.commit()
     finally:
         eng.dispose()
+
+
+def measure(url: str, rounds: int) -> dict[str, Any]:
+    """Interleaved rounds of every request before and after."""
+    indexes = {
+        name: f"({_OLD_KEYS}) INCLUDE ({include}) WHERE {_OLD_UNITS}"
+        for name, include in OLD_INDEXES.items()
+    }
+    return measure_beside(url, rounds, indexes, _side)
+
+
+def table(doc: dict[str, Any]) -> list[str]:
+    """The Markdown table of a before/after run: per request each side's p50 / p95, indexes and
+    worker, and the ratio of the p50s."""
+    out = [
+        "| request | before: p50 / p95 ms (index; worker) | after: p50 / p95 ms (index; worker)"
+        " | after ÷ before (p50) |",
+        "|---|---:|---:|---:|",
+    ]
+    for key, (title, _b) in REQUESTS.items():
+        cells = []
+        for side in SIDES:
+            w = doc["wall_ms"][key][side]
+            ix = ", ".join(doc["indexes"][key][side])
+            worker = "worker" if doc["workers"][key][side] else "no worker"
+            cells.append(f"{w['median']} / {w['p95']} ({ix}; {worker})")
+        ratio = doc["wall_ms"][key]["after"]["median"] / doc["wall_ms"][key]["before"]["median"]
+        out.append(f"| {title} | {cells[0]} | {cells[1]} | {ratio:.2f} |")
+    return out
+
+
+def run(
+    argv: list[str] | None,
+    doc: str,
+    name: str,
+    measure: Callable[[str, int], dict[str, Any]],
+    markdown: Callable[[dict[str, Any]], str],
+) -> int:
+    """The command line of a before/after bench: measure, write the results."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--db", required=True)
+    p.add_argument("--rounds", type=int, default=20)
+    p.add_argument("--name", default=name)
+    args = p.parse_args(argv)
+    url = kept_database_url(args.db)
+    out: dict[str, Any] = run_header(url) | {"db": args.db, "rounds": args.rounds}
+    out |= measure(url, args.rounds)
+    finish_run(args.name, out, markdown)
+    return 0
 
 
 def markdown(doc: dict[str, Any]) -> str:
@@ -110,34 +163,14 @@ def markdown(doc: dict[str, Any]) -> str:
         " ranked rows equal on both sides in every round. Before: revision 0045's text-keyed"
         " space indexes, no space key condition, the planner's row cost. After: as shipped.",
         "",
-        "| request | before: p50 / p95 ms (index; worker) | after: p50 / p95 ms (index; worker)"
-        " | after ÷ before (p50) |",
-        "|---|---:|---:|---:|",
+        *table(doc),
     ]
-    for key, (title, _b) in REQUESTS.items():
-        cells = []
-        for side in SIDES:
-            w = doc["wall_ms"][key][side]
-            ix = ", ".join(doc["indexes"][key][side])
-            worker = "worker" if doc["workers"][key][side] else "no worker"
-            cells.append(f"{w['median']} / {w['p95']} ({ix}; {worker})")
-        ratio = doc["wall_ms"][key]["after"]["median"] / doc["wall_ms"][key]["before"]["median"]
-        out.append(f"| {title} | {cells[0]} | {cells[1]} | {ratio:.2f} |")
     return "\n".join(out) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Measure and write the results."""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--db", required=True)
-    p.add_argument("--rounds", type=int, default=20)
-    p.add_argument("--name", default="match_space_key_ab")
-    args = p.parse_args(argv)
-    url = kept_database_url(args.db)
-    doc: dict[str, Any] = run_header(url) | {"db": args.db, "rounds": args.rounds}
-    doc |= measure(url, args.rounds)
-    finish_run(args.name, doc, markdown)
-    return 0
+    return run(argv, __doc__ or "", "match_space_key_ab", measure, markdown)
 
 
 if __name__ == "__main__":
