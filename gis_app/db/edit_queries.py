@@ -113,6 +113,8 @@ def translate_db_errors(where: str, values: Mapping[str, Any] | None = None) -> 
                 code="district_not_writable",
                 field="district_code",
             ) from e
+        if is_district_key_taken(e):
+            raise district_key_taken(where, (values or {}).get("code")) from e
         if code == "23505":
             detail = getattr(getattr(e.orig, "diag", None), "message_detail", None) or msg
             # "Key (code)=(PT-1) already exists.": the field and the value taken
@@ -132,6 +134,29 @@ def translate_db_errors(where: str, values: Mapping[str, Any] | None = None) -> 
                 f"{where}: {msg}", code="db_check_failed", field=column
             ) from e
         raise
+
+
+#: the unique index that keeps each district's part of the space key its own (revision 0053)
+DISTRICT_KEY_INDEX = "ux_district_space_key"
+
+
+def is_district_key_taken(e: sa.exc.DBAPIError) -> bool:
+    """Whether ``e`` refused a district whose code's part of the space key another district's
+    code already has."""
+    diag = getattr(getattr(e, "orig", None), "diag", None)
+    return getattr(diag, "constraint_name", None) == DISTRICT_KEY_INDEX
+
+
+def district_key_taken(where: str, code: Any) -> errors.EditConflict:
+    """The refusal of a district code whose 39-bit hash another district's code shares (a hash
+    collision, about one in 10^11 per pair): the record needs another code."""
+    return errors.EditConflict(
+        f"{where}: district code {code!r} has the same match-index key as another district's"
+        " code (a rare hash collision); use another code",
+        code="district_key_taken",
+        field="code",
+        params={"value": str(code)[:60]},
+    )
 
 
 def _unique_key(

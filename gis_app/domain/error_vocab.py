@@ -108,6 +108,12 @@ ERRORS: dict[str, ErrorTerm] = {
             "This conflicts with existing data; nothing was saved.",
         ),
         _e("duplicate", "{field}“{value}”已存在。", "{field} “{value}” already exists."),
+        _e(
+            "district_key_taken",
+            "行政区代码“{value}”与另一行政区代码的匹配索引键相同（罕见的哈希碰撞），请换一个代码。",
+            "District code “{value}” has the same match-index key as another district's code"
+            " (a rare hash collision); use another code.",
+        ),
         _e("user_exists", "用户名“{value}”已存在。", "User “{value}” already exists."),
         _e(
             "own_account_disable",

@@ -434,8 +434,12 @@ def load_folder(
             try:
                 inserted = conn.execute(stmt, row).scalar_one()
             except sa.exc.DBAPIError as e:
+                where = f"{layer.name} {row.get('code')}"
+                if edit_queries.is_district_key_taken(e):
+                    problem = str(edit_queries.district_key_taken(where, row.get("code")))
+                    raise LoadError(str(folder), [problem]) from e
                 msg = str(e.orig).strip().splitlines()[0]
-                raise LoadError(str(folder), [f"{layer.name} {row.get('code')}: {msg}"]) from e
+                raise LoadError(str(folder), [f"{where}: {msg}"]) from e
             ins += bool(inserted)
             upd += not inserted
         report.inserted[layer.name] = ins

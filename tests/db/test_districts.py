@@ -179,3 +179,41 @@ def test_existing_rows_are_migrated_to_the_former_jurisdiction(make_db) -> None:
         eng.dispose()
     # no update trigger fired: the site's version (and history) is as it was
     assert tuple(got) == ("330903", version, "330903", "district", None)
+
+
+#: two codes whose 39-bit hashes agree (found by hashing X1 … X2000000; hashtextextended is
+#: stable across PostgreSQL versions, as hash partitioning needs)
+_CLASHING_CODES = ("X412760", "X858091")
+
+
+def test_a_district_whose_code_clashes_in_the_space_key_is_refused_in_words(
+    conn: sa.Connection, tmp_path
+) -> None:
+    from gis_app.io.inventory_loader import JURISDICTION, LoadError, load_folder
+
+    a, b = _CLASHING_CODES
+    parts = conn.execute(
+        sa.text("SELECT gis_app_district_key(:a), gis_app_district_key(:b)"), {"a": a, "b": b}
+    ).one()
+    assert parts[0] == parts[1]  # the pair still clashes: the test can fail
+    features = [
+        {
+            "type": "Feature",
+            "geometry": None,
+            "properties": {
+                "code": code,
+                "name_zh": f"测试市 {code}",
+                "level": "city",
+                "default_epsg": 4550,
+            },
+        }
+        for code in (a, b)
+    ]
+    (tmp_path / "jurisdiction.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8"
+    )
+    with pytest.raises(LoadError) as refused:
+        load_folder(conn, tmp_path, layers=(JURISDICTION,))
+    problem = " ".join(refused.value.problems)
+    assert f"jurisdiction {b}: district code '{b}'" in problem, problem
+    assert "use another code" in problem, problem
