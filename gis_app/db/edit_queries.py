@@ -149,7 +149,7 @@ def is_district_key_taken(e: sa.exc.DBAPIError) -> bool:
 
 def district_key_taken(where: str, code: Any) -> errors.EditConflict:
     """The refusal of a district code whose 39-bit hash another district's code shares (a hash
-    collision, about one in 10^11 per pair): the record needs another code."""
+    collision, about one in 5 × 10^11 per pair): the record needs another code."""
     return errors.EditConflict(
         f"{where}: district code {code!r} has the same match-index key as another district's"
         " code (a rare hash collision); use another code",
