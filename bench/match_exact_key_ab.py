@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.match_index_ab import REQUESTS  # noqa: E402
-from bench.match_space_key_ab import measure_beside, run, table  # noqa: E402
+from bench.match_space_key_ab import measure_beside, report, run  # noqa: E402
 from gis_app.domain import match_criteria as criteria  # noqa: E402
 from gis_app.matching import engine as match_engine  # noqa: E402
 from gis_app.matching import sql as match_sql  # noqa: E402
@@ -82,20 +82,13 @@ def measure(url: str, rounds: int) -> dict[str, Any]:
 
 def markdown(doc: dict[str, Any]) -> str:
     """The figures as a Markdown table."""
-    out = [
-        f"# Match statement before and after the exact space key (revision 0053), {doc['started']}",
-        "",
-        f"Inventory `{doc['db']}`. Machine: {doc['machine']}. Load average at start"
-        f" {doc['load_start']}, at end {doc['load_end']}. {doc['rounds']} interleaved rounds"
-        " after 2 warm-ups (each side hides the other's indexes in a transaction rolled back"
-        " after the statement); the ranking statement in process (no explanations, no HTTP);"
-        " ranked rows equal on both sides in every round. Before: revision 0052's space indexes"
-        " (the key an expression, the five text columns carried) and its statement (the key"
-        " beside the five tests). After: as shipped.",
-        "",
-        *table(doc),
-    ]
-    return "\n".join(out) + "\n"
+    return report(
+        doc,
+        "the exact space key (revision 0053)",
+        "indexes",
+        "Before: revision 0052's space indexes (the key an expression, the five text columns"
+        " carried) and its statement (the key beside the five tests). After: as shipped.",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

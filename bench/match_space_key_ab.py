@@ -151,21 +151,33 @@ def run(
     return 0
 
 
-def markdown(doc: dict[str, Any]) -> str:
-    """The figures as a Markdown table."""
+def report(doc: dict[str, Any], change: str, hidden: str, sides: str) -> str:
+    """A before/after run as Markdown: its title (what ``change`` was measured), the run, how
+    each side hides the other's ``hidden`` (index or indexes), what the ``sides`` are, and the
+    table."""
     out = [
-        f"# Match statement before and after the space key (revision 0052), {doc['started']}",
+        f"# Match statement before and after {change}, {doc['started']}",
         "",
         f"Inventory `{doc['db']}`. Machine: {doc['machine']}. Load average at start"
         f" {doc['load_start']}, at end {doc['load_end']}. {doc['rounds']} interleaved rounds"
-        " after 2 warm-ups (each side hides the other's index in a transaction rolled back"
+        f" after 2 warm-ups (each side hides the other's {hidden} in a transaction rolled back"
         " after the statement); the ranking statement in process (no explanations, no HTTP);"
-        " ranked rows equal on both sides in every round. Before: revision 0045's text-keyed"
-        " space indexes, no space key condition, the planner's row cost. After: as shipped.",
+        f" ranked rows equal on both sides in every round. {sides}",
         "",
         *table(doc),
     ]
     return "\n".join(out) + "\n"
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    """The figures as a Markdown table."""
+    return report(
+        doc,
+        "the space key (revision 0052)",
+        "index",
+        "Before: revision 0045's text-keyed space indexes, no space key condition, the planner's"
+        " row cost. After: as shipped.",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
