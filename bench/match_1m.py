@@ -100,13 +100,19 @@ def stages(spec_body: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
     space = spec.need in criteria.SPACE_NEEDS
     berth = spec.port_berth_dwt_min is not None
     land_use = bool(params["r_land_use_2023_codes"] or params["r_land_use_gb_codes"])
-    cand = match_sql._candidates(row_sql, space=space, land_use=land_use, berth=berth)
+    # as the ranking statement states them: only the criteria that apply to this request
+    chosen = match_sql.applying(params)
+    cand = match_sql._candidates(
+        row_sql, space=space, land_use=land_use, berth=berth, chosen=chosen
+    )
     _head, rest = cand.split("    FROM ", 1)
     scan = "cand AS NOT MATERIALIZED (\n  SELECT s.site_id\n    FROM " + rest
     counts = (
-        match_sql._space_lists(match_sql._ORDER, row_sql, berth, match_sql._per_request())
+        match_sql._space_lists(
+            match_sql._ORDER, row_sql, berth, match_sql._per_request(chosen), chosen
+        )
         if space
-        else match_sql._site_lists(match_sql._ORDER, match_sql._per_request())
+        else match_sql._site_lists(match_sql._ORDER, match_sql._per_request(chosen))
     )[0]
     return {
         "plan": "EXPLAIN " + query,

@@ -85,11 +85,12 @@ class Parts:
     counts: str  # the body of its counts CTE, ``( … )``
 
 
-#: each candidate judged (failed constraints) and priced, nothing scored
-_JUDGED = (
-    f"{match_sql._n_fail(match_sql.UNIT)} AS n_fail,"
-    f" {match_sql._PRICE.value(match_sql.UNIT)}::float8 AS price"
-)
+def _judged(chosen: match_sql.Applying) -> str:
+    """Each candidate judged (failed constraints) and priced, nothing scored."""
+    return (
+        f"{match_sql._n_fail(match_sql.UNIT, chosen)} AS n_fail,"
+        f" {match_sql._PRICE.value(match_sql.UNIT)}::float8 AS price"
+    )
 
 
 def _parts(body: dict[str, Any]) -> Parts:
@@ -100,13 +101,18 @@ def _parts(body: dict[str, Any]) -> Parts:
     space = spec.need in criteria.SPACE_NEEDS
     berth = spec.port_berth_dwt_min is not None
     cand = match_sql._candidates(
-        row_sql, space=space, land_use=match_sql.land_use_branches(spec.need, params), berth=berth
+        row_sql,
+        space=space,
+        land_use=match_sql.land_use_branches(spec.need, params),
+        berth=berth,
+        chosen=match_sql.applying(params),
     )
     _head, rest = cand.split("    FROM ", 1)
     counts = staged["counted"].split(", counts AS", 1)[1].split(" SELECT * FROM counts", 1)[0]
     # judged, priced and counted per site; no soft score, no list
     lean = (
-        f"cand AS MATERIALIZED (\n  SELECT s.site_id AS site_id, {_JUDGED},"
+        f"cand AS MATERIALIZED (\n  SELECT s.site_id AS site_id,"
+        f" {_judged(match_sql.applying(params))},"
         f" {'s.site_units' if space else 'NULL::smallint'} AS site_units\n    FROM {rest}"
     )
     statements = {
@@ -136,7 +142,7 @@ def _bound_reads(c: sa.Connection, body: dict[str, Any], parts: Parts) -> dict[s
     last = result.matches[-1].score
     size = criteria.BY_KEY["size_fit"]
     probe = (
-        f"probe AS (\n  SELECT {_JUDGED},"
+        f"probe AS (\n  SELECT {_judged(match_sql.applying(parts.params))},"
         f" CASE WHEN ({size.applies(match_sql.UNIT)}) THEN ({size.score(match_sql.UNIT)})"
         " ELSE 1 END AS size_fit\n    FROM " + parts.rest
     )

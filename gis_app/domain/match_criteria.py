@@ -21,8 +21,10 @@ database functions of the reverse match), over ``match_unit`` (the match query) 
 with its unit's derived columns (the explanation query), and its requirement references render
 as the one-row subquery ``r`` or as binds: nothing is rewritten after it is built.
 
-Hard constraints decide whether a site qualifies: ``applies`` (on ``q.r`` only: the
-requirement states it) and ``test(q, m)``, in which ``m`` is the near-miss margin (``"0"`` for
+Hard constraints decide whether a site qualifies: ``applies`` (a condition on the
+requirement alone, :mod:`gis_app.domain.applicability`: SQL on ``q.r`` and the same test in
+Python, so a match statement holds only the criteria that apply) and ``test(q, m)``, in
+which ``m`` is the near-miss margin (``"0"`` for
 the strict test, a bind such as ``":margin"`` to find sites that miss by up to 10 %). Numeric
 constraints also have a ``shortfall`` (by what share the site misses, 0 when it passes) and only
 they take the margin; the others (kind, land use, availability, blocking zones …) never make a
@@ -42,6 +44,17 @@ from typing import Any
 
 from gis_app.domain import industry as industries
 from gis_app.domain import landuse, vocab
+from gis_app.domain.applicability import (
+    ALWAYS,
+    All,
+    Cond,
+    Differs,
+    Listed,
+    NeedIn,
+    Positive,
+    Stated,
+    any_stated,
+)
 
 #: a :class:`gis_app.matching.spec.RequirementSpec` (read by attribute only: the domain
 #: imports nothing above it)
@@ -258,12 +271,17 @@ SITE = _site_source()
 _M2_PER_MU = repr(vocab.M2_PER_MU)
 
 
+#: the requirement asks for land; for space (plant or building)
+LAND = NeedIn(LAND_NEEDS)
+SPACE = NeedIn(SPACE_NEEDS)
+
+
 def _land(q: Source) -> str:
-    return f"{q.r.need} IN {sql_list(LAND_NEEDS)}"
+    return LAND(q)
 
 
 def _space(q: Source) -> str:
-    return f"{q.r.need} IN {sql_list(SPACE_NEEDS)}"
+    return SPACE(q)
 
 
 def _case_need(q: Source, mapping: dict[str, tuple[str, ...]]) -> str:
@@ -778,7 +796,7 @@ class Criterion:
     zh: str
     en: str
     hard: bool
-    applies: Part
+    applies: Cond
     value: Part
     explain: Formatter
     public: Public
@@ -881,7 +899,7 @@ HARD: tuple[Criterion, ...] = (
         "资源类型",
         "Site kind",
         hard=True,
-        applies=lambda q: "true",
+        applies=ALWAYS,
         test=_KIND.test,
         member=_KIND,
         value=_value(lambda q: q.s.kind),
@@ -897,9 +915,7 @@ HARD: tuple[Criterion, ...] = (
         "用地性质",
         "Land use",
         hard=True,
-        applies=lambda q: (
-            f"cardinality({q.r.land_use_2023_codes}) + cardinality({q.r.land_use_gb_codes}) > 0"
-        ),
+        applies=Listed(("land_use_2023_codes", "land_use_gb_codes")),
         test=lambda q, m: (
             f"({q.s.planned_use} = ANY({q.r.land_use_2023_codes})"
             f" OR {q.s.legacy_use} = ANY({q.r.land_use_gb_codes}))"
@@ -915,7 +931,7 @@ HARD: tuple[Criterion, ...] = (
         "招商状态",
         "Availability",
         hard=True,
-        applies=lambda q: "true",
+        applies=ALWAYS,
         test=_AVAILABILITY.test,
         member=_AVAILABILITY,
         value=_value(lambda q: q.s.availability),
@@ -931,7 +947,7 @@ HARD: tuple[Criterion, ...] = (
         "管控区冲突",
         "Blocking constraint zones",
         hard=True,
-        applies=lambda q: "true",
+        applies=ALWAYS,
         test=lambda q, m: q.not_blocked,
         value=lambda q: _BLOCKING_VALUE.format(site_id=q.s.id, kinds=_BLOCKING),
         explain=_f(_zones, _blocking_req, lambda s: sorted(vocab.BLOCKING_CONSTRAINT_KINDS)),
@@ -942,9 +958,7 @@ HARD: tuple[Criterion, ...] = (
         "用地面积",
         "Land area",
         hard=True,
-        applies=lambda q: (
-            f"{_land(q)} AND ({q.r.land_mu_min} IS NOT NULL OR {q.r.land_mu_max} IS NOT NULL)"
-        ),
+        applies=LAND & any_stated("land_mu_min", "land_mu_max"),
         test=lambda q, m: (
             f"({q.r.land_mu_min} IS NULL OR {q.s.area_m2} >= {_land_min_m2(q)} * (1 - {m}))"
             f" AND ({q.r.land_mu_max} IS NULL OR {q.s.area_m2} <= {_land_max_m2(q)} * (1 + {m}))"
@@ -964,7 +978,7 @@ HARD: tuple[Criterion, ...] = (
         "土地整理要求",
         "Required readiness",
         hard=True,
-        applies=lambda q: f"{q.r.readiness_min} IS NOT NULL",
+        applies=Stated("readiness_min"),
         test=lambda q, m: (
             f"{_rank(vocab.READINESS, q.s.readiness)}"
             f" >= {_rank(vocab.READINESS, q.r.readiness_min)}"
@@ -982,7 +996,7 @@ HARD: tuple[Criterion, ...] = (
         "岸线长度",
         "Shoreline length",
         hard=True,
-        applies=lambda q: f"{q.r.shoreline_min_m} IS NOT NULL OR {q.r.need} = 'shoreline'",
+        applies=Stated("shoreline_min_m") | NeedIn(("shoreline",)),
         test=lambda q, m: (
             f"{q.s.shoreline_m} > 0 AND {q.s.shoreline_m} >= COALESCE({q.r.shoreline_min_m}, 0)"
             f" * (1 - {m})"
@@ -1006,7 +1020,7 @@ HARD: tuple[Criterion, ...] = (
         "泊位等级",
         "Berth class",
         hard=True,
-        applies=lambda q: f"{q.r.berth_dwt_min} IS NOT NULL",
+        applies=Stated("berth_dwt_min"),
         test=lambda q, m: _min_test(q.s.berth_dwt, q.r.berth_dwt_min, m),
         shortfall=lambda q: _min_short(q.s.berth_dwt, q.r.berth_dwt_min),
         value=_value(lambda q: q.s.berth_dwt),
@@ -1022,7 +1036,7 @@ HARD: tuple[Criterion, ...] = (
         "前沿水深",
         "Water depth",
         hard=True,
-        applies=lambda q: f"{q.r.water_depth_min_m} IS NOT NULL",
+        applies=Stated("water_depth_min_m"),
         test=lambda q, m: _min_test(q.s.water_depth_m, q.r.water_depth_min_m, m),
         shortfall=lambda q: _min_short(q.s.water_depth_m, q.r.water_depth_min_m),
         value=_value(lambda q: q.s.water_depth_m),
@@ -1038,7 +1052,7 @@ HARD: tuple[Criterion, ...] = (
         "距港口码头",
         "Distance to port",
         hard=True,
-        applies=lambda q: f"{q.r.max_km_port} IS NOT NULL",
+        applies=Stated("max_km_port"),
         test=lambda q, m: _max_test(d_port(q), _km(q.r.max_km_port), m),
         shortfall=lambda q: _max_short(d_port(q), _km(q.r.max_km_port)),
         # the nearest qualifying port: a column of its own in the explanation query
@@ -1055,7 +1069,7 @@ HARD: tuple[Criterion, ...] = (
         "距高速互通",
         "Distance to expressway interchange",
         hard=True,
-        applies=lambda q: f"{q.r.max_km_expressway} IS NOT NULL",
+        applies=Stated("max_km_expressway"),
         test=lambda q, m: _max_test(q.d_expressway, _km(q.r.max_km_expressway), m),
         shortfall=lambda q: _max_short(q.d_expressway, _km(q.r.max_km_expressway)),
         value=_value(lambda q: f"round({q.d_expressway})"),
@@ -1071,7 +1085,7 @@ HARD: tuple[Criterion, ...] = (
         "距客运码头",
         "Distance to ferry terminal",
         hard=True,
-        applies=lambda q: f"{q.r.max_km_ferry} IS NOT NULL",
+        applies=Stated("max_km_ferry"),
         test=lambda q, m: _max_test(q.d_ferry, _km(q.r.max_km_ferry), m),
         shortfall=lambda q: _max_short(q.d_ferry, _km(q.r.max_km_ferry)),
         value=_value(lambda q: f"round({q.d_ferry})"),
@@ -1083,7 +1097,7 @@ HARD: tuple[Criterion, ...] = (
         "出让底价上限",
         "Land price cap",
         hard=True,
-        applies=lambda q: f"{_land(q)} AND {q.r.max_price_wan_per_mu} IS NOT NULL",
+        applies=LAND & Stated("max_price_wan_per_mu"),
         test=lambda q, m: _max_test(q.s.reserve_price_wan_per_mu, q.r.max_price_wan_per_mu, m),
         shortfall=lambda q: _max_short(q.s.reserve_price_wan_per_mu, q.r.max_price_wan_per_mu),
         value=_value(lambda q: q.s.reserve_price_wan_per_mu),
@@ -1101,7 +1115,7 @@ HARD: tuple[Criterion, ...] = (
         "Building type",
         hard=True,
         level="building",
-        applies=_space,
+        applies=SPACE,
         test=_BUILDING_TYPE.test,
         member=_BUILDING_TYPE,
         value=_value(lambda q: q.b.building_type),
@@ -1118,7 +1132,7 @@ HARD: tuple[Criterion, ...] = (
         "Vacancy",
         hard=True,
         level="building",
-        applies=_space,
+        applies=SPACE,
         test=lambda q, m: (
             f"{q.b.occupancy} IN {sql_list(VACANT_OCCUPANCY)} AND {q.b.vacant_gfa_m2} > 0"
         ),
@@ -1136,7 +1150,7 @@ HARD: tuple[Criterion, ...] = (
         "Vacant floor area",
         hard=True,
         level="building",
-        applies=lambda q: f"{_space(q)} AND {q.r.gfa_m2_min} IS NOT NULL",
+        applies=SPACE & Stated("gfa_m2_min"),
         test=lambda q, m: _min_test(q.b.vacant_gfa_m2, _gfa_min(q), m),
         shortfall=lambda q: _min_short(q.b.vacant_gfa_m2, _gfa_min(q)),
         value=_value(lambda q: q.b.vacant_gfa_m2),
@@ -1149,7 +1163,7 @@ HARD: tuple[Criterion, ...] = (
         "Smallest lettable unit",
         hard=True,
         level="building",
-        applies=lambda q: f"{_space(q)} AND {q.r.gfa_m2_max} IS NOT NULL",
+        applies=SPACE & Stated("gfa_m2_max"),
         test=lambda q, m: _max_test(_split(q), _gfa_max(q), m),
         shortfall=lambda q: _max_short(_split(q), _gfa_max(q)),
         value=_value(_split),
@@ -1166,7 +1180,7 @@ HARD: tuple[Criterion, ...] = (
         "Lease or sale",
         hard=True,
         level="building",
-        applies=lambda q: f"{_space(q)} AND {q.r.tenure} <> 'either'",
+        applies=SPACE & Differs("tenure", "either"),
         test=_OFFER.test,
         member=_OFFER,
         value=_value(lambda q: q.b.offer),
@@ -1181,7 +1195,7 @@ HARD: tuple[Criterion, ...] = (
         "Clear height",
         hard=True,
         level="building",
-        applies=lambda q: f"{_space(q)} AND {q.r.height_min_m} IS NOT NULL",
+        applies=SPACE & Stated("height_min_m"),
         test=lambda q, m: _min_test(q.b.floor_height_m, q.r.height_min_m, m),
         shortfall=lambda q: _min_short(q.b.floor_height_m, q.r.height_min_m),
         value=_value(lambda q: q.b.floor_height_m),
@@ -1198,7 +1212,7 @@ HARD: tuple[Criterion, ...] = (
         "Floor load",
         hard=True,
         level="building",
-        applies=lambda q: f"{_space(q)} AND {q.r.floor_load_min_kg_m2} IS NOT NULL",
+        applies=SPACE & Stated("floor_load_min_kg_m2"),
         test=lambda q, m: _min_test(q.b.floor_load_kg_m2, q.r.floor_load_min_kg_m2, m),
         shortfall=lambda q: _min_short(q.b.floor_load_kg_m2, q.r.floor_load_min_kg_m2),
         value=_value(lambda q: q.b.floor_load_kg_m2),
@@ -1215,7 +1229,7 @@ HARD: tuple[Criterion, ...] = (
         "Crane capacity",
         hard=True,
         level="building",
-        applies=lambda q: f"{_space(q)} AND COALESCE({q.r.crane_min_t}, 0) > 0",
+        applies=SPACE & Positive("crane_min_t"),
         test=lambda q, m: _min_test(q.b.crane_t, q.r.crane_min_t, m),
         shortfall=lambda q: _min_short(q.b.crane_t, q.r.crane_min_t),
         value=_value(lambda q: q.b.crane_t),
@@ -1232,7 +1246,7 @@ HARD: tuple[Criterion, ...] = (
         "Power capacity",
         hard=True,
         level="building",
-        applies=lambda q: f"{_space(q)} AND {q.r.power_kva} IS NOT NULL",
+        applies=SPACE & Stated("power_kva"),
         test=lambda q, m: _min_test(q.b.power_kva, q.r.power_kva, m),
         shortfall=lambda q: _min_short(q.b.power_kva, q.r.power_kva),
         value=_value(lambda q: q.b.power_kva),
@@ -1249,9 +1263,7 @@ HARD: tuple[Criterion, ...] = (
         "Rent cap",
         hard=True,
         level="building",
-        applies=lambda q: (
-            f"{_space(q)} AND {q.r.max_rent_yuan_m2_month} IS NOT NULL AND {q.r.tenure} <> 'buy'"
-        ),
+        applies=All((SPACE, Stated("max_rent_yuan_m2_month"), Differs("tenure", "buy"))),
         test=lambda q, m: _max_test(q.b.rent_yuan_m2_month, q.r.max_rent_yuan_m2_month, m),
         shortfall=lambda q: _max_short(q.b.rent_yuan_m2_month, q.r.max_rent_yuan_m2_month),
         value=_value(lambda q: q.b.rent_yuan_m2_month),
@@ -1273,10 +1285,8 @@ SOFT: tuple[Criterion, ...] = (
         "Size fit",
         hard=False,
         weight=20,
-        applies=lambda q: (
-            f"({_land(q)} AND ({q.r.land_mu_min} IS NOT NULL OR {q.r.land_mu_max} IS NOT NULL))"
-            f" OR ({_space(q)} AND ({q.r.gfa_m2_min} IS NOT NULL OR {q.r.gfa_m2_max} IS NOT NULL))"
-        ),
+        applies=(LAND & any_stated("land_mu_min", "land_mu_max"))
+        | (SPACE & any_stated("gfa_m2_min", "gfa_m2_max")),
         score=lambda q: f"COALESCE({_size_score(q)}, 0)",
         value=lambda q: (
             f"CASE WHEN {_space(q)} THEN jsonb_build_object('vacant_gfa_m2', {q.b.vacant_gfa_m2},"
@@ -1291,7 +1301,7 @@ SOFT: tuple[Criterion, ...] = (
         "Price",
         hard=False,
         weight=15,
-        applies=lambda q: f"{_land(q)} OR {_space(q)}",
+        applies=LAND | SPACE,
         # the price; the match query scores it against the cheapest candidate
         value=_price,
         explain=Formatter(
@@ -1307,7 +1317,7 @@ SOFT: tuple[Criterion, ...] = (
         "Site readiness",
         hard=False,
         weight=10,
-        applies=_land,
+        applies=LAND,
         score=lambda q: (
             f"CASE {q.s.readiness} WHEN 'cleared' THEN 1.0 WHEN 'partly_cleared' THEN 0.5"
             " ELSE 0 END"
@@ -1326,7 +1336,7 @@ SOFT: tuple[Criterion, ...] = (
         "Policy handling",
         hard=False,
         weight=8,
-        applies=_land,
+        applies=LAND,
         score=lambda q: (
             f"COALESCE(({_rank(vocab.POLICY_STATUS, q.s.policy_status)} - 1)::float8"
             f" / {_POLICY_STEPS}, 0)"
@@ -1345,7 +1355,7 @@ SOFT: tuple[Criterion, ...] = (
         "Land-use quota",
         hard=False,
         weight=8,
-        applies=_land,
+        applies=LAND,
         score=lambda q: (
             f"CASE {q.s.quota_status} WHEN 'approved' THEN 1.0 WHEN 'not_needed' THEN 1.0"
             " WHEN 'in_annual_plan' THEN 0.75 WHEN 'applied' THEN 0.5 WHEN 'pending' THEN 0.25"
@@ -1365,7 +1375,7 @@ SOFT: tuple[Criterion, ...] = (
         "Regulatory plan",
         hard=False,
         weight=6,
-        applies=_land,
+        applies=LAND,
         score=lambda q: (
             f"CASE {q.s.planning_status} WHEN 'approved' THEN 1.0 WHEN 'amending' THEN 0.5"
             " WHEN 'drafting' THEN 0.25 ELSE 0 END"
@@ -1384,7 +1394,7 @@ SOFT: tuple[Criterion, ...] = (
         "Port access",
         hard=False,
         weight=10,
-        applies=lambda q: f"{q.r.max_km_port} IS NOT NULL OR {q.r.need} IN ('land', 'shoreline')",
+        applies=Stated("max_km_port") | NeedIn(("land", "shoreline")),
         score=lambda q: _access("port_access", d_port(q), q.r.max_km_port),
         # the nearest qualifying port: a column of its own in the explanation query
         value=lambda q: "NULL",
@@ -1401,7 +1411,7 @@ SOFT: tuple[Criterion, ...] = (
         "Expressway access",
         hard=False,
         weight=6,
-        applies=lambda q: f"{q.r.max_km_expressway} IS NOT NULL OR {q.r.need} IN ('land', 'plant')",
+        applies=Stated("max_km_expressway") | NeedIn(("land", "plant")),
         score=lambda q: _access("expressway_access", q.d_expressway, q.r.max_km_expressway),
         value=_value(lambda q: f"round({q.d_expressway})"),
         explain=_f(
@@ -1417,7 +1427,7 @@ SOFT: tuple[Criterion, ...] = (
         "Ferry access",
         hard=False,
         weight=4,
-        applies=lambda q: f"{q.r.max_km_ferry} IS NOT NULL OR {q.r.need} = 'island'",
+        applies=Stated("max_km_ferry") | NeedIn(("island",)),
         score=lambda q: _access("ferry_access", q.d_ferry, q.r.max_km_ferry),
         value=_value(lambda q: f"round({q.d_ferry})"),
         explain=_f(
@@ -1433,9 +1443,7 @@ SOFT: tuple[Criterion, ...] = (
         "Preferred area",
         hard=False,
         weight=12,
-        applies=lambda q: (
-            f"cardinality({q.r.preferred_townships}) + cardinality({q.r.preferred_blocks}) > 0"
-        ),
+        applies=Listed(("preferred_townships", "preferred_blocks")),
         score=lambda q: (
             f"CASE WHEN {q.s.township} = ANY({q.r.preferred_townships})"
             f" OR {q.s.block} = ANY({q.r.preferred_blocks}) THEN 1.0 ELSE 0 END"
@@ -1457,7 +1465,7 @@ SOFT: tuple[Criterion, ...] = (
         "Floor-area-ratio fit",
         hard=False,
         weight=5,
-        applies=lambda q: f"{_land(q)} AND {q.r.gfa_m2_min} IS NOT NULL",
+        applies=LAND & Stated("gfa_m2_min"),
         score=lambda q: (
             f"least(1.0, COALESCE({q.s.far_max}, 0) * {q.s.area_m2} / NULLIF({q.r.gfa_m2_min}, 0))"
         ),
@@ -1474,7 +1482,7 @@ SOFT: tuple[Criterion, ...] = (
         "Height limit",
         hard=False,
         weight=3,
-        applies=lambda q: f"{_land(q)} AND {q.r.height_min_m} IS NOT NULL",
+        applies=LAND & Stated("height_min_m"),
         score=lambda q: (
             f"CASE WHEN {q.s.height_limit_m} IS NULL THEN 0.5"
             f" WHEN {q.s.height_limit_m} >= {q.r.height_min_m} THEN 1.0 ELSE 0 END"
@@ -1493,10 +1501,7 @@ SOFT: tuple[Criterion, ...] = (
         "Standard-land thresholds",
         hard=False,
         weight=5,
-        applies=lambda q: (
-            f"{_land(q)} AND ({q.r.invest_total_wan} IS NOT NULL"
-            f" OR {q.r.tax_commit_wan_per_mu_yr} IS NOT NULL)"
-        ),
+        applies=LAND & any_stated("invest_total_wan", "tax_commit_wan_per_mu_yr"),
         score=lambda q: (
             f"CASE WHEN NOT {q.s.standard_land} THEN 1.0 ELSE (COALESCE(least(1.0,"
             f" {q.r.invest_total_wan} / {q.s.area_mu}"
@@ -1524,10 +1529,7 @@ SOFT: tuple[Criterion, ...] = (
         "Utilities",
         hard=False,
         weight=6,
-        applies=lambda q: (
-            f"{_land(q)} AND ({q.r.power_kva} IS NOT NULL OR {q.r.water_t_d} IS NOT NULL"
-            f" OR {q.r.wastewater_t_d} IS NOT NULL)"
-        ),
+        applies=LAND & any_stated("power_kva", "water_t_d", "wastewater_t_d"),
         score=_utilities_score,
         value=lambda q: (
             f"jsonb_build_object('has', to_jsonb({q.s.utilities}),"
@@ -1542,7 +1544,7 @@ SOFT: tuple[Criterion, ...] = (
         "Record freshness",
         hard=False,
         weight=5,
-        applies=lambda q: "true",
+        applies=ALWAYS,
         score=lambda q: (
             f"CASE WHEN {q.s.verified_at} IS NULL THEN 0 ELSE greatest(0, least(1.0,"
             f" 1 - (current_date - {q.s.verified_at} - {FRESH_DAYS})::float8"
@@ -1603,6 +1605,9 @@ _VALUE_KEY_BITS = 6
 def _check(criteria: tuple[Criterion, ...]) -> None:
     """Refuse, at import, a criterion that lacks a part its kind needs."""
     for c in criteria:
+        if not isinstance(c.applies, Cond):
+            # a match statement keeps only the criteria whose condition holds in Python
+            raise ValueError(f"criterion {c.key}: applies must be a condition (applicability)")
         if c.hard and (c.test is None or c.score is not None or c.weight):
             raise ValueError(f"hard criterion {c.key}: a test, no score and no weight")
         if not c.hard and (c.test is not None or c.shortfall is not None or c.weight <= 0):
@@ -1616,7 +1621,7 @@ def _check(criteria: tuple[Criterion, ...]) -> None:
         if m is None:
             raise ValueError(f"space key criterion {k}: a membership (column and accepted set)")
         # without every value, it must apply to every space need
-        if not m.every and BY_KEY[k].applies(SITE) not in ("true", _space(SITE)):
+        if not m.every and BY_KEY[k].applies not in (ALWAYS, SPACE):
             raise ValueError(f"space key criterion {k}: may not apply, accept every value")
         if len(m.values) >= 2**_VALUE_KEY_BITS:
             raise ValueError(f"space key criterion {k}: too many values for its bits")

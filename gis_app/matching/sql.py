@@ -75,8 +75,29 @@ BINDS = UNIT.with_requirement(criteria.REQUIREMENT_BINDS)
 OPEN_STATUSES = criteria.sql_list(vocab.OPEN_REQUIREMENT_STATUSES)
 
 
-def _term(c: criteria.Criterion, source: criteria.Source, margin: str) -> str:
+#: the keys of the criteria that apply to one requirement (:func:`applying`); None where a
+#: statement serves every requirement and asks each criterion's ``applies`` in SQL
+Applying = frozenset[str] | None
+
+
+def applying(params: dict[str, Any]) -> frozenset[str]:
+    """The keys of the criteria that apply to the requirement bound in ``params`` (the binds
+    of :func:`constant_row`), decided in Python by the same conditions the SQL states."""
+    values = {name: params[f"r_{name}"] for name in REQ_COLUMNS}
+    return frozenset(c.key for c in criteria.CRITERIA if c.applies.holds(values))
+
+
+def _known(c: criteria.Criterion, chosen: Applying) -> bool:
+    """Whether ``c`` may apply under ``chosen`` (a criterion known not to is left out)."""
+    return chosen is None or c.key in chosen
+
+
+def _term(
+    c: criteria.Criterion, source: criteria.Source, margin: str, chosen: Applying = None
+) -> str:
     assert c.test is not None
+    if chosen is not None:
+        return f"({c.test(source, margin)})"
     return f"(NOT COALESCE(({c.applies(source)}), false) OR ({c.test(source, margin)}))"
 
 
@@ -85,6 +106,7 @@ def hard_predicate(
     buildings: str = "exists",
     source: criteria.Source = criteria.SITE,
     without: tuple[str, ...] = (),
+    chosen: Applying = None,
 ) -> str:
     """The hard constraints as one SQL condition on ``source``'s site and requirement ``r``
     (``margin`` relaxes them).
@@ -92,10 +114,12 @@ def hard_predicate(
     ``buildings="exists"`` puts the building-level constraints in an ``EXISTS`` over the site's
     buildings (base tables only); ``"join"`` expects the building in the row (a joined ``b``,
     or a match unit). ``without``: the criteria another condition decides (the space key).
+    ``chosen``: the criteria that apply (:func:`applying`): only theirs, without their
+    ``applies`` (the condition then holds only for requirements they apply to).
     """
-    hard = [c for c in criteria.HARD if c.key not in without]
-    site = [_term(c, source, margin) for c in hard if c.level == "site"]
-    bld = [_term(c, source, margin) for c in hard if c.level == "building"]
+    hard = [c for c in criteria.HARD if c.key not in without and _known(c, chosen)]
+    site = [_term(c, source, margin, chosen) for c in hard if c.level == "site"]
+    bld = [_term(c, source, margin, chosen) for c in hard if c.level == "building"] or ["true"]
     need_space = f"{source.r.need} IN {criteria.sql_list(criteria.SPACE_NEEDS)}"
     if buildings == "exists":
         bpart = (
@@ -242,6 +266,7 @@ def statement(
     weights: dict[str, float] | None = None,
     districts: list[str] | None = None,
     space_keys: bool = True,
+    only_applying: bool = True,
 ) -> tuple[str, dict[str, Any]]:
     """The match query for ``spec`` and all its binds (see :data:`BIND_TYPES`).
 
@@ -249,12 +274,14 @@ def statement(
     ``districts``: only sites of these districts (codes), None: every site. ``space_keys``:
     a space need's candidates are those under the space keys it accepts, which decide the
     districts and the criteria they stand for (False: those criteria and districts tested
-    instead, the keys unread; the same result, for tests and benchmarks).
+    instead, the keys unread; the same result, for tests and benchmarks). ``only_applying``:
+    the text holds only the criteria that apply to ``spec`` (False: every criterion, each
+    asking in SQL whether it applies; the same result, for tests and benchmarks).
     """
     row_sql, params = constant_row(spec)
     params |= {"margin": margin, "limit": limit, "nm_limit": nm_limit}
-    chosen = spec.effective_weights() if weights is None else weights
-    params |= {f"w_{k}": float(v) for k, v in chosen.items()}
+    used = spec.effective_weights() if weights is None else weights
+    params |= {f"w_{k}": float(v) for k, v in used.items()}
     if districts is not None:
         params["districts"] = list(districts)
     query = match_sql(
@@ -264,6 +291,7 @@ def statement(
         berth=spec.port_berth_dwt_min is not None,
         scoped=districts is not None,
         space_keys=space_keys,
+        chosen=applying(params) if only_applying else None,
     )
     return query, params
 
@@ -302,7 +330,9 @@ def _site_lists(order: str, per_request: str) -> tuple[str, str]:
     )
 
 
-def _space_lists(order: str, row_sql: str, berth: bool, per_request: str) -> tuple[str, str]:
+def _space_lists(
+    order: str, row_sql: str, berth: bool, per_request: str, chosen: Applying = None
+) -> tuple[str, str]:
     """``counts`` (with the ``per_request`` columns), and ``top`` when each candidate is a
     building: a site is listed once, with
     its best building (the first of its rows in the ranking order), among the near misses only
@@ -336,7 +366,7 @@ def _space_lists(order: str, row_sql: str, berth: bool, per_request: str) -> tup
                 SELECT 1 FROM {row_sql} r, match_unit s
                 {_BERTH_DISTANCE if berth else _NO_BERTH_DISTANCE}
                  WHERE s.site_id = o.site_id AND s.building_id IS NOT NULL
-                   AND s.vacant_gfa_m2 > 0 AND {hard_predicate("0", "join", UNIT)})
+                   AND s.vacant_gfa_m2 > 0 AND {hard_predicate("0", "join", UNIT, (), chosen)})
               ELSE true END"""
 
     return (
@@ -365,24 +395,29 @@ _ORDER = "score DESC, site_code, building_code"
 _SCORED = tuple(c for c in criteria.SOFT if c.score is not None)
 
 
-def _n_fail(source: criteria.Source) -> str:
+def _n_fail(source: criteria.Source, chosen: Applying = None) -> str:
     # Only a constraint with a margin can fail in a row that passed the relaxed filter: the
     # others are the same test there, so counting them added ~10 CASE terms a candidate.
-    return " + ".join(
-        f"(CASE WHEN COALESCE(({c.applies(source)}), false)"
-        f" AND NOT COALESCE(({c.test(source, '0')}), false) THEN 1 ELSE 0 END)"
-        for c in criteria.HARD
-        if c.test is not None and c.has_margin
-    )
+    def fails(c: criteria.Criterion) -> str:
+        assert c.test is not None
+        when = "" if chosen is not None else f"COALESCE(({c.applies(source)}), false) AND "
+        return f"(CASE WHEN {when}NOT COALESCE(({c.test(source, '0')}), false) THEN 1 ELSE 0 END)"
+
+    terms = [fails(c) for c in criteria.HARD if c.has_margin and _known(c, chosen)]
+    return " + ".join(terms) or "0"
 
 
-def _soft_points(source: criteria.Source) -> str:
-    return " + ".join(
-        f"(CASE WHEN ({c.applies(source)}) THEN {_weight(c.key)}"
-        f" * COALESCE(({c.score(source)}), 0) ELSE 0 END)"
-        for c in _SCORED
-        if c.score is not None
-    )
+def _soft_points(source: criteria.Source, chosen: Applying = None) -> str:
+    def points(c: criteria.Criterion) -> str:
+        assert c.score is not None
+        scored = f"{_weight(c.key)} * COALESCE(({c.score(source)}), 0)"
+        return (
+            f"({scored})"
+            if chosen is not None
+            else (f"(CASE WHEN ({c.applies(source)}) THEN {scored} ELSE 0 END)")
+        )
+
+    return " + ".join(points(c) for c in _SCORED if _known(c, chosen)) or "0"
 
 
 def _candidates(
@@ -393,12 +428,16 @@ def _candidates(
     berth: bool,
     scoped: bool = False,
     space_keys: bool = True,
+    chosen: Applying = None,
 ) -> str:
-    """``cand``: the candidates that pass the relaxed hard filter, scored, from match units."""
+    """``cand``: the candidates that pass the relaxed hard filter, scored, from match units
+    (``chosen``: the criteria that apply, :func:`applying`; None: every criterion, asking its
+    ``applies``)."""
     source = UNIT
     keyed = space and space_keys
     districts = _IN_DISTRICTS if scoped else _EVERY_DISTRICT
     where = _space_keys(scoped) if keyed else districts
+    without = criteria.SPACE_KEY_CRITERIA if keyed else ()
     # the partial indexes' predicates (the vacancy criterion demands vacant space anyway)
     units = criteria.space_units("s.") if space else "s.building_id IS NULL"
     ids = (
@@ -407,40 +446,48 @@ def _candidates(
     )
     return f"""cand AS MATERIALIZED (
   SELECT {ids},
-         {_n_fail(source)} AS n_fail,
+         {_n_fail(source, chosen)} AS n_fail,
          {_PRICE.value(source)}::float8 AS price,
-         ({_soft_points(source)})::float8 AS soft_points,
+         ({_soft_points(source, chosen)})::float8 AS soft_points,
          {"s.site_units" if space else "NULL::smallint"} AS site_units
     FROM {row_sql} r, {_LAND_USE_UNITS if land_use and not space else "match_unit"} s
    {_BERTH_DISTANCE if berth else _NO_BERTH_DISTANCE}
    WHERE {units}
      AND {_NEAR_PORTS}
-     AND {hard_predicate(":margin", "join", source, criteria.SPACE_KEY_CRITERIA if keyed else ())}
+     AND {hard_predicate(":margin", "join", source, without, chosen)}
      {where}
 )"""
 
 
-def _price_weight(source: criteria.Source) -> str:
-    return f"(CASE WHEN ({_PRICE.applies(source)}) THEN {_weight('price')} ELSE 0 END)"
+def _applied_weight(c: criteria.Criterion, chosen: Applying) -> str:
+    """SQL: ``c``'s weight when it applies to the requirement (its binds), else 0."""
+    if chosen is not None:
+        return _weight(c.key) if c.key in chosen else "0"
+    return f"(CASE WHEN ({c.applies(BINDS)}) THEN {_weight(c.key)} ELSE 0 END)"
 
 
-def _per_request() -> str:
+def _price_applies(chosen: Applying) -> str:
+    if chosen is not None:
+        return "true" if _PRICE.key in chosen else "false"
+    return _PRICE.applies(BINDS)
+
+
+def _per_request(chosen: Applying = None) -> str:
     """The columns of ``counts`` that are constants of the request: the cheapest price, the
     total weight and the price weight (criteria on the requirement's binds)."""
-    weight = " + ".join(
-        f"(CASE WHEN ({c.applies(BINDS)}) THEN {_weight(c.key)} ELSE 0 END)" for c in _SCORED
-    )
+    weight = " + ".join(_applied_weight(c, chosen) for c in _SCORED if _known(c, chosen)) or "0"
+    price = _applied_weight(_PRICE, chosen)
     return (
-        f"{_CHEAPEST},\n         ({weight})::float8 + {_price_weight(BINDS)} AS w_total,"
-        f"\n         {_price_weight(BINDS)} AS w_price"
+        f"{_CHEAPEST},\n         ({weight})::float8 + {price} AS w_total,"
+        f"\n         {price} AS w_price"
     )
 
 
-def _totals() -> str:
+def _totals(chosen: Applying = None) -> str:
     """``totals``: the matches and near misses with their rounded score."""
     return f"""totals AS NOT MATERIALIZED (
   SELECT c.site_id, c.site_code, c.building_id, c.building_code, c.n_fail, c.price,
-         {_PRICE.applies(BINDS)} AS price_applies, c.site_units,
+         {_price_applies(chosen)} AS price_applies, c.site_units,
          CASE WHEN {_W_TOTAL} > 0 THEN {_ROUNDED_SCORE} ELSE 0 END AS score
     FROM cand c WHERE c.n_fail <= 1
 )"""
@@ -464,7 +511,7 @@ _SELECT = """SELECT k.site_id, k.site_code, k.building_id, k.building_code, k.n_
 
 
 # the text depends only on these arguments; building it took ~4 ms
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=256)
 def match_sql(
     row_sql: str,
     *,
@@ -473,6 +520,7 @@ def match_sql(
     berth: bool = False,
     scoped: bool = False,
     space_keys: bool = True,
+    chosen: Applying = None,
 ) -> str:
     """The match query: relaxed hard filter, scores, best building per site, top N of each list.
 
@@ -489,6 +537,10 @@ def match_sql(
     ``space_keys``: a space need's candidates are read by their space keys (revisions 0052,
     0053), which stand for its districts and the criteria of
     :data:`~gis_app.domain.match_criteria.SPACE_KEY_CRITERIA`.
+    ``chosen``: the keys of the criteria that apply to the requirement (:func:`applying`): the
+    text holds only theirs, and holds only for requirements they, and no others, apply to
+    (a statement per set: fewer terms to plan and to evaluate per candidate); None: one text
+    for every requirement, each criterion's ``applies`` asked in SQL.
 
     Binds: ``:margin`` (share, e.g. 0.1), ``:limit``, ``:nm_limit``, ``:w_<criterion>`` and
     the requirement's ``:r_<column>`` of :func:`constant_row`. Returns one row per listed site
@@ -496,9 +548,9 @@ def match_sql(
     ``n_fail`` 0 (match) or 1 (near miss).
     """
     counting, top = (
-        _space_lists(_ORDER, row_sql, berth, _per_request())
+        _space_lists(_ORDER, row_sql, berth, _per_request(chosen), chosen)
         if space
-        else _site_lists(_ORDER, _per_request())
+        else _site_lists(_ORDER, _per_request(chosen))
     )
     ctes = [
         _candidates(
@@ -508,9 +560,10 @@ def match_sql(
             berth=berth,
             scoped=scoped,
             space_keys=space_keys,
+            chosen=chosen,
         ),
         counting,
-        _totals(),
+        _totals(chosen),
         top,
         _ranked(),
     ]
