@@ -149,7 +149,9 @@ def constant_row(spec: RequirementSpec) -> tuple[str, dict[str, Any]]:
     return _ROW_SQL, {f"r_{name}": values[name] for name in REQ_COLUMNS}
 
 
-def _uses(keys: tuple[str, ...], source: criteria.Source) -> str:
+def _uses(keys: tuple[str, ...], source: criteria.Source, chosen: Applying = None) -> str:
+    if chosen is not None:
+        return "true" if chosen.intersection(keys) else "false"
     return " OR ".join(f"COALESCE(({criteria.BY_KEY[k].applies(source)}), false)" for k in keys)
 
 
@@ -586,16 +588,16 @@ def explanation(
     It returns, per listed row in order, the names, the nearest (qualifying) port and, per
     criterion in the order of :data:`EXPLAINED_HARD` and :data:`EXPLAINED_SOFT`, arrays of
     whether it applies, passes (hard) or scores (soft), the shortfall and the site's value.
-    One text for every requirement: it runs on a generic plan, planned once per connection.
-    Folded into the match query, these expressions had doubled its planning (~4 ms a match)
-    for the thirty rows a list shows.
+    One text per set of applying criteria, as the match statement: it runs on a generic plan,
+    planned once per connection. Folded into the match query, these expressions had doubled
+    its planning (~4 ms a match) for the thirty rows a list shows.
     """
     params = {f"r_{name}": match_params[f"r_{name}"] for name in REQ_COLUMNS}
     params |= {
         "site_ids": [site for site, _ in listed],
         "building_ids": [building for _, building in listed],
     }
-    return explanation_sql(), params
+    return explanation_sql(applying(match_params)), params
 
 
 #: the criteria in the order of the explanation query's arrays (:func:`_explanation_arrays`)
@@ -603,12 +605,13 @@ EXPLAINED_HARD = tuple(c.key for c in criteria.HARD)
 EXPLAINED_SOFT = tuple(c.key for c in _SCORED)
 
 
-def _explanation_arrays(source: criteria.Source) -> dict[str, str]:
+def _explanation_arrays(source: criteria.Source, chosen: Applying = None) -> dict[str, str]:
     # Typed arrays, one element per criterion: a JSON object of per-criterion arrays cost
     # ~0.1 ms a row to build (every value's type looked up again in every call). The values go
     # out as one JSON array, parsed once per row (a jsonb[] is parsed element by element).
     # On the generic plan nothing folds: a criterion that does not apply is left NULL rather
-    # than evaluated (Python skips it).
+    # than evaluated (Python skips it). With ``chosen`` (the criteria that apply, as the match
+    # statement's), it is NULL in the text and the others are not asked whether they apply.
     hard = [criteria.BY_KEY[k] for k in EXPLAINED_HARD]
     soft = [criteria.BY_KEY[k] for k in EXPLAINED_SOFT]
 
@@ -619,7 +622,14 @@ def _explanation_arrays(source: criteria.Source) -> dict[str, str]:
         return f"array_to_json({array(items, 'jsonb')})"
 
     def applying(c: criteria.Criterion, expr: str) -> str:
+        if chosen is not None:
+            return expr if c.key in chosen else "NULL"
         return f"CASE WHEN ({c.applies(source)}) THEN {expr} END"
+
+    def applies(c: criteria.Criterion) -> str:
+        if chosen is not None:
+            return "true" if c.key in chosen else "false"
+        return f"COALESCE(({c.applies(source)}), false)"
 
     def passes(c: criteria.Criterion) -> str:
         assert c.test is not None
@@ -633,28 +643,30 @@ def _explanation_arrays(source: criteria.Source) -> dict[str, str]:
         return applying(c, f"COALESCE(({c.score(source)}), 0)")
 
     return {
-        "hard_applies": array([f"COALESCE(({c.applies(source)}), false)" for c in hard], "boolean"),
+        "hard_applies": array([applies(c) for c in hard], "boolean"),
         "hard_passes": array([passes(c) for c in hard], "boolean"),
         "hard_shortfalls": array([shortfall(c) for c in hard], "float8"),
         "hard_values": json_array([applying(c, c.value(source)) for c in hard]),
-        "soft_applies": array([f"COALESCE(({c.applies(source)}), false)" for c in soft], "boolean"),
+        "soft_applies": array([applies(c) for c in soft], "boolean"),
         "soft_scores": array([score(c) for c in soft], "float8"),
         "soft_values": json_array([applying(c, c.value(source)) for c in soft]),
     }
 
 
-@functools.cache
-def explanation_sql() -> str:
-    """The text of :func:`explanation` (the same for every requirement)."""
+@functools.lru_cache(maxsize=256)
+def explanation_sql(chosen: Applying = None) -> str:
+    """The text of :func:`explanation` for requirements to which the criteria ``chosen`` apply
+    (None: one text for every requirement, each criterion asked in SQL)."""
     source = LISTED
     columns = ",\n       ".join(
-        f"{sql} AS {name}" for name, sql in _explanation_arrays(source).items()
+        f"{sql} AS {name}" for name, sql in _explanation_arrays(source, chosen).items()
     )
+    ports = _uses(_PORT_KEYS, source, chosen)
     return f"""
 SELECT k.site_id, k.building_id, s.name_zh, s.name_en, s.kind, s.township, s.block,
        gis_app_district_json(s.district_code) AS district,
        b.name_zh AS building_name_zh, b.name_en AS building_name_en, b.building_type,
-       CASE WHEN {_uses(_PORT_KEYS, source)} THEN round({criteria.d_port(source)}) END AS port_m,
+       CASE WHEN {ports} THEN round({criteria.d_port(source)}) END AS port_m,
        np.port,
        {columns}
   FROM unnest(CAST(:site_ids AS bigint[]), CAST(:building_ids AS bigint[]))
@@ -683,7 +695,7 @@ SELECT k.site_id, k.building_id, s.name_zh, s.name_en, s.kind, s.township, s.blo
                  WHERE q.kind IN {criteria.sql_list(criteria.PORT_KINDS)}
                    AND q.berth_dwt >= r.port_berth_dwt_min) n
           JOIN infrastructure i ON i.id = n.id
-         WHERE ({_uses(_PORT_KEYS, source)})
+         WHERE ({ports})
          ORDER BY n.distance_m, i.code
          LIMIT 1) np ON true
  ORDER BY k.ord"""

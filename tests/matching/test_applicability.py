@@ -132,3 +132,19 @@ def test_one_text_per_set_of_applying_criteria() -> None:
     c, _ = match_sql.statement(parse_spec({"need": "plant", "gfa_m2_min": 1000, "power_kva": 9}))
     assert a == b  # the values are binds: one prepared statement serves both
     assert a != c
+
+
+@pytest.mark.parametrize("body", BODIES, ids=[str(i) for i in range(len(BODIES))])
+def test_the_explanation_of_the_applying_criteria_is_the_same(
+    conn: sa.Connection, body: dict
+) -> None:
+    spec = parse_spec(body)
+    query, params = match_sql.statement(spec, limit=50, nm_limit=50, margin=0.4)
+    listed = [(r.site_id, r.building_id) for r in conn.execute(sa.text(query), params)]
+    assert listed
+    text, binds = match_sql.explanation(params, listed)
+    assert text == match_sql.explanation_sql(match_sql.applying(params))
+    shipped = conn.execute(sa.text(text), binds).all()
+    asked = conn.execute(sa.text(match_sql.explanation_sql(None)), binds).all()
+    assert shipped == asked, body
+    assert len(text) < len(match_sql.explanation_sql(None))
