@@ -12,6 +12,8 @@ PostgreSQL directly (:func:`remember_per_session`, installed by
 :func:`gis_app.db.engine.make_engine`): no query is needed before an ``EXECUTE``. A failed
 statement makes the connection read ``pg_prepared_statements`` again before its next use, so a
 session whose statements were discarded (``DEALLOCATE``) fails once and then prepares again.
+A session keeps at most :data:`MAX_HELD` statements: the least recently used is deallocated in
+the trip that prepares a new one (a match has a statement per set of criteria that apply).
 Behind a transaction-mode pooler, where each transaction may run on another server session,
 ``pg_prepared_statements`` is asked every time (in the same trip as the plan mode). Prepared
 statements are not transactional: a rollback keeps them.
@@ -31,7 +33,7 @@ import sqlalchemy as sa
 _BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=256)
 def _prepared_form(query: str) -> tuple[str, str, tuple[str, ...]]:
     """(statement name, text with ``$n`` parameters, bind names in parameter order)."""
     names: list[str] = []
@@ -49,6 +51,10 @@ def _prepared_form(query: str) -> tuple[str, str, tuple[str, ...]]:
 #: the connection-info key of the set of statements a direct session holds (None: not known)
 _HELD = "gis_app_prepared"
 _MODES = {"custom": "force_custom_plan", "generic": "force_generic_plan"}
+#: most statements one direct session keeps prepared, the least recently used deallocated to
+#: make room: a match prepares one ranking and one explanation statement per set of criteria
+#: that apply to its requirement, each holding ~0.8 MB of the server session's memory
+MAX_HELD = 24
 
 
 def remember_per_session(engine: sa.Engine) -> None:
@@ -57,18 +63,31 @@ def remember_per_session(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "connect")
     def _fresh(dbapi_connection: Any, record: Any) -> None:
-        record.info[_HELD] = set()
+        record.info[_HELD] = {}
 
 
-def _held(conn: sa.Connection, info: dict[Any, Any]) -> set[str] | None:
-    """The names the connection's session holds; None behind a pooler (ask each time)."""
+def _held(conn: sa.Connection, info: dict[Any, Any]) -> dict[str, None] | None:
+    """The names the connection's session holds, least recently used first; None behind a
+    pooler (ask each time)."""
     if _HELD not in info:
         return None
     held = info[_HELD]
     if held is None:
-        names = conn.exec_driver_sql("SELECT name FROM pg_prepared_statements").scalars()
-        held = info[_HELD] = set(names)
+        names = conn.exec_driver_sql(
+            "SELECT name FROM pg_prepared_statements"
+            " WHERE starts_with(name, 'gis_app_') ORDER BY prepare_time"
+        ).scalars()
+        held = info[_HELD] = dict.fromkeys(names)
     return held
+
+
+def _making_room(held: dict[str, None]) -> str:
+    """``DEALLOCATE`` statements for the least recently used names beyond room for one more
+    (forgotten in ``held``)."""
+    evicted = list(held)[: max(0, len(held) + 1 - MAX_HELD)]
+    for name in evicted:
+        del held[name]
+    return "".join(f"DEALLOCATE {name}; " for name in evicted)
 
 
 def execute(
@@ -102,8 +121,13 @@ def execute(
         first = ""
     else:
         known = name in held
+        if known:  # the most recently used last
+            del held[name]
+            held[name] = None
     try:
         if not known:
+            if held is not None:
+                first += _making_room(held)
             # sent without arguments: no %-interpolation of the text; through SQLAlchemy, so
             # that a lost server raises its DBAPIError (a standby's read is run again on the
             # primary, an outage answers 503) and the engine's per-transaction hooks see it
@@ -113,7 +137,7 @@ def execute(
             )
             first = ""
             if held is not None:
-                held.add(name)
+                held[name] = None
         args = ", ".join(f"%({n})s" for n in names)
         return conn.exec_driver_sql(f"{first}EXECUTE {name}({args})", dict(params)).mappings().all()
     except sa.exc.DBAPIError:

@@ -171,3 +171,29 @@ def test_the_match_runs_prepared_with_plans_chosen_by_the_inventory_size(
     assert run_match(conn, spec, limit=200) == got
     assert run_match(conn, spec, limit=200) == got
     assert planned() == ((2, 2), (0, 4))
+
+
+def test_a_session_keeps_the_most_recently_used_statements(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(prepared, "MAX_HELD", 3)
+    queries = [QUERY.replace("LIMIT :n", f"LIMIT :n + {i}") for i in range(5)]
+    with engine.connect() as c:
+        c.exec_driver_sql("DEALLOCATE ALL")
+        c.connection.info[prepared._HELD] = {}
+        first = [r["code"] for r in prepared.execute(c, queries[0], PARAMS, TYPES)]
+        for q in queries[1:3]:
+            prepared.execute(c, q, PARAMS, TYPES)
+        prepared.execute(c, queries[0], PARAMS, TYPES)  # used again: now the most recent
+        for q in queries[3:]:
+            prepared.execute(c, q, PARAMS, TYPES)
+        names = {prepared._prepared_form(q)[0]: i for i, q in enumerate(queries)}
+        assert sorted(names[n] for n in _held(c)) == [0, 3, 4]
+        assert list(c.connection.info[prepared._HELD]) == [
+            prepared._prepared_form(queries[i])[0] for i in (0, 3, 4)
+        ]
+        # an evicted statement is prepared again, making room in turn
+        again = [r["code"] for r in prepared.execute(c, queries[1], PARAMS, TYPES)]
+        assert sorted(names[n] for n in _held(c)) == [1, 3, 4]
+        assert again[:3] == first[:3] and first
+        c.rollback()
