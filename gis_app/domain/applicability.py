@@ -12,9 +12,9 @@ as false at the leaves gives the same answer in Python.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 
 class _Reads(Protocol):
@@ -141,35 +141,35 @@ class Listed(Cond):
         return all(v is not None for v in lists) and sum(len(v) for v in lists) > 0
 
 
-def _grouped(c: Cond, q: _Reads) -> str:
-    text = c(q)
-    return f"({text})" if isinstance(c, All | AnyOf) else text
-
-
 @dataclass(frozen=True)
-class All(Cond):
+class _Junction(Cond):
+    """Its ``parts`` joined by :attr:`OP` in SQL, by :attr:`FOLD` in Python."""
+
+    parts: tuple[Cond, ...]
+    OP: ClassVar[str]
+    FOLD: ClassVar[Callable[[Iterable[bool]], bool]]
+
+    def _sql(self, q: _Reads) -> str:
+        return f" {self.OP} ".join(
+            f"({p(q)})" if isinstance(p, _Junction) else p(q) for p in self.parts
+        )
+
+    def _holds(self, values: Mapping[str, Any]) -> bool:
+        return type(self).FOLD(p.holds(values) for p in self.parts)
+
+
+class All(_Junction):
     """Every one of ``parts`` holds."""
 
-    parts: tuple[Cond, ...]
-
-    def _sql(self, q: _Reads) -> str:
-        return " AND ".join(_grouped(p, q) for p in self.parts)
-
-    def _holds(self, values: Mapping[str, Any]) -> bool:
-        return all(p.holds(values) for p in self.parts)
+    OP = "AND"
+    FOLD = all
 
 
-@dataclass(frozen=True)
-class AnyOf(Cond):
+class AnyOf(_Junction):
     """At least one of ``parts`` holds."""
 
-    parts: tuple[Cond, ...]
-
-    def _sql(self, q: _Reads) -> str:
-        return " OR ".join(_grouped(p, q) for p in self.parts)
-
-    def _holds(self, values: Mapping[str, Any]) -> bool:
-        return any(p.holds(values) for p in self.parts)
+    OP = "OR"
+    FOLD = any
 
 
 ALWAYS = Always()
