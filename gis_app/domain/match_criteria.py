@@ -24,8 +24,8 @@ as the one-row subquery ``r`` or as binds: nothing is rewritten after it is buil
 Hard constraints decide whether a site qualifies: ``applies`` (a condition on the
 requirement alone, :mod:`gis_app.domain.applicability`: SQL on ``q.r`` and the same test in
 Python, so a match statement holds only the criteria that apply) and ``test(q, m)``, in
-which ``m`` is the near-miss margin (``"0"`` for
-the strict test, a bind such as ``":margin"`` to find sites that miss by up to 10 %). Numeric
+which ``m`` is the near-miss margin (``"0"`` for the strict test, a bind such as ``":margin"``
+to find sites that miss by up to 10 %). Numeric
 constraints also have a ``shortfall`` (by what share the site misses, 0 when it passes) and only
 they take the margin; the others (kind, land use, availability, blocking zones …) never make a
 near miss, since no margin can describe them. Soft scores rank the qualifying sites: a
