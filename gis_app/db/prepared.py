@@ -12,8 +12,9 @@ PostgreSQL directly (:func:`remember_per_session`, installed by
 :func:`gis_app.db.engine.make_engine`): no query is needed before an ``EXECUTE``. A failed
 statement makes the connection read ``pg_prepared_statements`` again before its next use, so a
 session whose statements were discarded (``DEALLOCATE``) fails once and then prepares again.
-A session keeps at most :data:`MAX_HELD` statements: the least recently used is deallocated in
-the trip that prepares a new one (a match has a statement per set of criteria that apply).
+A direct session keeps at most :data:`MAX_HELD` statements: the least recently used is
+deallocated in the trip that prepares a new one (a match has a statement per set of criteria
+that apply). Behind a pooler the server sessions keep every statement they prepared.
 Behind a transaction-mode pooler, where each transaction may run on another server session,
 ``pg_prepared_statements`` is asked every time (in the same trip as the plan mode). Prepared
 statements are not transactional: a rollback keeps them.
