@@ -413,11 +413,9 @@ def _soft_points(source: criteria.Source, chosen: Applying = None) -> str:
     def points(c: criteria.Criterion) -> str:
         assert c.score is not None
         scored = f"{_weight(c.key)} * COALESCE(({c.score(source)}), 0)"
-        return (
-            f"({scored})"
-            if chosen is not None
-            else (f"(CASE WHEN ({c.applies(source)}) THEN {scored} ELSE 0 END)")
-        )
+        if chosen is not None:
+            return f"({scored})"
+        return f"(CASE WHEN ({c.applies(source)}) THEN {scored} ELSE 0 END)"
 
     return " + ".join(points(c) for c in _SCORED if _known(c, chosen)) or "0"
 
