@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import math
 import os
@@ -88,6 +89,8 @@ REQUIREMENTS = {
     ),
 }
 MATCH_KEYS = tuple(REQUIREMENTS)
+#: the suffix of a match's measure when each request is one the server has not seen (no kept bar)
+FIRST = "_first"
 _JURISDICTION_CTE = "WITH j AS (SELECT geom, ST_Envelope(geom) AS box FROM jurisdiction LIMIT 1)"
 _PROVINCE_CTE = (
     "WITH j AS (SELECT ST_MakeEnvelope({0}, {1}, {2}, {3}, 4490) AS geom, "
@@ -300,6 +303,7 @@ def measure(base: str, token: str, url: str, n_sites: int, runs: int) -> dict:
     eng.dispose()
     out: dict = {"sites": total_sites, "buildings": buildings, "measures": {}}
     headers = {"Authorization": f"Bearer {token}"}
+    unseen = itertools.count(1)
     with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
         bbox, in_bbox = find_bbox(client, total_sites)
         returned: dict[str, int] = {}
@@ -347,6 +351,17 @@ def measure(base: str, token: str, url: str, n_sites: int, runs: int) -> dict:
                 f"{result.get('total_near_misses')} near misses)",
                 flush=True,
             )
+
+            def first_run(i: int, body: dict = body) -> None:
+                # a freshness weight no request had (by 1e-9 per request): the server keeps no
+                # bar for it (gis_app.matching.bars), as for a requirement matched the first time
+                w = 5 + next(unseen) * 1e-9
+                r = client.post("/api/match", json=body, params={"weight": f"freshness:{w!r}"})
+                r.raise_for_status()
+
+            ms = _time(first_run, runs)
+            out["measures"][f"{key}{FIRST}"] = _stats(ms)
+            print(f"  {key}, first run: {_fmt(ms)}", flush=True)
 
         def detail(i: int) -> None:
             r = client.get(f"/api/sites/{ids[i]}")
@@ -479,6 +494,13 @@ def markdown(doc: dict) -> str:
         for key in ("bbox_search", *MATCH_KEYS, "site_detail"):
             cells.append(f"{ms[key]['p50_ms']:.0f} / {ms[key]['p95_ms']:.0f}" if key in ms else "—")
         lines.append("| " + " | ".join(cells) + " |")
+        if any(f"{k}{FIRST}" in ms for k in MATCH_KEYS):
+            cells = [f"{s['sites']:,}, first runs", ""]
+            for key in (f"{k}{FIRST}" for k in MATCH_KEYS):
+                cells.append(
+                    f"{ms[key]['p50_ms']:.0f} / {ms[key]['p95_ms']:.0f}" if key in ms else "—"
+                )
+            lines.append("| " + " | ".join([*cells, ""]) + " |")
     lines.append("")
     for s in doc["sizes"]:
         ms = s["measures"]
@@ -496,6 +518,13 @@ def markdown(doc: dict) -> str:
             f"; standard plant only {ms['match_standard_plant']['matches']} / "
             f"{ms['match_standard_plant']['near_misses']}." + _parse_note(ms)
         )
+    lines.append("")
+    lines.append(
+        "A match is measured as the same request sent again and again (from the second, the "
+        "server has the score its last listed match reached, `gis_app.matching.bars`), and on "
+        "the *first runs* row as requests the server has not seen (each with a freshness weight "
+        "1e-9 apart)."
+    )
     lines.append("")
     lines.append(f"Target: match p95 ≤ {TARGET_MS} ms at 1M sites on 2 cores — {doc['target']}.")
     return "\n".join(lines) + "\n"
@@ -518,9 +547,15 @@ def target_verdict(sizes: list[dict]) -> str:
     big = [s for s in sizes if s["sites"] >= 1_000_000]
     if not big:
         return "not measured (no 1M-site run)"
-    p95 = {k: big[0]["measures"][k]["p95_ms"] for k in MATCH_KEYS}
-    met = [f"{_SHORT[k]} {v:.0f} ms" for k, v in p95.items() if v <= TARGET_MS]
-    missed = [f"{_SHORT[k]} {v:.0f} ms" for k, v in p95.items() if v > TARGET_MS]
+    measured = big[0]["measures"]
+    p95 = {
+        f"{_SHORT[k]}{label}": measured[f"{k}{suffix}"]["p95_ms"]
+        for suffix, label in (("", ""), (FIRST, " (first run)"))
+        for k in MATCH_KEYS
+        if f"{k}{suffix}" in measured
+    }
+    met = [f"{k} {v:.0f} ms" for k, v in p95.items() if v <= TARGET_MS]
+    missed = [f"{k} {v:.0f} ms" for k, v in p95.items() if v > TARGET_MS]
     parts = [f"met by {', '.join(met)}"] if met else []
     parts += [f"NOT met by {', '.join(missed)}"] if missed else []
     return "; ".join(parts) + " (p95)"

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from gis_app.db import prepared, scope
 from gis_app.domain import match_criteria as criteria
 from gis_app.domain.errors import Conflict, InvalidInput, range_refusal
+from gis_app.matching import bars
 from gis_app.matching import sql as match_sql
 from gis_app.matching.explain import SiteMatch, explain_row
 from gis_app.matching.spec import RequirementSpec
@@ -226,33 +227,36 @@ def run_match(
                 params={"value": f"{key}:{w}"[:60]},
             )
     effective = spec.effective_weights(weights)
-    query, params = match_sql.statement(
-        spec,
-        margin=margin / 100.0,
-        limit=limit,
-        nm_limit=near_miss_limit,
-        weights=effective,
-        districts=districts,
-    )
+    options = {
+        "margin": margin / 100.0,
+        "limit": limit,
+        "nm_limit": near_miss_limit,
+        "weights": effective,
+        "districts": districts,
+    }
+    query, params = match_sql.statement(spec, **options)
     # the districts the match reads: those it names, else (row security) the caller's
     bound = scope.bound(conn)
     reads = districts if districts is not None else (bound.read if bound else None)
     units = scoped_units(conn, reads) if reads is not None else None
+    before = settings_sql(
+        worker=not match_sql.land_use_branches(spec.need, params),
+        units=units,
+        space=spec.need in criteria.SPACE_NEEDS,
+    )
+
+    def ranking(query: str, params: dict[str, Any]) -> Sequence[sa.RowMapping]:
+        return prepared.execute(conn, query, params, match_sql.BIND_TYPES, plan=None, before=before)
+
+    match = bars.key(conn, query, params)
     for _ in range(_ATTEMPTS):
-        ranked = prepared.execute(
-            conn,
-            query,
-            params,
-            match_sql.BIND_TYPES,
-            plan=None,
-            before=settings_sql(
-                worker=not match_sql.land_use_branches(spec.need, params),
-                units=units,
-                space=spec.need in criteria.SPACE_NEEDS,
-            ),
-        )
+        bar = bars.kept(match)
+        ranked = ranking(*match_sql.statement(spec, **options, bar=bar)) if bar is not None else []
+        if not ranked or not ranked[0]["bar_held"]:  # no bar, or one the lists no longer reach
+            ranked = ranking(query, params)
         rows = _with_explanations(conn, params, ranked)
         if rows is not None:
+            bars.keep(match, ranked)
             break
     else:
         raise Conflict(

@@ -229,7 +229,7 @@ _LAND_USE_UNITS = (
 #: the SQL type of every bind of the match query (for a prepared statement)
 BIND_TYPES: dict[str, str] = (
     {f"r_{name}": typ for name, typ in REQ_COLUMNS.items()}
-    | {"margin": "float8", "limit": "bigint", "nm_limit": "bigint"}
+    | {"margin": "float8", "limit": "bigint", "nm_limit": "bigint", "bar": "float8"}
     | {f"w_{key}": "float8" for key in criteria.DEFAULT_WEIGHTS}
     | {"districts": "text[]"}
 )
@@ -269,6 +269,7 @@ def statement(
     districts: list[str] | None = None,
     space_keys: bool = True,
     only_applying: bool = True,
+    bar: float | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The match query for ``spec`` and all its binds (see :data:`BIND_TYPES`).
 
@@ -278,7 +279,9 @@ def statement(
     districts and the criteria they stand for (False: those criteria and districts tested
     instead, the keys unread; the same result, for tests and benchmarks). ``only_applying``:
     the text holds only the criteria that apply to ``spec`` (False: every criterion, each
-    asking in SQL whether it applies; the same result, for tests and benchmarks).
+    asking in SQL whether it applies; the same result, for tests and benchmarks). ``bar``: a
+    score the last listed match is expected to reach, for the barred statement of
+    :func:`match_sql` (its rows say whether the bar held; None: the statement without one).
     """
     row_sql, params = constant_row(spec)
     params |= {"margin": margin, "limit": limit, "nm_limit": nm_limit}
@@ -294,7 +297,10 @@ def statement(
         scoped=districts is not None,
         space_keys=space_keys,
         chosen=applying(params) if only_applying else None,
+        barred=bar is not None,
     )
+    if bar is not None:
+        params["bar"] = bar
     return query, params
 
 
@@ -429,10 +435,12 @@ def _candidates(
     scoped: bool = False,
     space_keys: bool = True,
     chosen: Applying = None,
+    barred: bool = False,
 ) -> str:
     """``cand``: the candidates that pass the relaxed hard filter, scored, from match units
     (``chosen``: the criteria that apply, :func:`applying`; None: every criterion, asking its
-    ``applies``)."""
+    ``applies``). Kept for the passes that count and list them; with a bar (``barred``) read
+    once, by the pass that counts them and collects the rows that may be listed."""
     source = UNIT
     keyed = space and space_keys
     districts = _IN_DISTRICTS if scoped else _EVERY_DISTRICT
@@ -444,7 +452,10 @@ def _candidates(
         f"{source.s.id} AS site_id, {source.s.code} AS site_code,"
         f" {source.b.id} AS building_id, {source.b.code} AS building_code"
     )
-    return f"""cand AS MATERIALIZED (
+    # OFFSET 0: inlined into the aggregate, the scores would be computed there (in the leader,
+    # once per aggregate reading them) instead of where the rows are read (leader and worker)
+    once = "\n   OFFSET 0" if barred else ""
+    return f"""cand AS {"" if barred else "MATERIALIZED "}(
   SELECT {ids},
          {_n_fail(source, chosen)} AS n_fail,
          {_PRICE.value(source)}::float8 AS price,
@@ -455,7 +466,7 @@ def _candidates(
    WHERE {units}
      AND {_NEAR_PORTS}
      AND {hard_predicate(":margin", "join", source, without, chosen)}
-     {where}
+     {where}{once}
 )"""
 
 
@@ -472,24 +483,70 @@ def _price_applies(chosen: Applying) -> str:
     return _PRICE.applies(BINDS)
 
 
-def _per_request(chosen: Applying = None) -> str:
+# The columns of ``cand`` (their types for ``listed``).
+_CAND_COLUMNS = (
+    ("site_id", "bigint"),
+    ("site_code", "text"),
+    ("building_id", "bigint"),
+    ("building_code", "text"),
+    ("n_fail", "integer"),
+    ("price", "float8"),
+    ("soft_points", "float8"),
+    ("site_units", "smallint"),
+)
+
+
+def _per_request(chosen: Applying = None, barred: bool = False) -> str:
     """The columns of ``counts`` that are constants of the request: the cheapest price, the
-    total weight and the price weight (criteria on the requirement's binds)."""
+    total weight and the price weight (criteria on the requirement's binds); with a bar
+    (``barred``) also ``listed``, the candidates that may be listed (:func:`_collected`)."""
     weight = " + ".join(_applied_weight(c, chosen) for c in _SCORED if _known(c, chosen)) or "0"
     price = _applied_weight(_PRICE, chosen)
-    return (
-        f"{_CHEAPEST},\n         ({weight})::float8 + {price} AS w_total,"
-        f"\n         {price} AS w_price"
+    total = f"({weight})::float8 + {price}"
+    collected = f",\n         {_collected(total, price)} AS listed" if barred else ""
+    return f"{_CHEAPEST},\n         {total} AS w_total,\n         {price} AS w_price{collected}"
+
+
+def _collected(total: str, price: str) -> str:
+    """The aggregate of the rows a barred statement may list: every near miss, and the matches
+    that may reach the bar ``:bar`` (a score).
+
+    A row that scores at least the bar has at least its score's soft points less the price
+    weight (the price scores at most 1; 0.06 covers the rounding to a tenth): that test on a
+    column already computed spares scoring and sorting the others (with a bar kept from the
+    last run, ~70 of the ~29,000 matching units of the broad plant request at 1M sites)."""
+    columns = ", ".join(name for name, _ in _CAND_COLUMNS)
+    reach = (
+        f"({total} <= 0 OR soft_points >= (CAST(:bar AS float8) - 0.06) * ({total}) / 100.0"
+        f" - {price})"
     )
+    return f"array_agg(ROW({columns})) FILTER (WHERE n_fail = 1 OR (n_fail = 0 AND {reach}))"
 
 
-def _totals(chosen: Applying = None) -> str:
-    """``totals``: the matches and near misses with their rounded score."""
+# the collected rows as a table
+_LISTED = (
+    "listed AS (\n  SELECT u.* FROM counts, unnest(counts.listed) AS u("
+    + ", ".join(f"{name} {typ}" for name, typ in _CAND_COLUMNS)
+    + ")\n)"
+)
+# Whether the barred statement's matches list is the list: it holds as many sites as the full
+# one would (the limit, or every match) and its last scores at least the bar. Then every site
+# above the bar had its best row collected and outranks every site below it; otherwise the
+# inventory changed since the bar was taken, and the caller runs the statement without one.
+_BAR_HELD = """bar_held AS (
+  SELECT count(*) = least(:limit, (SELECT n_matches FROM counts))
+         AND COALESCE(min(score) >= CAST(:bar AS float8), true) AS held
+    FROM top WHERE n_fail = 0
+)"""
+
+
+def _totals(chosen: Applying = None, rows: str = "cand") -> str:
+    """``totals``: the matches and near misses (of ``rows``) with their rounded score."""
     return f"""totals AS NOT MATERIALIZED (
   SELECT c.site_id, c.site_code, c.building_id, c.building_code, c.n_fail, c.price,
          {_price_applies(chosen)} AS price_applies, c.site_units,
          CASE WHEN {_W_TOTAL} > 0 THEN {_ROUNDED_SCORE} ELSE 0 END AS score
-    FROM cand c WHERE c.n_fail <= 1
+    FROM {rows} c WHERE c.n_fail <= 1
 )"""
 
 
@@ -505,7 +562,7 @@ def _ranked() -> str:
 
 
 _SELECT = """SELECT k.site_id, k.site_code, k.building_id, k.building_code, k.n_fail, k.rank,
-       k.n_matches, k.n_near_misses, k.score, k.price, k.price_score, k.cheapest
+       k.n_matches, k.n_near_misses, k.score, k.price, k.price_score, k.cheapest{held}
   FROM ranked k
  ORDER BY k.n_fail, k.rank"""
 
@@ -521,6 +578,7 @@ def match_sql(
     scoped: bool = False,
     space_keys: bool = True,
     chosen: Applying = None,
+    barred: bool = False,
 ) -> str:
     """The match query: relaxed hard filter, scores, best building per site, top N of each list.
 
@@ -541,16 +599,23 @@ def match_sql(
     text holds only theirs, and holds only for requirements they, and no others, apply to
     (a statement per set: fewer terms to plan and to evaluate per candidate); None: one text
     for every requirement, each criterion's ``applies`` asked in SQL.
+    ``barred``: the statement with a bar, ``:bar``, a score the last listed match is expected
+    to reach (:mod:`gis_app.matching.bars`). The candidates are then read once, by the
+    aggregate that counts them, which also collects every near miss and the matches that may
+    reach the bar (:func:`_collected`); the lists are cut from those. Each row then also says
+    in ``bar_held`` whether the bar held (:data:`_BAR_HELD`): when it did not (or no row came
+    back), the lists may be wrong and the statement without a bar must be run instead.
 
     Binds: ``:margin`` (share, e.g. 0.1), ``:limit``, ``:nm_limit``, ``:w_<criterion>`` and
     the requirement's ``:r_<column>`` of :func:`constant_row`. Returns one row per listed site
     (its ids and codes, rank, score, price, price score, the counts and the cheapest price) with
     ``n_fail`` 0 (match) or 1 (near miss).
     """
+    per_request = _per_request(chosen, barred)
     counting, top = (
-        _space_lists(_ORDER, row_sql, berth, _per_request(chosen), chosen)
+        _space_lists(_ORDER, row_sql, berth, per_request, chosen)
         if space
-        else _site_lists(_ORDER, _per_request(chosen))
+        else _site_lists(_ORDER, per_request)
     )
     ctes = [
         _candidates(
@@ -561,13 +626,17 @@ def match_sql(
             scoped=scoped,
             space_keys=space_keys,
             chosen=chosen,
+            barred=barred,
         ),
         counting,
-        _totals(chosen),
+        *([_LISTED] if barred else []),
+        _totals(chosen, "listed" if barred else "cand"),
         top,
+        *([_BAR_HELD] if barred else []),
         _ranked(),
     ]
-    return "\nWITH " + ",\n".join(ctes) + "\n" + _SELECT
+    held = ",\n       (SELECT held FROM bar_held) AS bar_held" if barred else ""
+    return "\nWITH " + ",\n".join(ctes) + "\n" + _SELECT.format(held=held)
 
 
 #: the SQL type of every bind of the explanation query (for a prepared statement)

@@ -143,8 +143,10 @@ def _plans(conn: sa.Connection, name: str) -> tuple[int, int]:
 def test_the_match_runs_prepared_with_plans_chosen_by_the_inventory_size(
     conn: sa.Connection, monkeypatch
 ) -> None:
-    from gis_app.matching import engine
+    from gis_app.matching import bars, engine
 
+    kept = bars.kept
+    monkeypatch.setattr(bars, "kept", lambda match: None)  # no bar, until the end
     spec = parse_spec({"need": "land", "land_use_codes": ["M"], "land_mu_min": 20})
     query, params = match_sql.statement(spec, limit=200)
     ranking = prepared._prepared_form(query)[0]
@@ -171,6 +173,17 @@ def test_the_match_runs_prepared_with_plans_chosen_by_the_inventory_size(
     assert run_match(conn, spec, limit=200) == got
     assert run_match(conn, spec, limit=200) == got
     assert planned() == ((2, 2), (0, 4))
+    # with the bar its last run kept, the match runs the barred statement, planned alike
+    monkeypatch.setattr(bars, "kept", kept)
+    bars.forget()
+    assert run_match(conn, spec, limit=200) == got  # keeps the bar
+    bar = bars.kept(bars.key(conn, query, params))
+    assert bar == min(m.score for m in got.matches) - bars.SLACK
+    barred = prepared._prepared_form(match_sql.statement(spec, limit=200, bar=bar)[0])[0]
+    start = _plans(conn, barred)
+    assert run_match(conn, spec, limit=200) == got
+    assert run_match(conn, spec, limit=200) == got
+    assert _plans(conn, barred) == (start[0] + 2, start[1]) and planned() == ((3, 2), (0, 7))
 
 
 def test_a_session_keeps_the_most_recently_used_statements(

@@ -32,9 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the bench packag
 from bench.api_bench import REQUIREMENTS as BENCH_REQUESTS
 from bench.api_bench import build_database, drop_database, make_template
 from gis_app.db.engine import make_engine
+from gis_app.matching import bars
 from gis_app.matching import engine as match_engine
+from gis_app.matching import sql as match_sql
 from gis_app.matching.engine import MatchResult, run_match
-from gis_app.matching.spec import parse_spec
+from gis_app.matching.spec import RequirementSpec, parse_spec
 
 N = 10_000
 EXPECTED = Path(__file__).with_name("match_bench_10k.json")
@@ -178,6 +180,78 @@ def test_the_plan_does_not_change_the_figures(bench_url: str, monkeypatch) -> No
             _compare(all_figures(conn))
     finally:
         eng.dispose()
+
+
+@pytest.mark.slow
+def test_a_kept_bar_changes_no_figure(bench_url: str) -> None:
+    # the first run of each request keeps its bar, the second reads the matches above it
+    bars.forget()
+    eng = make_engine(bench_url)
+    try:
+        with eng.connect() as conn:
+            cold = all_figures(conn)
+            # a bar for every request that lists a match
+            assert len(bars._KEPT) == sum(1 for f in cold.values() if f["matches"]) > 8
+            warm = all_figures(conn)
+    finally:
+        eng.dispose()
+    _compare(cold)
+    _compare(warm)
+
+
+def _barred(
+    conn: sa.Connection, spec: RequirementSpec, options: dict[str, Any], bar: float
+) -> tuple[list[tuple], bool | None, int]:
+    """The barred statement's rows (without ``bar_held``), whether the bar held (None: no
+    row), and how many candidates it collected to list."""
+    query, params = match_sql.statement(spec, **options, bar=bar)
+    rows = conn.execute(sa.text(query), params).all()
+    held = rows[0].bar_held if rows else None
+    main = query.rpartition("\nSELECT k.site_id")[0]
+    collected = conn.execute(
+        sa.text(main + "\nSELECT COALESCE(cardinality(listed), 0) FROM counts"), params
+    ).scalar_one()
+    return [tuple(r)[:-1] for r in rows], held, collected
+
+
+@pytest.mark.slow
+def test_any_bar_gives_the_same_lists_or_says_it_did_not_hold(bench_url: str) -> None:
+    eng = make_engine(bench_url)
+    pruned = 0
+    try:
+        with eng.connect() as conn:
+            for name, (body, options) in REQUESTS.items():
+                spec = parse_spec(body)
+                opts = {
+                    "margin": options.get("margin_pct", spec.near_miss_margin_pct) / 100.0,
+                    "limit": options.get("limit", 20),
+                    "nm_limit": options.get("near_miss_limit", 10),
+                    "weights": spec.effective_weights(options.get("weights")),
+                }
+                query, params = match_sql.statement(spec, **opts)
+                assert "bar" not in query
+                plain = [tuple(r) for r in conn.execute(sa.text(query), params)]
+                scores = [r[8] for r in plain if r[4] == 0]  # score, n_fail
+                if not scores:  # nothing matches: any bar lists nothing, as none does
+                    for bar in (0.0, 99.0):
+                        rows, held, _ = _barred(conn, spec, opts, bar)
+                        assert rows == plain and held in (True, None), name
+                    continue
+                last = min(scores)
+                _, _, every = _barred(conn, spec, opts, -1e9)  # every match and near miss
+                for bar in (last, last - bars.SLACK, last - 30, -1e9):
+                    rows, held, collected = _barred(conn, spec, opts, bar)
+                    assert held is True and rows == plain, (name, bar)
+                    if bar == last:
+                        pruned += every - collected
+                # a bar the list no longer reaches (the inventory changed since it was kept)
+                for bar in (last + 0.1, last + 5, 1e9):
+                    _, held, _ = _barred(conn, spec, opts, bar)
+                    assert held is not True, (name, bar)
+                conn.rollback()
+    finally:
+        eng.dispose()
+    assert pruned > 500  # the bar spares scoring most matches (plant: ~70 of 285 units)
 
 
 if __name__ == "__main__":

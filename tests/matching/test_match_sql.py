@@ -13,6 +13,7 @@ from writers import DINGHAI, PUTUO
 from gis_app.db.models import Requirement
 from gis_app.domain import landuse
 from gis_app.domain import match_criteria as criteria
+from gis_app.matching import bars
 from gis_app.matching import sql as match_sql
 from gis_app.matching.engine import run_match
 from gis_app.matching.spec import RequirementSpec, parse_spec
@@ -432,6 +433,30 @@ def test_short_lists_are_prefixes_of_the_full_ranking(conn: sa.Connection) -> No
         assert (short.total_matches, short.total_near_misses) == totals
     # a site with a fitting building is not also a near miss through another of its buildings
     assert not {m.site_id for m in full.matches} & {m.site_id for m in full.near_misses}
+
+
+def test_a_bar_an_edit_left_too_high_lists_what_a_first_run_lists(conn: sa.Connection) -> None:
+    spec = parse_spec({"need": "plant", "gfa_m2_min": 3000, "height_min_m": 8, "tenure": "lease"})
+    bars.forget()
+    first = run_match(conn, spec, limit=2)
+    query, params = match_sql.statement(spec, limit=2)
+    kept = bars.kept(bars.key(conn, query, params))
+    assert kept == min(m.score for m in first.matches) - bars.SLACK
+    # the two listed sites let: every other match scores below the bar kept for the list
+    conn.execute(
+        sa.text("UPDATE building SET occupancy = 'let', vacant_gfa_m2 = 0 WHERE site_id = ANY(:s)"),
+        {"s": [m.site_id for m in first.matches]},
+    )
+    again = run_match(conn, spec, limit=2)
+    bars.forget()
+    cold = run_match(conn, spec, limit=2)
+    assert _listed(again.matches) == _listed(cold.matches) != _listed(first.matches)
+    assert (again.total_matches, again.total_near_misses) == (
+        cold.total_matches,
+        cold.total_near_misses,
+    )
+    assert min(m.score for m in cold.matches) < kept  # the bar was out of reach
+    assert bars.kept(bars.key(conn, query, params)) == min(m.score for m in cold.matches) - 1
 
 
 def test_a_near_miss_building_beside_a_fitting_one_leaves_its_site_a_match(
