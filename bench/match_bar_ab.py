@@ -1,0 +1,149 @@
+"""A match run the first time (no bar) against the same match run again (with the bar its last
+run kept, ``gis_app.matching.bars``), side by side on one inventory (issue 24, item 3).
+
+First: every kept bar forgotten before the run — the ranking statement reads the candidates
+into a kept set that the counts and both lists read again. Again: as shipped for a repeated
+match — the barred statement reads them once, counting them and collecting only the near misses
+and the matches that may reach the bar. Per request and side, in interleaved rounds (the side
+that goes first alternating, 2 warm-ups): the whole in-process match (``run_match``) and the
+ranking statement alone; the results of both sides must be equal in every round, and how many
+candidates the barred statement collected is recorded. Wall ms, median and p95, to
+``bench/results/<name>.{json,md}``::
+
+    .venv/bin/python bench/match_bar_ab.py --db gis_app_bench_api_1000000_13465 --rounds 25
+
+The server is the private cluster, or the one of ``GIS_APP_PG_DATA_DIR`` / ``GIS_APP_PG_PORT``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.api_bench import median_p95  # noqa: E402
+from bench.match_index_ab import REQUESTS  # noqa: E402
+from bench.match_space_key_ab import run  # noqa: E402
+from gis_app.db import prepared  # noqa: E402
+from gis_app.db.engine import make_engine  # noqa: E402
+from gis_app.domain import match_criteria as criteria  # noqa: E402
+from gis_app.matching import bars  # noqa: E402
+from gis_app.matching import engine as match_engine  # noqa: E402
+from gis_app.matching import sql as match_sql  # noqa: E402
+from gis_app.matching.spec import parse_spec  # noqa: E402
+
+SIDES = ("first", "again")
+
+
+def _collected(c: sa.Connection, query: str, params: dict[str, Any]) -> int:
+    """How many candidates the barred statement ``query`` collects to list."""
+    main = query.rpartition("\nSELECT k.site_id")[0]
+    sql = main + "\nSELECT COALESCE(cardinality(listed), 0) FROM counts"
+    return c.execute(sa.text(sql), params).scalar_one()
+
+
+def measure(url: str, rounds: int) -> dict[str, Any]:
+    """Interleaved rounds of every request on both sides."""
+    match: dict[str, dict[str, list[float]]] = {k: {s: [] for s in SIDES} for k in REQUESTS}
+    ranking: dict[str, dict[str, list[float]]] = {k: {s: [] for s in SIDES} for k in REQUESTS}
+    collected: dict[str, dict[str, int]] = {}
+    eng = make_engine(url)
+    try:
+        with eng.connect() as c:
+            for r in range(rounds + 2):
+                order = SIDES if r % 2 == 0 else SIDES[::-1]
+                for key, (_title, body) in REQUESTS.items():
+                    spec = parse_spec(body)
+                    plain, params = match_sql.statement(spec)
+                    kept = bars.key(c, plain, params)
+                    got = {}
+                    for side in order:
+                        if side == "first":
+                            bars.forget()
+                        else:  # the bar a run keeps (the first side may have dropped it)
+                            match_engine.run_match(c, spec)
+                            c.rollback()
+                        bar = bars.kept(kept)
+                        query, binds = match_sql.statement(spec, bar=bar)
+                        settings = match_engine.settings_sql(
+                            worker=not match_sql.land_use_branches(spec.need, binds),
+                            space=spec.need in criteria.SPACE_NEEDS,
+                        )
+                        t = time.perf_counter()
+                        prepared.execute(
+                            c, query, binds, match_sql.BIND_TYPES, plan=None, before=settings
+                        )
+                        stmt_ms = (time.perf_counter() - t) * 1000
+                        c.rollback()
+                        if side == "first":
+                            bars.forget()
+                        t = time.perf_counter()
+                        result = match_engine.run_match(c, spec)
+                        match_ms = (time.perf_counter() - t) * 1000
+                        c.rollback()
+                        got[side] = result.to_dict()
+                        if r >= 2:
+                            ranking[key][side].append(stmt_ms)
+                            match[key][side].append(match_ms)
+                        if r == 0 and bar is not None:
+                            collected[key] = {
+                                "collected": _collected(c, query, binds),
+                                "candidates": _collected(c, *match_sql.statement(spec, bar=-1e9)),
+                                "bar": bar,
+                            }
+                            c.rollback()
+                    if got["first"] != got["again"]:
+                        raise RuntimeError(f"{key}: the two sides matched differently")
+    finally:
+        eng.dispose()
+    return {
+        "match_ms": median_p95(match),
+        "ranking_ms": median_p95(ranking),
+        "collected": collected,
+    }
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    """The figures as a Markdown table."""
+    out = [
+        f"# A match run the first time and again, with the bar it kept, {doc['started']}",
+        "",
+        f"Inventory `{doc['db']}`. Machine: {doc['machine']}. Load average at start"
+        f" {doc['load_start']}, at end {doc['load_end']}. {doc['rounds']} interleaved rounds"
+        " after 2 warm-ups, in process (no HTTP); both sides' results equal in every round."
+        " First: no bar kept. Again: the bar the last run kept (its last listed match's score"
+        f" less {bars.SLACK:g}).",
+        "",
+        "| request | bar | near misses and matches that may reach it, collected of all"
+        " | ranking statement p50 / p95 ms, first → again | whole match p50 / p95 ms,"
+        " first → again | again ÷ first (match p50) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for key, (title, _b) in REQUESTS.items():
+        st, m = doc["ranking_ms"][key], doc["match_ms"][key]
+        seen = doc["collected"].get(key)
+
+        def pair(x: dict[str, dict[str, float]]) -> str:
+            b, a = x["first"], x["again"]
+            return f"{b['median']} / {b['p95']} → {a['median']} / {a['p95']}"
+
+        ratio = m["again"]["median"] / m["first"]["median"]
+        bar = f"{seen['bar']:.1f}" if seen else "— (nothing matches)"
+        kept = f"{seen['collected']:,} of {seen['candidates']:,}" if seen else "—"
+        out.append(f"| {title} | {bar} | {kept} | {pair(st)} | {pair(m)} | {ratio:.2f} |")
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure and write the results."""
+    return run(argv, __doc__ or "", "match_bar_ab", measure, markdown)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
