@@ -6,7 +6,9 @@ Runs in-process against a kept inventory (``bench/api_bench.py --keep``), on the
 request once in every configuration (a parallel worker for every match on a large inventory, as
 before 2026-12-04; as shipped: none for land needs stating land uses; never a worker), then one site
 detail (``services.sites.get_site`` of a random site: it does not grow with the inventory, so it
-tells how busy the machine was). Per run it records the wall time of ``run_match`` and the CPU
+tells how busy the machine was). Every run is a first run: the bar a match keeps for its next
+run (``gis_app.matching.bars``) is forgotten before each (``bench/match_bar_ab.py`` measures a
+match run again). Per run it records the wall time of ``run_match`` and the CPU
 time the database backend spent (``/proc/<pid>/schedstat``; only when the server runs on this
 machine, and the leader's share only when a worker helps). A stage profile then times, in the
 backend, what the ranking statement is made of, each stage adding to the one before:
@@ -50,6 +52,7 @@ from bench.api_bench import (  # noqa: E402
 )
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.domain import match_criteria as criteria  # noqa: E402
+from gis_app.matching import bars  # noqa: E402
 from gis_app.matching import engine as match_engine  # noqa: E402
 from gis_app.matching import sql as match_sql  # noqa: E402
 from gis_app.matching.spec import parse_spec  # noqa: E402
@@ -142,6 +145,7 @@ def measure(url: str, rounds: int, profile_rounds: int) -> dict[str, Any]:
                 for key, spec in specs.items():
                     for config, settings in CONFIGS.items():
                         match_engine.settings_sql = settings
+                        bars.forget()  # each run as a first one (again: match_bar_ab.py)
                         before, t = _cpu_ms(pid), time.perf_counter()
                         res = match_engine.run_match(c, spec)
                         c.rollback()
