@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -33,9 +35,11 @@ from bench.match_space_key_ab import run  # noqa: E402
 from gis_app.db import prepared  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.domain import match_criteria as criteria  # noqa: E402
+from gis_app.matching import bars  # noqa: E402
 from gis_app.matching import engine as match_engine  # noqa: E402
 from gis_app.matching import sql as match_sql  # noqa: E402
-from gis_app.matching.spec import parse_spec  # noqa: E402
+from gis_app.matching.engine import MatchResult  # noqa: E402
+from gis_app.matching.spec import RequirementSpec, parse_spec  # noqa: E402
 
 SIDES = ("before", "after")
 _SHIPPED = match_sql.applying
@@ -49,6 +53,46 @@ def _side(side: str) -> Iterator[None]:
         yield
     finally:
         match_sql.applying = _SHIPPED
+
+
+def timed_match(
+    c: sa.Connection,
+    spec: RequirementSpec,
+    statement: tuple[str, dict[str, Any]],
+    before_match: Callable[[], None] = lambda: None,
+) -> tuple[float, float, MatchResult]:
+    """The wall ms of the ranking ``statement`` (prepared, with the settings ``run_match``
+    sends), then, after ``before_match()``, of the whole ``run_match`` of ``spec``, and its
+    result; each in a transaction rolled back after it."""
+    sql, params = statement
+    settings = match_engine.settings_sql(
+        worker=not match_sql.land_use_branches(spec.need, params),
+        space=spec.need in criteria.SPACE_NEEDS,
+    )
+    t = time.perf_counter()
+    prepared.execute(c, sql, params, match_sql.BIND_TYPES, plan=None, before=settings)
+    stmt_ms = (time.perf_counter() - t) * 1000
+    c.rollback()
+    before_match()
+    t = time.perf_counter()
+    result = match_engine.run_match(c, spec)
+    match_ms = (time.perf_counter() - t) * 1000
+    c.rollback()
+    return stmt_ms, match_ms, result
+
+
+def in_process_intro(doc: dict[str, Any], title: str, sides: str) -> list[str]:
+    """The first lines of an in-process before/after run's Markdown: its ``title``, the run,
+    and what the ``sides`` are."""
+    return [
+        f"# {title}, {doc['started']}",
+        "",
+        f"Inventory `{doc['db']}`. Machine: {doc['machine']}. Load average at start"
+        f" {doc['load_start']}, at end {doc['load_end']}. {doc['rounds']} interleaved rounds"
+        " after 2 warm-ups, in process (no HTTP); both sides' results equal in every round."
+        f" {sides}",
+        "",
+    ]
 
 
 def measure(url: str, rounds: int) -> dict[str, Any]:
@@ -67,20 +111,10 @@ def measure(url: str, rounds: int) -> dict[str, Any]:
                     for side in order:
                         with _side(side):
                             sql, params = match_sql.statement(spec)
-                            settings = match_engine.settings_sql(
-                                worker=not match_sql.land_use_branches(spec.need, params),
-                                space=spec.need in criteria.SPACE_NEEDS,
+                            # both sides as first runs (no kept bar: match_bar_ab.py)
+                            stmt_ms, match_ms, result = timed_match(
+                                c, spec, (sql, params), bars.forget
                             )
-                            t = time.perf_counter()
-                            prepared.execute(
-                                c, sql, params, match_sql.BIND_TYPES, plan=None, before=settings
-                            )
-                            stmt_ms = (time.perf_counter() - t) * 1000
-                            c.rollback()
-                            t = time.perf_counter()
-                            result = match_engine.run_match(c, spec)
-                            match_ms = (time.perf_counter() - t) * 1000
-                            c.rollback()
                         got[side] = result.to_dict()
                         text_kb[key][side] = round(len(sql) / 1024, 1)
                         if r >= 2:
@@ -100,14 +134,12 @@ def measure(url: str, rounds: int) -> dict[str, Any]:
 def markdown(doc: dict[str, Any]) -> str:
     """The figures as a Markdown table."""
     out = [
-        f"# A match with only the criteria that apply, {doc['started']}",
-        "",
-        f"Inventory `{doc['db']}`. Machine: {doc['machine']}. Load average at start"
-        f" {doc['load_start']}, at end {doc['load_end']}. {doc['rounds']} interleaved rounds"
-        " after 2 warm-ups, in process (no HTTP); both sides' results equal in every round."
-        " Before: every criterion in both statements, each asking in SQL whether it applies."
-        " After: as shipped, only the criteria that apply.",
-        "",
+        *in_process_intro(
+            doc,
+            "A match with only the criteria that apply",
+            "Before: every criterion in both statements, each asking in SQL whether it applies."
+            " After: as shipped, only the criteria that apply.",
+        ),
         "| request | ranking statement KB, before → after | ranking statement p50 / p95 ms,"
         " before → after | whole match p50 / p95 ms, before → after | after ÷ before (match p50) |",
         "|---|---:|---:|---:|---:|",

@@ -18,7 +18,6 @@ The server is the private cluster, or the one of ``GIS_APP_PG_DATA_DIR`` / ``GIS
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.api_bench import median_p95  # noqa: E402
+from bench.match_applying_ab import in_process_intro, timed_match  # noqa: E402
 from bench.match_index_ab import REQUESTS  # noqa: E402
 from bench.match_space_key_ab import run  # noqa: E402
-from gis_app.db import prepared  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
-from gis_app.domain import match_criteria as criteria  # noqa: E402
 from gis_app.matching import bars  # noqa: E402
 from gis_app.matching import engine as match_engine  # noqa: E402
 from gis_app.matching import sql as match_sql  # noqa: E402
@@ -71,22 +69,12 @@ def measure(url: str, rounds: int) -> dict[str, Any]:
                             c.rollback()
                         bar = bars.kept(kept)
                         query, binds = match_sql.statement(spec, bar=bar)
-                        settings = match_engine.settings_sql(
-                            worker=not match_sql.land_use_branches(spec.need, binds),
-                            space=spec.need in criteria.SPACE_NEEDS,
+                        stmt_ms, match_ms, result = timed_match(
+                            c,
+                            spec,
+                            (query, binds),
+                            bars.forget if side == "first" else lambda: None,
                         )
-                        t = time.perf_counter()
-                        prepared.execute(
-                            c, query, binds, match_sql.BIND_TYPES, plan=None, before=settings
-                        )
-                        stmt_ms = (time.perf_counter() - t) * 1000
-                        c.rollback()
-                        if side == "first":
-                            bars.forget()
-                        t = time.perf_counter()
-                        result = match_engine.run_match(c, spec)
-                        match_ms = (time.perf_counter() - t) * 1000
-                        c.rollback()
                         got[side] = result.to_dict()
                         if r >= 2:
                             ranking[key][side].append(stmt_ms)
@@ -112,14 +100,12 @@ def measure(url: str, rounds: int) -> dict[str, Any]:
 def markdown(doc: dict[str, Any]) -> str:
     """The figures as a Markdown table."""
     out = [
-        f"# A match run the first time and again, with the bar it kept, {doc['started']}",
-        "",
-        f"Inventory `{doc['db']}`. Machine: {doc['machine']}. Load average at start"
-        f" {doc['load_start']}, at end {doc['load_end']}. {doc['rounds']} interleaved rounds"
-        " after 2 warm-ups, in process (no HTTP); both sides' results equal in every round."
-        " First: no bar kept. Again: the bar the last run kept (its last listed match's score"
-        f" less {bars.SLACK:g}).",
-        "",
+        *in_process_intro(
+            doc,
+            "A match run the first time and again, with the bar it kept",
+            "First: no bar kept. Again: the bar the last run kept (its last listed match's"
+            f" score less {bars.SLACK:g}).",
+        ),
         "| request | bar | near misses and matches that may reach it, collected of all"
         " | ranking statement p50 / p95 ms, first → again | whole match p50 / p95 ms,"
         " first → again | again ÷ first (match p50) |",
