@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from matching.sample_oracle import PLANT, expected, load
+
+from gis_app.db.engine import make_engine
+from gis_app.matching import bars
 
 
 @pytest.fixture
@@ -74,6 +78,37 @@ def test_saved_requirement_matches(make_db, client_as) -> None:
     assert [m["code"] for m in top1["matches"]] == [body["matches"][0]["code"]]
     assert top1["total_matches"] == body["total_matches"]
     assert alice.get("/api/requirements/999999/matches").status_code == 404
+
+
+def test_a_match_asked_again_answers_alike_and_follows_an_edit(make_db, client_as) -> None:
+    # the second answer comes from the barred statement (gis_app.matching.bars); an edit in
+    # plain SQL (as QGIS writes) that takes the best site out must show at once
+    url = make_db("sample")
+    officer = client_as("officer", url=url)
+    body = PLANT | {"tenure": "either"}
+    bars.forget()
+    first = officer.post("/api/match", json=body, params={"limit": 2})
+    assert first.status_code == 200, first.text
+    assert len(bars._KEPT) == 1
+    again = officer.post("/api/match", json=body, params={"limit": 2}).json()
+    assert again == first.json() and len(again["matches"]) == 2
+    best = again["matches"][0]
+    eng = make_engine(url)
+    try:
+        with eng.begin() as c:
+            c.execute(
+                sa.text(
+                    "UPDATE building SET occupancy = 'let', vacant_gfa_m2 = 0 WHERE site_id = :s"
+                ),
+                {"s": best["site_id"]},
+            )
+    finally:
+        eng.dispose()
+    edited = officer.post("/api/match", json=body, params={"limit": 2}).json()
+    bars.forget()
+    fresh = officer.post("/api/match", json=body, params={"limit": 2}).json()
+    assert edited == fresh and best["code"] not in {m["code"] for m in edited["matches"]}
+    assert edited["total_matches"] == again["total_matches"] - 1
 
 
 @pytest.mark.parametrize(
