@@ -1,5 +1,7 @@
 """Run a match: one SQL statement filters (indexes first), scores and ranks in PostGIS, a second
-reads the criteria of the rows it lists; Python only words the explanations."""
+reads the criteria of the rows it lists; Python only words the explanations. A match run again
+sends the barred form of the first statement, with the bar its last run kept
+(:mod:`gis_app.matching.bars`)."""
 
 from __future__ import annotations
 
