@@ -24,8 +24,7 @@ import sqlalchemy as sa
 
 from gis_app.db import scope
 
-#: most bars a process keeps (the least recently used go first); a key is a few hundred bytes
-#: besides the statement text, which the statement cache holds anyway
+#: most bars a process keeps (the least recently used go first; each is two numbers)
 MAX_KEPT = 4096
 #: how far below the last listed match's score the bar is kept: the freshness score of every
 #: site drifts down day by day and edits move single sites; a bar a point lower still spares
@@ -34,22 +33,23 @@ MAX_KEPT = 4096
 SLACK = 1.0
 
 _LOCK = threading.Lock()
-_KEPT: OrderedDict[Hashable, float] = OrderedDict()
+_KEPT: OrderedDict[int, float] = OrderedDict()
 
 
 def _frozen(value: Any) -> Hashable:
     return tuple(value) if isinstance(value, list) else value
 
 
-def key(conn: sa.Connection, query: str, params: Mapping[str, Any]) -> Hashable:
-    """What identifies a match for its bar: the database, the caller's district scope (row
-    security shows each scope its own rows), the statement and its binds (the bar aside)."""
+def key(conn: sa.Connection, query: str, params: Mapping[str, Any]) -> int:
+    """What identifies a match for its bar, as a hash of the database, the caller's district
+    scope (row security shows each scope its own rows), the statement and its binds (the bar
+    aside). Two matches that shared a hash would only share a hint."""
     url = conn.engine.url
     binds = tuple(sorted((k, _frozen(v)) for k, v in params.items() if k != "bar"))
-    return (url.host, url.port, url.database, scope.bound(conn), query, binds)
+    return hash((url.host, url.port, url.database, scope.bound(conn), query, binds))
 
 
-def kept(match: Hashable) -> float | None:
+def kept(match: int) -> float | None:
     """The bar kept for ``match`` (:func:`key`), if any."""
     with _LOCK:
         bar = _KEPT.get(match)
@@ -58,7 +58,7 @@ def kept(match: Hashable) -> float | None:
         return bar
 
 
-def keep(match: Hashable, rows: Iterable[Mapping[str, Any]]) -> None:
+def keep(match: int, rows: Iterable[Mapping[str, Any]]) -> None:
     """Keep the bar of a match's ranked ``rows`` (the statement's: ``n_fail`` 0 for a match):
     the lowest score listed among the matches less :data:`SLACK`; none when nothing matched."""
     scores = [float(r["score"]) for r in rows if r["n_fail"] == 0]
