@@ -95,40 +95,60 @@ def in_process_intro(doc: dict[str, Any], title: str, sides: str) -> list[str]:
     ]
 
 
-def measure(url: str, rounds: int) -> dict[str, Any]:
-    """Interleaved rounds of every request on both sides."""
-    match: dict[str, dict[str, list[float]]] = {k: {s: [] for s in SIDES} for k in REQUESTS}
-    ranking: dict[str, dict[str, list[float]]] = {k: {s: [] for s in SIDES} for k in REQUESTS}
-    text_kb: dict[str, dict[str, float]] = {k: {} for k in REQUESTS}
+#: one side of one request in a round: (connection, request key, spec, side, round) → the
+#: ranking statement's ms, the whole match's ms and its result (:func:`timed_match`)
+RunSide = Callable[
+    [sa.Connection, str, RequirementSpec, str, int], tuple[float, float, MatchResult]
+]
+
+
+def interleaved(url: str, rounds: int, sides: tuple[str, str], run_side: RunSide) -> dict[str, Any]:
+    """Rounds of every request on both ``sides`` (the side that goes first alternating; two
+    warm-up rounds); the results of both sides must be equal in every round. The ranking
+    statement's and the whole match's ms per request and side, median and p95."""
+    match: dict[str, dict[str, list[float]]] = {k: {s: [] for s in sides} for k in REQUESTS}
+    ranking: dict[str, dict[str, list[float]]] = {k: {s: [] for s in sides} for k in REQUESTS}
     eng = make_engine(url)
     try:
         with eng.connect() as c:
             for r in range(rounds + 2):
-                order = SIDES if r % 2 == 0 else SIDES[::-1]
+                order = sides if r % 2 == 0 else sides[::-1]
                 for key, (_title, body) in REQUESTS.items():
                     spec = parse_spec(body)
                     got = {}
                     for side in order:
-                        with _side(side):
-                            sql, params = match_sql.statement(spec)
-                            # both sides as first runs (no kept bar: match_bar_ab.py)
-                            stmt_ms, match_ms, result = timed_match(
-                                c, spec, (sql, params), bars.forget
-                            )
+                        stmt_ms, match_ms, result = run_side(c, key, spec, side, r)
                         got[side] = result.to_dict()
-                        text_kb[key][side] = round(len(sql) / 1024, 1)
                         if r >= 2:
                             ranking[key][side].append(stmt_ms)
                             match[key][side].append(match_ms)
-                    if got["before"] != got["after"]:
+                    if got[sides[0]] != got[sides[1]]:
                         raise RuntimeError(f"{key}: the two sides matched differently")
     finally:
         eng.dispose()
-    return {
-        "match_ms": median_p95(match),
-        "ranking_ms": median_p95(ranking),
-        "statement_kb": text_kb,
-    }
+    return {"match_ms": median_p95(match), "ranking_ms": median_p95(ranking)}
+
+
+def pair(x: dict[str, dict[str, float]], sides: tuple[str, str]) -> str:
+    """Both sides' median / p95 of one measure, ``before → after``."""
+    b, a = x[sides[0]], x[sides[1]]
+    return f"{b['median']} / {b['p95']} → {a['median']} / {a['p95']}"
+
+
+def measure(url: str, rounds: int) -> dict[str, Any]:
+    """Interleaved rounds of every request on both sides."""
+    text_kb: dict[str, dict[str, float]] = {k: {} for k in REQUESTS}
+
+    def run_side(
+        c: sa.Connection, key: str, spec: RequirementSpec, side: str, r: int
+    ) -> tuple[float, float, MatchResult]:
+        with _side(side):
+            sql, params = match_sql.statement(spec)
+            text_kb[key][side] = round(len(sql) / 1024, 1)
+            # both sides as first runs (no kept bar: match_bar_ab.py)
+            return timed_match(c, spec, (sql, params), bars.forget)
+
+    return interleaved(url, rounds, SIDES, run_side) | {"statement_kb": text_kb}
 
 
 def markdown(doc: dict[str, Any]) -> str:
@@ -148,13 +168,10 @@ def markdown(doc: dict[str, Any]) -> str:
         kb = doc["statement_kb"][key]
         st, m = doc["ranking_ms"][key], doc["match_ms"][key]
 
-        def pair(x: dict[str, dict[str, float]]) -> str:
-            b, a = x["before"], x["after"]
-            return f"{b['median']} / {b['p95']} → {a['median']} / {a['p95']}"
-
         ratio = m["after"]["median"] / m["before"]["median"]
         out.append(
-            f"| {title} | {kb['before']} → {kb['after']} | {pair(st)} | {pair(m)} | {ratio:.2f} |"
+            f"| {title} | {kb['before']} → {kb['after']} | {pair(st, SIDES)}"
+            f" | {pair(m, SIDES)} | {ratio:.2f} |"
         )
     return "\n".join(out) + "\n"
 

@@ -26,15 +26,14 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_bench import median_p95  # noqa: E402
-from bench.match_applying_ab import in_process_intro, timed_match  # noqa: E402
+from bench.match_applying_ab import in_process_intro, interleaved, pair, timed_match  # noqa: E402
 from bench.match_index_ab import REQUESTS  # noqa: E402
 from bench.match_space_key_ab import run  # noqa: E402
-from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.matching import bars  # noqa: E402
 from gis_app.matching import engine as match_engine  # noqa: E402
 from gis_app.matching import sql as match_sql  # noqa: E402
-from gis_app.matching.spec import parse_spec  # noqa: E402
+from gis_app.matching.engine import MatchResult  # noqa: E402
+from gis_app.matching.spec import RequirementSpec  # noqa: E402
 
 SIDES = ("first", "again")
 
@@ -48,53 +47,31 @@ def _collected(c: sa.Connection, query: str, params: dict[str, Any]) -> int:
 
 def measure(url: str, rounds: int) -> dict[str, Any]:
     """Interleaved rounds of every request on both sides."""
-    match: dict[str, dict[str, list[float]]] = {k: {s: [] for s in SIDES} for k in REQUESTS}
-    ranking: dict[str, dict[str, list[float]]] = {k: {s: [] for s in SIDES} for k in REQUESTS}
-    collected: dict[str, dict[str, int]] = {}
-    eng = make_engine(url)
-    try:
-        with eng.connect() as c:
-            for r in range(rounds + 2):
-                order = SIDES if r % 2 == 0 else SIDES[::-1]
-                for key, (_title, body) in REQUESTS.items():
-                    spec = parse_spec(body)
-                    plain, params = match_sql.statement(spec)
-                    kept = bars.key(c, plain, params)
-                    got = {}
-                    for side in order:
-                        if side == "first":
-                            bars.forget()
-                        else:  # the bar a run keeps (the first side may have dropped it)
-                            match_engine.run_match(c, spec)
-                            c.rollback()
-                        bar = bars.kept(kept)
-                        query, binds = match_sql.statement(spec, bar=bar)
-                        stmt_ms, match_ms, result = timed_match(
-                            c,
-                            spec,
-                            (query, binds),
-                            bars.forget if side == "first" else lambda: None,
-                        )
-                        got[side] = result.to_dict()
-                        if r >= 2:
-                            ranking[key][side].append(stmt_ms)
-                            match[key][side].append(match_ms)
-                        if r == 0 and bar is not None:
-                            collected[key] = {
-                                "collected": _collected(c, query, binds),
-                                "candidates": _collected(c, *match_sql.statement(spec, bar=-1e9)),
-                                "bar": bar,
-                            }
-                            c.rollback()
-                    if got["first"] != got["again"]:
-                        raise RuntimeError(f"{key}: the two sides matched differently")
-    finally:
-        eng.dispose()
-    return {
-        "match_ms": median_p95(match),
-        "ranking_ms": median_p95(ranking),
-        "collected": collected,
-    }
+    collected: dict[str, dict[str, Any]] = {}
+
+    def run_side(
+        c: sa.Connection, key: str, spec: RequirementSpec, side: str, r: int
+    ) -> tuple[float, float, MatchResult]:
+        if side == "first":
+            bars.forget()
+        else:  # the bar a run keeps (the first side may have dropped it)
+            match_engine.run_match(c, spec)
+            c.rollback()
+        bar = bars.kept(bars.key(c, *match_sql.statement(spec)))
+        query, binds = match_sql.statement(spec, bar=bar)
+        timed = timed_match(
+            c, spec, (query, binds), bars.forget if side == "first" else lambda: None
+        )
+        if r == 0 and bar is not None:
+            collected[key] = {
+                "collected": _collected(c, query, binds),
+                "candidates": _collected(c, *match_sql.statement(spec, bar=-1e9)),
+                "bar": bar,
+            }
+            c.rollback()
+        return timed
+
+    return interleaved(url, rounds, SIDES, run_side) | {"collected": collected}
 
 
 def markdown(doc: dict[str, Any]) -> str:
@@ -115,14 +92,12 @@ def markdown(doc: dict[str, Any]) -> str:
         st, m = doc["ranking_ms"][key], doc["match_ms"][key]
         seen = doc["collected"].get(key)
 
-        def pair(x: dict[str, dict[str, float]]) -> str:
-            b, a = x["first"], x["again"]
-            return f"{b['median']} / {b['p95']} → {a['median']} / {a['p95']}"
-
         ratio = m["again"]["median"] / m["first"]["median"]
         bar = f"{seen['bar']:.1f}" if seen else "— (nothing matches)"
         kept = f"{seen['collected']:,} of {seen['candidates']:,}" if seen else "—"
-        out.append(f"| {title} | {bar} | {kept} | {pair(st)} | {pair(m)} | {ratio:.2f} |")
+        out.append(
+            f"| {title} | {bar} | {kept} | {pair(st, SIDES)} | {pair(m, SIDES)} | {ratio:.2f} |"
+        )
     return "\n".join(out) + "\n"
 
 
