@@ -118,6 +118,21 @@ class District(Base):
     )
 
 
+class DistrictPiece(Base):
+    """A district-level outline cut into pieces of at most 256 vertices (trigger-maintained,
+    revision 0054): the per-row district and jurisdiction checks read a piece, not the
+    whole boundary."""
+
+    __tablename__ = "district_piece"
+    id: Mapped[IdKey]
+    district_id: Mapped[int] = mapped_column(
+        ForeignKey("district.id", ondelete="CASCADE"), index=True
+    )
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("GEOMETRY", srid=SRID, spatial_index=True), nullable=False
+    )
+
+
 def _district_key(*, home_default: bool = False) -> Any:
     """The district a row belongs to (``district.code``, indexed); users, requirements and
     recommendations written without one get the first district."""
