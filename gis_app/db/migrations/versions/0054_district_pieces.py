@@ -5,10 +5,11 @@ Every site written (one edit, a QGIS save, each row of a bulk import) is checked
 district outlines by two row triggers: ``site_assign_district`` (which districts cover it) and
 ``site_check_jurisdiction`` (does one). Both asked ``ST_Covers(district.geom, outline)`` once
 per row, and PostGIS can reuse a prepared outline only within one statement's run, which a
-trigger's query never outlives: each row paid the whole boundary. With the bench's rectangle
-(50 vertices) that is ~60 µs a row; with a boundary of 37,000 vertices (a coastal district
-with its islands, a province) it was 6.9 ms a row, 68.7 s for 10,000 sites of an import
-before any derived table (``bench/results/boundary_bench*.md``).
+trigger's query never outlives: each row paid the whole boundary. With the bench's
+rectangle that cost nothing; with a jagged outline of 3,700 vertices a 6,000-site import took
+25.7 s instead of 5.2 (``bench/results/boundary_bench.md``), and with 37,000 vertices (a
+coastal district with its islands, a province) one ``ST_Covers`` took ~150 ms: the first
+10,000-site chunk of an import had not been written after 14 minutes.
 
 Now each district-level outline is also kept cut into pieces of at most 256 vertices
 (``district_piece``, ``ST_Subdivide``; an outline PostGIS calls invalid is kept whole, one
@@ -19,12 +20,16 @@ and ``gis_app_districts_touching(outline)`` (for zones, does any district inters
 * a district covers an outline when one of its pieces does (the pieces lie in it) — most
   sites, a piece's worth of vertices read;
 * it does not when a vertex of the outline lies in none of its pieces (they tile it);
-* otherwise (the outline straddles a cut, or crosses the boundary) the whole outline is
-  asked, as before.
+* otherwise the outline straddles a cut or the boundary: the district's pieces near it,
+  merged, decide (one piece: it alone, so an outline kept whole is never merged).
 
-The answers are those of ``ST_Covers`` / ``ST_Intersects`` on the whole outline (compared on
-every bench site, ``tests/db/test_district_pieces.py``); the rare paths of the two triggers
-(a site just outside, the tolerance buffer, the error words) are unchanged.
+The answers are those of ``ST_Covers`` / ``ST_Intersects`` on the whole outline: the pieces'
+union differs from it by floating-point noise at the cut points (~1e-15°, a nanometre), below
+any survey. ``tests/db/test_district_pieces.py`` compares them on a grid of squares over the
+sample's coastline, a jagged one of 9,000 vertices and two overlapping districts (inside a
+piece, straddling a cut, across the boundary, outside, in two districts), and a site written
+across a cut gets its district. The rare paths of the two triggers (a site just outside, the
+tolerance buffer, the error words) are unchanged.
 
 Revision ID: 0054
 Revises: 0053

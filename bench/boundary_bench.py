@@ -1,0 +1,173 @@
+"""A bulk import against a boundary of many vertices: the per-row district and jurisdiction
+checks before and after revision 0054 (district outlines kept in pieces), in the same run.
+
+The bench inventories' jurisdiction is a rectangle (5 vertices); a real district or province
+boundary, a coastline with its islands, has thousands to tens of thousands. This script builds
+a bench inventory of ``--size`` sites and exports it (as ``bench/import_bench.py`` does), then
+imports the file with ``gis-app import`` into fresh databases, for each boundary (``plain``:
+the rectangle; ``jagged``: the same outline with a vertex every ``--step`` degrees, pushed
+outward by up to 0.008°, every site still inside; 0.005 gives ~3,700 vertices, 0.0005
+~37,000) and each revision (0053: the checks read the whole outline; head: the pieces near
+each site), alternating, ``--rounds`` times. Results go to ``bench/results/<out>.{json,md}``;
+the databases are dropped::
+
+    .venv/bin/python bench/boundary_bench.py --size 6000 --step 0.005 --rounds 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import import_bench as ib  # noqa: E402
+from bench.api_bench import PROVINCE, _load, finish_run, machine  # noqa: E402
+from gis_app.db import migrate, provision  # noqa: E402
+from gis_app.db.engine import make_engine  # noqa: E402
+from gis_app.settings import DatabaseSettings  # noqa: E402
+
+#: the revision before the pieces
+BEFORE = "0053"
+#: the bench jurisdiction (PROVINCE widened by 0.01°) with a vertex every STEP degrees pushed
+#: outward by up to AMPLITUDE: a jagged outline around the same sites
+STEP, AMPLITUDE = 0.0005, 0.008
+JAGGED = """
+WITH box AS (SELECT :x0 - 0.01 AS x0, :y0 - 0.01 AS y0, :x1 + 0.01 AS x1, :y1 + 0.01 AS y1),
+pts AS (
+    SELECT 1 AS side, x AS px, y0 AS py, x AS t FROM box, generate_series(x0, x1, :step) x
+    UNION ALL SELECT 2, x1, y, y FROM box, generate_series(y0, y1, :step) y
+    UNION ALL SELECT 3, x, y1, -x FROM box, generate_series(x1, x0, -:step) x
+    UNION ALL SELECT 4, x0, y, -y FROM box, generate_series(y1, y0, -:step) y),
+moved AS (
+    SELECT side, t, r,
+           CASE side WHEN 2 THEN px + r WHEN 4 THEN px - r ELSE px END AS x,
+           CASE side WHEN 1 THEN py - r WHEN 3 THEN py + r ELSE py END AS y
+      FROM (SELECT *, :amp * (0.5 + 0.5 * sin(t * 7919.0)) AS r FROM pts) p),
+ring AS (SELECT ST_MakeLine(ST_SetSRID(ST_MakePoint(x, y), 4490) ORDER BY side, t) AS l
+           FROM moved)
+UPDATE district SET geom = (
+    SELECT ST_Multi(ST_MakeValid(ST_MakePolygon(ST_AddPoint(l, ST_StartPoint(l))))) FROM ring)
+ WHERE code = gis_app_home_district()
+RETURNING ST_NPoints(geom)
+"""
+
+
+def _boundary(url: str, kind: str, step: float = STEP) -> int:
+    """Give the home district the ``kind`` outline; its vertices."""
+    eng = make_engine(url)
+    try:
+        with eng.begin() as c:
+            if kind == "plain":
+                return c.execute(
+                    sa.text(
+                        "SELECT ST_NPoints(geom) FROM district WHERE code = gis_app_home_district()"
+                    )
+                ).scalar_one()
+            box = dict(zip(("x0", "y0", "x1", "y1"), PROVINCE, strict=True))
+            return c.execute(sa.text(JAGGED), box | {"step": step, "amp": AMPLITUDE}).scalar_one()
+    finally:
+        eng.dispose()
+
+
+def markdown(doc: dict) -> str:
+    """The runs and their medians as a Markdown table."""
+    m = doc["machine"]
+    lines = [
+        "# Bulk import against a boundary of many vertices: revision 0053 vs head",
+        "",
+        f"Started {doc['started']} on {m['nproc']} × {m['cpu']}, {m['memory_gib']} GiB, "
+        f"PostgreSQL {m['postgresql']}; load average {doc['load_start']} at the start, "
+        f"{doc['load_end']} at the end. `gis-app import` of a {doc['features']:,}-site bench "
+        "GeoPackage into a fresh database (all checks, history, derived tables), "
+        "alternating; the per-row district and jurisdiction checks read the whole outline "
+        "(0053) or the pieces near each site (head, revision 0054).",
+        "",
+        "| round | boundary | vertices | revision | s | features/s | writing s | load (1 min) |",
+        "|---:|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for r in doc["runs"]:
+        lines.append(
+            f"| {r['round']} | {r['boundary']} | {r['vertices']:,} | {r['revision']} "
+            f"| {r['seconds']:.1f} | {r['features_per_s']:,.0f} "
+            f"| {r['phases_s'].get('writing', 0):.1f} | {r['load_1min']} |"
+        )
+    lines.append("")
+    for boundary in ("plain", "jagged"):
+        cells = []
+        for rev in (BEFORE, "head"):
+            s = [
+                r["seconds"]
+                for r in doc["runs"]
+                if r["boundary"] == boundary and r["revision"] == rev
+            ]
+            if s:
+                cells.append(f"{rev} {statistics.median(s):.1f} s")
+        lines.append(f"- {boundary}: median " + ", ".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--size", type=int, default=10_000)
+    p.add_argument("--rounds", type=int, default=1)
+    p.add_argument(
+        "--step", type=float, default=STEP, help="degrees between the jagged outline's vertices"
+    )
+    p.add_argument("--out", default="boundary_bench")
+    args = p.parse_args(argv)
+    st = provision.db_up(DatabaseSettings(), log=lambda m: None)
+    pid = os.getpid()
+    template, source, target = (f"gis_app_bnd_{k}_{pid}" for k in ("tpl", "src", "imp"))
+    work = Path(tempfile.mkdtemp(prefix="gis_app_boundary_bench_"))
+    doc: dict = {
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(st.url),
+        "load_start": _load(),
+        "features": args.size,
+        "runs": [],
+    }
+    try:
+        ib.make_template(st.url, template)
+        src_url, _ = ib.build_database(
+            st.url, template, source, args.size - ib.SAMPLE_SITES, log=lambda m: None
+        )
+        gpkg = ib._export(src_url, work)
+        ib.drop_database(st.url, source)
+        for k in range(args.rounds):
+            order = [(b, r) for b in ("plain", "jagged") for r in (BEFORE, "head")]
+            if k % 2:
+                order.reverse()
+            for boundary, revision in order:
+                url = ib._fresh(st.url, template, target)
+                if revision != "head":
+                    migrate.downgrade(url, revision)
+                vertices = _boundary(url, boundary, args.step)
+                run = ib.run_import(url, gpkg, args.size)
+                doc["runs"].append(
+                    run
+                    | {"round": k + 1, "boundary": boundary, "revision": revision}
+                    | {"vertices": vertices}
+                )
+                print(boundary, revision, vertices, f"{run['seconds']:.1f} s", flush=True)
+                ib.drop_database(st.url, target)
+        finish_run(args.out, doc, markdown)
+    finally:
+        for name in (template, source, target):
+            ib.drop_database(st.url, name)
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
