@@ -14,8 +14,9 @@ coastal district with its islands, a province) one ``ST_Covers`` took ~150 ms: t
 Now each district-level outline is also kept cut into pieces of at most 256 vertices
 (``district_piece``, ``ST_Subdivide``; an outline PostGIS calls invalid is kept whole, one
 piece, so the checks read it as before), kept by a row trigger on ``district``. The checks ask
-``gis_app_districts_covering(outline)`` (the codes, in order, of the districts that cover it)
-and ``gis_app_districts_touching(outline)`` (for zones, does any district intersect it):
+``gis_app_districts_covering(outline)`` (the codes, in order, of the districts that cover it),
+``gis_app_districts_cover(outline)`` (does one: the site's jurisdiction check) and
+``gis_app_districts_touching(outline)`` (for zones, does any district intersect it):
 
 * a district covers an outline when one of its pieces does (the pieces lie in it) — most
   sites, a piece's worth of vertices read;
@@ -47,6 +48,160 @@ depends_on: str | Sequence[str] | None = None
 
 #: vertices per piece at most (ST_Subdivide's default)
 PIECE_VERTICES = 256
+
+#: the two trigger functions as revisions 0029 and 0013 left them (their fast paths asked the
+#: whole outlines); this revision changes only those lines
+OLD_SITE_DISTRICT = r"""
+CREATE OR REPLACE FUNCTION gis_app_site_district()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+    covering text[];
+    inside text[];
+    reached text[];
+    probe geometry;
+    found text;
+BEGIN
+    IF NEW.geom IS NULL OR ST_IsEmpty(NEW.geom) THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'UPDATE' AND ST_AsEWKB(OLD.geom) = ST_AsEWKB(NEW.geom)
+       AND NEW.district_code IS NOT DISTINCT FROM OLD.district_code THEN
+        RETURN NEW;
+    END IF;
+    -- most outlines lie well inside one district: no buffer
+    SELECT array_agg(d.code ORDER BY d.code) INTO covering
+      FROM district d WHERE d.level = 'district' AND ST_Covers(d.geom, NEW.geom);
+    IF covering IS NOT NULL THEN
+        IF NEW.district_code IS NULL THEN
+            NEW.district_code := covering[1];
+        ELSIF NOT NEW.district_code = ANY (covering) THEN
+            found := covering[1];
+        END IF;
+    ELSE
+        -- within the tolerance: the outline shrunk by it must lie in one district
+        probe := ST_Buffer(NEW.geom, -1e-05);
+        IF ST_IsEmpty(probe) THEN
+            probe := ST_PointOnSurface(NEW.geom);
+        END IF;
+        SELECT array_agg(d.code ORDER BY ST_Area(ST_Intersection(d.geom, NEW.geom)) DESC, d.code),
+               array_agg(d.code ORDER BY d.code) FILTER (WHERE ST_Covers(d.geom, probe))
+          INTO reached, inside
+          FROM district d
+         WHERE d.level = 'district' AND ST_Intersects(d.geom, probe);
+        IF inside IS NOT NULL THEN
+            IF NEW.district_code IS NULL THEN
+                NEW.district_code := inside[1];
+            ELSIF NOT NEW.district_code = ANY (inside) THEN
+                found := inside[1];
+            END IF;
+        ELSIF cardinality(reached) >= 2 THEN
+            RAISE EXCEPTION 'site %: crosses the boundary between % (%) and % (%)', NEW.code,
+                (gis_app_district_json(reached[1]))->>'zh', (gis_app_district_json(reached[1]))->>'en',
+                (gis_app_district_json(reached[2]))->>'zh', (gis_app_district_json(reached[2]))->>'en'
+                USING ERRCODE = 'GA006', CONSTRAINT = 'site_within_one_district',
+                      DETAIL = jsonb_build_object('site', NEW.code,
+                                                  'a', gis_app_district_json(reached[1]),
+                                                  'b', gis_app_district_json(reached[2]))::text,
+                      HINT = 'rule: a site lies within one district; split the parcel at the '
+                             'district boundary';
+        ELSIF cardinality(reached) = 1 THEN
+            -- partly outside every district: the jurisdiction check says how far
+            IF NEW.district_code IS NULL THEN
+                NEW.district_code := reached[1];
+            ELSIF NEW.district_code <> reached[1] THEN
+                found := reached[1];
+            END IF;
+        END IF;
+    END IF;
+    IF found IS NOT NULL THEN
+        RAISE EXCEPTION 'site %: lies in % (%), not in its district % (%)', NEW.code,
+            (gis_app_district_json(found))->>'zh', (gis_app_district_json(found))->>'en',
+            (gis_app_district_json(NEW.district_code))->>'zh',
+            (gis_app_district_json(NEW.district_code))->>'en'
+            USING ERRCODE = 'GA005', CONSTRAINT = 'site_in_own_district',
+                  DETAIL = jsonb_build_object('site', NEW.code,
+                                              'district', gis_app_district_json(NEW.district_code),
+                                              'found', gis_app_district_json(found))::text,
+                  HINT = 'rule: a site lies in its own district; set district_code to the '
+                         'district it lies in, or move it back';
+    END IF;
+    RETURN NEW;
+END $function$
+"""
+OLD_JURISDICTION = r"""
+CREATE OR REPLACE FUNCTION gis_app_check_in_jurisdiction()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+    outline geometry;
+    p geometry;
+    share double precision;
+    what text := CASE TG_TABLE_NAME WHEN 'site' THEN 'site' ELSE 'constraint zone' END;
+BEGIN
+    IF TG_OP = 'UPDATE' AND ST_AsEWKB(OLD.geom) = ST_AsEWKB(NEW.geom) THEN
+        RETURN NEW;
+    END IF;
+    IF TG_TABLE_NAME = 'site' THEN
+        -- most outlines lie well inside one jurisdiction row: no union, no buffer
+        IF EXISTS (SELECT 1 FROM jurisdiction j WHERE ST_Covers(j.geom, NEW.geom)) THEN
+            RETURN NEW;
+        END IF;
+    ELSIF EXISTS (SELECT 1 FROM jurisdiction j WHERE ST_Intersects(j.geom, NEW.geom)) THEN
+        RETURN NEW;
+    END IF;
+    SELECT ST_Buffer(ST_Union(geom), 1e-05) INTO outline FROM jurisdiction;
+    IF outline IS NULL THEN
+        RETURN NEW;  -- no jurisdiction loaded yet
+    END IF;
+    IF TG_TABLE_NAME = 'site' AND NOT ST_Covers(outline, NEW.geom) THEN
+        p := ST_PointOnSurface(NEW.geom);
+        share := CASE WHEN ST_Area(NEW.geom) > 0
+                      THEN 100 * ST_Area(ST_Difference(NEW.geom, outline)) / ST_Area(NEW.geom)
+                      ELSE 100 END;
+        RAISE EXCEPTION '% %: lies outside the jurisdiction (near %, %; % of its area outside)',
+            what, NEW.code, round(ST_X(p)::numeric, 5), round(ST_Y(p)::numeric, 5),
+            round(share::numeric, 1) || '%'
+            USING ERRCODE = 'GA003', CONSTRAINT = 'site_inside_jurisdiction',
+                  HINT = 'rule: a site lies inside the jurisdiction; coordinates are CGCS2000 '
+                         '(EPSG:4490) longitude/latitude — check the layer''s CRS';
+    ELSIF TG_TABLE_NAME <> 'site' AND NOT ST_Intersects(outline, NEW.geom) THEN
+        RAISE EXCEPTION '% %: lies entirely outside the jurisdiction', what, NEW.code
+            USING ERRCODE = 'GA003', CONSTRAINT = 'zone_touches_jurisdiction',
+                  HINT = 'rule: a constraint zone touches the jurisdiction; coordinates are '
+                         'CGCS2000 (EPSG:4490) longitude/latitude — check the layer''s CRS';
+    END IF;
+    RETURN NEW;
+END $function$
+"""
+#: (old line, new line) of the fast paths
+SITE_DISTRICT_FAST = (
+    """    SELECT array_agg(d.code ORDER BY d.code) INTO covering
+      FROM district d WHERE d.level = 'district' AND ST_Covers(d.geom, NEW.geom);""",
+    "    covering := gis_app_districts_covering(NEW.geom);",
+)
+JURISDICTION_FAST = (
+    (
+        "        IF EXISTS (SELECT 1 FROM jurisdiction j WHERE ST_Covers(j.geom, NEW.geom)) THEN",
+        "        IF gis_app_districts_cover(NEW.geom) THEN",
+    ),
+    (
+        "    ELSIF EXISTS (SELECT 1 FROM jurisdiction j WHERE ST_Intersects(j.geom, NEW.geom)) THEN",
+        "    ELSIF gis_app_districts_touching(NEW.geom) THEN",
+    ),
+)
+
+
+def _replaced(body: str, *pairs: tuple[str, str]) -> str:
+    """``body`` with each (old, new) line replaced; each old line must be there once."""
+    for old, new in pairs:
+        if body.count(old) != 1:
+            raise ValueError(f"not once in the function: {old!r}")
+        body = body.replace(old, new)
+    return body
+
 
 UPGRADE = rf"""
 CREATE TABLE district_piece (
@@ -126,262 +281,34 @@ BEGIN
     RETURN (SELECT array_agg(x ORDER BY x) FROM unnest(covering) x);
 END $$;
 
+-- whether some district-level outline covers g (the jurisdiction check): most often one
+-- piece does, without gis_app_districts_covering's search for every district
+CREATE FUNCTION gis_app_districts_cover(g geometry) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT EXISTS (SELECT 1 FROM district_piece p WHERE p.geom ~ g AND ST_Covers(p.geom, g))
+           OR gis_app_districts_covering(g) IS NOT NULL
+$$;
+
 -- whether a district-level outline intersects g (the pieces tile the outlines)
 CREATE FUNCTION gis_app_districts_touching(g geometry) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT EXISTS (SELECT 1 FROM district_piece p WHERE p.geom && g AND ST_Intersects(p.geom, g))
 $$;
 
-CREATE OR REPLACE FUNCTION gis_app_site_district()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-DECLARE
-    covering text[];
-    inside text[];
-    reached text[];
-    probe geometry;
-    found text;
-BEGIN
-    IF NEW.geom IS NULL OR ST_IsEmpty(NEW.geom) THEN
-        RETURN NEW;
-    END IF;
-    IF TG_OP = 'UPDATE' AND ST_AsEWKB(OLD.geom) = ST_AsEWKB(NEW.geom)
-       AND NEW.district_code IS NOT DISTINCT FROM OLD.district_code THEN
-        RETURN NEW;
-    END IF;
-    -- most outlines lie well inside one district: no buffer
-    covering := gis_app_districts_covering(NEW.geom);
-    IF covering IS NOT NULL THEN
-        IF NEW.district_code IS NULL THEN
-            NEW.district_code := covering[1];
-        ELSIF NOT NEW.district_code = ANY (covering) THEN
-            found := covering[1];
-        END IF;
-    ELSE
-        -- within the tolerance: the outline shrunk by it must lie in one district
-        probe := ST_Buffer(NEW.geom, -1e-05);
-        IF ST_IsEmpty(probe) THEN
-            probe := ST_PointOnSurface(NEW.geom);
-        END IF;
-        SELECT array_agg(d.code ORDER BY ST_Area(ST_Intersection(d.geom, NEW.geom)) DESC, d.code),
-               array_agg(d.code ORDER BY d.code) FILTER (WHERE ST_Covers(d.geom, probe))
-          INTO reached, inside
-          FROM district d
-         WHERE d.level = 'district' AND ST_Intersects(d.geom, probe);
-        IF inside IS NOT NULL THEN
-            IF NEW.district_code IS NULL THEN
-                NEW.district_code := inside[1];
-            ELSIF NOT NEW.district_code = ANY (inside) THEN
-                found := inside[1];
-            END IF;
-        ELSIF cardinality(reached) >= 2 THEN
-            RAISE EXCEPTION 'site %: crosses the boundary between % (%) and % (%)', NEW.code,
-                (gis_app_district_json(reached[1]))->>'zh', (gis_app_district_json(reached[1]))->>'en',
-                (gis_app_district_json(reached[2]))->>'zh', (gis_app_district_json(reached[2]))->>'en'
-                USING ERRCODE = 'GA006', CONSTRAINT = 'site_within_one_district',
-                      DETAIL = jsonb_build_object('site', NEW.code,
-                                                  'a', gis_app_district_json(reached[1]),
-                                                  'b', gis_app_district_json(reached[2]))::text,
-                      HINT = 'rule: a site lies within one district; split the parcel at the '
-                             'district boundary';
-        ELSIF cardinality(reached) = 1 THEN
-            -- partly outside every district: the jurisdiction check says how far
-            IF NEW.district_code IS NULL THEN
-                NEW.district_code := reached[1];
-            ELSIF NEW.district_code <> reached[1] THEN
-                found := reached[1];
-            END IF;
-        END IF;
-    END IF;
-    IF found IS NOT NULL THEN
-        RAISE EXCEPTION 'site %: lies in % (%), not in its district % (%)', NEW.code,
-            (gis_app_district_json(found))->>'zh', (gis_app_district_json(found))->>'en',
-            (gis_app_district_json(NEW.district_code))->>'zh',
-            (gis_app_district_json(NEW.district_code))->>'en'
-            USING ERRCODE = 'GA005', CONSTRAINT = 'site_in_own_district',
-                  DETAIL = jsonb_build_object('site', NEW.code,
-                                              'district', gis_app_district_json(NEW.district_code),
-                                              'found', gis_app_district_json(found))::text,
-                  HINT = 'rule: a site lies in its own district; set district_code to the '
-                         'district it lies in, or move it back';
-    END IF;
-    RETURN NEW;
-END $function$;
+{_replaced(OLD_SITE_DISTRICT, SITE_DISTRICT_FAST)};
 
-CREATE OR REPLACE FUNCTION gis_app_check_in_jurisdiction()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-DECLARE
-    outline geometry;
-    p geometry;
-    share double precision;
-    what text := CASE TG_TABLE_NAME WHEN 'site' THEN 'site' ELSE 'constraint zone' END;
-BEGIN
-    IF TG_OP = 'UPDATE' AND ST_AsEWKB(OLD.geom) = ST_AsEWKB(NEW.geom) THEN
-        RETURN NEW;
-    END IF;
-    IF TG_TABLE_NAME = 'site' THEN
-        -- most outlines lie well inside one jurisdiction row: no union, no buffer
-        IF gis_app_districts_covering(NEW.geom) IS NOT NULL THEN
-            RETURN NEW;
-        END IF;
-    ELSIF gis_app_districts_touching(NEW.geom) THEN
-        RETURN NEW;
-    END IF;
-    SELECT ST_Buffer(ST_Union(geom), 1e-05) INTO outline FROM jurisdiction;
-    IF outline IS NULL THEN
-        RETURN NEW;  -- no jurisdiction loaded yet
-    END IF;
-    IF TG_TABLE_NAME = 'site' AND NOT ST_Covers(outline, NEW.geom) THEN
-        p := ST_PointOnSurface(NEW.geom);
-        share := CASE WHEN ST_Area(NEW.geom) > 0
-                      THEN 100 * ST_Area(ST_Difference(NEW.geom, outline)) / ST_Area(NEW.geom)
-                      ELSE 100 END;
-        RAISE EXCEPTION '% %: lies outside the jurisdiction (near %, %; % of its area outside)',
-            what, NEW.code, round(ST_X(p)::numeric, 5), round(ST_Y(p)::numeric, 5),
-            round(share::numeric, 1) || '%'
-            USING ERRCODE = 'GA003', CONSTRAINT = 'site_inside_jurisdiction',
-                  HINT = 'rule: a site lies inside the jurisdiction; coordinates are CGCS2000 '
-                         '(EPSG:4490) longitude/latitude — check the layer''s CRS';
-    ELSIF TG_TABLE_NAME <> 'site' AND NOT ST_Intersects(outline, NEW.geom) THEN
-        RAISE EXCEPTION '% %: lies entirely outside the jurisdiction', what, NEW.code
-            USING ERRCODE = 'GA003', CONSTRAINT = 'zone_touches_jurisdiction',
-                  HINT = 'rule: a constraint zone touches the jurisdiction; coordinates are '
-                         'CGCS2000 (EPSG:4490) longitude/latitude — check the layer''s CRS';
-    END IF;
-    RETURN NEW;
-END $function$;
+{_replaced(OLD_JURISDICTION, *JURISDICTION_FAST)};
 """
 
-DOWNGRADE = r"""
-CREATE OR REPLACE FUNCTION gis_app_site_district()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-DECLARE
-    covering text[];
-    inside text[];
-    reached text[];
-    probe geometry;
-    found text;
-BEGIN
-    IF NEW.geom IS NULL OR ST_IsEmpty(NEW.geom) THEN
-        RETURN NEW;
-    END IF;
-    IF TG_OP = 'UPDATE' AND ST_AsEWKB(OLD.geom) = ST_AsEWKB(NEW.geom)
-       AND NEW.district_code IS NOT DISTINCT FROM OLD.district_code THEN
-        RETURN NEW;
-    END IF;
-    -- most outlines lie well inside one district: no buffer
-    SELECT array_agg(d.code ORDER BY d.code) INTO covering
-      FROM district d WHERE d.level = 'district' AND ST_Covers(d.geom, NEW.geom);
-    IF covering IS NOT NULL THEN
-        IF NEW.district_code IS NULL THEN
-            NEW.district_code := covering[1];
-        ELSIF NOT NEW.district_code = ANY (covering) THEN
-            found := covering[1];
-        END IF;
-    ELSE
-        -- within the tolerance: the outline shrunk by it must lie in one district
-        probe := ST_Buffer(NEW.geom, -1e-05);
-        IF ST_IsEmpty(probe) THEN
-            probe := ST_PointOnSurface(NEW.geom);
-        END IF;
-        SELECT array_agg(d.code ORDER BY ST_Area(ST_Intersection(d.geom, NEW.geom)) DESC, d.code),
-               array_agg(d.code ORDER BY d.code) FILTER (WHERE ST_Covers(d.geom, probe))
-          INTO reached, inside
-          FROM district d
-         WHERE d.level = 'district' AND ST_Intersects(d.geom, probe);
-        IF inside IS NOT NULL THEN
-            IF NEW.district_code IS NULL THEN
-                NEW.district_code := inside[1];
-            ELSIF NOT NEW.district_code = ANY (inside) THEN
-                found := inside[1];
-            END IF;
-        ELSIF cardinality(reached) >= 2 THEN
-            RAISE EXCEPTION 'site %: crosses the boundary between % (%) and % (%)', NEW.code,
-                (gis_app_district_json(reached[1]))->>'zh', (gis_app_district_json(reached[1]))->>'en',
-                (gis_app_district_json(reached[2]))->>'zh', (gis_app_district_json(reached[2]))->>'en'
-                USING ERRCODE = 'GA006', CONSTRAINT = 'site_within_one_district',
-                      DETAIL = jsonb_build_object('site', NEW.code,
-                                                  'a', gis_app_district_json(reached[1]),
-                                                  'b', gis_app_district_json(reached[2]))::text,
-                      HINT = 'rule: a site lies within one district; split the parcel at the '
-                             'district boundary';
-        ELSIF cardinality(reached) = 1 THEN
-            -- partly outside every district: the jurisdiction check says how far
-            IF NEW.district_code IS NULL THEN
-                NEW.district_code := reached[1];
-            ELSIF NEW.district_code <> reached[1] THEN
-                found := reached[1];
-            END IF;
-        END IF;
-    END IF;
-    IF found IS NOT NULL THEN
-        RAISE EXCEPTION 'site %: lies in % (%), not in its district % (%)', NEW.code,
-            (gis_app_district_json(found))->>'zh', (gis_app_district_json(found))->>'en',
-            (gis_app_district_json(NEW.district_code))->>'zh',
-            (gis_app_district_json(NEW.district_code))->>'en'
-            USING ERRCODE = 'GA005', CONSTRAINT = 'site_in_own_district',
-                  DETAIL = jsonb_build_object('site', NEW.code,
-                                              'district', gis_app_district_json(NEW.district_code),
-                                              'found', gis_app_district_json(found))::text,
-                  HINT = 'rule: a site lies in its own district; set district_code to the '
-                         'district it lies in, or move it back';
-    END IF;
-    RETURN NEW;
-END $function$;
+DOWNGRADE = f"""
+{OLD_SITE_DISTRICT};
 
-CREATE OR REPLACE FUNCTION gis_app_check_in_jurisdiction()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-DECLARE
-    outline geometry;
-    p geometry;
-    share double precision;
-    what text := CASE TG_TABLE_NAME WHEN 'site' THEN 'site' ELSE 'constraint zone' END;
-BEGIN
-    IF TG_OP = 'UPDATE' AND ST_AsEWKB(OLD.geom) = ST_AsEWKB(NEW.geom) THEN
-        RETURN NEW;
-    END IF;
-    IF TG_TABLE_NAME = 'site' THEN
-        -- most outlines lie well inside one jurisdiction row: no union, no buffer
-        IF EXISTS (SELECT 1 FROM jurisdiction j WHERE ST_Covers(j.geom, NEW.geom)) THEN
-            RETURN NEW;
-        END IF;
-    ELSIF EXISTS (SELECT 1 FROM jurisdiction j WHERE ST_Intersects(j.geom, NEW.geom)) THEN
-        RETURN NEW;
-    END IF;
-    SELECT ST_Buffer(ST_Union(geom), 1e-05) INTO outline FROM jurisdiction;
-    IF outline IS NULL THEN
-        RETURN NEW;  -- no jurisdiction loaded yet
-    END IF;
-    IF TG_TABLE_NAME = 'site' AND NOT ST_Covers(outline, NEW.geom) THEN
-        p := ST_PointOnSurface(NEW.geom);
-        share := CASE WHEN ST_Area(NEW.geom) > 0
-                      THEN 100 * ST_Area(ST_Difference(NEW.geom, outline)) / ST_Area(NEW.geom)
-                      ELSE 100 END;
-        RAISE EXCEPTION '% %: lies outside the jurisdiction (near %, %; % of its area outside)',
-            what, NEW.code, round(ST_X(p)::numeric, 5), round(ST_Y(p)::numeric, 5),
-            round(share::numeric, 1) || '%'
-            USING ERRCODE = 'GA003', CONSTRAINT = 'site_inside_jurisdiction',
-                  HINT = 'rule: a site lies inside the jurisdiction; coordinates are CGCS2000 '
-                         '(EPSG:4490) longitude/latitude — check the layer''s CRS';
-    ELSIF TG_TABLE_NAME <> 'site' AND NOT ST_Intersects(outline, NEW.geom) THEN
-        RAISE EXCEPTION '% %: lies entirely outside the jurisdiction', what, NEW.code
-            USING ERRCODE = 'GA003', CONSTRAINT = 'zone_touches_jurisdiction',
-                  HINT = 'rule: a constraint zone touches the jurisdiction; coordinates are '
-                         'CGCS2000 (EPSG:4490) longitude/latitude — check the layer''s CRS';
-    END IF;
-    RETURN NEW;
-END $function$;
+{OLD_JURISDICTION};
 
 DROP TRIGGER district_pieces ON district;
 DROP FUNCTION gis_app_district_piece_trg();
 DROP FUNCTION gis_app_districts_touching(geometry);
+DROP FUNCTION gis_app_districts_cover(geometry);
 DROP FUNCTION gis_app_districts_covering(geometry);
 DROP TABLE district_piece;
 DROP FUNCTION gis_app_district_pieces(geometry);
