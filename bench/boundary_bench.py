@@ -14,6 +14,8 @@ the databases are dropped::
     .venv/bin/python bench/boundary_bench.py --size 6000 --step 0.005 --rounds 1
     .venv/bin/python bench/boundary_bench.py --size 100000 --boundaries plain \\
         --out boundary_bench_100k
+    .venv/bin/python bench/boundary_bench.py --size 10000 --step 0.0005 --boundaries jagged \\
+        --revisions head --out boundary_bench_37k
 """
 
 from __future__ import annotations
@@ -130,6 +132,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--boundaries", nargs="+", choices=("plain", "jagged"), default=["plain", "jagged"]
     )
+    p.add_argument(
+        "--revisions",
+        nargs="+",
+        choices=(BEFORE, "head"),
+        default=[BEFORE, "head"],
+        help="0053 reads the whole outline per site: hours at 37,000 vertices",
+    )
     p.add_argument("--out", default="boundary_bench")
     args = p.parse_args(argv)
     st = provision.db_up(DatabaseSettings(), log=lambda m: None)
@@ -151,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         gpkg = ib._export(src_url, work)
         ib.drop_database(st.url, source)
         for k in range(args.rounds):
-            order = [(b, r) for b in args.boundaries for r in (BEFORE, "head")]
+            order = [(b, r) for b in args.boundaries for r in args.revisions]
             if k % 2:
                 order.reverse()
             for boundary, revision in order:

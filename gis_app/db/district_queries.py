@@ -116,6 +116,18 @@ def district_outlines(conn: sa.Connection) -> Sequence[DistrictOutline]:
     ]
 
 
+def outlines_version(conn: sa.Connection) -> str:
+    """A text that changes whenever a district row is added, changed or removed (each row's
+    id and the transaction that wrote it): what a copy of the outlines kept in Python is
+    checked against. The caller's own uncommitted change counts."""
+    return conn.execute(
+        sa.text(
+            "SELECT COALESCE(string_agg(id::text || ':' || xmin::text, ',' ORDER BY id), '')"
+            " FROM district"
+        )
+    ).scalar_one()
+
+
 def district_terms(conn: sa.Connection) -> dict[str, Term]:
     """Every district (and city, province) by code, as a vocabulary term (its names)."""
     rows = conn.execute(sa.select(District.code, District.name_zh, District.name_en)).all()

@@ -42,6 +42,15 @@ def _probe(g: BaseGeometry, tolerance_deg: float) -> BaseGeometry:
     return g.representative_point() if shrunk.is_empty else shrunk
 
 
+def prepared(outlines: Sequence[DistrictOutline]) -> Sequence[DistrictOutline]:
+    """``outlines`` with their geometries prepared, for the many containment tests of an
+    import's rows: a boundary of 38,000 vertices takes ~2.4 ms a test unprepared, ~5 µs
+    prepared (GEOS indexes it once)."""
+    for d in outlines:
+        shapely.prepare(d.geom)
+    return outlines
+
+
 def site_district(
     g: BaseGeometry,
     given: str | None,

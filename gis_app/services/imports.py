@@ -23,6 +23,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from gis_app.db import district_queries, edit_queries, scope
+from gis_app.domain import districts
 from gis_app.io import geometry_checks
 from gis_app.io.imports.apply import apply_rows
 from gis_app.io.imports.checks import Opened, open_source
@@ -56,7 +57,7 @@ def import_file(
             edit_queries.jurisdiction_outline(conn), INSIDE_TOLERANCE_DEG
         )
         context = {
-            "districts": district_queries.district_outlines(conn),
+            "districts": districts.prepared(district_queries.district_outlines(conn)),
             "district_names": district_queries.district_terms(conn),
             "writable": _writable(conn),
         }

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -198,10 +199,27 @@ def _coerce(
     return out
 
 
+#: per thread (a prepared geometry is not shared between threads): the database, the
+#: districts' version and the inside outline made from them
+_KEPT_OUTLINE = threading.local()
+
+
 def _outline(conn: sa.Connection) -> BaseGeometry | None:
-    return geometry_checks.prepared_outline(
+    """The jurisdiction, buffered by the inside tolerance and prepared; kept while the
+    districts are unchanged (a boundary of 38,000 vertices takes ~120 ms to merge, load and
+    buffer, which every edit used to pay)."""
+    key = (
+        conn.engine.url.render_as_string(hide_password=True),
+        district_queries.outlines_version(conn),
+    )
+    kept = getattr(_KEPT_OUTLINE, "kept", None)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    outline = geometry_checks.prepared_outline(
         edit_queries.jurisdiction_outline(conn), INSIDE_TOLERANCE_DEG
     )
+    _KEPT_OUTLINE.kept = (key, outline)
+    return outline
 
 
 def _site_district(

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+import shapely
 import sqlalchemy as sa
 from shapely import wkt
 from shapely.geometry import box
 from writers import DINGHAI, PUTUO, boundary_square
 
 from gis_app.domain import vocab
-from gis_app.io.imports import ImportOptions
+from gis_app.io.imports import ImportOptions, checks
 from gis_app.services.imports import import_file
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -70,7 +71,19 @@ def _districts_of(engine: sa.Engine, codes: list[str]) -> dict[str, str]:
         )
 
 
-def test_a_file_without_districts_gets_them_from_the_outlines(edit_engine, scratch_dir) -> None:
+def test_a_file_without_districts_gets_them_from_the_outlines(
+    edit_engine, scratch_dir, monkeypatch
+) -> None:
+    # every row's district is found against outlines GEOS has indexed (a long boundary would
+    # otherwise cost milliseconds a row)
+    asked = []
+    real = checks.site_district
+
+    def site_district(g, given, districts, **kw):
+        asked.append(all(shapely.is_prepared(d.geom) for d in districts))
+        return real(g, given, districts, **kw)
+
+    monkeypatch.setattr(checks, "site_district", site_district)
     squares = {}
     for district in (PUTUO, DINGHAI):
         x, y = _free_spot(edit_engine, district)
@@ -85,6 +98,7 @@ def test_a_file_without_districts_gets_them_from_the_outlines(edit_engine, scrat
     with edit_engine.connect() as c:
         report = import_file(c, path, ImportOptions(), user="planner")
     assert report.committed, report.summary()
+    assert asked and all(asked)
     notes = {r.code: r.notes for r in report.rows}
     assert f"district {DINGHAI} (from the outline)" in notes["ZS-DH-IMP-001"]
     assert _districts_of(edit_engine, ["PT-IMP-001", "ZS-DH-IMP-001"]) == {

@@ -225,6 +225,45 @@ def test_geometry_replace_checks_and_reports_overlaps(edit_engine, site_ids, ver
     assert "geom" in h.changes and "area_m2" in h.changes and h.note == "实测"
 
 
+def test_the_kept_jurisdiction_follows_a_district_edit(
+    edit_engine, site_ids, version, monkeypatch
+) -> None:
+    """The inside outline an edit checks against is kept between edits (revision 0054's
+    note: merging and buffering a long boundary took ~120 ms an edit) and made again when a
+    district row changes, here by plain SQL as QGIS or psql would."""
+    sid = site_ids["PT-KF-001"]
+    made = []
+    real = se.edit_queries.jurisdiction_outline
+    monkeypatch.setattr(
+        se.edit_queries, "jurisdiction_outline", lambda c: made.append(1) or real(c)
+    )
+
+    def move(dx: float) -> se.EditResult:
+        moved = shapely.affinity.translate(_geom(edit_engine, sid), dx, 0.0)
+        with edit_engine.connect() as c:
+            return se.replace_site_geometry(
+                c, sid, mapping(moved), crs="EPSG:4490", expected_version=version(edit_engine, sid),
+                user="p", note="实测",
+            )  # fmt: skip
+
+    assert move(0.0001).changed and move(-0.0001).changed
+    assert len(made) == 1  # the second edit used the kept outline
+    # Putuo loses the ground just east of the site: the same move is now outside
+    with edit_engine.begin() as c:
+        c.execute(
+            sa.text(
+                "UPDATE district SET geom = ST_Multi(ST_Difference(district.geom, ST_MakeEnvelope("
+                "ST_XMax(s.geom) + 0.00001, ST_YMin(s.geom) - 0.01, ST_XMax(s.geom) + 0.01,"
+                " ST_YMax(s.geom) + 0.01, 4490))) FROM site s"
+                " WHERE s.id = :i AND district.code = s.district_code"
+            ),
+            {"i": sid},
+        )
+    with pytest.raises(GeometryRejected, match="outside the jurisdiction"):
+        move(0.0002)
+    assert len(made) == 2
+
+
 def test_bowtie_refused_then_repaired_on_request(edit_engine, site_ids, version) -> None:
     sid = site_ids["PT-KF-001"]
     g = _geom(edit_engine, sid)
