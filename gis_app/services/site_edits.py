@@ -17,9 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import shapely
@@ -199,27 +199,37 @@ def _coerce(
     return out
 
 
-#: per thread (a prepared geometry is not shared between threads): the database, the
-#: districts' version and the inside outline made from them
-_KEPT_OUTLINE = threading.local()
+#: per thread (a prepared geometry is not shared between threads), what the edits' own
+#: checks make from the district outlines, each with the database and districts' version
+#: it was made for
+_KEPT = threading.local()
+_T = TypeVar("_T")
 
 
-def _outline(conn: sa.Connection) -> BaseGeometry | None:
-    """The jurisdiction, buffered by the inside tolerance and prepared; kept while the
-    districts are unchanged (a boundary of 38,000 vertices takes ~120 ms to merge, load and
-    buffer, which every edit used to pay)."""
+def _kept(conn: sa.Connection, name: str, make: Callable[[], _T]) -> _T:
+    """``make()``, kept per thread while the districts are unchanged: a boundary of 38,000
+    vertices takes ~120 ms to merge, load and buffer, which every edit used to pay."""
     key = (
         conn.engine.url.render_as_string(hide_password=True),
         district_queries.outlines_version(conn),
     )
-    kept = getattr(_KEPT_OUTLINE, "kept", None)
+    kept = getattr(_KEPT, name, None)
     if kept is not None and kept[0] == key:
         return kept[1]
-    outline = geometry_checks.prepared_outline(
-        edit_queries.jurisdiction_outline(conn), INSIDE_TOLERANCE_DEG
+    value = make()
+    setattr(_KEPT, name, (key, value))
+    return value
+
+
+def _outline(conn: sa.Connection) -> BaseGeometry | None:
+    """The jurisdiction, buffered by the inside tolerance and prepared."""
+    return _kept(
+        conn,
+        "outline",
+        lambda: geometry_checks.prepared_outline(
+            edit_queries.jurisdiction_outline(conn), INSIDE_TOLERANCE_DEG
+        ),
     )
-    _KEPT_OUTLINE.kept = (key, outline)
-    return outline
 
 
 def _site_district(
@@ -231,7 +241,9 @@ def _site_district(
     return districts.site_district(
         geom,
         given,
-        district_queries.district_outlines(conn),
+        _kept(
+            conn, "districts", lambda: districts.prepared(district_queries.district_outlines(conn))
+        ),
         where=where,
         site=code,
         names=district_queries.district_terms(conn),

@@ -228,14 +228,18 @@ def test_geometry_replace_checks_and_reports_overlaps(edit_engine, site_ids, ver
 def test_the_kept_jurisdiction_follows_a_district_edit(
     edit_engine, site_ids, version, monkeypatch
 ) -> None:
-    """The inside outline an edit checks against is kept between edits (revision 0054's
-    note: merging and buffering a long boundary took ~120 ms an edit) and made again when a
+    """The inside outline and the district outlines an edit checks against are kept between
+    edits (merging and buffering a long boundary took ~120 ms an edit) and made again when a
     district row changes, here by plain SQL as QGIS or psql would."""
     sid = site_ids["PT-KF-001"]
-    made = []
+    made, loaded = [], []
     real = se.edit_queries.jurisdiction_outline
     monkeypatch.setattr(
         se.edit_queries, "jurisdiction_outline", lambda c: made.append(1) or real(c)
+    )
+    real_outlines = se.district_queries.district_outlines
+    monkeypatch.setattr(
+        se.district_queries, "district_outlines", lambda c: loaded.append(1) or real_outlines(c)
     )
 
     def move(dx: float) -> se.EditResult:
@@ -247,7 +251,7 @@ def test_the_kept_jurisdiction_follows_a_district_edit(
             )  # fmt: skip
 
     assert move(0.0001).changed and move(-0.0001).changed
-    assert len(made) == 1  # the second edit used the kept outline
+    assert len(made) == len(loaded) == 1  # the second edit used the kept outlines
     # Putuo loses the ground just east of the site: the same move is now outside
     with edit_engine.begin() as c:
         c.execute(
