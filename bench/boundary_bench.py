@@ -21,7 +21,6 @@ the databases are dropped::
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import shutil
 import statistics
@@ -35,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import import_bench as ib  # noqa: E402
-from bench.api_bench import PROVINCE, _load, finish_run, machine  # noqa: E402
+from bench.api_bench import PROVINCE, finish_run, run_header  # noqa: E402
 from gis_app.db import migrate, provision  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.settings import DatabaseSettings  # noqa: E402
@@ -85,12 +84,11 @@ def _boundary(url: str, kind: str, step: float = STEP) -> int:
 
 def markdown(doc: dict) -> str:
     """The runs and their medians as a Markdown table."""
-    m = doc["machine"]
     lines = [
         "# Bulk import against a boundary of many vertices: revision 0053 vs head",
         "",
-        f"Started {doc['started']} on {m['nproc']} × {m['cpu']}, {m['memory_gib']} GiB, "
-        f"PostgreSQL {m['postgresql']}; load average {doc['load_start']} at the start, "
+        f"Started {doc['started']} on {doc['machine']}; load average {doc['load_start']} at "
+        "the start, "
         f"{doc['load_end']} at the end. `gis-app import` of a {doc['features']:,}-site bench "
         "GeoPackage into a fresh database (all checks, history, derived tables), "
         "alternating; the per-row district and jurisdiction checks read the whole outline "
@@ -145,10 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     pid = os.getpid()
     template, source, target = (f"gis_app_bnd_{k}_{pid}" for k in ("tpl", "src", "imp"))
     work = Path(tempfile.mkdtemp(prefix="gis_app_boundary_bench_"))
-    doc: dict = {
-        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": machine(st.url),
-        "load_start": _load(),
+    doc: dict = run_header(st.url) | {
         "features": args.size,
         "runs": [],
     }

@@ -17,7 +17,6 @@ functions the triggers call now; the answers must agree. Per call µs (median of
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import statistics
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import import_bench as ib  # noqa: E402
-from bench.api_bench import PROVINCE, _load, finish_run, machine  # noqa: E402
+from bench.api_bench import PROVINCE, finish_run, run_header  # noqa: E402
 from bench.boundary_bench import AMPLITUDE, JAGGED  # noqa: E402
 from gis_app.db import provision  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
@@ -142,12 +141,11 @@ def measure(url: str, rounds: int) -> list[dict]:
 
 def markdown(doc: dict) -> str:
     """The per-call costs as a Markdown table."""
-    m = doc["machine"]
     lines = [
         "# One site's district and jurisdiction checks: revision 0053 vs 0054",
         "",
-        f"Started {doc['started']} on {m['nproc']} × {m['cpu']}, {m['memory_gib']} GiB, "
-        f"PostgreSQL {m['postgresql']}; load average {doc['load_start']} at the start, "
+        f"Started {doc['started']} on {doc['machine']}; load average {doc['load_start']} at "
+        "the start, "
         f"{doc['load_end']} at the end. µs per call (median of {doc['rounds']} rounds) of "
         "the district check (which districts cover the site) and the jurisdiction check "
         "(does one), as a row trigger calls them; the answers agree.",
@@ -181,10 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     st = provision.db_up(DatabaseSettings(), log=lambda m: None)
     pid = os.getpid()
     template, target = f"gis_app_bchk_tpl_{pid}", f"gis_app_bchk_{pid}"
-    doc: dict = {
-        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": machine(st.url),
-        "load_start": _load(),
+    doc: dict = run_header(st.url) | {
         "rounds": args.rounds,
     }
     try:
