@@ -415,6 +415,21 @@ class ConstraintZone(Base):
     )
 
 
+
+class ConstraintZonePiece(Base):
+    """A constraint zone cut into pieces of at most 256 vertices (trigger-maintained,
+    revision 0055): a site's overlaps and blocking check read the pieces it meets, not the
+    whole zone."""
+
+    __tablename__ = "constraint_zone_piece"
+    id: Mapped[IdKey]
+    zone_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("constraint_zone.id", ondelete="CASCADE"), index=True
+    )
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("GEOMETRY", srid=SRID, spatial_index=True), nullable=False
+    )
+
 class Infrastructure(Base):
     """Ports, wharves, ferry terminals, interchanges … (points or lines)."""
 

@@ -24,7 +24,7 @@ from gis_app.services import accounts, db_logins
 INTERNAL = (
     "app_user", "api_token", "web_session", "login_attempt", "alert", "match_unit",
     "requirement", "requirement_match", "recommendation", "recommendation_site", "share_link",
-    "feedback", "history", "alembic_version",
+    "feedback", "history", "alembic_version", "district_piece", "constraint_zone_piece",
 )  # fmt: skip
 
 
@@ -138,6 +138,37 @@ def test_a_planner_inserts_sites_and_edits_buildings_and_zones(logins: Logins) -
         conn.rollback()
     conn.close()
 
+
+
+def test_a_planners_zone_edit_is_cut_again_and_still_blocks(logins: Logins) -> None:
+    # the blocking check and the pieces' trigger read and write the pieces, which the login
+    # is not granted (revision 0055: they run as their owner)
+    with logins.connect(logins.planner) as conn, conn.cursor() as cur:
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute("UPDATE site SET availability = 'available' WHERE code = 'PT-TT-002'")
+        assert e.value.pgcode == "GA001" and "ecological_redline" in str(e.value)
+        conn.rollback()
+        cur.execute(
+            "UPDATE constraint_zone SET geom = ST_Multi(ST_Translate(geom, 0.0005, 0))"
+            " WHERE id = (SELECT zone_id FROM site_constraint_overlap o JOIN site s"
+            "             ON s.id = o.site_id WHERE s.code = 'PT-TT-002') RETURNING id"
+        )
+        zone_id = cur.fetchone()[0]
+    conn.close()
+    with logins.engine.connect() as c:
+        gap, m2, whole = c.execute(
+            sa.text(
+                "SELECT ST_Area(ST_SymDifference(ST_Union(p.geom), z.geom)),"
+                " (SELECT overlap_m2 FROM site_constraint_overlap o JOIN site s"
+                "   ON s.id = o.site_id WHERE s.code = 'PT-TT-002' AND o.zone_id = z.id),"
+                " (SELECT ST_Area(ST_Intersection(s.geom, z.geom)::geography) FROM site s"
+                "   WHERE s.code = 'PT-TT-002')"
+                " FROM constraint_zone z JOIN constraint_zone_piece p ON p.zone_id = z.id"
+                " WHERE z.id = :z GROUP BY z.id"
+            ),
+            {"z": zone_id},
+        ).one()
+    assert gap < 1e-12 and m2 == pytest.approx(whole, rel=1e-8)
 
 def test_an_officers_login_reads_and_cannot_write(logins: Logins) -> None:
     conn = logins.connect(logins.officer)

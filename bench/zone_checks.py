@@ -1,0 +1,202 @@
+"""What one site's constraint-zone work costs, by the zone's vertices: the functions of
+revision 0005 (each reads whole zones) against the pieces of revision 0055, called once per
+site as the row triggers call them, in the same run.
+
+In a fresh copy of the bench template (the sample and the bench jurisdiction), inside one
+transaction that is rolled back, a 基本农田 zone is added over the sample's sites with the
+available ones cut out as holes (``HOLEY_ZONE``: a real farmland layer has its villages and
+plants as holes), its edge in steps of ``step`` degrees: 0.0003 gives ~4,500 vertices, 0.00003
+~41,000. For the sample's zones alone and for each such zone, every sample site's overlaps are
+refreshed (``gis_app_refresh_overlap(ARRAY[id], NULL)``, what ``site_overlap`` runs on each
+save) and its blocking check asked (``gis_app_blocking_overlap``, what a site made available
+runs), by the 0005 functions and by the current ones; the stored overlaps and the answers
+must agree. µs per site (median of ``--rounds``) to ``bench/results/<out>.{json,md}``::
+
+    .venv/bin/python bench/zone_checks.py --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import import_bench as ib  # noqa: E402
+from bench.api_bench import finish_run, run_header  # noqa: E402
+from gis_app.db import provision  # noqa: E402
+from gis_app.db.engine import make_engine  # noqa: E402
+from gis_app.settings import DatabaseSettings  # noqa: E402
+
+#: a 基本农田 zone over the sample's sites: their box (shrunk by 0.02°) with its edge cut into
+#: :step-degree steps, each vertex pushed up to 0.4 step, and the available sites cut out (each
+#: with ~50 m around it); valid
+HOLEY_ZONE = """
+INSERT INTO constraint_zone (code, kind, name_zh, name_en, geom)
+SELECT 'BIG-FARM', 'basic_farmland', '大片基本农田', 'Large farmland',
+       ST_Multi(ST_CollectionExtract(ST_Difference(
+           ST_MakeValid(ST_MakePolygon(ST_AddPoint(ring.l, ST_StartPoint(ring.l)))),
+           (SELECT ST_Union(ST_Buffer(geom, 0.0005)) FROM site
+             WHERE availability = 'available')), 3))
+  FROM (SELECT ST_MakeLine(ST_Translate(p.geom, 0.4 * :step * sin(p.path[1] * 1.7),
+                                        0.4 * :step * cos(p.path[1] * 2.3)) ORDER BY p.path) l
+          FROM ST_DumpPoints(ST_Segmentize(ST_ExteriorRing(
+                   (SELECT ST_Expand(ST_Envelope(ST_Collect(geom)), -0.02) FROM site)),
+                   :step)) p
+         WHERE p.path[1] > 1) ring
+RETURNING id, ST_NPoints(geom)
+"""
+#: the zones measured: (label, edge step in degrees, or None for the sample's zones alone)
+ZONES: tuple[tuple[str, float | None], ...] = (
+    ("the sample's zones alone", None),
+    ("+ 基本农田 with holes, 0.0003° edge", 0.0003),
+    ("+ 基本农田 with holes, 0.00003° edge", 0.00003),
+)
+
+
+def _revision_0005() -> str:
+    """The two functions as revision 0005 left them, renamed into pg_temp (from revision
+    0055's downgrade, which restores them)."""
+    path = ROOT / "gis_app/db/migrations/versions/0055_zone_pieces.py"
+    spec = importlib.util.spec_from_file_location("zone_pieces_0055", path)
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    old = module.DOWNGRADE[: module.DOWNGRADE.index("DROP TRIGGER")]
+    return old.replace("FUNCTION gis_app_", "FUNCTION pg_temp.old_")
+
+
+def _per_site_us(c: sa.Connection, sql: str, ids: list[int]) -> tuple[float, list]:
+    """Run ``sql`` (binds :i) once per site, each its own statement; µs per site and answers."""
+    answers = []
+    t = time.perf_counter()
+    for i in ids:
+        answers.append(c.execute(sa.text(sql), {"i": i}).first())
+    return (time.perf_counter() - t) * 1e6 / len(ids), answers
+
+
+def _stored(c: sa.Connection) -> dict:
+    rows = c.execute(sa.text("SELECT site_id, zone_id, overlap_m2 FROM site_constraint_overlap"))
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+def _agree(old: dict, new: dict, what: str) -> None:
+    if old.keys() != new.keys() or any(abs(old[k] - new[k]) > 1e-8 * old[k] + 1e-6 for k in old):
+        raise AssertionError(f"{what}: the 0005 and 0055 overlaps differ")
+
+
+CHECKS = {
+    "refresh": (
+        "SELECT pg_temp.old_refresh_overlap(ARRAY[CAST(:i AS bigint)], NULL)",
+        "SELECT gis_app_refresh_overlap(ARRAY[CAST(:i AS bigint)], NULL)",
+    ),
+    "blocking": (
+        "SELECT b.zone_id FROM site s, pg_temp.old_blocking_overlap(s.geom) b WHERE s.id = :i",
+        "SELECT b.zone_id FROM site s, gis_app_blocking_overlap(s.geom) b WHERE s.id = :i",
+    ),
+}
+
+
+def measure(url: str, rounds: int) -> list[dict]:
+    """Per zone set: the big zone's vertices and pieces, sites in its box, per-site µs."""
+    rows = []
+    eng = make_engine(url)
+    try:
+        for label, step in ZONES:
+            with eng.connect() as c, c.begin():
+                c.execute(sa.text(_revision_0005()))
+                row: dict = {"zones": label, "vertices": None, "pieces": None}
+                if step is not None:
+                    zone_id, row["vertices"] = c.execute(sa.text(HOLEY_ZONE), {"step": step}).one()
+                    row["pieces"], row["sites_in_box"] = c.execute(
+                        sa.text(
+                            "SELECT (SELECT count(*) FROM constraint_zone_piece WHERE zone_id"
+                            " = :z), (SELECT count(*) FROM site s, constraint_zone z"
+                            " WHERE z.id = :z AND s.geom && z.geom)"
+                        ),
+                        {"z": zone_id},
+                    ).one()
+                ids = list(c.execute(sa.text("SELECT id FROM site ORDER BY id")).scalars())
+                row["sites"] = len(ids)
+                for check, (old_sql, new_sql) in CHECKS.items():
+                    times: dict[str, list[float]] = {"old": [], "new": []}
+                    for _ in range(rounds):
+                        t_old, a_old = _per_site_us(c, old_sql, ids)
+                        stored_old = _stored(c)
+                        t_new, a_new = _per_site_us(c, new_sql, ids)
+                        if a_old != a_new:
+                            raise AssertionError(f"{label}: {check} answers differ")
+                        _agree(stored_old, _stored(c), label)
+                        times["old"].append(t_old)
+                        times["new"].append(t_new)
+                    row[check] = {
+                        "old_us": round(statistics.median(times["old"]), 1),
+                        "new_us": round(statistics.median(times["new"]), 1),
+                    }
+                print(row, flush=True)
+                rows.append(row)
+                c.rollback()
+    finally:
+        eng.dispose()
+    return rows
+
+
+def markdown(doc: dict) -> str:
+    """The per-site costs as a Markdown table."""
+    lines = [
+        "# One site's constraint-zone work: revision 0005 vs 0055",
+        "",
+        f"Started {doc['started']} on {doc['machine']}; load average {doc['load_start']} at "
+        f"the start, {doc['load_end']} at the end. µs per site (median of {doc['rounds']} "
+        "rounds, each site its own statement, as a row trigger runs) of the overlap refresh "
+        "(`site_overlap`, on every save) and the blocking check (a site made available); "
+        "the stored overlaps and the answers agree.",
+        "",
+        "| zones | big zone's vertices | its pieces | sites (in its box) "
+        "| overlap refresh 0005 → 0055 µs | blocking check 0005 → 0055 µs |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in doc["rows"]:
+        a, b = r["refresh"], r["blocking"]
+        vertices = f"{r['vertices']:,}" if r["vertices"] else "—"
+        pieces = f"{r['pieces']:,}" if r["pieces"] else "—"
+        inside = f" ({r['sites_in_box']})" if r.get("sites_in_box") is not None else ""
+        lines.append(
+            f"| {r['zones']} | {vertices} | {pieces} | {r['sites']}{inside} "
+            f"| {a['old_us']:,.0f} → {a['new_us']:,.0f} "
+            f"| {b['old_us']:,.0f} → {b['new_us']:,.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--out", default="zone_checks")
+    args = p.parse_args(argv)
+    st = provision.db_up(DatabaseSettings(), log=lambda m: None)
+    pid = os.getpid()
+    template, target = f"gis_app_zchk_tpl_{pid}", f"gis_app_zchk_{pid}"
+    doc: dict = run_header(st.url) | {"rounds": args.rounds}
+    try:
+        ib.make_template(st.url, template)
+        url = ib._fresh(st.url, template, target)
+        doc["rows"] = measure(url, args.rounds)
+        finish_run(args.out, doc, markdown)
+    finally:
+        for name in (template, target):
+            ib.drop_database(st.url, name)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
