@@ -10,7 +10,8 @@ plants as holes), its edge in steps of ``step`` degrees: 0.0003 gives ~4,500 ver
 refreshed (``gis_app_refresh_overlap(ARRAY[id], NULL)``, what ``site_overlap`` runs on each
 save) and its blocking check asked (``gis_app_blocking_overlap``, what a site made available
 runs), by the 0005 functions and by the current ones; the stored overlaps and the answers
-must agree. µs per site (median of ``--rounds``) to ``bench/results/<out>.{json,md}``::
+must agree; and the map's zone layer at zoom 16 over the window the page fetches, whole and
+cut to it (``clip=1``). µs per site (median of ``--rounds``) to ``bench/results/<out>.{json,md}``::
 
     .venv/bin/python bench/zone_checks.py --rounds 3
 """
@@ -32,26 +33,30 @@ sys.path.insert(0, str(ROOT))
 
 from bench import import_bench as ib  # noqa: E402
 from bench.api_bench import finish_run, run_header  # noqa: E402
-from gis_app.db import provision  # noqa: E402
+from gis_app.db import provision, tile_queries  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.settings import DatabaseSettings  # noqa: E402
 
-#: a 基本农田 zone over the sample's sites: their box (shrunk by 0.02°) with its edge cut into
-#: :step-degree steps, each vertex pushed up to 0.4 step, and the available sites cut out (each
-#: with ~50 m around it); valid
-HOLEY_ZONE = """
-INSERT INTO constraint_zone (code, kind, name_zh, name_en, geom)
-SELECT 'BIG-FARM', 'basic_farmland', '大片基本农田', 'Large farmland',
-       ST_Multi(ST_CollectionExtract(ST_Difference(
+#: a 基本农田 outline over the sites: their box (grown by :margin degrees) with its edge cut
+#: into :step-degree steps, each vertex pushed up to 0.4 step, and the available sites cut out
+#: (each with ~50 m around it) — valid
+HOLEY_OUTLINE = """
+SELECT ST_Multi(ST_CollectionExtract(ST_Difference(
            ST_MakeValid(ST_MakePolygon(ST_AddPoint(ring.l, ST_StartPoint(ring.l)))),
            (SELECT ST_Union(ST_Buffer(geom, 0.0005)) FROM site
              WHERE availability = 'available')), 3))
   FROM (SELECT ST_MakeLine(ST_Translate(p.geom, 0.4 * :step * sin(p.path[1] * 1.7),
                                         0.4 * :step * cos(p.path[1] * 2.3)) ORDER BY p.path) l
           FROM ST_DumpPoints(ST_Segmentize(ST_ExteriorRing(
-                   (SELECT ST_Expand(ST_Envelope(ST_Collect(geom)), -0.02) FROM site)),
+                   (SELECT ST_Expand(ST_Envelope(ST_Collect(geom)), :margin) FROM site)),
                    :step)) p
          WHERE p.path[1] > 1) ring
+"""
+#: that outline as a zone over the sample's sites (their box shrunk by 0.02°): binds :step
+HOLEY_ZONE = f"""
+INSERT INTO constraint_zone (code, kind, name_zh, name_en, geom)
+SELECT 'BIG-FARM', 'basic_farmland', '大片基本农田', 'Large farmland', o.g
+  FROM ({HOLEY_OUTLINE.replace(":margin", "-0.02")}) o(g)
 RETURNING id, ST_NPoints(geom)
 """
 #: the zones measured: (label, edge step in degrees, or None for the sample's zones alone)
@@ -70,7 +75,7 @@ def _revision_0005() -> str:
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     spec.loader.exec_module(module)
-    old = module.DOWNGRADE[: module.DOWNGRADE.index("DROP TRIGGER")]
+    old = module.DOWNGRADE[: module.DOWNGRADE.index("ALTER FUNCTION")]
     return old.replace("FUNCTION gis_app_", "FUNCTION pg_temp.old_")
 
 
@@ -103,6 +108,28 @@ CHECKS = {
         "SELECT b.zone_id FROM site s, gis_app_blocking_overlap(s.geom) b WHERE s.id = :i",
     ),
 }
+
+
+def _layer(c: sa.Connection, rounds: int) -> dict:
+    """The map's zone layer at zoom 16 over a window the page fetches (twice a 1400 × 900 px
+    view) at the sites' centre, whole outlines and cut to the window: kB and ms (median)."""
+    x, y = c.execute(
+        sa.text("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Centroid(ST_Extent(geom)) p FROM site) q")
+    ).one()
+    bbox = (x - 0.03, y - 0.02, x + 0.03, y + 0.02)
+    got: dict = {}
+    for clip in (False, True):
+        times, body = [], ""
+        for _ in range(rounds):
+            t = time.perf_counter()
+            body = tile_queries.reference_layer(
+                c, "constraint_zones", bbox=bbox, zoom=16, clip=clip
+            )
+            times.append((time.perf_counter() - t) * 1e3)
+        key = "clip" if clip else "whole"
+        got[f"{key}_kb"] = round(len(body.encode()) / 1024, 1)
+        got[f"{key}_ms"] = round(statistics.median(times), 1)
+    return got
 
 
 def measure(url: str, rounds: int) -> list[dict]:
@@ -141,6 +168,7 @@ def measure(url: str, rounds: int) -> list[dict]:
                         "old_us": round(statistics.median(times["old"]), 1),
                         "new_us": round(statistics.median(times["new"]), 1),
                     }
+                row["layer"] = _layer(c, rounds)
                 print(row, flush=True)
                 rows.append(row)
                 c.rollback()
@@ -158,21 +186,26 @@ def markdown(doc: dict) -> str:
         f"the start, {doc['load_end']} at the end. µs per site (median of {doc['rounds']} "
         "rounds, each site its own statement, as a row trigger runs) of the overlap refresh "
         "(`site_overlap`, on every save) and the blocking check (a site made available); "
-        "the stored overlaps and the answers agree.",
+        "the stored overlaps and the answers agree. The map's zone layer: "
+        "`/tiles/layers/constraint_zones.geojson` at zoom 16 over the window the page fetches "
+        "at the sites' centre (0.06° × 0.04°), whole outlines and cut to it (`clip=1`).",
         "",
         "| zones | big zone's vertices | its pieces | sites (in its box) "
-        "| overlap refresh 0005 → 0055 µs | blocking check 0005 → 0055 µs |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| overlap refresh 0005 → 0055 µs | blocking check 0005 → 0055 µs "
+        "| map's zone layer at z16, whole → `clip=1` |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in doc["rows"]:
-        a, b = r["refresh"], r["blocking"]
+        a, b, lay = r["refresh"], r["blocking"], r["layer"]
         vertices = f"{r['vertices']:,}" if r["vertices"] else "—"
         pieces = f"{r['pieces']:,}" if r["pieces"] else "—"
         inside = f" ({r['sites_in_box']})" if r.get("sites_in_box") is not None else ""
         lines.append(
             f"| {r['zones']} | {vertices} | {pieces} | {r['sites']}{inside} "
             f"| {a['old_us']:,.0f} → {a['new_us']:,.0f} "
-            f"| {b['old_us']:,.0f} → {b['new_us']:,.0f} |"
+            f"| {b['old_us']:,.0f} → {b['new_us']:,.0f} "
+            f"| {lay['whole_kb']:,} → {lay['clip_kb']:,} kB, "
+            f"{lay['whole_ms']:,} → {lay['clip_ms']:,} ms |"
         )
     return "\n".join(lines) + "\n"
 

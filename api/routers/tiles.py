@@ -150,7 +150,17 @@ def reference_layer(
     zoom: int = 12,
     bbox: str | None = None,
     kind: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies defaults
+    clip: Annotated[
+        bool,
+        Query(
+            description="with bbox: each outline cut to the window grown by 5 % (what a map "
+            "draws there; a zone of many vertices sends only its part)"
+        ),
+    ] = False,
 ) -> Response:
-    """Jurisdiction outline, constraint zones or infrastructure as GeoJSON, simplified for zoom."""
-    body = tile_service.reference_layer(conn, layer, zoom=zoom, bbox=parse_bbox(bbox), kinds=kind)
+    """Jurisdiction outline, constraint zones or infrastructure as GeoJSON, simplified for zoom;
+    the outlines that meet ``bbox`` (whole, or cut to it with ``clip``)."""
+    body = tile_service.reference_layer(
+        conn, layer, zoom=zoom, bbox=parse_bbox(bbox), kinds=kind, clip=clip
+    )
     return Response(body, media_type=GEOJSON, headers={"Cache-Control": _CACHE})

@@ -415,7 +415,6 @@ class ConstraintZone(Base):
     )
 
 
-
 class ConstraintZonePiece(Base):
     """A constraint zone cut into pieces of at most 256 vertices (trigger-maintained,
     revision 0055): a site's overlaps and blocking check read the pieces it meets, not the
@@ -429,6 +428,7 @@ class ConstraintZonePiece(Base):
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("GEOMETRY", srid=SRID, spatial_index=True), nullable=False
     )
+
 
 class Infrastructure(Base):
     """Ports, wharves, ferry terminals, interchanges … (points or lines)."""

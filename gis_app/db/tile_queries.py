@@ -318,6 +318,10 @@ REFERENCE_LAYERS: dict[str, str] = {
 }
 
 
+#: how far beyond a clipped window its outlines reach, as a share of the window's larger side
+CLIP_MARGIN = 0.05
+
+
 def tolerance_for_zoom(zoom: int) -> float:
     """Simplification tolerance in degrees: about a quarter of a screen pixel at ``zoom``."""
     return 360.0 / (256 * 2**zoom) / 4
@@ -330,16 +334,25 @@ def reference_layer(
     bbox: tuple[float, float, float, float] | None,
     zoom: int,
     kinds: list[str] | None = None,
+    clip: bool = False,
 ) -> str:
-    """A reference layer as a GeoJSON FeatureCollection string (WGS84), simplified for ``zoom``."""
+    """A reference layer as a GeoJSON FeatureCollection string (WGS84), simplified for ``zoom``.
+
+    ``clip`` (with ``bbox``): each outline cut to the window grown by ``CLIP_MARGIN`` of its
+    size — what a map draws there, so a zone of 40,000 vertices sends its part, not all of it
+    at every pan; the cut edges lie outside the window."""
     base = REFERENCE_LAYERS[layer]
     clauses = ["true"]
     params: dict[str, Any] = {"tol": tolerance_for_zoom(zoom)}
+    shape = "r.geom"
     if bbox is not None:
         # intersection, as the site list's bbox: a zone whose box overlaps the window while
         # its outline does not is not in it (the && still puts the box on the GiST index)
         clauses.append("ST_Intersects(r.geom, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4490))")
         params.update(dict(zip(("x0", "y0", "x1", "y1"), bbox, strict=True)))
+        if clip:
+            shape = "ST_ClipByBox2D(r.geom, ST_Expand(ST_MakeEnvelope(:x0, :y0, :x1, :y1), :m))"
+            params["m"] = CLIP_MARGIN * max(bbox[2] - bbox[0], bbox[3] - bbox[1])
     if kinds:
         clauses.append("r.kind = ANY(:kinds)")
         params["kinds"] = kinds
@@ -349,7 +362,7 @@ def reference_layer(
                      'type', 'Feature', 'id', r.id,
                      'geometry', ST_AsGeoJSON(ST_SetSRID(
                          CASE WHEN GeometryType(r.geom) IN ('POINT', 'MULTIPOINT') THEN r.geom
-                              ELSE ST_SimplifyPreserveTopology(r.geom, :tol) END, 4326), 6)::json,
+                              ELSE ST_SimplifyPreserveTopology({shape}, :tol) END, 4326), 6)::json,
                      'properties', json_build_object('id', r.id, 'code', r.code,
                          'name_zh', r.name_zh, 'name_en', r.name_en, 'kind', r.kind))
                    ORDER BY r.id), '[]'::json))::text

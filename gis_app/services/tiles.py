@@ -212,8 +212,10 @@ def reference_layer(
     zoom: int,
     bbox: tuple[float, float, float, float] | None = None,
     kinds: list[str] | None = None,
+    clip: bool = False,
 ) -> str:
-    """A reference layer (jurisdiction, constraint_zones, infrastructure) as GeoJSON (WGS84)."""
+    """A reference layer (jurisdiction, constraint_zones, infrastructure) as GeoJSON (WGS84);
+    ``clip``: outlines cut to the ``bbox`` (grown by 5 %), as a map draws them there."""
     if layer not in tile_queries.REFERENCE_LAYERS:
         raise NotFound(
             f"no map layer {layer!r}; layers: {', '.join(sorted(tile_queries.REFERENCE_LAYERS))}"
@@ -241,7 +243,7 @@ def reference_layer(
                 field="bbox",
                 params={"value": ",".join(map(str, bbox))},
             )
-    return tile_queries.reference_layer(conn, layer, bbox=bbox, zoom=zoom, kinds=kinds)
+    return tile_queries.reference_layer(conn, layer, bbox=bbox, zoom=zoom, kinds=kinds, clip=clip)
 
 
 def map_extent(conn: sa.Connection) -> tuple[float, float, float, float] | None:

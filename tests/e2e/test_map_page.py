@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import sqlalchemy as sa
 from e2e_helpers import open_page, start_app, wait_idle
 from shapely.geometry import shape
 
+from gis_app.db.engine import make_engine
 from gis_app.domain.gcj02 import wgs84_to_gcj02
 from gis_app.services import requirements as requirement_service
 from gis_app.settings import MapSettings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the bench package
+from bench.zone_checks import HOLEY_ZONE
 
 HTML_LIMIT = 500 * 1024
 
@@ -319,3 +325,48 @@ def test_static_export_opens_from_file_without_network(browser, live_app, scratc
     html = out.read_text(encoding="utf-8")
     assert "PT-" in html  # the sites are embedded
     context.close()
+
+
+#: the vertices of the 基本农田 zones drawn, and whether their outline's box holds the view
+_DRAWN_FARMLAND = """() => {
+  const flat = a => Array.isArray(a) ? a.reduce((s, x) => s + flat(x), 0) : 1;
+  let n = 0, box = null;
+  gisApp.refGroups.zones.basic_farmland.eachLayer(gj => gj.eachLayer(l => {
+    n += flat(l.getLatLngs());
+    box = box ? box.extend(l.getBounds()) : L.latLngBounds(l.getBounds().getSouthWest(),
+                                                          l.getBounds().getNorthEast());
+  }));
+  return {vertices: n, holds_view: !!box && box.contains(gisApp.map.getBounds())};
+}"""
+
+
+def test_a_zone_of_many_vertices_is_sent_cut_to_the_window(browser, make_db):
+    url = make_db("sample")
+    eng = make_engine(url)
+    with eng.begin() as c:
+        _, vertices = c.execute(sa.text(HOLEY_ZONE), {"step": 0.0001}).one()
+        lat, lon = c.execute(
+            sa.text(
+                "SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_Centroid(ST_Envelope(geom)) AS p"
+                " FROM constraint_zone WHERE code = 'BIG-FARM') q"
+            )
+        ).one()
+    eng.dispose()
+    app = start_app(url)
+    try:
+        w = open_page(browser, app, f"/?view={lat},{lon},16")
+        wait_idle(w.page)
+        drawn = w.page.evaluate(_DRAWN_FARMLAND)
+        # what the window needs, not the whole outline at every pan
+        assert drawn["holds_view"] and 0 < drawn["vertices"] < vertices / 10, (drawn, vertices)
+        asked = [u for u in w.requests if "/layers/constraint_zones" in u]
+        assert asked and all("clip=1" in u for u in asked)
+        # panned well past the window fetched: cut again where the officer now looks
+        w.page.evaluate("gisApp.map.panBy([3000, 0], {animate: false})")
+        wait_idle(w.page)
+        again = w.page.evaluate(_DRAWN_FARMLAND)
+        assert again["holds_view"] and 0 < again["vertices"] < vertices / 10, again
+        assert len([u for u in w.requests if "/layers/constraint_zones" in u]) > len(asked)
+        assert w.errors == []
+    finally:
+        app.stop()

@@ -294,3 +294,37 @@ def test_export_selection_refuses_large_selections(conn):
     assert sel.sites["features"]
     assert all(f["properties"]["kind"] == "island" for f in sel.sites["features"])
     assert sel.jurisdiction["features"] and sel.infrastructure["features"]
+
+
+def test_a_clipped_reference_layer_draws_the_window_as_the_whole_outlines_do(conn):
+    """``clip``: each outline cut to the window grown by 5 %; inside the window the drawing is
+    the same, and an outline is sent only as far as the margin."""
+    import json
+
+    from shapely.geometry import box as make_box
+    from shapely.geometry import shape
+
+    x0, y0, x1, y1 = conn.execute(
+        sa.text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
+            " (SELECT ST_Extent(geom) AS e FROM constraint_zone) q"
+        )
+    ).one()
+    # a window over the middle third of the zones' extent: most outlines reach beyond it
+    w, h = (x1 - x0) / 3, (y1 - y0) / 3
+    bbox = (x0 + w, y0 + h, x0 + 2 * w, y0 + 2 * h)
+    window = make_box(*bbox)
+    grown = window.buffer(0.05 * max(w, h), join_style="mitre")
+    for layer in ("constraint_zones", "jurisdiction"):
+        whole = json.loads(tile_service.reference_layer(conn, layer, zoom=16, bbox=bbox))
+        cut = json.loads(tile_service.reference_layer(conn, layer, zoom=16, bbox=bbox, clip=True))
+        assert [f["id"] for f in cut["features"]] == [f["id"] for f in whole["features"]]
+        assert len(json.dumps(cut)) < len(json.dumps(whole)), layer
+        reaching = 0
+        for a, b in zip(whole["features"], cut["features"], strict=True):
+            full, part = shape(a["geometry"]), shape(b["geometry"])
+            assert part.difference(grown.buffer(1e-9)).area == 0, (layer, b["id"])
+            inside = full.intersection(window)
+            assert abs(part.intersection(window).area - inside.area) <= 1e-6 * inside.area + 1e-15
+            reaching += not window.contains(full)
+        assert reaching > 0, layer  # outlines the window cut

@@ -810,7 +810,8 @@
     var names = ["jurisdiction", "constraint_zones", "infrastructure"];
     this._setBusy("layers", 1);
     Promise.all(names.map(function (name) {
-      var url = self.o.endpoints.layers.replace("{layer}", name) + "?zoom=" + z + "&bbox=" + bbox;
+      // cut to the padded window: a zone of many vertices sends only what can be seen
+      var url = self.o.endpoints.layers.replace("{layer}", name) + "?zoom=" + z + "&bbox=" + bbox + "&clip=1";
       return fetch(url, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; });
     })).then(function (res) {
       self._drawReferenceLayers({ jurisdiction: res[0], constraint_zones: res[1], infrastructure: res[2] });

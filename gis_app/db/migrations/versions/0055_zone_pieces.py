@@ -18,10 +18,12 @@ overlap of a site with a zone is the geodesic area of its intersection with the 
 that it meets: one piece alone (most sites), else their union, which is the zone near the
 site — so the site's edges are not split at the cuts (a split edge, geodesic in two parts,
 moved a large site's overlap by ~1e-5 of its area) and the areas are those of the whole zone.
-``tests/db/test_zone_pieces.py`` compares both functions with the whole-zone formulas
-on the sample's zones and a jagged 基本农田 zone with holes of several thousand vertices. ``gis_app_blocking_overlap`` becomes
-``SECURITY DEFINER``: a planner's QGIS login, whose saves run the blocking check, is not
-granted the pieces (nor should QGIS list them).
+``tests/db/test_zone_pieces.py`` compares both functions with the whole-zone formulas on
+the sample's zones and a jagged 基本农田 zone with holes of several thousand vertices.
+
+The blocking check's trigger (``gis_app_check_blocking_overlap``) now runs as its owner: a
+planner's QGIS login, whose saves run it, is not granted the pieces (nor should QGIS list
+them); the function it asks stays inlinable where the app asks it (an import, each row).
 
 Revision ID: 0055
 Revises: 0054
@@ -47,9 +49,7 @@ BLOCKING_KINDS = "'ecological_redline', 'basic_farmland'"
 #: grouped by zone): one piece alone, else their union — the zone as it is there, so an
 #: intersection's edges are not split at the cuts (a split edge, geodesic in two parts, moves
 #: the area by ~1e-5 of a large site's)
-_NEAR = (
-    "CASE WHEN count(*) = 1 THEN (array_agg(p.geom))[1] ELSE ST_Union(array_agg(p.geom)) END"
-)
+_NEAR = "CASE WHEN count(*) = 1 THEN (array_agg(p.geom))[1] ELSE ST_Union(array_agg(p.geom)) END"
 #: the overlap rows of some sites and zones, per (site, zone) the geodesic area of the site's
 #: intersection with the zone near it; {where} selects the pairs
 _OVERLAP_ROWS = f"""
@@ -123,7 +123,7 @@ END $$;
 CREATE OR REPLACE FUNCTION gis_app_blocking_overlap(g geometry)
 RETURNS TABLE (zone_id bigint, zone_code text, zone_kind text, zone_name text,
                overlap_m2 double precision)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE sql STABLE AS $$
     SELECT z.id, z.code, z.kind, z.name_zh, x.m2
       FROM (SELECT p.zone_id, ST_Area(ST_Intersection(g, {_NEAR})::geography) AS m2
               FROM constraint_zone_piece p
@@ -135,6 +135,9 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
      ORDER BY x.m2 DESC, z.code
      LIMIT 1
 $$;
+-- a planner's QGIS login is not granted the pieces: the trigger that asks runs as its owner
+-- (the function itself stays inlinable where the app asks, as an import does for each row)
+ALTER FUNCTION gis_app_check_blocking_overlap() SECURITY DEFINER SET search_path = public, pg_temp;
 """
 
 #: the two functions as revision 0005 left them (each reads whole zones)
@@ -191,6 +194,7 @@ LANGUAGE sql STABLE AS $$
      LIMIT 1
 $$;
 
+ALTER FUNCTION gis_app_check_blocking_overlap() SECURITY INVOKER RESET search_path;
 DROP TRIGGER zone_keep_pieces ON constraint_zone;
 DROP FUNCTION gis_app_zone_piece_trg();
 DROP TABLE constraint_zone_piece;

@@ -1,0 +1,188 @@
+"""A bulk import under a constraint zone of many vertices: revision 0054 (each site's
+overlaps read the whole zone) against head (revision 0055: the pieces it meets), in the same
+run.
+
+A real 基本农田 layer holds zones of tens of thousands of vertices: farmland with the villages
+and plants cut out as holes. This script builds a bench inventory of ``--size`` sites and
+exports it (as ``bench/import_bench.py`` does), makes one such zone over all of its sites
+(``bench/zone_checks.py``'s ``HOLEY_OUTLINE``: the sites' box with a jagged edge, every
+available site cut out with ~50 m around it, so no available site lies on it and every other
+site does), then imports the file with ``gis-app import`` into fresh databases that hold the
+zone (or, ``--zones sample``, the sample's zones alone: what the pieces cost where zones are
+small), for each revision, alternating, ``--rounds`` times. The overlaps written must agree.
+Results go to ``bench/results/<out>.{json,md}``; the databases are dropped::
+
+    .venv/bin/python bench/zone_bench.py --size 6000 --rounds 1
+    .venv/bin/python bench/zone_bench.py --size 10000 --zones sample --rounds 3 \\
+        --out zone_bench_sample
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import import_bench as ib  # noqa: E402
+from bench.api_bench import finish_run, run_header  # noqa: E402
+from bench.zone_checks import HOLEY_OUTLINE  # noqa: E402
+from gis_app.db import migrate, provision  # noqa: E402
+from gis_app.db.engine import make_engine  # noqa: E402
+from gis_app.settings import DatabaseSettings  # noqa: E402
+
+#: the revision before the pieces
+BEFORE = "0054"
+#: degrees between the zone edge's vertices
+STEP = 0.0001
+
+
+def _outline(url: str, step: float) -> str:
+    """The holey zone over the inventory at ``url``, as EWKB hex."""
+    eng = make_engine(url)
+    try:
+        with eng.connect() as c:
+            c.execute(sa.text("SET statement_timeout = 0"))
+            sql = f"SELECT ST_AsEWKB(o.g) FROM ({HOLEY_OUTLINE}) o(g)"
+            return c.execute(sa.text(sql), {"step": step, "margin": 0.005}).scalar_one().hex()
+    finally:
+        eng.dispose()
+
+
+def _add_zone(url: str, ewkb: str) -> tuple[int, int]:
+    """Add the zone; its vertices and the sample sites' overlaps with it."""
+    eng = make_engine(url)
+    try:
+        with eng.begin() as c:
+            c.execute(sa.text("SET LOCAL statement_timeout = 0"))
+            return c.execute(
+                sa.text(
+                    "INSERT INTO constraint_zone (code, kind, name_zh, name_en, geom)"
+                    " VALUES ('BIG-FARM', 'basic_farmland', '大片基本农田', 'Large farmland',"
+                    " ST_GeomFromEWKB(decode(:g, 'hex')))"
+                    " RETURNING ST_NPoints(geom),"
+                    " (SELECT count(*) FROM site_constraint_overlap)"
+                ),
+                {"g": ewkb},
+            ).one()
+    finally:
+        eng.dispose()
+
+
+def _overlaps(url: str) -> tuple[int, float]:
+    """The overlaps stored: how many, their area (m²)."""
+    eng = make_engine(url)
+    try:
+        with eng.connect() as c:
+            n, m2 = c.execute(
+                sa.text("SELECT count(*), sum(overlap_m2) FROM site_constraint_overlap")
+            ).one()
+            return n, float(m2 or 0)
+    finally:
+        eng.dispose()
+
+
+def markdown(doc: dict) -> str:
+    """The runs and their medians as a Markdown table."""
+    lines = [
+        f"# Bulk import under a constraint zone of many vertices: revision {BEFORE} vs head",
+        "",
+        f"Started {doc['started']} on {doc['machine']}; load average {doc['load_start']} at "
+        f"the start, {doc['load_end']} at the end. `gis-app import` of a "
+        f"{doc['features']:,}-site bench GeoPackage into a fresh database holding the "
+        "sample's zones and (holey) one 基本农田 zone of "
+        f"{doc.get('vertices') or 0:,} vertices over all its sites (the available ones cut "
+        "out as holes), alternating; each site's overlaps read whole zones "
+        f"({BEFORE}) or the pieces it meets (head, revision 0055).",
+        "",
+        "| round | zones | revision | s | features/s | writing s | overlaps stored "
+        "| load (1 min) |",
+        "|---:|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in doc["runs"]:
+        lines.append(
+            f"| {r['round']} | {r['zones']} | {r['revision']} | {r['seconds']:.1f} "
+            f"| {r['features_per_s']:,.0f} | {r['phases_s'].get('writing', 0):.1f} "
+            f"| {r['overlaps']:,} | {r['load_1min']} |"
+        )
+    lines.append("")
+    for zones in ("holey", "sample"):
+        cells = []
+        for rev in (BEFORE, "head"):
+            s = [r["seconds"] for r in doc["runs"] if r["revision"] == rev and r["zones"] == zones]
+            if s:
+                cells.append(f"{rev} {statistics.median(s):.1f} s")
+        if cells:
+            lines.append(f"- {zones}: median " + ", ".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--size", type=int, default=6_000)
+    p.add_argument("--rounds", type=int, default=1)
+    p.add_argument("--step", type=float, default=STEP, help="degrees between edge vertices")
+    p.add_argument("--revisions", nargs="+", choices=(BEFORE, "head"), default=[BEFORE, "head"])
+    p.add_argument(
+        "--zones",
+        nargs="+",
+        choices=("holey", "sample"),
+        default=["holey"],
+        help="holey: with the big zone; sample: the sample's zones alone (what the pieces cost)",
+    )
+    p.add_argument("--out", default="zone_bench")
+    args = p.parse_args(argv)
+    st = provision.db_up(DatabaseSettings(), log=lambda m: None)
+    pid = os.getpid()
+    template, source, target = (f"gis_app_zb_{k}_{pid}" for k in ("tpl", "src", "imp"))
+    work = Path(tempfile.mkdtemp(prefix="gis_app_zone_bench_"))
+    doc: dict = run_header(st.url) | {"features": args.size, "runs": []}
+    try:
+        ib.make_template(st.url, template)
+        src_url, _ = ib.build_database(
+            st.url, template, source, args.size - ib.SAMPLE_SITES, log=lambda m: None
+        )
+        gpkg = ib._export(src_url, work)
+        zone = _outline(src_url, args.step) if "holey" in args.zones else ""
+        ib.drop_database(st.url, source)
+        seen: dict[tuple[str, str], tuple[int, float]] = {}
+        for k in range(args.rounds):
+            order = [(z, r) for z in args.zones for r in args.revisions]
+            if k % 2:
+                order.reverse()
+            for zones, revision in order:
+                url = ib._fresh(st.url, template, target)
+                if revision != "head":
+                    migrate.downgrade(url, revision)
+                if zones == "holey":
+                    doc["vertices"], _ = _add_zone(url, zone)
+                run = ib.run_import(url, gpkg, args.size)
+                n, m2 = _overlaps(url)
+                for (z2, other), (n2, m22) in seen.items():
+                    if z2 == zones and (n2 != n or abs(m22 - m2) > 1e-6 * m2):
+                        raise AssertionError(f"{revision} and {other}: the overlaps differ")
+                seen[zones, revision] = (n, m2)
+                doc["runs"].append(
+                    run | {"round": k + 1, "zones": zones, "revision": revision, "overlaps": n}
+                )
+                print(zones, revision, n, f"{run['seconds']:.1f} s", flush=True)
+                ib.drop_database(st.url, target)
+        finish_run(args.out, doc, markdown)
+    finally:
+        for name in (template, source, target):
+            ib.drop_database(st.url, name)
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
