@@ -139,7 +139,6 @@ def test_a_planner_inserts_sites_and_edits_buildings_and_zones(logins: Logins) -
     conn.close()
 
 
-
 def test_a_planners_zone_edit_is_cut_again_and_still_blocks(logins: Logins) -> None:
     # the blocking check and the pieces' trigger read and write the pieces, which the login
     # is not granted (revision 0055: they run as their owner)
@@ -169,6 +168,7 @@ def test_a_planners_zone_edit_is_cut_again_and_still_blocks(logins: Logins) -> N
             {"z": zone_id},
         ).one()
     assert gap < 1e-12 and m2 == pytest.approx(whole, rel=1e-8)
+
 
 def test_an_officers_login_reads_and_cannot_write(logins: Logins) -> None:
     conn = logins.connect(logins.officer)
