@@ -1,16 +1,18 @@
-"""A bulk import under a constraint zone of many vertices: revision 0054 (each site's
-overlaps read the whole zone) against head (revision 0055: the pieces it meets), in the same
-run.
+"""A bulk import under polygons of many vertices: revision 0054 (each site's overlays read
+whole zones and whole 三调 parcels) against head (revisions 0055 and 0056: the pieces it
+meets), in the same run.
 
-A real 基本农田 layer holds zones of tens of thousands of vertices: farmland with the villages
-and plants cut out as holes. This script builds a bench inventory of ``--size`` sites and
-exports it (as ``bench/import_bench.py`` does), makes one such zone over all of its sites
+A real 基本农田 layer holds zones of tens of thousands of vertices (farmland with the villages
+and plants cut out as holes), and a 三调 layer parcels as large (a forest with its clearings,
+a river). This script builds a bench inventory of ``--size`` sites and exports it (as
+``bench/import_bench.py`` does), makes one such outline over all of its sites
 (``bench/zone_checks.py``'s ``HOLEY_OUTLINE``: the sites' box with a jagged edge, every
 available site cut out with ~50 m around it, so no available site lies on it and every other
-site does), then imports the file with ``gis-app import`` into fresh databases that hold the
-zone (or, ``--zones sample``, the sample's zones alone: what the pieces cost where zones are
-small), for each revision, alternating, ``--rounds`` times. The overlaps written must agree.
-Results go to ``bench/results/<out>.{json,md}``; the databases are dropped::
+site does), then imports the file with ``gis-app import`` into fresh databases that hold it as
+a 基本农田 zone and as a 三调 parcel (or, ``--zones sample``, the sample's zones alone: what the
+pieces cost where polygons are small), for each revision, alternating, ``--rounds`` times. The
+overlaps and compositions written must agree. Results go to
+``bench/results/<out>.{json,md}``; the databases are dropped::
 
     .venv/bin/python bench/zone_bench.py --size 6000 --rounds 1
     .venv/bin/python bench/zone_bench.py --size 10000 --zones sample --rounds 3 \\
@@ -57,35 +59,46 @@ def _outline(url: str, step: float) -> str:
         eng.dispose()
 
 
-def _add_zone(url: str, ewkb: str) -> tuple[int, int]:
-    """Add the zone; its vertices and the sample sites' overlaps with it."""
+def _add_zone(url: str, ewkb: str) -> int:
+    """Add the outline as a zone and as a 三调 parcel (乔木林地); its vertices."""
     eng = make_engine(url)
     try:
         with eng.begin() as c:
             c.execute(sa.text("SET LOCAL statement_timeout = 0"))
+            c.execute(
+                sa.text(
+                    "INSERT INTO current_use_parcel (code, use_code, geom)"
+                    " VALUES ('BIG-FOREST', '0301', ST_GeomFromEWKB(decode(:g, 'hex')))"
+                ),
+                {"g": ewkb},
+            )
             return c.execute(
                 sa.text(
                     "INSERT INTO constraint_zone (code, kind, name_zh, name_en, geom)"
                     " VALUES ('BIG-FARM', 'basic_farmland', '大片基本农田', 'Large farmland',"
-                    " ST_GeomFromEWKB(decode(:g, 'hex')))"
-                    " RETURNING ST_NPoints(geom),"
-                    " (SELECT count(*) FROM site_constraint_overlap)"
+                    " ST_GeomFromEWKB(decode(:g, 'hex'))) RETURNING ST_NPoints(geom)"
                 ),
                 {"g": ewkb},
-            ).one()
+            ).scalar_one()
     finally:
         eng.dispose()
 
 
-def _overlaps(url: str) -> tuple[int, float]:
-    """The overlaps stored: how many, their area (m²)."""
+def _overlays(url: str) -> tuple[int, float, int, float]:
+    """The overlays stored: overlaps (how many, their area in m²), 三调 compositions (how
+    many, the sum of their surveyed shares)."""
     eng = make_engine(url)
     try:
         with eng.connect() as c:
-            n, m2 = c.execute(
-                sa.text("SELECT count(*), sum(overlap_m2) FROM site_constraint_overlap")
+            n, m2, k, pct = c.execute(
+                sa.text(
+                    "SELECT (SELECT count(*) FROM site_constraint_overlap),"
+                    " (SELECT sum(overlap_m2) FROM site_constraint_overlap),"
+                    " (SELECT count(*) FROM site_current_use),"
+                    " (SELECT sum(surveyed_pct) FROM site_current_use)"
+                )
             ).one()
-            return n, float(m2 or 0)
+            return n, float(m2 or 0), k, float(pct or 0)
     finally:
         eng.dispose()
 
@@ -93,25 +106,26 @@ def _overlaps(url: str) -> tuple[int, float]:
 def markdown(doc: dict) -> str:
     """The runs and their medians as a Markdown table."""
     lines = [
-        f"# Bulk import under a constraint zone of many vertices: revision {BEFORE} vs head",
+        f"# Bulk import under polygons of many vertices: revision {BEFORE} vs head",
         "",
         f"Started {doc['started']} on {doc['machine']}; load average {doc['load_start']} at "
         f"the start, {doc['load_end']} at the end. `gis-app import` of a "
         f"{doc['features']:,}-site bench GeoPackage into a fresh database holding the "
-        "sample's zones and (holey) one 基本农田 zone of "
+        "sample's zones and (holey) one outline of "
         f"{doc.get('vertices') or 0:,} vertices over all its sites (the available ones cut "
-        "out as holes), alternating; each site's overlaps read whole zones "
-        f"({BEFORE}) or the pieces it meets (head, revision 0055).",
+        "out as holes) as a 基本农田 zone and as a 三调 parcel (乔木林地), alternating; each "
+        f"site's overlays read whole polygons ({BEFORE}) or the pieces it meets (head, "
+        "revisions 0055 and 0056).",
         "",
         "| round | zones | revision | s | features/s | writing s | overlaps stored "
-        "| load (1 min) |",
-        "|---:|---|---|---:|---:|---:|---:|---:|",
+        "| 三调 compositions | load (1 min) |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in doc["runs"]:
         lines.append(
             f"| {r['round']} | {r['zones']} | {r['revision']} | {r['seconds']:.1f} "
             f"| {r['features_per_s']:,.0f} | {r['phases_s'].get('writing', 0):.1f} "
-            f"| {r['overlaps']:,} | {r['load_1min']} |"
+            f"| {r['overlaps']:,} | {r.get('compositions', 0):,} | {r['load_1min']} |"
         )
     lines.append("")
     for zones in ("holey", "sample"):
@@ -164,15 +178,22 @@ def main(argv: list[str] | None = None) -> int:
                 if revision != "head":
                     migrate.downgrade(url, revision)
                 if zones == "holey":
-                    doc["vertices"], _ = _add_zone(url, zone)
+                    doc["vertices"] = _add_zone(url, zone)
                 run = ib.run_import(url, gpkg, args.size)
-                n, m2 = _overlaps(url)
-                for (z2, other), (n2, m22) in seen.items():
-                    if z2 == zones and (n2 != n or abs(m22 - m2) > 1e-6 * m2):
-                        raise AssertionError(f"{revision} and {other}: the overlaps differ")
-                seen[zones, revision] = (n, m2)
+                n, m2, uses, pct = _overlays(url)
+                for (z2, other), (n2, m22, uses2, pct2) in seen.items():
+                    if z2 == zones and (
+                        n2 != n
+                        or abs(m22 - m2) > 1e-6 * m2
+                        or uses2 != uses
+                        or abs(pct2 - pct) > 0.0011 * uses
+                    ):
+                        raise AssertionError(f"{revision} and {other}: the overlays differ")
+                seen[zones, revision] = (n, m2, uses, pct)
                 doc["runs"].append(
-                    run | {"round": k + 1, "zones": zones, "revision": revision, "overlaps": n}
+                    run
+                    | {"round": k + 1, "zones": zones, "revision": revision}
+                    | {"overlaps": n, "compositions": uses}
                 )
                 print(zones, revision, n, f"{run['seconds']:.1f} s", flush=True)
                 ib.drop_database(st.url, target)

@@ -1,17 +1,20 @@
-"""What one site's constraint-zone work costs, by the zone's vertices: the functions of
-revision 0005 (each reads whole zones) against the pieces of revision 0055, called once per
-site as the row triggers call them, in the same run.
+"""What one site's overlay work costs, by the vertices of the polygons it meets: the
+functions before the pieces (revision 0005's zone functions, 0022's 三调 composition; each
+reads whole polygons) against those of revisions 0055 and 0056, called once per site as the
+row triggers call them, in the same run.
 
 In a fresh copy of the bench template (the sample and the bench jurisdiction), inside one
 transaction that is rolled back, a 基本农田 zone is added over the sample's sites with the
 available ones cut out as holes (``HOLEY_ZONE``: a real farmland layer has its villages and
 plants as holes), its edge in steps of ``step`` degrees: 0.0003 gives ~4,500 vertices, 0.00003
-~41,000. For the sample's zones alone and for each such zone, every sample site's overlaps are
+~37,000; the same outline also as one 三调 parcel (乔木林地, a forest with its clearings). For
+the sample's zones alone and for each such outline, every sample site's overlaps are
 refreshed (``gis_app_refresh_overlap(ARRAY[id], NULL)``, what ``site_overlap`` runs on each
-save) and its blocking check asked (``gis_app_blocking_overlap``, what a site made available
-runs), by the 0005 functions and by the current ones; the stored overlaps and the answers
-must agree; and the map's zone layer at zoom 16 over the window the page fetches, whole and
-cut to it (``clip=1``). µs per site (median of ``--rounds``) to ``bench/results/<out>.{json,md}``::
+save), its blocking check asked (``gis_app_blocking_overlap``, what a site made available
+runs) and its 三调 composition refreshed (``gis_app_refresh_current_use``, on each save), by
+the old functions and by the current ones; the stored rows and the answers must agree. And
+the map's zone layer at zoom 16 over the window the page fetches, whole and cut to it
+(``clip=1``). µs per site (median of ``--rounds``) to ``bench/results/<out>.{json,md}``::
 
     .venv/bin/python bench/zone_checks.py --rounds 3
 """
@@ -67,16 +70,23 @@ ZONES: tuple[tuple[str, float | None], ...] = (
 )
 
 
-def _revision_0005() -> str:
-    """The two functions as revision 0005 left them, renamed into pg_temp (from revision
-    0055's downgrade, which restores them)."""
-    path = ROOT / "gis_app/db/migrations/versions/0055_zone_pieces.py"
-    spec = importlib.util.spec_from_file_location("zone_pieces_0055", path)
+def _restated(migration: str, stop: str) -> str:
+    """The functions a migration's downgrade restores (its text up to ``stop``), renamed
+    into pg_temp as ``old_…``: what was before it."""
+    path = ROOT / "gis_app/db/migrations/versions" / migration
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     spec.loader.exec_module(module)
-    old = module.DOWNGRADE[: module.DOWNGRADE.index("ALTER FUNCTION")]
+    old = module.DOWNGRADE[: module.DOWNGRADE.index(stop)]
     return old.replace("FUNCTION gis_app_", "FUNCTION pg_temp.old_")
+
+
+def _before_pieces() -> str:
+    """Revision 0005's zone functions and revision 0022's 三调 composition."""
+    return _restated("0055_zone_pieces.py", "ALTER FUNCTION") + _restated(
+        "0056_current_use_pieces.py", "CREATE OR REPLACE FUNCTION gis_app_parcel"
+    )
 
 
 def _per_site_us(c: sa.Connection, sql: str, ids: list[int]) -> tuple[float, list]:
@@ -93,9 +103,13 @@ def _stored(c: sa.Connection) -> dict:
     return {(r[0], r[1]): r[2] for r in rows}
 
 
-def _agree(old: dict, new: dict, what: str) -> None:
-    if old.keys() != new.keys() or any(abs(old[k] - new[k]) > 1e-8 * old[k] + 1e-6 for k in old):
-        raise AssertionError(f"{what}: the 0005 and 0055 overlaps differ")
+def _stored_use(c: sa.Connection) -> dict:
+    return dict(c.execute(sa.text("SELECT site_id, surveyed_pct FROM site_current_use")).all())
+
+
+def _agree(old: dict, new: dict, what: str, rel: float = 1e-8, absolute: float = 1e-6) -> None:
+    if old.keys() != new.keys() or any(abs(old[k] - new[k]) > rel * old[k] + absolute for k in old):
+        raise AssertionError(f"{what}: the stored rows before and after the pieces differ")
 
 
 CHECKS = {
@@ -107,7 +121,16 @@ CHECKS = {
         "SELECT b.zone_id FROM site s, pg_temp.old_blocking_overlap(s.geom) b WHERE s.id = :i",
         "SELECT b.zone_id FROM site s, gis_app_blocking_overlap(s.geom) b WHERE s.id = :i",
     ),
+    "current_use": (
+        "SELECT pg_temp.old_refresh_current_use(ARRAY[CAST(:i AS bigint)])",
+        "SELECT gis_app_refresh_current_use(ARRAY[CAST(:i AS bigint)])",
+    ),
 }
+#: the big outline also as one 三调 parcel (乔木林地): a forest with its clearings
+BIG_PARCEL = """
+INSERT INTO current_use_parcel (code, use_code, geom)
+SELECT 'BIG-FOREST', '0301', geom FROM constraint_zone WHERE code = 'BIG-FARM'
+"""
 
 
 def _layer(c: sa.Connection, rounds: int) -> dict:
@@ -139,7 +162,7 @@ def measure(url: str, rounds: int) -> list[dict]:
     try:
         for label, step in ZONES:
             with eng.connect() as c, c.begin():
-                c.execute(sa.text(_revision_0005()))
+                c.execute(sa.text(_before_pieces()))
                 row: dict = {"zones": label, "vertices": None, "pieces": None}
                 if step is not None:
                     zone_id, row["vertices"] = c.execute(sa.text(HOLEY_ZONE), {"step": step}).one()
@@ -151,17 +174,19 @@ def measure(url: str, rounds: int) -> list[dict]:
                         ),
                         {"z": zone_id},
                     ).one()
+                    c.execute(sa.text(BIG_PARCEL))
                 ids = list(c.execute(sa.text("SELECT id FROM site ORDER BY id")).scalars())
                 row["sites"] = len(ids)
                 for check, (old_sql, new_sql) in CHECKS.items():
                     times: dict[str, list[float]] = {"old": [], "new": []}
                     for _ in range(rounds):
                         t_old, a_old = _per_site_us(c, old_sql, ids)
-                        stored_old = _stored(c)
+                        stored_old, use_old = _stored(c), _stored_use(c)
                         t_new, a_new = _per_site_us(c, new_sql, ids)
                         if a_old != a_new:
                             raise AssertionError(f"{label}: {check} answers differ")
                         _agree(stored_old, _stored(c), label)
+                        _agree(use_old, _stored_use(c), label, 0, 0.0011)
                         times["old"].append(t_old)
                         times["new"].append(t_new)
                     row[check] = {
@@ -180,23 +205,24 @@ def measure(url: str, rounds: int) -> list[dict]:
 def markdown(doc: dict) -> str:
     """The per-site costs as a Markdown table."""
     lines = [
-        "# One site's constraint-zone work: revision 0005 vs 0055",
+        "# One site's overlay work: whole polygons vs pieces (revisions 0055, 0056)",
         "",
         f"Started {doc['started']} on {doc['machine']}; load average {doc['load_start']} at "
         f"the start, {doc['load_end']} at the end. µs per site (median of {doc['rounds']} "
         "rounds, each site its own statement, as a row trigger runs) of the overlap refresh "
-        "(`site_overlap`, on every save) and the blocking check (a site made available); "
-        "the stored overlaps and the answers agree. The map's zone layer: "
+        "(`site_overlap`, on every save), the blocking check (a site made available) and the "
+        "三调 composition (on every save; the big outline also as one 三调 parcel); the "
+        "stored rows and the answers agree. The map's zone layer: "
         "`/tiles/layers/constraint_zones.geojson` at zoom 16 over the window the page fetches "
         "at the sites' centre (0.06° × 0.04°), whole outlines and cut to it (`clip=1`).",
         "",
         "| zones | big zone's vertices | its pieces | sites (in its box) "
         "| overlap refresh 0005 → 0055 µs | blocking check 0005 → 0055 µs "
-        "| map's zone layer at z16, whole → `clip=1` |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| 三调 composition 0022 → 0056 µs | map's zone layer at z16, whole → `clip=1` |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in doc["rows"]:
-        a, b, lay = r["refresh"], r["blocking"], r["layer"]
+        a, b, u, lay = r["refresh"], r["blocking"], r["current_use"], r["layer"]
         vertices = f"{r['vertices']:,}" if r["vertices"] else "—"
         pieces = f"{r['pieces']:,}" if r["pieces"] else "—"
         inside = f" ({r['sites_in_box']})" if r.get("sites_in_box") is not None else ""
@@ -204,6 +230,7 @@ def markdown(doc: dict) -> str:
             f"| {r['zones']} | {vertices} | {pieces} | {r['sites']}{inside} "
             f"| {a['old_us']:,.0f} → {a['new_us']:,.0f} "
             f"| {b['old_us']:,.0f} → {b['new_us']:,.0f} "
+            f"| {u['old_us']:,.0f} → {u['new_us']:,.0f} "
             f"| {lay['whole_kb']:,} → {lay['clip_kb']:,} kB, "
             f"{lay['whole_ms']:,} → {lay['clip_ms']:,} ms |"
         )

@@ -496,8 +496,23 @@ class CurrentUseParcel(Base):
         Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True)
     )
     created_at: Mapped[Stamp]
+    #: the outline's vertices; above 256 the parcel is also kept in pieces (0056)
+    vertices: Mapped[int] = mapped_column(Integer, Computed("ST_NPoints(geom)", persisted=True))
     __table_args__ = (
         CheckConstraint("NOT ST_IsEmpty(geom) AND ST_IsValid(geom)", name="geom_valid"),
+    )
+
+
+class CurrentUsePiece(Base):
+    """A 三调 parcel of more than 256 vertices cut into pieces of at most 256 (kept by the
+    parcels' statement triggers, revision 0056; no foreign key, so TRUNCATE still empties the
+    layer): a site's composition reads the pieces it meets."""
+
+    __tablename__ = "current_use_piece"
+    id: Mapped[IdKey]
+    parcel_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("GEOMETRY", srid=SRID, spatial_index=True), nullable=False
     )
 
 
