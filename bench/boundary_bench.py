@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -35,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import import_bench as ib  # noqa: E402
 from bench.api_bench import PROVINCE, finish_run, run_header  # noqa: E402
-from gis_app.db import migrate, provision  # noqa: E402
+from gis_app.db import provision  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.settings import DatabaseSettings  # noqa: E402
 
@@ -140,42 +138,29 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="boundary_bench")
     args = p.parse_args(argv)
     st = provision.db_up(DatabaseSettings(), log=lambda m: None)
-    pid = os.getpid()
-    template, source, target = (f"gis_app_bnd_{k}_{pid}" for k in ("tpl", "src", "imp"))
-    work = Path(tempfile.mkdtemp(prefix="gis_app_boundary_bench_"))
     doc: dict = run_header(st.url) | {
         "features": args.size,
         "runs": [],
     }
+    target = f"gis_app_bnd_imp_{os.getpid()}"
     try:
-        ib.make_template(st.url, template)
-        src_url, _ = ib.build_database(
-            st.url, template, source, args.size - ib.SAMPLE_SITES, log=lambda m: None
-        )
-        gpkg = ib._export(src_url, work)
-        ib.drop_database(st.url, source)
-        for k in range(args.rounds):
-            order = [(b, r) for b in args.boundaries for r in args.revisions]
-            if k % 2:
-                order.reverse()
-            for boundary, revision in order:
-                url = ib._fresh(st.url, template, target)
-                if revision != "head":
-                    migrate.downgrade(url, revision)
-                vertices = _boundary(url, boundary, args.step)
-                run = ib.run_import(url, gpkg, args.size)
-                doc["runs"].append(
-                    run
-                    | {"round": k + 1, "boundary": boundary, "revision": revision}
-                    | {"vertices": vertices}
-                )
-                print(boundary, revision, vertices, f"{run['seconds']:.1f} s", flush=True)
-                ib.drop_database(st.url, target)
+        with ib.exported_inventory(st.url, args.size, "gis_app_bnd") as (template, gpkg, _):
+            runs = [(b, r) for b in args.boundaries for r in args.revisions]
+            for k in range(args.rounds):
+                for boundary, revision in ib.alternating(runs, k):
+                    url = ib.fresh_at(st.url, template, target, revision)
+                    vertices = _boundary(url, boundary, args.step)
+                    run = ib.run_import(url, gpkg, args.size)
+                    doc["runs"].append(
+                        run
+                        | {"round": k + 1, "boundary": boundary, "revision": revision}
+                        | {"vertices": vertices}
+                    )
+                    print(boundary, revision, vertices, f"{run['seconds']:.1f} s", flush=True)
+                    ib.drop_database(st.url, target)
         finish_run(args.out, doc, markdown)
     finally:
-        for name in (template, source, target):
-            ib.drop_database(st.url, name)
-        shutil.rmtree(work, ignore_errors=True)
+        ib.drop_database(st.url, target)
     return 0
 
 

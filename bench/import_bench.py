@@ -28,6 +28,7 @@ import's peak resident memory (the kernel's account of the child, ``wait4``). Re
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -38,7 +39,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pyogrio
 import sqlalchemy as sa
@@ -54,12 +57,13 @@ from bench.api_bench import (
     make_template,
     widen_jurisdiction,
 )
-from gis_app.db import provision
+from gis_app.db import migrate, provision
 from gis_app.db.engine import make_engine
 from gis_app.settings import DatabaseSettings
 
 RESULTS = ROOT / "bench" / "results"
 TARGET_PER_S = 10_000
+T = TypeVar("T")
 #: the sample's sites, in every bench inventory beside the synthetic ones (counted from the
 #: sample, which has grown since this bench was written)
 SAMPLE_SITES = len(
@@ -113,6 +117,44 @@ def _fresh(server_url: str, template: str, name: str) -> str:
         widen_jurisdiction(c)
     eng.dispose()
     return url
+
+
+@contextlib.contextmanager
+def exported_inventory(
+    server_url: str, size: int, prefix: str, keep: Callable[[str], T] | None = None
+) -> Iterator[tuple[str, Path, T | None]]:
+    """A bench inventory of ``size`` sites built and exported to a GeoPackage, for A/B import
+    runs: yields (the template fresh databases are made from, the file, what ``keep`` took
+    from the inventory's database before it was dropped); drops and deletes all at the end."""
+    pid = os.getpid()
+    template, source = f"{prefix}_tpl_{pid}", f"{prefix}_src_{pid}"
+    work = Path(tempfile.mkdtemp(prefix=f"{prefix}_"))
+    try:
+        make_template(server_url, template)
+        src_url, _ = build_database(
+            server_url, template, source, size - SAMPLE_SITES, log=lambda m: None
+        )
+        gpkg = _export(src_url, work)
+        kept = keep(src_url) if keep is not None else None
+        drop_database(server_url, source)
+        yield template, gpkg, kept
+    finally:
+        for name in (template, source):
+            drop_database(server_url, name)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def fresh_at(server_url: str, template: str, name: str, revision: str) -> str:
+    """A fresh database (:func:`_fresh`) at ``revision`` ("head", or one to go down to)."""
+    url = _fresh(server_url, template, name)
+    if revision != "head":
+        migrate.downgrade(url, revision)
+    return url
+
+
+def alternating(order: list, k: int) -> list:
+    """Round ``k``'s order of the runs: as given in even rounds, reversed in odd ones."""
+    return order if k % 2 == 0 else order[::-1]
 
 
 def _export(url: str, folder: Path) -> Path:

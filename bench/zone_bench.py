@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -37,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from bench import import_bench as ib  # noqa: E402
 from bench.api_bench import finish_run, run_header  # noqa: E402
 from bench.zone_checks import HOLEY_OUTLINE  # noqa: E402
-from gis_app.db import migrate, provision  # noqa: E402
+from gis_app.db import provision  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.settings import DatabaseSettings  # noqa: E402
 
@@ -111,11 +109,16 @@ def markdown(doc: dict) -> str:
         f"Started {doc['started']} on {doc['machine']}; load average {doc['load_start']} at "
         f"the start, {doc['load_end']} at the end. `gis-app import` of a "
         f"{doc['features']:,}-site bench GeoPackage into a fresh database holding the "
-        "sample's zones and (holey) one outline of "
-        f"{doc.get('vertices') or 0:,} vertices over all its sites (the available ones cut "
-        "out as holes) as a 基本农田 zone and as a 三调 parcel (乔木林地), alternating; each "
-        f"site's overlays read whole polygons ({BEFORE}) or the pieces it meets (head, "
-        "revisions 0055 and 0056).",
+        "sample's zones"
+        + (
+            f" and (holey) one outline of {doc['vertices']:,} vertices over all its sites "
+            "(the available ones cut out as holes) as a 基本农田 zone and as a 三调 parcel "
+            "(乔木林地)"
+            if doc.get("vertices")
+            else ""
+        )
+        + f", alternating; each site's overlays read whole polygons ({BEFORE}) or the pieces "
+        "it meets (head, revisions 0055 and 0056).",
         "",
         "| round | zones | revision | s | features/s | writing s | overlaps stored "
         "| 三调 compositions | load (1 min) |",
@@ -156,52 +159,40 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="zone_bench")
     args = p.parse_args(argv)
     st = provision.db_up(DatabaseSettings(), log=lambda m: None)
-    pid = os.getpid()
-    template, source, target = (f"gis_app_zb_{k}_{pid}" for k in ("tpl", "src", "imp"))
-    work = Path(tempfile.mkdtemp(prefix="gis_app_zone_bench_"))
     doc: dict = run_header(st.url) | {"features": args.size, "runs": []}
+    target = f"gis_app_zb_imp_{os.getpid()}"
+    outline = (lambda u: _outline(u, args.step)) if "holey" in args.zones else None
     try:
-        ib.make_template(st.url, template)
-        src_url, _ = ib.build_database(
-            st.url, template, source, args.size - ib.SAMPLE_SITES, log=lambda m: None
-        )
-        gpkg = ib._export(src_url, work)
-        zone = _outline(src_url, args.step) if "holey" in args.zones else ""
-        ib.drop_database(st.url, source)
-        seen: dict[tuple[str, str], tuple[int, float]] = {}
-        for k in range(args.rounds):
-            order = [(z, r) for z in args.zones for r in args.revisions]
-            if k % 2:
-                order.reverse()
-            for zones, revision in order:
-                url = ib._fresh(st.url, template, target)
-                if revision != "head":
-                    migrate.downgrade(url, revision)
-                if zones == "holey":
-                    doc["vertices"] = _add_zone(url, zone)
-                run = ib.run_import(url, gpkg, args.size)
-                n, m2, uses, pct = _overlays(url)
-                for (z2, other), (n2, m22, uses2, pct2) in seen.items():
-                    if z2 == zones and (
-                        n2 != n
-                        or abs(m22 - m2) > 1e-6 * m2
-                        or uses2 != uses
-                        or abs(pct2 - pct) > 0.0011 * uses
-                    ):
-                        raise AssertionError(f"{revision} and {other}: the overlays differ")
-                seen[zones, revision] = (n, m2, uses, pct)
-                doc["runs"].append(
-                    run
-                    | {"round": k + 1, "zones": zones, "revision": revision}
-                    | {"overlaps": n, "compositions": uses}
-                )
-                print(zones, revision, n, f"{run['seconds']:.1f} s", flush=True)
-                ib.drop_database(st.url, target)
+        with ib.exported_inventory(st.url, args.size, "gis_app_zb", outline) as inv:
+            template, gpkg, zone = inv
+            seen: dict[tuple[str, str], tuple[int, float, int, float]] = {}
+            runs = [(z, r) for z in args.zones for r in args.revisions]
+            for k in range(args.rounds):
+                for zones, revision in ib.alternating(runs, k):
+                    url = ib.fresh_at(st.url, template, target, revision)
+                    if zones == "holey":
+                        doc["vertices"] = _add_zone(url, zone)
+                    run = ib.run_import(url, gpkg, args.size)
+                    n, m2, uses, pct = _overlays(url)
+                    for (z2, other), (n2, m22, uses2, pct2) in seen.items():
+                        if z2 == zones and (
+                            n2 != n
+                            or abs(m22 - m2) > 1e-6 * m2
+                            or uses2 != uses
+                            or abs(pct2 - pct) > 0.0011 * uses
+                        ):
+                            raise AssertionError(f"{revision} and {other}: the overlays differ")
+                    seen[zones, revision] = (n, m2, uses, pct)
+                    doc["runs"].append(
+                        run
+                        | {"round": k + 1, "zones": zones, "revision": revision}
+                        | {"overlaps": n, "compositions": uses}
+                    )
+                    print(zones, revision, n, f"{run['seconds']:.1f} s", flush=True)
+                    ib.drop_database(st.url, target)
         finish_run(args.out, doc, markdown)
     finally:
-        for name in (template, source, target):
-            ib.drop_database(st.url, name)
-        shutil.rmtree(work, ignore_errors=True)
+        ib.drop_database(st.url, target)
     return 0
 
 

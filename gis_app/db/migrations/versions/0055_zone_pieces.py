@@ -98,8 +98,13 @@ ANALYZE constraint_zone_piece;
 CREATE OR REPLACE FUNCTION gis_app_refresh_overlap(site_ids bigint[], zone_ids bigint[])
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    IF site_ids IS NOT NULL THEN
-        -- dynamic: each call planned for its own list (one site, or a bulk statement's)
+    IF cardinality(site_ids) = 1 AND zone_ids IS NULL THEN
+        -- one site (a save): a plan kept by the session, not made again at every save
+        DELETE FROM site_constraint_overlap WHERE site_id = site_ids[1];
+        INSERT INTO site_constraint_overlap (site_id, zone_id, zone_kind, overlap_m2, overlap_pct)
+        {_OVERLAP_ROWS.format(where="s.id = site_ids[1]")};
+    ELSIF site_ids IS NOT NULL THEN
+        -- dynamic: each call planned for its own list (a bulk statement's)
         EXECUTE 'DELETE FROM site_constraint_overlap
                   WHERE site_id = ANY ($1) AND ($2 IS NULL OR zone_id = ANY ($2))'
           USING site_ids, zone_ids;
