@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 from pathlib import Path
 
@@ -102,18 +101,7 @@ def markdown(doc: dict) -> str:
             f"| {r['phases_s'].get('writing', 0):.1f} | {r['load_1min']} |"
         )
     lines.append("")
-    for boundary in ("plain", "jagged"):
-        cells = []
-        for rev in (BEFORE, "head"):
-            s = [
-                r["seconds"]
-                for r in doc["runs"]
-                if r["boundary"] == boundary and r["revision"] == rev
-            ]
-            if s:
-                cells.append(f"{rev} {statistics.median(s):.1f} s")
-        if cells:
-            lines.append(f"- {boundary}: median " + ", ".join(cells))
+    lines += ib.median_lines(doc["runs"], "boundary", (BEFORE, "head"))
     return "\n".join(lines) + "\n"
 
 

@@ -152,6 +152,20 @@ def fresh_at(server_url: str, template: str, name: str, revision: str) -> str:
     return url
 
 
+def median_lines(runs: list[dict], key: str, revisions: tuple[str, ...]) -> list[str]:
+    """Per value of ``runs``' ``key`` (in order of first run), a Markdown line with the median
+    seconds of each revision: ``- plain: median 0053 5.2 s, head 5.5 s``."""
+    lines = []
+    for value in dict.fromkeys(r[key] for r in runs):
+        cells = [
+            f"{rev} {statistics.median(s):.1f} s"
+            for rev in revisions
+            if (s := [r["seconds"] for r in runs if r[key] == value and r["revision"] == rev])
+        ]
+        lines.append(f"- {value}: median " + ", ".join(cells))
+    return lines
+
+
 def alternating(order: list, k: int) -> list:
     """Round ``k``'s order of the runs: as given in even rounds, reversed in odd ones."""
     return order if k % 2 == 0 else order[::-1]

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 from pathlib import Path
 
@@ -131,14 +130,7 @@ def markdown(doc: dict) -> str:
             f"| {r['overlaps']:,} | {r.get('compositions', 0):,} | {r['load_1min']} |"
         )
     lines.append("")
-    for zones in ("holey", "sample"):
-        cells = []
-        for rev in (BEFORE, "head"):
-            s = [r["seconds"] for r in doc["runs"] if r["revision"] == rev and r["zones"] == zones]
-            if s:
-                cells.append(f"{rev} {statistics.median(s):.1f} s")
-        if cells:
-            lines.append(f"- {zones}: median " + ", ".join(cells))
+    lines += ib.median_lines(doc["runs"], "zones", (BEFORE, "head"))
     return "\n".join(lines) + "\n"
 
 
