@@ -21,6 +21,9 @@ moved a large site's overlap by ~1e-5 of its area) and the areas are those of th
 ``tests/db/test_zone_pieces.py`` compares both functions with the whole-zone formulas on
 the sample's zones and a jagged 基本农田 zone with holes of several thousand vertices.
 
+One site's refresh (a save) is a static statement, its plan kept by the session, instead of
+one planned again at every save (a bulk statement's list still gets its own plan).
+
 The blocking check's trigger (``gis_app_check_blocking_overlap``) now runs as its owner: a
 planner's QGIS login, whose saves run it, is not granted the pieces (nor should QGIS list
 them); the function it asks stays inlinable where the app asks it (an import, each row).
