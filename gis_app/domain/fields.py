@@ -722,9 +722,10 @@ SITE_UNDECLARED = frozenset({"geom", "parent_ids", "retired_at"})
 BUILDING_UNDECLARED = frozenset({"id", "site_id", "version", "created_at", "updated_at"})
 #: a zone's key, geometry (checked by the geometry checks of imports and edits) and bookkeeping
 ZONE_UNDECLARED = frozenset({"id", "geom", "version", "created_at", "updated_at"})
-#: a parcel's key, outline and load time; a composition's site, its classes (first-level
-#: class → [m², %], JSON) and when it was computed
-CURRENT_USE_UNDECLARED = frozenset({"id", "geom", "created_at"})
+#: a parcel's key, outline, load time and its outline's vertices (above 256 it is also kept
+#: in pieces, revision 0056); a composition's site, its classes (first-level class → [m², %],
+#: JSON) and when it was computed
+CURRENT_USE_UNDECLARED = frozenset({"id", "geom", "created_at", "vertices"})
 SITE_CURRENT_USE_UNDECLARED = frozenset({"site_id", "classes", "computed_at"})
 #: soft-score weights per match criterion: checked and labelled by the criterion registry
 REQUIREMENT_UNDECLARED = frozenset({"weights"})
