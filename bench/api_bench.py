@@ -452,6 +452,15 @@ def run_header(server_url: str) -> dict:
     }
 
 
+def run_line(doc: dict) -> str:
+    """The opening of a results table's text: when a run of :func:`run_header` started, on
+    what machine, and the load at its start and end (ending in a space)."""
+    return (
+        f"Started {doc['started']} on {doc['machine']}; load average {doc['load_start']} at "
+        f"the start, {doc['load_end']} at the end. "
+    )
+
+
 def kept_database_url(database: str) -> str:
     """The URL of ``database`` on the private cluster (``GIS_APP_PG_DATA_DIR`` /
     ``GIS_APP_PG_PORT`` name another), started if it is not running."""

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import import_bench as ib  # noqa: E402
-from bench.api_bench import PROVINCE, finish_run, run_header  # noqa: E402
+from bench.api_bench import PROVINCE, finish_run, run_header, run_line  # noqa: E402
 from gis_app.db import provision  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.settings import DatabaseSettings  # noqa: E402
@@ -84,9 +84,7 @@ def markdown(doc: dict) -> str:
     lines = [
         "# Bulk import against a boundary of many vertices: revision 0053 vs head",
         "",
-        f"Started {doc['started']} on {doc['machine']}; load average {doc['load_start']} at "
-        "the start, "
-        f"{doc['load_end']} at the end. `gis-app import` of a {doc['features']:,}-site bench "
+        run_line(doc) + f"`gis-app import` of a {doc['features']:,}-site bench "
         "GeoPackage into a fresh database (all checks, history, derived tables), "
         "alternating; the per-row district and jurisdiction checks read the whole outline "
         "(0053) or the pieces near each site (head, revision 0054).",

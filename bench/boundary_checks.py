@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import import_bench as ib  # noqa: E402
-from bench.api_bench import PROVINCE, finish_run, run_header  # noqa: E402
+from bench.api_bench import PROVINCE, finish_run, run_header, run_line  # noqa: E402
 from bench.boundary_bench import AMPLITUDE, JAGGED  # noqa: E402
 from gis_app.db import provision  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
@@ -144,9 +144,7 @@ def markdown(doc: dict) -> str:
     lines = [
         "# One site's district and jurisdiction checks: revision 0053 vs 0054",
         "",
-        f"Started {doc['started']} on {doc['machine']}; load average {doc['load_start']} at "
-        "the start, "
-        f"{doc['load_end']} at the end. µs per call (median of {doc['rounds']} rounds) of "
+        run_line(doc) + f"µs per call (median of {doc['rounds']} rounds) of "
         "the district check (which districts cover the site) and the jurisdiction check "
         "(does one), as a row trigger calls them; the answers agree.",
         "",

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import import_bench as ib  # noqa: E402
-from bench.api_bench import finish_run, run_header  # noqa: E402
+from bench.api_bench import finish_run, run_header, run_line  # noqa: E402
 from bench.zone_checks import HOLEY_OUTLINE  # noqa: E402
 from gis_app.db import provision  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
@@ -105,8 +105,7 @@ def markdown(doc: dict) -> str:
     lines = [
         f"# Bulk import under polygons of many vertices: revision {BEFORE} vs head",
         "",
-        f"Started {doc['started']} on {doc['machine']}; load average {doc['load_start']} at "
-        f"the start, {doc['load_end']} at the end. `gis-app import` of a "
+        run_line(doc) + "`gis-app import` of a "
         f"{doc['features']:,}-site bench GeoPackage into a fresh database holding the "
         "sample's zones"
         + (

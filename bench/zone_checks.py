@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import import_bench as ib  # noqa: E402
-from bench.api_bench import finish_run, run_header  # noqa: E402
+from bench.api_bench import finish_run, run_header, run_line  # noqa: E402
 from gis_app.db import provision, tile_queries  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.settings import DatabaseSettings  # noqa: E402
@@ -70,7 +70,7 @@ ZONES: tuple[tuple[str, float | None], ...] = (
 )
 
 
-def _restated(migration: str, stop: str) -> str:
+def restated(migration: str, stop: str) -> str:
     """The functions a migration's downgrade restores (its text up to ``stop``), renamed
     into pg_temp as ``old_…``: what was before it."""
     path = ROOT / "gis_app/db/migrations/versions" / migration
@@ -84,7 +84,7 @@ def _restated(migration: str, stop: str) -> str:
 
 def _before_pieces() -> str:
     """Revision 0005's zone functions and revision 0022's 三调 composition."""
-    return _restated("0055_zone_pieces.py", "ALTER FUNCTION") + _restated(
+    return restated("0055_zone_pieces.py", "ALTER FUNCTION") + restated(
         "0056_current_use_pieces.py", "CREATE OR REPLACE FUNCTION gis_app_parcel"
     )
 
@@ -207,8 +207,7 @@ def markdown(doc: dict) -> str:
     lines = [
         "# One site's overlay work: whole polygons vs pieces (revisions 0055, 0056)",
         "",
-        f"Started {doc['started']} on {doc['machine']}; load average {doc['load_start']} at "
-        f"the start, {doc['load_end']} at the end. µs per site (median of {doc['rounds']} "
+        run_line(doc) + f"µs per site (median of {doc['rounds']} "
         "rounds, each site its own statement, as a row trigger runs) of the overlap refresh "
         "(`site_overlap`, on every save), the blocking check (a site made available) and the "
         "三调 composition (on every save; the big outline also as one 三调 parcel); the "

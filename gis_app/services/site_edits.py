@@ -17,9 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import shapely
@@ -199,41 +199,49 @@ def _coerce(
     return out
 
 
-#: per thread (a prepared geometry is not shared between threads), what the edits' own
-#: checks make from the district outlines, each with the database and districts' version
-#: it was made for
+@dataclass(frozen=True)
+class _Outlines:
+    """What an edit's own checks test an outline against, made from the district rows."""
+
+    #: the jurisdiction, buffered by the inside tolerance and prepared (None: none loaded)
+    inside: BaseGeometry | None
+    #: the district outlines, prepared
+    district_outlines: Sequence[districts.DistrictOutline]
+
+
+#: per thread (a prepared geometry is not shared between threads), the outlines with the
+#: database and districts' version they were made for
 _KEPT = threading.local()
-_T = TypeVar("_T")
 
 
-def _kept(conn: sa.Connection, name: str, make: Callable[[], _T]) -> _T:
-    """``make()``, kept per thread while the districts are unchanged: a boundary of 38,000
-    vertices takes ~120 ms to merge, load and buffer, which every edit used to pay."""
+def _outlines(conn: sa.Connection) -> _Outlines:
+    """The outlines, kept per thread while the districts are unchanged (one version query
+    an edit): a boundary of 38,000 vertices takes ~120 ms to merge, load and buffer, which
+    every edit used to pay."""
     key = (
         conn.engine.url.render_as_string(hide_password=True),
         district_queries.outlines_version(conn),
     )
-    kept = getattr(_KEPT, name, None)
+    kept = getattr(_KEPT, "outlines", None)
     if kept is not None and kept[0] == key:
         return kept[1]
-    value = make()
-    setattr(_KEPT, name, (key, value))
-    return value
-
-
-def _outline(conn: sa.Connection) -> BaseGeometry | None:
-    """The jurisdiction, buffered by the inside tolerance and prepared."""
-    return _kept(
-        conn,
-        "outline",
-        lambda: geometry_checks.prepared_outline(
+    made = _Outlines(
+        geometry_checks.prepared_outline(
             edit_queries.jurisdiction_outline(conn), INSIDE_TOLERANCE_DEG
         ),
+        districts.prepared(district_queries.district_outlines(conn)),
     )
+    _KEPT.outlines = (key, made)
+    return made
 
 
 def _site_district(
-    conn: sa.Connection, where: str, code: str, geom: BaseGeometry, given: str | None
+    conn: sa.Connection,
+    where: str,
+    code: str,
+    geom: BaseGeometry,
+    given: str | None,
+    outlines: _Outlines,
 ) -> str | None:
     """The district of a site outline: ``given`` once checked against the districts'
     outlines, or the one it lies in (refusals name both districts; see
@@ -241,9 +249,7 @@ def _site_district(
     return districts.site_district(
         geom,
         given,
-        _kept(
-            conn, "districts", lambda: districts.prepared(district_queries.district_outlines(conn))
-        ),
+        outlines.district_outlines,
         where=where,
         site=code,
         names=district_queries.district_terms(conn),
@@ -303,7 +309,9 @@ def update_site(
         requested = _coerce(where, SITE_FIELDS, values, allowed, EDIT_READ_ONLY)
         if requested.get("district_code", row["district_code"]) != row["district_code"]:
             geom = wkb.loads(bytes(row["geom_wkb"]))
-            _site_district(conn, where, row["code"], geom, requested["district_code"])
+            _site_district(
+                conn, where, row["code"], geom, requested["district_code"], _outlines(conn)
+            )
         if "verified_at" in requested and requested["verified_at"] != row.get("verified_at"):
             requested["verified_by"] = user
         changes = transitions.check_changes(where, row, requested, note, today)
@@ -351,15 +359,16 @@ def replace_site_geometry(
         edit_queries.set_edit_context(conn, user, note, doc_ref)
         row = _lock(conn, "site", site_id, expected_version)
         where = _where("site", row)
+        outlines = _outlines(conn)
         checked = geometry_checks.check_geometry(
             raw,
             declared,
             where=where,
-            outline=_outline(conn),
+            outline=outlines.inside,
             limits=limits,
             repair_invalid=repair,
         )
-        _site_district(conn, where, row["code"], checked.geom, row["district_code"])
+        _site_district(conn, where, row["code"], checked.geom, row["district_code"], outlines)
         before = edit_queries.site_summary(conn, site_id)
         with edit_queries.translate_db_errors(where):
             version = edit_queries.update_geom(conn, "site", site_id, checked.geom)
@@ -527,8 +536,9 @@ def split_site(
                 )
                 for i, p in enumerate(parts)
             ]
+            outlines = _outlines(conn)
             checked = geometry_checks.check_geometries(
-                raws, declared, outline=_outline(conn), limits=limits
+                raws, declared, outline=outlines.inside, limits=limits
             )
             problems = [at_part(i + 1, p) for i, c in enumerate(checked) for p in c.refusals]
             if problems:
@@ -536,7 +546,12 @@ def split_site(
             pieces = _fit_parts(where, parent_geom, [c.geom for c in checked])
             for i, piece in enumerate(pieces):
                 _site_district(
-                    conn, f"{where} part {i + 1}", row["code"], piece, row["district_code"]
+                    conn,
+                    f"{where} part {i + 1}",
+                    row["code"],
+                    piece,
+                    row["district_code"],
+                    outlines,
                 )
         values = _child_values(where, row, children or [], len(pieces))
         _check_children_availability(conn, where, row, values, pieces)
@@ -835,7 +850,7 @@ def update_zone(
                     raw,
                     declared,
                     where=where,
-                    outline=_outline(conn),
+                    outline=_outlines(conn).inside,
                     limits=zone_limits,
                     repair_invalid=repair,
                     must_cover=False,

@@ -9,7 +9,6 @@ thousands of vertices over the sample's sites with the available ones cut out as
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # the bench package
-from bench.zone_checks import HOLEY_OUTLINE  # noqa: E402
+from bench.zone_checks import HOLEY_OUTLINE, restated  # noqa: E402
 
 #: a big 乔木林地 parcel and 40 small ones (水田, 工业用地) on a grid over the sites
 PARCELS = f"""
@@ -39,13 +38,7 @@ RETURNING id, vertices
 
 def _revision_0022() -> str:
     """The composition as revision 0022 computed it, as pg_temp.old_refresh_current_use."""
-    path = ROOT / "gis_app/db/migrations/versions/0056_current_use_pieces.py"
-    spec = importlib.util.spec_from_file_location("current_use_pieces_0056", path)
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    old = module.DOWNGRADE[: module.DOWNGRADE.index("CREATE OR REPLACE FUNCTION gis_app_parcel")]
-    return old.replace("FUNCTION gis_app_refresh_current_use", "FUNCTION pg_temp.old_refresh")
+    return restated("0056_current_use_pieces.py", "CREATE OR REPLACE FUNCTION gis_app_parcel")
 
 
 def _compositions(conn: sa.Connection) -> dict[int, tuple]:
@@ -100,7 +93,7 @@ def test_a_site_s_composition_is_revision_0022_s(conn: sa.Connection) -> None:
     by_load = _compositions(conn)
     assert len(by_load) > 30
     conn.execute(sa.text(_revision_0022()))
-    conn.execute(sa.text("SELECT pg_temp.old_refresh(NULL)"))
+    conn.execute(sa.text("SELECT pg_temp.old_refresh_current_use(NULL)"))
     old = _compositions(conn)
     _same(by_load, old)
     conn.execute(sa.text("SELECT gis_app_refresh_current_use(array_agg(id)) FROM site"))
@@ -115,7 +108,9 @@ def test_a_site_s_composition_is_revision_0022_s(conn: sa.Connection) -> None:
         {"b": big},
     ).scalar_one()
     moved = _compositions(conn)[site]
-    conn.execute(sa.text("SELECT pg_temp.old_refresh(ARRAY[CAST(:s AS bigint)])"), {"s": site})
+    conn.execute(
+        sa.text("SELECT pg_temp.old_refresh_current_use(ARRAY[CAST(:s AS bigint)])"), {"s": site}
+    )
     _same({site: moved}, {site: _compositions(conn)[site]})
 
 
