@@ -3,12 +3,18 @@ a refresh of 1,000 sites or more computes its rows with a statement that may run
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from gis_app.db.engine import make_engine
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the bench package
+from bench.nearest_bench import DISTANCES_MEASURED
 
 #: every site's nearest infrastructure of each kind by brute force: every point of the kind,
 #: the geodesic distance, ties by id (no KNN, no function of the project)
@@ -94,3 +100,96 @@ def test_the_rows_of_many_sites_may_be_computed_in_parallel(db: sa.Engine) -> No
             )
         ).scalars()
         assert set(parallel) == {"s"}
+
+
+#: one outline's nearest point of every kind by brute force (every point, geodesic, ties by id)
+_BRUTE_ONE = """
+SELECT DISTINCT ON (i.kind) i.kind, i.id, ST_Distance(CAST(:o AS geometry)::geography,
+                                                      i.geom::geography)
+  FROM infrastructure i
+ ORDER BY i.kind, ST_Distance(CAST(:o AS geometry)::geography, i.geom::geography), i.id
+"""
+_NEAREST_ONE = "SELECT * FROM gis_app_site_nearest(CAST(:o AS geometry)) ORDER BY 1"
+#: up to 8 points of each of four kinds scattered around (x, y) within `spread` degrees of
+#: latitude (longitude scaled by the latitude, so that points east and west are as far in
+#: metres and further in degrees)
+_SCATTER = """
+INSERT INTO infrastructure (code, kind, name_zh, geom)
+SELECT 'T-' || k.kind || '-' || g, k.kind, '测试' || g,
+       ST_SetSRID(ST_MakePoint(
+           :x + :spread * (0.2 + random()) * cos(a) / cos(radians(:y)),
+           :y + :spread * (0.2 + random()) * sin(a)), 4490)
+  FROM unnest(ARRAY['port', 'wharf', 'substation', 'airport']) k(kind),
+       generate_series(1, 1 + (random() * 7)::int) g,
+       LATERAL (SELECT 2 * pi() * random() + g * 0 AS a) r
+"""
+
+
+#: a port due north and one due east of (120, :y), :t radians away on a sphere, the northern one
+#: :f times further: the sphere ranks the eastern first, the ellipsoid the northern when :f is
+#: below the ratio of the radii of curvature, the parallel's over the meridian's
+_NORTH_AND_EAST = """
+INSERT INTO infrastructure (code, kind, name_zh, geom)
+VALUES ('T-N', 'port', '北', ST_SetSRID(ST_MakePoint(120, :y + degrees(:t * :f)), 4490)),
+       ('T-E', 'port', '东', ST_SetSRID(ST_MakePoint(
+            120 + degrees(2 * asin(sin(:t / 2) / cos(radians(:y)))), :y), 4490))
+"""
+
+
+def _nearest_of_all(c: sa.Connection, outline: str) -> list[tuple]:
+    """The function's rows for ``outline``, asserted equal to every point's distance."""
+    expected = [tuple(r) for r in c.execute(sa.text(_BRUTE_ONE), {"o": outline})]
+    got = [tuple(r) for r in c.execute(sa.text(_NEAREST_ONE), {"o": outline})]
+    assert got == expected, outline
+    return got
+
+
+@pytest.mark.parametrize("lat", [0.0, 30.0, 45.0, 62.0, 78.0, -38.0])
+def test_the_nearest_is_the_nearest_of_every_point_whatever_was_not_measured(
+    make_db, lat: float
+) -> None:
+    """Revision 0057 measures only the candidates that may be nearer than another is at most.
+    At every latitude, at 100 m and 20 km, around points and boxes, the nearest of every kind
+    is the nearest of all its points, to the last bit; where the sphere and the ellipsoid
+    rank two points differently, the ellipsoid's nearest; and most candidates of a scatter are
+    not measured."""
+    eng = make_engine(make_db("empty"))
+    try:
+        for spread in (0.001, 0.2):
+            with eng.begin() as c:
+                c.execute(sa.text("SET LOCAL track_functions = 'all'"))
+                c.execute(sa.text("SELECT setseed(:s)"), {"s": (lat + 90) / 360})
+                candidates = measured = 0
+                for trial in range(40):
+                    c.execute(sa.text("DELETE FROM infrastructure"))
+                    c.execute(sa.text(_SCATTER), {"x": 120.0, "y": lat, "spread": spread})
+                    outline = c.execute(
+                        sa.text(
+                            "SELECT ST_AsEWKT(ST_Expand(ST_SetSRID(ST_MakePoint(120, :y), 4490),"
+                            " :r))"
+                        ),
+                        {"y": lat, "r": spread * 0.05 * (trial % 3)},
+                    ).scalar_one()
+                    candidates += c.execute(sa.text("SELECT count(*) FROM infrastructure")).scalar()
+                    before = c.execute(sa.text(DISTANCES_MEASURED)).scalar_one()
+                    assert len(_nearest_of_all(c, outline)) == 4
+                    measured += c.execute(sa.text(DISTANCES_MEASURED)).scalar_one() - before
+                # the brute force measured every candidate; the function, at 20 km, few
+                own = measured - candidates
+                assert own < (0.5 if spread > 0.01 else 1.01) * candidates, (own, candidates)
+                c.execute(sa.text("DELETE FROM infrastructure"))
+        if lat:
+            with eng.begin() as c:
+                e2 = 0.00669438  # CGCS2000's first eccentricity squared
+                ratio = (1 - e2 * math.sin(math.radians(lat)) ** 2) / (1 - e2)
+                c.execute(sa.text(_NORTH_AND_EAST), {"y": lat, "t": 0.002, "f": (1 + ratio) / 2})
+                point = f"SRID=4490;POINT(120 {lat})"
+                assert (
+                    _nearest_of_all(c, point)[0][1]
+                    == c.execute(
+                        sa.text("SELECT id FROM infrastructure WHERE code = 'T-N'")
+                    ).scalar_one()
+                )
+                c.rollback()
+    finally:
+        eng.dispose()
