@@ -292,20 +292,23 @@ class LocalCluster:
 
     def _ensure_settings(self, bindir: Path) -> list[str]:
         """Append the settings this cluster lacks to its ``postgresql.auto.conf`` and name them
-        (a cluster made by an earlier version gets the ones added since at its next start)."""
+        (a cluster made by an earlier version gets the ones added since at its next start), and
+        the port and socket folder again when the settings now name others (the last line of a
+        setting is the one PostgreSQL takes): ``GIS_APP_PG_PORT`` changed after the cluster was
+        made must move the server, not leave it on the old port while the app asks the new."""
         conf = self.data_dir / "postgresql.auto.conf"
-        wanted = server_settings(bindir, preload=self.preload) | {
-            "port": str(self.port),
-            "unix_socket_directories": f"'{self.data_dir}'",
-        }
+        place = {"port": str(self.port), "unix_socket_directories": f"'{self.data_dir}'"}
+        wanted = server_settings(bindir, preload=self.preload) | place
         if self.wal_archive_dir is not None:
             wanted |= archive_settings(self.wal_archive_dir)
-        present = {
-            line.split("=", 1)[0].strip()
-            for line in conf.read_text().splitlines()
-            if "=" in line and not line.lstrip().startswith("#")
+        present: dict[str, str] = {}
+        for line in conf.read_text().splitlines():
+            if "=" in line and not line.lstrip().startswith("#"):
+                key, value = line.split("=", 1)
+                present[key.strip()] = value.strip()
+        missing = {
+            k: v for k, v in wanted.items() if k not in present or (k in place and present[k] != v)
         }
-        missing = {k: v for k, v in wanted.items() if k not in present}
         if missing:
             with conf.open("a") as fh:
                 fh.write("".join(f"\n{k} = {v}" for k, v in missing.items()) + "\n")

@@ -83,6 +83,16 @@ def test_up_twice_down_up_and_stale_pid(scratch_dir: Path) -> None:
         assert "server settings added: shared_preload_libraries" in said
         assert conf.read_text().count("shared_preload_libraries") == 1
 
+        # GIS_APP_PG_PORT changed after the cluster was made: the server moves to the new port
+        provision.db_down(settings, log=lambda m: None)
+        settings = settings.model_copy(update={"pg_port": _free_port()})
+        cluster = provision.local_cluster(settings)
+        said.clear()
+        moved = provision.db_up(settings, log=said.append)
+        assert f":{settings.pg_port}/" in moved.url and _select_one(moved.url) == 1
+        assert "server settings added: port" in said
+        assert _ask(moved.url, "SHOW port") == str(settings.pg_port)
+
         # crash: kill the postmaster hard, then leave a pid file naming a live non-postgres pid
         pid = int((cluster.data_dir / "postmaster.pid").read_text().splitlines()[0])
         os.kill(pid, signal.SIGKILL)
