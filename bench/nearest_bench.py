@@ -1,6 +1,7 @@
 """The nearest infrastructure of every kind: revision 0044's function (every KNN candidate
-measured) against revision 0057's (only those that may be nearer than the nearest in degrees),
-in the same run — per site, and in a bulk import.
+measured), revision 0057's (only those that may be nearer than another is at most) and 0058's
+(one kind's points by a (kind, geom) index; the kinds by the kind index), in the same run — per
+site, and in a bulk import (0056 against head).
 
 Per site (``--db``, a kept bench inventory, e.g. ``bench/api_bench.py --sizes 1000000 --keep``):
 ``--sites`` random sites' rows (their outlines read first) computed by each function, serially
@@ -45,8 +46,14 @@ from gis_app.settings import DatabaseSettings  # noqa: E402
 
 #: the revision before the pruned nearest
 BEFORE = "0056"
-#: the functions measured: label → the per-site function's name
-FUNCTIONS = {"0044": "pg_temp.old_site_nearest", "0057": "gis_app_site_nearest"}
+#: the functions measured: label → (the per-site function, whether the (kind, geom) index of
+#: revision 0058 is there when it runs; dropped in a savepoint for the others)
+FUNCTIONS = {
+    "0044": ("pg_temp.old_site_nearest", False),
+    "0057": ("pg_temp.old57_site_nearest", False),
+    "0058": ("gis_app_site_nearest", True),
+}
+_KIND_INDEX = "ix_infrastructure_kind_geom"
 #: the sites' outlines, read once before the functions are timed (on a 1M inventory reading
 #: them is ~0.1 ms a site, as much as the function)
 _OUTLINES = (
@@ -71,11 +78,17 @@ DISTANCES_MEASURED = (
 )
 
 
-def _timed_rows(c: sa.Connection, fn: str) -> tuple[float, list]:
-    """Seconds and rows of one function over the outlines."""
+def _timed_rows(c: sa.Connection, fn: str, indexed: bool) -> tuple[float, list]:
+    """Seconds and rows of one function over the outlines (``indexed``: with the index of
+    kind and point)."""
+    if not indexed:
+        c.execute(sa.text(f"SAVEPOINT bench; DROP INDEX {_KIND_INDEX}"))
     t0 = time.perf_counter()
     rows = c.execute(sa.text(_ROWS.format(fn=fn))).all()
-    return time.perf_counter() - t0, rows
+    seconds = time.perf_counter() - t0
+    if not indexed:
+        c.execute(sa.text("ROLLBACK TO SAVEPOINT bench"))
+    return seconds, rows
 
 
 def _measured(c: sa.Connection, fn: str) -> int:
@@ -89,6 +102,14 @@ def _measured(c: sa.Connection, fn: str) -> int:
     return int(after - before)
 
 
+def _restated() -> str:
+    """Revisions 0044's and 0057's functions, from the downgrades of 0057 and 0058."""
+    old57 = restated("0058_nearest_by_kind_index.py", "DROP INDEX")
+    return restated("0057_nearest_pruned.py", "DROP FUNCTION") + old57.replace(
+        "pg_temp.old_", "pg_temp.old57_"
+    )
+
+
 def per_site(url: str, sites: int, rounds: int, points: int) -> list[dict]:
     """Per infrastructure set: µs per site and distances measured per site, each function."""
     eng = make_engine(url)
@@ -96,7 +117,7 @@ def per_site(url: str, sites: int, rounds: int, points: int) -> list[dict]:
     try:
         with eng.connect() as c, c.begin():
             c.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
-            c.execute(sa.text(restated("0057_nearest_pruned.py", "DROP FUNCTION")))
+            c.execute(sa.text(_restated()))
             n_sites = c.execute(sa.text("SELECT max(id) FROM site")).scalar_one()
             ids = sorted(random.Random(57).sample(range(1, n_sites + 1), sites))
             c.execute(sa.text(_OUTLINES), {"ids": ids})
@@ -113,12 +134,12 @@ def per_site(url: str, sites: int, rounds: int, points: int) -> list[dict]:
                 for k in range(rounds):
                     answers = {}
                     for name in ib.alternating(list(FUNCTIONS), k):
-                        seconds, answers[name] = _timed_rows(c, FUNCTIONS[name])
+                        seconds, answers[name] = _timed_rows(c, *FUNCTIONS[name])
                         times[name].append(seconds)
-                    if answers["0044"] != answers["0057"]:
+                    if len({tuple(map(tuple, a)) for a in answers.values()}) != 1:
                         raise AssertionError(f"{label}: the nearest rows differ")
-                    row["rows"] = len(answers["0057"])
-                for name, fn in FUNCTIONS.items():
+                    row["rows"] = len(answers["0058"])
+                for name, (fn, _) in FUNCTIONS.items():
                     measured = _measured(c, fn)
                     row[f"{name}_distances_per_site"] = round(measured / len(ids), 2)
                     row[f"{name}_us"] = round(1e6 * statistics.median(times[name]) / len(ids), 1)
@@ -171,8 +192,8 @@ def imports(server_url: str, size: int, rounds: int) -> list[dict]:
 def markdown(doc: dict) -> str:
     """The figures as Markdown."""
     lines = [
-        "# The nearest infrastructure: every candidate measured (0044) vs those that may be "
-        "nearer (0057)",
+        "# The nearest infrastructure: every candidate measured (0044), those that may be "
+        "nearer (0057), by the index of kind and point (0058)",
         "",
         run_line(doc),
     ]
@@ -181,19 +202,27 @@ def markdown(doc: dict) -> str:
             "",
             f"Per site, on `{doc['db']}`: {doc['sites']:,} random sites, one statement per "
             f"function, serial, the functions alternating, median of {doc['rounds']}; the "
-            "rows are equal to the last bit. Geodesic distances measured per site counted by "
+            "rows are equal to the last bit. 0044 measures every KNN candidate, 0057 only "
+            "those that may be nearest, 0058 also scans one kind's points by the (kind, geom) "
+            "index and finds the kinds by the kind index (the index dropped in a savepoint "
+            "for the other two). Geodesic distances measured per site counted by "
             "`track_functions`, in one more run of each (not timed).",
             "",
-            "| infrastructure | kinds | points | µs per site 0044 → 0057 | ratio "
-            "| distances measured per site 0044 → 0057 |",
+            "| infrastructure | kinds | points | µs per site 0044 → 0057 → 0058 | ratio to 0044 "
+            "| distances measured per site 0044 → 0057 → 0058 |",
             "|---|---:|---:|---:|---:|---:|",
         ]
         for r in doc["per_site"]:
+            us = " → ".join(f"{r[f'{n}_us']:,.0f}" for n in FUNCTIONS if f"{n}_us" in r)
+            ratios = " / ".join(
+                f"{r[f'{n}_us'] / r['0044_us']:.2f}" for n in FUNCTIONS if f"{n}_us" in r
+            )
+            measured = " → ".join(
+                str(r[f"{n}_distances_per_site"]) for n in FUNCTIONS if f"{n}_us" in r
+            )
             lines.append(
-                f"| {r['infrastructure']} | {r['kinds']} | {r['points']:,} "
-                f"| {r['0044_us']:,.0f} → {r['0057_us']:,.0f} "
-                f"| {r['0057_us'] / r['0044_us']:.2f} "
-                f"| {r['0044_distances_per_site']} → {r['0057_distances_per_site']} |"
+                f"| {r['infrastructure']} | {r['kinds']} | {r['points']:,} | {us} "
+                f"| {ratios} | {measured} |"
             )
     if doc.get("imports"):
         size = doc["import_size"]

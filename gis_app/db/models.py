@@ -448,6 +448,8 @@ class Infrastructure(Base):
             "GeometryType(geom) IN ('POINT', 'MULTIPOINT', 'LINESTRING', 'MULTILINESTRING')",
             name="geom_type",
         ),
+        # a KNN scan of one kind's points (btree_gist; revision 0058)
+        Index("ix_infrastructure_kind_geom", "kind", "geom", postgresql_using="gist"),
     )
 
 

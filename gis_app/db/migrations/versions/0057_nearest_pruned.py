@@ -29,9 +29,9 @@ leave the outline's box by centimetres on a parcel's edges, and finds the closes
 the sphere before measuring on the spheroid, which can only lengthen what it measures).
 
 Measured (``bench/nearest_bench.py``, 2026-12-06, load ~1): per site, on the 1M bench inventory
-with the sample's infrastructure, 183 → 139 µs and 20 → 6.9 distances measured; with 300 more
-points of every kind, 948 → 807 µs and 48 → 6.6; a 100k import, alternating with revision 0056,
-median 78.5 → 76.4 s (the distances run on both cores beside the rest of the writing).
+with the sample's infrastructure, 206 → 169 µs and 20 → 6.9 distances measured; with 300 more
+points of every kind, 1,005 → 793 µs and 48 → 6.6; a 100k import, alternating with revision
+0056, median 78.5 → 76.4 s (the distances run on both cores beside the rest of the writing).
 
 Revision ID: 0057
 Revises: 0056
