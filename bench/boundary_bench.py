@@ -129,24 +129,20 @@ def main(argv: list[str] | None = None) -> int:
         "runs": [],
     }
     target = f"gis_app_bnd_imp_{os.getpid()}"
-    try:
-        with ib.exported_inventory(st.url, args.size, "gis_app_bnd") as (template, gpkg, _):
-            runs = [(b, r) for b in args.boundaries for r in args.revisions]
-            for k in range(args.rounds):
-                for boundary, revision in ib.alternating(runs, k):
-                    url = ib.fresh_at(st.url, template, target, revision)
-                    vertices = _boundary(url, boundary, args.step)
-                    run = ib.run_import(url, gpkg, args.size)
-                    doc["runs"].append(
-                        run
-                        | {"round": k + 1, "boundary": boundary, "revision": revision}
-                        | {"vertices": vertices}
-                    )
-                    print(boundary, revision, vertices, f"{run['seconds']:.1f} s", flush=True)
-                    ib.drop_database(st.url, target)
-        finish_run(args.out, doc, markdown)
-    finally:
-        ib.drop_database(st.url, target)
+    with ib.exported_inventory(st.url, args.size, "gis_app_bnd") as (template, gpkg, _):
+        runs = [(b, r) for b in args.boundaries for r in args.revisions]
+        for k, (boundary, revision), url in ib.ab_databases(
+            st.url, template, target, runs, args.rounds
+        ):
+            vertices = _boundary(url, boundary, args.step)
+            run = ib.run_import(url, gpkg, args.size)
+            doc["runs"].append(
+                run
+                | {"round": k, "boundary": boundary, "revision": revision}
+                | {"vertices": vertices}
+            )
+            print(boundary, revision, vertices, f"{run['seconds']:.1f} s", flush=True)
+    finish_run(args.out, doc, markdown)
     return 0
 
 

@@ -171,6 +171,22 @@ def alternating(order: list, k: int) -> list:
     return order if k % 2 == 0 else order[::-1]
 
 
+def ab_databases(
+    server_url: str, template: str, target: str, runs: list[tuple], rounds: int
+) -> Iterator[tuple[int, tuple, str]]:
+    """An A/B's fresh databases: per round (the ``runs`` :func:`alternating`), each run — a
+    tuple whose last item is its revision — in a fresh database ``target`` at that revision
+    (:func:`fresh_at`), yielded as (round from 1, run, URL) and dropped when the caller moves
+    on, or stops."""
+    try:
+        for k in range(rounds):
+            for run in alternating(runs, k):
+                yield k + 1, run, fresh_at(server_url, template, target, run[-1])
+                drop_database(server_url, target)
+    finally:
+        drop_database(server_url, target)
+
+
 def _export(url: str, folder: Path) -> Path:
     made = subprocess.run(
         [sys.executable, "-m", "cli", "export", "--format", "gpkg", "--out", str(folder)],

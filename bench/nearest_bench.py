@@ -92,7 +92,7 @@ def _timed_rows(c: sa.Connection, fn: str, indexed: bool) -> tuple[float, list]:
 
 
 def _measured(c: sa.Connection, fn: str) -> int:
-    """The geodesic distances one function measures over ``ids`` (a run apart from the timed
+    """The geodesic distances one function measures over the outlines (a run apart from the timed
     ones: tracking every function call slows the functions that call more of them)."""
     c.execute(sa.text("SET LOCAL track_functions = 'all'"))
     before = c.execute(sa.text(DISTANCES_MEASURED)).scalar_one()
@@ -172,20 +172,15 @@ def imports(server_url: str, size: int, rounds: int) -> list[dict]:
     runs: list[dict] = []
     target = f"gis_app_nb_imp_{os.getpid()}"
     seen: dict[str, tuple[int, str]] = {}
-    try:
-        with ib.exported_inventory(server_url, size, "gis_app_nb") as (template, gpkg, _):
-            for k in range(rounds):
-                for revision in ib.alternating([BEFORE, "head"], k):
-                    url = ib.fresh_at(server_url, template, target, revision)
-                    run = ib.run_import(url, gpkg, size)
-                    seen[revision] = _distances(url)
-                    if len(set(seen.values())) > 1:
-                        raise AssertionError(f"the stored distances differ: {seen}")
-                    runs.append(run | {"round": k + 1, "revision": revision})
-                    print(revision, f"{run['seconds']:.1f} s", flush=True)
-                    ib.drop_database(server_url, target)
-    finally:
-        ib.drop_database(server_url, target)
+    with ib.exported_inventory(server_url, size, "gis_app_nb") as (template, gpkg, _):
+        revisions = [(BEFORE,), ("head",)]
+        for k, (revision,), url in ib.ab_databases(server_url, template, target, revisions, rounds):
+            run = ib.run_import(url, gpkg, size)
+            seen[revision] = _distances(url)
+            if len(set(seen.values())) > 1:
+                raise AssertionError(f"the stored distances differ: {seen}")
+            runs.append(run | {"round": k, "revision": revision})
+            print(revision, f"{run['seconds']:.1f} s", flush=True)
     return runs
 
 

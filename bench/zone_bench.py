@@ -153,37 +153,33 @@ def main(argv: list[str] | None = None) -> int:
     doc: dict = run_header(st.url) | {"features": args.size, "runs": []}
     target = f"gis_app_zb_imp_{os.getpid()}"
     outline = (lambda u: _outline(u, args.step)) if "holey" in args.zones else None
-    try:
-        with ib.exported_inventory(st.url, args.size, "gis_app_zb", outline) as inv:
-            template, gpkg, zone = inv
-            seen: dict[tuple[str, str], tuple[int, float, int, float]] = {}
-            runs = [(z, r) for z in args.zones for r in args.revisions]
-            for k in range(args.rounds):
-                for zones, revision in ib.alternating(runs, k):
-                    url = ib.fresh_at(st.url, template, target, revision)
-                    if zones == "holey":
-                        doc["vertices"] = _add_zone(url, zone)
-                    run = ib.run_import(url, gpkg, args.size)
-                    n, m2, uses, pct = _overlays(url)
-                    for (z2, other), (n2, m22, uses2, pct2) in seen.items():
-                        if z2 == zones and (
-                            n2 != n
-                            or abs(m22 - m2) > 1e-6 * m2
-                            or uses2 != uses
-                            or abs(pct2 - pct) > 0.0011 * uses
-                        ):
-                            raise AssertionError(f"{revision} and {other}: the overlays differ")
-                    seen[zones, revision] = (n, m2, uses, pct)
-                    doc["runs"].append(
-                        run
-                        | {"round": k + 1, "zones": zones, "revision": revision}
-                        | {"overlaps": n, "compositions": uses}
-                    )
-                    print(zones, revision, n, f"{run['seconds']:.1f} s", flush=True)
-                    ib.drop_database(st.url, target)
-        finish_run(args.out, doc, markdown)
-    finally:
-        ib.drop_database(st.url, target)
+    with ib.exported_inventory(st.url, args.size, "gis_app_zb", outline) as inv:
+        template, gpkg, zone = inv
+        seen: dict[tuple[str, str], tuple[int, float, int, float]] = {}
+        runs = [(z, r) for z in args.zones for r in args.revisions]
+        for k, (zones, revision), url in ib.ab_databases(
+            st.url, template, target, runs, args.rounds
+        ):
+            if zones == "holey":
+                doc["vertices"] = _add_zone(url, zone)
+            run = ib.run_import(url, gpkg, args.size)
+            n, m2, uses, pct = _overlays(url)
+            for (z2, other), (n2, m22, uses2, pct2) in seen.items():
+                if z2 == zones and (
+                    n2 != n
+                    or abs(m22 - m2) > 1e-6 * m2
+                    or uses2 != uses
+                    or abs(pct2 - pct) > 0.0011 * uses
+                ):
+                    raise AssertionError(f"{revision} and {other}: the overlays differ")
+            seen[zones, revision] = (n, m2, uses, pct)
+            doc["runs"].append(
+                run
+                | {"round": k, "zones": zones, "revision": revision}
+                | {"overlaps": n, "compositions": uses}
+            )
+            print(zones, revision, n, f"{run['seconds']:.1f} s", flush=True)
+    finish_run(args.out, doc, markdown)
     return 0
 
 
