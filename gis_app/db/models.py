@@ -749,6 +749,15 @@ class MatchUnit(Base):
                 c for c in MATCH_UNIT_SPACE_COMMON if c not in MATCH_UNIT_SPACE_KEYS
             ],
         ),
+        # vacant space in price order: a floor of a match's cheapest price, for the bar of a
+        # first run (revision 0059, matching.sql.bar_probe)
+        *(
+            Index(
+                f"ix_match_unit_{name}", column,
+                postgresql_where=text(f"{_SPACE_UNITS} AND {column} > 0"),
+            )
+            for name, column in (("rent", "rent_yuan_m2_month"), ("sale", "sale_yuan_m2"))
+        ),
     )  # fmt: skip
 
 

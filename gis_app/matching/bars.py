@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Mapping
-from typing import Any
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -32,8 +32,17 @@ MAX_KEPT = 4096
 #: collected instead of 52 at the exact bar), while one too high costs a second statement
 SLACK = 1.0
 
+
+class Bar(NamedTuple):
+    """A bar: the score the list's last match is expected to reach, and a price the cheapest
+    match is expected to cost at most (None: not known)."""
+
+    score: float
+    cheapest: float | None = None
+
+
 _LOCK = threading.Lock()
-_KEPT: OrderedDict[int, float] = OrderedDict()
+_KEPT: OrderedDict[int, Bar] = OrderedDict()
 
 
 def _frozen(value: Any) -> Hashable:
@@ -49,7 +58,7 @@ def key(conn: sa.Connection, query: str, params: Mapping[str, Any]) -> int:
     return hash((url.host, url.port, url.database, scope.bound(conn), query, binds))
 
 
-def kept(match: int) -> float | None:
+def kept(match: int) -> Bar | None:
     """The bar kept for ``match`` (:func:`key`), if any."""
     with _LOCK:
         bar = _KEPT.get(match)
@@ -58,15 +67,17 @@ def kept(match: int) -> float | None:
         return bar
 
 
-def keep(match: int, rows: Iterable[Mapping[str, Any]]) -> None:
-    """Keep the bar of a match's ranked ``rows`` (the statement's: ``n_fail`` 0 for a match):
-    the lowest score listed among the matches less :data:`SLACK`; none when nothing matched."""
+def keep(match: int, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Keep the bar of a match's ranked ``rows`` (the statement's: ``n_fail`` 0 for a match,
+    ``cheapest`` the price the price criterion scored against): the lowest score listed among
+    the matches less :data:`SLACK`, and that price; none when nothing matched."""
     scores = [float(r["score"]) for r in rows if r["n_fail"] == 0]
     with _LOCK:
         if not scores:
             _KEPT.pop(match, None)
             return
-        _KEPT[match] = min(scores) - SLACK
+        cheapest = rows[0]["cheapest"]
+        _KEPT[match] = Bar(min(scores) - SLACK, None if cheapest is None else float(cheapest))
         _KEPT.move_to_end(match)
         while len(_KEPT) > MAX_KEPT:
             _KEPT.popitem(last=False)

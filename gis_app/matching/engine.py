@@ -82,6 +82,11 @@ CUSTOM_PLANS_FROM_UNITS = 5_000
 SPACE_ROW_COST = 1.0
 
 
+#: match units from which a space need matched for the first time takes a bar from a sample
+#: of its candidates (:func:`gis_app.matching.sql.bar_probe`); on a smaller inventory the
+#: statement without a bar reads too few rows for a second statement to pay
+SAMPLED_BAR_FROM_UNITS = PARALLEL_FROM_UNITS
+
 #: how long a process trusts the units of a set of districts (they change with ANALYZE)
 UNITS_TTL_S = 60.0
 _UNITS: dict[tuple[Any, ...], tuple[float, float | None]] = {}
@@ -105,6 +110,22 @@ def scoped_units(conn: sa.Connection, districts: Sequence[str]) -> float | None:
     ).scalar()
     _UNITS[key] = (now + UNITS_TTL_S, None if units is None else float(units))
     return _UNITS[key][1]
+
+
+def table_units(conn: sa.Connection) -> float:
+    """How many match units the table holds, from its statistics (kept per process for
+    :data:`UNITS_TTL_S` per database, as :func:`scoped_units`)."""
+    url = conn.engine.url
+    key = (url.host, url.port, url.database, None, None)
+    now = time.monotonic()
+    hit = _UNITS.get(key)
+    if hit is not None and hit[0] > now and hit[1] is not None:
+        return hit[1]
+    units = conn.execute(
+        sa.text("SELECT reltuples FROM pg_class WHERE oid = 'match_unit'::regclass")
+    ).scalar_one()
+    _UNITS[key] = (now + UNITS_TTL_S, float(units))
+    return float(units)
 
 
 def settings_sql(worker: bool = True, units: float | None = None, space: bool = False) -> str:
@@ -181,6 +202,24 @@ def _criteria(d: sa.RowMapping) -> dict[str, Any]:
     return row
 
 
+def _sampled_bar(
+    conn: sa.Connection, spec: RequirementSpec, options: dict[str, Any], units: float
+) -> bars.Bar | None:
+    """A bar for a match run for the first time, from a sample of its candidates
+    (:func:`gis_app.matching.sql.bar_probe`); None when the need takes none or the sample
+    holds too few matching sites."""
+    probe = match_sql.bar_probe(spec, **options)
+    if probe is None:
+        return None
+    # serial: the sample is the first rows of the scan, a worker would only start
+    before = settings_sql(worker=False, units=units, space=True)
+    rows = prepared.execute(conn, *probe, match_sql.BIND_TYPES, plan=None, before=before)
+    if not rows:
+        return None
+    ceiling = rows[0]["cheapest_at_most"]
+    return bars.Bar(float(rows[0]["bar"]), None if ceiling is None else float(ceiling))
+
+
 def run_match(
     conn: sa.Connection,
     spec: RequirementSpec,
@@ -251,9 +290,19 @@ def run_match(
         return prepared.execute(conn, query, params, match_sql.BIND_TYPES, plan=None, before=before)
 
     match = bars.key(conn, query, params)
-    for _ in range(_ATTEMPTS):
+    for attempt in range(_ATTEMPTS):
         bar = bars.kept(match)
-        ranked = ranking(*match_sql.statement(spec, **options, bar=bar)) if bar is not None else []
+        if bar is None and attempt == 0:
+            read = units if units is not None else table_units(conn)
+            bar = (
+                _sampled_bar(conn, spec, options, read) if read >= SAMPLED_BAR_FROM_UNITS else None
+            )
+        ranked: Sequence[sa.RowMapping] = []
+        if bar is not None:
+            barred = match_sql.statement(
+                spec, **options, bar=bar.score, cheapest_at_most=bar.cheapest
+            )
+            ranked = ranking(*barred)
         if not ranked or not ranked[0]["bar_held"]:  # no bar, or one the lists no longer reach
             ranked = ranking(query, params)
         rows = _with_explanations(conn, params, ranked)

@@ -230,6 +230,8 @@ _LAND_USE_UNITS = (
 BIND_TYPES: dict[str, str] = (
     {f"r_{name}": typ for name, typ in REQ_COLUMNS.items()}
     | {"margin": "float8", "limit": "bigint", "nm_limit": "bigint", "bar": "float8"}
+    | {"cheapest_at_most": "float8"}
+    | {"sample": "bigint", "priced": "bigint"}
     | {f"w_{key}": "float8" for key in criteria.DEFAULT_WEIGHTS}
     | {"districts": "text[]"}
 )
@@ -270,6 +272,7 @@ def statement(
     space_keys: bool = True,
     only_applying: bool = True,
     bar: float | None = None,
+    cheapest_at_most: float | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The match query for ``spec`` and all its binds (see :data:`BIND_TYPES`).
 
@@ -281,14 +284,11 @@ def statement(
     the text holds only the criteria that apply to ``spec`` (False: every criterion, each
     asking in SQL whether it applies; the same result, for tests and benchmarks). ``bar``: a
     score the last listed match is expected to reach, for the barred statement of
-    :func:`match_sql` (its rows say whether the bar held; None: the statement without one).
+    :func:`match_sql` (its rows say whether the bar held; None: the statement without one),
+    with ``cheapest_at_most``, a price expected to be at least the cheapest match's (None: not
+    known).
     """
-    row_sql, params = constant_row(spec)
-    params |= {"margin": margin, "limit": limit, "nm_limit": nm_limit}
-    used = spec.effective_weights() if weights is None else weights
-    params |= {f"w_{k}": float(v) for k, v in used.items()}
-    if districts is not None:
-        params["districts"] = list(districts)
+    row_sql, params = _binds(spec, margin, limit, nm_limit, weights, districts)
     query = match_sql(
         row_sql,
         space=spec.need in criteria.SPACE_NEEDS,
@@ -300,8 +300,113 @@ def statement(
         barred=bar is not None,
     )
     if bar is not None:
-        params["bar"] = bar
+        params |= {"bar": bar, "cheapest_at_most": cheapest_at_most}
     return query, params
+
+
+def _binds(
+    spec: RequirementSpec,
+    margin: float,
+    limit: int,
+    nm_limit: int,
+    weights: dict[str, float] | None,
+    districts: list[str] | None,
+) -> tuple[str, dict[str, Any]]:
+    """The requirement's constant row and the binds every statement of a match shares."""
+    row_sql, params = constant_row(spec)
+    params |= {"margin": margin, "limit": limit, "nm_limit": nm_limit}
+    used = spec.effective_weights() if weights is None else weights
+    params |= {f"w_{k}": float(v) for k, v in used.items()}
+    if districts is not None:
+        params["districts"] = list(districts)
+    return row_sql, params
+
+
+#: candidates a first run's bar is taken from (:func:`bar_probe`), and priced units read for a
+#: bound of the cheapest match's price
+SAMPLE_UNITS = 500
+PRICED_UNITS = 500
+
+
+def bar_probe(
+    spec: RequirementSpec,
+    *,
+    margin: float = 0.1,
+    limit: int = 20,
+    nm_limit: int = 10,
+    weights: dict[str, float] | None = None,
+    districts: list[str] | None = None,
+    sample: int | None = None,
+    priced: int | None = None,
+) -> tuple[str, dict[str, Any]] | None:
+    """A statement giving a first run of a space need a bar (:mod:`gis_app.matching.bars`),
+    and its binds; None for a need it does not serve (land needs, a berth class stated: their
+    first runs read few candidates, or pay a port distance per candidate read).
+
+    Its one row (none when the sample holds fewer than ``limit`` matching sites) holds ``bar``,
+    a score at most that of the ``limit``-th match of the list, so the barred statement lists
+    the same rows as the statement without a bar and says that it held. It scores ``sample``
+    candidates (the first rows of the match's own index scan; default :data:`SAMPLE_UNITS`)
+    with a price no match undercuts (:func:`_price_floor`, from the ``priced`` cheapest units;
+    default :data:`PRICED_UNITS`); each sampled row then scores at most what it scores in the
+    match, and ``limit`` distinct matching sites that reach a score prove that the list's last
+    reaches it. ``cheapest``: that price (for tests); ``cheapest_at_most``: the cheapest
+    matching price in the sample, for the barred statement (:func:`_collected`).
+    """
+    if spec.need not in criteria.SPACE_NEEDS or spec.port_berth_dwt_min is not None:
+        return None
+    row_sql, params = _binds(spec, margin, limit, nm_limit, weights, districts)
+    params |= {
+        "sample": SAMPLE_UNITS if sample is None else sample,
+        "priced": PRICED_UNITS if priced is None else priced,
+    }
+    return bar_probe_sql(row_sql, scoped=districts is not None, chosen=applying(params)), params
+
+
+@functools.lru_cache(maxsize=256)
+def bar_probe_sql(row_sql: str, *, scoped: bool = False, chosen: Applying = None) -> str:
+    """The text of :func:`bar_probe` (a space need without a berth class)."""
+    total, price = _weights(chosen)
+    sampled = _candidates(
+        row_sql, space=True, land_use=False, berth=False, scoped=scoped, chosen=chosen, sample=True
+    )
+    return f"""
+WITH {_price_floor(row_sql, scoped, chosen)},
+counts AS (
+  SELECT f.cheapest, {total} AS w_total, {price} AS w_price FROM floor f
+),
+{sampled},
+{_totals(chosen, "cand")}
+SELECT b.score AS bar, (SELECT cheapest FROM counts) AS cheapest,
+       (SELECT min(price) FROM cand WHERE n_fail = 0 AND price > 0) AS cheapest_at_most
+  FROM (SELECT site_id, max(score) AS score FROM totals WHERE n_fail = 0 GROUP BY site_id) b
+ ORDER BY b.score DESC
+ LIMIT 1 OFFSET :limit - 1"""
+
+
+def _price_floor(row_sql: str, scoped: bool, chosen: Applying) -> str:
+    """``floor``: a price no match undercuts, for a sample's scores to be at most the match's.
+
+    The price criterion scores a row against the cheapest match (:data:`_CHEAPEST`), which only
+    the whole candidate scan knows. Read in price order (the partial price indexes of revision
+    0059), the first ``:priced`` priced units give it: the cheapest of them that matches is
+    the cheapest match; when none does, none of the cheaper ones read does either, so the
+    dearest read is a floor; when fewer were read, no match has a price and the floor is NULL
+    (every match then scores its price as the match does: 0.5 without one)."""
+    value = _PRICE.value(UNIT)
+    districts = _IN_DISTRICTS if scoped else _EVERY_DISTRICT
+    matches = hard_predicate("0", "join", UNIT, (), chosen)
+    return f"""floor AS (
+  SELECT CASE WHEN bool_or(p.m) THEN min(p.price) FILTER (WHERE p.m)
+              WHEN count(*) = :priced THEN max(p.price) END AS cheapest
+    FROM (SELECT ({value})::float8 AS price,
+                 COALESCE(({matches}) {districts}, false) AS m
+            FROM {row_sql} r, match_unit s
+            {_NO_BERTH_DISTANCE}
+           WHERE {criteria.space_units("s.")} AND ({value}) > 0
+           ORDER BY {value}
+           LIMIT :priced) p
+)"""
 
 
 def land_use_branches(need: str, params: dict[str, Any]) -> bool:
@@ -436,11 +541,13 @@ def _candidates(
     space_keys: bool = True,
     chosen: Applying = None,
     barred: bool = False,
+    sample: bool = False,
 ) -> str:
     """``cand``: the candidates that pass the relaxed hard filter, scored, from match units
     (``chosen``: the criteria that apply, :func:`applying`; None: every criterion, asking its
     ``applies``). Kept for the passes that count and list them; with a bar (``barred``) read
-    once, by the pass that counts them and collects the rows that may be listed."""
+    once, by the pass that counts them and collects the rows that may be listed; with
+    ``sample``, only the first ``:sample`` rows of the scan (:func:`bar_probe`)."""
     source = UNIT
     keyed = space and space_keys
     districts = _IN_DISTRICTS if scoped else _EVERY_DISTRICT
@@ -455,6 +562,8 @@ def _candidates(
     # OFFSET 0: inlined into the aggregate, the scores would be computed there (in the leader,
     # once per aggregate reading them) instead of where the rows are read (leader and worker)
     once = "\n   OFFSET 0" if barred else ""
+    if sample:  # the first rows of the scan (:func:`bar_probe`)
+        once = "\n   LIMIT :sample"
     return f"""cand AS {"" if barred else "MATERIALIZED "}(
   SELECT {ids},
          {_n_fail(source, chosen)} AS n_fail,
@@ -500,25 +609,38 @@ def _per_request(chosen: Applying = None, barred: bool = False) -> str:
     """The columns of ``counts`` that are constants of the request: the cheapest price, the
     total weight and the price weight (criteria on the requirement's binds); with a bar
     (``barred``) also ``listed``, the candidates that may be listed (:func:`_collected`)."""
-    weight = " + ".join(_applied_weight(c, chosen) for c in _SCORED if _known(c, chosen)) or "0"
-    price = _applied_weight(_PRICE, chosen)
-    total = f"({weight})::float8 + {price}"
+    total, price = _weights(chosen)
     collected = f",\n         {_collected(total, price)} AS listed" if barred else ""
     return f"{_CHEAPEST},\n         {total} AS w_total,\n         {price} AS w_price{collected}"
+
+
+def _weights(chosen: Applying) -> tuple[str, str]:
+    """SQL: the request's total weight (float8) and its price weight."""
+    weight = " + ".join(_applied_weight(c, chosen) for c in _SCORED if _known(c, chosen)) or "0"
+    price = _applied_weight(_PRICE, chosen)
+    return f"({weight})::float8 + {price}", price
 
 
 def _collected(total: str, price: str) -> str:
     """The aggregate of the rows a barred statement may list: every near miss, and the matches
     that may reach the bar ``:bar`` (a score).
 
-    A row that scores at least the bar has at least its score's soft points less the price
-    weight (the price scores at most 1; 0.06 covers the rounding to a tenth): that test on a
-    column already computed spares scoring and sorting the others (with a bar kept from the
-    last run, ~70 of the ~29,000 matching units of the broad plant request at 1M sites)."""
+    A row reaches the bar only if its soft points and the most its price can score reach it
+    (0.06 covers the rounding to a tenth): that test on columns already computed spares
+    scoring and sorting the others (with a bar kept from the last run, ~20 of the ~29,000
+    matching units of the broad plant request at 1M sites). The price scores against the
+    cheapest match, known only once every candidate is read; ``:cheapest_at_most``, a price the
+    cheapest match does not exceed (the last run's cheapest, or a sample's, checked in
+    :data:`_BAR_HELD`), bounds it; without one it may score up to 1."""
     columns = ", ".join(name for name, _ in _CAND_COLUMNS)
+    ceiling = "CAST(:cheapest_at_most AS float8)"
+    most = (
+        f"CASE WHEN price IS NULL THEN 0.5 WHEN {ceiling} IS NULL THEN 1.0"
+        f" ELSE least(1.0, {ceiling} / NULLIF(price, 0)) END"
+    )
     reach = (
-        f"({total} <= 0 OR soft_points >= (CAST(:bar AS float8) - 0.06) * ({total}) / 100.0"
-        f" - {price})"
+        f"({total} <= 0 OR soft_points + {price} * {most}"
+        f" >= (CAST(:bar AS float8) - 0.06) * ({total}) / 100.0)"
     )
     return f"array_agg(ROW({columns})) FILTER (WHERE n_fail = 1 OR (n_fail = 0 AND {reach}))"
 
@@ -530,12 +652,15 @@ _LISTED = (
     + ")\n)"
 )
 # Whether the barred statement's matches list is the list: it holds as many sites as the full
-# one would (the limit, or every match) and its last scores at least the bar. Then every site
-# above the bar had its best row collected and outranks every site below it; otherwise the
-# inventory changed since the bar was taken, and the caller runs the statement without one.
+# one would (the limit, or every match), its last scores at least the bar, and the cheapest
+# match costs at most ``:cheapest_at_most``. Then every site above the bar had its best row
+# collected and outranks every site below it; otherwise the inventory changed since the bar
+# was taken, and the caller runs the statement without one.
 _BAR_HELD = """bar_held AS (
   SELECT count(*) = least(:limit, (SELECT n_matches FROM counts))
-         AND COALESCE(min(score) >= CAST(:bar AS float8), true) AS held
+         AND COALESCE(min(score) >= CAST(:bar AS float8), true)
+         AND COALESCE((SELECT cheapest FROM counts) <= CAST(:cheapest_at_most AS float8), true)
+         AS held
     FROM top WHERE n_fail = 0
 )"""
 

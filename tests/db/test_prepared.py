@@ -178,8 +178,8 @@ def test_the_match_runs_prepared_with_plans_chosen_by_the_inventory_size(
     bars.forget()
     assert run_match(conn, spec, limit=200) == got  # keeps the bar
     bar = bars.kept(bars.key(conn, query, params))
-    assert bar == min(m.score for m in got.matches) - bars.SLACK
-    barred = prepared._prepared_form(match_sql.statement(spec, limit=200, bar=bar)[0])[0]
+    assert bar is not None and bar.score == min(m.score for m in got.matches) - bars.SLACK
+    barred = prepared._prepared_form(match_sql.statement(spec, limit=200, bar=bar.score)[0])[0]
     start = _plans(conn, barred)
     assert run_match(conn, spec, limit=200) == got
     assert run_match(conn, spec, limit=200) == got

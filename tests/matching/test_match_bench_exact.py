@@ -199,12 +199,26 @@ def test_a_kept_bar_changes_no_figure(bench_url: str) -> None:
     _compare(warm)
 
 
+def _statement_options(spec: RequirementSpec, options: dict[str, Any]) -> dict[str, Any]:
+    """The options of :func:`match_sql.statement` that ``run_match(**options)`` sends."""
+    return {
+        "margin": options.get("margin_pct", spec.near_miss_margin_pct) / 100.0,
+        "limit": options.get("limit", 20),
+        "nm_limit": options.get("near_miss_limit", 10),
+        "weights": spec.effective_weights(options.get("weights")),
+    }
+
+
 def _barred(
-    conn: sa.Connection, spec: RequirementSpec, options: dict[str, Any], bar: float
+    conn: sa.Connection,
+    spec: RequirementSpec,
+    options: dict[str, Any],
+    bar: float,
+    ceiling: float | None = None,
 ) -> tuple[list[tuple], bool | None, int]:
     """The barred statement's rows (without ``bar_held``), whether the bar held (None: no
-    row), and how many candidates it collected to list."""
-    query, params = match_sql.statement(spec, **options, bar=bar)
+    row), and how many candidates it collected to list (``ceiling``: its cheapest_at_most)."""
+    query, params = match_sql.statement(spec, **options, bar=bar, cheapest_at_most=ceiling)
     rows = conn.execute(sa.text(query), params).all()
     held = rows[0].bar_held if rows else None
     main = query.rpartition("\nSELECT k.site_id")[0]
@@ -217,17 +231,12 @@ def _barred(
 @pytest.mark.slow
 def test_any_bar_gives_the_same_lists_or_says_it_did_not_hold(bench_url: str) -> None:
     eng = make_engine(bench_url)
-    pruned = 0
+    pruned = tighter = 0
     try:
         with eng.connect() as conn:
             for name, (body, options) in REQUESTS.items():
                 spec = parse_spec(body)
-                opts = {
-                    "margin": options.get("margin_pct", spec.near_miss_margin_pct) / 100.0,
-                    "limit": options.get("limit", 20),
-                    "nm_limit": options.get("near_miss_limit", 10),
-                    "weights": spec.effective_weights(options.get("weights")),
-                }
+                opts = _statement_options(spec, options)
                 query, params = match_sql.statement(spec, **opts)
                 assert "bar" not in query
                 plain = [tuple(r) for r in conn.execute(sa.text(query), params)]
@@ -238,20 +247,122 @@ def test_any_bar_gives_the_same_lists_or_says_it_did_not_hold(bench_url: str) ->
                         assert rows == plain and held in (True, None), name
                     continue
                 last = min(scores)
+                cheapest = plain[0][11]
                 _, _, every = _barred(conn, spec, opts, -1e9)  # every match and near miss
                 for bar in (last, last - bars.SLACK, last - 30, -1e9):
                     rows, held, collected = _barred(conn, spec, opts, bar)
                     assert held is True and rows == plain, (name, bar)
+                    # a price the cheapest match does not exceed bounds the price's score
+                    for ceiling in (cheapest, None if cheapest is None else cheapest * 1.5):
+                        ceiled = _barred(conn, spec, opts, bar, ceiling)
+                        assert ceiled[:2] == (plain, True) and ceiled[2] <= collected, name
                     if bar == last:
                         pruned += every - collected
-                # a bar the list no longer reaches (the inventory changed since it was kept)
-                for bar in (last + 0.1, last + 5, 1e9):
-                    _, held, _ = _barred(conn, spec, opts, bar)
-                    assert held is not True, (name, bar)
+                        tighter += collected - _barred(conn, spec, opts, bar, cheapest)[2]
+                # a bar the list no longer reaches (the inventory changed since it was kept),
+                # or a cheapest match dearer than the bar's ceiling
+                for bar, ceiling in (
+                    (last + 0.1, None),
+                    (last + 5, None),
+                    (1e9, None),
+                    *([(last, cheapest * 0.9), (-1e9, cheapest / 2)] if cheapest else []),
+                ):
+                    _, held, _ = _barred(conn, spec, opts, bar, ceiling)
+                    assert held is not True, (name, bar, ceiling)
                 conn.rollback()
     finally:
         eng.dispose()
     assert pruned > 500  # the bar spares scoring most matches (plant: ~70 of 285 units)
+    assert tighter > 20  # and the price's ceiling more (plant: 52 → 21 units at 1M sites)
+
+
+#: the space needs among the requests, and the limits the tests below sample them with
+_SPACE = [n for n, (b, _) in REQUESTS.items() if parse_spec(b).need in ("plant", "building")]
+
+
+@pytest.mark.slow
+def test_a_sampled_bar_is_reached_by_every_list_and_prices_no_match_undercuts(
+    bench_url: str,
+) -> None:
+    # samples and price reads far smaller than the candidates (a 10k inventory's plant request
+    # has ~300), so the floor comes from each branch: the cheapest match, the dearest read, or
+    # every priced unit read (a huge read)
+    eng = make_engine(bench_url)
+    sampled = close = 0
+    try:
+        with eng.connect() as conn:
+            for name in _SPACE:
+                body, options = REQUESTS[name]
+                spec = parse_spec(body)
+                opts = _statement_options(spec, options)
+                probe = match_sql.bar_probe(spec, **opts)
+                if probe is None:
+                    assert spec.port_berth_dwt_min is not None, name
+                    continue
+                query, params = match_sql.statement(spec, **opts)
+                rows = [r._mapping for r in conn.execute(sa.text(query), params)]
+                listed = [r["score"] for r in rows if r["n_fail"] == 0]
+                cheapest = rows[0]["cheapest"] if rows else None
+                for sample in (25, 100, 500):
+                    for priced in (1, 10, 10**6):
+                        q, p = match_sql.bar_probe(spec, **opts, sample=sample, priced=priced)
+                        got = conn.execute(sa.text(q), p).first()
+                        if got is None:
+                            continue
+                        assert (
+                            got.cheapest is None or cheapest is None or got.cheapest <= cheapest
+                        ), (name, sample, priced)
+                        if priced == 10**6:  # every priced unit read: the cheapest match itself
+                            assert got.cheapest == cheapest, name
+                        assert len(listed) == opts["limit"], name
+                        assert got.bar <= min(listed), (name, sample, priced, got.bar)
+                        sampled += 1
+                        close += got.bar >= min(listed) - 3
+                conn.rollback()
+    finally:
+        eng.dispose()
+    # most samples give a bar, and one near the list's last (it spares scoring the others)
+    assert sampled >= 15 and close >= sampled // 2, (sampled, close)
+
+
+@pytest.mark.slow
+def test_first_runs_with_a_sampled_bar_change_no_figure(bench_url: str, monkeypatch) -> None:
+    # a first run of every request takes a bar from a sample (a small one: the inventory is)
+    monkeypatch.setattr(match_engine, "SAMPLED_BAR_FROM_UNITS", 1)
+    monkeypatch.setattr(match_sql, "SAMPLE_UNITS", 60)
+    monkeypatch.setattr(match_sql, "PRICED_UNITS", 20)
+    statements: list[tuple[str, bool | None]] = []
+    execute = match_engine.prepared.execute
+
+    def spy(conn, query, params, *args, **kwargs):
+        rows = execute(conn, query, params, *args, **kwargs)
+        if "LIMIT :sample" in query:  # the probe, and whether it gave a bar
+            statements.append(("probe", bool(rows)))
+        elif "bar_held" in query:  # the barred statement, and whether its bar held
+            statements.append(("barred", bool(rows and rows[0]["bar_held"])))
+        elif "CAST(:site_ids" not in query:  # not the explanations
+            statements.append(("plain", None))
+        return rows
+
+    monkeypatch.setattr(match_engine.prepared, "execute", spy)
+    eng = make_engine(bench_url)
+    try:
+        with eng.connect() as conn:
+            got = {}
+            for name, (body, options) in REQUESTS.items():
+                bars.forget()
+                got[name] = figures(run_match(conn, parse_spec(body), **options))
+                conn.rollback()
+    finally:
+        eng.dispose()
+    _compare(got)
+    kinds = [k for k, _ in statements]
+    # each space need without a berth class sampled; every bar came from a probe and held,
+    # and only the matches without one ran the plain statement
+    assert kinds.count("probe") == len(_SPACE) - 1, kinds
+    assert kinds.count("barred") == statements.count(("probe", True)) >= 2, statements
+    assert statements.count(("barred", True)) == kinds.count("barred"), statements
+    assert kinds.count("plain") == len(REQUESTS) - kinds.count("barred"), statements
 
 
 if __name__ == "__main__":

@@ -441,7 +441,7 @@ def test_a_bar_an_edit_left_too_high_lists_what_a_first_run_lists(conn: sa.Conne
     first = run_match(conn, spec, limit=2)
     query, params = match_sql.statement(spec, limit=2)
     kept = bars.kept(bars.key(conn, query, params))
-    assert kept == min(m.score for m in first.matches) - bars.SLACK
+    assert kept is not None and kept.score == min(m.score for m in first.matches) - bars.SLACK
     # the two listed sites let: every other match scores below the bar kept for the list
     conn.execute(
         sa.text("UPDATE building SET occupancy = 'let', vacant_gfa_m2 = 0 WHERE site_id = ANY(:s)"),
@@ -455,8 +455,9 @@ def test_a_bar_an_edit_left_too_high_lists_what_a_first_run_lists(conn: sa.Conne
         cold.total_matches,
         cold.total_near_misses,
     )
-    assert min(m.score for m in cold.matches) < kept  # the bar was out of reach
-    assert bars.kept(bars.key(conn, query, params)) == min(m.score for m in cold.matches) - 1
+    assert min(m.score for m in cold.matches) < kept.score  # the bar was out of reach
+    rekept = bars.kept(bars.key(conn, query, params))
+    assert rekept is not None and rekept.score == min(m.score for m in cold.matches) - 1
 
 
 def test_a_near_miss_building_beside_a_fitting_one_leaves_its_site_a_match(
