@@ -6,6 +6,8 @@ alternating, several rounds.
 replacing them by triggers could at most save). ``--compare wal``: the server's
 ``max_wal_size`` at 1GB (PostgreSQL's default) and at 8GB (fewer checkpoints during the load,
 so fewer full-page images); the WAL written and the checkpoints requested are recorded.
+``--compare price_indexes``: with the two indexes of vacant space in price order (revision
+0059, a first run's bar) and with them dropped.
 
 The first import after the template is built has run slower whatever the variant; the table
 gives every run and the medians without the first.
@@ -51,6 +53,8 @@ DROP_FKS = (
     " DROP CONSTRAINT fk_site_distance_infrastructure_id_infrastructure,"
     " DROP CONSTRAINT fk_site_distance_site_id_site"
 )
+#: the two indexes of vacant space in price order (revision 0059)
+DROP_PRICE_INDEXES = "DROP INDEX ix_match_unit_rent, ix_match_unit_sale"
 WAL_COUNTERS = (
     "SELECT (SELECT wal_bytes FROM pg_stat_wal), (SELECT wal_fpi FROM pg_stat_wal),"
     " (SELECT checkpoints_req FROM pg_stat_bgwriter),"
@@ -83,6 +87,10 @@ COMPARISONS: dict[str, tuple[tuple[str, str], Callable[[str, str, str], None]]] 
     "fks": (
         ("with foreign keys", "without"),
         lambda server, db, v: _sql(db, DROP_FKS) if v == "without" else None,
+    ),
+    "price_indexes": (
+        ("with the price indexes", "without"),
+        lambda server, db, v: _sql(db, DROP_PRICE_INDEXES) if v == "without" else None,
     ),
     "wal": (
         ("max_wal_size 1GB", "max_wal_size 8GB"),
