@@ -217,11 +217,19 @@ class LocalCluster:
             return "(no server log)"
 
     def _pid(self) -> int | None:
+        return self._pid_file_line(0)
+
+    def _pid_file_line(self, index: int) -> int | None:
+        # postmaster.pid: the pid on line 1, the port on line 4
         pidfile = self.data_dir / "postmaster.pid"
         try:
-            return int(pidfile.read_text().splitlines()[0])
+            return int(pidfile.read_text().splitlines()[index])
         except (FileNotFoundError, PermissionError, IndexError, ValueError):
             return None
+
+    def running_port(self) -> int | None:
+        """The port the running server listens on (None when it is not running)."""
+        return self._pid_file_line(3) if self.running() else None
 
     def running(self) -> bool:
         """True when a postgres process owns this data folder's pid file."""
@@ -335,8 +343,19 @@ class LocalCluster:
         return started
 
     def start(self, bindir: Path, *, log=print) -> bool:
-        """Start the server of an existing data folder; False when it was already running."""
+        """Start the server of an existing data folder; False when it was already running.
+
+        A server running on another port than the settings name (``GIS_APP_PG_PORT`` changed
+        while it ran) is not moved under the feet of whoever uses it: that is an error naming
+        both ports and how to move it."""
         if self.running():
+            port = self.running_port()
+            if port is not None and port != self.port:
+                raise ProvisioningError(
+                    f"the private cluster in {self.data_dir} runs on port {port}, not"
+                    f" {self.port} (GIS_APP_PG_PORT): stop it with `gis-app db down`, then"
+                    f" `gis-app db up` starts it on port {self.port}"
+                )
             return False
         self._let_postgres_reach(log)
         if added := self._ensure_settings(bindir):
@@ -409,7 +428,8 @@ class LocalCluster:
         if not self.initialized:
             return ClusterStatus("local", False, "", f"no cluster yet in {self.data_dir}")
         running = self.running()
-        detail = f"data {self.data_dir}, port {self.port}, " + (
+        port = (self.running_port() if running else None) or self.port
+        detail = f"data {self.data_dir}, port {port}, " + (
             f"pid {self._pid()}" if running else "stopped"
         )
         return ClusterStatus("local", running, self.url(), detail)

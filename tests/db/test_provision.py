@@ -92,6 +92,15 @@ def test_up_twice_down_up_and_stale_pid(scratch_dir: Path) -> None:
         assert f":{settings.pg_port}/" in moved.url and _select_one(moved.url) == 1
         assert "server settings added: port" in said
         assert _ask(moved.url, "SHOW port") == str(settings.pg_port)
+        # ... but not while it runs: asked for yet another port, up names both and how to move
+        elsewhere = settings.model_copy(update={"pg_port": _free_port()})
+        with pytest.raises(
+            ProvisioningError,
+            match=f"runs on port {settings.pg_port}, not {elsewhere.pg_port} .*gis-app db down",
+        ):
+            provision.db_up(elsewhere, log=lambda m: None)
+        assert f"port {settings.pg_port}," in provision.db_status(elsewhere).detail
+        assert _select_one(moved.url) == 1  # still serving where it was
 
         # crash: kill the postmaster hard, then leave a pid file naming a live non-postgres pid
         pid = int((cluster.data_dir / "postmaster.pid").read_text().splitlines()[0])
