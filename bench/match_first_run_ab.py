@@ -71,7 +71,7 @@ def _ranking(c: sa.Connection, spec: RequirementSpec, side: str) -> tuple[float,
     t = time.perf_counter()
     if probe is not None:
         serial = match_engine.settings_sql(worker=False, space=True)
-        rows = prepared.execute(c, *probe, match_sql.BIND_TYPES, plan=None, before=serial)
+        rows = prepared.execute(c, *probe, match_sql.BIND_TYPES, plan="custom", before=serial)
         if rows:
             seen |= {
                 "bar": float(rows[0]["bar"]),

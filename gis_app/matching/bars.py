@@ -10,7 +10,11 @@ the lists it cut are the lists. When the inventory changed so that they are not,
 runs the statement without a bar. A bar is therefore a hint, never a result: a stale, wrong
 or missing one changes how long a match takes, not what it returns. Officers run the same
 requirement again and again (its page, a refresh, the recommendation they send), which is
-when a kept bar is there; a requirement matched for the first time runs without one.
+when a kept bar is there. A plant or building requirement matched for the first time on a large
+inventory takes its bar from a sample of its candidates instead
+(:func:`gis_app.matching.sql.bar_probe`). A bar also carries a price the cheapest match is
+expected to cost at most, which bounds what a row's price can score; the barred statement
+checks that too.
 """
 
 from __future__ import annotations

@@ -211,9 +211,11 @@ def _sampled_bar(
     probe = match_sql.bar_probe(spec, **options)
     if probe is None:
         return None
-    # serial: the sample is the first rows of the scan, a worker would only start
+    # serial: the sample is the first rows of the scan, a worker would only start; planned
+    # with the requirement's values, which fold the price to the column its index orders
+    # (a generic plan would sort every priced unit)
     before = settings_sql(worker=False, units=units, space=True)
-    rows = prepared.execute(conn, *probe, match_sql.BIND_TYPES, plan=None, before=before)
+    rows = prepared.execute(conn, *probe, match_sql.BIND_TYPES, plan="custom", before=before)
     if not rows:
         return None
     ceiling = rows[0]["cheapest_at_most"]
