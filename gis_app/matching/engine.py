@@ -86,6 +86,11 @@ SPACE_ROW_COST = 1.0
 #: of its candidates (:func:`gis_app.matching.sql.bar_probe`); on a smaller inventory the
 #: statement without a bar reads too few rows for a second statement to pay
 SAMPLED_BAR_FROM_UNITS = PARALLEL_FROM_UNITS
+#: the most of its candidates a barred statement may be expected to collect (the sample's
+#: share) for a first run to send it: at 1M sites the barred plant statements break even with
+#: the one without a bar near 45 % collected, the probe costs ~2 ms more
+#: (``bench/match_collect_share.py``; docs/matching_performance.md)
+MAX_COLLECTED_SHARE = 0.35
 
 #: how long a process trusts the units of a set of districts (they change with ANALYZE)
 UNITS_TTL_S = 60.0
@@ -206,8 +211,9 @@ def _sampled_bar(
     conn: sa.Connection, spec: RequirementSpec, options: dict[str, Any], units: float
 ) -> bars.Bar | None:
     """A bar for a match run for the first time, from a sample of its candidates
-    (:func:`gis_app.matching.sql.bar_probe`); None when the need takes none or the sample
-    holds too few matching sites."""
+    (:func:`gis_app.matching.sql.bar_probe`); None when the need takes none, the sample holds
+    too few matching sites, or the barred statement would collect more than
+    :data:`MAX_COLLECTED_SHARE` of the sample (a bar far below the list's last)."""
     probe = match_sql.bar_probe(spec, **options)
     if probe is None:
         return None
@@ -216,7 +222,7 @@ def _sampled_bar(
     # (a generic plan would sort every priced unit)
     before = settings_sql(worker=False, units=units, space=True)
     rows = prepared.execute(conn, *probe, match_sql.BIND_TYPES, plan="custom", before=before)
-    if not rows:
+    if not rows or rows[0]["collected_share"] > MAX_COLLECTED_SHARE:
         return None
     ceiling = rows[0]["cheapest_at_most"]
     return bars.Bar(float(rows[0]["bar"]), None if ceiling is None else float(ceiling))

@@ -351,7 +351,10 @@ def bar_probe(
     default :data:`PRICED_UNITS`); each sampled row then scores at most what it scores in the
     match, and ``limit`` distinct matching sites that reach a score prove that the list's last
     reaches it. ``cheapest``: that price (for tests); ``cheapest_at_most``: the cheapest
-    matching price in the sample, for the barred statement (:func:`_collected`).
+    matching price in the sample, for the barred statement (:func:`_collected`);
+    ``collected_share``: the share of the sample's rows that statement would collect with
+    them, an estimate of its share of all candidates (collecting most of them costs more than
+    the statement without a bar).
     """
     if spec.need not in criteria.SPACE_NEEDS or spec.port_berth_dwt_min is not None:
         return None
@@ -370,18 +373,24 @@ def bar_probe_sql(row_sql: str, *, scoped: bool = False, chosen: Applying = None
     sampled = _candidates(
         row_sql, space=True, land_use=False, berth=False, scoped=scoped, chosen=chosen, sample=True
     )
+    kept = _kept(total, price, "bar.bar", "bar.cheapest_at_most")
     return f"""
 WITH {_price_floor(row_sql, scoped, chosen)},
 counts AS (
   SELECT f.cheapest, {total} AS w_total, {price} AS w_price FROM floor f
 ),
 {sampled},
-{_totals(chosen, "cand")}
-SELECT b.score AS bar, (SELECT cheapest FROM counts) AS cheapest,
-       (SELECT min(price) FROM cand WHERE n_fail = 0 AND price > 0) AS cheapest_at_most
-  FROM (SELECT site_id, max(score) AS score FROM totals WHERE n_fail = 0 GROUP BY site_id) b
- ORDER BY b.score DESC
- LIMIT 1 OFFSET :limit - 1"""
+{_totals(chosen, "cand")},
+bar AS (
+  SELECT b.score AS bar, (SELECT cheapest FROM counts) AS cheapest,
+         (SELECT min(price) FROM cand WHERE n_fail = 0 AND price > 0) AS cheapest_at_most
+    FROM (SELECT site_id, max(score) AS score FROM totals WHERE n_fail = 0 GROUP BY site_id) b
+   ORDER BY b.score DESC
+   LIMIT 1 OFFSET :limit - 1
+)
+SELECT bar.*,
+       (SELECT (count(*) FILTER (WHERE {kept}))::float8 / count(*) FROM cand) AS collected_share
+  FROM bar"""
 
 
 def _price_floor(row_sql: str, scoped: bool, chosen: Applying) -> str:
@@ -633,16 +642,21 @@ def _collected(total: str, price: str) -> str:
     cheapest match does not exceed (the last run's cheapest, or a sample's, checked in
     :data:`_BAR_HELD`), bounds it; without one it may score up to 1."""
     columns = ", ".join(name for name, _ in _CAND_COLUMNS)
-    ceiling = "CAST(:cheapest_at_most AS float8)"
+    kept = _kept(total, price, "CAST(:bar AS float8)", "CAST(:cheapest_at_most AS float8)")
+    return f"array_agg(ROW({columns})) FILTER (WHERE {kept})"
+
+
+def _kept(total: str, price: str, bar: str, ceiling: str) -> str:
+    """SQL: whether a candidate row is collected by a barred statement with the bar ``bar``
+    and the price ceiling ``ceiling`` (:func:`_collected`)."""
     most = (
         f"CASE WHEN price IS NULL THEN 0.5 WHEN {ceiling} IS NULL THEN 1.0"
         f" ELSE least(1.0, {ceiling} / NULLIF(price, 0)) END"
     )
     reach = (
-        f"({total} <= 0 OR soft_points + {price} * {most}"
-        f" >= (CAST(:bar AS float8) - 0.06) * ({total}) / 100.0)"
+        f"({total} <= 0 OR soft_points + {price} * {most} >= ({bar} - 0.06) * ({total}) / 100.0)"
     )
-    return f"array_agg(ROW({columns})) FILTER (WHERE n_fail = 1 OR (n_fail = 0 AND {reach}))"
+    return f"n_fail = 1 OR (n_fail = 0 AND {reach})"
 
 
 # the collected rows as a table

@@ -316,6 +316,7 @@ def test_a_sampled_bar_is_reached_by_every_list_and_prices_no_match_undercuts(
                             assert got.cheapest == cheapest, name
                         assert len(listed) == opts["limit"], name
                         assert got.bar <= min(listed), (name, sample, priced, got.bar)
+                        assert 0 < got.collected_share <= 1, name
                         sampled += 1
                         close += got.bar >= min(listed) - 3
                 conn.rollback()
@@ -326,18 +327,26 @@ def test_a_sampled_bar_is_reached_by_every_list_and_prices_no_match_undercuts(
 
 
 @pytest.mark.slow
-def test_first_runs_with_a_sampled_bar_change_no_figure(bench_url: str, monkeypatch) -> None:
-    # a first run of every request takes a bar from a sample (a small one: the inventory is)
+@pytest.mark.parametrize("share", [None, 0.0], ids=["shipped", "no share allowed"])
+def test_first_runs_with_a_sampled_bar_change_no_figure(
+    bench_url: str, monkeypatch, share: float | None
+) -> None:
+    # a first run of every request takes a bar from a sample (a small one: the inventory is);
+    # with no share of the candidates allowed to be collected, no bar is sent
     monkeypatch.setattr(match_engine, "SAMPLED_BAR_FROM_UNITS", 1)
+    if share is not None:
+        monkeypatch.setattr(match_engine, "MAX_COLLECTED_SHARE", share)
     monkeypatch.setattr(match_sql, "SAMPLE_UNITS", 60)
     monkeypatch.setattr(match_sql, "PRICED_UNITS", 20)
     statements: list[tuple[str, bool | None]] = []
     execute = match_engine.prepared.execute
+    limit_share = match_engine.MAX_COLLECTED_SHARE
 
     def spy(conn, query, params, *args, **kwargs):
         rows = execute(conn, query, params, *args, **kwargs)
-        if "LIMIT :sample" in query:  # the probe, and whether it gave a bar
-            statements.append(("probe", bool(rows)))
+        if "LIMIT :sample" in query:  # the probe, and whether it gave a bar to send
+            share = rows[0]["collected_share"] if rows else None
+            statements.append(("probe", share is not None and share <= limit_share))
         elif "bar_held" in query:  # the barred statement, and whether its bar held
             statements.append(("barred", bool(rows and rows[0]["bar_held"])))
         elif "CAST(:site_ids" not in query:  # not the explanations
@@ -360,7 +369,9 @@ def test_first_runs_with_a_sampled_bar_change_no_figure(bench_url: str, monkeypa
     # each space need without a berth class sampled; every bar came from a probe and held,
     # and only the matches without one ran the plain statement
     assert kinds.count("probe") == len(_SPACE) - 1, kinds
-    assert kinds.count("barred") == statements.count(("probe", True)) >= 2, statements
+    barred = kinds.count("barred")
+    assert barred == statements.count(("probe", True)) >= (2 if share is None else 0), statements
+    assert share is None or barred == 0
     assert statements.count(("barred", True)) == kinds.count("barred"), statements
     assert kinds.count("plain") == len(REQUESTS) - kinds.count("barred"), statements
 
