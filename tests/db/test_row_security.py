@@ -316,3 +316,48 @@ def test_a_scoped_match_counts_the_units_of_the_districts_it_reads(
                 c.rollback()
     finally:
         eng.dispose()
+
+
+def test_a_first_run_takes_its_sampled_bar_under_row_security(
+    people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Revision 0059: the sampled bar's probe reads match units under the session's scope like
+    the match itself, and the first run it shortens lists what the match without it lists."""
+    from gis_app.matching import bars
+    from gis_app.matching import engine as match_engine
+    from gis_app.matching.spec import parse_spec
+
+    with people.engine.begin() as c:
+        c.execute(sa.text("ANALYZE match_unit"))  # the gate reads the statistics
+    spec = parse_spec({"need": "plant", "gfa_m2_min": 500, "tenure": "lease"})
+    monkeypatch.setattr(match_engine, "SAMPLED_BAR_FROM_UNITS", 1)
+    monkeypatch.setattr(match_engine, "MAX_COLLECTED_SHARE", 1.0)
+    probes: list[bool] = []
+    execute = match_engine.prepared.execute
+
+    def spy(conn, query, params, *args, **kwargs):
+        rows = execute(conn, query, params, *args, **kwargs)
+        if "LIMIT :sample" in query:
+            probes.append(bool(rows))
+        return rows
+
+    eng = _runtime(people.url)
+    try:
+        with eng.connect() as c:
+            for districts in ([PUTUO], [PUTUO, DINGHAI]):
+                scope.bind(c, scope.Scope.of(districts, []))
+                listed = {}
+                for sampled in (False, True):
+                    bars.forget()
+                    if sampled:
+                        monkeypatch.setattr(match_engine.prepared, "execute", spy)
+                    else:
+                        monkeypatch.setattr(match_engine.prepared, "execute", execute)
+                    listed[sampled] = match_engine.run_match(c, spec, limit=1).to_dict()
+                    c.rollback()
+                assert listed[True] == listed[False] and listed[True]["matches"], districts
+                assert {m["district"]["code"] for m in listed[True]["matches"]} <= set(districts)
+    finally:
+        eng.dispose()
+        bars.forget()
+    assert probes == [True, True]  # each scope's first run sampled a bar
