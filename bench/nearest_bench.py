@@ -1,7 +1,8 @@
 """The nearest infrastructure of every kind: revision 0044's function (every KNN candidate
-measured), revision 0057's (only those that may be nearer than another is at most) and 0058's
-(one kind's points by a (kind, geom) index; the kinds by the kind index), in the same run — per
-site, and in a bulk import (0056 against head).
+measured), revision 0057's (only those that may be nearer than another is at most), 0058's
+(one kind's points by a (kind, geom) index; the kinds by the kind index, per site) and 0060's
+(the kinds found once per statement, as a refresh of many sites calls it), in the same run —
+per site, and in a bulk import (0056 against head).
 
 Per site (``--db``, a kept bench inventory, e.g. ``bench/api_bench.py --sizes 1000000 --keep``):
 ``--sites`` random sites' rows (their outlines read first) computed by each function, serially
@@ -13,8 +14,8 @@ more per kind spread over the inventory's box, triggers off: each kind then has 
 one more run of each, not timed.
 
 Import (``--import-size``): an inventory of that many sites is built and exported, then
-imported with ``gis-app import`` into fresh databases at revision 0056 and at head,
-alternating, ``--import-rounds`` times; the distances stored must agree.
+imported with ``gis-app import`` into fresh databases at revision 0056 (``--import-before``)
+and at head, alternating, ``--import-rounds`` times; the distances stored must agree.
 
 Results go to ``bench/results/<out>.{json,md}``::
 
@@ -44,14 +45,15 @@ from gis_app.db import provision  # noqa: E402
 from gis_app.db.engine import make_engine  # noqa: E402
 from gis_app.settings import DatabaseSettings  # noqa: E402
 
-#: the revision before the pruned nearest
+#: the revision the import is compared against by default: the one before the pruned nearest
 BEFORE = "0056"
-#: the functions measured: label → (the per-site function, whether the (kind, geom) index of
-#: revision 0058 is there when it runs; dropped in a savepoint for the others)
+#: the functions measured: label → (the per-site call of outline ``{g}``, whether the (kind,
+#: geom) index of revision 0058 is there when it runs; dropped in a savepoint for the others)
 FUNCTIONS = {
-    "0044": ("pg_temp.old_site_nearest", False),
-    "0057": ("pg_temp.old57_site_nearest", False),
-    "0058": ("gis_app_site_nearest", True),
+    "0044": ("pg_temp.old_site_nearest({g})", False),
+    "0057": ("pg_temp.old57_site_nearest({g})", False),
+    "0058": ("pg_temp.old58_site_nearest({g})", True),
+    "0060": ("gis_app_site_nearest({g}, (SELECT gis_app_infrastructure_kinds()))", True),
 }
 _KIND_INDEX = "ix_infrastructure_kind_geom"
 #: the sites' outlines, read once before the functions are timed (on a 1M inventory reading
@@ -60,7 +62,7 @@ _OUTLINES = (
     "CREATE TEMP TABLE bench_outline ON COMMIT DROP AS"
     " SELECT id, geom FROM site WHERE id = ANY(:ids)"
 )
-_ROWS = "SELECT s.id, n.* FROM bench_outline s CROSS JOIN LATERAL {fn}(s.geom) n ORDER BY 1, 2"
+_ROWS = "SELECT s.id, n.* FROM bench_outline s CROSS JOIN LATERAL {call} n ORDER BY 1, 2"
 #: more points of every kind over the inventory's box (their codes say so)
 _PROVINCE_POINTS = """
 INSERT INTO infrastructure (code, kind, name_zh, geom)
@@ -84,7 +86,7 @@ def _timed_rows(c: sa.Connection, fn: str, indexed: bool) -> tuple[float, list]:
     if not indexed:
         c.execute(sa.text(f"SAVEPOINT bench; DROP INDEX {_KIND_INDEX}"))
     t0 = time.perf_counter()
-    rows = c.execute(sa.text(_ROWS.format(fn=fn))).all()
+    rows = c.execute(sa.text(_ROWS.format(call=fn.format(g="s.geom")))).all()
     seconds = time.perf_counter() - t0
     if not indexed:
         c.execute(sa.text("ROLLBACK TO SAVEPOINT bench"))
@@ -96,17 +98,21 @@ def _measured(c: sa.Connection, fn: str) -> int:
     ones: tracking every function call slows the functions that call more of them)."""
     c.execute(sa.text("SET LOCAL track_functions = 'all'"))
     before = c.execute(sa.text(DISTANCES_MEASURED)).scalar_one()
-    c.execute(sa.text(_ROWS.format(fn=fn))).all()
+    c.execute(sa.text(_ROWS.format(call=fn.format(g="s.geom")))).all()
     after = c.execute(sa.text(DISTANCES_MEASURED)).scalar_one()
     c.execute(sa.text("SET LOCAL track_functions = 'none'"))
     return int(after - before)
 
 
 def _restated() -> str:
-    """Revisions 0044's and 0057's functions, from the downgrades of 0057 and 0058."""
+    """Revisions 0044's, 0057's and 0058's functions, from the downgrades of 0057, 0058 and
+    0060."""
     old57 = restated("0058_nearest_by_kind_index.py", "DROP INDEX")
-    return restated("0057_nearest_pruned.py", "DROP FUNCTION") + old57.replace(
-        "pg_temp.old_", "pg_temp.old57_"
+    old58 = restated("0060_nearest_kinds_once.py", "DROP FUNCTION")
+    return (
+        restated("0057_nearest_pruned.py", "DROP FUNCTION")
+        + old57.replace("pg_temp.old_", "pg_temp.old57_")
+        + old58.replace("pg_temp.old_", "pg_temp.old58_")
     )
 
 
@@ -167,13 +173,13 @@ def _distances(url: str) -> tuple[int, str]:
     return n, digest
 
 
-def imports(server_url: str, size: int, rounds: int) -> list[dict]:
-    """The A/B import, 0056 against head; every run's figures."""
+def imports(server_url: str, size: int, rounds: int, before: str = BEFORE) -> list[dict]:
+    """The A/B import, ``before`` against head; every run's figures."""
     runs: list[dict] = []
     target = f"gis_app_nb_imp_{os.getpid()}"
     seen: dict[str, tuple[int, str]] = {}
     with ib.exported_inventory(server_url, size, "gis_app_nb") as (template, gpkg, _):
-        revisions = [(BEFORE,), ("head",)]
+        revisions = [(before,), ("head",)]
         for k, (revision,), url in ib.ab_databases(server_url, template, target, revisions, rounds):
             run = ib.run_import(url, gpkg, size)
             seen[revision] = _distances(url)
@@ -188,7 +194,7 @@ def markdown(doc: dict) -> str:
     """The figures as Markdown."""
     lines = [
         "# The nearest infrastructure: every candidate measured (0044), those that may be "
-        "nearer (0057), by the index of kind and point (0058)",
+        "nearer (0057), by the index of kind and point (0058), the kinds found once (0060)",
         "",
         run_line(doc),
     ]
@@ -199,12 +205,14 @@ def markdown(doc: dict) -> str:
             f"function, serial, the functions alternating, median of {doc['rounds']}; the "
             "rows are equal to the last bit. 0044 measures every KNN candidate, 0057 only "
             "those that may be nearest, 0058 also scans one kind's points by the (kind, geom) "
-            "index and finds the kinds by the kind index (the index dropped in a savepoint "
-            "for the other two). Geodesic distances measured per site counted by "
-            "`track_functions`, in one more run of each (not timed).",
+            "index and finds the kinds by the kind index at every call (the index dropped in a "
+            "savepoint for the first two), 0060 is called with the kinds as a sub-select, "
+            "found once per statement, as a refresh of many sites calls it. Geodesic "
+            "distances measured per site counted by `track_functions`, in one more run of "
+            "each (not timed).",
             "",
-            "| infrastructure | kinds | points | µs per site 0044 → 0057 → 0058 | ratio to 0044 "
-            "| distances measured per site 0044 → 0057 → 0058 |",
+            "| infrastructure | kinds | points | µs per site 0044 → 0057 → 0058 → 0060 "
+            "| ratio to 0044 | distances measured per site 0044 → 0057 → 0058 → 0060 |",
             "|---|---:|---:|---:|---:|---:|",
         ]
         for r in doc["per_site"]:
@@ -224,7 +232,8 @@ def markdown(doc: dict) -> str:
         lines += [
             "",
             f"`gis-app import` of {size:,} sites (the bench inventory's GeoPackage) into fresh "
-            f"databases at {BEFORE} and at head, alternating; the stored distances are the same "
+            f"databases at {doc['import_before']} and at head, alternating; the stored distances"
+            " are the same "
             "rows to the last bit.",
             "",
             "| round | revision | seconds | features/s | load (1 min) | CPU busy % |",
@@ -235,7 +244,8 @@ def markdown(doc: dict) -> str:
                 f"| {r['round']} | {r['revision']} | {r['seconds']:.1f} "
                 f"| {r['features_per_s']:,} | {r['load_1min']} | {r['cpu_busy_pct']} |"
             )
-        lines += ["", *ib.median_lines(doc["imports"], "features", (BEFORE, "head"))]
+        revisions = (doc["import_before"], "head")
+        lines += ["", *ib.median_lines(doc["imports"], "features", revisions)]
     return "\n".join(lines) + "\n"
 
 
@@ -248,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--points", type=int, default=300, help="more points a kind, per site")
     p.add_argument("--import-size", type=int, default=0)
     p.add_argument("--import-rounds", type=int, default=3)
+    p.add_argument("--import-before", default=BEFORE, help="the revision head is compared with")
     p.add_argument("--out", default="nearest_bench")
     args = p.parse_args(argv)
     st = provision.db_up(DatabaseSettings(), log=lambda m: None)
@@ -257,9 +268,10 @@ def main(argv: list[str] | None = None) -> int:
         doc["per_site"] = per_site(kept_database_url(args.db), args.sites, args.rounds, args.points)
     if args.import_size:
         doc["import_size"] = args.import_size
+        doc["import_before"] = args.import_before
         doc["imports"] = [
             r | {"features": args.import_size}
-            for r in imports(st.url, args.import_size, args.import_rounds)
+            for r in imports(st.url, args.import_size, args.import_rounds, args.import_before)
         ]
     finish_run(args.out, doc, markdown)
     return 0

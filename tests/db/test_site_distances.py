@@ -93,6 +93,8 @@ def test_the_rows_of_many_sites_may_be_computed_in_parallel(db: sa.Engine) -> No
             ).scalars()
         )
         assert "Gather" in plan and "gis_app_site_nearest" in plan, plan
+        # revision 0060: the kinds are found once, before the workers start, not per site
+        assert "InitPlan" in plan and "Params Evaluated" in plan, plan
         parallel = c.execute(
             sa.text(
                 "SELECT proparallel FROM pg_proc WHERE proname IN"
@@ -100,6 +102,37 @@ def test_the_rows_of_many_sites_may_be_computed_in_parallel(db: sa.Engine) -> No
             )
         ).scalars()
         assert set(parallel) == {"s"}
+
+
+def test_the_kinds_are_found_once_and_the_nearest_keeps_to_the_kinds_given(
+    db: sa.Engine,
+) -> None:
+    """Revision 0060: the kinds present, in order, found by the kind index; the nearest of the
+    kinds given (a kind without points gives no row), the one-site function's rows for every
+    kind present."""
+    with db.begin() as c:
+        kinds = c.execute(sa.text("SELECT gis_app_infrastructure_kinds()")).scalar_one()
+        present = c.execute(
+            sa.text("SELECT array_agg(DISTINCT kind ORDER BY kind) FROM infrastructure")
+        ).scalar_one()
+        assert kinds == present and len(kinds) >= 3
+        outline = c.execute(
+            sa.text("SELECT ST_AsEWKT(geom) FROM site ORDER BY id LIMIT 1")
+        ).scalar_one()
+        every = _nearest_of_all(c, outline)
+        assert [r[0] for r in every] == kinds
+        given = c.execute(
+            sa.text(
+                "SELECT * FROM gis_app_site_nearest(CAST(:o AS geometry), CAST(:k AS text[]))"
+                " ORDER BY 1"
+            ),
+            {"o": outline, "k": [kinds[-1], "no_such_kind", kinds[0]]},
+        ).all()
+        assert [tuple(r) for r in given] == [every[0], every[-1]]
+        c.execute(sa.text("SET LOCAL session_replication_role = replica"))  # no refresh
+        c.execute(sa.text("DELETE FROM infrastructure"))
+        assert c.execute(sa.text("SELECT gis_app_infrastructure_kinds()")).scalar_one() is None
+        assert c.execute(sa.text(_NEAREST_ONE), {"o": outline}).all() == []
 
 
 #: one outline's nearest point of every kind by brute force (every point, geodesic, ties by id)
