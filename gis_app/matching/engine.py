@@ -97,40 +97,43 @@ UNITS_TTL_S = 60.0
 _UNITS: dict[tuple[Any, ...], tuple[float, float | None]] = {}
 
 
+def _kept_units(
+    conn: sa.Connection, key: tuple[Any, ...], sql: str, binds: dict[str, Any]
+) -> float | None:
+    """The units ``sql`` counts, kept per process for :data:`UNITS_TTL_S` per database and
+    ``key``."""
+    url = conn.engine.url
+    key = (url.host, url.port, url.database, *key)
+    now = time.monotonic()
+    hit = _UNITS.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    units = conn.execute(sa.text(sql), binds).scalar()
+    _UNITS[key] = (now + UNITS_TTL_S, None if units is None else float(units))
+    return _UNITS[key][1]
+
+
 def scoped_units(conn: sa.Connection, districts: Sequence[str]) -> float | None:
     """How many match units the districts ``districts`` hold, of those the session may read
     (revision 0041: from the column statistics); None when the session reads no district's
     scope (the owner) — the gates then count the whole table. Kept per process for
     :data:`UNITS_TTL_S` per database, scope and districts (the statistics query takes about
     0.4 ms, as much as a district's land match gains)."""
-    bound = scope.bound(conn)
-    url = conn.engine.url
-    key = (url.host, url.port, url.database, bound, tuple(sorted(districts)))
-    now = time.monotonic()
-    hit = _UNITS.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    units = conn.execute(
-        sa.text("SELECT gis_app_match_units(CAST(:codes AS text[]))"), {"codes": list(districts)}
-    ).scalar()
-    _UNITS[key] = (now + UNITS_TTL_S, None if units is None else float(units))
-    return _UNITS[key][1]
+    return _kept_units(
+        conn,
+        (scope.bound(conn), tuple(sorted(districts))),
+        "SELECT gis_app_match_units(CAST(:codes AS text[]))",
+        {"codes": list(districts)},
+    )
 
 
 def table_units(conn: sa.Connection) -> float:
     """How many match units the table holds, from its statistics (kept per process for
     :data:`UNITS_TTL_S` per database, as :func:`scoped_units`)."""
-    url = conn.engine.url
-    key = (url.host, url.port, url.database, None, None)
-    now = time.monotonic()
-    hit = _UNITS.get(key)
-    if hit is not None and hit[0] > now and hit[1] is not None:
-        return hit[1]
-    units = conn.execute(
-        sa.text("SELECT reltuples FROM pg_class WHERE oid = 'match_unit'::regclass")
-    ).scalar_one()
-    _UNITS[key] = (now + UNITS_TTL_S, float(units))
-    return float(units)
+    units = _kept_units(
+        conn, ("table",), "SELECT reltuples FROM pg_class WHERE oid = 'match_unit'::regclass", {}
+    )
+    return -1.0 if units is None else units
 
 
 def settings_sql(worker: bool = True, units: float | None = None, space: bool = False) -> str:
