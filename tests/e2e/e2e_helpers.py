@@ -100,10 +100,18 @@ class Watched:
 
 
 def open_page(
-    browser, app: LiveApp, path: str = "/", *, block_other_hosts: bool = False
+    browser,
+    app: LiveApp,
+    path: str = "/",
+    *,
+    block_other_hosts: bool = False,
+    viewport: dict[str, int] | None = None,
 ) -> Watched:
-    """Log in as the officer and open ``path``, recording console errors and every request."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    """Log in as the officer and open ``path``, recording console errors and every request
+    (a desktop window unless ``viewport`` says otherwise, e.g. a phone's)."""
+    context = browser.new_context(
+        viewport=viewport or {"width": 1400, "height": 900}, locale="zh-CN"
+    )
     page = context.new_page()
     errors: list[str] = []
     requests: list[str] = []

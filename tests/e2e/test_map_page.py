@@ -131,6 +131,44 @@ def test_click_site_opens_popup_and_highlights_row_then_row_click_zooms(browser,
     assert w.errors == []
 
 
+PHONE = {"width": 390, "height": 844}
+
+
+def test_phone_topbar_wraps_by_words_and_legend_folds(browser, live_app):
+    """On a phone the bar's title and links stay whole words on a wrapped bar, nothing is cut
+    off at the side, and the legend starts folded so the map shows; a tap opens it."""
+    w = open_page(browser, live_app, "/", viewport=PHONE)
+    page = w.page
+    wait_idle(page)
+    bar = page.locator(".gis-topbar")
+    assert page.evaluate("e => e.scrollWidth <= e.clientWidth", bar.element_handle())
+    line = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize) * 1.45")
+    for item in bar.locator("h1, a, button").all():
+        box = item.bounding_box()
+        assert box is not None and box["height"] < 2 * line, item.inner_text()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], item.inner_text()
+    legend = page.locator(".gis-legend")
+    assert legend.locator("summary").inner_text() == "图例"
+    assert not legend.locator("details").evaluate("d => d.open")
+    assert not legend.locator(".gis-legend-body").is_visible()
+    folded = legend.bounding_box()
+    assert folded is not None and folded["height"] < 60
+    legend.locator("summary").click()
+    assert "可招商" in legend.locator(".gis-legend-body").inner_text()
+    page.click("#gis-lang")
+    assert legend.locator("summary").inner_text() == "Legend"
+    assert "Available" in legend.inner_text()
+    assert w.errors == []
+
+
+def test_desktop_legend_starts_open(browser, live_app):
+    w = open_page(browser, live_app, "/")
+    page = w.page
+    wait_idle(page)
+    assert page.locator(".gis-legend details").evaluate("d => d.open")
+    assert page.locator(".gis-legend [data-legend=availability-available]").is_visible()
+
+
 def test_language_switch(browser, live_app):
     w = open_page(browser, live_app, "/")
     page = w.page

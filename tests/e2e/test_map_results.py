@@ -133,6 +133,43 @@ def test_a_bad_comparison_says_why(browser, live_app):
     assert page.inner_text("#gis-compare-error") == "“x” is not a site id."
 
 
+def test_comparison_on_a_phone_gives_the_sites_the_width(browser, live_app):
+    """On a phone the label column is narrow and the sites share the rest: with three sites no
+    English word is broken inside; with four (each ~70 px) the page still does not scroll
+    sideways."""
+    phone = {"width": 390, "height": 844}
+    w = open_page(browser, live_app, "/compare?ids=1,3,5,7&lang=en", viewport=phone)
+    page = w.page
+    page.wait_for_selector("#gis-compare tbody")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.goto(f"{live_app.base_url}/compare?ids=1,3,5&lang=en")
+    page.wait_for_selector("#gis-compare tbody")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    label = page.locator("#gis-compare thead th").first.bounding_box()
+    site = page.locator("#gis-compare thead th[data-site-id]").first.bounding_box()
+    assert label is not None and site is not None
+    assert label["width"] <= 100 and site["width"] >= 60
+    # every Latin word in the sites' cells is drawn on one line (none broken inside)
+    broken = page.evaluate(
+        """() => {
+             const out = [];
+             const walk = document.createTreeWalker(
+               document.querySelector('#gis-compare tbody'), NodeFilter.SHOW_TEXT);
+             for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+               if (!n.parentElement.closest('td')) continue;
+               for (const m of n.data.matchAll(/[A-Za-z]{4,}/g)) {
+                 const r = document.createRange();
+                 r.setStart(n, m.index); r.setEnd(n, m.index + m[0].length);
+                 const lines = new Set([...r.getClientRects()].map(b => Math.round(b.top)));
+                 if (lines.size > 1) out.push(m[0]);
+               }
+             }
+             return out; }"""
+    )
+    assert broken == []
+    assert w.errors == []
+
+
 def _download(page, button: str, folder: Path) -> Path:
     with page.expect_download() as d:
         page.click(button)

@@ -370,3 +370,22 @@ def test_map_popup_shows_the_project_that_took_the_site(ledger_app: LiveApp, bro
     )
     assert _unexpected(w.errors) == []
     page.context.close()
+
+
+def test_ledger_and_report_fit_a_phone(ledger_app: LiveApp, browser) -> None:
+    """On a phone the ledger's and the report's wide tables scroll sideways inside their own
+    box: the page itself never scrolls sideways and no heading is wrapped a character a line."""
+    phone = {"width": 390, "height": 844}
+    w = open_page(browser, ledger_app, "/projects", viewport=phone)
+    page = w.page
+    page.wait_for_selector("#gis-projects tbody tr")
+    for path, table in (("/projects", "#gis-projects"), ("/reports/indicators", "#gis-indicators")):
+        page.goto(f"{ledger_app.base_url}{path}")
+        page.wait_for_selector(f"{table} th")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+        line = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize) * 1.45")
+        for th in page.locator(f"{table} th").all():
+            box = th.bounding_box()
+            assert box is not None and box["height"] < 2 * line + 8, (path, th.inner_text())
+        assert page.locator(table).evaluate("t => t.scrollWidth > t.clientWidth"), path
+    assert _unexpected(w.errors) == []

@@ -885,7 +885,12 @@
       onAdd: function () {
         var div = L.DomUtil.create("div", "gis-legend leaflet-control");
         L.DomEvent.disableClickPropagation(div);
-        self.legendEl = div;
+        L.DomEvent.disableScrollPropagation(div);
+        // folded on a phone, where it would cover most of the map; a tap opens it
+        var box = L.DomUtil.create("details", "", div);
+        box.open = !(window.matchMedia && window.matchMedia("(max-width: 760px)").matches);
+        self.legendTitle = L.DomUtil.create("summary", "", box);
+        self.legendEl = L.DomUtil.create("div", "gis-legend-body", box);
         return div;
       }
     });
@@ -939,6 +944,7 @@
       html += '<div data-legend="jurisdiction"><svg width="22" height="10" aria-hidden="true"><line x1="1" y1="5" x2="21" y2="5" stroke="' + esc(js.color) +
         '" stroke-width="2" stroke-dasharray="' + esc(js.dashArray || "") + '"></line></svg>' + esc(this.t("jurisdiction")) + "</div>";
     }
+    this.legendTitle.textContent = this.t("legend");
     this.legendEl.innerHTML = html;
   };
 
