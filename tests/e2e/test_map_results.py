@@ -133,28 +133,43 @@ def test_a_bad_comparison_says_why(browser, live_app):
     assert page.inner_text("#gis-compare-error") == "“x” is not a site id."
 
 
+def test_comparison_heads_stay_in_view_on_desktop(browser, live_app):
+    """The sites' names stay at the top of the window while the rows scroll by."""
+    w = open_page(browser, live_app, "/compare?ids=1,3,5,7")
+    page = w.page
+    page.wait_for_selector("#gis-compare tbody")
+    page.mouse.move(600, 400)
+    page.mouse.wheel(0, 2500)
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.scrollY") > 1000
+    head = page.locator("#gis-compare thead th[data-site-id]").first.bounding_box()
+    assert head is not None and 0 <= head["y"] < 5
+    assert w.errors == []
+
+
 def test_comparison_on_a_phone_gives_the_sites_the_width(browser, live_app):
-    """On a phone the label column is narrow and the sites share the rest: with three sites no
-    English word is broken inside; with four (each ~70 px) the page still does not scroll
-    sideways."""
+    """On a phone each label is a row of its own above the values, so the sites share the
+    whole width: four sites get ~90 px each and the page does not scroll sideways; with three
+    no English word is broken inside (with four, a 13-letter word may be); the sites' heads
+    stay at the top, and "only differences" still hides rows."""
     phone = {"width": 390, "height": 844}
     w = open_page(browser, live_app, "/compare?ids=1,3,5,7&lang=en", viewport=phone)
     page = w.page
     page.wait_for_selector("#gis-compare tbody")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    heads = [h.bounding_box() for h in page.locator("#gis-compare thead th[data-site-id]").all()]
+    assert len(heads) == 4 and all(h is not None and h["width"] >= 85 for h in heads)
+    label = page.locator("#gis-compare tbody tr[data-row] th").first.bounding_box()
+    assert label is not None and label["width"] >= 4 * 85
     page.goto(f"{live_app.base_url}/compare?ids=1,3,5&lang=en")
     page.wait_for_selector("#gis-compare tbody")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    label = page.locator("#gis-compare thead th").first.bounding_box()
-    site = page.locator("#gis-compare thead th[data-site-id]").first.bounding_box()
-    assert label is not None and site is not None
-    assert label["width"] <= 100 and site["width"] >= 60
     # every Latin word in the sites' cells is drawn on one line (none broken inside)
     broken = page.evaluate(
         """() => {
              const out = [];
              const walk = document.createTreeWalker(
-               document.querySelector('#gis-compare tbody'), NodeFilter.SHOW_TEXT);
+               document.querySelector('#gis-compare'), NodeFilter.SHOW_TEXT);
              for (let n = walk.nextNode(); n; n = walk.nextNode()) {
                if (!n.parentElement.closest('td')) continue;
                for (const m of n.data.matchAll(/[A-Za-z]{4,}/g)) {
@@ -167,6 +182,16 @@ def test_comparison_on_a_phone_gives_the_sites_the_width(browser, live_app):
              return out; }"""
     )
     assert broken == []
+    # the heads stay in view as the rows scroll by
+    page.mouse.move(200, 400)
+    page.mouse.wheel(0, 2500)
+    page.wait_for_timeout(300)
+    head = page.locator("#gis-compare thead th[data-site-id]").first.bounding_box()
+    assert head is not None and 0 <= head["y"] < 60
+    rows = page.locator("#gis-compare tbody tr[data-row]")
+    shown = sum(r.is_visible() for r in rows.all())
+    page.check("#gis-only-diff")
+    assert 0 < sum(r.is_visible() for r in rows.all()) < shown
     assert w.errors == []
 
 
