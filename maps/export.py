@@ -33,7 +33,7 @@ _PAGE = Environment(autoescape=True).from_string(
 <title>{{ title }}</title>
 {{ parts.header | safe }}
 </head>
-<body class="gis-page" data-gis-state="busy">
+<body class="gis-page gis-map-page" data-gis-state="busy">
 <header class="gis-topbar">
   <h1>{{ title }}</h1>
   <span>{{ ui.exported.label(lang) }} {{ when }}</span>

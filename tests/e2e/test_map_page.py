@@ -161,6 +161,46 @@ def test_phone_topbar_wraps_by_words_and_legend_folds(browser, live_app):
     assert w.errors == []
 
 
+def test_phone_map_first_then_filters_and_a_list_row_shows_its_site(browser, live_app):
+    """On a phone the map comes first and the page scrolls to the filters and the whole list
+    (fixed panes once left the list no room: a row could not be tapped). A filter narrows the
+    list; tapping a row brings the map back into view with the site's popup inside the map,
+    the map's top buttons stepping aside until it closes."""
+    w = open_page(browser, live_app, "/", viewport=PHONE)
+    page = w.page
+    wait_idle(page)
+    mapwrap = page.locator(".gis-mapwrap")
+    box = mapwrap.bounding_box()
+    assert box is not None and box["y"] < 200 and box["height"] >= 300
+    every = int(page.get_attribute("#gis-list-status", "data-total"))
+    page.check("input[name=availability][value=available]")
+    wait_idle(page)
+    shown = int(page.get_attribute("#gis-list-status", "data-total"))
+    assert 0 < shown < every
+    rows = page.locator("#gis-list li")
+    assert rows.count() == shown
+    assert all("可招商" in m for m in page.locator("#gis-list .gis-row-meta").all_inner_texts())
+    row = rows.nth(min(3, shown - 1))
+    name = row.locator(".gis-row-name").inner_text()
+    row.scroll_into_view_if_needed()
+    assert page.evaluate("window.scrollY") > box["height"] / 2
+    row.click()
+    popup = page.locator(".leaflet-popup")
+    popup.wait_for()
+    page.wait_for_timeout(500)
+    assert name in popup.inner_text()
+    on_map, shown_popup = mapwrap.bounding_box(), popup.bounding_box()
+    assert on_map is not None and shown_popup is not None
+    assert -1 <= on_map["y"] <= 1  # the map was scrolled back to the window's top
+    assert shown_popup["y"] >= on_map["y"] - 1
+    assert shown_popup["y"] + shown_popup["height"] <= on_map["y"] + on_map["height"] + 1
+    zoom = page.locator(".leaflet-control-zoom")
+    assert not zoom.is_visible()
+    page.click(".leaflet-popup-close-button")
+    assert zoom.is_visible()
+    assert w.errors == []
+
+
 def test_desktop_legend_starts_open(browser, live_app):
     w = open_page(browser, live_app, "/")
     page = w.page

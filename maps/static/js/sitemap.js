@@ -119,6 +119,7 @@
     this._setUpSites();
     this._setUpReferenceLayers();
     this._setUpLegend();
+    this._markOpenPopups();
     this._setUpBasemaps();
     this._setUpLanguage();
     this._setUpList();
@@ -559,7 +560,16 @@
       if (!f) { return; }
       var at = opts.latlng || L.geoJSON(f).getBounds().getCenter();
       self._popupSiteId = id;
-      self.popup = L.popup({ maxWidth: 360, minWidth: 260, autoPan: !opts.zoom })
+      var options = { maxWidth: 360, minWidth: 260, autoPan: !opts.zoom };
+      if (window.matchMedia && window.matchMedia("(max-width: 760px)").matches) {
+        // a phone's short map: the popup scrolls inside rather than run off the map's top
+        // (from a list row the site is centred and the map is not panned again)
+        var size = self.map.getSize();
+        options.maxWidth = Math.min(360, size.x - 50);
+        options.minWidth = Math.min(260, options.maxWidth);
+        options.maxHeight = Math.max(140, (opts.zoom ? Math.floor(size.y / 2) : size.y) - 60);
+      }
+      self.popup = L.popup(options)
         .setLatLng(at).setContent(self.popupHtml(f.properties)).openOn(self.map);
     });
   };
@@ -658,6 +668,10 @@
       var li = ev.target.closest("[data-site-id]");
       if (!li) { return; }
       ev.preventDefault();
+      // on a phone the list lies below the map: bring the map back into view to show the site
+      if (window.matchMedia && window.matchMedia("(max-width: 760px)").matches) {
+        self.map.getContainer().scrollIntoView({ block: "start" });
+      }
       self.selectSite(Number(li.getAttribute("data-site-id")), { zoom: true, from: "list" });
     });
   };
@@ -877,6 +891,13 @@
   };
 
   // --- legend, basemaps, language -----------------------------------------------------------
+
+  // the page's CSS hides the map's top buttons under an open popup on a phone
+  App.prototype._markOpenPopups = function () {
+    var box = this.map.getContainer();
+    this.map.on("popupopen", function () { box.classList.add("gis-popup-open"); });
+    this.map.on("popupclose", function () { box.classList.remove("gis-popup-open"); });
+  };
 
   App.prototype._setUpLegend = function () {
     var self = this;
