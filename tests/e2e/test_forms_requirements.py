@@ -357,3 +357,49 @@ def test_recommend_form_creates_the_recommendation_and_link_then_copy(
         _one(live_app, "SELECT gfa_m2_min, status, version FROM requirement WHERE id = :i", i=rid)
     ) == (1200, "recommended", 3)
     assert w.errors == []
+
+
+def test_on_a_phone_record_a_requirement_and_send_a_link(live_app: LiveApp, browser: Any) -> None:
+    """An officer at a meeting, on a phone: records the investor's need with the form, sees the
+    sites that fit, sends a link — and the investor opens it on a phone. Every control is
+    reached and tapped at 390 px; nothing on the pages runs off to the side."""
+    phone = {"width": 390, "height": 844}
+    w = open_page(browser, live_app, "/requirements", viewport=phone)
+    page = w.page
+    wide = "document.documentElement.scrollWidth <= window.innerWidth"
+    assert page.evaluate(wide)
+    f = "#gis-req-form"
+    page.fill(f"{f} input[name=project_name]", "手机登记厂房")
+    page.select_option(f"{f} select[name=need]", "plant")
+    page.select_option(f"{f} select[name=tenure]", "lease")
+    page.fill(f"{f} input[name=gfa_m2_min]", "1000")
+    page.check(f"{f} input[name=accept_availability][value=negotiating]")
+    with page.expect_navigation():
+        page.click("#gis-req-save")
+    rid = int(re.search(r"/requirements/(\d+)", page.url).group(1))
+    assert _one(
+        live_app, "SELECT project_name, need, gfa_m2_min FROM requirement WHERE id = :i", i=rid
+    ) == ("手机登记厂房", "plant", 1000)
+    assert page.evaluate(wide)
+    ticked = page.eval_on_selector_all(".gis-pick:checked", "els => els.map(e => Number(e.value))")
+    assert ticked, "the sample has plants that fit"
+    page.fill("#gis-recommend-form input[name=recipient_name]", "钱总")
+    page.click("#gis-recommend-save")
+    page.wait_for_selector("#gis-link-box:not([hidden])")
+    url = page.input_value("#gis-link-url")
+    box = page.locator("#gis-link-url").bounding_box()
+    assert box is not None and box["x"] + box["width"] <= phone["width"]
+    assert w.errors == []
+    investor = browser.new_context(viewport=phone, is_mobile=True, has_touch=True).new_page()
+    investor.goto(url)
+    investor.wait_for_selector("article[data-site]")
+    assert investor.evaluate(wide)
+    shown = investor.eval_on_selector_all(
+        "article[data-site]", "els => els.map(e => e.dataset.site)"
+    )
+    with live_app.engine.connect() as c:
+        codes = dict(
+            c.execute(sa.text("SELECT id, code FROM site WHERE id = ANY(:i)"), {"i": ticked}).all()
+        )
+    assert shown == [codes[i] for i in ticked]
+    investor.context.close()
