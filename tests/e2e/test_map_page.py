@@ -201,6 +201,24 @@ def test_phone_map_first_then_filters_and_a_list_row_shows_its_site(browser, liv
     assert w.errors == []
 
 
+def test_site_sheet_fits_a_small_phone_in_both_languages(browser, live_app):
+    """At 360 px the site sheet never scrolls sideways, in Chinese or English: a table wider
+    than the screen (the overlaps' English headings) scrolls in its own box instead."""
+    w = open_page(browser, live_app, "/", viewport={"width": 360, "height": 700})
+    page = w.page
+    sid = _site(page, "PT-BL-001")["id"]
+    fits = "s => s.scrollWidth <= s.clientWidth"
+    for lang in ("zh", "en"):
+        page.goto(f"{live_app.base_url}/sites/{sid}?lang={lang}")
+        sheet = page.locator(".gis-sheet")
+        sheet.wait_for()
+        assert sheet.evaluate(fits), lang
+        overlaps = page.locator("#gis-overlaps")
+        box = overlaps.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 360, lang
+    assert w.errors == []
+
+
 def test_desktop_legend_starts_open(browser, live_app):
     w = open_page(browser, live_app, "/")
     page = w.page
