@@ -6,6 +6,7 @@ import math
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from e2e_helpers import open_page, start_app, wait_idle
 from shapely.geometry import shape
@@ -161,12 +162,15 @@ def test_phone_topbar_wraps_by_words_and_legend_folds(browser, live_app):
     assert w.errors == []
 
 
-def test_phone_map_first_then_filters_and_a_list_row_shows_its_site(browser, live_app):
+@pytest.mark.parametrize(
+    "viewport", [PHONE, {"width": 844, "height": 390}], ids=["upright", "on_its_side"]
+)
+def test_phone_map_first_then_filters_and_a_list_row_shows_its_site(browser, live_app, viewport):
     """On a phone the map comes first and the page scrolls to the filters and the whole list
     (fixed panes once left the list no room: a row could not be tapped). A filter narrows the
     list; tapping a row brings the map back into view with the site's popup inside the map,
-    the map's top buttons stepping aside until it closes."""
-    w = open_page(browser, live_app, "/", viewport=PHONE)
+    the map's top buttons stepping aside until it closes. The same on a phone on its side."""
+    w = open_page(browser, live_app, "/", viewport=viewport)
     page = w.page
     wait_idle(page)
     mapwrap = page.locator(".gis-mapwrap")

@@ -54,6 +54,9 @@
   function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
   // the one HTML escape of the pages' scripts (api.js, loaded first)
   var esc = window.gisApi.esc;
+  // a phone, upright or on its side: the same query as sitemap.css's small-screen block
+  var SMALL_SCREEN = "(max-width: 760px), (max-height: 520px)";
+  function smallScreen() { return !!(window.matchMedia && window.matchMedia(SMALL_SCREEN).matches); }
   function fmt(n, digits) {
     if (n === null || n === undefined || n === "") { return ""; }
     var x = Number(n);
@@ -561,13 +564,13 @@
       var at = opts.latlng || L.geoJSON(f).getBounds().getCenter();
       self._popupSiteId = id;
       var options = { maxWidth: 360, minWidth: 260, autoPan: !opts.zoom };
-      if (window.matchMedia && window.matchMedia("(max-width: 760px)").matches) {
+      if (smallScreen()) {
         // a phone's short map: the popup scrolls inside rather than run off the map's top
         // (from a list row the site is centred and the map is not panned again)
         var size = self.map.getSize();
         options.maxWidth = Math.min(360, size.x - 50);
         options.minWidth = Math.min(260, options.maxWidth);
-        options.maxHeight = Math.max(140, (opts.zoom ? Math.floor(size.y / 2) : size.y) - 60);
+        options.maxHeight = Math.max(80, opts.zoom ? Math.floor(size.y / 2) - 75 : size.y - 60);
       }
       self.popup = L.popup(options)
         .setLatLng(at).setContent(self.popupHtml(f.properties)).openOn(self.map);
@@ -669,7 +672,7 @@
       if (!li) { return; }
       ev.preventDefault();
       // on a phone the list lies below the map: bring the map back into view to show the site
-      if (window.matchMedia && window.matchMedia("(max-width: 760px)").matches) {
+      if (smallScreen()) {
         self.map.getContainer().scrollIntoView({ block: "start" });
       }
       self.selectSite(Number(li.getAttribute("data-site-id")), { zoom: true, from: "list" });
@@ -909,7 +912,7 @@
         L.DomEvent.disableScrollPropagation(div);
         // folded on a phone, where it would cover most of the map; a tap opens it
         var box = L.DomUtil.create("details", "", div);
-        box.open = !(window.matchMedia && window.matchMedia("(max-width: 760px)").matches);
+        box.open = !smallScreen();
         self.legendTitle = L.DomUtil.create("summary", "", box);
         self.legendEl = L.DomUtil.create("div", "gis-legend-body", box);
         return div;
